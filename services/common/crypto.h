@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace calndro {
+
+// Call once at start-up, before any other function here (fails fast).
+void init_crypto();
+
+// Injected into anything that mints secrets, so tests can make them
+// predictable; production uses the OS CSPRNG through libsodium.
+class RandomSource {
+ public:
+  virtual ~RandomSource() = default;
+  virtual void fill(unsigned char* out, std::size_t size) = 0;
+};
+
+class SystemRandom final : public RandomSource {
+ public:
+  void fill(unsigned char* out, std::size_t size) override;
+};
+
+// `bytes` random bytes as lower-case hex (2 * bytes characters).
+std::string random_hex(RandomSource& random, std::size_t bytes);
+
+std::string to_hex(const unsigned char* data, std::size_t size);
+
+// SHA-256 of `data`, lower-case hex. For high-entropy secrets (API and email
+// tokens) only: their hash is what the database stores and looks up.
+std::string sha256_hex(std::string_view data);
+
+// Compares without an early exit, so timing tells nothing of the contents.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+// argon2id (libsodium), with OWASP's recommended minimum cost
+// (2 passes over 19 MiB): memory-hard, yet small enough for a 64 MiB process.
+std::string hash_password(std::string_view password);
+bool verify_password(const std::string& stored_hash, std::string_view password);
+
+}  // namespace calndro

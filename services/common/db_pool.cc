@@ -1,0 +1,68 @@
+#include "common/db_pool.h"
+
+namespace calndro {
+
+DbPool::DbPool(std::string url, int size, Prepare prepare, std::chrono::milliseconds acquire_timeout)
+    : url_(std::move(url)), size_(size), prepare_(std::move(prepare)), acquire_timeout_(acquire_timeout) {}
+
+DbPool::Lease::~Lease() {
+  if (pool != nullptr && connection != nullptr) {
+    pool->release(std::move(connection), broken);
+  } else if (pool != nullptr) {
+    pool->release(nullptr, true);
+  }
+}
+
+int DbPool::in_use() const {
+  std::lock_guard lock(mutex_);
+  return leased_;
+}
+
+std::unique_ptr<pqxx::connection> DbPool::open() {
+  try {
+    auto connection = std::make_unique<pqxx::connection>(url_);
+    if (prepare_) {
+      prepare_(*connection);
+    }
+    return connection;
+  } catch (const pqxx::broken_connection& error) {
+    throw DatabaseUnavailable(std::string("cannot connect to the database: ") + error.what());
+  }
+}
+
+DbPool::Lease DbPool::acquire() {
+  std::unique_ptr<pqxx::connection> connection;
+  {
+    std::unique_lock lock(mutex_);
+    if (!freed_.wait_for(lock, acquire_timeout_, [this] { return leased_ < size_; })) {
+      throw DatabaseUnavailable("no database connection became free in time");
+    }
+    ++leased_;
+    if (!idle_.empty()) {
+      connection = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  Lease lease;
+  lease.pool = this;
+  if (connection != nullptr && connection->is_open()) {
+    lease.connection = std::move(connection);
+    return lease;
+  }
+  lease.fresh = true;
+  lease.connection = open();  // on throw, ~Lease gives the slot back
+  return lease;
+}
+
+void DbPool::release(std::unique_ptr<pqxx::connection> connection, bool broken) {
+  {
+    std::lock_guard lock(mutex_);
+    --leased_;
+    if (connection != nullptr && !broken) {
+      idle_.push_back(std::move(connection));
+    }
+  }
+  freed_.notify_one();
+}
+
+}  // namespace calndro

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace calndro {
+
+// The database could not be reached, or no connection freed up in time.
+// Services answer UNAVAILABLE (the gateway: 503) and change nothing.
+class DatabaseUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A fixed-size pool of libpqxx connections (a connection is not
+// thread-safe: one request holds one at a time). Connections open lazily,
+// get the service's prepared statements on opening, and are replaced after
+// the database restarts.
+class DbPool {
+ public:
+  using Prepare = std::function<void(pqxx::connection&)>;
+
+  DbPool(std::string url, int size, Prepare prepare, std::chrono::milliseconds acquire_timeout);
+  DbPool(const DbPool&) = delete;
+  DbPool& operator=(const DbPool&) = delete;
+
+  // Runs `work` with a connection. A connection that broke while idle (the
+  // server restarted) is replaced and `work` tried once more: a
+  // broken_connection means nothing was committed. Throws
+  // DatabaseUnavailable when no working connection can be had.
+  template <typename Work>
+  auto run(Work&& work) -> decltype(work(std::declval<pqxx::connection&>())) {
+    for (int attempt = 0;; ++attempt) {
+      Lease lease = acquire();
+      try {
+        return work(*lease.connection);
+      } catch (const pqxx::broken_connection& broken) {
+        lease.broken = true;
+        if (attempt >= 1 || lease.fresh) {
+          throw DatabaseUnavailable(std::string("database connection lost: ") + broken.what());
+        }
+      }
+    }
+  }
+
+  int size() const { return size_; }
+  int in_use() const;
+
+ private:
+  struct Lease {
+    DbPool* pool = nullptr;
+    std::unique_ptr<pqxx::connection> connection;
+    bool fresh = false;
+    bool broken = false;
+    Lease() = default;
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&&) = default;
+    ~Lease();
+  };
+
+  Lease acquire();
+  void release(std::unique_ptr<pqxx::connection> connection, bool broken);
+  std::unique_ptr<pqxx::connection> open();
+
+  const std::string url_;
+  const int size_;
+  const Prepare prepare_;
+  const std::chrono::milliseconds acquire_timeout_;
+  mutable std::mutex mutex_;
+  std::condition_variable freed_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  int leased_ = 0;
+};
+
+}  // namespace calndro

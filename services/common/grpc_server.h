@@ -1,0 +1,32 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace calndro {
+
+// Call first in main, before any thread starts, so that SIGINT/SIGTERM are
+// delivered only to wait_for_termination_signal().
+void block_termination_signals();
+
+struct GrpcServerOptions {
+  std::string address;                   // "127.0.0.1:50051"; port 0 picks a free one
+  std::vector<grpc::Service*> services;
+  std::vector<std::string> service_names;  // full names, e.g. "calndro.events.v1.EventService", for health
+  std::chrono::seconds drain_timeout{10};
+  // Called after health turned NOT_SERVING and new calls are refused, while
+  // calls in flight finish (e.g. to stop a background worker).
+  std::function<void()> on_shutdown;
+};
+
+// Serves with server reflection and grpc.health.v1 (SERVING for "" and each
+// service name once started), until SIGINT or SIGTERM: then health turns
+// NOT_SERVING, the server stops accepting calls, lets calls in flight finish
+// (up to drain_timeout), and returns 0. Returns 1 when it cannot listen.
+int run_grpc_server(GrpcServerOptions options);
+
+}  // namespace calndro

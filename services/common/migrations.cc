@@ -1,0 +1,35 @@
+#include "common/migrations.h"
+
+#include "common/log.h"
+
+namespace calndro {
+
+int apply_migrations(const std::string& database_url, const std::string& schema,
+                     const std::vector<Migration>& migrations) {
+  pqxx::connection connection(database_url);
+  int applied = 0;
+  for (const Migration& migration : migrations) {
+    pqxx::work tx(connection);
+    tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", "calndro-migrations:" + schema);
+    tx.exec("CREATE SCHEMA IF NOT EXISTS " + tx.quote_name(schema));
+    tx.exec("CREATE TABLE IF NOT EXISTS " + tx.quote_name(schema) +
+            ".schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())");
+    const auto done = tx.exec_params("SELECT 1 FROM " + tx.quote_name(schema) + ".schema_migrations WHERE version = $1",
+                                     migration.version);
+    if (!done.empty()) {
+      tx.abort();
+      continue;
+    }
+    tx.exec("SET LOCAL search_path TO " + tx.quote_name(schema));
+    tx.exec(migration.sql);
+    tx.exec_params("INSERT INTO " + tx.quote_name(schema) + ".schema_migrations (version, name) VALUES ($1, $2)",
+                   migration.version, std::string(migration.name));
+    tx.commit();
+    ++applied;
+    log::info("migration applied", {{"schema", schema}, {"version", migration.version}, {"name", migration.name}});
+  }
+  return applied;
+}
+
+}  // namespace calndro

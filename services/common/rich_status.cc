@@ -1,0 +1,69 @@
+#include "common/rich_status.h"
+
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace calndro {
+namespace {
+
+grpc::Status pack(grpc::StatusCode code, const std::string& message, const google::protobuf::Message& detail) {
+  google::rpc::Status envelope;
+  envelope.set_code(static_cast<int>(code));
+  envelope.set_message(message);
+  envelope.add_details()->PackFrom(detail);
+  return grpc::Status(code, message, envelope.SerializeAsString());
+}
+
+}  // namespace
+
+grpc::Status invalid_argument(std::vector<FieldViolation> violations) {
+  google::rpc::BadRequest bad_request;
+  std::string message;
+  for (const auto& violation : violations) {
+    auto* out = bad_request.add_field_violations();
+    out->set_field(violation.field);
+    out->set_description(violation.description);
+    if (!message.empty()) {
+      message += "; ";
+    }
+    message += violation.field + ": " + violation.description;
+  }
+  return pack(grpc::StatusCode::INVALID_ARGUMENT, message, bad_request);
+}
+
+grpc::Status invalid_argument(std::string field, std::string description) {
+  return invalid_argument(std::vector<FieldViolation>{{std::move(field), std::move(description)}});
+}
+
+grpc::Status token_expired(Instant expires) {
+  google::rpc::ErrorInfo info;
+  info.set_reason(kTokenExpiredReason);
+  info.set_domain("calndro");
+  (*info.mutable_metadata())["expires"] = format_instant(expires);
+  return pack(grpc::StatusCode::UNAUTHENTICATED, "Token expired", info);
+}
+
+StatusDetails decode_details(const grpc::Status& status) {
+  StatusDetails details;
+  google::rpc::Status envelope;
+  if (status.error_details().empty() || !envelope.ParseFromString(status.error_details())) {
+    return details;
+  }
+  for (const auto& any : envelope.details()) {
+    google::rpc::BadRequest bad_request;
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&bad_request)) {
+      for (const auto& violation : bad_request.field_violations()) {
+        details.violations.push_back({violation.field(), violation.description()});
+      }
+    } else if (any.UnpackTo(&info)) {
+      details.reason = info.reason();
+      for (const auto& [key, value] : info.metadata()) {
+        details.metadata[key] = value;
+      }
+    }
+  }
+  return details;
+}
+
+}  // namespace calndro

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/time_format.h"
+
+// Errors with details, carried as a google.rpc.Status in the gRPC trailer
+// `grpc-status-details-bin`, so the gateway can rebuild SPEC's error bodies
+// and generic clients (grpcurl) can read them.
+namespace calndro {
+
+struct FieldViolation {
+  std::string field;        // REST/JSON field name: "slots", "parties", "title"
+  std::string description;  // a sentence for the caller
+};
+
+inline constexpr const char* kTokenExpiredReason = "TOKEN_EXPIRED";
+
+// INVALID_ARGUMENT with a google.rpc.BadRequest.
+grpc::Status invalid_argument(std::vector<FieldViolation> violations);
+grpc::Status invalid_argument(std::string field, std::string description);
+
+// UNAUTHENTICATED "Token expired" with google.rpc.ErrorInfo
+// {reason: TOKEN_EXPIRED, metadata: {expires: <RFC 3339>}}.
+grpc::Status token_expired(Instant expires);
+
+struct StatusDetails {
+  std::vector<FieldViolation> violations;
+  std::string reason;
+  std::map<std::string, std::string> metadata;
+};
+
+// Reads what the helpers above packed; empty when nothing (or garbage) is there.
+StatusDetails decode_details(const grpc::Status& status);
+
+}  // namespace calndro

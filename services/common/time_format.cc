@@ -1,0 +1,354 @@
+#include "common/time_format.h"
+
+#include <array>
+#include <cstdio>
+
+namespace calndro {
+namespace {
+
+using namespace std::chrono;
+
+// A tiny cursor over the input; every read checks bounds.
+class Cursor {
+ public:
+  explicit Cursor(std::string_view text) : text_(text) {}
+  bool done() const { return pos_ == text_.size(); }
+  char peek() const { return done() ? '\0' : text_[pos_]; }
+  bool take(char c) {
+    if (peek() == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  // Exactly `count` digits.
+  bool digits(int count, long long& value) {
+    value = 0;
+    for (int i = 0; i < count; ++i) {
+      if (!is_digit(peek())) {
+        return false;
+      }
+      value = value * 10 + (text_[pos_++] - '0');
+    }
+    return true;
+  }
+  // One to `max` digits (returns how many were read, 0 when none).
+  int some_digits(int max, long long& value) {
+    value = 0;
+    int count = 0;
+    while (is_digit(peek())) {
+      if (count == max) {
+        return -1;
+      }
+      value = value * 10 + (text_[pos_++] - '0');
+      ++count;
+    }
+    return count;
+  }
+  // A fraction after '.' or ',': up to 6 digits, as microseconds.
+  bool fraction(long long& micros) {
+    long long value = 0;
+    int count = some_digits(6, value);
+    if (count <= 0) {
+      return false;
+    }
+    for (int i = count; i < 6; ++i) {
+      value *= 10;
+    }
+    micros = value;
+    return true;
+  }
+  static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+ private:
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+const char* kInstantHint = "use ISO 8601, e.g. 2022-11-01T01:11:22Z or 2022-11-01T03:11+02:00";
+const char* kDurationHint = "use HH:MM, HH:MM:SS, 'D HH:MM:SS' or ISO 8601 like PT1H30M";
+
+std::optional<Instant> fail(std::string& error, std::string message) {
+  error = std::move(message);
+  return std::nullopt;
+}
+
+std::optional<Micros> fail_duration(std::string& error, std::string message) {
+  error = std::move(message);
+  return std::nullopt;
+}
+
+std::optional<Micros> check_duration_range(Micros value, std::string& error) {
+  if (value <= Micros::zero()) {
+    return fail_duration(error, "Duration must be greater than zero.");
+  }
+  if (value > kMaxSlotDuration) {
+    return fail_duration(error, "Duration is longer than 366 days.");
+  }
+  return value;
+}
+
+// "[D ]HH:MM[:SS[.f]]"
+std::optional<Micros> parse_clock_duration(std::string_view text, std::string& error) {
+  Cursor in(text);
+  long long first = 0;
+  int count = in.some_digits(9, first);
+  if (count <= 0) {
+    return fail_duration(error, std::string("Invalid duration; ") + kDurationHint + ".");
+  }
+  long long days = 0;
+  long long hours = first;
+  if (in.take(' ')) {
+    days = first;
+    if (in.some_digits(9, hours) <= 0) {
+      return fail_duration(error, std::string("Invalid duration; ") + kDurationHint + ".");
+    }
+  }
+  long long minutes = 0;
+  long long seconds = 0;
+  long long micros = 0;
+  if (!in.take(':') || !in.digits(2, minutes)) {
+    return fail_duration(error, std::string("Invalid duration; ") + kDurationHint + ".");
+  }
+  if (in.take(':')) {
+    if (!in.digits(2, seconds)) {
+      return fail_duration(error, std::string("Invalid duration; ") + kDurationHint + ".");
+    }
+    if ((in.take('.') || in.take(',')) && !in.fraction(micros)) {
+      return fail_duration(error, "Invalid duration: at most 6 fractional digits.");
+    }
+  }
+  if (!in.done()) {
+    return fail_duration(error, std::string("Invalid duration; ") + kDurationHint + ".");
+  }
+  if (minutes > 59 || seconds > 59) {
+    return fail_duration(error, "Invalid duration: minutes and seconds must be below 60.");
+  }
+  if (days > 366 || hours > 366 * 24) {
+    return fail_duration(error, "Duration is longer than 366 days.");
+  }
+  Micros total = std::chrono::days(days) + std::chrono::hours(hours) + std::chrono::minutes(minutes) +
+                 std::chrono::seconds(seconds) + Micros(micros);
+  return check_duration_range(total, error);
+}
+
+// ISO 8601 "P[nW][nD][T[nH][nM][n[.f]S]]" (no years or months: they have no
+// fixed length).
+std::optional<Micros> parse_iso_duration(std::string_view text, std::string& error) {
+  Cursor in(text);
+  const std::string invalid = std::string("Invalid ISO 8601 duration; ") + kDurationHint + ".";
+  if (!in.take('P')) {
+    return fail_duration(error, invalid);
+  }
+  Micros total{0};
+  bool any = false;
+  bool in_time = false;
+  char last_unit = '\0';
+  // Units must appear in this order, each at most once.
+  const std::string_view date_order = "WD";
+  const std::string_view time_order = "HMS";
+  while (!in.done()) {
+    if (!in_time && in.take('T')) {
+      in_time = true;
+      last_unit = '\0';
+      if (in.done()) {
+        return fail_duration(error, invalid);
+      }
+      continue;
+    }
+    long long value = 0;
+    if (in.some_digits(9, value) <= 0) {
+      return fail_duration(error, invalid);
+    }
+    long long micros = 0;
+    bool has_fraction = false;
+    if (in.take('.') || in.take(',')) {
+      if (!in.fraction(micros)) {
+        return fail_duration(error, "Invalid duration: at most 6 fractional digits.");
+      }
+      has_fraction = true;
+    }
+    char unit = in.peek();
+    if (unit == 'Y' || (unit == 'M' && !in_time)) {
+      return fail_duration(error, "Durations in years or months are not allowed; use days, hours, minutes.");
+    }
+    std::string_view order = in_time ? time_order : date_order;
+    std::size_t at = order.find(unit);
+    if (unit == '\0' || at == std::string_view::npos ||
+        (last_unit != '\0' && at <= order.find(last_unit))) {
+      return fail_duration(error, invalid);
+    }
+    if (has_fraction && unit != 'S') {
+      return fail_duration(error, "Invalid duration: only seconds may have a fraction.");
+    }
+    in.take(unit);
+    last_unit = unit;
+    if (value > 366LL * 24 * 3600) {
+      return fail_duration(error, "Duration is longer than 366 days.");
+    }
+    switch (unit) {
+      case 'W': total += std::chrono::weeks(value); break;
+      case 'D': total += std::chrono::days(value); break;
+      case 'H': total += std::chrono::hours(value); break;
+      case 'M': total += std::chrono::minutes(value); break;
+      case 'S': total += std::chrono::seconds(value) + Micros(micros); break;
+    }
+    any = true;
+  }
+  if (!any) {
+    return fail_duration(error, invalid);
+  }
+  return check_duration_range(total, error);
+}
+
+}  // namespace
+
+std::optional<Instant> parse_instant(std::string_view text, std::string& error) {
+  Cursor in(text);
+  long long y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, micros = 0;
+  const std::string invalid = std::string("Invalid date-time; ") + kInstantHint + ".";
+  if (!in.digits(4, y) || !in.take('-') || !in.digits(2, mo) || !in.take('-') || !in.digits(2, d)) {
+    return fail(error, invalid);
+  }
+  if (!(in.take('T') || in.take('t') || in.take(' '))) {
+    return fail(error, in.done() ? "A time of day is required, e.g. 2022-11-01T09:30Z." : invalid);
+  }
+  if (!in.digits(2, h) || !in.take(':') || !in.digits(2, mi)) {
+    return fail(error, invalid);
+  }
+  if (in.take(':')) {
+    if (!in.digits(2, s)) {
+      return fail(error, invalid);
+    }
+    if ((in.take('.') || in.take(',')) && !in.fraction(micros)) {
+      return fail(error, "Invalid date-time: at most 6 fractional digits (microseconds).");
+    }
+  }
+  long long offset_minutes = 0;
+  if (in.take('Z') || in.take('z')) {
+    // UTC
+  } else if (in.peek() == '+' || in.peek() == '-') {
+    const int sign = in.peek() == '-' ? -1 : 1;
+    in.take(in.peek());
+    long long oh = 0, om = 0;
+    if (!in.digits(2, oh)) {
+      return fail(error, "Invalid UTC offset; use Z, +02, +0200 or +02:00.");
+    }
+    if (!in.done()) {
+      in.take(':');
+      if (!in.digits(2, om)) {
+        return fail(error, "Invalid UTC offset; use Z, +02, +0200 or +02:00.");
+      }
+    }
+    if (oh > 23 || om > 59) {
+      return fail(error, "UTC offset out of range.");
+    }
+    offset_minutes = sign * (oh * 60 + om);
+  }
+  if (!in.done()) {
+    return fail(error, invalid);
+  }
+  if (y < 1) {
+    return fail(error, "Year out of range.");
+  }
+  const year_month_day date{year(static_cast<int>(y)), month(static_cast<unsigned>(mo)),
+                            day(static_cast<unsigned>(d))};
+  if (!date.ok()) {
+    return fail(error, "Impossible date: " + std::string(text.substr(0, 10)) + ".");
+  }
+  if (h > 23 || mi > 59 || s > 59) {
+    return fail(error, "Impossible time of day: hours 0-23, minutes and seconds 0-59.");
+  }
+  Instant local = time_point_cast<Micros>(sys_days(date)) + hours(h) + minutes(mi) + seconds(s) + Micros(micros);
+  Instant utc = local - minutes(offset_minutes);
+  const year_month_day utc_date{floor<days>(utc)};
+  if (utc_date.year() < year(1) || utc_date.year() > year(9999)) {
+    return fail(error, "Date-time out of range (years 1 to 9999).");
+  }
+  return utc;
+}
+
+std::optional<Micros> parse_duration(std::string_view text, std::string& error) {
+  if (!text.empty() && (text.front() == 'P' || text.front() == 'p')) {
+    std::string upper(text);
+    for (char& c : upper) {
+      c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+    }
+    return parse_iso_duration(upper, error);
+  }
+  if (!text.empty() && text.front() == '-') {
+    return fail_duration(error, "Duration must be greater than zero.");
+  }
+  return parse_clock_duration(text, error);
+}
+
+std::string format_instant(Instant instant) {
+  const auto day_point = floor<days>(instant);
+  const year_month_day date{day_point};
+  const hh_mm_ss<Micros> time{instant - day_point};
+  char buffer[48];
+  int n = std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02ld:%02ld:%02ld", static_cast<int>(date.year()),
+                        static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                        static_cast<long>(time.hours().count()), static_cast<long>(time.minutes().count()),
+                        static_cast<long>(time.seconds().count()));
+  std::string out(buffer, n);
+  if (time.subseconds().count() != 0) {
+    n = std::snprintf(buffer, sizeof buffer, ".%06ld", static_cast<long>(time.subseconds().count()));
+    out.append(buffer, n);
+  }
+  out.push_back('Z');
+  return out;
+}
+
+std::string format_duration(Micros duration) {
+  const long long total = duration.count();
+  const long long micros = total % 1000000;
+  const long long secs = total / 1000000;
+  const long long whole_days = secs / 86400;
+  const long long rest = secs % 86400;
+  char buffer[64];
+  int n = 0;
+  if (whole_days > 0) {
+    n = std::snprintf(buffer, sizeof buffer, "%lld %02lld:%02lld:%02lld", whole_days, rest / 3600, rest % 3600 / 60,
+                      rest % 60);
+  } else {
+    n = std::snprintf(buffer, sizeof buffer, "%02lld:%02lld:%02lld", rest / 3600, rest % 3600 / 60, rest % 60);
+  }
+  std::string out(buffer, n);
+  if (micros != 0) {
+    n = std::snprintf(buffer, sizeof buffer, ".%06lld", micros);
+    out.append(buffer, n);
+  }
+  return out;
+}
+
+std::string describe_slot(Instant begin, Micros duration) {
+  static constexpr std::array<const char*, 7> kWeekdays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const auto day_point = floor<days>(begin);
+  const year_month_day date{day_point};
+  const weekday wd{day_point};
+  const hh_mm_ss<Micros> time{begin - day_point};
+  char buffer[96];
+  int n = std::snprintf(buffer, sizeof buffer, "%s %u %s %d, %02ld:%02ld UTC", kWeekdays[wd.c_encoding()],
+                        static_cast<unsigned>(date.day()), kMonths[static_cast<unsigned>(date.month()) - 1],
+                        static_cast<int>(date.year()), static_cast<long>(time.hours().count()),
+                        static_cast<long>(time.minutes().count()));
+  std::string out(buffer, n);
+  const long long minutes_total = duration_cast<minutes>(duration).count();
+  out += " for ";
+  if (minutes_total >= 60 && minutes_total % 60 == 0) {
+    out += std::to_string(minutes_total / 60) + (minutes_total == 60 ? " hour" : " hours");
+  } else if (minutes_total >= 60) {
+    out += std::to_string(minutes_total / 60) + " h " + std::to_string(minutes_total % 60) + " min";
+  } else if (minutes_total > 0) {
+    out += std::to_string(minutes_total) + " min";
+  } else {
+    out += format_duration(duration);
+  }
+  out += " (" + format_instant(begin) + ", " + format_duration(duration) + ")";
+  return out;
+}
+
+}  // namespace calndro
