@@ -1,0 +1,438 @@
+#include "support/harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace calndro::testing {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string random_hex(size_t n) {
+  static std::mutex mu;
+  static std::mt19937_64 rng{std::random_device{}()};
+  std::lock_guard lock(mu);
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    s += digits[rng() % 16];
+  }
+  return s;
+}
+
+// Current environment minus CALNDRO_*, plus `extra`.
+std::vector<std::string> child_environment(const Env& extra) {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq == std::string::npos) {
+      continue;
+    }
+    std::string key = kv.substr(0, eq);
+    if (key.rfind("CALNDRO_", 0) == 0) {
+      continue;
+    }
+    env[key] = kv.substr(eq + 1);
+  }
+  for (const auto& [k, v] : extra) {
+    env[k] = v;
+  }
+  std::vector<std::string> out;
+  for (const auto& [k, v] : env) {
+    out.push_back(k + "=" + v);
+  }
+  return out;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& v) {
+  std::vector<char*> out;
+  for (auto& s : v) {
+    out.push_back(s.data());
+  }
+  out.push_back(nullptr);
+  return out;
+}
+
+// Replaces the database name (the URL's path) of a PostgreSQL URL.
+std::string with_dbname(const std::string& url, const std::string& db) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) {
+    throw std::runtime_error("CALNDRO_TEST_PG_URL is not a URL: " + url);
+  }
+  auto slash = url.find('/', scheme + 3);
+  auto query = url.find('?', scheme + 3);
+  std::string base = url.substr(0, slash == std::string::npos ? query : slash);
+  std::string q = query == std::string::npos ? "" : url.substr(query);
+  return base + "/" + db + q;
+}
+
+int decode_status(int status) {
+  if (WIFEXITED(status)) {
+    return WEXITSTATUS(status);
+  }
+  if (WIFSIGNALED(status)) {
+    return 128 + WTERMSIG(status);
+  }
+  return -1;
+}
+
+}  // namespace
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) {
+    throw std::runtime_error("socket() failed");
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    throw std::runtime_error("bind() to port 0 failed");
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool port_accepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) {
+    return false;
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return "";
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// ---- TempDir ----
+
+TempDir::TempDir(const std::string& prefix) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (!::mkdtemp(buf.data())) {
+    throw std::runtime_error("mkdtemp failed for " + tmpl);
+  }
+  path_ = buf.data();
+}
+
+TempDir::~TempDir() {
+  if (std::getenv("CALNDRO_TEST_KEEP")) {
+    return;
+  }
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+// ---- Database ----
+
+std::string Database::admin_url() {
+  const char* url = std::getenv("CALNDRO_TEST_PG_URL");
+  if (!url || !*url) {
+    throw std::runtime_error(
+        "CALNDRO_TEST_PG_URL is not set. Integration tests need a running PostgreSQL "
+        "cluster: start one with `deploy/lib/pg-cluster.sh start DIR PORT` and export "
+        "CALNDRO_TEST_PG_URL=postgresql://calndro@127.0.0.1:PORT/postgres "
+        "(deploy/test.sh does all of this).");
+  }
+  return url;
+}
+
+Database::Database() {
+  std::string admin = admin_url();
+  name_ = "calndro_t_" + std::to_string(::getpid()) + "_" + random_hex(10);
+  try {
+    pqxx::connection c(admin);
+    pqxx::nontransaction tx(c);
+    tx.exec("CREATE DATABASE " + c.quote_name(name_));
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot create a test database via CALNDRO_TEST_PG_URL=" + admin +
+                             ": " + e.what());
+  }
+  url_ = with_dbname(admin, name_);
+}
+
+Database::~Database() {
+  try {
+    pqxx::connection c(admin_url());
+    pqxx::nontransaction tx(c);
+    tx.exec("DROP DATABASE IF EXISTS " + c.quote_name(name_) + " WITH (FORCE)");
+  } catch (const std::exception&) {
+    // Best effort: the cluster is private to the test run.
+  }
+}
+
+std::vector<std::vector<std::string>> Database::query(const std::string& sql) const {
+  pqxx::connection c(url_);
+  pqxx::nontransaction tx(c);
+  pqxx::result r = tx.exec(sql);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& row : r) {
+    std::vector<std::string> out;
+    for (const auto& f : row) {
+      out.push_back(f.is_null() ? "" : f.c_str());
+    }
+    rows.push_back(std::move(out));
+  }
+  return rows;
+}
+
+std::string Database::scalar(const std::string& sql) const {
+  auto rows = query(sql);
+  if (rows.empty() || rows[0].empty()) {
+    return "";
+  }
+  return rows[0][0];
+}
+
+std::string create_database() {
+  static std::mutex mu;
+  static std::vector<std::unique_ptr<Database>> keep;  // dropped at exit
+  auto db = std::make_unique<Database>();
+  std::string url = db->url();
+  std::lock_guard lock(mu);
+  keep.push_back(std::move(db));
+  return url;
+}
+
+// ---- commands and processes ----
+
+std::string bin_path(const std::string& name) {
+  return std::string(CALNDRO_BIN_DIR) + "/" + name;
+}
+
+CommandResult run_command(const std::string& program, const std::vector<std::string>& args,
+                          const Env& env, const std::string& stdin_data,
+                          std::chrono::milliseconds timeout) {
+  TempDir dir("calndro-cmd");
+  fs::path out_path = dir.path() / "out", err_path = dir.path() / "err";
+  int in_pipe[2];
+  if (::pipe(in_pipe) != 0) {
+    throw std::runtime_error("pipe() failed");
+  }
+  std::vector<std::string> argv_s{program};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  auto envv_s = child_environment(env);
+  auto argv = c_strings(argv_s);
+  auto envv = c_strings(envv_s);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    throw std::runtime_error("fork() failed");
+  }
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::dup2(in_pipe[0], 0);
+    ::close(in_pipe[0]);
+    ::close(in_pipe[1]);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execve(program.c_str(), argv.data(), envv.data());
+    std::fprintf(stderr, "execve %s: %s\n", program.c_str(), std::strerror(errno));
+    ::_exit(127);
+  }
+  ::close(in_pipe[0]);
+  ::signal(SIGPIPE, SIG_IGN);
+  size_t off = 0;
+  while (off < stdin_data.size()) {
+    ssize_t n = ::write(in_pipe[1], stdin_data.data() + off, stdin_data.size() - off);
+    if (n <= 0) {
+      break;
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::close(in_pipe[1]);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (true) {
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      throw std::runtime_error("command timed out: " + program + "\n" + read_file(out_path) +
+                               read_file(err_path));
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  CommandResult res;
+  res.exit_code = decode_status(status);
+  res.out = read_file(out_path);
+  res.err = read_file(err_path);
+  return res;
+}
+
+Process::Process(std::string program, std::vector<std::string> args, Env env,
+                 fs::path log_path)
+    : program_(std::move(program)),
+      args_(std::move(args)),
+      env_(std::move(env)),
+      log_path_(std::move(log_path)) {}
+
+Process::~Process() {
+  try {
+    terminate();
+  } catch (...) {
+  }
+}
+
+void Process::start() {
+  if (running()) {
+    throw std::runtime_error(program_ + " is already running");
+  }
+  if (::access(program_.c_str(), X_OK) != 0) {
+    throw std::runtime_error("not an executable: " + program_ +
+                             " (is it built? build the whole project first)");
+  }
+  std::vector<std::string> argv_s{program_};
+  argv_s.insert(argv_s.end(), args_.begin(), args_.end());
+  auto envv_s = child_environment(env_);
+  auto argv = c_strings(argv_s);
+  auto envv = c_strings(envv_s);
+  {
+    std::ofstream mark(log_path_, std::ios::app);
+    mark << "---- start " << program_ << " ----\n";
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    throw std::runtime_error("fork() failed");
+  }
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::setpgid(0, 0);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    ::execve(program_.c_str(), argv.data(), envv.data());
+    std::fprintf(stderr, "execve %s: %s\n", program_.c_str(), std::strerror(errno));
+    ::_exit(127);
+  }
+  pid_ = pid;
+  exit_status_ = -1;
+}
+
+bool Process::running() const {
+  if (pid_ <= 0) {
+    return false;
+  }
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    exit_status_ = decode_status(status);
+    pid_ = -1;
+    return false;
+  }
+  return r == 0;
+}
+
+void Process::wait_port(int port, std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!running()) {
+      throw std::runtime_error(program_ + " exited (code " + std::to_string(exit_status_) +
+                               ") before listening on port " + std::to_string(port) +
+                               "; log:\n" + log_tail());
+    }
+    if (port_accepts(port)) {
+      return;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  throw std::runtime_error(program_ + " did not listen on port " + std::to_string(port) +
+                           " within the timeout; log:\n" + log_tail());
+}
+
+int Process::terminate(std::chrono::milliseconds grace) {
+  if (!running()) {
+    return -1;
+  }
+  pid_t pid = pid_;
+  ::kill(pid, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  int status = 0;
+  while (true) {
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  pid_ = -1;
+  exit_status_ = decode_status(status);
+  return exit_status_;
+}
+
+void Process::kill9() {
+  if (!running()) {
+    return;
+  }
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  exit_status_ = decode_status(status);
+  pid_ = -1;
+}
+
+std::string Process::log_tail(size_t lines) const {
+  std::string all = log();
+  size_t pos = all.size();
+  size_t count = 0;
+  while (pos > 0 && count <= lines) {
+    pos = all.rfind('\n', pos - 1);
+    if (pos == std::string::npos) {
+      return all;
+    }
+    ++count;
+  }
+  return all.substr(pos);
+}
+
+}  // namespace calndro::testing

@@ -1,0 +1,60 @@
+#pragma once
+
+// SmtpSink: a real SMTP server (Debian's python3-aiosmtpd) delivering into a
+// Maildir, for tests that check what calndro mails.
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/harness.h"
+
+namespace calndro::testing {
+
+struct MailMessage {
+  std::filesystem::path path;
+  std::string raw;
+  // Header names in lower case; repeated headers joined with ", ".
+  std::map<std::string, std::string> headers;
+  std::string body;  // as transmitted (after the blank line)
+  // Body with Content-Transfer-Encoding (base64, quoted-printable) undone,
+  // and the text part when the message is multipart.
+  std::string text() const;
+  std::string header(const std::string& name) const;
+  std::string body_without_cr() const;
+};
+
+MailMessage parse_mail(const std::string& raw);
+
+class SmtpSink {
+ public:
+  // Maildir under `dir` (created); port 0 picks a free one. Starts at once.
+  explicit SmtpSink(std::filesystem::path dir, int port = 0);
+  ~SmtpSink();
+
+  void start();  // again on the same port after stop()
+  void stop();
+  bool running() const;
+  int port() const { return port_; }
+  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+  const std::filesystem::path& maildir() const { return dir_; }
+
+  // Every message delivered so far, oldest first (by file time, then name).
+  std::vector<MailMessage> messages() const;
+  // Messages whose To header contains `recipient` (case-insensitive).
+  std::vector<MailMessage> messages_to(const std::string& recipient) const;
+  // Waits until at least n messages are there; throws on timeout.
+  std::vector<MailMessage> wait_for(size_t n, std::chrono::milliseconds timeout = 30s) const;
+  std::vector<MailMessage> wait_for_to(const std::string& recipient, size_t n,
+                                       std::chrono::milliseconds timeout = 30s) const;
+
+ private:
+  std::filesystem::path dir_;
+  int port_;
+  std::unique_ptr<Process> process_;
+};
+
+}  // namespace calndro::testing

@@ -1,0 +1,233 @@
+#include "support/stack.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <random>
+#include <stdexcept>
+
+namespace calndro::testing {
+
+namespace {
+
+std::string random_token() {
+  std::random_device rd;
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  for (int i = 0; i < 40; ++i) {
+    s += digits[rd() % 16];
+  }
+  return s;
+}
+
+std::string addr(int port) { return "127.0.0.1:" + std::to_string(port); }
+
+}  // namespace
+
+std::string base64(const std::string& in) {
+  static const char* chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -6;
+  for (unsigned char c : in) {
+    val = (val << 8) + c;
+    bits += 8;
+    while (bits >= 0) {
+      out.push_back(chars[(val >> bits) & 0x3F]);
+      bits -= 6;
+    }
+  }
+  if (bits > -6) {
+    out.push_back(chars[((val << 8) >> (bits + 8)) & 0x3F]);
+  }
+  while (out.size() % 4) {
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::string basic_auth(const std::string& user, const std::string& password) {
+  return "Basic " + base64(user + ":" + password);
+}
+
+std::string unique_email(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  std::random_device rd;
+  static const char* digits = "0123456789abcdef";
+  std::string hex;
+  for (int i = 0; i < 6; ++i) {
+    hex += digits[rd() % 16];
+  }
+  return prefix + "." + std::to_string(++counter) + "." + hex + "@example.com";
+}
+
+Stack::Stack(StackOptions options) : options_(std::move(options)), dir_("calndro-stack") {
+  db_ = std::make_unique<Database>();
+  smtp_ = std::make_unique<SmtpSink>(dir_.path() / "mail");
+  http_port_ = free_port();
+  events_port_ = free_port();
+  notify_port_ = free_port();
+  while (events_port_ == http_port_) {
+    events_port_ = free_port();
+  }
+  while (notify_port_ == http_port_ || notify_port_ == events_port_) {
+    notify_port_ = free_port();
+  }
+  internal_token_ = random_token();
+  env_ = {
+      {"CALNDRO_DATABASE_URL", db_->url()},
+      {"CALNDRO_DB_POOL_SIZE", "4"},
+      {"CALNDRO_EVENTS_PORT", std::to_string(events_port_)},
+      {"CALNDRO_NOTIFY_PORT", std::to_string(notify_port_)},
+      {"CALNDRO_HTTP_PORT", std::to_string(http_port_)},
+      {"CALNDRO_EVENTS_LISTEN", addr(events_port_)},
+      {"CALNDRO_NOTIFY_LISTEN", addr(notify_port_)},
+      {"CALNDRO_HTTP_LISTEN", addr(http_port_)},
+      {"CALNDRO_EVENTS_ADDR", addr(events_port_)},
+      {"CALNDRO_NOTIFY_ADDR", addr(notify_port_)},
+      {"CALNDRO_INTERNAL_TOKEN", internal_token_},
+      {"CALNDRO_SMTP_URL", smtp_->url()},
+      {"CALNDRO_RPC_TIMEOUT_MS", "5000"},
+  };
+  for (const auto& [k, v] : options_.env) {
+    env_[k] = v;
+  }
+  bool notify_built = ::access(bin_path("calndro-notify").c_str(), X_OK) == 0;
+  bool want_notify = options_.notify == StackOptions::Notify::kRequired ||
+                     (options_.notify == StackOptions::Notify::kIfBuilt && notify_built);
+  if (want_notify) {
+    notify_ = std::make_unique<Process>(bin_path("calndro-notify"), std::vector<std::string>{},
+                                        env_, dir_.path() / "notify.log");
+  }
+  events_ = std::make_unique<Process>(bin_path("calndro-events"), std::vector<std::string>{}, env_,
+                                      dir_.path() / "events.log");
+  gateway_ = std::make_unique<Process>(bin_path("calndro-gateway"), std::vector<std::string>{},
+                                       env_, dir_.path() / "gateway.log");
+  start_services();
+}
+
+Stack::~Stack() {
+  if (gateway_) {
+    gateway_->terminate();
+  }
+  if (events_) {
+    events_->terminate();
+  }
+  if (notify_) {
+    notify_->terminate();
+  }
+}
+
+void Stack::start_services() {
+  if (notify_) {
+    notify_->start();
+    notify_->wait_port(notify_port_, 60s);
+  }
+  events_->start();
+  events_->wait_port(events_port_, 60s);
+  gateway_->start();
+  gateway_->wait_port(http_port_, 60s);
+}
+
+void Stack::restart_services() {
+  gateway_->terminate();
+  events_->terminate();
+  if (notify_) {
+    notify_->terminate();
+  }
+  start_services();
+}
+
+void Stack::wait_ready() const {
+  if (notify_) {
+    notify_->wait_port(notify_port_, 60s);
+  }
+  events_->wait_port(events_port_, 60s);
+  gateway_->wait_port(http_port_, 60s);
+}
+
+Process& Stack::notify() {
+  if (!notify_) {
+    throw std::runtime_error("this stack runs without calndro-notify (not built?)");
+  }
+  return *notify_;
+}
+
+Stack& Stack::shared() {
+  static std::unique_ptr<Stack> stack;
+  static std::string error;
+  static bool tried = false;
+  if (!tried) {
+    tried = true;
+    try {
+      stack = std::make_unique<Stack>();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  if (!stack) {
+    throw std::runtime_error("the calndro test stack could not start: " + error);
+  }
+  return *stack;
+}
+
+httplib::Client Stack::http() const {
+  httplib::Client c("127.0.0.1", http_port_);
+  c.set_connection_timeout(5, 0);
+  c.set_read_timeout(30, 0);
+  c.set_write_timeout(30, 0);
+  c.set_follow_location(false);
+  return c;
+}
+
+std::shared_ptr<grpc::Channel> Stack::events_channel() const {
+  return grpc::CreateChannel(addr(events_port_), grpc::InsecureChannelCredentials());
+}
+
+std::shared_ptr<grpc::Channel> Stack::notify_channel() const {
+  return grpc::CreateChannel(addr(notify_port_), grpc::InsecureChannelCredentials());
+}
+
+CommandResult Stack::admin(const std::vector<std::string>& args,
+                           const std::string& stdin_data) const {
+  return run_command(bin_path("calndro-admin"), args,
+                     Env{{"CALNDRO_DATABASE_URL", db_->url()}}, stdin_data, 120s);
+}
+
+User Stack::create_user(const std::string& email, const std::string& password, bool staff,
+                        bool inactive, const std::string& username) {
+  std::vector<std::string> args{"user", "add", email};
+  if (!username.empty()) {
+    args.insert(args.end(), {"--username", username});
+  }
+  if (staff) {
+    args.push_back("--staff");
+  }
+  if (inactive) {
+    args.push_back("--inactive");
+  }
+  std::string in;
+  if (!password.empty()) {
+    args.push_back("--password-stdin");
+    in = password + "\n";
+  }
+  CommandResult r = admin(args, in);
+  if (r.exit_code != 0) {
+    std::string cmd = "calndro-admin";
+    for (const auto& a : args) {
+      cmd += " " + a;
+    }
+    throw std::runtime_error(cmd + " failed with exit code " + std::to_string(r.exit_code) +
+                             ":\n" + r.output());
+  }
+  return User{email, username, password};
+}
+
+void StackTest::SetUp() {
+  try {
+    stack_ = &Stack::shared();
+  } catch (const std::exception& e) {
+    GTEST_FAIL() << e.what();
+  }
+}
+
+}  // namespace calndro::testing

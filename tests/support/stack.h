@@ -1,0 +1,112 @@
+#pragma once
+
+// The whole calndro stack for an integration test: a fresh database, an SMTP
+// sink, calndro-notify, calndro-events and calndro-gateway on free ports, with
+// the environment that docs/ARCHITECTURE.md documents. Stack::shared() starts
+// one stack per test binary on first use; tests use fresh emails
+// (unique_email()) so they never interfere.
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/harness.h"
+#include "support/mail.h"
+
+namespace calndro::testing {
+
+struct User {
+  std::string email;
+  std::string username;  // "" when none was given
+  std::string password;  // "" for an inactive user made without one
+};
+
+struct StackOptions {
+  // Laid over the stack's own environment, for every process.
+  Env env;
+  enum class Notify { kIfBuilt, kRequired, kNone };
+  // kIfBuilt: start calndro-notify when the binary exists.
+  Notify notify = Notify::kIfBuilt;
+};
+
+class Stack {
+ public:
+  explicit Stack(StackOptions options = {});
+  ~Stack();
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  // One stack per test binary, started on first use. Throws (again on every
+  // call) when it could not start.
+  static Stack& shared();
+
+  Database& db() { return *db_; }
+  SmtpSink& smtp() { return *smtp_; }
+  Process& events() { return *events_; }
+  Process& gateway() { return *gateway_; }
+  // Throws when the stack runs without calndro-notify.
+  Process& notify();
+  bool has_notify() const { return notify_ != nullptr; }
+
+  int http_port() const { return http_port_; }
+  int events_port() const { return events_port_; }
+  int notify_port() const { return notify_port_; }
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
+  const std::string& internal_token() const { return internal_token_; }
+  // The environment every process got (database URL, ports, token, ...).
+  const Env& env() const { return env_; }
+  const std::filesystem::path& dir() const { return dir_.path(); }
+
+  // A client for the gateway (no keep-alive surprises: one per call site).
+  httplib::Client http() const;
+  std::shared_ptr<grpc::Channel> events_channel() const;
+  std::shared_ptr<grpc::Channel> notify_channel() const;
+
+  // Runs calndro-admin with CALNDRO_DATABASE_URL of this stack.
+  CommandResult admin(const std::vector<std::string>& args, const std::string& stdin_data = "") const;
+  // `calndro-admin user add`; throws when it fails. An empty password with
+  // inactive=true makes an inactive user without password.
+  User create_user(const std::string& email, const std::string& password = "pw-Secret-123",
+                   bool staff = false, bool inactive = false, const std::string& username = "");
+
+  // Restarts every calndro process (not the database or the sink).
+  void restart_services();
+  // Waits until each process listens again (after restart/kill by a test).
+  void wait_ready() const;
+
+ private:
+  void start_services();
+
+  StackOptions options_;
+  TempDir dir_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<SmtpSink> smtp_;
+  int http_port_ = 0, events_port_ = 0, notify_port_ = 0;
+  std::string internal_token_;
+  Env env_;
+  std::unique_ptr<Process> notify_, events_, gateway_;
+};
+
+// A fresh, unique, lower-case email: "<prefix>.<n>.<hex>@example.com".
+std::string unique_email(const std::string& prefix = "user");
+
+// "Basic base64(user:password)".
+std::string basic_auth(const std::string& user, const std::string& password);
+std::string base64(const std::string& in);
+
+// Base fixture: fails the test (never skips it) when the shared stack cannot start.
+class StackTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  Stack& stack() { return *stack_; }
+
+ private:
+  Stack* stack_ = nullptr;
+};
+
+}  // namespace calndro::testing
