@@ -1,0 +1,166 @@
+// calndro-admin: creates users, sets passwords, staff and active flags on the
+// database named by CALNDRO_DATABASE_URL. It applies the `events` migrations
+// first, so it works on a fresh database too.
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/email.h"
+#include "common/migrations.h"
+#include "events/migrations.h"
+#include "events/user_store.h"
+
+namespace {
+
+using calndro::events::UserStore;
+
+constexpr const char* kUsage =
+    "usage: calndro-admin user add EMAIL [--username NAME] [--staff] [--inactive] [--password-stdin]\n"
+    "       calndro-admin user set-password EMAIL --password-stdin\n"
+    "       calndro-admin user activate EMAIL\n"
+    "       calndro-admin user list\n"
+    "The database comes from CALNDRO_DATABASE_URL.\n";
+
+int usage_error(const std::string& message) {
+  std::cerr << "calndro-admin: " << message << "\n" << kUsage;
+  return 2;
+}
+
+std::string read_password_from_stdin() {
+  std::string password;
+  std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') {
+    password.pop_back();
+  }
+  if (password.empty()) {
+    throw std::runtime_error("no password on standard input");
+  }
+  return password;
+}
+
+std::string canonical_email_or_throw(const std::string& text) {
+  std::string error;
+  const auto email = calndro::normalize_email(text, error);
+  if (!email) {
+    throw std::runtime_error("'" + text + "': " + error);
+  }
+  return *email;
+}
+
+int add_user(pqxx::connection& connection, const std::vector<std::string>& args) {
+  if (args.empty()) {
+    return usage_error("user add needs an EMAIL");
+  }
+  const std::string email = canonical_email_or_throw(args[0]);
+  std::optional<std::string> username;
+  bool staff = false;
+  bool active = true;
+  bool password_from_stdin = false;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--username" && i + 1 < args.size()) {
+      username = args[++i];
+    } else if (args[i] == "--staff") {
+      staff = true;
+    } else if (args[i] == "--inactive") {
+      active = false;
+    } else if (args[i] == "--password-stdin") {
+      password_from_stdin = true;
+    } else {
+      return usage_error("unknown option '" + args[i] + "'");
+    }
+  }
+  if (username && (username->empty() || username->size() > 150 || username->find('@') != std::string::npos ||
+                   username->find(':') != std::string::npos)) {
+    return usage_error("a username is 1-150 characters without '@' or ':'");
+  }
+  calndro::SystemRandom random;
+  const std::string password =
+      password_from_stdin ? read_password_from_stdin() : calndro::random_hex(random, 12);
+  pqxx::work tx(connection);
+  const auto id = UserStore::add_user(tx, email, username, calndro::hash_password(password), staff, active);
+  tx.commit();
+  std::cout << "user " << id << " " << email << (staff ? " (staff)" : "") << (active ? "" : " (inactive)") << "\n";
+  if (!password_from_stdin) {
+    std::cout << "password: " << password << "\n";
+  }
+  return 0;
+}
+
+int set_password(pqxx::connection& connection, const std::vector<std::string>& args) {
+  if (args.size() != 2 || args[1] != "--password-stdin") {
+    return usage_error("user set-password EMAIL --password-stdin");
+  }
+  const std::string email = canonical_email_or_throw(args[0]);
+  const std::string password = read_password_from_stdin();
+  pqxx::work tx(connection);
+  if (!UserStore::set_password(tx, email, calndro::hash_password(password))) {
+    std::cerr << "calndro-admin: no user " << email << "\n";
+    return 1;
+  }
+  tx.commit();
+  std::cout << "password set for " << email << "\n";
+  return 0;
+}
+
+int activate(pqxx::connection& connection, const std::vector<std::string>& args) {
+  if (args.size() != 1) {
+    return usage_error("user activate EMAIL");
+  }
+  const std::string email = canonical_email_or_throw(args[0]);
+  pqxx::work tx(connection);
+  if (!UserStore::activate(tx, email)) {
+    std::cerr << "calndro-admin: no user " << email << "\n";
+    return 1;
+  }
+  tx.commit();
+  std::cout << "activated " << email << "\n";
+  return 0;
+}
+
+int list(pqxx::connection& connection) {
+  pqxx::work tx(connection);
+  std::cout << "id\temail\tusername\tactive\tstaff\tpassword\n";
+  for (const auto& user : UserStore::list(tx)) {
+    std::cout << user.id << "\t" << user.email << "\t" << user.username.value_or("-") << "\t"
+              << (user.active ? "yes" : "no") << "\t" << (user.staff ? "yes" : "no") << "\t"
+              << (user.password_hash.empty() ? "no" : "yes") << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() < 2 || args[0] != "user") {
+    return usage_error(args.empty() ? "missing command" : "unknown command '" + args[0] + "'");
+  }
+  const std::string command = args[1];
+  const std::vector<std::string> rest(args.begin() + 2, args.end());
+  try {
+    calndro::init_crypto();
+    const std::string url =
+        calndro::config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
+    calndro::apply_migrations(url, calndro::events::kSchema, calndro::events::migrations());
+    pqxx::connection connection(url);
+    if (command == "add") {
+      return add_user(connection, rest);
+    }
+    if (command == "set-password") {
+      return set_password(connection, rest);
+    }
+    if (command == "activate") {
+      return activate(connection, rest);
+    }
+    if (command == "list") {
+      return list(connection);
+    }
+    return usage_error("unknown command 'user " + command + "'");
+  } catch (const std::exception& error) {
+    std::cerr << "calndro-admin: " << error.what() << "\n";
+    return 1;
+  }
+}

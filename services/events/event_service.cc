@@ -1,0 +1,443 @@
+#include "events/event_service.h"
+
+#include <chrono>
+#include <charconv>
+
+#include "common/email.h"
+#include "common/log.h"
+#include "common/rich_status.h"
+#include "events/request_validation.h"
+#include "events/rpc_error.h"
+#include "events/title_generator.h"
+#include "events/user_store.h"
+
+namespace calndro::events {
+namespace {
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+const char* kNotFound = "Not found.";
+const char* kForbidden = "You do not have permission to perform this action.";
+
+std::optional<std::string> metadata_value(const grpc::ServerContext& context, const char* key) {
+  const auto& metadata = context.client_metadata();
+  const auto found = metadata.find(key);
+  if (found == metadata.end()) {
+    return std::nullopt;
+  }
+  return std::string(found->second.data(), found->second.size());
+}
+
+Credentials read_credentials(const grpc::ServerContext& context) {
+  Credentials credentials;
+  credentials.authorization = metadata_value(context, "authorization");
+  credentials.email_token = metadata_value(context, "x-email-token");
+  credentials.request_id = metadata_value(context, "x-request-id").value_or("");
+  if (credentials.request_id.size() > 128) {
+    credentials.request_id.resize(128);
+  }
+  return credentials;
+}
+
+void event_to_proto(const EventRecord& event, v1::Event& out) {
+  out.Clear();
+  out.set_id(event.id);
+  out.set_title(event.title);
+  for (const auto& party : event.parties) {
+    out.add_parties(party);
+  }
+  for (const auto& slot : event.slots) {
+    slot_to_proto(slot, *out.add_slots());
+  }
+}
+
+void check_event_id(std::int64_t id) {
+  if (id <= 0) {
+    throw RpcError(grpc::StatusCode::NOT_FOUND, kNotFound);
+  }
+}
+
+struct PageRequest {
+  std::int64_t after = 0;
+  int limit = kDefaultPageSize;
+};
+
+PageRequest read_page_request(int page_size, const std::string& page_token) {
+  std::vector<FieldViolation> violations;
+  PageRequest page;
+  if (page_size < 0 || page_size > kMaxPageSize) {
+    violations.push_back({"limit", "Must be a whole number from 1 to 1000."});
+  } else if (page_size > 0) {
+    page.limit = page_size;
+  }
+  if (!page_token.empty()) {
+    const auto* end = page_token.data() + page_token.size();
+    const auto [ptr, ec] = std::from_chars(page_token.data(), end, page.after);
+    if (ec != std::errc() || ptr != end || page.after <= 0) {
+      violations.push_back({"after", "Invalid cursor; use the one from the previous page's Link header."});
+    }
+  }
+  if (!violations.empty()) {
+    throw RpcError(invalid_argument(std::move(violations)));
+  }
+  return page;
+}
+
+nlohmann::json token_data(const Caller& caller) {
+  nlohmann::json data = nlohmann::json::object();
+  if (caller.uses_email_token()) {
+    data["token"] = caller.token_fingerprint;
+  }
+  return data;
+}
+
+void occurrence_to_proto(Occurrence occurrence, v1::LogEntry& out) {
+  switch (occurrence) {
+    case Occurrence::Update: out.set_occurrence(v1::OCCURRENCE_UPDATE); break;
+    case Occurrence::Notify: out.set_occurrence(v1::OCCURRENCE_NOTIFY); break;
+    case Occurrence::View: out.set_occurrence(v1::OCCURRENCE_VIEW); break;
+  }
+}
+
+// nlohmann → google.protobuf.Value, for the log entries' `data`.
+void json_to_value(const nlohmann::json& in, google::protobuf::Value& out) {
+  if (in.is_null()) {
+    out.set_null_value(google::protobuf::NULL_VALUE);
+  } else if (in.is_boolean()) {
+    out.set_bool_value(in.get<bool>());
+  } else if (in.is_number()) {
+    out.set_number_value(in.get<double>());
+  } else if (in.is_string()) {
+    out.set_string_value(in.get<std::string>());
+  } else if (in.is_array()) {
+    auto* list = out.mutable_list_value();
+    for (const auto& item : in) {
+      json_to_value(item, *list->add_values());
+    }
+  } else {
+    auto* fields = out.mutable_struct_value()->mutable_fields();
+    for (const auto& [key, value] : in.items()) {
+      json_to_value(value, (*fields)[key]);
+    }
+  }
+}
+
+}  // namespace
+
+EventServiceImpl::EventServiceImpl(DbPool& pool, Authenticator& authenticator, NotificationClient& notifications,
+                                   const Clock& clock, RandomSource& random)
+    : pool_(pool), authenticator_(authenticator), notifications_(notifications), clock_(clock), random_(random) {}
+
+grpc::Status EventServiceImpl::run(grpc::ServerContext* context, const char* method, const Work& work) {
+  const auto started = std::chrono::steady_clock::now();
+  const Credentials credentials = read_credentials(*context);
+  grpc::Status status;
+  try {
+    pool_.run([&](pqxx::connection& connection) {
+      pqxx::work tx(connection);
+      work(tx, credentials);
+      tx.commit();
+    });
+  } catch (const RpcError& error) {
+    status = error.status();
+  } catch (const DatabaseUnavailable& error) {
+    log::error("database unavailable", {{"method", method}, {"request_id", credentials.request_id},
+                                        {"error", error.what()}});
+    status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "The database is unavailable; try again later.");
+  } catch (const pqxx::broken_connection& error) {
+    log::error("database connection lost", {{"method", method}, {"request_id", credentials.request_id}});
+    status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "The database is unavailable; try again later.");
+  } catch (const pqxx::in_doubt_error& error) {
+    log::error("commit in doubt", {{"method", method}, {"request_id", credentials.request_id}});
+    status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "The database connection broke during commit; check "
+                                                         "the result before retrying.");
+  } catch (const std::exception& error) {
+    // The caller learns nothing of SQL or internals; the log has the detail.
+    log::error("internal error", {{"method", method}, {"request_id", credentials.request_id},
+                                  {"error", error.what()}});
+    status = grpc::Status(grpc::StatusCode::INTERNAL, "Internal error.");
+  }
+  const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+  log::info("rpc", {{"method", method}, {"code", static_cast<int>(status.error_code())},
+                    {"request_id", credentials.request_id}, {"duration_ms", elapsed.count()}});
+  return status;
+}
+
+grpc::Status EventServiceImpl::run_authenticated(
+    grpc::ServerContext* context, const char* method,
+    const std::function<void(pqxx::work&, const Caller&, const Credentials&)>& work) {
+  return run(context, method, [&](pqxx::work& tx, const Credentials& credentials) {
+    const Caller caller = authenticator_.authenticate(tx, credentials);
+    work(tx, caller, credentials);
+  });
+}
+
+EventRecord EventServiceImpl::load_authorized(pqxx::work& tx, std::int64_t id, Action action, const Caller& caller,
+                                              bool lock, bool allow_deleted) {
+  check_event_id(id);
+  auto event = EventStore::load(tx, id, lock);
+  if (!event || (event->deleted && !allow_deleted)) {
+    throw RpcError(grpc::StatusCode::NOT_FOUND, kNotFound);
+  }
+  if (event->deleted && caller.relation_to(&*event) != Relation::Staff) {
+    throw RpcError(grpc::StatusCode::NOT_FOUND, kNotFound);
+  }
+  if (decide(action, caller.relation_to(&*event)) != Decision::Allow) {
+    throw RpcError(grpc::StatusCode::PERMISSION_DENIED, kForbidden);
+  }
+  return *event;
+}
+
+void EventServiceImpl::append_log(pqxx::work& tx, const EventRecord& event, Occurrence occurrence,
+                                  const Caller& caller, nlohmann::json data) {
+  for (auto& [key, value] : token_data(caller).items()) {
+    data[key] = value;
+  }
+  EventStore::append_log(tx, event.id, clock_.now(), occurrence, caller.email, event.slots, data);
+}
+
+grpc::Status EventServiceImpl::ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
+                                          v1::ListEventsResponse* response) {
+  return run_authenticated(context, "ListEvents", [&](pqxx::work& tx, const Caller& caller, const Credentials&) {
+    if (decide(Action::List, caller.relation_to(nullptr)) != Decision::Allow) {
+      throw RpcError(grpc::StatusCode::PERMISSION_DENIED, kForbidden);
+    }
+    const PageRequest page_request = read_page_request(request->page_size(), request->page_token());
+    const auto page = caller.staff ? EventStore::list_all(tx, page_request.after, page_request.limit)
+                                   : EventStore::list_for_user(tx, caller.user_id, page_request.after,
+                                                               page_request.limit);
+    response->Clear();
+    for (const auto& event : page.items) {
+      event_to_proto(event, *response->add_events());
+    }
+    if (page.next_after) {
+      response->set_next_page_token(std::to_string(*page.next_after));
+    }
+  });
+}
+
+grpc::Status EventServiceImpl::CreateEvent(grpc::ServerContext* context, const v1::CreateEventRequest* request,
+                                           v1::Event* response) {
+  return run_authenticated(context, "CreateEvent", [&](pqxx::work& tx, const Caller& caller, const Credentials&) {
+    if (decide(Action::Create, caller.relation_to(nullptr)) != Decision::Allow) {
+      throw RpcError(grpc::StatusCode::PERMISSION_DENIED, kForbidden);
+    }
+    std::vector<FieldViolation> violations;
+    EventRecord event;
+    event.parties = validate_parties(request->parties(), violations, /*required=*/true);
+    event.slots = validate_slots(request->slots(), violations);
+    event.title = validate_title(request->title(), violations);
+    if (!violations.empty()) {
+      throw RpcError(invalid_argument(std::move(violations)));
+    }
+    if (!event.has_party(caller.email)) {
+      event.parties.insert(event.parties.begin(), caller.email);
+      if (event.parties.size() > static_cast<std::size_t>(kMaxParties)) {
+        throw RpcError(invalid_argument("parties", "At most 100 parties, including you."));
+      }
+    }
+    if (event.title.empty()) {
+      event.title = generate_title(random_);
+    }
+    UserStore::ensure_users(tx, event.parties);
+    event.id = EventStore::create(tx, event.title, caller.user_id, event.parties, event.slots, clock_.now());
+    append_log(tx, event, Occurrence::Update, caller, {{"opened", "created"}});
+    event_to_proto(event, *response);
+  });
+}
+
+grpc::Status EventServiceImpl::GetEvent(grpc::ServerContext* context, const v1::GetEventRequest* request,
+                                        v1::Event* response) {
+  return run_authenticated(context, "GetEvent", [&](pqxx::work& tx, const Caller& caller, const Credentials&) {
+    const EventRecord event = load_authorized(tx, request->id(), Action::Detail, caller, /*lock=*/false);
+    append_log(tx, event, Occurrence::View, caller, nlohmann::json::object());
+    event_to_proto(event, *response);
+  });
+}
+
+grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context, const v1::UpdateEventRequest* request,
+                                           v1::Event* response) {
+  return run_authenticated(context, "UpdateEvent", [&](pqxx::work& tx, const Caller& caller, const Credentials&) {
+    EventRecord event = load_authorized(tx, request->id(), Action::Update, caller, /*lock=*/true);
+    if (!request->has_title() && !request->has_slots()) {
+      // Thrown before any write: an empty PATCH changes and logs nothing.
+      throw RpcError(invalid_argument(std::vector<FieldViolation>{
+          {"slots", "Provide slots and/or title."}, {"title", "Provide slots and/or title."}}));
+    }
+    std::vector<FieldViolation> violations;
+    std::vector<Slot> slots;
+    std::string title;
+    if (request->has_slots()) {
+      slots = validate_slots(request->slots().slots(), violations);
+    }
+    if (request->has_title()) {
+      title = validate_title(request->title(), violations);
+      if (title.empty()) {
+        violations.push_back({"title", "This field may not be blank."});
+      }
+    }
+    if (!violations.empty()) {
+      throw RpcError(invalid_argument(std::move(violations)));
+    }
+    nlohmann::json data = nlohmann::json::object();
+    if (request->has_title()) {
+      EventStore::set_title(tx, event.id, title);
+      event.title = title;
+      data["title"] = title;
+    }
+    if (request->has_slots()) {
+      EventStore::replace_slots(tx, event.id, slots);
+      event.slots = slots;
+    }
+    append_log(tx, event, Occurrence::Update, caller, std::move(data));
+    event_to_proto(event, *response);
+  });
+}
+
+grpc::Status EventServiceImpl::DeleteEvent(grpc::ServerContext* context, const v1::DeleteEventRequest* request,
+                                           google::protobuf::Empty* response) {
+  return run_authenticated(context, "DeleteEvent", [&](pqxx::work& tx, const Caller& caller, const Credentials&) {
+    const EventRecord event = load_authorized(tx, request->id(), Action::Delete, caller, /*lock=*/true);
+    EventStore::mark_deleted(tx, event.id, clock_.now());
+    append_log(tx, event, Occurrence::Update, caller, {{"closed", "deleted"}});
+  });
+}
+
+grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context, const v1::NotifyPartiesRequest* request,
+                                             v1::NotifyPartiesResponse* response) {
+  return run_authenticated(context, "NotifyParties", [&](pqxx::work& tx, const Caller& caller,
+                                                         const Credentials& credentials) {
+    // The row lock keeps a concurrent PATCH from changing the slots between
+    // the staleness check and the log entries.
+    const EventRecord event = load_authorized(tx, request->id(), Action::Notify, caller, /*lock=*/true);
+    std::vector<FieldViolation> violations;
+    const std::vector<std::string> recipients = validate_parties(request->parties(), violations, /*required=*/true);
+    for (const auto& recipient : recipients) {
+      if (!event.has_party(recipient)) {
+        violations.push_back({"parties", "Not in event: " + recipient});
+      }
+    }
+    const std::size_t slot_errors = violations.size();
+    const std::vector<Slot> slots = validate_slots(request->slots(), violations);
+    if (violations.size() == slot_errors && slots != event.slots) {
+      violations.push_back({"slots", "Mismatch with event"});
+    }
+    std::string sender = caller.email;
+    if (request->has_sender()) {
+      std::string error;
+      const auto canonical = normalize_email(request->sender(), error);
+      if (!canonical) {
+        violations.push_back({"sender", error});
+      } else if (!event.has_party(*canonical) && !UserStore::is_staff_email(tx, *canonical)) {
+        violations.push_back({"sender", "Not a party of the event or staff: " + *canonical});
+      } else {
+        sender = *canonical;
+      }
+    }
+    if (!violations.empty()) {
+      throw RpcError(invalid_argument(std::move(violations)));
+    }
+
+    calndro::notify::v1::QueueNotificationsRequest queue;
+    const std::string request_id =
+        credentials.request_id.empty() ? random_hex(random_, 16) : credentials.request_id;
+    queue.set_request_id(request_id + "/event/" + std::to_string(event.id));
+    queue.set_event_id(event.id);
+    queue.set_event_title(event.title);
+    queue.set_sender(sender);
+    for (const auto& recipient : recipients) {
+      queue.add_recipients(recipient);
+    }
+    for (const auto& slot : event.slots) {
+      slot_to_proto(slot, *queue.add_slots());
+    }
+    queue.set_invitation(request->invitation());
+    queue.set_link_base_url(request->link_base_url());
+    calndro::notify::v1::QueueNotificationsResponse queued;
+    const grpc::Status status = notifications_.queue_notifications(queue, credentials.request_id, queued);
+    if (!status.ok()) {
+      log::error("notification service refused or failed",
+                 {{"code", static_cast<int>(status.error_code())}, {"request_id", credentials.request_id},
+                  {"message", status.error_message()}});
+      if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+          status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+        throw RpcError(grpc::StatusCode::UNAVAILABLE,
+                       "The notification service is unavailable; nothing was sent. Try again later.");
+      }
+      throw RpcError(grpc::StatusCode::INTERNAL, "Internal error.");
+    }
+    for (const auto& recipient : recipients) {
+      nlohmann::json data = {{"recipient", recipient}, {"sender", sender}};
+      if (request->invitation()) {
+        data["invitation"] = true;
+      }
+      append_log(tx, event, Occurrence::Notify, caller, std::move(data));
+    }
+    response->Clear();
+    for (const auto& recipient : recipients) {
+      response->add_parties(recipient);
+    }
+    for (const auto& slot : event.slots) {
+      slot_to_proto(slot, *response->add_slots());
+    }
+    response->set_sender(sender);
+  });
+}
+
+grpc::Status EventServiceImpl::GetEventLog(grpc::ServerContext* context, const v1::GetEventLogRequest* request,
+                                           v1::EventLog* response) {
+  return run_authenticated(context, "GetEventLog", [&](pqxx::work& tx, const Caller& caller, const Credentials&) {
+    const PageRequest page_request = read_page_request(request->page_size(), request->page_token());
+    const EventRecord event = load_authorized(tx, request->id(), Action::ReadLog, caller, /*lock=*/false,
+                                              /*allow_deleted=*/true);
+    const auto page = EventStore::read_log(tx, event.id, page_request.after, page_request.limit);
+    response->Clear();
+    response->set_event_id(event.id);
+    for (const auto& party : event.parties) {
+      response->add_parties(party);
+    }
+    for (const auto& entry : page.items) {
+      auto* out = response->add_entries();
+      out->set_id(entry.id);
+      const long long micros = entry.when.time_since_epoch().count();
+      out->mutable_when()->set_seconds(micros / 1000000);
+      out->mutable_when()->set_nanos(static_cast<int>(micros % 1000000 * 1000));
+      occurrence_to_proto(entry.occurrence, *out);
+      out->set_effector(entry.effector);
+      for (const auto& slot : entry.slots) {
+        slot_to_proto(slot, *out->add_slots());
+      }
+      google::protobuf::Value data;
+      json_to_value(entry.data, data);
+      *out->mutable_data() = data.struct_value();
+    }
+    if (page.next_after) {
+      response->set_next_page_token(std::to_string(*page.next_after));
+    }
+  });
+}
+
+grpc::Status EventServiceImpl::CreateApiToken(grpc::ServerContext* context, const v1::CreateApiTokenRequest* request,
+                                              v1::CreateApiTokenResponse* response) {
+  return run(context, "CreateApiToken", [&](pqxx::work& tx, const Credentials&) {
+    std::vector<FieldViolation> violations;
+    if (request->username().empty()) {
+      violations.push_back({"username", "This field is required."});
+    }
+    if (request->password().empty()) {
+      violations.push_back({"password", "This field is required."});
+    }
+    if (!violations.empty()) {
+      throw RpcError(invalid_argument(std::move(violations)));
+    }
+    const auto user = UserStore::find_by_login(tx, request->username());
+    if (!user || !user->active || !verify_password(user->password_hash, request->password())) {
+      throw RpcError(grpc::StatusCode::UNAUTHENTICATED, "Unable to log in with provided credentials.");
+    }
+    const std::string token = random_hex(random_, 20);
+    UserStore::add_api_token(tx, user->id, sha256_hex(token));
+    response->set_token(token);
+  });
+}
+
+}  // namespace calndro::events

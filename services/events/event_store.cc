@@ -1,0 +1,186 @@
+#include "events/event_store.h"
+
+#include <algorithm>
+
+namespace calndro::events {
+namespace {
+
+// Slots travel to and from SQL as JSON [[begin_epoch_us, duration_us], ...]:
+// exact integers, one parameter, no array-literal escaping.
+nlohmann::json slots_to_json(const std::vector<Slot>& slots) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Slot& slot : slots) {
+    out.push_back({slot.begin.time_since_epoch().count(), slot.duration.count()});
+  }
+  return out;
+}
+
+std::vector<Slot> slots_from_json(const nlohmann::json& in) {
+  std::vector<Slot> slots;
+  for (const auto& pair : in) {
+    slots.push_back({Instant(Micros(pair.at(0).get<long long>())), Micros(pair.at(1).get<long long>())});
+  }
+  return slots;
+}
+
+// The columns every event query selects, in this order.
+constexpr const char* kEventColumns =
+    "e.id, e.title, e.deleted_at IS NOT NULL, "
+    "(SELECT coalesce(json_agg(u.email ORDER BY p.position), '[]') FROM events.event_parties p "
+    "   JOIN events.users u ON u.id = p.user_id WHERE p.event_id = e.id), "
+    "(SELECT coalesce(json_agg(json_build_array((extract(epoch FROM s.begin_at) * 1000000)::bigint, s.duration_us) "
+    "   ORDER BY s.begin_at, s.duration_us), '[]') FROM events.slots s WHERE s.event_id = e.id)";
+
+EventRecord read_event(const pqxx::row& row) {
+  EventRecord event;
+  event.id = row[0].as<std::int64_t>();
+  event.title = row[1].as<std::string>();
+  event.deleted = row[2].as<bool>();
+  event.parties = nlohmann::json::parse(row[3].c_str()).get<std::vector<std::string>>();
+  event.slots = slots_from_json(nlohmann::json::parse(row[4].c_str()));
+  return event;
+}
+
+template <typename T, typename Read>
+Page<T> read_page(const pqxx::result& result, int limit, Read read) {
+  Page<T> page;
+  for (const auto& row : result) {
+    if (static_cast<int>(page.items.size()) == limit) {
+      page.next_after = page.items.back().id;
+      break;
+    }
+    page.items.push_back(read(row));
+  }
+  return page;
+}
+
+const char* occurrence_name(Occurrence occurrence) {
+  switch (occurrence) {
+    case Occurrence::Update: return "UPDATE";
+    case Occurrence::Notify: return "NOTIFY";
+    case Occurrence::View: return "VIEW";
+  }
+  return "UPDATE";
+}
+
+Occurrence occurrence_from(const std::string& name) {
+  if (name == "NOTIFY") {
+    return Occurrence::Notify;
+  }
+  if (name == "VIEW") {
+    return Occurrence::View;
+  }
+  return Occurrence::Update;
+}
+
+long long micros_of(Instant instant) { return instant.time_since_epoch().count(); }
+
+}  // namespace
+
+bool EventRecord::has_party(const std::string& email) const {
+  return std::find(parties.begin(), parties.end(), email) != parties.end();
+}
+
+void EventStore::prepare(pqxx::connection& connection) {
+  const std::string columns = kEventColumns;
+  connection.prepare("event_by_id", "SELECT " + columns + " FROM events.events e WHERE e.id = $1");
+  connection.prepare("event_by_id_locked",
+                     "SELECT " + columns + " FROM events.events e WHERE e.id = $1 FOR UPDATE OF e");
+  connection.prepare("event_insert",
+                     "INSERT INTO events.events (title, created_by, created_at) "
+                     "VALUES ($1, $2, 'epoch'::timestamptz + $3 * interval '1 microsecond') RETURNING id");
+  connection.prepare("event_parties_insert",
+                     "INSERT INTO events.event_parties (event_id, user_id, position) "
+                     "SELECT $1, u.id, i.position FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY "
+                     "  AS i(email, position) JOIN events.users u ON u.email = i.email");
+  connection.prepare("event_slots_insert",
+                     "INSERT INTO events.slots (event_id, begin_at, duration_us) "
+                     "SELECT $1, 'epoch'::timestamptz + (s->>0)::bigint * interval '1 microsecond', (s->>1)::bigint "
+                     "FROM jsonb_array_elements($2::jsonb) AS s");
+  connection.prepare("event_slots_delete", "DELETE FROM events.slots WHERE event_id = $1");
+  connection.prepare("event_set_title", "UPDATE events.events SET title = $2 WHERE id = $1");
+  connection.prepare("event_mark_deleted",
+                     "UPDATE events.events SET deleted_at = 'epoch'::timestamptz + $2 * interval '1 microsecond' "
+                     "WHERE id = $1");
+  connection.prepare("events_all",
+                     "SELECT " + columns + " FROM events.events e WHERE e.deleted_at IS NULL AND e.id > $1 "
+                     "ORDER BY e.id LIMIT $2");
+  // Driven by the (user_id, event_id) index: cost follows the page size,
+  // not the number of events.
+  connection.prepare("events_for_user",
+                     "SELECT " + columns + " FROM events.event_parties mine JOIN events.events e ON e.id = mine.event_id "
+                     "WHERE mine.user_id = $1 AND mine.event_id > $2 AND e.deleted_at IS NULL "
+                     "ORDER BY mine.event_id LIMIT $3");
+  connection.prepare("log_append",
+                     "INSERT INTO events.log_entries (event_id, at, occurrence, effector, slots, data) "
+                     "VALUES ($1, 'epoch'::timestamptz + $2 * interval '1 microsecond', $3, $4, $5::jsonb, $6::jsonb)");
+  connection.prepare("log_read",
+                     "SELECT id, (extract(epoch FROM at) * 1000000)::bigint, occurrence, effector, slots, data "
+                     "FROM events.log_entries WHERE event_id = $1 AND id > $2 ORDER BY id LIMIT $3");
+}
+
+std::optional<EventRecord> EventStore::load(pqxx::transaction_base& tx, std::int64_t id, bool lock) {
+  const auto result = tx.exec_prepared(lock ? "event_by_id_locked" : "event_by_id", id);
+  if (result.empty()) {
+    return std::nullopt;
+  }
+  return read_event(result[0]);
+}
+
+std::int64_t EventStore::create(pqxx::transaction_base& tx, const std::string& title, std::int64_t created_by,
+                                const std::vector<std::string>& parties, const std::vector<Slot>& slots,
+                                Instant now) {
+  const auto id = tx.exec_prepared("event_insert", title, created_by, micros_of(now))[0][0].as<std::int64_t>();
+  tx.exec_prepared("event_parties_insert", id, nlohmann::json(parties).dump());
+  if (!slots.empty()) {
+    tx.exec_prepared("event_slots_insert", id, slots_to_json(slots).dump());
+  }
+  return id;
+}
+
+void EventStore::set_title(pqxx::transaction_base& tx, std::int64_t id, const std::string& title) {
+  tx.exec_prepared("event_set_title", id, title);
+}
+
+void EventStore::replace_slots(pqxx::transaction_base& tx, std::int64_t id, const std::vector<Slot>& slots) {
+  tx.exec_prepared("event_slots_delete", id);
+  if (!slots.empty()) {
+    tx.exec_prepared("event_slots_insert", id, slots_to_json(slots).dump());
+  }
+}
+
+void EventStore::mark_deleted(pqxx::transaction_base& tx, std::int64_t id, Instant now) {
+  tx.exec_prepared("event_mark_deleted", id, micros_of(now));
+}
+
+Page<EventRecord> EventStore::list_all(pqxx::transaction_base& tx, std::int64_t after, int limit) {
+  return read_page<EventRecord>(tx.exec_prepared("events_all", after, limit + 1), limit, read_event);
+}
+
+Page<EventRecord> EventStore::list_for_user(pqxx::transaction_base& tx, std::int64_t user_id, std::int64_t after,
+                                            int limit) {
+  return read_page<EventRecord>(tx.exec_prepared("events_for_user", user_id, after, limit + 1), limit, read_event);
+}
+
+void EventStore::append_log(pqxx::transaction_base& tx, std::int64_t event_id, Instant when, Occurrence occurrence,
+                            const std::string& effector, const std::vector<Slot>& slots, const nlohmann::json& data) {
+  tx.exec_prepared("log_append", event_id, micros_of(when), std::string(occurrence_name(occurrence)), effector,
+                   slots_to_json(slots).dump(), data.dump());
+}
+
+Page<LogEntryRecord> EventStore::read_log(pqxx::transaction_base& tx, std::int64_t event_id, std::int64_t after,
+                                          int limit) {
+  return read_page<LogEntryRecord>(
+      tx.exec_prepared("log_read", event_id, after, limit + 1), limit, [](const pqxx::row& row) {
+        LogEntryRecord entry;
+        entry.id = row[0].as<std::int64_t>();
+        entry.when = Instant(Micros(row[1].as<long long>()));
+        entry.occurrence = occurrence_from(row[2].as<std::string>());
+        entry.effector = row[3].as<std::string>();
+        entry.slots = slots_from_json(nlohmann::json::parse(row[4].c_str()));
+        entry.data = nlohmann::json::parse(row[5].c_str());
+        return entry;
+      });
+}
+
+}  // namespace calndro::events

@@ -1,0 +1,85 @@
+// calndro-events: wiring only. Reads configuration, applies the `events`
+// migrations, builds the dependencies and serves until SIGTERM.
+#include <grpcpp/grpcpp.h>
+
+#include <thread>
+
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/db_pool.h"
+#include "common/grpc_server.h"
+#include "common/log.h"
+#include "events/event_service.h"
+#include "events/event_store.h"
+#include "events/migrations.h"
+#include "events/user_store.h"
+
+namespace {
+
+constexpr const char* kDefaultInternalToken = "calndro-local-internal";
+
+// The database may still be starting (compose, a fresh cluster): retry a
+// little before failing fast with a clear message.
+void migrate_with_retries(const std::string& url) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      calndro::apply_migrations(url, calndro::events::kSchema, calndro::events::migrations());
+      return;
+    } catch (const pqxx::broken_connection& error) {
+      if (attempt == 30) {
+        throw std::runtime_error("cannot reach the database at start-up: " + std::string(error.what()));
+      }
+      calndro::log::warn("database not reachable yet; retrying", {{"attempt", attempt}});
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+}
+
+}  // namespace
+
+int main() {
+  calndro::block_termination_signals();
+  calndro::log::set_service_name("events");
+  try {
+    namespace config = calndro::config;
+    calndro::init_crypto();
+    const std::string events_port = std::to_string(config::int_or("CALNDRO_EVENTS_PORT", 50051, 0, 65535));
+    const std::string notify_port = std::to_string(config::int_or("CALNDRO_NOTIFY_PORT", 50052, 1, 65535));
+    const std::string listen = config::string_or("CALNDRO_EVENTS_LISTEN", "127.0.0.1:" + events_port);
+    const std::string notify_address = config::string_or("CALNDRO_NOTIFY_ADDR", "127.0.0.1:" + notify_port);
+    const std::string database_url =
+        config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
+    const int pool_size = config::int_or("CALNDRO_DB_POOL_SIZE", 8, 1, 256);
+    const auto rpc_timeout = std::chrono::milliseconds(config::int_or("CALNDRO_RPC_TIMEOUT_MS", 5000, 50, 600000));
+    const std::string internal_token = config::string_or("CALNDRO_INTERNAL_TOKEN", kDefaultInternalToken);
+    if (internal_token == kDefaultInternalToken) {
+      calndro::log::warn("CALNDRO_INTERNAL_TOKEN is not set; using the local default (fine for a laptop only)");
+    }
+
+    migrate_with_retries(database_url);
+
+    calndro::SystemClock clock;
+    calndro::SystemRandom random;
+    calndro::DbPool pool(
+        database_url, pool_size,
+        [](pqxx::connection& connection) {
+          calndro::events::UserStore::prepare(connection);
+          calndro::events::EventStore::prepare(connection);
+        },
+        std::chrono::seconds(5));
+    calndro::events::NotificationClient notifications(
+        grpc::CreateChannel(notify_address, grpc::InsecureChannelCredentials()), internal_token, rpc_timeout);
+    calndro::events::CredentialCache credential_cache(clock, std::chrono::seconds(60), 10000);
+    calndro::events::Authenticator authenticator(clock, credential_cache, notifications);
+    calndro::events::EventServiceImpl service(pool, authenticator, notifications, clock, random);
+
+    calndro::GrpcServerOptions options;
+    options.address = listen;
+    options.services = {&service};
+    options.service_names = {"calndro.events.v1.EventService"};
+    return calndro::run_grpc_server(options);
+  } catch (const std::exception& error) {
+    calndro::log::error("cannot start", {{"error", error.what()}});
+    return 2;
+  }
+}

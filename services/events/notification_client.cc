@@ -1,0 +1,36 @@
+#include "events/notification_client.h"
+
+namespace calndro::events {
+
+NotificationClient::NotificationClient(std::shared_ptr<grpc::Channel> channel, std::string internal_token,
+                                       std::chrono::milliseconds timeout)
+    : stub_(calndro::notify::v1::NotificationService::NewStub(std::move(channel))),
+      internal_token_(std::move(internal_token)),
+      timeout_(timeout) {}
+
+void NotificationClient::prepare(grpc::ClientContext& context, const std::string& request_id) const {
+  context.set_deadline(std::chrono::system_clock::now() + timeout_);
+  context.AddMetadata("x-calndro-internal", internal_token_);
+  if (!request_id.empty()) {
+    context.AddMetadata("x-request-id", request_id);
+  }
+}
+
+grpc::Status NotificationClient::resolve_token(const std::string& token, const std::string& request_id,
+                                               calndro::notify::v1::ResolveTokenResponse& response) {
+  grpc::ClientContext context;
+  prepare(context, request_id);
+  calndro::notify::v1::ResolveTokenRequest request;
+  request.set_token(token);
+  return stub_->ResolveToken(&context, request, &response);
+}
+
+grpc::Status NotificationClient::queue_notifications(const calndro::notify::v1::QueueNotificationsRequest& request,
+                                                     const std::string& request_id,
+                                                     calndro::notify::v1::QueueNotificationsResponse& response) {
+  grpc::ClientContext context;
+  prepare(context, request_id);
+  return stub_->QueueNotifications(&context, request, &response);
+}
+
+}  // namespace calndro::events

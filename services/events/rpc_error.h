@@ -1,0 +1,21 @@
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include <stdexcept>
+
+namespace calndro::events {
+
+// Thrown anywhere below an RPC handler to end the call with `status`; the
+// transaction in progress rolls back, so a refused call changes nothing.
+class RpcError : public std::runtime_error {
+ public:
+  explicit RpcError(grpc::Status status) : std::runtime_error(status.error_message()), status_(std::move(status)) {}
+  RpcError(grpc::StatusCode code, const std::string& message) : RpcError(grpc::Status(code, message)) {}
+  const grpc::Status& status() const { return status_; }
+
+ private:
+  grpc::Status status_;
+};
+
+}  // namespace calndro::events

@@ -1,0 +1,108 @@
+#include "events/user_store.h"
+
+#include <nlohmann/json.hpp>
+
+namespace calndro::events {
+namespace {
+
+constexpr const char* kUserColumns =
+    "id, email, username, coalesce(password_hash, ''), is_active, is_staff";
+
+User read_user(const pqxx::row& row) {
+  User user;
+  user.id = row[0].as<std::int64_t>();
+  user.email = row[1].as<std::string>();
+  if (!row[2].is_null()) {
+    user.username = row[2].as<std::string>();
+  }
+  user.password_hash = row[3].as<std::string>();
+  user.active = row[4].as<bool>();
+  user.staff = row[5].as<bool>();
+  return user;
+}
+
+std::optional<User> first_user(const pqxx::result& result) {
+  if (result.empty()) {
+    return std::nullopt;
+  }
+  return read_user(result[0]);
+}
+
+}  // namespace
+
+void UserStore::prepare(pqxx::connection& connection) {
+  const std::string columns = kUserColumns;
+  // A username match wins over an email match, so nobody can shadow an
+  // account by choosing its email as their username.
+  connection.prepare("user_by_login",
+                     "SELECT " + columns + " FROM events.users WHERE username = $1 OR email = lower($1) "
+                     "ORDER BY (username = $1) DESC NULLS LAST LIMIT 1");
+  connection.prepare("user_by_email", "SELECT " + columns + " FROM events.users WHERE email = $1");
+  connection.prepare("user_by_api_token",
+                     "SELECT u.id, u.email, u.username, coalesce(u.password_hash, ''), u.is_active, u.is_staff "
+                     "FROM events.api_tokens t JOIN events.users u ON u.id = t.user_id WHERE t.token_hash = $1");
+  connection.prepare("add_api_token", "INSERT INTO events.api_tokens (token_hash, user_id) VALUES ($1, $2)");
+  connection.prepare("ensure_users",
+                     "INSERT INTO events.users (email) SELECT value FROM jsonb_array_elements_text($1::jsonb) "
+                     "ON CONFLICT (email) DO NOTHING");
+  connection.prepare("is_staff_email",
+                     "SELECT 1 FROM events.users WHERE email = $1 AND is_staff AND is_active");
+}
+
+std::optional<User> UserStore::find_by_login(pqxx::transaction_base& tx, const std::string& login) {
+  return first_user(tx.exec_prepared("user_by_login", login));
+}
+
+std::optional<User> UserStore::find_by_email(pqxx::transaction_base& tx, const std::string& email) {
+  return first_user(tx.exec_prepared("user_by_email", email));
+}
+
+std::optional<User> UserStore::find_by_api_token_hash(pqxx::transaction_base& tx, const std::string& token_hash) {
+  return first_user(tx.exec_prepared("user_by_api_token", token_hash));
+}
+
+void UserStore::add_api_token(pqxx::transaction_base& tx, std::int64_t user_id, const std::string& token_hash) {
+  tx.exec_prepared("add_api_token", token_hash, user_id);
+}
+
+void UserStore::ensure_users(pqxx::transaction_base& tx, const std::vector<std::string>& emails) {
+  tx.exec_prepared("ensure_users", nlohmann::json(emails).dump());
+}
+
+bool UserStore::is_staff_email(pqxx::transaction_base& tx, const std::string& email) {
+  return !tx.exec_prepared("is_staff_email", email).empty();
+}
+
+std::int64_t UserStore::add_user(pqxx::transaction_base& tx, const std::string& email,
+                                 const std::optional<std::string>& username, const std::string& password_hash,
+                                 bool staff, bool active) {
+  // A party that was invited by email already has a row: give it the
+  // account instead of failing.
+  const auto result = tx.exec_params(
+      "INSERT INTO events.users (email, username, password_hash, is_staff, is_active) "
+      "VALUES ($1, $2, nullif($3, ''), $4, $5) "
+      "ON CONFLICT (email) DO UPDATE SET username = coalesce(EXCLUDED.username, users.username), "
+      "password_hash = EXCLUDED.password_hash, is_staff = EXCLUDED.is_staff, is_active = EXCLUDED.is_active "
+      "RETURNING id",
+      email, username, password_hash, staff, active);
+  return result[0][0].as<std::int64_t>();
+}
+
+bool UserStore::set_password(pqxx::transaction_base& tx, const std::string& email, const std::string& password_hash) {
+  return tx.exec_params("UPDATE events.users SET password_hash = $2 WHERE email = $1", email, password_hash)
+             .affected_rows() == 1;
+}
+
+bool UserStore::activate(pqxx::transaction_base& tx, const std::string& email) {
+  return tx.exec_params("UPDATE events.users SET is_active = true WHERE email = $1", email).affected_rows() == 1;
+}
+
+std::vector<User> UserStore::list(pqxx::transaction_base& tx) {
+  std::vector<User> users;
+  for (const auto& row : tx.exec(std::string("SELECT ") + kUserColumns + " FROM events.users ORDER BY id")) {
+    users.push_back(read_user(row));
+  }
+  return users;
+}
+
+}  // namespace calndro::events

@@ -1,0 +1,135 @@
+#include "common/time_format.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace calndro {
+namespace {
+
+std::string round_trip_instant(const std::string& text) {
+  std::string error;
+  const auto instant = parse_instant(text, error);
+  return instant ? format_instant(*instant) : "error: " + error;
+}
+
+std::string round_trip_duration(const std::string& text) {
+  std::string error;
+  const auto duration = parse_duration(text, error);
+  return duration ? format_duration(*duration) : "error: " + error;
+}
+
+struct Case {
+  const char* input;
+  const char* expected;
+};
+
+TEST(ParseInstant, AcceptsEverySpellingSpecLists) {
+  const Case cases[] = {
+      {"2022-11-01T01:11:22.020000Z", "2022-11-01T01:11:22.020000Z"},
+      {"2022-11-01T01:11:22.02Z", "2022-11-01T01:11:22.020000Z"},
+      {"2022-11-01T01:11:22.02", "2022-11-01T01:11:22.020000Z"},  // no offset: UTC
+      {"2022-11-01 01:11:22", "2022-11-01T01:11:22Z"},
+      {"2022-11-01t01:11:22z", "2022-11-01T01:11:22Z"},
+      {"2021-03-11T14:34Z", "2021-03-11T14:34:00Z"},
+      {"2021-03-11T16:34+02", "2021-03-11T14:34:00Z"},
+      {"2021-03-11T16:34+0200", "2021-03-11T14:34:00Z"},
+      {"2021-03-11T16:34:00+02:00", "2021-03-11T14:34:00Z"},
+      {"2021-03-11T09:04:00-05:30", "2021-03-11T14:34:00Z"},
+      {"2021-01-01T01:00:00+02:00", "2020-12-31T23:00:00Z"},  // offset crosses a year
+      {"2024-02-29T00:00:00Z", "2024-02-29T00:00:00Z"},
+      {"2022-11-01T01:11:22.000001Z", "2022-11-01T01:11:22.000001Z"},
+      {"2022-11-01T01:11:22.000000Z", "2022-11-01T01:11:22Z"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(round_trip_instant(c.input), c.expected) << c.input;
+  }
+}
+
+TEST(ParseInstant, RefusesImpossibleAndGarbage) {
+  const char* bad[] = {
+      "",
+      "garbage",
+      "2021-02-30T10:00:00Z",  // impossible date
+      "2023-02-29T10:00:00Z",  // not a leap year
+      "2021-13-01T10:00:00Z",
+      "2021-00-10T10:00:00Z",
+      "2021-01-01T24:00:00Z",
+      "2021-01-01T23:60:00Z",
+      "2021-01-01T23:59:60Z",
+      "2021-01-01",              // no time of day
+      "2021-01-01T10",           // no minutes
+      "2021-01-01T10:00:00.1234567Z",  // more than microseconds
+      "2021-01-01T10:00:00+24:00",
+      "2021-01-01T10:00:00+2",
+      "2021-01-01T10:00:00Zjunk",
+      "0000-01-01T00:00:00Z",
+      "9999-12-31T23:00:00-02:00",  // beyond year 9999 in UTC
+      "21-01-01T10:00:00Z",
+      " 2021-01-01T10:00:00Z",
+  };
+  for (const char* text : bad) {
+    std::string error;
+    EXPECT_FALSE(parse_instant(text, error).has_value()) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+}
+
+TEST(ParseInstant, NamesTheImpossibleDate) {
+  std::string error;
+  EXPECT_FALSE(parse_instant("2021-02-30T10:00:00Z", error));
+  EXPECT_NE(error.find("2021-02-30"), std::string::npos) << error;
+}
+
+TEST(ParseDuration, AcceptsEverySpellingSpecLists) {
+  const Case cases[] = {
+      {"00:10", "00:10:00"},            // HH:MM
+      {"01:30", "01:30:00"},
+      {"00:10:00", "00:10:00"},
+      {"00:00:01.5", "00:00:01.500000"},
+      {"00:00:00.000001", "00:00:00.000001"},
+      {"1 02:00:00", "1 02:00:00"},     // D HH:MM:SS
+      {"2 00:00", "2 00:00:00"},
+      {"25:00:00", "1 01:00:00"},       // past a day: D HH:MM:SS
+      {"PT1H30M", "01:30:00"},
+      {"PT10M", "00:10:00"},
+      {"P1DT2H", "1 02:00:00"},
+      {"P1W", "7 00:00:00"},
+      {"PT0.5S", "00:00:00.500000"},
+      {"pt45m", "00:45:00"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(round_trip_duration(c.input), c.expected) << c.input;
+  }
+}
+
+TEST(ParseDuration, RefusesZeroNegativeGarbageAndTooLong) {
+  const char* bad[] = {
+      "",     "00:00",   "00:00:00", "PT0S",    "-00:10", "garbage", "10",     "1:2",
+      "00:60", "00:10:60", "P1Y",    "P1M",     "PT",     "P",       "PT1.5H", "PT1M1H",
+      "400 00:00:00", "P367D", "00:10:00.1234567", "00:10:00Z", "1  02:00:00",
+  };
+  for (const char* text : bad) {
+    std::string error;
+    EXPECT_FALSE(parse_duration(text, error).has_value()) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+}
+
+TEST(FormatDuration, DaysOnlyPastADay) {
+  EXPECT_EQ(format_duration(std::chrono::hours(24)), "1 00:00:00");
+  EXPECT_EQ(format_duration(std::chrono::hours(23) + std::chrono::minutes(59)), "23:59:00");
+}
+
+TEST(DescribeSlot, IsReadableAndKeepsIso) {
+  std::string error;
+  const auto begin = parse_instant("2022-11-01T01:11:22Z", error);
+  ASSERT_TRUE(begin);
+  const std::string text = describe_slot(*begin, std::chrono::minutes(90));
+  EXPECT_NE(text.find("Tue 1 Nov 2022, 01:11 UTC"), std::string::npos) << text;
+  EXPECT_NE(text.find("2022-11-01T01:11:22Z"), std::string::npos) << text;
+  EXPECT_NE(text.find("01:30:00"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace calndro

@@ -1,0 +1,58 @@
+#include "events/credential_cache.h"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+namespace calndro::events {
+namespace {
+
+class FakeClock final : public Clock {
+ public:
+  Instant now() const override { return now_; }
+  void advance(Micros by) { now_ += by; }
+
+ private:
+  Instant now_{std::chrono::seconds(1'700'000'000)};
+};
+
+class CredentialCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_GE(sodium_init(), 0); }
+  FakeClock clock;
+};
+
+TEST_F(CredentialCacheTest, RemembersOnlyTheVerifiedPair) {
+  CredentialCache cache(clock, std::chrono::seconds(60), 100);
+  cache.remember("$argon2id$hash-1", "secret");
+  EXPECT_TRUE(cache.contains("$argon2id$hash-1", "secret"));
+  EXPECT_FALSE(cache.contains("$argon2id$hash-1", "Secret"));
+  // A new password means a new stored hash: the old entry cannot match.
+  EXPECT_FALSE(cache.contains("$argon2id$hash-2", "secret"));
+}
+
+TEST_F(CredentialCacheTest, ExpiresAfterTtl) {
+  CredentialCache cache(clock, std::chrono::seconds(60), 100);
+  cache.remember("h", "p");
+  clock.advance(std::chrono::seconds(59));
+  EXPECT_TRUE(cache.contains("h", "p"));
+  clock.advance(std::chrono::seconds(2));
+  EXPECT_FALSE(cache.contains("h", "p"));
+}
+
+TEST_F(CredentialCacheTest, StaysBounded) {
+  CredentialCache cache(clock, std::chrono::seconds(60), 10);
+  for (int i = 0; i < 25; ++i) {
+    cache.remember("h", "p" + std::to_string(i));
+    EXPECT_LE(cache.size(), 10u);
+  }
+  EXPECT_TRUE(cache.contains("h", "p24"));
+}
+
+TEST_F(CredentialCacheTest, SeparatorPreventsAmbiguousPairs) {
+  CredentialCache cache(clock, std::chrono::seconds(60), 10);
+  cache.remember("ab", "c");
+  EXPECT_FALSE(cache.contains("a", "bc"));
+}
+
+}  // namespace
+}  // namespace calndro::events
