@@ -1,0 +1,53 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "calndro/events/v1/events.grpc.pb.h"
+
+// The gateway's only way to the event service: one shared channel and stub;
+// every call gets the configured deadline and the caller's metadata.
+namespace calndro::gateway {
+
+namespace v1 = calndro::events::v1;
+
+// What the gateway forwards as gRPC metadata (docs/ARCHITECTURE.md).
+// Empty values are not sent. Values must be printable ASCII (the router
+// checks that before calling: gRPC rejects anything else).
+struct CallMetadata {
+  std::string authorization;  // "authorization": the HTTP header verbatim
+  std::string email_token;    // "x-email-token"
+  std::string request_id;     // "x-request-id"
+};
+
+class EventClient {
+ public:
+  EventClient(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds timeout);
+
+  // An insecure channel to `address` ("host:port"); connects lazily.
+  static std::unique_ptr<EventClient> connect(const std::string& address, std::chrono::milliseconds timeout);
+
+  grpc::Status list_events(const CallMetadata& meta, const v1::ListEventsRequest& request,
+                           v1::ListEventsResponse* response);
+  grpc::Status create_event(const CallMetadata& meta, const v1::CreateEventRequest& request, v1::Event* response);
+  grpc::Status get_event(const CallMetadata& meta, const v1::GetEventRequest& request, v1::Event* response);
+  grpc::Status update_event(const CallMetadata& meta, const v1::UpdateEventRequest& request, v1::Event* response);
+  grpc::Status delete_event(const CallMetadata& meta, const v1::DeleteEventRequest& request);
+  grpc::Status notify_parties(const CallMetadata& meta, const v1::NotifyPartiesRequest& request,
+                              v1::NotifyPartiesResponse* response);
+  grpc::Status get_event_log(const CallMetadata& meta, const v1::GetEventLogRequest& request, v1::EventLog* response);
+  grpc::Status create_api_token(const CallMetadata& meta, const v1::CreateApiTokenRequest& request,
+                                v1::CreateApiTokenResponse* response);
+
+ private:
+  void prepare(grpc::ClientContext& context, const CallMetadata& meta) const;
+
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::EventService::Stub> stub_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace calndro::gateway

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <google/protobuf/duration.pb.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/timestamp.pb.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "calndro/events/v1/events.pb.h"
+#include "common/time_format.h"
+
+// JSON <-> proto for the REST API of SPEC §3. Only pure translation is
+// checked here (types, time spellings); semantic rules (emails, limits,
+// membership) are the event service's.
+namespace calndro::gateway {
+
+namespace v1 = calndro::events::v1;
+
+// SPEC's 400 body for field errors: {"field": ["message", ...]}.
+class FieldErrors {
+ public:
+  void add(const std::string& field, std::string message);
+  bool empty() const { return errors_.empty(); }
+  const nlohmann::json& to_json() const { return errors_; }
+
+ private:
+  nlohmann::json errors_ = nlohmann::json::object();
+};
+
+// An empty body is {}. Returns nullopt and sets `error` when the body is not
+// JSON, is nested absurdly deep, or is not an object.
+std::optional<nlohmann::json> parse_json_object(std::string_view body, std::string& error);
+
+// Time conversions (microsecond precision).
+google::protobuf::Timestamp to_timestamp(Instant instant);
+google::protobuf::Duration to_duration(Micros duration);
+Instant from_timestamp(const google::protobuf::Timestamp& timestamp);
+Micros from_duration(const google::protobuf::Duration& duration);
+
+// URLs: `base` is "http://host:port" (no trailing slash).
+std::string event_url(const std::string& base, int64_t id);
+std::string log_url(const std::string& base, int64_t id);
+std::string notify_url(const std::string& base, int64_t id);
+
+// Proto -> JSON.
+nlohmann::json slots_to_json(const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots);
+nlohmann::json event_to_json(const v1::Event& event, const std::string& base);
+nlohmann::json struct_to_json(const google::protobuf::Struct& value);
+nlohmann::json log_entry_to_json(const v1::LogEntry& entry);
+nlohmann::json event_log_to_json(const v1::EventLog& log, int64_t event_id, const std::string& base);
+nlohmann::json notify_response_to_json(const v1::NotifyPartiesResponse& response, int64_t event_id,
+                                       const std::string& base);
+
+// JSON -> proto. Field errors are added to `errors`; `out` is only
+// meaningful when `errors` stays empty.
+void parse_slots(const nlohmann::json& value, google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>* out,
+                 FieldErrors& errors);
+void create_request_from_json(const nlohmann::json& body, v1::CreateEventRequest& out, FieldErrors& errors);
+// Returns false when the body holds neither `slots` nor `title`.
+bool update_request_from_json(const nlohmann::json& body, v1::UpdateEventRequest& out, FieldErrors& errors);
+void notify_request_from_json(const nlohmann::json& body, v1::NotifyPartiesRequest& out, FieldErrors& errors);
+void api_token_request_from_json(const nlohmann::json& body, v1::CreateApiTokenRequest& out, FieldErrors& errors);
+
+// Serialises a response body; invalid UTF-8 is replaced rather than thrown.
+std::string dump(const nlohmann::json& value);
+
+}  // namespace calndro::gateway

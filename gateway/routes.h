@@ -1,0 +1,67 @@
+#pragma once
+
+#include <httplib.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "gateway/event_client.h"
+
+// METHOD + path -> RPC (SPEC §3). match_route() is the pure routing table;
+// Router runs a matched request against the event service.
+namespace calndro::gateway {
+
+enum class Route {
+  kHealth,    // GET /healthz
+  kOpenApi,   // GET /openapi
+  kEvents,    // GET, POST /
+  kEvent,     // GET, PATCH, DELETE /ID/
+  kNotify,    // POST /ID/notify/
+  kLog,       // GET /ID/log/
+  kApiToken,  // POST /api-token-auth/
+};
+
+struct RouteMatch {
+  enum class Kind { kFound, kRedirect, kNotFound, kMethodNotAllowed };
+  Kind kind = Kind::kNotFound;
+  Route route = Route::kEvents;
+  int64_t id = 0;              // for /ID/... routes
+  std::string allow;           // kMethodNotAllowed: the Allow header
+  std::string redirect_path;   // kRedirect: the slashed path (no query)
+};
+
+RouteMatch match_route(std::string_view method, std::string_view path);
+
+// A positive decimal integer that fits in int64, else 0.
+int64_t parse_id(std::string_view text);
+
+struct GatewayOptions {
+  // CALNDRO_PUBLIC_BASE_URL (no trailing slash); empty: "http://" + Host.
+  std::string public_base_url;
+};
+
+class Router {
+ public:
+  Router(EventClient& client, GatewayOptions options);
+
+  // Handles one request. `body` is the request body (the server reads it
+  // for GET too); `request_id` is forwarded as x-request-id. Never throws.
+  void handle(const httplib::Request& request, const std::string& body, const std::string& request_id,
+              httplib::Response& response) const;
+
+  // The base of absolute URLs for this request.
+  std::string base_url(const httplib::Request& request) const;
+
+ private:
+  void dispatch(const httplib::Request& request, const std::string& body, const std::string& request_id,
+                httplib::Response& response) const;
+
+  EventClient& client_;
+  GatewayOptions options_;
+};
+
+// Writes `body` as JSON with `status`.
+void send_json(httplib::Response& response, int status, const std::string& body);
+
+}  // namespace calndro::gateway
