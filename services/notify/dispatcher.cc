@@ -1,0 +1,145 @@
+#include "notify/dispatcher.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/log.h"
+#include "notify/outbox.h"
+
+namespace calndro::notify {
+
+std::chrono::milliseconds backoff_delay(int failed_attempts, const RetryPolicy& policy, double unit) {
+  const int exponent = std::clamp(failed_attempts - 1, 0, 30);
+  const double raw = std::min(static_cast<double>(policy.base.count()) * std::ldexp(1.0, exponent),
+                              static_cast<double>(policy.cap.count()));
+  const double jittered = raw / 2.0 + raw / 2.0 * std::clamp(unit, 0.0, 1.0);
+  return std::chrono::milliseconds(static_cast<long long>(jittered));
+}
+
+Dispatcher::Dispatcher(DbPool& pool, Mailer& mailer, RandomSource& random, MailSettings mail,
+                       DispatcherOptions options)
+    : pool_(pool), mailer_(mailer), random_(random), mail_(std::move(mail)), options_(options) {}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+void Dispatcher::start() {
+  std::lock_guard lock(mutex_);
+  stopping_ = false;
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    workers_.emplace_back([this, i] { run_worker(i); });
+  }
+  log::info("dispatcher started", {{"workers", workers_.size()}});
+}
+
+void Dispatcher::stop() {
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    workers.swap(workers_);
+  }
+  signal_.notify_all();
+  for (auto& worker : workers) {
+    worker.join();
+  }
+  if (!workers.empty()) {
+    log::info("dispatcher stopped");
+  }
+}
+
+void Dispatcher::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    ++wakeups_;
+  }
+  signal_.notify_all();
+}
+
+double Dispatcher::random_unit() {
+  std::uint32_t value = 0;
+  random_.fill(reinterpret_cast<unsigned char*>(&value), sizeof value);
+  return static_cast<double>(value) / 4294967296.0;
+}
+
+bool Dispatcher::dispatch_one() {
+  return pool_.run([this](pqxx::connection& connection) {
+    pqxx::work tx(connection);
+    std::optional<OutgoingMail> mail = Outbox::claim_next(tx);
+    if (!mail) {
+      tx.commit();
+      return false;
+    }
+    std::string error;
+    std::optional<Mailbox> from = parse_mailbox(mail->sender, error);
+    if (!from) {
+      // Cannot happen for rows this service wrote; do not retry garbage.
+      Outbox::mark_failed(tx, mail->id, "stored sender is not a valid address");
+      tx.commit();
+      log::error("mail has an invalid sender", {{"mail_id", mail->id}});
+      return true;
+    }
+    WireMail wire;
+    wire.from = *from;
+    wire.sender = mail_.default_from;
+    wire.to = mail->recipient;
+    wire.subject = mail->subject;
+    wire.body = mail->body;
+    wire.date = mail->queued_at;
+    const std::string& address = mail_.default_from.address;
+    wire.message_id = message_id(mail->id, mail->queued_at, address.substr(address.rfind('@') + 1));
+
+    const SendResult result = mailer_.send({mail_.default_from.address, mail->recipient, render_message(wire)});
+    const int attempts = mail->attempts + 1;
+    if (result.accepted) {
+      Outbox::mark_sent(tx, mail->id);
+      tx.commit();
+      log::info("mail sent", {{"mail_id", mail->id}, {"attempts", attempts}});
+    } else if (attempts >= options_.retry.max_attempts) {
+      Outbox::mark_failed(tx, mail->id, result.error);
+      tx.commit();
+      log::error("mail given up", {{"mail_id", mail->id}, {"attempts", attempts}, {"error", result.error}});
+    } else {
+      const auto delay = backoff_delay(attempts, options_.retry, random_unit());
+      Outbox::mark_retry(tx, mail->id, result.error, delay);
+      tx.commit();
+      log::warn("mail not sent, will retry",
+                {{"mail_id", mail->id}, {"attempts", attempts}, {"retry_in_ms", delay.count()}, {"error", result.error}});
+    }
+    return true;
+  });
+}
+
+void Dispatcher::run_worker(int index) {
+  int failures = 0;
+  std::uint64_t seen_wakeups = 0;
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) {
+        return;
+      }
+      seen_wakeups = wakeups_;
+    }
+    bool handled = false;
+    std::chrono::milliseconds pause = options_.poll_interval;
+    try {
+      handled = dispatch_one();
+      failures = 0;
+    } catch (const DatabaseUnavailable& unavailable) {
+      ++failures;
+      pause = std::min(std::chrono::milliseconds(250) * (1 << std::min(failures, 5)), std::chrono::milliseconds(5000));
+      log::warn("dispatcher: database unavailable", {{"worker", index}, {"error", unavailable.what()}});
+    } catch (const std::exception& error) {
+      ++failures;
+      pause = std::min(std::chrono::milliseconds(250) * (1 << std::min(failures, 5)), std::chrono::milliseconds(5000));
+      log::error("dispatcher: unexpected error", {{"worker", index}, {"error", error.what()}});
+    }
+    if (handled) {
+      continue;
+    }
+    std::unique_lock lock(mutex_);
+    signal_.wait_for(lock, pause, [&] { return stopping_ || (failures == 0 && wakeups_ != seen_wakeups); });
+  }
+}
+
+}  // namespace calndro::notify

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/crypto.h"
+#include "common/db_pool.h"
+#include "notify/mail_composer.h"
+#include "notify/smtp_mailer.h"
+
+// Delivers the outbox over SMTP in the background.
+//
+// Each mail is handled in its own transaction: lock the oldest due row
+// (FOR UPDATE SKIP LOCKED), send it, mark it, commit. The row lock, not a
+// lease column, keeps two replicas from sending one mail: it needs no
+// clock agreement or lease length, and a dispatcher that dies (kill -9)
+// drops its connection, so PostgreSQL releases the lock and the mail is
+// retried by whoever comes next. The remaining window is inherent to SMTP:
+// if the server accepted a mail and the process died (or the database went
+// away) before the commit, the mail is sent again: at-least-once across
+// that crash, exactly once otherwise.
+namespace calndro::notify {
+
+struct RetryPolicy {
+  std::chrono::milliseconds base{2000};
+  std::chrono::milliseconds cap{std::chrono::minutes(10)};
+  int max_attempts = 20;
+};
+
+// Delay before the next try after `failed_attempts` (>= 1) failures:
+// base * 2^(failed_attempts - 1), capped, then jittered into [d/2, d]
+// with `unit` in [0, 1) so replicas and mails spread out.
+std::chrono::milliseconds backoff_delay(int failed_attempts, const RetryPolicy& policy, double unit);
+
+struct DispatcherOptions {
+  RetryPolicy retry;
+  std::chrono::milliseconds poll_interval{250};
+  int workers = 1;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(DbPool& pool, Mailer& mailer, RandomSource& random, MailSettings mail, DispatcherOptions options);
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  void start();
+  // Lets each worker finish the mail in hand, then joins them.
+  void stop();
+  // A mail was queued: look now rather than at the next poll.
+  void wake();
+
+  // Handles at most one due mail; true when there was one. Throws
+  // DatabaseUnavailable when the database cannot be reached.
+  bool dispatch_one();
+
+ private:
+  void run_worker(int index);
+  double random_unit();
+
+  DbPool& pool_;
+  Mailer& mailer_;
+  RandomSource& random_;
+  const MailSettings mail_;
+  const DispatcherOptions options_;
+  std::mutex mutex_;
+  std::condition_variable signal_;
+  bool stopping_ = false;
+  std::uint64_t wakeups_ = 0;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace calndro::notify

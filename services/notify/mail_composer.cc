@@ -1,0 +1,314 @@
+#include "notify/mail_composer.h"
+
+#include <array>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+
+#include "common/email.h"
+
+namespace calndro::notify {
+namespace {
+
+bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
+bool plain_ascii(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c >= 0x80 || is_control(c)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+    text.remove_suffix(1);
+  }
+  return std::string(text);
+}
+
+std::string base64(std::string_view data) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8) |
+                       static_cast<unsigned char>(data[i + 2]);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (i + 1 == data.size()) {
+    const unsigned v = static_cast<unsigned char>(data[i]) << 16;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == data.size()) {
+    const unsigned v = (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+// Length of the UTF-8 sequence starting with `lead` (1 for stray bytes, so
+// invalid input still makes progress and is carried as it is).
+std::size_t utf8_length(unsigned char lead) {
+  if (lead >= 0xf0 && lead < 0xf8) {
+    return 4;
+  }
+  if (lead >= 0xe0) {
+    return lead < 0xf0 ? 3 : 1;
+  }
+  if (lead >= 0xc0) {
+    return 2;
+  }
+  return 1;
+}
+
+// `"name"` with quotes and backslashes escaped, or the name as it is when it
+// is a plain phrase (letters, digits, spaces and a few safe marks).
+std::string display_phrase(std::string_view name) {
+  if (!plain_ascii(name)) {
+    return encode_header_text(name);
+  }
+  bool atoms_only = true;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '-' || c == '_' || c == '!' || c == '+')) {
+      atoms_only = false;
+    }
+  }
+  if (atoms_only) {
+    return std::string(name);
+  }
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string mailbox_header(const Mailbox& mailbox) {
+  const std::string name = strip_controls(mailbox.display_name);
+  const std::string address = strip_controls(mailbox.address);
+  if (trim(name).empty()) {
+    return address;
+  }
+  return display_phrase(trim(name)) + " <" + address + ">";
+}
+
+}  // namespace
+
+std::optional<Mailbox> parse_mailbox(std::string_view text, std::string& error) {
+  for (unsigned char c : text) {
+    if (is_control(c)) {
+      error = "Contains a control character.";
+      return std::nullopt;
+    }
+  }
+  Mailbox mailbox;
+  std::string_view address = text;
+  const std::size_t open = text.rfind('<');
+  if (open != std::string_view::npos) {
+    const std::size_t close = text.rfind('>');
+    if (close == std::string_view::npos || close < open || !trim(text.substr(close + 1)).empty()) {
+      error = "Write the address as 'Name <user@example.org>' or 'user@example.org'.";
+      return std::nullopt;
+    }
+    std::string name = trim(text.substr(0, open));
+    if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+      name = name.substr(1, name.size() - 2);
+    }
+    mailbox.display_name = name;
+    address = text.substr(open + 1, close - open - 1);
+  }
+  auto canonical = normalize_email(trim(address), error);
+  if (!canonical) {
+    return std::nullopt;
+  }
+  mailbox.address = *canonical;
+  return mailbox;
+}
+
+std::string strip_controls(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (is_control(static_cast<unsigned char>(c))) {
+      c = ' ';
+    }
+  }
+  return out;
+}
+
+std::string choose_link_base(const MailSettings& settings, std::string_view request_base) {
+  std::string base = !settings.public_base_url.empty() ? settings.public_base_url
+                     : !request_base.empty()           ? std::string(request_base)
+                                                       : std::string(kFallbackLinkBase);
+  while (!base.empty() && base.back() == '/') {
+    base.pop_back();
+  }
+  return base;
+}
+
+std::string event_link(std::string_view base, std::int64_t event_id, std::string_view token) {
+  return std::string(base) + "/" + std::to_string(event_id) + "/?et=" + std::string(token);
+}
+
+bool valid_link_base(std::string_view base) {
+  if (base.size() > 2048) {
+    return false;
+  }
+  std::string_view rest;
+  if (base.starts_with("http://")) {
+    rest = base.substr(7);
+  } else if (base.starts_with("https://")) {
+    rest = base.substr(8);
+  } else {
+    return false;
+  }
+  const std::size_t slash = rest.find('/');
+  const std::string_view host = rest.substr(0, slash);
+  if (host.empty() || host.front() == ':' || host.find('@') != std::string_view::npos) {
+    return false;
+  }
+  for (unsigned char c : base) {
+    if (is_control(c) || c == ' ' || c == '?' || c == '#' || c >= 0x80 || c == '"' || c == '<' || c == '>' ||
+        c == '\\') {
+      return false;
+    }
+  }
+  return true;
+}
+
+MailContent compose_mail(const MailSettings& settings, const MailRequest& request, std::string_view token,
+                         Instant token_expires) {
+  std::string title = trim(strip_controls(request.title));
+  if (title.empty()) {
+    title = "event " + std::to_string(request.event_id);
+  }
+  MailContent mail;
+  const std::string prefix = strip_controls(settings.subject_prefix);
+  mail.subject = request.invitation ? prefix + "Invitation: '" + title + "'" : prefix + "'" + title + "' updated";
+
+  const std::string who = request.sender.empty() ? (settings.default_from.display_name.empty()
+                                                        ? settings.default_from.address
+                                                        : strip_controls(settings.default_from.display_name))
+                                                 : request.sender;
+  std::string& body = mail.body;
+  body += "Hello,\n\n";
+  if (request.invitation) {
+    body += who + " invites you to agree on a time for '" + title + "'.\n\n";
+  } else {
+    body += who + " notified you that '" + title + "' was updated.\n\n";
+  }
+  body += "Open the event here:\n\n";
+  body += "  " + event_link(choose_link_base(settings, request.link_base_url), request.event_id, token) + "\n\n";
+  body += "This link is your personal access to the event: do not forward it.\n";
+  body += "It is valid until " + format_instant(token_expires) + " (UTC).\n\n";
+  if (request.slots.empty()) {
+    body += "No time slots are proposed at the moment.\n";
+  } else {
+    body += request.slots.size() == 1 ? "Proposed time slot:\n\n" : "Proposed time slots:\n\n";
+    for (const SlotText& slot : request.slots) {
+      body += "  - " + describe_slot(slot.begin, slot.duration) + "\n";
+    }
+  }
+  body += "\n-- \ncalndro\n";
+  return mail;
+}
+
+std::string encode_header_text(std::string_view text) {
+  const std::string clean = strip_controls(text);
+  if (plain_ascii(clean)) {
+    return clean;
+  }
+  // 45 bytes of payload -> 60 base64 characters; with "=?UTF-8?B?" and "?="
+  // an encoded word stays at 72 characters (RFC 2047 allows 75).
+  constexpr std::size_t kChunk = 45;
+  std::string out;
+  std::size_t i = 0;
+  while (i < clean.size()) {
+    std::size_t end = i;
+    while (end < clean.size()) {
+      const std::size_t length = std::min(utf8_length(static_cast<unsigned char>(clean[end])), clean.size() - end);
+      if (end + length - i > kChunk) {
+        break;
+      }
+      end += length;
+    }
+    if (!out.empty()) {
+      out += "\r\n ";
+    }
+    out += "=?UTF-8?B?" + base64(std::string_view(clean).substr(i, end - i)) + "?=";
+    i = end;
+  }
+  return out;
+}
+
+std::string rfc5322_date(Instant instant) {
+  using namespace std::chrono;
+  static constexpr std::array<const char*, 7> kWeekdays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const auto day_point = floor<days>(instant);
+  const year_month_day date{day_point};
+  const weekday wd{day_point};
+  const hh_mm_ss<Micros> time{instant - day_point};
+  char buffer[64];
+  const int n = std::snprintf(buffer, sizeof buffer, "%s, %02u %s %04d %02ld:%02ld:%02ld +0000", kWeekdays[wd.c_encoding()],
+                              static_cast<unsigned>(date.day()), kMonths[static_cast<unsigned>(date.month()) - 1],
+                              static_cast<int>(date.year()), static_cast<long>(time.hours().count()),
+                              static_cast<long>(time.minutes().count()), static_cast<long>(time.seconds().count()));
+  return std::string(buffer, n);
+}
+
+std::string message_id(std::int64_t mail_id, Instant queued_at, std::string_view domain) {
+  return "<calndro." + std::to_string(mail_id) + "." + std::to_string(queued_at.time_since_epoch().count()) + "@" +
+         strip_controls(domain) + ">";
+}
+
+std::string render_message(const WireMail& mail) {
+  std::string out;
+  auto header = [&out](std::string_view name, const std::string& value) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  };
+  header("Date", rfc5322_date(mail.date));
+  header("From", mailbox_header(mail.from));
+  if (mail.sender && mail.sender->address != mail.from.address) {
+    header("Sender", mailbox_header(*mail.sender));
+  }
+  header("To", strip_controls(mail.to));
+  header("Subject", encode_header_text(mail.subject));
+  header("Message-ID", strip_controls(mail.message_id));
+  header("MIME-Version", "1.0");
+  header("Content-Type", "text/plain; charset=utf-8");
+  header("Content-Transfer-Encoding", "8bit");
+  out += "\r\n";
+  for (char c : mail.body) {
+    if (c == '\n') {
+      out += "\r\n";
+    } else if (c != '\r') {
+      out += c;
+    }
+  }
+  if (!out.ends_with("\r\n")) {
+    out += "\r\n";
+  }
+  return out;
+}
+
+}  // namespace calndro::notify

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/time_format.h"
+
+// What a notification mail says (SPEC §6) and how it is written on the wire
+// (RFC 5322). Pure functions: no clock, no randomness, no I/O, so every
+// wording and every header guard is unit-tested.
+namespace calndro::notify {
+
+// An address with an optional display name: "calndro <noreply@x.y>" or "a@b.c".
+struct Mailbox {
+  std::string display_name;  // UTF-8, may be empty
+  std::string address;       // canonical (lower case), valid per normalize_email
+};
+
+// Parses "Name <addr>", "<addr>" or "addr". nullopt with a sentence in `error`
+// when the address is invalid or the text holds control characters.
+std::optional<Mailbox> parse_mailbox(std::string_view text, std::string& error);
+
+struct MailSettings {
+  std::string subject_prefix = "[calndro] ";
+  Mailbox default_from{"calndro", "noreply@calndro.localhost"};
+  // CALNDRO_PUBLIC_BASE_URL; empty: the request's link_base_url is used.
+  std::string public_base_url;
+};
+
+inline constexpr const char* kFallbackLinkBase = "http://localhost:9000";
+
+struct SlotText {
+  Instant begin;
+  Micros duration;
+};
+
+// What QueueNotifications knows about one mail, apart from the token.
+struct MailRequest {
+  std::int64_t event_id = 0;
+  std::string title;
+  std::string sender;  // canonical address; empty: the configured default
+  bool invitation = false;
+  std::string link_base_url;  // from the request; may be empty
+  std::vector<SlotText> slots;
+};
+
+struct MailContent {
+  std::string subject;  // one line of UTF-8, no control characters
+  std::string body;     // UTF-8, lines end in "\n"
+};
+
+// Replaces CR, LF and every other control character with a space: nothing a
+// caller sends can end a header line or start a new header.
+std::string strip_controls(std::string_view text);
+
+// BASE: the public base URL, else the request's, else kFallbackLinkBase; no
+// trailing slash.
+std::string choose_link_base(const MailSettings& settings, std::string_view request_base);
+// "BASE/ID/?et=TOKEN".
+std::string event_link(std::string_view base, std::int64_t event_id, std::string_view token);
+
+// True for "http(s)://host[:port][/path]" without spaces, controls, query or
+// fragment: what may prefix a link that carries a token.
+bool valid_link_base(std::string_view base);
+
+// Subject and body for one recipient. `token` appears in the body's link only.
+MailContent compose_mail(const MailSettings& settings, const MailRequest& request, std::string_view token,
+                         Instant token_expires);
+
+// RFC 2047 "B" encoded words (UTF-8) when `text` is not plain printable
+// ASCII, folded so no encoded word exceeds 75 characters; `text` unchanged
+// otherwise. Never splits a UTF-8 sequence. Control characters are stripped.
+std::string encode_header_text(std::string_view text);
+
+// "Tue, 01 Nov 2022 01:11:22 +0000".
+std::string rfc5322_date(Instant instant);
+
+// "<calndro.MAILID.QUEUEDMICROS@DOMAIN>": stable for one outbox row, so a
+// retried delivery carries the same Message-ID.
+std::string message_id(std::int64_t mail_id, Instant queued_at, std::string_view domain);
+
+struct WireMail {
+  Mailbox from;
+  std::string to;                 // canonical address
+  std::optional<Mailbox> sender;  // "Sender:" (the agent that sends) when it differs from From
+  std::string subject;
+  std::string body;
+  Instant date;
+  std::string message_id;
+};
+
+// The whole RFC 5322 message, CRLF line ends, headers first:
+// Date, From, Sender, To, Subject, Message-ID, MIME-Version, Content-Type,
+// Content-Transfer-Encoding (8bit), then the body.
+std::string render_message(const WireMail& mail);
+
+}  // namespace calndro::notify

@@ -1,0 +1,162 @@
+// calndro-notify: wiring only. Reads the configuration, applies the schema,
+// starts the dispatcher and serves NotificationService until SIGTERM.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/db_pool.h"
+#include "common/grpc_server.h"
+#include "common/log.h"
+#include "common/migrations.h"
+#include "notify/dispatcher.h"
+#include "notify/mail_composer.h"
+#include "notify/notification_service.h"
+#include "notify/outbox.h"
+#include "notify/smtp_mailer.h"
+#include "notify/token_store.h"
+
+namespace calndro::notify {
+const std::vector<calndro::Migration>& migrations();
+}
+
+namespace {
+
+using namespace calndro;
+using namespace calndro::notify;
+
+constexpr const char* kDefaultInternalToken = "calndro-local-internal";
+
+struct Config {
+  std::string listen;
+  std::string database_url;
+  int pool_size = 8;
+  SmtpSettings smtp;
+  ServiceSettings service;
+  DispatcherOptions dispatcher;
+  bool default_internal_token = false;
+};
+
+// postgresql://user:secret@host/db -> postgresql://user:***@host/db.
+std::string redact(const std::string& url) { return redact_url(url); }
+
+Config read_config() {
+  Config config;
+  const int port = config::int_or("CALNDRO_NOTIFY_PORT", 50052, 0, 65535);
+  config.listen = config::string_or("CALNDRO_NOTIFY_LISTEN", "127.0.0.1:" + std::to_string(port));
+  config.database_url = config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
+  config.pool_size = config::int_or("CALNDRO_DB_POOL_SIZE", 8, 2, 256);
+
+  config.smtp.url = config::string_or("CALNDRO_SMTP_URL", "smtp://127.0.0.1:1025");
+  if (!config.smtp.url.starts_with("smtp://") && !config.smtp.url.starts_with("smtps://")) {
+    throw std::runtime_error("CALNDRO_SMTP_URL must start with smtp:// or smtps://, got '" + redact(config.smtp.url) +
+                             "'");
+  }
+  config.smtp.user = config::string_or("CALNDRO_SMTP_USER", "");
+  config.smtp.password = config::string_or("CALNDRO_SMTP_PASSWORD", "");
+  config.smtp.connect_timeout =
+      std::chrono::milliseconds(config::int_or("CALNDRO_SMTP_CONNECT_TIMEOUT_MS", 10000, 100, 600000));
+  config.smtp.timeout = std::chrono::milliseconds(config::int_or("CALNDRO_SMTP_TIMEOUT_MS", 60000, 100, 3600000));
+
+  std::string error;
+  const std::string from_text = config::string_or("CALNDRO_MAIL_FROM", "calndro <noreply@calndro.localhost>");
+  auto from = parse_mailbox(from_text, error);
+  if (!from) {
+    throw std::runtime_error("CALNDRO_MAIL_FROM must be 'Name <user@example.org>' or an address, got '" + from_text +
+                             "': " + error);
+  }
+  config.service.mail.default_from = *from;
+  config.service.mail.subject_prefix = config::string_or("CALNDRO_SUBJECT_PREFIX", "[calndro] ");
+  if (strip_controls(config.service.mail.subject_prefix) != config.service.mail.subject_prefix) {
+    throw std::runtime_error("CALNDRO_SUBJECT_PREFIX must not contain control characters");
+  }
+  config.service.mail.public_base_url = config::string_or("CALNDRO_PUBLIC_BASE_URL", "");
+  if (!config.service.mail.public_base_url.empty() && !valid_link_base(config.service.mail.public_base_url)) {
+    throw std::runtime_error("CALNDRO_PUBLIC_BASE_URL must be an http(s) URL without query or fragment, got '" +
+                             config.service.mail.public_base_url + "'");
+  }
+  config.service.token_days = config::int_or("CALNDRO_TOKEN_DAYS", 5, 1, 3650);
+  config.service.internal_token = config::string_or("CALNDRO_INTERNAL_TOKEN", kDefaultInternalToken);
+  config.default_internal_token = config.service.internal_token == kDefaultInternalToken;
+
+  config.dispatcher.poll_interval = std::chrono::milliseconds(config::int_or("CALNDRO_DISPATCH_POLL_MS", 250, 10, 60000));
+  config.dispatcher.workers = config::int_or("CALNDRO_DISPATCH_WORKERS", 1, 1, 16);
+  config.dispatcher.retry.base = std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_BASE_MS", 2000, 10, 3600000));
+  config.dispatcher.retry.cap = std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_MAX_MS", 600000, 10, 86400000));
+  config.dispatcher.retry.max_attempts = config::int_or("CALNDRO_MAX_ATTEMPTS", 20, 1, 1000);
+  if (config.pool_size <= config.dispatcher.workers) {
+    throw std::runtime_error("CALNDRO_DB_POOL_SIZE must exceed CALNDRO_DISPATCH_WORKERS (each worker holds a connection)");
+  }
+  return config;
+}
+
+// The schema, with a few retries: the database may still be starting.
+void migrate(const std::string& url) {
+  constexpr int kAttempts = 6;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      const int applied = apply_migrations(url, "notify", notify::migrations());
+      log::info("schema up to date", {{"schema", "notify"}, {"applied", applied}});
+      return;
+    } catch (const pqxx::broken_connection& error) {
+      if (attempt >= kAttempts) {
+        throw std::runtime_error("the database at " + redact(url) + " is unreachable: " + error.what());
+      }
+      log::warn("database not reachable yet, retrying", {{"attempt", attempt}, {"database", redact(url)}});
+      std::this_thread::sleep_for(std::chrono::milliseconds(500) * attempt);
+    }
+  }
+}
+
+}  // namespace
+
+int main() {
+  calndro::block_termination_signals();
+  log::set_service_name("calndro-notify");
+  Config config;
+  try {
+    init_crypto();
+    init_curl();
+    config = read_config();
+    if (config.default_internal_token) {
+      log::warn("CALNDRO_INTERNAL_TOKEN is not set: using the well-known local default; set it in production");
+    }
+    migrate(config.database_url);
+  } catch (const std::exception& error) {
+    log::error("cannot start", {{"error", error.what()}});
+    std::fprintf(stderr, "calndro-notify: %s\n", error.what());
+    return 1;
+  }
+
+  DbPool pool(config.database_url, config.pool_size,
+              [](pqxx::connection& connection) {
+                TokenStore::prepare(connection);
+                Outbox::prepare(connection);
+              },
+              std::chrono::seconds(5));
+  SystemClock clock;
+  SystemRandom random;
+  SmtpMailer mailer(config.smtp);
+  Dispatcher dispatcher(pool, mailer, random, config.service.mail, config.dispatcher);
+  NotificationServiceImpl service(pool, clock, random, config.service, [&dispatcher] { dispatcher.wake(); });
+
+  log::info("starting", {{"listen", config.listen},
+                         {"database", redact(config.database_url)},
+                         {"smtp", redact(config.smtp.url)},
+                         {"mail_from", config.service.mail.default_from.address},
+                         {"token_days", config.service.token_days},
+                         {"dispatch_workers", config.dispatcher.workers}});
+  dispatcher.start();
+
+  GrpcServerOptions options;
+  options.address = config.listen;
+  options.services = {&service};
+  options.service_names = {kServiceName};
+  options.on_shutdown = [&dispatcher] { dispatcher.stop(); };
+  const int code = run_grpc_server(std::move(options));
+  dispatcher.stop();
+  return code;
+}

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "calndro/notify/v1/notify.grpc.pb.h"
+#include "common/clock.h"
+#include "common/crypto.h"
+#include "common/db_pool.h"
+#include "notify/mail_composer.h"
+
+namespace calndro::notify {
+
+inline constexpr const char* kServiceName = "calndro.notify.v1.NotificationService";
+inline constexpr int kMaxRecipients = 100;
+inline constexpr int kMaxSlots = 30;
+inline constexpr std::size_t kMaxRequestIdLength = 128;
+inline constexpr std::size_t kMaxTitleLength = 256;  // characters (code points)
+inline constexpr int kDefaultPageSize = 100;
+inline constexpr int kMaxPageSize = 1000;
+
+struct ServiceSettings {
+  std::string internal_token;
+  int token_days = 5;
+  MailSettings mail;
+};
+
+// The RPCs. Every call: authorize (metadata x-calndro-internal), validate,
+// then one transaction. DatabaseUnavailable -> UNAVAILABLE; anything
+// unexpected -> INTERNAL with a generic message (the details go to the log).
+class NotificationServiceImpl final : public v1::NotificationService::Service {
+ public:
+  NotificationServiceImpl(DbPool& pool, const Clock& clock, RandomSource& random, ServiceSettings settings,
+                          std::function<void()> on_queued);
+
+  grpc::Status QueueNotifications(grpc::ServerContext* context, const v1::QueueNotificationsRequest* request,
+                                  v1::QueueNotificationsResponse* response) override;
+  grpc::Status ResolveToken(grpc::ServerContext* context, const v1::ResolveTokenRequest* request,
+                            v1::ResolveTokenResponse* response) override;
+  grpc::Status ListDeliveries(grpc::ServerContext* context, const v1::ListDeliveriesRequest* request,
+                              v1::ListDeliveriesResponse* response) override;
+
+ private:
+  grpc::Status authorize(const grpc::ServerContext& context) const;
+
+  DbPool& pool_;
+  const Clock& clock_;
+  RandomSource& random_;
+  const ServiceSettings settings_;
+  const std::function<void()> on_queued_;
+};
+
+// Validation of QueueNotifications, exposed for unit tests: violations by
+// field ("request_id", "event_id", "recipients", "sender", "slots",
+// "event_title", "link_base_url"); on success `out` holds the normalised
+// request (canonical addresses, duplicates folded).
+struct ValidatedQueueRequest {
+  std::string request_id;
+  MailRequest mail;
+  std::vector<std::string> recipients;
+  std::string content_hash;
+};
+grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request, ValidatedQueueRequest& out);
+
+// Opaque ListDeliveries cursor.
+std::string encode_page_token(std::int64_t event_id, std::int64_t last_id);
+bool decode_page_token(const std::string& token, std::int64_t event_id, std::int64_t& last_id);
+
+}  // namespace calndro::notify

@@ -1,0 +1,164 @@
+#include "notify/outbox.h"
+
+namespace calndro::notify {
+namespace {
+
+#define MICROS(column) "(extract(epoch FROM " column ") * 1000000)::bigint"
+
+constexpr const char* kInsertRequest = "notify_insert_request";
+constexpr const char* kInsertRequestSql =
+    "INSERT INTO notify.requests (request_id, event_id, content_hash) VALUES ($1, $2, $3)"
+    " ON CONFLICT (request_id) DO NOTHING RETURNING request_id";
+
+constexpr const char* kRequestHash = "notify_request_hash";
+constexpr const char* kRequestHashSql = "SELECT content_hash FROM notify.requests WHERE request_id = $1";
+
+constexpr const char* kQueuedForRequest = "notify_queued_for_request";
+constexpr const char* kQueuedForRequestSql =
+    "SELECT o.id, o.recipient, t.fingerprint, " MICROS("t.expires_at")
+    " FROM notify.outbox o JOIN notify.email_tokens t ON t.id = o.token_id"
+    " WHERE o.request_id = $1 ORDER BY o.id";
+
+constexpr const char* kEnqueue = "notify_enqueue";
+constexpr const char* kEnqueueSql =
+    "INSERT INTO notify.outbox (request_id, token_id, event_id, recipient, sender, subject, body)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+
+// One mail per transaction (LIMIT 1): the row lock is held while the mail is
+// sent and released by the commit that marks it, so a mail is never sent by
+// two dispatchers, and a dispatcher that dies mid-send releases its lock
+// with its connection.
+constexpr const char* kClaim = "notify_claim";
+constexpr const char* kClaimSql =
+    "SELECT id, recipient, sender, subject, body, attempts, " MICROS("queued_at")
+    " FROM notify.outbox WHERE state = 'queued' AND next_attempt_at <= now()"
+    " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
+
+constexpr const char* kMarkSent = "notify_mark_sent";
+constexpr const char* kMarkSentSql =
+    "UPDATE notify.outbox SET state = 'sent', body = NULL, attempts = attempts + 1, last_error = '',"
+    " sent_at = clock_timestamp() WHERE id = $1";
+
+constexpr const char* kMarkRetry = "notify_mark_retry";
+constexpr const char* kMarkRetrySql =
+    "UPDATE notify.outbox SET attempts = attempts + 1, last_error = $2,"
+    " next_attempt_at = clock_timestamp() + $3::bigint * interval '1 millisecond' WHERE id = $1";
+
+constexpr const char* kMarkFailed = "notify_mark_failed";
+constexpr const char* kMarkFailedSql =
+    "UPDATE notify.outbox SET state = 'failed', body = NULL, attempts = attempts + 1, last_error = $2"
+    " WHERE id = $1";
+
+constexpr const char* kList = "notify_list";
+constexpr const char* kListSql =
+    "SELECT id, event_id, recipient, subject, state, attempts, last_error, " MICROS("queued_at") ", " MICROS(
+        "sent_at") ", " MICROS("next_attempt_at")
+    " FROM notify.outbox WHERE ($1::bigint = 0 OR event_id = $1::bigint) AND ($2::bigint = 0 OR id < $2::bigint)"
+    " ORDER BY id DESC LIMIT $3";
+
+#undef MICROS
+
+Instant micros(const pqxx::field& field) { return Instant(Micros(field.as<long long>())); }
+
+MailState state_of(const std::string& text) {
+  if (text == "sent") {
+    return MailState::kSent;
+  }
+  if (text == "failed") {
+    return MailState::kFailed;
+  }
+  return MailState::kQueued;
+}
+
+}  // namespace
+
+void Outbox::prepare(pqxx::connection& connection) {
+  connection.prepare(kInsertRequest, kInsertRequestSql);
+  connection.prepare(kRequestHash, kRequestHashSql);
+  connection.prepare(kQueuedForRequest, kQueuedForRequestSql);
+  connection.prepare(kEnqueue, kEnqueueSql);
+  connection.prepare(kClaim, kClaimSql);
+  connection.prepare(kMarkSent, kMarkSentSql);
+  connection.prepare(kMarkRetry, kMarkRetrySql);
+  connection.prepare(kMarkFailed, kMarkFailedSql);
+  connection.prepare(kList, kListSql);
+}
+
+bool Outbox::insert_request(pqxx::work& tx, const std::string& request_id, std::int64_t event_id,
+                            const std::string& content_hash) {
+  return !tx.exec_prepared(kInsertRequest, request_id, event_id, content_hash).empty();
+}
+
+std::optional<std::string> Outbox::request_content_hash(pqxx::work& tx, const std::string& request_id) {
+  const auto result = tx.exec_prepared(kRequestHash, request_id);
+  if (result.empty()) {
+    return std::nullopt;
+  }
+  return result[0][0].as<std::string>();
+}
+
+std::vector<QueuedMail> Outbox::queued_for_request(pqxx::work& tx, const std::string& request_id) {
+  std::vector<QueuedMail> mails;
+  for (const auto& row : tx.exec_prepared(kQueuedForRequest, request_id)) {
+    mails.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(), micros(row[3])});
+  }
+  return mails;
+}
+
+std::int64_t Outbox::enqueue(pqxx::work& tx, const std::string& request_id, std::int64_t token_id,
+                             std::int64_t event_id, const std::string& recipient, const std::string& sender,
+                             const std::string& subject, const std::string& body) {
+  return tx.exec_prepared1(kEnqueue, request_id, token_id, event_id, recipient, sender, subject, body)[0]
+      .as<std::int64_t>();
+}
+
+std::optional<OutgoingMail> Outbox::claim_next(pqxx::work& tx) {
+  const auto result = tx.exec_prepared(kClaim);
+  if (result.empty()) {
+    return std::nullopt;
+  }
+  const auto row = result[0];
+  OutgoingMail mail;
+  mail.id = row[0].as<std::int64_t>();
+  mail.recipient = row[1].as<std::string>();
+  mail.sender = row[2].as<std::string>();
+  mail.subject = row[3].as<std::string>();
+  mail.body = row[4].is_null() ? std::string() : row[4].as<std::string>();
+  mail.attempts = row[5].as<int>();
+  mail.queued_at = micros(row[6]);
+  return mail;
+}
+
+void Outbox::mark_sent(pqxx::work& tx, std::int64_t id) { tx.exec_prepared0(kMarkSent, id); }
+
+void Outbox::mark_retry(pqxx::work& tx, std::int64_t id, const std::string& error, std::chrono::milliseconds delay) {
+  tx.exec_prepared0(kMarkRetry, id, error, static_cast<long long>(delay.count()));
+}
+
+void Outbox::mark_failed(pqxx::work& tx, std::int64_t id, const std::string& error) {
+  tx.exec_prepared0(kMarkFailed, id, error);
+}
+
+std::vector<DeliveryRow> Outbox::list(pqxx::transaction_base& tx, std::int64_t event_id, std::int64_t before_id,
+                                      int limit) {
+  std::vector<DeliveryRow> rows;
+  for (const auto& row : tx.exec_prepared(kList, event_id, before_id, limit)) {
+    DeliveryRow out;
+    out.id = row[0].as<std::int64_t>();
+    out.event_id = row[1].as<std::int64_t>();
+    out.recipient = row[2].as<std::string>();
+    out.subject = row[3].as<std::string>();
+    out.state = state_of(row[4].as<std::string>());
+    out.attempts = row[5].as<int>();
+    out.last_error = row[6].as<std::string>();
+    out.queued_at = micros(row[7]);
+    if (!row[8].is_null()) {
+      out.sent_at = micros(row[8]);
+    }
+    out.next_attempt_at = micros(row[9]);
+    rows.push_back(std::move(out));
+  }
+  return rows;
+}
+
+}  // namespace calndro::notify

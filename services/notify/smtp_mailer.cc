@@ -1,0 +1,99 @@
+#include "notify/smtp_mailer.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+
+namespace calndro::notify {
+namespace {
+
+struct Upload {
+  const std::string* data;
+  std::size_t offset = 0;
+};
+
+std::size_t read_upload(char* buffer, std::size_t size, std::size_t count, void* user) {
+  auto* upload = static_cast<Upload*>(user);
+  const std::size_t room = size * count;
+  const std::size_t left = upload->data->size() - upload->offset;
+  const std::size_t n = std::min(room, left);
+  std::memcpy(buffer, upload->data->data() + upload->offset, n);
+  upload->offset += n;
+  return n;
+}
+
+struct CurlDeleter {
+  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+
+}  // namespace
+
+void init_curl() {
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    throw std::runtime_error("libcurl failed to initialise");
+  }
+}
+
+std::string redact_url(std::string_view url) {
+  const std::size_t scheme = url.find("://");
+  const std::size_t at = url.find('@');
+  if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme) {
+    return std::string(url);
+  }
+  const std::string_view userinfo = url.substr(scheme + 3, at - scheme - 3);
+  const std::size_t colon = userinfo.find(':');
+  std::string out(url.substr(0, scheme + 3));
+  out += userinfo.substr(0, colon);
+  if (colon != std::string_view::npos) {
+    out += ":***";
+  }
+  out += url.substr(at);
+  return out;
+}
+
+SendResult SmtpMailer::send(const Envelope& envelope) {
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (!curl) {
+    return {false, "cannot create an SMTP client"};
+  }
+  CURL* handle = curl.get();
+  const std::string from = "<" + envelope.mail_from + ">";
+  std::unique_ptr<curl_slist, SlistDeleter> recipients(curl_slist_append(nullptr, ("<" + envelope.rcpt_to + ">").c_str()));
+  Upload upload{&envelope.message};
+
+  curl_easy_setopt(handle, CURLOPT_URL, settings_.url.c_str());
+  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(handle, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+  if (!settings_.user.empty()) {
+    curl_easy_setopt(handle, CURLOPT_USERNAME, settings_.user.c_str());
+    curl_easy_setopt(handle, CURLOPT_PASSWORD, settings_.password.c_str());
+  }
+  curl_easy_setopt(handle, CURLOPT_MAIL_FROM, from.c_str());
+  curl_easy_setopt(handle, CURLOPT_MAIL_RCPT, recipients.get());
+  curl_easy_setopt(handle, CURLOPT_READFUNCTION, read_upload);
+  curl_easy_setopt(handle, CURLOPT_READDATA, &upload);
+  curl_easy_setopt(handle, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(handle, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(envelope.message.size()));
+  curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(settings_.connect_timeout.count()));
+  curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(settings_.timeout.count()));
+
+  const CURLcode code = curl_easy_perform(handle);
+  if (code == CURLE_OK) {
+    return {true, ""};
+  }
+  long reply = 0;
+  curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &reply);
+  std::string error = curl_easy_strerror(code);
+  if (reply != 0) {
+    error += " (SMTP reply " + std::to_string(reply) + ")";
+  }
+  return {false, error};
+}
+
+}  // namespace calndro::notify

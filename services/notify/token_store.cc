@@ -1,0 +1,87 @@
+#include "notify/token_store.h"
+
+#include <cctype>
+
+namespace calndro::notify {
+namespace {
+
+constexpr const char* kInsertToken = "notify_insert_token";
+constexpr const char* kFindToken = "notify_find_token";
+
+constexpr const char* kInsertTokenSql =
+    "INSERT INTO notify.email_tokens (token_hash, fingerprint, event_id, party_email, expires_at, request_id)"
+    " VALUES ($1, $2, $3, $4, 'epoch'::timestamptz + $5::bigint * interval '1 microsecond', $6)"
+    " RETURNING id";
+
+constexpr const char* kFindTokenSql =
+    "SELECT id, token_hash, fingerprint, event_id, party_email,"
+    " (extract(epoch FROM expires_at) * 1000000)::bigint"
+    " FROM notify.email_tokens WHERE token_hash = $1";
+
+}  // namespace
+
+MintedToken mint_token(RandomSource& random) {
+  MintedToken minted;
+  minted.token = random_hex(random, kTokenBytes);
+  minted.hash = token_hash(minted.token);
+  minted.fingerprint = token_fingerprint(minted.token);
+  return minted;
+}
+
+bool well_formed_token(std::string_view token) {
+  if (token.size() != kTokenHexLength) {
+    return false;
+  }
+  for (char c : token) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string canonical_token(std::string_view token) {
+  std::string out(token);
+  for (char& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+std::string token_hash(std::string_view token) { return sha256_hex(token); }
+
+std::string token_fingerprint(std::string_view token) {
+  std::string input = "calndro email token fingerprint:";
+  input.append(token);
+  return sha256_hex(input).substr(0, kFingerprintLength);
+}
+
+void TokenStore::prepare(pqxx::connection& connection) {
+  connection.prepare(kInsertToken, kInsertTokenSql);
+  connection.prepare(kFindToken, kFindTokenSql);
+}
+
+std::int64_t TokenStore::insert(pqxx::work& tx, const MintedToken& token, std::int64_t event_id,
+                                const std::string& party_email, Instant expires, const std::string& request_id) {
+  const auto row = tx.exec_prepared1(kInsertToken, token.hash, token.fingerprint, event_id, party_email,
+                                     static_cast<long long>(expires.time_since_epoch().count()), request_id);
+  return row[0].as<std::int64_t>();
+}
+
+std::optional<TokenRecord> TokenStore::find_by_hash(pqxx::transaction_base& tx, const std::string& hash) {
+  const auto result = tx.exec_prepared(kFindToken, hash);
+  if (result.empty()) {
+    return std::nullopt;
+  }
+  const auto row = result[0];
+  TokenRecord record;
+  record.id = row[0].as<std::int64_t>();
+  record.hash = row[1].as<std::string>();
+  record.fingerprint = row[2].as<std::string>();
+  record.event_id = row[3].as<std::int64_t>();
+  record.party_email = row[4].as<std::string>();
+  record.expires = Instant(Micros(row[5].as<long long>()));
+  return record;
+}
+
+}  // namespace calndro::notify
