@@ -1,0 +1,393 @@
+// Direct gRPC clients of the event service, with credentials in metadata:
+// the service enforces SPEC §2 on its own, without the gateway.
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/client_unary_call.h>
+#include <grpcpp/impl/codegen/sync_stream.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "calndro/events/v1/events.grpc.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "support/stack.h"
+
+using namespace calndro::testing;
+namespace ev1 = calndro::events::v1;
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+std::string code_name(grpc::StatusCode c) {
+  static const char* names[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+                                "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                                "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+                                "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  int i = static_cast<int>(c);
+  return i >= 0 && i <= 16 ? names[i] : std::to_string(i);
+}
+
+std::string describe(const grpc::Status& s) {
+  return code_name(s.error_code()) + ": " + s.error_message();
+}
+
+calndro::common::v1::TimeSlot make_slot(const std::string& begin, int64_t seconds) {
+  calndro::common::v1::TimeSlot s;
+  EXPECT_TRUE(TimeUtil::FromString(begin, s.mutable_begin())) << begin;
+  *s.mutable_duration() = TimeUtil::SecondsToDuration(seconds);
+  return s;
+}
+
+// Field violations of a google.rpc.BadRequest in the status details.
+std::vector<std::pair<std::string, std::string>> violations(const grpc::Status& s) {
+  std::vector<std::pair<std::string, std::string>> out;
+  google::rpc::Status st;
+  if (s.error_details().empty() || !st.ParseFromString(s.error_details())) {
+    return out;
+  }
+  for (const auto& any : st.details()) {
+    google::rpc::BadRequest br;
+    if (any.UnpackTo(&br)) {
+      for (const auto& v : br.field_violations()) {
+        out.emplace_back(v.field(), v.description());
+      }
+    }
+  }
+  return out;
+}
+
+// --- minimal protobuf wire encoding for the reflection service ---
+std::string varint(uint64_t v) {
+  std::string s;
+  while (v >= 0x80) {
+    s.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  s.push_back(static_cast<char>(v));
+  return s;
+}
+std::string string_field(int number, const std::string& value) {
+  return varint((static_cast<uint64_t>(number) << 3) | 2) + varint(value.size()) + value;
+}
+
+// One request/response exchange with grpc.reflection.v1alpha.ServerReflection;
+// returns the raw response bytes.
+std::string reflection_exchange(const std::shared_ptr<grpc::Channel>& channel, const std::string& request) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::internal::RpcMethod method("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                                   grpc::internal::RpcMethod::BIDI_STREAMING);
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> rw(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+          channel.get(), method, &ctx));
+  grpc::Slice slice(request);
+  grpc::ByteBuffer out(&slice, 1);
+  EXPECT_TRUE(rw->Write(out));
+  rw->WritesDone();
+  grpc::ByteBuffer in;
+  std::string response;
+  if (rw->Read(&in)) {
+    std::vector<grpc::Slice> slices;
+    (void)in.Dump(&slices);
+    for (const auto& s : slices) {
+      response.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  while (rw->Read(&in)) {
+  }
+  grpc::Status st = rw->Finish();
+  EXPECT_TRUE(st.ok()) << describe(st);
+  return response;
+}
+
+class GrpcDirect : public StackTest {
+ protected:
+  void SetUp() override {
+    StackTest::SetUp();
+    if (HasFatalFailure()) {
+      return;
+    }
+    try {
+      alice_ = stack().create_user(unique_email("galice"), "alice-Pass-1");
+      bob_ = stack().create_user(unique_email("gbob"), "bob-Pass-1");
+    } catch (const std::exception& e) {
+      GTEST_FAIL() << e.what();
+    }
+    stub_ = ev1::EventService::NewStub(stack().events_channel());
+  }
+
+  // A context with a deadline and optional authorization metadata.
+  std::unique_ptr<grpc::ClientContext> ctx(const std::string& authorization = "") {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+    if (!authorization.empty()) {
+      c->AddMetadata("authorization", authorization);
+    }
+    return c;
+  }
+  std::string as(const User& u) { return basic_auth(u.email, u.password); }
+
+  ev1::Event create_as(const User& u, ev1::CreateEventRequest req) {
+    ev1::Event out;
+    grpc::Status s = stub_->CreateEvent(ctx(as(u)).get(), req, &out);
+    EXPECT_TRUE(s.ok()) << describe(s);
+    return out;
+  }
+  ev1::CreateEventRequest simple_request(const User& u) {
+    ev1::CreateEventRequest req;
+    req.set_title("grpc plan");
+    req.add_parties(u.email);
+    req.add_parties(unique_email("gguest"));
+    *req.add_slots() = make_slot("2030-05-01T10:00:00Z", 3600);
+    *req.add_slots() = make_slot("2030-05-02T10:00:00Z", 1800);
+    return req;
+  }
+  size_t log_size(const User& u, int64_t id) {
+    ev1::GetEventLogRequest req;
+    req.set_id(id);
+    req.set_page_size(1000);
+    ev1::EventLog log;
+    grpc::Status s = stub_->GetEventLog(ctx(as(u)).get(), req, &log);
+    EXPECT_TRUE(s.ok()) << describe(s);
+    return log.entries_size();
+  }
+
+  User alice_, bob_;
+  std::unique_ptr<ev1::EventService::Stub> stub_;
+};
+
+TEST_F(GrpcDirect, CreateAndGetWithBasicMetadata) {
+  ev1::Event created = create_as(alice_, simple_request(alice_));
+  ASSERT_GT(created.id(), 0);
+  EXPECT_EQ(created.title(), "grpc plan");
+  ASSERT_EQ(created.parties_size(), 2);
+  EXPECT_EQ(created.parties(0), alice_.email);
+  ASSERT_EQ(created.slots_size(), 2);
+  EXPECT_EQ(TimeUtil::ToString(created.slots(0).begin()), "2030-05-01T10:00:00Z");
+  EXPECT_EQ(created.slots(0).duration().seconds(), 3600);
+
+  ev1::GetEventRequest get;
+  get.set_id(created.id());
+  ev1::Event got;
+  grpc::Status s = stub_->GetEvent(ctx(as(alice_)).get(), get, &got);
+  ASSERT_TRUE(s.ok()) << describe(s);
+  EXPECT_EQ(got.SerializeAsString(), created.SerializeAsString());
+
+  ev1::GetEventLogRequest lreq;
+  lreq.set_id(created.id());
+  ev1::EventLog log;
+  s = stub_->GetEventLog(ctx(as(alice_)).get(), lreq, &log);
+  ASSERT_TRUE(s.ok()) << describe(s);
+  ASSERT_EQ(log.entries_size(), 2);
+  EXPECT_EQ(log.entries(0).occurrence(), ev1::OCCURRENCE_UPDATE);
+  EXPECT_EQ(log.entries(0).data().fields().at("opened").string_value(), "created");
+  EXPECT_EQ(log.entries(1).occurrence(), ev1::OCCURRENCE_VIEW);
+  EXPECT_EQ(log.entries(1).effector(), alice_.email);
+
+  // The same event through the gateway: one store, one truth.
+  httplib::Client http = stack().http();
+  auto res = http.Get("/" + std::to_string(created.id()) + "/",
+                      httplib::Headers{{"Authorization", as(alice_)}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(GrpcDirect, ApiTokenInMetadata) {
+  ev1::CreateApiTokenRequest treq;
+  treq.set_username(alice_.email);
+  treq.set_password(alice_.password);
+  ev1::CreateApiTokenResponse tres;
+  grpc::Status s = stub_->CreateApiToken(ctx().get(), treq, &tres);
+  ASSERT_TRUE(s.ok()) << describe(s);
+  ASSERT_FALSE(tres.token().empty());
+  ev1::Event created = create_as(alice_, simple_request(alice_));
+  ev1::ListEventsResponse list;
+  s = stub_->ListEvents(ctx("Token " + tres.token()).get(), ev1::ListEventsRequest(), &list);
+  ASSERT_TRUE(s.ok()) << describe(s);
+  bool found = false;
+  for (const auto& e : list.events()) {
+    found = found || e.id() == created.id();
+  }
+  EXPECT_TRUE(found);
+  treq.set_password("wrong");
+  s = stub_->CreateApiToken(ctx().get(), treq, &tres);
+  EXPECT_FALSE(s.ok());
+}
+
+TEST_F(GrpcDirect, NonPartyIsDeniedAndNothingIsLogged) {
+  ev1::Event created = create_as(alice_, simple_request(alice_));
+  size_t before = log_size(alice_, created.id());
+  ev1::GetEventRequest get;
+  get.set_id(created.id());
+  ev1::Event out;
+  grpc::Status s = stub_->GetEvent(ctx(as(bob_)).get(), get, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << describe(s);
+
+  ev1::UpdateEventRequest upd;
+  upd.set_id(created.id());
+  upd.set_title("hijacked");
+  s = stub_->UpdateEvent(ctx(as(bob_)).get(), upd, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << describe(s);
+
+  ev1::GetEventLogRequest lreq;
+  lreq.set_id(created.id());
+  ev1::EventLog log;
+  s = stub_->GetEventLog(ctx(as(bob_)).get(), lreq, &log);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << describe(s);
+
+  // A party that is not staff may not delete.
+  ev1::DeleteEventRequest del;
+  del.set_id(created.id());
+  google::protobuf::Empty empty;
+  s = stub_->DeleteEvent(ctx(as(alice_)).get(), del, &empty);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << describe(s);
+
+  EXPECT_EQ(log_size(alice_, created.id()), before);
+  ev1::ListEventsResponse list;
+  s = stub_->ListEvents(ctx(as(bob_)).get(), ev1::ListEventsRequest(), &list);
+  ASSERT_TRUE(s.ok()) << describe(s);
+  for (const auto& e : list.events()) {
+    EXPECT_NE(e.id(), created.id());
+  }
+}
+
+TEST_F(GrpcDirect, MissingEventIsNotFound) {
+  ev1::GetEventRequest get;
+  get.set_id(987654321);
+  ev1::Event out;
+  grpc::Status s = stub_->GetEvent(ctx(as(alice_)).get(), get, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << describe(s);
+}
+
+TEST_F(GrpcDirect, CallsWithoutValidCredentialsAreUnauthenticated) {
+  ev1::Event created = create_as(alice_, simple_request(alice_));
+  size_t before = log_size(alice_, created.id());
+  for (const std::string& auth :
+       {std::string(), basic_auth(alice_.email, "wrong"), std::string("Token 00000000000000000000"),
+        std::string("Basic ???"), std::string("Digest x")}) {
+    SCOPED_TRACE("authorization: '" + auth + "'");
+    ev1::Event out;
+    ev1::GetEventRequest get;
+    get.set_id(created.id());
+    grpc::Status s = stub_->GetEvent(ctx(auth).get(), get, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << describe(s);
+    s = stub_->CreateEvent(ctx(auth).get(), simple_request(alice_), &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << describe(s);
+    ev1::ListEventsResponse list;
+    s = stub_->ListEvents(ctx(auth).get(), ev1::ListEventsRequest(), &list);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << describe(s);
+    ev1::UpdateEventRequest upd;
+    upd.set_id(created.id());
+    upd.set_title("x");
+    s = stub_->UpdateEvent(ctx(auth).get(), upd, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << describe(s);
+    ev1::DeleteEventRequest del;
+    del.set_id(created.id());
+    google::protobuf::Empty empty;
+    s = stub_->DeleteEvent(ctx(auth).get(), del, &empty);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << describe(s);
+    ev1::GetEventLogRequest lreq;
+    lreq.set_id(created.id());
+    ev1::EventLog log;
+    s = stub_->GetEventLog(ctx(auth).get(), lreq, &log);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << describe(s);
+  }
+  EXPECT_EQ(log_size(alice_, created.id()), before);
+}
+
+TEST_F(GrpcDirect, InvalidArgumentCarriesBadRequestDetails) {
+  struct Case {
+    std::string what, field;
+    ev1::CreateEventRequest req;
+  };
+  std::vector<Case> cases;
+  {
+    auto r = simple_request(alice_);
+    *r.mutable_slots(0)->mutable_duration() = TimeUtil::SecondsToDuration(0);
+    cases.push_back({"zero duration", "slots", r});
+  }
+  {
+    auto r = simple_request(alice_);
+    *r.mutable_slots(0)->mutable_duration() = TimeUtil::SecondsToDuration(-60);
+    cases.push_back({"negative duration", "slots", r});
+  }
+  {
+    auto r = simple_request(alice_);
+    r.mutable_slots(0)->clear_duration();
+    cases.push_back({"missing duration", "slots", r});
+  }
+  {
+    auto r = simple_request(alice_);
+    r.clear_parties();
+    cases.push_back({"no parties", "parties", r});
+  }
+  {
+    auto r = simple_request(alice_);
+    r.add_parties("not-an-email");
+    cases.push_back({"bad email", "parties", r});
+  }
+  {
+    auto r = simple_request(alice_);
+    r.set_title(std::string(257, 'x'));
+    cases.push_back({"long title", "title", r});
+  }
+  {
+    auto r = simple_request(alice_);
+    r.clear_slots();
+    for (int i = 0; i < 31; ++i) {
+      *r.add_slots() = make_slot("2030-06-01T10:00:00Z", 60 * (i + 1));
+    }
+    cases.push_back({"31 slots", "slots", r});
+  }
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    ev1::Event out;
+    grpc::Status s = stub_->CreateEvent(ctx(as(alice_)).get(), c.req, &out);
+    ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << describe(s);
+    EXPECT_FALSE(s.error_message().empty());
+    auto v = violations(s);
+    ASSERT_FALSE(v.empty()) << "no google.rpc.BadRequest in grpc-status-details-bin";
+    bool named = false;
+    for (const auto& [field, description] : v) {
+      named = named || field == c.field || field.rfind(c.field + ".", 0) == 0 ||
+              field.rfind(c.field + "[", 0) == 0;
+      EXPECT_FALSE(description.empty());
+    }
+    EXPECT_TRUE(named) << "no violation names '" << c.field << "'; first: " << v[0].first;
+  }
+  // None of them created anything.
+  ev1::ListEventsResponse list;
+  grpc::Status s = stub_->ListEvents(ctx(as(alice_)).get(), ev1::ListEventsRequest(), &list);
+  ASSERT_TRUE(s.ok()) << describe(s);
+  EXPECT_EQ(list.events_size(), 0);
+}
+
+TEST_F(GrpcDirect, ReflectionListsAndDescribesTheService) {
+  // ServerReflectionRequest { list_services = 7: "" }
+  std::string listing = reflection_exchange(stack().events_channel(), string_field(7, ""));
+  EXPECT_NE(listing.find("calndro.events.v1.EventService"), std::string::npos);
+  EXPECT_NE(listing.find("grpc.health.v1.Health"), std::string::npos);
+  EXPECT_NE(listing.find("grpc.reflection.v1alpha.ServerReflection"), std::string::npos);
+  // ServerReflectionRequest { file_containing_symbol = 4: "..." }: the
+  // response must be a file_descriptor_response (field 4), not an error (7).
+  for (const std::string symbol : {"calndro.events.v1.EventService", "grpc.health.v1.Health"}) {
+    std::string described = reflection_exchange(stack().events_channel(), string_field(4, symbol));
+    EXPECT_NE(described.find(symbol.substr(symbol.rfind('.') + 1)), std::string::npos)
+        << symbol << " cannot be described through reflection";
+    EXPECT_EQ(described.find("not found"), std::string::npos) << symbol;
+  }
+}
+
+TEST_F(GrpcDirect, HealthCheckIsServing) {
+  auto health = grpc::health::v1::Health::NewStub(stack().events_channel());
+  grpc::health::v1::HealthCheckRequest req;
+  grpc::health::v1::HealthCheckResponse res;
+  grpc::Status s = health->Check(ctx().get(), req, &res);
+  ASSERT_TRUE(s.ok()) << describe(s);
+  EXPECT_EQ(res.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+}  // namespace
