@@ -1,0 +1,120 @@
+#include <gtest/gtest.h>
+
+#include "common/rich_status.h"
+#include "notify/notification_service.h"
+
+namespace calndro::notify {
+namespace {
+
+v1::QueueNotificationsRequest valid_request() {
+  v1::QueueNotificationsRequest request;
+  request.set_request_id("req-1");
+  request.set_event_id(7);
+  request.set_event_title("cybes");
+  request.add_recipients("They@Thar.net");
+  auto* slot = request.add_slots();
+  slot->mutable_begin()->set_seconds(1667265082);
+  slot->mutable_begin()->set_nanos(20000000);
+  slot->mutable_duration()->set_seconds(600);
+  return request;
+}
+
+std::vector<std::string> fields_of(const grpc::Status& status) {
+  std::vector<std::string> fields;
+  for (const auto& violation : decode_details(status).violations) {
+    fields.push_back(violation.field);
+  }
+  return fields;
+}
+
+TEST(Validation, AcceptsAndNormalises) {
+  auto request = valid_request();
+  request.add_recipients("they@thar.net");  // a duplicate after normalising
+  request.set_sender("You@Here.net");
+  ValidatedQueueRequest out;
+  ASSERT_TRUE(validate_queue_request(request, out).ok());
+  EXPECT_EQ(out.recipients, std::vector<std::string>{"they@thar.net"});
+  EXPECT_EQ(out.mail.sender, "you@here.net");
+  ASSERT_EQ(out.mail.slots.size(), 1u);
+  EXPECT_EQ(format_instant(out.mail.slots[0].begin), "2022-11-01T01:11:22.020000Z");
+  EXPECT_EQ(out.content_hash.size(), 64u);
+}
+
+TEST(Validation, SameContentSameHash) {
+  ValidatedQueueRequest a, b, c;
+  ASSERT_TRUE(validate_queue_request(valid_request(), a).ok());
+  ASSERT_TRUE(validate_queue_request(valid_request(), b).ok());
+  auto other = valid_request();
+  other.set_event_title("other");
+  ASSERT_TRUE(validate_queue_request(other, c).ok());
+  EXPECT_EQ(a.content_hash, b.content_hash);
+  EXPECT_NE(a.content_hash, c.content_hash);
+}
+
+TEST(Validation, NamesEveryBadField) {
+  v1::QueueNotificationsRequest request;
+  request.set_sender("nope");
+  request.set_link_base_url("http://x.y/?a=1");
+  ValidatedQueueRequest out;
+  const grpc::Status status = validate_queue_request(request, out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const auto fields = fields_of(status);
+  for (const char* field : {"request_id", "event_id", "recipients", "sender", "link_base_url"}) {
+    EXPECT_NE(std::find(fields.begin(), fields.end(), field), fields.end()) << field;
+  }
+}
+
+TEST(Validation, Limits) {
+  auto request = valid_request();
+  request.set_request_id(std::string(129, 'x'));
+  for (int i = 0; i < 100; ++i) {
+    request.add_recipients("r" + std::to_string(i) + "@example.org");
+  }
+  for (int i = 0; i < 30; ++i) {
+    *request.add_slots() = request.slots(0);
+  }
+  request.set_event_title(std::string(257, 't'));
+  ValidatedQueueRequest out;
+  const auto fields = fields_of(validate_queue_request(request, out));
+  for (const char* field : {"request_id", "recipients", "slots", "event_title"}) {
+    EXPECT_NE(std::find(fields.begin(), fields.end(), field), fields.end()) << field;
+  }
+}
+
+TEST(Validation, TitleLengthCountsCharactersNotBytes) {
+  auto request = valid_request();
+  std::string title;
+  for (int i = 0; i < 256; ++i) {
+    title += "é";
+  }
+  request.set_event_title(title);
+  ValidatedQueueRequest out;
+  EXPECT_TRUE(validate_queue_request(request, out).ok());
+}
+
+TEST(Validation, BadSlots) {
+  for (auto [seconds, nanos] : {std::pair<long, int>{0, 0}, {-1, 0}, {0, -5}, {366L * 86400 + 1, 0}}) {
+    auto request = valid_request();
+    request.mutable_slots(0)->mutable_duration()->set_seconds(seconds);
+    request.mutable_slots(0)->mutable_duration()->set_nanos(nanos);
+    ValidatedQueueRequest out;
+    EXPECT_EQ(fields_of(validate_queue_request(request, out)), std::vector<std::string>{"slots"}) << seconds;
+  }
+  auto request = valid_request();
+  request.mutable_slots(0)->mutable_begin()->set_seconds(253402300800);
+  ValidatedQueueRequest out;
+  EXPECT_EQ(fields_of(validate_queue_request(request, out)), std::vector<std::string>{"slots"});
+}
+
+TEST(PageToken, RoundTripsAndIsBoundToTheFilter) {
+  const std::string token = encode_page_token(7, 1234);
+  std::int64_t last = 0;
+  EXPECT_TRUE(decode_page_token(token, 7, last));
+  EXPECT_EQ(last, 1234);
+  EXPECT_FALSE(decode_page_token(token, 8, last));
+  EXPECT_FALSE(decode_page_token("garbage!", 7, last));
+  EXPECT_FALSE(decode_page_token("", 7, last));
+}
+
+}  // namespace
+}  // namespace calndro::notify
