@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: unit and integration
+# tests through ctest against a private PostgreSQL cluster (in a temp folder),
+# then the scenario scripts in tests/scenario/ against a stack started like
+# deploy/run-local.sh. Exits non-zero on any failure.
+#
+#   CALNDRO_BUILD_DIR   build folder (build)
+#   CALNDRO_BUILD_TYPE  Debug or RelWithDebInfo (RelWithDebInfo)
+#   CALNDRO_CTEST_ARGS  extra ctest arguments (e.g. "-L integration")
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=lib/pg-cluster.sh
+source "$ROOT/deploy/lib/pg-cluster.sh"
+
+BUILD_DIR=${CALNDRO_BUILD_DIR:-$ROOT/build}
+BUILD_TYPE=${CALNDRO_BUILD_TYPE:-RelWithDebInfo}
+JOBS=$(nproc)
+
+summary() {
+  echo "================================================================"
+  echo "deploy/test.sh: $*"
+}
+
+bash "$ROOT/deploy/install-deps.sh" || { summary "FAILED (installing packages)"; exit 1; }
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" || { summary "FAILED (cmake configure)"; exit 1; }
+cmake --build "$BUILD_DIR" -j"$JOBS" || { summary "FAILED (build)"; exit 1; }
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+TMP=$(mktemp -d /tmp/calndro-test.XXXXXX)
+chmod 755 "$TMP"
+STACK_PID=""
+cleanup() {
+  if [ -n "$STACK_PID" ] && kill -0 "$STACK_PID" 2>/dev/null; then
+    kill -TERM "$STACK_PID" 2>/dev/null
+    wait "$STACK_PID" 2>/dev/null
+  fi
+  pg_cluster_stop "$TMP/pg" >/dev/null 2>&1 || true
+  if [ -z "${CALNDRO_TEST_KEEP:-}" ]; then
+    rm -rf "$TMP"
+  else
+    echo "deploy/test.sh: kept $TMP"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+PG_PORT=$(free_port)
+if ! pg_cluster_start "$TMP/pg" "$PG_PORT"; then
+  summary "FAILED (could not start PostgreSQL)"
+  exit 1
+fi
+export CALNDRO_TEST_PG_URL="postgresql://calndro@127.0.0.1:$PG_PORT/postgres"
+echo "deploy/test.sh: PostgreSQL on 127.0.0.1:$PG_PORT (CALNDRO_TEST_PG_URL=$CALNDRO_TEST_PG_URL)"
+
+CTEST_STATUS=0
+# shellcheck disable=SC2086
+(cd "$BUILD_DIR" && ctest --output-on-failure -j"$JOBS" ${CALNDRO_CTEST_ARGS:-}) || CTEST_STATUS=$?
+
+# Scenario scripts against a whole stack started like run-local.
+SCEN_PASS=0
+SCEN_FAIL=0
+FAILED_SCENARIOS=()
+shopt -s nullglob
+scenarios=("$ROOT"/tests/scenario/*.sh)
+if [ ${#scenarios[@]} -gt 0 ]; then
+  export CALNDRO_STATE_DIR="$TMP/stack"
+  export CALNDRO_HTTP_PORT=$(free_port) CALNDRO_EVENTS_PORT=$(free_port) CALNDRO_NOTIFY_PORT=$(free_port)
+  export CALNDRO_SMTP_PORT=$(free_port)
+  # The stack gets its own database on the test cluster.
+  psql -q -h 127.0.0.1 -p "$PG_PORT" -U calndro -d postgres -c "CREATE DATABASE calndro_scenario" >/dev/null
+  CALNDRO_SKIP_BUILD=1 CALNDRO_BUILD_DIR="$BUILD_DIR" \
+    CALNDRO_DATABASE_URL="postgresql://calndro@127.0.0.1:$PG_PORT/calndro_scenario" \
+    bash "$ROOT/deploy/run-local.sh" >"$TMP/run-local.log" 2>&1 &
+  STACK_PID=$!
+  for _ in $(seq 1 600); do
+    if [ -s "$CALNDRO_STATE_DIR/demo-user" ] && grep -q "calndro is running" "$TMP/run-local.log"; then
+      break
+    fi
+    kill -0 "$STACK_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if ! grep -q "calndro is running" "$TMP/run-local.log"; then
+    echo "deploy/test.sh: the stack for the scenarios did not start:" >&2
+    cat "$TMP/run-local.log" >&2
+    SCEN_FAIL=${#scenarios[@]}
+    FAILED_SCENARIOS=("(stack did not start)")
+  else
+    for s in "${scenarios[@]}"; do
+      echo "---- scenario $(basename "$s")"
+      if bash "$s"; then
+        SCEN_PASS=$((SCEN_PASS + 1))
+      else
+        SCEN_FAIL=$((SCEN_FAIL + 1))
+        FAILED_SCENARIOS+=("$(basename "$s")")
+      fi
+    done
+  fi
+  kill -TERM "$STACK_PID" 2>/dev/null
+  wait "$STACK_PID" 2>/dev/null
+  STACK_PID=""
+fi
+
+RESULT="PASSED"
+if [ "$CTEST_STATUS" != 0 ] || [ "$SCEN_FAIL" != 0 ]; then
+  RESULT="FAILED"
+fi
+CTEST_WORD=$([ "$CTEST_STATUS" = 0 ] && echo "all passed" || echo "failures (exit $CTEST_STATUS)")
+summary "$RESULT — ctest: $CTEST_WORD; scenarios: $SCEN_PASS passed, $SCEN_FAIL failed ${FAILED_SCENARIOS[*]:-}"
+[ "$RESULT" = PASSED ]
