@@ -83,14 +83,6 @@ PageRequest read_page_request(int page_size, const std::string& page_token) {
   return page;
 }
 
-nlohmann::json token_data(const Caller& caller) {
-  nlohmann::json data = nlohmann::json::object();
-  if (caller.uses_email_token()) {
-    data["token"] = caller.token_fingerprint;
-  }
-  return data;
-}
-
 void occurrence_to_proto(Occurrence occurrence, v1::LogEntry& out) {
   switch (occurrence) {
     case Occurrence::Update: out.set_occurrence(v1::OCCURRENCE_UPDATE); break;
@@ -190,8 +182,8 @@ EventRecord EventServiceImpl::load_authorized(pqxx::work& tx, std::int64_t id, A
 
 void EventServiceImpl::append_log(pqxx::work& tx, const EventRecord& event, Occurrence occurrence,
                                   const Caller& caller, nlohmann::json data) {
-  for (auto& [key, value] : token_data(caller).items()) {
-    data[key] = value;
+  if (caller.uses_email_token()) {
+    data["token"] = caller.token_fingerprint;
   }
   EventStore::append_log(tx, event.id, clock_.now(), occurrence, caller.email, event.slots, data);
 }
