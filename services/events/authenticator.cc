@@ -104,6 +104,10 @@ Caller Authenticator::from_basic(pqxx::transaction_base& tx, const std::string& 
   // account: the response must not reveal which accounts exist.
   const std::string invalid = "Invalid username/password.";
   if (!user || user->password_hash.empty()) {
+    // Pay the same KDF cost as a wrong password, so response times do not
+    // tell which logins exist.
+    static const std::string decoy = hash_password("calndro-decoy-password");
+    (void)verify_password(decoy, password);
     refuse(invalid);
   }
   if (!cache_.contains(user->password_hash, password)) {
