@@ -1,0 +1,589 @@
+// End to end inside one process: the gateway's HTTP server on 127.0.0.1:0
+// in front of a fake EventService on 127.0.0.1:0.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <mutex>
+#include <thread>
+
+#include "common/crypto.h"
+#include "common/rich_status.h"
+#include "gateway/event_client.h"
+#include "gateway/http_server.h"
+#include "gateway/routes.h"
+
+namespace calndro::gateway {
+namespace {
+
+using nlohmann::json;
+
+class FakeEventService final : public v1::EventService::Service {
+ public:
+  struct Call {
+    std::string method;
+    std::map<std::string, std::string> metadata;
+    std::string request;  // serialized request message
+  };
+
+  std::vector<Call> calls() {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
+  void fail_with(grpc::Status status) {
+    std::lock_guard lock(mutex_);
+    status_ = std::move(status);
+  }
+  void set_next_page_token(std::string token) {
+    std::lock_guard lock(mutex_);
+    next_page_token_ = std::move(token);
+  }
+
+  static v1::Event event(int64_t id) {
+    v1::Event event;
+    event.set_id(id);
+    event.set_title("cybes");
+    event.add_parties("you@here.net");
+    auto* slot = event.add_slots();
+    slot->mutable_begin()->set_seconds(1667265082);
+    slot->mutable_begin()->set_nanos(20'000'000);
+    slot->mutable_duration()->set_seconds(600);
+    return event;
+  }
+
+  grpc::Status ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
+                          v1::ListEventsResponse* response) override {
+    *response->add_events() = event(1);
+    *response->add_events() = event(2);
+    response->set_next_page_token(next_page_token());
+    return record(context, "ListEvents", *request);
+  }
+  grpc::Status CreateEvent(grpc::ServerContext* context, const v1::CreateEventRequest* request,
+                           v1::Event* response) override {
+    *response = event(9);
+    return record(context, "CreateEvent", *request);
+  }
+  grpc::Status GetEvent(grpc::ServerContext* context, const v1::GetEventRequest* request,
+                        v1::Event* response) override {
+    *response = event(request->id());
+    return record(context, "GetEvent", *request);
+  }
+  grpc::Status UpdateEvent(grpc::ServerContext* context, const v1::UpdateEventRequest* request,
+                           v1::Event* response) override {
+    *response = event(request->id());
+    return record(context, "UpdateEvent", *request);
+  }
+  grpc::Status DeleteEvent(grpc::ServerContext* context, const v1::DeleteEventRequest* request,
+                           google::protobuf::Empty*) override {
+    return record(context, "DeleteEvent", *request);
+  }
+  grpc::Status NotifyParties(grpc::ServerContext* context, const v1::NotifyPartiesRequest* request,
+                             v1::NotifyPartiesResponse* response) override {
+    *response->mutable_parties() = request->parties();
+    *response->mutable_slots() = request->slots();
+    response->set_sender("you@here.net");
+    return record(context, "NotifyParties", *request);
+  }
+  grpc::Status GetEventLog(grpc::ServerContext* context, const v1::GetEventLogRequest* request,
+                           v1::EventLog* response) override {
+    response->set_event_id(request->id());
+    response->add_parties("you@here.net");
+    auto* entry = response->add_entries();
+    entry->set_id(1);
+    entry->mutable_when()->set_seconds(1615473240);
+    entry->set_occurrence(v1::OCCURRENCE_UPDATE);
+    entry->set_effector("you@here.net");
+    (*entry->mutable_data()->mutable_fields())["opened"].set_string_value("created");
+    response->set_next_page_token(next_page_token());
+    return record(context, "GetEventLog", *request);
+  }
+  grpc::Status CreateApiToken(grpc::ServerContext* context, const v1::CreateApiTokenRequest* request,
+                              v1::CreateApiTokenResponse* response) override {
+    response->set_token("k3y");
+    return record(context, "CreateApiToken", *request);
+  }
+
+ private:
+  std::string next_page_token() {
+    std::lock_guard lock(mutex_);
+    return next_page_token_;
+  }
+
+  grpc::Status record(grpc::ServerContext* context, const char* method, const google::protobuf::Message& request) {
+    Call call;
+    call.method = method;
+    for (const auto& [key, value] : context->client_metadata()) {
+      call.metadata[std::string(key.data(), key.size())] = std::string(value.data(), value.size());
+    }
+    call.request = request.SerializeAsString();
+    std::lock_guard lock(mutex_);
+    calls_.push_back(std::move(call));
+    return status_;
+  }
+
+  std::mutex mutex_;
+  std::vector<Call> calls_;
+  grpc::Status status_ = grpc::Status::OK;
+  std::string next_page_token_;
+};
+
+// Sends `request` as is on a fresh connection and reads until the server closes.
+std::string raw_http(int port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    ::close(fd);
+    return "connect failed";
+  }
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  std::size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      break;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  ::shutdown(fd, SHUT_WR);  // the server sees the end of what was sent
+  std::string response;
+  char buffer[4096];
+  while (true) {
+    ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) {
+      break;
+    }
+    response.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return response;
+}
+
+std::size_t count_of(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+class GatewayServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(""); }
+
+  void start(const std::string& public_base_url, bool service_up = true) {
+    stop();
+    init_crypto();
+    std::string events_address = "127.0.0.1:1";  // nothing listens there
+    if (service_up) {
+      grpc::ServerBuilder builder;
+      int grpc_port = 0;
+      builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &grpc_port);
+      builder.RegisterService(&service_);
+      grpc_server_ = builder.BuildAndStart();
+      ASSERT_NE(grpc_server_, nullptr);
+      ASSERT_GT(grpc_port, 0);
+      events_address = "127.0.0.1:" + std::to_string(grpc_port);
+    }
+    client_ = EventClient::connect(events_address, std::chrono::milliseconds(3000));
+    router_ = std::make_unique<Router>(*client_, GatewayOptions{public_base_url});
+    http_ = std::make_unique<HttpServer>(*router_, 4);
+    port_ = http_->bind("127.0.0.1", 0);
+    ASSERT_GT(port_, 0);
+    listener_ = std::thread([this] { http_->listen_after_bind(); });
+    for (int i = 0; i < 200 && !http_->is_running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_TRUE(http_->is_running());
+  }
+
+  void stop() {
+    if (http_) {
+      http_->stop();
+    }
+    if (listener_.joinable()) {
+      listener_.join();
+    }
+    http_.reset();
+    router_.reset();
+    client_.reset();
+    if (grpc_server_) {
+      grpc_server_->Shutdown();
+      grpc_server_.reset();
+    }
+  }
+
+  void TearDown() override { stop(); }
+
+  httplib::Client http() {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_default_headers({{"Host", "calndro.test:9000"}});
+    client.set_read_timeout(10, 0);
+    return client;
+  }
+
+  FakeEventService::Call only_call() {
+    auto calls = service_.calls();
+    EXPECT_EQ(calls.size(), 1u);
+    return calls.empty() ? FakeEventService::Call{} : calls.back();
+  }
+
+  FakeEventService service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<EventClient> client_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<HttpServer> http_;
+  std::thread listener_;
+  int port_ = 0;
+};
+
+TEST_F(GatewayServerTest, GetEventForwardsCredentialsAndBuildsUrlsFromHost) {
+  auto res = http().Get("/7/", {{"Authorization", "Token abc123"}, {"X-Request-Id", "req-1.a_b"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(res->get_header_value("X-Request-Id"), "req-1.a_b");
+  json body = json::parse(res->body);
+  EXPECT_EQ(body["url"], "http://calndro.test:9000/7/");
+  EXPECT_EQ(body["log_url"], "http://calndro.test:9000/7/log/");
+  EXPECT_EQ(body["slots"][0]["begin"], "2022-11-01T01:11:22.020000Z");
+  auto call = only_call();
+  EXPECT_EQ(call.method, "GetEvent");
+  EXPECT_EQ(call.metadata["authorization"], "Token abc123");
+  EXPECT_EQ(call.metadata["x-request-id"], "req-1.a_b");
+  EXPECT_EQ(call.metadata.count("x-email-token"), 0u);
+  v1::GetEventRequest request;
+  ASSERT_TRUE(request.ParseFromString(call.request));
+  EXPECT_EQ(request.id(), 7);
+}
+
+TEST_F(GatewayServerTest, InsaneRequestIdIsReplaced) {
+  auto res = http().Get("/7/", {{"X-Request-Id", "has space"}});
+  ASSERT_TRUE(res);
+  const std::string id = res->get_header_value("X-Request-Id");
+  EXPECT_EQ(id.size(), 32u);
+  EXPECT_EQ(only_call().metadata["x-request-id"], id);
+}
+
+TEST_F(GatewayServerTest, EmailTokenFromHeader) {
+  auto res = http().Get("/7/?et=fromquery", {{"X-Email-Token", "fromheader"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(only_call().metadata["x-email-token"], "fromheader");
+}
+
+TEST_F(GatewayServerTest, EmailTokenFromQuery) {
+  auto res = http().Get("/7/?et=fromquery");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(only_call().metadata["x-email-token"], "fromquery");
+}
+
+TEST_F(GatewayServerTest, EmailTokenFromJsonBodyOnGet) {
+  // httpie: http GET :9000/7/ et=KEY
+  const std::string body = R"({"et": "frombody"})";
+  std::string response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+                                         "Content-Length: " + std::to_string(body.size()) +
+                                             "\r\nConnection: close\r\n\r\n" + body);
+  EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
+  EXPECT_EQ(only_call().metadata["x-email-token"], "frombody");
+}
+
+TEST_F(GatewayServerTest, EmailTokenFromBodyOnPatchIsNotASlotField) {
+  auto res = http().Patch("/7/", R"({"slots": [], "et": "frombody"})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 202) << res->body;
+  auto call = only_call();
+  EXPECT_EQ(call.metadata["x-email-token"], "frombody");
+  v1::UpdateEventRequest request;
+  ASSERT_TRUE(request.ParseFromString(call.request));
+  EXPECT_TRUE(request.has_slots());
+  EXPECT_FALSE(request.has_title());
+}
+
+TEST_F(GatewayServerTest, NonStringEmailTokenIs400) {
+  auto res = http().Patch("/7/", R"({"slots": [], "et": 5})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(json::parse(res->body), json::parse(R"({"et": ["Not a valid string."]})"));
+  EXPECT_TRUE(service_.calls().empty());
+}
+
+TEST_F(GatewayServerTest, KeepAliveSurvivesAGetBody) {
+  const std::string body = R"({"et": "one"})";
+  std::string response =
+      raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                          body + "GET /8/?et=two HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(count_of(response, "HTTP/1.1 200 OK"), 2u) << response;
+  auto calls = service_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].metadata["x-email-token"], "one");
+  EXPECT_EQ(calls[1].metadata["x-email-token"], "two");
+}
+
+TEST_F(GatewayServerTest, MissingSlashRedirectsKeepingQueryAndCallsNothing) {
+  auto client = http();
+  for (const char* path : {"/7", "/7/log", "/7/notify"}) {
+    auto res = client.Get(std::string(path) + "?et=abc&x=1");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 301) << path;
+    EXPECT_EQ(res->get_header_value("Location"), std::string(path) + "/?et=abc&x=1");
+  }
+  auto res = client.Get("/7");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("Location"), "/7/");
+  EXPECT_TRUE(service_.calls().empty());
+}
+
+TEST_F(GatewayServerTest, MethodNotAllowedAndNotFound) {
+  auto client = http();
+  auto res = client.Get("/7/notify/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->get_header_value("Allow"), "POST");
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_TRUE(json::parse(res->body).contains("detail"));
+
+  res = client.Put("/7/", "{}", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->get_header_value("Allow"), "GET, PATCH, DELETE");
+
+  for (const char* path : {"/openapi/", "/0/", "/x/", "/7/nope/"}) {
+    res = client.Get(path);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 404) << path;
+    EXPECT_EQ(json::parse(res->body), json::parse(R"({"detail": "Not found."})"));
+  }
+  EXPECT_TRUE(service_.calls().empty());
+}
+
+TEST_F(GatewayServerTest, HealthAndOpenApi) {
+  auto client = http();
+  auto res = client.Get("/healthz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(json::parse(res->body), json::parse(R"({"status": "ok"})"));
+  res = client.Get("/openapi");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  json doc = json::parse(res->body);
+  EXPECT_EQ(doc["openapi"].get<std::string>().rfind("3.0", 0), 0u);
+  for (const char* path : {"/", "/{id}/", "/{id}/notify/", "/{id}/log/", "/api-token-auth/", "/openapi", "/healthz"}) {
+    EXPECT_TRUE(doc["paths"].contains(path)) << path;
+  }
+}
+
+TEST_F(GatewayServerTest, OversizedBodiesAreJson413) {
+  auto res = http().Post("/", std::string(70 * 1024, ' '), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_TRUE(json::parse(res->body).contains("detail"));
+
+  const std::string big(70 * 1024, ' ');
+  std::string response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nContent-Length: " +
+                                             std::to_string(big.size()) + "\r\nConnection: close\r\n\r\n" + big);
+  EXPECT_EQ(response.rfind("HTTP/1.1 413", 0), 0u) << response.substr(0, 200);
+  EXPECT_NE(response.find("{\"detail\""), std::string::npos);
+  EXPECT_TRUE(service_.calls().empty());
+}
+
+TEST_F(GatewayServerTest, BadJsonBodies) {
+  auto client = http();
+  for (const char* body : {"{nope", "[1, 2]", "\"text\"", "3"}) {
+    auto res = client.Post("/", body, "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << body;
+    EXPECT_TRUE(json::parse(res->body)["detail"].is_string()) << body;
+  }
+  auto res = client.Post("/", R"({"parties": "x", "slots": [{"begin": "2021-02-30T10:00", "duration": "01:00"}]})",
+                         "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  json errors = json::parse(res->body);
+  EXPECT_TRUE(errors.contains("parties"));
+  EXPECT_EQ(errors["slots"][0].get<std::string>().rfind("Slot 1: begin: ", 0), 0u);
+  EXPECT_TRUE(service_.calls().empty());
+}
+
+TEST_F(GatewayServerTest, CreateIs201) {
+  auto res = http().Post("/",
+                         R"({"parties": ["they@thar.net"], "title": "t",
+                             "slots": [{"begin": "2022-11-01T03:11:22.02+02", "duration": "00:10"}]})",
+                         "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 201) << res->body;
+  EXPECT_EQ(json::parse(res->body)["id"], 9);
+  v1::CreateEventRequest request;
+  ASSERT_TRUE(request.ParseFromString(only_call().request));
+  EXPECT_EQ(request.title(), "t");
+  ASSERT_EQ(request.slots_size(), 1);
+  EXPECT_EQ(request.slots(0).begin().seconds(), 1667265082);
+  EXPECT_EQ(request.slots(0).duration().seconds(), 600);
+}
+
+TEST_F(GatewayServerTest, PatchWithoutFieldsIs400AndCallsNothing) {
+  auto res = http().Patch("/7/", R"({"parties": ["x@y.z"]})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_TRUE(json::parse(res->body).contains("detail"));
+  EXPECT_TRUE(service_.calls().empty());
+}
+
+TEST_F(GatewayServerTest, DeleteIs204WithoutBody) {
+  auto res = http().Delete("/7/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204);
+  EXPECT_TRUE(res->body.empty());
+  EXPECT_EQ(only_call().method, "DeleteEvent");
+}
+
+TEST_F(GatewayServerTest, NotifyIs202WithLinkBase) {
+  auto res = http().Post("/7/notify/",
+                         R"({"parties": ["they@thar.net"], "slots": [], "sender": "you@here.net", "invitation": true})",
+                         "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 202) << res->body;
+  EXPECT_EQ(json::parse(res->body), json::parse(R"({"parties": ["they@thar.net"], "slots": [],
+      "sender": "you@here.net", "event_url": "http://calndro.test:9000/7/",
+      "log_url": "http://calndro.test:9000/7/log/", "notify_url": "http://calndro.test:9000/7/notify/"})"));
+  v1::NotifyPartiesRequest request;
+  ASSERT_TRUE(request.ParseFromString(only_call().request));
+  EXPECT_EQ(request.link_base_url(), "http://calndro.test:9000");
+  EXPECT_EQ(request.sender(), "you@here.net");
+  EXPECT_TRUE(request.invitation());
+}
+
+TEST_F(GatewayServerTest, PublicBaseUrlWins) {
+  start("https://calndro.example/");
+  auto res = http().Post("/7/notify/", R"({"parties": ["they@thar.net"], "slots": []})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(json::parse(res->body)["event_url"], "https://calndro.example/7/");
+  v1::NotifyPartiesRequest request;
+  ASSERT_TRUE(request.ParseFromString(only_call().request));
+  EXPECT_EQ(request.link_base_url(), "https://calndro.example");
+}
+
+TEST_F(GatewayServerTest, LogAndPagingLink) {
+  service_.set_next_page_token("n/x+1");
+  auto res = http().Get("/7/log/?limit=2&after=abc&et=secret");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  // httplib's client decodes header values: read the raw Link too.
+  EXPECT_EQ(res->get_header_value("Link"), "<http://calndro.test:9000/7/log/?limit=2&after=n/x+1>; rel=\"next\"");
+  std::string raw = raw_http(port_, "GET /7/log/?limit=2&et=secret HTTP/1.1\r\nHost: h:1\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(raw.find("Link: <http://h:1/7/log/?limit=2&after=n%2Fx%2B1>; rel=\"next\"\r\n"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("secret"), std::string::npos);
+  json body = json::parse(res->body);
+  EXPECT_EQ(body["event"], "http://calndro.test:9000/7/");
+  EXPECT_EQ(body["entries"][0]["occurrence"], "UPDATE");
+  EXPECT_EQ(body["entries"][0]["data"], json::parse(R"({"opened": "created"})"));
+  auto calls = service_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].metadata["x-email-token"], "secret");
+  v1::GetEventLogRequest request;
+  ASSERT_TRUE(request.ParseFromString(calls[0].request));
+  EXPECT_EQ(request.page_size(), 2);
+  EXPECT_EQ(request.page_token(), "abc");
+}
+
+TEST_F(GatewayServerTest, ListAndBadLimit) {
+  auto client = http();
+  auto res = client.Get("/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(json::parse(res->body).size(), 2u);
+  EXPECT_FALSE(res->has_header("Link"));
+  for (const char* limit : {"0", "-1", "x", "99999999999"}) {
+    res = client.Get(std::string("/?limit=") + limit);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << limit;
+    EXPECT_TRUE(json::parse(res->body).contains("limit")) << limit;
+  }
+  EXPECT_EQ(service_.calls().size(), 1u);
+}
+
+TEST_F(GatewayServerTest, ApiToken) {
+  auto res = http().Post("/api-token-auth/", R"({"username": "u", "password": "p"})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(json::parse(res->body), json::parse(R"({"token": "k3y"})"));
+  v1::CreateApiTokenRequest request;
+  ASSERT_TRUE(request.ParseFromString(only_call().request));
+  EXPECT_EQ(request.username(), "u");
+  EXPECT_EQ(request.password(), "p");
+}
+
+TEST_F(GatewayServerTest, ServiceErrorsMapToSpecBodies) {
+  auto client = http();
+  service_.fail_with(invalid_argument({{"slots", "Mismatch with event"}, {"parties", "Not in event: x@y"}}));
+  auto res = client.Post("/7/notify/", R"({"parties": ["x@y"], "slots": []})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(json::parse(res->body),
+            json::parse(R"({"slots": ["Mismatch with event"], "parties": ["Not in event: x@y"]})"));
+
+  service_.fail_with(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "Invalid username/password."));
+  res = client.Get("/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(res->get_header_value("WWW-Authenticate"), "Basic realm=\"calndro\"");
+
+  service_.fail_with(token_expired(Instant(std::chrono::seconds(1667265082))));
+  res = client.Get("/7/?et=old");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(json::parse(res->body), json::parse(R"({"detail": "Token expired", "expires": "2022-11-01T01:11:22Z"})"));
+
+  service_.fail_with(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "Not a party."));
+  res = client.Get("/7/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403);
+
+  service_.fail_with(grpc::Status(grpc::StatusCode::INTERNAL, "SELECT * FROM secret"));
+  res = client.Get("/7/log/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 500);
+  EXPECT_EQ(res->body.find("SELECT"), std::string::npos);
+}
+
+TEST_F(GatewayServerTest, ServiceDownIs503) {
+  start("", /*service_up=*/false);
+  auto res = http().Get("/7/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_TRUE(json::parse(res->body).contains("detail"));
+}
+
+TEST_F(GatewayServerTest, UnprintableCredentialsNeverReachGrpc) {
+  std::string response = raw_http(port_, "GET /7/?et=%01x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
+  response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nAuthorization: Token \xff\xfe\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
+  EXPECT_TRUE(service_.calls().empty());
+}
+
+TEST_F(GatewayServerTest, GarbageNeverCrashes) {
+  for (const char* request : {"\r\n\r\n", "GARBAGE\r\n\r\n", "GET\r\n\r\n", "GET / HTTP/9.9\r\n\r\n",
+                              "GET /7/ HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+                              "GET /7/ HTTP/1.1\r\nContent-Length: 10\r\n\r\n{\"et\"",
+                              "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
+    raw_http(port_, request);
+  }
+  auto res = http().Get("/healthz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+}  // namespace
+}  // namespace calndro::gateway

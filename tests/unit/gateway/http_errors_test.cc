@@ -1,0 +1,106 @@
+#include "gateway/http_errors.h"
+
+#include <gtest/gtest.h>
+
+#include "common/rich_status.h"
+
+namespace calndro::gateway {
+namespace {
+
+using grpc::StatusCode;
+
+struct Row {
+  StatusCode code;
+  int http;
+};
+
+TEST(HttpErrors, EveryGrpcCodeMapsAsInTheConventionsTable) {
+  const Row table[] = {
+      {StatusCode::OK, 200},
+      {StatusCode::INVALID_ARGUMENT, 400},
+      {StatusCode::FAILED_PRECONDITION, 400},
+      {StatusCode::OUT_OF_RANGE, 400},
+      {StatusCode::UNAUTHENTICATED, 401},
+      {StatusCode::PERMISSION_DENIED, 403},
+      {StatusCode::NOT_FOUND, 404},
+      {StatusCode::ALREADY_EXISTS, 409},
+      {StatusCode::ABORTED, 409},
+      {StatusCode::RESOURCE_EXHAUSTED, 429},
+      {StatusCode::CANCELLED, 499},
+      {StatusCode::UNIMPLEMENTED, 501},
+      {StatusCode::UNAVAILABLE, 503},
+      {StatusCode::DEADLINE_EXCEEDED, 504},
+      {StatusCode::INTERNAL, 500},
+      {StatusCode::UNKNOWN, 500},
+      {StatusCode::DATA_LOSS, 500},
+  };
+  for (const auto& row : table) {
+    EXPECT_EQ(http_status_for(row.code), row.http) << "code " << row.code;
+    if (row.code != StatusCode::OK) {
+      HttpError error = http_error_from_status(grpc::Status(row.code, "msg"));
+      EXPECT_EQ(error.status, row.http) << "code " << row.code;
+      ASSERT_TRUE(error.body.contains("detail")) << error.body.dump();
+      EXPECT_TRUE(error.body["detail"].is_string());
+    }
+  }
+}
+
+TEST(HttpErrors, BadRequestDetailsBecomeFieldLists) {
+  grpc::Status status = invalid_argument({{"slots", "Mismatch with event"},
+                                          {"parties", "Not in event: x@y"},
+                                          {"parties", "Not in event: z@y"}});
+  HttpError error = http_error_from_status(status);
+  EXPECT_EQ(error.status, 400);
+  EXPECT_EQ(error.body, nlohmann::json::parse(
+                            R"({"slots": ["Mismatch with event"], "parties": ["Not in event: x@y", "Not in event: z@y"]})"));
+  EXPECT_TRUE(error.headers.empty());
+}
+
+TEST(HttpErrors, InvalidArgumentWithoutDetailsIsADetail) {
+  HttpError error = http_error_from_status(grpc::Status(StatusCode::INVALID_ARGUMENT, "Provide slots and/or title."));
+  EXPECT_EQ(error.status, 400);
+  EXPECT_EQ(error.body, nlohmann::json({{"detail", "Provide slots and/or title."}}));
+}
+
+TEST(HttpErrors, FailedPreconditionWithDetailsKeepsFields) {
+  grpc::Status with_details = invalid_argument("slots", "Mismatch with event");
+  grpc::Status precondition(StatusCode::FAILED_PRECONDITION, with_details.error_message(), with_details.error_details());
+  HttpError error = http_error_from_status(precondition);
+  EXPECT_EQ(error.status, 400);
+  EXPECT_EQ(error.body, nlohmann::json::parse(R"({"slots": ["Mismatch with event"]})"));
+}
+
+TEST(HttpErrors, UnauthenticatedCarriesWwwAuthenticate) {
+  HttpError error = http_error_from_status(grpc::Status(StatusCode::UNAUTHENTICATED, "Invalid token."));
+  EXPECT_EQ(error.status, 401);
+  EXPECT_EQ(error.body, nlohmann::json({{"detail", "Invalid token."}}));
+  ASSERT_EQ(error.headers.size(), 1u);
+  EXPECT_EQ(error.headers[0].first, "WWW-Authenticate");
+  EXPECT_EQ(error.headers[0].second, "Basic realm=\"calndro\"");
+}
+
+TEST(HttpErrors, ExpiredTokenShowsExpiry) {
+  const Instant expires = Instant(std::chrono::seconds(1667265082));  // 2022-11-01T01:11:22Z
+  HttpError error = http_error_from_status(token_expired(expires));
+  EXPECT_EQ(error.status, 401);
+  EXPECT_EQ(error.body, nlohmann::json({{"detail", "Token expired"}, {"expires", "2022-11-01T01:11:22Z"}}));
+  ASSERT_EQ(error.headers.size(), 1u);
+  EXPECT_EQ(error.headers[0].first, "WWW-Authenticate");
+}
+
+TEST(HttpErrors, ServerSideTextNeverLeaks) {
+  for (StatusCode code : {StatusCode::INTERNAL, StatusCode::UNKNOWN, StatusCode::DATA_LOSS, StatusCode::UNAVAILABLE,
+                          StatusCode::DEADLINE_EXCEEDED, StatusCode::UNIMPLEMENTED}) {
+    HttpError error = http_error_from_status(grpc::Status(code, "ERROR: relation \"events.x\" does not exist"));
+    EXPECT_EQ(error.body["detail"].get<std::string>().find("relation"), std::string::npos) << code;
+  }
+}
+
+TEST(HttpErrors, ServiceMessagesPassForClientErrors) {
+  EXPECT_EQ(http_error_from_status(grpc::Status(StatusCode::PERMISSION_DENIED, "Staff only.")).body["detail"],
+            "Staff only.");
+  EXPECT_EQ(http_error_from_status(grpc::Status(StatusCode::NOT_FOUND, "")).body["detail"], "Not found.");
+}
+
+}  // namespace
+}  // namespace calndro::gateway

@@ -1,0 +1,223 @@
+#include "gateway/json_mapping.h"
+
+#include <gtest/gtest.h>
+
+namespace calndro::gateway {
+namespace {
+
+using nlohmann::json;
+
+v1::Event sample_event() {
+  v1::Event event;
+  event.set_id(7);
+  event.set_title("cybes");
+  event.add_parties("you@here.net");
+  event.add_parties("they@thar.net");
+  auto* slot = event.add_slots();
+  slot->mutable_begin()->set_seconds(1667265082);  // 2022-11-01T01:11:22Z
+  slot->mutable_begin()->set_nanos(20'000'000);
+  slot->mutable_duration()->set_seconds(600);
+  return event;
+}
+
+TEST(JsonMapping, EventHasSpecShape) {
+  json out = event_to_json(sample_event(), "http://HOST");
+  EXPECT_EQ(out, json::parse(R"({"id": 7, "url": "http://HOST/7/", "log_url": "http://HOST/7/log/",
+      "notify_url": "http://HOST/7/notify/", "title": "cybes",
+      "parties": ["you@here.net", "they@thar.net"],
+      "slots": [{"begin": "2022-11-01T01:11:22.020000Z", "duration": "00:10:00"}]})"));
+}
+
+TEST(JsonMapping, TimestampRoundTripKeepsMicrosecondsBeforeEpoch) {
+  const Instant instant{Micros(-1'500'000)};
+  auto timestamp = to_timestamp(instant);
+  EXPECT_EQ(timestamp.seconds(), -2);
+  EXPECT_EQ(timestamp.nanos(), 500'000'000);
+  EXPECT_EQ(from_timestamp(timestamp), instant);
+  EXPECT_EQ(from_duration(to_duration(Micros(90'000'001))), Micros(90'000'001));
+}
+
+// Every spelling of the same instant and length maps to the same proto.
+TEST(JsonMapping, TimeSpellingsAreTheSameSlot) {
+  const char* spellings[][2] = {
+      {"2022-11-01T01:11:22.020000Z", "00:10:00"},
+      {"2022-11-01T01:11:22.02", "00:10"},
+      {"2022-11-01T03:11:22.02+02", "PT10M"},
+      {"2022-11-01T03:11:22.02+0200", "0 00:10:00"},
+      {"2022-11-01T03:11:22.02+02:00", "00:10:00.000000"},
+      {"2022-10-31T23:11:22.020-02:00", "PT600S"},
+  };
+  for (const auto& spelling : spellings) {
+    v1::CreateEventRequest request;
+    FieldErrors errors;
+    json body = {{"slots", json::array({{{"begin", spelling[0]}, {"duration", spelling[1]}}})}};
+    create_request_from_json(body, request, errors);
+    ASSERT_TRUE(errors.empty()) << spelling[0] << " " << spelling[1] << ": " << errors.to_json().dump();
+    ASSERT_EQ(request.slots_size(), 1);
+    EXPECT_EQ(request.slots(0).begin().seconds(), 1667265082) << spelling[0];
+    EXPECT_EQ(request.slots(0).begin().nanos(), 20'000'000) << spelling[0];
+    EXPECT_EQ(request.slots(0).duration().seconds(), 600) << spelling[1];
+    EXPECT_EQ(request.slots(0).duration().nanos(), 0) << spelling[1];
+    EXPECT_EQ(slots_to_json(request.slots()),
+              json::parse(R"([{"begin": "2022-11-01T01:11:22.020000Z", "duration": "00:10:00"}])"));
+  }
+}
+
+TEST(JsonMapping, SlotErrorsNameSlotAndField) {
+  v1::CreateEventRequest request;
+  FieldErrors errors;
+  json body = json::parse(R"({"slots": [
+      {"begin": "2022-11-01T01:00Z", "duration": "01:00"},
+      {"begin": "2021-02-30T10:00Z", "duration": "00:30"},
+      "nope",
+      {"begin": 5},
+      {"begin": "2022-11-01T01:00Z", "duration": "garbage"}]})");
+  create_request_from_json(body, request, errors);
+  const json& slots = errors.to_json()["slots"];
+  ASSERT_EQ(slots.size(), 5u) << slots.dump();
+  std::string error;
+  ASSERT_FALSE(parse_instant("2021-02-30T10:00Z", error).has_value());
+  EXPECT_EQ(slots[0], "Slot 2: begin: " + error);
+  EXPECT_EQ(slots[1].get<std::string>().rfind("Slot 3: ", 0), 0u);
+  EXPECT_EQ(slots[2], "Slot 4: begin: Not a valid string.");
+  EXPECT_EQ(slots[3], "Slot 4: duration: This field is required.");
+  EXPECT_EQ(slots[4].get<std::string>().rfind("Slot 5: duration: ", 0), 0u);
+  EXPECT_FALSE(errors.to_json().contains("parties"));
+}
+
+TEST(JsonMapping, AllFieldErrorsAreCollected) {
+  v1::CreateEventRequest request;
+  FieldErrors errors;
+  create_request_from_json(json::parse(R"({"parties": ["a@b.c", 3], "slots": {}, "title": 12})"), request, errors);
+  EXPECT_EQ(errors.to_json(), json::parse(R"({"parties": ["Item 2: Not a valid string."],
+      "slots": ["Expected a list of slots, each {\"begin\": ..., \"duration\": ...}."],
+      "title": ["Not a valid string."]})"));
+
+  FieldErrors more;
+  create_request_from_json(json::parse(R"({"parties": "a@b.c"})"), request, more);
+  EXPECT_EQ(more.to_json(), json::parse(R"({"parties": ["Expected a list of items."]})"));
+}
+
+TEST(JsonMapping, CreateMapsFields) {
+  v1::CreateEventRequest request;
+  FieldErrors errors;
+  create_request_from_json(
+      json::parse(R"({"title": "t", "parties": ["a@b.c", "d@e.f"], "slots": [], "unknown": 1})"), request, errors);
+  ASSERT_TRUE(errors.empty());
+  EXPECT_EQ(request.title(), "t");
+  ASSERT_EQ(request.parties_size(), 2);
+  EXPECT_EQ(request.parties(1), "d@e.f");
+  EXPECT_EQ(request.slots_size(), 0);
+}
+
+TEST(JsonMapping, UpdateSetsOnlyWhatIsPresent) {
+  {
+    v1::UpdateEventRequest request;
+    FieldErrors errors;
+    EXPECT_TRUE(update_request_from_json(json::parse(R"({"slots": [], "parties": ["x@y.z"]})"), request, errors));
+    EXPECT_TRUE(errors.empty());
+    EXPECT_TRUE(request.has_slots());
+    EXPECT_EQ(request.slots().slots_size(), 0);
+    EXPECT_FALSE(request.has_title());
+  }
+  {
+    v1::UpdateEventRequest request;
+    FieldErrors errors;
+    EXPECT_TRUE(update_request_from_json(json::parse(R"({"title": ""})"), request, errors));
+    EXPECT_TRUE(request.has_title());
+    EXPECT_FALSE(request.has_slots());
+  }
+  {
+    v1::UpdateEventRequest request;
+    FieldErrors errors;
+    EXPECT_FALSE(update_request_from_json(json::parse(R"({"parties": ["x@y.z"]})"), request, errors));
+    EXPECT_TRUE(errors.empty());
+  }
+  {
+    v1::UpdateEventRequest request;
+    FieldErrors errors;
+    update_request_from_json(json::parse(R"({"title": null})"), request, errors);
+    EXPECT_EQ(errors.to_json(), json::parse(R"({"title": ["Not a valid string."]})"));
+  }
+}
+
+TEST(JsonMapping, NotifyChecksTypes) {
+  v1::NotifyPartiesRequest request;
+  FieldErrors errors;
+  notify_request_from_json(json::parse(R"({"parties": ["a@b.c"], "slots": [], "sender": 1, "invitation": "yes"})"),
+                           request, errors);
+  EXPECT_EQ(errors.to_json(),
+            json::parse(R"({"sender": ["Not a valid string."], "invitation": ["Must be a valid boolean."]})"));
+
+  v1::NotifyPartiesRequest good;
+  FieldErrors none;
+  notify_request_from_json(json::parse(R"({"parties": ["a@b.c"], "sender": "s@b.c", "invitation": true})"), good,
+                           none);
+  EXPECT_TRUE(none.empty());
+  EXPECT_TRUE(good.has_sender());
+  EXPECT_EQ(good.sender(), "s@b.c");
+  EXPECT_TRUE(good.invitation());
+}
+
+TEST(JsonMapping, ApiTokenNeedsStrings) {
+  v1::CreateApiTokenRequest request;
+  FieldErrors errors;
+  api_token_request_from_json(json::parse(R"({"username": 3})"), request, errors);
+  EXPECT_EQ(errors.to_json(),
+            json::parse(R"({"username": ["Not a valid string."], "password": ["This field is required."]})"));
+}
+
+TEST(JsonMapping, BodyParsing) {
+  std::string error;
+  EXPECT_EQ(parse_json_object("", error), json::object());
+  EXPECT_EQ(parse_json_object("  \n", error), json::object());
+  EXPECT_EQ(parse_json_object(R"({"a": "[{"})", error), json::parse(R"({"a": "[{"})"));
+  EXPECT_FALSE(parse_json_object("[1]", error).has_value());
+  EXPECT_FALSE(error.empty());
+  error.clear();
+  EXPECT_FALSE(parse_json_object("{nope", error).has_value());
+  EXPECT_FALSE(error.empty());
+  EXPECT_FALSE(parse_json_object("\"x\"", error).has_value());
+  EXPECT_FALSE(parse_json_object(std::string(100000, '['), error).has_value());
+  EXPECT_FALSE(parse_json_object("{\"a\": \"\xff\"}", error).has_value());
+}
+
+TEST(JsonMapping, LogEntriesAndNotifyResponse) {
+  v1::EventLog log;
+  log.set_event_id(7);
+  log.add_parties("you@here.net");
+  auto* entry = log.add_entries();
+  entry->set_id(3);
+  entry->mutable_when()->set_seconds(1615473240);  // 2021-03-11T14:34:00Z
+  entry->set_occurrence(v1::OCCURRENCE_NOTIFY);
+  entry->set_effector("you@here.net");
+  *entry->add_slots() = sample_event().slots(0);
+  auto& fields = *entry->mutable_data()->mutable_fields();
+  fields["recipient"].set_string_value("they@thar.net");
+  fields["count"].set_number_value(2);
+  fields["flag"].set_bool_value(true);
+  fields["nested"].mutable_struct_value()->mutable_fields()->operator[]("k").set_null_value({});
+  EXPECT_EQ(event_log_to_json(log, 7, "https://x.example"), json::parse(R"({
+      "event": "https://x.example/7/", "parties": ["you@here.net"],
+      "entries": [{"id": 3, "when": "2021-03-11T14:34:00Z", "occurrence": "NOTIFY", "effector": "you@here.net",
+                   "slots": [{"begin": "2022-11-01T01:11:22.020000Z", "duration": "00:10:00"}],
+                   "data": {"recipient": "they@thar.net", "count": 2.0, "flag": true, "nested": {"k": null}}}]})"));
+
+  v1::NotifyPartiesResponse response;
+  response.add_parties("they@thar.net");
+  response.set_sender("you@here.net");
+  EXPECT_EQ(notify_response_to_json(response, 7, "http://h"), json::parse(R"({
+      "parties": ["they@thar.net"], "slots": [], "sender": "you@here.net",
+      "event_url": "http://h/7/", "log_url": "http://h/7/log/", "notify_url": "http://h/7/notify/"})"));
+}
+
+TEST(JsonMapping, DurationsPastADay) {
+  google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot> slots;
+  FieldErrors errors;
+  parse_slots(json::parse(R"([{"begin": "2021-03-11 14:34", "duration": "1 02:00:00"}])"), &slots, errors);
+  ASSERT_TRUE(errors.empty()) << errors.to_json().dump();
+  EXPECT_EQ(slots_to_json(slots), json::parse(R"([{"begin": "2021-03-11T14:34:00Z", "duration": "1 02:00:00"}])"));
+}
+
+}  // namespace
+}  // namespace calndro::gateway

@@ -1,0 +1,106 @@
+#include "gateway/routes.h"
+
+#include <gtest/gtest.h>
+
+#include "gateway/gateway_config.h"
+#include "gateway/http_server.h"
+
+namespace calndro::gateway {
+namespace {
+
+using Kind = RouteMatch::Kind;
+
+TEST(Routes, FoundRoutes) {
+  struct Row {
+    const char* method;
+    const char* path;
+    Route route;
+    int64_t id;
+  } rows[] = {
+      {"GET", "/", Route::kEvents, 0},           {"POST", "/", Route::kEvents, 0},
+      {"GET", "/7/", Route::kEvent, 7},          {"PATCH", "/7/", Route::kEvent, 7},
+      {"DELETE", "/12/", Route::kEvent, 12},     {"POST", "/7/notify/", Route::kNotify, 7},
+      {"GET", "/7/log/", Route::kLog, 7},        {"POST", "/api-token-auth/", Route::kApiToken, 0},
+      {"GET", "/openapi", Route::kOpenApi, 0},   {"GET", "/healthz", Route::kHealth, 0},
+  };
+  for (const auto& row : rows) {
+    RouteMatch match = match_route(row.method, row.path);
+    EXPECT_EQ(match.kind, Kind::kFound) << row.method << " " << row.path;
+    EXPECT_EQ(match.route, row.route) << row.method << " " << row.path;
+    EXPECT_EQ(match.id, row.id) << row.method << " " << row.path;
+  }
+}
+
+TEST(Routes, MissingSlashRedirects) {
+  EXPECT_EQ(match_route("GET", "/7").kind, Kind::kRedirect);
+  EXPECT_EQ(match_route("GET", "/7").redirect_path, "/7/");
+  EXPECT_EQ(match_route("POST", "/7/notify").redirect_path, "/7/notify/");
+  EXPECT_EQ(match_route("GET", "/7/log").redirect_path, "/7/log/");
+  EXPECT_EQ(match_route("GET", "/0").kind, Kind::kNotFound);
+  EXPECT_EQ(match_route("GET", "/x").kind, Kind::kNotFound);
+}
+
+TEST(Routes, UnsupportedMethodsAre405WithAllow) {
+  struct Row {
+    const char* method;
+    const char* path;
+    const char* allow;
+  } rows[] = {
+      {"GET", "/7/notify/", "POST"},        {"PUT", "/7/", "GET, PATCH, DELETE"},
+      {"POST", "/7/", "GET, PATCH, DELETE"}, {"DELETE", "/", "GET, POST"},
+      {"POST", "/7/log/", "GET"},           {"GET", "/api-token-auth/", "POST"},
+      {"POST", "/openapi", "GET"},          {"HEAD", "/7/", "GET, PATCH, DELETE"},
+  };
+  for (const auto& row : rows) {
+    RouteMatch match = match_route(row.method, row.path);
+    EXPECT_EQ(match.kind, Kind::kMethodNotAllowed) << row.method << " " << row.path;
+    EXPECT_EQ(match.allow, row.allow) << row.method << " " << row.path;
+  }
+}
+
+TEST(Routes, UnknownPathsAre404) {
+  for (const char* path : {"/openapi/", "/0/", "/-1/", "/1.5/", "/abc/", "/7/log/x", "/7/other/", "/7//", "//",
+                           "/7/notify/x/", "/99999999999999999999/", "/+7/", "/ 7/", "/healthz/", "/api-token-auth",
+                           "", "x"}) {
+    EXPECT_EQ(match_route("GET", path).kind, Kind::kNotFound) << path;
+  }
+}
+
+TEST(Routes, ParseId) {
+  EXPECT_EQ(parse_id("7"), 7);
+  EXPECT_EQ(parse_id("9223372036854775807"), 9223372036854775807LL);
+  EXPECT_EQ(parse_id("9223372036854775808"), 0);
+  EXPECT_EQ(parse_id("0"), 0);
+  EXPECT_EQ(parse_id("-3"), 0);
+  EXPECT_EQ(parse_id("3a"), 0);
+  EXPECT_EQ(parse_id(""), 0);
+}
+
+TEST(Config, SplitHostPort) {
+  std::string host;
+  int port = 0;
+  EXPECT_TRUE(split_host_port("0.0.0.0:9000", host, port));
+  EXPECT_EQ(host, "0.0.0.0");
+  EXPECT_EQ(port, 9000);
+  EXPECT_TRUE(split_host_port("[::1]:80", host, port));
+  EXPECT_EQ(host, "::1");
+  EXPECT_FALSE(split_host_port("9000", host, port));
+  EXPECT_FALSE(split_host_port("host:", host, port));
+  EXPECT_FALSE(split_host_port("host:99999", host, port));
+  EXPECT_FALSE(split_host_port("host:9x", host, port));
+  EXPECT_FALSE(split_host_port("::1:80", host, port));
+}
+
+TEST(RequestId, SaneIds) {
+  EXPECT_TRUE(sane_request_id("abc-DEF_1.2"));
+  EXPECT_TRUE(sane_request_id(std::string(128, 'a')));
+  EXPECT_FALSE(sane_request_id(std::string(129, 'a')));
+  EXPECT_FALSE(sane_request_id(""));
+  EXPECT_FALSE(sane_request_id("a b"));
+  EXPECT_FALSE(sane_request_id("a\"b"));
+  EXPECT_EQ(new_request_id().size(), 32u);
+  EXPECT_NE(new_request_id(), new_request_id());
+}
+
+}  // namespace
+}  // namespace calndro::gateway
