@@ -63,6 +63,34 @@ json three_slots() {
                       slot("2030-01-04T10:00:00Z", "00:30")});
 }
 
+// A syntactically valid email of exactly `length` characters (>= 70):
+// a 64-character local part and a domain of labels of at most 63.
+std::string email_of_length(size_t length) {
+  std::string local(64, 'y');
+  size_t domain_len = length - 65;  // minus local and '@'
+  std::string domain;
+  char label = 'a';
+  while (domain_len > 4) {  // keep room for ".com"
+    size_t n = std::min<size_t>(63, domain_len - 4);
+    if (domain_len - 4 - n == 1) {
+      n -= 1;  // never leave a lone 1-char remainder that needs a dot
+    }
+    domain += std::string(n, label++) + ".";
+    domain_len -= n + 1;
+  }
+  domain.pop_back();
+  std::string out = local + "@" + domain;
+  out += std::string(".com").substr(0, length - out.size());
+  return out;
+}
+
+// The i-th of many distinct, valid slots.
+json nth_slot(int i, const std::string& month = "02") {
+  char begin[64];
+  std::snprintf(begin, sizeof begin, "2030-%s-%02dT%02d:15:00Z", month.c_str(), 1 + i / 24, i % 24);
+  return slot(begin, "01:00");
+}
+
 const std::regex kWhen(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$)");
 
 class HttpApi : public StackTest {
@@ -849,7 +877,7 @@ TEST_F(HttpApi, CreateRejectsBadBodiesNamingTheField) {
       {"parties", json{{"parties", {"a@"}}, {"slots", slots}}, "bad email a@"},
       {"parties", json{{"parties", {"@b.net"}}, {"slots", slots}}, "bad email @b.net"},
       {"parties", json{{"parties", {"a b@c.net"}}, {"slots", slots}}, "email with space"},
-      {"parties", json{{"parties", {std::string(243, 'x') + "@example.com"}}, {"slots", slots}}, "255-char email"},
+      {"parties", json{{"parties", {email_of_length(255)}}, {"slots", slots}}, "255-char email"},
       {"slots", json{{"parties", {me}}, {"slots", "soon"}}, "slots not an array"},
       {"slots", json{{"parties", {me}}, {"slots", {"2030-01-01T00:00:00Z"}}}, "slot not an object"},
       {"slots", json{{"parties", {me}}, {"slots", {json{{"begin", "2030-01-01T00:00:00Z"}}}}}, "slot without duration"},
@@ -876,9 +904,7 @@ TEST_F(HttpApi, CreateRejectsBadBodiesNamingTheField) {
   // 31 slots, 101 parties.
   json many_slots = json::array();
   for (int i = 0; i < 31; ++i) {
-    many_slots.push_back(slot("2030-02-01T" + std::string(i < 10 ? "0" : "") + std::to_string(i % 24) +
-                                  ":" + std::to_string(10 + i) + ":00Z",
-                              "01:00"));
+    many_slots.push_back(nth_slot(i));
   }
   cases.push_back({"slots", json{{"parties", {me}}, {"slots", many_slots}}, "31 slots"});
   json many_parties = json::array({me});
@@ -899,7 +925,7 @@ TEST_F(HttpApi, CreateRejectsBadBodiesNamingTheField) {
   // The limits themselves are fine: 30 slots, 100 parties, 256-char title, 254-char email.
   many_slots.erase(many_slots.size() - 1);
   many_parties.erase(many_parties.size() - 1);
-  std::string long_email = std::string(254 - 12, 'y') + "@example.com";
+  std::string long_email = email_of_length(254);
   many_parties[1] = long_email;
   Resp ok = call("POST", "/", a,
                  json{{"parties", many_parties}, {"slots", many_slots}, {"title", std::string(256, 't')}});
@@ -919,9 +945,7 @@ TEST_F(HttpApi, PatchRejectsBadInputAndChangesNothing) {
   }
   json many = json::array();
   for (int i = 0; i < 31; ++i) {
-    many.push_back(slot("2030-03-" + std::string(i + 1 < 10 ? "0" : "") + std::to_string(i % 28 + 1) +
-                            "T" + std::to_string(10 + i % 10) + ":00:00Z",
-                        std::to_string(1 + i / 28) + ":00"));
+    many.push_back(nth_slot(i, "03"));
   }
   std::vector<std::tuple<std::string, json, std::string>> cases = {
       {"slots", json{{"slots", {slot("2021-02-30T10:00:00Z", "01:00")}}}, "2021-02-30"},
