@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# The user's seed scenario (../shared/seed-scenario.txt), literally, with
+# httpie and jq against a running stack: the proposer creates and notifies,
+# a party reads the token from the delivered mail and views, narrows and
+# notifies with it, then the log is read. It runs twice: once with the token
+# as the body field `et=KEY` (as the seed writes it), once as `?et=KEY`.
+#
+# Needs a stack started by deploy/run-local.sh:
+#   CALNDRO_STATE_DIR  its state folder (demo-user credentials, mail/)
+#   CALNDRO_HTTP_PORT  its gateway port (9000)
+#   CALNDRO_MAILDIR    the Maildir to read (default $CALNDRO_STATE_DIR/mail)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+STATE=${CALNDRO_STATE_DIR:-$ROOT/.calndro}
+PORT=${CALNDRO_HTTP_PORT:-9000}
+MAILDIR=${CALNDRO_MAILDIR:-$STATE/mail}
+user=$(sed -n 's/^user=//p' "$STATE/demo-user")
+pwd=$(sed -n 's/^password=//p' "$STATE/demo-user")
+[ -n "$user" ] && [ -n "$pwd" ] || { echo "seed: no demo user in $STATE/demo-user" >&2; exit 1; }
+
+FAILURES=0
+LAST_BODY=""
+# step EXPECTED DESCRIPTION http-args...: runs httpie, checks the status.
+step() {
+  local expected=$1 what=$2
+  shift 2
+  local out status
+  out=$(http --ignore-stdin --pretty=none --print=hb "$@" 2>&1) || true
+  status=$(printf '%s\n' "$out" | head -n 1 | awk '{print $2}')
+  LAST_BODY=$(printf '%s\n' "$out" | awk 'body {print} /^\r?$/ {body=1}')
+  if [ "$status" = "$expected" ]; then
+    echo "  ok   $status  $what"
+  else
+    echo "  FAIL $what: expected $expected, got ${status:-nothing}" >&2
+    printf '%s\n' "$out" | head -n 30 >&2
+    FAILURES=$((FAILURES + 1))
+  fi
+}
+
+# Waits for the mail to RECIPIENT about event ID and prints its token.
+token_from_mail() {
+  local recipient=$1 id=$2
+  /usr/bin/python3 - "$MAILDIR" "$recipient" "$id" <<'PY'
+import email, email.policy, os, re, sys, time
+maildir, recipient, event_id = sys.argv[1], sys.argv[2].lower(), sys.argv[3]
+pattern = re.compile(r"/%s/\?et=([0-9a-f]{40})" % re.escape(event_id))
+deadline = time.time() + 30
+while time.time() < deadline:
+    for sub in ("new", "cur"):
+        d = os.path.join(maildir, sub)
+        if not os.path.isdir(d):
+            continue
+        for name in sorted(os.listdir(d)):
+            with open(os.path.join(d, name), "rb") as f:
+                msg = email.message_from_binary_file(f, policy=email.policy.default)
+            if recipient not in str(msg.get("To", "")).lower():
+                continue
+            part = msg.get_body(preferencelist=("plain", "html"))
+            text = part.get_content() if part is not None else ""
+            m = pattern.search(text)
+            if m:
+                print(m.group(1))
+                sys.exit(0)
+    time.sleep(0.2)
+sys.exit("no mail to %s about event %s in %s" % (recipient, event_id, maildir))
+PY
+}
+
+run_once() {
+  local mode=$1  # body | query
+  echo "seed scenario, token as $([ "$mode" = body ] && echo 'body field et=KEY' || echo 'query ?et=KEY'):"
+
+  # you: instantiate a coordination proposal
+  step 201 "you: POST / (create)" -a "$user:$pwd" POST ":$PORT/" \
+    parties:='["you@here.net", "they@thar.net", "them@whar.net"]' \
+    slots:='[{"begin": "2030-11-01T01:11:22.02", "duration": "00:10"},
+             {"begin": "2030-11-02T14:34+02:00", "duration": "01:00"},
+             {"begin": "2030-11-03T09:00:00Z", "duration": "PT1H30M"}]'
+  local evt_id
+  evt_id=$(printf '%s' "$LAST_BODY" | jq .id)
+  if ! [[ "$evt_id" =~ ^[0-9]+$ ]]; then
+    echo "  FAIL no event id in: $LAST_BODY" >&2
+    FAILURES=$((FAILURES + 1))
+    return
+  fi
+  echo "       event $evt_id"
+
+  # you: notify other parties
+  step 202 "you: POST /$evt_id/notify/" -a "$user:$pwd" POST ":$PORT/$evt_id/notify/" \
+    parties:='["they@thar.net", "them@whar.net"]' \
+    slots:='[{"begin": "2030-11-01T01:11:22.02", "duration": "00:10"},
+             {"begin": "2030-11-02T14:34+02:00", "duration": "01:00"},
+             {"begin": "2030-11-03T09:00:00Z", "duration": "PT1H30M"}]'
+
+  # they: receive a message including a link with a temporary access token
+  local key
+  if ! key=$(token_from_mail they@thar.net "$evt_id"); then
+    echo "  FAIL no token mailed to they@thar.net" >&2
+    FAILURES=$((FAILURES + 1))
+    return
+  fi
+  echo "       token from the mail: ${key:0:6}..."
+  local -a tok=() q=""
+  if [ "$mode" = body ]; then tok=("et=$key"); else q="?et=$key"; fi
+
+  # they: view proposed event times
+  step 200 "they: GET /$evt_id/" GET ":$PORT/$evt_id/$q" "${tok[@]}"
+
+  # they: update with suitable selection
+  step 202 "they: PATCH /$evt_id/ (narrow)" PATCH ":$PORT/$evt_id/$q" \
+    slots:='[{"begin": "2030-11-01T01:11:22.02", "duration": "00:10"},
+             {"begin": "2030-11-02T14:34+02:00", "duration": "01:00"}]' \
+    "${tok[@]}"
+
+  # they: notify other parties
+  step 202 "they: POST /$evt_id/notify/" POST ":$PORT/$evt_id/notify/$q" \
+    parties:='["you@here.net", "them@whar.net"]' \
+    slots:='[{"begin": "2030-11-01T01:11:22.02", "duration": "00:10"},
+             {"begin": "2030-11-02T14:34+02:00", "duration": "01:00"}]' \
+    "${tok[@]}"
+
+  # later: everyone views logs of the process
+  step 200 "they: GET /$evt_id/log/" GET ":$PORT/$evt_id/log/$q" "${tok[@]}"
+  local log=$LAST_BODY
+  local updates notifies views token_entries
+  updates=$(printf '%s' "$log" | jq '[.entries[] | select(.occurrence == "UPDATE")] | length' 2>/dev/null || echo 0)
+  notifies=$(printf '%s' "$log" | jq '[.entries[] | select(.occurrence == "NOTIFY")] | length' 2>/dev/null || echo 0)
+  views=$(printf '%s' "$log" | jq '[.entries[] | select(.occurrence == "VIEW")] | length' 2>/dev/null || echo 0)
+  token_entries=$(printf '%s' "$log" | jq '[.entries[] | select(.data.token != null)] | length' 2>/dev/null || echo 0)
+  if [ "$updates" -ge 2 ] && [ "$notifies" -eq 4 ] && [ "$views" -ge 1 ] && [ "$token_entries" -ge 4 ]; then
+    echo "  ok   log: $updates UPDATE, $notifies NOTIFY, $views VIEW, $token_entries by token"
+  else
+    echo "  FAIL log: $updates UPDATE (>=2), $notifies NOTIFY (4), $views VIEW (>=1), $token_entries by token (>=4)" >&2
+    printf '%s\n' "$log" | head -c 3000 >&2
+    FAILURES=$((FAILURES + 1))
+  fi
+  if printf '%s' "$log" | grep -q "$key"; then
+    echo "  FAIL the raw token appears in the log" >&2
+    FAILURES=$((FAILURES + 1))
+  fi
+  # The proposer reads the same log with credentials.
+  step 200 "you: GET /$evt_id/log/" -a "$user:$pwd" GET ":$PORT/$evt_id/log/"
+}
+
+run_once body
+run_once query
+
+if [ "$FAILURES" -ne 0 ]; then
+  echo "seed scenario: $FAILURES failure(s)" >&2
+  exit 1
+fi
+echo "seed scenario: passed"
