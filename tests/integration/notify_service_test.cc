@@ -1,0 +1,551 @@
+// calndro-notify against a real PostgreSQL database (a private one per test)
+// and a real SMTP server (aiosmtpd writing a Maildir): delivery, headers and
+// link, idempotency, token resolution, SMTP outages, kill -9, two replicas,
+// and where the raw token may (not) appear.
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "calndro/notify/v1/notify.grpc.pb.h"
+#include "support/harness.h"
+#include "support/mail.h"
+
+using namespace calndro::testing;
+namespace nv1 = calndro::notify::v1;
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+constexpr const char* kInternalToken = "notify-test-internal-credential";
+
+// One calndro-notify process on its own port.
+struct NotifyReplica {
+  int port = 0;
+  std::unique_ptr<Process> process;
+};
+
+class NotifyServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = std::make_unique<Database>();
+    sink_ = std::make_unique<SmtpSink>(dir_.path() / "maildir");
+  }
+
+  void TearDown() override {
+    // Whatever happened, no raw token may have reached a log line.
+    for (auto& replica : replicas_) {
+      replica.process->terminate();
+      const std::string log = replica.process->log();
+      for (const std::string& token : tokens_seen_) {
+        EXPECT_EQ(log.find(token), std::string::npos) << "raw token in the service log";
+      }
+    }
+  }
+
+  Env service_env(int port) const {
+    return {{"CALNDRO_DATABASE_URL", db_->url()},
+            {"CALNDRO_NOTIFY_LISTEN", "127.0.0.1:" + std::to_string(port)},
+            {"CALNDRO_SMTP_URL", sink_->url()},
+            {"CALNDRO_INTERNAL_TOKEN", kInternalToken},
+            {"CALNDRO_MAIL_FROM", "calndro <noreply@calndro.localhost>"},
+            {"CALNDRO_DB_POOL_SIZE", "4"},
+            {"CALNDRO_DISPATCH_POLL_MS", "100"},
+            {"CALNDRO_RETRY_BASE_MS", "200"},
+            {"CALNDRO_RETRY_MAX_MS", "800"},
+            {"CALNDRO_SMTP_CONNECT_TIMEOUT_MS", "1000"},
+            {"CALNDRO_SMTP_TIMEOUT_MS", "10000"}};
+  }
+
+  NotifyReplica& start_replica(Env extra = {}) {
+    NotifyReplica replica;
+    replica.port = free_port();
+    Env env = service_env(replica.port);
+    for (auto& [key, value] : extra) {
+      env[key] = value;
+    }
+    replica.process = std::make_unique<Process>(bin_path("calndro-notify"), std::vector<std::string>{}, env,
+                                                dir_.path() / ("notify-" + std::to_string(replicas_.size()) + ".log"));
+    replica.process->start();
+    replica.process->wait_port(replica.port, 30s);
+    replicas_.push_back(std::move(replica));
+    return replicas_.back();
+  }
+
+  std::unique_ptr<nv1::NotificationService::Stub> stub(const NotifyReplica& replica) const {
+    return nv1::NotificationService::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(replica.port), grpc::InsecureChannelCredentials()));
+  }
+
+  static void prepare(grpc::ClientContext& context, const std::string& credential = kInternalToken) {
+    if (!credential.empty()) {
+      context.AddMetadata("x-calndro-internal", credential);
+    }
+    context.AddMetadata("x-request-id", "test-request");
+    context.set_deadline(std::chrono::system_clock::now() + 15s);
+  }
+
+  static nv1::QueueNotificationsRequest request(const std::string& request_id, int64_t event_id,
+                                                std::vector<std::string> recipients) {
+    nv1::QueueNotificationsRequest out;
+    out.set_request_id(request_id);
+    out.set_event_id(event_id);
+    out.set_event_title("cybes");
+    out.set_sender("you@here.net");
+    for (auto& r : recipients) {
+      out.add_recipients(r);
+    }
+    auto* slot = out.add_slots();
+    EXPECT_TRUE(TimeUtil::FromString("2022-11-01T01:11:22.020Z", slot->mutable_begin()));
+    *slot->mutable_duration() = TimeUtil::SecondsToDuration(600);
+    out.set_link_base_url("http://127.0.0.1:9000/");
+    return out;
+  }
+
+  nv1::QueueNotificationsResponse queue(const NotifyReplica& replica, const nv1::QueueNotificationsRequest& req) {
+    grpc::ClientContext context;
+    prepare(context);
+    nv1::QueueNotificationsResponse response;
+    const grpc::Status status = stub(replica)->QueueNotifications(&context, req, &response);
+    EXPECT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+    return response;
+  }
+
+  nv1::ListDeliveriesResponse list(const NotifyReplica& replica, int64_t event_id, int page_size = 0,
+                                   const std::string& page_token = "") {
+    grpc::ClientContext context;
+    prepare(context);
+    nv1::ListDeliveriesRequest req;
+    req.set_event_id(event_id);
+    req.set_page_size(page_size);
+    req.set_page_token(page_token);
+    nv1::ListDeliveriesResponse response;
+    const grpc::Status status = stub(replica)->ListDeliveries(&context, req, &response);
+    EXPECT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+    return response;
+  }
+
+  // The token in a mail's link; remembered for the log checks.
+  std::string token_of(const MailMessage& mail) {
+    static const std::regex link(R"(http://127\.0\.0\.1:9000/(\d+)/\?et=([0-9a-f]{40}))");
+    std::smatch match;
+    const std::string text = mail.text();
+    if (!std::regex_search(text, match, link)) {
+      ADD_FAILURE() << "no link in mail:\n" << mail.raw;
+      return "";
+    }
+    tokens_seen_.insert(match[2]);
+    return match[2];
+  }
+
+  // Every row of every table in schema notify, as text.
+  std::string dump_notify_schema() const {
+    std::string all;
+    for (const char* table : {"requests", "email_tokens", "outbox", "schema_migrations"}) {
+      for (const auto& row : db_->query(std::string("SELECT t::text FROM notify.") + table + " t")) {
+        all += row.at(0) + "\n";
+      }
+    }
+    return all;
+  }
+
+  // Waits until every mail of `event_id` has left state queued.
+  void wait_all_settled(const NotifyReplica& replica, int64_t event_id, std::chrono::milliseconds timeout = 30s) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      bool settled = true;
+      const auto page = list(replica, event_id, 1000);
+      for (const auto& d : page.deliveries()) {
+        settled = settled && d.state() != nv1::DELIVERY_STATE_QUEUED;
+      }
+      if (settled) {
+        return;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << "mails of event " << event_id << " still queued";
+  }
+
+  TempDir dir_{"calndro-notify-it"};
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<SmtpSink> sink_;
+  std::deque<NotifyReplica> replicas_;  // deque: references stay valid
+  std::set<std::string> tokens_seen_;
+};
+
+TEST_F(NotifyServiceTest, QueuedMailArrivesWithHeadersLinkAndExpiry) {
+  auto& service = start_replica();
+  const auto before = std::chrono::system_clock::now();
+  const auto response = queue(service, request("req-arrive", 7, {"They@Thar.net", "other@thar.net"}));
+  ASSERT_EQ(response.mails_size(), 2);
+  EXPECT_EQ(response.mails(0).recipient(), "they@thar.net");
+  EXPECT_EQ(response.mails(1).recipient(), "other@thar.net");
+  const int64_t expires_s = response.mails(0).token_expires().seconds();
+  const int64_t expected_s = std::chrono::duration_cast<std::chrono::seconds>(
+                                 (before + std::chrono::days(5)).time_since_epoch())
+                                 .count();
+  EXPECT_NEAR(static_cast<double>(expires_s), static_cast<double>(expected_s), 30.0);
+
+  const auto mails = sink_->wait_for_to("they@thar.net", 1, 20s);
+  ASSERT_EQ(mails.size(), 1u);
+  const MailMessage& mail = mails[0];
+  EXPECT_EQ(mail.header("from"), "you@here.net");
+  EXPECT_EQ(mail.header("to"), "they@thar.net");
+  EXPECT_EQ(mail.header("subject"), "[calndro] 'cybes' updated");
+  EXPECT_NE(mail.header("sender").find("noreply@calndro.localhost"), std::string::npos);
+  EXPECT_TRUE(std::regex_match(mail.header("message-id"), std::regex(R"(<calndro\.\d+\.\d+@calndro\.localhost>)")))
+      << mail.header("message-id");
+  EXPECT_FALSE(mail.header("date").empty());
+  EXPECT_EQ(mail.header("mime-version"), "1.0");
+  EXPECT_EQ(mail.header("content-type"), "text/plain; charset=utf-8");
+
+  const std::string text = mail.text();
+  EXPECT_NE(text.find("http://127.0.0.1:9000/7/?et="), std::string::npos) << text;
+  EXPECT_NE(text.find(TimeUtil::ToString(response.mails(0).token_expires()).substr(0, 19)), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Tue 1 Nov 2022, 01:11 UTC for 10 min"), std::string::npos) << text;
+  const std::string token = token_of(mail);
+  ASSERT_EQ(token.size(), 40u);
+  // The fingerprint answered is not the token nor a piece of it.
+  EXPECT_EQ(token.find(response.mails(0).token_fingerprint()), std::string::npos);
+
+  // ResolveToken gives back what was issued.
+  grpc::ClientContext context;
+  prepare(context);
+  nv1::ResolveTokenRequest resolve;
+  resolve.set_token(token);
+  nv1::ResolveTokenResponse resolved;
+  ASSERT_TRUE(stub(service)->ResolveToken(&context, resolve, &resolved).ok());
+  EXPECT_EQ(resolved.event_id(), 7);
+  EXPECT_EQ(resolved.party_email(), "they@thar.net");
+  EXPECT_EQ(resolved.fingerprint(), response.mails(0).token_fingerprint());
+  EXPECT_EQ(resolved.expires().seconds(), response.mails(0).token_expires().seconds());
+  EXPECT_EQ(resolved.expires().nanos(), response.mails(0).token_expires().nanos());
+
+  sink_->wait_for_to("other@thar.net", 1, 20s);
+  wait_all_settled(service, 7);
+  const auto deliveries = list(service, 7);
+  ASSERT_EQ(deliveries.deliveries_size(), 2);
+  EXPECT_GT(deliveries.deliveries(0).mail_id(), deliveries.deliveries(1).mail_id());  // newest first
+  for (const auto& d : deliveries.deliveries()) {
+    EXPECT_EQ(d.state(), nv1::DELIVERY_STATE_SENT);
+    EXPECT_EQ(d.attempts(), 1);
+    EXPECT_TRUE(d.has_sent_at());
+  }
+}
+
+TEST_F(NotifyServiceTest, InvitationAndDefaultSender) {
+  auto& service = start_replica();
+  auto req = request("req-invite", 9, {"they@thar.net"});
+  req.set_invitation(true);
+  req.clear_sender();
+  req.set_event_title("Café\r\nBcc: victim@example.org");
+  queue(service, req);
+  const auto mails = sink_->wait_for(1, 20s);
+  EXPECT_EQ(mails[0].header("from"), "calndro <noreply@calndro.localhost>");
+  EXPECT_TRUE(mails[0].header("sender").empty());
+  EXPECT_TRUE(mails[0].header("bcc").empty());
+  EXPECT_NE(mails[0].header("subject").find("=?UTF-8?B?"), std::string::npos) << mails[0].header("subject");
+  EXPECT_EQ(mails[0].raw.find("\nBcc:"), std::string::npos);
+  token_of(mails[0]);
+}
+
+TEST_F(NotifyServiceTest, CredentialIsRequired) {
+  auto& service = start_replica();
+  nv1::ResolveTokenRequest resolve;
+  resolve.set_token(std::string(40, 'a'));
+  nv1::ResolveTokenResponse resolved;
+  {
+    grpc::ClientContext context;
+    prepare(context, "");
+    EXPECT_EQ(stub(service)->ResolveToken(&context, resolve, &resolved).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext context;
+    prepare(context, "wrong");
+    EXPECT_EQ(stub(service)->ResolveToken(&context, resolve, &resolved).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    grpc::ClientContext context;
+    prepare(context, "");
+    nv1::QueueNotificationsResponse response;
+    EXPECT_EQ(stub(service)->QueueNotifications(&context, request("req-noauth", 1, {"a@b.co"}), &response).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.outbox"), "0");
+}
+
+TEST_F(NotifyServiceTest, InvalidRequestsNameTheField) {
+  auto& service = start_replica();
+  grpc::ClientContext context;
+  prepare(context);
+  auto req = request("", 0, {"not-an-email"});
+  nv1::QueueNotificationsResponse response;
+  const grpc::Status status = stub(service)->QueueNotifications(&context, req, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("recipients"), std::string::npos) << status.error_message();
+  EXPECT_NE(status.error_message().find("request_id"), std::string::npos);
+  EXPECT_NE(status.error_message().find("event_id"), std::string::npos);
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.outbox"), "0");
+}
+
+TEST_F(NotifyServiceTest, RequestIdMakesQueueingIdempotent) {
+  auto& service = start_replica();
+  const auto req = request("req-idem", 11, {"a@example.org", "b@example.org"});
+  const auto first = queue(service, req);
+  const auto second = queue(service, req);
+  ASSERT_EQ(first.mails_size(), 2);
+  ASSERT_EQ(second.mails_size(), 2);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(first.mails(i).mail_id(), second.mails(i).mail_id());
+    EXPECT_EQ(first.mails(i).recipient(), second.mails(i).recipient());
+    EXPECT_EQ(first.mails(i).token_fingerprint(), second.mails(i).token_fingerprint());
+    EXPECT_EQ(first.mails(i).token_expires().seconds(), second.mails(i).token_expires().seconds());
+    EXPECT_EQ(first.mails(i).token_expires().nanos(), second.mails(i).token_expires().nanos());
+  }
+  // The same id for different content is refused, not silently answered.
+  {
+    grpc::ClientContext context;
+    prepare(context);
+    auto other = req;
+    other.set_event_title("something else");
+    nv1::QueueNotificationsResponse response;
+    EXPECT_EQ(stub(service)->QueueNotifications(&context, other, &response).error_code(),
+              grpc::StatusCode::ALREADY_EXISTS);
+  }
+  sink_->wait_for(2, 20s);
+  wait_all_settled(service, 11);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(sink_->messages().size(), 2u);
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.email_tokens"), "2");
+  for (const auto& m : sink_->messages()) {
+    token_of(m);
+  }
+}
+
+TEST_F(NotifyServiceTest, ConcurrentRepeatsOfOneRequestQueueOnce) {
+  auto& a = start_replica();
+  auto& b = start_replica();
+  const auto req = request("req-race", 12, {"race@example.org"});
+  std::vector<std::thread> threads;
+  std::vector<int64_t> ids(8, 0);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      grpc::ClientContext context;
+      prepare(context);
+      nv1::QueueNotificationsResponse response;
+      if (stub(i % 2 == 0 ? a : b)->QueueNotifications(&context, req, &response).ok() && response.mails_size() == 1) {
+        ids[i] = response.mails(0).mail_id();
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  for (int64_t id : ids) {
+    EXPECT_EQ(id, ids[0]);
+    EXPECT_GT(id, 0);
+  }
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.outbox"), "1");
+  token_of(sink_->wait_for(1, 20s)[0]);
+}
+
+TEST_F(NotifyServiceTest, ResolveTokenRules) {
+  auto& service = start_replica();
+  queue(service, request("req-resolve", 13, {"r@example.org"}));
+  const std::string token = token_of(sink_->wait_for(1, 20s)[0]);
+  auto resolve = [&](const std::string& value, nv1::ResolveTokenResponse* out) {
+    grpc::ClientContext context;
+    prepare(context);
+    nv1::ResolveTokenRequest req;
+    req.set_token(value);
+    return stub(service)->ResolveToken(&context, req, out).error_code();
+  };
+  nv1::ResolveTokenResponse out;
+  EXPECT_EQ(resolve(token, &out), grpc::StatusCode::OK);
+  EXPECT_EQ(out.event_id(), 13);
+  std::string upper = token;
+  for (char& c : upper) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  EXPECT_EQ(resolve(upper, &out), grpc::StatusCode::OK);
+  EXPECT_EQ(resolve(std::string(40, '0'), &out), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(resolve("short", &out), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(resolve(token.substr(0, 39) + "g", &out), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(resolve("", &out), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(NotifyServiceTest, SmtpOutageKeepsMailQueuedUntilTheServerIsBack) {
+  sink_->stop();
+  auto& service = start_replica();
+  queue(service, request("req-outage", 21, {"outage@example.org"}));
+  std::this_thread::sleep_for(2s);
+  auto deliveries = list(service, 21);
+  ASSERT_EQ(deliveries.deliveries_size(), 1);
+  EXPECT_EQ(deliveries.deliveries(0).state(), nv1::DELIVERY_STATE_QUEUED);
+  EXPECT_GE(deliveries.deliveries(0).attempts(), 1);
+  EXPECT_FALSE(deliveries.deliveries(0).last_error().empty());
+  EXPECT_TRUE(deliveries.deliveries(0).has_next_attempt_at());
+
+  sink_->start();
+  const auto mails = sink_->wait_for(1, 20s);
+  token_of(mails[0]);
+  wait_all_settled(service, 21);
+  deliveries = list(service, 21);
+  EXPECT_EQ(deliveries.deliveries(0).state(), nv1::DELIVERY_STATE_SENT);
+  EXPECT_TRUE(deliveries.deliveries(0).last_error().empty());
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(sink_->messages().size(), 1u);
+}
+
+TEST_F(NotifyServiceTest, GivesUpAfterMaxAttempts) {
+  sink_->stop();
+  auto& service = start_replica({{"CALNDRO_MAX_ATTEMPTS", "2"}, {"CALNDRO_RETRY_BASE_MS", "50"}});
+  queue(service, request("req-giveup", 22, {"never@example.org"}));
+  wait_all_settled(service, 22, 20s);
+  const auto deliveries = list(service, 22);
+  ASSERT_EQ(deliveries.deliveries_size(), 1);
+  EXPECT_EQ(deliveries.deliveries(0).state(), nv1::DELIVERY_STATE_FAILED);
+  EXPECT_EQ(deliveries.deliveries(0).attempts(), 2);
+  // A given-up mail no longer holds its text (and token) either.
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.outbox WHERE body IS NOT NULL"), "0");
+}
+
+TEST_F(NotifyServiceTest, KilledAfterQueueingDeliversExactlyOnceAfterRestart) {
+  sink_->stop();  // nothing can be delivered before the kill
+  auto& service = start_replica();
+  const auto response = queue(service, request("req-kill", 31, {"k1@example.org", "k2@example.org"}));
+  ASSERT_EQ(response.mails_size(), 2);
+  service.process->kill9();
+  sink_->start();
+  EXPECT_EQ(sink_->messages().size(), 0u);
+  service.process->start();
+  service.process->wait_port(service.port, 30s);
+  const auto mails = sink_->wait_for(2, 30s);
+  wait_all_settled(service, 31);
+  std::this_thread::sleep_for(1s);
+  ASSERT_EQ(sink_->messages().size(), 2u);
+  std::set<std::string> recipients;
+  for (const auto& m : sink_->messages()) {
+    recipients.insert(m.header("to"));
+    token_of(m);
+  }
+  EXPECT_EQ(recipients, (std::set<std::string>{"k1@example.org", "k2@example.org"}));
+}
+
+TEST_F(NotifyServiceTest, TwoReplicasSendEachOfTwoHundredMailsOnce) {
+  auto& a = start_replica();
+  auto& b = start_replica();
+  // Queue through both replicas, 20 requests of 10 recipients.
+  for (int r = 0; r < 20; ++r) {
+    std::vector<std::string> recipients;
+    for (int i = 0; i < 10; ++i) {
+      recipients.push_back("p" + std::to_string(r) + "-" + std::to_string(i) + "@example.org");
+    }
+    queue(r % 2 == 0 ? a : b, request("req-many-" + std::to_string(r), 41, recipients));
+  }
+  sink_->wait_for(200, 120s);
+  wait_all_settled(a, 41, 60s);
+  std::this_thread::sleep_for(1s);
+  const auto messages = sink_->messages();
+  EXPECT_EQ(messages.size(), 200u);
+  std::set<std::string> recipients, message_ids;
+  for (const auto& m : messages) {
+    recipients.insert(m.header("to"));
+    message_ids.insert(m.header("message-id"));
+  }
+  EXPECT_EQ(recipients.size(), 200u);
+  EXPECT_EQ(message_ids.size(), 200u);
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.outbox WHERE state = 'sent' AND attempts = 1"), "200");
+  // Both replicas took part (each wakes on its own queueing).
+  EXPECT_NE(a.process->log().find("\"mail sent\""), std::string::npos);
+  EXPECT_NE(b.process->log().find("\"mail sent\""), std::string::npos);
+}
+
+TEST_F(NotifyServiceTest, RawTokenIsNowhereInTheDatabaseAfterSending) {
+  auto& service = start_replica();
+  const auto response = queue(service, request("req-secret", 51, {"s1@example.org", "s2@example.org"}));
+  const auto mails = sink_->wait_for(2, 20s);
+  wait_all_settled(service, 51);
+  const std::string dump = dump_notify_schema();
+  ASSERT_NE(dump.find(response.mails(0).token_fingerprint()), std::string::npos);  // the dump is real
+  for (const auto& mail : mails) {
+    const std::string token = token_of(mail);
+    ASSERT_EQ(token.size(), 40u);
+    EXPECT_EQ(dump.find(token), std::string::npos) << "raw token stored after sending";
+    // The stored form is the hash.
+    EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.email_tokens WHERE token_hash = encode(sha256('" + token +
+                          "'::bytea), 'hex')"),
+              "1");
+  }
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.outbox WHERE body IS NOT NULL"), "0");
+  // And never in the log (TearDown checks every log for every token seen).
+}
+
+TEST_F(NotifyServiceTest, ListDeliveriesPagesNewestFirst) {
+  auto& service = start_replica();
+  queue(service, request("req-page-1", 61, {"a1@example.org", "a2@example.org", "a3@example.org"}));
+  queue(service, request("req-page-2", 62, {"b1@example.org"}));
+  const auto first = list(service, 61, 2);
+  ASSERT_EQ(first.deliveries_size(), 2);
+  ASSERT_FALSE(first.next_page_token().empty());
+  const auto second = list(service, 61, 2, first.next_page_token());
+  ASSERT_EQ(second.deliveries_size(), 1);
+  EXPECT_TRUE(second.next_page_token().empty());
+  EXPECT_GT(first.deliveries(0).mail_id(), first.deliveries(1).mail_id());
+  EXPECT_GT(first.deliveries(1).mail_id(), second.deliveries(0).mail_id());
+  EXPECT_EQ(list(service, 0).deliveries_size(), 4);
+  {
+    grpc::ClientContext context;
+    prepare(context);
+    nv1::ListDeliveriesRequest req;
+    req.set_event_id(62);
+    req.set_page_token(first.next_page_token());  // bound to event 61
+    nv1::ListDeliveriesResponse response;
+    EXPECT_EQ(stub(service)->ListDeliveries(&context, req, &response).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  for (const auto& m : sink_->wait_for(4, 20s)) {
+    token_of(m);
+  }
+}
+
+TEST_F(NotifyServiceTest, SurvivesLostDatabaseConnections) {
+  auto& service = start_replica();
+  queue(service, request("req-db-1", 71, {"d1@example.org"}));
+  token_of(sink_->wait_for(1, 20s)[0]);
+  // Drop every connection of the service, as a database restart would.
+  db_->exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()");
+  queue(service, request("req-db-2", 71, {"d2@example.org"}));
+  for (const auto& m : sink_->wait_for(2, 30s)) {
+    token_of(m);
+  }
+  EXPECT_TRUE(service.process->running());
+}
+
+TEST_F(NotifyServiceTest, BadConfigurationFailsFast) {
+  const int port = free_port();
+  Env env = service_env(port);
+  env["CALNDRO_TOKEN_DAYS"] = "zero";
+  auto result = run_command(bin_path("calndro-notify"), {}, env, "", 30s);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output().find("CALNDRO_TOKEN_DAYS"), std::string::npos) << result.output();
+
+  env = service_env(port);
+  env["CALNDRO_DATABASE_URL"] = "postgresql://nobody@127.0.0.1:" + std::to_string(free_port()) + "/none";
+  result = run_command(bin_path("calndro-notify"), {}, env, "", 60s);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output().find("unreachable"), std::string::npos) << result.output();
+}
+
+}  // namespace
