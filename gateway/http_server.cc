@@ -341,8 +341,11 @@ int HttpServer::bind(const std::string& host, int port) {
 bool HttpServer::listen_after_bind() { return server_->listen_after_bind(); }
 
 void HttpServer::stop() {
-  if (server_->is_running()) {
+  // httplib's stop() must run once, and only on a running server.
+  std::lock_guard lock(stop_mutex_);
+  if (!stopped_ && server_->is_running()) {
     server_->stop();
+    stopped_ = true;
   }
 }
 

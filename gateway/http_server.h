@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,8 @@ class HttpServer {
  private:
   class Server;
   std::unique_ptr<Server> server_;
+  std::mutex stop_mutex_;
+  bool stopped_ = false;
 };
 
 }  // namespace calndro::gateway

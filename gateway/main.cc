@@ -1,5 +1,9 @@
 // calndro-gateway: HTTP/1.1 + JSON on CALNDRO_HTTP_LISTEN, translated to
 // calndro.events.v1.EventService at CALNDRO_EVENTS_ADDR. Wiring only.
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
 #include <exception>
 #include <thread>
@@ -15,6 +19,13 @@ namespace {
 
 int run() {
   using namespace calndro::gateway;
+  // SIGINT/SIGTERM are blocked before any thread starts (gRPC, the pool),
+  // so only the waiter below receives them and stops the server cleanly.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   calndro::init_crypto();
   const GatewayConfig config = load_config();
 
@@ -26,16 +37,19 @@ int run() {
     return 1;
   }
 
-  // SIGINT/SIGTERM: a thread waits for them and stops the server cleanly.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::thread waiter([&server, signals] {
+  std::atomic<bool> finished{false};
+  std::thread waiter([&server, &finished, signals] {
     int received = 0;
     sigwait(&signals, &received);
+    if (finished) {
+      return;
+    }
     calndro::log::info("stopping", {{"signal", received}});
+    // A signal right at start-up may come before the server runs: wait
+    // for it to run, then stop it once.
+    while (!finished && !server.is_running()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     server.stop();
   });
 
@@ -43,6 +57,7 @@ int run() {
                                    {"events", config.events_address},
                                    {"rpc_timeout_ms", config.rpc_timeout_ms}});
   const bool served = server.listen_after_bind();
+  finished = true;
   if (!served) {
     calndro::log::error("server failed");
     // Wake the waiter so it can be joined.
