@@ -93,17 +93,21 @@ bool Dispatcher::dispatch_one() {
     if (result.accepted) {
       Outbox::mark_sent(tx, mail->id);
       tx.commit();
-      log::info("mail sent", {{"mail_id", mail->id}, {"attempts", attempts}});
+      log::info("mail sent", {{"mail_id", mail->id}, {"idempotency_key", mail->request_id}, {"attempts", attempts}});
     } else if (attempts >= options_.retry.max_attempts) {
       Outbox::mark_failed(tx, mail->id, result.error);
       tx.commit();
-      log::error("mail given up", {{"mail_id", mail->id}, {"attempts", attempts}, {"error", result.error}});
+      log::error("mail given up", {{"mail_id", mail->id}, {"idempotency_key", mail->request_id}, {"attempts", attempts}, {"error", result.error}});
     } else {
       const auto delay = backoff_delay(attempts, options_.retry, random_unit());
       Outbox::mark_retry(tx, mail->id, result.error, delay);
       tx.commit();
       log::warn("mail not sent, will retry",
-                {{"mail_id", mail->id}, {"attempts", attempts}, {"retry_in_ms", delay.count()}, {"error", result.error}});
+                {{"mail_id", mail->id},
+                 {"idempotency_key", mail->request_id},
+                 {"attempts", attempts},
+                 {"retry_in_ms", delay.count()},
+                 {"error", result.error}});
     }
     return true;
   });

@@ -108,7 +108,7 @@ grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request
   if (request.request_id().empty()) {
     violations.push_back({"request_id", "A request id is required."});
   } else if (request.request_id().size() > kMaxRequestIdLength) {
-    violations.push_back({"request_id", "The request id is longer than 128 characters."});
+    violations.push_back({"request_id", "The request id is longer than 256 characters."});
   }
   if (request.event_id() <= 0) {
     violations.push_back({"event_id", "The event id must be a positive number."});

@@ -14,7 +14,8 @@ namespace calndro::notify {
 inline constexpr const char* kServiceName = "calndro.notify.v1.NotificationService";
 inline constexpr int kMaxRecipients = 100;
 inline constexpr int kMaxSlots = 30;
-inline constexpr std::size_t kMaxRequestIdLength = 128;
+// 256, not 128: the event service makes "<x-request-id up to 128>/event/<id>".
+inline constexpr std::size_t kMaxRequestIdLength = 256;
 inline constexpr std::size_t kMaxTitleLength = 256;  // characters (code points)
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;

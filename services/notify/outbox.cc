@@ -30,7 +30,7 @@ constexpr const char* kEnqueueSql =
 // with its connection.
 constexpr const char* kClaim = "notify_claim";
 constexpr const char* kClaimSql =
-    "SELECT id, recipient, sender, subject, body, attempts, " MICROS("queued_at")
+    "SELECT id, recipient, sender, subject, body, attempts, " MICROS("queued_at") ", request_id"
     " FROM notify.outbox WHERE state = 'queued' AND next_attempt_at <= now()"
     " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
 
@@ -126,6 +126,7 @@ std::optional<OutgoingMail> Outbox::claim_next(pqxx::work& tx) {
   mail.body = row[4].is_null() ? std::string() : row[4].as<std::string>();
   mail.attempts = row[5].as<int>();
   mail.queued_at = micros(row[6]);
+  mail.request_id = row[7].as<std::string>();
   return mail;
 }
 

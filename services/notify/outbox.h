@@ -32,6 +32,7 @@ struct QueuedMail {
 // A mail in the dispatcher's hands (its row is locked by the transaction).
 struct OutgoingMail {
   std::int64_t id = 0;
+  std::string request_id;  // the idempotency key it was queued under, for logs
   std::string recipient;
   std::string sender;  // From, as stored: "addr" or "Name <addr>"
   std::string subject;

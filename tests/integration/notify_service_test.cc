@@ -239,6 +239,9 @@ TEST_F(NotifyServiceTest, QueuedMailArrivesWithHeadersLinkAndExpiry) {
     EXPECT_EQ(d.attempts(), 1);
     EXPECT_TRUE(d.has_sent_at());
   }
+  // SIGTERM: the dispatcher stops, the server drains, the exit is clean.
+  EXPECT_EQ(service.process->terminate(), 0) << service.process->log_tail();
+  EXPECT_NE(service.process->log().find("dispatcher stopped"), std::string::npos);
 }
 
 TEST_F(NotifyServiceTest, InvitationAndDefaultSender) {

@@ -3,7 +3,7 @@
 
 -- One row per QueueNotifications request: the idempotency key.
 CREATE TABLE requests (
-  request_id   text PRIMARY KEY CHECK (length(request_id) BETWEEN 1 AND 128),
+  request_id   text PRIMARY KEY CHECK (length(request_id) BETWEEN 1 AND 256),
   event_id     bigint NOT NULL CHECK (event_id > 0),
   -- sha256 of the request's canonical content: a request id reused for a
   -- different request is refused instead of silently answering the first.

@@ -66,7 +66,7 @@ TEST(Validation, NamesEveryBadField) {
 
 TEST(Validation, Limits) {
   auto request = valid_request();
-  request.set_request_id(std::string(129, 'x'));
+  request.set_request_id(std::string(257, 'x'));
   for (int i = 0; i < 100; ++i) {
     request.add_recipients("r" + std::to_string(i) + "@example.org");
   }
