@@ -1,16 +1,40 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages calndro needs to build, run and test.
 # Only what is missing is installed, quietly; nothing happens when all is there.
+#
+#   --build-only   only what building needs (deploy/Dockerfile's build stage):
+#                  no PostgreSQL server, SMTP sink, httpie, jq, curl, python3-yaml,
+#                  node. GTest stays: CMake's configure step requires it.
 set -euo pipefail
+
+BUILD_ONLY=0
+for arg in "$@"; do
+  case "$arg" in
+    --build-only) BUILD_ONLY=1 ;;
+    *) echo "install-deps: unknown option '$arg' (known: --build-only)" >&2; exit 2 ;;
+  esac
+done
 
 PACKAGES=(
   g++ cmake make pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  libpqxx-dev postgresql postgresql-contrib
+  libpqxx-dev
   libcpp-httplib-dev nlohmann-json3-dev libsodium-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev
-  python3-aiosmtpd httpie jq curl
 )
+if [ "$BUILD_ONLY" = 0 ]; then
+  PACKAGES+=(
+    postgresql postgresql-contrib
+    python3-aiosmtpd httpie jq curl
+    # tests/deploy/check-manifests.py
+    python3-yaml
+  )
+  # tests/grpc-reflection: node and npm (a NodeSource node already brings npm;
+  # Debian's npm package would conflict with it).
+  if ! command -v npm >/dev/null 2>&1; then
+    PACKAGES+=(nodejs npm)
+  fi
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
