@@ -223,14 +223,25 @@ std::string Database::scalar(const std::string& sql) const {
   return rows[0][0];
 }
 
+namespace {
+std::mutex created_mu;
+std::vector<std::unique_ptr<Database>>& created() {
+  static auto* keep = new std::vector<std::unique_ptr<Database>>();  // never destroyed statically
+  return *keep;
+}
+}  // namespace
+
 std::string create_database() {
-  static std::mutex mu;
-  static std::vector<std::unique_ptr<Database>> keep;  // dropped at exit
   auto db = std::make_unique<Database>();
   std::string url = db->url();
-  std::lock_guard lock(mu);
-  keep.push_back(std::move(db));
+  std::lock_guard lock(created_mu);
+  created().push_back(std::move(db));
   return url;
+}
+
+void drop_created_databases() {
+  std::lock_guard lock(created_mu);
+  created().clear();
 }
 
 // ---- commands and processes ----

@@ -70,6 +70,9 @@ class Database {
 // Creates a fresh database and returns its URL; it is dropped when the test
 // process exits normally. Prefer a `Database` object when the scope is known.
 std::string create_database();
+// Drops every database create_database() made (the harness calls it when the
+// tests are over).
+void drop_created_databases();
 
 struct CommandResult {
   int exit_code = -1;  // 128+signal when killed by a signal

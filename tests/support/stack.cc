@@ -152,8 +152,29 @@ Process& Stack::notify() {
   return *notify_;
 }
 
-Stack& Stack::shared() {
+namespace {
+
+std::unique_ptr<Stack>& shared_stack() {
   static std::unique_ptr<Stack> stack;
+  return stack;
+}
+
+// Stops the shared stack when the tests are over, before static destruction
+// (libpqxx's own statics are gone by then).
+class SharedStackTeardown : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    shared_stack().reset();
+    drop_created_databases();
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kTeardown =
+    ::testing::AddGlobalTestEnvironment(new SharedStackTeardown);
+
+}  // namespace
+
+Stack& Stack::shared() {
+  auto& stack = shared_stack();
   static std::string error;
   static bool tried = false;
   if (!tried) {
