@@ -10,6 +10,7 @@
 #include "gateway/http_errors.h"
 #include "gateway/json_mapping.h"
 #include "gateway/openapi.h"
+#include "gateway/web_page.h"
 
 namespace calndro::gateway {
 
@@ -108,6 +109,14 @@ void send_error(httplib::Response& response, const HttpError& error) {
   send_json(response, error.status, dump(error.body));
 }
 
+void send_asset(httplib::Response& response, const StaticAsset& asset) {
+  for (const auto& [name, value] : asset_headers(asset)) {
+    response.set_header(name, value);
+  }
+  response.status = 200;
+  response.set_content(std::string(asset.body), std::string(asset.content_type));
+}
+
 void send_field_errors(httplib::Response& response, const FieldErrors& errors) {
   send_json(response, 400, dump(errors.to_json()));
 }
@@ -174,6 +183,12 @@ RouteMatch match_route(std::string_view method, std::string_view path) {
   }
   if (path == "/api-token-auth/") {
     return with_methods(method, {"POST"}, Route::kApiToken);
+  }
+  if (path.starts_with("/static/")) {
+    if (find_static_asset(path) == nullptr) {
+      return not_found();
+    }
+    return with_methods(method, {"GET"}, Route::kStatic);
   }
   if (path.empty() || path.front() != '/') {
     return not_found();
@@ -275,6 +290,20 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
   if (match.route == Route::kOpenApi) {
     send_json(response, 200, std::string(openapi_document()));
     return;
+  }
+  if (match.route == Route::kStatic) {
+    send_asset(response, *find_static_asset(request.path));
+    return;
+  }
+  if ((match.route == Route::kEvent || match.route == Route::kLog) && request.method == "GET") {
+    // The same URL answers JSON or the page: caches must key on Accept.
+    response.set_header("Vary", "Accept");
+    if (prefers_html(request.get_header_value("Accept"))) {
+      // The page calls the REST API itself with the token; serving it calls
+      // no RPC, so it logs nothing and needs no credentials.
+      send_asset(response, page_asset());
+      return;
+    }
   }
 
   std::string parse_error;

@@ -20,6 +20,7 @@ enum class Route {
   kNotify,    // POST /ID/notify/
   kLog,       // GET /ID/log/
   kApiToken,  // POST /api-token-auth/
+  kStatic,    // GET /static/NAME (the page's assets; see web_page.h)
 };
 
 struct RouteMatch {

@@ -1,0 +1,409 @@
+// calndro: the page behind the link in the mail. Plain JavaScript, no
+// framework. It calls the same REST API as any client, with the email token
+// from the link in header X-Email-Token: it holds no rights the token lacks.
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    id: null,        // event id from the path
+    token: null,     // the email token: kept in memory only
+    event: null,     // the event as the API returned it
+    me: null,        // the party the token was issued to (from the log), when known
+    checked: new Set(),  // recipients ticked by the viewer
+  };
+
+  // ---- the token leaves the address bar at once ----------------------------
+  const params = new URLSearchParams(location.search);
+  if (params.has('et')) {
+    state.token = params.get('et');
+    params.delete('et');
+    const rest = params.toString();
+    history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
+  }
+  const path = /^\/(\d+)\/(log\/)?$/.exec(location.pathname);
+  state.id = path ? path[1] : null;
+  const wantsLog = Boolean(path && path[2]);
+
+  // ---- formatting -----------------------------------------------------------
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
+  const localDay = new Intl.DateTimeFormat(undefined, {
+    weekday: 'short', year: 'numeric', month: 'short', day: 'numeric',
+  });
+  const localTime = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+  const localZone = new Intl.DateTimeFormat(undefined, { hour: '2-digit', timeZoneName: 'short' });
+  const utcFull = new Intl.DateTimeFormat(undefined, {
+    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC',
+  });
+  const localFull = new Intl.DateTimeFormat(undefined, {
+    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  });
+  const localDate = new Intl.DateTimeFormat(undefined, {
+    weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit',
+    timeZoneName: 'short',
+  });
+
+  function zoneName(date) {
+    const part = localZone.formatToParts(date).find((p) => p.type === 'timeZoneName');
+    return part ? part.value : '';
+  }
+
+  // "HH:MM:SS[.ffffff]" or "D HH:MM:SS[.ffffff]" (the API's output) -> milliseconds.
+  function durationMs(text) {
+    const m = /^(?:(\d+) )?(\d+):(\d{2}):(\d{2})(?:\.(\d+))?$/.exec(String(text));
+    if (!m) {
+      return 0;
+    }
+    const fraction = m[5] ? Number('0.' + m[5]) : 0;
+    return ((Number(m[1] || 0) * 24 + Number(m[2])) * 3600 + Number(m[3]) * 60 + Number(m[4]) + fraction) * 1000;
+  }
+
+  function durationText(ms) {
+    let minutes = Math.round(ms / 60000);
+    const days = Math.floor(minutes / 1440);
+    minutes -= days * 1440;
+    const hours = Math.floor(minutes / 60);
+    minutes -= hours * 60;
+    const parts = [];
+    if (days) parts.push(days + (days === 1 ? ' day' : ' days'));
+    if (hours) parts.push(hours + ' h');
+    if (minutes) parts.push(minutes + ' min');
+    return parts.length ? parts.join(' ') : 'under a minute';
+  }
+
+  function describeSlot(slot) {
+    const begin = new Date(slot.begin);
+    const ms = durationMs(slot.duration);
+    const end = new Date(begin.getTime() + ms);
+    const sameDay = localDay.format(begin) === localDay.format(end);
+    const local = localDay.format(begin) + ', ' + localTime.format(begin) + ' – ' +
+      (sameDay ? '' : localDay.format(end) + ', ') + localTime.format(end) + ' ' + zoneName(begin);
+    return { local, utc: utcFull.format(begin) + ' UTC', duration: durationText(ms) };
+  }
+
+  function plural(n, one, many) {
+    return n + ' ' + (n === 1 ? one : many);
+  }
+
+  function orList(items) {
+    if (items.length <= 1) return items.join('');
+    return items.slice(0, -1).join(', ') + ' or ' + items[items.length - 1];
+  }
+
+  // Builds an element; children are strings (as text, never HTML) or nodes.
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (key === 'class') node.className = value;
+      else if (key in node && typeof value !== 'string') node[key] = value;
+      else node.setAttribute(key, value);
+    }
+    for (const child of children) {
+      if (child !== null && child !== undefined) {
+        node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+      }
+    }
+    return node;
+  }
+
+  // ---- messages ---------------------------------------------------------------
+  function say(text) {
+    $('status').textContent = text || '';
+  }
+
+  function problem(text) {
+    const box = $('problem');
+    box.textContent = text || '';
+    box.hidden = !text;
+  }
+
+  function hideEvent() {
+    state.event = null;
+    $('event').hidden = true;
+  }
+
+  function otherParties() {
+    const parties = state.event ? state.event.parties : [];
+    return parties.filter((p) => p !== state.me);
+  }
+
+  class ApiError extends Error {
+    constructor(status, body) {
+      super('HTTP ' + status);
+      this.status = status;
+      this.body = body || {};
+    }
+  }
+
+  // The sentence for a failed call, with what to do. Returns true when the
+  // page should reload the event (stale slots).
+  function explain(error) {
+    const status = error instanceof ApiError ? error.status : 0;
+    const body = error instanceof ApiError ? error.body : {};
+    if (status === 401 && body.detail === 'Token expired') {
+      const when = body.expires ? localDate.format(new Date(body.expires)) : 'an earlier date';
+      const others = otherParties();
+      const who = others.length ? orList(others) : 'another party of the event';
+      hideEvent();
+      problem('This link expired on ' + when + '. Ask ' + who + ' to notify you again for a fresh link.');
+      return false;
+    }
+    if (status === 401) {
+      hideEvent();
+      problem('This link is not valid. Open the link from your latest calndro mail, or ask another party to notify you again.');
+      return false;
+    }
+    if (status === 403 || status === 404) {
+      hideEvent();
+      problem('This link does not open this event.');
+      return false;
+    }
+    if (status === 400 && Array.isArray(body.slots) && body.slots.includes('Mismatch with event')) {
+      problem('Someone changed the slots meanwhile; the page now shows the current ones — check and try again.');
+      return true;
+    }
+    if (status === 503 || status === 504 || status === 0) {
+      problem('The service is unavailable right now; try again in a minute.');
+      return false;
+    }
+    if (status === 400 || status === 413) {
+      const reasons = [];
+      for (const [field, messages] of Object.entries(body)) {
+        reasons.push(field === 'detail' ? String(messages) : field + ': ' + [].concat(messages).join(' '));
+      }
+      problem('The service refused this change' + (reasons.length ? ' (' + reasons.join('; ') + ')' : '') +
+        '. Reload the page and try again.');
+      return false;
+    }
+    problem('Something went wrong on the server (HTTP ' + status + '). Try again in a minute.');
+    return false;
+  }
+
+  // ---- the REST API -----------------------------------------------------------
+  async function api(method, url, body) {
+    const headers = { 'Accept': 'application/json', 'X-Email-Token': state.token };
+    const init = { method, headers, cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(url, init);
+    } catch (e) {
+      throw new ApiError(0, null);
+    }
+    const text = await response.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch (e) {
+      data = null;
+    }
+    if (!response.ok) {
+      throw new ApiError(response.status, data);
+    }
+    return { data, response };
+  }
+
+  // The next page of the log from `Link: <URL>; rel="next"`, as a same-origin path.
+  function nextLink(response) {
+    const header = response.headers.get('Link') || '';
+    const m = /<([^>]+)>\s*;\s*rel="next"/.exec(header);
+    if (!m) return null;
+    const url = new URL(m[1], location.href);
+    return url.pathname + url.search;
+  }
+
+  async function fetchLog() {
+    let url = '/' + state.id + '/log/?limit=1000';
+    const entries = [];
+    for (let page = 0; url && page < 50; page += 1) {
+      const { data, response } = await api('GET', url);
+      entries.push(...(data.entries || []));
+      url = nextLink(response);
+    }
+    return entries;
+  }
+
+  // ---- rendering --------------------------------------------------------------
+  function renderEvent() {
+    const event = state.event;
+    document.title = 'calndro: ' + event.title;
+    $('title').textContent = event.title;
+    $('parties').textContent = event.parties.join(', ');
+    $('me-line').hidden = !state.me;
+    $('me').textContent = state.me || '';
+    $('tz').textContent = zone;
+
+    const list = $('slots');
+    list.replaceChildren();
+    event.slots.forEach((slot, index) => {
+      const text = describeSlot(slot);
+      const box = el('input', { type: 'checkbox', checked: true, 'data-index': String(index) });
+      const item = el('li', { class: 'slot' },
+        el('label', {}, box,
+          el('span', { class: 'when' },
+            el('span', { class: 'local' }, text.local),
+            el('span', { class: 'utc' }, text.utc),
+            el('span', { class: 'dur' }, text.duration))));
+      box.addEventListener('change', () => item.classList.toggle('dropped', !box.checked));
+      list.append(item);
+    });
+    $('no-slots').hidden = event.slots.length > 0;
+
+    const recipients = $('recipients');
+    recipients.replaceChildren();
+    for (const party of otherParties()) {
+      const box = el('input', { type: 'checkbox', name: 'recipient', value: party, checked: state.checked.has(party) });
+      box.addEventListener('change', () => {
+        if (box.checked) state.checked.add(party);
+        else state.checked.delete(party);
+      });
+      recipients.append(el('li', {}, el('label', {}, box, el('span', {}, party))));
+    }
+    $('event').hidden = false;
+  }
+
+  function describeEntry(entry) {
+    const data = entry.data || {};
+    switch (entry.occurrence) {
+      case 'VIEW':
+        return 'viewed the event';
+      case 'NOTIFY':
+        return 'notified ' + (data.recipient || 'a party');
+      case 'UPDATE':
+        if (data.opened) return 'created the event';
+        if (data.closed) return 'deleted the event';
+        return 'changed the event';
+      default:
+        return String(entry.occurrence).toLowerCase();
+    }
+  }
+
+  function renderLog(entries) {
+    const list = $('log');
+    list.replaceChildren();
+    // Newest first: what just happened is at the top.
+    for (const entry of [...entries].reverse()) {
+      const slots = Array.isArray(entry.slots) ? entry.slots.length : 0;
+      const via = entry.data && entry.data.token ? ' (with a mail link)' : '';
+      list.append(el('li', { class: String(entry.occurrence).toLowerCase() },
+        el('time', { datetime: entry.when }, localFull.format(new Date(entry.when))),
+        el('span', { class: 'what' },
+          el('strong', {}, entry.effector), ' ' + describeEntry(entry) + via + ' · ' +
+          plural(slots, 'slot', 'slots'))));
+    }
+    if (!entries.length) {
+      list.append(el('li', { class: 'empty' }, 'Nothing yet.'));
+    }
+  }
+
+  // The party the token was issued to: the effector of the newest VIEW made
+  // with a mail link (ours, made by the GET just before).
+  function findMe(entries) {
+    for (let i = entries.length - 1; i >= 0; i -= 1) {
+      const entry = entries[i];
+      if (entry.occurrence === 'VIEW' && entry.data && entry.data.token) {
+        return entry.effector;
+      }
+    }
+    return null;
+  }
+
+  async function refreshLog() {
+    const entries = await fetchLog();
+    if (!state.me) {
+      state.me = findMe(entries);
+    }
+    renderEvent();
+    renderLog(entries);
+  }
+
+  // GET /ID/ (logs a VIEW) and the log.
+  async function load() {
+    const { data } = await api('GET', '/' + state.id + '/');
+    state.event = data;
+    await refreshLog();
+  }
+
+  // ---- actions ----------------------------------------------------------------
+  async function act(button, work) {
+    const buttons = [$('save'), $('notify')];
+    buttons.forEach((b) => { b.disabled = true; });
+    problem('');
+    say('');
+    try {
+      await work();
+    } catch (error) {
+      if (explain(error)) {
+        try {
+          await load();
+        } catch (again) {
+          explain(again);
+        }
+      }
+    } finally {
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  }
+
+  async function save() {
+    const boxes = [...$('slots').querySelectorAll('input[type="checkbox"]')];
+    // Kept slots exactly as the API sent them, so they compare equal.
+    const kept = boxes.filter((b) => b.checked).map((b) => state.event.slots[Number(b.dataset.index)]);
+    if (kept.length === state.event.slots.length) {
+      say('Nothing to save: every slot is still ticked.');
+      return;
+    }
+    const { data } = await api('PATCH', '/' + state.id + '/', { slots: kept });
+    state.event = data;
+    await refreshLog();
+    say('Saved: ' + plural(data.slots.length, 'slot', 'slots') + ' kept. Notify the others so they see it.');
+  }
+
+  async function notify() {
+    const parties = otherParties().filter((p) => state.checked.has(p));
+    if (!parties.length) {
+      problem('Pick at least one recipient to notify.');
+      return;
+    }
+    // The event's current slots: the service checks them against its own.
+    await api('POST', '/' + state.id + '/notify/', { parties, slots: state.event.slots });
+    state.checked.clear();
+    await refreshLog();
+    say('Notified ' + parties.join(', ') + '. Each gets a mail with a fresh link.');
+  }
+
+  // ---- start ------------------------------------------------------------------
+  async function start() {
+    $('save').addEventListener('click', () => act($('save'), save));
+    $('notify').addEventListener('click', () => act($('notify'), notify));
+    try {
+      if (!state.id) {
+        problem('This address does not name an event. Open the link from your calndro mail.');
+        return;
+      }
+      if (!state.token) {
+        problem('This page needs the link from your calndro mail: it carries a personal key (the part after ' +
+          '"?et=") that lets you see and change this event. Open the mail and use its link; if it has expired, ' +
+          'ask another party to notify you again.');
+        return;
+      }
+      try {
+        await load();
+        if (wantsLog) {
+          $('log-heading').focus();
+          $('history').scrollIntoView();
+        }
+      } catch (error) {
+        explain(error);
+      }
+    } finally {
+      $('loading').hidden = true;
+    }
+  }
+
+  start();
+})();

@@ -1,0 +1,205 @@
+#include "gateway/web_page.h"
+
+#include <array>
+#include <charconv>
+#include <string>
+
+#include "gateway/web_assets.h"
+
+namespace calndro::gateway {
+
+namespace {
+
+constexpr std::string_view kWhitespace = " \t";
+
+std::string_view trim(std::string_view text) {
+  const auto begin = text.find_first_not_of(kWhitespace);
+  if (begin == std::string_view::npos) {
+    return {};
+  }
+  const auto end = text.find_last_not_of(kWhitespace);
+  return text.substr(begin, end - begin + 1);
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') {
+      x = static_cast<char>(x - 'A' + 'a');
+    }
+    if (y >= 'A' && y <= 'Z') {
+      y = static_cast<char>(y - 'A' + 'a');
+    }
+    if (x != y) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// RFC 9110 qvalue: "0" ["." 0*3DIGIT] / "1" ["." 0*3("0")]. Anything else
+// makes the media range unusable (-1).
+double parse_quality(std::string_view text) {
+  text = trim(text);
+  if (text.empty() || text.size() > 5 || (text[0] != '0' && text[0] != '1')) {
+    return -1;
+  }
+  if (text.size() > 1 && text[1] != '.') {
+    return -1;
+  }
+  int thousandths = 0;
+  int scale = 100;
+  for (std::size_t i = 2; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') {
+      return -1;
+    }
+    thousandths += (text[i] - '0') * scale;
+    scale /= 10;
+  }
+  const int value = (text[0] - '0') * 1000 + thousandths;
+  if (value > 1000) {
+    return -1;
+  }
+  return value / 1000.0;
+}
+
+}  // namespace
+
+double accept_quality(std::string_view accept, std::string_view type, std::string_view subtype) {
+  if (trim(accept).empty()) {
+    return 1;
+  }
+  // The most specific matching range decides: type/subtype (3) over
+  // type/* (2) over */* (1). Media-type parameters other than q make a range
+  // more specific than we need (text/html;level=1): they count as the plain type.
+  int best_specificity = 0;
+  double quality = 0;
+  std::size_t start = 0;
+  while (start <= accept.size()) {
+    std::size_t end = accept.find(',', start);
+    if (end == std::string_view::npos) {
+      end = accept.size();
+    }
+    std::string_view element = accept.substr(start, end - start);
+    start = end + 1;
+
+    std::string_view range = element;
+    std::string_view params;
+    if (auto semicolon = element.find(';'); semicolon != std::string_view::npos) {
+      range = element.substr(0, semicolon);
+      params = element.substr(semicolon + 1);
+    }
+    range = trim(range);
+    const auto slash = range.find('/');
+    if (range.empty() || slash == std::string_view::npos) {
+      continue;
+    }
+    const std::string_view range_type = trim(range.substr(0, slash));
+    const std::string_view range_subtype = trim(range.substr(slash + 1));
+    int specificity = 0;
+    if (range_type == "*" && range_subtype == "*") {
+      specificity = 1;
+    } else if (iequals(range_type, type) && range_subtype == "*") {
+      specificity = 2;
+    } else if (iequals(range_type, type) && iequals(range_subtype, subtype)) {
+      specificity = 3;
+    } else {
+      continue;
+    }
+
+    double q = 1;
+    while (!params.empty()) {
+      std::string_view param = params;
+      if (auto semicolon = params.find(';'); semicolon != std::string_view::npos) {
+        param = params.substr(0, semicolon);
+        params = params.substr(semicolon + 1);
+      } else {
+        params = {};
+      }
+      auto equals = param.find('=');
+      if (equals != std::string_view::npos && iequals(trim(param.substr(0, equals)), "q")) {
+        q = parse_quality(param.substr(equals + 1));
+        break;
+      }
+    }
+    if (q < 0) {
+      continue;  // a malformed q-value: ignore the range
+    }
+    if (specificity > best_specificity) {
+      best_specificity = specificity;
+      quality = q;
+    } else if (specificity == best_specificity && q > quality) {
+      quality = q;  // the same range twice: the better q wins
+    }
+    if (end == accept.size()) {
+      break;
+    }
+  }
+  return quality;
+}
+
+bool prefers_html(std::string_view accept) {
+  if (trim(accept).empty()) {
+    return false;
+  }
+  const double html = accept_quality(accept, "text", "html");
+  const double json = accept_quality(accept, "application", "json");
+  return html > 0 && html > json;
+}
+
+namespace {
+
+constexpr std::string_view kImmutable = "public, max-age=31536000, immutable";
+constexpr std::string_view kShort = "public, max-age=300";
+constexpr std::string_view kCss = "text/css; charset=utf-8";
+constexpr std::string_view kJs = "text/javascript; charset=utf-8";
+
+struct AssetTable {
+  std::string css_versioned = "/static/app." + std::string(web_assets::app_css_version()) + ".css";
+  std::string js_versioned = "/static/app." + std::string(web_assets::app_js_version()) + ".js";
+  StaticAsset page{"/static/index.html", "text/html; charset=utf-8", "no-store", web_assets::index_html()};
+  std::array<StaticAsset, 5> assets{{
+      {css_versioned, kCss, kImmutable, web_assets::app_css()},
+      {js_versioned, kJs, kImmutable, web_assets::app_js()},
+      {"/static/app.css", kCss, kShort, web_assets::app_css()},
+      {"/static/app.js", kJs, kShort, web_assets::app_js()},
+      page,
+  }};
+};
+
+const AssetTable& table() {
+  static const AssetTable instance;
+  return instance;
+}
+
+}  // namespace
+
+const StaticAsset& page_asset() { return table().page; }
+
+const StaticAsset* find_static_asset(std::string_view path) {
+  for (const auto& asset : table().assets) {
+    if (asset.path == path) {
+      return &asset;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<std::pair<std::string, std::string>> asset_headers(const StaticAsset& asset) {
+  std::vector<std::pair<std::string, std::string>> headers{
+      {"Cache-Control", std::string(asset.cache_control)},
+      {"X-Content-Type-Options", "nosniff"},
+  };
+  if (asset.content_type.starts_with("text/html")) {
+    headers.emplace_back("Content-Security-Policy", std::string(kPageContentSecurityPolicy));
+    headers.emplace_back("Referrer-Policy", "no-referrer");
+    headers.emplace_back("X-Frame-Options", "DENY");
+  }
+  return headers;
+}
+
+}  // namespace calndro::gateway

@@ -1,0 +1,349 @@
+// Browser tests of the page behind the link in the mail (issue 5).
+// Started by run.sh, which provides the whole stack and these variables:
+//   CALNDRO_BASE_URL, CALNDRO_MAILDIR, CALNDRO_PSQL, CALNDRO_DATABASE_URL,
+//   CALNDRO_PROPOSER, CALNDRO_PASSWORD, CALNDRO_ARTIFACTS, CALNDRO_BROWSER_TMP
+// Prints one line per test and a final "N passed, M failed"; exits 1 on any failure.
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`page.test.mjs: ${name} is not set (run tests/browser/run.sh)`);
+    process.exit(2);
+  }
+  return value;
+};
+const BASE = env('CALNDRO_BASE_URL');
+const MAILDIR = env('CALNDRO_MAILDIR');
+const PSQL = env('CALNDRO_PSQL');
+const DATABASE_URL = env('CALNDRO_DATABASE_URL');
+const PROPOSER = env('CALNDRO_PROPOSER');
+const PASSWORD = env('CALNDRO_PASSWORD');
+const ARTIFACTS = env('CALNDRO_ARTIFACTS');
+const TMP = env('CALNDRO_BROWSER_TMP');
+const ANN = 'ann@example.net';
+const BOB = 'bob@example.net';
+const CAROL = 'carol@example.net';
+const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
+
+// ---- a tiny runner ------------------------------------------------------------
+let passed = 0;
+let failed = 0;
+async function test(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    passed += 1;
+    console.log(`ok    ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    failed += 1;
+    console.log(`FAIL  ${name}\n      ${String(error && error.stack ? error.stack : error).replace(/\n/g, '\n      ')}`);
+  }
+}
+
+// ---- the REST API as the proposer ----------------------------------------------
+const basic = 'Basic ' + Buffer.from(`${PROPOSER}:${PASSWORD}`).toString('base64');
+async function api(method, urlPath, body, headers = {}) {
+  const response = await fetch(BASE + urlPath, {
+    method,
+    headers: { Authorization: basic, Accept: 'application/json', 'Content-Type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
+  return { status: response.status, headers: response.headers, data };
+}
+async function mustApi(method, urlPath, body, expected) {
+  const result = await api(method, urlPath, body);
+  assert.equal(result.status, expected, `${method} ${urlPath}: ${JSON.stringify(result.data)}`);
+  return result.data;
+}
+async function logEntries(id) {
+  return (await mustApi('GET', `/${id}/log/?limit=1000`, undefined, 200)).entries;
+}
+
+// ---- mail from the Maildir -----------------------------------------------------
+const seenMail = new Set();
+function readMails() {
+  const dir = path.join(MAILDIR, 'new');
+  return fs.readdirSync(dir).sort().map((name) => {
+    const text = fs.readFileSync(path.join(dir, name), 'utf8');
+    const to = (/^To:\s*(.*)$/mi.exec(text) || [])[1] || '';
+    const link = /(https?:\/\/[^\s]+\/(\d+)\/\?et=([0-9a-f]{40}))/.exec(text);
+    return { name, to, text, link: link && link[1], eventId: link && Number(link[2]), token: link && link[3] };
+  });
+}
+// Waits for a mail to `recipient` about `eventId` that has not been seen yet.
+async function waitForMail(recipient, eventId, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const mail of readMails()) {
+      if (!seenMail.has(mail.name) && mail.to.includes(recipient) && mail.eventId === eventId) {
+        seenMail.add(mail.name);
+        return mail;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no new mail to ${recipient} about event ${eventId} within ${timeoutMs} ms`);
+}
+function mailsTo(recipient, eventId) {
+  return readMails().filter((m) => m.to.includes(recipient) && m.eventId === eventId);
+}
+
+function psql(sql) {
+  return execFileSync(PSQL, [DATABASE_URL, '-v', 'ON_ERROR_STOP=1', '-Atqc', sql], { encoding: 'utf8' }).trim();
+}
+
+// ---- the browser --------------------------------------------------------------
+const userDataDir = fs.mkdtempSync(path.join(TMP, 'chromium-profile-'));
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+  viewport: { width: 1000, height: 900 },
+  locale: 'en-GB',
+  timezoneId: 'Europe/Berlin',
+});
+context.setDefaultTimeout(15000);
+
+// A fresh page that records script errors and CSP violations.
+async function openPage(url) {
+  const page = await context.newPage();
+  page.problems = [];
+  page.on('pageerror', (error) => page.problems.push('page error: ' + error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) {
+      page.problems.push('console: ' + message.text());
+    }
+  });
+  page.mainResponse = await page.goto(url);
+  await page.waitForSelector('#loading', { state: 'hidden' });
+  return page;
+}
+function noProblems(page) {
+  assert.deepEqual(page.problems, [], 'script errors or CSP violations on the page');
+}
+async function problemText(page) {
+  const box = page.locator('#problem');
+  return (await box.isVisible()) ? (await box.textContent()).trim() : '';
+}
+
+// ---- scenarios ----------------------------------------------------------------
+const SLOTS = [
+  { begin: '2030-11-01T09:00:00Z', duration: '01:00' },
+  { begin: '2030-11-02T14:30:00+02:00', duration: '00:30' },
+  { begin: '2030-11-03T08:00:00Z', duration: 'PT1H30M' },
+];
+let event;      // the main event, created by the proposer
+let annMail;    // Ann's mail with her link
+let annPage;
+
+await test('setup: the proposer creates an event (3 parties, 3 slots) and notifies Ann', async () => {
+  event = await mustApi('POST', '/', { title: 'Quarterly review', parties: [PROPOSER, ANN, BOB], slots: SLOTS }, 201);
+  assert.equal(event.slots.length, 3);
+  await mustApi('POST', `/${event.id}/notify/`, { parties: [ANN], slots: event.slots }, 202);
+  annMail = await waitForMail(ANN, event.id);
+  assert.ok(annMail.token, 'the mail carries a link with a token');
+});
+
+await test('the link negotiates: browsers get the page (no VIEW logged), API clients keep JSON', async () => {
+  const before = (await logEntries(event.id)).length;
+  for (const urlPath of [`/${event.id}/?et=${annMail.token}`, `/${event.id}/log/?et=${annMail.token}`]) {
+    const page = await fetch(BASE + urlPath, { headers: { Accept: BROWSER_ACCEPT } });
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.equal(page.headers.get('cache-control'), 'no-store');
+    assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(page.headers.get('content-security-policy'), /default-src 'none'; script-src 'self'/);
+    assert.match(await page.text(), /<script src="\/static\/app\.[0-9a-f]{12}\.js" defer><\/script>/);
+  }
+  assert.equal((await logEntries(event.id)).length, before, 'serving the page logged something');
+  for (const accept of ['application/json, */*;q=0.5', '*/*', null]) {
+    const headers = accept ? { Accept: accept } : {};
+    const response = await fetch(`${BASE}/${event.id}/?et=${annMail.token}`, { headers });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'application/json');
+    assert.equal((await response.json()).id, event.id);
+  }
+  // Those three JSON reads were views.
+  assert.equal((await logEntries(event.id)).length, before + 3);
+});
+
+await test("Ann opens the link from her mail: title, parties and the three slots", async () => {
+  annPage = await openPage(annMail.link);
+  assert.equal(annPage.mainResponse.headers()['content-security-policy'].includes("frame-ancestors 'none'"), true);
+  await annPage.waitForSelector('#event:not([hidden])');
+  assert.equal((await annPage.textContent('#title')).trim(), 'Quarterly review');
+  const parties = await annPage.textContent('#parties');
+  for (const party of [PROPOSER, ANN, BOB]) {
+    assert.ok(parties.includes(party), `party ${party} shown`);
+  }
+  assert.equal(await annPage.locator('#slots li').count(), 3);
+  // Local time (Europe/Berlin: UTC+1 in November) with UTC beside it.
+  const first = await annPage.locator('#slots li').first().textContent();
+  assert.match(first, /10:00/, 'local time shown');
+  assert.match(first, /09:00 UTC/, 'UTC time shown');
+  assert.equal((await annPage.textContent('#me')).trim(), ANN, 'the page knows whose link it is');
+  // The page's own GET logged a VIEW by Ann with her token.
+  const views = (await logEntries(event.id)).filter((e) => e.occurrence === 'VIEW' && e.effector === ANN);
+  assert.ok(views.length >= 1);
+  noProblems(annPage);
+});
+
+await test('the address bar no longer holds the token', async () => {
+  const url = new URL(annPage.url());
+  assert.equal(url.search, '');
+  assert.ok(!annPage.url().includes(annMail.token));
+  assert.equal(url.pathname, `/${event.id}/`);
+});
+
+await test('Ann drops all but one slot and saves (PATCH)', async () => {
+  const boxes = annPage.locator('#slots input[type="checkbox"]');
+  await boxes.nth(1).uncheck();
+  await boxes.nth(2).uncheck();
+  await annPage.click('#save');
+  await annPage.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Saved'));
+  assert.equal(await annPage.locator('#slots li').count(), 1);
+  assert.equal(await problemText(annPage), '');
+  const timeline = await annPage.textContent('#log');
+  assert.match(timeline, new RegExp(`${ANN} changed the event \\(with a mail link\\) · 1 slot`));
+  noProblems(annPage);
+});
+
+await test('Ann notifies the proposer; the timeline shows the new entries', async () => {
+  // Only the other parties are offered as recipients.
+  assert.equal(await annPage.locator('#recipients input').count(), 2);
+  assert.equal(await annPage.getByLabel(ANN, { exact: true }).count(), 0);
+  await annPage.getByLabel(PROPOSER, { exact: true }).check();
+  await annPage.click('#notify');
+  await annPage.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Notified'));
+  const first = await annPage.locator('#log li').first().textContent();
+  assert.match(first, new RegExp(`${ANN} notified ${PROPOSER} \\(with a mail link\\) · 1 slot`));
+  const timeline = await annPage.textContent('#log');
+  assert.match(timeline, new RegExp(`${PROPOSER} created the event · 3 slots`));
+  assert.match(timeline, new RegExp(`${PROPOSER} notified ${ANN} · 3 slots`));
+  assert.equal(await problemText(annPage), '');
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await annPage.screenshot({ path: path.join(ARTIFACTS, 'narrowed.png'), fullPage: true });
+  noProblems(annPage);
+});
+
+await test('over the API: the event has one slot and a new mail went out to the proposer', async () => {
+  const now = await mustApi('GET', `/${event.id}/`, undefined, 200);
+  assert.deepEqual(now.slots, [event.slots[0]]);
+  const mail = await waitForMail(PROPOSER, event.id);
+  assert.match(mail.text, /^From:.*$/m);
+  assert.ok(mail.link.includes(`/${event.id}/?et=`));
+  const log = await logEntries(event.id);
+  const notes = log.filter((e) => e.occurrence === 'NOTIFY' && e.effector === ANN && e.data.recipient === PROPOSER);
+  assert.equal(notes.length, 1);
+  assert.equal(log.filter((e) => e.occurrence === 'UPDATE' && e.effector === ANN).length, 1);
+});
+
+await test('stale slots: someone narrowed meanwhile, the page explains and shows the current slots', async () => {
+  const page = await openPage(annMail.link);
+  await page.waitForSelector('#event:not([hidden])');
+  assert.equal(await page.locator('#slots li').count(), 1);
+  // The proposer extends the proposal behind Ann's back.
+  await mustApi('PATCH', `/${event.id}/`, { slots: [event.slots[0], event.slots[2]] }, 202);
+  await page.getByLabel(BOB, { exact: true }).check();
+  await page.click('#notify');
+  await page.waitForFunction(() => !document.querySelector('#problem').hidden);
+  assert.equal(await problemText(page),
+    'Someone changed the slots meanwhile; the page now shows the current ones — check and try again.');
+  await page.waitForFunction(() => document.querySelectorAll('#slots li').length === 2);
+  assert.equal(mailsTo(BOB, event.id).length, 0, 'no mail for a stale proposal');
+  noProblems(page);
+  await page.close();
+});
+
+await test('an expired token shows the expiry sentence and no event data', async () => {
+  await mustApi('POST', `/${event.id}/notify/`, { parties: [BOB], slots: (await mustApi('GET', `/${event.id}/`, undefined, 200)).slots }, 202);
+  const bobMail = await waitForMail(BOB, event.id);
+  const hash = createHash('sha256').update(bobMail.token).digest('hex');
+  const updated = psql(`UPDATE notify.email_tokens SET expires_at = now() - interval '1 day' WHERE token_hash = '${hash}' RETURNING id`);
+  assert.ok(updated, 'the token row was aged');
+  const page = await openPage(bobMail.link);
+  const text = await problemText(page);
+  assert.match(text, /^This link expired on .+\. Ask .+ to notify you again for a fresh link\.$/);
+  assert.ok(await page.locator('#event').isHidden());
+  assert.ok(!(await page.content()).includes('Quarterly review'));
+  assert.ok(!page.url().includes(bobMail.token));
+  noProblems(page);
+  await page.close();
+});
+
+await test('a token for another event shows no event data', async () => {
+  const other = await mustApi('POST', '/', { title: 'Another thing', parties: [PROPOSER, CAROL], slots: SLOTS.slice(0, 1) }, 201);
+  await mustApi('POST', `/${other.id}/notify/`, { parties: [CAROL], slots: other.slots }, 202);
+  const carolMail = await waitForMail(CAROL, other.id);
+  const page = await openPage(`${BASE}/${event.id}/?et=${carolMail.token}`);
+  assert.equal(await problemText(page), 'This link does not open this event.');
+  assert.ok(await page.locator('#event').isHidden());
+  const html = await page.content();
+  assert.ok(!html.includes('Quarterly review') && !html.includes(ANN), 'no data of the event shown');
+  assert.equal(await page.locator('#slots li').count(), 0);
+  noProblems(page);
+  await page.close();
+});
+
+await test('without a token the page explains that it needs the link from the mail', async () => {
+  const page = await openPage(`${BASE}/${event.id}/`);
+  assert.match(await problemText(page), /needs the link from your calndro mail/);
+  assert.ok(await page.locator('#event').isHidden());
+  noProblems(page);
+  await page.close();
+});
+
+await test('phone-sized screen and keyboard: no sideways scrolling, controls reachable with Tab and Space', async () => {
+  const page = await openPage(annMail.link);
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.waitForSelector('#event:not([hidden])');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than a phone screen`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'phone.png'), fullPage: true });
+  // Tab from the top reaches the first slot's checkbox; Space toggles it.
+  await page.keyboard.press('Tab');
+  const focused = await page.evaluate(() => document.activeElement && document.activeElement.dataset.index);
+  assert.equal(focused, '0', 'the first Tab stop is the first slot');
+  await page.keyboard.press('Space');
+  assert.equal(await page.locator('#slots input').first().isChecked(), false);
+  // Then on to the save button, which is a real button.
+  const count = await page.locator('#slots input').count();
+  for (let i = 0; i < count; i += 1) {
+    await page.keyboard.press('Tab');
+  }
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'save');
+  noProblems(page);
+  await page.close();
+});
+
+await test('the /ID/log/ link opens the same page at the history', async () => {
+  const page = await openPage(`${BASE}/${event.id}/log/?et=${annMail.token}`);
+  await page.waitForSelector('#event:not([hidden])');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'log-heading');
+  assert.ok((await page.locator('#log li').count()) >= 5);
+  assert.equal(new URL(page.url()).search, '');
+  noProblems(page);
+  await page.close();
+});
+
+await context.close();
+fs.rmSync(userDataDir, { recursive: true, force: true });
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
