@@ -7,6 +7,7 @@
 #include "common/email.h"
 #include "common/log.h"
 #include "common/rich_status.h"
+#include "notify/db_retry.h"
 #include "notify/outbox.h"
 #include "notify/token_store.h"
 
@@ -260,7 +261,7 @@ grpc::Status NotificationServiceImpl::QueueNotifications(grpc::ServerContext* co
     const std::string from = valid.mail.sender.empty() ? mailbox_text(settings_.mail.default_from) : valid.mail.sender;
     bool replayed = false;
     bool conflict = false;
-    std::vector<QueuedMail> mails = pool_.run([&](pqxx::connection& connection) {
+    std::vector<QueuedMail> mails = run_with_fresh_connections(pool_, [&](pqxx::connection& connection) {
       replayed = false;
       conflict = false;
       std::vector<QueuedMail> queued;
@@ -329,7 +330,7 @@ grpc::Status NotificationServiceImpl::ResolveToken(grpc::ServerContext* context,
   }
   const std::string hash = token_hash(canonical_token(request->token()));
   return guarded(fields, [&]() -> grpc::Status {
-    std::optional<TokenRecord> record = pool_.run([&](pqxx::connection& connection) {
+    std::optional<TokenRecord> record = run_with_fresh_connections(pool_, [&](pqxx::connection& connection) {
       pqxx::read_transaction tx(connection);
       return TokenStore::find_by_hash(tx, hash);
     });
@@ -373,7 +374,7 @@ grpc::Status NotificationServiceImpl::ListDeliveries(grpc::ServerContext* contex
   }
   const int page_size = request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
   return guarded(fields, [&]() -> grpc::Status {
-    std::vector<DeliveryRow> rows = pool_.run([&](pqxx::connection& connection) {
+    std::vector<DeliveryRow> rows = run_with_fresh_connections(pool_, [&](pqxx::connection& connection) {
       pqxx::read_transaction tx(connection);
       return Outbox::list(tx, request->event_id(), before_id, page_size + 1);
     });
