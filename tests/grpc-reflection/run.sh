@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# grpcurl's part, played by client.js (a generic client over server reflection):
+# starts a whole private stack (PostgreSQL cluster, aiosmtpd sink,
+# calndro-notify, calndro-events, calndro-gateway on free ports), creates
+# users with calndro-admin, then lists, describes and calls both services with
+# JSON and credentials in metadata, and asks grpc.health.v1 on both.
+# Prints one line per check and "N passed, M failed"; exits 1 on any failure.
+# Everything it started is stopped (by pid) on exit.
+#
+#   CALNDRO_BUILD_DIR   where bin/ is (default: build)
+#   CALNDRO_TEST_KEEP=1 keep the temp folder (logs, database, mail)
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD_DIR=${CALNDRO_BUILD_DIR:-$ROOT/build}
+BIN=$BUILD_DIR/bin
+# shellcheck source=../../deploy/lib/pg-cluster.sh
+source "$ROOT/deploy/lib/pg-cluster.sh"
+
+PASS=0
+FAIL=0
+ok() { PASS=$((PASS + 1)); echo "ok   - $*"; }
+ko() { FAIL=$((FAIL + 1)); echo "FAIL - $*"; }
+summary() { echo "$PASS passed, $FAIL failed"; }
+die() { echo "grpc-reflection: $*" >&2; FAIL=$((FAIL + 1)); summary; exit 1; }
+
+for b in calndro-events calndro-notify calndro-gateway calndro-admin; do
+  [ -x "$BIN/$b" ] || die "$BIN/$b is not built (cmake --build $BUILD_DIR)"
+done
+command -v node >/dev/null 2>&1 || die "node is missing (deploy/install-deps.sh installs it)"
+if [ ! -d "$HERE/node_modules/grpc-js-reflection-client" ] || [ ! -d "$HERE/node_modules/@grpc/grpc-js" ]; then
+  echo "grpc-reflection: npm ci"
+  (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
+fi
+
+# Free ports outside the ranges other sessions and the defaults use
+# (9000, 1025, 5005x, 5432, 55999, 56xxx).
+USED_PORTS=" "
+pick_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$((42000 + RANDOM % 7000))
+    case "$USED_PORTS" in *" $p "*) continue ;; esac
+    if /usr/bin/python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$p" 2>/dev/null; then
+      USED_PORTS+="$p "
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
+TMP=$(mktemp -d /tmp/calndro-grpc-reflection.XXXXXX)
+chmod 755 "$TMP"
+PIDS=()
+STARTED_PG=0
+cleanup() {
+  local i
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${PIDS[$i]}" 2>/dev/null || true
+  done
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    wait "${PIDS[$i]}" 2>/dev/null || true
+  done
+  smtp_sink_stop "$TMP/smtp.pid" 2>/dev/null || true
+  if [ "$STARTED_PG" = 1 ]; then
+    pg_cluster_stop "$TMP/pg" >/dev/null 2>&1 || true
+  fi
+  if [ "${CALNDRO_TEST_KEEP:-0}" = 1 ]; then
+    echo "grpc-reflection: kept $TMP"
+  else
+    rm -rf "$TMP"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+PG_PORT=$(pick_port) && SMTP_PORT=$(pick_port) && EVENTS_PORT=$(pick_port) \
+  && NOTIFY_PORT=$(pick_port) && HTTP_PORT=$(pick_port) || die "no free ports"
+
+pg_cluster_start "$TMP/pg" "$PG_PORT" >"$TMP/pg-start.log" 2>&1 || { cat "$TMP/pg-start.log" >&2; die "PostgreSQL did not start"; }
+STARTED_PG=1
+smtp_sink_start "$TMP/mail" "$SMTP_PORT" "$TMP/smtp.pid" "$TMP/smtp.log" || die "SMTP sink did not start"
+
+INTERNAL_TOKEN=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+export CALNDRO_DATABASE_URL
+CALNDRO_DATABASE_URL=$(pg_cluster_url "$TMP/pg" "$PG_PORT")
+export CALNDRO_EVENTS_PORT=$EVENTS_PORT CALNDRO_NOTIFY_PORT=$NOTIFY_PORT CALNDRO_HTTP_PORT=$HTTP_PORT
+export CALNDRO_EVENTS_LISTEN=127.0.0.1:$EVENTS_PORT CALNDRO_NOTIFY_LISTEN=127.0.0.1:$NOTIFY_PORT
+export CALNDRO_HTTP_LISTEN=127.0.0.1:$HTTP_PORT
+export CALNDRO_EVENTS_ADDR=127.0.0.1:$EVENTS_PORT CALNDRO_NOTIFY_ADDR=127.0.0.1:$NOTIFY_PORT
+export CALNDRO_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT
+export CALNDRO_INTERNAL_TOKEN=$INTERNAL_TOKEN
+export CALNDRO_PUBLIC_BASE_URL=http://127.0.0.1:$HTTP_PORT
+
+start() {  # binary port
+  "$BIN/$1" >>"$TMP/$1.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  for _ in $(seq 1 300); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 30 "$TMP/$1.log" >&2
+      die "$1 exited at start"
+    fi
+    sleep 0.1
+  done
+  die "$1 did not listen on port $2"
+}
+start calndro-notify "$NOTIFY_PORT"
+start calndro-events "$EVENTS_PORT"
+start calndro-gateway "$HTTP_PORT"
+echo "grpc-reflection: events 127.0.0.1:$EVENTS_PORT, notify 127.0.0.1:$NOTIFY_PORT, gateway 127.0.0.1:$HTTP_PORT, PostgreSQL $PG_PORT, SMTP $SMTP_PORT"
+
+# Users: a staff user who creates the event, and a registered non-party.
+PWD_OPS=$(od -An -tx1 -N9 /dev/urandom | tr -d ' \n')
+PWD_OTHER=$(od -An -tx1 -N9 /dev/urandom | tr -d ' \n')
+printf '%s\n' "$PWD_OPS" | "$BIN/calndro-admin" user add ops@calndro.test --username ops --staff --password-stdin >>"$TMP/admin.log" 2>&1 \
+  || { cat "$TMP/admin.log" >&2; die "calndro-admin user add failed"; }
+printf '%s\n' "$PWD_OTHER" | "$BIN/calndro-admin" user add other@calndro.test --username other --password-stdin >>"$TMP/admin.log" 2>&1 \
+  || { cat "$TMP/admin.log" >&2; die "calndro-admin user add failed"; }
+BASIC_OPS="authorization: Basic $(printf 'ops:%s' "$PWD_OPS" | base64 -w0)"
+BASIC_OTHER="authorization: Basic $(printf 'other@calndro.test:%s' "$PWD_OTHER" | base64 -w0)"
+BASIC_WRONG="authorization: Basic $(printf 'ops:%s' "not-the-password" | base64 -w0)"
+
+EV=127.0.0.1:$EVENTS_PORT
+NO=127.0.0.1:$NOTIFY_PORT
+OUT=$TMP/out
+ERR=$TMP/err
+# grpcurl-like call; sets RC, output in $OUT, errors in $ERR.
+g() {
+  node "$HERE/client.js" -plaintext "$@" >"$OUT" 2>"$ERR"
+  RC=$?
+}
+show() { sed 's/^/      /' "$OUT" "$ERR" | head -n 20; }
+expect_ok() {  # description; RC must be 0
+  if [ "$RC" = 0 ]; then ok "$1"; else ko "$1 (exit $RC)"; show; fi
+}
+contains() {  # description needle...; RC 0 and every needle in the output
+  local what=$1 n
+  shift
+  if [ "$RC" != 0 ]; then ko "$what (exit $RC)"; show; return; fi
+  for n in "$@"; do
+    if ! grep -qF -- "$n" "$OUT"; then ko "$what: '$n' not in the output"; show; return; fi
+  done
+  ok "$what"
+}
+json() {  # jq filter over $OUT
+  /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {"d": d}))' "$OUT" "$1" 2>/dev/null
+}
+expect_code() {  # description expected-grpc-code-name exit-code
+  if [ "$RC" = "$3" ] && grep -q "Code: $2" "$ERR"; then ok "$1 → $2"; else ko "$1: expected $2 (exit $3), got exit $RC"; show; fi
+}
+
+# --- reflection: list, describe
+g "$EV" list
+contains "events: list services" calndro.events.v1.EventService grpc.health.v1.Health grpc.reflection.v1alpha.ServerReflection
+g "$NO" list
+contains "notify: list services" calndro.notify.v1.NotificationService grpc.health.v1.Health grpc.reflection.v1alpha.ServerReflection
+g "$EV" list calndro.events.v1.EventService
+contains "events: list methods" calndro.events.v1.EventService.ListEvents calndro.events.v1.EventService.CreateEvent \
+  calndro.events.v1.EventService.GetEvent calndro.events.v1.EventService.UpdateEvent calndro.events.v1.EventService.DeleteEvent \
+  calndro.events.v1.EventService.NotifyParties calndro.events.v1.EventService.GetEventLog calndro.events.v1.EventService.CreateApiToken
+g "$EV" describe calndro.events.v1.EventService
+contains "events: describe EventService" "service EventService {" \
+  "rpc CreateEvent ( .calndro.events.v1.CreateEventRequest ) returns ( .calndro.events.v1.Event );" \
+  "rpc DeleteEvent ( .calndro.events.v1.DeleteEventRequest ) returns ( .google.protobuf.Empty );"
+g "$EV" describe calndro.events.v1.CreateEventRequest
+contains "events: describe CreateEventRequest" "repeated string parties = 2;" "repeated .calndro.common.v1.TimeSlot slots = 3;"
+g "$EV" describe grpc.health.v1.Health
+contains "events: describe grpc.health.v1.Health" "rpc Check ( .grpc.health.v1.HealthCheckRequest ) returns ( .grpc.health.v1.HealthCheckResponse );"
+g "$NO" describe calndro.notify.v1.NotificationService
+contains "notify: describe NotificationService" "rpc QueueNotifications" "rpc ResolveToken" "rpc ListDeliveries"
+
+# --- calls with JSON and metadata
+g -H "$BASIC_OPS" -d '{"title": "reflection", "parties": ["ops@calndro.test", "guest@calndro.test"],
+  "slots": [{"begin": "2030-11-01T10:00:00Z", "duration": "3600s"}, {"begin": "2030-11-02T09:30:00.020Z", "duration": "1800s"}]}' \
+  "$EV" calndro.events.v1.EventService/CreateEvent
+contains "CreateEvent (authorization: Basic)" '"title": "reflection"' '"guest@calndro.test"' '"begin": "2030-11-01T10:00:00Z"' '"duration": "3600s"' '"begin": "2030-11-02T09:30:00.020Z"'
+EVENT_ID=$(json 'd["id"]')
+[ -n "$EVENT_ID" ] || EVENT_ID=0
+
+g -H "$BASIC_OPS" -d "{\"id\": \"$EVENT_ID\"}" "$EV" calndro.events.v1.EventService/GetEvent
+if [ "$RC" = 0 ] && [ "$(json 'd["id"]')" = "$EVENT_ID" ] && [ "$(json 'd["title"]')" = reflection ] \
+    && [ "$(json 'len(d["slots"])')" = 2 ]; then
+  ok "GetEvent $EVENT_ID returns what CreateEvent made"
+else
+  ko "GetEvent $EVENT_ID (exit $RC)"; show
+fi
+
+g -H "$BASIC_OTHER" -d "{\"id\": $EVENT_ID}" "$EV" calndro.events.v1.EventService/GetEvent
+expect_code "GetEvent by a registered non-party" PermissionDenied 71
+g -d "{\"id\": $EVENT_ID}" "$EV" calndro.events.v1.EventService/GetEvent
+expect_code "GetEvent without credentials" Unauthenticated 80
+g -H "$BASIC_WRONG" -d "{\"id\": $EVENT_ID}" "$EV" calndro.events.v1.EventService/GetEvent
+expect_code "GetEvent with a wrong password" Unauthenticated 80
+g -H "$BASIC_OTHER" -d '{"parties": [], "slots": []}' "$EV" calndro.events.v1.EventService/CreateEvent
+expect_code "CreateEvent with no parties" InvalidArgument 67
+g -H "$BASIC_OTHER" -d '{"parties": ["other@calndro.test"], "slots": [{"begin": "2030-02-30T10:00:00Z", "duration": "60s"}]}' \
+  "$EV" calndro.events.v1.EventService/CreateEvent
+if [ "$RC" = 1 ] && grep -q "not a valid timestamp" "$ERR"; then ok "the client refuses an impossible date (2030-02-30) as grpcurl does"; else ko "client accepted 2030-02-30 (exit $RC)"; show; fi
+
+g -d "{\"username\": \"ops\", \"password\": \"$PWD_OPS\"}" "$EV" calndro.events.v1.EventService/CreateApiToken
+API_TOKEN=$(json 'd["token"]')
+if [ "$RC" = 0 ] && [ ${#API_TOKEN} -ge 20 ]; then ok "CreateApiToken (no metadata)"; else ko "CreateApiToken (exit $RC)"; show; fi
+g -H "authorization: Token $API_TOKEN" -d "{\"id\": $EVENT_ID, \"title\": \"renamed\"}" "$EV" calndro.events.v1.EventService/UpdateEvent
+contains "UpdateEvent (authorization: Token)" '"title": "renamed"'
+g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID}" "$EV" calndro.events.v1.EventService/GetEventLog
+contains "GetEventLog" '"occurrence": "OCCURRENCE_UPDATE"' '"occurrence": "OCCURRENCE_VIEW"' '"effector": "ops@calndro.test"'
+g -H "$BASIC_OPS" -d '{}' "$EV" calndro.events.v1.EventService/ListEvents
+contains "ListEvents" '"renamed"'
+
+# The notification service refuses callers without the internal credential.
+g "$NO" calndro.notify.v1.NotificationService/ListDeliveries
+if [ "$RC" -gt 64 ]; then ok "NotificationService/ListDeliveries without x-calndro-internal is refused ($(sed -n 's/ *Code: //p' "$ERR"))"; else ko "ListDeliveries without x-calndro-internal (exit $RC)"; show; fi
+g -H "x-calndro-internal: $INTERNAL_TOKEN" -d '{}' "$NO" calndro.notify.v1.NotificationService/ListDeliveries
+expect_ok "NotificationService/ListDeliveries with x-calndro-internal"
+
+# --- health
+g -d '{}' "$EV" grpc.health.v1.Health/Check
+contains "events: grpc.health.v1.Health/Check" '"status": "SERVING"'
+g -d '{"service": ""}' "$NO" grpc.health.v1.Health/Check
+contains "notify: grpc.health.v1.Health/Check" '"status": "SERVING"'
+
+# The binaries' self-check mode (used by docker-compose healthchecks), once built in.
+for b in calndro-events calndro-notify calndro-gateway; do
+  if grep -q -- '--health-check' "$BIN/$b"; then
+    if timeout 15 "$BIN/$b" --health-check >"$OUT" 2>"$ERR"; then
+      ok "$b --health-check exits 0 against the running stack"
+    else
+      ko "$b --health-check (exit $?)"; show
+    fi
+  else
+    echo "skip - $b has no --health-check mode in this build"
+  fi
+done
+
+summary
+[ "$FAIL" = 0 ]
