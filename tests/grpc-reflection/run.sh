@@ -90,7 +90,8 @@ CALNDRO_DATABASE_URL=$(pg_cluster_url "$TMP/pg" "$PG_PORT")
 export CALNDRO_EVENTS_PORT=$EVENTS_PORT CALNDRO_NOTIFY_PORT=$NOTIFY_PORT CALNDRO_HTTP_PORT=$HTTP_PORT
 export CALNDRO_EVENTS_LISTEN=127.0.0.1:$EVENTS_PORT CALNDRO_NOTIFY_LISTEN=127.0.0.1:$NOTIFY_PORT
 export CALNDRO_HTTP_LISTEN=127.0.0.1:$HTTP_PORT
-export CALNDRO_EVENTS_ADDR=127.0.0.1:$EVENTS_PORT CALNDRO_NOTIFY_ADDR=127.0.0.1:$NOTIFY_PORT
+# The event service reaches notify through a dns:/// target, as on Kubernetes.
+export CALNDRO_EVENTS_ADDR=127.0.0.1:$EVENTS_PORT CALNDRO_NOTIFY_ADDR=dns:///127.0.0.1:$NOTIFY_PORT
 export CALNDRO_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT
 export CALNDRO_INTERNAL_TOKEN=$INTERNAL_TOKEN
 export CALNDRO_PUBLIC_BASE_URL=http://127.0.0.1:$HTTP_PORT
@@ -209,8 +210,17 @@ API_TOKEN=$(json 'd["token"]')
 if [ "$RC" = 0 ] && [ ${#API_TOKEN} -ge 20 ]; then ok "CreateApiToken (no metadata)"; else ko "CreateApiToken (exit $RC)"; show; fi
 g -H "authorization: Token $API_TOKEN" -d "{\"id\": $EVENT_ID, \"title\": \"renamed\"}" "$EV" calndro.events.v1.EventService/UpdateEvent
 contains "UpdateEvent (authorization: Token)" '"title": "renamed"'
+g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"parties\": [\"guest@calndro.test\"],
+  \"slots\": [{\"begin\": \"2030-11-02T09:30:00.020Z\", \"duration\": \"1800s\"}, {\"begin\": \"2030-11-01T10:00:00Z\", \"duration\": \"3600s\"}]}" \
+  "$EV" calndro.events.v1.EventService/NotifyParties
+contains "NotifyParties (events -> notify over dns:///)" '"guest@calndro.test"' '"sender": "ops@calndro.test"'
+for _ in $(seq 1 100); do
+  grep -lq "guest@calndro.test" "$TMP"/mail/new/* 2>/dev/null && break
+  sleep 0.1
+done
+if grep -lq "guest@calndro.test" "$TMP"/mail/new/* 2>/dev/null; then ok "the mail reached the SMTP sink"; else ko "no mail for guest@calndro.test in the SMTP sink"; fi
 g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID}" "$EV" calndro.events.v1.EventService/GetEventLog
-contains "GetEventLog" '"occurrence": "OCCURRENCE_UPDATE"' '"occurrence": "OCCURRENCE_VIEW"' '"effector": "ops@calndro.test"'
+contains "GetEventLog" '"occurrence": "OCCURRENCE_UPDATE"' '"occurrence": "OCCURRENCE_VIEW"' '"occurrence": "OCCURRENCE_NOTIFY"' '"effector": "ops@calndro.test"'
 g -H "$BASIC_OPS" -d '{}' "$EV" calndro.events.v1.EventService/ListEvents
 contains "ListEvents" '"renamed"'
 
@@ -225,6 +235,28 @@ g -d '{}' "$EV" grpc.health.v1.Health/Check
 contains "events: grpc.health.v1.Health/Check" '"status": "SERVING"'
 g -d '{"service": ""}' "$NO" grpc.health.v1.Health/Check
 contains "notify: grpc.health.v1.Health/Check" '"status": "SERVING"'
+
+# The Kubernetes manifests give the gRPC clients dns:/// targets (headless
+# Services, round_robin): a second gateway with such a target must serve.
+GW2_PORT=$(pick_port)
+CALNDRO_HTTP_LISTEN=127.0.0.1:$GW2_PORT CALNDRO_EVENTS_ADDR=dns:///127.0.0.1:$EVENTS_PORT \
+  CALNDRO_NOTIFY_ADDR=dns:///127.0.0.1:$NOTIFY_PORT "$BIN/calndro-gateway" >"$TMP/gateway-dns.log" 2>&1 &
+GW2_PID=$!
+PIDS+=("$GW2_PID")
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$GW2_PORT") 2>/dev/null && break
+  kill -0 "$GW2_PID" 2>/dev/null || break
+  sleep 0.1
+done
+code=$(curl -s -o "$OUT" -w '%{http_code}' -u "ops:$PWD_OPS" "http://127.0.0.1:$GW2_PORT/$EVENT_ID/" 2>"$ERR")
+if [ "$code" = 200 ]; then
+  ok "gateway with CALNDRO_EVENTS_ADDR=dns:///127.0.0.1:$EVENTS_PORT serves GET /$EVENT_ID/"
+else
+  ko "gateway with a dns:/// events target: HTTP ${code:-none}"
+  sed 's/^/      /' "$TMP/gateway-dns.log" | tail -n 5
+fi
+kill -TERM "$GW2_PID" 2>/dev/null
+wait "$GW2_PID" 2>/dev/null
 
 # The binaries' self-check mode (used by docker-compose healthchecks), once built in.
 for b in calndro-events calndro-notify calndro-gateway; do
