@@ -19,7 +19,7 @@ PACKAGES=(
   g++ cmake make pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libpqxx-dev
-  libcpp-httplib-dev nlohmann-json3-dev libsodium-dev libcurl4-openssl-dev
+  libcpp-httplib-dev nlohmann-json3-dev libsodium-dev libcurl4-openssl-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev
 )
 if [ "$BUILD_ONLY" = 0 ]; then

@@ -60,6 +60,12 @@ void DbPool::release(std::unique_ptr<pqxx::connection> connection, bool broken) 
     --leased_;
     if (connection != nullptr && !broken) {
       idle_.push_back(std::move(connection));
+    } else if (broken) {
+      // One broken connection means the server restarted or the network
+      // dropped: the idle ones are almost surely broken too. Dropping them
+      // lets the retry in run() get a fresh connection instead of the next
+      // dead one.
+      idle_.clear();
     }
   }
   freed_.notify_one();

@@ -2,10 +2,18 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/support/server_interceptor.h>
 #include <signal.h>
 
+#include <atomic>
+#include <cstdio>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "common/log.h"
-#include "grpc/health/v1/health.pb.h"
+#include "common/metrics.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace calndro {
 namespace {
@@ -31,7 +39,116 @@ const google::protobuf::FileDescriptor* health_descriptor() {
   return grpc::health::v1::HealthCheckRequest::descriptor()->file();
 }
 
+class MetricsInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  MetricsInterceptor(grpc::experimental::ServerRpcInfo* info, Metrics& metrics)
+      : method_(info->method() != nullptr ? info->method() : "unknown"),
+        metrics_(metrics),
+        started_(std::chrono::steady_clock::now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
+      metrics_.observe_rpc(method_, static_cast<int>(status.error_code()), elapsed.count());
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string method_;
+  Metrics& metrics_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+class MetricsInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit MetricsInterceptorFactory(Metrics& metrics) : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
+    return new MetricsInterceptor(info, metrics_);
+  }
+
+ private:
+  Metrics& metrics_;
+};
+
+// Polls the readiness check and mirrors it into the health service.
+class ReadinessWatcher {
+ public:
+  ReadinessWatcher(grpc::HealthCheckServiceInterface& health, std::function<bool()> check,
+                   std::vector<std::string> names)
+      : health_(health), check_(std::move(check)), names_(std::move(names)) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~ReadinessWatcher() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void loop() {
+    bool serving = true;
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      bool ready = false;
+      try {
+        ready = check_();
+      } catch (const std::exception&) {
+        ready = false;
+      }
+      lock.lock();
+      if (stopping_) {
+        break;
+      }
+      if (ready != serving) {
+        serving = ready;
+        for (const auto& name : names_) {
+          health_.SetServingStatus(name, serving);
+        }
+        log::warn(serving ? "ready again" : "not ready: health is NOT_SERVING");
+      }
+      wake_.wait_for(lock, std::chrono::seconds(2), [this] { return stopping_; });
+    }
+  }
+
+  grpc::HealthCheckServiceInterface& health_;
+  std::function<bool()> check_;
+  std::vector<std::string> names_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 }  // namespace
+
+int probe_grpc_health(const std::string& listen_address) {
+  // A wildcard listen address is reached on loopback.
+  std::string target = listen_address;
+  for (const char* wildcard : {"0.0.0.0:", "[::]:"}) {
+    if (target.rfind(wildcard, 0) == 0) {
+      target = "127.0.0.1:" + target.substr(std::string(wildcard).size());
+    }
+  }
+  auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status status = stub->Check(&context, request, &response);
+  if (!status.ok()) {
+    std::fprintf(stderr, "health check on %s failed: %s\n", target.c_str(), status.error_message().c_str());
+    return 1;
+  }
+  const bool serving = response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+  std::fprintf(stderr, "%s: %s\n", target.c_str(), serving ? "SERVING" : "NOT_SERVING");
+  return serving ? 0 : 1;
+}
 
 void block_termination_signals() {
   sigset_t set = termination_signals();
@@ -49,6 +166,11 @@ int run_grpc_server(GrpcServerOptions options) {
   for (grpc::Service* service : options.services) {
     builder.RegisterService(service);
   }
+  if (options.metrics != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+    interceptors.push_back(std::make_unique<MetricsInterceptorFactory>(*options.metrics));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
     log::error("cannot listen", {{"address", options.address}});
@@ -63,9 +185,15 @@ int run_grpc_server(GrpcServerOptions options) {
     health->SetServingStatus(name, true);
   }
   log::info("serving", {{"address", options.address}, {"port", selected_port}});
+  std::unique_ptr<ReadinessWatcher> readiness;
+  if (options.readiness_check) {
+    readiness = std::make_unique<ReadinessWatcher>(*health, options.readiness_check, names);
+  }
 
   const int signal_number = wait_for_termination_signal();
   log::info("shutting down", {{"signal", signal_number}});
+  readiness.reset();
+  // NOT_SERVING first, so balancers stop sending before the server stops.
   health->SetServingStatus(false);
   if (options.on_shutdown) {
     options.on_shutdown();

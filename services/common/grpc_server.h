@@ -9,6 +9,8 @@
 
 namespace calndro {
 
+class Metrics;
+
 // Call first in main, before any thread starts, so that SIGINT/SIGTERM are
 // delivered only to wait_for_termination_signal().
 void block_termination_signals();
@@ -21,6 +23,12 @@ struct GrpcServerOptions {
   // Called after health turned NOT_SERVING and new calls are refused, while
   // calls in flight finish (e.g. to stop a background worker).
   std::function<void()> on_shutdown;
+  // Every call is counted and timed here (by method and status code).
+  Metrics* metrics = nullptr;
+  // Polled every 2 s while serving: health reports NOT_SERVING while it
+  // returns false (e.g. the database is unreachable), so load balancers and
+  // the gateway's /readyz route around the replica.
+  std::function<bool()> readiness_check;
 };
 
 // Serves with server reflection and grpc.health.v1 (SERVING for "" and each
@@ -28,5 +36,10 @@ struct GrpcServerOptions {
 // NOT_SERVING, the server stops accepting calls, lets calls in flight finish
 // (up to drain_timeout), and returns 0. Returns 1 when it cannot listen.
 int run_grpc_server(GrpcServerOptions options);
+
+// The binaries' `--health-check` mode (for container health checks; Debian
+// ships no grpc_health_probe): asks grpc.health.v1.Health/Check on the
+// service's own listen address. Returns 0 when SERVING, 1 otherwise.
+int probe_grpc_health(const std::string& listen_address);
 
 }  // namespace calndro

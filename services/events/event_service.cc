@@ -356,6 +356,10 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context, const
         throw RpcError(grpc::StatusCode::UNAVAILABLE,
                        "The notification service is unavailable; nothing was sent. Try again later.");
       }
+      if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+        throw RpcError(grpc::StatusCode::ALREADY_EXISTS,
+                       "This request id was already used for a different notification; send a new X-Request-Id.");
+      }
       throw RpcError(grpc::StatusCode::INTERNAL, "Internal error.");
     }
     for (const auto& recipient : recipients) {

@@ -2,6 +2,7 @@
 // migrations, builds the dependencies and serves until SIGTERM.
 #include <grpcpp/grpcpp.h>
 
+#include <cstdio>
 #include <thread>
 
 #include "common/config.h"
@@ -9,6 +10,7 @@
 #include "common/db_pool.h"
 #include "common/grpc_server.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "events/event_service.h"
 #include "events/event_store.h"
 #include "events/migrations.h"
@@ -37,7 +39,12 @@ void migrate_with_retries(const std::string& url) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  const bool health_check_mode = argc > 1 && std::string(argv[1]) == "--health-check";
+  if (argc > 1 && !health_check_mode) {
+    std::fprintf(stderr, "usage: calndro-events [--health-check]\n(configuration comes from CALNDRO_* variables)\n");
+    return 2;
+  }
   calndro::block_termination_signals();
   calndro::log::set_service_name("events");
   try {
@@ -46,6 +53,10 @@ int main() {
     const std::string events_port = std::to_string(config::int_or("CALNDRO_EVENTS_PORT", 50051, 0, 65535));
     const std::string notify_port = std::to_string(config::int_or("CALNDRO_NOTIFY_PORT", 50052, 1, 65535));
     const std::string listen = config::string_or("CALNDRO_EVENTS_LISTEN", "127.0.0.1:" + events_port);
+    if (health_check_mode) {
+      return calndro::probe_grpc_health(listen);
+    }
+    const std::string metrics_listen = config::string_or("CALNDRO_EVENTS_METRICS_LISTEN", "127.0.0.1:9101");
     const std::string notify_address = config::string_or("CALNDRO_NOTIFY_ADDR", "127.0.0.1:" + notify_port);
     const std::string database_url =
         config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
@@ -73,7 +84,36 @@ int main() {
     calndro::events::Authenticator authenticator(clock, credential_cache, notifications);
     calndro::events::EventServiceImpl service(pool, authenticator, notifications, clock, random);
 
+    calndro::Metrics metrics;
+    auto& pool_in_use = prometheus::BuildGauge()
+                            .Name("calndro_db_pool_connections_in_use")
+                            .Help("Database connections lent out right now")
+                            .Register(metrics.registry())
+                            .Add({});
+    prometheus::BuildGauge()
+        .Name("calndro_db_pool_size")
+        .Help("Configured database pool size")
+        .Register(metrics.registry())
+        .Add({})
+        .Set(pool_size);
+    metrics.on_scrape([&] { pool_in_use.Set(pool.in_use()); });
+    if (metrics_listen != "off") {
+      metrics.serve(metrics_listen);  // a metrics port clash is logged, not fatal
+    }
+
     calndro::GrpcServerOptions options;
+    options.metrics = &metrics;
+    options.readiness_check = [&pool] {
+      try {
+        return pool.run([](pqxx::connection& connection) {
+          pqxx::nontransaction query(connection);
+          query.exec("SELECT 1");
+          return true;
+        });
+      } catch (const std::exception&) {
+        return false;
+      }
+    };
     options.address = listen;
     options.services = {&service};
     options.service_names = {"calndro.events.v1.EventService"};

@@ -94,10 +94,12 @@ bool Dispatcher::dispatch_one() {
       Outbox::mark_sent(tx, mail->id);
       tx.commit();
       log::info("mail sent", {{"mail_id", mail->id}, {"idempotency_key", mail->request_id}, {"attempts", attempts}});
+      report(DeliveryOutcome::Sent);
     } else if (attempts >= options_.retry.max_attempts) {
       Outbox::mark_failed(tx, mail->id, result.error);
       tx.commit();
       log::error("mail given up", {{"mail_id", mail->id}, {"idempotency_key", mail->request_id}, {"attempts", attempts}, {"error", result.error}});
+      report(DeliveryOutcome::GaveUp);
     } else {
       const auto delay = backoff_delay(attempts, options_.retry, random_unit());
       Outbox::mark_retry(tx, mail->id, result.error, delay);
@@ -108,6 +110,7 @@ bool Dispatcher::dispatch_one() {
                  {"attempts", attempts},
                  {"retry_in_ms", delay.count()},
                  {"error", result.error}});
+      report(DeliveryOutcome::Retry);
     }
     return true;
   });

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -36,10 +38,14 @@ struct RetryPolicy {
 // with `unit` in [0, 1) so replicas and mails spread out.
 std::chrono::milliseconds backoff_delay(int failed_attempts, const RetryPolicy& policy, double unit);
 
+enum class DeliveryOutcome { Sent, Retry, GaveUp };
+
 struct DispatcherOptions {
   RetryPolicy retry;
   std::chrono::milliseconds poll_interval{250};
   int workers = 1;
+  // Told of every delivery attempt's outcome, after its commit (metrics).
+  std::function<void(DeliveryOutcome)> on_outcome;
 };
 
 class Dispatcher {
@@ -61,6 +67,11 @@ class Dispatcher {
 
  private:
   void run_worker(int index);
+  void report(DeliveryOutcome outcome) const {
+    if (options_.on_outcome) {
+      options_.on_outcome(outcome);
+    }
+  }
   double random_unit();
 
   DbPool& pool_;

@@ -9,6 +9,7 @@
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/db_pool.h"
+#include "common/metrics.h"
 #include "common/grpc_server.h"
 #include "common/log.h"
 #include "common/migrations.h"
@@ -32,6 +33,7 @@ constexpr const char* kDefaultInternalToken = "calndro-local-internal";
 
 struct Config {
   std::string listen;
+  std::string metrics_listen;
   std::string database_url;
   int pool_size = 8;
   SmtpSettings smtp;
@@ -47,6 +49,7 @@ Config read_config() {
   Config config;
   const int port = config::int_or("CALNDRO_NOTIFY_PORT", 50052, 0, 65535);
   config.listen = config::string_or("CALNDRO_NOTIFY_LISTEN", "127.0.0.1:" + std::to_string(port));
+  config.metrics_listen = config::string_or("CALNDRO_NOTIFY_METRICS_LISTEN", "127.0.0.1:9102");
   config.database_url = config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
   config.pool_size = config::int_or("CALNDRO_DB_POOL_SIZE", 8, 2, 256);
 
@@ -113,7 +116,12 @@ void migrate(const std::string& url) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  const bool health_check_mode = argc > 1 && std::string(argv[1]) == "--health-check";
+  if (argc > 1 && !health_check_mode) {
+    std::fprintf(stderr, "usage: calndro-notify [--health-check]\n(configuration comes from CALNDRO_* variables)\n");
+    return 2;
+  }
   calndro::block_termination_signals();
   log::set_service_name("calndro-notify");
   Config config;
@@ -121,6 +129,9 @@ int main() {
     init_crypto();
     init_curl();
     config = read_config();
+    if (health_check_mode) {
+      return probe_grpc_health(config.listen);
+    }
     if (config.default_internal_token) {
       log::warn("CALNDRO_INTERNAL_TOKEN is not set: using the well-known local default; set it in production");
     }
@@ -140,6 +151,45 @@ int main() {
   SystemClock clock;
   SystemRandom random;
   SmtpMailer mailer(config.smtp);
+  Metrics metrics;
+  auto& deliveries = prometheus::BuildCounter()
+                         .Name("calndro_mail_delivery_attempts_total")
+                         .Help("SMTP delivery attempts by outcome (sent, retry, gave_up)")
+                         .Register(metrics.registry());
+  auto& sent = deliveries.Add({{"outcome", "sent"}});
+  auto& retried = deliveries.Add({{"outcome", "retry"}});
+  auto& gave_up = deliveries.Add({{"outcome", "gave_up"}});
+  config.dispatcher.on_outcome = [&](DeliveryOutcome outcome) {
+    switch (outcome) {
+      case DeliveryOutcome::Sent: sent.Increment(); break;
+      case DeliveryOutcome::Retry: retried.Increment(); break;
+      case DeliveryOutcome::GaveUp: gave_up.Increment(); break;
+    }
+  };
+  auto& outbox_depth = prometheus::BuildGauge()
+                           .Name("calndro_outbox_depth")
+                           .Help("Mails queued and not yet sent (including those waiting for a retry)")
+                           .Register(metrics.registry())
+                           .Add({});
+  auto& pool_in_use = prometheus::BuildGauge()
+                          .Name("calndro_db_pool_connections_in_use")
+                          .Help("Database connections lent out right now")
+                          .Register(metrics.registry())
+                          .Add({});
+  metrics.on_scrape([&] {
+    pool_in_use.Set(pool.in_use());
+    try {
+      outbox_depth.Set(static_cast<double>(pool.run([](pqxx::connection& connection) {
+        pqxx::read_transaction tx(connection);
+        return Outbox::depth(tx);
+      })));
+    } catch (const std::exception&) {
+      outbox_depth.Set(-1);  // unknown: the database is unreachable
+    }
+  });
+  if (config.metrics_listen != "off") {
+    metrics.serve(config.metrics_listen);  // a metrics port clash is logged, not fatal
+  }
   Dispatcher dispatcher(pool, mailer, random, config.service.mail, config.dispatcher);
   NotificationServiceImpl service(pool, clock, random, config.service, [&dispatcher] { dispatcher.wake(); });
 
@@ -156,6 +206,18 @@ int main() {
   options.services = {&service};
   options.service_names = {kServiceName};
   options.on_shutdown = [&dispatcher] { dispatcher.stop(); };
+  options.metrics = &metrics;
+  options.readiness_check = [&pool] {
+    try {
+      return pool.run([](pqxx::connection& connection) {
+        pqxx::nontransaction query(connection);
+        query.exec("SELECT 1");
+        return true;
+      });
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
   const int code = run_grpc_server(std::move(options));
   dispatcher.stop();
   return code;

@@ -80,6 +80,8 @@ class Outbox {
   static void mark_sent(pqxx::work& tx, std::int64_t id);
   static void mark_retry(pqxx::work& tx, std::int64_t id, const std::string& error, std::chrono::milliseconds delay);
   static void mark_failed(pqxx::work& tx, std::int64_t id, const std::string& error);
+  // Mails waiting to be sent (queued, including those waiting for a retry).
+  static std::int64_t depth(pqxx::transaction_base& tx);
 
   // Newest first; event_id 0 = all; before_id 0 = from the newest.
   static std::vector<DeliveryRow> list(pqxx::transaction_base& tx, std::int64_t event_id, std::int64_t before_id,
