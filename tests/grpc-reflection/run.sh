@@ -221,14 +221,17 @@ done
 if grep -lq "guest@calndro.test" "$TMP"/mail/new/* 2>/dev/null; then ok "the mail reached the SMTP sink"; else ko "no mail for guest@calndro.test in the SMTP sink"; fi
 g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID}" "$EV" calndro.events.v1.EventService/GetEventLog
 contains "GetEventLog" '"occurrence": "OCCURRENCE_UPDATE"' '"occurrence": "OCCURRENCE_VIEW"' '"occurrence": "OCCURRENCE_NOTIFY"' '"effector": "ops@calndro.test"'
-g -H "$BASIC_OPS" -d '{}' "$EV" calndro.events.v1.EventService/ListEvents
+g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"slots\": {\"slots\": [{\"begin\": \"2030-11-01T12:00:00+02:00\", \"duration\": \"1800s\"}]}}" \
+  "$EV" calndro.events.v1.EventService/UpdateEvent
+contains "UpdateEvent replaces the slots (SlotSet, offset time)" '"begin": "2030-11-01T10:00:00Z"' '"duration": "1800s"'
+g -H "$BASIC_OPS" -d '{"page_size": 10}' "$EV" calndro.events.v1.EventService/ListEvents
 contains "ListEvents" '"renamed"'
 
 # The notification service refuses callers without the internal credential.
 g "$NO" calndro.notify.v1.NotificationService/ListDeliveries
 if [ "$RC" -gt 64 ]; then ok "NotificationService/ListDeliveries without x-calndro-internal is refused ($(sed -n 's/ *Code: //p' "$ERR"))"; else ko "ListDeliveries without x-calndro-internal (exit $RC)"; show; fi
-g -H "x-calndro-internal: $INTERNAL_TOKEN" -d '{}' "$NO" calndro.notify.v1.NotificationService/ListDeliveries
-expect_ok "NotificationService/ListDeliveries with x-calndro-internal"
+g -H "x-calndro-internal: $INTERNAL_TOKEN" -d "{\"event_id\": $EVENT_ID, \"page_size\": 20}" "$NO" calndro.notify.v1.NotificationService/ListDeliveries
+contains "NotificationService/ListDeliveries with x-calndro-internal" '"recipient": "guest@calndro.test"'
 
 # --- health
 g -d '{}' "$EV" grpc.health.v1.Health/Check
