@@ -2,13 +2,15 @@
 
 #include <google/protobuf/empty.pb.h>
 
+#include "common/grpc_channel.h"
+
 namespace calndro::gateway {
 
 EventClient::EventClient(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds timeout)
     : channel_(std::move(channel)), stub_(v1::EventService::NewStub(channel_)), timeout_(timeout) {}
 
 std::unique_ptr<EventClient> EventClient::connect(const std::string& address, std::chrono::milliseconds timeout) {
-  return std::make_unique<EventClient>(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()), timeout);
+  return std::make_unique<EventClient>(make_balanced_channel(address), timeout);
 }
 
 void EventClient::prepare(grpc::ClientContext& context, const CallMetadata& meta) const {

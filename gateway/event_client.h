@@ -27,7 +27,8 @@ class EventClient {
  public:
   EventClient(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds timeout);
 
-  // An insecure channel to `address` ("host:port"); connects lazily.
+  // An insecure, round_robin channel to the gRPC target `address` (see
+  // common/grpc_channel.h: one replica or several); connects lazily.
   static std::unique_ptr<EventClient> connect(const std::string& address, std::chrono::milliseconds timeout);
 
   grpc::Status list_events(const CallMetadata& meta, const v1::ListEventsRequest& request,
@@ -39,6 +40,7 @@ class EventClient {
   grpc::Status notify_parties(const CallMetadata& meta, const v1::NotifyPartiesRequest& request,
                               v1::NotifyPartiesResponse* response);
   grpc::Status get_event_log(const CallMetadata& meta, const v1::GetEventLogRequest& request, v1::EventLog* response);
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   grpc::Status create_api_token(const CallMetadata& meta, const v1::CreateApiTokenRequest& request,
                                 v1::CreateApiTokenResponse* response);
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "common/config.h"
+#include "common/grpc_channel.h"
 
 namespace calndro::gateway {
 
@@ -41,13 +42,21 @@ GatewayConfig load_config() {
   if (!split_host_port(listen, config.listen_host, config.listen_port)) {
     throw std::runtime_error("CALNDRO_HTTP_LISTEN must be host:port, got '" + listen + "'");
   }
-  config.events_address = config::string_or("CALNDRO_EVENTS_ADDR", "127.0.0.1:" + std::to_string(events_port));
-  std::string unused_host;
-  int unused_port = 0;
-  if (config.events_address.rfind("unix:", 0) != 0 &&
-      !split_host_port(config.events_address, unused_host, unused_port)) {
-    throw std::runtime_error("CALNDRO_EVENTS_ADDR must be host:port, got '" + config.events_address + "'");
+  const int notify_port = config::int_or("CALNDRO_NOTIFY_PORT", 50052, 1, 65535);
+  std::string error;
+  const auto events_target =
+      grpc_target(config::string_or("CALNDRO_EVENTS_ADDR", "127.0.0.1:" + std::to_string(events_port)), error);
+  if (!events_target) {
+    throw std::runtime_error("CALNDRO_EVENTS_ADDR: " + error);
   }
+  config.events_address = *events_target;
+  const auto notify_target =
+      grpc_target(config::string_or("CALNDRO_NOTIFY_ADDR", "127.0.0.1:" + std::to_string(notify_port)), error);
+  if (!notify_target) {
+    throw std::runtime_error("CALNDRO_NOTIFY_ADDR: " + error);
+  }
+  config.notify_address = *notify_target;
+  config.metrics_enabled = config::string_or("CALNDRO_GATEWAY_METRICS", "on") != "off";
   config.rpc_timeout_ms = config::int_or("CALNDRO_RPC_TIMEOUT_MS", 5000, 1, 600000);
   config.public_base_url = config::string_or("CALNDRO_PUBLIC_BASE_URL", "");
   const auto& base = config.public_base_url;

@@ -9,7 +9,9 @@ namespace calndro::gateway {
 struct GatewayConfig {
   std::string listen_host = "0.0.0.0";  // CALNDRO_HTTP_LISTEN
   int listen_port = 9000;
-  std::string events_address;           // CALNDRO_EVENTS_ADDR
+  std::string events_address;           // CALNDRO_EVENTS_ADDR, as a gRPC target (common/grpc_channel.h)
+  std::string notify_address;           // CALNDRO_NOTIFY_ADDR: only asked for health, by /readyz
+  bool metrics_enabled = true;          // CALNDRO_GATEWAY_METRICS=off hides /metrics
   int rpc_timeout_ms = 5000;            // CALNDRO_RPC_TIMEOUT_MS
   std::string public_base_url;          // CALNDRO_PUBLIC_BASE_URL
 };

@@ -4,12 +4,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <csignal>
 #include <exception>
 #include <thread>
 
 #include "common/crypto.h"
+#include "common/grpc_channel.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "gateway/event_client.h"
 #include "gateway/gateway_config.h"
 #include "gateway/http_server.h"
@@ -30,7 +33,18 @@ int run() {
   const GatewayConfig config = load_config();
 
   auto client = EventClient::connect(config.events_address, std::chrono::milliseconds(config.rpc_timeout_ms));
-  Router router(*client, GatewayOptions{config.public_base_url});
+  const ReadinessProbe readiness({{"events", client->channel()},
+                                  {"notify", calndro::make_balanced_channel(config.notify_address)}},
+                                 std::chrono::milliseconds(1000));
+  calndro::Metrics metrics;
+  HttpMetrics http_metrics(metrics);
+  GatewayOptions options{config.public_base_url};
+  options.readiness = &readiness;
+  if (config.metrics_enabled) {
+    options.metrics = &metrics;
+    options.http_metrics = &http_metrics;
+  }
+  Router router(*client, options);
   HttpServer server(router);
   if (server.bind(config.listen_host, config.listen_port) < 0) {
     calndro::log::error("cannot listen", {{"listen", config.listen_host + ":" + std::to_string(config.listen_port)}});
@@ -68,11 +82,36 @@ int run() {
   return served ? 0 : 1;
 }
 
+// The container health check: GET /readyz on our own port.
+int probe_readiness() {
+  const auto config = calndro::gateway::load_config();
+  const std::string host = config.listen_host == "0.0.0.0" || config.listen_host == "::" ? "127.0.0.1"
+                                                                                          : config.listen_host;
+  httplib::Client client(host, config.listen_port);
+  client.set_connection_timeout(std::chrono::seconds(2));
+  client.set_read_timeout(std::chrono::seconds(3));
+  const auto response = client.Get("/readyz");
+  if (!response) {
+    std::fprintf(stderr, "%s:%d: no answer\n", host.c_str(), config.listen_port);
+    return 1;
+  }
+  std::fprintf(stderr, "%s:%d: %d %s\n", host.c_str(), config.listen_port, response->status, response->body.c_str());
+  return response->status == 200 ? 0 : 1;
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   calndro::log::set_service_name("gateway");
+  const bool health_check_mode = argc > 1 && std::string(argv[1]) == "--health-check";
+  if (argc > 1 && !health_check_mode) {
+    std::fprintf(stderr, "usage: calndro-gateway [--health-check]\n(configuration comes from CALNDRO_* variables)\n");
+    return 2;
+  }
   try {
+    if (health_check_mode) {
+      return probe_readiness();
+    }
     return run();
   } catch (const std::exception& e) {
     calndro::log::error("fatal", {{"error", e.what()}});

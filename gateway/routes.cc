@@ -178,6 +178,12 @@ RouteMatch match_route(std::string_view method, std::string_view path) {
   if (path == "/healthz") {
     return with_methods(method, {"GET"}, Route::kHealth);
   }
+  if (path == "/readyz") {
+    return with_methods(method, {"GET"}, Route::kReady);
+  }
+  if (path == "/metrics") {
+    return with_methods(method, {"GET"}, Route::kMetrics);
+  }
   if (path == "/openapi") {
     return with_methods(method, {"GET"}, Route::kOpenApi);
   }
@@ -245,8 +251,47 @@ std::string Router::base_url(const httplib::Request& request) const {
   return "http://" + (sane_host(host) ? host : std::string("localhost"));
 }
 
+std::string route_label(const RouteMatch& match) {
+  if (match.kind == RouteMatch::Kind::kNotFound) {
+    return "unmatched";
+  }
+  if (match.kind == RouteMatch::Kind::kRedirect) {
+    return "redirect";
+  }
+  switch (match.route) {
+    case Route::kHealth: return "/healthz";
+    case Route::kReady: return "/readyz";
+    case Route::kMetrics: return "/metrics";
+    case Route::kOpenApi: return "/openapi";
+    case Route::kEvents: return "/";
+    case Route::kEvent: return "/{id}/";
+    case Route::kNotify: return "/{id}/notify/";
+    case Route::kLog: return "/{id}/log/";
+    case Route::kApiToken: return "/api-token-auth/";
+    case Route::kStatic: return "/static/";
+  }
+  return "unmatched";
+}
+
 void Router::handle(const httplib::Request& request, const std::string& body, const std::string& request_id,
                     httplib::Response& response) const {
+  if (options_.http_metrics != nullptr) {
+    const auto started = std::chrono::steady_clock::now();
+    handle_unmeasured(request, body, request_id, response);
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+    const std::string method = (request.method == "GET" || request.method == "POST" || request.method == "PATCH" ||
+                                request.method == "DELETE")
+                                   ? request.method
+                                   : std::string("OTHER");
+    options_.http_metrics->observe(route_label(match_route(request.method, request.path)), method, response.status,
+                                   elapsed.count());
+    return;
+  }
+  handle_unmeasured(request, body, request_id, response);
+}
+
+void Router::handle_unmeasured(const httplib::Request& request, const std::string& body,
+                               const std::string& request_id, httplib::Response& response) const {
   try {
     dispatch(request, body, request_id, response);
   } catch (const std::exception& e) {
@@ -285,6 +330,24 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
 
   if (match.route == Route::kHealth) {
     send_json(response, 200, R"({"status":"ok"})");
+    return;
+  }
+  if (match.route == Route::kReady) {
+    if (options_.readiness == nullptr) {
+      send_json(response, 200, R"({"status":"ready"})");
+      return;
+    }
+    const Readiness readiness = options_.readiness->check();
+    send_json(response, readiness.ready ? 200 : 503, dump(readiness.body));
+    return;
+  }
+  if (match.route == Route::kMetrics) {
+    if (options_.metrics == nullptr) {
+      send_json(response, 404, R"({"detail":"Not found."})");
+      return;
+    }
+    response.status = 200;
+    response.set_content(options_.metrics->render(), "text/plain; version=0.0.4; charset=utf-8");
     return;
   }
   if (match.route == Route::kOpenApi) {

@@ -7,13 +7,17 @@
 #include <string_view>
 
 #include "gateway/event_client.h"
+#include "gateway/http_metrics.h"
+#include "gateway/readiness.h"
 
 // METHOD + path -> RPC (SPEC §3). match_route() is the pure routing table;
 // Router runs a matched request against the event service.
 namespace calndro::gateway {
 
 enum class Route {
-  kHealth,    // GET /healthz
+  kHealth,    // GET /healthz (the process is alive)
+  kReady,     // GET /readyz (the services behind are SERVING)
+  kMetrics,   // GET /metrics (Prometheus text)
   kOpenApi,   // GET /openapi
   kEvents,    // GET, POST /
   kEvent,     // GET, PATCH, DELETE /ID/
@@ -40,7 +44,16 @@ int64_t parse_id(std::string_view text);
 struct GatewayOptions {
   // CALNDRO_PUBLIC_BASE_URL (no trailing slash); empty: "http://" + Host.
   std::string public_base_url;
+  // Answers GET /readyz; absent: /readyz is 200 whenever /healthz is.
+  const ReadinessProbe* readiness = nullptr;
+  // Serves GET /metrics and counts every request; absent: /metrics is 404.
+  Metrics* metrics = nullptr;
+  HttpMetrics* http_metrics = nullptr;
 };
+
+// The route template of a request for metrics labels ("/{id}/log/");
+// "unmatched" for 404s, so raw paths never become label values.
+std::string route_label(const RouteMatch& match);
 
 class Router {
  public:
@@ -55,6 +68,8 @@ class Router {
   std::string base_url(const httplib::Request& request) const;
 
  private:
+  void handle_unmeasured(const httplib::Request& request, const std::string& body, const std::string& request_id,
+                         httplib::Response& response) const;
   void dispatch(const httplib::Request& request, const std::string& body, const std::string& request_id,
                 httplib::Response& response) const;
 

@@ -63,8 +63,9 @@ Relation Caller::relation_to(const EventRecord* event) const {
   return event->has_party(email) ? Relation::Party : Relation::NonParty;
 }
 
-Authenticator::Authenticator(const Clock& clock, CredentialCache& cache, NotificationClient& notifications)
-    : clock_(clock), cache_(cache), notifications_(notifications) {}
+Authenticator::Authenticator(const Clock& clock, CredentialCache& cache, NotificationClient& notifications,
+                             EmailTokenCache* token_cache)
+    : clock_(clock), cache_(cache), notifications_(notifications), token_cache_(token_cache) {}
 
 Caller Authenticator::authenticate(pqxx::transaction_base& tx, const Credentials& credentials) {
   if (credentials.authorization) {
@@ -147,25 +148,40 @@ Caller Authenticator::from_email_token(const std::string& token, const std::stri
   if (!is_token_shape(token)) {
     refuse("Invalid email token.");
   }
-  calndro::notify::v1::ResolveTokenResponse resolved;
-  const grpc::Status status = notifications_.resolve_token(token, request_id, resolved);
-  if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
-      status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    refuse("Invalid email token.");
+  std::optional<ResolvedEmailToken> cached;
+  if (token_cache_ != nullptr) {
+    cached = token_cache_->find(token);
   }
-  if (!status.ok()) {
-    throw RpcError(grpc::StatusCode::UNAVAILABLE, "The notification service is unavailable; try again later.");
+  ResolvedEmailToken resolved;
+  if (cached) {
+    resolved = std::move(*cached);
+  } else {
+    calndro::notify::v1::ResolveTokenResponse response;
+    const grpc::Status status = notifications_.resolve_token(token, request_id, response);
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
+        status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+      refuse("Invalid email token.");
+    }
+    if (!status.ok()) {
+      throw RpcError(grpc::StatusCode::UNAVAILABLE, "The notification service is unavailable; try again later.");
+    }
+    resolved.event_id = response.event_id();
+    resolved.party_email = response.party_email();
+    resolved.fingerprint = response.fingerprint();
+    resolved.expires = Instant(std::chrono::seconds(response.expires().seconds())) +
+                       Micros(response.expires().nanos() / 1000);
+    if (token_cache_ != nullptr) {
+      token_cache_->remember(token, resolved);
+    }
   }
-  const Instant expires = Instant(std::chrono::seconds(resolved.expires().seconds())) +
-                          Micros(resolved.expires().nanos() / 1000);
-  if (expires <= clock_.now()) {
-    throw RpcError(token_expired(expires));
+  if (resolved.expires <= clock_.now()) {
+    throw RpcError(token_expired(resolved.expires));
   }
   Caller caller;
   caller.kind = Caller::Kind::EmailToken;
-  caller.email = resolved.party_email();
-  caller.token_event_id = resolved.event_id();
-  caller.token_fingerprint = resolved.fingerprint();
+  caller.email = std::move(resolved.party_email);
+  caller.token_event_id = resolved.event_id;
+  caller.token_fingerprint = std::move(resolved.fingerprint);
   return caller;
 }
 

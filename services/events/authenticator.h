@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "events/access_policy.h"
 #include "events/credential_cache.h"
+#include "events/email_token_cache.h"
 #include "events/event_store.h"
 #include "events/notification_client.h"
 
@@ -40,7 +41,10 @@ struct Caller {
 // are refused, never treated as anonymous.
 class Authenticator {
  public:
-  Authenticator(const Clock& clock, CredentialCache& cache, NotificationClient& notifications);
+  // `token_cache` (optional) remembers resolved email tokens; without it
+  // every email-token call asks the notification service.
+  Authenticator(const Clock& clock, CredentialCache& cache, NotificationClient& notifications,
+                EmailTokenCache* token_cache = nullptr);
 
   Caller authenticate(pqxx::transaction_base& tx, const Credentials& credentials);
 
@@ -52,6 +56,7 @@ class Authenticator {
   const Clock& clock_;
   CredentialCache& cache_;
   NotificationClient& notifications_;
+  EmailTokenCache* token_cache_;
 };
 
 }  // namespace calndro::events

@@ -8,6 +8,7 @@
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/db_pool.h"
+#include "common/grpc_channel.h"
 #include "common/grpc_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -58,6 +59,12 @@ int main(int argc, char** argv) {
     }
     const std::string metrics_listen = config::string_or("CALNDRO_EVENTS_METRICS_LISTEN", "127.0.0.1:9101");
     const std::string notify_address = config::string_or("CALNDRO_NOTIFY_ADDR", "127.0.0.1:" + notify_port);
+    std::string target_error;
+    const auto notify_target_or = calndro::grpc_target(notify_address, target_error);
+    if (!notify_target_or) {
+      throw std::runtime_error("CALNDRO_NOTIFY_ADDR: " + target_error);
+    }
+    const std::string notify_target = *notify_target_or;
     const std::string database_url =
         config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
     const int pool_size = config::int_or("CALNDRO_DB_POOL_SIZE", 8, 1, 256);
@@ -79,9 +86,14 @@ int main(int argc, char** argv) {
         },
         std::chrono::seconds(5));
     calndro::events::NotificationClient notifications(
-        grpc::CreateChannel(notify_address, grpc::InsecureChannelCredentials()), internal_token, rpc_timeout);
+        calndro::make_balanced_channel(notify_target), internal_token, rpc_timeout);
     calndro::events::CredentialCache credential_cache(clock, std::chrono::seconds(60), 10000);
-    calndro::events::Authenticator authenticator(clock, credential_cache, notifications);
+    // Resolved email tokens, so a link opened again skips the hop to the
+    // notification service (docs/PERFORMANCE.md); bounded, and never kept
+    // past a token's expiry.
+    calndro::events::EmailTokenCache token_cache(
+        clock, std::chrono::seconds(config::int_or("CALNDRO_EMAIL_TOKEN_CACHE_SECONDS", 300, 0, 86400)), 10000);
+    calndro::events::Authenticator authenticator(clock, credential_cache, notifications, &token_cache);
     calndro::events::EventServiceImpl service(pool, authenticator, notifications, clock, random);
 
     calndro::Metrics metrics;

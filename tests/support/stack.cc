@@ -72,6 +72,12 @@ Stack::Stack(StackOptions options) : options_(std::move(options)), dir_("calndro
   while (notify_port_ == http_port_ || notify_port_ == events_port_) {
     notify_port_ = free_port();
   }
+  for (int* port : {&events_metrics_port_, &notify_metrics_port_}) {
+    do {
+      *port = free_port();
+    } while (*port == http_port_ || *port == events_port_ || *port == notify_port_ ||
+             (port == &notify_metrics_port_ && *port == events_metrics_port_));
+  }
   internal_token_ = random_token();
   env_ = {
       {"CALNDRO_DATABASE_URL", db_->url()},
@@ -84,6 +90,8 @@ Stack::Stack(StackOptions options) : options_(std::move(options)), dir_("calndro
       {"CALNDRO_HTTP_LISTEN", addr(http_port_)},
       {"CALNDRO_EVENTS_ADDR", addr(events_port_)},
       {"CALNDRO_NOTIFY_ADDR", addr(notify_port_)},
+      {"CALNDRO_EVENTS_METRICS_LISTEN", addr(events_metrics_port_)},
+      {"CALNDRO_NOTIFY_METRICS_LISTEN", addr(notify_metrics_port_)},
       {"CALNDRO_INTERNAL_TOKEN", internal_token_},
       {"CALNDRO_SMTP_URL", smtp_->url()},
       {"CALNDRO_RPC_TIMEOUT_MS", "5000"},

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/clock.h"
+
+namespace calndro::events {
+
+// What the notification service said an email token stands for.
+struct ResolvedEmailToken {
+  std::int64_t event_id = 0;
+  std::string party_email;
+  std::string fingerprint;
+  Instant expires;
+};
+
+// A short-lived memory of resolved email tokens, so a party opening the
+// same link repeatedly does not cost a gRPC round trip to the notification
+// service (and a held database connection) per request. A token's binding
+// (event, party, expiry) never changes once issued, so a cached answer can
+// only be stale in one way, being kept past the token's expiry: an entry
+// lives at most `ttl` and never past the token's own expiry, and the
+// authenticator still compares the expiry with the clock on every use.
+// Keys are a keyed BLAKE2b hash of the token (random key per process): the
+// secret token itself is not kept. Bounded: when full, dead entries go,
+// and if none did, everything goes. Thread-safe.
+class EmailTokenCache {
+ public:
+  EmailTokenCache(const Clock& clock, std::chrono::seconds ttl, std::size_t capacity);
+
+  std::optional<ResolvedEmailToken> find(std::string_view token);
+  void remember(std::string_view token, const ResolvedEmailToken& resolved);
+  std::size_t size() const;
+
+ private:
+  struct Entry {
+    ResolvedEmailToken resolved;
+    Instant keep_until;
+  };
+  std::string key_of(std::string_view token) const;
+
+  const Clock& clock_;
+  const std::chrono::seconds ttl_;
+  const std::size_t capacity_;
+  unsigned char secret_[32];
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+}  // namespace calndro::events

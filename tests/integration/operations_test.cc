@@ -1,0 +1,214 @@
+// How calndro behaves as a running service (issue 4): metrics, health and
+// readiness, the --health-check mode, and a clean exit on SIGTERM.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+#include <regex>
+#include <thread>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "support/stack.h"
+
+using namespace calndro::testing;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string get_metrics(int port) {
+  httplib::Client client("127.0.0.1", port);
+  auto response = client.Get("/metrics");
+  if (!response || response->status != 200) {
+    ADD_FAILURE() << "no metrics on port " << port;
+    return "";
+  }
+  EXPECT_NE(response->get_header_value("Content-Type").find("text/plain"), std::string::npos);
+  return response->body;
+}
+
+// The value of the first sample whose line starts with `prefix`, or -1.
+double sample(const std::string& text, const std::string& prefix) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(prefix, 0) == 0) {
+      return std::stod(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  return -1;
+}
+
+grpc::health::v1::HealthCheckResponse::ServingStatus health_of(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 2s);
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  const auto status = stub->Check(&context, request, &response);
+  return status.ok() ? response.status() : grpc::health::v1::HealthCheckResponse::UNKNOWN;
+}
+
+bool wait_for_health(const std::shared_ptr<grpc::Channel>& channel,
+                     grpc::health::v1::HealthCheckResponse::ServingStatus wanted, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (health_of(channel) == wanted) {
+      return true;
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  return false;
+}
+
+class Operations : public StackTest {
+ protected:
+  void SetUp() override {
+    StackTest::SetUp();
+    if (HasFatalFailure()) {
+      return;
+    }
+    try {
+      // Tests here stop processes; when several run in one process (without
+      // ctest), the next one starts from a whole stack again.
+      for (Process* process : {&stack().notify(), &stack().events(), &stack().gateway()}) {
+        if (!process->running()) {
+          process->start();
+        }
+      }
+      stack().wait_ready();
+      user_ = stack().create_user(unique_email("ops"), "ops-Pass-1");
+    } catch (const std::exception& e) {
+      GTEST_FAIL() << e.what();
+    }
+  }
+
+  httplib::Result post(const std::string& path, const json& body) {
+    httplib::Client client = stack().http();
+    httplib::Headers headers = {{"Authorization", basic_auth(user_.email, user_.password)}};
+    return client.Post(path.c_str(), headers, body.dump(), "application/json");
+  }
+
+  User user_;
+};
+
+TEST_F(Operations, ServicesCountCallsAndDeliveriesInPrometheusFormat) {
+  const std::string guest = unique_email("opsguest");
+  const json slots = json::array({{{"begin", "2031-01-02T10:00:00Z"}, {"duration", "01:00"}}});
+  auto created = post("/", {{"parties", {user_.email, guest}}, {"slots", slots}});
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  const std::string id = std::to_string(json::parse(created->body)["id"].get<long long>());
+  auto notified = post("/" + id + "/notify/", {{"parties", {guest}}, {"slots", slots}});
+  ASSERT_TRUE(notified);
+  ASSERT_EQ(notified->status, 202) << notified->body;
+  stack().smtp().wait_for_to(guest, 1, 30s);
+
+  const std::string events = get_metrics(stack().events_metrics_port());
+  EXPECT_EQ(sample(events, "calndro_rpc_total{code=\"0\",method=\"/calndro.events.v1.EventService/CreateEvent\"}"), 1)
+      << events;
+  EXPECT_EQ(sample(events, "calndro_rpc_total{code=\"0\",method=\"/calndro.events.v1.EventService/NotifyParties\"}"),
+            1);
+  EXPECT_GE(sample(events, "calndro_rpc_duration_seconds_count{method=\"/calndro.events.v1.EventService/CreateEvent\"}"),
+            1);
+  EXPECT_EQ(sample(events, "calndro_db_pool_connections_in_use"), 0);
+
+  // The dispatcher commits "sent" right after the SMTP server accepted.
+  double sent = -1;
+  std::string notify;
+  for (int i = 0; i < 50 && sent < 1; ++i) {
+    notify = get_metrics(stack().notify_metrics_port());
+    sent = sample(notify, "calndro_mail_delivery_attempts_total{outcome=\"sent\"}");
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(sent, 1) << notify;
+  EXPECT_EQ(sample(notify, "calndro_outbox_depth"), 0) << notify;
+  EXPECT_EQ(sample(notify, "calndro_rpc_total{code=\"0\",method=\"/calndro.notify.v1.NotificationService/"
+                           "QueueNotifications\"}"),
+            1)
+      << notify;
+}
+
+TEST_F(Operations, GatewayServesRequestMetricsAndReadiness) {
+  httplib::Client client = stack().http();
+  ASSERT_TRUE(client.Get("/1234567/"));  // 401: counted under its route template, not its path
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  ASSERT_EQ(metrics->status, 200);
+  EXPECT_EQ(sample(metrics->body, "calndro_http_requests_total{method=\"GET\",route=\"/{id}/\",status=\"401\"}"), 1)
+      << metrics->body;
+  EXPECT_EQ(metrics->body.find("1234567"), std::string::npos);
+  EXPECT_GE(sample(metrics->body, "calndro_http_request_duration_seconds_count{route=\"/{id}/\"}"), 1);
+
+  auto ready = client.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200) << ready->body;
+  EXPECT_EQ(json::parse(ready->body), (json{{"status", "ready"}, {"events", "SERVING"}, {"notify", "SERVING"}}));
+  const auto probe = run_command(bin_path("calndro-gateway"), {"--health-check"}, stack().env(), "", 20s);
+  EXPECT_EQ(probe.exit_code, 0) << probe.output();
+
+  ASSERT_EQ(stack().notify().terminate(), 0);
+  auto not_ready = client.Get("/readyz");
+  ASSERT_TRUE(not_ready);
+  EXPECT_EQ(not_ready->status, 503) << not_ready->body;
+  EXPECT_EQ(json::parse(not_ready->body)["notify"], "UNREACHABLE") << not_ready->body;
+  auto alive = client.Get("/healthz");
+  ASSERT_TRUE(alive);
+  EXPECT_EQ(alive->status, 200);
+  const auto failed_probe = run_command(bin_path("calndro-gateway"), {"--health-check"}, stack().env(), "", 20s);
+  EXPECT_EQ(failed_probe.exit_code, 1) << failed_probe.output();
+}
+
+TEST_F(Operations, HealthCheckModeAsksTheRunningService) {
+  for (const char* binary : {"calndro-events", "calndro-notify"}) {
+    const auto result = run_command(bin_path(binary), {"--health-check"}, stack().env(), "", 20s);
+    EXPECT_EQ(result.exit_code, 0) << binary << ": " << result.output();
+    EXPECT_NE(result.output().find("SERVING"), std::string::npos) << result.output();
+  }
+  ASSERT_EQ(stack().notify().terminate(), 0) << stack().notify().log_tail();
+  const auto down = run_command(bin_path("calndro-notify"), {"--health-check"}, stack().env(), "", 20s);
+  EXPECT_EQ(down.exit_code, 1) << down.output();
+  const auto usage = run_command(bin_path("calndro-events"), {"--bogus"}, stack().env(), "", 20s);
+  EXPECT_EQ(usage.exit_code, 2) << usage.output();
+}
+
+TEST_F(Operations, SigtermStopsEveryProcessWithExitZero) {
+  EXPECT_EQ(stack().gateway().terminate(), 0) << stack().gateway().log_tail();
+  EXPECT_EQ(stack().events().terminate(), 0) << stack().events().log_tail();
+  EXPECT_EQ(stack().notify().terminate(), 0) << stack().notify().log_tail();
+  EXPECT_NE(stack().events().log().find("\"shutting down\""), std::string::npos);
+}
+
+// The database refuses connections for a while (as during a restart): the
+// event service's health turns NOT_SERVING, then SERVING again, and calls
+// work again without restarting the service.
+TEST_F(Operations, ReadinessFollowsTheDatabaseAndTheServiceReconnects) {
+  const auto channel = stack().events_channel();
+  ASSERT_TRUE(wait_for_health(channel, grpc::health::v1::HealthCheckResponse::SERVING, 10s));
+  {
+    pqxx::connection admin(Database::admin_url());
+    pqxx::nontransaction sql(admin);
+    const std::string name = sql.quote_name(stack().db().name());
+    sql.exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false");
+    sql.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = " +
+             sql.quote(stack().db().name()) + " AND pid <> pg_backend_pid()");
+  }
+  const bool went_down = wait_for_health(channel, grpc::health::v1::HealthCheckResponse::NOT_SERVING, 15s);
+  auto during = post("/", {{"parties", {user_.email}}, {"slots", json::array()}});
+  {
+    pqxx::connection admin(Database::admin_url());
+    pqxx::nontransaction sql(admin);
+    sql.exec("ALTER DATABASE " + sql.quote_name(stack().db().name()) + " ALLOW_CONNECTIONS true");
+  }
+  EXPECT_TRUE(went_down) << stack().events().log_tail();
+  ASSERT_TRUE(during);
+  EXPECT_EQ(during->status, 503) << during->body;
+  EXPECT_TRUE(wait_for_health(channel, grpc::health::v1::HealthCheckResponse::SERVING, 15s));
+  auto after = post("/", {{"parties", {user_.email}}, {"slots", json::array()}});
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 201) << after->body;
+}
+
+}  // namespace

@@ -1,0 +1,34 @@
+#include "common/grpc_channel.h"
+
+#include <gtest/gtest.h>
+
+namespace calndro {
+namespace {
+
+std::string target_of(const char* address) {
+  std::string error;
+  const auto target = grpc_target(address, error);
+  return target ? *target : "error";
+}
+
+TEST(GrpcTarget, AcceptsSingleAddressesListsAndSchemes) {
+  EXPECT_EQ(target_of("127.0.0.1:50051"), "127.0.0.1:50051");
+  EXPECT_EQ(target_of("events:50051"), "events:50051");
+  EXPECT_EQ(target_of("[::1]:50051"), "[::1]:50051");
+  EXPECT_EQ(target_of("127.0.0.1:50051,127.0.0.1:50061"), "ipv4:127.0.0.1:50051,127.0.0.1:50061");
+  EXPECT_EQ(target_of("dns:///events.calndro.svc:50051"), "dns:///events.calndro.svc:50051");
+  EXPECT_EQ(target_of("ipv4:10.0.0.1:1,10.0.0.2:1"), "ipv4:10.0.0.1:1,10.0.0.2:1");
+  EXPECT_EQ(target_of("unix:/run/calndro/events.sock"), "unix:/run/calndro/events.sock");
+}
+
+TEST(GrpcTarget, RefusesMalformed) {
+  for (const char* bad : {"", "events", ":50051", "events:0", "events:70000", "events:port", "a b:1",
+                          "events:1,other:2", "127.0.0.1:1,", "127.0.0.256:1,127.0.0.1:2", "dns:"}) {
+    std::string error;
+    EXPECT_FALSE(grpc_target(bad, error).has_value()) << bad;
+    EXPECT_FALSE(error.empty()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace calndro
