@@ -62,6 +62,16 @@ CTEST_STATUS=0
 # shellcheck disable=SC2086
 (cd "$BUILD_DIR" && ctest --output-on-failure -j"$JOBS" ${CALNDRO_CTEST_ARGS:-}) || CTEST_STATUS=$?
 
+# Scale-out: the HTTP and direct-gRPC suites again, with two replicas of the
+# event service behind the gateway and two of the notification service behind
+# it (tests/support/stack.h). The suites that stop or kill processes on
+# purpose (operations, notify_service, scale_out) run once, above.
+if [ -z "${CALNDRO_CTEST_ARGS:-}" ]; then
+  echo "deploy/test.sh: scale-out pass (CALNDRO_TEST_REPLICAS=2)"
+  (cd "$BUILD_DIR" && CALNDRO_TEST_REPLICAS=2 ctest --output-on-failure -j"$JOBS" \
+      -R 'integration\.(http_api|notify_http|grpc_direct)_test') || CTEST_STATUS=$?
+fi
+
 # Scenario scripts against a whole stack started like run-local.
 SCEN_PASS=0
 SCEN_FAIL=0
@@ -106,10 +116,24 @@ if [ ${#scenarios[@]} -gt 0 ]; then
   STACK_PID=""
 fi
 
+# Suites that bring their own stack or need no stack: the browser page
+# (headless Chromium), grpcurl's part (a reflection client from npm), and the
+# deployment files (docker-compose config, Kubernetes manifests).
+SUITES=(tests/deploy/check.sh tests/grpc-reflection/run.sh tests/browser/run.sh)
+for suite in "${SUITES[@]}"; do
+  echo "---- suite $suite"
+  if CALNDRO_BUILD_DIR="$BUILD_DIR" bash "$ROOT/$suite"; then
+    SCEN_PASS=$((SCEN_PASS + 1))
+  else
+    SCEN_FAIL=$((SCEN_FAIL + 1))
+    FAILED_SCENARIOS+=("$suite")
+  fi
+done
+
 RESULT="PASSED"
 if [ "$CTEST_STATUS" != 0 ] || [ "$SCEN_FAIL" != 0 ]; then
   RESULT="FAILED"
 fi
 CTEST_WORD=$([ "$CTEST_STATUS" = 0 ] && echo "all passed" || echo "failures (exit $CTEST_STATUS)")
-summary "$RESULT — ctest: $CTEST_WORD; scenarios: $SCEN_PASS passed, $SCEN_FAIL failed ${FAILED_SCENARIOS[*]:-}"
+summary "$RESULT — ctest: $CTEST_WORD; scenarios and suites: $SCEN_PASS passed, $SCEN_FAIL failed ${FAILED_SCENARIOS[*]:-}"
 [ "$RESULT" = PASSED ]

@@ -1,5 +1,8 @@
 #include "support/stack.h"
 
+#include <cstdlib>
+#include <set>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -96,6 +99,21 @@ Stack::Stack(StackOptions options) : options_(std::move(options)), dir_("calndro
       {"CALNDRO_SMTP_URL", smtp_->url()},
       {"CALNDRO_RPC_TIMEOUT_MS", "5000"},
   };
+  if (options_.replicas == 0) {
+    const char* replicas = std::getenv("CALNDRO_TEST_REPLICAS");
+    options_.replicas = (replicas != nullptr && std::string(replicas) == "2") ? 2 : 1;
+  }
+  if (options_.replicas == 2) {
+    std::set<int> taken = {http_port_, events_port_, notify_port_, events_metrics_port_, notify_metrics_port_};
+    for (int* port : {&events_replica_port_, &notify_replica_port_}) {
+      do {
+        *port = free_port();
+      } while (taken.count(*port) != 0);
+      taken.insert(*port);
+    }
+    env_["CALNDRO_EVENTS_ADDR"] = addr(events_port_) + "," + addr(events_replica_port_);
+    env_["CALNDRO_NOTIFY_ADDR"] = addr(notify_port_) + "," + addr(notify_replica_port_);
+  }
   for (const auto& [k, v] : options_.env) {
     env_[k] = v;
   }
@@ -108,20 +126,30 @@ Stack::Stack(StackOptions options) : options_(std::move(options)), dir_("calndro
   }
   events_ = std::make_unique<Process>(bin_path("calndro-events"), std::vector<std::string>{}, env_,
                                       dir_.path() / "events.log");
+  if (options_.replicas == 2) {
+    // Same database, same configuration; only the addresses they listen on differ.
+    Env replica_env = env_;
+    replica_env["CALNDRO_EVENTS_LISTEN"] = addr(events_replica_port_);
+    replica_env["CALNDRO_NOTIFY_LISTEN"] = addr(notify_replica_port_);
+    replica_env["CALNDRO_EVENTS_METRICS_LISTEN"] = "off";
+    replica_env["CALNDRO_NOTIFY_METRICS_LISTEN"] = "off";
+    events_replica_ = std::make_unique<Process>(bin_path("calndro-events"), std::vector<std::string>{},
+                                                replica_env, dir_.path() / "events-2.log");
+    if (notify_) {
+      notify_replica_ = std::make_unique<Process>(bin_path("calndro-notify"), std::vector<std::string>{},
+                                                  replica_env, dir_.path() / "notify-2.log");
+    }
+  }
   gateway_ = std::make_unique<Process>(bin_path("calndro-gateway"), std::vector<std::string>{},
                                        env_, dir_.path() / "gateway.log");
   start_services();
 }
 
 Stack::~Stack() {
-  if (gateway_) {
-    gateway_->terminate();
-  }
-  if (events_) {
-    events_->terminate();
-  }
-  if (notify_) {
-    notify_->terminate();
+  for (auto* process : {&gateway_, &events_replica_, &events_, &notify_replica_, &notify_}) {
+    if (*process) {
+      (*process)->terminate();
+    }
   }
 }
 
@@ -130,17 +158,25 @@ void Stack::start_services() {
     notify_->start();
     notify_->wait_port(notify_port_, 60s);
   }
+  if (notify_replica_) {
+    notify_replica_->start();
+    notify_replica_->wait_port(notify_replica_port_, 60s);
+  }
   events_->start();
   events_->wait_port(events_port_, 60s);
+  if (events_replica_) {
+    events_replica_->start();
+    events_replica_->wait_port(events_replica_port_, 60s);
+  }
   gateway_->start();
   gateway_->wait_port(http_port_, 60s);
 }
 
 void Stack::restart_services() {
-  gateway_->terminate();
-  events_->terminate();
-  if (notify_) {
-    notify_->terminate();
+  for (auto* process : {&gateway_, &events_replica_, &events_, &notify_replica_, &notify_}) {
+    if (*process) {
+      (*process)->terminate();
+    }
   }
   start_services();
 }
@@ -149,7 +185,13 @@ void Stack::wait_ready() const {
   if (notify_) {
     notify_->wait_port(notify_port_, 60s);
   }
+  if (notify_replica_) {
+    notify_replica_->wait_port(notify_replica_port_, 60s);
+  }
   events_->wait_port(events_port_, 60s);
+  if (events_replica_) {
+    events_replica_->wait_port(events_replica_port_, 60s);
+  }
   gateway_->wait_port(http_port_, 60s);
 }
 

@@ -32,6 +32,11 @@ struct StackOptions {
   enum class Notify { kIfBuilt, kRequired, kNone };
   // kIfBuilt: start calndro-notify when the binary exists.
   Notify notify = Notify::kIfBuilt;
+  // Replicas of each service (1 or 2). Two replicas of the event service sit
+  // behind the gateway's round_robin client, and two of the notification
+  // service behind the event service's: the scale-out model of
+  // docs/OPERATIONS.md. Defaults to $CALNDRO_TEST_REPLICAS, else 1.
+  int replicas = 0;
 };
 
 class Stack {
@@ -49,6 +54,10 @@ class Stack {
   SmtpSink& smtp() { return *smtp_; }
   Process& events() { return *events_; }
   Process& gateway() { return *gateway_; }
+  int replicas() const { return events_replica_ ? 2 : 1; }
+  // The second replicas (nullptr with one replica).
+  Process* events_replica() { return events_replica_.get(); }
+  Process* notify_replica() { return notify_replica_.get(); }
   // Throws when the stack runs without calndro-notify.
   Process& notify();
   bool has_notify() const { return notify_ != nullptr; }
@@ -94,6 +103,9 @@ class Stack {
   std::string internal_token_;
   Env env_;
   std::unique_ptr<Process> notify_, events_, gateway_;
+  // The second replicas, when options_.replicas == 2.
+  std::unique_ptr<Process> notify_replica_, events_replica_;
+  int events_replica_port_ = 0, notify_replica_port_ = 0;
 };
 
 // A fresh, unique, lower-case email: "<prefix>.<n>.<hex>@example.com".
