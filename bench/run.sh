@@ -11,6 +11,7 @@
 #   BENCH_CONNECTIONS=16 BENCH_THREADS=2
 #   BENCH_KEEP=1                 leave the state folder (build-bench/bench-state) for inspection
 #   BENCH_ONLY="a b"             run only these scenarios (seeding is always done)
+#   BENCH_EMAIL_TOKEN_CACHE_SECONDS=60   the event service's email-token cache (0: off)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -126,6 +127,9 @@ export CALNDRO_HTTP_LISTEN=127.0.0.1:$HTTP_PORT
 export CALNDRO_EVENTS_ADDR=127.0.0.1:$EVENTS_PORT CALNDRO_NOTIFY_ADDR=127.0.0.1:$NOTIFY_PORT
 export CALNDRO_EVENTS_METRICS_LISTEN=off CALNDRO_NOTIFY_METRICS_LISTEN=off CALNDRO_GATEWAY_METRICS_LISTEN=off
 export CALNDRO_PUBLIC_BASE_URL=http://127.0.0.1:$HTTP_PORT
+# The event service's cache of resolved email tokens (off by default; see
+# docs/PERFORMANCE.md). BENCH_EMAIL_TOKEN_CACHE_SECONDS=0 measures (c) without it.
+export CALNDRO_EMAIL_TOKEN_CACHE_SECONDS=${BENCH_EMAIL_TOKEN_CACHE_SECONDS:-60}
 CALNDRO_INTERNAL_TOKEN=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
 export CALNDRO_INTERNAL_TOKEN
 
@@ -287,6 +291,7 @@ RSS_GATEWAY=$(hwm "${PID_OF[calndro-gateway]}")
 {
   echo
   echo "calndro benchmark: wrk -t$THREADS -c$CONNS -d${DURATION}s --latency (after ${WARMUP}s warm-up); $(date -u +%FT%TZ)"
+  echo "email-token cache: CALNDRO_EMAIL_TOKEN_CACHE_SECONDS=$CALNDRO_EMAIL_TOKEN_CACHE_SECONDS"
   echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM; load before: $LOAD_BEFORE"
   echo
   printf '| %-50s | %9s | %8s | %8s | %7s |\n' "scenario" "req/s" "p50 ms" "p99 ms" "non-2xx"

@@ -90,9 +90,11 @@ int main(int argc, char** argv) {
     calndro::events::CredentialCache credential_cache(clock, std::chrono::seconds(60), 10000);
     // Resolved email tokens, so a link opened again skips the hop to the
     // notification service (docs/PERFORMANCE.md); bounded, and never kept
-    // past a token's expiry.
+    // past a token's expiry. Off by default: a token whose expiry an
+    // operator moves by hand in notify.email_tokens (the only way to revoke
+    // one) would stay usable for up to this many seconds.
     calndro::events::EmailTokenCache token_cache(
-        clock, std::chrono::seconds(config::int_or("CALNDRO_EMAIL_TOKEN_CACHE_SECONDS", 300, 0, 86400)), 10000);
+        clock, std::chrono::seconds(config::int_or("CALNDRO_EMAIL_TOKEN_CACHE_SECONDS", 0, 0, 86400)), 10000);
     calndro::events::Authenticator authenticator(clock, credential_cache, notifications, &token_cache);
     calndro::events::EventServiceImpl service(pool, authenticator, notifications, clock, random);
 
