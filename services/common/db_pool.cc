@@ -13,6 +13,18 @@ DbPool::Lease::~Lease() {
   }
 }
 
+bool DbPool::reachable() {
+  try {
+    return run([](pqxx::connection& connection) {
+      pqxx::nontransaction query(connection);
+      query.exec("SELECT 1");
+      return true;
+    });
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 int DbPool::in_use() const {
   std::lock_guard lock(mutex_);
   return leased_;

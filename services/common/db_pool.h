@@ -52,6 +52,8 @@ class DbPool {
 
   int size() const { return size_; }
   int in_use() const;
+  // True when a trivial query succeeds (the health services' readiness).
+  bool reachable();
 
  private:
   struct Lease {

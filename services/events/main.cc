@@ -7,6 +7,7 @@
 
 #include "common/config.h"
 #include "common/crypto.h"
+#include "common/runtime.h"
 #include "common/db_pool.h"
 #include "common/grpc_channel.h"
 #include "common/grpc_server.h"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   try {
     namespace config = calndro::config;
     calndro::init_crypto();
+    calndro::tune_runtime();
     const std::string events_port = std::to_string(config::int_or("CALNDRO_EVENTS_PORT", 50051, 0, 65535));
     const std::string notify_port = std::to_string(config::int_or("CALNDRO_NOTIFY_PORT", 50052, 1, 65535));
     const std::string listen = config::string_or("CALNDRO_EVENTS_LISTEN", "127.0.0.1:" + events_port);
@@ -117,17 +119,7 @@ int main(int argc, char** argv) {
 
     calndro::GrpcServerOptions options;
     options.metrics = &metrics;
-    options.readiness_check = [&pool] {
-      try {
-        return pool.run([](pqxx::connection& connection) {
-          pqxx::nontransaction query(connection);
-          query.exec("SELECT 1");
-          return true;
-        });
-      } catch (const std::exception&) {
-        return false;
-      }
-    };
+    options.readiness_check = [&pool] { return pool.reachable(); };
     options.address = listen;
     options.services = {&service};
     options.service_names = {"calndro.events.v1.EventService"};

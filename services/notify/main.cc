@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/crypto.h"
+#include "common/runtime.h"
 #include "common/db_pool.h"
 #include "common/metrics.h"
 #include "common/grpc_server.h"
@@ -127,6 +128,7 @@ int main(int argc, char** argv) {
   Config config;
   try {
     init_crypto();
+    calndro::tune_runtime();
     init_curl();
     config = read_config();
     if (health_check_mode) {
@@ -207,17 +209,7 @@ int main(int argc, char** argv) {
   options.service_names = {kServiceName};
   options.on_shutdown = [&dispatcher] { dispatcher.stop(); };
   options.metrics = &metrics;
-  options.readiness_check = [&pool] {
-    try {
-      return pool.run([](pqxx::connection& connection) {
-        pqxx::nontransaction query(connection);
-        query.exec("SELECT 1");
-        return true;
-      });
-    } catch (const std::exception&) {
-      return false;
-    }
-  };
+  options.readiness_check = [&pool] { return pool.reachable(); };
   const int code = run_grpc_server(std::move(options));
   dispatcher.stop();
   return code;
