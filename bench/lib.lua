@@ -10,7 +10,22 @@ wrk.headers["Accept"] = "application/json"
 local threads = {}
 
 function setup(thread)
+  thread:set("tid", #threads)
   table.insert(threads, thread)
+end
+
+-- BENCH_EVENTS="4,9,..." and BENCH_THREADS: the event ids this thread works
+-- on (every thread its own share, so two threads never write one event).
+function my_events()
+  local mine, i = {}, 0
+  local n = tonumber(os.getenv("BENCH_THREADS") or "2")
+  for id in string.gmatch(os.getenv("BENCH_EVENTS") or "", "%d+") do
+    if i % n == tid then
+      table.insert(mine, id)
+    end
+    i = i + 1
+  end
+  return mine
 end
 
 non2xx = 0

@@ -1,14 +1,22 @@
--- (e) PATCH /ID/ narrowing: alternates between two slot sets, so every
--- request changes the event (3 slots -> 2 slots -> 3 slots ...).
+-- (e) PATCH /ID/ narrowing: every request narrows or widens one event's
+-- slots (3 -> 2 -> 3 ...), so each request changes something. The events
+-- are spread over the threads (BENCH_EVENTS): a PATCH takes the event's row
+-- lock until it commits, so one event for all 16 connections would measure
+-- that lock, not the service.
 dofile(os.getenv("BENCH_DIR") .. "/lib.lua")
-local wide = '{"slots": [{"begin": "2031-02-10T09:00:00Z", "duration": "01:00"}, ' ..
-  '{"begin": "2031-02-11T09:00:00Z", "duration": "01:00"}, ' ..
-  '{"begin": "2031-02-12T09:00:00Z", "duration": "01:00"}]}'
-local narrow = '{"slots": [{"begin": "2031-02-10T09:00:00Z", "duration": "01:00"}, ' ..
-  '{"begin": "2031-02-11T09:00:00Z", "duration": "01:00"}]}'
-local flip = false
 wrk.headers["Content-Type"] = "application/json"
+local wide = '{"slots": [{"begin": "2031-03-10T09:00:00Z", "duration": "01:00"}, ' ..
+  '{"begin": "2031-03-11T09:00:00Z", "duration": "01:00"}, ' ..
+  '{"begin": "2031-03-12T09:00:00Z", "duration": "01:00"}]}'
+local narrow = '{"slots": [{"begin": "2031-03-10T09:00:00Z", "duration": "01:00"}, ' ..
+  '{"begin": "2031-03-11T09:00:00Z", "duration": "01:00"}]}'
+local events, narrowed, next_index = {}, {}, 0
+function init(args)
+  events = my_events()
+end
 function request()
-  flip = not flip
-  return wrk.format("PATCH", nil, nil, flip and narrow or wide)
+  next_index = next_index % #events + 1
+  local id = events[next_index]
+  narrowed[id] = not narrowed[id]
+  return wrk.format("PATCH", "/" .. id .. "/", nil, narrowed[id] and narrow or wide)
 end

@@ -11,6 +11,8 @@
 #   BENCH_CONNECTIONS=16 BENCH_THREADS=2
 #   BENCH_KEEP=1                 leave the state folder (build-bench/bench-state) for inspection
 #   BENCH_ONLY="a b"             run only these scenarios (seeding is always done)
+#   BENCH_PROFILE="a g2"         perf record (cpu-clock sampling) the calndro processes during these
+#                                scenarios; reports in build-bench/bench-state/logs/perf-*.txt
 #   BENCH_EMAIL_TOKEN_CACHE_SECONDS=60   the event service's email-token cache (0: off)
 set -euo pipefail
 
@@ -170,7 +172,14 @@ new_event() {  # title -> id (alice, bob, carol; 3 slots)
     "$API/" | jq -r .id
 }
 EV_A=$(new_event "detail token"); EV_B=$(new_event "detail basic"); EV_C=$(new_event "detail email token")
-EV_E=$(new_event "patch"); EV_F=$(new_event "notify"); EV_PG=$(new_event "pgbench ceiling")
+EV_PG=$(new_event "pgbench ceiling")
+# (e) and (f) write: one event per connection, so the event's row lock
+# (held by a PATCH or notify until commit) is not what is measured.
+EVS_E=; EVS_F=
+for i in $(seq 1 "$CONNS"); do
+  EVS_E="$EVS_E$(new_event "patch $i"),"; EVS_F="$EVS_F$(new_event "notify $i"),"
+done
+EV_E=${EVS_E%%,*}; EV_F=${EVS_F%%,*}
 EV_G_SMALL=$(new_event "log 100"); EV_G_BIG=$(new_event "log 10000")
 
 # (c): a real email token, from the mail the notify flow delivers to carol.
@@ -226,20 +235,41 @@ IVY_TOKEN="Token $(token_for ivy)"
 say "seeded: events a=$EV_A b=$EV_B c=$EV_C e=$EV_E f=$EV_F pg=$EV_PG log100=$EV_G_SMALL log10k=$EV_G_BIG"
 
 # --- scenarios -----------------------------------------------------------
+hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 declare -A ROW
 ORDER=()
-run_wrk() {  # key label auth script url
+run_wrk() {  # key label auth script url [event ids for the script]
   local key=$1 label=$2 auth=$3 script=$4 url=$5 out
+  export BENCH_EVENTS=${6:-} BENCH_THREADS=$THREADS
   if [ "$WARMUP" -gt 0 ]; then
     BENCH_AUTH=$auth wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" -s "$BENCH_DIR/$script" "$url" \
       >"$STATE/logs/wrk-$key-warmup.txt" 2>&1 || true
   fi
+  local perf_pids=()
+  case " ${BENCH_PROFILE:-} " in
+    *" $key "*)
+      local proc
+      for proc in calndro-events calndro-gateway calndro-notify; do
+        perf record -e cpu-clock -F 999 -g -o "$STATE/logs/perf-$key-$proc.data" -p "${PID_OF[$proc]}" \
+          >/dev/null 2>&1 &
+        perf_pids+=($!)
+      done
+      ;;
+  esac
   out=$(BENCH_AUTH=$auth wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s "$BENCH_DIR/$script" "$url" \
     2>"$STATE/logs/wrk-$key.err" | tee "$STATE/logs/wrk-$key.txt" | sed -n 's/^RESULT //p')
   [ -n "$out" ] || { say "wrk gave no result for $key"; cat "$STATE/logs/wrk-$key.err" >&2; out="0 0 0 0 0 -1 -1"; }
+  if [ ${#perf_pids[@]} -gt 0 ]; then
+    kill -INT "${perf_pids[@]}" 2>/dev/null || true
+    wait "${perf_pids[@]}" 2>/dev/null || true
+    for proc in calndro-events calndro-gateway calndro-notify; do
+      perf report -i "$STATE/logs/perf-$key-$proc.data" --stdio --no-children --sort dso,symbol 2>/dev/null \
+        | grep -v '^$' | grep -E '^ +[0-9]' | head -n 40 >"$STATE/logs/perf-$key-$proc.txt" || true
+    done
+  fi
   ROW[$key]="$label|$out"
   ORDER+=("$key")
-  say "$key: $out"
+  say "$key: $out (VmHWM so far: events $(hwm "${PID_OF[calndro-events]}") kB, gateway $(hwm "${PID_OF[calndro-gateway]}") kB)"
 }
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 
@@ -252,8 +282,10 @@ if want a; then run_wrk a "(a) GET /ID/ detail, API token" "$APITOKEN" get.lua "
 if want b; then run_wrk b "(b) GET /ID/ detail, Basic" "$BASIC" get.lua "$API/$EV_B/"; fi
 if want c; then run_wrk c "(c) GET /ID/?et= detail, email token" "" get.lua "$API/$EV_C/?et=$ET"; fi
 if want d; then run_wrk d "(d) POST / create, 3 parties, 3 slots" "$APITOKEN" create.lua "$API/"; fi
-if want e; then run_wrk e "(e) PATCH /ID/ narrowing" "$APITOKEN" patch.lua "$API/$EV_E/"; fi
-if want f; then run_wrk f "(f) POST /ID/notify/, one recipient" "$APITOKEN" notify.lua "$API/$EV_F/notify/"; fi
+if want e; then run_wrk e "(e) PATCH /ID/ narrowing ($CONNS events)" "$APITOKEN" patch.lua "$API/" "$EVS_E"; fi
+if want f; then run_wrk f "(f) POST /ID/notify/, 1 recipient ($CONNS events)" "$APITOKEN" notify.lua "$API/" "$EVS_F"; fi
+# The same two on ONE event: every request waits for the row lock.
+if want e; then run_wrk e1 "(e') PATCH /ID/ narrowing, all on 1 event" "$APITOKEN" patch.lua "$API/" "$EV_E,$EV_E"; fi
 if want g; then
   run_wrk g1 "(g) GET /ID/log/, 100 entries (1 page)" "$APITOKEN" get.lua "$API/$EV_G_SMALL/log/"
   run_wrk g2 "(g) GET /ID/log/, 10,000 entries (1 page)" "$APITOKEN" get.lua "$API/$EV_G_BIG/log/"
@@ -282,7 +314,6 @@ if want a; then
 fi
 
 # --- peak memory of each calndro process ---------------------------------
-hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 RSS_EVENTS=$(hwm "${PID_OF[calndro-events]}")
 RSS_NOTIFY=$(hwm "${PID_OF[calndro-notify]}")
 RSS_GATEWAY=$(hwm "${PID_OF[calndro-gateway]}")

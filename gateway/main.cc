@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/crypto.h"
+#include "common/runtime.h"
 #include "common/grpc_channel.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -30,6 +31,7 @@ int run() {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   calndro::init_crypto();
+  calndro::tune_runtime();
   const GatewayConfig config = load_config();
 
   auto client = EventClient::connect(config.events_address, std::chrono::milliseconds(config.rpc_timeout_ms));

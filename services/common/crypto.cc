@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <semaphore>
+
 #include <stdexcept>
 
 namespace calndro {
@@ -60,5 +62,15 @@ bool verify_password(const std::string& stored_hash, std::string_view password) 
   }
   return crypto_pwhash_str_verify(stored_hash.c_str(), password.data(), password.size()) == 0;
 }
+
+namespace {
+std::counting_semaphore<1>& password_hashing_slots() {
+  static std::counting_semaphore<1> slots(1);
+  return slots;
+}
+}  // namespace
+
+PasswordHashingSlot::PasswordHashingSlot() { password_hashing_slots().acquire(); }
+PasswordHashingSlot::~PasswordHashingSlot() { password_hashing_slots().release(); }
 
 }  // namespace calndro

@@ -39,4 +39,17 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 std::string hash_password(std::string_view password);
 bool verify_password(const std::string& stored_hash, std::string_view password);
 
+// Held around hash_password/verify_password in a server: each argon2id run
+// takes 19 MiB while it works, so at most one runs at a time per process
+// and a burst of logins (or a cold credential cache under load) cannot grow
+// the process by 19 MiB per thread (docs/PERFORMANCE.md: peak RSS). Not
+// reentrant: never hold two.
+class PasswordHashingSlot {
+ public:
+  PasswordHashingSlot();
+  ~PasswordHashingSlot();
+  PasswordHashingSlot(const PasswordHashingSlot&) = delete;
+  PasswordHashingSlot& operator=(const PasswordHashingSlot&) = delete;
+};
+
 }  // namespace calndro

@@ -3,7 +3,6 @@
 #include <sodium.h>
 
 #include <cctype>
-#include <semaphore>
 
 #include "common/crypto.h"
 #include "common/rich_status.h"
@@ -35,20 +34,6 @@ bool starts_with_scheme(const std::string& header, std::string_view scheme, std:
   }
   return true;
 }
-
-// argon2id takes 19 MiB per check in flight: at most this many run at
-// once, so a burst of logins (or a cold credential cache under load) cannot
-// grow the process by 19 MiB per gRPC thread. Two match the machine's cores;
-// more would only queue for CPU anyway.
-std::counting_semaphore<64> kdf_slots(2);
-
-class KdfSlot {
- public:
-  KdfSlot() { kdf_slots.acquire(); }
-  ~KdfSlot() { kdf_slots.release(); }
-  KdfSlot(const KdfSlot&) = delete;
-  KdfSlot& operator=(const KdfSlot&) = delete;
-};
 
 bool is_token_shape(const std::string& token) {
   if (token.size() != 40) {
@@ -122,13 +107,13 @@ Caller Authenticator::from_basic(pqxx::transaction_base& tx, const std::string& 
   if (!user || user->password_hash.empty()) {
     // Pay the same KDF cost as a wrong password, so response times do not
     // tell which logins exist.
+    PasswordHashingSlot slot;
     static const std::string decoy = hash_password("calndro-decoy-password");
-    KdfSlot slot;
     (void)verify_password(decoy, password);
     refuse(invalid);
   }
   if (!cache_.contains(user->password_hash, password)) {
-    KdfSlot slot;
+    PasswordHashingSlot slot;
     // Concurrent first requests with the same credentials wait here: the
     // first verifies, the others then find it in the cache.
     if (!cache_.contains(user->password_hash, password)) {

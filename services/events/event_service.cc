@@ -427,7 +427,11 @@ grpc::Status EventServiceImpl::CreateApiToken(grpc::ServerContext* context, cons
       throw RpcError(invalid_argument(std::move(violations)));
     }
     const auto user = UserStore::find_by_login(tx, request->username());
-    if (!user || !user->active || !verify_password(user->password_hash, request->password())) {
+    const bool verified = [&] {
+      PasswordHashingSlot slot;
+      return user && user->active && verify_password(user->password_hash, request->password());
+    }();
+    if (!verified) {
       throw RpcError(grpc::StatusCode::UNAUTHENTICATED, "Unable to log in with provided credentials.");
     }
     const std::string token = random_hex(random_, 20);
