@@ -8,6 +8,7 @@
 #include <pqxx/pqxx>
 #include <regex>
 #include <thread>
+#include <unistd.h>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "support/stack.h"
@@ -159,6 +160,42 @@ TEST_F(Operations, GatewayServesRequestMetricsAndReadiness) {
   EXPECT_EQ(alive->status, 200);
   const auto failed_probe = run_command(bin_path("calndro-gateway"), {"--health-check"}, stack().env(), "", 20s);
   EXPECT_EQ(failed_probe.exit_code, 1) << failed_probe.output();
+}
+
+// One request id follows a request through the gateway and both services'
+// logs (one JSON object per line), and comes back in the response.
+TEST_F(Operations, RequestIdTravelsThroughEveryProcessAndLogsAreJsonLines) {
+  const std::string guest = unique_email("traced");
+  const json slots = json::array({{{"begin", "2031-05-06T07:00:00Z"}, {"duration", "00:20"}}});
+  auto created = post("/", {{"parties", {user_.email, guest}}, {"slots", slots}});
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201);
+  EXPECT_FALSE(created->get_header_value("X-Request-Id").empty());
+  const std::string id = std::to_string(json::parse(created->body)["id"].get<long long>());
+
+  httplib::Client client = stack().http();
+  const std::string request_id = "ops-trace-" + std::to_string(::getpid());
+  const httplib::Headers headers = {{"Authorization", basic_auth(user_.email, user_.password)},
+                                    {"X-Request-Id", request_id}};
+  auto notified = client.Post(("/" + id + "/notify/").c_str(), headers,
+                              json{{"parties", {guest}}, {"slots", slots}}.dump(), "application/json");
+  ASSERT_TRUE(notified);
+  ASSERT_EQ(notified->status, 202) << notified->body;
+  EXPECT_EQ(notified->get_header_value("X-Request-Id"), request_id);
+
+  for (Process* process : {&stack().gateway(), &stack().events(), &stack().notify()}) {
+    const std::string log = process->log();
+    EXPECT_NE(log.find("\"request_id\":\"" + request_id + "\""), std::string::npos)
+        << process->program() << ":\n" << process->log_tail();
+    std::istringstream lines(log);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.empty() || line.front() != '{') {
+        continue;  // the harness's own "---- start" markers
+      }
+      EXPECT_TRUE(json::accept(line)) << process->program() << ": " << line;
+    }
+  }
 }
 
 TEST_F(Operations, HealthCheckModeAsksTheRunningService) {
