@@ -23,11 +23,15 @@ std::vector<Slot> slots_from_json(const nlohmann::json& in) {
   return slots;
 }
 
-// The columns every event query selects, in this order.
+// The columns every event query selects, in this order. Each party's email
+// is a lookup by primary key: written as a join, the planner could hash-join
+// the parties with a scan of the whole users table for every event (it did,
+// with about a thousand users), so a page cost grew with the number of users
+// (docs/PERFORMANCE.md).
 constexpr const char* kEventColumns =
     "e.id, e.title, e.deleted_at IS NOT NULL, "
-    "(SELECT coalesce(json_agg(u.email ORDER BY p.position), '[]') FROM events.event_parties p "
-    "   JOIN events.users u ON u.id = p.user_id WHERE p.event_id = e.id), "
+    "(SELECT coalesce(json_agg((SELECT u.email FROM events.users u WHERE u.id = p.user_id) ORDER BY p.position), "
+    "'[]') FROM events.event_parties p WHERE p.event_id = e.id), "
     "(SELECT coalesce(json_agg(json_build_array((extract(epoch FROM s.begin_at) * 1000000)::bigint, s.duration_us) "
     "   ORDER BY s.begin_at, s.duration_us), '[]') FROM events.slots s WHERE s.event_id = e.id)";
 
