@@ -50,7 +50,7 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
              --no-install-recommends "${extra[@]}" >/dev/null; }
   fi
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$BUILD_DIR" -j2
+  cmake --build "$BUILD_DIR" -j2 --target calndro-events calndro-notify calndro-gateway calndro-admin
 fi
 for b in calndro-events calndro-notify calndro-gateway calndro-admin; do
   [ -x "$BIN/$b" ] || { say "$BIN/$b is missing (build first)"; exit 1; }

@@ -1,5 +1,6 @@
 #include "common/grpc_server.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/support/server_interceptor.h>
@@ -39,38 +40,68 @@ const google::protobuf::FileDescriptor* health_descriptor() {
   return grpc::health::v1::HealthCheckRequest::descriptor()->file();
 }
 
-class MetricsInterceptor final : public grpc::experimental::Interceptor {
+// Counts every call in flight (for a shutdown that waits for them) and,
+// when metrics are on, counts and times it by method and status code. The
+// interceptor lives exactly as long as its call.
+class CallTrackingInterceptor final : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(grpc::experimental::ServerRpcInfo* info, Metrics& metrics)
+  CallTrackingInterceptor(grpc::experimental::ServerRpcInfo* info, Metrics* metrics, std::atomic<int>& in_flight)
       : method_(info->method() != nullptr ? info->method() : "unknown"),
         metrics_(metrics),
-        started_(std::chrono::steady_clock::now()) {}
+        in_flight_(in_flight),
+        started_(std::chrono::steady_clock::now()) {
+    in_flight_.fetch_add(1);
+  }
+  ~CallTrackingInterceptor() override { in_flight_.fetch_sub(1); }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+    if (metrics_ != nullptr &&
+        methods->QueryInterceptionHookPoint(grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
       const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
-      metrics_.observe_rpc(method_, static_cast<int>(status.error_code()), elapsed.count());
+      metrics_->observe_rpc(method_, static_cast<int>(status.error_code()), elapsed.count());
     }
     methods->Proceed();
   }
 
  private:
   std::string method_;
-  Metrics& metrics_;
+  Metrics* metrics_;
+  std::atomic<int>& in_flight_;
   std::chrono::steady_clock::time_point started_;
 };
 
-class MetricsInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+class CallTrackingInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit MetricsInterceptorFactory(Metrics& metrics) : metrics_(metrics) {}
+  CallTrackingInterceptorFactory(Metrics* metrics, std::atomic<int>& in_flight)
+      : metrics_(metrics), in_flight_(in_flight) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
-    return new MetricsInterceptor(info, metrics_);
+    return new CallTrackingInterceptor(info, metrics_, in_flight_);
   }
 
  private:
-  Metrics& metrics_;
+  Metrics* metrics_;
+  std::atomic<int>& in_flight_;
 };
+
+// Stops the server: no new calls from now on, calls in flight finish (up to
+// `deadline`). grpc::Server::Shutdown also waits for every client to close
+// its connection after the GOAWAY, which an idle pooled channel (the
+// gateway's, say) may not do before the deadline: once no call is in flight,
+// the remaining connections are cut, so an idle server stops at once.
+void shutdown_server(grpc::Server& server, const std::atomic<int>& in_flight,
+                     std::chrono::system_clock::time_point deadline) {
+  std::thread shutdown([&server, deadline] { server.Shutdown(deadline); });
+  // Shutdown refuses new calls as soon as it starts; give it that moment, so
+  // the count below can no longer grow.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  while (in_flight.load() > 0 && std::chrono::system_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  grpc_server_cancel_all_calls(server.c_server());
+  shutdown.join();
+  server.Wait();
+}
 
 // Polls the readiness check and mirrors it into the health service.
 class ReadinessWatcher {
@@ -166,11 +197,10 @@ int run_grpc_server(GrpcServerOptions options) {
   for (grpc::Service* service : options.services) {
     builder.RegisterService(service);
   }
-  if (options.metrics != nullptr) {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-    interceptors.push_back(std::make_unique<MetricsInterceptorFactory>(*options.metrics));
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  }
+  std::atomic<int> in_flight{0};
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<CallTrackingInterceptorFactory>(options.metrics, in_flight));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
     log::error("cannot listen", {{"address", options.address}});
@@ -195,11 +225,17 @@ int run_grpc_server(GrpcServerOptions options) {
   readiness.reset();
   // NOT_SERVING first, so balancers stop sending before the server stops.
   health->SetServingStatus(false);
-  if (options.on_shutdown) {
-    options.on_shutdown();
-  }
-  server->Shutdown(std::chrono::system_clock::now() + options.drain_timeout);
-  server->Wait();
+  const auto deadline = std::chrono::system_clock::now() + options.drain_timeout;
+  // Background work (the mail dispatcher) finishes what it holds while the
+  // server drains; mail that calls in flight still queue stays in the outbox
+  // for the next start or another replica.
+  std::thread background([&options] {
+    if (options.on_shutdown) {
+      options.on_shutdown();
+    }
+  });
+  shutdown_server(*server, in_flight, deadline);
+  background.join();
   log::info("stopped");
   return 0;
 }

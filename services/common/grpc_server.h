@@ -20,8 +20,8 @@ struct GrpcServerOptions {
   std::vector<grpc::Service*> services;
   std::vector<std::string> service_names;  // full names, e.g. "calndro.events.v1.EventService", for health
   std::chrono::seconds drain_timeout{10};
-  // Called after health turned NOT_SERVING and new calls are refused, while
-  // calls in flight finish (e.g. to stop a background worker).
+  // Called once health turned NOT_SERVING, while the server refuses new
+  // calls and lets those in flight finish (e.g. to stop a background worker).
   std::function<void()> on_shutdown;
   // Every call is counted and timed here (by method and status code).
   Metrics* metrics = nullptr;
@@ -34,7 +34,8 @@ struct GrpcServerOptions {
 // Serves with server reflection and grpc.health.v1 (SERVING for "" and each
 // service name once started), until SIGINT or SIGTERM: then health turns
 // NOT_SERVING, the server stops accepting calls, lets calls in flight finish
-// (up to drain_timeout), and returns 0. Returns 1 when it cannot listen.
+// (up to drain_timeout; then they are cancelled), closes idle connections,
+// and returns 0. Returns 1 when it cannot listen.
 int run_grpc_server(GrpcServerOptions options);
 
 // The binaries' `--health-check` mode (for container health checks; Debian

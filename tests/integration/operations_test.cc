@@ -6,7 +6,9 @@
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <optional>
 #include <regex>
+#include <signal.h>
 #include <thread>
 #include <unistd.h>
 
@@ -184,7 +186,12 @@ TEST_F(Operations, RequestIdTravelsThroughEveryProcessAndLogsAreJsonLines) {
   EXPECT_EQ(notified->get_header_value("X-Request-Id"), request_id);
 
   for (Process* process : {&stack().gateway(), &stack().events(), &stack().notify()}) {
-    const std::string log = process->log();
+    // The gateway writes its access line once the response is on the wire.
+    std::string log = process->log();
+    for (int i = 0; i < 50 && log.find(request_id) == std::string::npos; ++i) {
+      std::this_thread::sleep_for(20ms);
+      log = process->log();
+    }
     EXPECT_NE(log.find("\"request_id\":\"" + request_id + "\""), std::string::npos)
         << process->program() << ":\n" << process->log_tail();
     std::istringstream lines(log);
@@ -216,6 +223,106 @@ TEST_F(Operations, SigtermStopsEveryProcessWithExitZero) {
   EXPECT_EQ(stack().events().terminate(), 0) << stack().events().log_tail();
   EXPECT_EQ(stack().notify().terminate(), 0) << stack().notify().log_tail();
   EXPECT_NE(stack().events().log().find("\"shutting down\""), std::string::npos);
+}
+
+// A PATCH waits on the event's row lock (held here by an open transaction)
+// when SIGTERM arrives: the event service stops accepting new calls, lets the
+// call in flight finish with its answer, and only then exits 0.
+TEST_F(Operations, SigtermLetsTheCallInFlightFinish) {
+  const json slots = {{{"begin", "2031-05-01T09:00:00Z"}, {"duration", "01:00"}},
+                      {{"begin", "2031-05-02T09:00:00Z"}, {"duration", "01:00"}}};
+  auto created = post("/", {{"parties", {user_.email}}, {"slots", slots}});
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  const std::string id = std::to_string(json::parse(created->body).at("id").get<long long>());
+
+  pqxx::connection locker(stack().db().url());
+  pqxx::work lock(locker);
+  lock.exec("SELECT id FROM events.events WHERE id = " + id + " FOR UPDATE");
+
+  std::optional<httplib::Result> patched;
+  std::thread in_flight([&] {
+    httplib::Client client = stack().http();
+    client.set_read_timeout(30s);
+    httplib::Headers headers = {{"Authorization", basic_auth(user_.email, user_.password)}};
+    json body = {{"slots", json::array({slots[0]})}};
+    patched = client.Patch(("/" + id + "/").c_str(), headers, body.dump(), "application/json");
+  });
+  // The PATCH is waiting on the lock once the database shows it waiting.
+  bool waiting = false;
+  for (int i = 0; i < 100 && !waiting; ++i) {
+    std::this_thread::sleep_for(100ms);
+    waiting = stack().db().scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                  "AND datname = current_database()") != "0";
+  }
+  EXPECT_TRUE(waiting) << "the PATCH never waited on the row lock";
+
+  const pid_t events_pid = stack().events().pid();
+  ASSERT_EQ(::kill(events_pid, SIGTERM), 0);
+  bool shutting_down = false;
+  for (int i = 0; i < 100 && !shutting_down; ++i) {
+    std::this_thread::sleep_for(50ms);
+    shutting_down = stack().events().log().find("\"shutting down\"") != std::string::npos;
+  }
+  EXPECT_TRUE(shutting_down) << stack().events().log_tail();
+  // No new calls while it drains.
+  {
+    auto stub = grpc::health::v1::Health::NewStub(stack().events_channel());
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 2s);
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    const auto status = stub->Check(&context, request, &response);
+    EXPECT_FALSE(status.ok() && response.status() == grpc::health::v1::HealthCheckResponse::SERVING)
+        << "the event service still answers SERVING after SIGTERM";
+  }
+  EXPECT_TRUE(stack().events().running()) << "the event service left before its call in flight finished";
+
+  lock.commit();
+  in_flight.join();
+  ASSERT_TRUE(patched.has_value() && *patched) << "the PATCH in flight got no answer";
+  EXPECT_EQ((*patched)->status, 202) << (*patched)->body;
+  EXPECT_EQ(stack().events().terminate(), 0) << stack().events().log_tail();
+  EXPECT_EQ(stack().db().scalar("SELECT count(*) FROM events.slots WHERE event_id = " + id), "1");
+}
+
+// SIGTERM reaches the notification service while its dispatcher has a mail in
+// hand (the SMTP server holds its answer to DATA for two seconds): the mail
+// is delivered and marked sent before the process exits 0.
+TEST_F(Operations, SigtermLetsTheDispatcherFinishTheMailInHand) {
+  SmtpSink slow(stack().dir() / "slow-mail", 0, 2000ms);
+  Process& notify = stack().notify();
+  ASSERT_EQ(notify.terminate(), 0);
+  const std::string normal_smtp = notify.env()["CALNDRO_SMTP_URL"];
+  notify.env()["CALNDRO_SMTP_URL"] = slow.url();
+  notify.start();
+  stack().wait_ready();
+
+  auto created = post("/", {{"parties", {user_.email}},
+                            {"slots", {{{"begin", "2031-06-01T09:00:00Z"}, {"duration", "01:00"}}}}});
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  const json event = json::parse(created->body);
+  const std::string id = std::to_string(event.at("id").get<long long>());
+  auto notified = post("/" + id + "/notify/", {{"parties", {user_.email}}, {"slots", event.at("slots")}});
+  ASSERT_TRUE(notified);
+  ASSERT_EQ(notified->status, 202) << notified->body;
+
+  // The notify call wakes the dispatcher at once; 800 ms later it has sent
+  // DATA and waits for the sink's answer, so the row is not yet 'sent'.
+  std::this_thread::sleep_for(800ms);
+  EXPECT_EQ(stack().db().scalar("SELECT count(*) FROM notify.outbox WHERE event_id = " + id + " AND state = 'sent'"),
+            "0")
+      << "the mail was sent before SIGTERM: the test proves nothing";
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(notify.terminate(20s), 0) << notify.log_tail();
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 500ms) << "the process did not wait for the mail in hand";
+  EXPECT_EQ(stack().db().scalar("SELECT count(*) FROM notify.outbox WHERE event_id = " + id + " AND state = 'sent'"),
+            "1")
+      << notify.log_tail();
+  EXPECT_EQ(slow.messages_to(user_.email).size(), 1u);
+
+  notify.env()["CALNDRO_SMTP_URL"] = normal_smtp;
 }
 
 // The database refuses connections for a while (as during a restart): the

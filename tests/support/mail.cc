@@ -175,7 +175,8 @@ std::string MailMessage::body_without_cr() const {
 
 // ---- SmtpSink ----
 
-SmtpSink::SmtpSink(fs::path dir, int port) : dir_(std::move(dir)), port_(port ? port : free_port()) {
+SmtpSink::SmtpSink(fs::path dir, int port, std::chrono::milliseconds data_delay)
+    : dir_(std::move(dir)), port_(port ? port : free_port()), data_delay_(data_delay) {
   // aiosmtpd's Mailbox makes the Maildir only when the folder is missing:
   // make the whole layout so an existing empty folder works too.
   for (const char* sub : {"tmp", "new", "cur"}) {
@@ -190,11 +191,17 @@ void SmtpSink::start() {
   if (process_ && process_->running()) {
     return;
   }
-  process_ = std::make_unique<Process>(
-      "/usr/bin/python3",
-      std::vector<std::string>{"-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(port_),
-                               "-c", "aiosmtpd.handlers.Mailbox", dir_.string()},
-      Env{}, dir_.parent_path() / ("smtp-" + std::to_string(port_) + ".log"));
+  std::vector<std::string> args{"-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(port_)};
+  Env env;
+  if (data_delay_.count() > 0) {
+    env["PYTHONPATH"] = std::string(CALNDRO_SOURCE_DIR) + "/tests/support";
+    args.insert(args.end(), {"-c", "slow_mailbox.SlowMailbox", dir_.string(),
+                             std::to_string(static_cast<double>(data_delay_.count()) / 1000.0)});
+  } else {
+    args.insert(args.end(), {"-c", "aiosmtpd.handlers.Mailbox", dir_.string()});
+  }
+  process_ = std::make_unique<Process>("/usr/bin/python3", std::move(args), std::move(env),
+                                       dir_.parent_path() / ("smtp-" + std::to_string(port_) + ".log"));
   process_->start();
   process_->wait_port(port_, 30s);
 }

@@ -32,7 +32,10 @@ MailMessage parse_mail(const std::string& raw);
 class SmtpSink {
  public:
   // Maildir under `dir` (created); port 0 picks a free one. Starts at once.
-  explicit SmtpSink(std::filesystem::path dir, int port = 0);
+  // A non-zero `data_delay` holds every answer to the end of DATA that long
+  // (tests/support/slow_mailbox.py), so a mail stays in the sender's hand.
+  explicit SmtpSink(std::filesystem::path dir, int port = 0,
+                    std::chrono::milliseconds data_delay = std::chrono::milliseconds(0));
   ~SmtpSink();
 
   void start();  // again on the same port after stop()
@@ -54,6 +57,7 @@ class SmtpSink {
  private:
   std::filesystem::path dir_;
   int port_;
+  std::chrono::milliseconds data_delay_;
   std::unique_ptr<Process> process_;
 };
 
