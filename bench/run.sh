@@ -255,8 +255,27 @@ check_paging
 
 # --- scenarios -----------------------------------------------------------
 hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
-declare -A ROW
+declare -A ROW CPU
 ORDER=()
+# CPU time (utime + stime, in clock ticks) of one process, and of the whole
+# PostgreSQL cluster (the postmaster and every backend and helper under it):
+# where each request's CPU goes, read from /proc around each scenario.
+ticks_of() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_ticks() {
+  # Backends that exited (pgbench's) are counted in the postmaster's
+  # cutime + cstime once it has reaped them.
+  local pm total pid
+  pm=$(head -n1 "$STATE/pg/pgdata/postmaster.pid")
+  total=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")
+  for pid in $(ps --ppid "$pm" -o pid= 2>/dev/null); do
+    total=$((total + $(ticks_of "$pid")))
+  done
+  echo "$total"
+}
+cpu_snapshot() {
+  echo "$(ticks_of "${PID_OF[calndro-gateway]}") $(ticks_of "${PID_OF[calndro-events]}") $(ticks_of "${PID_OF[calndro-notify]}") $(pg_ticks)"
+}
+CLK_TCK=$(getconf CLK_TCK)
 run_wrk() {  # key label auth script url [event ids for the script]
   local key=$1 label=$2 auth=$3 script=$4 url=$5 out
   export BENCH_EVENTS=${6:-} BENCH_THREADS=$THREADS
@@ -275,9 +294,15 @@ run_wrk() {  # key label auth script url [event ids for the script]
       done
       ;;
   esac
+  local cpu_before
+  cpu_before=$(cpu_snapshot)
   out=$(BENCH_AUTH=$auth wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s "$BENCH_DIR/$script" "$url" \
     2>"$STATE/logs/wrk-$key.err" | tee "$STATE/logs/wrk-$key.txt" | sed -n 's/^RESULT //p')
   [ -n "$out" ] || { say "wrk gave no result for $key"; cat "$STATE/logs/wrk-$key.err" >&2; out="0 0 0 0 0 -1 -1"; }
+  # CPU ms per request: gateway, events, notify, PostgreSQL.
+  CPU[$key]=$(awk -v before="$cpu_before" -v after="$(cpu_snapshot)" -v requests="${out%% *}" -v hz="$CLK_TCK" 'BEGIN {
+    split(before, b, " "); split(after, a, " ");
+    for (i = 1; i <= 4; i++) printf "%s%.2f", (i > 1 ? " " : ""), (requests > 0 ? (a[i] - b[i]) * 1000 / hz / requests : 0) }')
   if [ ${#perf_pids[@]} -gt 0 ]; then
     kill -INT "${perf_pids[@]}" 2>/dev/null || true
     wait "${perf_pids[@]}" 2>/dev/null || true
@@ -326,10 +351,15 @@ pgb() {  # seconds
 PG_TPS=0
 if want a; then
   pgb "$WARMUP" >"$STATE/logs/pgbench-warmup.txt" 2>&1 || true
+  PG_TICKS_BEFORE=$(pg_ticks)
   pgb "$DURATION" >"$STATE/logs/pgbench.txt" 2>&1 || { say "pgbench failed"; cat "$STATE/logs/pgbench.txt" >&2; }
+  PG_TICKS_AFTER=$(pg_ticks)
   PG_TPS=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$STATE/logs/pgbench.txt")
   PG_LAT=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$STATE/logs/pgbench.txt")
   PG_FAILED=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$STATE/logs/pgbench.txt")
+  PG_XACTS=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$STATE/logs/pgbench.txt")
+  PG_CPU=$(awk -v d=$((PG_TICKS_AFTER - PG_TICKS_BEFORE)) -v n="${PG_XACTS:-0}" -v hz="$CLK_TCK" \
+    'BEGIN { printf "%.2f", (n > 0 ? d * 1000 / hz / n : 0) }')
   say "pgbench: tps=$PG_TPS latency avg=${PG_LAT}ms failed=${PG_FAILED:-0}"
 fi
 
@@ -345,20 +375,26 @@ RSS_GATEWAY=$(hwm "${PID_OF[calndro-gateway]}")
   echo "email-token cache: CALNDRO_EMAIL_TOKEN_CACHE_SECONDS=$CALNDRO_EMAIL_TOKEN_CACHE_SECONDS"
   echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM; load before: $LOAD_BEFORE"
   echo
-  printf '| %-50s | %9s | %8s | %8s | %7s |\n' "scenario" "req/s" "p50 ms" "p99 ms" "non-2xx"
-  printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..52})" "-----------" "----------" "----------" "---------"
+  printf '| %-50s | %9s | %8s | %8s | %7s | %-26s |\n' "scenario" "req/s" "p50 ms" "p99 ms" "non-2xx" \
+    "CPU ms/req gw/ev/nt/pg"
+  printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..52})" "-----------" "----------" "----------" "---------" \
+    "$(printf -- '-%.0s' {1..28})"
   for key in "${ORDER[@]}"; do
     IFS='|' read -r label result <<<"${ROW[$key]}"
     read -r _requests _dur rps p50 p99 bad sock <<<"$result"
-    printf '| %-50s | %9s | %8s | %8s | %7s |\n' "$label" "$rps" "$p50" "$p99" "$((bad + sock))"
+    printf '| %-50s | %9s | %8s | %8s | %7s | %-26s |\n' "$label" "$rps" "$p50" "$p99" "$((bad + sock))" \
+      "$(tr ' ' / <<<"${CPU[$key]}")"
   done
   if [ -n "${ROW[a]:-}" ] && [ -n "$PG_TPS" ] && [ "$PG_TPS" != 0 ]; then
     read -r _ _ A_RPS _ <<<"${ROW[a]#*|}"
-    printf '| %-50s | %9.1f | %8s | %8s | %7s |\n' "pgbench ceiling, (a)'s statements (-M prepared)" "$PG_TPS" "avg ${PG_LAT}" "" "${PG_FAILED:-0}"
+    printf '| %-50s | %9.1f | %8s | %8s | %7s | %-26s |\n' "pgbench ceiling, (a)'s statements (-M prepared)" \
+      "$PG_TPS" "avg ${PG_LAT}" "" "${PG_FAILED:-0}" "-/-/-/$PG_CPU"
     echo
     awk -v a="$A_RPS" -v p="$PG_TPS" 'BEGIN { printf "ratio (a) / pgbench ceiling: %.2f  (%.1f req/s over %.1f tps)\n", a / p, a, p }'
   fi
   echo
   echo "peak RSS (VmHWM): calndro-events $((RSS_EVENTS / 1024)) MiB, calndro-notify $((RSS_NOTIFY / 1024)) MiB, calndro-gateway $((RSS_GATEWAY / 1024)) MiB"
+  echo "CPU ms/req: CPU time per request of calndro-gateway / calndro-events / calndro-notify / the PostgreSQL"
+  echo "cluster during the scenario (2 CPUs are 2000 ms per second, shared with wrk or pgbench)"
   echo "logs and raw wrk/pgbench output: $STATE/logs/"
 } | tee "$STATE/result.txt"
