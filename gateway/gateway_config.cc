@@ -58,6 +58,7 @@ GatewayConfig load_config() {
   config.notify_address = *notify_target;
   config.metrics_enabled = config::string_or("CALNDRO_GATEWAY_METRICS", "on") != "off";
   config.rpc_timeout_ms = config::int_or("CALNDRO_RPC_TIMEOUT_MS", 5000, 1, 600000);
+  config.http_threads = config::int_or("CALNDRO_HTTP_THREADS", 64, 1, 4096);
   config.public_base_url = config::string_or("CALNDRO_PUBLIC_BASE_URL", "");
   const auto& base = config.public_base_url;
   if (!base.empty() && base.rfind("http://", 0) != 0 && base.rfind("https://", 0) != 0) {

@@ -14,6 +14,9 @@ struct GatewayConfig {
   bool metrics_enabled = true;          // CALNDRO_GATEWAY_METRICS=off hides /metrics
   int rpc_timeout_ms = 5000;            // CALNDRO_RPC_TIMEOUT_MS
   std::string public_base_url;          // CALNDRO_PUBLIC_BASE_URL
+  // CALNDRO_HTTP_THREADS: each open (keep-alive) connection holds a worker
+  // while it is served, so this bounds concurrent connections being served.
+  int http_threads = 64;
 };
 
 // "host:port" or "[v6]:port", port 0..65535. False when malformed.

@@ -283,6 +283,7 @@ HttpServer::HttpServer(const Router& router, std::size_t threads) : server_(std:
   server.set_payload_max_length(kMaxBodyBytes);
   server.set_read_timeout(10, 0);
   server.set_write_timeout(10, 0);
+  server.set_keep_alive_max_count(kKeepAliveMaxRequests);
 
   // Before the body is read: fix the request id, so even a 413 carries it.
   server.set_pre_routing_handler([](const httplib::Request& request, httplib::Response& response) {

@@ -15,7 +15,10 @@
 namespace calndro::gateway {
 
 inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
-inline constexpr std::size_t kDefaultThreads = 16;
+inline constexpr std::size_t kDefaultThreads = 64;
+// Requests served on one keep-alive connection before it is closed
+// (httplib's default of 5 made clients reconnect every fifth request).
+inline constexpr std::size_t kKeepAliveMaxRequests = 1000;
 
 // A client's X-Request-Id is kept when it is 1..128 characters of [A-Za-z0-9._-].
 bool sane_request_id(std::string_view id);

@@ -47,7 +47,7 @@ int run() {
     options.http_metrics = &http_metrics;
   }
   Router router(*client, options);
-  HttpServer server(router);
+  HttpServer server(router, static_cast<std::size_t>(config.http_threads));
   if (server.bind(config.listen_host, config.listen_port) < 0) {
     calndro::log::error("cannot listen", {{"listen", config.listen_host + ":" + std::to_string(config.listen_port)}});
     return 1;
