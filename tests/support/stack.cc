@@ -171,6 +171,10 @@ void Stack::start_services() {
   }
   gateway_->start();
   gateway_->wait_port(http_port_, 60s);
+  wait_gateway_ready();
+}
+
+void Stack::wait_gateway_ready() const {
   if (!notify_) {
     return;  // /readyz asks for both services
   }
@@ -213,25 +217,7 @@ void Stack::wait_ready() const {
     events_replica_->wait_port(events_replica_port_, 60s);
   }
   gateway_->wait_port(http_port_, 60s);
-  if (!notify_) {
-    return;  // /readyz asks for both services
-  }
-  // A listening port is not enough after a restart: the gateway's channels
-  // may still be backing off. Its /readyz asks both services over them.
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (true) {
-    httplib::Client client = http();
-    client.set_connection_timeout(2s);
-    auto response = client.Get("/readyz");
-    if (response && response->status == 200) {
-      return;
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      throw std::runtime_error("the gateway's /readyz is not 200 after 60 s: " +
-                               (response ? response->body : std::string("no answer")));
-    }
-    std::this_thread::sleep_for(100ms);
-  }
+  wait_gateway_ready();
 }
 
 Process& Stack::notify() {

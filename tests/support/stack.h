@@ -88,11 +88,13 @@ class Stack {
 
   // Restarts every calndro process (not the database or the sink).
   void restart_services();
-  // Waits until each process listens again (after restart/kill by a test).
+  // Waits until each process listens again (after restart/kill by a test)
+  // and the gateway's /readyz says both services answer.
   void wait_ready() const;
 
  private:
   void start_services();
+  void wait_gateway_ready() const;
 
   StackOptions options_;
   TempDir dir_;

@@ -3,17 +3,10 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include "fake_clock.h"
+
 namespace calndro::events {
 namespace {
-
-class FakeClock final : public Clock {
- public:
-  Instant now() const override { return now_; }
-  void advance(Micros by) { now_ += by; }
-
- private:
-  Instant now_{std::chrono::seconds(1'700'000'000)};
-};
 
 class CredentialCacheTest : public ::testing::Test {
  protected:
