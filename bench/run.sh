@@ -14,6 +14,7 @@
 #   BENCH_PROFILE="a g2"         perf record (cpu-clock sampling) the calndro processes during these
 #                                scenarios; reports in build-bench/bench-state/logs/perf-*.txt
 #   BENCH_EMAIL_TOKEN_CACHE_SECONDS=60   the event service's email-token cache (0: off)
+#   BENCH_PRELOAD=/path/lib.so    LD_PRELOAD for the three calndro processes only (e.g. an allocator, for A/B)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -137,7 +138,7 @@ export CALNDRO_INTERNAL_TOKEN
 
 declare -A PID_OF
 start() {  # binary port
-  "$BIN/$1" >>"$STATE/logs/$1.log" 2>&1 &
+  LD_PRELOAD=${BENCH_PRELOAD:-} "$BIN/$1" >>"$STATE/logs/$1.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
   PID_OF[$1]=$pid
