@@ -1,8 +1,7 @@
 #include "common/time_format.h"
 
-#include <charconv>
-
 #include <array>
+#include <charconv>
 #include <cstdio>
 
 namespace calndro {
@@ -307,11 +306,8 @@ std::string format_instant(Instant instant) {
   const hh_mm_ss<Micros> time{instant - day_point};
   std::string out;
   out.reserve(28);
-  const int year = static_cast<int>(date.year());
-  if (year < 0) {
-    out.push_back('-');
-  }
-  append_padded(out, year < 0 ? -static_cast<long long>(year) : year, year < 0 ? 3 : 4);
+  // Years 1 to 9999: parse_instant refuses others, and the clock is in range.
+  append_padded(out, static_cast<int>(date.year()), 4);
   out.push_back('-');
   append_padded(out, static_cast<unsigned>(date.month()), 2);
   out.push_back('-');

@@ -87,6 +87,8 @@ bool EventRecord::has_party(const std::string& email) const {
 
 void EventStore::prepare(pqxx::connection& connection) {
   const std::string columns = kEventColumns;
+  // begin_at and duration_us of one element `s` of slots_to_json()'s array.
+  const std::string slot_columns = "'epoch'::timestamptz + (s->>0)::bigint * interval '1 microsecond', (s->>1)::bigint";
   connection.prepare("event_by_id", "SELECT " + columns + " FROM events.events e WHERE e.id = $1");
   connection.prepare("event_by_id_locked",
                      "SELECT " + columns + " FROM events.events e WHERE e.id = $1 FOR UPDATE OF e");
@@ -101,13 +103,11 @@ void EventStore::prepare(pqxx::connection& connection) {
                      "  SELECT e.id, u.id, i.position FROM e, jsonb_array_elements_text($4::jsonb) WITH ORDINALITY "
                      "  AS i(email, position) JOIN events.users u ON u.email = i.email), "
                      "s AS (INSERT INTO events.slots (event_id, begin_at, duration_us) "
-                     "  SELECT e.id, 'epoch'::timestamptz + (s->>0)::bigint * interval '1 microsecond', "
-                     "  (s->>1)::bigint FROM e, jsonb_array_elements($5::jsonb) AS s) "
+                     "  SELECT e.id, " + slot_columns + " FROM e, jsonb_array_elements($5::jsonb) AS s) "
                      "SELECT id FROM e");
   connection.prepare("event_slots_insert",
                      "INSERT INTO events.slots (event_id, begin_at, duration_us) "
-                     "SELECT $1, 'epoch'::timestamptz + (s->>0)::bigint * interval '1 microsecond', (s->>1)::bigint "
-                     "FROM jsonb_array_elements($2::jsonb) AS s");
+                     "SELECT $1, " + slot_columns + " FROM jsonb_array_elements($2::jsonb) AS s");
   connection.prepare("event_slots_delete", "DELETE FROM events.slots WHERE event_id = $1");
   connection.prepare("event_set_title", "UPDATE events.events SET title = $2 WHERE id = $1");
   connection.prepare("event_mark_deleted",
