@@ -214,19 +214,24 @@ bulk_events() {  # count user every
 INSERT INTO events.users (email) SELECT 'p' || i || '@bulk.test' FROM generate_series(0, 999) AS i
   ON CONFLICT (email) DO NOTHING;
 CREATE TEMP TABLE b AS SELECT i, nextval('events.events_id_seq') AS id FROM generate_series(1, $1) AS i;
-INSERT INTO events.events (id, title, created_by, created_at)
-  SELECT b.id, 'bulk ' || b.i, (SELECT id FROM events.users WHERE email = 'bulk@bench.test'), now() FROM b;
+INSERT INTO events.events (id, title, created_by, created_at, parties, slots)
+  SELECT b.id, 'bulk ' || b.i, (SELECT id FROM events.users WHERE email = 'bulk@bench.test'), now(),
+         CASE WHEN b.i % $3 = 0
+              THEN json_build_array('bulk@bench.test', 'p' || (b.i % 1000) || '@bulk.test', '$2@bench.test')
+              ELSE json_build_array('bulk@bench.test', 'p' || (b.i % 1000) || '@bulk.test') END,
+         (SELECT json_agg(json_build_array((extract(epoch FROM t) * 1000000)::bigint, 3600000000) ORDER BY t)
+          FROM (SELECT timestamptz '2031-01-01 09:00Z' + (b.i % 300) * interval '1 day' + k * interval '1 hour'
+                FROM generate_series(0, 1) AS k) AS s(t))
+  FROM b;
 INSERT INTO events.event_parties (event_id, user_id, position)
   SELECT b.id, (SELECT id FROM events.users WHERE email = 'bulk@bench.test'), 1 FROM b;
 INSERT INTO events.event_parties (event_id, user_id, position)
   SELECT b.id, u.id, 2 FROM b JOIN events.users u ON u.email = 'p' || (b.i % 1000) || '@bulk.test';
 INSERT INTO events.event_parties (event_id, user_id, position)
   SELECT b.id, (SELECT id FROM events.users WHERE email = '$2@bench.test'), 3 FROM b WHERE b.i % $3 = 0;
-INSERT INTO events.slots (event_id, begin_at, duration_us)
-  SELECT b.id, timestamptz '2031-01-01 09:00Z' + (b.i % 300) * interval '1 day' + k * interval '1 hour', 3600000000
-  FROM b, generate_series(0, 1) AS k;
 INSERT INTO events.log_entries (event_id, at, occurrence, effector, slots, data)
-  SELECT b.id, now(), 'UPDATE', 'bulk@bench.test', '[]'::jsonb, '{"opened": "created"}'::jsonb FROM b;
+  SELECT b.id, now(), 'UPDATE', 'bulk@bench.test', e.slots::jsonb, '{"opened": "created"}'::jsonb
+  FROM b JOIN events.events e ON e.id = b.id;
 ANALYZE;
 SQL
 }

@@ -14,7 +14,7 @@ namespace calndro::events {
 
 // The RPCs of calndro.events.v1.EventService. Every call authenticates from
 // metadata, checks SPEC §2, validates, and commits its change together with
-// its audit-log entry in one transaction. Dependencies come in through the
+// its audit-log entry (one transaction, mostly one statement). Dependencies come in through the
 // constructor; main.cc only wires them.
 class EventServiceImpl final : public calndro::events::v1::EventService::Service {
  public:
@@ -39,20 +39,27 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
                               v1::CreateApiTokenResponse* response) override;
 
  private:
-  using Work = std::function<void(pqxx::work& tx, const Credentials& credentials)>;
-  // Runs `work` in one transaction, commits, and turns every failure into
-  // a precise status (and one log line per call).
-  grpc::Status run(grpc::ServerContext* context, const char* method, const Work& work);
+  // Transaction: every statement of the call commits together (writes with
+  // more than one statement, or reads that must agree with a write).
+  // PerStatement: each statement commits on its own, which saves the BEGIN
+  // and COMMIT round trips; for calls whose only write, if any, is their
+  // last statement.
+  enum class Atomicity { Transaction, PerStatement };
+  using Work = std::function<void(pqxx::transaction_base& tx, const Credentials& credentials)>;
+  using AuthenticatedWork =
+      std::function<void(pqxx::transaction_base& tx, const Caller& caller, const Credentials& credentials)>;
+  // Runs `work` on one connection as `atomicity` says, commits, and turns
+  // every failure into a precise status (and one log line per call).
+  grpc::Status run(grpc::ServerContext* context, const char* method, Atomicity atomicity, const Work& work);
   // As run(), after authenticating the caller.
-  grpc::Status run_authenticated(grpc::ServerContext* context, const char* method,
-                                 const std::function<void(pqxx::work& tx, const Caller& caller,
-                                                          const Credentials& credentials)>& work);
+  grpc::Status run_authenticated(grpc::ServerContext* context, const char* method, Atomicity atomicity,
+                                 const AuthenticatedWork& work);
 
   // Loads a live event (or, with allow_deleted, a deleted one too) and checks
   // `action` for `caller`: NOT_FOUND, then PERMISSION_DENIED.
-  EventRecord load_authorized(pqxx::work& tx, std::int64_t id, Action action, const Caller& caller, bool lock,
+  EventRecord load_authorized(pqxx::transaction_base& tx, std::int64_t id, Action action, const Caller& caller, bool lock,
                               bool allow_deleted = false);
-  void append_log(pqxx::work& tx, const EventRecord& event, Occurrence occurrence, const Caller& caller,
+  void append_log(pqxx::transaction_base& tx, const EventRecord& event, Occurrence occurrence, const Caller& caller,
                   nlohmann::json data);
 
   DbPool& pool_;

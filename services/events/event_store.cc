@@ -23,17 +23,10 @@ std::vector<Slot> slots_from_json(const nlohmann::json& in) {
   return slots;
 }
 
-// The columns every event query selects, in this order. Each party's email
-// is a lookup by primary key: written as a join, the planner could hash-join
-// the parties with a scan of the whole users table for every event (it did,
-// with about a thousand users), so a page cost grew with the number of users
-// (docs/PERFORMANCE.md).
-constexpr const char* kEventColumns =
-    "e.id, e.title, e.deleted_at IS NOT NULL, "
-    "(SELECT coalesce(json_agg((SELECT u.email FROM events.users u WHERE u.id = p.user_id) ORDER BY p.position), "
-    "'[]') FROM events.event_parties p WHERE p.event_id = e.id), "
-    "(SELECT coalesce(json_agg(json_build_array((extract(epoch FROM s.begin_at) * 1000000)::bigint, s.duration_us) "
-    "   ORDER BY s.begin_at, s.duration_us), '[]') FROM events.slots s WHERE s.event_id = e.id)";
+// The columns every event query selects, in this order. Parties and slots
+// are JSON copies on the event row (migration 0002): reading an event or a
+// page of them aggregates nothing.
+constexpr const char* kEventColumns = "e.id, e.title, e.deleted_at IS NOT NULL, e.parties, e.slots";
 
 EventRecord read_event(const pqxx::row& row) {
   EventRecord event;
@@ -87,29 +80,34 @@ bool EventRecord::has_party(const std::string& email) const {
 
 void EventStore::prepare(pqxx::connection& connection) {
   const std::string columns = kEventColumns;
-  // begin_at and duration_us of one element `s` of slots_to_json()'s array.
-  const std::string slot_columns = "'epoch'::timestamptz + (s->>0)::bigint * interval '1 microsecond', (s->>1)::bigint";
+  // A log entry at $at (epoch microseconds) by $effector with the event's
+  // slots after the action and $data: the tail of every "…_logged" statement.
+  const auto log_values = [](const char* event_id, const char* at, const char* occurrence, const char* effector,
+                             const char* slots, const char* data) {
+    return std::string("INSERT INTO events.log_entries (event_id, at, occurrence, effector, slots, data) SELECT ") +
+           event_id + ", 'epoch'::timestamptz + " + at + " * interval '1 microsecond', " + occurrence + ", " +
+           effector + ", " + slots + "::jsonb, " + data + "::jsonb";
+  };
   connection.prepare("event_by_id", "SELECT " + columns + " FROM events.events e WHERE e.id = $1");
   connection.prepare("event_by_id_locked",
                      "SELECT " + columns + " FROM events.events e WHERE e.id = $1 FOR UPDATE OF e");
-  // The event, its parties and its slots in one statement: one round trip
-  // instead of three on the busiest write path (docs/PERFORMANCE.md). The
+  // The event, its party rows and its creation log entry in one statement:
+  // one round trip on the busiest write path (docs/PERFORMANCE.md). The
   // foreign keys are checked at the end of the statement, when the event row
   // is there; the parties' users exist already (UserStore::ensure_users).
-  connection.prepare("event_create",
-                     "WITH e AS (INSERT INTO events.events (title, created_by, created_at) "
-                     "  VALUES ($1, $2, 'epoch'::timestamptz + $3 * interval '1 microsecond') RETURNING id), "
+  connection.prepare("event_create_logged",
+                     "WITH e AS (INSERT INTO events.events (title, created_by, created_at, parties, slots) "
+                     "  VALUES ($1, $2, 'epoch'::timestamptz + $3 * interval '1 microsecond', $4::json, $5::json) "
+                     "  RETURNING id), "
                      "p AS (INSERT INTO events.event_parties (event_id, user_id, position) "
-                     "  SELECT e.id, u.id, i.position FROM e, jsonb_array_elements_text($4::jsonb) WITH ORDINALITY "
+                     "  SELECT e.id, u.id, i.position FROM e, json_array_elements_text($4::json) WITH ORDINALITY "
                      "  AS i(email, position) JOIN events.users u ON u.email = i.email), "
-                     "s AS (INSERT INTO events.slots (event_id, begin_at, duration_us) "
-                     "  SELECT e.id, " + slot_columns + " FROM e, jsonb_array_elements($5::jsonb) AS s) "
+                     "l AS (" + log_values("e.id", "$3", "'UPDATE'", "$6", "$5", "$7") + " FROM e) "
                      "SELECT id FROM e");
-  connection.prepare("event_slots_insert",
-                     "INSERT INTO events.slots (event_id, begin_at, duration_us) "
-                     "SELECT $1, " + slot_columns + " FROM jsonb_array_elements($2::jsonb) AS s");
-  connection.prepare("event_slots_delete", "DELETE FROM events.slots WHERE event_id = $1");
-  connection.prepare("event_set_title", "UPDATE events.events SET title = $2 WHERE id = $1");
+  // A changed title and/or slot set and its log entry, in one statement.
+  connection.prepare("event_update_logged",
+                     "WITH u AS (UPDATE events.events SET title = $2, slots = $3::json WHERE id = $1) " +
+                         log_values("$1", "$4", "'UPDATE'", "$5", "$3", "$6"));
   connection.prepare("event_mark_deleted",
                      "UPDATE events.events SET deleted_at = 'epoch'::timestamptz + $2 * interval '1 microsecond' "
                      "WHERE id = $1");
@@ -125,9 +123,7 @@ void EventStore::prepare(pqxx::connection& connection) {
                      "SELECT " + columns + " FROM events.event_parties mine CROSS JOIN LATERAL "
                      "(SELECT * FROM events.events e WHERE e.id = mine.event_id AND e.deleted_at IS NULL OFFSET 0) e "
                      "WHERE mine.user_id = $1 AND mine.event_id > $2 ORDER BY mine.event_id LIMIT $3");
-  connection.prepare("log_append",
-                     "INSERT INTO events.log_entries (event_id, at, occurrence, effector, slots, data) "
-                     "VALUES ($1, 'epoch'::timestamptz + $2 * interval '1 microsecond', $3, $4, $5::jsonb, $6::jsonb)");
+  connection.prepare("log_append", log_values("$1", "$2", "$3", "$4", "$5", "$6"));
   connection.prepare("log_read",
                      "SELECT id, (extract(epoch FROM at) * 1000000)::bigint, occurrence, effector, slots, data "
                      "FROM events.log_entries WHERE event_id = $1 AND id > $2 ORDER BY id LIMIT $3");
@@ -141,24 +137,19 @@ std::optional<EventRecord> EventStore::load(pqxx::transaction_base& tx, std::int
   return read_event(result[0]);
 }
 
-std::int64_t EventStore::create(pqxx::transaction_base& tx, const std::string& title, std::int64_t created_by,
-                                const std::vector<std::string>& parties, const std::vector<Slot>& slots,
-                                Instant now) {
+std::int64_t EventStore::create_logged(pqxx::transaction_base& tx, const EventRecord& event, std::int64_t created_by,
+                                       Instant now, const std::string& effector, const nlohmann::json& log_data) {
   return tx
-      .exec_prepared("event_create", title, created_by, micros_of(now), nlohmann::json(parties).dump(),
-                     slots_to_json(slots).dump())[0][0]
+      .exec_prepared("event_create_logged", event.title, created_by, micros_of(now),
+                     nlohmann::json(event.parties).dump(), slots_to_json(event.slots).dump(), effector,
+                     log_data.dump())[0][0]
       .as<std::int64_t>();
 }
 
-void EventStore::set_title(pqxx::transaction_base& tx, std::int64_t id, const std::string& title) {
-  tx.exec_prepared("event_set_title", id, title);
-}
-
-void EventStore::replace_slots(pqxx::transaction_base& tx, std::int64_t id, const std::vector<Slot>& slots) {
-  tx.exec_prepared("event_slots_delete", id);
-  if (!slots.empty()) {
-    tx.exec_prepared("event_slots_insert", id, slots_to_json(slots).dump());
-  }
+void EventStore::update_logged(pqxx::transaction_base& tx, const EventRecord& event, Instant now,
+                               const std::string& effector, const nlohmann::json& log_data) {
+  tx.exec_prepared("event_update_logged", event.id, event.title, slots_to_json(event.slots).dump(), micros_of(now),
+                   effector, log_data.dump());
 }
 
 void EventStore::mark_deleted(pqxx::transaction_base& tx, std::int64_t id, Instant now) {

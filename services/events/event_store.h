@@ -39,9 +39,9 @@ struct Page {
   std::optional<std::int64_t> next_after;
 };
 
-// SQL on events.events, event_parties, slots and log_entries. Every function
-// works inside the caller's transaction: an action and its log entry commit
-// together or not at all.
+// SQL on events.events, event_parties and log_entries. Every function runs
+// in the caller's transaction: a change and its log entry commit together
+// or not at all (most are one statement already).
 class EventStore {
  public:
   static void prepare(pqxx::connection& connection);
@@ -50,11 +50,16 @@ class EventStore {
   // `lock` takes a row lock, so concurrent changes to one event serialise.
   static std::optional<EventRecord> load(pqxx::transaction_base& tx, std::int64_t id, bool lock);
 
-  // Parties must already exist as users (UserStore::ensure_users).
-  static std::int64_t create(pqxx::transaction_base& tx, const std::string& title, std::int64_t created_by,
-                             const std::vector<std::string>& parties, const std::vector<Slot>& slots, Instant now);
-  static void set_title(pqxx::transaction_base& tx, std::int64_t id, const std::string& title);
-  static void replace_slots(pqxx::transaction_base& tx, std::int64_t id, const std::vector<Slot>& slots);
+  // Writes the event (title, parties, slots), its party rows and its
+  // creation log entry (UPDATE, with the event's slots) in one statement;
+  // returns the new id. Parties must already exist as users
+  // (UserStore::ensure_users).
+  static std::int64_t create_logged(pqxx::transaction_base& tx, const EventRecord& event, std::int64_t created_by,
+                                    Instant now, const std::string& effector, const nlohmann::json& log_data);
+  // Stores the event's title and slots as given and logs the change (UPDATE)
+  // in one statement.
+  static void update_logged(pqxx::transaction_base& tx, const EventRecord& event, Instant now,
+                            const std::string& effector, const nlohmann::json& log_data);
   static void mark_deleted(pqxx::transaction_base& tx, std::int64_t id, Instant now);
 
   // Live events, ordered by id, after `after`, at most `limit`.

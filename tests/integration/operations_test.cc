@@ -275,7 +275,7 @@ TEST_F(Operations, SigtermLetsTheCallInFlightFinish) {
   ASSERT_TRUE(patched.has_value() && *patched) << "the PATCH in flight got no answer";
   EXPECT_EQ((*patched)->status, 202) << (*patched)->body;
   EXPECT_EQ(stack().events().terminate(), 0) << stack().events().log_tail();
-  EXPECT_EQ(stack().db().scalar("SELECT count(*) FROM events.slots WHERE event_id = " + id), "1");
+  EXPECT_EQ(stack().db().scalar("SELECT json_array_length(slots) FROM events.events WHERE id = " + id), "1");
 }
 
 // SIGTERM reaches the notification service while its dispatcher has a mail in
