@@ -11,6 +11,7 @@
 
 #include "calndro/events/v1/events.pb.h"
 #include "common/time_format.h"
+#include "gateway/json_writer.h"
 
 // JSON <-> proto for the REST API of SPEC §3. Only pure translation is
 // checked here (types, time spellings); semantic rules (emails, limits,
@@ -40,19 +41,16 @@ google::protobuf::Duration to_duration(Micros duration);
 Instant from_timestamp(const google::protobuf::Timestamp& timestamp);
 Micros from_duration(const google::protobuf::Duration& duration);
 
-// URLs: `base` is "http://host:port" (no trailing slash).
-std::string event_url(const std::string& base, int64_t id);
-std::string log_url(const std::string& base, int64_t id);
-std::string notify_url(const std::string& base, int64_t id);
-
-// Proto -> JSON.
-nlohmann::json slots_to_json(const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots);
-nlohmann::json event_to_json(const v1::Event& event, const std::string& base);
-nlohmann::json struct_to_json(const google::protobuf::Struct& value);
-nlohmann::json log_entry_to_json(const v1::LogEntry& entry);
-nlohmann::json event_log_to_json(const v1::EventLog& log, int64_t event_id, const std::string& base);
-nlohmann::json notify_response_to_json(const v1::NotifyPartiesResponse& response, int64_t event_id,
-                                       const std::string& base);
+// Proto -> JSON response bodies (SPEC §3 shapes). URLs are built on `base`,
+// "http://host:port" (no trailing slash).
+std::string event_body(const v1::Event& event, const std::string& base);
+std::string event_list_body(const google::protobuf::RepeatedPtrField<v1::Event>& events, const std::string& base);
+std::string event_log_body(const v1::EventLog& log, int64_t event_id, const std::string& base);
+std::string notify_response_body(const v1::NotifyPartiesResponse& response, int64_t event_id, const std::string& base);
+// The pieces, for the bodies above and their tests; `scratch` is reused
+// for the URLs.
+void write_slots(JsonWriter& writer, const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots);
+void write_event(JsonWriter& writer, const v1::Event& event, const std::string& base, std::string& scratch);
 
 // JSON -> proto. Field errors are added to `errors`; `out` is only
 // meaningful when `errors` stays empty.

@@ -428,12 +428,8 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
         v1::ListEventsResponse reply;
         status = client_.list_events(meta, rpc, &reply);
         if (status.ok()) {
-          json events = json::array();
-          for (const auto& event : reply.events()) {
-            events.push_back(event_to_json(event, base));
-          }
           add_next_link(response, base, request.path, paging, reply.next_page_token());
-          send_json(response, 200, dump(events));
+          send_json(response, 200, event_list_body(reply.events(), base));
           return;
         }
       } else {
@@ -446,7 +442,7 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
         v1::Event reply;
         status = client_.create_event(meta, rpc, &reply);
         if (status.ok()) {
-          send_json(response, 201, dump(event_to_json(reply, base)));
+          send_json(response, 201, event_body(reply, base));
           return;
         }
       }
@@ -459,7 +455,7 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
         v1::Event reply;
         status = client_.get_event(meta, rpc, &reply);
         if (status.ok()) {
-          send_json(response, 200, dump(event_to_json(reply, base)));
+          send_json(response, 200, event_body(reply, base));
           return;
         }
       } else if (request.method == "PATCH") {
@@ -478,7 +474,7 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
         v1::Event reply;
         status = client_.update_event(meta, rpc, &reply);
         if (status.ok()) {
-          send_json(response, 202, dump(event_to_json(reply, base)));
+          send_json(response, 202, event_body(reply, base));
           return;
         }
       } else {
@@ -504,7 +500,7 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
       v1::NotifyPartiesResponse reply;
       status = client_.notify_parties(meta, rpc, &reply);
       if (status.ok()) {
-        send_json(response, 202, dump(notify_response_to_json(reply, id, base)));
+        send_json(response, 202, notify_response_body(reply, id, base));
         return;
       }
       break;
@@ -524,7 +520,7 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
       status = client_.get_event_log(meta, rpc, &reply);
       if (status.ok()) {
         add_next_link(response, base, request.path, paging, reply.next_page_token());
-        send_json(response, 200, dump(event_log_to_json(reply, id, base)));
+        send_json(response, 200, event_log_body(reply, id, base));
         return;
       }
       break;

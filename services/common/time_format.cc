@@ -301,11 +301,16 @@ void append_padded(std::string& out, long long value, int width) {
 }  // namespace
 
 std::string format_instant(Instant instant) {
+  std::string out;
+  out.reserve(28);
+  append_instant(out, instant);
+  return out;
+}
+
+void append_instant(std::string& out, Instant instant) {
   const auto day_point = floor<days>(instant);
   const year_month_day date{day_point};
   const hh_mm_ss<Micros> time{instant - day_point};
-  std::string out;
-  out.reserve(28);
   // Years 1 to 9999: parse_instant refuses others, and the clock is in range.
   append_padded(out, static_cast<int>(date.year()), 4);
   out.push_back('-');
@@ -323,17 +328,21 @@ std::string format_instant(Instant instant) {
     append_padded(out, time.subseconds().count(), 6);
   }
   out.push_back('Z');
-  return out;
 }
 
 std::string format_duration(Micros duration) {
+  std::string out;
+  out.reserve(24);
+  append_duration(out, duration);
+  return out;
+}
+
+void append_duration(std::string& out, Micros duration) {
   const long long total = duration.count();
   const long long micros = total % 1000000;
   const long long secs = total / 1000000;
   const long long whole_days = secs / 86400;
   const long long rest = secs % 86400;
-  std::string out;
-  out.reserve(24);
   if (whole_days > 0) {
     append_padded(out, whole_days, 1);
     out.push_back(' ');
@@ -347,7 +356,6 @@ std::string format_duration(Micros duration) {
     out.push_back('.');
     append_padded(out, micros, 6);
   }
-  return out;
 }
 
 std::string describe_slot(Instant begin, Micros duration) {

@@ -33,6 +33,9 @@ std::optional<Micros> parse_duration(std::string_view text, std::string& error);
 std::string format_instant(Instant instant);
 // "HH:MM:SS", "D HH:MM:SS" past a day; ".ffffff" only when non-zero.
 std::string format_duration(Micros duration);
+// The same, appended to `out` (no string of their own: response bodies).
+void append_instant(std::string& out, Instant instant);
+void append_duration(std::string& out, Micros duration);
 
 // A human wording for mails: "Tue 1 Nov 2022, 01:11 UTC for 10 min".
 std::string describe_slot(Instant begin, Micros duration);

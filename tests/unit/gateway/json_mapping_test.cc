@@ -7,6 +7,13 @@ namespace {
 
 using nlohmann::json;
 
+json slots_json(const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots) {
+  std::string out;
+  JsonWriter writer(out);
+  write_slots(writer, slots);
+  return json::parse(out);
+}
+
 v1::Event sample_event() {
   v1::Event event;
   event.set_id(7);
@@ -21,7 +28,7 @@ v1::Event sample_event() {
 }
 
 TEST(JsonMapping, EventHasSpecShape) {
-  json out = event_to_json(sample_event(), "http://HOST");
+  json out = json::parse(event_body(sample_event(), "http://HOST"));
   EXPECT_EQ(out, json::parse(R"({"id": 7, "url": "http://HOST/7/", "log_url": "http://HOST/7/log/",
       "notify_url": "http://HOST/7/notify/", "title": "cybes",
       "parties": ["you@here.net", "they@thar.net"],
@@ -58,7 +65,7 @@ TEST(JsonMapping, TimeSpellingsAreTheSameSlot) {
     EXPECT_EQ(request.slots(0).begin().nanos(), 20'000'000) << spelling[0];
     EXPECT_EQ(request.slots(0).duration().seconds(), 600) << spelling[1];
     EXPECT_EQ(request.slots(0).duration().nanos(), 0) << spelling[1];
-    EXPECT_EQ(slots_to_json(request.slots()),
+    EXPECT_EQ(slots_json(request.slots()),
               json::parse(R"([{"begin": "2022-11-01T01:11:22.020000Z", "duration": "00:10:00"}])"));
   }
 }
@@ -197,7 +204,7 @@ TEST(JsonMapping, LogEntriesAndNotifyResponse) {
   fields["count"].set_number_value(2);
   fields["flag"].set_bool_value(true);
   fields["nested"].mutable_struct_value()->mutable_fields()->operator[]("k").set_null_value({});
-  EXPECT_EQ(event_log_to_json(log, 7, "https://x.example"), json::parse(R"({
+  EXPECT_EQ(json::parse(event_log_body(log, 7, "https://x.example")), json::parse(R"({
       "event": "https://x.example/7/", "parties": ["you@here.net"],
       "entries": [{"id": 3, "when": "2021-03-11T14:34:00Z", "occurrence": "NOTIFY", "effector": "you@here.net",
                    "slots": [{"begin": "2022-11-01T01:11:22.020000Z", "duration": "00:10:00"}],
@@ -206,7 +213,7 @@ TEST(JsonMapping, LogEntriesAndNotifyResponse) {
   v1::NotifyPartiesResponse response;
   response.add_parties("they@thar.net");
   response.set_sender("you@here.net");
-  EXPECT_EQ(notify_response_to_json(response, 7, "http://h"), json::parse(R"({
+  EXPECT_EQ(json::parse(notify_response_body(response, 7, "http://h")), json::parse(R"({
       "parties": ["they@thar.net"], "slots": [], "sender": "you@here.net",
       "event_url": "http://h/7/", "log_url": "http://h/7/log/", "notify_url": "http://h/7/notify/"})"));
 }
@@ -216,7 +223,43 @@ TEST(JsonMapping, DurationsPastADay) {
   FieldErrors errors;
   parse_slots(json::parse(R"([{"begin": "2021-03-11 14:34", "duration": "1 02:00:00"}])"), &slots, errors);
   ASSERT_TRUE(errors.empty()) << errors.to_json().dump();
-  EXPECT_EQ(slots_to_json(slots), json::parse(R"([{"begin": "2021-03-11T14:34:00Z", "duration": "1 02:00:00"}])"));
+  EXPECT_EQ(slots_json(slots), json::parse(R"([{"begin": "2021-03-11T14:34:00Z", "duration": "1 02:00:00"}])"));
+}
+
+// A page of events: one array, SPEC's shape for each, in order.
+TEST(JsonMapping, EventListIsAnArrayOfEvents) {
+  google::protobuf::RepeatedPtrField<v1::Event> events;
+  EXPECT_EQ(event_list_body(events, "http://HOST"), "[]");
+  *events.Add() = sample_event();
+  *events.Add() = sample_event();
+  events.Mutable(1)->set_id(8);
+  events.Mutable(1)->clear_slots();
+  const json page = json::parse(event_list_body(events, "http://HOST"));
+  ASSERT_EQ(page.size(), 2u) << page.dump();
+  EXPECT_EQ(page[0], json::parse(event_body(sample_event(), "http://HOST")));
+  EXPECT_EQ(page[1]["url"], "http://HOST/8/");
+  EXPECT_EQ(page[1]["slots"], json::array());
+}
+
+// The writer places commas and colons; strings (keys too) are escaped by
+// nlohmann, and invalid UTF-8 is replaced instead of thrown.
+TEST(JsonWriter, EscapesAndSeparates) {
+  std::string out;
+  JsonWriter writer(out);
+  writer.begin_object();
+  writer.key("a\"b").string("line\nbreak \"quoted\" \x01");
+  writer.key("n").number(-42);
+  writer.key("list").begin_array();
+  writer.begin_object().end_object();
+  writer.begin_array().end_array();
+  writer.value(nullptr).value(2.5).value(true);
+  writer.plain_string([](std::string& text) { text += "00:10:00"; });
+  writer.end_array();
+  writer.key("bad").string("\xff ok");
+  writer.end_object();
+  EXPECT_EQ(out, "{\"a\\\"b\":\"line\\nbreak \\\"quoted\\\" \\u0001\",\"n\":-42,"
+                 "\"list\":[{},[],null,2.5,true,\"00:10:00\"],\"bad\":\"\xef\xbf\xbd ok\"}");
+  EXPECT_TRUE(json::accept(out));
 }
 
 }  // namespace

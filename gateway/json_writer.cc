@@ -1,0 +1,84 @@
+#include "gateway/json_writer.h"
+
+#include <charconv>
+
+namespace calndro::gateway {
+
+JsonWriter::JsonWriter(std::string& out)
+    : out_(out),
+      serializer_(nlohmann::detail::output_adapter<char, std::string>(out), ' ',
+                  nlohmann::json::error_handler_t::replace) {}
+
+void JsonWriter::separate() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (!container_is_empty_.empty()) {
+    if (!container_is_empty_.back()) {
+      out_.push_back(',');
+    }
+    container_is_empty_.back() = false;
+  }
+}
+
+void JsonWriter::escaped(std::string_view text) {
+  scratch_.get_ref<std::string&>().assign(text);
+  serializer_.dump(scratch_, /*pretty_print=*/false, /*ensure_ascii=*/false, 0);
+}
+
+JsonWriter& JsonWriter::begin_object() {
+  separate();
+  out_.push_back('{');
+  container_is_empty_.push_back(true);
+  return *this;
+}
+
+JsonWriter& JsonWriter::end_object() {
+  container_is_empty_.pop_back();
+  out_.push_back('}');
+  return *this;
+}
+
+JsonWriter& JsonWriter::begin_array() {
+  separate();
+  out_.push_back('[');
+  container_is_empty_.push_back(true);
+  return *this;
+}
+
+JsonWriter& JsonWriter::end_array() {
+  container_is_empty_.pop_back();
+  out_.push_back(']');
+  return *this;
+}
+
+JsonWriter& JsonWriter::key(std::string_view name) {
+  separate();
+  escaped(name);
+  out_.push_back(':');
+  after_key_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::string(std::string_view text) {
+  separate();
+  escaped(text);
+  return *this;
+}
+
+JsonWriter& JsonWriter::number(std::int64_t value) {
+  separate();
+  char digits[24];
+  const auto [end, error] = std::to_chars(digits, digits + sizeof digits, value);
+  out_.append(digits, end);
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(const nlohmann::json& value) {
+  separate();
+  serializer_.dump(value, /*pretty_print=*/false, /*ensure_ascii=*/false, 0);
+  return *this;
+}
+
+}  // namespace calndro::gateway
