@@ -114,6 +114,18 @@ void json_to_value(const nlohmann::json& in, google::protobuf::Value& out) {
   }
 }
 
+// Runs the write statement of an Atomicity::PerStatement call. If the
+// connection breaks during it, it may or may not have committed: that is
+// not the "nothing happened" on which the pool runs the call again.
+template <typename Write>
+void committing_on_its_own(Write&& write) {
+  try {
+    write();
+  } catch (const pqxx::broken_connection& error) {
+    throw pqxx::in_doubt_error(error.what());
+  }
+}
+
 // What a log entry's `data` holds: the action's own fields, and for a caller
 // with an email token that token's fingerprint (never the token).
 nlohmann::json log_data(const Caller& caller, nlohmann::json data) {
@@ -223,7 +235,9 @@ grpc::Status EventServiceImpl::ListEvents(grpc::ServerContext* context, const v1
 
 grpc::Status EventServiceImpl::CreateEvent(grpc::ServerContext* context, const v1::CreateEventRequest* request,
                                            v1::Event* response) {
-  return run_authenticated(context, "CreateEvent", Atomicity::Transaction, [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
+  // The event, its parties and its log entry are one statement; the users
+  // for new parties are made just before. No BEGIN/COMMIT round trips.
+  return run_authenticated(context, "CreateEvent", Atomicity::PerStatement, [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
     if (decide(Action::Create, caller.relation_to(nullptr)) != Decision::Allow) {
       throw RpcError(grpc::StatusCode::PERMISSION_DENIED, kForbidden);
     }
@@ -244,9 +258,14 @@ grpc::Status EventServiceImpl::CreateEvent(grpc::ServerContext* context, const v
     if (event.title.empty()) {
       event.title = generate_title(random_);
     }
+    // Committed on its own: party rows without an event are harmless (the
+    // same rows a retry or a later event would make) and, when every party
+    // is known already, it writes nothing and needs no WAL flush.
     UserStore::ensure_users(tx, event.parties);
-    event.id = EventStore::create_logged(tx, event, caller.user_id, clock_.now(), caller.email,
-                                         log_data(caller, {{"opened", "created"}}));
+    committing_on_its_own([&] {
+      event.id = EventStore::create_logged(tx, event, caller.user_id, clock_.now(), caller.email,
+                                           log_data(caller, {{"opened", "created"}}));
+    });
     event_to_proto(event, *response);
   });
 }
@@ -257,13 +276,7 @@ grpc::Status EventServiceImpl::GetEvent(grpc::ServerContext* context, const v1::
   // around the reads before it (two round trips fewer on the commonest call).
   return run_authenticated(context, "GetEvent", Atomicity::PerStatement, [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
     const EventRecord event = load_authorized(tx, request->id(), Action::Detail, caller, /*lock=*/false);
-    try {
-      append_log(tx, event, Occurrence::View, caller, nlohmann::json::object());
-    } catch (const pqxx::broken_connection& error) {
-      // The entry commits on its own: it may be stored or not. Not the
-      // "nothing happened" the pool retries on.
-      throw pqxx::in_doubt_error(error.what());
-    }
+    committing_on_its_own([&] { append_log(tx, event, Occurrence::View, caller, nlohmann::json::object()); });
     event_to_proto(event, *response);
   });
 }

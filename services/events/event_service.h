@@ -42,8 +42,9 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   // Transaction: every statement of the call commits together (writes with
   // more than one statement, or reads that must agree with a write).
   // PerStatement: each statement commits on its own, which saves the BEGIN
-  // and COMMIT round trips; for calls whose only write, if any, is their
-  // last statement.
+  // and COMMIT round trips; for calls whose change, if any, is one statement
+  // (run through committing_on_its_own), with at most idempotent writes
+  // before it.
   enum class Atomicity { Transaction, PerStatement };
   using Work = std::function<void(pqxx::transaction_base& tx, const Credentials& credentials)>;
   using AuthenticatedWork =
