@@ -89,8 +89,11 @@ void EventStore::prepare(pqxx::connection& connection) {
            effector + ", " + slots + "::jsonb, " + data + "::jsonb";
   };
   connection.prepare("event_by_id", "SELECT " + columns + " FROM events.events e WHERE e.id = $1");
+  // NO KEY UPDATE: serialises changes to the event, while log entries added
+  // for it meanwhile (their foreign-key check takes a key-share lock on the
+  // event row: a GET's VIEW entry) need not wait.
   connection.prepare("event_by_id_locked",
-                     "SELECT " + columns + " FROM events.events e WHERE e.id = $1 FOR UPDATE OF e");
+                     "SELECT " + columns + " FROM events.events e WHERE e.id = $1 FOR NO KEY UPDATE OF e");
   // The event, its party rows and its creation log entry in one statement:
   // one round trip on the busiest write path (docs/PERFORMANCE.md). The
   // foreign keys are checked at the end of the statement, when the event row

@@ -43,5 +43,17 @@ TEST(Migrations, EventRowsTakeTheirPartiesAndSlotsFromTheOldTables) {
   EXPECT_EQ(apply_migrations(db.url(), events::kSchema, all), 0) << "a second run must change nothing";
 }
 
+// Migration 0003: user rows are never deleted (events and their party rows
+// refer to them without a foreign key).
+TEST(Migrations, UsersAreNeverDeleted) {
+  Database db;
+  ASSERT_EQ(apply_migrations(db.url(), events::kSchema, calndro::events::migrations()),
+            static_cast<int>(calndro::events::migrations().size()));
+  db.exec("INSERT INTO events.users (email) VALUES ('ann@example.com')");
+  EXPECT_THROW(db.exec("DELETE FROM events.users WHERE email = 'ann@example.com'"), std::exception);
+  EXPECT_THROW(db.exec("TRUNCATE events.users CASCADE"), std::exception);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM events.users"), "1");
+}
+
 }  // namespace
 }  // namespace calndro::testing
