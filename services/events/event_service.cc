@@ -259,9 +259,12 @@ grpc::Status EventServiceImpl::CreateEvent(grpc::ServerContext* context, const v
       event.title = generate_title(random_);
     }
     // Committed on its own: party rows without an event are harmless (the
-    // same rows a retry or a later event would make) and, when every party
-    // is known already, it writes nothing and needs no WAL flush.
-    UserStore::ensure_users(tx, event.parties);
+    // same rows a retry or a later event would make). Skipped when this
+    // process has seen every party stored already.
+    if (!known_users_.contain_all(event.parties)) {
+      UserStore::ensure_users(tx, event.parties);
+      known_users_.add(event.parties);
+    }
     committing_on_its_own([&] {
       event.id = EventStore::create_logged(tx, event, caller.user_id, clock_.now(), caller.email,
                                            log_data(caller, {{"opened", "created"}}));

@@ -9,6 +9,7 @@
 #include "common/crypto.h"
 #include "common/db_pool.h"
 #include "events/authenticator.h"
+#include "events/known_users.h"
 
 namespace calndro::events {
 
@@ -68,6 +69,7 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   NotificationClient& notifications_;
   const Clock& clock_;
   RandomSource& random_;
+  KnownUsers known_users_{10000};
 };
 
 }  // namespace calndro::events

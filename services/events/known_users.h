@@ -1,0 +1,29 @@
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace calndro::events {
+
+// Emails this process has seen stored as users. User rows are never deleted
+// and emails never change (migration 0003), so an entry can never go stale:
+// a create whose parties are all known skips the "ensure users" statement
+// (one round trip of the busiest write). Bounded: when full, it starts over.
+class KnownUsers {
+ public:
+  explicit KnownUsers(std::size_t capacity);
+
+  bool contain_all(const std::vector<std::string>& emails) const;
+  // Only for emails whose rows are committed.
+  void add(const std::vector<std::string>& emails);
+  std::size_t size() const;
+
+ private:
+  const std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::unordered_set<std::string> emails_;
+};
+
+}  // namespace calndro::events
