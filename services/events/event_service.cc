@@ -286,22 +286,27 @@ grpc::Status EventServiceImpl::GetEvent(grpc::ServerContext* context, const v1::
 
 grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context, const v1::UpdateEventRequest* request,
                                            v1::Event* response) {
-  return run_authenticated(context, "UpdateEvent", Atomicity::Transaction, [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
-    EventRecord event = load_authorized(tx, request->id(), Action::Update, caller, /*lock=*/true);
+  // The access check reads the event unlocked: what it depends on (parties,
+  // creator) never changes, and the change itself applies only to a live
+  // event. The change and its log entry are one statement.
+  return run_authenticated(context, "UpdateEvent", Atomicity::PerStatement, [&](pqxx::transaction_base& tx,
+                                                                              const Caller& caller,
+                                                                              const Credentials&) {
+    const EventRecord event = load_authorized(tx, request->id(), Action::Update, caller, /*lock=*/false);
     if (!request->has_title() && !request->has_slots()) {
       // Thrown before any write: an empty PATCH changes and logs nothing.
       throw RpcError(invalid_argument(std::vector<FieldViolation>{
           {"slots", "Provide slots and/or title."}, {"title", "Provide slots and/or title."}}));
     }
     std::vector<FieldViolation> violations;
-    std::vector<Slot> slots;
-    std::string title;
+    std::optional<std::vector<Slot>> slots;
+    std::optional<std::string> title;
     if (request->has_slots()) {
       slots = validate_slots(request->slots().slots(), violations);
     }
     if (request->has_title()) {
       title = validate_title(request->title(), violations);
-      if (title.empty()) {
+      if (title->empty()) {
         violations.push_back({"title", "This field may not be blank."});
       }
     }
@@ -309,15 +314,18 @@ grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context, const v
       throw RpcError(invalid_argument(std::move(violations)));
     }
     nlohmann::json data = nlohmann::json::object();
-    if (request->has_title()) {
-      event.title = title;
-      data["title"] = title;
+    if (title) {
+      data["title"] = *title;
     }
-    if (request->has_slots()) {
-      event.slots = slots;
+    std::optional<EventRecord> changed;
+    committing_on_its_own([&] {
+      changed = EventStore::update_logged(tx, event.id, title, slots, clock_.now(), caller.email,
+                                          log_data(caller, std::move(data)));
+    });
+    if (!changed) {
+      throw RpcError(grpc::StatusCode::NOT_FOUND, kNotFound);  // deleted meanwhile
     }
-    EventStore::update_logged(tx, event, clock_.now(), caller.email, log_data(caller, std::move(data)));
-    event_to_proto(event, *response);
+    event_to_proto(*changed, *response);
   });
 }
 

@@ -107,10 +107,16 @@ void EventStore::prepare(pqxx::connection& connection) {
                      "  AS i(email, position) JOIN events.users u ON u.email = i.email), "
                      "l AS (" + log_values("e.id", "$3", "'UPDATE'", "$6", "$5", "$7") + " FROM e) "
                      "SELECT id FROM e");
-  // A changed title and/or slot set and its log entry, in one statement.
+  // A new title and/or slot set ($2/$4 say which) of a live event and its
+  // log entry, in one statement that returns the event as changed. The
+  // UPDATE's row lock orders concurrent changes of one event, and each log
+  // entry holds the slots its own change left.
   connection.prepare("event_update_logged",
-                     "WITH u AS (UPDATE events.events SET title = $2, slots = $3::json WHERE id = $1) " +
-                         log_values("$1", "$4", "'UPDATE'", "$5", "$3", "$6"));
+                     "WITH u AS (UPDATE events.events SET title = CASE WHEN $2 THEN $3 ELSE title END, "
+                     "  slots = CASE WHEN $4 THEN $5::json ELSE slots END "
+                     "  WHERE id = $1 AND deleted_at IS NULL RETURNING id, title, parties, slots), "
+                     "l AS (" + log_values("u.id", "$6", "'UPDATE'", "$7", "u.slots", "$8") + " FROM u) "
+                     "SELECT u.id, u.title, false, u.parties, u.slots FROM u");
   connection.prepare("event_mark_deleted",
                      "UPDATE events.events SET deleted_at = 'epoch'::timestamptz + $2 * interval '1 microsecond' "
                      "WHERE id = $1");
@@ -149,10 +155,18 @@ std::int64_t EventStore::create_logged(pqxx::transaction_base& tx, const EventRe
       .as<std::int64_t>();
 }
 
-void EventStore::update_logged(pqxx::transaction_base& tx, const EventRecord& event, Instant now,
-                               const std::string& effector, const nlohmann::json& log_data) {
-  tx.exec_prepared("event_update_logged", event.id, event.title, slots_to_json(event.slots).dump(), micros_of(now),
-                   effector, log_data.dump());
+std::optional<EventRecord> EventStore::update_logged(pqxx::transaction_base& tx, std::int64_t id,
+                                                     const std::optional<std::string>& title,
+                                                     const std::optional<std::vector<Slot>>& slots, Instant now,
+                                                     const std::string& effector, const nlohmann::json& log_data) {
+  const auto result =
+      tx.exec_prepared("event_update_logged", id, title.has_value(), title.value_or(""), slots.has_value(),
+                       slots ? slots_to_json(*slots).dump() : std::string("[]"), micros_of(now), effector,
+                       log_data.dump());
+  if (result.empty()) {
+    return std::nullopt;
+  }
+  return read_event(result[0]);
 }
 
 void EventStore::mark_deleted(pqxx::transaction_base& tx, std::int64_t id, Instant now) {

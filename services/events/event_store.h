@@ -56,10 +56,13 @@ class EventStore {
   // (UserStore::ensure_users).
   static std::int64_t create_logged(pqxx::transaction_base& tx, const EventRecord& event, std::int64_t created_by,
                                     Instant now, const std::string& effector, const nlohmann::json& log_data);
-  // Stores the event's title and slots as given and logs the change (UPDATE)
-  // in one statement.
-  static void update_logged(pqxx::transaction_base& tx, const EventRecord& event, Instant now,
-                            const std::string& effector, const nlohmann::json& log_data);
+  // Sets the title and/or the slots (those given) of a live event and logs
+  // the change (UPDATE) in one statement; returns the event as changed, or
+  // nullopt when there is no such live event.
+  static std::optional<EventRecord> update_logged(pqxx::transaction_base& tx, std::int64_t id,
+                                                  const std::optional<std::string>& title,
+                                                  const std::optional<std::vector<Slot>>& slots, Instant now,
+                                                  const std::string& effector, const nlohmann::json& log_data);
   static void mark_deleted(pqxx::transaction_base& tx, std::int64_t id, Instant now);
 
   // Live events, ordered by id, after `after`, at most `limit`.

@@ -8,6 +8,7 @@
 #include <optional>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "support/stack.h"
 
@@ -623,6 +624,53 @@ TEST_F(HttpApi, PatchReplacesSlotsAndTitleAndIgnoresParties) {
   ASSERT_EQ(empty.status, 202) << empty;
   EXPECT_EQ(empty.j()["slots"], json::array());
   EXPECT_EQ(detail(ev)["slots"], json::array());
+}
+
+// Concurrent PATCHes of one event, some changing only the title, some only
+// the slots: none may undo another's change. In the log (commit order for
+// one event), a title-only entry keeps the slots of the entry before it.
+TEST_F(HttpApi, ConcurrentPatchesOfOneEventLoseNoChange) {
+  json ev = alice_event();
+  const json sets = three_slots();
+  constexpr int kPatches = 12;
+  std::vector<std::thread> patchers;
+  std::vector<int> statuses(kPatches, 0);
+  for (int i = 0; i < kPatches; ++i) {
+    patchers.emplace_back([&, i] {
+      const json body = i % 2 == 0 ? json{{"title", "title " + std::to_string(i)}}
+                                   : json{{"slots", json::array({sets[i % 3]})}};
+      statuses[i] = call("PATCH", path_of(ev), Auth::of(u().alice), body).status;
+    });
+  }
+  for (auto& patcher : patchers) {
+    patcher.join();
+  }
+  for (int i = 0; i < kPatches; ++i) {
+    EXPECT_EQ(statuses[i], 202) << "PATCH " << i;
+  }
+  const json entries = log_entries(ev);
+  std::vector<json> updates;
+  for (const json& entry : entries) {
+    if (entry["occurrence"] == "UPDATE") {
+      updates.push_back(entry);
+    }
+  }
+  ASSERT_EQ(updates.size(), static_cast<size_t>(kPatches + 1)) << entries.dump();  // + the creation
+  for (size_t i = 1; i < updates.size(); ++i) {
+    if (updates[i]["data"].contains("title")) {
+      EXPECT_EQ(updates[i]["slots"], updates[i - 1]["slots"]) << "a title-only PATCH changed the slots: "
+                                                              << entries.dump();
+    }
+  }
+  const json now = detail(ev);
+  EXPECT_EQ(now["slots"], updates.back()["slots"]);
+  std::string last_title = "planning";
+  for (const json& update : updates) {
+    if (update["data"].contains("title")) {
+      last_title = update["data"]["title"];
+    }
+  }
+  EXPECT_EQ(now["title"], last_title);
 }
 
 TEST_F(HttpApi, PatchWithNeitherSlotsNorTitleIs400AndLogsNothing) {
