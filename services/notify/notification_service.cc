@@ -331,8 +331,9 @@ grpc::Status NotificationServiceImpl::ResolveToken(grpc::ServerContext* context,
   const std::string hash = token_hash(canonical_token(request->token()));
   return guarded(fields, [&]() -> grpc::Status {
     std::optional<TokenRecord> record = run_with_fresh_connections(pool_, [&](pqxx::connection& connection) {
-      pqxx::read_transaction tx(connection);
-      return TokenStore::find_by_hash(tx, hash);
+      // One SELECT: no BEGIN/COMMIT round trips (each `?et=` request comes here).
+      pqxx::nontransaction statement(connection);
+      return TokenStore::find_by_hash(statement, hash);
     });
     if (!record || !constant_time_equal(record->hash, hash)) {
       log::info("unknown email token", fields);
