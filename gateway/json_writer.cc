@@ -27,31 +27,23 @@ void JsonWriter::escaped(std::string_view text) {
   serializer_.dump(scratch_, /*pretty_print=*/false, /*ensure_ascii=*/false, 0);
 }
 
-JsonWriter& JsonWriter::begin_object() {
+JsonWriter& JsonWriter::open(char bracket) {
   separate();
-  out_.push_back('{');
+  out_.push_back(bracket);
   container_is_empty_.push_back(true);
   return *this;
 }
 
-JsonWriter& JsonWriter::end_object() {
+JsonWriter& JsonWriter::close(char bracket) {
   container_is_empty_.pop_back();
-  out_.push_back('}');
+  out_.push_back(bracket);
   return *this;
 }
 
-JsonWriter& JsonWriter::begin_array() {
-  separate();
-  out_.push_back('[');
-  container_is_empty_.push_back(true);
-  return *this;
-}
-
-JsonWriter& JsonWriter::end_array() {
-  container_is_empty_.pop_back();
-  out_.push_back(']');
-  return *this;
-}
+JsonWriter& JsonWriter::begin_object() { return open('{'); }
+JsonWriter& JsonWriter::end_object() { return close('}'); }
+JsonWriter& JsonWriter::begin_array() { return open('['); }
+JsonWriter& JsonWriter::end_array() { return close(']'); }
 
 JsonWriter& JsonWriter::key(std::string_view name) {
   separate();

@@ -42,6 +42,8 @@ class JsonWriter {
   }
 
  private:
+  JsonWriter& open(char bracket);
+  JsonWriter& close(char bracket);
   // A comma before every item of a container but its first.
   void separate();
   void escaped(std::string_view text);
