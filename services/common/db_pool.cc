@@ -1,5 +1,7 @@
 #include "common/db_pool.h"
 
+#include <algorithm>
+
 namespace calndro {
 
 DbPool::DbPool(std::string url, int size, Prepare prepare, std::chrono::milliseconds acquire_timeout)
@@ -30,6 +32,11 @@ int DbPool::in_use() const {
   return leased_;
 }
 
+int DbPool::waiting() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int>(waiters_.size());
+}
+
 std::unique_ptr<pqxx::connection> DbPool::open() {
   try {
     auto connection = std::make_unique<pqxx::connection>(url_);
@@ -46,10 +53,17 @@ DbPool::Lease DbPool::acquire() {
   std::unique_ptr<pqxx::connection> connection;
   {
     std::unique_lock lock(mutex_);
-    if (!freed_.wait_for(lock, acquire_timeout_, [this] { return leased_ < size_; })) {
-      throw DatabaseUnavailable("no database connection became free in time");
+    if (leased_ < size_ && waiters_.empty()) {
+      ++leased_;
+    } else {
+      Waiter me;
+      waiters_.push_back(&me);
+      // On a grant, the releaser has counted the slot as ours already.
+      if (!me.handed_over.wait_for(lock, acquire_timeout_, [&me] { return me.granted; })) {
+        waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &me));
+        throw DatabaseUnavailable("no database connection became free in time");
+      }
     }
-    ++leased_;
     if (!idle_.empty()) {
       connection = std::move(idle_.back());
       idle_.pop_back();
@@ -67,20 +81,26 @@ DbPool::Lease DbPool::acquire() {
 }
 
 void DbPool::release(std::unique_ptr<pqxx::connection> connection, bool broken) {
-  {
-    std::lock_guard lock(mutex_);
-    --leased_;
-    if (connection != nullptr && !broken) {
-      idle_.push_back(std::move(connection));
-    } else if (broken) {
-      // One broken connection means the server restarted or the network
-      // dropped: the idle ones are almost surely broken too. Dropping them
-      // lets the retry in run() get a fresh connection instead of the next
-      // dead one.
-      idle_.clear();
-    }
+  std::lock_guard lock(mutex_);
+  if (connection != nullptr && !broken) {
+    idle_.push_back(std::move(connection));
+  } else if (broken) {
+    // One broken connection means the server restarted or the network
+    // dropped: the idle ones are almost surely broken too. Dropping them
+    // lets the retry in run() get a fresh connection instead of the next
+    // dead one.
+    idle_.clear();
   }
-  freed_.notify_one();
+  if (waiters_.empty()) {
+    --leased_;
+    return;
+  }
+  // The slot passes to the longest waiter without becoming free, so no
+  // caller arriving meanwhile can take it first.
+  Waiter* next = waiters_.front();
+  waiters_.pop_front();
+  next->granted = true;
+  next->handed_over.notify_one();
 }
 
 }  // namespace calndro
