@@ -190,8 +190,8 @@ grpc::Status EventServiceImpl::run_authenticated(grpc::ServerContext* context, c
   });
 }
 
-EventRecord EventServiceImpl::load_authorized(pqxx::transaction_base& tx, std::int64_t id, Action action, const Caller& caller,
-                                              bool lock, bool allow_deleted) {
+EventRecord EventServiceImpl::load_authorized(pqxx::transaction_base& tx, std::int64_t id, Action action,
+                                              const Caller& caller, bool lock, bool allow_deleted) {
   check_event_id(id);
   auto event = EventStore::load(tx, id, lock);
   if (!event || (event->deleted && !allow_deleted)) {
@@ -215,7 +215,8 @@ void EventServiceImpl::append_log(pqxx::transaction_base& tx, const EventRecord&
 grpc::Status EventServiceImpl::ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
                                           v1::ListEventsResponse* response) {
   // One read statement after authentication: no transaction needed.
-  return run_authenticated(context, "ListEvents", Atomicity::PerStatement, [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
+  return run_authenticated(context, "ListEvents", Atomicity::PerStatement,
+                           [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
     if (decide(Action::List, caller.relation_to(nullptr)) != Decision::Allow) {
       throw RpcError(grpc::StatusCode::PERMISSION_DENIED, kForbidden);
     }
@@ -237,7 +238,8 @@ grpc::Status EventServiceImpl::CreateEvent(grpc::ServerContext* context, const v
                                            v1::Event* response) {
   // The event, its parties and its log entry are one statement; the users
   // for new parties are made just before. No BEGIN/COMMIT round trips.
-  return run_authenticated(context, "CreateEvent", Atomicity::PerStatement, [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
+  return run_authenticated(context, "CreateEvent", Atomicity::PerStatement,
+                           [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
     if (decide(Action::Create, caller.relation_to(nullptr)) != Decision::Allow) {
       throw RpcError(grpc::StatusCode::PERMISSION_DENIED, kForbidden);
     }
@@ -261,14 +263,30 @@ grpc::Status EventServiceImpl::CreateEvent(grpc::ServerContext* context, const v
     // Committed on its own: party rows without an event are harmless (the
     // same rows a retry or a later event would make). Skipped when this
     // process has seen every party stored already.
-    if (!known_users_.contain_all(event.parties)) {
+    const auto ensure_users = [&] {
       UserStore::ensure_users(tx, event.parties);
       known_users_.add(event.parties);
+    };
+    const auto create = [&] {
+      committing_on_its_own([&] {
+        event.id = EventStore::create_logged(tx, event, caller.user_id, clock_.now(), caller.email,
+                                             log_data(caller, {{"opened", "created"}}));
+      });
+    };
+    if (!known_users_.contain_all(event.parties)) {
+      ensure_users();
+      create();
+    } else {
+      try {
+        create();
+      } catch (const pqxx::not_null_violation&) {
+        // A party this process took for stored has no user row: the
+        // database was replaced under it. The statement wrote nothing.
+        known_users_.forget_all();
+        ensure_users();
+        create();
+      }
     }
-    committing_on_its_own([&] {
-      event.id = EventStore::create_logged(tx, event, caller.user_id, clock_.now(), caller.email,
-                                           log_data(caller, {{"opened", "created"}}));
-    });
     event_to_proto(event, *response);
   });
 }
@@ -277,7 +295,8 @@ grpc::Status EventServiceImpl::GetEvent(grpc::ServerContext* context, const v1::
                                         v1::Event* response) {
   // The VIEW entry is the only write, one statement: it needs no transaction
   // around the reads before it (two round trips fewer on the commonest call).
-  return run_authenticated(context, "GetEvent", Atomicity::PerStatement, [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
+  return run_authenticated(context, "GetEvent", Atomicity::PerStatement,
+                           [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
     const EventRecord event = load_authorized(tx, request->id(), Action::Detail, caller, /*lock=*/false);
     committing_on_its_own([&] { append_log(tx, event, Occurrence::View, caller, nlohmann::json::object()); });
     event_to_proto(event, *response);
@@ -289,9 +308,8 @@ grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context, const v
   // The access check reads the event unlocked: what it depends on (parties,
   // creator) never changes, and the change itself applies only to a live
   // event. The change and its log entry are one statement.
-  return run_authenticated(context, "UpdateEvent", Atomicity::PerStatement, [&](pqxx::transaction_base& tx,
-                                                                              const Caller& caller,
-                                                                              const Credentials&) {
+  return run_authenticated(context, "UpdateEvent", Atomicity::PerStatement,
+                           [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
     const EventRecord event = load_authorized(tx, request->id(), Action::Update, caller, /*lock=*/false);
     if (!request->has_title() && !request->has_slots()) {
       // Thrown before any write: an empty PATCH changes and logs nothing.
@@ -331,7 +349,8 @@ grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context, const v
 
 grpc::Status EventServiceImpl::DeleteEvent(grpc::ServerContext* context, const v1::DeleteEventRequest* request,
                                            google::protobuf::Empty* response) {
-  return run_authenticated(context, "DeleteEvent", Atomicity::Transaction, [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
+  return run_authenticated(context, "DeleteEvent", Atomicity::Transaction,
+                           [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
     const EventRecord event = load_authorized(tx, request->id(), Action::Delete, caller, /*lock=*/true);
     EventStore::mark_deleted(tx, event.id, clock_.now());
     append_log(tx, event, Occurrence::Update, caller, {{"closed", "deleted"}});
@@ -340,8 +359,8 @@ grpc::Status EventServiceImpl::DeleteEvent(grpc::ServerContext* context, const v
 
 grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context, const v1::NotifyPartiesRequest* request,
                                              v1::NotifyPartiesResponse* response) {
-  return run_authenticated(context, "NotifyParties", Atomicity::Transaction, [&](pqxx::transaction_base& tx, const Caller& caller,
-                                                         const Credentials& credentials) {
+  return run_authenticated(context, "NotifyParties", Atomicity::Transaction,
+                           [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials& credentials) {
     // The row lock keeps a concurrent PATCH from changing the slots between
     // the staleness check and the log entries.
     const EventRecord event = load_authorized(tx, request->id(), Action::Notify, caller, /*lock=*/true);
@@ -426,7 +445,8 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context, const
 grpc::Status EventServiceImpl::GetEventLog(grpc::ServerContext* context, const v1::GetEventLogRequest* request,
                                            v1::EventLog* response) {
   // Reads only: the event (for the access check and its parties), then a page.
-  return run_authenticated(context, "GetEventLog", Atomicity::PerStatement, [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
+  return run_authenticated(context, "GetEventLog", Atomicity::PerStatement,
+                           [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
     const PageRequest page_request = read_page_request(request->page_size(), request->page_token());
     const EventRecord event = load_authorized(tx, request->id(), Action::ReadLog, caller, /*lock=*/false,
                                               /*allow_deleted=*/true);

@@ -15,8 +15,8 @@ namespace calndro::events {
 
 // The RPCs of calndro.events.v1.EventService. Every call authenticates from
 // metadata, checks SPEC §2, validates, and commits its change together with
-// its audit-log entry (one transaction, mostly one statement). Dependencies come in through the
-// constructor; main.cc only wires them.
+// its audit-log entry (one transaction, mostly one statement). Dependencies
+// come in through the constructor; main.cc only wires them.
 class EventServiceImpl final : public calndro::events::v1::EventService::Service {
  public:
   EventServiceImpl(DbPool& pool, Authenticator& authenticator, NotificationClient& notifications, const Clock& clock,
@@ -59,8 +59,8 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
 
   // Loads a live event (or, with allow_deleted, a deleted one too) and checks
   // `action` for `caller`: NOT_FOUND, then PERMISSION_DENIED.
-  EventRecord load_authorized(pqxx::transaction_base& tx, std::int64_t id, Action action, const Caller& caller, bool lock,
-                              bool allow_deleted = false);
+  EventRecord load_authorized(pqxx::transaction_base& tx, std::int64_t id, Action action, const Caller& caller,
+                              bool lock, bool allow_deleted = false);
   void append_log(pqxx::transaction_base& tx, const EventRecord& event, Occurrence occurrence, const Caller& caller,
                   nlohmann::json data);
 

@@ -96,15 +96,16 @@ void EventStore::prepare(pqxx::connection& connection) {
                      "SELECT " + columns + " FROM events.events e WHERE e.id = $1 FOR NO KEY UPDATE OF e");
   // The event, its party rows and its creation log entry in one statement:
   // one round trip on the busiest write path (docs/PERFORMANCE.md). The
-  // foreign keys are checked at the end of the statement, when the event row
-  // is there; the parties' users exist already (UserStore::ensure_users).
+  // parties' users exist already (UserStore::ensure_users); the LEFT JOIN
+  // makes a party without a user row a NULL user_id, so the whole statement
+  // fails (not_null_violation) rather than leave the party out.
   connection.prepare("event_create_logged",
                      "WITH e AS (INSERT INTO events.events (title, created_by, created_at, parties, slots) "
                      "  VALUES ($1, $2, 'epoch'::timestamptz + $3 * interval '1 microsecond', $4::json, $5::json) "
                      "  RETURNING id), "
                      "p AS (INSERT INTO events.event_parties (event_id, user_id, position) "
                      "  SELECT e.id, u.id, i.position FROM e, json_array_elements_text($4::json) WITH ORDINALITY "
-                     "  AS i(email, position) JOIN events.users u ON u.email = i.email), "
+                     "  AS i(email, position) LEFT JOIN events.users u ON u.email = i.email), "
                      "l AS (" + log_values("e.id", "$3", "'UPDATE'", "$6", "$5", "$7") + " FROM e) "
                      "SELECT id FROM e");
   // A new title and/or slot set ($2/$4 say which) of a live event and its

@@ -53,7 +53,8 @@ class EventStore {
   // Writes the event (title, parties, slots), its party rows and its
   // creation log entry (UPDATE, with the event's slots) in one statement;
   // returns the new id. Parties must already exist as users
-  // (UserStore::ensure_users).
+  // (UserStore::ensure_users); throws pqxx::not_null_violation, having
+  // written nothing, when one does not.
   static std::int64_t create_logged(pqxx::transaction_base& tx, const EventRecord& event, std::int64_t created_by,
                                     Instant now, const std::string& effector, const nlohmann::json& log_data);
   // Sets the title and/or the slots (those given) of a live event and logs

@@ -22,6 +22,11 @@ void KnownUsers::add(const std::vector<std::string>& emails) {
   emails_.insert(emails.begin(), emails.end());
 }
 
+void KnownUsers::forget_all() {
+  std::lock_guard lock(mutex_);
+  emails_.clear();
+}
+
 std::size_t KnownUsers::size() const {
   std::lock_guard lock(mutex_);
   return emails_.size();

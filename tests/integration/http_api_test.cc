@@ -407,6 +407,26 @@ TEST_F(HttpApi, OutputFormatsAndOrderFollowSpec) {
       << ev.dump();
 }
 
+// The event service remembers which parties have user rows, to skip making
+// them again. If the database loses one under it (here: deleted behind the
+// trigger's back), the create still names every party: the statement refuses
+// a party without a user row, and the service makes the row and retries.
+TEST_F(HttpApi, CreateStillStoresEveryPartyWhenAUserRowVanished) {
+  const std::string guest = unique_email("vanishing");
+  const json body = {{"parties", {guest}}, {"slots", three_slots()}};
+  ASSERT_EQ(call("POST", "/", Auth::of(u().alice), body).status, 201);
+  stack().db().exec("ALTER TABLE events.users DISABLE TRIGGER users_no_delete;"
+                    "DELETE FROM events.users WHERE email = '" + guest + "';"
+                    "ALTER TABLE events.users ENABLE TRIGGER users_no_delete");
+  ASSERT_EQ(stack().db().scalar("SELECT count(*) FROM events.users WHERE email = '" + guest + "'"), "0");
+  Resp again = call("POST", "/", Auth::of(u().alice), body);
+  ASSERT_EQ(again.status, 201) << again;
+  EXPECT_EQ(again.j()["parties"], json::array({u().alice.email, guest}));
+  EXPECT_EQ(stack().db().scalar("SELECT count(*) FROM events.event_parties p JOIN events.users u ON u.id = p.user_id "
+                                "WHERE p.event_id = " + std::to_string(again.j()["id"].get<long long>())),
+            "2");
+}
+
 TEST_F(HttpApi, CreatorIsAlwaysAParty) {
   // docs/ARCHITECTURE.md: the creator is added first when absent from parties.
   std::string guest = unique_email("solo");

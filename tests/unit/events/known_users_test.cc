@@ -16,6 +16,9 @@ TEST(KnownUsers, AllMustBeKnownAndTheSetStaysBounded) {
   EXPECT_LE(known.size(), 4U);
   EXPECT_TRUE(known.contain_all({"cat@example.com", "dan@example.com", "eve@example.com"}));
   EXPECT_FALSE(known.contain_all({"ann@example.com"}));
+  known.forget_all();
+  EXPECT_EQ(known.size(), 0U);
+  EXPECT_FALSE(known.contain_all({"cat@example.com"}));
 }
 
 }  // namespace
