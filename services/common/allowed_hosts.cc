@@ -1,0 +1,158 @@
+#include "common/allowed_hosts.h"
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+
+namespace calndro {
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+bool is_name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+}
+
+bool is_ipv6_char(char c) {
+  return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+}
+
+bool is_port(std::string_view text) {
+  return !text.empty() && text.size() <= 5 &&
+         std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+}  // namespace
+
+std::optional<std::string> host_of_header(std::string_view host_header) {
+  std::string_view text = trim(host_header);
+  if (text.empty() || text.size() > 255) {
+    return std::nullopt;
+  }
+  std::string_view host;
+  if (text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close < 2) {
+      return std::nullopt;
+    }
+    host = text.substr(0, close + 1);
+    const std::string_view inner = text.substr(1, close - 1);
+    if (!std::all_of(inner.begin(), inner.end(), is_ipv6_char)) {
+      return std::nullopt;
+    }
+    const std::string_view rest = text.substr(close + 1);
+    if (!rest.empty() && (rest.front() != ':' || !is_port(rest.substr(1)))) {
+      return std::nullopt;
+    }
+    return lower(host);
+  }
+  const auto colon = text.find(':');
+  host = text.substr(0, colon);
+  if (colon != std::string_view::npos && !is_port(text.substr(colon + 1))) {
+    return std::nullopt;
+  }
+  if (!host.empty() && host.back() == '.') {
+    host.remove_suffix(1);
+  }
+  if (host.empty() || !std::all_of(host.begin(), host.end(), is_name_char)) {
+    return std::nullopt;
+  }
+  return lower(host);
+}
+
+std::optional<std::string> host_of_url(std::string_view url) {
+  std::string_view rest;
+  const std::string scheme_lower = lower(url.substr(0, std::min<std::size_t>(url.size(), 8)));
+  if (scheme_lower.rfind("http://", 0) == 0) {
+    rest = url.substr(7);
+  } else if (scheme_lower.rfind("https://", 0) == 0) {
+    rest = url.substr(8);
+  } else {
+    return std::nullopt;
+  }
+  const auto end = rest.find_first_of("/?#");
+  const std::string_view authority = rest.substr(0, end);
+  if (authority.find('@') != std::string_view::npos) {
+    return std::nullopt;  // user-info has no place in a link base
+  }
+  return host_of_header(authority);
+}
+
+AllowedHosts AllowedHosts::parse(std::string_view list, std::string_view public_base_url) {
+  AllowedHosts hosts;
+  if (trim(list).empty()) {
+    hosts.names_ = {"localhost", "127.0.0.1", "[::1]"};
+  } else {
+    while (!list.empty()) {
+      const auto comma = list.find(',');
+      const std::string_view entry = trim(list.substr(0, comma));
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      if (entry.empty()) {
+        continue;
+      }
+      if (entry == "*") {
+        hosts.any_ = true;
+        continue;
+      }
+      const bool suffix = entry.front() == '.';
+      const std::string_view name = suffix ? entry.substr(1) : entry;
+      const bool has_port = name.front() == '[' ? name.back() != ']' : name.find(':') != std::string_view::npos;
+      const auto host = host_of_header(name);
+      if (!host || has_port) {
+        throw std::invalid_argument("CALNDRO_ALLOWED_HOSTS: '" + std::string(entry) +
+                                    "' is not a host name (no scheme, port or path)");
+      }
+      hosts.names_.push_back(suffix ? "." + *host : *host);
+    }
+  }
+  if (!public_base_url.empty()) {
+    const auto host = host_of_url(public_base_url);
+    if (!host) {
+      throw std::invalid_argument("CALNDRO_PUBLIC_BASE_URL: '" + std::string(public_base_url) +
+                                  "' is not an absolute http(s) URL");
+    }
+    if (std::find(hosts.names_.begin(), hosts.names_.end(), *host) == hosts.names_.end()) {
+      hosts.names_.push_back(*host);
+    }
+  }
+  return hosts;
+}
+
+bool AllowedHosts::allows(std::string_view host_header) const {
+  const auto host = host_of_header(host_header);
+  if (!host) {
+    return false;
+  }
+  if (any_) {
+    return true;
+  }
+  for (const auto& name : names_) {
+    if (name.front() == '.') {
+      const std::string_view bare(name.data() + 1, name.size() - 1);
+      if (*host == bare || (host->size() > name.size() &&
+                            host->compare(host->size() - name.size(), name.size(), name) == 0)) {
+        return true;
+      }
+    } else if (*host == name) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace calndro
