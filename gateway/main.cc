@@ -33,6 +33,7 @@ int run() {
   calndro::init_crypto();
   calndro::tune_runtime();
   const GatewayConfig config = load_config();
+  (void)calndro::grpc_tls();  // bad TLS files stop the start here
 
   auto client = EventClient::connect(config.events_address, std::chrono::milliseconds(config.rpc_timeout_ms));
   const ReadinessProbe readiness({{"events", client->channel()},

@@ -1,6 +1,7 @@
 #include "common/config.h"
 
 #include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 
 namespace calndro::config {
@@ -30,6 +31,57 @@ int int_or(const char* name, int fallback, int min, int max) {
                              " to " + std::to_string(max) + ", got '" + value + "'");
   }
   return static_cast<int>(parsed);
+}
+
+}  // namespace calndro::config
+
+namespace calndro::config {
+namespace {
+
+std::string read_token_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    throw std::runtime_error("CALNDRO_INTERNAL_TOKEN_FILE: cannot read '" + path + "'");
+  }
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+    line.pop_back();
+  }
+  return line;
+}
+
+}  // namespace
+
+bool is_loopback_listen(std::string_view address) {
+  if (address.starts_with("unix:") || address.starts_with("unix-abstract:")) {
+    return true;
+  }
+  const auto colon = address.rfind(':');
+  const std::string_view host = colon == std::string_view::npos ? address : address.substr(0, colon);
+  const bool ipv4_literal = host.find_first_not_of("0123456789.") == std::string_view::npos;
+  return host == "localhost" || host == "[::1]" || (ipv4_literal && host.starts_with("127."));
+}
+
+InternalToken internal_token(const std::string& listen_address) {
+  const std::string inline_value = string_or("CALNDRO_INTERNAL_TOKEN", "");
+  const std::string file = string_or("CALNDRO_INTERNAL_TOKEN_FILE", "");
+  if (!inline_value.empty() && !file.empty()) {
+    throw std::runtime_error("set CALNDRO_INTERNAL_TOKEN or CALNDRO_INTERNAL_TOKEN_FILE, not both");
+  }
+  InternalToken token;
+  token.value = file.empty() ? inline_value : read_token_file(file);
+  if (token.value.empty()) {
+    token.value = kDefaultInternalToken;
+  }
+  token.is_default = token.value == kDefaultInternalToken;
+  if (!is_loopback_listen(listen_address) && (token.is_default || token.value.size() < kMinInternalTokenLength)) {
+    throw std::runtime_error(
+        "CALNDRO_INTERNAL_TOKEN must be a secret of at least " + std::to_string(kMinInternalTokenLength) +
+        " characters (e.g. `openssl rand -hex 32`) when the service listens beyond loopback (" + listen_address +
+        "): the built-in default is public, so anyone reaching the notification service could send mail");
+  }
+  return token;
 }
 
 }  // namespace calndro::config

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace calndro::config {
 
@@ -9,5 +11,28 @@ namespace calndro::config {
 // message naming the variable: bad configuration fails fast.
 std::string string_or(const char* name, const std::string& fallback);
 int int_or(const char* name, int fallback, int min, int max);
+
+// The credential the event service presents to the notification service
+// (metadata x-calndro-internal). The default is public: it is only good
+// while nothing but this machine can reach the services.
+inline constexpr const char* kDefaultInternalToken = "calndro-local-internal";
+inline constexpr std::size_t kMinInternalTokenLength = 32;
+
+// True when a gRPC listen address is reachable from this machine only:
+// 127.0.0.0/8, [::1], localhost, or a unix socket.
+bool is_loopback_listen(std::string_view address);
+
+struct InternalToken {
+  std::string value;
+  bool is_default = false;
+};
+
+// CALNDRO_INTERNAL_TOKEN, or the first line of the file that
+// CALNDRO_INTERNAL_TOKEN_FILE names (not both). Unset means the public
+// default, which only a loopback `listen_address` may use: beyond loopback
+// the default, or a credential shorter than kMinInternalTokenLength, throws
+// (anyone who reaches the notification service could otherwise queue mail
+// to anyone).
+InternalToken internal_token(const std::string& listen_address);
 
 }  // namespace calndro::config

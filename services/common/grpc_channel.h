@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,9 +18,50 @@ namespace calndro {
 // fails fast at start-up).
 std::optional<std::string> grpc_target(std::string_view address, std::string& error);
 
-// An insecure channel that spreads calls over every address the target
-// resolves to (round_robin), so replicas share the load and a dead one is
-// skipped.
+// Limits set explicitly on both sides of every calndro channel. A message
+// holds at most one list page (ListEvents keeps a page under
+// kMaxListPageBytes, which also fits gRPC's 4 MiB default for generic
+// clients) or one event with its log; metadata holds the caller's
+// credentials and, in trailers, an error capped by common/rich_status.
+inline constexpr int kMaxGrpcMessageBytes = 16 * 1024 * 1024;
+inline constexpr int kMaxGrpcMetadataBytes = 64 * 1024;
+inline constexpr std::size_t kMaxListPageBytes = 4 * 1024 * 1024 - 64 * 1024;
+
+// TLS between the processes, from PEM files named by the environment:
+//   CALNDRO_GRPC_TLS_CERT, CALNDRO_GRPC_TLS_KEY  this process's certificate
+//     chain and key: a gRPC server serves TLS with them, a client presents
+//     them to servers that require a client certificate (mutual TLS);
+//   CALNDRO_GRPC_TLS_CA  roots that verify peers: clients check servers
+//     with them (system roots otherwise), and servers then require and
+//     verify a client certificate;
+//   CALNDRO_GRPC_TLS_SERVER_NAME  the name expected in servers'
+//     certificates instead of the host of the target (for IP lists, or one
+//     certificate name shared by the replicas).
+// TLS is on when CERT or CA is set; all plaintext otherwise.
+struct GrpcTls {
+  std::string cert_chain;
+  std::string private_key;
+  std::string ca;
+  std::string server_name;
+  bool enabled() const { return !cert_chain.empty() || !ca.empty(); }
+};
+
+// Reads the variables above now; throws with a sentence naming the
+// variable when a file is missing, unreadable or not the expected PEM, or
+// when CERT and KEY are not given together.
+GrpcTls read_grpc_tls();
+// read_grpc_tls() once per process (the mains call it early to fail fast).
+const GrpcTls& grpc_tls();
+
+std::shared_ptr<grpc::ChannelCredentials> channel_credentials(const GrpcTls& tls);
+// Throws when TLS is on without CALNDRO_GRPC_TLS_CERT/KEY.
+std::shared_ptr<grpc::ServerCredentials> server_credentials(const GrpcTls& tls);
+// The limits above (and the expected server name under TLS).
+grpc::ChannelArguments channel_arguments(const GrpcTls& tls);
+
+// A channel that spreads calls over every address the target resolves to
+// (round_robin), so replicas share the load and a dead one is skipped; TLS
+// as grpc_tls() says, the limits above.
 std::shared_ptr<grpc::Channel> make_balanced_channel(const std::string& target);
 
 }  // namespace calndro

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/grpc_channel.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -166,7 +167,20 @@ int probe_grpc_health(const std::string& listen_address) {
       target = "127.0.0.1:" + target.substr(std::string(wildcard).size());
     }
   }
-  auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  std::shared_ptr<grpc::Channel> channel;
+  try {
+    GrpcTls tls = grpc_tls();
+    // The probe reaches the server on loopback: under TLS it expects the
+    // configured server name, else "localhost" (docs/OPERATIONS.md).
+    if (tls.enabled() && tls.server_name.empty()) {
+      tls.server_name = "localhost";
+    }
+    channel = grpc::CreateCustomChannel(target, channel_credentials(tls), channel_arguments(tls));
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "health check: %s\n", error.what());
+    return 1;
+  }
+  auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
   grpc::health::v1::HealthCheckRequest request;
@@ -198,8 +212,19 @@ int run_grpc_server(GrpcServerOptions options) {
   // profile was dominated by task switching). Idle pollers cost nothing.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 32);
+  // Explicit limits (common/grpc_channel.h), the same as our channels'.
+  builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, kMaxGrpcMetadataBytes);
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  try {
+    credentials = server_credentials(grpc_tls());
+  } catch (const std::exception& error) {
+    log::error("cannot start", {{"error", error.what()}});
+    return 1;
+  }
   int selected_port = 0;
-  builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(), &selected_port);
+  builder.AddListeningPort(options.address, credentials, &selected_port);
   for (grpc::Service* service : options.services) {
     builder.RegisterService(service);
   }
@@ -209,7 +234,9 @@ int run_grpc_server(GrpcServerOptions options) {
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
-    log::error("cannot listen", {{"address", options.address}});
+    log::error("cannot listen", {{"address", options.address},
+                                 {"tls", grpc_tls().enabled() ? "on (a certificate/key that do not match also end here)"
+                                                              : "off"}});
     return 1;
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
@@ -220,7 +247,7 @@ int run_grpc_server(GrpcServerOptions options) {
   for (const auto& name : names) {
     health->SetServingStatus(name, true);
   }
-  log::info("serving", {{"address", options.address}, {"port", selected_port}});
+  log::info("serving", {{"address", options.address}, {"port", selected_port}, {"tls", grpc_tls().enabled()}});
   std::unique_ptr<ReadinessWatcher> readiness;
   if (options.readiness_check) {
     readiness = std::make_unique<ReadinessWatcher>(*health, options.readiness_check, names);

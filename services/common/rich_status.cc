@@ -3,6 +3,8 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
+#include <string_view>
+
 namespace calndro {
 namespace {
 
@@ -14,9 +16,48 @@ grpc::Status pack(grpc::StatusCode code, const std::string& message, const googl
   return grpc::Status(code, message, envelope.SerializeAsString());
 }
 
+// At most `limit` bytes, never ending inside a UTF-8 sequence.
+std::string cut(std::string text, std::size_t limit) {
+  if (text.size() <= limit) {
+    return text;
+  }
+  constexpr std::string_view kEllipsis = "...";
+  std::size_t end = limit - kEllipsis.size();
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;
+  }
+  text.resize(end);
+  text += kEllipsis;
+  return text;
+}
+
+std::vector<FieldViolation> capped(std::vector<FieldViolation> violations) {
+  std::string dropped_field;
+  const std::size_t dropped = violations.size() > kMaxViolations ? violations.size() - kMaxViolations : 0;
+  if (dropped > 0) {
+    dropped_field = violations[kMaxViolations].field;
+    for (std::size_t i = kMaxViolations; i < violations.size(); ++i) {
+      if (violations[i].field != dropped_field) {
+        dropped_field.clear();
+        break;
+      }
+    }
+    violations.resize(kMaxViolations);
+  }
+  for (auto& violation : violations) {
+    violation.field = cut(std::move(violation.field), kMaxViolationBytes);
+    violation.description = cut(std::move(violation.description), kMaxViolationBytes);
+  }
+  if (dropped > 0) {
+    violations.push_back({cut(std::move(dropped_field), kMaxViolationBytes), "And " + std::to_string(dropped) + " more."});
+  }
+  return violations;
+}
+
 }  // namespace
 
 grpc::Status invalid_argument(std::vector<FieldViolation> violations) {
+  violations = capped(std::move(violations));
   google::rpc::BadRequest bad_request;
   std::string message;
   for (const auto& violation : violations) {

@@ -2,6 +2,7 @@
 
 #include <grpcpp/support/status.h>
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
@@ -20,7 +21,16 @@ struct FieldViolation {
 
 inline constexpr const char* kTokenExpiredReason = "TOKEN_EXPIRED";
 
-// INVALID_ARGUMENT with a google.rpc.BadRequest.
+// What an error carries at most, so that its trailer (the message and the
+// details, both repeated there) always fits the metadata limit of
+// common/grpc_channel.h: the first kMaxViolations violations, each field
+// and description cut to kMaxViolationBytes (on a UTF-8 boundary), then
+// one entry "And N more." (under the dropped violations' field when they
+// share one, else with no field).
+inline constexpr std::size_t kMaxViolations = 30;
+inline constexpr std::size_t kMaxViolationBytes = 300;
+
+// INVALID_ARGUMENT with a google.rpc.BadRequest (capped as above).
 grpc::Status invalid_argument(std::vector<FieldViolation> violations);
 grpc::Status invalid_argument(std::string field, std::string description);
 

@@ -20,8 +20,6 @@
 
 namespace {
 
-constexpr const char* kDefaultInternalToken = "calndro-local-internal";
-
 // The database may still be starting (compose, a fresh cluster): retry a
 // little before failing fast with a clear message.
 void migrate_with_retries(const std::string& url) {
@@ -71,8 +69,10 @@ int main(int argc, char** argv) {
         config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
     const int pool_size = config::int_or("CALNDRO_DB_POOL_SIZE", 8, 1, 256);
     const auto rpc_timeout = std::chrono::milliseconds(config::int_or("CALNDRO_RPC_TIMEOUT_MS", 5000, 50, 600000));
-    const std::string internal_token = config::string_or("CALNDRO_INTERNAL_TOKEN", kDefaultInternalToken);
-    if (internal_token == kDefaultInternalToken) {
+    const config::InternalToken internal = config::internal_token(listen);
+    const std::string& internal_token = internal.value;
+    (void)calndro::grpc_tls();  // bad TLS files stop the start here
+    if (internal.is_default) {
       calndro::log::warn("CALNDRO_INTERNAL_TOKEN is not set; using the local default (fine for a laptop only)");
     }
 

@@ -11,6 +11,7 @@
 #include "common/runtime.h"
 #include "common/db_pool.h"
 #include "common/metrics.h"
+#include "common/grpc_channel.h"
 #include "common/grpc_server.h"
 #include "common/log.h"
 #include "common/migrations.h"
@@ -29,8 +30,6 @@ namespace {
 
 using namespace calndro;
 using namespace calndro::notify;
-
-constexpr const char* kDefaultInternalToken = "calndro-local-internal";
 
 struct Config {
   std::string listen;
@@ -83,8 +82,10 @@ Config read_config() {
                              config.service.mail.public_base_url + "'");
   }
   config.service.token_days = config::int_or("CALNDRO_TOKEN_DAYS", 5, 1, 3650);
-  config.service.internal_token = config::string_or("CALNDRO_INTERNAL_TOKEN", kDefaultInternalToken);
-  config.default_internal_token = config.service.internal_token == kDefaultInternalToken;
+  const config::InternalToken internal = config::internal_token(config.listen);
+  config.service.internal_token = internal.value;
+  config.default_internal_token = internal.is_default;
+  (void)grpc_tls();  // bad TLS files stop the start here
 
   config.dispatcher.poll_interval = std::chrono::milliseconds(config::int_or("CALNDRO_DISPATCH_POLL_MS", 250, 10, 60000));
   config.dispatcher.workers = config::int_or("CALNDRO_DISPATCH_WORKERS", 1, 1, 16);
