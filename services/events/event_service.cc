@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "common/email.h"
+#include "common/grpc_channel.h"
 #include "common/log.h"
 #include "common/rich_status.h"
 #include "events/request_validation.h"
@@ -225,10 +226,24 @@ grpc::Status EventServiceImpl::ListEvents(grpc::ServerContext* context, const v1
                                    : EventStore::list_for_user(tx, caller.user_id, page_request.after,
                                                                page_request.limit);
     response->Clear();
+    // A page of long events (100 parties of 254-character addresses) can
+    // outgrow a gRPC message: it ends early, under kMaxListPageBytes, and
+    // the cursor continues after its last event.
+    std::size_t bytes = 0;
+    bool cut_short = false;
     for (const auto& event : page.items) {
-      event_to_proto(event, *response->add_events());
+      v1::Event& out = *response->add_events();
+      event_to_proto(event, out);
+      bytes += out.ByteSizeLong() + 8;  // and the field's tag and length
+      if (bytes > kMaxListPageBytes && response->events_size() > 1) {
+        response->mutable_events()->RemoveLast();
+        cut_short = true;
+        break;
+      }
     }
-    if (page.next_after) {
+    if (cut_short) {
+      response->set_next_page_token(std::to_string(page.items[response->events_size() - 1].id));
+    } else if (page.next_after) {
       response->set_next_page_token(std::to_string(*page.next_after));
     }
   });

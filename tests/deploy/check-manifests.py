@@ -374,9 +374,23 @@ def check_compose(r, compose, env_names):
         r.check(test[:1] in (["CMD"], ["CMD-SHELL"]) and binary in " ".join(test) and HEALTH_FLAG in " ".join(test),
                 f"{where}: healthcheck must run {binary} {HEALTH_FLAG}, has {test}")
         env = compose_env(s)
-        for var in ("CALNDRO_INTERNAL_TOKEN", "CALNDRO_EVENTS_ADDR", "CALNDRO_NOTIFY_ADDR"):
+        for var in ("CALNDRO_EVENTS_ADDR", "CALNDRO_NOTIFY_ADDR"):
             r.check(env.get(var), f"{where}: env {var} missing")
         if n in ("events", "notify"):
+            # They listen beyond loopback: a credential with a public default
+            # would make notify an open relay (the services refuse it too).
+            raw = s.get("environment") or {}
+            raw = raw if isinstance(raw, dict) else {}
+            token, token_file = raw.get("CALNDRO_INTERNAL_TOKEN"), env.get("CALNDRO_INTERNAL_TOKEN_FILE")
+            r.check(bool(token) != bool(token_file),
+                    f"{where}: needs one of CALNDRO_INTERNAL_TOKEN (required, ${{VAR:?...}}) or CALNDRO_INTERNAL_TOKEN_FILE")
+            if token:
+                r.check(re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?\?[^}]*\}", str(token)),
+                        f"{where}: CALNDRO_INTERNAL_TOKEN must be required (${{VAR:?message}}), not fixed or defaulted")
+            if token_file:
+                targets = [str(v).split(":")[1] for v in s.get("volumes") or [] if isinstance(v, str) and ":" in v]
+                r.check(any(str(token_file).startswith(t.rstrip("/") + "/") for t in targets),
+                        f"{where}: CALNDRO_INTERNAL_TOKEN_FILE {token_file} is on no mounted volume")
             r.check("@postgres:" in str(env.get("CALNDRO_DATABASE_URL", "")), f"{where}: CALNDRO_DATABASE_URL must name the postgres service")
             listen = env.get("CALNDRO_EVENTS_LISTEN" if n == "events" else "CALNDRO_NOTIFY_LISTEN", "")
             r.check(str(listen).startswith("0.0.0.0:"), f"{where}: must listen on 0.0.0.0 inside the network")
@@ -390,8 +404,9 @@ def check_compose(r, compose, env_names):
             r.check(str(env.get("CALNDRO_PUBLIC_BASE_URL", "")).endswith("localhost:9000"), f"{where}: CALNDRO_PUBLIC_BASE_URL")
         r.check(str(env.get("CALNDRO_EVENTS_ADDR", "")).startswith("events:"), f"{where}: CALNDRO_EVENTS_ADDR must name the events service")
         r.check(str(env.get("CALNDRO_NOTIFY_ADDR", "")).startswith("notify:"), f"{where}: CALNDRO_NOTIFY_ADDR must name the notify service")
-    tokens = {str(compose_env(services.get(n) or {}).get("CALNDRO_INTERNAL_TOKEN")) for n in ("events", "notify")}
-    r.check(len(tokens) == 1, "compose: events and notify must share CALNDRO_INTERNAL_TOKEN")
+    tokens = {(str((services.get(n) or {}).get("environment", {}).get("CALNDRO_INTERNAL_TOKEN")),
+               str(compose_env(services.get(n) or {}).get("CALNDRO_INTERNAL_TOKEN_FILE"))) for n in ("events", "notify")}
+    r.check(len(tokens) == 1, "compose: events and notify must share the internal credential")
 
 
 # ---------------------------------------------------------------- self-test
