@@ -45,10 +45,10 @@ else
     ko "docker-compose --profile tools config -q: $out"
   fi
   services=$(docker-compose -f docker-compose.yml --profile tools config --services 2>/dev/null | sort | tr '\n' ' ')
-  if [ "$services" = "admin events gateway mailpit notify postgres " ]; then
+  if [ "$services" = "admin events gateway internal-token mailpit notify postgres " ]; then
     ok "compose services: $services"
   else
-    ko "compose services are '$services', expected admin events gateway mailpit notify postgres"
+    ko "compose services are '$services', expected admin events gateway internal-token mailpit notify postgres"
   fi
 fi
 

@@ -3,6 +3,8 @@
 // message and metadata limits (long list pages, many field violations).
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/client_unary_call.h>
+#include <grpcpp/impl/codegen/sync_stream.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -213,6 +215,34 @@ grpc::Status health_check(const std::shared_ptr<grpc::ChannelCredentials>& crede
   return stub->Check(&context, request, &response);
 }
 
+// grpc.reflection.v1alpha.ServerReflection's list_services, raw bytes back.
+std::string list_services(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::internal::RpcMethod method("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                                   grpc::internal::RpcMethod::BIDI_STREAMING);
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(channel.get(), method,
+                                                                                             &context));
+  // ServerReflectionRequest { list_services (7): "" }
+  grpc::Slice slice(std::string("\x3a\x00", 2));
+  grpc::ByteBuffer request(&slice, 1);
+  EXPECT_TRUE(stream->Write(request));
+  stream->WritesDone();
+  std::string response;
+  grpc::ByteBuffer in;
+  while (stream->Read(&in)) {
+    std::vector<grpc::Slice> slices;
+    (void)in.Dump(&slices);
+    for (const auto& part : slices) {
+      response.append(reinterpret_cast<const char*>(part.begin()), part.size());
+    }
+  }
+  const grpc::Status status = stream->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response;
+}
+
 TEST(Tls, MutualTlsEndToEndAndPlaintextRefused) {
   Certificates certs;
   StackOptions options;
@@ -254,6 +284,12 @@ TEST(Tls, MutualTlsEndToEndAndPlaintextRefused) {
     client.pem_private_key = certs.read("client.key");
     const grpc::Status status = health_check(grpc::SslCredentials(client), port);
     EXPECT_TRUE(status.ok()) << status.error_message();
+    // Reflection too.
+    grpc::ChannelArguments arguments;
+    arguments.SetSslTargetNameOverride("localhost");
+    const std::string listing =
+        list_services(grpc::CreateCustomChannel(addr(port), grpc::SslCredentials(client), arguments));
+    EXPECT_NE(listing.find("grpc.health.v1.Health"), std::string::npos);
   }
   // The binaries' own health probe speaks TLS too.
   for (const char* binary : {"calndro-events", "calndro-notify"}) {
