@@ -169,7 +169,14 @@ std::optional<std::string> grpc_target(std::string_view address, std::string& er
 }
 
 std::shared_ptr<grpc::Channel> make_balanced_channel(const std::string& target) {
-  const GrpcTls& tls = grpc_tls();
+  return make_balanced_channel(target, grpc_tls());
+}
+
+std::shared_ptr<grpc::Channel> make_balanced_channel(const std::string& target, const GrpcTls& tls) {
+  if (tls.enabled() && tls.server_name.empty() && (target.starts_with("ipv4:") || target.starts_with("ipv6:"))) {
+    throw std::runtime_error("TLS to a list of addresses (" + target +
+                             ") needs CALNDRO_GRPC_TLS_SERVER_NAME: the name the servers' certificates carry");
+  }
   grpc::ChannelArguments arguments = channel_arguments(tls);
   arguments.SetLoadBalancingPolicyName("round_robin");
   return grpc::CreateCustomChannel(target, channel_credentials(tls), arguments);

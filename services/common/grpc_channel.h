@@ -63,5 +63,9 @@ grpc::ChannelArguments channel_arguments(const GrpcTls& tls);
 // (round_robin), so replicas share the load and a dead one is skipped; TLS
 // as grpc_tls() says, the limits above.
 std::shared_ptr<grpc::Channel> make_balanced_channel(const std::string& target);
+// The same with the given TLS settings. Throws when TLS is on and the target
+// is a list of addresses ("ipv4:…", "ipv6:…") without a server name: no
+// certificate name could match it, every call would fail.
+std::shared_ptr<grpc::Channel> make_balanced_channel(const std::string& target, const GrpcTls& tls);
 
 }  // namespace calndro

@@ -447,6 +447,10 @@ COMPOSE_BREAKS = [
     ("compose depends_on unknown service", lambda c: c["services"]["gateway"]["depends_on"].update({"nothere": {"condition": "service_started"}})),
     ("compose named volume undeclared", lambda c: c.pop("volumes")),
     ("compose without image or build", lambda c: (c["services"]["mailpit"].pop("image"))),
+    ("compose internal credential with a public default",
+     lambda c: [c["services"][n]["environment"].update({"CALNDRO_INTERNAL_TOKEN": "${CALNDRO_INTERNAL_TOKEN:-dev}"})
+                or c["services"][n]["environment"].pop("CALNDRO_INTERNAL_TOKEN_FILE") for n in ("events", "notify")]),
+    ("compose internal credential file on no volume", lambda c: c["services"]["notify"].pop("volumes")),
 ]
 
 

@@ -243,17 +243,8 @@ std::string list_services(const std::shared_ptr<grpc::Channel>& channel) {
   return response;
 }
 
-TEST(Tls, MutualTlsEndToEndAndPlaintextRefused) {
-  Certificates certs;
-  StackOptions options;
-  options.replicas = 1;
-  options.notify = StackOptions::Notify::kRequired;
-  options.env = {{"CALNDRO_GRPC_TLS_CERT", certs.path("server.pem")},
-                 {"CALNDRO_GRPC_TLS_KEY", certs.path("server.key")},
-                 {"CALNDRO_GRPC_TLS_CA", certs.path("ca.pem")}};
-  Stack stack(options);
-
-  // Create and notify through the gateway: gateway -> events -> notify, all TLS.
+// Create and notify through the gateway: gateway -> events -> notify.
+void create_and_notify(Stack& stack) {
   const User alice = stack.create_user(unique_email("alice"), "alice-Pass-1");
   const std::string guest = unique_email("guest");
   const Resp created = call(stack, "POST", "/", alice, json{{"parties", {alice.email, guest}}, {"slots", three_slots()}});
@@ -264,6 +255,18 @@ TEST(Tls, MutualTlsEndToEndAndPlaintextRefused) {
   ASSERT_GE(notified.status, 200) << notified.body;
   ASSERT_LT(notified.status, 300) << notified.body;
   EXPECT_EQ(stack.smtp().wait_for_to(guest, 1).size(), 1u);
+}
+
+TEST(Tls, MutualTlsEndToEndAndPlaintextRefused) {
+  Certificates certs;
+  StackOptions options;
+  options.replicas = 1;
+  options.notify = StackOptions::Notify::kRequired;
+  options.env = {{"CALNDRO_GRPC_TLS_CERT", certs.path("server.pem")},
+                 {"CALNDRO_GRPC_TLS_KEY", certs.path("server.key")},
+                 {"CALNDRO_GRPC_TLS_CA", certs.path("ca.pem")}};
+  Stack stack(options);
+  create_and_notify(stack);
 
   for (const int port : {stack.events_port(), stack.notify_port()}) {
     SCOPED_TRACE("port " + std::to_string(port));
@@ -295,6 +298,36 @@ TEST(Tls, MutualTlsEndToEndAndPlaintextRefused) {
   for (const char* binary : {"calndro-events", "calndro-notify"}) {
     const CommandResult probe = run_command(bin_path(binary), {"--health-check"}, stack.env(), "", 20s);
     EXPECT_EQ(probe.exit_code, 0) << binary << ": " << probe.output();
+  }
+}
+
+// A list of replica addresses names no host to check: the configured
+// server name stands in for it.
+TEST(Tls, ReplicaListsWithAServerName) {
+  Certificates certs;
+  StackOptions options;
+  options.replicas = 2;
+  options.notify = StackOptions::Notify::kRequired;
+  options.env = {{"CALNDRO_GRPC_TLS_CERT", certs.path("server.pem")},
+                 {"CALNDRO_GRPC_TLS_KEY", certs.path("server.key")},
+                 {"CALNDRO_GRPC_TLS_CA", certs.path("ca.pem")},
+                 {"CALNDRO_GRPC_TLS_SERVER_NAME", "localhost"}};
+  Stack stack(options);
+  ASSERT_EQ(stack.replicas(), 2);
+  for (int i = 0; i < 3; ++i) {
+    create_and_notify(stack);
+  }
+  // Without the name, the gateway and the event service refuse to start.
+  Env env = stack.env();
+  env.erase("CALNDRO_GRPC_TLS_SERVER_NAME");
+  env["CALNDRO_HTTP_LISTEN"] = addr(free_port());
+  env["CALNDRO_EVENTS_LISTEN"] = addr(free_port());
+  env["CALNDRO_EVENTS_METRICS_LISTEN"] = "off";
+  for (const char* binary : {"calndro-gateway", "calndro-events"}) {
+    CommandResult result;
+    ASSERT_NO_THROW(result = run_command(bin_path(binary), {}, env, "", 30s)) << binary;
+    EXPECT_NE(result.exit_code, 0) << binary << ": " << result.output();
+    EXPECT_NE(result.output().find("CALNDRO_GRPC_TLS_SERVER_NAME"), std::string::npos) << binary << ": " << result.output();
   }
 }
 

@@ -115,6 +115,22 @@ TEST(GrpcTls, ReadsPemFiles) {
   std::filesystem::remove(key);
 }
 
+TEST(GrpcTls, AListOfAddressesNeedsAServerName) {
+  GrpcTls tls;
+  EXPECT_NO_THROW((void)make_balanced_channel("ipv4:127.0.0.1:1,127.0.0.1:2", tls));
+  tls.ca = kCertPem;
+  EXPECT_NO_THROW((void)make_balanced_channel("127.0.0.1:1", tls));
+  EXPECT_NO_THROW((void)make_balanced_channel("dns:///events:50051", tls));
+  try {
+    (void)make_balanced_channel("ipv4:127.0.0.1:1,127.0.0.1:2", tls);
+    FAIL() << "a list of addresses under TLS was accepted without a server name";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("CALNDRO_GRPC_TLS_SERVER_NAME"), std::string::npos);
+  }
+  tls.server_name = "calndro-internal";
+  EXPECT_NO_THROW((void)make_balanced_channel("ipv4:127.0.0.1:1,127.0.0.1:2", tls));
+}
+
 TEST(GrpcTls, BadOrMissingFilesFailNamingTheVariable) {
   const std::string cert = write_temp("calndro-cert", kCertPem);
   const std::string key = write_temp("calndro-key", kKeyPem);
