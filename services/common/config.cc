@@ -33,9 +33,6 @@ int int_or(const char* name, int fallback, int min, int max) {
   return static_cast<int>(parsed);
 }
 
-}  // namespace calndro::config
-
-namespace calndro::config {
 namespace {
 
 std::string read_token_file(const std::string& path) {
