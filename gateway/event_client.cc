@@ -82,4 +82,11 @@ grpc::Status EventClient::create_api_token(const CallMetadata& meta, const v1::C
   return stub_->CreateApiToken(&context, request, response);
 }
 
+grpc::Status EventClient::revoke_api_token(const CallMetadata& meta, const v1::RevokeApiTokenRequest& request) {
+  grpc::ClientContext context;
+  prepare(context, meta);
+  google::protobuf::Empty response;
+  return stub_->RevokeApiToken(&context, request, &response);
+}
+
 }  // namespace calndro::gateway

@@ -43,6 +43,7 @@ class EventClient {
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   grpc::Status create_api_token(const CallMetadata& meta, const v1::CreateApiTokenRequest& request,
                                 v1::CreateApiTokenResponse* response);
+  grpc::Status revoke_api_token(const CallMetadata& meta, const v1::RevokeApiTokenRequest& request);
 
  private:
   void prepare(grpc::ClientContext& context, const CallMetadata& meta) const;

@@ -1,5 +1,7 @@
 #include "gateway/http_errors.h"
 
+#include <algorithm>
+
 #include "common/rich_status.h"
 
 namespace calndro::gateway {
@@ -95,8 +97,18 @@ HttpError http_error_from_status(const grpc::Status& status) {
     case grpc::StatusCode::ALREADY_EXISTS:
     case grpc::StatusCode::ABORTED:
       return detail_error(http, message_or(status, "Conflict."));
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return detail_error(http, message_or(status, "Too many requests."));
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: {
+      // The services' own limits say when to come back (RetryInfo); without
+      // it the code came from the gRPC runtime, whose text is not for callers.
+      const StatusDetails details = decode_details(status);
+      if (!details.retry_after) {
+        return detail_error(http, "Too many requests.");
+      }
+      HttpError error = detail_error(http, message_or(status, "Too many requests."));
+      const auto seconds = std::max<long long>(1, details.retry_after->count());
+      error.headers.emplace_back("Retry-After", std::to_string(seconds));
+      return error;
+    }
     case grpc::StatusCode::CANCELLED:
       return detail_error(http, "Request cancelled.");
     // The texts of the codes below come from the gRPC runtime or from a

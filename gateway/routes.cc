@@ -188,7 +188,7 @@ RouteMatch match_route(std::string_view method, std::string_view path) {
     return with_methods(method, {"GET"}, Route::kOpenApi);
   }
   if (path == "/api-token-auth/") {
-    return with_methods(method, {"POST"}, Route::kApiToken);
+    return with_methods(method, {"POST", "DELETE"}, Route::kApiToken);
   }
   if (path.starts_with("/static/")) {
     if (find_static_asset(path) == nullptr) {
@@ -527,6 +527,14 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
     }
 
     case Route::kApiToken: {
+      if (request.method == "DELETE") {
+        status = client_.revoke_api_token(meta, v1::RevokeApiTokenRequest());
+        if (status.ok()) {
+          response.status = 204;
+          return;
+        }
+        break;
+      }
       v1::CreateApiTokenRequest rpc;
       api_token_request_from_json(document, rpc, errors);
       if (!errors.empty()) {
@@ -536,7 +544,11 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
       v1::CreateApiTokenResponse reply;
       status = client_.create_api_token(meta, rpc, &reply);
       if (status.ok()) {
-        send_json(response, 200, dump(json{{"token", reply.token()}}));
+        json body{{"token", reply.token()}};
+        if (reply.has_expires()) {
+          body["expires"] = format_instant(from_timestamp(reply.expires()));
+        }
+        send_json(response, 200, dump(body));
         return;
       }
       break;

@@ -23,7 +23,7 @@ enum class Route {
   kEvent,     // GET, PATCH, DELETE /ID/
   kNotify,    // POST /ID/notify/
   kLog,       // GET /ID/log/
-  kApiToken,  // POST /api-token-auth/
+  kApiToken,  // POST (mint) and DELETE (revoke) /api-token-auth/
   kStatic,    // GET /static/NAME (the page's assets; see web_page.h)
 };
 

@@ -1,6 +1,7 @@
-// calndro-admin: creates users, sets passwords, staff and active flags on the
-// database named by CALNDRO_DATABASE_URL. It applies the `events` migrations
+// calndro-admin: creates users, sets passwords, staff and active flags, lists
+// and revokes API keys, on the database named by CALNDRO_DATABASE_URL. It applies the `events` migrations
 // first, so it works on a fresh database too.
+#include <charconv>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 #include "common/crypto.h"
 #include "common/email.h"
 #include "common/migrations.h"
+#include "common/time_format.h"
 #include "events/migrations.h"
 #include "events/user_store.h"
 
@@ -21,7 +23,12 @@ constexpr const char* kUsage =
     "usage: calndro-admin user add EMAIL [--username NAME] [--staff] [--inactive] [--password-stdin]\n"
     "       calndro-admin user set-password EMAIL --password-stdin\n"
     "       calndro-admin user activate EMAIL\n"
+    "       calndro-admin user deactivate EMAIL      (also revokes the user's API keys)\n"
     "       calndro-admin user list\n"
+    "       calndro-admin token list [EMAIL]\n"
+    "       calndro-admin token revoke TOKEN_ID\n"
+    "       calndro-admin token revoke --user EMAIL  (every key of the user)\n"
+    "A new password also revokes the user's API keys.\n"
     "The database comes from CALNDRO_DATABASE_URL.\n";
 
 int usage_error(const std::string& message) {
@@ -96,12 +103,73 @@ int set_password(pqxx::connection& connection, const std::vector<std::string>& a
   const std::string email = canonical_email_or_throw(args[0]);
   const std::string password = read_password_from_stdin();
   pqxx::work tx(connection);
+  const auto keys = UserStore::count_api_tokens(tx, email);
   if (!UserStore::set_password(tx, email, calndro::hash_password(password))) {
     std::cerr << "calndro-admin: no user " << email << "\n";
     return 1;
   }
   tx.commit();
-  std::cout << "password set for " << email << "\n";
+  std::cout << "password set for " << email << "; API keys revoked: " << keys << "\n";
+  return 0;
+}
+
+int deactivate(pqxx::connection& connection, const std::vector<std::string>& args) {
+  if (args.size() != 1) {
+    return usage_error("user deactivate EMAIL");
+  }
+  const std::string email = canonical_email_or_throw(args[0]);
+  pqxx::work tx(connection);
+  const auto keys = UserStore::count_api_tokens(tx, email);
+  if (!UserStore::deactivate(tx, email)) {
+    std::cerr << "calndro-admin: no user " << email << "\n";
+    return 1;
+  }
+  tx.commit();
+  std::cout << "deactivated " << email << "; API keys revoked: " << keys << "\n";
+  return 0;
+}
+
+int list_tokens(pqxx::connection& connection, const std::vector<std::string>& args) {
+  if (args.size() > 1) {
+    return usage_error("token list [EMAIL]");
+  }
+  std::optional<std::string> email;
+  if (!args.empty()) {
+    email = canonical_email_or_throw(args[0]);
+  }
+  pqxx::work tx(connection);
+  const calndro::SystemClock clock;
+  const calndro::Instant now = clock.now();
+  std::cout << "id\temail\tcreated\texpires\tstate\n";
+  for (const auto& token : UserStore::list_api_tokens(tx, email)) {
+    std::cout << token.id << "\t" << token.email << "\t" << calndro::format_instant(token.created) << "\t"
+              << calndro::format_instant(token.expires) << "\t" << (token.expires > now ? "valid" : "expired")
+              << "\n";
+  }
+  return 0;
+}
+
+int revoke_tokens(pqxx::connection& connection, const std::vector<std::string>& args) {
+  pqxx::work tx(connection);
+  if (args.size() == 2 && args[0] == "--user") {
+    const std::string email = canonical_email_or_throw(args[1]);
+    const auto revoked = UserStore::revoke_api_tokens_of(tx, email);
+    tx.commit();
+    std::cout << "revoked " << revoked << " API key(s) of " << email << "\n";
+    return 0;
+  }
+  std::int64_t id = 0;
+  if (args.size() != 1 ||
+      std::from_chars(args[0].data(), args[0].data() + args[0].size(), id).ptr != args[0].data() + args[0].size() ||
+      id <= 0) {
+    return usage_error("token revoke TOKEN_ID | token revoke --user EMAIL");
+  }
+  if (!UserStore::revoke_api_token_by_id(tx, id)) {
+    std::cerr << "calndro-admin: no API key " << id << "\n";
+    return 1;
+  }
+  tx.commit();
+  std::cout << "revoked API key " << id << "\n";
   return 0;
 }
 
@@ -135,9 +203,10 @@ int list(pqxx::connection& connection) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.size() < 2 || args[0] != "user") {
+  if (args.size() < 2 || (args[0] != "user" && args[0] != "token")) {
     return usage_error(args.empty() ? "missing command" : "unknown command '" + args[0] + "'");
   }
+  const bool tokens = args[0] == "token";
   const std::string command = args[1];
   const std::vector<std::string> rest(args.begin() + 2, args.end());
   try {
@@ -146,6 +215,15 @@ int main(int argc, char** argv) {
         calndro::config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
     calndro::apply_migrations(url, calndro::events::kSchema, calndro::events::migrations());
     pqxx::connection connection(url);
+    if (tokens) {
+      if (command == "list") {
+        return list_tokens(connection, rest);
+      }
+      if (command == "revoke") {
+        return revoke_tokens(connection, rest);
+      }
+      return usage_error("unknown command 'token " + command + "'");
+    }
     if (command == "add") {
       return add_user(connection, rest);
     }
@@ -154,6 +232,9 @@ int main(int argc, char** argv) {
     }
     if (command == "activate") {
       return activate(connection, rest);
+    }
+    if (command == "deactivate") {
+      return deactivate(connection, rest);
     }
     if (command == "list") {
       return list(connection);

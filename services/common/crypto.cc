@@ -70,7 +70,15 @@ std::counting_semaphore<1>& password_hashing_slots() {
 }
 }  // namespace
 
-PasswordHashingSlot::PasswordHashingSlot() { password_hashing_slots().acquire(); }
-PasswordHashingSlot::~PasswordHashingSlot() { password_hashing_slots().release(); }
+PasswordHashingSlot::PasswordHashingSlot() : acquired_(true) { password_hashing_slots().acquire(); }
+
+PasswordHashingSlot::PasswordHashingSlot(std::chrono::milliseconds timeout)
+    : acquired_(password_hashing_slots().try_acquire_for(timeout)) {}
+
+PasswordHashingSlot::~PasswordHashingSlot() {
+  if (acquired_) {
+    password_hashing_slots().release();
+  }
+}
 
 }  // namespace calndro

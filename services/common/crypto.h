@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -46,10 +47,18 @@ bool verify_password(const std::string& stored_hash, std::string_view password);
 // reentrant: never hold two.
 class PasswordHashingSlot {
  public:
+  // Waits as long as it takes (the admin CLI, start-up).
   PasswordHashingSlot();
+  // Waits at most `timeout`, so a flood of logins makes callers fail fast
+  // instead of queueing behind each other; see acquired().
+  explicit PasswordHashingSlot(std::chrono::milliseconds timeout);
   ~PasswordHashingSlot();
   PasswordHashingSlot(const PasswordHashingSlot&) = delete;
   PasswordHashingSlot& operator=(const PasswordHashingSlot&) = delete;
+  bool acquired() const { return acquired_; }
+
+ private:
+  bool acquired_ = false;
 };
 
 }  // namespace calndro

@@ -84,6 +84,12 @@ grpc::Status token_expired(Instant expires) {
   return pack(grpc::StatusCode::UNAUTHENTICATED, "Token expired", info);
 }
 
+grpc::Status resource_exhausted(std::string message, std::chrono::seconds retry_after) {
+  google::rpc::RetryInfo info;
+  info.mutable_retry_delay()->set_seconds(retry_after.count());
+  return pack(grpc::StatusCode::RESOURCE_EXHAUSTED, message, info);
+}
+
 StatusDetails decode_details(const grpc::Status& status) {
   StatusDetails details;
   google::rpc::Status envelope;
@@ -93,7 +99,10 @@ StatusDetails decode_details(const grpc::Status& status) {
   for (const auto& any : envelope.details()) {
     google::rpc::BadRequest bad_request;
     google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&bad_request)) {
+    google::rpc::RetryInfo retry;
+    if (any.UnpackTo(&retry)) {
+      details.retry_after = std::chrono::seconds(retry.retry_delay().seconds());
+    } else if (any.UnpackTo(&bad_request)) {
       for (const auto& violation : bad_request.field_violations()) {
         details.violations.push_back({violation.field(), violation.description()});
       }

@@ -2,8 +2,10 @@
 
 #include <grpcpp/support/status.h>
 
+#include <chrono>
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,10 +40,15 @@ grpc::Status invalid_argument(std::string field, std::string description);
 // {reason: TOKEN_EXPIRED, metadata: {expires: <RFC 3339>}}.
 grpc::Status token_expired(Instant expires);
 
+// RESOURCE_EXHAUSTED with google.rpc.RetryInfo {retry_delay}: the caller may
+// try again after that long (the gateway's 429 with Retry-After).
+grpc::Status resource_exhausted(std::string message, std::chrono::seconds retry_after);
+
 struct StatusDetails {
   std::vector<FieldViolation> violations;
   std::string reason;
   std::map<std::string, std::string> metadata;
+  std::optional<std::chrono::seconds> retry_after;  // from RetryInfo
 };
 
 // Reads what the helpers above packed; empty when nothing (or garbage) is there.

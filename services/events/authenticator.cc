@@ -47,7 +47,21 @@ bool is_token_shape(const std::string& token) {
   return true;
 }
 
+grpc::Status throttled(std::chrono::seconds wait) {
+  return resource_exhausted("Too many failed login attempts; try again in " + std::to_string(wait.count()) +
+                                " seconds.",
+                            wait);
+}
+
 }  // namespace
+
+std::optional<std::string> api_token_of(const Credentials& credentials) {
+  std::string rest;
+  if (credentials.authorization && starts_with_scheme(*credentials.authorization, "token", rest)) {
+    return rest;
+  }
+  return std::nullopt;
+}
 
 Relation Caller::relation_to(const EventRecord* event) const {
   if (kind == Kind::EmailToken) {
@@ -63,16 +77,52 @@ Relation Caller::relation_to(const EventRecord* event) const {
   return event->has_party(email) ? Relation::Party : Relation::NonParty;
 }
 
-Authenticator::Authenticator(const Clock& clock, CredentialCache& cache, NotificationClient& notifications,
-                             EmailTokenCache* token_cache)
-    : clock_(clock), cache_(cache), notifications_(notifications), token_cache_(token_cache) {}
+Authenticator::Authenticator(const Clock& clock, CredentialCache& cache, LoginThrottle& throttle,
+                             NotificationClient& notifications, EmailTokenCache* token_cache,
+                             std::chrono::milliseconds hashing_wait)
+    : clock_(clock),
+      cache_(cache),
+      throttle_(throttle),
+      notifications_(notifications),
+      token_cache_(token_cache),
+      hashing_wait_(hashing_wait) {}
 
-Caller Authenticator::authenticate(pqxx::transaction_base& tx, const Credentials& credentials) {
+std::optional<PasswordLogin> Authenticator::password_login(const Credentials& credentials) const {
+  std::string encoded;
+  if (!credentials.authorization || !starts_with_scheme(*credentials.authorization, "basic", encoded)) {
+    return std::nullopt;
+  }
+  std::string decoded(encoded.size(), '\0');
+  std::size_t length = 0;
+  if (encoded.empty() ||
+      sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(), encoded.data(),
+                        encoded.size(), nullptr, &length, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+    refuse("Invalid basic header: credentials not correctly base64 encoded.");
+  }
+  decoded.resize(length);
+  const std::size_t colon = decoded.find(':');
+  if (colon == std::string::npos) {
+    sodium_memzero(decoded.data(), decoded.size());
+    refuse("Invalid basic header: no colon between username and password.");
+  }
+  PasswordLogin login{decoded.substr(0, colon), decoded.substr(colon + 1)};
+  sodium_memzero(decoded.data(), decoded.size());
+  return login;
+}
+
+void Authenticator::screen(const PasswordLogin& login, const std::string& address) {
+  if (const auto wait = throttle_.retry_after(throttle_.account_key(login.login), address)) {
+    throw RpcError(throttled(*wait));
+  }
+}
+
+Caller Authenticator::authenticate(pqxx::transaction_base& tx, const Credentials& credentials,
+                                   const VerifiedPassword* verified) {
   if (credentials.authorization) {
-    std::string rest;
-    if (starts_with_scheme(*credentials.authorization, "basic", rest)) {
-      return from_basic(tx, rest);
+    if (const auto login = password_login(credentials)) {
+      return from_basic(tx, *login, verified);
     }
+    std::string rest;
     if (starts_with_scheme(*credentials.authorization, "token", rest)) {
       return from_api_token(tx, rest);
     }
@@ -84,48 +134,17 @@ Caller Authenticator::authenticate(pqxx::transaction_base& tx, const Credentials
   refuse("Authentication credentials were not provided.");
 }
 
-Caller Authenticator::from_basic(pqxx::transaction_base& tx, const std::string& encoded) {
-  std::string decoded(encoded.size(), '\0');
-  std::size_t length = 0;
-  if (encoded.empty() ||
-      sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(), encoded.data(),
-                        encoded.size(), nullptr, &length, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
-    refuse("Invalid basic header: credentials not correctly base64 encoded.");
+Caller Authenticator::from_basic(pqxx::transaction_base& tx, const PasswordLogin& login,
+                                 const VerifiedPassword* verified) {
+  auto user = UserStore::find_by_login(tx, login.login);
+  const bool known_good =
+      user && user->active && !user->password_hash.empty() &&
+      ((verified != nullptr && verified->user_id == user->id && verified->stored_hash == user->password_hash) ||
+       cache_.contains(user->password_hash, login.password));
+  if (!known_good) {
+    throw PasswordCheckNeeded{std::move(user)};
   }
-  decoded.resize(length);
-  const std::size_t colon = decoded.find(':');
-  if (colon == std::string::npos) {
-    refuse("Invalid basic header: no colon between username and password.");
-  }
-  const std::string login = decoded.substr(0, colon);
-  const std::string password = decoded.substr(colon + 1);
-  sodium_memzero(decoded.data(), decoded.size());
-  const auto user = UserStore::find_by_login(tx, login);
-  // The same answer for an unknown user, a wrong password and an inactive
-  // account: the response must not reveal which accounts exist.
-  const std::string invalid = "Invalid username/password.";
-  if (!user || user->password_hash.empty()) {
-    // Pay the same KDF cost as a wrong password, so response times do not
-    // tell which logins exist.
-    PasswordHashingSlot slot;
-    static const std::string decoy = hash_password("calndro-decoy-password");
-    (void)verify_password(decoy, password);
-    refuse(invalid);
-  }
-  if (!cache_.contains(user->password_hash, password)) {
-    PasswordHashingSlot slot;
-    // Concurrent first requests with the same credentials wait here: the
-    // first verifies, the others then find it in the cache.
-    if (!cache_.contains(user->password_hash, password)) {
-      if (!verify_password(user->password_hash, password)) {
-        refuse(invalid);
-      }
-      cache_.remember(user->password_hash, password);
-    }
-  }
-  if (!user->active) {
-    refuse(invalid);
-  }
+  throttle_.succeeded(throttle_.account_key(login.login));
   Caller caller;
   caller.kind = Caller::Kind::User;
   caller.user_id = user->id;
@@ -134,11 +153,50 @@ Caller Authenticator::from_basic(pqxx::transaction_base& tx, const std::string& 
   return caller;
 }
 
+VerifiedPassword Authenticator::check_password(const PasswordLogin& login, const std::string& address,
+                                               const std::optional<User>& user, const std::string& refusal) {
+  const std::string account = throttle_.account_key(login.login);
+  Instant counted_at;
+  if (const auto wait = throttle_.count_failure(account, address, counted_at)) {
+    throw RpcError(throttled(*wait));
+  }
+  // Only an active user with a password can log in; anyone else pays the
+  // same argon2id run against a decoy and is refused.
+  const bool can_log_in = user && user->active && !user->password_hash.empty();
+  bool verified = can_log_in && cache_.contains(user->password_hash, login.password);
+  if (!verified) {
+    PasswordHashingSlot slot(hashing_wait_);
+    if (!slot.acquired()) {
+      throttle_.withdraw(account, address, counted_at);
+      throw RpcError(resource_exhausted("Too many password checks at once; try again shortly.",
+                                        std::chrono::seconds(1)));
+    }
+    if (!can_log_in) {
+      static const std::string decoy = hash_password("calndro-decoy-password");
+      (void)verify_password(decoy, login.password);
+    } else if (cache_.contains(user->password_hash, login.password)) {
+      // Verified by a concurrent request with the same credentials while
+      // this one waited for the slot.
+      verified = true;
+    } else {
+      verified = verify_password(user->password_hash, login.password);
+      if (verified) {
+        cache_.remember(user->password_hash, login.password);
+      }
+    }
+  }
+  if (!verified) {
+    refuse(refusal);  // the failure stays counted
+  }
+  throttle_.succeeded(account, address, counted_at);
+  return VerifiedPassword{user->id, user->password_hash};
+}
+
 Caller Authenticator::from_api_token(pqxx::transaction_base& tx, const std::string& token) {
   if (!is_token_shape(token)) {
     refuse("Invalid token.");
   }
-  const auto user = UserStore::find_by_api_token_hash(tx, sha256_hex(token));
+  const auto user = UserStore::find_by_api_token_hash(tx, sha256_hex(token), clock_.now());
   if (!user || !user->active) {
     refuse("Invalid token.");
   }

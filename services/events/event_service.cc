@@ -37,6 +37,16 @@ Credentials read_credentials(const grpc::ServerContext& context) {
   if (credentials.request_id.size() > 128) {
     credentials.request_id.resize(128);
   }
+  // The gateway sends the HTTP client's address; a direct gRPC caller is
+  // keyed by its own peer address.
+  std::optional<std::string> address;
+  if (const auto forwarded = metadata_value(context, "x-calndro-client-addr")) {
+    address = client_address_key(*forwarded);
+  }
+  if (!address) {
+    address = client_address_key(context.peer());
+  }
+  credentials.client_address = address.value_or("unknown");
   return credentials;
 }
 
@@ -139,25 +149,21 @@ nlohmann::json log_data(const Caller& caller, nlohmann::json data) {
 }  // namespace
 
 EventServiceImpl::EventServiceImpl(DbPool& pool, Authenticator& authenticator, NotificationClient& notifications,
-                                   const Clock& clock, RandomSource& random)
-    : pool_(pool), authenticator_(authenticator), notifications_(notifications), clock_(clock), random_(random) {}
+                                   const Clock& clock, RandomSource& random, EventServiceOptions options)
+    : pool_(pool),
+      authenticator_(authenticator),
+      notifications_(notifications),
+      clock_(clock),
+      random_(random),
+      options_(options) {}
 
-grpc::Status EventServiceImpl::run(grpc::ServerContext* context, const char* method, Atomicity atomicity,
-                                   const Work& work) {
+grpc::Status EventServiceImpl::guarded(grpc::ServerContext* context, const char* method,
+                                       const std::function<void(const Credentials&)>& body) {
   const auto started = std::chrono::steady_clock::now();
   const Credentials credentials = read_credentials(*context);
   grpc::Status status;
   try {
-    pool_.run([&](pqxx::connection& connection) {
-      if (atomicity == Atomicity::PerStatement) {
-        pqxx::nontransaction statements(connection);
-        work(statements, credentials);
-        return;
-      }
-      pqxx::work tx(connection);
-      work(tx, credentials);
-      tx.commit();
-    });
+    body(credentials);
   } catch (const RpcError& error) {
     status = error.status();
   } catch (const DatabaseUnavailable& error) {
@@ -183,11 +189,55 @@ grpc::Status EventServiceImpl::run(grpc::ServerContext* context, const char* met
   return status;
 }
 
+void EventServiceImpl::in_connection(Atomicity atomicity, const std::function<void(pqxx::transaction_base&)>& work) {
+  pool_.run([&](pqxx::connection& connection) {
+    if (atomicity == Atomicity::PerStatement) {
+      pqxx::nontransaction statements(connection);
+      work(statements);
+      return;
+    }
+    pqxx::work tx(connection);
+    work(tx);
+    tx.commit();
+  });
+}
+
+grpc::Status EventServiceImpl::run(grpc::ServerContext* context, const char* method, Atomicity atomicity,
+                                   const Work& work) {
+  return guarded(context, method, [&](const Credentials& credentials) {
+    in_connection(atomicity, [&](pqxx::transaction_base& tx) { work(tx, credentials); });
+  });
+}
+
 grpc::Status EventServiceImpl::run_authenticated(grpc::ServerContext* context, const char* method,
                                                  Atomicity atomicity, const AuthenticatedWork& work) {
-  return run(context, method, atomicity, [&](pqxx::transaction_base& tx, const Credentials& credentials) {
-    const Caller caller = authenticator_.authenticate(tx, credentials);
-    work(tx, caller, credentials);
+  return guarded(context, method, [&](const Credentials& credentials) {
+    const std::optional<PasswordLogin> login = authenticator_.password_login(credentials);
+    if (login) {
+      // A throttled login is refused before it costs a connection.
+      authenticator_.screen(*login, credentials.client_address);
+    }
+    std::optional<VerifiedPassword> verified;
+    // A password not verified recently is checked between two connection
+    // leases: the first looks the user up, the second does the call's work.
+    // A third round happens only when the password changed in between.
+    for (int round = 0;; ++round) {
+      std::optional<PasswordCheckNeeded> needed;
+      try {
+        in_connection(atomicity, [&](pqxx::transaction_base& tx) {
+          const Caller caller = authenticator_.authenticate(tx, credentials, verified ? &*verified : nullptr);
+          work(tx, caller, credentials);
+        });
+        return;
+      } catch (PasswordCheckNeeded& check) {
+        needed = std::move(check);
+      }
+      if (round == 2) {
+        throw RpcError(grpc::StatusCode::UNAVAILABLE, "The password changed during the request; try again.");
+      }
+      verified = authenticator_.check_password(*login, credentials.client_address, needed->user,
+                                               "Invalid username/password.");
+    }
   });
 }
 
@@ -406,6 +456,7 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context, const
     if (!violations.empty()) {
       throw RpcError(invalid_argument(std::move(violations)));
     }
+    check_notify_limit(tx, event, caller, recipients.size());
 
     calndro::notify::v1::QueueNotificationsRequest queue;
     const std::string request_id =
@@ -457,6 +508,29 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context, const
   });
 }
 
+void EventServiceImpl::check_notify_limit(pqxx::transaction_base& tx, const EventRecord& event, const Caller& caller,
+                                          std::size_t mails) {
+  // Counted from the log under the event's row lock: concurrent notifies of
+  // one event wait for each other, on any replica.
+  const Instant now = clock_.now();
+  const auto window = std::chrono::hours(1);
+  const std::vector<Instant> sent = EventStore::notifications_since(tx, event.id, caller.email, now - window);
+  const std::size_t limit = static_cast<std::size_t>(options_.notify_mails_per_hour);
+  if (sent.size() + mails <= limit) {
+    return;
+  }
+  // Allowed once enough of the earlier mails have left the hour.
+  std::chrono::seconds wait = window;
+  if (mails <= limit) {
+    const Instant frees = sent[sent.size() + mails - limit - 1] + window;
+    wait = std::max(std::chrono::ceil<std::chrono::seconds>(frees - now), std::chrono::seconds(1));
+  }
+  throw RpcError(resource_exhausted("At most " + std::to_string(limit) +
+                                        " mails per event and sender in an hour; try again in " +
+                                        std::to_string(wait.count()) + " seconds.",
+                                    wait));
+}
+
 grpc::Status EventServiceImpl::GetEventLog(grpc::ServerContext* context, const v1::GetEventLogRequest* request,
                                            v1::EventLog* response) {
   // Reads only: the event (for the access check and its parties), then a page.
@@ -494,7 +568,7 @@ grpc::Status EventServiceImpl::GetEventLog(grpc::ServerContext* context, const v
 
 grpc::Status EventServiceImpl::CreateApiToken(grpc::ServerContext* context, const v1::CreateApiTokenRequest* request,
                                               v1::CreateApiTokenResponse* response) {
-  return run(context, "CreateApiToken", Atomicity::Transaction, [&](pqxx::transaction_base& tx, const Credentials&) {
+  return guarded(context, "CreateApiToken", [&](const Credentials& credentials) {
     std::vector<FieldViolation> violations;
     if (request->username().empty()) {
       violations.push_back({"username", "This field is required."});
@@ -505,17 +579,47 @@ grpc::Status EventServiceImpl::CreateApiToken(grpc::ServerContext* context, cons
     if (!violations.empty()) {
       throw RpcError(invalid_argument(std::move(violations)));
     }
-    const auto user = UserStore::find_by_login(tx, request->username());
-    const bool verified = [&] {
-      PasswordHashingSlot slot;
-      return user && user->active && verify_password(user->password_hash, request->password());
-    }();
-    if (!verified) {
-      throw RpcError(grpc::StatusCode::UNAUTHENTICATED, "Unable to log in with provided credentials.");
-    }
+    const PasswordLogin login{request->username(), request->password()};
+    const std::string refusal = "Unable to log in with provided credentials.";
+    authenticator_.screen(login, credentials.client_address);
+    std::optional<User> user;
+    in_connection(Atomicity::PerStatement,
+                  [&](pqxx::transaction_base& tx) { user = UserStore::find_by_login(tx, login.login); });
+    const VerifiedPassword verified = authenticator_.check_password(login, credentials.client_address, user, refusal);
     const std::string token = random_hex(random_, 20);
-    UserStore::add_api_token(tx, user->id, sha256_hex(token));
+    const Instant expires = clock_.now() + options_.api_token_lifetime;
+    bool minted = false;
+    in_connection(Atomicity::PerStatement, [&](pqxx::transaction_base& tx) {
+      // Only while the password is still the one just verified and the
+      // user still active: a change in between revoked every key.
+      committing_on_its_own([&] {
+        minted = UserStore::add_api_token(tx, verified.user_id, verified.stored_hash, sha256_hex(token), expires);
+      });
+    });
+    if (!minted) {
+      throw RpcError(grpc::StatusCode::UNAUTHENTICATED, refusal);
+    }
     response->set_token(token);
+    const long long micros = expires.time_since_epoch().count();
+    response->mutable_expires()->set_seconds(micros / 1000000);
+    response->mutable_expires()->set_nanos(static_cast<int>(micros % 1000000 * 1000));
+  });
+}
+
+grpc::Status EventServiceImpl::RevokeApiToken(grpc::ServerContext* context, const v1::RevokeApiTokenRequest*,
+                                              google::protobuf::Empty*) {
+  return run(context, "RevokeApiToken", Atomicity::PerStatement,
+             [&](pqxx::transaction_base& tx, const Credentials& credentials) {
+    const auto token = api_token_of(credentials);
+    if (!token) {
+      throw RpcError(grpc::StatusCode::UNAUTHENTICATED, "Send the key to revoke as Authorization: Token KEY.");
+    }
+    (void)authenticator_.authenticate(tx, credentials);  // a valid, unexpired key of an active user
+    bool revoked = false;
+    committing_on_its_own([&] { revoked = UserStore::revoke_api_token(tx, sha256_hex(*token)); });
+    if (!revoked) {
+      throw RpcError(grpc::StatusCode::UNAUTHENTICATED, "Invalid token.");  // revoked meanwhile
+    }
   });
 }
 

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <functional>
 
 #include "calndro/events/v1/events.grpc.pb.h"
@@ -13,6 +14,13 @@
 
 namespace calndro::events {
 
+struct EventServiceOptions {
+  // How long an API key works after it is minted (CALNDRO_API_TOKEN_DAYS).
+  std::chrono::hours api_token_lifetime{24 * 30};
+  // Mails one sender may send about one event in an hour (SPEC §7).
+  int notify_mails_per_hour = 100;
+};
+
 // The RPCs of calndro.events.v1.EventService. Every call authenticates from
 // metadata, checks SPEC §2, validates, and commits its change together with
 // its audit-log entry (one transaction, mostly one statement). Dependencies
@@ -20,7 +28,7 @@ namespace calndro::events {
 class EventServiceImpl final : public calndro::events::v1::EventService::Service {
  public:
   EventServiceImpl(DbPool& pool, Authenticator& authenticator, NotificationClient& notifications, const Clock& clock,
-                   RandomSource& random);
+                   RandomSource& random, EventServiceOptions options = {});
 
   grpc::Status ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
                           v1::ListEventsResponse* response) override;
@@ -38,6 +46,8 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
                            v1::EventLog* response) override;
   grpc::Status CreateApiToken(grpc::ServerContext* context, const v1::CreateApiTokenRequest* request,
                               v1::CreateApiTokenResponse* response) override;
+  grpc::Status RevokeApiToken(grpc::ServerContext* context, const v1::RevokeApiTokenRequest* request,
+                              google::protobuf::Empty* response) override;
 
  private:
   // Transaction: every statement of the call commits together (writes with
@@ -50,10 +60,17 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   using Work = std::function<void(pqxx::transaction_base& tx, const Credentials& credentials)>;
   using AuthenticatedWork =
       std::function<void(pqxx::transaction_base& tx, const Caller& caller, const Credentials& credentials)>;
+  // Runs `body` and turns every failure into a precise status (and one log
+  // line per call).
+  grpc::Status guarded(grpc::ServerContext* context, const char* method,
+                       const std::function<void(const Credentials&)>& body);
+  // Runs `work` on one pooled connection as `atomicity` says, and commits.
+  void in_connection(Atomicity atomicity, const std::function<void(pqxx::transaction_base&)>& work);
   // Runs `work` on one connection as `atomicity` says, commits, and turns
   // every failure into a precise status (and one log line per call).
   grpc::Status run(grpc::ServerContext* context, const char* method, Atomicity atomicity, const Work& work);
-  // As run(), after authenticating the caller.
+  // As run(), after authenticating the caller. A password that needs an
+  // argon2id check is checked with no connection held.
   grpc::Status run_authenticated(grpc::ServerContext* context, const char* method, Atomicity atomicity,
                                  const AuthenticatedWork& work);
 
@@ -61,6 +78,10 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   // `action` for `caller`: NOT_FOUND, then PERMISSION_DENIED.
   EventRecord load_authorized(pqxx::transaction_base& tx, std::int64_t id, Action action, const Caller& caller,
                               bool lock, bool allow_deleted = false);
+  // RESOURCE_EXHAUSTED when `mails` more would pass the caller's hourly
+  // limit for this event.
+  void check_notify_limit(pqxx::transaction_base& tx, const EventRecord& event, const Caller& caller,
+                          std::size_t mails);
   void append_log(pqxx::transaction_base& tx, const EventRecord& event, Occurrence occurrence, const Caller& caller,
                   nlohmann::json data);
 
@@ -69,6 +90,7 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   NotificationClient& notifications_;
   const Clock& clock_;
   RandomSource& random_;
+  const EventServiceOptions options_;
   KnownUsers known_users_{10000};
 };
 

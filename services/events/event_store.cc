@@ -134,6 +134,10 @@ void EventStore::prepare(pqxx::connection& connection) {
                      "(SELECT * FROM events.events e WHERE e.id = mine.event_id AND e.deleted_at IS NULL OFFSET 0) e "
                      "WHERE mine.user_id = $1 AND mine.event_id > $2 ORDER BY mine.event_id LIMIT $3");
   connection.prepare("log_append", log_values("$1", "$2", "$3", "$4", "$5", "$6"));
+  connection.prepare("log_notifications_since",
+                     "SELECT (extract(epoch FROM at) * 1000000)::bigint FROM events.log_entries "
+                     "WHERE event_id = $1 AND occurrence = 'NOTIFY' AND effector = $2 "
+                     "AND at > 'epoch'::timestamptz + $3 * interval '1 microsecond' ORDER BY at");
   connection.prepare("log_read",
                      "SELECT id, (extract(epoch FROM at) * 1000000)::bigint, occurrence, effector, slots, data "
                      "FROM events.log_entries WHERE event_id = $1 AND id > $2 ORDER BY id LIMIT $3");
@@ -187,6 +191,15 @@ void EventStore::append_log(pqxx::transaction_base& tx, std::int64_t event_id, I
                             const std::string& effector, const std::vector<Slot>& slots, const nlohmann::json& data) {
   tx.exec_prepared("log_append", event_id, micros_of(when), std::string(occurrence_name(occurrence)), effector,
                    slots_to_json(slots).dump(), data.dump());
+}
+
+std::vector<Instant> EventStore::notifications_since(pqxx::transaction_base& tx, std::int64_t event_id,
+                                                     const std::string& effector, Instant since) {
+  std::vector<Instant> times;
+  for (const auto& row : tx.exec_prepared("log_notifications_since", event_id, effector, micros_of(since))) {
+    times.emplace_back(Micros(row[0].as<long long>()));
+  }
+  return times;
 }
 
 Page<LogEntryRecord> EventStore::read_log(pqxx::transaction_base& tx, std::int64_t event_id, std::int64_t after,

@@ -73,6 +73,10 @@ class EventStore {
 
   static void append_log(pqxx::transaction_base& tx, std::int64_t event_id, Instant when, Occurrence occurrence,
                          const std::string& effector, const std::vector<Slot>& slots, const nlohmann::json& data);
+  // When the NOTIFY entries `effector` wrote for the event after `since`,
+  // oldest first (one per mail).
+  static std::vector<Instant> notifications_since(pqxx::transaction_base& tx, std::int64_t event_id,
+                                                  const std::string& effector, Instant since);
   static Page<LogEntryRecord> read_log(pqxx::transaction_base& tx, std::int64_t event_id, std::int64_t after,
                                        int limit);
 };

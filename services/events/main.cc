@@ -2,7 +2,9 @@
 // migrations, builds the dependencies and serves until SIGTERM.
 #include <grpcpp/grpcpp.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include "common/config.h"
@@ -36,6 +38,61 @@ void migrate_with_retries(const std::string& url) {
     }
   }
 }
+
+// Deletes API keys that expired more than `retention` ago, at start and
+// every `interval` after, until stopped. Every replica runs it: the DELETE is idempotent and cheap
+// (an index on expires_at).
+class ApiTokenPurge {
+ public:
+  ApiTokenPurge(calndro::DbPool& pool, const calndro::Clock& clock, std::chrono::hours retention,
+                std::chrono::seconds interval)
+      : pool_(pool), clock_(clock), retention_(retention), interval_(interval), thread_([this] { loop(); }) {}
+  ~ApiTokenPurge() { stop(); }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    do {
+      lock.unlock();
+      purge_once();
+      lock.lock();
+    } while (!wake_.wait_for(lock, interval_, [this] { return stopping_; }));
+  }
+
+  void purge_once() {
+    try {
+      const auto purged = pool_.run([&](pqxx::connection& connection) {
+        pqxx::nontransaction tx(connection);
+        return calndro::events::UserStore::purge_api_tokens(tx, clock_.now() - retention_);
+      });
+      if (purged > 0) {
+        calndro::log::info("purged expired API tokens", {{"count", purged}});
+      }
+    } catch (const std::exception& error) {
+      calndro::log::warn("API token purge failed; next try later", {{"error", error.what()}});
+    }
+  }
+
+  calndro::DbPool& pool_;
+  const calndro::Clock& clock_;
+  const std::chrono::hours retention_;
+  const std::chrono::seconds interval_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -76,6 +133,19 @@ int main(int argc, char** argv) {
       calndro::log::warn("CALNDRO_INTERNAL_TOKEN is not set; using the local default (fine for a laptop only)");
     }
 
+    calndro::events::LoginLimits login_limits;
+    login_limits.failures_per_account = config::int_or("CALNDRO_LOGIN_FAILURES_PER_ACCOUNT", 10, 1, 1000000);
+    login_limits.failures_per_address = config::int_or("CALNDRO_LOGIN_FAILURES_PER_ADDRESS", 100, 1, 1000000);
+    login_limits.window = std::chrono::seconds(config::int_or("CALNDRO_LOGIN_WINDOW_SECONDS", 300, 1, 86400));
+    const auto hashing_wait =
+        std::chrono::milliseconds(config::int_or("CALNDRO_PASSWORD_CHECK_WAIT_MS", 1000, 0, 60000));
+    calndro::events::EventServiceOptions service_options;
+    service_options.api_token_lifetime = std::chrono::hours(24 * config::int_or("CALNDRO_API_TOKEN_DAYS", 30, 1, 3650));
+    service_options.notify_mails_per_hour = config::int_or("CALNDRO_NOTIFY_MAILS_PER_HOUR", 100, 1, 1000000);
+    const auto retention = std::chrono::hours(24 * config::int_or("CALNDRO_RETENTION_DAYS", 30, 1, 3650));
+    const auto purge_interval =
+        std::chrono::seconds(config::int_or("CALNDRO_PURGE_INTERVAL_SECONDS", 3600, 1, 86400));
+
     migrate_with_retries(database_url);
 
     calndro::SystemClock clock;
@@ -97,8 +167,11 @@ int main(int argc, char** argv) {
     // one) would stay usable for up to this many seconds.
     calndro::events::EmailTokenCache token_cache(
         clock, std::chrono::seconds(config::int_or("CALNDRO_EMAIL_TOKEN_CACHE_SECONDS", 0, 0, 86400)), 10000);
-    calndro::events::Authenticator authenticator(clock, credential_cache, notifications, &token_cache);
-    calndro::events::EventServiceImpl service(pool, authenticator, notifications, clock, random);
+    calndro::events::LoginThrottle login_throttle(clock, login_limits);
+    calndro::events::Authenticator authenticator(clock, credential_cache, login_throttle, notifications, &token_cache,
+                                                 hashing_wait);
+    calndro::events::EventServiceImpl service(pool, authenticator, notifications, clock, random, service_options);
+    ApiTokenPurge purge(pool, clock, retention, purge_interval);
 
     calndro::Metrics metrics;
     auto& pool_in_use = prometheus::BuildGauge()

@@ -21,6 +21,8 @@ User read_user(const pqxx::row& row) {
   return user;
 }
 
+long long micros_of(Instant instant) { return instant.time_since_epoch().count(); }
+
 std::optional<User> first_user(const pqxx::result& result) {
   if (result.empty()) {
     return std::nullopt;
@@ -40,8 +42,16 @@ void UserStore::prepare(pqxx::connection& connection) {
   connection.prepare("user_by_email", "SELECT " + columns + " FROM events.users WHERE email = $1");
   connection.prepare("user_by_api_token",
                      "SELECT u.id, u.email, u.username, coalesce(u.password_hash, ''), u.is_active, u.is_staff "
-                     "FROM events.api_tokens t JOIN events.users u ON u.id = t.user_id WHERE t.token_hash = $1");
-  connection.prepare("add_api_token", "INSERT INTO events.api_tokens (token_hash, user_id) VALUES ($1, $2)");
+                     "FROM events.api_tokens t JOIN events.users u ON u.id = t.user_id WHERE t.token_hash = $1 "
+                     "AND t.expires_at > 'epoch'::timestamptz + $2 * interval '1 microsecond'");
+  connection.prepare("add_api_token",
+                     "INSERT INTO events.api_tokens (token_hash, user_id, expires_at) "
+                     "SELECT $1, id, 'epoch'::timestamptz + $4 * interval '1 microsecond' FROM events.users "
+                     "WHERE id = $2 AND password_hash = $3 AND is_active");
+  connection.prepare("revoke_api_token", "DELETE FROM events.api_tokens WHERE token_hash = $1");
+  connection.prepare("purge_api_tokens",
+                     "DELETE FROM events.api_tokens WHERE expires_at < 'epoch'::timestamptz + $1 * interval "
+                     "'1 microsecond'");
   connection.prepare("ensure_users",
                      "INSERT INTO events.users (email) SELECT value FROM jsonb_array_elements_text($1::jsonb) "
                      "ON CONFLICT (email) DO NOTHING");
@@ -57,12 +67,22 @@ std::optional<User> UserStore::find_by_email(pqxx::transaction_base& tx, const s
   return first_user(tx.exec_prepared("user_by_email", email));
 }
 
-std::optional<User> UserStore::find_by_api_token_hash(pqxx::transaction_base& tx, const std::string& token_hash) {
-  return first_user(tx.exec_prepared("user_by_api_token", token_hash));
+std::optional<User> UserStore::find_by_api_token_hash(pqxx::transaction_base& tx, const std::string& token_hash,
+                                                      Instant now) {
+  return first_user(tx.exec_prepared("user_by_api_token", token_hash, micros_of(now)));
 }
 
-void UserStore::add_api_token(pqxx::transaction_base& tx, std::int64_t user_id, const std::string& token_hash) {
-  tx.exec_prepared("add_api_token", token_hash, user_id);
+bool UserStore::add_api_token(pqxx::transaction_base& tx, std::int64_t user_id, const std::string& stored_hash,
+                              const std::string& token_hash, Instant expires) {
+  return tx.exec_prepared("add_api_token", token_hash, user_id, stored_hash, micros_of(expires)).affected_rows() == 1;
+}
+
+bool UserStore::revoke_api_token(pqxx::transaction_base& tx, const std::string& token_hash) {
+  return tx.exec_prepared("revoke_api_token", token_hash).affected_rows() == 1;
+}
+
+std::int64_t UserStore::purge_api_tokens(pqxx::transaction_base& tx, Instant before) {
+  return tx.exec_prepared("purge_api_tokens", micros_of(before)).affected_rows();
 }
 
 void UserStore::ensure_users(pqxx::transaction_base& tx, const std::vector<std::string>& emails) {
@@ -95,6 +115,45 @@ bool UserStore::set_password(pqxx::transaction_base& tx, const std::string& emai
 
 bool UserStore::activate(pqxx::transaction_base& tx, const std::string& email) {
   return tx.exec_params("UPDATE events.users SET is_active = true WHERE email = $1", email).affected_rows() == 1;
+}
+
+bool UserStore::deactivate(pqxx::transaction_base& tx, const std::string& email) {
+  return tx.exec_params("UPDATE events.users SET is_active = false WHERE email = $1", email).affected_rows() == 1;
+}
+
+std::vector<ApiTokenInfo> UserStore::list_api_tokens(pqxx::transaction_base& tx,
+                                                     const std::optional<std::string>& email) {
+  std::vector<ApiTokenInfo> tokens;
+  const auto result = tx.exec_params(
+      "SELECT t.id, u.email, (extract(epoch FROM t.created_at) * 1000000)::bigint, "
+      "(extract(epoch FROM t.expires_at) * 1000000)::bigint "
+      "FROM events.api_tokens t JOIN events.users u ON u.id = t.user_id "
+      "WHERE $1::text IS NULL OR u.email = $1 ORDER BY t.id",
+      email);
+  for (const auto& row : result) {
+    tokens.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), Instant(Micros(row[2].as<long long>())),
+                      Instant(Micros(row[3].as<long long>()))});
+  }
+  return tokens;
+}
+
+std::int64_t UserStore::count_api_tokens(pqxx::transaction_base& tx, const std::string& email) {
+  return tx
+      .exec_params("SELECT count(*) FROM events.api_tokens t JOIN events.users u ON u.id = t.user_id "
+                   "WHERE u.email = $1",
+                   email)[0][0]
+      .as<std::int64_t>();
+}
+
+bool UserStore::revoke_api_token_by_id(pqxx::transaction_base& tx, std::int64_t id) {
+  return tx.exec_params("DELETE FROM events.api_tokens WHERE id = $1", id).affected_rows() == 1;
+}
+
+std::int64_t UserStore::revoke_api_tokens_of(pqxx::transaction_base& tx, const std::string& email) {
+  return tx
+      .exec_params("DELETE FROM events.api_tokens WHERE user_id = (SELECT id FROM events.users WHERE email = $1)",
+                   email)
+      .affected_rows();
 }
 
 std::vector<User> UserStore::list(pqxx::transaction_base& tx) {
