@@ -384,7 +384,8 @@ def check_compose(r, compose, env_names):
         if n == "notify":
             r.check(str(env.get("CALNDRO_SMTP_URL", "")).startswith("smtp://mailpit:1025"), f"{where}: CALNDRO_SMTP_URL smtp://mailpit:1025")
         if n == "gateway":
-            r.check(any(str(p).split(":")[-2:] == ["9000", "9000"] or str(p) == "9000:9000" for p in s.get("ports") or []),
+            # "9000:9000", "${CALNDRO_HOST_HTTP_PORT:-9000}:9000"
+            r.check(any(re.fullmatch(r"(.*:)?(9000|\$\{[A-Z_]+:-9000\}):9000", str(p)) for p in s.get("ports") or []),
                     f"{where}: port 9000 published")
             r.check(get(s, "depends_on", "events", "condition") == "service_healthy", f"{where}: must wait for events healthy")
             r.check(str(env.get("CALNDRO_PUBLIC_BASE_URL", "")).endswith("localhost:9000"), f"{where}: CALNDRO_PUBLIC_BASE_URL")
