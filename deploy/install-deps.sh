@@ -32,6 +32,11 @@ if [ "$BUILD_ONLY" = 0 ]; then
     # Debian 12 base image built without a registry
     docker.io docker-compose mmdebstrap
   )
+  # tests/deploy/compose-up.sh: kubectl kustomize. A kubectl already on the
+  # machine (a newer one) conflicts with Debian's kubernetes-client.
+  if ! command -v kubectl >/dev/null 2>&1; then
+    PACKAGES+=(kubernetes-client)
+  fi
   # tests/grpc-reflection: node and npm (a NodeSource node already brings npm;
   # Debian's npm package would conflict with it).
   if ! command -v npm >/dev/null 2>&1; then
