@@ -370,6 +370,10 @@ def check_compose(r, compose, env_names):
         cmd = s.get("command") or []
         cmd = cmd.split() if isinstance(cmd, str) else cmd
         r.check(cmd[:1] == [binary], f"{where}: command {cmd} should start {binary}")
+        # tests/deploy/compose-up.sh checks these inside running containers.
+        r.check(str(s.get("user", "")).split(":")[0] not in ("", "0", "root"), f"{where}: must run as a non-root user")
+        r.check(s.get("read_only") is True, f"{where}: read_only: true")
+        r.check("ALL" in (s.get("cap_drop") or []), f"{where}: cap_drop: [ALL]")
         test = get(s, "healthcheck", "test") or []
         r.check(test[:1] in (["CMD"], ["CMD-SHELL"]) and binary in " ".join(test) and HEALTH_FLAG in " ".join(test),
                 f"{where}: healthcheck must run {binary} {HEALTH_FLAG}, has {test}")
@@ -433,6 +437,9 @@ COMPOSE_BREAKS = [
     ("compose depends_on unknown service", lambda c: c["services"]["gateway"]["depends_on"].update({"nothere": {"condition": "service_started"}})),
     ("compose named volume undeclared", lambda c: c.pop("volumes")),
     ("compose without image or build", lambda c: (c["services"]["mailpit"].pop("image"))),
+    ("compose writable root file system", lambda c: c["services"]["notify"].update({"read_only": False})),
+    ("compose capabilities kept", lambda c: c["services"]["events"].update({"cap_drop": []})),
+    ("compose runs as root", lambda c: c["services"]["gateway"].update({"user": "0:0"})),
 ]
 
 

@@ -165,7 +165,10 @@ done
 if ! "$DOCKER" version >/dev/null 2>&1; then
   echo "compose-up: dockerd's log:" >&2
   tail -n 30 "$E/dockerd.log" >&2
-  die "the Docker engine did not start within 60 s (log above)"
+  if kill -0 "$DOCKERD_PID" 2>/dev/null; then
+    die "the Docker engine did not answer on $E/docker.sock within 60 s (log above)"
+  fi
+  die "the Docker engine did not start: dockerd exited (log above)"
 fi
 ok "engine up: $("$DOCKER" version --format 'server {{.Server.Version}}') storage $("$DOCKER" info --format '{{.Driver}}' 2>/dev/null)"
 if [ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$FORWARD_BEFORE" ]; then
