@@ -255,17 +255,18 @@ GW="http://127.0.0.1:$HTTP_PORT"
 HOSTHDR="Host: localhost:9000"
 
 # Waits until every container of the project that has a health check is
-# healthy and the others run; prints the states when it gives up.
+# healthy, the others run, and one-shot helpers exited 0; prints the states
+# when it gives up.
 wait_healthy() {
   local limit=$1 states c s bad
   for _ in $(seq 1 "$limit"); do
     bad=0
     states=""
     for c in $(docker-compose ps -q 2>/dev/null); do
-      s=$("$DOCKER" inspect -f '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}}' "$c")
+      s=$("$DOCKER" inspect -f '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}}{{if eq .State.Status "exited"}} {{.State.ExitCode}}{{end}}' "$c")
       states+="$s; "
       case "$s" in
-        *" running healthy" | *" running -") ;;
+        *" running healthy" | *" running -" | *" exited - 0") ;;
         *) bad=1 ;;
       esac
     done
@@ -363,7 +364,13 @@ AUTH="authorization: Basic $(printf 'you:%s' "$USER_PWD" | base64 -w0)"
 out=$(GRPC -plaintext -H "$AUTH" -d "{\"id\": $EVENT_ID}" "127.0.0.1:$EVENTS_PORT" calndro.events.v1.EventService/GetEvent 2>&1)
 printf '%s' "$out" | grep -q '"title"' && ok "events: GetEvent $EVENT_ID with Basic credentials in metadata" \
   || ko "events: GetEvent $EVENT_ID: $(printf '%s' "$out" | head -c 300)"
-out=$(GRPC -plaintext -H "x-calndro-internal: $CALNDRO_INTERNAL_TOKEN" -d "{\"event_id\": $EVENT_ID, \"page_size\": 50}" \
+# The internal credential: ours, unless the stack reads it from a file.
+INTERNAL=$CALNDRO_INTERNAL_TOKEN
+file=$(docker-compose exec -T notify sh -c 'printf %s "${CALNDRO_INTERNAL_TOKEN_FILE:-}"' 2>/dev/null)
+if [ -n "$file" ]; then
+  INTERNAL=$(docker-compose exec -T notify cat "$file" 2>/dev/null)
+fi
+out=$(GRPC -plaintext -H "x-calndro-internal: $INTERNAL" -d "{\"event_id\": $EVENT_ID, \"page_size\": 50}" \
   "127.0.0.1:$NOTIFY_PORT" calndro.notify.v1.NotificationService/ListDeliveries 2>&1)
 printf '%s' "$out" | grep -q 'thar.net' && ok "notify: ListDeliveries with the internal credential" \
   || ko "notify: ListDeliveries: $(printf '%s' "$out" | head -c 300)"
