@@ -4,7 +4,7 @@
 #
 #   --build-only   only what building needs (deploy/Dockerfile's build stage):
 #                  no PostgreSQL server, SMTP sink, httpie, jq, curl, python3-yaml,
-#                  openssl, node. GTest stays: CMake's configure step requires it.
+#                  openssl, node, Docker. GTest stays: CMake's configure step requires it.
 set -euo pipefail
 
 BUILD_ONLY=0
@@ -30,7 +30,15 @@ if [ "$BUILD_ONLY" = 0 ]; then
     python3-yaml
     # tests/integration/transport_test.cc makes its certificates with it
     openssl
+    # tests/deploy/compose-up.sh: a private Docker engine, compose, and the
+    # Debian 12 base image built without a registry
+    docker.io docker-compose mmdebstrap
   )
+  # tests/deploy/compose-up.sh: kubectl kustomize. A kubectl already on the
+  # machine (a newer one) conflicts with Debian's kubernetes-client.
+  if ! command -v kubectl >/dev/null 2>&1; then
+    PACKAGES+=(kubernetes-client)
+  fi
   # tests/grpc-reflection: node and npm (a NodeSource node already brings npm;
   # Debian's npm package would conflict with it).
   if ! command -v npm >/dev/null 2>&1; then
@@ -63,6 +71,15 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# docker.io's postinst would start a machine-wide engine (with its iptables
+# NAT rules); tests/deploy/compose-up.sh starts a private one instead. So no
+# service is started during this install, unless a policy already decides.
+if printf '%s\n' "${missing[@]}" | grep -qx docker.io && [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\n# install-deps.sh: no service starts while packages install\nexit 101\n' \
+    | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+  "${SUDO[@]}" chmod 755 /usr/sbin/policy-rc.d
+  trap '"${SUDO[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"

@@ -117,9 +117,11 @@ if [ ${#scenarios[@]} -gt 0 ]; then
 fi
 
 # Suites that bring their own stack or need no stack: the browser page
-# (headless Chromium), grpcurl's part (a reflection client from npm), and the
-# deployment files (docker-compose config, Kubernetes manifests).
-SUITES=(tests/deploy/check.sh tests/grpc-reflection/run.sh tests/browser/run.sh)
+# (headless Chromium), grpcurl's part (a reflection client from npm), the
+# deployment files (docker-compose config, Kubernetes manifests), and
+# docker-compose up on a private Docker engine (with the Kubernetes objects
+# validated against the API schemas).
+SUITES=(tests/deploy/check.sh tests/grpc-reflection/run.sh tests/browser/run.sh tests/deploy/compose-up.sh)
 for suite in "${SUITES[@]}"; do
   echo "---- suite $suite"
   if CALNDRO_BUILD_DIR="$BUILD_DIR" bash "$ROOT/$suite"; then

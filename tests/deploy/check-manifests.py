@@ -370,6 +370,10 @@ def check_compose(r, compose, env_names):
         cmd = s.get("command") or []
         cmd = cmd.split() if isinstance(cmd, str) else cmd
         r.check(cmd[:1] == [binary], f"{where}: command {cmd} should start {binary}")
+        # tests/deploy/compose-up.sh checks these inside running containers.
+        r.check(str(s.get("user", "")).split(":")[0] not in ("", "0", "root"), f"{where}: must run as a non-root user")
+        r.check(s.get("read_only") is True, f"{where}: read_only: true")
+        r.check("ALL" in (s.get("cap_drop") or []), f"{where}: cap_drop: [ALL]")
         test = get(s, "healthcheck", "test") or []
         r.check(test[:1] in (["CMD"], ["CMD-SHELL"]) and binary in " ".join(test) and HEALTH_FLAG in " ".join(test),
                 f"{where}: healthcheck must run {binary} {HEALTH_FLAG}, has {test}")
@@ -398,7 +402,8 @@ def check_compose(r, compose, env_names):
         if n == "notify":
             r.check(str(env.get("CALNDRO_SMTP_URL", "")).startswith("smtp://mailpit:1025"), f"{where}: CALNDRO_SMTP_URL smtp://mailpit:1025")
         if n == "gateway":
-            r.check(any(str(p).split(":")[-2:] == ["9000", "9000"] or str(p) == "9000:9000" for p in s.get("ports") or []),
+            # "9000:9000", "${CALNDRO_HOST_HTTP_PORT:-9000}:9000"
+            r.check(any(re.fullmatch(r"(.*:)?(9000|\$\{[A-Z_]+:-9000\}):9000", str(p)) for p in s.get("ports") or []),
                     f"{where}: port 9000 published")
             r.check(get(s, "depends_on", "events", "condition") == "service_healthy", f"{where}: must wait for events healthy")
             r.check(str(env.get("CALNDRO_PUBLIC_BASE_URL", "")).endswith("localhost:9000"), f"{where}: CALNDRO_PUBLIC_BASE_URL")
@@ -451,6 +456,9 @@ COMPOSE_BREAKS = [
      lambda c: [c["services"][n]["environment"].update({"CALNDRO_INTERNAL_TOKEN": "${CALNDRO_INTERNAL_TOKEN:-dev}"})
                 or c["services"][n]["environment"].pop("CALNDRO_INTERNAL_TOKEN_FILE") for n in ("events", "notify")]),
     ("compose internal credential file on no volume", lambda c: c["services"]["notify"].pop("volumes")),
+    ("compose writable root file system", lambda c: c["services"]["notify"].update({"read_only": False})),
+    ("compose capabilities kept", lambda c: c["services"]["events"].update({"cap_drop": []})),
+    ("compose runs as root", lambda c: c["services"]["gateway"].update({"user": "0:0"})),
 ]
 
 
