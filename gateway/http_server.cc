@@ -33,6 +33,7 @@ constexpr std::size_t kReadBufferSize = 4096;
 // How long a newcomer over its address's cap may take to send a request
 // before it is refused (a client sends it right after connecting).
 constexpr int kReadyGraceMs = 50;
+constexpr int kListenBacklog = 1024;
 // A GET body over the limit is read and dropped up to this size so the
 // connection stays usable; beyond it the connection is closed.
 constexpr std::size_t kMaxDiscardBytes = 8 * 1024 * 1024;
@@ -613,6 +614,15 @@ class HttpServer::Server final : public httplib::Server {
     };
   }
 
+  // httplib 0.11 listens with a backlog of 5 (compiled in): a burst of
+  // connections overflowed it, and each dropped SYN cost its client a 1 s
+  // retransmission. Linux takes a second listen() as a new backlog.
+  void widen_backlog() {
+    if (svr_sock_ != INVALID_SOCKET) {
+      ::listen(svr_sock_, kListenBacklog);
+    }
+  }
+
   // Private virtual in httplib::Server: overriding it lets the gateway own
   // the connection's stream (see SocketStream) and its front door. Same
   // keep-alive policy as httplib's.
@@ -822,10 +832,11 @@ HttpServer::HttpServer(const Router& router, HttpServerOptions options)
 HttpServer::~HttpServer() { stop(); }
 
 int HttpServer::bind(const std::string& host, int port) {
-  if (port == 0) {
-    return server_->bind_to_any_port(host);
+  const int bound = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
+  if (bound > 0) {
+    server_->widen_backlog();
   }
-  return server_->bind_to_port(host, port) ? port : -1;
+  return bound;
 }
 
 bool HttpServer::listen_after_bind() { return server_->listen_after_bind(); }
