@@ -268,7 +268,8 @@ int remaining_ms(Clock::time_point deadline) {
 
 // Reads until the buffer holds a whole head of at most kMaxHeadBytes, the
 // deadline passes, or the head is known to be too large.
-Head read_head(SocketStream& stream, Clock::time_point deadline, const std::atomic<socket_t>& listening) {
+// A request under way when the server stops still gets its deadline.
+Head read_head(SocketStream& stream, Clock::time_point deadline) {
   size_t searched = 0;
   while (true) {
     const std::string_view data = stream.peek();
@@ -280,7 +281,7 @@ Head read_head(SocketStream& stream, Clock::time_point deadline, const std::atom
       return {Head::Status::kTooLarge, 0};
     }
     searched = data.size();
-    if (Clock::now() >= deadline || listening == INVALID_SOCKET) {
+    if (Clock::now() >= deadline) {
       return {Head::Status::kTimeout, 0};
     }
     if (stream.fill(remaining_ms(deadline)) == 0) {
@@ -478,6 +479,20 @@ class WorkerPool final : public httplib::TaskQueue {
   }
 
   size_t waiting() const { return waiting_.load(std::memory_order_relaxed); }
+
+  // An idle connection's worker asks to make way: granted while fewer
+  // workers are already making way than connections wait, so one waiting
+  // connection closes one idle connection, not every one.
+  bool claim_yield() {
+    size_t yielding = yielding_.load();
+    while (yielding < waiting()) {
+      if (yielding_.compare_exchange_weak(yielding, yielding + 1)) {
+        claimed = true;
+        return true;
+      }
+    }
+    return false;
+  }
   // When the job being run on this thread was queued (its connection accepted).
   static Clock::time_point job_queued_at() { return queued_at; }
 
@@ -500,21 +515,28 @@ class WorkerPool final : public httplib::TaskQueue {
         jobs_.pop_front();
         waiting_ = jobs_.size();
       }
+      if (claimed) {
+        --yielding_;
+        claimed = false;
+      }
       queued_at = job.queued;
       job.fn();
     }
   }
 
   static thread_local Clock::time_point queued_at;
+  static thread_local bool claimed;
   std::vector<std::thread> threads_;
   std::deque<Job> jobs_;
   std::atomic<size_t> waiting_{0};
+  std::atomic<size_t> yielding_{0};
   bool shutdown_ = false;
   std::mutex mutex_;
   std::condition_variable cond_;
 };
 
 thread_local Clock::time_point WorkerPool::queued_at;
+thread_local bool WorkerPool::claimed = false;
 
 // One connection being served, as the per-address registry sees it.
 struct Connection {
@@ -661,7 +683,7 @@ class HttpServer::Server final : public httplib::Server {
       }
       connection.set_busy();
       request_started = Clock::now();
-      const Head head = read_head(stream, request_started + head_timeout_, svr_sock_);
+      const Head head = read_head(stream, request_started + head_timeout_);
       if (head.status == Head::Status::kClosed) {
         break;
       }
@@ -745,7 +767,8 @@ class HttpServer::Server final : public httplib::Server {
         return false;
       }
       WorkerPool* pool = pool_;
-      if (pool != nullptr && pool->waiting() > 0 && connection.idle_for(now) >= kIdleYieldAfter) {
+      if (pool != nullptr && pool->waiting() > 0 && connection.idle_for(now) >= kIdleYieldAfter &&
+          pool->claim_yield()) {
         return false;
       }
     }

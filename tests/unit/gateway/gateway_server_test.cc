@@ -831,6 +831,32 @@ TEST_F(GatewayServerTest, IdleConnectionsDoNotLockOutAnotherClient) {
   EXPECT_LT(elapsed, std::chrono::seconds(3));
 }
 
+TEST_F(GatewayServerTest, OneWaitingConnectionClosesOneIdleConnection) {
+  HttpServerOptions options = small_server();  // 4 workers
+  options.max_connections_per_address = 1000;
+  start("", true, options);
+  std::vector<int> idle;
+  for (int i = 0; i < 4; ++i) {
+    int fd = connect_from(port_);
+    ASSERT_GE(fd, 0);
+    idle.push_back(fd);
+  }
+  std::this_thread::sleep_for(kIdleYieldAfter * 2);
+  const std::string response =
+      raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "127.0.0.2");
+  EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  int open = 0;
+  for (int fd : idle) {
+    char byte;
+    if (::recv(fd, &byte, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN) {
+      ++open;  // nothing to read and not closed
+    }
+    ::close(fd);
+  }
+  EXPECT_EQ(open, 3);
+}
+
 TEST_F(GatewayServerTest, AnAddressAtItsCapDisplacesItsIdleConnections) {
   HttpServerOptions options = small_server();
   options.max_connections_per_address = 2;
