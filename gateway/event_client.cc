@@ -2,9 +2,15 @@
 
 #include <google/protobuf/empty.pb.h>
 
+#include <thread>
+
 #include "common/grpc_channel.h"
 
 namespace calndro::gateway {
+
+namespace {
+constexpr std::chrono::milliseconds kRetryPause{20};
+}  // namespace
 
 CallFailure classify_failure(const grpc::Status& status) {
   if (status.error_code() != grpc::StatusCode::UNAVAILABLE) {
@@ -60,11 +66,21 @@ grpc::Status EventClient::with_retry(const CallMetadata& meta, bool repeatable, 
   // The retry shares the first attempt's deadline.
   const auto deadline = std::chrono::system_clock::now() + timeout_;
   grpc::Status status;
+  CallFailure failure = CallFailure::kNone;
   for (int attempt = 0; attempt < 2; ++attempt) {
     grpc::ClientContext context;
     prepare(context, meta, deadline);
+    if (attempt > 0 && failure == CallFailure::kMaybeSent) {
+      // The channel learns that its connection is gone a moment after the
+      // call that found out: a retry at once could take the same dead
+      // connection. Then wait for the reconnection (within the deadline).
+      // A call that found no connection at all is retried at once and
+      // fails fast again when the service is down.
+      std::this_thread::sleep_for(kRetryPause);
+      context.set_wait_for_ready(true);
+    }
     status = call(context);
-    const CallFailure failure = classify_failure(status);
+    failure = classify_failure(status);
     if (failure == CallFailure::kNone || (failure == CallFailure::kMaybeSent && !repeatable)) {
       break;
     }
