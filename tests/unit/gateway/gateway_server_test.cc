@@ -898,7 +898,7 @@ TEST_F(GatewayServerTest, BusyConnectionsOverTheCapAreRefused) {
     ASSERT_EQ(::send(fd, "GET /7/ HTTP/1.1\r\n", 18, MSG_NOSIGNAL), 18);
     busy.push_back(fd);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let both reach a worker
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let both reach a worker
   std::string response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(response.rfind("HTTP/1.1 429", 0), 0u) << response;
   EXPECT_NE(response.find("Retry-After: 1"), std::string::npos);
