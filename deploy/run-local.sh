@@ -13,6 +13,7 @@
 #   CALNDRO_SMTP_PORT     SMTP sink port (1025)
 #   CALNDRO_DATABASE_URL  use this database; start no cluster
 #   CALNDRO_SMTP_URL      use this SMTP server; start no sink
+#   CALNDRO_PUBLIC_BASE_URL  base of links in mails (http://localhost:$CALNDRO_HTTP_PORT)
 #   CALNDRO_SKIP_BUILD=1  skip install and build (deploy/test.sh uses this)
 set -euo pipefail
 
@@ -125,6 +126,9 @@ export CALNDRO_NOTIFY_LISTEN=${CALNDRO_NOTIFY_LISTEN:-127.0.0.1:$NOTIFY_PORT}
 export CALNDRO_HTTP_LISTEN=${CALNDRO_HTTP_LISTEN:-0.0.0.0:$HTTP_PORT}
 export CALNDRO_EVENTS_ADDR=${CALNDRO_EVENTS_ADDR:-127.0.0.1:$EVENTS_PORT}
 export CALNDRO_NOTIFY_ADDR=${CALNDRO_NOTIFY_ADDR:-127.0.0.1:$NOTIFY_PORT}
+# Links in mails point at the address served here, never at a request's
+# Host; reached under another name, set CALNDRO_ALLOWED_HOSTS too.
+export CALNDRO_PUBLIC_BASE_URL=${CALNDRO_PUBLIC_BASE_URL:-http://localhost:$HTTP_PORT}
 CALNDRO_INTERNAL_TOKEN=$(cat "$STATE/internal-token")
 export CALNDRO_INTERNAL_TOKEN
 
@@ -163,7 +167,7 @@ calndro is running on http://localhost:$HTTP_PORT/  (Ctrl-C stops it)
   try:         http -a you:$DEMO_PWD POST :$HTTP_PORT/ parties:='["you@here.net", "they@thar.net"]' \\
                    slots:='[{"begin": "2030-11-01T10:00", "duration": "01:00"}]'
   admin:       set -a; . $STATE/env; set +a; $BIN/calndro-admin user list
-  mail:        $STATE/mail/new/
+  mail:        $STATE/mail/new/   (links point at $CALNDRO_PUBLIC_BASE_URL)
   logs:        $STATE/logs/
 MSG
 

@@ -2,9 +2,40 @@
 
 #include <google/protobuf/empty.pb.h>
 
+#include <thread>
+
 #include "common/grpc_channel.h"
 
 namespace calndro::gateway {
+
+namespace {
+constexpr std::chrono::milliseconds kRetryPause{20};
+}  // namespace
+
+CallFailure classify_failure(const grpc::Status& status) {
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) {
+    return CallFailure::kNone;
+  }
+  const std::string& message = status.error_message();
+  const auto starts_with = [&message](std::string_view prefix) { return message.rfind(prefix, 0) == 0; };
+  // Picked before any connection carried the call (gRPC's load balancing).
+  for (std::string_view prefix : {"failed to connect to all addresses", "connections to all backends failing",
+                                  "empty address list", "no children in weighted_target", "DNS resolution failed",
+                                  "Name resolution failure", "Connection refused"}) {
+    if (starts_with(prefix)) {
+      return CallFailure::kNotSent;
+    }
+  }
+  // The connection went away under the call (chttp2's texts).
+  for (std::string_view prefix : {"Socket closed", "Connection reset", "Broken pipe", "GOAWAY", "Stream removed",
+                                  "Transport closed", "Endpoint read failed", "keepalive watchdog timeout",
+                                  "Cancelling all calls"}) {
+    if (starts_with(prefix)) {
+      return CallFailure::kMaybeSent;
+    }
+  }
+  return CallFailure::kNone;
+}
 
 EventClient::EventClient(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds timeout)
     : channel_(std::move(channel)), stub_(v1::EventService::NewStub(channel_)), timeout_(timeout) {}
@@ -13,8 +44,9 @@ std::unique_ptr<EventClient> EventClient::connect(const std::string& address, st
   return std::make_unique<EventClient>(make_balanced_channel(address), timeout);
 }
 
-void EventClient::prepare(grpc::ClientContext& context, const CallMetadata& meta) const {
-  context.set_deadline(std::chrono::system_clock::now() + timeout_);
+void EventClient::prepare(grpc::ClientContext& context, const CallMetadata& meta,
+                          std::chrono::system_clock::time_point deadline) const {
+  context.set_deadline(deadline);
   if (!meta.authorization.empty()) {
     context.AddMetadata("authorization", meta.authorization);
   }
@@ -24,62 +56,92 @@ void EventClient::prepare(grpc::ClientContext& context, const CallMetadata& meta
   if (!meta.request_id.empty()) {
     context.AddMetadata("x-request-id", meta.request_id);
   }
+  if (!meta.client_address.empty()) {
+    context.AddMetadata("x-calndro-client-addr", meta.client_address);
+  }
+}
+
+template <typename Call>
+grpc::Status EventClient::with_retry(const CallMetadata& meta, bool repeatable, Call call) const {
+  // The retry shares the first attempt's deadline.
+  const auto deadline = std::chrono::system_clock::now() + timeout_;
+  grpc::Status status;
+  CallFailure failure = CallFailure::kNone;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    grpc::ClientContext context;
+    prepare(context, meta, deadline);
+    if (attempt > 0 && failure == CallFailure::kMaybeSent) {
+      // The channel learns that its connection is gone a moment after the
+      // call that found out: a retry at once could take the same dead
+      // connection. Then wait for the reconnection (within the deadline).
+      // A call that found no connection at all is retried at once and
+      // fails fast again when the service is down.
+      std::this_thread::sleep_for(kRetryPause);
+      context.set_wait_for_ready(true);
+    }
+    status = call(context);
+    failure = classify_failure(status);
+    if (failure == CallFailure::kNone || (failure == CallFailure::kMaybeSent && !repeatable)) {
+      break;
+    }
+  }
+  return status;
 }
 
 grpc::Status EventClient::list_events(const CallMetadata& meta, const v1::ListEventsRequest& request,
                                       v1::ListEventsResponse* response) {
-  grpc::ClientContext context;
-  prepare(context, meta);
-  return stub_->ListEvents(&context, request, response);
+  return with_retry(meta, true, [&](grpc::ClientContext& context) {
+    return stub_->ListEvents(&context, request, response);
+  });
 }
 
 grpc::Status EventClient::create_event(const CallMetadata& meta, const v1::CreateEventRequest& request,
                                        v1::Event* response) {
-  grpc::ClientContext context;
-  prepare(context, meta);
-  return stub_->CreateEvent(&context, request, response);
+  return with_retry(meta, false, [&](grpc::ClientContext& context) {
+    return stub_->CreateEvent(&context, request, response);
+  });
 }
 
 grpc::Status EventClient::get_event(const CallMetadata& meta, const v1::GetEventRequest& request,
                                     v1::Event* response) {
-  grpc::ClientContext context;
-  prepare(context, meta);
-  return stub_->GetEvent(&context, request, response);
+  return with_retry(meta, true, [&](grpc::ClientContext& context) {
+    return stub_->GetEvent(&context, request, response);
+  });
 }
 
 grpc::Status EventClient::update_event(const CallMetadata& meta, const v1::UpdateEventRequest& request,
                                        v1::Event* response) {
-  grpc::ClientContext context;
-  prepare(context, meta);
-  return stub_->UpdateEvent(&context, request, response);
+  return with_retry(meta, false, [&](grpc::ClientContext& context) {
+    return stub_->UpdateEvent(&context, request, response);
+  });
 }
 
 grpc::Status EventClient::delete_event(const CallMetadata& meta, const v1::DeleteEventRequest& request) {
-  grpc::ClientContext context;
-  prepare(context, meta);
   google::protobuf::Empty response;
-  return stub_->DeleteEvent(&context, request, &response);
+  return with_retry(meta, false, [&](grpc::ClientContext& context) {
+    return stub_->DeleteEvent(&context, request, &response);
+  });
 }
 
 grpc::Status EventClient::notify_parties(const CallMetadata& meta, const v1::NotifyPartiesRequest& request,
                                          v1::NotifyPartiesResponse* response) {
-  grpc::ClientContext context;
-  prepare(context, meta);
-  return stub_->NotifyParties(&context, request, response);
+  return with_retry(meta, false, [&](grpc::ClientContext& context) {
+    return stub_->NotifyParties(&context, request, response);
+  });
 }
 
 grpc::Status EventClient::get_event_log(const CallMetadata& meta, const v1::GetEventLogRequest& request,
                                         v1::EventLog* response) {
-  grpc::ClientContext context;
-  prepare(context, meta);
-  return stub_->GetEventLog(&context, request, response);
+  return with_retry(meta, true, [&](grpc::ClientContext& context) {
+    return stub_->GetEventLog(&context, request, response);
+  });
 }
 
 grpc::Status EventClient::create_api_token(const CallMetadata& meta, const v1::CreateApiTokenRequest& request,
                                            v1::CreateApiTokenResponse* response) {
-  grpc::ClientContext context;
-  prepare(context, meta);
-  return stub_->CreateApiToken(&context, request, response);
+  return with_retry(meta, false, [&](grpc::ClientContext& context) {
+    return stub_->CreateApiToken(&context, request, response);
+  });
 }
 
 grpc::Status EventClient::revoke_api_token(const CallMetadata& meta, const v1::RevokeApiTokenRequest& request) {

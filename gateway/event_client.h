@@ -9,7 +9,11 @@
 #include "calndro/events/v1/events.grpc.pb.h"
 
 // The gateway's only way to the event service: one shared channel and stub;
-// every call gets the configured deadline and the caller's metadata.
+// every call gets the configured deadline and the caller's metadata. A
+// transport failure is retried once (a broken connection must not become
+// some other caller's 503): any call that was never sent, and the reads
+// (list, get, log) whatever the failure; a write that may have run is not
+// repeated.
 namespace calndro::gateway {
 
 namespace v1 = calndro::events::v1;
@@ -21,7 +25,20 @@ struct CallMetadata {
   std::string authorization;  // "authorization": the HTTP header verbatim
   std::string email_token;    // "x-email-token"
   std::string request_id;     // "x-request-id"
+  // "x-calndro-client-addr": chosen by the gateway (gateway/client_address.h),
+  // never a value a client sent.
+  std::string client_address;
 };
+
+// What a failed call says about whether it reached the service.
+enum class CallFailure {
+  kNone,       // not a transport failure: the service answered (or it is not UNAVAILABLE)
+  kNotSent,    // no connection could be used: the service never saw the call
+  kMaybeSent,  // the connection broke during the call: it may have run
+};
+// gRPC's own UNAVAILABLE texts; a service's UNAVAILABLE ("The database is
+// unavailable; ...") is never a transport failure: it may have committed.
+CallFailure classify_failure(const grpc::Status& status);
 
 class EventClient {
  public:
@@ -46,7 +63,11 @@ class EventClient {
   grpc::Status revoke_api_token(const CallMetadata& meta, const v1::RevokeApiTokenRequest& request);
 
  private:
-  void prepare(grpc::ClientContext& context, const CallMetadata& meta) const;
+  void prepare(grpc::ClientContext& context, const CallMetadata& meta,
+               std::chrono::system_clock::time_point deadline) const;
+  // Runs `call(context)` and once more on a transport failure that allows it.
+  template <typename Call>
+  grpc::Status with_retry(const CallMetadata& meta, bool repeatable, Call call) const;
 
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EventService::Stub> stub_;

@@ -3,8 +3,10 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "common/allowed_hosts.h"
 #include "common/config.h"
 #include "common/grpc_channel.h"
+#include "gateway/client_address.h"
 
 namespace calndro::gateway {
 
@@ -56,13 +58,33 @@ GatewayConfig load_config() {
     throw std::runtime_error("CALNDRO_NOTIFY_ADDR: " + error);
   }
   config.notify_address = *notify_target;
-  config.metrics_enabled = config::string_or("CALNDRO_GATEWAY_METRICS", "on") != "off";
+  config.metrics_listen = config::string_or("CALNDRO_GATEWAY_METRICS_LISTEN", "127.0.0.1:9103");
+  if (config.metrics_listen == "off") {
+    config.metrics_listen.clear();
+  } else {
+    std::string metrics_host;
+    int metrics_port = 0;
+    if (!split_host_port(config.metrics_listen, metrics_host, metrics_port) || metrics_port == 0) {
+      throw std::runtime_error("CALNDRO_GATEWAY_METRICS_LISTEN must be host:port or off, got '" +
+                               config.metrics_listen + "'");
+    }
+  }
   config.rpc_timeout_ms = config::int_or("CALNDRO_RPC_TIMEOUT_MS", 5000, 1, 600000);
   config.http_threads = config::int_or("CALNDRO_HTTP_THREADS", 64, 1, 4096);
+  config.head_timeout_ms = config::int_or("CALNDRO_HTTP_HEAD_TIMEOUT_MS", 10000, 100, 600000);
+  config.max_connections_per_address = config::int_or("CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS", 16, 1, 100000);
   config.public_base_url = config::string_or("CALNDRO_PUBLIC_BASE_URL", "");
   const auto& base = config.public_base_url;
   if (!base.empty() && base.rfind("http://", 0) != 0 && base.rfind("https://", 0) != 0) {
     throw std::runtime_error("CALNDRO_PUBLIC_BASE_URL must start with http:// or https://, got '" + base + "'");
+  }
+  config.allowed_hosts = config::string_or("CALNDRO_ALLOWED_HOSTS", "");
+  config.trusted_proxies = config::string_or("CALNDRO_TRUSTED_PROXIES", "");
+  try {
+    AllowedHosts::parse(config.allowed_hosts, config.public_base_url);
+    TrustedProxies::parse(config.trusted_proxies);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(e.what());
   }
   return config;
 }

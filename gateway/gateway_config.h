@@ -11,11 +11,20 @@ struct GatewayConfig {
   int listen_port = 9000;
   std::string events_address;           // CALNDRO_EVENTS_ADDR, as a gRPC target (common/grpc_channel.h)
   std::string notify_address;           // CALNDRO_NOTIFY_ADDR: only asked for health, by /readyz
-  bool metrics_enabled = true;          // CALNDRO_GATEWAY_METRICS=off hides /metrics
+  // CALNDRO_GATEWAY_METRICS_LISTEN: Prometheus text on GET /metrics there,
+  // never on the public port; empty when "off".
+  std::string metrics_listen = "127.0.0.1:9103";
   int rpc_timeout_ms = 5000;            // CALNDRO_RPC_TIMEOUT_MS
   std::string public_base_url;          // CALNDRO_PUBLIC_BASE_URL
-  // CALNDRO_HTTP_THREADS: each open (keep-alive) connection holds a worker
-  // while it is served, so this bounds concurrent connections being served.
+  std::string allowed_hosts;            // CALNDRO_ALLOWED_HOSTS (common/allowed_hosts.h)
+  std::string trusted_proxies;          // CALNDRO_TRUSTED_PROXIES (gateway/client_address.h)
+  // CALNDRO_HTTP_HEAD_TIMEOUT_MS: the whole request head must arrive in this time.
+  int head_timeout_ms = 10000;
+  // CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS: connections served at once for
+  // one client address (trusted proxies are not counted).
+  int max_connections_per_address = 16;
+  // CALNDRO_HTTP_THREADS: a connection holds a worker while it is served;
+  // an idle one gives it up when others wait (gateway/http_server.h).
   int http_threads = 64;
 };
 

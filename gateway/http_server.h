@@ -2,20 +2,39 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 
+#include "gateway/client_address.h"
 #include "gateway/routes.h"
 
 // The HTTP side of the gateway: cpp-httplib with a thread pool, the 64 KiB
 // body limit answered as JSON 413, JSON bodies on GET (httplib 0.11 does
 // not read them), request ids and one JSON log line per request.
+//
+// The front door, before httplib parses anything: the whole request head
+// (request line and headers, at most 16 KiB: 431 beyond, the connection
+// kept when the head ended within 64 KiB) must arrive within the head
+// timeout (408 and close otherwise); a client address has at most
+// `max_connections_per_address` connections being served (trusted proxies
+// are not counted). Each connection holds a worker thread while it is
+// served, so a connection waiting for its first or next request gives up
+// its worker (is closed) when it has waited kIdleYieldAfter and other
+// accepted connections wait for a worker: idle connections cannot lock
+// others out. A connection from an address at its cap displaces that
+// address's connection idle longest when it sends its request at once (a
+// client behind the same address as 200 idle connections is still
+// served), or when that one has been idle for kIdleYieldAfter; otherwise
+// the newcomer is answered 429 and closed.
 namespace calndro::gateway {
 
 inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
+inline constexpr std::size_t kMaxHeadBytes = 16 * 1024;
 inline constexpr std::size_t kDefaultThreads = 64;
+inline constexpr std::chrono::milliseconds kIdleYieldAfter{250};
 // Requests served on one keep-alive connection before it is closed
 // (httplib's default of 5 made clients reconnect every fifth request).
 inline constexpr std::size_t kKeepAliveMaxRequests = 1000;
@@ -24,9 +43,17 @@ inline constexpr std::size_t kKeepAliveMaxRequests = 1000;
 bool sane_request_id(std::string_view id);
 std::string new_request_id();
 
+struct HttpServerOptions {
+  std::size_t threads = kDefaultThreads;                 // CALNDRO_HTTP_THREADS
+  std::chrono::milliseconds head_timeout{10000};         // CALNDRO_HTTP_HEAD_TIMEOUT_MS
+  std::size_t max_connections_per_address = 16;          // CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS
+  TrustedProxies trusted_proxies;                        // CALNDRO_TRUSTED_PROXIES: exempt from the cap
+};
+
 class HttpServer {
  public:
   explicit HttpServer(const Router& router, std::size_t threads = kDefaultThreads);
+  HttpServer(const Router& router, HttpServerOptions options);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -41,14 +41,21 @@ int run() {
                                  std::chrono::milliseconds(1000));
   calndro::Metrics metrics;
   HttpMetrics http_metrics(metrics);
-  GatewayOptions options{config.public_base_url};
+  GatewayOptions options{config.public_base_url, config.allowed_hosts,
+                         TrustedProxies::parse(config.trusted_proxies)};
   options.readiness = &readiness;
-  if (config.metrics_enabled) {
-    options.metrics = &metrics;
+  if (!config.metrics_listen.empty()) {
     options.http_metrics = &http_metrics;
+    // Off the public port: request counts per route are for operators.
+    metrics.serve(config.metrics_listen);  // a metrics port clash is logged, not fatal
   }
   Router router(*client, options);
-  HttpServer server(router, static_cast<std::size_t>(config.http_threads));
+  HttpServerOptions server_options;
+  server_options.threads = static_cast<std::size_t>(config.http_threads);
+  server_options.head_timeout = std::chrono::milliseconds(config.head_timeout_ms);
+  server_options.max_connections_per_address = static_cast<std::size_t>(config.max_connections_per_address);
+  server_options.trusted_proxies = options.trusted_proxies;
+  HttpServer server(router, server_options);
   if (server.bind(config.listen_host, config.listen_port) < 0) {
     calndro::log::error("cannot listen", {{"listen", config.listen_host + ":" + std::to_string(config.listen_port)}});
     return 1;
@@ -72,6 +79,8 @@ int run() {
 
   calndro::log::info("listening", {{"listen", config.listen_host + ":" + std::to_string(config.listen_port)},
                                    {"events", config.events_address},
+                                   {"public_base_url", config.public_base_url},
+                                   {"allowed_hosts", config.allowed_hosts},
                                    {"rpc_timeout_ms", config.rpc_timeout_ms}});
   const bool served = server.listen_after_bind();
   finished = true;

@@ -1,6 +1,7 @@
 #include "gateway/routes.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <limits>
 #include <optional>
@@ -86,6 +87,13 @@ bool sane_host(std::string_view host) {
   });
 }
 
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
 std::string percent_encode(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -98,6 +106,19 @@ std::string percent_encode(std::string_view text) {
       out.push_back(kHex[c >> 4]);
       out.push_back(kHex[c & 0xf]);
     }
+  }
+  return out;
+}
+
+// A client's text quoted in an error: printable ASCII, at most 64 characters.
+std::string quoted_for_error(std::string_view text) {
+  constexpr std::size_t kMax = 64;
+  std::string out;
+  for (char c : text.substr(0, kMax)) {
+    out.push_back(c >= 0x20 && c <= 0x7e ? c : '?');
+  }
+  if (text.size() > kMax) {
+    out += "...";
   }
   return out;
 }
@@ -181,9 +202,6 @@ RouteMatch match_route(std::string_view method, std::string_view path) {
   if (path == "/readyz") {
     return with_methods(method, {"GET"}, Route::kReady);
   }
-  if (path == "/metrics") {
-    return with_methods(method, {"GET"}, Route::kMetrics);
-  }
   if (path == "/openapi") {
     return with_methods(method, {"GET"}, Route::kOpenApi);
   }
@@ -232,12 +250,49 @@ RouteMatch match_route(std::string_view method, std::string_view path) {
   }
 }
 
+bool json_content_type(std::string_view content_type) {
+  const auto semicolon = content_type.find(';');
+  const auto trimmed = [](std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+      text.remove_prefix(1);
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+      text.remove_suffix(1);
+    }
+    return text;
+  };
+  if (lowercase(trimmed(content_type.substr(0, semicolon))) != "application/json") {
+    return false;
+  }
+  std::string_view parameters = semicolon == std::string_view::npos ? std::string_view()
+                                                                    : content_type.substr(semicolon + 1);
+  while (!parameters.empty()) {
+    const auto next = parameters.find(';');
+    const std::string_view parameter = trimmed(parameters.substr(0, next));
+    parameters = next == std::string_view::npos ? std::string_view() : parameters.substr(next + 1);
+    const auto equals = parameter.find('=');
+    if (equals != std::string_view::npos && lowercase(trimmed(parameter.substr(0, equals))) == "charset") {
+      std::string value = lowercase(trimmed(parameter.substr(equals + 1)));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      if (value != "utf-8" && value != "utf8") {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 void send_json(httplib::Response& response, int status, const std::string& body) {
   response.status = status;
   response.set_content(body, "application/json");
 }
 
-Router::Router(EventClient& client, GatewayOptions options) : client_(client), options_(std::move(options)) {
+Router::Router(EventClient& client, GatewayOptions options)
+    : client_(client),
+      options_(std::move(options)),
+      allowed_hosts_(AllowedHosts::parse(options_.allowed_hosts, options_.public_base_url)) {
   while (!options_.public_base_url.empty() && options_.public_base_url.back() == '/') {
     options_.public_base_url.pop_back();
   }
@@ -251,6 +306,17 @@ std::string Router::base_url(const httplib::Request& request) const {
   return "http://" + (sane_host(host) ? host : std::string("localhost"));
 }
 
+std::string Router::client_address(const httplib::Request& request) const {
+  std::vector<std::string> forwarded_for;
+  if (!options_.trusted_proxies.empty()) {
+    auto [begin, end] = request.headers.equal_range("X-Forwarded-For");
+    for (auto it = begin; it != end; ++it) {
+      forwarded_for.push_back(it->second);
+    }
+  }
+  return choose_client_address(request.remote_addr, forwarded_for, options_.trusted_proxies);
+}
+
 std::string route_label(const RouteMatch& match) {
   if (match.kind == RouteMatch::Kind::kNotFound) {
     return "unmatched";
@@ -261,7 +327,6 @@ std::string route_label(const RouteMatch& match) {
   switch (match.route) {
     case Route::kHealth: return "/healthz";
     case Route::kReady: return "/readyz";
-    case Route::kMetrics: return "/metrics";
     case Route::kOpenApi: return "/openapi";
     case Route::kEvents: return "/";
     case Route::kEvent: return "/{id}/";
@@ -307,6 +372,18 @@ void Router::handle_unmeasured(const httplib::Request& request, const std::strin
 void Router::dispatch(const httplib::Request& request, const std::string& body, const std::string& request_id,
                       httplib::Response& response) const {
   const RouteMatch match = match_route(request.method, request.path);
+  // Probes send pod addresses as Host; every other answer may carry links.
+  const bool probe = match.kind == RouteMatch::Kind::kFound &&
+                     (match.route == Route::kHealth || match.route == Route::kReady);
+  if (!probe) {
+    const std::string host = request.get_header_value("Host");
+    if (request.get_header_value_count("Host") != 1 || !allowed_hosts_.allows(host)) {
+      send_error(response, detail_error(400, "Invalid Host header: '" + quoted_for_error(host) +
+                                                 "'. It is not among the gateway's allowed hosts "
+                                                 "(CALNDRO_ALLOWED_HOSTS)."));
+      return;
+    }
+  }
   switch (match.kind) {
     case RouteMatch::Kind::kNotFound:
       send_json(response, 404, R"({"detail":"Not found."})");
@@ -341,15 +418,6 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
     send_json(response, readiness.ready ? 200 : 503, dump(readiness.body));
     return;
   }
-  if (match.route == Route::kMetrics) {
-    if (options_.metrics == nullptr) {
-      send_json(response, 404, R"({"detail":"Not found."})");
-      return;
-    }
-    response.status = 200;
-    response.set_content(options_.metrics->render(), "text/plain; version=0.0.4; charset=utf-8");
-    return;
-  }
   if (match.route == Route::kOpenApi) {
     send_json(response, 200, std::string(openapi_document()));
     return;
@@ -369,6 +437,19 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
     }
   }
 
+  // Only JSON: a cross-site <form enctype="text/plain"> (no preflight) must
+  // never pass for a JSON body. A body without Content-Type is refused too.
+  const bool has_body = !body.empty() || request.has_header("Transfer-Encoding") ||
+                        (request.has_header("Content-Length") && request.get_header_value("Content-Length") != "0");
+  if (has_body && !json_content_type(request.get_header_value("Content-Type"))) {
+    const std::string type = request.get_header_value("Content-Type");
+    send_error(response, detail_error(415, type.empty()
+                                               ? std::string("A request body needs Content-Type: application/json.")
+                                               : "Unsupported media type \"" + quoted_for_error(type) +
+                                                     "\" in request."));
+    return;
+  }
+
   std::string parse_error;
   std::optional<json> parsed = parse_json_object(body, parse_error);
   if (!parsed) {
@@ -379,7 +460,13 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
 
   CallMetadata meta;
   meta.request_id = request_id;
+  meta.client_address = client_address(request);
   meta.authorization = request.get_header_value("Authorization");
+  if (meta.authorization.size() > kMaxAuthorizationBytes) {
+    send_error(response, detail_error(431, "The Authorization header is too large (at most " +
+                                               std::to_string(kMaxAuthorizationBytes) + " bytes)."));
+    return;
+  }
   if (!printable_ascii(meta.authorization)) {
     send_error(response, detail_error(400, "Malformed Authorization header."));
     return;
@@ -397,12 +484,17 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
   }
   if (request.has_header("X-Email-Token")) {
     meta.email_token = request.get_header_value("X-Email-Token");
+    if (meta.email_token.size() > kMaxEmailTokenBytes) {
+      send_error(response, detail_error(431, "The X-Email-Token header is too large (at most " +
+                                                 std::to_string(kMaxEmailTokenBytes) + " bytes)."));
+      return;
+    }
   } else if (request.has_param("et")) {
     meta.email_token = request.get_param_value("et");
   } else if (body_token) {
     meta.email_token = *body_token;
   }
-  if (!printable_ascii(meta.email_token)) {
+  if (!printable_ascii(meta.email_token) || meta.email_token.size() > kMaxEmailTokenBytes) {
     errors.add("et", "Malformed email token.");
   }
   if (!errors.empty()) {

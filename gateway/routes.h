@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/allowed_hosts.h"
+#include "gateway/client_address.h"
 #include "gateway/event_client.h"
 #include "gateway/http_metrics.h"
 #include "gateway/readiness.h"
@@ -17,7 +19,6 @@ namespace calndro::gateway {
 enum class Route {
   kHealth,    // GET /healthz (the process is alive)
   kReady,     // GET /readyz (the services behind are SERVING)
-  kMetrics,   // GET /metrics (Prometheus text)
   kOpenApi,   // GET /openapi
   kEvents,    // GET, POST /
   kEvent,     // GET, PATCH, DELETE /ID/
@@ -41,13 +42,22 @@ RouteMatch match_route(std::string_view method, std::string_view path);
 // A positive decimal integer that fits in int64, else 0.
 int64_t parse_id(std::string_view text);
 
+// Forwarded credentials are bounded well below any gRPC metadata limit, so
+// a long header is answered here (431) and never reaches the channel.
+inline constexpr std::size_t kMaxAuthorizationBytes = 4096;
+inline constexpr std::size_t kMaxEmailTokenBytes = 256;
+
 struct GatewayOptions {
   // CALNDRO_PUBLIC_BASE_URL (no trailing slash); empty: "http://" + Host.
   std::string public_base_url;
+  // CALNDRO_ALLOWED_HOSTS as written (common/allowed_hosts.h); the Router
+  // parses it (throws std::invalid_argument when malformed).
+  std::string allowed_hosts;
+  // Whose X-Forwarded-For is believed (gateway/client_address.h).
+  TrustedProxies trusted_proxies;
   // Answers GET /readyz; absent: /readyz is 200 whenever /healthz is.
   const ReadinessProbe* readiness = nullptr;
-  // Serves GET /metrics and counts every request; absent: /metrics is 404.
-  Metrics* metrics = nullptr;
+  // Counts every request (served on the metrics address, not here).
   HttpMetrics* http_metrics = nullptr;
 };
 
@@ -64,8 +74,10 @@ class Router {
   void handle(const httplib::Request& request, const std::string& body, const std::string& request_id,
               httplib::Response& response) const;
 
-  // The base of absolute URLs for this request.
+  // The base of absolute URLs for this request (its Host is allowed).
   std::string base_url(const httplib::Request& request) const;
+  // The client's address as sent to the event service (x-calndro-client-addr).
+  std::string client_address(const httplib::Request& request) const;
 
  private:
   void handle_unmeasured(const httplib::Request& request, const std::string& body, const std::string& request_id,
@@ -75,7 +87,12 @@ class Router {
 
   EventClient& client_;
   GatewayOptions options_;
+  AllowedHosts allowed_hosts_;
 };
+
+// A Content-Type acceptable for a request body: application/json, with
+// parameters, a charset only if utf-8.
+bool json_content_type(std::string_view content_type);
 
 // Writes `body` as JSON with `status`.
 void send_json(httplib::Response& response, int status, const std::string& body);

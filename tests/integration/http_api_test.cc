@@ -325,15 +325,18 @@ TEST_F(HttpApi, CreateReturnsTheEventInSpecShape) {
   EXPECT_EQ(d.j(), ev);
 }
 
-TEST_F(HttpApi, UrlsFollowTheRequestHost) {
+TEST_F(HttpApi, UrlsFollowTheRequestHostWhenAllowed) {
   Resp r = call("POST", "/", Auth::of(u().alice),
                 json{{"parties", {u().alice.email}}, {"slots", json::array()}},
-                {{"Host", "calndro.example.org:8123"}});
+                {{"Host", "localhost:8123"}});
   ASSERT_EQ(r.status, 201) << r;
   json ev = r.j();
   std::string id = std::to_string(ev["id"].get<long long>());
-  EXPECT_EQ(ev["url"], "http://calndro.example.org:8123/" + id + "/");
-  EXPECT_EQ(ev["log_url"], "http://calndro.example.org:8123/" + id + "/log/");
+  EXPECT_EQ(ev["url"], "http://localhost:8123/" + id + "/");
+  EXPECT_EQ(ev["log_url"], "http://localhost:8123/" + id + "/log/");
+  // Not in CALNDRO_ALLOWED_HOSTS (default: localhost, 127.0.0.1, [::1]).
+  Resp foreign = call("GET", "/" + id + "/", Auth::of(u().alice), std::nullopt, {{"Host", "calndro.example.org:8123"}});
+  EXPECT_EQ(foreign.status, 400) << foreign;
 }
 
 TEST_F(HttpApi, MissingOrEmptyTitleIsGenerated) {

@@ -137,7 +137,12 @@ TEST_F(Operations, ServicesCountCallsAndDeliveriesInPrometheusFormat) {
 TEST_F(Operations, GatewayServesRequestMetricsAndReadiness) {
   httplib::Client client = stack().http();
   ASSERT_TRUE(client.Get("/1234567/"));  // 401: counted under its route template, not its path
-  auto metrics = client.Get("/metrics");
+  // Operators' numbers are not for the public port.
+  auto public_metrics = client.Get("/metrics");
+  ASSERT_TRUE(public_metrics);
+  EXPECT_EQ(public_metrics->status, 404);
+  httplib::Client metrics_client("127.0.0.1", stack().gateway_metrics_port());
+  auto metrics = metrics_client.Get("/metrics");
   ASSERT_TRUE(metrics);
   ASSERT_EQ(metrics->status, 200);
   EXPECT_EQ(sample(metrics->body, "calndro_http_requests_total{method=\"GET\",route=\"/{id}/\",status=\"401\"}"), 1)

@@ -76,11 +76,12 @@ Stack::Stack(StackOptions options) : options_(std::move(options)), dir_("calndro
   while (notify_port_ == http_port_ || notify_port_ == events_port_) {
     notify_port_ = free_port();
   }
-  for (int* port : {&events_metrics_port_, &notify_metrics_port_}) {
+  for (int* port : {&events_metrics_port_, &notify_metrics_port_, &gateway_metrics_port_}) {
     do {
       *port = free_port();
     } while (*port == http_port_ || *port == events_port_ || *port == notify_port_ ||
-             (port == &notify_metrics_port_ && *port == events_metrics_port_));
+             (port != &events_metrics_port_ && *port == events_metrics_port_) ||
+             (port == &gateway_metrics_port_ && *port == notify_metrics_port_));
   }
   internal_token_ = random_token();
   env_ = {
@@ -96,6 +97,7 @@ Stack::Stack(StackOptions options) : options_(std::move(options)), dir_("calndro
       {"CALNDRO_NOTIFY_ADDR", addr(notify_port_)},
       {"CALNDRO_EVENTS_METRICS_LISTEN", addr(events_metrics_port_)},
       {"CALNDRO_NOTIFY_METRICS_LISTEN", addr(notify_metrics_port_)},
+      {"CALNDRO_GATEWAY_METRICS_LISTEN", addr(gateway_metrics_port_)},
       {"CALNDRO_INTERNAL_TOKEN", internal_token_},
       {"CALNDRO_SMTP_URL", smtp_->url()},
       {"CALNDRO_RPC_TIMEOUT_MS", "5000"},
@@ -105,7 +107,8 @@ Stack::Stack(StackOptions options) : options_(std::move(options)), dir_("calndro
     options_.replicas = (replicas != nullptr && std::string(replicas) == "2") ? 2 : 1;
   }
   if (options_.replicas == 2) {
-    std::set<int> taken = {http_port_, events_port_, notify_port_, events_metrics_port_, notify_metrics_port_};
+    std::set<int> taken = {http_port_,           events_port_,         notify_port_,
+                           events_metrics_port_, notify_metrics_port_, gateway_metrics_port_};
     for (int* port : {&events_replica_port_, &notify_replica_port_}) {
       do {
         *port = free_port();

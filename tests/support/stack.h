@@ -68,6 +68,8 @@ class Stack {
   // Prometheus text at GET /metrics.
   int events_metrics_port() const { return events_metrics_port_; }
   int notify_metrics_port() const { return notify_metrics_port_; }
+  // The gateway's /metrics (never on the public port).
+  int gateway_metrics_port() const { return gateway_metrics_port_; }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
   const std::string& internal_token() const { return internal_token_; }
   // The environment every process got (database URL, ports, token, ...).
@@ -101,7 +103,7 @@ class Stack {
   std::unique_ptr<Database> db_;
   std::unique_ptr<SmtpSink> smtp_;
   int http_port_ = 0, events_port_ = 0, notify_port_ = 0;
-  int events_metrics_port_ = 0, notify_metrics_port_ = 0;
+  int events_metrics_port_ = 0, notify_metrics_port_ = 0, gateway_metrics_port_ = 0;
   std::string internal_token_;
   Env env_;
   std::unique_ptr<Process> notify_, events_, gateway_;

@@ -133,15 +133,33 @@ class FakeEventService final : public v1::EventService::Service {
   std::string next_page_token_;
 };
 
-// Sends `request` as is on a fresh connection and reads until the server closes.
-std::string raw_http(int port, const std::string& request) {
+// A connection to 127.0.0.1:port from `source` (any 127/8 address is the
+// loopback: another client address); -1 on failure.
+int connect_from(int port, const char* source = "127.0.0.1") {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source, &local.sin_addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
+    ::close(fd);
+    return -1;
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
     ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends `request` as is on a fresh connection (from `source`) and reads
+// until the server closes.
+std::string raw_http(int port, const std::string& request, const char* source = "127.0.0.1") {
+  int fd = connect_from(port, source);
+  if (fd < 0) {
     return "connect failed";
   }
   timeval timeout{5, 0};
@@ -180,7 +198,14 @@ class GatewayServerTest : public ::testing::Test {
  protected:
   void SetUp() override { start(""); }
 
-  void start(const std::string& public_base_url, bool service_up = true) {
+  static HttpServerOptions small_server() {
+    HttpServerOptions options;
+    options.threads = 4;
+    return options;
+  }
+
+  void start(const std::string& public_base_url, bool service_up = true,
+             HttpServerOptions server_options = small_server(), GatewayOptions gateway_options = {}) {
     stop();
     init_crypto();
     std::string events_address = "127.0.0.1:1";  // nothing listens there
@@ -189,14 +214,21 @@ class GatewayServerTest : public ::testing::Test {
       int grpc_port = 0;
       builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &grpc_port);
       builder.RegisterService(&service_);
+      if (service_max_metadata_ > 0) {
+        builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, service_max_metadata_);
+      }
       grpc_server_ = builder.BuildAndStart();
       ASSERT_NE(grpc_server_, nullptr);
       ASSERT_GT(grpc_port, 0);
       events_address = "127.0.0.1:" + std::to_string(grpc_port);
     }
     client_ = EventClient::connect(events_address, std::chrono::milliseconds(3000));
-    router_ = std::make_unique<Router>(*client_, GatewayOptions{public_base_url});
-    http_ = std::make_unique<HttpServer>(*router_, 4);
+    gateway_options.public_base_url = public_base_url;
+    if (gateway_options.allowed_hosts.empty()) {
+      gateway_options.allowed_hosts = "calndro.test,h";
+    }
+    router_ = std::make_unique<Router>(*client_, gateway_options);
+    http_ = std::make_unique<HttpServer>(*router_, server_options);
     port_ = http_->bind("127.0.0.1", 0);
     ASSERT_GT(port_, 0);
     listener_ = std::thread([this] { http_->listen_after_bind(); });
@@ -238,6 +270,7 @@ class GatewayServerTest : public ::testing::Test {
   }
 
   FakeEventService service_;
+  int service_max_metadata_ = 0;  // > 0: the fake service's GRPC_ARG_MAX_METADATA_SIZE
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<EventClient> client_;
   std::unique_ptr<Router> router_;
@@ -320,7 +353,8 @@ TEST_F(GatewayServerTest, NonStringEmailTokenIs400) {
 TEST_F(GatewayServerTest, KeepAliveSurvivesAGetBody) {
   const std::string body = R"({"et": "one"})";
   std::string response =
-      raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+      raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" +
                           body + "GET /8/?et=two HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(count_of(response, "HTTP/1.1 200 OK"), 2u) << response;
   auto calls = service_.calls();
@@ -583,6 +617,346 @@ TEST_F(GatewayServerTest, GarbageNeverCrashes) {
   auto res = http().Get("/healthz");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
+}
+
+// --- The front door: Host, client address, media type, head limits,
+// --- idle connections, the channel.
+
+std::string big(std::size_t size) { return std::string(size, 'a'); }
+
+using Clock = std::chrono::steady_clock;
+
+TEST_F(GatewayServerTest, HostNotAllowedIs400BeforeAnyRpc) {
+  httplib::Client client("127.0.0.1", port_);
+  auto res = client.Post("/7/notify/", {{"Host", "evil.example"}}, R"({"parties": ["x@y.z"], "slots": []})",
+                         "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_EQ(json::parse(res->body)["detail"].get<std::string>().rfind("Invalid Host header: 'evil.example'.", 0), 0u)
+      << res->body;
+  for (const char* path : {"/", "/7/", "/openapi", "/nope"}) {
+    res = client.Get(path, {{"Host", "evil.example:9000"}});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << path;
+  }
+  // Probes send pod addresses.
+  for (const char* path : {"/healthz", "/readyz"}) {
+    res = client.Get(path, {{"Host", "10.1.2.3:9000"}});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << path;
+  }
+  // No Host, two Hosts, and a long one with controls: quoted short and printable.
+  std::string response = raw_http(port_, "GET /7/ HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
+  EXPECT_NE(response.find("Invalid Host header: ''"), std::string::npos) << response;
+  response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nHost: evil.example\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
+  response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: e\x01vil" + big(300) + "\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
+  EXPECT_NE(response.find("e?vil" + big(59) + "...'"), std::string::npos) << response;
+  EXPECT_EQ(response.find(big(100)), std::string::npos);
+  EXPECT_TRUE(service_.calls().empty());
+}
+
+TEST_F(GatewayServerTest, AllowedHostsAndPublicBaseUrl) {
+  GatewayOptions options;
+  options.allowed_hosts = ".example.org";
+  start("https://links.calndro.test", true, small_server(), options);
+  httplib::Client client("127.0.0.1", port_);
+  for (const char* host : {"example.org", "a.example.org:9000", "links.calndro.test"}) {
+    auto res = client.Get("/7/", {{"Host", host}});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << host;
+    EXPECT_EQ(json::parse(res->body)["url"], "https://links.calndro.test/7/") << host;
+  }
+  auto res = client.Get("/7/", {{"Host", "calndro.test"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_THROW(Router(*client_, GatewayOptions{"", "http://x.example"}), std::invalid_argument);
+}
+
+TEST_F(GatewayServerTest, ClientAddressIsThePeerUnlessATrustedProxyForwards) {
+  auto res = http().Get("/7/", {{"X-Forwarded-For", "203.0.113.9"}, {"X-Calndro-Client-Addr", "198.51.100.1"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(only_call().metadata["x-calndro-client-addr"], "127.0.0.1");
+
+  GatewayOptions options;
+  options.trusted_proxies = TrustedProxies::parse("127.0.0.0/8");
+  start("", true, small_server(), options);
+  res = http().Get("/7/", {{"X-Forwarded-For", "198.51.100.1, 203.0.113.9, 127.0.0.5"}});
+  ASSERT_TRUE(res);
+  auto calls = service_.calls();
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls.back().metadata["x-calndro-client-addr"], "203.0.113.9");
+  res = http().Get("/7/", {{"X-Forwarded-For", "<script>"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(service_.calls().back().metadata["x-calndro-client-addr"], "127.0.0.1");
+}
+
+TEST_F(GatewayServerTest, BodiesMustBeJson) {
+  auto client = http();
+  auto res = client.Post("/", R"({"parties": ["x@y.z"], "slots": []})", "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 415);
+  EXPECT_EQ(json::parse(res->body)["detail"], "Unsupported media type \"text/plain\" in request.");
+  res = client.Post("/7/notify/", "parties=x", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 415);
+  // A body without Content-Type: what a form with enctype="text/plain" can be made to send.
+  std::string response = raw_http(port_, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n"
+                                         "Connection: close\r\n\r\n{}");
+  EXPECT_EQ(response.rfind("HTTP/1.1 415", 0), 0u) << response;
+  response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}"
+                             "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.1 415", 0), 0u) << response;
+  EXPECT_EQ(count_of(response, "HTTP/1.1 200 OK"), 1u) << response;
+  EXPECT_EQ(service_.calls().size(), 1u);
+
+  for (const char* type : {"application/json; charset=utf-8", "Application/JSON;charset=\"UTF-8\"", "application/json"}) {
+    res = client.Post("/", R"({"parties": ["x@y.z"], "slots": []})", type);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 201) << type;
+  }
+  // No body, no Content-Type needed.
+  res = client.Delete("/7/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204);
+}
+
+TEST(JsonContentType, AcceptsJsonInUtf8Only) {
+  EXPECT_TRUE(json_content_type("application/json"));
+  EXPECT_TRUE(json_content_type(" application/json ; charset=utf-8"));
+  EXPECT_TRUE(json_content_type("application/json; foo=bar"));
+  EXPECT_FALSE(json_content_type(""));
+  EXPECT_FALSE(json_content_type("text/plain"));
+  EXPECT_FALSE(json_content_type("application/jsonx"));
+  EXPECT_FALSE(json_content_type("application/json; charset=latin1"));
+  EXPECT_FALSE(json_content_type("multipart/form-data; boundary=x"));
+}
+
+TEST_F(GatewayServerTest, OversizedHeadIs431AndTheConnectionServesTheNextRequest) {
+  const std::string next = "GET /8/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+  // Over 16 KiB in all; 8..16 KiB in one line (httplib's line limit);
+  // over the forwarded-header cap, which gRPC metadata must never see.
+  for (std::size_t size : {std::size_t{20 * 1024}, std::size_t{10 * 1024}, std::size_t{5 * 1024}}) {
+    service_.fail_with(grpc::Status::OK);
+    const std::string response =
+        raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nAuthorization: Basic " + big(size) + "\r\n\r\n" + next);
+    EXPECT_EQ(response.rfind("HTTP/1.1 431", 0), 0u) << size << ": " << response.substr(0, 300);
+    EXPECT_NE(response.find("{\"detail\":"), std::string::npos) << size;
+    EXPECT_EQ(response.find("metadata"), std::string::npos) << size;
+    EXPECT_EQ(count_of(response, "HTTP/1.1 200 OK"), 1u) << size << ": " << response;
+  }
+  // A body after the oversized head is skipped, not taken for a request.
+  const std::string body = R"({"parties": ["x@y.z"], "slots": []})";
+  std::string response = raw_http(port_, "POST / HTTP/1.1\r\nHost: h\r\nX-Big: " + big(20 * 1024) +
+                                             "\r\nContent-Type: application/json\r\nContent-Length: " +
+                                             std::to_string(body.size()) + "\r\n\r\n" + body + next);
+  EXPECT_EQ(response.rfind("HTTP/1.1 431", 0), 0u) << response.substr(0, 300);
+  EXPECT_EQ(count_of(response, "HTTP/1.1 200 OK"), 1u) << response;
+  auto calls = service_.calls();
+  ASSERT_EQ(calls.size(), 4u);
+  for (const auto& call : calls) {
+    EXPECT_EQ(call.method, "GetEvent");
+  }
+  // A head that never ends within 64 KiB: 431 and the connection closes.
+  response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nX-Big: " + big(100 * 1024) + "\r\n\r\n" + next);
+  EXPECT_EQ(response.rfind("HTTP/1.1 431", 0), 0u) << response.substr(0, 300);
+  EXPECT_NE(response.find("Connection: close"), std::string::npos);
+  EXPECT_EQ(count_of(response, "HTTP/1.1 200 OK"), 0u);
+}
+
+TEST_F(GatewayServerTest, OversizedTokenHeaderIs431AndCallsNothing) {
+  auto res = http().Get("/7/", {{"X-Email-Token", big(kMaxEmailTokenBytes + 1)}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 431);
+  EXPECT_NE(json::parse(res->body)["detail"].get<std::string>().find("X-Email-Token"), std::string::npos);
+  res = http().Get("/7/?et=" + big(kMaxEmailTokenBytes + 1));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_TRUE(json::parse(res->body).contains("et"));
+  EXPECT_TRUE(service_.calls().empty());
+}
+
+TEST_F(GatewayServerTest, ARequestHeadMustArriveInTime) {
+  HttpServerOptions options = small_server();
+  options.head_timeout = std::chrono::milliseconds(300);
+  start("", true, options);
+  int fd = connect_from(port_);
+  ASSERT_GE(fd, 0);
+  timeval timeout{0, 50'000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  const std::string head = "GET /7/ HTTP/1.1\r\nHost: h\r\nX-Slow: " + big(100);
+  std::string response;
+  const auto started = Clock::now();
+  // A byte every 50 ms: never idle long, never done.
+  for (std::size_t i = 0; i < head.size() && Clock::now() - started < std::chrono::seconds(5); ++i) {
+    if (::send(fd, &head[i], 1, MSG_NOSIGNAL) != 1) {
+      break;
+    }
+    char buffer[1024];
+    ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n == 0) {
+      break;
+    }
+    if (n > 0) {
+      response.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(4));
+  EXPECT_EQ(response.rfind("HTTP/1.1 408", 0), 0u) << response;
+  EXPECT_TRUE(service_.calls().empty());
+}
+
+TEST_F(GatewayServerTest, IdleConnectionsDoNotLockOutAnotherClient) {
+  HttpServerOptions options = small_server();
+  options.max_connections_per_address = 1000;  // the pool alone must cope
+  start("", true, options);
+  std::vector<int> idle;
+  for (int i = 0; i < 50; ++i) {
+    int fd = connect_from(port_);
+    ASSERT_GE(fd, 0);
+    idle.push_back(fd);
+  }
+  const auto started = Clock::now();
+  const std::string response =
+      raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "127.0.0.2");
+  const auto elapsed = Clock::now() - started;
+  for (int fd : idle) {
+    ::close(fd);
+  }
+  EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
+  EXPECT_LT(elapsed, std::chrono::seconds(3));
+}
+
+TEST_F(GatewayServerTest, OneWaitingConnectionClosesOneIdleConnection) {
+  HttpServerOptions options = small_server();  // 4 workers
+  options.max_connections_per_address = 1000;
+  start("", true, options);
+  std::vector<int> idle;
+  for (int i = 0; i < 4; ++i) {
+    int fd = connect_from(port_);
+    ASSERT_GE(fd, 0);
+    idle.push_back(fd);
+  }
+  std::this_thread::sleep_for(kIdleYieldAfter * 2);
+  const std::string response =
+      raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "127.0.0.2");
+  EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  int open = 0;
+  for (int fd : idle) {
+    char byte;
+    if (::recv(fd, &byte, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN) {
+      ++open;  // nothing to read and not closed
+    }
+    ::close(fd);
+  }
+  EXPECT_EQ(open, 3);
+}
+
+TEST_F(GatewayServerTest, AnAddressAtItsCapDisplacesItsIdleConnections) {
+  HttpServerOptions options = small_server();
+  options.max_connections_per_address = 2;
+  start("", true, options);
+  std::vector<int> idle;
+  for (int i = 0; i < 50; ++i) {
+    int fd = connect_from(port_);
+    ASSERT_GE(fd, 0);
+    idle.push_back(fd);
+  }
+  const auto started = Clock::now();
+  const std::string response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  const auto elapsed = Clock::now() - started;
+  EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
+  EXPECT_LT(elapsed, std::chrono::seconds(3));
+  // The idle ones over the cap were refused with a reason.
+  int refused = 0;
+  for (int fd : idle) {
+    timeval timeout{0, 200'000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    char buffer[512] = {};
+    if (::recv(fd, buffer, sizeof(buffer) - 1, 0) > 0 && std::string(buffer).rfind("HTTP/1.1 429", 0) == 0) {
+      ++refused;
+    }
+    ::close(fd);
+  }
+  EXPECT_GT(refused, 0);
+}
+
+TEST_F(GatewayServerTest, BusyConnectionsOverTheCapAreRefused) {
+  HttpServerOptions options = small_server();
+  options.max_connections_per_address = 2;
+  start("", true, options);
+  // Two connections in the middle of a request head: not idle.
+  std::vector<int> busy;
+  for (int i = 0; i < 2; ++i) {
+    int fd = connect_from(port_);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::send(fd, "GET /7/ HTTP/1.1\r\n", 18, MSG_NOSIGNAL), 18);
+    busy.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let both reach a worker
+  std::string response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.1 429", 0), 0u) << response;
+  EXPECT_NE(response.find("Retry-After: 1"), std::string::npos);
+  // Another address is not affected; the busy ones finish normally.
+  response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "127.0.0.3");
+  EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
+  for (int fd : busy) {
+    const std::string rest = "Host: h\r\nConnection: close\r\n\r\n";
+    ASSERT_EQ(::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL), static_cast<ssize_t>(rest.size()));
+    timeval timeout{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    char buffer[64] = {};
+    EXPECT_GT(::recv(fd, buffer, sizeof(buffer) - 1, 0), 0);
+    EXPECT_EQ(std::string(buffer).rfind("HTTP/1.1 200", 0), 0u) << buffer;
+    ::close(fd);
+  }
+}
+
+TEST_F(GatewayServerTest, MetricsAreNotServedOnThePublicPort) {
+  auto res = http().Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+}
+
+TEST_F(GatewayServerTest, ABrokenConnectionToTheServiceIsNotTheNextCallersProblem) {
+  // A service whose metadata limit is below what the gateway lets through:
+  // it answers the big call and drops the connection under the next one.
+  service_max_metadata_ = 1024;
+  start("");
+  // Straight through the client: the call right after the big one used to
+  // find its connection closed ("Socket closed": UNAVAILABLE, a 503).
+  for (int i = 0; i < 5; ++i) {
+    CallMetadata big_meta;
+    big_meta.authorization = "Basic " + big(2000);
+    v1::GetEventRequest request;
+    request.set_id(7);
+    v1::Event event;
+    client_->get_event(big_meta, request, &event);
+    const grpc::Status next = client_->get_event(CallMetadata{}, request, &event);
+    EXPECT_TRUE(next.ok()) << i << ": " << next.error_code() << " " << next.error_message();
+  }
+  // And over HTTP, the next request on the same connection.
+  const std::string response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nAuthorization: Basic " + big(2000) +
+                                                   "\r\n\r\nGET /8/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(count_of(response, "HTTP/1.1 200 OK"), 1u) << response;
+}
+
+TEST(ClassifyFailure, OnlyGrpcsOwnUnavailableIsATransportFailure) {
+  using grpc::StatusCode;
+  EXPECT_EQ(classify_failure(grpc::Status::OK), CallFailure::kNone);
+  EXPECT_EQ(classify_failure(grpc::Status(StatusCode::UNAVAILABLE, "The database is unavailable; try again later.")),
+            CallFailure::kNone);
+  EXPECT_EQ(classify_failure(grpc::Status(StatusCode::RESOURCE_EXHAUSTED, "Socket closed")), CallFailure::kNone);
+  EXPECT_EQ(classify_failure(grpc::Status(StatusCode::UNAVAILABLE,
+                                          "failed to connect to all addresses; last error: UNKNOWN: x")),
+            CallFailure::kNotSent);
+  EXPECT_EQ(classify_failure(grpc::Status(StatusCode::UNAVAILABLE, "Socket closed")), CallFailure::kMaybeSent);
+  EXPECT_EQ(classify_failure(grpc::Status(StatusCode::UNAVAILABLE, "GOAWAY received")), CallFailure::kMaybeSent);
 }
 
 }  // namespace

@@ -1,0 +1,72 @@
+#include "gateway/gateway_config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+namespace calndro::gateway {
+namespace {
+
+// Sets one variable for the life of the object.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+  ~ScopedEnv() { ::unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
+std::string error_of_load() {
+  try {
+    load_config();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(GatewayConfig, FrontDoorDefaults) {
+  for (const char* name : {"CALNDRO_GATEWAY_METRICS_LISTEN", "CALNDRO_HTTP_HEAD_TIMEOUT_MS",
+                           "CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "CALNDRO_ALLOWED_HOSTS",
+                           "CALNDRO_TRUSTED_PROXIES", "CALNDRO_PUBLIC_BASE_URL"}) {
+    ::unsetenv(name);
+  }
+  const GatewayConfig config = load_config();
+  EXPECT_EQ(config.metrics_listen, "127.0.0.1:9103");
+  EXPECT_EQ(config.head_timeout_ms, 10000);
+  EXPECT_EQ(config.max_connections_per_address, 16);
+  EXPECT_EQ(config.allowed_hosts, "");
+  EXPECT_EQ(config.trusted_proxies, "");
+}
+
+TEST(GatewayConfig, MetricsListenOffOrHostPort) {
+  {
+    ScopedEnv env("CALNDRO_GATEWAY_METRICS_LISTEN", "off");
+    EXPECT_EQ(load_config().metrics_listen, "");
+  }
+  ScopedEnv env("CALNDRO_GATEWAY_METRICS_LISTEN", "9103");
+  EXPECT_NE(error_of_load().find("CALNDRO_GATEWAY_METRICS_LISTEN"), std::string::npos);
+}
+
+TEST(GatewayConfig, BadHostsAndProxiesFailFast) {
+  {
+    ScopedEnv env("CALNDRO_ALLOWED_HOSTS", "https://calndro.example.org/");
+    EXPECT_NE(error_of_load().find("CALNDRO_ALLOWED_HOSTS"), std::string::npos);
+  }
+  {
+    ScopedEnv env("CALNDRO_TRUSTED_PROXIES", "10.0.0.0/40");
+    EXPECT_NE(error_of_load().find("CALNDRO_TRUSTED_PROXIES"), std::string::npos);
+  }
+  {
+    ScopedEnv env("CALNDRO_HTTP_HEAD_TIMEOUT_MS", "0");
+    EXPECT_NE(error_of_load().find("CALNDRO_HTTP_HEAD_TIMEOUT_MS"), std::string::npos);
+  }
+  ScopedEnv env("CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "x");
+  EXPECT_NE(error_of_load().find("CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace calndro::gateway
