@@ -145,10 +145,10 @@ grpc::Status EventClient::create_api_token(const CallMetadata& meta, const v1::C
 }
 
 grpc::Status EventClient::revoke_api_token(const CallMetadata& meta, const v1::RevokeApiTokenRequest& request) {
-  grpc::ClientContext context;
-  prepare(context, meta);
   google::protobuf::Empty response;
-  return stub_->RevokeApiToken(&context, request, &response);
+  return with_retry(meta, false, [&](grpc::ClientContext& context) {
+    return stub_->RevokeApiToken(&context, request, &response);
+  });
 }
 
 }  // namespace calndro::gateway
