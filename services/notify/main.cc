@@ -82,6 +82,9 @@ Config read_config() {
     throw std::runtime_error("CALNDRO_PUBLIC_BASE_URL must be an http(s) URL without query or fragment, got '" +
                              config.service.mail.public_base_url + "'");
   }
+  // Fails fast (std::invalid_argument naming the variable) on a bad entry.
+  config.service.allowed_hosts =
+      AllowedHosts::parse(config::string_or("CALNDRO_ALLOWED_HOSTS", ""), config.service.mail.public_base_url);
   config.service.token_days = config::int_or("CALNDRO_TOKEN_DAYS", 5, 1, 3650);
   config.service.internal_token = config::string_or("CALNDRO_INTERNAL_TOKEN", kDefaultInternalToken);
   config.default_internal_token = config.service.internal_token == kDefaultInternalToken;

@@ -189,6 +189,23 @@ grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request
   return grpc::Status::OK;
 }
 
+std::string trusted_link_base(const MailSettings& mail, const AllowedHosts& allowed, std::string_view request_base,
+                              bool& refused) {
+  refused = false;
+  if (!mail.public_base_url.empty()) {
+    return choose_link_base(mail, "");
+  }
+  if (request_base.empty()) {
+    return choose_link_base(mail, "");
+  }
+  const std::optional<std::string> host = host_of_url(request_base);
+  if (host && allowed.allows(*host)) {
+    return choose_link_base(mail, request_base);
+  }
+  refused = true;
+  return choose_link_base(mail, "");
+}
+
 std::string encode_page_token(std::int64_t event_id, std::int64_t last_id) {
   const std::string raw = "v1:" + std::to_string(event_id) + ":" + std::to_string(last_id);
   std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
@@ -256,6 +273,16 @@ grpc::Status NotificationServiceImpl::QueueNotifications(grpc::ServerContext* co
   }
   fields["idempotency_key"] = valid.request_id;
   fields["event_id"] = valid.mail.event_id;
+  bool refused_base = false;
+  valid.mail.link_base_url =
+      trusted_link_base(settings_.mail, settings_.allowed_hosts, valid.mail.link_base_url, refused_base);
+  if (refused_base) {
+    // The host only: validation already refused a query, and a path adds nothing.
+    nlohmann::json refused = fields;
+    refused["link_host"] = host_of_url(request->link_base_url()).value_or("(malformed)");
+    refused["link_base"] = valid.mail.link_base_url;
+    log::warn("link_base_url names a host that is not allowed; using the default base", refused);
+  }
 
   return guarded(fields, [&]() -> grpc::Status {
     const std::string from = valid.mail.sender.empty() ? mailbox_text(settings_.mail.default_from) : valid.mail.sender;

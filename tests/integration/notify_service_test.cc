@@ -542,6 +542,33 @@ TEST_F(NotifyServiceTest, SurvivesLostDatabaseConnections) {
   EXPECT_TRUE(service.process->running());
 }
 
+TEST_F(NotifyServiceTest, LinksUseOnlyTheConfiguredBaseOrAnAllowedHost) {
+  auto& service = start_replica();
+  auto evil = request("req-evil", 81, {"victim@example.org"});
+  evil.set_link_base_url("http://evil.example/steal");
+  queue(service, evil);
+  auto allowed = request("req-allowed", 82, {"fine@example.org"});
+  allowed.set_link_base_url("http://localhost:9000/");
+  queue(service, allowed);
+  const std::string victim_text = sink_->wait_for_to("victim@example.org", 1, 20s)[0].text();
+  EXPECT_EQ(victim_text.find("evil.example"), std::string::npos) << victim_text;
+  EXPECT_TRUE(std::regex_search(victim_text, std::regex(R"(\n  http://localhost:9000/81/\?et=[0-9a-f]{40}\n)")))
+      << victim_text;
+  const std::string fine_text = sink_->wait_for_to("fine@example.org", 1, 20s)[0].text();
+  EXPECT_NE(fine_text.find("http://localhost:9000/82/?et="), std::string::npos) << fine_text;
+  EXPECT_NE(service.process->log().find("not allowed"), std::string::npos);
+
+  // With a public base URL, only it; an allowed list widens nothing then.
+  auto& configured = start_replica({{"CALNDRO_PUBLIC_BASE_URL", "https://cal.example.org/"},
+                                    {"CALNDRO_ALLOWED_HOSTS", "evil.example"}});
+  auto again = request("req-evil-2", 83, {"victim2@example.org"});
+  again.set_link_base_url("http://evil.example");
+  queue(configured, again);
+  const std::string text = sink_->wait_for_to("victim2@example.org", 1, 20s)[0].text();
+  EXPECT_TRUE(std::regex_search(text, std::regex(R"(\n  https://cal\.example\.org/83/\?et=[0-9a-f]{40}\n)")))
+      << text;
+}
+
 TEST_F(NotifyServiceTest, BadConfigurationFailsFast) {
   const int port = free_port();
   Env env = service_env(port);
@@ -555,6 +582,12 @@ TEST_F(NotifyServiceTest, BadConfigurationFailsFast) {
   result = run_command(bin_path("calndro-notify"), {}, env, "", 60s);
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.output().find("unreachable"), std::string::npos) << result.output();
+
+  env = service_env(port);
+  env["CALNDRO_ALLOWED_HOSTS"] = "http://cal.example.org";
+  result = run_command(bin_path("calndro-notify"), {}, env, "", 30s);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output().find("CALNDRO_ALLOWED_HOSTS"), std::string::npos) << result.output();
 }
 
 }  // namespace
