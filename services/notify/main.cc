@@ -85,7 +85,7 @@ Config read_config() {
   // Fails fast (std::invalid_argument naming the variable) on a bad entry.
   config.service.allowed_hosts =
       AllowedHosts::parse(config::string_or("CALNDRO_ALLOWED_HOSTS", ""), config.service.mail.public_base_url);
-  config.service.token_days = config::int_or("CALNDRO_TOKEN_DAYS", 5, 1, 3650);
+  config.dispatcher.token_days = config::int_or("CALNDRO_TOKEN_DAYS", 5, 1, 3650);
   config.service.internal_token = config::string_or("CALNDRO_INTERNAL_TOKEN", kDefaultInternalToken);
   config.default_internal_token = config.service.internal_token == kDefaultInternalToken;
 
@@ -195,14 +195,14 @@ int main(int argc, char** argv) {
   if (config.metrics_listen != "off") {
     metrics.serve(config.metrics_listen);  // a metrics port clash is logged, not fatal
   }
-  Dispatcher dispatcher(pool, mailer, random, config.service.mail, config.dispatcher);
-  NotificationServiceImpl service(pool, clock, random, config.service, [&dispatcher] { dispatcher.wake(); });
+  Dispatcher dispatcher(pool, mailer, random, clock, config.service.mail, config.dispatcher);
+  NotificationServiceImpl service(pool, config.service, [&dispatcher] { dispatcher.wake(); });
 
   log::info("starting", {{"listen", config.listen},
                          {"database", redact(config.database_url)},
                          {"smtp", redact(config.smtp.url)},
                          {"mail_from", config.service.mail.default_from.address},
-                         {"token_days", config.service.token_days},
+                         {"token_days", config.dispatcher.token_days},
                          {"dispatch_workers", config.dispatcher.workers}});
   dispatcher.start();
 

@@ -238,9 +238,9 @@ bool decode_page_token(const std::string& token, std::int64_t event_id, std::int
   return last_id > 0;
 }
 
-NotificationServiceImpl::NotificationServiceImpl(DbPool& pool, const Clock& clock, RandomSource& random,
-                                                 ServiceSettings settings, std::function<void()> on_queued)
-    : pool_(pool), clock_(clock), random_(random), settings_(std::move(settings)), on_queued_(std::move(on_queued)) {}
+NotificationServiceImpl::NotificationServiceImpl(DbPool& pool, ServiceSettings settings,
+                                                 std::function<void()> on_queued)
+    : pool_(pool), settings_(std::move(settings)), on_queued_(std::move(on_queued)) {}
 
 grpc::Status NotificationServiceImpl::authorize(const grpc::ServerContext& context) const {
   const auto& all = context.client_metadata();
@@ -304,15 +304,13 @@ grpc::Status NotificationServiceImpl::QueueNotifications(grpc::ServerContext* co
         tx.commit();
         return queued;
       }
-      const Instant expires = clock_.now() + std::chrono::days(settings_.token_days);
+      // No token yet: the dispatcher mints it when it sends the mail, so the
+      // outbox never holds one (SPEC §6).
+      const std::string subject = compose_subject(settings_.mail, valid.mail);
       for (const std::string& recipient : valid.recipients) {
-        const MintedToken token = mint_token(random_);
-        const std::int64_t token_id =
-            TokenStore::insert(tx, token, valid.mail.event_id, recipient, expires, valid.request_id);
-        const MailContent content = compose_mail(settings_.mail, valid.mail, token.token, expires);
-        const std::int64_t mail_id = Outbox::enqueue(tx, valid.request_id, token_id, valid.mail.event_id, recipient,
-                                                     from, content.subject, content.body);
-        queued.push_back({mail_id, recipient, token.fingerprint, expires});
+        const std::int64_t mail_id =
+            Outbox::enqueue(tx, valid.request_id, valid.mail.event_id, recipient, from, subject, valid.mail);
+        queued.push_back({mail_id, recipient});
       }
       tx.commit();
       return queued;
@@ -323,18 +321,13 @@ grpc::Status NotificationServiceImpl::QueueNotifications(grpc::ServerContext* co
                           "This request_id was already used for a different notification request.");
     }
     nlohmann::json ids = nlohmann::json::array();
-    nlohmann::json fingerprints = nlohmann::json::array();
     for (const QueuedMail& mail : mails) {
       auto* out = response->add_mails();
       out->set_mail_id(mail.mail_id);
       out->set_recipient(mail.recipient);
-      out->set_token_fingerprint(mail.token_fingerprint);
-      *out->mutable_token_expires() = to_proto(mail.token_expires);
       ids.push_back(mail.mail_id);
-      fingerprints.push_back(mail.token_fingerprint);
     }
     fields["mail_ids"] = ids;
-    fields["token_fingerprints"] = fingerprints;
     fields["replayed"] = replayed;
     log::info(replayed ? "notifications already queued" : "notifications queued", fields);
     if (!replayed && on_queued_) {

@@ -23,7 +23,6 @@ inline constexpr int kMaxPageSize = 1000;
 
 struct ServiceSettings {
   std::string internal_token;
-  int token_days = 5;
   MailSettings mail;
   // CALNDRO_ALLOWED_HOSTS (with the public base URL's host): the only hosts
   // a caller's link_base_url may name.
@@ -35,8 +34,7 @@ struct ServiceSettings {
 // unexpected -> INTERNAL with a generic message (the details go to the log).
 class NotificationServiceImpl final : public v1::NotificationService::Service {
  public:
-  NotificationServiceImpl(DbPool& pool, const Clock& clock, RandomSource& random, ServiceSettings settings,
-                          std::function<void()> on_queued);
+  NotificationServiceImpl(DbPool& pool, ServiceSettings settings, std::function<void()> on_queued);
 
   grpc::Status QueueNotifications(grpc::ServerContext* context, const v1::QueueNotificationsRequest* request,
                                   v1::QueueNotificationsResponse* response) override;
@@ -49,8 +47,6 @@ class NotificationServiceImpl final : public v1::NotificationService::Service {
   grpc::Status authorize(const grpc::ServerContext& context) const;
 
   DbPool& pool_;
-  const Clock& clock_;
-  RandomSource& random_;
   const ServiceSettings settings_;
   const std::function<void()> on_queued_;
 };

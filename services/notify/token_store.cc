@@ -7,6 +7,8 @@ namespace {
 
 constexpr const char* kInsertToken = "notify_insert_token";
 constexpr const char* kFindToken = "notify_find_token";
+constexpr const char* kRemoveToken = "notify_remove_token";
+constexpr const char* kRemoveTokenSql = "DELETE FROM notify.email_tokens WHERE id = $1";
 
 constexpr const char* kInsertTokenSql =
     "INSERT INTO notify.email_tokens (token_hash, fingerprint, event_id, party_email, expires_at, request_id)"
@@ -59,7 +61,10 @@ std::string token_fingerprint(std::string_view token) {
 void TokenStore::prepare(pqxx::connection& connection) {
   connection.prepare(kInsertToken, kInsertTokenSql);
   connection.prepare(kFindToken, kFindTokenSql);
+  connection.prepare(kRemoveToken, kRemoveTokenSql);
 }
+
+void TokenStore::remove(pqxx::work& tx, std::int64_t id) { tx.exec_prepared0(kRemoveToken, id); }
 
 std::int64_t TokenStore::insert(pqxx::work& tx, const MintedToken& token, std::int64_t event_id,
                                 const std::string& party_email, Instant expires, const std::string& request_id) {
