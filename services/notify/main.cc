@@ -59,6 +59,14 @@ Config read_config() {
     throw std::runtime_error("CALNDRO_SMTP_URL must start with smtp:// or smtps://, got '" + redact(config.smtp.url) +
                              "'");
   }
+  config.smtp.ca_file = config::string_or("CALNDRO_SMTP_CA_FILE", "");
+  if (!config.smtp.ca_file.empty()) {
+    std::FILE* ca = std::fopen(config.smtp.ca_file.c_str(), "r");
+    if (ca == nullptr) {
+      throw std::runtime_error("CALNDRO_SMTP_CA_FILE: cannot read '" + config.smtp.ca_file + "'");
+    }
+    std::fclose(ca);
+  }
   config.smtp.user = config::string_or("CALNDRO_SMTP_USER", "");
   config.smtp.password = config::string_or("CALNDRO_SMTP_PASSWORD", "");
   config.smtp.connect_timeout =

@@ -590,6 +590,47 @@ TEST_F(NotifyServiceTest, MailQueuedByThePreviousVersionIsSentOnceAsItIs) {
                std::exception);
 }
 
+// SMTP over TLS with a private CA (CALNDRO_SMTP_CA_FILE): STARTTLS (the
+// sink refuses mail without it) and smtps://. The certificate is checked: a
+// server the service cannot verify gets nothing, not a mail in clear.
+TEST_F(NotifyServiceTest, SmtpOverStartTlsAndSmtpsWithAPrivateCa) {
+  const std::string cert = (dir_.path() / "smtp-cert.pem").string();
+  const std::string key = (dir_.path() / "smtp-key.pem").string();
+  const auto made = run_command("/usr/bin/openssl",
+                                {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days",
+                                 "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"},
+                                {}, "", 60s);
+  ASSERT_EQ(made.exit_code, 0) << made.output();
+  SmtpSink starttls(dir_.path() / "starttls-maildir", 0, 0ms, {"--tlscert", cert, "--tlskey", key});
+  SmtpSink smtps(dir_.path() / "smtps-maildir", 0, 0ms, {"--smtpscert", cert, "--smtpskey", key});
+
+  auto& untrusting = start_replica({{"CALNDRO_SMTP_URL", starttls.url()}});
+  queue(untrusting, request("req-tls", 95, {"tls@example.org"}));
+  wait_attempts(untrusting, 95, 1);
+  const auto refused = list(untrusting, 95);
+  ASSERT_EQ(refused.deliveries_size(), 1);
+  EXPECT_EQ(refused.deliveries(0).state(), nv1::DELIVERY_STATE_QUEUED);
+  EXPECT_NE(refused.deliveries(0).last_error().find("certificate"), std::string::npos)
+      << refused.deliveries(0).last_error();
+  EXPECT_EQ(untrusting.process->terminate(), 0);
+  EXPECT_TRUE(starttls.messages().empty());
+
+  auto& over_starttls = start_replica({{"CALNDRO_SMTP_URL", starttls.url()}, {"CALNDRO_SMTP_CA_FILE", cert}});
+  const auto tls_mails = starttls.wait_for(1, 20s);
+  EXPECT_EQ(tls_mails[0].header("to"), "tls@example.org");
+  token_of(tls_mails[0]);
+  wait_all_settled(over_starttls, 95);
+  EXPECT_EQ(over_starttls.process->terminate(), 0);
+
+  const std::string smtps_url = "smtps://127.0.0.1:" + std::to_string(smtps.port());
+  auto& over_smtps = start_replica({{"CALNDRO_SMTP_URL", smtps_url}, {"CALNDRO_SMTP_CA_FILE", cert}});
+  queue(over_smtps, request("req-smtps", 96, {"smtps@example.org"}));
+  const auto smtps_mails = smtps.wait_for(1, 20s);
+  EXPECT_EQ(smtps_mails[0].header("to"), "smtps@example.org");
+  token_of(smtps_mails[0]);
+  EXPECT_TRUE(sink_->messages().empty());
+}
+
 TEST_F(NotifyServiceTest, ListDeliveriesPagesNewestFirst) {
   auto& service = start_replica();
   queue(service, request("req-page-1", 61, {"a1@example.org", "a2@example.org", "a3@example.org"}));
@@ -674,6 +715,12 @@ TEST_F(NotifyServiceTest, BadConfigurationFailsFast) {
   result = run_command(bin_path("calndro-notify"), {}, env, "", 60s);
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.output().find("unreachable"), std::string::npos) << result.output();
+
+  env = service_env(port);
+  env["CALNDRO_SMTP_CA_FILE"] = (dir_.path() / "no-such-ca.pem").string();
+  result = run_command(bin_path("calndro-notify"), {}, env, "", 30s);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output().find("CALNDRO_SMTP_CA_FILE"), std::string::npos) << result.output();
 
   env = service_env(port);
   env["CALNDRO_ALLOWED_HOSTS"] = "http://cal.example.org";
