@@ -18,6 +18,7 @@
 #include "notify/mail_composer.h"
 #include "notify/notification_service.h"
 #include "notify/outbox.h"
+#include "notify/retention.h"
 #include "notify/smtp_mailer.h"
 #include "notify/token_store.h"
 
@@ -40,6 +41,7 @@ struct Config {
   SmtpSettings smtp;
   ServiceSettings service;
   DispatcherOptions dispatcher;
+  RetentionOptions retention;
   bool default_internal_token = false;
 };
 
@@ -102,6 +104,8 @@ Config read_config() {
   config.dispatcher.retry.base = std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_BASE_MS", 2000, 10, 3600000));
   config.dispatcher.retry.cap = std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_MAX_MS", 600000, 10, 86400000));
   config.dispatcher.retry.max_attempts = config::int_or("CALNDRO_MAX_ATTEMPTS", 20, 1, 1000);
+  config.retention.days = config::int_or("CALNDRO_RETENTION_DAYS", 30, 1, 36500);
+  config.retention.interval = std::chrono::seconds(config::int_or("CALNDRO_PURGE_INTERVAL_S", 3600, 0, 604800));
   if (config.pool_size <= config.dispatcher.workers) {
     throw std::runtime_error("CALNDRO_DB_POOL_SIZE must exceed CALNDRO_DISPATCH_WORKERS (each worker holds a connection)");
   }
@@ -213,15 +217,21 @@ int main(int argc, char** argv) {
                          {"token_days", config.dispatcher.token_days},
                          {"dispatch_workers", config.dispatcher.workers}});
   dispatcher.start();
+  RetentionJob retention(pool, config.retention);
+  retention.start();
 
   GrpcServerOptions options;
   options.address = config.listen;
   options.services = {&service};
   options.service_names = {kServiceName};
-  options.on_shutdown = [&dispatcher] { dispatcher.stop(); };
+  options.on_shutdown = [&dispatcher, &retention] {
+    dispatcher.stop();
+    retention.stop();
+  };
   options.metrics = &metrics;
   options.readiness_check = [&pool] { return pool.reachable(); };
   const int code = run_grpc_server(std::move(options));
   dispatcher.stop();
+  retention.stop();
   return code;
 }

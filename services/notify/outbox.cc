@@ -58,6 +58,19 @@ constexpr const char* kListSql =
     " FROM notify.outbox WHERE ($1::bigint = 0 OR event_id = $1::bigint) AND ($2::bigint = 0 OR id < $2::bigint)"
     " ORDER BY id DESC LIMIT $3";
 
+// SKIP LOCKED: replicas purging at the same time take different rows.
+constexpr const char* kPurgeFinished = "notify_purge_finished";
+constexpr const char* kPurgeFinishedSql =
+    "DELETE FROM notify.outbox WHERE id IN (SELECT id FROM notify.outbox WHERE state <> 'queued'"
+    " AND coalesce(sent_at, queued_at) < now() - $1::int * interval '1 day' LIMIT $2 FOR UPDATE SKIP LOCKED)";
+
+constexpr const char* kPurgeRequests = "notify_purge_requests";
+constexpr const char* kPurgeRequestsSql =
+    "DELETE FROM notify.requests WHERE request_id IN (SELECT r.request_id FROM notify.requests r"
+    " WHERE r.created_at < now() - $1::int * interval '1 day'"
+    " AND NOT EXISTS (SELECT 1 FROM notify.outbox o WHERE o.request_id = r.request_id)"
+    " LIMIT $2 FOR UPDATE OF r SKIP LOCKED)";
+
 #undef MICROS
 
 Instant micros(const pqxx::field& field) { return Instant(Micros(field.as<long long>())); }
@@ -118,6 +131,16 @@ void Outbox::prepare(pqxx::connection& connection) {
   connection.prepare(kMarkRetry, kMarkRetrySql);
   connection.prepare(kMarkFailed, kMarkFailedSql);
   connection.prepare(kList, kListSql);
+  connection.prepare(kPurgeFinished, kPurgeFinishedSql);
+  connection.prepare(kPurgeRequests, kPurgeRequestsSql);
+}
+
+int Outbox::purge_finished(pqxx::work& tx, int days, int batch) {
+  return static_cast<int>(tx.exec_prepared0(kPurgeFinished, days, batch).affected_rows());
+}
+
+int Outbox::purge_requests(pqxx::work& tx, int days, int batch) {
+  return static_cast<int>(tx.exec_prepared0(kPurgeRequests, days, batch).affected_rows());
 }
 
 bool Outbox::insert_request(pqxx::work& tx, const std::string& request_id, std::int64_t event_id,

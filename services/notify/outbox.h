@@ -94,6 +94,12 @@ class Outbox {
   // Mails waiting to be sent (queued, including those waiting for a retry).
   static std::int64_t depth(pqxx::transaction_base& tx);
 
+  // Retention (see retention.h): at most `batch` rows each, the number deleted.
+  // Sent or failed mails finished more than `days` ago.
+  static int purge_finished(pqxx::work& tx, int days, int batch);
+  // Idempotency records older than `days` that no remaining mail refers to.
+  static int purge_requests(pqxx::work& tx, int days, int batch);
+
   // Newest first; event_id 0 = all; before_id 0 = from the newest.
   static std::vector<DeliveryRow> list(pqxx::transaction_base& tx, std::int64_t event_id, std::int64_t before_id,
                                        int limit);

@@ -62,6 +62,10 @@ class TokenStore {
   // Takes back a token whose mail was not sent (same transaction as insert).
   static void remove(pqxx::work& tx, std::int64_t id);
 
+  // Retention: at most `batch` tokens expired more than `days` ago; the
+  // number deleted (their mails' records lose the reference).
+  static int purge_expired(pqxx::work& tx, int days, int batch);
+
   static std::optional<TokenRecord> find_by_hash(pqxx::transaction_base& tx, const std::string& hash);
 };
 

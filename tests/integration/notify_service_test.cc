@@ -631,6 +631,40 @@ TEST_F(NotifyServiceTest, SmtpOverStartTlsAndSmtpsWithAPrivateCa) {
   EXPECT_TRUE(sink_->messages().empty());
 }
 
+// SPEC §7: expired tokens, sent mails and idempotency records go after the
+// retention period (CALNDRO_RETENTION_DAYS, 30 by default); newer rows stay.
+TEST_F(NotifyServiceTest, RetentionPurgeDeletesOnlyWhatIsOlderThanThePeriod) {
+  auto& service = start_replica({{"CALNDRO_PURGE_INTERVAL_S", "1"}});
+  auto& second = start_replica({{"CALNDRO_PURGE_INTERVAL_S", "1"}});  // replicas purge side by side
+  db_->exec("INSERT INTO notify.requests (request_id, event_id, content_hash, created_at) VALUES"
+            " ('old', 1, 'h', now() - interval '40 days'), ('old-kept', 1, 'h', now() - interval '40 days'),"
+            " ('new', 1, 'h', now())");
+  // 40-day-old sent and failed mails (with the sent one's long-expired token), a 10-day-old mail.
+  db_->exec("INSERT INTO notify.email_tokens (token_hash, fingerprint, event_id, party_email, expires_at)"
+            " VALUES (repeat('a', 64), 'fa', 1, 'a@example.org', now() - interval '35 days'),"
+            " (repeat('b', 64), 'fb', 1, 'b@example.org', now() - interval '5 days'),"
+            " (repeat('c', 64), 'fc', 1, 'c@example.org', now() + interval '1 day')");
+  db_->exec("INSERT INTO notify.outbox (request_id, token_id, event_id, recipient, sender, subject, state, queued_at,"
+            " sent_at) SELECT 'old', id, 1, 'a@example.org', 'x@example.org', 's', 'sent', now() - interval '40 days',"
+            " now() - interval '40 days' FROM notify.email_tokens WHERE fingerprint = 'fa'");
+  db_->exec("INSERT INTO notify.outbox (request_id, event_id, recipient, sender, subject, state, queued_at) VALUES"
+            " ('old', 1, 'f@example.org', 'x@example.org', 's', 'failed', now() - interval '40 days')");
+  db_->exec("INSERT INTO notify.outbox (request_id, token_id, event_id, recipient, sender, subject, state, queued_at,"
+            " sent_at) SELECT 'old-kept', id, 1, 'b@example.org', 'x@example.org', 's', 'sent',"
+            " now() - interval '40 days', now() - interval '10 days' FROM notify.email_tokens WHERE fingerprint = 'fb'");
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < until &&
+         db_->scalar("SELECT count(*) FROM notify.requests WHERE request_id = 'old'") != "0") {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(db_->scalar("SELECT string_agg(request_id, ',' ORDER BY request_id) FROM notify.requests"), "new,old-kept");
+  EXPECT_EQ(db_->scalar("SELECT string_agg(fingerprint, ',' ORDER BY fingerprint) FROM notify.email_tokens"), "fb,fc");
+  EXPECT_EQ(db_->scalar("SELECT string_agg(recipient, ',') FROM notify.outbox"), "b@example.org");
+  std::string logs = service.process->log() + second.process->log();
+  EXPECT_NE(logs.find("retention purge"), std::string::npos);
+  EXPECT_EQ(logs.find("retention purge failed"), std::string::npos) << logs;
+}
+
 TEST_F(NotifyServiceTest, ListDeliveriesPagesNewestFirst) {
   auto& service = start_replica();
   queue(service, request("req-page-1", 61, {"a1@example.org", "a2@example.org", "a3@example.org"}));
