@@ -1,5 +1,6 @@
 // calndro-notify: wiring only. Reads the configuration, applies the schema,
 // starts the dispatcher and serves NotificationService until SIGTERM.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -68,6 +69,20 @@ Config read_config() {
       throw std::runtime_error("CALNDRO_SMTP_CA_FILE: cannot read '" + config.smtp.ca_file + "'");
     }
     std::fclose(ca);
+  }
+  for (std::string_view list = config::string_or("CALNDRO_SMTP_PLAINTEXT_HOSTS", ""); !list.empty();) {
+    const std::size_t comma = list.find(',');
+    std::string name(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    std::erase(name, ' ');
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (name.empty()) {
+      continue;
+    }
+    if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-_") != std::string::npos) {
+      throw std::runtime_error("CALNDRO_SMTP_PLAINTEXT_HOSTS: '" + name + "' is not a host name");
+    }
+    config.smtp.plaintext_hosts.push_back(std::move(name));
   }
   config.smtp.user = config::string_or("CALNDRO_SMTP_USER", "");
   config.smtp.password = config::string_or("CALNDRO_SMTP_PASSWORD", "");

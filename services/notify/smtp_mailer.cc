@@ -36,7 +36,7 @@ struct SlistDeleter {
 
 }  // namespace
 
-SmtpTls smtp_tls_policy(std::string_view url) {
+SmtpTls smtp_tls_policy(std::string_view url, const std::vector<std::string>& plaintext_hosts) {
   std::string lower(url);
   for (char& c : lower) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -68,7 +68,8 @@ SmtpTls smtp_tls_policy(std::string_view url) {
     return SmtpTls::kRequired;
   }
   host = std::string(authority.substr(0, authority.find(':')));
-  if (host == "localhost") {
+  if (host == "localhost" ||
+      (!host.empty() && std::find(plaintext_hosts.begin(), plaintext_hosts.end(), host) != plaintext_hosts.end())) {
     return SmtpTls::kOpportunistic;
   }
   in_addr address{};
@@ -116,7 +117,7 @@ SendResult SmtpMailer::send(const Envelope& envelope) {
   curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
   // A server that does not offer STARTTLS (or one stripped by a network
   // attacker) gets nothing unless it is on this machine.
-  const SmtpTls tls = smtp_tls_policy(settings_.url);
+  const SmtpTls tls = smtp_tls_policy(settings_.url, settings_.plaintext_hosts);
   curl_easy_setopt(handle, CURLOPT_USE_SSL,
                    static_cast<long>(tls == SmtpTls::kOpportunistic ? CURLUSESSL_TRY : CURLUSESSL_ALL));
   if (!settings_.ca_file.empty()) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 // Hands one finished RFC 5322 message to an SMTP server (libcurl).
 namespace calndro::notify {
@@ -38,7 +39,10 @@ enum class SmtpTls {
 // Decided from the URL's host alone: 127.0.0.0/8, ::1 and "localhost" are
 // the loopback; every other name (even one that resolves to the loopback)
 // gets kRequired, so a name nobody checked never lets mail go in clear.
-SmtpTls smtp_tls_policy(std::string_view url);
+// `plaintext_hosts` (CALNDRO_SMTP_PLAINTEXT_HOSTS, exact lower-case names)
+// are treated like the loopback: for a mail catcher on a private network,
+// such as compose's mailpit.
+SmtpTls smtp_tls_policy(std::string_view url, const std::vector<std::string>& plaintext_hosts = {});
 
 struct SmtpSettings {
   std::string url = "smtp://127.0.0.1:1025";  // smtp:// or smtps://; see smtp_tls_policy
@@ -47,6 +51,7 @@ struct SmtpSettings {
   // PEM bundle to verify the server's certificate with (a private CA);
   // empty: the system's CAs. The certificate and host name are always checked.
   std::string ca_file;
+  std::vector<std::string> plaintext_hosts;
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds timeout{60000};
 };

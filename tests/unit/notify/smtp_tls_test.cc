@@ -26,5 +26,13 @@ TEST(SmtpTlsPolicy, TheLoopbackMayGoWithoutTls) {
   }
 }
 
+TEST(SmtpTlsPolicy, NamedMailCatcherMayGoWithoutTls) {
+  const std::vector<std::string> catcher{"mailpit"};
+  EXPECT_EQ(smtp_tls_policy("smtp://mailpit:1025", catcher), SmtpTls::kOpportunistic);
+  EXPECT_EQ(smtp_tls_policy("smtp://MailPit:1025", catcher), SmtpTls::kOpportunistic);
+  EXPECT_EQ(smtp_tls_policy("smtp://mailpit.evil.example:1025", catcher), SmtpTls::kRequired);
+  EXPECT_EQ(smtp_tls_policy("smtp://mailpit:1025"), SmtpTls::kRequired);
+}
+
 }  // namespace
 }  // namespace calndro::notify
