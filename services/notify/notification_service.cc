@@ -192,10 +192,7 @@ grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request
 std::string trusted_link_base(const MailSettings& mail, const AllowedHosts& allowed, std::string_view request_base,
                               bool& refused) {
   refused = false;
-  if (!mail.public_base_url.empty()) {
-    return choose_link_base(mail, "");
-  }
-  if (request_base.empty()) {
+  if (!mail.public_base_url.empty() || request_base.empty()) {
     return choose_link_base(mail, "");
   }
   const std::optional<std::string> host = host_of_url(request_base);
