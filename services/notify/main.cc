@@ -1,6 +1,5 @@
 // calndro-notify: wiring only. Reads the configuration, applies the schema,
 // starts the dispatcher and serves NotificationService until SIGTERM.
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -70,20 +69,7 @@ Config read_config() {
     }
     std::fclose(ca);
   }
-  for (std::string_view list = config::string_or("CALNDRO_SMTP_PLAINTEXT_HOSTS", ""); !list.empty();) {
-    const std::size_t comma = list.find(',');
-    std::string name(list.substr(0, comma));
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-    std::erase(name, ' ');
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (name.empty()) {
-      continue;
-    }
-    if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-_") != std::string::npos) {
-      throw std::runtime_error("CALNDRO_SMTP_PLAINTEXT_HOSTS: '" + name + "' is not a host name");
-    }
-    config.smtp.plaintext_hosts.push_back(std::move(name));
-  }
+  config.smtp.plaintext_hosts = parse_plaintext_hosts(config::string_or("CALNDRO_SMTP_PLAINTEXT_HOSTS", ""));
   config.smtp.user = config::string_or("CALNDRO_SMTP_USER", "");
   config.smtp.password = config::string_or("CALNDRO_SMTP_PASSWORD", "");
   config.smtp.connect_timeout =
@@ -110,7 +96,7 @@ Config read_config() {
   // Fails fast (std::invalid_argument naming the variable) on a bad entry.
   config.service.allowed_hosts =
       AllowedHosts::parse(config::string_or("CALNDRO_ALLOWED_HOSTS", ""), config.service.mail.public_base_url);
-  config.dispatcher.token_days = config::int_or("CALNDRO_TOKEN_DAYS", 5, 1, 3650);
+  config.service.token_days = config::int_or("CALNDRO_TOKEN_DAYS", 5, 1, 3650);
   config.service.internal_token = config::string_or("CALNDRO_INTERNAL_TOKEN", kDefaultInternalToken);
   config.default_internal_token = config.service.internal_token == kDefaultInternalToken;
 
@@ -119,6 +105,7 @@ Config read_config() {
   config.dispatcher.retry.base = std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_BASE_MS", 2000, 10, 3600000));
   config.dispatcher.retry.cap = std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_MAX_MS", 600000, 10, 86400000));
   config.dispatcher.retry.max_attempts = config::int_or("CALNDRO_MAX_ATTEMPTS", 20, 1, 1000);
+  config.dispatcher.token_days = config.service.token_days;  // tokens are minted when mails are sent
   config.retention.days = config::int_or("CALNDRO_RETENTION_DAYS", 30, 1, 36500);
   config.retention.interval = std::chrono::seconds(config::int_or("CALNDRO_PURGE_INTERVAL_S", 3600, 0, 604800));
   if (config.pool_size <= config.dispatcher.workers) {
@@ -229,7 +216,7 @@ int main(int argc, char** argv) {
                          {"database", redact(config.database_url)},
                          {"smtp", redact(config.smtp.url)},
                          {"mail_from", config.service.mail.default_from.address},
-                         {"token_days", config.dispatcher.token_days},
+                         {"token_days", config.service.token_days},
                          {"dispatch_workers", config.dispatcher.workers}});
   dispatcher.start();
   RetentionJob retention(pool, config.retention);

@@ -23,6 +23,9 @@ inline constexpr int kMaxPageSize = 1000;
 
 struct ServiceSettings {
   std::string internal_token;
+  // CALNDRO_TOKEN_DAYS, read here; the dispatcher mints the tokens
+  // (DispatcherOptions::token_days), QueueNotifications makes none.
+  int token_days = 5;
   MailSettings mail;
   // CALNDRO_ALLOWED_HOSTS (with the public base URL's host): the only hosts
   // a caller's link_base_url may name.

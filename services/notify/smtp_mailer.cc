@@ -80,6 +80,26 @@ SmtpTls smtp_tls_policy(std::string_view url, const std::vector<std::string>& pl
   return SmtpTls::kRequired;
 }
 
+std::vector<std::string> parse_plaintext_hosts(std::string_view list) {
+  std::vector<std::string> names;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string name(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    std::erase(name, ' ');
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (name.empty()) {
+      continue;
+    }
+    if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-_") != std::string::npos) {
+      throw std::runtime_error("CALNDRO_SMTP_PLAINTEXT_HOSTS: '" + name + "' is not a host name");
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
 void init_curl() {
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     throw std::runtime_error("libcurl failed to initialise");

@@ -44,6 +44,10 @@ enum class SmtpTls {
 // such as compose's mailpit.
 SmtpTls smtp_tls_policy(std::string_view url, const std::vector<std::string>& plaintext_hosts = {});
 
+// CALNDRO_SMTP_PLAINTEXT_HOSTS: comma-separated host names, lower-cased.
+// Throws std::runtime_error naming the variable on anything but names.
+std::vector<std::string> parse_plaintext_hosts(std::string_view list);
+
 struct SmtpSettings {
   std::string url = "smtp://127.0.0.1:1025";  // smtp:// or smtps://; see smtp_tls_policy
   std::string user;

@@ -34,5 +34,12 @@ TEST(SmtpTlsPolicy, NamedMailCatcherMayGoWithoutTls) {
   EXPECT_EQ(smtp_tls_policy("smtp://mailpit:1025"), SmtpTls::kRequired);
 }
 
+TEST(SmtpTlsPolicy, PlaintextHostsAreNamesOnly) {
+  EXPECT_EQ(parse_plaintext_hosts(" MailPit , ,relay.internal"), (std::vector<std::string>{"mailpit", "relay.internal"}));
+  EXPECT_TRUE(parse_plaintext_hosts("").empty());
+  EXPECT_THROW(parse_plaintext_hosts("smtp://mailpit"), std::runtime_error);
+  EXPECT_THROW(parse_plaintext_hosts("mailpit:1025"), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace calndro::notify
