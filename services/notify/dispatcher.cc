@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "notify/outbox.h"
+#include "notify/token_store.h"
 
 namespace calndro::notify {
 
@@ -16,9 +17,9 @@ std::chrono::milliseconds backoff_delay(int failed_attempts, const RetryPolicy& 
   return std::chrono::milliseconds(static_cast<long long>(jittered));
 }
 
-Dispatcher::Dispatcher(DbPool& pool, Mailer& mailer, RandomSource& random, MailSettings mail,
+Dispatcher::Dispatcher(DbPool& pool, Mailer& mailer, RandomSource& random, const Clock& clock, MailSettings mail,
                        DispatcherOptions options)
-    : pool_(pool), mailer_(mailer), random_(random), mail_(std::move(mail)), options_(options) {}
+    : pool_(pool), mailer_(mailer), random_(random), clock_(clock), mail_(std::move(mail)), options_(options) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 
@@ -71,19 +72,32 @@ bool Dispatcher::dispatch_one() {
     }
     std::string error;
     std::optional<Mailbox> from = parse_mailbox(mail->sender, error);
-    if (!from) {
+    if (!from || (!mail->content && mail->legacy_body.empty())) {
       // Cannot happen for rows this service wrote; do not retry garbage.
-      Outbox::mark_failed(tx, mail->id, "stored sender is not a valid address");
+      const char* reason = !from ? "stored sender is not a valid address" : "stored mail content is unreadable";
+      Outbox::mark_failed(tx, mail->id, reason);
       tx.commit();
-      log::error("mail has an invalid sender", {{"mail_id", mail->id}});
+      log::error("mail cannot be sent", {{"mail_id", mail->id}, {"error", reason}});
       return true;
+    }
+    std::optional<std::int64_t> token_id;
+    std::string fingerprint;
+    std::string body;
+    if (mail->content) {
+      const MintedToken token = mint_token(random_);
+      const Instant expires = clock_.now() + std::chrono::days(options_.token_days);
+      token_id = TokenStore::insert(tx, token, mail->event_id, mail->recipient, expires, mail->request_id);
+      fingerprint = token.fingerprint;
+      body = compose_mail(mail_, *mail->content, token.token, expires).body;
+    } else {
+      body = std::move(mail->legacy_body);  // queued by the previous version: its token row exists
     }
     WireMail wire;
     wire.from = *from;
     wire.sender = mail_.default_from;
     wire.to = mail->recipient;
     wire.subject = mail->subject;
-    wire.body = mail->body;
+    wire.body = std::move(body);
     wire.date = mail->queued_at;
     const std::string& address = mail_.default_from.address;
     wire.message_id = message_id(mail->id, mail->queued_at, address.substr(address.rfind('@') + 1));
@@ -91,11 +105,20 @@ bool Dispatcher::dispatch_one() {
     const SendResult result = mailer_.send({mail_.default_from.address, mail->recipient, render_message(wire)});
     const int attempts = mail->attempts + 1;
     if (result.accepted) {
-      Outbox::mark_sent(tx, mail->id);
+      Outbox::mark_sent(tx, mail->id, token_id);
       tx.commit();
-      log::info("mail sent", {{"mail_id", mail->id}, {"idempotency_key", mail->request_id}, {"attempts", attempts}});
+      log::info("mail sent", {{"mail_id", mail->id},
+                              {"idempotency_key", mail->request_id},
+                              {"attempts", attempts},
+                              {"token_fingerprint", fingerprint}});
       report(DeliveryOutcome::Sent);
-    } else if (attempts >= options_.retry.max_attempts) {
+      return true;
+    }
+    if (token_id) {
+      // Nobody received this token: it must not stay behind (a retry mints a new one).
+      TokenStore::remove(tx, *token_id);
+    }
+    if (attempts >= options_.retry.max_attempts) {
       Outbox::mark_failed(tx, mail->id, result.error);
       tx.commit();
       log::error("mail given up", {{"mail_id", mail->id}, {"idempotency_key", mail->request_id}, {"attempts", attempts}, {"error", result.error}});

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "common/db_pool.h"
 #include "notify/mail_composer.h"
@@ -17,14 +18,21 @@
 // Delivers the outbox over SMTP in the background.
 //
 // Each mail is handled in its own transaction: lock the oldest due row
-// (FOR UPDATE SKIP LOCKED), send it, mark it, commit. The row lock, not a
+// (FOR UPDATE SKIP LOCKED), mint its token (only the hash is written),
+// compose the text with the link, send it, mark it, commit. An SMTP failure
+// deletes the token again in that transaction, so no token exists for a
+// mail nobody received, and a retry mints a fresh one; the token's expiry
+// counts from the sending. The raw token lives only in this process's memory
+// and in the mail: no table holds it at any time. The row lock, not a
 // lease column, keeps two replicas from sending one mail: it needs no
 // clock agreement or lease length, and a dispatcher that dies (kill -9)
 // drops its connection, so PostgreSQL releases the lock and the mail is
 // retried by whoever comes next. The remaining window is inherent to SMTP:
 // if the server accepted a mail and the process died (or the database went
 // away) before the commit, the mail is sent again: at-least-once across
-// that crash, exactly once otherwise.
+// that crash, exactly once otherwise. Across that crash the first mail's
+// link does not work (its token's hash was never committed); the mail sent
+// again carries a working one.
 namespace calndro::notify {
 
 struct RetryPolicy {
@@ -44,13 +52,16 @@ struct DispatcherOptions {
   RetryPolicy retry;
   std::chrono::milliseconds poll_interval{250};
   int workers = 1;
+  // A token minted when its mail is sent is valid this long from then.
+  int token_days = 5;
   // Told of every delivery attempt's outcome, after its commit (metrics).
   std::function<void(DeliveryOutcome)> on_outcome;
 };
 
 class Dispatcher {
  public:
-  Dispatcher(DbPool& pool, Mailer& mailer, RandomSource& random, MailSettings mail, DispatcherOptions options);
+  Dispatcher(DbPool& pool, Mailer& mailer, RandomSource& random, const Clock& clock, MailSettings mail,
+             DispatcherOptions options);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -77,6 +88,7 @@ class Dispatcher {
   DbPool& pool_;
   Mailer& mailer_;
   RandomSource& random_;
+  const Clock& clock_;
   const MailSettings mail_;
   const DispatcherOptions options_;
   std::mutex mutex_;

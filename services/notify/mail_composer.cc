@@ -191,15 +191,29 @@ bool valid_link_base(std::string_view base) {
   return true;
 }
 
-MailContent compose_mail(const MailSettings& settings, const MailRequest& request, std::string_view token,
-                         Instant token_expires) {
+namespace {
+
+std::string display_title(const MailRequest& request) {
   std::string title = trim(strip_controls(request.title));
   if (title.empty()) {
     title = "event " + std::to_string(request.event_id);
   }
-  MailContent mail;
+  return title;
+}
+
+}  // namespace
+
+std::string compose_subject(const MailSettings& settings, const MailRequest& request) {
+  const std::string title = display_title(request);
   const std::string prefix = strip_controls(settings.subject_prefix);
-  mail.subject = request.invitation ? prefix + "Invitation: '" + title + "'" : prefix + "'" + title + "' updated";
+  return request.invitation ? prefix + "Invitation: '" + title + "'" : prefix + "'" + title + "' updated";
+}
+
+MailContent compose_mail(const MailSettings& settings, const MailRequest& request, std::string_view token,
+                         Instant token_expires) {
+  const std::string title = display_title(request);
+  MailContent mail;
+  mail.subject = compose_subject(settings, request);
 
   const std::string who = request.sender.empty() ? (settings.default_from.display_name.empty()
                                                         ? settings.default_from.address

@@ -66,6 +66,10 @@ std::string event_link(std::string_view base, std::int64_t event_id, std::string
 // fragment: what may prefix a link that carries a token.
 bool valid_link_base(std::string_view base);
 
+// The subject alone (what compose_mail writes): known, and listed, before a
+// token exists.
+std::string compose_subject(const MailSettings& settings, const MailRequest& request);
+
 // Subject and body for one recipient. `token` appears in the body's link only.
 MailContent compose_mail(const MailSettings& settings, const MailRequest& request, std::string_view token,
                          Instant token_expires);

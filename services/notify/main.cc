@@ -19,6 +19,7 @@
 #include "notify/mail_composer.h"
 #include "notify/notification_service.h"
 #include "notify/outbox.h"
+#include "notify/retention.h"
 #include "notify/smtp_mailer.h"
 #include "notify/token_store.h"
 
@@ -39,6 +40,7 @@ struct Config {
   SmtpSettings smtp;
   ServiceSettings service;
   DispatcherOptions dispatcher;
+  RetentionOptions retention;
   bool default_internal_token = false;
 };
 
@@ -58,6 +60,15 @@ Config read_config() {
     throw std::runtime_error("CALNDRO_SMTP_URL must start with smtp:// or smtps://, got '" + redact(config.smtp.url) +
                              "'");
   }
+  config.smtp.ca_file = config::string_or("CALNDRO_SMTP_CA_FILE", "");
+  if (!config.smtp.ca_file.empty()) {
+    std::FILE* ca = std::fopen(config.smtp.ca_file.c_str(), "r");
+    if (ca == nullptr) {
+      throw std::runtime_error("CALNDRO_SMTP_CA_FILE: cannot read '" + config.smtp.ca_file + "'");
+    }
+    std::fclose(ca);
+  }
+  config.smtp.plaintext_hosts = parse_plaintext_hosts(config::string_or("CALNDRO_SMTP_PLAINTEXT_HOSTS", ""));
   config.smtp.user = config::string_or("CALNDRO_SMTP_USER", "");
   config.smtp.password = config::string_or("CALNDRO_SMTP_PASSWORD", "");
   config.smtp.connect_timeout =
@@ -81,6 +92,9 @@ Config read_config() {
     throw std::runtime_error("CALNDRO_PUBLIC_BASE_URL must be an http(s) URL without query or fragment, got '" +
                              config.service.mail.public_base_url + "'");
   }
+  // Fails fast (std::invalid_argument naming the variable) on a bad entry.
+  config.service.allowed_hosts =
+      AllowedHosts::parse(config::string_or("CALNDRO_ALLOWED_HOSTS", ""), config.service.mail.public_base_url);
   config.service.token_days = config::int_or("CALNDRO_TOKEN_DAYS", 5, 1, 3650);
   const config::InternalToken internal = config::internal_token(config.listen);
   config.service.internal_token = internal.value;
@@ -92,6 +106,9 @@ Config read_config() {
   config.dispatcher.retry.base = std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_BASE_MS", 2000, 10, 3600000));
   config.dispatcher.retry.cap = std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_MAX_MS", 600000, 10, 86400000));
   config.dispatcher.retry.max_attempts = config::int_or("CALNDRO_MAX_ATTEMPTS", 20, 1, 1000);
+  config.dispatcher.token_days = config.service.token_days;  // tokens are minted when mails are sent
+  config.retention.days = config::int_or("CALNDRO_RETENTION_DAYS", 30, 1, 36500);
+  config.retention.interval = std::chrono::seconds(config::int_or("CALNDRO_PURGE_INTERVAL_SECONDS", 3600, 0, 604800));
   if (config.pool_size <= config.dispatcher.workers) {
     throw std::runtime_error("CALNDRO_DB_POOL_SIZE must exceed CALNDRO_DISPATCH_WORKERS (each worker holds a connection)");
   }
@@ -193,8 +210,8 @@ int main(int argc, char** argv) {
   if (config.metrics_listen != "off") {
     metrics.serve(config.metrics_listen);  // a metrics port clash is logged, not fatal
   }
-  Dispatcher dispatcher(pool, mailer, random, config.service.mail, config.dispatcher);
-  NotificationServiceImpl service(pool, clock, random, config.service, [&dispatcher] { dispatcher.wake(); });
+  Dispatcher dispatcher(pool, mailer, random, clock, config.service.mail, config.dispatcher);
+  NotificationServiceImpl service(pool, config.service, [&dispatcher] { dispatcher.wake(); });
 
   log::info("starting", {{"listen", config.listen},
                          {"database", redact(config.database_url)},
@@ -203,15 +220,21 @@ int main(int argc, char** argv) {
                          {"token_days", config.service.token_days},
                          {"dispatch_workers", config.dispatcher.workers}});
   dispatcher.start();
+  RetentionJob retention(pool, config.retention);
+  retention.start();
 
   GrpcServerOptions options;
   options.address = config.listen;
   options.services = {&service};
   options.service_names = {kServiceName};
-  options.on_shutdown = [&dispatcher] { dispatcher.stop(); };
+  options.on_shutdown = [&dispatcher, &retention] {
+    dispatcher.stop();
+    retention.stop();
+  };
   options.metrics = &metrics;
   options.readiness_check = [&pool] { return pool.reachable(); };
   const int code = run_grpc_server(std::move(options));
   dispatcher.stop();
+  retention.stop();
   return code;
 }

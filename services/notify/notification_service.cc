@@ -189,6 +189,20 @@ grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request
   return grpc::Status::OK;
 }
 
+std::string trusted_link_base(const MailSettings& mail, const AllowedHosts& allowed, std::string_view request_base,
+                              bool& refused) {
+  refused = false;
+  if (!mail.public_base_url.empty() || request_base.empty()) {
+    return choose_link_base(mail, "");
+  }
+  const std::optional<std::string> host = host_of_url(request_base);
+  if (host && allowed.allows(*host)) {
+    return choose_link_base(mail, request_base);
+  }
+  refused = true;
+  return choose_link_base(mail, "");
+}
+
 std::string encode_page_token(std::int64_t event_id, std::int64_t last_id) {
   const std::string raw = "v1:" + std::to_string(event_id) + ":" + std::to_string(last_id);
   std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
@@ -221,9 +235,9 @@ bool decode_page_token(const std::string& token, std::int64_t event_id, std::int
   return last_id > 0;
 }
 
-NotificationServiceImpl::NotificationServiceImpl(DbPool& pool, const Clock& clock, RandomSource& random,
-                                                 ServiceSettings settings, std::function<void()> on_queued)
-    : pool_(pool), clock_(clock), random_(random), settings_(std::move(settings)), on_queued_(std::move(on_queued)) {}
+NotificationServiceImpl::NotificationServiceImpl(DbPool& pool, ServiceSettings settings,
+                                                 std::function<void()> on_queued)
+    : pool_(pool), settings_(std::move(settings)), on_queued_(std::move(on_queued)) {}
 
 grpc::Status NotificationServiceImpl::authorize(const grpc::ServerContext& context) const {
   const auto& all = context.client_metadata();
@@ -256,6 +270,16 @@ grpc::Status NotificationServiceImpl::QueueNotifications(grpc::ServerContext* co
   }
   fields["idempotency_key"] = valid.request_id;
   fields["event_id"] = valid.mail.event_id;
+  bool refused_base = false;
+  valid.mail.link_base_url =
+      trusted_link_base(settings_.mail, settings_.allowed_hosts, valid.mail.link_base_url, refused_base);
+  if (refused_base) {
+    // The host only: validation already refused a query, and a path adds nothing.
+    nlohmann::json refused = fields;
+    refused["link_host"] = host_of_url(request->link_base_url()).value_or("(malformed)");
+    refused["link_base"] = valid.mail.link_base_url;
+    log::warn("link_base_url names a host that is not allowed; using the default base", refused);
+  }
 
   return guarded(fields, [&]() -> grpc::Status {
     const std::string from = valid.mail.sender.empty() ? mailbox_text(settings_.mail.default_from) : valid.mail.sender;
@@ -277,15 +301,13 @@ grpc::Status NotificationServiceImpl::QueueNotifications(grpc::ServerContext* co
         tx.commit();
         return queued;
       }
-      const Instant expires = clock_.now() + std::chrono::days(settings_.token_days);
+      // No token yet: the dispatcher mints it when it sends the mail, so the
+      // outbox never holds one (SPEC §6).
+      const std::string subject = compose_subject(settings_.mail, valid.mail);
       for (const std::string& recipient : valid.recipients) {
-        const MintedToken token = mint_token(random_);
-        const std::int64_t token_id =
-            TokenStore::insert(tx, token, valid.mail.event_id, recipient, expires, valid.request_id);
-        const MailContent content = compose_mail(settings_.mail, valid.mail, token.token, expires);
-        const std::int64_t mail_id = Outbox::enqueue(tx, valid.request_id, token_id, valid.mail.event_id, recipient,
-                                                     from, content.subject, content.body);
-        queued.push_back({mail_id, recipient, token.fingerprint, expires});
+        const std::int64_t mail_id =
+            Outbox::enqueue(tx, valid.request_id, valid.mail.event_id, recipient, from, subject, valid.mail);
+        queued.push_back({mail_id, recipient});
       }
       tx.commit();
       return queued;
@@ -296,18 +318,13 @@ grpc::Status NotificationServiceImpl::QueueNotifications(grpc::ServerContext* co
                           "This request_id was already used for a different notification request.");
     }
     nlohmann::json ids = nlohmann::json::array();
-    nlohmann::json fingerprints = nlohmann::json::array();
     for (const QueuedMail& mail : mails) {
       auto* out = response->add_mails();
       out->set_mail_id(mail.mail_id);
       out->set_recipient(mail.recipient);
-      out->set_token_fingerprint(mail.token_fingerprint);
-      *out->mutable_token_expires() = to_proto(mail.token_expires);
       ids.push_back(mail.mail_id);
-      fingerprints.push_back(mail.token_fingerprint);
     }
     fields["mail_ids"] = ids;
-    fields["token_fingerprints"] = fingerprints;
     fields["replayed"] = replayed;
     log::info(replayed ? "notifications already queued" : "notifications queued", fields);
     if (!replayed && on_queued_) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "calndro/notify/v1/notify.grpc.pb.h"
+#include "common/allowed_hosts.h"
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/db_pool.h"
@@ -22,8 +23,13 @@ inline constexpr int kMaxPageSize = 1000;
 
 struct ServiceSettings {
   std::string internal_token;
+  // CALNDRO_TOKEN_DAYS, read here; the dispatcher mints the tokens
+  // (DispatcherOptions::token_days), QueueNotifications makes none.
   int token_days = 5;
   MailSettings mail;
+  // CALNDRO_ALLOWED_HOSTS (with the public base URL's host): the only hosts
+  // a caller's link_base_url may name.
+  AllowedHosts allowed_hosts = AllowedHosts::parse("", "");
 };
 
 // The RPCs. Every call: authorize (metadata x-calndro-internal), validate,
@@ -31,8 +37,7 @@ struct ServiceSettings {
 // unexpected -> INTERNAL with a generic message (the details go to the log).
 class NotificationServiceImpl final : public v1::NotificationService::Service {
  public:
-  NotificationServiceImpl(DbPool& pool, const Clock& clock, RandomSource& random, ServiceSettings settings,
-                          std::function<void()> on_queued);
+  NotificationServiceImpl(DbPool& pool, ServiceSettings settings, std::function<void()> on_queued);
 
   grpc::Status QueueNotifications(grpc::ServerContext* context, const v1::QueueNotificationsRequest* request,
                                   v1::QueueNotificationsResponse* response) override;
@@ -45,8 +50,6 @@ class NotificationServiceImpl final : public v1::NotificationService::Service {
   grpc::Status authorize(const grpc::ServerContext& context) const;
 
   DbPool& pool_;
-  const Clock& clock_;
-  RandomSource& random_;
   const ServiceSettings settings_;
   const std::function<void()> on_queued_;
 };
@@ -62,6 +65,14 @@ struct ValidatedQueueRequest {
   std::string content_hash;
 };
 grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request, ValidatedQueueRequest& out);
+
+// The base of the links in a request's mails: the public base URL when one
+// is configured; else the caller's link_base_url when its host is allowed;
+// else kFallbackLinkBase. A link carries a live token, so a base nobody
+// configured (a party's forged Host, a direct gRPC caller) is never used;
+// `refused` tells the caller to log it.
+std::string trusted_link_base(const MailSettings& mail, const AllowedHosts& allowed, std::string_view request_base,
+                              bool& refused);
 
 // Opaque ListDeliveries cursor.
 std::string encode_page_token(std::int64_t event_id, std::int64_t last_id);

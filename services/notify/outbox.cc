@@ -1,5 +1,7 @@
 #include "notify/outbox.h"
 
+#include <nlohmann/json.hpp>
+
 namespace calndro::notify {
 namespace {
 
@@ -15,14 +17,12 @@ constexpr const char* kRequestHashSql = "SELECT content_hash FROM notify.request
 
 constexpr const char* kQueuedForRequest = "notify_queued_for_request";
 constexpr const char* kQueuedForRequestSql =
-    "SELECT o.id, o.recipient, t.fingerprint, " MICROS("t.expires_at")
-    " FROM notify.outbox o JOIN notify.email_tokens t ON t.id = o.token_id"
-    " WHERE o.request_id = $1 ORDER BY o.id";
+    "SELECT id, recipient FROM notify.outbox WHERE request_id = $1 ORDER BY id";
 
 constexpr const char* kEnqueue = "notify_enqueue";
 constexpr const char* kEnqueueSql =
-    "INSERT INTO notify.outbox (request_id, token_id, event_id, recipient, sender, subject, body)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+    "INSERT INTO notify.outbox (request_id, event_id, recipient, sender, subject, content)"
+    " VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING id";
 
 // One mail per transaction (LIMIT 1): the row lock is held while the mail is
 // sent and released by the commit that marks it, so a mail is never sent by
@@ -30,14 +30,15 @@ constexpr const char* kEnqueueSql =
 // with its connection.
 constexpr const char* kClaim = "notify_claim";
 constexpr const char* kClaimSql =
-    "SELECT id, recipient, sender, subject, body, attempts, " MICROS("queued_at") ", request_id"
+    "SELECT id, recipient, sender, subject, body, attempts, " MICROS("queued_at") ", request_id, event_id,"
+    " content::text"
     " FROM notify.outbox WHERE state = 'queued' AND next_attempt_at <= now()"
     " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
 
 constexpr const char* kMarkSent = "notify_mark_sent";
 constexpr const char* kMarkSentSql =
-    "UPDATE notify.outbox SET state = 'sent', body = NULL, attempts = attempts + 1, last_error = '',"
-    " sent_at = clock_timestamp() WHERE id = $1";
+    "UPDATE notify.outbox SET state = 'sent', body = NULL, content = NULL, token_id = coalesce($2, token_id),"
+    " attempts = attempts + 1, last_error = '', sent_at = clock_timestamp() WHERE id = $1";
 
 constexpr const char* kMarkRetry = "notify_mark_retry";
 constexpr const char* kMarkRetrySql =
@@ -46,7 +47,8 @@ constexpr const char* kMarkRetrySql =
 
 constexpr const char* kMarkFailed = "notify_mark_failed";
 constexpr const char* kMarkFailedSql =
-    "UPDATE notify.outbox SET state = 'failed', body = NULL, attempts = attempts + 1, last_error = $2"
+    "UPDATE notify.outbox SET state = 'failed', body = NULL, content = NULL, attempts = attempts + 1,"
+    " last_error = $2"
     " WHERE id = $1";
 
 constexpr const char* kList = "notify_list";
@@ -55,6 +57,19 @@ constexpr const char* kListSql =
         "sent_at") ", " MICROS("next_attempt_at")
     " FROM notify.outbox WHERE ($1::bigint = 0 OR event_id = $1::bigint) AND ($2::bigint = 0 OR id < $2::bigint)"
     " ORDER BY id DESC LIMIT $3";
+
+// SKIP LOCKED: replicas purging at the same time take different rows.
+constexpr const char* kPurgeFinished = "notify_purge_finished";
+constexpr const char* kPurgeFinishedSql =
+    "DELETE FROM notify.outbox WHERE id IN (SELECT id FROM notify.outbox WHERE state <> 'queued'"
+    " AND coalesce(sent_at, queued_at) < now() - $1::int * interval '1 day' LIMIT $2 FOR UPDATE SKIP LOCKED)";
+
+constexpr const char* kPurgeRequests = "notify_purge_requests";
+constexpr const char* kPurgeRequestsSql =
+    "DELETE FROM notify.requests WHERE request_id IN (SELECT r.request_id FROM notify.requests r"
+    " WHERE r.created_at < now() - $1::int * interval '1 day'"
+    " AND NOT EXISTS (SELECT 1 FROM notify.outbox o WHERE o.request_id = r.request_id)"
+    " LIMIT $2 FOR UPDATE OF r SKIP LOCKED)";
 
 #undef MICROS
 
@@ -72,6 +87,40 @@ MailState state_of(const std::string& text) {
 
 }  // namespace
 
+std::string encode_mail_content(const MailRequest& request) {
+  nlohmann::json slots = nlohmann::json::array();
+  for (const SlotText& slot : request.slots) {
+    slots.push_back({slot.begin.time_since_epoch().count(), slot.duration.count()});
+  }
+  const nlohmann::json content = {{"title", strip_controls(request.title)},
+                                  {"sender", request.sender},
+                                  {"invitation", request.invitation},
+                                  {"link_base", request.link_base_url},
+                                  {"slots", slots}};
+  return content.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<MailRequest> decode_mail_content(std::int64_t event_id, std::string_view json) {
+  const nlohmann::json content = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!content.is_object()) {
+    return std::nullopt;
+  }
+  try {
+    MailRequest request;
+    request.event_id = event_id;
+    request.title = content.at("title").get<std::string>();
+    request.sender = content.at("sender").get<std::string>();
+    request.invitation = content.at("invitation").get<bool>();
+    request.link_base_url = content.at("link_base").get<std::string>();
+    for (const auto& slot : content.at("slots")) {
+      request.slots.push_back({Instant(Micros(slot.at(0).get<std::int64_t>())), Micros(slot.at(1).get<std::int64_t>())});
+    }
+    return request;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
 void Outbox::prepare(pqxx::connection& connection) {
   connection.prepare(kInsertRequest, kInsertRequestSql);
   connection.prepare(kRequestHash, kRequestHashSql);
@@ -82,6 +131,16 @@ void Outbox::prepare(pqxx::connection& connection) {
   connection.prepare(kMarkRetry, kMarkRetrySql);
   connection.prepare(kMarkFailed, kMarkFailedSql);
   connection.prepare(kList, kListSql);
+  connection.prepare(kPurgeFinished, kPurgeFinishedSql);
+  connection.prepare(kPurgeRequests, kPurgeRequestsSql);
+}
+
+int Outbox::purge_finished(pqxx::work& tx, int days, int batch) {
+  return static_cast<int>(tx.exec_prepared0(kPurgeFinished, days, batch).affected_rows());
+}
+
+int Outbox::purge_requests(pqxx::work& tx, int days, int batch) {
+  return static_cast<int>(tx.exec_prepared0(kPurgeRequests, days, batch).affected_rows());
 }
 
 bool Outbox::insert_request(pqxx::work& tx, const std::string& request_id, std::int64_t event_id,
@@ -100,15 +159,15 @@ std::optional<std::string> Outbox::request_content_hash(pqxx::work& tx, const st
 std::vector<QueuedMail> Outbox::queued_for_request(pqxx::work& tx, const std::string& request_id) {
   std::vector<QueuedMail> mails;
   for (const auto& row : tx.exec_prepared(kQueuedForRequest, request_id)) {
-    mails.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(), micros(row[3])});
+    mails.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>()});
   }
   return mails;
 }
 
-std::int64_t Outbox::enqueue(pqxx::work& tx, const std::string& request_id, std::int64_t token_id,
-                             std::int64_t event_id, const std::string& recipient, const std::string& sender,
-                             const std::string& subject, const std::string& body) {
-  return tx.exec_prepared1(kEnqueue, request_id, token_id, event_id, recipient, sender, subject, body)[0]
+std::int64_t Outbox::enqueue(pqxx::work& tx, const std::string& request_id, std::int64_t event_id,
+                             const std::string& recipient, const std::string& sender, const std::string& subject,
+                             const MailRequest& content) {
+  return tx.exec_prepared1(kEnqueue, request_id, event_id, recipient, sender, subject, encode_mail_content(content))[0]
       .as<std::int64_t>();
 }
 
@@ -123,14 +182,20 @@ std::optional<OutgoingMail> Outbox::claim_next(pqxx::work& tx) {
   mail.recipient = row[1].as<std::string>();
   mail.sender = row[2].as<std::string>();
   mail.subject = row[3].as<std::string>();
-  mail.body = row[4].is_null() ? std::string() : row[4].as<std::string>();
+  mail.legacy_body = row[4].is_null() ? std::string() : row[4].as<std::string>();
   mail.attempts = row[5].as<int>();
   mail.queued_at = micros(row[6]);
   mail.request_id = row[7].as<std::string>();
+  mail.event_id = row[8].as<std::int64_t>();
+  if (!row[9].is_null()) {
+    mail.content = decode_mail_content(mail.event_id, row[9].as<std::string>());
+  }
   return mail;
 }
 
-void Outbox::mark_sent(pqxx::work& tx, std::int64_t id) { tx.exec_prepared0(kMarkSent, id); }
+void Outbox::mark_sent(pqxx::work& tx, std::int64_t id, std::optional<std::int64_t> token_id) {
+  tx.exec_prepared0(kMarkSent, id, token_id);
+}
 
 void Outbox::mark_retry(pqxx::work& tx, std::int64_t id, const std::string& error, std::chrono::milliseconds delay) {
   tx.exec_prepared0(kMarkRetry, id, error, static_cast<long long>(delay.count()));

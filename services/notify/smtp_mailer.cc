@@ -1,8 +1,10 @@
 #include "notify/smtp_mailer.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -33,6 +35,70 @@ struct SlistDeleter {
 };
 
 }  // namespace
+
+SmtpTls smtp_tls_policy(std::string_view url, const std::vector<std::string>& plaintext_hosts) {
+  std::string lower(url);
+  for (char& c : lower) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (lower.starts_with("smtps://")) {
+    return SmtpTls::kImplicit;
+  }
+  const std::size_t scheme = lower.find("://");
+  if (scheme == std::string::npos) {
+    return SmtpTls::kRequired;
+  }
+  std::string_view authority(lower);
+  authority.remove_prefix(scheme + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  std::string host;
+  if (authority.starts_with('[')) {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) {
+      return SmtpTls::kRequired;
+    }
+    host = std::string(authority.substr(1, close - 1));
+    in6_addr address{};
+    if (inet_pton(AF_INET6, host.c_str(), &address) == 1 && IN6_IS_ADDR_LOOPBACK(&address)) {
+      return SmtpTls::kOpportunistic;
+    }
+    return SmtpTls::kRequired;
+  }
+  host = std::string(authority.substr(0, authority.find(':')));
+  if (host == "localhost" ||
+      (!host.empty() && std::find(plaintext_hosts.begin(), plaintext_hosts.end(), host) != plaintext_hosts.end())) {
+    return SmtpTls::kOpportunistic;
+  }
+  in_addr address{};
+  if (inet_pton(AF_INET, host.c_str(), &address) == 1 &&
+      (ntohl(address.s_addr) >> 24) == 127) {
+    return SmtpTls::kOpportunistic;
+  }
+  return SmtpTls::kRequired;
+}
+
+std::vector<std::string> parse_plaintext_hosts(std::string_view list) {
+  std::vector<std::string> names;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string name(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    std::erase(name, ' ');
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (name.empty()) {
+      continue;
+    }
+    if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-_") != std::string::npos) {
+      throw std::runtime_error("CALNDRO_SMTP_PLAINTEXT_HOSTS: '" + name + "' is not a host name");
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
+}
 
 void init_curl() {
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -69,7 +135,14 @@ SendResult SmtpMailer::send(const Envelope& envelope) {
 
   curl_easy_setopt(handle, CURLOPT_URL, settings_.url.c_str());
   curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(handle, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+  // A server that does not offer STARTTLS (or one stripped by a network
+  // attacker) gets nothing unless it is on this machine.
+  const SmtpTls tls = smtp_tls_policy(settings_.url, settings_.plaintext_hosts);
+  curl_easy_setopt(handle, CURLOPT_USE_SSL,
+                   static_cast<long>(tls == SmtpTls::kOpportunistic ? CURLUSESSL_TRY : CURLUSESSL_ALL));
+  if (!settings_.ca_file.empty()) {
+    curl_easy_setopt(handle, CURLOPT_CAINFO, settings_.ca_file.c_str());
+  }
   if (!settings_.user.empty()) {
     curl_easy_setopt(handle, CURLOPT_USERNAME, settings_.user.c_str());
     curl_easy_setopt(handle, CURLOPT_PASSWORD, settings_.password.c_str());

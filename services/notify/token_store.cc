@@ -7,6 +7,12 @@ namespace {
 
 constexpr const char* kInsertToken = "notify_insert_token";
 constexpr const char* kFindToken = "notify_find_token";
+constexpr const char* kRemoveToken = "notify_remove_token";
+constexpr const char* kRemoveTokenSql = "DELETE FROM notify.email_tokens WHERE id = $1";
+constexpr const char* kPurgeTokens = "notify_purge_tokens";
+constexpr const char* kPurgeTokensSql =
+    "DELETE FROM notify.email_tokens WHERE id IN (SELECT id FROM notify.email_tokens"
+    " WHERE expires_at < now() - $1::int * interval '1 day' LIMIT $2 FOR UPDATE SKIP LOCKED)";
 
 constexpr const char* kInsertTokenSql =
     "INSERT INTO notify.email_tokens (token_hash, fingerprint, event_id, party_email, expires_at, request_id)"
@@ -59,7 +65,15 @@ std::string token_fingerprint(std::string_view token) {
 void TokenStore::prepare(pqxx::connection& connection) {
   connection.prepare(kInsertToken, kInsertTokenSql);
   connection.prepare(kFindToken, kFindTokenSql);
+  connection.prepare(kRemoveToken, kRemoveTokenSql);
+  connection.prepare(kPurgeTokens, kPurgeTokensSql);
 }
+
+int TokenStore::purge_expired(pqxx::work& tx, int days, int batch) {
+  return static_cast<int>(tx.exec_prepared0(kPurgeTokens, days, batch).affected_rows());
+}
+
+void TokenStore::remove(pqxx::work& tx, std::int64_t id) { tx.exec_prepared0(kRemoveToken, id); }
 
 std::int64_t TokenStore::insert(pqxx::work& tx, const MintedToken& token, std::int64_t event_id,
                                 const std::string& party_email, Instant expires, const std::string& request_id) {

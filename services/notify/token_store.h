@@ -10,8 +10,9 @@
 #include "common/time_format.h"
 
 // Email tokens (SPEC §6): 160 random bits as 40 lower-case hex characters.
-// The database keeps only sha256(token); the raw token leaves this service
-// only inside the mail (see outbox.h).
+// The database keeps only sha256(token); the raw token exists only in the
+// dispatcher's memory while it sends the mail, and in the mail itself
+// (see dispatcher.h).
 namespace calndro::notify {
 
 inline constexpr std::size_t kTokenBytes = 20;  // 160 bits
@@ -58,6 +59,12 @@ class TokenStore {
 
   static std::int64_t insert(pqxx::work& tx, const MintedToken& token, std::int64_t event_id,
                              const std::string& party_email, Instant expires, const std::string& request_id);
+  // Takes back a token whose mail was not sent (same transaction as insert).
+  static void remove(pqxx::work& tx, std::int64_t id);
+
+  // Retention: at most `batch` tokens expired more than `days` ago; the
+  // number deleted (their mails' records lose the reference).
+  static int purge_expired(pqxx::work& tx, int days, int batch);
 
   static std::optional<TokenRecord> find_by_hash(pqxx::transaction_base& tx, const std::string& hash);
 };

@@ -1,6 +1,7 @@
 // Issue 3 over HTTP: notify, the mail, and access by email token (SPEC §2's
 // token-holder column, §3 notify, §5 fingerprints, §6 tokens and mail).
 #include <gmock/gmock.h>
+#include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include <regex>
 #include <thread>
 
+#include "calndro/events/v1/events.grpc.pb.h"
 #include "support/stack.h"
 
 using json = nlohmann::json;
@@ -252,6 +254,41 @@ TEST_F(NotifyHttp, RawTokenIsNowhereButTheMail) {
   EXPECT_EQ(stack().events().log().find(key), std::string::npos) << "events log holds the token";
   EXPECT_EQ(stack().notify().log().find(key), std::string::npos) << "notify log holds the token";
   EXPECT_EQ(stack().gateway().log().find(key), std::string::npos) << "gateway log holds the token";
+}
+
+// A direct gRPC caller of the event service chooses link_base_url freely:
+// the mail's link must still use the configured base (here none: the
+// default), or the caller would receive other parties' tokens.
+TEST_F(NotifyHttp, LinkBaseFromADirectCallerIsIgnoredUnlessAllowed) {
+  using google::protobuf::util::TimeUtil;
+  auto stub = calndro::events::v1::EventService::NewStub(stack().events_channel());
+  calndro::events::v1::NotifyPartiesRequest req;
+  req.set_id(std::stoll(id_));
+  req.add_parties(guest_);
+  for (const auto& s : slots_) {
+    auto* out = req.add_slots();
+    ASSERT_TRUE(TimeUtil::FromString(s["begin"].get<std::string>(), out->mutable_begin()));
+  }
+  *req.mutable_slots(0)->mutable_duration() = TimeUtil::SecondsToDuration(3600);
+  *req.mutable_slots(1)->mutable_duration() = TimeUtil::SecondsToDuration(1800);
+  req.set_link_base_url("http://evil.example");
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 15s);
+  context.AddMetadata("authorization", alice());
+  calndro::events::v1::NotifyPartiesResponse reply;
+  const grpc::Status status = stub->NotifyParties(&context, req, &reply);
+  ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+
+  const auto mails = stack().smtp().wait_for_to(guest_, 1, 30s);
+  const std::string text = mails.back().text();
+  EXPECT_EQ(text.find("evil.example"), std::string::npos) << text;
+  EXPECT_TRUE(std::regex_search(text, std::regex("\\n  http://localhost:9000/" + id_ + "/\\?et=[0-9a-f]{40}\\n")))
+      << text;
+  std::string logs = stack().notify().log();
+  if (stack().notify_replica() != nullptr) {
+    logs += stack().notify_replica()->log();
+  }
+  EXPECT_THAT(logs, HasSubstr("not allowed"));
 }
 
 }  // namespace

@@ -149,15 +149,46 @@ class NotifyServiceTest : public ::testing::Test {
     return match[2];
   }
 
-  // Every row of every table in schema notify, as text.
+  // Every row of every table in schema notify (every column), as text.
   std::string dump_notify_schema() const {
     std::string all;
-    for (const char* table : {"requests", "email_tokens", "outbox", "schema_migrations"}) {
-      for (const auto& row : db_->query(std::string("SELECT t::text FROM notify.") + table + " t")) {
+    const auto tables = db_->query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'notify' AND table_type = 'BASE TABLE'");
+    EXPECT_GE(tables.size(), 4u);
+    for (const auto& table : tables) {
+      for (const auto& row : db_->query("SELECT t::text FROM notify." + table.at(0) + " t")) {
         all += row.at(0) + "\n";
       }
     }
     return all;
+  }
+
+  std::string token_hash_of(const std::string& token) const {
+    return db_->scalar("SELECT encode(sha256('" + token + "'::bytea), 'hex')");
+  }
+
+  nv1::ResolveTokenResponse resolve_ok(const NotifyReplica& replica, const std::string& token) {
+    grpc::ClientContext context;
+    prepare(context);
+    nv1::ResolveTokenRequest req;
+    req.set_token(token);
+    nv1::ResolveTokenResponse out;
+    const grpc::Status status = stub(replica)->ResolveToken(&context, req, &out);
+    EXPECT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+    return out;
+  }
+
+  // Waits until the mail of `event_id` was tried at least `attempts` times.
+  void wait_attempts(const NotifyReplica& replica, int64_t event_id, int attempts) {
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < until) {
+      const auto page = list(replica, event_id);
+      if (page.deliveries_size() > 0 && page.deliveries(0).attempts() >= attempts) {
+        return;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    ADD_FAILURE() << "mail of event " << event_id << " not tried " << attempts << " times";
   }
 
   // Waits until every mail of `event_id` has left state queued.
@@ -191,11 +222,9 @@ TEST_F(NotifyServiceTest, QueuedMailArrivesWithHeadersLinkAndExpiry) {
   ASSERT_EQ(response.mails_size(), 2);
   EXPECT_EQ(response.mails(0).recipient(), "they@thar.net");
   EXPECT_EQ(response.mails(1).recipient(), "other@thar.net");
-  const int64_t expires_s = response.mails(0).token_expires().seconds();
   const int64_t expected_s = std::chrono::duration_cast<std::chrono::seconds>(
                                  (before + std::chrono::days(5)).time_since_epoch())
                                  .count();
-  EXPECT_NEAR(static_cast<double>(expires_s), static_cast<double>(expected_s), 30.0);
 
   const auto mails = sink_->wait_for_to("they@thar.net", 1, 20s);
   ASSERT_EQ(mails.size(), 1u);
@@ -212,13 +241,9 @@ TEST_F(NotifyServiceTest, QueuedMailArrivesWithHeadersLinkAndExpiry) {
 
   const std::string text = mail.text();
   EXPECT_NE(text.find("http://127.0.0.1:9000/7/?et="), std::string::npos) << text;
-  EXPECT_NE(text.find(TimeUtil::ToString(response.mails(0).token_expires()).substr(0, 19)), std::string::npos)
-      << text;
   EXPECT_NE(text.find("Tue 1 Nov 2022, 01:11 UTC for 10 min"), std::string::npos) << text;
   const std::string token = token_of(mail);
   ASSERT_EQ(token.size(), 40u);
-  // The fingerprint answered is not the token nor a piece of it.
-  EXPECT_EQ(token.find(response.mails(0).token_fingerprint()), std::string::npos);
 
   // ResolveToken gives back what was issued.
   grpc::ClientContext context;
@@ -229,9 +254,12 @@ TEST_F(NotifyServiceTest, QueuedMailArrivesWithHeadersLinkAndExpiry) {
   ASSERT_TRUE(stub(service)->ResolveToken(&context, resolve, &resolved).ok());
   EXPECT_EQ(resolved.event_id(), 7);
   EXPECT_EQ(resolved.party_email(), "they@thar.net");
-  EXPECT_EQ(resolved.fingerprint(), response.mails(0).token_fingerprint());
-  EXPECT_EQ(resolved.expires().seconds(), response.mails(0).token_expires().seconds());
-  EXPECT_EQ(resolved.expires().nanos(), response.mails(0).token_expires().nanos());
+  EXPECT_NEAR(static_cast<double>(resolved.expires().seconds()), static_cast<double>(expected_s), 30.0);
+  // The mail states the expiry the token has.
+  EXPECT_NE(text.find(TimeUtil::ToString(resolved.expires()).substr(0, 19)), std::string::npos) << text;
+  // The fingerprint is not the token nor a piece of it.
+  EXPECT_EQ(resolved.fingerprint().size(), 12u);
+  EXPECT_EQ(token.find(resolved.fingerprint()), std::string::npos);
 
   sink_->wait_for_to("other@thar.net", 1, 20s);
   wait_all_settled(service, 7);
@@ -315,9 +343,6 @@ TEST_F(NotifyServiceTest, RequestIdMakesQueueingIdempotent) {
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(first.mails(i).mail_id(), second.mails(i).mail_id());
     EXPECT_EQ(first.mails(i).recipient(), second.mails(i).recipient());
-    EXPECT_EQ(first.mails(i).token_fingerprint(), second.mails(i).token_fingerprint());
-    EXPECT_EQ(first.mails(i).token_expires().seconds(), second.mails(i).token_expires().seconds());
-    EXPECT_EQ(first.mails(i).token_expires().nanos(), second.mails(i).token_expires().nanos());
   }
   // The same id for different content is refused, not silently answered.
   {
@@ -480,14 +505,15 @@ TEST_F(NotifyServiceTest, TwoReplicasSendEachOfTwoHundredMailsOnce) {
 
 TEST_F(NotifyServiceTest, RawTokenIsNowhereInTheDatabaseAfterSending) {
   auto& service = start_replica();
-  const auto response = queue(service, request("req-secret", 51, {"s1@example.org", "s2@example.org"}));
+  queue(service, request("req-secret", 51, {"s1@example.org", "s2@example.org"}));
   const auto mails = sink_->wait_for(2, 20s);
   wait_all_settled(service, 51);
   const std::string dump = dump_notify_schema();
-  ASSERT_NE(dump.find(response.mails(0).token_fingerprint()), std::string::npos);  // the dump is real
+  ASSERT_NE(dump.find("s1@example.org"), std::string::npos);  // the dump is real
   for (const auto& mail : mails) {
     const std::string token = token_of(mail);
     ASSERT_EQ(token.size(), 40u);
+    EXPECT_NE(dump.find(token_hash_of(token)), std::string::npos);
     EXPECT_EQ(dump.find(token), std::string::npos) << "raw token stored after sending";
     // The stored form is the hash.
     EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.email_tokens WHERE token_hash = encode(sha256('" + token +
@@ -496,6 +522,150 @@ TEST_F(NotifyServiceTest, RawTokenIsNowhereInTheDatabaseAfterSending) {
   }
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.outbox WHERE body IS NOT NULL"), "0");
   // And never in the log (TearDown checks every log for every token seen).
+}
+
+// SPEC §6: only a hash is ever stored, in any table, at any time. The token
+// is minted when the mail is sent; an SMTP failure leaves none behind, and
+// the retry mails a fresh one that works, valid from the sending.
+TEST_F(NotifyServiceTest, NoTableHoldsTheRawTokenBeforeDuringOrAfterSending) {
+  sink_->stop();
+  auto& service = start_replica();
+  const auto queued_at = std::chrono::system_clock::now();
+  queue(service, request("req-at-rest", 52, {"rest@example.org"}));
+  wait_attempts(service, 52, 2);  // two SMTP failures: two tokens minted and taken back
+  std::vector<std::string> dumps{dump_notify_schema()};
+  ASSERT_NE(dumps[0].find("rest@example.org"), std::string::npos);  // the dump is real
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.email_tokens"), "0") << "a failed sending left a token";
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.outbox WHERE body IS NOT NULL"), "0");
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.outbox WHERE token_id IS NOT NULL"), "0");
+
+  // The sending comes at least 3 s after the queueing, so the expiry shows
+  // which of the two it counts from.
+  std::this_thread::sleep_until(queued_at + 3s);
+  sink_->start();
+  const auto mails = sink_->wait_for(1, 20s);
+  wait_all_settled(service, 52);
+  dumps.push_back(dump_notify_schema());
+  const std::string token = token_of(mails[0]);
+  ASSERT_EQ(token.size(), 40u);
+  for (const std::string& dump : dumps) {
+    EXPECT_EQ(dump.find(token), std::string::npos) << "raw token stored";
+  }
+  EXPECT_NE(dumps[1].find(token_hash_of(token)), std::string::npos);
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.email_tokens"), "1");
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.outbox o JOIN notify.email_tokens t ON t.id = o.token_id"
+                        " WHERE o.state = 'sent'"),
+            "1");
+
+  // The retried mail's token works, and its five days count from the sending.
+  const auto resolved = resolve_ok(service, token);
+  EXPECT_EQ(resolved.event_id(), 52);
+  EXPECT_EQ(resolved.party_email(), "rest@example.org");
+  const auto at_queueing = std::chrono::duration_cast<std::chrono::seconds>(
+      (queued_at + std::chrono::days(5)).time_since_epoch());
+  EXPECT_GE(resolved.expires().seconds(), at_queueing.count() + 2) << "expiry counted from the queueing";
+  EXPECT_LT(resolved.expires().seconds(), at_queueing.count() + 120);
+}
+
+// A mail queued by the previous version holds its text with a raw token and
+// a token row: it is sent once as it is, and its text then removed.
+TEST_F(NotifyServiceTest, MailQueuedByThePreviousVersionIsSentOnceAsItIs) {
+  sink_->stop();
+  auto& service = start_replica();
+  const std::string token(40, 'c');
+  db_->exec("INSERT INTO notify.requests (request_id, event_id, content_hash) VALUES ('old-req', 91, 'x')");
+  db_->exec("INSERT INTO notify.email_tokens (token_hash, fingerprint, event_id, party_email, expires_at, request_id)"
+            " VALUES (encode(sha256('" + token + "'::bytea), 'hex'), 'fp', 91, 'old@example.org',"
+            " now() + interval '5 days', 'old-req')");
+  db_->exec("INSERT INTO notify.outbox (request_id, token_id, event_id, recipient, sender, subject, body)"
+            " SELECT 'old-req', id, 91, 'old@example.org', 'you@here.net', '[calndro] ''old'' updated',"
+            " 'Hello,\n\n  http://127.0.0.1:9000/91/?et=" + token + "\n' FROM notify.email_tokens WHERE event_id = 91");
+  sink_->start();
+  const auto mails = sink_->wait_for(1, 20s);
+  wait_all_settled(service, 91);
+  EXPECT_NE(mails[0].text().find("http://127.0.0.1:9000/91/?et=" + token), std::string::npos) << mails[0].raw;
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.outbox WHERE body IS NOT NULL"), "0");
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.email_tokens"), "1");  // its own, not a second one
+  EXPECT_EQ(resolve_ok(service, token).party_email(), "old@example.org");
+  // No row may carry a text (with a token) besides what a new text needs.
+  EXPECT_THROW(db_->exec("INSERT INTO notify.outbox (request_id, event_id, recipient, sender, subject, body, content)"
+                         " VALUES ('old-req', 91, 'a@b.co', 'a@b.co', 's', 'text', '{}')"),
+               std::exception);
+}
+
+// SMTP over TLS with a private CA (CALNDRO_SMTP_CA_FILE): STARTTLS (the
+// sink refuses mail without it) and smtps://. The certificate is checked: a
+// server the service cannot verify gets nothing, not a mail in clear.
+TEST_F(NotifyServiceTest, SmtpOverStartTlsAndSmtpsWithAPrivateCa) {
+  const std::string cert = (dir_.path() / "smtp-cert.pem").string();
+  const std::string key = (dir_.path() / "smtp-key.pem").string();
+  const auto made = run_command("/usr/bin/openssl",
+                                {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days",
+                                 "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"},
+                                {}, "", 60s);
+  ASSERT_EQ(made.exit_code, 0) << made.output();
+  SmtpSink starttls(dir_.path() / "starttls-maildir", 0, 0ms, {"--tlscert", cert, "--tlskey", key});
+  SmtpSink smtps(dir_.path() / "smtps-maildir", 0, 0ms, {"--smtpscert", cert, "--smtpskey", key});
+
+  auto& untrusting = start_replica({{"CALNDRO_SMTP_URL", starttls.url()}});
+  queue(untrusting, request("req-tls", 95, {"tls@example.org"}));
+  wait_attempts(untrusting, 95, 1);
+  const auto refused = list(untrusting, 95);
+  ASSERT_EQ(refused.deliveries_size(), 1);
+  EXPECT_EQ(refused.deliveries(0).state(), nv1::DELIVERY_STATE_QUEUED);
+  EXPECT_NE(refused.deliveries(0).last_error().find("certificate"), std::string::npos)
+      << refused.deliveries(0).last_error();
+  EXPECT_EQ(untrusting.process->terminate(), 0);
+  EXPECT_TRUE(starttls.messages().empty());
+
+  auto& over_starttls = start_replica({{"CALNDRO_SMTP_URL", starttls.url()}, {"CALNDRO_SMTP_CA_FILE", cert}});
+  const auto tls_mails = starttls.wait_for(1, 20s);
+  EXPECT_EQ(tls_mails[0].header("to"), "tls@example.org");
+  token_of(tls_mails[0]);
+  wait_all_settled(over_starttls, 95);
+  EXPECT_EQ(over_starttls.process->terminate(), 0);
+
+  const std::string smtps_url = "smtps://127.0.0.1:" + std::to_string(smtps.port());
+  auto& over_smtps = start_replica({{"CALNDRO_SMTP_URL", smtps_url}, {"CALNDRO_SMTP_CA_FILE", cert}});
+  queue(over_smtps, request("req-smtps", 96, {"smtps@example.org"}));
+  const auto smtps_mails = smtps.wait_for(1, 20s);
+  EXPECT_EQ(smtps_mails[0].header("to"), "smtps@example.org");
+  token_of(smtps_mails[0]);
+  EXPECT_TRUE(sink_->messages().empty());
+}
+
+// SPEC §7: expired tokens, sent mails and idempotency records go after the
+// retention period (CALNDRO_RETENTION_DAYS, 30 by default); newer rows stay.
+TEST_F(NotifyServiceTest, RetentionPurgeDeletesOnlyWhatIsOlderThanThePeriod) {
+  auto& service = start_replica({{"CALNDRO_PURGE_INTERVAL_SECONDS", "1"}});
+  auto& second = start_replica({{"CALNDRO_PURGE_INTERVAL_SECONDS", "1"}});  // replicas purge side by side
+  db_->exec("INSERT INTO notify.requests (request_id, event_id, content_hash, created_at) VALUES"
+            " ('old', 1, 'h', now() - interval '40 days'), ('old-kept', 1, 'h', now() - interval '40 days'),"
+            " ('new', 1, 'h', now())");
+  // 40-day-old sent and failed mails (with the sent one's long-expired token), a 10-day-old mail.
+  db_->exec("INSERT INTO notify.email_tokens (token_hash, fingerprint, event_id, party_email, expires_at)"
+            " VALUES (repeat('a', 64), 'fa', 1, 'a@example.org', now() - interval '35 days'),"
+            " (repeat('b', 64), 'fb', 1, 'b@example.org', now() - interval '5 days'),"
+            " (repeat('c', 64), 'fc', 1, 'c@example.org', now() + interval '1 day')");
+  db_->exec("INSERT INTO notify.outbox (request_id, token_id, event_id, recipient, sender, subject, state, queued_at,"
+            " sent_at) SELECT 'old', id, 1, 'a@example.org', 'x@example.org', 's', 'sent', now() - interval '40 days',"
+            " now() - interval '40 days' FROM notify.email_tokens WHERE fingerprint = 'fa'");
+  db_->exec("INSERT INTO notify.outbox (request_id, event_id, recipient, sender, subject, state, queued_at) VALUES"
+            " ('old', 1, 'f@example.org', 'x@example.org', 's', 'failed', now() - interval '40 days')");
+  db_->exec("INSERT INTO notify.outbox (request_id, token_id, event_id, recipient, sender, subject, state, queued_at,"
+            " sent_at) SELECT 'old-kept', id, 1, 'b@example.org', 'x@example.org', 's', 'sent',"
+            " now() - interval '40 days', now() - interval '10 days' FROM notify.email_tokens WHERE fingerprint = 'fb'");
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < until &&
+         db_->scalar("SELECT count(*) FROM notify.requests WHERE request_id = 'old'") != "0") {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(db_->scalar("SELECT string_agg(request_id, ',' ORDER BY request_id) FROM notify.requests"), "new,old-kept");
+  EXPECT_EQ(db_->scalar("SELECT string_agg(fingerprint, ',' ORDER BY fingerprint) FROM notify.email_tokens"), "fb,fc");
+  EXPECT_EQ(db_->scalar("SELECT string_agg(recipient, ',') FROM notify.outbox"), "b@example.org");
+  std::string logs = service.process->log() + second.process->log();
+  EXPECT_NE(logs.find("retention purge"), std::string::npos);
+  EXPECT_EQ(logs.find("retention purge failed"), std::string::npos) << logs;
 }
 
 TEST_F(NotifyServiceTest, ListDeliveriesPagesNewestFirst) {
@@ -542,6 +712,33 @@ TEST_F(NotifyServiceTest, SurvivesLostDatabaseConnections) {
   EXPECT_TRUE(service.process->running());
 }
 
+TEST_F(NotifyServiceTest, LinksUseOnlyTheConfiguredBaseOrAnAllowedHost) {
+  auto& service = start_replica();
+  auto evil = request("req-evil", 81, {"victim@example.org"});
+  evil.set_link_base_url("http://evil.example/steal");
+  queue(service, evil);
+  auto allowed = request("req-allowed", 82, {"fine@example.org"});
+  allowed.set_link_base_url("http://localhost:9000/");
+  queue(service, allowed);
+  const std::string victim_text = sink_->wait_for_to("victim@example.org", 1, 20s)[0].text();
+  EXPECT_EQ(victim_text.find("evil.example"), std::string::npos) << victim_text;
+  EXPECT_TRUE(std::regex_search(victim_text, std::regex(R"(\n  http://localhost:9000/81/\?et=[0-9a-f]{40}\n)")))
+      << victim_text;
+  const std::string fine_text = sink_->wait_for_to("fine@example.org", 1, 20s)[0].text();
+  EXPECT_NE(fine_text.find("http://localhost:9000/82/?et="), std::string::npos) << fine_text;
+  EXPECT_NE(service.process->log().find("not allowed"), std::string::npos);
+
+  // With a public base URL, only it; an allowed list widens nothing then.
+  auto& configured = start_replica({{"CALNDRO_PUBLIC_BASE_URL", "https://cal.example.org/"},
+                                    {"CALNDRO_ALLOWED_HOSTS", "evil.example"}});
+  auto again = request("req-evil-2", 83, {"victim2@example.org"});
+  again.set_link_base_url("http://evil.example");
+  queue(configured, again);
+  const std::string text = sink_->wait_for_to("victim2@example.org", 1, 20s)[0].text();
+  EXPECT_TRUE(std::regex_search(text, std::regex(R"(\n  https://cal\.example\.org/83/\?et=[0-9a-f]{40}\n)")))
+      << text;
+}
+
 TEST_F(NotifyServiceTest, BadConfigurationFailsFast) {
   const int port = free_port();
   Env env = service_env(port);
@@ -555,6 +752,18 @@ TEST_F(NotifyServiceTest, BadConfigurationFailsFast) {
   result = run_command(bin_path("calndro-notify"), {}, env, "", 60s);
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.output().find("unreachable"), std::string::npos) << result.output();
+
+  env = service_env(port);
+  env["CALNDRO_SMTP_CA_FILE"] = (dir_.path() / "no-such-ca.pem").string();
+  result = run_command(bin_path("calndro-notify"), {}, env, "", 30s);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output().find("CALNDRO_SMTP_CA_FILE"), std::string::npos) << result.output();
+
+  env = service_env(port);
+  env["CALNDRO_ALLOWED_HOSTS"] = "http://cal.example.org";
+  result = run_command(bin_path("calndro-notify"), {}, env, "", 30s);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output().find("CALNDRO_ALLOWED_HOSTS"), std::string::npos) << result.output();
 }
 
 }  // namespace

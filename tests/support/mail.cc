@@ -175,8 +175,11 @@ std::string MailMessage::body_without_cr() const {
 
 // ---- SmtpSink ----
 
-SmtpSink::SmtpSink(fs::path dir, int port, std::chrono::milliseconds data_delay)
-    : dir_(std::move(dir)), port_(port ? port : free_port()), data_delay_(data_delay) {
+SmtpSink::SmtpSink(fs::path dir, int port, std::chrono::milliseconds data_delay, std::vector<std::string> server_args)
+    : dir_(std::move(dir)),
+      port_(port ? port : free_port()),
+      data_delay_(data_delay),
+      server_args_(std::move(server_args)) {
   // aiosmtpd's Mailbox makes the Maildir only when the folder is missing:
   // make the whole layout so an existing empty folder works too.
   for (const char* sub : {"tmp", "new", "cur"}) {
@@ -192,14 +195,12 @@ void SmtpSink::start() {
     return;
   }
   std::vector<std::string> args{"-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(port_)};
+  args.insert(args.end(), server_args_.begin(), server_args_.end());
   Env env;
-  if (data_delay_.count() > 0) {
-    env["PYTHONPATH"] = std::string(CALNDRO_SOURCE_DIR) + "/tests/support";
-    args.insert(args.end(), {"-c", "slow_mailbox.SlowMailbox", dir_.string(),
-                             std::to_string(static_cast<double>(data_delay_.count()) / 1000.0)});
-  } else {
-    args.insert(args.end(), {"-c", "aiosmtpd.handlers.Mailbox", dir_.string()});
-  }
+  env["PYTHONPATH"] = std::string(CALNDRO_SOURCE_DIR) + "/tests/support";
+  // Published 0.3 s after the server's answer (see slow_mailbox.py).
+  args.insert(args.end(), {"-c", "slow_mailbox.SlowMailbox", dir_.string(),
+                           std::to_string(static_cast<double>(data_delay_.count()) / 1000.0), "0.3"});
   process_ = std::make_unique<Process>("/usr/bin/python3", std::move(args), std::move(env),
                                        dir_.parent_path() / ("smtp-" + std::to_string(port_) + ".log"));
   process_->start();

@@ -34,8 +34,12 @@ class SmtpSink {
   // Maildir under `dir` (created); port 0 picks a free one. Starts at once.
   // A non-zero `data_delay` holds every answer to the end of DATA that long
   // (tests/support/slow_mailbox.py), so a mail stays in the sender's hand.
+  // `server_args` go to aiosmtpd as they are (e.g. --tlscert/--tlskey for
+  // STARTTLS, --smtpscert/--smtpskey for smtps://). A delivered message
+  // appears in the Maildir 0.3 s after the server accepted it.
   explicit SmtpSink(std::filesystem::path dir, int port = 0,
-                    std::chrono::milliseconds data_delay = std::chrono::milliseconds(0));
+                    std::chrono::milliseconds data_delay = std::chrono::milliseconds(0),
+                    std::vector<std::string> server_args = {});
   ~SmtpSink();
 
   void start();  // again on the same port after stop()
@@ -58,6 +62,7 @@ class SmtpSink {
   std::filesystem::path dir_;
   int port_;
   std::chrono::milliseconds data_delay_;
+  std::vector<std::string> server_args_;
   std::unique_ptr<Process> process_;
 };
 

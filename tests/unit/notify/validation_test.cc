@@ -106,6 +106,34 @@ TEST(Validation, BadSlots) {
   EXPECT_EQ(fields_of(validate_queue_request(request, out)), std::vector<std::string>{"slots"});
 }
 
+TEST(LinkBase, OnlyFromThePublicBaseUrlOrAnAllowedHost) {
+  MailSettings mail;
+  const AllowedHosts defaults = AllowedHosts::parse("", "");
+  bool refused = true;
+  EXPECT_EQ(trusted_link_base(mail, defaults, "http://127.0.0.1:9000/", refused), "http://127.0.0.1:9000");
+  EXPECT_FALSE(refused);
+  EXPECT_EQ(trusted_link_base(mail, defaults, "", refused), kFallbackLinkBase);
+  EXPECT_FALSE(refused);
+  // A forged Host or a direct caller's base: never in a link.
+  EXPECT_EQ(trusted_link_base(mail, defaults, "http://evil.example", refused), kFallbackLinkBase);
+  EXPECT_TRUE(refused);
+  EXPECT_EQ(trusted_link_base(mail, defaults, "http://localhost.evil.example/", refused), kFallbackLinkBase);
+  EXPECT_TRUE(refused);
+
+  const AllowedHosts listed = AllowedHosts::parse(".example.org", "");
+  EXPECT_EQ(trusted_link_base(mail, listed, "https://cal.example.org/x/", refused), "https://cal.example.org/x");
+  EXPECT_FALSE(refused);
+  EXPECT_EQ(trusted_link_base(mail, listed, "https://example.org.evil.example", refused), kFallbackLinkBase);
+  EXPECT_TRUE(refused);
+
+  // A public base URL wins over anything a caller sends, allowed or not.
+  mail.public_base_url = "https://cal.example.org/";
+  const AllowedHosts with_public = AllowedHosts::parse("", mail.public_base_url);
+  EXPECT_EQ(trusted_link_base(mail, with_public, "http://evil.example", refused), "https://cal.example.org");
+  EXPECT_FALSE(refused);
+  EXPECT_EQ(trusted_link_base(mail, with_public, "http://localhost:9000", refused), "https://cal.example.org");
+}
+
 TEST(PageToken, RoundTripsAndIsBoundToTheFilter) {
   const std::string token = encode_page_token(7, 1234);
   std::int64_t last = 0;

@@ -1,0 +1,43 @@
+#include <gtest/gtest.h>
+
+#include "notify/outbox.h"
+
+namespace calndro::notify {
+namespace {
+
+TEST(MailContent, RoundTripsWithoutAToken) {
+  MailRequest request;
+  request.event_id = 7;
+  request.title = "Caf\xc3\xa9\r\nBcc: x@y.z";
+  request.sender = "you@here.net";
+  request.invitation = true;
+  request.link_base_url = "https://cal.example.org";
+  request.slots = {{Instant(Micros(1667265082020000)), Micros(600000000)}, {Instant(Micros(-5)), Micros(1)}};
+  const std::string json = encode_mail_content(request);
+  EXPECT_EQ(json.find('\r'), std::string::npos);
+  const auto back = decode_mail_content(7, json);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->event_id, 7);
+  EXPECT_EQ(back->title, "Caf\xc3\xa9  Bcc: x@y.z");
+  EXPECT_EQ(back->sender, "you@here.net");
+  EXPECT_TRUE(back->invitation);
+  EXPECT_EQ(back->link_base_url, "https://cal.example.org");
+  ASSERT_EQ(back->slots.size(), 2u);
+  EXPECT_EQ(back->slots[0].begin, request.slots[0].begin);
+  EXPECT_EQ(back->slots[0].duration, request.slots[0].duration);
+  EXPECT_EQ(back->slots[1].begin, request.slots[1].begin);
+  // The same text as composing from the request itself.
+  MailSettings settings;
+  EXPECT_EQ(compose_mail(settings, *back, "t", Instant()).body, compose_mail(settings, request, "t", Instant()).body);
+  EXPECT_EQ(compose_subject(settings, *back), compose_mail(settings, request, "t", Instant()).subject);
+}
+
+TEST(MailContent, UnreadableContentIsNullopt) {
+  EXPECT_FALSE(decode_mail_content(1, "").has_value());
+  EXPECT_FALSE(decode_mail_content(1, "[]").has_value());
+  EXPECT_FALSE(decode_mail_content(1, "{\"title\": 3}").has_value());
+  EXPECT_FALSE(decode_mail_content(1, "{not json").has_value());
+}
+
+}  // namespace
+}  // namespace calndro::notify
