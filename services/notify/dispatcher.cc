@@ -86,7 +86,17 @@ bool Dispatcher::dispatch_one() {
     if (mail->content) {
       const MintedToken token = mint_token(random_);
       const Instant expires = clock_.now() + std::chrono::days(options_.token_days);
-      token_id = TokenStore::insert(tx, token, mail->event_id, mail->recipient, expires, mail->request_id);
+      // Committed on its own, before the mail leaves: the link must work the
+      // moment the mail arrives, not only after this transaction commits.
+      // A token whose mail then fails is deleted below; one left by a crash
+      // in between was never received by anyone and is purged when expired.
+      token_id = pool_.run([&](pqxx::connection& own) {
+        pqxx::work token_tx(own);
+        const std::int64_t id =
+            TokenStore::insert(token_tx, token, mail->event_id, mail->recipient, expires, mail->request_id);
+        token_tx.commit();
+        return id;
+      });
       fingerprint = token.fingerprint;
       body = compose_mail(mail_, *mail->content, token.token, expires).body;
     } else {

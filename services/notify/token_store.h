@@ -59,7 +59,7 @@ class TokenStore {
 
   static std::int64_t insert(pqxx::work& tx, const MintedToken& token, std::int64_t event_id,
                              const std::string& party_email, Instant expires, const std::string& request_id);
-  // Takes back a token whose mail was not sent (same transaction as insert).
+  // Takes back a token whose mail was not sent.
   static void remove(pqxx::work& tx, std::int64_t id);
 
   // Retention: at most `batch` tokens expired more than `days` ago; the

@@ -198,9 +198,8 @@ void SmtpSink::start() {
   args.insert(args.end(), server_args_.begin(), server_args_.end());
   Env env;
   env["PYTHONPATH"] = std::string(CALNDRO_SOURCE_DIR) + "/tests/support";
-  // Published 0.3 s after the server's answer (see slow_mailbox.py).
   args.insert(args.end(), {"-c", "slow_mailbox.SlowMailbox", dir_.string(),
-                           std::to_string(static_cast<double>(data_delay_.count()) / 1000.0), "0.3"});
+                           std::to_string(static_cast<double>(data_delay_.count()) / 1000.0)});
   process_ = std::make_unique<Process>("/usr/bin/python3", std::move(args), std::move(env),
                                        dir_.parent_path() / ("smtp-" + std::to_string(port_) + ".log"));
   process_->start();
