@@ -4,7 +4,7 @@
 #
 #   --build-only   only what building needs (deploy/Dockerfile's build stage):
 #                  no PostgreSQL server, SMTP sink, httpie, jq, curl, python3-yaml,
-#                  node. GTest stays: CMake's configure step requires it.
+#                  node, clang. GTest stays: CMake's configure step requires it.
 set -euo pipefail
 
 BUILD_ONLY=0
@@ -28,6 +28,8 @@ if [ "$BUILD_ONLY" = 0 ]; then
     python3-aiosmtpd httpie jq curl
     # tests/deploy/check-manifests.py
     python3-yaml
+    # tests/fuzz/run.sh: clang's ASan+UBSan build and libFuzzer (compiler-rt)
+    clang libclang-rt-14-dev
   )
   # tests/grpc-reflection: node and npm (a NodeSource node already brings npm;
   # Debian's npm package would conflict with it).
