@@ -4,7 +4,7 @@
 #
 #   --build-only   only what building needs (deploy/Dockerfile's build stage):
 #                  no PostgreSQL server, SMTP sink, httpie, jq, curl, python3-yaml,
-#                  openssl, node, Docker. GTest stays: CMake's configure step requires it.
+#                  openssl, node, Docker, clang. GTest stays: CMake's configure step requires it.
 set -euo pipefail
 
 BUILD_ONLY=0
@@ -33,6 +33,8 @@ if [ "$BUILD_ONLY" = 0 ]; then
     # tests/deploy/compose-up.sh: a private Docker engine, compose, and the
     # Debian 12 base image built without a registry
     docker.io docker-compose mmdebstrap
+    # tests/fuzz/run.sh: clang's ASan+UBSan build and libFuzzer (compiler-rt)
+    clang libclang-rt-14-dev
   )
   # tests/deploy/compose-up.sh: kubectl kustomize. A kubectl already on the
   # machine (a newer one) conflicts with Debian's kubernetes-client.

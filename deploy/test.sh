@@ -7,6 +7,7 @@
 #   CALNDRO_BUILD_DIR   build folder (build)
 #   CALNDRO_BUILD_TYPE  Debug or RelWithDebInfo (RelWithDebInfo)
 #   CALNDRO_CTEST_ARGS  extra ctest arguments (e.g. "-L integration")
+#   CALNDRO_FUZZ_SECONDS  seconds per fuzz target in tests/fuzz/run.sh (30)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -118,13 +119,17 @@ fi
 
 # Suites that bring their own stack or need no stack: the browser page
 # (headless Chromium), grpcurl's part (a reflection client from npm), the
-# deployment files (docker-compose config, Kubernetes manifests), and
-# docker-compose up on a private Docker engine (with the Kubernetes objects
-# validated against the API schemas).
-SUITES=(tests/deploy/check.sh tests/grpc-reflection/run.sh tests/browser/run.sh tests/deploy/compose-up.sh)
+# deployment files (docker-compose config, Kubernetes manifests), the
+# sanitizer stage (its own clang build: the unit tests under ASan+UBSan, each
+# fuzz target for CALNDRO_FUZZ_SECONDS, default 30), and docker-compose up on
+# a private Docker engine (with the Kubernetes objects validated against the
+# API schemas).
+SUITES=(tests/deploy/check.sh tests/grpc-reflection/run.sh tests/browser/run.sh
+        "tests/fuzz/run.sh ${CALNDRO_FUZZ_SECONDS:-30}" tests/deploy/compose-up.sh)
 for suite in "${SUITES[@]}"; do
   echo "---- suite $suite"
-  if CALNDRO_BUILD_DIR="$BUILD_DIR" bash "$ROOT/$suite"; then
+  # shellcheck disable=SC2086
+  if CALNDRO_BUILD_DIR="$BUILD_DIR" bash "$ROOT"/$suite; then
     SCEN_PASS=$((SCEN_PASS + 1))
   else
     SCEN_FAIL=$((SCEN_FAIL + 1))

@@ -26,22 +26,21 @@ class Cursor {
   bool digits(int count, long long& value) {
     value = 0;
     for (int i = 0; i < count; ++i) {
-      if (!is_digit(peek())) {
+      if (!is_digit(peek()) || !append_digit(value, text_[pos_++])) {
         return false;
       }
-      value = value * 10 + (text_[pos_++] - '0');
     }
     return true;
   }
-  // One to `max` digits (returns how many were read, 0 when none).
+  // One to `max` digits (returns how many were read, 0 when none, -1 when
+  // there are more than `max`).
   int some_digits(int max, long long& value) {
     value = 0;
     int count = 0;
     while (is_digit(peek())) {
-      if (count == max) {
+      if (count == max || !append_digit(value, text_[pos_++])) {
         return -1;
       }
-      value = value * 10 + (text_[pos_++] - '0');
       ++count;
     }
     return count;
@@ -62,6 +61,12 @@ class Cursor {
   static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
  private:
+  // value * 10 + digit, false instead of overflowing (callers bound the
+  // digit count well below that; this keeps a larger bound from being UB).
+  static bool append_digit(long long& value, char digit) {
+    return !__builtin_mul_overflow(value, 10, &value) && !__builtin_add_overflow(value, digit - '0', &value);
+  }
+
   std::string_view text_;
   std::size_t pos_ = 0;
 };
@@ -77,6 +82,22 @@ std::optional<Instant> fail(std::string& error, std::string message) {
 std::optional<Micros> fail_duration(std::string& error, std::string message) {
   error = std::move(message);
   return std::nullopt;
+}
+
+// Per unit, the largest count that fits in kMaxSlotDuration. A larger one is
+// refused before any arithmetic, and the sums are checked too: no count can
+// wrap around int64 into a short duration ("P30500569W" would be 16 hours).
+constexpr long long kMicrosPerSecond = 1'000'000;
+constexpr long long kMaxSeconds = kMaxSlotDuration.count() / kMicrosPerSecond;
+constexpr long long kMaxWeeks = kMaxSeconds / 604800;
+constexpr long long kMaxDays = kMaxSeconds / 86400;
+constexpr long long kMaxHours = kMaxSeconds / 3600;
+constexpr long long kMaxMinutes = kMaxSeconds / 60;
+
+// total += count * unit_micros, or false when either step would overflow.
+bool add_checked(long long& total, long long count, long long unit_micros) {
+  long long part = 0;
+  return !__builtin_mul_overflow(count, unit_micros, &part) && !__builtin_add_overflow(total, part, &total);
 }
 
 std::optional<Micros> check_duration_range(Micros value, std::string& error) {
@@ -125,12 +146,13 @@ std::optional<Micros> parse_clock_duration(std::string_view text, std::string& e
   if (minutes > 59 || seconds > 59) {
     return fail_duration(error, "Invalid duration: minutes and seconds must be below 60.");
   }
-  if (days > 366 || hours > 366 * 24) {
+  long long total = 0;
+  if (days > kMaxDays || hours > kMaxHours || !add_checked(total, days, 86400 * kMicrosPerSecond) ||
+      !add_checked(total, hours, 3600 * kMicrosPerSecond) || !add_checked(total, minutes, 60 * kMicrosPerSecond) ||
+      !add_checked(total, seconds, kMicrosPerSecond) || !add_checked(total, micros, 1)) {
     return fail_duration(error, "Duration is longer than 366 days.");
   }
-  Micros total = std::chrono::days(days) + std::chrono::hours(hours) + std::chrono::minutes(minutes) +
-                 std::chrono::seconds(seconds) + Micros(micros);
-  return check_duration_range(total, error);
+  return check_duration_range(Micros(total), error);
 }
 
 // ISO 8601 "P[nW][nD][T[nH][nM][n[.f]S]]" (no years or months: they have no
@@ -141,7 +163,7 @@ std::optional<Micros> parse_iso_duration(std::string_view text, std::string& err
   if (!in.take('P')) {
     return fail_duration(error, invalid);
   }
-  Micros total{0};
+  long long total = 0;
   bool any = false;
   bool in_time = false;
   char last_unit = '\0';
@@ -184,22 +206,25 @@ std::optional<Micros> parse_iso_duration(std::string_view text, std::string& err
     }
     in.take(unit);
     last_unit = unit;
-    if (value > 366LL * 24 * 3600) {
-      return fail_duration(error, "Duration is longer than 366 days.");
-    }
+    long long limit = 0;
+    long long unit_seconds = 0;
     switch (unit) {
-      case 'W': total += std::chrono::weeks(value); break;
-      case 'D': total += std::chrono::days(value); break;
-      case 'H': total += std::chrono::hours(value); break;
-      case 'M': total += std::chrono::minutes(value); break;
-      case 'S': total += std::chrono::seconds(value) + Micros(micros); break;
+      case 'W': limit = kMaxWeeks; unit_seconds = 604800; break;
+      case 'D': limit = kMaxDays; unit_seconds = 86400; break;
+      case 'H': limit = kMaxHours; unit_seconds = 3600; break;
+      case 'M': limit = kMaxMinutes; unit_seconds = 60; break;
+      default: limit = kMaxSeconds; unit_seconds = 1; break;
+    }
+    if (value > limit || !add_checked(total, value, unit_seconds * kMicrosPerSecond) ||
+        !add_checked(total, micros, 1)) {
+      return fail_duration(error, "Duration is longer than 366 days.");
     }
     any = true;
   }
   if (!any) {
     return fail_duration(error, invalid);
   }
-  return check_duration_range(total, error);
+  return check_duration_range(Micros(total), error);
 }
 
 }  // namespace
@@ -260,6 +285,8 @@ std::optional<Instant> parse_instant(std::string_view text, std::string& error) 
   if (h > 23 || mi > 59 || s > 59) {
     return fail(error, "Impossible time of day: hours 0-23, minutes and seconds 0-59.");
   }
+  // Fixed-width fields (4-digit year, 2-digit offset) bound every term here
+  // far below int64's range: no checked arithmetic needed.
   Instant local = time_point_cast<Micros>(sys_days(date)) + hours(h) + minutes(mi) + seconds(s) + Micros(micros);
   Instant utc = local - minutes(offset_minutes);
   const year_month_day utc_date{floor<days>(utc)};

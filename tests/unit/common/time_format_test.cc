@@ -116,6 +116,90 @@ TEST(ParseDuration, RefusesZeroNegativeGarbageAndTooLong) {
   }
 }
 
+// Counts at and just past each unit's limit. "P30500569W" used to overflow
+// int64 (undefined behaviour) and wrap to about 16 hours, which was accepted.
+TEST(ParseDuration, EveryUnitIsBoundedWithoutOverflow) {
+  const Case accepted[] = {
+      {"P52W", "364 00:00:00"},
+      {"P52W2D", "366 00:00:00"},
+      {"P366D", "366 00:00:00"},
+      {"PT8784H", "366 00:00:00"},
+      {"PT527040M", "366 00:00:00"},
+      {"PT31622400S", "366 00:00:00"},
+      {"PT31622399.999999S", "365 23:59:59.999999"},
+      {"P365DT23H59M59.999999S", "365 23:59:59.999999"},
+      {"366 00:00", "366 00:00:00"},
+      {"8784:00", "366 00:00:00"},
+      {"0 8784:00:00", "366 00:00:00"},
+  };
+  for (const auto& c : accepted) {
+    EXPECT_EQ(round_trip_duration(c.input), c.expected) << c.input;
+  }
+  const char* too_long[] = {
+      // Weeks that overflowed int64: P20200250W is the fuzz target's find.
+      "P30500569W", "P15250285W", "P20200250W", "P999999999W", "P53W", "P52W3D",
+      "P367D", "P999999999D", "PT8785H", "PT999999999H", "PT527041M", "PT999999999M",
+      "PT31622401S", "PT999999999S", "PT31622400.000001S", "P366DT1S", "P366DT0.000001S",
+      "P52W2DT999999999H", "P1W999999999D",
+      "366 00:00:00.000001", "367 00:00", "999999999 00:00", "8785:00", "999999999:00",
+      "0 999999999:00", "366 8784:00",
+  };
+  for (const char* text : too_long) {
+    EXPECT_EQ(round_trip_duration(text), "error: Duration is longer than 366 days.") << text;
+  }
+}
+
+TEST(ParseDuration, RefusesHugeDigitRunsAndLongFractions) {
+  const std::string nines(400, '9');
+  const std::string zeros(400, '0');
+  const std::string bad[] = {
+      "P" + nines + "W",
+      "P" + nines + "D",
+      "PT" + nines + "S",
+      "PT1." + zeros + "1S",
+      "PT1.1234567S",
+      nines + ":00",
+      nines + " 00:00",
+      "00:00:01." + nines,
+      "9999999999:00",  // ten digits of hours
+      "P" + zeros + "1D",
+  };
+  for (const std::string& text : bad) {
+    std::string error;
+    EXPECT_FALSE(parse_duration(text, error).has_value()) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+}
+
+TEST(ParseInstant, HugeYearsOffsetsAndFractionsAreRefused) {
+  const std::string digits(400, '9');
+  const std::string bad[] = {
+      "99999-01-01T00:00:00Z",
+      digits + "-01-01T00:00:00Z",
+      "2021-01-01T00:00:00+99:99",
+      "2021-01-01T00:00:00+" + digits,
+      "2021-01-01T00:00:00-" + digits,
+      "2021-01-01T00:00:00." + digits + "Z",
+      "2021-01-01T" + digits + ":00Z",
+      "0001-01-01T00:00:00+00:01",  // before year 1 in UTC
+      "9999-12-31T23:59:59.999999-00:01",
+  };
+  for (const std::string& text : bad) {
+    std::string error;
+    EXPECT_FALSE(parse_instant(text, error).has_value()) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+  const Case accepted[] = {
+      {"0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"},
+      {"0001-01-01T00:00:00-23:59", "0001-01-01T23:59:00Z"},
+      {"9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.999999Z"},
+      {"9999-12-31T00:00:00+23:59", "9999-12-30T00:01:00Z"},
+  };
+  for (const auto& c : accepted) {
+    EXPECT_EQ(round_trip_instant(c.input), c.expected) << c.input;
+  }
+}
+
 TEST(FormatDuration, DaysOnlyPastADay) {
   EXPECT_EQ(format_duration(std::chrono::hours(24)), "1 00:00:00");
   EXPECT_EQ(format_duration(std::chrono::hours(23) + std::chrono::minutes(59)), "23:59:00");

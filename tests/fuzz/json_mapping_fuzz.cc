@@ -1,0 +1,126 @@
+// The gateway's JSON -> proto mapping on arbitrary request bodies. Whatever
+// maps without field errors serialises to a message that parses back the
+// same (what gRPC does next), its slots are in range and spell back to the
+// same instants, and the response body written from it is JSON that says
+// the same thing.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fuzz_check.h"
+#include "gateway/json_mapping.h"
+
+using namespace calndro;
+using namespace calndro::gateway;
+
+namespace {
+
+template <typename Message>
+void check_round_trip(const Message& message) {
+  std::string wire;
+  FUZZ_CHECK(message.SerializeToString(&wire));
+  Message parsed;
+  FUZZ_CHECK(parsed.ParseFromString(wire));
+  FUZZ_CHECK(parsed.SerializeAsString() == wire);
+}
+
+void check_slots(const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots) {
+  for (const auto& slot : slots) {
+    const Instant begin = from_timestamp(slot.begin());
+    const Micros duration = from_duration(slot.duration());
+    FUZZ_CHECK(duration > Micros::zero() && duration <= kMaxSlotDuration);
+    std::string error;
+    const auto again = parse_instant(format_instant(begin), error);
+    FUZZ_CHECK(again.has_value() && *again == begin);
+    const auto duration_again = parse_duration(format_duration(duration), error);
+    FUZZ_CHECK(duration_again.has_value() && *duration_again == duration);
+    FUZZ_CHECK(to_timestamp(begin).SerializeAsString() == slot.begin().SerializeAsString());
+    FUZZ_CHECK(to_duration(duration).SerializeAsString() == slot.duration().SerializeAsString());
+  }
+}
+
+void check_errors(const FieldErrors& errors) {
+  std::string error;
+  const auto reparsed = parse_json_object(dump(errors.to_json()), error);
+  FUZZ_CHECK(reparsed.has_value());
+}
+
+// The response body for an event holding what the request asked for.
+void check_event_body(const v1::CreateEventRequest& request) {
+  v1::Event event;
+  event.set_id(7);
+  event.set_title(request.title());
+  *event.mutable_parties() = request.parties();
+  *event.mutable_slots() = request.slots();
+  std::string error;
+  const auto body = parse_json_object(event_body(event, "http://localhost:9000"), error);
+  FUZZ_CHECK(body.has_value());
+  FUZZ_CHECK((*body)["title"] == request.title());
+  FUZZ_CHECK((*body)["parties"].size() == static_cast<std::size_t>(request.parties_size()));
+  for (int i = 0; i < request.parties_size(); ++i) {
+    FUZZ_CHECK((*body)["parties"][i] == request.parties(i));
+  }
+  FUZZ_CHECK((*body)["slots"].size() == static_cast<std::size_t>(request.slots_size()));
+  // The body's slots, read back as a request, are the same slots.
+  v1::CreateEventRequest again;
+  FieldErrors errors;
+  create_request_from_json(*body, again, errors);
+  FUZZ_CHECK(errors.empty());
+  FUZZ_CHECK(again.SerializeAsString() == request.SerializeAsString());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  std::string error;
+  const auto body = parse_json_object(text, error);
+  if (!body) {
+    FUZZ_CHECK(!error.empty());
+    return 0;
+  }
+  FUZZ_CHECK(body->is_object());
+
+  {
+    v1::CreateEventRequest request;
+    FieldErrors errors;
+    create_request_from_json(*body, request, errors);
+    check_errors(errors);
+    if (errors.empty()) {
+      check_round_trip(request);
+      check_slots(request.slots());
+      check_event_body(request);
+    }
+  }
+  {
+    v1::UpdateEventRequest request;
+    FieldErrors errors;
+    update_request_from_json(*body, request, errors);
+    check_errors(errors);
+    if (errors.empty()) {
+      check_round_trip(request);
+      check_slots(request.slots().slots());
+    }
+  }
+  {
+    v1::NotifyPartiesRequest request;
+    FieldErrors errors;
+    notify_request_from_json(*body, request, errors);
+    check_errors(errors);
+    if (errors.empty()) {
+      check_round_trip(request);
+      check_slots(request.slots());
+    }
+  }
+  {
+    v1::CreateApiTokenRequest request;
+    FieldErrors errors;
+    api_token_request_from_json(*body, request, errors);
+    check_errors(errors);
+    if (errors.empty()) {
+      check_round_trip(request);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,178 @@
+// Mail composition and rendering with arbitrary titles, senders, names and
+// link bases: the subject is one line, the link carries the token, and the
+// rendered message's header block holds exactly calndro's headers (nothing
+// a caller writes can end a header line or add one). Also parse_mailbox and
+// the RFC 2047 encoder on their own.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/email.h"
+#include "fuzz_check.h"
+#include "notify/mail_composer.h"
+
+using namespace calndro;
+using namespace calndro::notify;
+
+namespace {
+
+// 0001-01-01 and 9999-12-31T23:59:59.999999, in microseconds since 1970.
+constexpr int64_t kFirstMicros = -62135596800LL * 1000000;
+constexpr int64_t kLastMicros = 253402300799LL * 1000000 + 999999;
+
+bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
+Instant instant_from(FuzzedDataProvider& in) {
+  return Instant(Micros(in.ConsumeIntegralInRange<int64_t>(kFirstMicros, kLastMicros)));
+}
+
+// Undoes encode_header_text's folding and encoded words (as a mail reader would).
+std::string decode_header_text(std::string_view text) {
+  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  while (!text.empty()) {
+    if (text.starts_with("\r\n ")) {
+      text.remove_prefix(3);
+    }
+    FUZZ_CHECK(text.starts_with("=?UTF-8?B?"));
+    text.remove_prefix(10);
+    const std::size_t end = text.find("?=");
+    FUZZ_CHECK(end != std::string_view::npos);
+    FUZZ_CHECK(end + 12 <= 75);  // the whole encoded word
+    const std::string_view payload = text.substr(0, end);
+    FUZZ_CHECK(payload.size() % 4 == 0);
+    unsigned bits = 0;
+    int count = 0;
+    for (char c : payload) {
+      if (c == '=') {
+        break;
+      }
+      const std::size_t value = kAlphabet.find(c);
+      FUZZ_CHECK(value != std::string_view::npos);
+      bits = (bits << 6) | static_cast<unsigned>(value);
+      count += 6;
+      if (count >= 8) {
+        count -= 8;
+        out.push_back(static_cast<char>((bits >> count) & 0xff));
+      }
+    }
+    text.remove_prefix(end + 2);
+  }
+  return out;
+}
+
+void check_header_text(std::string_view text) {
+  const std::string encoded = encode_header_text(text);
+  const std::string clean = strip_controls(text);
+  bool plain = true;
+  for (unsigned char c : clean) {
+    plain = plain && c < 0x80;
+  }
+  if (plain) {
+    FUZZ_CHECK(encoded == clean);
+    return;
+  }
+  for (unsigned char c : encoded) {
+    FUZZ_CHECK(c < 0x80);
+  }
+  FUZZ_CHECK(decode_header_text(encoded) == clean);
+}
+
+void check_headers(const std::string& message) {
+  const std::size_t end = message.find("\r\n\r\n");
+  FUZZ_CHECK(end != std::string::npos);
+  static const char* const kNames[] = {"Date",       "From",         "Sender",       "To",
+                                       "Subject",    "Message-ID",   "MIME-Version", "Content-Type",
+                                       "Content-Transfer-Encoding"};
+  std::size_t next_name = 0;
+  std::size_t start = 0;
+  while (start < end + 2) {
+    const std::size_t line_end = message.find("\r\n", start);
+    const std::string_view line(message.data() + start, line_end - start);
+    for (unsigned char c : line) {
+      FUZZ_CHECK(c != '\r' && c != '\n');
+    }
+    if (!line.starts_with(" ")) {  // not a folded continuation
+      bool known = false;
+      while (next_name < std::size(kNames) && !known) {
+        known = line.starts_with(std::string(kNames[next_name]) + ": ");
+        ++next_name;
+      }
+      FUZZ_CHECK(known);
+    }
+    start = line_end + 2;
+  }
+  // Body lines end in CRLF, never a bare CR or LF.
+  for (std::size_t i = end + 4; i < message.size(); ++i) {
+    if (message[i] == '\n') {
+      FUZZ_CHECK(message[i - 1] == '\r');
+    }
+    if (message[i] == '\r') {
+      FUZZ_CHECK(i + 1 < message.size() && message[i + 1] == '\n');
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  FuzzedDataProvider in(data, size);
+  MailSettings settings;
+  settings.subject_prefix = in.ConsumeRandomLengthString(64);
+  settings.public_base_url = in.ConsumeBool() ? in.ConsumeRandomLengthString(128) : "";
+  settings.default_from.display_name = in.ConsumeRandomLengthString(64);
+
+  MailRequest request;
+  request.event_id = in.ConsumeIntegral<int64_t>();
+  request.title = in.ConsumeRandomLengthString(256);
+  request.sender = in.ConsumeRandomLengthString(64);
+  request.invitation = in.ConsumeBool();
+  request.link_base_url = in.ConsumeRandomLengthString(128);
+  const int slot_count = in.ConsumeIntegralInRange(0, 3);
+  for (int i = 0; i < slot_count; ++i) {
+    request.slots.push_back(
+        SlotText{instant_from(in), Micros(in.ConsumeIntegralInRange<int64_t>(1, kMaxSlotDuration.count()))});
+  }
+  const std::string token = in.ConsumeRandomLengthString(64);
+  const Instant expires = instant_from(in);
+  const std::string from_text = in.ConsumeRandomLengthString(96);
+
+  const MailContent mail = compose_mail(settings, request, token, expires);
+  for (unsigned char c : mail.subject) {
+    FUZZ_CHECK(!is_control(c));
+  }
+  const std::string link = event_link(choose_link_base(settings, request.link_base_url), request.event_id, token);
+  FUZZ_CHECK(mail.body.find(link) != std::string::npos);
+
+  std::string error;
+  const auto from = parse_mailbox(from_text, error);
+  if (from) {
+    std::string again_error;
+    FUZZ_CHECK(normalize_email(from->address, again_error) == from->address);
+    for (unsigned char c : from->display_name) {
+      FUZZ_CHECK(!is_control(c));
+    }
+  } else {
+    FUZZ_CHECK(!error.empty());
+  }
+  check_header_text(from_text);
+  check_header_text(mail.subject);
+
+  WireMail wire;
+  wire.from = from.value_or(settings.default_from);
+  wire.from.display_name = settings.default_from.display_name;
+  wire.to = "someone@example.org";
+  if (in.ConsumeBool()) {
+    wire.sender = Mailbox{request.title, "agent@example.org"};
+  }
+  wire.subject = mail.subject;
+  wire.body = mail.body;
+  wire.date = expires;
+  wire.message_id = message_id(request.event_id, expires, request.sender);
+  check_headers(render_message(wire));
+  return 0;
+}
