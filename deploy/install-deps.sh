@@ -21,6 +21,8 @@ PACKAGES=(
   libpqxx-dev
   libcpp-httplib-dev nlohmann-json3-dev libsodium-dev libcurl4-openssl-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev
+  # rebuilds on the same machine (deploy/test.sh, tests/fuzz/run.sh)
+  ccache
 )
 if [ "$BUILD_ONLY" = 0 ]; then
   PACKAGES+=(

@@ -25,7 +25,12 @@ summary() {
 }
 
 bash "$ROOT/deploy/install-deps.sh" || { summary "FAILED (installing packages)"; exit 1; }
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" || { summary "FAILED (cmake configure)"; exit 1; }
+# ccache (installed by install-deps) makes a rebuild on the same machine cheap.
+LAUNCHER=()
+if command -v ccache >/dev/null 2>&1; then
+  LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "${LAUNCHER[@]}" || { summary "FAILED (cmake configure)"; exit 1; }
 cmake --build "$BUILD_DIR" -j"$JOBS" || { summary "FAILED (build)"; exit 1; }
 
 free_port() {
