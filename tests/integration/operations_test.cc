@@ -1,5 +1,6 @@
-// How calndro behaves as a running service (issue 4): metrics, health and
-// readiness, the --health-check mode, and a clean exit on SIGTERM.
+// How calndro behaves as a running service: metrics, health and readiness,
+// the --health-check mode, logs that carry no secret, and a clean exit on
+// SIGTERM.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -206,6 +207,57 @@ TEST_F(Operations, RequestIdTravelsThroughEveryProcessAndLogsAreJsonLines) {
         continue;  // the harness's own "---- start" markers
       }
       EXPECT_TRUE(json::accept(line)) << process->program() << ": " << line;
+    }
+  }
+}
+
+// Passwords, API keys and email tokens travel only in the caller's own
+// requests and in the mail: no log line of any process may carry one, in
+// clear or as the Basic header's base64.
+TEST_F(Operations, SecretsNeverReachTheLogs) {
+  const std::string guest = unique_email("secret");
+  const json slots = json::array({{{"begin", "2031-06-07T08:00:00Z"}, {"duration", "00:30"}}});
+  auto created = post("/", {{"parties", {user_.email, guest}}, {"slots", slots}});
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  const std::string id = std::to_string(json::parse(created->body)["id"].get<long long>());
+  auto notified = post("/" + id + "/notify/", {{"parties", {guest}}, {"slots", slots}});
+  ASSERT_TRUE(notified);
+  ASSERT_EQ(notified->status, 202) << notified->body;
+  const auto mails = stack().smtp().wait_for_to(guest, 1);
+  const std::string text = mails.front().text();
+  const auto at = text.find("?et=");
+  ASSERT_NE(at, std::string::npos) << text;
+  const std::string email_token = text.substr(at + 4, 40);
+
+  httplib::Client client = stack().http();
+  auto viewed = client.Get(("/" + id + "/?et=" + email_token).c_str());
+  ASSERT_TRUE(viewed);
+  EXPECT_EQ(viewed->status, 200);
+  auto by_header = client.Get(("/" + id + "/").c_str(), {{"X-Email-Token", email_token}});
+  ASSERT_TRUE(by_header);
+  EXPECT_EQ(by_header->status, 200);
+  const std::string wrong_password = "wrong-Pass-" + std::to_string(::getpid());
+  auto refused = client.Get("/", {{"Authorization", basic_auth(user_.email, wrong_password)}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  auto minted = client.Post("/api-token-auth/", json{{"username", user_.email}, {"password", user_.password}}.dump(),
+                            "application/json");
+  ASSERT_TRUE(minted);
+  ASSERT_EQ(minted->status, 200) << minted->body;
+  const std::string api_key = json::parse(minted->body)["token"].get<std::string>();
+  auto listed = client.Get("/", {{"Authorization", "Token " + api_key}});
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->status, 200);
+
+  const std::vector<std::string> secrets = {user_.password, wrong_password, email_token, api_key,
+                                            base64(user_.email + ":" + user_.password),
+                                            base64(user_.email + ":" + wrong_password)};
+  std::this_thread::sleep_for(200ms);  // the gateway logs a request after answering it
+  for (Process* process : {&stack().gateway(), &stack().events(), &stack().notify()}) {
+    const std::string log = process->log();
+    for (const auto& secret : secrets) {
+      EXPECT_EQ(log.find(secret), std::string::npos) << process->program() << " logged a secret";
     }
   }
 }

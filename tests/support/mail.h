@@ -35,8 +35,7 @@ class SmtpSink {
   // A non-zero `data_delay` holds every answer to the end of DATA that long
   // (tests/support/slow_mailbox.py), so a mail stays in the sender's hand.
   // `server_args` go to aiosmtpd as they are (e.g. --tlscert/--tlskey for
-  // STARTTLS, --smtpscert/--smtpskey for smtps://). A delivered message
-  // appears in the Maildir 0.3 s after the server accepted it.
+  // STARTTLS, --smtpscert/--smtpskey for smtps://).
   explicit SmtpSink(std::filesystem::path dir, int port = 0,
                     std::chrono::milliseconds data_delay = std::chrono::milliseconds(0),
                     std::vector<std::string> server_args = {});
