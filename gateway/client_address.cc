@@ -1,79 +1,15 @@
 #include "gateway/client_address.h"
 
-#include <arpa/inet.h>
-
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <stdexcept>
 
+#include "common/ip_address.h"
+#include "common/text.h"
+
 namespace calndro::gateway {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
-// An address without port or brackets, as the 128-bit form (IPv4 mapped
-// into ::ffff:0:0/96).
-std::optional<in6_addr> parse_plain_ip(std::string_view text) {
-  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) {
-    return std::nullopt;
-  }
-  const std::string copy(text);
-  in6_addr address{};
-  in_addr v4{};
-  if (::inet_pton(AF_INET, copy.c_str(), &v4) == 1) {
-    address.s6_addr[10] = 0xff;
-    address.s6_addr[11] = 0xff;
-    std::memcpy(&address.s6_addr[12], &v4, 4);
-    return address;
-  }
-  if (::inet_pton(AF_INET6, copy.c_str(), &address) == 1) {
-    return address;
-  }
-  return std::nullopt;
-}
-
-// Also "a.b.c.d:port", "[v6]" and "[v6]:port" (some proxies write ports).
-std::optional<in6_addr> parse_ip(std::string_view text) {
-  text = trim(text);
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos) {
-      return std::nullopt;
-    }
-    const std::string_view rest = text.substr(close + 1);
-    if (!rest.empty() && rest.front() != ':') {
-      return std::nullopt;
-    }
-    text = text.substr(1, close - 1);
-  } else if (const auto colon = text.find(':');
-             colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
-    text = text.substr(0, colon);
-  }
-  return parse_plain_ip(text);
-}
-
-bool is_mapped_v4(const in6_addr& address) {
-  static const unsigned char prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  return std::memcmp(address.s6_addr, prefix, sizeof(prefix)) == 0;
-}
-
-std::string to_text(const in6_addr& address) {
-  char text[INET6_ADDRSTRLEN] = {};
-  if (is_mapped_v4(address)) {
-    ::inet_ntop(AF_INET, &address.s6_addr[12], text, sizeof(text));
-  } else {
-    ::inet_ntop(AF_INET6, &address, text, sizeof(text));
-  }
-  return text;
-}
 
 bool in_block(const in6_addr& address, const in6_addr& block, int prefix) {
   const int whole = prefix / 8;
@@ -92,13 +28,7 @@ bool in_block(const in6_addr& address, const in6_addr& block, int prefix) {
 
 TrustedProxies TrustedProxies::parse(std::string_view list) {
   TrustedProxies proxies;
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    const std::string_view entry = trim(list.substr(0, comma));
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-    if (entry.empty()) {
-      continue;
-    }
+  for (const std::string_view entry : split_list(list)) {
     const auto error = [&] {
       return std::invalid_argument("CALNDRO_TRUSTED_PROXIES: '" + std::string(entry) +
                                    "' is not an IP address or CIDR block");
@@ -113,7 +43,9 @@ TrustedProxies TrustedProxies::parse(std::string_view list) {
         throw error();
       }
     }
-    const auto address = parse_plain_ip(ip);
+    // A proxy is named by its address alone: no brackets, no port.
+    const bool with_port = ip.find('[') != std::string_view::npos || std::count(ip.begin(), ip.end(), ':') == 1;
+    const auto address = with_port ? std::nullopt : parse_ip(ip);
     if (!address) {
       throw error();
     }
@@ -147,7 +79,7 @@ std::optional<std::string> canonical_ip(std::string_view text) {
   if (!address) {
     return std::nullopt;
   }
-  return to_text(*address);
+  return ip_text(*address);
 }
 
 std::string choose_client_address(std::string_view peer_ip, const std::vector<std::string>& forwarded_for,
@@ -162,7 +94,7 @@ std::string choose_client_address(std::string_view peer_ip, const std::vector<st
     while (true) {
       const auto comma = list.rfind(',');
       const std::string_view entry =
-          trim(comma == std::string_view::npos ? list : list.substr(comma + 1));
+          trim_blanks(comma == std::string_view::npos ? list : list.substr(comma + 1));
       if (!entry.empty()) {
         const auto ip = canonical_ip(entry);
         if (!ip) {

@@ -4,25 +4,10 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "common/text.h"
+
 namespace calndro {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 bool is_name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
@@ -40,7 +25,7 @@ bool is_port(std::string_view text) {
 }  // namespace
 
 std::optional<std::string> host_of_header(std::string_view host_header) {
-  std::string_view text = trim(host_header);
+  std::string_view text = trim_blanks(host_header);
   if (text.empty() || text.size() > 255) {
     return std::nullopt;
   }
@@ -59,7 +44,7 @@ std::optional<std::string> host_of_header(std::string_view host_header) {
     if (!rest.empty() && (rest.front() != ':' || !is_port(rest.substr(1)))) {
       return std::nullopt;
     }
-    return lower(host);
+    return to_lower_ascii(host);
   }
   const auto colon = text.find(':');
   host = text.substr(0, colon);
@@ -72,12 +57,12 @@ std::optional<std::string> host_of_header(std::string_view host_header) {
   if (host.empty() || !std::all_of(host.begin(), host.end(), is_name_char)) {
     return std::nullopt;
   }
-  return lower(host);
+  return to_lower_ascii(host);
 }
 
 std::optional<std::string> host_of_url(std::string_view url) {
   std::string_view rest;
-  const std::string scheme_lower = lower(url.substr(0, std::min<std::size_t>(url.size(), 8)));
+  const std::string scheme_lower = to_lower_ascii(url.substr(0, std::min<std::size_t>(url.size(), 8)));
   if (scheme_lower.rfind("http://", 0) == 0) {
     rest = url.substr(7);
   } else if (scheme_lower.rfind("https://", 0) == 0) {
@@ -95,23 +80,18 @@ std::optional<std::string> host_of_url(std::string_view url) {
 
 AllowedHosts AllowedHosts::parse(std::string_view list, std::string_view public_base_url) {
   AllowedHosts hosts;
-  if (trim(list).empty()) {
+  if (trim_blanks(list).empty()) {
     hosts.names_ = {"localhost", "127.0.0.1", "[::1]"};
   } else {
-    while (!list.empty()) {
-      const auto comma = list.find(',');
-      const std::string_view entry = trim(list.substr(0, comma));
-      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-      if (entry.empty()) {
-        continue;
-      }
+    for (const std::string_view entry : split_list(list)) {
       if (entry == "*") {
         hosts.any_ = true;
         continue;
       }
       const bool suffix = entry.front() == '.';
       const std::string_view name = suffix ? entry.substr(1) : entry;
-      const bool has_port = name.front() == '[' ? name.back() != ']' : name.find(':') != std::string_view::npos;
+      const bool has_port =
+          !name.empty() && (name.front() == '[' ? name.back() != ']' : name.find(':') != std::string_view::npos);
       const auto host = host_of_header(name);
       if (!host || has_port) {
         throw std::invalid_argument("CALNDRO_ALLOWED_HOSTS: '" + std::string(entry) +

@@ -1,12 +1,13 @@
 #include "events/login_throttle.h"
 
-#include <arpa/inet.h>
 #include <sodium.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <vector>
+
+#include "common/ip_address.h"
 
 namespace calndro::events {
 namespace {
@@ -188,24 +189,16 @@ std::optional<std::string> client_address_key(std::string_view text) {
   if (zone != std::string::npos) {
     host.resize(zone);
   }
-  char out[INET6_ADDRSTRLEN + 4] = {};
-  unsigned char v4[4];
-  if (inet_pton(AF_INET, host.c_str(), v4) == 1) {
-    inet_ntop(AF_INET, v4, out, sizeof out);
-    return std::string(out);
-  }
-  unsigned char v6[16];
-  if (inet_pton(AF_INET6, host.c_str(), v6) != 1) {
+  auto address = parse_ip(host);
+  if (!address) {
     return std::nullopt;
   }
-  static const unsigned char kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (std::memcmp(v6, kMappedPrefix, sizeof kMappedPrefix) == 0) {
-    inet_ntop(AF_INET, v6 + 12, out, sizeof out);
-    return std::string(out);
+  if (is_mapped_v4(*address)) {
+    return ip_text(*address);
   }
-  std::memset(v6 + 8, 0, 8);
-  inet_ntop(AF_INET6, v6, out, sizeof out);
-  return std::string(out) + "/64";
+  // One IPv6 client usually holds a whole /64: count the block.
+  std::memset(&address->s6_addr[8], 0, 8);
+  return ip_text(*address) + "/64";
 }
 
 }  // namespace calndro::events

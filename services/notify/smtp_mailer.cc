@@ -1,6 +1,5 @@
 #include "notify/smtp_mailer.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -8,6 +7,9 @@
 #include <cstring>
 #include <memory>
 #include <stdexcept>
+
+#include "common/ip_address.h"
+#include "common/text.h"
 
 namespace calndro::notify {
 namespace {
@@ -37,10 +39,7 @@ struct SlistDeleter {
 }  // namespace
 
 SmtpTls smtp_tls_policy(std::string_view url, const std::vector<std::string>& plaintext_hosts) {
-  std::string lower(url);
-  for (char& c : lower) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  const std::string lower = to_lower_ascii(url);
   if (lower.starts_with("smtps://")) {
     return SmtpTls::kImplicit;
   }
@@ -54,44 +53,27 @@ SmtpTls smtp_tls_policy(std::string_view url, const std::vector<std::string>& pl
   if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
     authority.remove_prefix(at + 1);
   }
-  std::string host;
   if (authority.starts_with('[')) {
     const std::size_t close = authority.find(']');
     if (close == std::string_view::npos) {
       return SmtpTls::kRequired;
     }
-    host = std::string(authority.substr(1, close - 1));
-    in6_addr address{};
-    if (inet_pton(AF_INET6, host.c_str(), &address) == 1 && IN6_IS_ADDR_LOOPBACK(&address)) {
-      return SmtpTls::kOpportunistic;
-    }
-    return SmtpTls::kRequired;
+    const auto address = parse_ip(authority.substr(0, close + 1));
+    return address && is_loopback(*address) ? SmtpTls::kOpportunistic : SmtpTls::kRequired;
   }
-  host = std::string(authority.substr(0, authority.find(':')));
+  const std::string host(authority.substr(0, authority.find(':')));
   if (host == "localhost" ||
       (!host.empty() && std::find(plaintext_hosts.begin(), plaintext_hosts.end(), host) != plaintext_hosts.end())) {
     return SmtpTls::kOpportunistic;
   }
-  in_addr address{};
-  if (inet_pton(AF_INET, host.c_str(), &address) == 1 &&
-      (ntohl(address.s_addr) >> 24) == 127) {
-    return SmtpTls::kOpportunistic;
-  }
-  return SmtpTls::kRequired;
+  const auto address = parse_ip(host);
+  return address && is_loopback(*address) ? SmtpTls::kOpportunistic : SmtpTls::kRequired;
 }
 
 std::vector<std::string> parse_plaintext_hosts(std::string_view list) {
   std::vector<std::string> names;
-  while (!list.empty()) {
-    const std::size_t comma = list.find(',');
-    std::string name(list.substr(0, comma));
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-    std::erase(name, ' ');
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (name.empty()) {
-      continue;
-    }
+  for (const std::string_view entry : split_list(list)) {
+    std::string name = to_lower_ascii(entry);
     if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-_") != std::string::npos) {
       throw std::runtime_error("CALNDRO_SMTP_PLAINTEXT_HOSTS: '" + name + "' is not a host name");
     }

@@ -49,6 +49,7 @@ TEST(AllowedHosts, StarAndSubdomainEntries) {
 TEST(AllowedHosts, MalformedConfigurationFailsFast) {
   EXPECT_THROW(AllowedHosts::parse("http://x.example", ""), std::invalid_argument);
   EXPECT_THROW(AllowedHosts::parse("x.example:80", ""), std::invalid_argument);
+  EXPECT_THROW(AllowedHosts::parse(".", ""), std::invalid_argument);
   EXPECT_THROW(AllowedHosts::parse("", "ftp://x.example"), std::invalid_argument);
   EXPECT_THROW(AllowedHosts::parse("", "http://user@x.example"), std::invalid_argument);
 }

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+// Small text rules shared by the configuration parsers.
+namespace calndro {
+
+// Without leading and trailing spaces and tabs.
+std::string_view trim_blanks(std::string_view text);
+
+// The entries of a comma-separated list ("a, b,,c"), each trimmed; empty
+// entries are dropped.
+std::vector<std::string_view> split_list(std::string_view list);
+
+// ASCII letters in lower case; other bytes as they are.
+std::string to_lower_ascii(std::string_view text);
+
+}  // namespace calndro
