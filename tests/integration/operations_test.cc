@@ -95,20 +95,30 @@ class Operations : public StackTest {
     return client.Post(path.c_str(), headers, body.dump(), "application/json");
   }
 
+  // An event of user_ with `guest`, notified to the guest, its mail
+  // delivered; the event's id, or "" after a failure.
+  std::string create_and_notify(const std::string& guest) {
+    const json slots = json::array({{{"begin", "2031-01-02T10:00:00Z"}, {"duration", "01:00"}}});
+    auto created = post("/", {{"parties", {user_.email, guest}}, {"slots", slots}});
+    if (!created || created->status != 201) {
+      ADD_FAILURE() << "create: " << (created ? created->body : "no answer");
+      return "";
+    }
+    const std::string id = std::to_string(json::parse(created->body)["id"].get<long long>());
+    auto notified = post("/" + id + "/notify/", {{"parties", {guest}}, {"slots", slots}});
+    if (!notified || notified->status != 202) {
+      ADD_FAILURE() << "notify: " << (notified ? notified->body : "no answer");
+      return "";
+    }
+    stack().smtp().wait_for_to(guest, 1, 30s);
+    return id;
+  }
+
   User user_;
 };
 
 TEST_F(Operations, ServicesCountCallsAndDeliveriesInPrometheusFormat) {
-  const std::string guest = unique_email("opsguest");
-  const json slots = json::array({{{"begin", "2031-01-02T10:00:00Z"}, {"duration", "01:00"}}});
-  auto created = post("/", {{"parties", {user_.email, guest}}, {"slots", slots}});
-  ASSERT_TRUE(created);
-  ASSERT_EQ(created->status, 201) << created->body;
-  const std::string id = std::to_string(json::parse(created->body)["id"].get<long long>());
-  auto notified = post("/" + id + "/notify/", {{"parties", {guest}}, {"slots", slots}});
-  ASSERT_TRUE(notified);
-  ASSERT_EQ(notified->status, 202) << notified->body;
-  stack().smtp().wait_for_to(guest, 1, 30s);
+  ASSERT_FALSE(create_and_notify(unique_email("opsguest")).empty());
 
   const std::string events = get_metrics(stack().events_metrics_port());
   EXPECT_EQ(sample(events, "calndro_rpc_total{code=\"0\",method=\"/calndro.events.v1.EventService/CreateEvent\"}"), 1)
@@ -216,14 +226,8 @@ TEST_F(Operations, RequestIdTravelsThroughEveryProcessAndLogsAreJsonLines) {
 // clear or as the Basic header's base64.
 TEST_F(Operations, SecretsNeverReachTheLogs) {
   const std::string guest = unique_email("secret");
-  const json slots = json::array({{{"begin", "2031-06-07T08:00:00Z"}, {"duration", "00:30"}}});
-  auto created = post("/", {{"parties", {user_.email, guest}}, {"slots", slots}});
-  ASSERT_TRUE(created);
-  ASSERT_EQ(created->status, 201) << created->body;
-  const std::string id = std::to_string(json::parse(created->body)["id"].get<long long>());
-  auto notified = post("/" + id + "/notify/", {{"parties", {guest}}, {"slots", slots}});
-  ASSERT_TRUE(notified);
-  ASSERT_EQ(notified->status, 202) << notified->body;
+  const std::string id = create_and_notify(guest);
+  ASSERT_FALSE(id.empty());
   const auto mails = stack().smtp().wait_for_to(guest, 1);
   const std::string text = mails.front().text();
   const auto at = text.find("?et=");

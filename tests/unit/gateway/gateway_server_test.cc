@@ -18,11 +18,15 @@
 #include "gateway/event_client.h"
 #include "gateway/http_server.h"
 #include "gateway/routes.h"
+#include "support/raw_http.h"
 
 namespace calndro::gateway {
 namespace {
 
 using nlohmann::json;
+using testing::connect_from;
+using testing::count_of;
+using testing::raw_http;
 
 class FakeEventService final : public v1::EventService::Service {
  public:
@@ -132,67 +136,6 @@ class FakeEventService final : public v1::EventService::Service {
   grpc::Status status_ = grpc::Status::OK;
   std::string next_page_token_;
 };
-
-// A connection to 127.0.0.1:port from `source` (any 127/8 address is the
-// loopback: another client address); -1 on failure.
-int connect_from(int port, const char* source = "127.0.0.1") {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  ::inet_pton(AF_INET, source, &local.sin_addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Sends `request` as is on a fresh connection (from `source`) and reads
-// until the server closes.
-std::string raw_http(int port, const std::string& request, const char* source = "127.0.0.1") {
-  int fd = connect_from(port, source);
-  if (fd < 0) {
-    return "connect failed";
-  }
-  timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  std::size_t sent = 0;
-  while (sent < request.size()) {
-    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      break;
-    }
-    sent += static_cast<std::size_t>(n);
-  }
-  ::shutdown(fd, SHUT_WR);  // the server sees the end of what was sent
-  std::string response;
-  char buffer[4096];
-  while (true) {
-    ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
-    if (n <= 0) {
-      break;
-    }
-    response.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return response;
-}
-
-std::size_t count_of(const std::string& text, const std::string& needle) {
-  std::size_t count = 0;
-  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
-    ++count;
-  }
-  return count;
-}
 
 class GatewayServerTest : public ::testing::Test {
  protected:
@@ -672,7 +615,9 @@ TEST_F(GatewayServerTest, AllowedHostsAndPublicBaseUrl) {
   auto res = client.Get("/7/", {{"Host", "calndro.test"}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
-  EXPECT_THROW(Router(*client_, GatewayOptions{"", "http://x.example"}), std::invalid_argument);
+  GatewayOptions malformed;
+  malformed.allowed_hosts = "http://x.example";
+  EXPECT_THROW(Router(*client_, malformed), std::invalid_argument);
 }
 
 TEST_F(GatewayServerTest, ClientAddressIsThePeerUnlessATrustedProxyForwards) {

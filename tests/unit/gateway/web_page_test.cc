@@ -198,7 +198,9 @@ class PageRoutingTest : public ::testing::Test {
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     client_ = EventClient::connect("127.0.0.1:" + std::to_string(port), std::chrono::milliseconds(3000));
-    router_ = std::make_unique<Router>(*client_, GatewayOptions{"", "calndro.test"});
+    GatewayOptions options;
+    options.allowed_hosts = "calndro.test";
+    router_ = std::make_unique<Router>(*client_, options);
   }
   void TearDown() override {
     router_.reset();
