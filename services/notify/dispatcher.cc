@@ -62,6 +62,30 @@ double Dispatcher::random_unit() {
   return static_cast<double>(value) / 4294967296.0;
 }
 
+Dispatcher::MailText Dispatcher::mail_text(OutgoingMail& mail) {
+  MailText text;
+  if (!mail.content) {
+    text.body = std::move(mail.legacy_body);  // queued by the previous version: its token row exists
+    return text;
+  }
+  const MintedToken token = mint_token(random_);
+  const Instant expires = clock_.now() + std::chrono::days(options_.token_days);
+  // Committed on its own, before the mail leaves: the link must work the
+  // moment the mail arrives, not only after the dispatcher's transaction
+  // commits. A token whose mail then fails is deleted in that transaction;
+  // one left by a crash in between was never received by anyone and is
+  // purged once expired.
+  text.token_id = pool_.run([&](pqxx::connection& own) {
+    pqxx::work token_tx(own);
+    const std::int64_t id = TokenStore::insert(token_tx, token, mail.event_id, mail.recipient, expires, mail.request_id);
+    token_tx.commit();
+    return id;
+  });
+  text.token_fingerprint = token.fingerprint;
+  text.body = compose_mail(mail_, *mail.content, token.token, expires).body;
+  return text;
+}
+
 bool Dispatcher::dispatch_one() {
   return pool_.run([this](pqxx::connection& connection) {
     pqxx::work tx(connection);
@@ -80,34 +104,13 @@ bool Dispatcher::dispatch_one() {
       log::error("mail cannot be sent", {{"mail_id", mail->id}, {"error", reason}});
       return true;
     }
-    std::optional<std::int64_t> token_id;
-    std::string fingerprint;
-    std::string body;
-    if (mail->content) {
-      const MintedToken token = mint_token(random_);
-      const Instant expires = clock_.now() + std::chrono::days(options_.token_days);
-      // Committed on its own, before the mail leaves: the link must work the
-      // moment the mail arrives, not only after this transaction commits.
-      // A token whose mail then fails is deleted below; one left by a crash
-      // in between was never received by anyone and is purged when expired.
-      token_id = pool_.run([&](pqxx::connection& own) {
-        pqxx::work token_tx(own);
-        const std::int64_t id =
-            TokenStore::insert(token_tx, token, mail->event_id, mail->recipient, expires, mail->request_id);
-        token_tx.commit();
-        return id;
-      });
-      fingerprint = token.fingerprint;
-      body = compose_mail(mail_, *mail->content, token.token, expires).body;
-    } else {
-      body = std::move(mail->legacy_body);  // queued by the previous version: its token row exists
-    }
+    MailText text = mail_text(*mail);
     WireMail wire;
     wire.from = *from;
     wire.sender = mail_.default_from;
     wire.to = mail->recipient;
     wire.subject = mail->subject;
-    wire.body = std::move(body);
+    wire.body = std::move(text.body);
     wire.date = mail->queued_at;
     const std::string& address = mail_.default_from.address;
     wire.message_id = message_id(mail->id, mail->queued_at, address.substr(address.rfind('@') + 1));
@@ -115,18 +118,18 @@ bool Dispatcher::dispatch_one() {
     const SendResult result = mailer_.send({mail_.default_from.address, mail->recipient, render_message(wire)});
     const int attempts = mail->attempts + 1;
     if (result.accepted) {
-      Outbox::mark_sent(tx, mail->id, token_id);
+      Outbox::mark_sent(tx, mail->id, text.token_id);
       tx.commit();
       log::info("mail sent", {{"mail_id", mail->id},
                               {"idempotency_key", mail->request_id},
                               {"attempts", attempts},
-                              {"token_fingerprint", fingerprint}});
+                              {"token_fingerprint", text.token_fingerprint}});
       report(DeliveryOutcome::Sent);
       return true;
     }
-    if (token_id) {
+    if (text.token_id) {
       // Nobody received this token: it must not stay behind (a retry mints a new one).
-      TokenStore::remove(tx, *token_id);
+      TokenStore::remove(tx, *text.token_id);
     }
     if (attempts >= options_.retry.max_attempts) {
       Outbox::mark_failed(tx, mail->id, result.error);

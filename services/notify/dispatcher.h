@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "common/crypto.h"
 #include "common/db_pool.h"
 #include "notify/mail_composer.h"
+#include "notify/outbox.h"
 #include "notify/smtp_mailer.h"
 
 // Delivers the outbox over SMTP in the background.
@@ -77,6 +79,14 @@ class Dispatcher {
   bool dispatch_one();
 
  private:
+  // What goes out for one mail: its body and, for mails queued without a
+  // token, the token minted for it now.
+  struct MailText {
+    std::string body;
+    std::optional<std::int64_t> token_id;
+    std::string token_fingerprint;
+  };
+  MailText mail_text(OutgoingMail& mail);
   void run_worker(int index);
   void report(DeliveryOutcome outcome) const {
     if (options_.on_outcome) {
