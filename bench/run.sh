@@ -133,6 +133,9 @@ export CALNDRO_PUBLIC_BASE_URL=http://127.0.0.1:$HTTP_PORT
 # wrk's connections all come from 127.0.0.1: one client address standing for
 # many clients, so the gateway's per-address cap (16) must not apply.
 export CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS=100000
+# (f) is one sender notifying one event thousands of times a second: the
+# hourly mail limit per sender (100) would answer nearly all of it with 429.
+export CALNDRO_NOTIFY_MAILS_PER_HOUR=1000000
 # The event service's cache of resolved email tokens: off, as shipped (see
 # docs/PERFORMANCE.md); BENCH_EMAIL_TOKEN_CACHE_SECONDS=60 measures (c) with it.
 export CALNDRO_EMAIL_TOKEN_CACHE_SECONDS=${BENCH_EMAIL_TOKEN_CACHE_SECONDS:-0}
