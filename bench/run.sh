@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# calndro benchmark (issue 6): builds in Release into build-bench/, starts the
+# calndro benchmark: builds in Release into build-bench/, starts the
 # whole stack on free ports with a private, durable PostgreSQL and an SMTP
 # sink, seeds data, runs every scenario with wrk, measures the pgbench
 # ceiling for scenario (a) against the same database, and prints one table.
@@ -369,7 +369,7 @@ fi
 
 # --- the ceiling: pgbench with scenario (a)'s statements -----------------
 # Two ceilings for the same statements (bench/pgbench-a.sql): "tx" wraps them
-# in one transaction, as issue 6 defines the ceiling; "as-run" lets each
+# in one transaction, as the performance brief defines the ceiling; "as-run" lets each
 # commit on its own, as calndro-events runs them for a GET (no BEGIN and
 # COMMIT round trips), the stricter comparison.
 TOKHASH=$(printf '%s' "$TOKEN" | sha256sum | cut -d' ' -f1)
@@ -432,7 +432,7 @@ RSS_GATEWAY=$(hwm "${PID_OF[calndro-gateway]}")
       "${PG_TPS[as-run]}" "avg ${PG_LAT[as-run]}" "" "${PG_FAILED[as-run]:-0}" "-/-/-/${PG_CPU[as-run]}"
     echo
     awk -v a="$A_RPS" -v p="${PG_TPS[tx]}" -v q="${PG_TPS[as-run]}" 'BEGIN {
-      printf "ratio (a) / pgbench ceiling (one transaction, issue 6): %.2f  (%.1f req/s over %.1f tps)\n", a / p, a, p
+      printf "ratio (a) / pgbench ceiling (one transaction): %.2f  (%.1f req/s over %.1f tps)\n", a / p, a, p
       printf "ratio (a) / pgbench, statements as run:                 %.2f  (%.1f req/s over %.1f tps)\n", a / q, a, q }'
   fi
   echo

@@ -122,14 +122,15 @@ if [ ${#scenarios[@]} -gt 0 ]; then
   STACK_PID=""
 fi
 
-# Suites that bring their own stack or need no stack: the browser page
+# Suites that bring their own stack or need no stack: the house style
+# (formatting, function lengths), the browser page
 # (headless Chromium), grpcurl's part (a reflection client from npm), the
 # deployment files (docker-compose config, Kubernetes manifests), the
 # sanitizer stage (its own clang build: the unit tests under ASan+UBSan, each
 # fuzz target for CALNDRO_FUZZ_SECONDS, default 30), and docker-compose up on
 # a private Docker engine (with the Kubernetes objects validated against the
 # API schemas).
-SUITES=(tests/deploy/check.sh tests/grpc-reflection/run.sh tests/browser/run.sh
+SUITES=(tests/style/check.sh tests/deploy/check.sh tests/grpc-reflection/run.sh tests/browser/run.sh
         "tests/fuzz/run.sh ${CALNDRO_FUZZ_SECONDS:-30}" tests/deploy/compose-up.sh)
 for suite in "${SUITES[@]}"; do
   echo "---- suite $suite"

@@ -44,7 +44,8 @@ TrustedProxies TrustedProxies::parse(std::string_view list) {
       }
     }
     // A proxy is named by its address alone: no brackets, no port.
-    const bool with_port = ip.find('[') != std::string_view::npos || std::count(ip.begin(), ip.end(), ':') == 1;
+    const bool with_port =
+        ip.find('[') != std::string_view::npos || std::count(ip.begin(), ip.end(), ':') == 1;
     const auto address = with_port ? std::nullopt : parse_ip(ip);
     if (!address) {
       throw error();

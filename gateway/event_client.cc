@@ -20,16 +20,16 @@ CallFailure classify_failure(const grpc::Status& status) {
   const auto starts_with = [&message](std::string_view prefix) { return message.rfind(prefix, 0) == 0; };
   // Picked before any connection carried the call (gRPC's load balancing).
   for (std::string_view prefix : {"failed to connect to all addresses", "connections to all backends failing",
-                                  "empty address list", "no children in weighted_target", "DNS resolution failed",
-                                  "Name resolution failure", "Connection refused"}) {
+                                  "empty address list", "no children in weighted_target",
+                                  "DNS resolution failed", "Name resolution failure", "Connection refused"}) {
     if (starts_with(prefix)) {
       return CallFailure::kNotSent;
     }
   }
   // The connection went away under the call (chttp2's texts).
-  for (std::string_view prefix : {"Socket closed", "Connection reset", "Broken pipe", "GOAWAY", "Stream removed",
-                                  "Transport closed", "Endpoint read failed", "keepalive watchdog timeout",
-                                  "Cancelling all calls"}) {
+  for (std::string_view prefix :
+       {"Socket closed", "Connection reset", "Broken pipe", "GOAWAY", "Stream removed", "Transport closed",
+        "Endpoint read failed", "keepalive watchdog timeout", "Cancelling all calls"}) {
     if (starts_with(prefix)) {
       return CallFailure::kMaybeSent;
     }
@@ -40,7 +40,8 @@ CallFailure classify_failure(const grpc::Status& status) {
 EventClient::EventClient(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds timeout)
     : channel_(std::move(channel)), stub_(v1::EventService::NewStub(channel_)), timeout_(timeout) {}
 
-std::unique_ptr<EventClient> EventClient::connect(const std::string& address, std::chrono::milliseconds timeout) {
+std::unique_ptr<EventClient> EventClient::connect(const std::string& address,
+                                                  std::chrono::milliseconds timeout) {
   return std::make_unique<EventClient>(make_balanced_channel(address), timeout);
 }
 
@@ -104,9 +105,8 @@ grpc::Status EventClient::create_event(const CallMetadata& meta, const v1::Creat
 
 grpc::Status EventClient::get_event(const CallMetadata& meta, const v1::GetEventRequest& request,
                                     v1::Event* response) {
-  return with_retry(meta, true, [&](grpc::ClientContext& context) {
-    return stub_->GetEvent(&context, request, response);
-  });
+  return with_retry(
+      meta, true, [&](grpc::ClientContext& context) { return stub_->GetEvent(&context, request, response); });
 }
 
 grpc::Status EventClient::update_event(const CallMetadata& meta, const v1::UpdateEventRequest& request,
@@ -144,7 +144,8 @@ grpc::Status EventClient::create_api_token(const CallMetadata& meta, const v1::C
   });
 }
 
-grpc::Status EventClient::revoke_api_token(const CallMetadata& meta, const v1::RevokeApiTokenRequest& request) {
+grpc::Status EventClient::revoke_api_token(const CallMetadata& meta,
+                                           const v1::RevokeApiTokenRequest& request) {
   google::protobuf::Empty response;
   return with_retry(meta, false, [&](grpc::ClientContext& context) {
     return stub_->RevokeApiToken(&context, request, &response);

@@ -50,13 +50,16 @@ class EventClient {
 
   grpc::Status list_events(const CallMetadata& meta, const v1::ListEventsRequest& request,
                            v1::ListEventsResponse* response);
-  grpc::Status create_event(const CallMetadata& meta, const v1::CreateEventRequest& request, v1::Event* response);
+  grpc::Status create_event(const CallMetadata& meta, const v1::CreateEventRequest& request,
+                            v1::Event* response);
   grpc::Status get_event(const CallMetadata& meta, const v1::GetEventRequest& request, v1::Event* response);
-  grpc::Status update_event(const CallMetadata& meta, const v1::UpdateEventRequest& request, v1::Event* response);
+  grpc::Status update_event(const CallMetadata& meta, const v1::UpdateEventRequest& request,
+                            v1::Event* response);
   grpc::Status delete_event(const CallMetadata& meta, const v1::DeleteEventRequest& request);
   grpc::Status notify_parties(const CallMetadata& meta, const v1::NotifyPartiesRequest& request,
                               v1::NotifyPartiesResponse* response);
-  grpc::Status get_event_log(const CallMetadata& meta, const v1::GetEventLogRequest& request, v1::EventLog* response);
+  grpc::Status get_event_log(const CallMetadata& meta, const v1::GetEventLogRequest& request,
+                             v1::EventLog* response);
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   grpc::Status create_api_token(const CallMetadata& meta, const v1::CreateApiTokenRequest& request,
                                 v1::CreateApiTokenResponse* response);

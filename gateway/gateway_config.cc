@@ -46,14 +46,14 @@ GatewayConfig load_config() {
   }
   const int notify_port = config::int_or("CALNDRO_NOTIFY_PORT", 50052, 1, 65535);
   std::string error;
-  const auto events_target =
-      grpc_target(config::string_or("CALNDRO_EVENTS_ADDR", "127.0.0.1:" + std::to_string(events_port)), error);
+  const auto events_target = grpc_target(
+      config::string_or("CALNDRO_EVENTS_ADDR", "127.0.0.1:" + std::to_string(events_port)), error);
   if (!events_target) {
     throw std::runtime_error("CALNDRO_EVENTS_ADDR: " + error);
   }
   config.events_address = *events_target;
-  const auto notify_target =
-      grpc_target(config::string_or("CALNDRO_NOTIFY_ADDR", "127.0.0.1:" + std::to_string(notify_port)), error);
+  const auto notify_target = grpc_target(
+      config::string_or("CALNDRO_NOTIFY_ADDR", "127.0.0.1:" + std::to_string(notify_port)), error);
   if (!notify_target) {
     throw std::runtime_error("CALNDRO_NOTIFY_ADDR: " + error);
   }
@@ -72,11 +72,13 @@ GatewayConfig load_config() {
   config.rpc_timeout_ms = config::int_or("CALNDRO_RPC_TIMEOUT_MS", 5000, 1, 600000);
   config.http_threads = config::int_or("CALNDRO_HTTP_THREADS", 64, 1, 4096);
   config.head_timeout_ms = config::int_or("CALNDRO_HTTP_HEAD_TIMEOUT_MS", 10000, 100, 600000);
-  config.max_connections_per_address = config::int_or("CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS", 16, 1, 100000);
+  config.max_connections_per_address =
+      config::int_or("CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS", 16, 1, 100000);
   config.public_base_url = config::string_or("CALNDRO_PUBLIC_BASE_URL", "");
   const auto& base = config.public_base_url;
   if (!base.empty() && base.rfind("http://", 0) != 0 && base.rfind("https://", 0) != 0) {
-    throw std::runtime_error("CALNDRO_PUBLIC_BASE_URL must start with http:// or https://, got '" + base + "'");
+    throw std::runtime_error("CALNDRO_PUBLIC_BASE_URL must start with http:// or https://, got '" + base +
+                             "'");
   }
   config.allowed_hosts = config::string_or("CALNDRO_ALLOWED_HOSTS", "");
   config.trusted_proxies = config::string_or("CALNDRO_TRUSTED_PROXIES", "");

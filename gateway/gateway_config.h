@@ -9,15 +9,15 @@ namespace calndro::gateway {
 struct GatewayConfig {
   std::string listen_host = "0.0.0.0";  // CALNDRO_HTTP_LISTEN
   int listen_port = 9000;
-  std::string events_address;           // CALNDRO_EVENTS_ADDR, as a gRPC target (common/grpc_channel.h)
-  std::string notify_address;           // CALNDRO_NOTIFY_ADDR: only asked for health, by /readyz
+  std::string events_address;  // CALNDRO_EVENTS_ADDR, as a gRPC target (common/grpc_channel.h)
+  std::string notify_address;  // CALNDRO_NOTIFY_ADDR: only asked for health, by /readyz
   // CALNDRO_GATEWAY_METRICS_LISTEN: Prometheus text on GET /metrics there,
   // never on the public port; empty when "off".
   std::string metrics_listen = "127.0.0.1:9103";
-  int rpc_timeout_ms = 5000;            // CALNDRO_RPC_TIMEOUT_MS
-  std::string public_base_url;          // CALNDRO_PUBLIC_BASE_URL
-  std::string allowed_hosts;            // CALNDRO_ALLOWED_HOSTS (common/allowed_hosts.h)
-  std::string trusted_proxies;          // CALNDRO_TRUSTED_PROXIES (gateway/client_address.h)
+  int rpc_timeout_ms = 5000;    // CALNDRO_RPC_TIMEOUT_MS
+  std::string public_base_url;  // CALNDRO_PUBLIC_BASE_URL
+  std::string allowed_hosts;    // CALNDRO_ALLOWED_HOSTS (common/allowed_hosts.h)
+  std::string trusted_proxies;  // CALNDRO_TRUSTED_PROXIES (gateway/client_address.h)
   // CALNDRO_HTTP_HEAD_TIMEOUT_MS: the whole request head must arrive in this time.
   int head_timeout_ms = 10000;
   // CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS: connections served at once for

@@ -14,7 +14,7 @@ HttpMetrics::HttpMetrics(Metrics& metrics)
 
 void HttpMetrics::observe(const std::string& route, const std::string& method, int status, double seconds) {
   static const prometheus::Histogram::BucketBoundaries buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                                   0.05,   0.1,   0.25,   0.5,   1,    2.5};
+                                                                  0.05,   0.1,   0.25,   0.5,   1,    2.5};
   requests_.Add({{"route", route}, {"method", method}, {"status", std::to_string(status)}}).Increment();
   latency_.Add({{"route", route}}, buckets).Observe(seconds);
 }

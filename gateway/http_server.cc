@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -245,7 +245,6 @@ const char* reason_for(int status) {
   }
 }
 
-
 // A request head as the front door found it in the stream's buffer.
 struct Head {
   enum class Status { kComplete, kTooLarge, kTimeout, kClosed };
@@ -274,7 +273,8 @@ Head read_head(SocketStream& stream, Clock::time_point deadline) {
   while (true) {
     const std::string_view data = stream.peek();
     const std::string_view window = data.substr(0, kMaxHeadBytes);
-    if (const auto end = window.find(kHeadEnd, searched > 3 ? searched - 3 : 0); end != std::string_view::npos) {
+    if (const auto end = window.find(kHeadEnd, searched > 3 ? searched - 3 : 0);
+        end != std::string_view::npos) {
       return {Head::Status::kComplete, end + kHeadEnd.size()};
     }
     if (data.size() >= kMaxHeadBytes) {
@@ -330,8 +330,8 @@ std::optional<std::string> raw_header(std::string_view head, std::string_view na
   while (at != std::string_view::npos && at + 2 < head.size()) {
     const size_t start = at + 2;
     const size_t end = head.find("\r\n", start);
-    const std::string_view line = head.substr(start, end == std::string_view::npos ? std::string_view::npos
-                                                                                    : end - start);
+    const std::string_view line =
+        head.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
     const auto colon = line.find(':');
     if (colon != std::string_view::npos && lower(line.substr(0, colon)) == name) {
       std::string_view value = line.substr(colon + 1);
@@ -402,11 +402,11 @@ const char* status_text(int status) {
 void write_front_door_response(SocketStream& stream, int status, std::string_view detail, bool close,
                                const std::string& request_id, std::string_view extra_headers = {}) {
   const std::string body = dump(nlohmann::json{{"detail", detail}});
-  std::string response = "HTTP/1.1 " + std::to_string(status) + " " + status_text(status) +
-                         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-                         "\r\nX-Request-Id: " + request_id + "\r\n" + std::string(extra_headers) +
-                         (close ? "Connection: close\r\n" : "") +
-                         "\r\n" + body;
+  std::string response =
+      "HTTP/1.1 " + std::to_string(status) + " " + status_text(status) +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nX-Request-Id: " + request_id + "\r\n" + std::string(extra_headers) +
+      (close ? "Connection: close\r\n" : "") + "\r\n" + body;
   size_t sent = 0;
   while (sent < response.size()) {
     const ssize_t n = stream.write(response.data() + sent, response.size() - sent);
@@ -417,16 +417,20 @@ void write_front_door_response(SocketStream& stream, int status, std::string_vie
   }
 }
 
-void log_front_door(std::string_view head, int status, const std::string& request_id, std::string_view reason) {
+void log_front_door(std::string_view head, int status, const std::string& request_id,
+                    std::string_view reason) {
   std::string method, path;
   request_line_parts(head, method, path);
-  log::info("request", {{"request_id", request_id},
-                        {"method", method},
-                        {"path", path},
-                        {"status", status},
-                        {"rejected", std::string(reason)},
-                        {"duration_ms", std::round(std::chrono::duration<double, std::milli>(
-                                                       Clock::now() - request_started).count() * 1000.0) / 1000.0}});
+  log::info("request",
+            {{"request_id", request_id},
+             {"method", method},
+             {"path", path},
+             {"status", status},
+             {"rejected", std::string(reason)},
+             {"duration_ms",
+              std::round(std::chrono::duration<double, std::milli>(Clock::now() - request_started).count() *
+                         1000.0) /
+                  1000.0}});
 }
 
 // The length of the longest header line (not the request line) of a head,
@@ -612,8 +616,8 @@ bool sane_request_id(std::string_view id) {
     return false;
   }
   return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 
@@ -696,7 +700,8 @@ class HttpServer::Server final : public httplib::Server {
         stream.consume(head.size);
         const bool keep = discard_body(stream, text);
         const std::string id = new_request_id();
-        write_front_door_response(stream, 431, "A request header is too large (at most 8 KiB a line).", !keep, id);
+        write_front_door_response(stream, 431, "A request header is too large (at most 8 KiB a line).", !keep,
+                                  id);
         log_front_door(text, 431, id, "header line too long");
         if (!keep) {
           break;
@@ -791,7 +796,8 @@ HttpServerOptions with_threads(std::size_t threads) {
 
 }  // namespace
 
-HttpServer::HttpServer(const Router& router, std::size_t threads) : HttpServer(router, with_threads(threads)) {}
+HttpServer::HttpServer(const Router& router, std::size_t threads)
+    : HttpServer(router, with_threads(threads)) {}
 
 HttpServer::HttpServer(const Router& router, HttpServerOptions options)
     : server_(std::make_unique<Server>(options)) {
@@ -852,17 +858,22 @@ HttpServer::HttpServer(const Router& router, HttpServerOptions options)
   });
 }
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 int HttpServer::bind(const std::string& host, int port) {
-  const int bound = port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
+  const int bound =
+      port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
   if (bound > 0) {
     server_->widen_backlog();
   }
   return bound;
 }
 
-bool HttpServer::listen_after_bind() { return server_->listen_after_bind(); }
+bool HttpServer::listen_after_bind() {
+  return server_->listen_after_bind();
+}
 
 void HttpServer::stop() {
   // httplib's stop() must run once, and only on a running server.
@@ -873,6 +884,8 @@ void HttpServer::stop() {
   }
 }
 
-bool HttpServer::is_running() const { return server_->is_running(); }
+bool HttpServer::is_running() const {
+  return server_->is_running();
+}
 
 }  // namespace calndro::gateway

@@ -44,10 +44,10 @@ bool sane_request_id(std::string_view id);
 std::string new_request_id();
 
 struct HttpServerOptions {
-  std::size_t threads = kDefaultThreads;                 // CALNDRO_HTTP_THREADS
-  std::chrono::milliseconds head_timeout{10000};         // CALNDRO_HTTP_HEAD_TIMEOUT_MS
-  std::size_t max_connections_per_address = 16;          // CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS
-  TrustedProxies trusted_proxies;                        // CALNDRO_TRUSTED_PROXIES: exempt from the cap
+  std::size_t threads = kDefaultThreads;          // CALNDRO_HTTP_THREADS
+  std::chrono::milliseconds head_timeout{10000};  // CALNDRO_HTTP_HEAD_TIMEOUT_MS
+  std::size_t max_connections_per_address = 16;   // CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS
+  TrustedProxies trusted_proxies;                 // CALNDRO_TRUSTED_PROXIES: exempt from the cap
 };
 
 class HttpServer {

@@ -45,7 +45,8 @@ bool nesting_within(std::string_view text, int limit) {
 }
 
 bool is_blank(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
 }
 
 // A required string field of an object; adds "<prefix>: <message>" to `errors` under `field`.
@@ -63,8 +64,8 @@ std::optional<std::string> string_member(const json& object, const char* name, c
   return it->get<std::string>();
 }
 
-void parse_string_list(const json& value, const std::string& field, google::protobuf::RepeatedPtrField<std::string>* out,
-                       FieldErrors& errors) {
+void parse_string_list(const json& value, const std::string& field,
+                       google::protobuf::RepeatedPtrField<std::string>* out, FieldErrors& errors) {
   if (!value.is_array()) {
     errors.add(field, kNotList);
     return;
@@ -87,7 +88,9 @@ const json* member(const json& body, const char* name) {
 
 }  // namespace
 
-void FieldErrors::add(const std::string& field, std::string message) { errors_[field].push_back(std::move(message)); }
+void FieldErrors::add(const std::string& field, std::string message) {
+  errors_[field].push_back(std::move(message));
+}
 
 std::optional<json> parse_json_object(std::string_view body, std::string& error) {
   if (is_blank(body)) {
@@ -220,7 +223,8 @@ const char* occurrence_name(v1::Occurrence occurrence) {
 void write_log_entry(JsonWriter& writer, const v1::LogEntry& entry) {
   writer.begin_object();
   writer.key("id").number(entry.id());
-  writer.key("when").plain_string([&](std::string& out) { append_instant(out, from_timestamp(entry.when())); });
+  writer.key("when").plain_string(
+      [&](std::string& out) { append_instant(out, from_timestamp(entry.when())); });
   writer.key("occurrence").string(occurrence_name(entry.occurrence()));
   writer.key("effector").string(entry.effector());
   writer.key("slots");
@@ -241,12 +245,16 @@ std::string body_of(std::size_t expected_size, const std::function<void(JsonWrit
 
 }  // namespace
 
-void write_slots(JsonWriter& writer, const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots) {
+void write_slots(JsonWriter& writer,
+                 const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots) {
   writer.begin_array();
   for (const auto& slot : slots) {
     writer.begin_object();
-    writer.key("begin").plain_string([&](std::string& out) { append_instant(out, from_timestamp(slot.begin())); });
-    writer.key("duration").plain_string([&](std::string& out) { append_duration(out, from_duration(slot.duration())); });
+    writer.key("begin").plain_string(
+        [&](std::string& out) { append_instant(out, from_timestamp(slot.begin())); });
+    writer.key("duration").plain_string([&](std::string& out) {
+      append_duration(out, from_duration(slot.duration()));
+    });
     writer.end_object();
   }
   writer.end_array();
@@ -278,7 +286,8 @@ std::string event_body(const v1::Event& event, const std::string& base) {
   });
 }
 
-std::string event_list_body(const google::protobuf::RepeatedPtrField<v1::Event>& events, const std::string& base) {
+std::string event_list_body(const google::protobuf::RepeatedPtrField<v1::Event>& events,
+                            const std::string& base) {
   return body_of(kEventBytes * (events.size() + 1), [&](JsonWriter& writer) {
     std::string scratch;
     writer.begin_array();
@@ -434,6 +443,8 @@ void api_token_request_from_json(const json& body, v1::CreateApiTokenRequest& ou
   }
 }
 
-std::string dump(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 }  // namespace calndro::gateway

@@ -44,23 +44,27 @@ Micros from_duration(const google::protobuf::Duration& duration);
 // Proto -> JSON response bodies (SPEC §3 shapes). URLs are built on `base`,
 // "http://host:port" (no trailing slash).
 std::string event_body(const v1::Event& event, const std::string& base);
-std::string event_list_body(const google::protobuf::RepeatedPtrField<v1::Event>& events, const std::string& base);
+std::string event_list_body(const google::protobuf::RepeatedPtrField<v1::Event>& events,
+                            const std::string& base);
 std::string event_log_body(const v1::EventLog& log, int64_t event_id, const std::string& base);
-std::string notify_response_body(const v1::NotifyPartiesResponse& response, int64_t event_id, const std::string& base);
+std::string notify_response_body(const v1::NotifyPartiesResponse& response, int64_t event_id,
+                                 const std::string& base);
 // The pieces, for the bodies above and their tests; `scratch` is reused
 // for the URLs.
-void write_slots(JsonWriter& writer, const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots);
+void write_slots(JsonWriter& writer,
+                 const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots);
 void write_event(JsonWriter& writer, const v1::Event& event, const std::string& base, std::string& scratch);
 
 // JSON -> proto. Field errors are added to `errors`; `out` is only
 // meaningful when `errors` stays empty.
-void parse_slots(const nlohmann::json& value, google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>* out,
-                 FieldErrors& errors);
+void parse_slots(const nlohmann::json& value,
+                 google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>* out, FieldErrors& errors);
 void create_request_from_json(const nlohmann::json& body, v1::CreateEventRequest& out, FieldErrors& errors);
 // Returns false when the body holds neither `slots` nor `title`.
 bool update_request_from_json(const nlohmann::json& body, v1::UpdateEventRequest& out, FieldErrors& errors);
 void notify_request_from_json(const nlohmann::json& body, v1::NotifyPartiesRequest& out, FieldErrors& errors);
-void api_token_request_from_json(const nlohmann::json& body, v1::CreateApiTokenRequest& out, FieldErrors& errors);
+void api_token_request_from_json(const nlohmann::json& body, v1::CreateApiTokenRequest& out,
+                                 FieldErrors& errors);
 
 // Serialises a response body; invalid UTF-8 is replaced rather than thrown.
 std::string dump(const nlohmann::json& value);

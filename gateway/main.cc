@@ -4,16 +4,16 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 #include <csignal>
+#include <cstdio>
 #include <exception>
 #include <thread>
 
 #include "common/crypto.h"
-#include "common/runtime.h"
 #include "common/grpc_channel.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/runtime.h"
 #include "gateway/event_client.h"
 #include "gateway/gateway_config.h"
 #include "gateway/http_server.h"
@@ -36,9 +36,9 @@ int run() {
   (void)calndro::grpc_tls();  // bad TLS files stop the start here
 
   auto client = EventClient::connect(config.events_address, std::chrono::milliseconds(config.rpc_timeout_ms));
-  const ReadinessProbe readiness({{"events", client->channel()},
-                                  {"notify", calndro::make_balanced_channel(config.notify_address)}},
-                                 std::chrono::milliseconds(1000));
+  const ReadinessProbe readiness(
+      {{"events", client->channel()}, {"notify", calndro::make_balanced_channel(config.notify_address)}},
+      std::chrono::milliseconds(1000));
   calndro::Metrics metrics;
   HttpMetrics http_metrics(metrics);
   GatewayOptions options{config.public_base_url, config.allowed_hosts,
@@ -57,7 +57,8 @@ int run() {
   server_options.trusted_proxies = options.trusted_proxies;
   HttpServer server(router, server_options);
   if (server.bind(config.listen_host, config.listen_port) < 0) {
-    calndro::log::error("cannot listen", {{"listen", config.listen_host + ":" + std::to_string(config.listen_port)}});
+    calndro::log::error("cannot listen",
+                        {{"listen", config.listen_host + ":" + std::to_string(config.listen_port)}});
     return 1;
   }
 
@@ -97,8 +98,8 @@ int run() {
 // The container health check: GET /readyz on our own port.
 int probe_readiness() {
   const auto config = calndro::gateway::load_config();
-  const std::string host = config.listen_host == "0.0.0.0" || config.listen_host == "::" ? "127.0.0.1"
-                                                                                          : config.listen_host;
+  const std::string host =
+      config.listen_host == "0.0.0.0" || config.listen_host == "::" ? "127.0.0.1" : config.listen_host;
   httplib::Client client(host, config.listen_port);
   client.set_connection_timeout(std::chrono::seconds(2));
   client.set_read_timeout(std::chrono::seconds(3));
@@ -107,7 +108,8 @@ int probe_readiness() {
     std::fprintf(stderr, "%s:%d: no answer\n", host.c_str(), config.listen_port);
     return 1;
   }
-  std::fprintf(stderr, "%s:%d: %d %s\n", host.c_str(), config.listen_port, response->status, response->body.c_str());
+  std::fprintf(stderr, "%s:%d: %d %s\n", host.c_str(), config.listen_port, response->status,
+               response->body.c_str());
   return response->status == 200 ? 0 : 1;
 }
 
@@ -117,7 +119,8 @@ int main(int argc, char** argv) {
   calndro::log::set_service_name("gateway");
   const bool health_check_mode = argc > 1 && std::string(argv[1]) == "--health-check";
   if (argc > 1 && !health_check_mode) {
-    std::fprintf(stderr, "usage: calndro-gateway [--health-check]\n(configuration comes from CALNDRO_* variables)\n");
+    std::fprintf(stderr,
+                 "usage: calndro-gateway [--health-check]\n(configuration comes from CALNDRO_* variables)\n");
     return 2;
   }
   try {

@@ -30,7 +30,9 @@ RouteMatch found(Route route, int64_t id = 0) {
   return match;
 }
 
-RouteMatch not_found() { return RouteMatch{}; }
+RouteMatch not_found() {
+  return RouteMatch{};
+}
 
 RouteMatch redirect(std::string path) {
   RouteMatch match;
@@ -82,8 +84,8 @@ bool sane_host(std::string_view host) {
     return false;
   }
   return std::all_of(host.begin(), host.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-           c == ':' || c == '[' || c == ']' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == ':' || c == '[' || c == ']' || c == '_';
   });
 }
 
@@ -169,8 +171,8 @@ bool read_paging(const httplib::Request& request, Paging& paging, FieldErrors& e
   return errors.empty();
 }
 
-void add_next_link(httplib::Response& response, const std::string& base, const std::string& path, const Paging& paging,
-                   const std::string& next_token) {
+void add_next_link(httplib::Response& response, const std::string& base, const std::string& path,
+                   const Paging& paging, const std::string& next_token) {
   if (next_token.empty()) {
     return;
   }
@@ -264,8 +266,8 @@ bool json_content_type(std::string_view content_type) {
   if (lowercase(trimmed(content_type.substr(0, semicolon))) != "application/json") {
     return false;
   }
-  std::string_view parameters = semicolon == std::string_view::npos ? std::string_view()
-                                                                    : content_type.substr(semicolon + 1);
+  std::string_view parameters =
+      semicolon == std::string_view::npos ? std::string_view() : content_type.substr(semicolon + 1);
   while (!parameters.empty()) {
     const auto next = parameters.find(';');
     const std::string_view parameter = trimmed(parameters.substr(0, next));
@@ -325,15 +327,24 @@ std::string route_label(const RouteMatch& match) {
     return "redirect";
   }
   switch (match.route) {
-    case Route::kHealth: return "/healthz";
-    case Route::kReady: return "/readyz";
-    case Route::kOpenApi: return "/openapi";
-    case Route::kEvents: return "/";
-    case Route::kEvent: return "/{id}/";
-    case Route::kNotify: return "/{id}/notify/";
-    case Route::kLog: return "/{id}/log/";
-    case Route::kApiToken: return "/api-token-auth/";
-    case Route::kStatic: return "/static/";
+    case Route::kHealth:
+      return "/healthz";
+    case Route::kReady:
+      return "/readyz";
+    case Route::kOpenApi:
+      return "/openapi";
+    case Route::kEvents:
+      return "/";
+    case Route::kEvent:
+      return "/{id}/";
+    case Route::kNotify:
+      return "/{id}/notify/";
+    case Route::kLog:
+      return "/{id}/log/";
+    case Route::kApiToken:
+      return "/api-token-auth/";
+    case Route::kStatic:
+      return "/static/";
   }
   return "unmatched";
 }
@@ -344,12 +355,12 @@ void Router::handle(const httplib::Request& request, const std::string& body, co
     const auto started = std::chrono::steady_clock::now();
     handle_unmeasured(request, body, request_id, response);
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
-    const std::string method = (request.method == "GET" || request.method == "POST" || request.method == "PATCH" ||
-                                request.method == "DELETE")
+    const std::string method = (request.method == "GET" || request.method == "POST" ||
+                                request.method == "PATCH" || request.method == "DELETE")
                                    ? request.method
                                    : std::string("OTHER");
-    options_.http_metrics->observe(route_label(match_route(request.method, request.path)), method, response.status,
-                                   elapsed.count());
+    options_.http_metrics->observe(route_label(match_route(request.method, request.path)), method,
+                                   response.status, elapsed.count());
     return;
   }
   handle_unmeasured(request, body, request_id, response);
@@ -439,14 +450,16 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
 
   // Only JSON: a cross-site <form enctype="text/plain"> (no preflight) must
   // never pass for a JSON body. A body without Content-Type is refused too.
-  const bool has_body = !body.empty() || request.has_header("Transfer-Encoding") ||
-                        (request.has_header("Content-Length") && request.get_header_value("Content-Length") != "0");
+  const bool has_body =
+      !body.empty() || request.has_header("Transfer-Encoding") ||
+      (request.has_header("Content-Length") && request.get_header_value("Content-Length") != "0");
   if (has_body && !json_content_type(request.get_header_value("Content-Type"))) {
     const std::string type = request.get_header_value("Content-Type");
-    send_error(response, detail_error(415, type.empty()
-                                               ? std::string("A request body needs Content-Type: application/json.")
-                                               : "Unsupported media type \"" + quoted_for_error(type) +
-                                                     "\" in request."));
+    send_error(
+        response,
+        detail_error(415, type.empty()
+                              ? std::string("A request body needs Content-Type: application/json.")
+                              : "Unsupported media type \"" + quoted_for_error(type) + "\" in request."));
     return;
   }
 

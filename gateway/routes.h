@@ -32,9 +32,9 @@ struct RouteMatch {
   enum class Kind { kFound, kRedirect, kNotFound, kMethodNotAllowed };
   Kind kind = Kind::kNotFound;
   Route route = Route::kEvents;
-  int64_t id = 0;              // for /ID/... routes
-  std::string allow;           // kMethodNotAllowed: the Allow header
-  std::string redirect_path;   // kRedirect: the slashed path (no query)
+  int64_t id = 0;             // for /ID/... routes
+  std::string allow;          // kMethodNotAllowed: the Allow header
+  std::string redirect_path;  // kRedirect: the slashed path (no query)
 };
 
 RouteMatch match_route(std::string_view method, std::string_view path);
@@ -80,8 +80,8 @@ class Router {
   std::string client_address(const httplib::Request& request) const;
 
  private:
-  void handle_unmeasured(const httplib::Request& request, const std::string& body, const std::string& request_id,
-                         httplib::Response& response) const;
+  void handle_unmeasured(const httplib::Request& request, const std::string& body,
+                         const std::string& request_id, httplib::Response& response) const;
   void dispatch(const httplib::Request& request, const std::string& body, const std::string& request_id,
                 httplib::Response& response) const;
 

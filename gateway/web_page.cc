@@ -178,7 +178,9 @@ const AssetTable& table() {
 
 }  // namespace
 
-const StaticAsset& page_asset() { return table().page; }
+const StaticAsset& page_asset() {
+  return table().page;
+}
 
 const StaticAsset* find_static_asset(std::string_view path) {
   for (const auto& asset : table().assets) {

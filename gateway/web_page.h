@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-// The page behind the link in the mail (issue 5): content negotiation for
+// The page behind the link in the mail: content negotiation for
 // GET /ID/ and GET /ID/log/, and the static files in gateway/static/,
 // compiled into the binary at build time (see CMakeLists.txt).
 namespace calndro::gateway {

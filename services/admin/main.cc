@@ -89,7 +89,8 @@ int add_user(pqxx::connection& connection, const std::vector<std::string>& args)
   pqxx::work tx(connection);
   const auto id = UserStore::add_user(tx, email, username, calndro::hash_password(password), staff, active);
   tx.commit();
-  std::cout << "user " << id << " " << email << (staff ? " (staff)" : "") << (active ? "" : " (inactive)") << "\n";
+  std::cout << "user " << id << " " << email << (staff ? " (staff)" : "") << (active ? "" : " (inactive)")
+            << "\n";
   if (!password_from_stdin) {
     std::cout << "password: " << password << "\n";
   }
@@ -160,7 +161,8 @@ int revoke_tokens(pqxx::connection& connection, const std::vector<std::string>& 
   }
   std::int64_t id = 0;
   if (args.size() != 1 ||
-      std::from_chars(args[0].data(), args[0].data() + args[0].size(), id).ptr != args[0].data() + args[0].size() ||
+      std::from_chars(args[0].data(), args[0].data() + args[0].size(), id).ptr !=
+          args[0].data() + args[0].size() ||
       id <= 0) {
     return usage_error("token revoke TOKEN_ID | token revoke --user EMAIL");
   }

@@ -90,8 +90,8 @@ AllowedHosts AllowedHosts::parse(std::string_view list, std::string_view public_
       }
       const bool suffix = entry.front() == '.';
       const std::string_view name = suffix ? entry.substr(1) : entry;
-      const bool has_port =
-          !name.empty() && (name.front() == '[' ? name.back() != ']' : name.find(':') != std::string_view::npos);
+      const bool has_port = !name.empty() && (name.front() == '[' ? name.back() != ']'
+                                                                  : name.find(':') != std::string_view::npos);
       const auto host = host_of_header(name);
       if (!host || has_port) {
         throw std::invalid_argument("CALNDRO_ALLOWED_HOSTS: '" + std::string(entry) +
@@ -124,8 +124,8 @@ bool AllowedHosts::allows(std::string_view host_header) const {
   for (const auto& name : names_) {
     if (name.front() == '.') {
       const std::string_view bare(name.data() + 1, name.size() - 1);
-      if (*host == bare || (host->size() > name.size() &&
-                            host->compare(host->size() - name.size(), name.size(), name) == 0)) {
+      if (*host == bare ||
+          (host->size() > name.size() && host->compare(host->size() - name.size(), name.size(), name) == 0)) {
         return true;
       }
     } else if (*host == name) {

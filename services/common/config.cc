@@ -72,10 +72,12 @@ InternalToken internal_token(const std::string& listen_address) {
     token.value = kDefaultInternalToken;
   }
   token.is_default = token.value == kDefaultInternalToken;
-  if (!is_loopback_listen(listen_address) && (token.is_default || token.value.size() < kMinInternalTokenLength)) {
+  if (!is_loopback_listen(listen_address) &&
+      (token.is_default || token.value.size() < kMinInternalTokenLength)) {
     throw std::runtime_error(
         "CALNDRO_INTERNAL_TOKEN must be a secret of at least " + std::to_string(kMinInternalTokenLength) +
-        " characters (e.g. `openssl rand -hex 32`) when the service listens beyond loopback (" + listen_address +
+        " characters (e.g. `openssl rand -hex 32`) when the service listens beyond loopback (" +
+        listen_address +
         "): the built-in default is public, so anyone reaching the notification service could send mail");
   }
   return token;

@@ -18,7 +18,9 @@ void init_crypto() {
   }
 }
 
-void SystemRandom::fill(unsigned char* out, std::size_t size) { randombytes_buf(out, size); }
+void SystemRandom::fill(unsigned char* out, std::size_t size) {
+  randombytes_buf(out, size);
+}
 
 std::string to_hex(const unsigned char* data, std::size_t size) {
   std::string hex(size * 2 + 1, '\0');
@@ -70,7 +72,9 @@ std::counting_semaphore<1>& password_hashing_slots() {
 }
 }  // namespace
 
-PasswordHashingSlot::PasswordHashingSlot() : acquired_(true) { password_hashing_slots().acquire(); }
+PasswordHashingSlot::PasswordHashingSlot() : acquired_(true) {
+  password_hashing_slots().acquire();
+}
 
 PasswordHashingSlot::PasswordHashingSlot(std::chrono::milliseconds timeout)
     : acquired_(password_hashing_slots().try_acquire_for(timeout)) {}

@@ -27,7 +27,8 @@ bool is_ipv4(std::string_view host) {
     const std::string_view part = host.substr(0, dot);
     int value = 0;
     const auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
-    if (part.empty() || part.size() > 3 || error != std::errc() || end != part.data() + part.size() || value > 255) {
+    if (part.empty() || part.size() > 3 || error != std::errc() || end != part.data() + part.size() ||
+        value > 255) {
       return false;
     }
     ++parts;
@@ -47,8 +48,8 @@ bool valid_host_port(std::string_view text) {
   }
   const std::string_view host = text.substr(0, colon);
   for (char c : host) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '[' || c == ']' ||
-          c == ':')) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '[' ||
+          c == ']' || c == ':')) {
       return false;
     }
   }
@@ -84,10 +85,12 @@ GrpcTls read_grpc_tls() {
   tls.ca = read_pem("CALNDRO_GRPC_TLS_CA", "CERTIFICATE");
   tls.server_name = config::string_or("CALNDRO_GRPC_TLS_SERVER_NAME", "");
   if (tls.cert_chain.empty() != tls.private_key.empty()) {
-    throw std::runtime_error("CALNDRO_GRPC_TLS_CERT and CALNDRO_GRPC_TLS_KEY go together: set both or neither");
+    throw std::runtime_error(
+        "CALNDRO_GRPC_TLS_CERT and CALNDRO_GRPC_TLS_KEY go together: set both or neither");
   }
   if (!tls.server_name.empty() && !tls.enabled()) {
-    throw std::runtime_error("CALNDRO_GRPC_TLS_SERVER_NAME is set but TLS is off (no CALNDRO_GRPC_TLS_CERT or _CA)");
+    throw std::runtime_error(
+        "CALNDRO_GRPC_TLS_SERVER_NAME is set but TLS is off (no CALNDRO_GRPC_TLS_CERT or _CA)");
   }
   return tls;
 }
@@ -114,7 +117,8 @@ std::shared_ptr<grpc::ServerCredentials> server_credentials(const GrpcTls& tls) 
   }
   if (tls.cert_chain.empty()) {
     throw std::runtime_error(
-        "CALNDRO_GRPC_TLS_CA is set but a gRPC server needs its own certificate: set CALNDRO_GRPC_TLS_CERT and "
+        "CALNDRO_GRPC_TLS_CA is set but a gRPC server needs its own certificate: set CALNDRO_GRPC_TLS_CERT "
+        "and "
         "CALNDRO_GRPC_TLS_KEY");
   }
   grpc::SslServerCredentialsOptions options(tls.ca.empty()
@@ -144,8 +148,10 @@ std::optional<std::string> grpc_target(std::string_view address, std::string& er
   }
   if (address.find(',') == std::string_view::npos) {
     if (!valid_host_port(address)) {
-      error = "expected host:port, a comma-separated list of IPv4 host:port, or a gRPC target such as "
-              "dns:///events:50051; got '" + std::string(address) + "'";
+      error =
+          "expected host:port, a comma-separated list of IPv4 host:port, or a gRPC target such as "
+          "dns:///events:50051; got '" +
+          std::string(address) + "'";
       return std::nullopt;
     }
     return std::string(address);
@@ -155,9 +161,12 @@ std::optional<std::string> grpc_target(std::string_view address, std::string& er
     const auto comma = rest.find(',');
     const std::string_view item = rest.substr(0, comma);
     const auto colon = item.rfind(':');
-    if (colon == std::string_view::npos || !is_ipv4(item.substr(0, colon)) || !valid_port(item.substr(colon + 1))) {
-      error = "a list of replicas must be IPv4 host:port items separated by commas (use dns:///NAME:PORT for "
-              "names); got '" + std::string(address) + "'";
+    if (colon == std::string_view::npos || !is_ipv4(item.substr(0, colon)) ||
+        !valid_port(item.substr(colon + 1))) {
+      error =
+          "a list of replicas must be IPv4 host:port items separated by commas (use dns:///NAME:PORT for "
+          "names); got '" +
+          std::string(address) + "'";
       return std::nullopt;
     }
     if (comma == std::string_view::npos) {
@@ -173,9 +182,11 @@ std::shared_ptr<grpc::Channel> make_balanced_channel(const std::string& target) 
 }
 
 std::shared_ptr<grpc::Channel> make_balanced_channel(const std::string& target, const GrpcTls& tls) {
-  if (tls.enabled() && tls.server_name.empty() && (target.starts_with("ipv4:") || target.starts_with("ipv6:"))) {
-    throw std::runtime_error("TLS to a list of addresses (" + target +
-                             ") needs CALNDRO_GRPC_TLS_SERVER_NAME: the name the servers' certificates carry");
+  if (tls.enabled() && tls.server_name.empty() &&
+      (target.starts_with("ipv4:") || target.starts_with("ipv6:"))) {
+    throw std::runtime_error(
+        "TLS to a list of addresses (" + target +
+        ") needs CALNDRO_GRPC_TLS_SERVER_NAME: the name the servers' certificates carry");
   }
   grpc::ChannelArguments arguments = channel_arguments(tls);
   arguments.SetLoadBalancingPolicyName("round_robin");

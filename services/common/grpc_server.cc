@@ -7,8 +7,8 @@
 #include <signal.h>
 
 #include <atomic>
-#include <cstdio>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 
@@ -46,7 +46,8 @@ const google::protobuf::FileDescriptor* health_descriptor() {
 // interceptor lives exactly as long as its call.
 class CallTrackingInterceptor final : public grpc::experimental::Interceptor {
  public:
-  CallTrackingInterceptor(grpc::experimental::ServerRpcInfo* info, Metrics* metrics, std::atomic<int>& in_flight)
+  CallTrackingInterceptor(grpc::experimental::ServerRpcInfo* info, Metrics* metrics,
+                          std::atomic<int>& in_flight)
       : method_(info->method() != nullptr ? info->method() : "unknown"),
         metrics_(metrics),
         in_flight_(in_flight),
@@ -234,9 +235,10 @@ int run_grpc_server(GrpcServerOptions options) {
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
-    log::error("cannot listen", {{"address", options.address},
-                                 {"tls", grpc_tls().enabled() ? "on (a certificate/key that do not match also end here)"
-                                                              : "off"}});
+    log::error(
+        "cannot listen",
+        {{"address", options.address},
+         {"tls", grpc_tls().enabled() ? "on (a certificate/key that do not match also end here)" : "off"}});
     return 1;
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
@@ -247,7 +249,8 @@ int run_grpc_server(GrpcServerOptions options) {
   for (const auto& name : names) {
     health->SetServingStatus(name, true);
   }
-  log::info("serving", {{"address", options.address}, {"port", selected_port}, {"tls", grpc_tls().enabled()}});
+  log::info("serving",
+            {{"address", options.address}, {"port", selected_port}, {"tls", grpc_tls().enabled()}});
   std::unique_ptr<ReadinessWatcher> readiness;
   if (options.readiness_check) {
     readiness = std::make_unique<ReadinessWatcher>(*health, options.readiness_check, names);

@@ -16,7 +16,7 @@ class Metrics;
 void block_termination_signals();
 
 struct GrpcServerOptions {
-  std::string address;                   // "127.0.0.1:50051"; port 0 picks a free one
+  std::string address;  // "127.0.0.1:50051"; port 0 picks a free one
   std::vector<grpc::Service*> services;
   std::vector<std::string> service_names;  // full names, e.g. "calndro.events.v1.EventService", for health
   std::chrono::seconds drain_timeout{10};

@@ -17,7 +17,8 @@ std::string& service_name() {
 
 void write(std::string_view level, std::string_view message, nlohmann::json fields) {
   nlohmann::json line = nlohmann::json::object();
-  line["ts"] = format_instant(std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+  line["ts"] = format_instant(
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
   line["level"] = level;
   line["service"] = service_name();
   line["msg"] = message;
@@ -37,9 +38,17 @@ void write(std::string_view level, std::string_view message, nlohmann::json fiel
 
 }  // namespace
 
-void set_service_name(std::string_view name) { service_name() = std::string(name); }
-void info(std::string_view message, nlohmann::json fields) { write("info", message, std::move(fields)); }
-void warn(std::string_view message, nlohmann::json fields) { write("warn", message, std::move(fields)); }
-void error(std::string_view message, nlohmann::json fields) { write("error", message, std::move(fields)); }
+void set_service_name(std::string_view name) {
+  service_name() = std::string(name);
+}
+void info(std::string_view message, nlohmann::json fields) {
+  write("info", message, std::move(fields));
+}
+void warn(std::string_view message, nlohmann::json fields) {
+  write("warn", message, std::move(fields));
+}
+void error(std::string_view message, nlohmann::json fields) {
+  write("error", message, std::move(fields));
+}
 
 }  // namespace calndro::log

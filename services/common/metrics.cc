@@ -10,7 +10,7 @@ namespace {
 
 const prometheus::Histogram::BucketBoundaries& latency_buckets() {
   static const prometheus::Histogram::BucketBoundaries buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                                   0.05,   0.1,   0.25,   0.5,   1,    2.5};
+                                                                  0.05,   0.1,   0.25,   0.5,   1,    2.5};
   return buckets;
 }
 
@@ -27,7 +27,9 @@ Metrics::Metrics()
                        .Help("gRPC call latency, by method")
                        .Register(*registry_)) {}
 
-Metrics::~Metrics() { stop(); }
+Metrics::~Metrics() {
+  stop();
+}
 
 void Metrics::on_scrape(std::function<void()> refresh) {
   std::lock_guard lock(mutex_);

@@ -15,19 +15,22 @@ int apply_migrations(const std::string& database_url, const std::string& schema,
     tx.exec("CREATE TABLE IF NOT EXISTS " + tx.quote_name(schema) +
             ".schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
             " applied_at timestamptz NOT NULL DEFAULT now())");
-    const auto done = tx.exec_params("SELECT 1 FROM " + tx.quote_name(schema) + ".schema_migrations WHERE version = $1",
-                                     migration.version);
+    const auto done =
+        tx.exec_params("SELECT 1 FROM " + tx.quote_name(schema) + ".schema_migrations WHERE version = $1",
+                       migration.version);
     if (!done.empty()) {
       tx.abort();
       continue;
     }
     tx.exec("SET LOCAL search_path TO " + tx.quote_name(schema));
     tx.exec(migration.sql);
-    tx.exec_params("INSERT INTO " + tx.quote_name(schema) + ".schema_migrations (version, name) VALUES ($1, $2)",
-                   migration.version, std::string(migration.name));
+    tx.exec_params(
+        "INSERT INTO " + tx.quote_name(schema) + ".schema_migrations (version, name) VALUES ($1, $2)",
+        migration.version, std::string(migration.name));
     tx.commit();
     ++applied;
-    log::info("migration applied", {{"schema", schema}, {"version", migration.version}, {"name", migration.name}});
+    log::info("migration applied",
+              {{"schema", schema}, {"version", migration.version}, {"name", migration.name}});
   }
   return applied;
 }

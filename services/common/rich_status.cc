@@ -8,7 +8,8 @@
 namespace calndro {
 namespace {
 
-grpc::Status pack(grpc::StatusCode code, const std::string& message, const google::protobuf::Message& detail) {
+grpc::Status pack(grpc::StatusCode code, const std::string& message,
+                  const google::protobuf::Message& detail) {
   google::rpc::Status envelope;
   envelope.set_code(static_cast<int>(code));
   envelope.set_message(message);
@@ -49,7 +50,8 @@ std::vector<FieldViolation> capped(std::vector<FieldViolation> violations) {
     violation.description = cut(std::move(violation.description), kMaxViolationBytes);
   }
   if (dropped > 0) {
-    violations.push_back({cut(std::move(dropped_field), kMaxViolationBytes), "And " + std::to_string(dropped) + " more."});
+    violations.push_back(
+        {cut(std::move(dropped_field), kMaxViolationBytes), "And " + std::to_string(dropped) + " more."});
   }
   return violations;
 }

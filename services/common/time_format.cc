@@ -148,8 +148,9 @@ std::optional<Micros> parse_clock_duration(std::string_view text, std::string& e
   }
   long long total = 0;
   if (days > kMaxDays || hours > kMaxHours || !add_checked(total, days, 86400 * kMicrosPerSecond) ||
-      !add_checked(total, hours, 3600 * kMicrosPerSecond) || !add_checked(total, minutes, 60 * kMicrosPerSecond) ||
-      !add_checked(total, seconds, kMicrosPerSecond) || !add_checked(total, micros, 1)) {
+      !add_checked(total, hours, 3600 * kMicrosPerSecond) ||
+      !add_checked(total, minutes, 60 * kMicrosPerSecond) || !add_checked(total, seconds, kMicrosPerSecond) ||
+      !add_checked(total, micros, 1)) {
     return fail_duration(error, "Duration is longer than 366 days.");
   }
   return check_duration_range(Micros(total), error);
@@ -197,8 +198,7 @@ std::optional<Micros> parse_iso_duration(std::string_view text, std::string& err
     }
     std::string_view order = in_time ? time_order : date_order;
     std::size_t at = order.find(unit);
-    if (unit == '\0' || at == std::string_view::npos ||
-        (last_unit != '\0' && at <= order.find(last_unit))) {
+    if (unit == '\0' || at == std::string_view::npos || (last_unit != '\0' && at <= order.find(last_unit))) {
       return fail_duration(error, invalid);
     }
     if (has_fraction && unit != 'S') {
@@ -209,11 +209,26 @@ std::optional<Micros> parse_iso_duration(std::string_view text, std::string& err
     long long limit = 0;
     long long unit_seconds = 0;
     switch (unit) {
-      case 'W': limit = kMaxWeeks; unit_seconds = 604800; break;
-      case 'D': limit = kMaxDays; unit_seconds = 86400; break;
-      case 'H': limit = kMaxHours; unit_seconds = 3600; break;
-      case 'M': limit = kMaxMinutes; unit_seconds = 60; break;
-      default: limit = kMaxSeconds; unit_seconds = 1; break;
+      case 'W':
+        limit = kMaxWeeks;
+        unit_seconds = 604800;
+        break;
+      case 'D':
+        limit = kMaxDays;
+        unit_seconds = 86400;
+        break;
+      case 'H':
+        limit = kMaxHours;
+        unit_seconds = 3600;
+        break;
+      case 'M':
+        limit = kMaxMinutes;
+        unit_seconds = 60;
+        break;
+      default:
+        limit = kMaxSeconds;
+        unit_seconds = 1;
+        break;
     }
     if (value > limit || !add_checked(total, value, unit_seconds * kMicrosPerSecond) ||
         !add_checked(total, micros, 1)) {
@@ -287,7 +302,8 @@ std::optional<Instant> parse_instant(std::string_view text, std::string& error) 
   }
   // Fixed-width fields (4-digit year, 2-digit offset) bound every term here
   // far below int64's range: no checked arithmetic needed.
-  Instant local = time_point_cast<Micros>(sys_days(date)) + hours(h) + minutes(mi) + seconds(s) + Micros(micros);
+  Instant local =
+      time_point_cast<Micros>(sys_days(date)) + hours(h) + minutes(mi) + seconds(s) + Micros(micros);
   Instant utc = local - minutes(offset_minutes);
   const year_month_day utc_date{floor<days>(utc)};
   if (utc_date.year() < year(1) || utc_date.year() > year(9999)) {
@@ -388,7 +404,7 @@ void append_duration(std::string& out, Micros duration) {
 std::string describe_slot(Instant begin, Micros duration) {
   static constexpr std::array<const char*, 7> kWeekdays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const auto day_point = floor<days>(begin);
   const year_month_day date{day_point};
   const weekday wd{day_point};

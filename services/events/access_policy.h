@@ -10,10 +10,10 @@ enum class Action { List, Create, Detail, Update, Delete, Notify, ReadLog };
 // and Create there is no event: Party and NonParty mean "a registered user").
 enum class Relation {
   Staff,
-  Party,                // registered, active user who is a party of the event
-  NonParty,             // registered, active user who is not
-  TokenForThisEvent,    // email token issued for this event
-  TokenForOtherEvent,   // email token issued for another event
+  Party,               // registered, active user who is a party of the event
+  NonParty,            // registered, active user who is not
+  TokenForThisEvent,   // email token issued for this event
+  TokenForOtherEvent,  // email token issued for another event
 };
 
 enum class Decision { Allow, Deny };
@@ -23,8 +23,9 @@ constexpr Decision decide(Action action, Relation relation) {
     case Action::List:
     case Action::Create:
       // Email tokens open one event, not the service.
-      return (relation == Relation::TokenForThisEvent || relation == Relation::TokenForOtherEvent) ? Decision::Deny
-                                                                                                    : Decision::Allow;
+      return (relation == Relation::TokenForThisEvent || relation == Relation::TokenForOtherEvent)
+                 ? Decision::Deny
+                 : Decision::Allow;
     case Action::Delete:
       return relation == Relation::Staff ? Decision::Allow : Decision::Deny;
     case Action::Detail:

@@ -48,9 +48,8 @@ bool is_token_shape(const std::string& token) {
 }
 
 grpc::Status throttled(std::chrono::seconds wait) {
-  return resource_exhausted("Too many failed login attempts; try again in " + std::to_string(wait.count()) +
-                                " seconds.",
-                            wait);
+  return resource_exhausted(
+      "Too many failed login attempts; try again in " + std::to_string(wait.count()) + " seconds.", wait);
 }
 
 }  // namespace
@@ -137,10 +136,10 @@ Caller Authenticator::authenticate(pqxx::transaction_base& tx, const Credentials
 Caller Authenticator::from_basic(pqxx::transaction_base& tx, const PasswordLogin& login,
                                  const VerifiedPassword* verified) {
   auto user = UserStore::find_by_login(tx, login.login);
-  const bool known_good =
-      user && user->active && !user->password_hash.empty() &&
-      ((verified != nullptr && verified->user_id == user->id && verified->stored_hash == user->password_hash) ||
-       cache_.contains(user->password_hash, login.password));
+  const bool known_good = user && user->active && !user->password_hash.empty() &&
+                          ((verified != nullptr && verified->user_id == user->id &&
+                            verified->stored_hash == user->password_hash) ||
+                           cache_.contains(user->password_hash, login.password));
   if (!known_good) {
     throw PasswordCheckNeeded{std::move(user)};
   }
@@ -227,7 +226,8 @@ Caller Authenticator::from_email_token(const std::string& token, const std::stri
       refuse("Invalid email token.");
     }
     if (!status.ok()) {
-      throw RpcError(grpc::StatusCode::UNAVAILABLE, "The notification service is unavailable; try again later.");
+      throw RpcError(grpc::StatusCode::UNAVAILABLE,
+                     "The notification service is unavailable; try again later.");
     }
     resolved.event_id = response.event_id();
     resolved.party_email = response.party_email();

@@ -12,7 +12,8 @@ CredentialCache::CredentialCache(const Clock& clock, std::chrono::seconds ttl, s
 std::string CredentialCache::key_of(std::string_view stored_hash, std::string_view password) const {
   crypto_generichash_state state;
   crypto_generichash_init(&state, secret_, sizeof secret_, 32);
-  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(stored_hash.data()), stored_hash.size());
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(stored_hash.data()),
+                            stored_hash.size());
   const unsigned char separator = 0;
   crypto_generichash_update(&state, &separator, 1);
   crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(password.data()), password.size());

@@ -20,7 +20,8 @@ std::string EmailTokenCache::key_of(std::string_view token) const {
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   std::string key(32, '\0');
   crypto_generichash(reinterpret_cast<unsigned char*>(key.data()), key.size(),
-                     reinterpret_cast<const unsigned char*>(folded.data()), folded.size(), secret_, sizeof secret_);
+                     reinterpret_cast<const unsigned char*>(folded.data()), folded.size(), secret_,
+                     sizeof secret_);
   sodium_memzero(folded.data(), folded.size());
   return key;
 }

@@ -1,7 +1,7 @@
 #include "events/event_service.h"
 
-#include <chrono>
 #include <charconv>
+#include <chrono>
 
 #include "common/email.h"
 #include "common/grpc_channel.h"
@@ -96,9 +96,15 @@ PageRequest read_page_request(int page_size, const std::string& page_token) {
 
 void occurrence_to_proto(Occurrence occurrence, v1::LogEntry& out) {
   switch (occurrence) {
-    case Occurrence::Update: out.set_occurrence(v1::OCCURRENCE_UPDATE); break;
-    case Occurrence::Notify: out.set_occurrence(v1::OCCURRENCE_NOTIFY); break;
-    case Occurrence::View: out.set_occurrence(v1::OCCURRENCE_VIEW); break;
+    case Occurrence::Update:
+      out.set_occurrence(v1::OCCURRENCE_UPDATE);
+      break;
+    case Occurrence::Notify:
+      out.set_occurrence(v1::OCCURRENCE_NOTIFY);
+      break;
+    case Occurrence::View:
+      out.set_occurrence(v1::OCCURRENCE_VIEW);
+      break;
   }
 }
 
@@ -148,8 +154,9 @@ nlohmann::json log_data(const Caller& caller, nlohmann::json data) {
 
 }  // namespace
 
-EventServiceImpl::EventServiceImpl(DbPool& pool, Authenticator& authenticator, NotificationClient& notifications,
-                                   const Clock& clock, RandomSource& random, EventServiceOptions options)
+EventServiceImpl::EventServiceImpl(DbPool& pool, Authenticator& authenticator,
+                                   NotificationClient& notifications, const Clock& clock,
+                                   RandomSource& random, EventServiceOptions options)
     : pool_(pool),
       authenticator_(authenticator),
       notifications_(notifications),
@@ -167,29 +174,33 @@ grpc::Status EventServiceImpl::guarded(grpc::ServerContext* context, const char*
   } catch (const RpcError& error) {
     status = error.status();
   } catch (const DatabaseUnavailable& error) {
-    log::error("database unavailable", {{"method", method}, {"request_id", credentials.request_id},
-                                        {"error", error.what()}});
+    log::error("database unavailable",
+               {{"method", method}, {"request_id", credentials.request_id}, {"error", error.what()}});
     status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "The database is unavailable; try again later.");
   } catch (const pqxx::broken_connection& error) {
     log::error("database connection lost", {{"method", method}, {"request_id", credentials.request_id}});
     status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "The database is unavailable; try again later.");
   } catch (const pqxx::in_doubt_error& error) {
     log::error("commit in doubt", {{"method", method}, {"request_id", credentials.request_id}});
-    status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "The database connection broke during commit; check "
-                                                         "the result before retrying.");
+    status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "The database connection broke during commit; check "
+                          "the result before retrying.");
   } catch (const std::exception& error) {
     // The caller learns nothing of SQL or internals; the log has the detail.
-    log::error("internal error", {{"method", method}, {"request_id", credentials.request_id},
-                                  {"error", error.what()}});
+    log::error("internal error",
+               {{"method", method}, {"request_id", credentials.request_id}, {"error", error.what()}});
     status = grpc::Status(grpc::StatusCode::INTERNAL, "Internal error.");
   }
   const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
-  log::info("rpc", {{"method", method}, {"code", static_cast<int>(status.error_code())},
-                    {"request_id", credentials.request_id}, {"duration_ms", elapsed.count()}});
+  log::info("rpc", {{"method", method},
+                    {"code", static_cast<int>(status.error_code())},
+                    {"request_id", credentials.request_id},
+                    {"duration_ms", elapsed.count()}});
   return status;
 }
 
-void EventServiceImpl::in_connection(Atomicity atomicity, const std::function<void(pqxx::transaction_base&)>& work) {
+void EventServiceImpl::in_connection(Atomicity atomicity,
+                                     const std::function<void(pqxx::transaction_base&)>& work) {
   pool_.run([&](pqxx::connection& connection) {
     if (atomicity == Atomicity::PerStatement) {
       pqxx::nontransaction statements(connection);
@@ -266,94 +277,96 @@ void EventServiceImpl::append_log(pqxx::transaction_base& tx, const EventRecord&
 grpc::Status EventServiceImpl::ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
                                           v1::ListEventsResponse* response) {
   // One read statement after authentication: no transaction needed.
-  return run_authenticated(context, "ListEvents", Atomicity::PerStatement,
-                           [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
-    if (decide(Action::List, caller.relation_to(nullptr)) != Decision::Allow) {
-      throw RpcError(grpc::StatusCode::PERMISSION_DENIED, kForbidden);
-    }
-    const PageRequest page_request = read_page_request(request->page_size(), request->page_token());
-    const auto page = caller.staff ? EventStore::list_all(tx, page_request.after, page_request.limit)
-                                   : EventStore::list_for_user(tx, caller.user_id, page_request.after,
-                                                               page_request.limit);
-    response->Clear();
-    // A page of long events (100 parties of 254-character addresses) can
-    // outgrow a gRPC message: it ends early, under kMaxListPageBytes, and
-    // the cursor continues after its last event.
-    std::size_t bytes = 0;
-    bool cut_short = false;
-    for (const auto& event : page.items) {
-      v1::Event& out = *response->add_events();
-      event_to_proto(event, out);
-      bytes += out.ByteSizeLong() + 8;  // and the field's tag and length
-      if (bytes > kMaxListPageBytes && response->events_size() > 1) {
-        response->mutable_events()->RemoveLast();
-        cut_short = true;
-        break;
-      }
-    }
-    if (cut_short) {
-      response->set_next_page_token(std::to_string(page.items[response->events_size() - 1].id));
-    } else if (page.next_after) {
-      response->set_next_page_token(std::to_string(*page.next_after));
-    }
-  });
+  return run_authenticated(
+      context, "ListEvents", Atomicity::PerStatement,
+      [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
+        if (decide(Action::List, caller.relation_to(nullptr)) != Decision::Allow) {
+          throw RpcError(grpc::StatusCode::PERMISSION_DENIED, kForbidden);
+        }
+        const PageRequest page_request = read_page_request(request->page_size(), request->page_token());
+        const auto page = caller.staff ? EventStore::list_all(tx, page_request.after, page_request.limit)
+                                       : EventStore::list_for_user(tx, caller.user_id, page_request.after,
+                                                                   page_request.limit);
+        response->Clear();
+        // A page of long events (100 parties of 254-character addresses) can
+        // outgrow a gRPC message: it ends early, under kMaxListPageBytes, and
+        // the cursor continues after its last event.
+        std::size_t bytes = 0;
+        bool cut_short = false;
+        for (const auto& event : page.items) {
+          v1::Event& out = *response->add_events();
+          event_to_proto(event, out);
+          bytes += out.ByteSizeLong() + 8;  // and the field's tag and length
+          if (bytes > kMaxListPageBytes && response->events_size() > 1) {
+            response->mutable_events()->RemoveLast();
+            cut_short = true;
+            break;
+          }
+        }
+        if (cut_short) {
+          response->set_next_page_token(std::to_string(page.items[response->events_size() - 1].id));
+        } else if (page.next_after) {
+          response->set_next_page_token(std::to_string(*page.next_after));
+        }
+      });
 }
 
-grpc::Status EventServiceImpl::CreateEvent(grpc::ServerContext* context, const v1::CreateEventRequest* request,
-                                           v1::Event* response) {
+grpc::Status EventServiceImpl::CreateEvent(grpc::ServerContext* context,
+                                           const v1::CreateEventRequest* request, v1::Event* response) {
   // The event, its parties and its log entry are one statement; the users
   // for new parties are made just before. No BEGIN/COMMIT round trips.
-  return run_authenticated(context, "CreateEvent", Atomicity::PerStatement,
-                           [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
-    if (decide(Action::Create, caller.relation_to(nullptr)) != Decision::Allow) {
-      throw RpcError(grpc::StatusCode::PERMISSION_DENIED, kForbidden);
-    }
-    std::vector<FieldViolation> violations;
-    EventRecord event;
-    event.parties = validate_parties(request->parties(), violations, /*required=*/true);
-    event.slots = validate_slots(request->slots(), violations);
-    event.title = validate_title(request->title(), violations);
-    if (!violations.empty()) {
-      throw RpcError(invalid_argument(std::move(violations)));
-    }
-    if (!event.has_party(caller.email)) {
-      event.parties.insert(event.parties.begin(), caller.email);
-      if (event.parties.size() > static_cast<std::size_t>(kMaxParties)) {
-        throw RpcError(invalid_argument("parties", "At most 100 parties, including you."));
-      }
-    }
-    if (event.title.empty()) {
-      event.title = generate_title(random_);
-    }
-    // Committed on its own: party rows without an event are harmless (the
-    // same rows a retry or a later event would make). Skipped when this
-    // process has seen every party stored already.
-    const auto ensure_users = [&] {
-      UserStore::ensure_users(tx, event.parties);
-      known_users_.add(event.parties);
-    };
-    const auto create = [&] {
-      committing_on_its_own([&] {
-        event.id = EventStore::create_logged(tx, event, caller.user_id, clock_.now(), caller.email,
-                                             log_data(caller, {{"opened", "created"}}));
+  return run_authenticated(
+      context, "CreateEvent", Atomicity::PerStatement,
+      [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
+        if (decide(Action::Create, caller.relation_to(nullptr)) != Decision::Allow) {
+          throw RpcError(grpc::StatusCode::PERMISSION_DENIED, kForbidden);
+        }
+        std::vector<FieldViolation> violations;
+        EventRecord event;
+        event.parties = validate_parties(request->parties(), violations, /*required=*/true);
+        event.slots = validate_slots(request->slots(), violations);
+        event.title = validate_title(request->title(), violations);
+        if (!violations.empty()) {
+          throw RpcError(invalid_argument(std::move(violations)));
+        }
+        if (!event.has_party(caller.email)) {
+          event.parties.insert(event.parties.begin(), caller.email);
+          if (event.parties.size() > static_cast<std::size_t>(kMaxParties)) {
+            throw RpcError(invalid_argument("parties", "At most 100 parties, including you."));
+          }
+        }
+        if (event.title.empty()) {
+          event.title = generate_title(random_);
+        }
+        // Committed on its own: party rows without an event are harmless (the
+        // same rows a retry or a later event would make). Skipped when this
+        // process has seen every party stored already.
+        const auto ensure_users = [&] {
+          UserStore::ensure_users(tx, event.parties);
+          known_users_.add(event.parties);
+        };
+        const auto create = [&] {
+          committing_on_its_own([&] {
+            event.id = EventStore::create_logged(tx, event, caller.user_id, clock_.now(), caller.email,
+                                                 log_data(caller, {{"opened", "created"}}));
+          });
+        };
+        if (!known_users_.contain_all(event.parties)) {
+          ensure_users();
+          create();
+        } else {
+          try {
+            create();
+          } catch (const pqxx::not_null_violation&) {
+            // A party this process took for stored has no user row: the
+            // database was replaced under it. The statement wrote nothing.
+            known_users_.forget_all();
+            ensure_users();
+            create();
+          }
+        }
+        event_to_proto(event, *response);
       });
-    };
-    if (!known_users_.contain_all(event.parties)) {
-      ensure_users();
-      create();
-    } else {
-      try {
-        create();
-      } catch (const pqxx::not_null_violation&) {
-        // A party this process took for stored has no user row: the
-        // database was replaced under it. The statement wrote nothing.
-        known_users_.forget_all();
-        ensure_users();
-        create();
-      }
-    }
-    event_to_proto(event, *response);
-  });
 }
 
 grpc::Status EventServiceImpl::GetEvent(grpc::ServerContext* context, const v1::GetEventRequest* request,
@@ -362,154 +375,165 @@ grpc::Status EventServiceImpl::GetEvent(grpc::ServerContext* context, const v1::
   // around the reads before it (two round trips fewer on the commonest call).
   return run_authenticated(context, "GetEvent", Atomicity::PerStatement,
                            [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
-    const EventRecord event = load_authorized(tx, request->id(), Action::Detail, caller, /*lock=*/false);
-    committing_on_its_own([&] { append_log(tx, event, Occurrence::View, caller, nlohmann::json::object()); });
-    event_to_proto(event, *response);
-  });
+                             const EventRecord event =
+                                 load_authorized(tx, request->id(), Action::Detail, caller, /*lock=*/false);
+                             committing_on_its_own([&] {
+                               append_log(tx, event, Occurrence::View, caller, nlohmann::json::object());
+                             });
+                             event_to_proto(event, *response);
+                           });
 }
 
-grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context, const v1::UpdateEventRequest* request,
-                                           v1::Event* response) {
+grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context,
+                                           const v1::UpdateEventRequest* request, v1::Event* response) {
   // The access check reads the event unlocked: what it depends on (parties,
   // creator) never changes, and the change itself applies only to a live
   // event. The change and its log entry are one statement.
-  return run_authenticated(context, "UpdateEvent", Atomicity::PerStatement,
-                           [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
-    const EventRecord event = load_authorized(tx, request->id(), Action::Update, caller, /*lock=*/false);
-    if (!request->has_title() && !request->has_slots()) {
-      // Thrown before any write: an empty PATCH changes and logs nothing.
-      throw RpcError(invalid_argument(std::vector<FieldViolation>{
-          {"slots", "Provide slots and/or title."}, {"title", "Provide slots and/or title."}}));
-    }
-    std::vector<FieldViolation> violations;
-    std::optional<std::vector<Slot>> slots;
-    std::optional<std::string> title;
-    if (request->has_slots()) {
-      slots = validate_slots(request->slots().slots(), violations);
-    }
-    if (request->has_title()) {
-      title = validate_title(request->title(), violations);
-      if (title->empty()) {
-        violations.push_back({"title", "This field may not be blank."});
-      }
-    }
-    if (!violations.empty()) {
-      throw RpcError(invalid_argument(std::move(violations)));
-    }
-    nlohmann::json data = nlohmann::json::object();
-    if (title) {
-      data["title"] = *title;
-    }
-    std::optional<EventRecord> changed;
-    committing_on_its_own([&] {
-      changed = EventStore::update_logged(tx, event.id, title, slots, clock_.now(), caller.email,
-                                          log_data(caller, std::move(data)));
-    });
-    if (!changed) {
-      throw RpcError(grpc::StatusCode::NOT_FOUND, kNotFound);  // deleted meanwhile
-    }
-    event_to_proto(*changed, *response);
-  });
+  return run_authenticated(
+      context, "UpdateEvent", Atomicity::PerStatement,
+      [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
+        const EventRecord event = load_authorized(tx, request->id(), Action::Update, caller, /*lock=*/false);
+        if (!request->has_title() && !request->has_slots()) {
+          // Thrown before any write: an empty PATCH changes and logs nothing.
+          throw RpcError(invalid_argument(std::vector<FieldViolation>{
+              {"slots", "Provide slots and/or title."}, {"title", "Provide slots and/or title."}}));
+        }
+        std::vector<FieldViolation> violations;
+        std::optional<std::vector<Slot>> slots;
+        std::optional<std::string> title;
+        if (request->has_slots()) {
+          slots = validate_slots(request->slots().slots(), violations);
+        }
+        if (request->has_title()) {
+          title = validate_title(request->title(), violations);
+          if (title->empty()) {
+            violations.push_back({"title", "This field may not be blank."});
+          }
+        }
+        if (!violations.empty()) {
+          throw RpcError(invalid_argument(std::move(violations)));
+        }
+        nlohmann::json data = nlohmann::json::object();
+        if (title) {
+          data["title"] = *title;
+        }
+        std::optional<EventRecord> changed;
+        committing_on_its_own([&] {
+          changed = EventStore::update_logged(tx, event.id, title, slots, clock_.now(), caller.email,
+                                              log_data(caller, std::move(data)));
+        });
+        if (!changed) {
+          throw RpcError(grpc::StatusCode::NOT_FOUND, kNotFound);  // deleted meanwhile
+        }
+        event_to_proto(*changed, *response);
+      });
 }
 
-grpc::Status EventServiceImpl::DeleteEvent(grpc::ServerContext* context, const v1::DeleteEventRequest* request,
+grpc::Status EventServiceImpl::DeleteEvent(grpc::ServerContext* context,
+                                           const v1::DeleteEventRequest* request,
                                            google::protobuf::Empty* response) {
   return run_authenticated(context, "DeleteEvent", Atomicity::Transaction,
                            [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
-    const EventRecord event = load_authorized(tx, request->id(), Action::Delete, caller, /*lock=*/true);
-    EventStore::mark_deleted(tx, event.id, clock_.now());
-    append_log(tx, event, Occurrence::Update, caller, {{"closed", "deleted"}});
-  });
+                             const EventRecord event =
+                                 load_authorized(tx, request->id(), Action::Delete, caller, /*lock=*/true);
+                             EventStore::mark_deleted(tx, event.id, clock_.now());
+                             append_log(tx, event, Occurrence::Update, caller, {{"closed", "deleted"}});
+                           });
 }
 
-grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context, const v1::NotifyPartiesRequest* request,
+grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
+                                             const v1::NotifyPartiesRequest* request,
                                              v1::NotifyPartiesResponse* response) {
-  return run_authenticated(context, "NotifyParties", Atomicity::Transaction,
-                           [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials& credentials) {
-    // The row lock keeps a concurrent PATCH from changing the slots between
-    // the staleness check and the log entries.
-    const EventRecord event = load_authorized(tx, request->id(), Action::Notify, caller, /*lock=*/true);
-    std::vector<FieldViolation> violations;
-    const std::vector<std::string> recipients = validate_parties(request->parties(), violations, /*required=*/true);
-    for (const auto& recipient : recipients) {
-      if (!event.has_party(recipient)) {
-        violations.push_back({"parties", "Not in event: " + recipient});
-      }
-    }
-    const std::size_t slot_errors = violations.size();
-    const std::vector<Slot> slots = validate_slots(request->slots(), violations);
-    if (violations.size() == slot_errors && slots != event.slots) {
-      violations.push_back({"slots", "Mismatch with event"});
-    }
-    std::string sender = caller.email;
-    if (request->has_sender()) {
-      std::string error;
-      const auto canonical = normalize_email(request->sender(), error);
-      if (!canonical) {
-        violations.push_back({"sender", error});
-      } else if (!event.has_party(*canonical) && !UserStore::is_staff_email(tx, *canonical)) {
-        violations.push_back({"sender", "Not a party of the event or staff: " + *canonical});
-      } else {
-        sender = *canonical;
-      }
-    }
-    if (!violations.empty()) {
-      throw RpcError(invalid_argument(std::move(violations)));
-    }
-    check_notify_limit(tx, event, caller, recipients.size());
+  return run_authenticated(
+      context, "NotifyParties", Atomicity::Transaction,
+      [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials& credentials) {
+        // The row lock keeps a concurrent PATCH from changing the slots between
+        // the staleness check and the log entries.
+        const EventRecord event = load_authorized(tx, request->id(), Action::Notify, caller, /*lock=*/true);
+        std::vector<FieldViolation> violations;
+        const std::vector<std::string> recipients =
+            validate_parties(request->parties(), violations, /*required=*/true);
+        for (const auto& recipient : recipients) {
+          if (!event.has_party(recipient)) {
+            violations.push_back({"parties", "Not in event: " + recipient});
+          }
+        }
+        const std::size_t slot_errors = violations.size();
+        const std::vector<Slot> slots = validate_slots(request->slots(), violations);
+        if (violations.size() == slot_errors && slots != event.slots) {
+          violations.push_back({"slots", "Mismatch with event"});
+        }
+        std::string sender = caller.email;
+        if (request->has_sender()) {
+          std::string error;
+          const auto canonical = normalize_email(request->sender(), error);
+          if (!canonical) {
+            violations.push_back({"sender", error});
+          } else if (!event.has_party(*canonical) && !UserStore::is_staff_email(tx, *canonical)) {
+            violations.push_back({"sender", "Not a party of the event or staff: " + *canonical});
+          } else {
+            sender = *canonical;
+          }
+        }
+        if (!violations.empty()) {
+          throw RpcError(invalid_argument(std::move(violations)));
+        }
+        check_notify_limit(tx, event, caller, recipients.size());
 
-    calndro::notify::v1::QueueNotificationsRequest queue;
-    const std::string request_id =
-        credentials.request_id.empty() ? random_hex(random_, 16) : credentials.request_id;
-    queue.set_request_id(request_id + "/event/" + std::to_string(event.id));
-    queue.set_event_id(event.id);
-    queue.set_event_title(event.title);
-    queue.set_sender(sender);
-    for (const auto& recipient : recipients) {
-      queue.add_recipients(recipient);
-    }
-    for (const auto& slot : event.slots) {
-      slot_to_proto(slot, *queue.add_slots());
-    }
-    queue.set_invitation(request->invitation());
-    queue.set_link_base_url(request->link_base_url());
-    calndro::notify::v1::QueueNotificationsResponse queued;
-    const grpc::Status status = notifications_.queue_notifications(queue, credentials.request_id, queued);
-    if (!status.ok()) {
-      log::error("notification service refused or failed",
-                 {{"code", static_cast<int>(status.error_code())}, {"request_id", credentials.request_id},
-                  {"message", status.error_message()}});
-      if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-          status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-        throw RpcError(grpc::StatusCode::UNAVAILABLE,
-                       "The notification service is unavailable; nothing was sent. Try again later.");
-      }
-      if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
-        throw RpcError(grpc::StatusCode::ALREADY_EXISTS,
-                       "This request id was already used for a different notification; send a new X-Request-Id.");
-      }
-      throw RpcError(grpc::StatusCode::INTERNAL, "Internal error.");
-    }
-    for (const auto& recipient : recipients) {
-      nlohmann::json data = {{"recipient", recipient}, {"sender", sender}};
-      if (request->invitation()) {
-        data["invitation"] = true;
-      }
-      append_log(tx, event, Occurrence::Notify, caller, std::move(data));
-    }
-    response->Clear();
-    for (const auto& recipient : recipients) {
-      response->add_parties(recipient);
-    }
-    for (const auto& slot : event.slots) {
-      slot_to_proto(slot, *response->add_slots());
-    }
-    response->set_sender(sender);
-  });
+        calndro::notify::v1::QueueNotificationsRequest queue;
+        const std::string request_id =
+            credentials.request_id.empty() ? random_hex(random_, 16) : credentials.request_id;
+        queue.set_request_id(request_id + "/event/" + std::to_string(event.id));
+        queue.set_event_id(event.id);
+        queue.set_event_title(event.title);
+        queue.set_sender(sender);
+        for (const auto& recipient : recipients) {
+          queue.add_recipients(recipient);
+        }
+        for (const auto& slot : event.slots) {
+          slot_to_proto(slot, *queue.add_slots());
+        }
+        queue.set_invitation(request->invitation());
+        queue.set_link_base_url(request->link_base_url());
+        calndro::notify::v1::QueueNotificationsResponse queued;
+        const grpc::Status status = notifications_.queue_notifications(queue, credentials.request_id, queued);
+        if (!status.ok()) {
+          log::error("notification service refused or failed",
+                     {{"code", static_cast<int>(status.error_code())},
+                      {"request_id", credentials.request_id},
+                      {"message", status.error_message()}});
+          if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+              status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+            throw RpcError(grpc::StatusCode::UNAVAILABLE,
+                           "The notification service is unavailable; nothing was sent. Try again later.");
+          }
+          if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+            throw RpcError(
+                grpc::StatusCode::ALREADY_EXISTS,
+                "This request id was already used for a different notification; send a new X-Request-Id.");
+          }
+          throw RpcError(grpc::StatusCode::INTERNAL, "Internal error.");
+        }
+        for (const auto& recipient : recipients) {
+          nlohmann::json data = {{"recipient", recipient}, {"sender", sender}};
+          if (request->invitation()) {
+            data["invitation"] = true;
+          }
+          append_log(tx, event, Occurrence::Notify, caller, std::move(data));
+        }
+        response->Clear();
+        for (const auto& recipient : recipients) {
+          response->add_parties(recipient);
+        }
+        for (const auto& slot : event.slots) {
+          slot_to_proto(slot, *response->add_slots());
+        }
+        response->set_sender(sender);
+      });
 }
 
-void EventServiceImpl::check_notify_limit(pqxx::transaction_base& tx, const EventRecord& event, const Caller& caller,
-                                          std::size_t mails) {
+void EventServiceImpl::check_notify_limit(pqxx::transaction_base& tx, const EventRecord& event,
+                                          const Caller& caller, std::size_t mails) {
   // Counted from the log under the event's row lock: concurrent notifies of
   // one event wait for each other, on any replica.
   const Instant now = clock_.now();
@@ -531,42 +555,44 @@ void EventServiceImpl::check_notify_limit(pqxx::transaction_base& tx, const Even
                                     wait));
 }
 
-grpc::Status EventServiceImpl::GetEventLog(grpc::ServerContext* context, const v1::GetEventLogRequest* request,
-                                           v1::EventLog* response) {
+grpc::Status EventServiceImpl::GetEventLog(grpc::ServerContext* context,
+                                           const v1::GetEventLogRequest* request, v1::EventLog* response) {
   // Reads only: the event (for the access check and its parties), then a page.
-  return run_authenticated(context, "GetEventLog", Atomicity::PerStatement,
-                           [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
-    const PageRequest page_request = read_page_request(request->page_size(), request->page_token());
-    const EventRecord event = load_authorized(tx, request->id(), Action::ReadLog, caller, /*lock=*/false,
-                                              /*allow_deleted=*/true);
-    const auto page = EventStore::read_log(tx, event.id, page_request.after, page_request.limit);
-    response->Clear();
-    response->set_event_id(event.id);
-    for (const auto& party : event.parties) {
-      response->add_parties(party);
-    }
-    for (const auto& entry : page.items) {
-      auto* out = response->add_entries();
-      out->set_id(entry.id);
-      const long long micros = entry.when.time_since_epoch().count();
-      out->mutable_when()->set_seconds(micros / 1000000);
-      out->mutable_when()->set_nanos(static_cast<int>(micros % 1000000 * 1000));
-      occurrence_to_proto(entry.occurrence, *out);
-      out->set_effector(entry.effector);
-      for (const auto& slot : entry.slots) {
-        slot_to_proto(slot, *out->add_slots());
-      }
-      google::protobuf::Value data;
-      json_to_value(entry.data, data);
-      *out->mutable_data() = data.struct_value();
-    }
-    if (page.next_after) {
-      response->set_next_page_token(std::to_string(*page.next_after));
-    }
-  });
+  return run_authenticated(
+      context, "GetEventLog", Atomicity::PerStatement,
+      [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
+        const PageRequest page_request = read_page_request(request->page_size(), request->page_token());
+        const EventRecord event = load_authorized(tx, request->id(), Action::ReadLog, caller, /*lock=*/false,
+                                                  /*allow_deleted=*/true);
+        const auto page = EventStore::read_log(tx, event.id, page_request.after, page_request.limit);
+        response->Clear();
+        response->set_event_id(event.id);
+        for (const auto& party : event.parties) {
+          response->add_parties(party);
+        }
+        for (const auto& entry : page.items) {
+          auto* out = response->add_entries();
+          out->set_id(entry.id);
+          const long long micros = entry.when.time_since_epoch().count();
+          out->mutable_when()->set_seconds(micros / 1000000);
+          out->mutable_when()->set_nanos(static_cast<int>(micros % 1000000 * 1000));
+          occurrence_to_proto(entry.occurrence, *out);
+          out->set_effector(entry.effector);
+          for (const auto& slot : entry.slots) {
+            slot_to_proto(slot, *out->add_slots());
+          }
+          google::protobuf::Value data;
+          json_to_value(entry.data, data);
+          *out->mutable_data() = data.struct_value();
+        }
+        if (page.next_after) {
+          response->set_next_page_token(std::to_string(*page.next_after));
+        }
+      });
 }
 
-grpc::Status EventServiceImpl::CreateApiToken(grpc::ServerContext* context, const v1::CreateApiTokenRequest* request,
+grpc::Status EventServiceImpl::CreateApiToken(grpc::ServerContext* context,
+                                              const v1::CreateApiTokenRequest* request,
                                               v1::CreateApiTokenResponse* response) {
   return guarded(context, "CreateApiToken", [&](const Credentials& credentials) {
     std::vector<FieldViolation> violations;
@@ -585,7 +611,8 @@ grpc::Status EventServiceImpl::CreateApiToken(grpc::ServerContext* context, cons
     std::optional<User> user;
     in_connection(Atomicity::PerStatement,
                   [&](pqxx::transaction_base& tx) { user = UserStore::find_by_login(tx, login.login); });
-    const VerifiedPassword verified = authenticator_.check_password(login, credentials.client_address, user, refusal);
+    const VerifiedPassword verified =
+        authenticator_.check_password(login, credentials.client_address, user, refusal);
     const std::string token = random_hex(random_, 20);
     const Instant expires = clock_.now() + options_.api_token_lifetime;
     bool minted = false;
@@ -593,7 +620,8 @@ grpc::Status EventServiceImpl::CreateApiToken(grpc::ServerContext* context, cons
       // Only while the password is still the one just verified and the
       // user still active: a change in between revoked every key.
       committing_on_its_own([&] {
-        minted = UserStore::add_api_token(tx, verified.user_id, verified.stored_hash, sha256_hex(token), expires);
+        minted =
+            UserStore::add_api_token(tx, verified.user_id, verified.stored_hash, sha256_hex(token), expires);
       });
     });
     if (!minted) {
@@ -610,17 +638,19 @@ grpc::Status EventServiceImpl::RevokeApiToken(grpc::ServerContext* context, cons
                                               google::protobuf::Empty*) {
   return run(context, "RevokeApiToken", Atomicity::PerStatement,
              [&](pqxx::transaction_base& tx, const Credentials& credentials) {
-    const auto token = api_token_of(credentials);
-    if (!token) {
-      throw RpcError(grpc::StatusCode::UNAUTHENTICATED, "Send the key to revoke as Authorization: Token KEY.");
-    }
-    (void)authenticator_.authenticate(tx, credentials);  // a valid, unexpired key of an active user
-    bool revoked = false;
-    committing_on_its_own([&] { revoked = UserStore::revoke_api_token(tx, sha256_hex(*token)); });
-    if (!revoked) {
-      throw RpcError(grpc::StatusCode::UNAUTHENTICATED, "Invalid token.");  // revoked meanwhile
-    }
-  });
+               const auto token = api_token_of(credentials);
+               if (!token) {
+                 throw RpcError(grpc::StatusCode::UNAUTHENTICATED,
+                                "Send the key to revoke as Authorization: Token KEY.");
+               }
+               (void)authenticator_.authenticate(tx,
+                                                 credentials);  // a valid, unexpired key of an active user
+               bool revoked = false;
+               committing_on_its_own([&] { revoked = UserStore::revoke_api_token(tx, sha256_hex(*token)); });
+               if (!revoked) {
+                 throw RpcError(grpc::StatusCode::UNAUTHENTICATED, "Invalid token.");  // revoked meanwhile
+               }
+             });
 }
 
 }  // namespace calndro::events

@@ -27,8 +27,8 @@ struct EventServiceOptions {
 // come in through the constructor; main.cc only wires them.
 class EventServiceImpl final : public calndro::events::v1::EventService::Service {
  public:
-  EventServiceImpl(DbPool& pool, Authenticator& authenticator, NotificationClient& notifications, const Clock& clock,
-                   RandomSource& random, EventServiceOptions options = {});
+  EventServiceImpl(DbPool& pool, Authenticator& authenticator, NotificationClient& notifications,
+                   const Clock& clock, RandomSource& random, EventServiceOptions options = {});
 
   grpc::Status ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
                           v1::ListEventsResponse* response) override;
@@ -76,14 +76,14 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
 
   // Loads a live event (or, with allow_deleted, a deleted one too) and checks
   // `action` for `caller`: NOT_FOUND, then PERMISSION_DENIED.
-  EventRecord load_authorized(pqxx::transaction_base& tx, std::int64_t id, Action action, const Caller& caller,
-                              bool lock, bool allow_deleted = false);
+  EventRecord load_authorized(pqxx::transaction_base& tx, std::int64_t id, Action action,
+                              const Caller& caller, bool lock, bool allow_deleted = false);
   // RESOURCE_EXHAUSTED when `mails` more would pass the caller's hourly
   // limit for this event.
   void check_notify_limit(pqxx::transaction_base& tx, const EventRecord& event, const Caller& caller,
                           std::size_t mails);
-  void append_log(pqxx::transaction_base& tx, const EventRecord& event, Occurrence occurrence, const Caller& caller,
-                  nlohmann::json data);
+  void append_log(pqxx::transaction_base& tx, const EventRecord& event, Occurrence occurrence,
+                  const Caller& caller, nlohmann::json data);
 
   DbPool& pool_;
   Authenticator& authenticator_;

@@ -53,9 +53,12 @@ Page<T> read_page(const pqxx::result& result, int limit, Read read) {
 
 const char* occurrence_name(Occurrence occurrence) {
   switch (occurrence) {
-    case Occurrence::Update: return "UPDATE";
-    case Occurrence::Notify: return "NOTIFY";
-    case Occurrence::View: return "VIEW";
+    case Occurrence::Update:
+      return "UPDATE";
+    case Occurrence::Notify:
+      return "NOTIFY";
+    case Occurrence::View:
+      return "VIEW";
   }
   return "UPDATE";
 }
@@ -70,7 +73,9 @@ Occurrence occurrence_from(const std::string& name) {
   return Occurrence::Update;
 }
 
-long long micros_of(Instant instant) { return instant.time_since_epoch().count(); }
+long long micros_of(Instant instant) {
+  return instant.time_since_epoch().count();
+}
 
 }  // namespace
 
@@ -82,9 +87,10 @@ void EventStore::prepare(pqxx::connection& connection) {
   const std::string columns = kEventColumns;
   // A log entry at $at (epoch microseconds) by $effector with the event's
   // slots after the action and $data: the tail of every "…_logged" statement.
-  const auto log_values = [](const char* event_id, const char* at, const char* occurrence, const char* effector,
-                             const char* slots, const char* data) {
-    return std::string("INSERT INTO events.log_entries (event_id, at, occurrence, effector, slots, data) SELECT ") +
+  const auto log_values = [](const char* event_id, const char* at, const char* occurrence,
+                             const char* effector, const char* slots, const char* data) {
+    return std::string(
+               "INSERT INTO events.log_entries (event_id, at, occurrence, effector, slots, data) SELECT ") +
            event_id + ", 'epoch'::timestamptz + " + at + " * interval '1 microsecond', " + occurrence + ", " +
            effector + ", " + slots + "::jsonb, " + data + "::jsonb";
   };
@@ -99,15 +105,18 @@ void EventStore::prepare(pqxx::connection& connection) {
   // parties' users exist already (UserStore::ensure_users); the LEFT JOIN
   // makes a party without a user row a NULL user_id, so the whole statement
   // fails (not_null_violation) rather than leave the party out.
-  connection.prepare("event_create_logged",
-                     "WITH e AS (INSERT INTO events.events (title, created_by, created_at, parties, slots) "
-                     "  VALUES ($1, $2, 'epoch'::timestamptz + $3 * interval '1 microsecond', $4::json, $5::json) "
-                     "  RETURNING id), "
-                     "p AS (INSERT INTO events.event_parties (event_id, user_id, position) "
-                     "  SELECT e.id, u.id, i.position FROM e, json_array_elements_text($4::json) WITH ORDINALITY "
-                     "  AS i(email, position) LEFT JOIN events.users u ON u.email = i.email), "
-                     "l AS (" + log_values("e.id", "$3", "'UPDATE'", "$6", "$5", "$7") + " FROM e) "
-                     "SELECT id FROM e");
+  connection.prepare(
+      "event_create_logged",
+      "WITH e AS (INSERT INTO events.events (title, created_by, created_at, parties, slots) "
+      "  VALUES ($1, $2, 'epoch'::timestamptz + $3 * interval '1 microsecond', $4::json, $5::json) "
+      "  RETURNING id), "
+      "p AS (INSERT INTO events.event_parties (event_id, user_id, position) "
+      "  SELECT e.id, u.id, i.position FROM e, json_array_elements_text($4::json) WITH ORDINALITY "
+      "  AS i(email, position) LEFT JOIN events.users u ON u.email = i.email), "
+      "l AS (" +
+          log_values("e.id", "$3", "'UPDATE'", "$6", "$5", "$7") +
+          " FROM e) "
+          "SELECT id FROM e");
   // A new title and/or slot set ($2/$4 say which) of a live event and its
   // log entry, in one statement that returns the event as changed. The
   // UPDATE's row lock orders concurrent changes of one event, and each log
@@ -116,31 +125,37 @@ void EventStore::prepare(pqxx::connection& connection) {
                      "WITH u AS (UPDATE events.events SET title = CASE WHEN $2 THEN $3 ELSE title END, "
                      "  slots = CASE WHEN $4 THEN $5::json ELSE slots END "
                      "  WHERE id = $1 AND deleted_at IS NULL RETURNING id, title, parties, slots), "
-                     "l AS (" + log_values("u.id", "$6", "'UPDATE'", "$7", "u.slots", "$8") + " FROM u) "
-                     "SELECT u.id, u.title, false, u.parties, u.slots FROM u");
-  connection.prepare("event_mark_deleted",
-                     "UPDATE events.events SET deleted_at = 'epoch'::timestamptz + $2 * interval '1 microsecond' "
-                     "WHERE id = $1");
-  connection.prepare("events_all",
-                     "SELECT " + columns + " FROM events.events e WHERE e.deleted_at IS NULL AND e.id > $1 "
-                     "ORDER BY e.id LIMIT $2");
+                     "l AS (" +
+                         log_values("u.id", "$6", "'UPDATE'", "$7", "u.slots", "$8") +
+                         " FROM u) "
+                         "SELECT u.id, u.title, false, u.parties, u.slots FROM u");
+  connection.prepare(
+      "event_mark_deleted",
+      "UPDATE events.events SET deleted_at = 'epoch'::timestamptz + $2 * interval '1 microsecond' "
+      "WHERE id = $1");
+  connection.prepare("events_all", "SELECT " + columns +
+                                       " FROM events.events e WHERE e.deleted_at IS NULL AND e.id > $1 "
+                                       "ORDER BY e.id LIMIT $2");
   // Driven by the (user_id, event_id) index, one events row looked up per
   // party row: cost follows the page size, not the number of events. As a
   // plain join the planner chose a merge join that walked the events' primary
   // key from the start (10,000 rows read for a page of 100 when the user is
   // party to every 100th event); OFFSET 0 keeps the lookup a nested loop.
-  connection.prepare("events_for_user",
-                     "SELECT " + columns + " FROM events.event_parties mine CROSS JOIN LATERAL "
-                     "(SELECT * FROM events.events e WHERE e.id = mine.event_id AND e.deleted_at IS NULL OFFSET 0) e "
-                     "WHERE mine.user_id = $1 AND mine.event_id > $2 ORDER BY mine.event_id LIMIT $3");
+  connection.prepare(
+      "events_for_user",
+      "SELECT " + columns +
+          " FROM events.event_parties mine CROSS JOIN LATERAL "
+          "(SELECT * FROM events.events e WHERE e.id = mine.event_id AND e.deleted_at IS NULL OFFSET 0) e "
+          "WHERE mine.user_id = $1 AND mine.event_id > $2 ORDER BY mine.event_id LIMIT $3");
   connection.prepare("log_append", log_values("$1", "$2", "$3", "$4", "$5", "$6"));
   connection.prepare("log_notifications_since",
                      "SELECT (extract(epoch FROM at) * 1000000)::bigint FROM events.log_entries "
                      "WHERE event_id = $1 AND occurrence = 'NOTIFY' AND effector = $2 "
                      "AND at > 'epoch'::timestamptz + $3 * interval '1 microsecond' ORDER BY at");
-  connection.prepare("log_read",
-                     "SELECT id, (extract(epoch FROM at) * 1000000)::bigint, occurrence, effector, slots, data "
-                     "FROM events.log_entries WHERE event_id = $1 AND id > $2 ORDER BY id LIMIT $3");
+  connection.prepare(
+      "log_read",
+      "SELECT id, (extract(epoch FROM at) * 1000000)::bigint, occurrence, effector, slots, data "
+      "FROM events.log_entries WHERE event_id = $1 AND id > $2 ORDER BY id LIMIT $3");
 }
 
 std::optional<EventRecord> EventStore::load(pqxx::transaction_base& tx, std::int64_t id, bool lock) {
@@ -151,8 +166,9 @@ std::optional<EventRecord> EventStore::load(pqxx::transaction_base& tx, std::int
   return read_event(result[0]);
 }
 
-std::int64_t EventStore::create_logged(pqxx::transaction_base& tx, const EventRecord& event, std::int64_t created_by,
-                                       Instant now, const std::string& effector, const nlohmann::json& log_data) {
+std::int64_t EventStore::create_logged(pqxx::transaction_base& tx, const EventRecord& event,
+                                       std::int64_t created_by, Instant now, const std::string& effector,
+                                       const nlohmann::json& log_data) {
   return tx
       .exec_prepared("event_create_logged", event.title, created_by, micros_of(now),
                      nlohmann::json(event.parties).dump(), slots_to_json(event.slots).dump(), effector,
@@ -162,12 +178,12 @@ std::int64_t EventStore::create_logged(pqxx::transaction_base& tx, const EventRe
 
 std::optional<EventRecord> EventStore::update_logged(pqxx::transaction_base& tx, std::int64_t id,
                                                      const std::optional<std::string>& title,
-                                                     const std::optional<std::vector<Slot>>& slots, Instant now,
-                                                     const std::string& effector, const nlohmann::json& log_data) {
-  const auto result =
-      tx.exec_prepared("event_update_logged", id, title.has_value(), title.value_or(""), slots.has_value(),
-                       slots ? slots_to_json(*slots).dump() : std::string("[]"), micros_of(now), effector,
-                       log_data.dump());
+                                                     const std::optional<std::vector<Slot>>& slots,
+                                                     Instant now, const std::string& effector,
+                                                     const nlohmann::json& log_data) {
+  const auto result = tx.exec_prepared(
+      "event_update_logged", id, title.has_value(), title.value_or(""), slots.has_value(),
+      slots ? slots_to_json(*slots).dump() : std::string("[]"), micros_of(now), effector, log_data.dump());
   if (result.empty()) {
     return std::nullopt;
   }
@@ -182,15 +198,17 @@ Page<EventRecord> EventStore::list_all(pqxx::transaction_base& tx, std::int64_t 
   return read_page<EventRecord>(tx.exec_prepared("events_all", after, limit + 1), limit, read_event);
 }
 
-Page<EventRecord> EventStore::list_for_user(pqxx::transaction_base& tx, std::int64_t user_id, std::int64_t after,
-                                            int limit) {
-  return read_page<EventRecord>(tx.exec_prepared("events_for_user", user_id, after, limit + 1), limit, read_event);
+Page<EventRecord> EventStore::list_for_user(pqxx::transaction_base& tx, std::int64_t user_id,
+                                            std::int64_t after, int limit) {
+  return read_page<EventRecord>(tx.exec_prepared("events_for_user", user_id, after, limit + 1), limit,
+                                read_event);
 }
 
-void EventStore::append_log(pqxx::transaction_base& tx, std::int64_t event_id, Instant when, Occurrence occurrence,
-                            const std::string& effector, const std::vector<Slot>& slots, const nlohmann::json& data) {
-  tx.exec_prepared("log_append", event_id, micros_of(when), std::string(occurrence_name(occurrence)), effector,
-                   slots_to_json(slots).dump(), data.dump());
+void EventStore::append_log(pqxx::transaction_base& tx, std::int64_t event_id, Instant when,
+                            Occurrence occurrence, const std::string& effector,
+                            const std::vector<Slot>& slots, const nlohmann::json& data) {
+  tx.exec_prepared("log_append", event_id, micros_of(when), std::string(occurrence_name(occurrence)),
+                   effector, slots_to_json(slots).dump(), data.dump());
 }
 
 std::vector<Instant> EventStore::notifications_since(pqxx::transaction_base& tx, std::int64_t event_id,
@@ -202,19 +220,19 @@ std::vector<Instant> EventStore::notifications_since(pqxx::transaction_base& tx,
   return times;
 }
 
-Page<LogEntryRecord> EventStore::read_log(pqxx::transaction_base& tx, std::int64_t event_id, std::int64_t after,
-                                          int limit) {
-  return read_page<LogEntryRecord>(
-      tx.exec_prepared("log_read", event_id, after, limit + 1), limit, [](const pqxx::row& row) {
-        LogEntryRecord entry;
-        entry.id = row[0].as<std::int64_t>();
-        entry.when = Instant(Micros(row[1].as<long long>()));
-        entry.occurrence = occurrence_from(row[2].as<std::string>());
-        entry.effector = row[3].as<std::string>();
-        entry.slots = slots_from_json(nlohmann::json::parse(row[4].c_str()));
-        entry.data = nlohmann::json::parse(row[5].c_str());
-        return entry;
-      });
+Page<LogEntryRecord> EventStore::read_log(pqxx::transaction_base& tx, std::int64_t event_id,
+                                          std::int64_t after, int limit) {
+  return read_page<LogEntryRecord>(tx.exec_prepared("log_read", event_id, after, limit + 1), limit,
+                                   [](const pqxx::row& row) {
+                                     LogEntryRecord entry;
+                                     entry.id = row[0].as<std::int64_t>();
+                                     entry.when = Instant(Micros(row[1].as<long long>()));
+                                     entry.occurrence = occurrence_from(row[2].as<std::string>());
+                                     entry.effector = row[3].as<std::string>();
+                                     entry.slots = slots_from_json(nlohmann::json::parse(row[4].c_str()));
+                                     entry.data = nlohmann::json::parse(row[5].c_str());
+                                     return entry;
+                                   });
 }
 
 }  // namespace calndro::events

@@ -55,15 +55,17 @@ class EventStore {
   // returns the new id. Parties must already exist as users
   // (UserStore::ensure_users); throws pqxx::not_null_violation, having
   // written nothing, when one does not.
-  static std::int64_t create_logged(pqxx::transaction_base& tx, const EventRecord& event, std::int64_t created_by,
-                                    Instant now, const std::string& effector, const nlohmann::json& log_data);
+  static std::int64_t create_logged(pqxx::transaction_base& tx, const EventRecord& event,
+                                    std::int64_t created_by, Instant now, const std::string& effector,
+                                    const nlohmann::json& log_data);
   // Sets the title and/or the slots (those given) of a live event and logs
   // the change (UPDATE) in one statement; returns the event as changed, or
   // nullopt when there is no such live event.
   static std::optional<EventRecord> update_logged(pqxx::transaction_base& tx, std::int64_t id,
                                                   const std::optional<std::string>& title,
                                                   const std::optional<std::vector<Slot>>& slots, Instant now,
-                                                  const std::string& effector, const nlohmann::json& log_data);
+                                                  const std::string& effector,
+                                                  const nlohmann::json& log_data);
   static void mark_deleted(pqxx::transaction_base& tx, std::int64_t id, Instant now);
 
   // Live events, ordered by id, after `after`, at most `limit`.
@@ -71,8 +73,9 @@ class EventStore {
   static Page<EventRecord> list_for_user(pqxx::transaction_base& tx, std::int64_t user_id, std::int64_t after,
                                          int limit);
 
-  static void append_log(pqxx::transaction_base& tx, std::int64_t event_id, Instant when, Occurrence occurrence,
-                         const std::string& effector, const std::vector<Slot>& slots, const nlohmann::json& data);
+  static void append_log(pqxx::transaction_base& tx, std::int64_t event_id, Instant when,
+                         Occurrence occurrence, const std::string& effector, const std::vector<Slot>& slots,
+                         const nlohmann::json& data);
   // When the NOTIFY entries `effector` wrote for the event after `since`,
   // oldest first (one per mail).
   static std::vector<Instant> notifications_since(pqxx::transaction_base& tx, std::int64_t event_id,

@@ -31,7 +31,8 @@ std::string LoginThrottle::account_key(std::string_view login) const {
   }
   std::string key(16, '\0');
   crypto_generichash(reinterpret_cast<unsigned char*>(key.data()), key.size(),
-                     reinterpret_cast<const unsigned char*>(lowered.data()), lowered.size(), secret_, sizeof secret_);
+                     reinterpret_cast<const unsigned char*>(lowered.data()), lowered.size(), secret_,
+                     sizeof secret_);
   return key;
 }
 
@@ -71,13 +72,15 @@ std::optional<std::chrono::seconds> LoginThrottle::retry_after(const std::string
 }
 
 std::optional<std::chrono::seconds> LoginThrottle::count_failure(const std::string& account,
-                                                                 const std::string& address, Instant& counted_at) {
+                                                                 const std::string& address,
+                                                                 Instant& counted_at) {
   const Instant now = clock_.now();
   std::lock_guard lock(mutex_);
   const auto by_account = wait_for(accounts_, account, limits_.failures_per_account, now);
   const auto by_address = wait_for(addresses_, address, limits_.failures_per_address, now);
   if (by_account || by_address) {
-    return std::max(by_account.value_or(std::chrono::seconds(0)), by_address.value_or(std::chrono::seconds(0)));
+    return std::max(by_account.value_or(std::chrono::seconds(0)),
+                    by_address.value_or(std::chrono::seconds(0)));
   }
   add(accounts_, account, now, now);
   add(addresses_, address, now, now);
@@ -168,8 +171,8 @@ std::optional<std::string> client_address_key(std::string_view text) {
   } else if (host.rfind("ipv6:", 0) == 0) {
     host = host.substr(5);
     // gRPC writes "[addr]:port", some versions percent-encode the brackets.
-    for (const auto& [from, to] : {std::pair<std::string, std::string>{"%5B", "["}, {"%5D", "]"},
-                                   {"%5b", "["}, {"%5d", "]"}}) {
+    for (const auto& [from, to] :
+         {std::pair<std::string, std::string>{"%5B", "["}, {"%5D", "]"}, {"%5b", "["}, {"%5d", "]"}}) {
       for (auto at = host.find(from); at != std::string::npos; at = host.find(from)) {
         host.replace(at, from.size(), to);
       }

@@ -9,12 +9,12 @@
 
 #include "common/config.h"
 #include "common/crypto.h"
-#include "common/runtime.h"
 #include "common/db_pool.h"
 #include "common/grpc_channel.h"
 #include "common/grpc_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/runtime.h"
 #include "events/event_service.h"
 #include "events/event_store.h"
 #include "events/migrations.h"
@@ -99,7 +99,8 @@ class ApiTokenPurge {
 int main(int argc, char** argv) {
   const bool health_check_mode = argc > 1 && std::string(argv[1]) == "--health-check";
   if (argc > 1 && !health_check_mode) {
-    std::fprintf(stderr, "usage: calndro-events [--health-check]\n(configuration comes from CALNDRO_* variables)\n");
+    std::fprintf(stderr,
+                 "usage: calndro-events [--health-check]\n(configuration comes from CALNDRO_* variables)\n");
     return 2;
   }
   calndro::block_termination_signals();
@@ -125,12 +126,14 @@ int main(int argc, char** argv) {
     const std::string database_url =
         config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
     const int pool_size = config::int_or("CALNDRO_DB_POOL_SIZE", 8, 1, 256);
-    const auto rpc_timeout = std::chrono::milliseconds(config::int_or("CALNDRO_RPC_TIMEOUT_MS", 5000, 50, 600000));
+    const auto rpc_timeout =
+        std::chrono::milliseconds(config::int_or("CALNDRO_RPC_TIMEOUT_MS", 5000, 50, 600000));
     const config::InternalToken internal = config::internal_token(listen);
     const std::string& internal_token = internal.value;
     (void)calndro::grpc_tls();  // bad TLS files stop the start here
     if (internal.is_default) {
-      calndro::log::warn("CALNDRO_INTERNAL_TOKEN is not set; using the local default (fine for a laptop only)");
+      calndro::log::warn(
+          "CALNDRO_INTERNAL_TOKEN is not set; using the local default (fine for a laptop only)");
     }
 
     calndro::events::LoginLimits login_limits;
@@ -140,7 +143,8 @@ int main(int argc, char** argv) {
     const auto hashing_wait =
         std::chrono::milliseconds(config::int_or("CALNDRO_PASSWORD_CHECK_WAIT_MS", 1000, 0, 60000));
     calndro::events::EventServiceOptions service_options;
-    service_options.api_token_lifetime = std::chrono::hours(24 * config::int_or("CALNDRO_API_TOKEN_DAYS", 30, 1, 3650));
+    service_options.api_token_lifetime =
+        std::chrono::hours(24 * config::int_or("CALNDRO_API_TOKEN_DAYS", 30, 1, 3650));
     service_options.notify_mails_per_hour = config::int_or("CALNDRO_NOTIFY_MAILS_PER_HOUR", 100, 1, 1000000);
     const auto retention = std::chrono::hours(24 * config::int_or("CALNDRO_RETENTION_DAYS", 30, 1, 3650));
     const auto purge_interval =
@@ -157,8 +161,8 @@ int main(int argc, char** argv) {
           calndro::events::EventStore::prepare(connection);
         },
         std::chrono::seconds(5));
-    calndro::events::NotificationClient notifications(
-        calndro::make_balanced_channel(notify_target), internal_token, rpc_timeout);
+    calndro::events::NotificationClient notifications(calndro::make_balanced_channel(notify_target),
+                                                      internal_token, rpc_timeout);
     calndro::events::CredentialCache credential_cache(clock, std::chrono::seconds(60), 10000);
     // Resolved email tokens, so a link opened again skips the hop to the
     // notification service (docs/PERFORMANCE.md); bounded, and never kept
@@ -168,9 +172,10 @@ int main(int argc, char** argv) {
     calndro::events::EmailTokenCache token_cache(
         clock, std::chrono::seconds(config::int_or("CALNDRO_EMAIL_TOKEN_CACHE_SECONDS", 0, 0, 86400)), 10000);
     calndro::events::LoginThrottle login_throttle(clock, login_limits);
-    calndro::events::Authenticator authenticator(clock, credential_cache, login_throttle, notifications, &token_cache,
-                                                 hashing_wait);
-    calndro::events::EventServiceImpl service(pool, authenticator, notifications, clock, random, service_options);
+    calndro::events::Authenticator authenticator(clock, credential_cache, login_throttle, notifications,
+                                                 &token_cache, hashing_wait);
+    calndro::events::EventServiceImpl service(pool, authenticator, notifications, clock, random,
+                                              service_options);
     ApiTokenPurge purge(pool, clock, retention, purge_interval);
 
     calndro::Metrics metrics;

@@ -25,9 +25,9 @@ grpc::Status NotificationClient::resolve_token(const std::string& token, const s
   return stub_->ResolveToken(&context, request, &response);
 }
 
-grpc::Status NotificationClient::queue_notifications(const calndro::notify::v1::QueueNotificationsRequest& request,
-                                                     const std::string& request_id,
-                                                     calndro::notify::v1::QueueNotificationsResponse& response) {
+grpc::Status NotificationClient::queue_notifications(
+    const calndro::notify::v1::QueueNotificationsRequest& request, const std::string& request_id,
+    calndro::notify::v1::QueueNotificationsResponse& response) {
   grpc::ClientContext context;
   prepare(context, request_id);
   return stub_->QueueNotifications(&context, request, &response);

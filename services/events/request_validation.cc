@@ -8,8 +8,8 @@ namespace calndro::events {
 namespace {
 
 std::size_t utf8_length(const std::string& text) {
-  return static_cast<std::size_t>(
-      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(std::count_if(
+      text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 }  // namespace
@@ -39,8 +39,9 @@ std::vector<std::string> validate_parties(const google::protobuf::RepeatedPtrFie
   return canonical;
 }
 
-std::vector<Slot> validate_slots(const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots,
-                                 std::vector<FieldViolation>& violations) {
+std::vector<Slot> validate_slots(
+    const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots,
+    std::vector<FieldViolation>& violations) {
   std::vector<Slot> parsed;
   if (slots.size() > kMaxSlots) {
     violations.push_back({"slots", "At most 30 slots; got " + std::to_string(slots.size()) + "."});
@@ -68,7 +69,8 @@ std::string validate_title(const std::string& title, std::vector<FieldViolation>
   if (utf8_length(trimmed) > kMaxTitleLength) {
     violations.push_back({"title", "Ensure this field has no more than 256 characters."});
   }
-  if (std::any_of(trimmed.begin(), trimmed.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+  if (std::any_of(trimmed.begin(), trimmed.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
     violations.push_back({"title", "Control characters (such as line breaks) are not allowed."});
   }
   return trimmed;

@@ -23,8 +23,9 @@ std::vector<std::string> validate_parties(const google::protobuf::RepeatedPtrFie
                                           std::vector<FieldViolation>& violations, bool required);
 
 // Canonical slot set (sorted, duplicates folded).
-std::vector<Slot> validate_slots(const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots,
-                                 std::vector<FieldViolation>& violations);
+std::vector<Slot> validate_slots(
+    const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots,
+    std::vector<FieldViolation>& violations);
 
 // Trimmed title; empty stays empty (the caller decides what that means).
 std::string validate_title(const std::string& title, std::vector<FieldViolation>& violations);

@@ -10,7 +10,8 @@ namespace calndro::events {
 // transaction in progress rolls back, so a refused call changes nothing.
 class RpcError : public std::runtime_error {
  public:
-  explicit RpcError(grpc::Status status) : std::runtime_error(status.error_message()), status_(std::move(status)) {}
+  explicit RpcError(grpc::Status status)
+      : std::runtime_error(status.error_message()), status_(std::move(status)) {}
   RpcError(grpc::StatusCode code, const std::string& message) : RpcError(grpc::Status(code, message)) {}
   const grpc::Status& status() const { return status_; }
 

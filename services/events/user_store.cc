@@ -5,8 +5,7 @@
 namespace calndro::events {
 namespace {
 
-constexpr const char* kUserColumns =
-    "id, email, username, coalesce(password_hash, ''), is_active, is_staff";
+constexpr const char* kUserColumns = "id, email, username, coalesce(password_hash, ''), is_active, is_staff";
 
 User read_user(const pqxx::row& row) {
   User user;
@@ -21,7 +20,9 @@ User read_user(const pqxx::row& row) {
   return user;
 }
 
-long long micros_of(Instant instant) { return instant.time_since_epoch().count(); }
+long long micros_of(Instant instant) {
+  return instant.time_since_epoch().count();
+}
 
 std::optional<User> first_user(const pqxx::result& result) {
   if (result.empty()) {
@@ -36,14 +37,15 @@ void UserStore::prepare(pqxx::connection& connection) {
   const std::string columns = kUserColumns;
   // A username match wins over an email match, so nobody can shadow an
   // account by choosing its email as their username.
-  connection.prepare("user_by_login",
-                     "SELECT " + columns + " FROM events.users WHERE username = $1 OR email = lower($1) "
-                     "ORDER BY (username = $1) DESC NULLS LAST LIMIT 1");
+  connection.prepare("user_by_login", "SELECT " + columns +
+                                          " FROM events.users WHERE username = $1 OR email = lower($1) "
+                                          "ORDER BY (username = $1) DESC NULLS LAST LIMIT 1");
   connection.prepare("user_by_email", "SELECT " + columns + " FROM events.users WHERE email = $1");
-  connection.prepare("user_by_api_token",
-                     "SELECT u.id, u.email, u.username, coalesce(u.password_hash, ''), u.is_active, u.is_staff "
-                     "FROM events.api_tokens t JOIN events.users u ON u.id = t.user_id WHERE t.token_hash = $1 "
-                     "AND t.expires_at > 'epoch'::timestamptz + $2 * interval '1 microsecond'");
+  connection.prepare(
+      "user_by_api_token",
+      "SELECT u.id, u.email, u.username, coalesce(u.password_hash, ''), u.is_active, u.is_staff "
+      "FROM events.api_tokens t JOIN events.users u ON u.id = t.user_id WHERE t.token_hash = $1 "
+      "AND t.expires_at > 'epoch'::timestamptz + $2 * interval '1 microsecond'");
   connection.prepare("add_api_token",
                      "INSERT INTO events.api_tokens (token_hash, user_id, expires_at) "
                      "SELECT $1, id, 'epoch'::timestamptz + $4 * interval '1 microsecond' FROM events.users "
@@ -52,9 +54,10 @@ void UserStore::prepare(pqxx::connection& connection) {
   connection.prepare("purge_api_tokens",
                      "DELETE FROM events.api_tokens WHERE expires_at < 'epoch'::timestamptz + $1 * interval "
                      "'1 microsecond'");
-  connection.prepare("ensure_users",
-                     "INSERT INTO events.users (email) SELECT value FROM jsonb_array_elements_text($1::jsonb) "
-                     "ON CONFLICT (email) DO NOTHING");
+  connection.prepare(
+      "ensure_users",
+      "INSERT INTO events.users (email) SELECT value FROM jsonb_array_elements_text($1::jsonb) "
+      "ON CONFLICT (email) DO NOTHING");
   connection.prepare("is_staff_email",
                      "SELECT 1 FROM events.users WHERE email = $1 AND is_staff AND is_active");
 }
@@ -67,14 +70,16 @@ std::optional<User> UserStore::find_by_email(pqxx::transaction_base& tx, const s
   return first_user(tx.exec_prepared("user_by_email", email));
 }
 
-std::optional<User> UserStore::find_by_api_token_hash(pqxx::transaction_base& tx, const std::string& token_hash,
-                                                      Instant now) {
+std::optional<User> UserStore::find_by_api_token_hash(pqxx::transaction_base& tx,
+                                                      const std::string& token_hash, Instant now) {
   return first_user(tx.exec_prepared("user_by_api_token", token_hash, micros_of(now)));
 }
 
-bool UserStore::add_api_token(pqxx::transaction_base& tx, std::int64_t user_id, const std::string& stored_hash,
-                              const std::string& token_hash, Instant expires) {
-  return tx.exec_prepared("add_api_token", token_hash, user_id, stored_hash, micros_of(expires)).affected_rows() == 1;
+bool UserStore::add_api_token(pqxx::transaction_base& tx, std::int64_t user_id,
+                              const std::string& stored_hash, const std::string& token_hash,
+                              Instant expires) {
+  return tx.exec_prepared("add_api_token", token_hash, user_id, stored_hash, micros_of(expires))
+             .affected_rows() == 1;
 }
 
 bool UserStore::revoke_api_token(pqxx::transaction_base& tx, const std::string& token_hash) {
@@ -108,17 +113,20 @@ std::int64_t UserStore::add_user(pqxx::transaction_base& tx, const std::string& 
   return result[0][0].as<std::int64_t>();
 }
 
-bool UserStore::set_password(pqxx::transaction_base& tx, const std::string& email, const std::string& password_hash) {
+bool UserStore::set_password(pqxx::transaction_base& tx, const std::string& email,
+                             const std::string& password_hash) {
   return tx.exec_params("UPDATE events.users SET password_hash = $2 WHERE email = $1", email, password_hash)
              .affected_rows() == 1;
 }
 
 bool UserStore::activate(pqxx::transaction_base& tx, const std::string& email) {
-  return tx.exec_params("UPDATE events.users SET is_active = true WHERE email = $1", email).affected_rows() == 1;
+  return tx.exec_params("UPDATE events.users SET is_active = true WHERE email = $1", email).affected_rows() ==
+         1;
 }
 
 bool UserStore::deactivate(pqxx::transaction_base& tx, const std::string& email) {
-  return tx.exec_params("UPDATE events.users SET is_active = false WHERE email = $1", email).affected_rows() == 1;
+  return tx.exec_params("UPDATE events.users SET is_active = false WHERE email = $1", email)
+             .affected_rows() == 1;
 }
 
 std::vector<ApiTokenInfo> UserStore::list_api_tokens(pqxx::transaction_base& tx,
@@ -131,17 +139,18 @@ std::vector<ApiTokenInfo> UserStore::list_api_tokens(pqxx::transaction_base& tx,
       "WHERE $1::text IS NULL OR u.email = $1 ORDER BY t.id",
       email);
   for (const auto& row : result) {
-    tokens.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), Instant(Micros(row[2].as<long long>())),
-                      Instant(Micros(row[3].as<long long>()))});
+    tokens.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(),
+                      Instant(Micros(row[2].as<long long>())), Instant(Micros(row[3].as<long long>()))});
   }
   return tokens;
 }
 
 std::int64_t UserStore::count_api_tokens(pqxx::transaction_base& tx, const std::string& email) {
   return tx
-      .exec_params("SELECT count(*) FROM events.api_tokens t JOIN events.users u ON u.id = t.user_id "
-                   "WHERE u.email = $1",
-                   email)[0][0]
+      .exec_params(
+          "SELECT count(*) FROM events.api_tokens t JOIN events.users u ON u.id = t.user_id "
+          "WHERE u.email = $1",
+          email)[0][0]
       .as<std::int64_t>();
 }
 
@@ -151,8 +160,9 @@ bool UserStore::revoke_api_token_by_id(pqxx::transaction_base& tx, std::int64_t 
 
 std::int64_t UserStore::revoke_api_tokens_of(pqxx::transaction_base& tx, const std::string& email) {
   return tx
-      .exec_params("DELETE FROM events.api_tokens WHERE user_id = (SELECT id FROM events.users WHERE email = $1)",
-                   email)
+      .exec_params(
+          "DELETE FROM events.api_tokens WHERE user_id = (SELECT id FROM events.users WHERE email = $1)",
+          email)
       .affected_rows();
 }
 

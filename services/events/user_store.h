@@ -57,7 +57,8 @@ class UserStore {
   static std::int64_t add_user(pqxx::transaction_base& tx, const std::string& email,
                                const std::optional<std::string>& username, const std::string& password_hash,
                                bool staff, bool active);
-  static bool set_password(pqxx::transaction_base& tx, const std::string& email, const std::string& password_hash);
+  static bool set_password(pqxx::transaction_base& tx, const std::string& email,
+                           const std::string& password_hash);
   static bool activate(pqxx::transaction_base& tx, const std::string& email);
   // Also revokes the user's API keys (a trigger does it for any change of
   // password or active flag).

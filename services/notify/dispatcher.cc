@@ -17,11 +17,18 @@ std::chrono::milliseconds backoff_delay(int failed_attempts, const RetryPolicy& 
   return std::chrono::milliseconds(static_cast<long long>(jittered));
 }
 
-Dispatcher::Dispatcher(DbPool& pool, Mailer& mailer, RandomSource& random, const Clock& clock, MailSettings mail,
-                       DispatcherOptions options)
-    : pool_(pool), mailer_(mailer), random_(random), clock_(clock), mail_(std::move(mail)), options_(options) {}
+Dispatcher::Dispatcher(DbPool& pool, Mailer& mailer, RandomSource& random, const Clock& clock,
+                       MailSettings mail, DispatcherOptions options)
+    : pool_(pool),
+      mailer_(mailer),
+      random_(random),
+      clock_(clock),
+      mail_(std::move(mail)),
+      options_(options) {}
 
-Dispatcher::~Dispatcher() { stop(); }
+Dispatcher::~Dispatcher() {
+  stop();
+}
 
 void Dispatcher::start() {
   std::lock_guard lock(mutex_);
@@ -77,7 +84,8 @@ Dispatcher::MailText Dispatcher::mail_text(OutgoingMail& mail) {
   // purged once expired.
   text.token_id = pool_.run([&](pqxx::connection& own) {
     pqxx::work token_tx(own);
-    const std::int64_t id = TokenStore::insert(token_tx, token, mail.event_id, mail.recipient, expires, mail.request_id);
+    const std::int64_t id =
+        TokenStore::insert(token_tx, token, mail.event_id, mail.recipient, expires, mail.request_id);
     token_tx.commit();
     return id;
   });
@@ -98,7 +106,8 @@ bool Dispatcher::dispatch_one() {
     std::optional<Mailbox> from = parse_mailbox(mail->sender, error);
     if (!from || (!mail->content && mail->legacy_body.empty())) {
       // Cannot happen for rows this service wrote; do not retry garbage.
-      const char* reason = !from ? "stored sender is not a valid address" : "stored mail content is unreadable";
+      const char* reason =
+          !from ? "stored sender is not a valid address" : "stored mail content is unreadable";
       Outbox::mark_failed(tx, mail->id, reason);
       tx.commit();
       log::error("mail cannot be sent", {{"mail_id", mail->id}, {"error", reason}});
@@ -115,7 +124,8 @@ bool Dispatcher::dispatch_one() {
     const std::string& address = mail_.default_from.address;
     wire.message_id = message_id(mail->id, mail->queued_at, address.substr(address.rfind('@') + 1));
 
-    const SendResult result = mailer_.send({mail_.default_from.address, mail->recipient, render_message(wire)});
+    const SendResult result =
+        mailer_.send({mail_.default_from.address, mail->recipient, render_message(wire)});
     const int attempts = mail->attempts + 1;
     if (result.accepted) {
       Outbox::mark_sent(tx, mail->id, text.token_id);
@@ -134,18 +144,20 @@ bool Dispatcher::dispatch_one() {
     if (attempts >= options_.retry.max_attempts) {
       Outbox::mark_failed(tx, mail->id, result.error);
       tx.commit();
-      log::error("mail given up", {{"mail_id", mail->id}, {"idempotency_key", mail->request_id}, {"attempts", attempts}, {"error", result.error}});
+      log::error("mail given up", {{"mail_id", mail->id},
+                                   {"idempotency_key", mail->request_id},
+                                   {"attempts", attempts},
+                                   {"error", result.error}});
       report(DeliveryOutcome::GaveUp);
     } else {
       const auto delay = backoff_delay(attempts, options_.retry, random_unit());
       Outbox::mark_retry(tx, mail->id, result.error, delay);
       tx.commit();
-      log::warn("mail not sent, will retry",
-                {{"mail_id", mail->id},
-                 {"idempotency_key", mail->request_id},
-                 {"attempts", attempts},
-                 {"retry_in_ms", delay.count()},
-                 {"error", result.error}});
+      log::warn("mail not sent, will retry", {{"mail_id", mail->id},
+                                              {"idempotency_key", mail->request_id},
+                                              {"attempts", attempts},
+                                              {"retry_in_ms", delay.count()},
+                                              {"error", result.error}});
       report(DeliveryOutcome::Retry);
     }
     return true;
@@ -170,11 +182,13 @@ void Dispatcher::run_worker(int index) {
       failures = 0;
     } catch (const DatabaseUnavailable& unavailable) {
       ++failures;
-      pause = std::min(std::chrono::milliseconds(250) * (1 << std::min(failures, 5)), std::chrono::milliseconds(5000));
+      pause = std::min(std::chrono::milliseconds(250) * (1 << std::min(failures, 5)),
+                       std::chrono::milliseconds(5000));
       log::warn("dispatcher: database unavailable", {{"worker", index}, {"error", unavailable.what()}});
     } catch (const std::exception& error) {
       ++failures;
-      pause = std::min(std::chrono::milliseconds(250) * (1 << std::min(failures, 5)), std::chrono::milliseconds(5000));
+      pause = std::min(std::chrono::milliseconds(250) * (1 << std::min(failures, 5)),
+                       std::chrono::milliseconds(5000));
       log::error("dispatcher: unexpected error", {{"worker", index}, {"error", error.what()}});
     }
     if (handled) {

@@ -10,7 +10,9 @@
 namespace calndro::notify {
 namespace {
 
-bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+bool is_control(unsigned char c) {
+  return c < 0x20 || c == 0x7f;
+}
 
 bool plain_ascii(std::string_view text) {
   for (unsigned char c : text) {
@@ -36,7 +38,8 @@ std::string base64(std::string_view data) {
   std::string out;
   std::size_t i = 0;
   for (; i + 2 < data.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8) |
+    const unsigned v = (static_cast<unsigned char>(data[i]) << 16) |
+                       (static_cast<unsigned char>(data[i + 1]) << 8) |
                        static_cast<unsigned char>(data[i + 2]);
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
@@ -49,7 +52,8 @@ std::string base64(std::string_view data) {
     out += kAlphabet[(v >> 12) & 63];
     out += "==";
   } else if (i + 2 == data.size()) {
-    const unsigned v = (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8);
+    const unsigned v =
+        (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8);
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
     out += kAlphabet[(v >> 6) & 63];
@@ -81,7 +85,8 @@ std::string display_phrase(std::string_view name) {
   }
   bool atoms_only = true;
   for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '-' || c == '_' || c == '!' || c == '+')) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '-' || c == '_' || c == '!' ||
+          c == '+')) {
       atoms_only = false;
     }
   }
@@ -227,7 +232,8 @@ MailContent compose_mail(const MailSettings& settings, const MailRequest& reques
     body += who + " notified you that '" + title + "' was updated.\n\n";
   }
   body += "Open the event here:\n\n";
-  body += "  " + event_link(choose_link_base(settings, request.link_base_url), request.event_id, token) + "\n\n";
+  body +=
+      "  " + event_link(choose_link_base(settings, request.link_base_url), request.event_id, token) + "\n\n";
   body += "This link is your personal access to the event: do not forward it.\n";
   body += "It is valid until " + format_instant(token_expires) + " (UTC).\n\n";
   if (request.slots.empty()) {
@@ -255,7 +261,8 @@ std::string encode_header_text(std::string_view text) {
   while (i < clean.size()) {
     std::size_t end = i;
     while (end < clean.size()) {
-      const std::size_t length = std::min(utf8_length(static_cast<unsigned char>(clean[end])), clean.size() - end);
+      const std::size_t length =
+          std::min(utf8_length(static_cast<unsigned char>(clean[end])), clean.size() - end);
       if (end + length - i > kChunk) {
         break;
       }
@@ -274,22 +281,23 @@ std::string rfc5322_date(Instant instant) {
   using namespace std::chrono;
   static constexpr std::array<const char*, 7> kWeekdays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const auto day_point = floor<days>(instant);
   const year_month_day date{day_point};
   const weekday wd{day_point};
   const hh_mm_ss<Micros> time{instant - day_point};
   char buffer[64];
-  const int n = std::snprintf(buffer, sizeof buffer, "%s, %02u %s %04d %02ld:%02ld:%02ld +0000", kWeekdays[wd.c_encoding()],
-                              static_cast<unsigned>(date.day()), kMonths[static_cast<unsigned>(date.month()) - 1],
-                              static_cast<int>(date.year()), static_cast<long>(time.hours().count()),
-                              static_cast<long>(time.minutes().count()), static_cast<long>(time.seconds().count()));
+  const int n = std::snprintf(
+      buffer, sizeof buffer, "%s, %02u %s %04d %02ld:%02ld:%02ld +0000", kWeekdays[wd.c_encoding()],
+      static_cast<unsigned>(date.day()), kMonths[static_cast<unsigned>(date.month()) - 1],
+      static_cast<int>(date.year()), static_cast<long>(time.hours().count()),
+      static_cast<long>(time.minutes().count()), static_cast<long>(time.seconds().count()));
   return std::string(buffer, n);
 }
 
 std::string message_id(std::int64_t mail_id, Instant queued_at, std::string_view domain) {
-  return "<calndro." + std::to_string(mail_id) + "." + std::to_string(queued_at.time_since_epoch().count()) + "@" +
-         strip_controls(domain) + ">";
+  return "<calndro." + std::to_string(mail_id) + "." + std::to_string(queued_at.time_since_epoch().count()) +
+         "@" + strip_controls(domain) + ">";
 }
 
 std::string render_message(const WireMail& mail) {

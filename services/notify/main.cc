@@ -8,13 +8,13 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/crypto.h"
-#include "common/runtime.h"
 #include "common/db_pool.h"
-#include "common/metrics.h"
 #include "common/grpc_channel.h"
 #include "common/grpc_server.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/migrations.h"
+#include "common/runtime.h"
 #include "notify/dispatcher.h"
 #include "notify/mail_composer.h"
 #include "notify/notification_service.h"
@@ -45,20 +45,23 @@ struct Config {
 };
 
 // postgresql://user:secret@host/db -> postgresql://user:***@host/db.
-std::string redact(const std::string& url) { return redact_url(url); }
+std::string redact(const std::string& url) {
+  return redact_url(url);
+}
 
 Config read_config() {
   Config config;
   const int port = config::int_or("CALNDRO_NOTIFY_PORT", 50052, 0, 65535);
   config.listen = config::string_or("CALNDRO_NOTIFY_LISTEN", "127.0.0.1:" + std::to_string(port));
   config.metrics_listen = config::string_or("CALNDRO_NOTIFY_METRICS_LISTEN", "127.0.0.1:9102");
-  config.database_url = config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
+  config.database_url =
+      config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
   config.pool_size = config::int_or("CALNDRO_DB_POOL_SIZE", 8, 2, 256);
 
   config.smtp.url = config::string_or("CALNDRO_SMTP_URL", "smtp://127.0.0.1:1025");
   if (!config.smtp.url.starts_with("smtp://") && !config.smtp.url.starts_with("smtps://")) {
-    throw std::runtime_error("CALNDRO_SMTP_URL must start with smtp:// or smtps://, got '" + redact(config.smtp.url) +
-                             "'");
+    throw std::runtime_error("CALNDRO_SMTP_URL must start with smtp:// or smtps://, got '" +
+                             redact(config.smtp.url) + "'");
   }
   config.smtp.ca_file = config::string_or("CALNDRO_SMTP_CA_FILE", "");
   if (!config.smtp.ca_file.empty()) {
@@ -73,14 +76,15 @@ Config read_config() {
   config.smtp.password = config::string_or("CALNDRO_SMTP_PASSWORD", "");
   config.smtp.connect_timeout =
       std::chrono::milliseconds(config::int_or("CALNDRO_SMTP_CONNECT_TIMEOUT_MS", 10000, 100, 600000));
-  config.smtp.timeout = std::chrono::milliseconds(config::int_or("CALNDRO_SMTP_TIMEOUT_MS", 60000, 100, 3600000));
+  config.smtp.timeout =
+      std::chrono::milliseconds(config::int_or("CALNDRO_SMTP_TIMEOUT_MS", 60000, 100, 3600000));
 
   std::string error;
   const std::string from_text = config::string_or("CALNDRO_MAIL_FROM", "calndro <noreply@calndro.localhost>");
   auto from = parse_mailbox(from_text, error);
   if (!from) {
-    throw std::runtime_error("CALNDRO_MAIL_FROM must be 'Name <user@example.org>' or an address, got '" + from_text +
-                             "': " + error);
+    throw std::runtime_error("CALNDRO_MAIL_FROM must be 'Name <user@example.org>' or an address, got '" +
+                             from_text + "': " + error);
   }
   config.service.mail.default_from = *from;
   config.service.mail.subject_prefix = config::string_or("CALNDRO_SUBJECT_PREFIX", "[calndro] ");
@@ -89,28 +93,34 @@ Config read_config() {
   }
   config.service.mail.public_base_url = config::string_or("CALNDRO_PUBLIC_BASE_URL", "");
   if (!config.service.mail.public_base_url.empty() && !valid_link_base(config.service.mail.public_base_url)) {
-    throw std::runtime_error("CALNDRO_PUBLIC_BASE_URL must be an http(s) URL without query or fragment, got '" +
-                             config.service.mail.public_base_url + "'");
+    throw std::runtime_error(
+        "CALNDRO_PUBLIC_BASE_URL must be an http(s) URL without query or fragment, got '" +
+        config.service.mail.public_base_url + "'");
   }
   // Fails fast (std::invalid_argument naming the variable) on a bad entry.
-  config.service.allowed_hosts =
-      AllowedHosts::parse(config::string_or("CALNDRO_ALLOWED_HOSTS", ""), config.service.mail.public_base_url);
+  config.service.allowed_hosts = AllowedHosts::parse(config::string_or("CALNDRO_ALLOWED_HOSTS", ""),
+                                                     config.service.mail.public_base_url);
   config.service.token_days = config::int_or("CALNDRO_TOKEN_DAYS", 5, 1, 3650);
   const config::InternalToken internal = config::internal_token(config.listen);
   config.service.internal_token = internal.value;
   config.default_internal_token = internal.is_default;
   (void)grpc_tls();  // bad TLS files stop the start here
 
-  config.dispatcher.poll_interval = std::chrono::milliseconds(config::int_or("CALNDRO_DISPATCH_POLL_MS", 250, 10, 60000));
+  config.dispatcher.poll_interval =
+      std::chrono::milliseconds(config::int_or("CALNDRO_DISPATCH_POLL_MS", 250, 10, 60000));
   config.dispatcher.workers = config::int_or("CALNDRO_DISPATCH_WORKERS", 1, 1, 16);
-  config.dispatcher.retry.base = std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_BASE_MS", 2000, 10, 3600000));
-  config.dispatcher.retry.cap = std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_MAX_MS", 600000, 10, 86400000));
+  config.dispatcher.retry.base =
+      std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_BASE_MS", 2000, 10, 3600000));
+  config.dispatcher.retry.cap =
+      std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_MAX_MS", 600000, 10, 86400000));
   config.dispatcher.retry.max_attempts = config::int_or("CALNDRO_MAX_ATTEMPTS", 20, 1, 1000);
   config.dispatcher.token_days = config.service.token_days;  // tokens are minted when mails are sent
   config.retention.days = config::int_or("CALNDRO_RETENTION_DAYS", 30, 1, 36500);
-  config.retention.interval = std::chrono::seconds(config::int_or("CALNDRO_PURGE_INTERVAL_SECONDS", 3600, 0, 604800));
+  config.retention.interval =
+      std::chrono::seconds(config::int_or("CALNDRO_PURGE_INTERVAL_SECONDS", 3600, 0, 604800));
   if (config.pool_size <= config.dispatcher.workers) {
-    throw std::runtime_error("CALNDRO_DB_POOL_SIZE must exceed CALNDRO_DISPATCH_WORKERS (each worker holds a connection)");
+    throw std::runtime_error(
+        "CALNDRO_DB_POOL_SIZE must exceed CALNDRO_DISPATCH_WORKERS (each worker holds a connection)");
   }
   return config;
 }
@@ -138,7 +148,8 @@ void migrate(const std::string& url) {
 int main(int argc, char** argv) {
   const bool health_check_mode = argc > 1 && std::string(argv[1]) == "--health-check";
   if (argc > 1 && !health_check_mode) {
-    std::fprintf(stderr, "usage: calndro-notify [--health-check]\n(configuration comes from CALNDRO_* variables)\n");
+    std::fprintf(stderr,
+                 "usage: calndro-notify [--health-check]\n(configuration comes from CALNDRO_* variables)\n");
     return 2;
   }
   calndro::block_termination_signals();
@@ -153,7 +164,8 @@ int main(int argc, char** argv) {
       return probe_grpc_health(config.listen);
     }
     if (config.default_internal_token) {
-      log::warn("CALNDRO_INTERNAL_TOKEN is not set: using the well-known local default; set it in production");
+      log::warn(
+          "CALNDRO_INTERNAL_TOKEN is not set: using the well-known local default; set it in production");
     }
     migrate(config.database_url);
   } catch (const std::exception& error) {
@@ -162,12 +174,13 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  DbPool pool(config.database_url, config.pool_size,
-              [](pqxx::connection& connection) {
-                TokenStore::prepare(connection);
-                Outbox::prepare(connection);
-              },
-              std::chrono::seconds(5));
+  DbPool pool(
+      config.database_url, config.pool_size,
+      [](pqxx::connection& connection) {
+        TokenStore::prepare(connection);
+        Outbox::prepare(connection);
+      },
+      std::chrono::seconds(5));
   SystemClock clock;
   SystemRandom random;
   SmtpMailer mailer(config.smtp);
@@ -181,9 +194,15 @@ int main(int argc, char** argv) {
   auto& gave_up = deliveries.Add({{"outcome", "gave_up"}});
   config.dispatcher.on_outcome = [&](DeliveryOutcome outcome) {
     switch (outcome) {
-      case DeliveryOutcome::Sent: sent.Increment(); break;
-      case DeliveryOutcome::Retry: retried.Increment(); break;
-      case DeliveryOutcome::GaveUp: gave_up.Increment(); break;
+      case DeliveryOutcome::Sent:
+        sent.Increment();
+        break;
+      case DeliveryOutcome::Retry:
+        retried.Increment();
+        break;
+      case DeliveryOutcome::GaveUp:
+        gave_up.Increment();
+        break;
     }
   };
   auto& outbox_depth = prometheus::BuildGauge()

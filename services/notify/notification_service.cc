@@ -104,7 +104,8 @@ std::string mailbox_text(const Mailbox& mailbox) {
 
 }  // namespace
 
-grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request, ValidatedQueueRequest& out) {
+grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request,
+                                    ValidatedQueueRequest& out) {
   std::vector<FieldViolation> violations;
   if (request.request_id().empty()) {
     violations.push_back({"request_id", "A request id is required."});
@@ -127,7 +128,8 @@ grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request
       auto canonical = normalize_email(recipient, error);
       if (!canonical) {
         violations.push_back({"recipients", error + " (" + recipient.substr(0, kMaxEmailLength) + ")"});
-      } else if (std::find(out.recipients.begin(), out.recipients.end(), *canonical) == out.recipients.end()) {
+      } else if (std::find(out.recipients.begin(), out.recipients.end(), *canonical) ==
+                 out.recipients.end()) {
         out.recipients.push_back(*canonical);
       }
     }
@@ -189,8 +191,8 @@ grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request
   return grpc::Status::OK;
 }
 
-std::string trusted_link_base(const MailSettings& mail, const AllowedHosts& allowed, std::string_view request_base,
-                              bool& refused) {
+std::string trusted_link_base(const MailSettings& mail, const AllowedHosts& allowed,
+                              std::string_view request_base, bool& refused) {
   refused = false;
   if (!mail.public_base_url.empty() || request_base.empty()) {
     return choose_link_base(mail, "");
@@ -218,8 +220,8 @@ bool decode_page_token(const std::string& token, std::int64_t event_id, std::int
   }
   std::string raw(token.size(), '\0');
   std::size_t length = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), token.data(), token.size(), nullptr,
-                        &length, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), token.data(), token.size(),
+                        nullptr, &length, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
     return false;
   }
   raw.resize(length);
@@ -282,7 +284,8 @@ grpc::Status NotificationServiceImpl::QueueNotifications(grpc::ServerContext* co
   }
 
   return guarded(fields, [&]() -> grpc::Status {
-    const std::string from = valid.mail.sender.empty() ? mailbox_text(settings_.mail.default_from) : valid.mail.sender;
+    const std::string from =
+        valid.mail.sender.empty() ? mailbox_text(settings_.mail.default_from) : valid.mail.sender;
     bool replayed = false;
     bool conflict = false;
     std::vector<QueuedMail> mails = run_with_fresh_connections(pool_, [&](pqxx::connection& connection) {
@@ -334,7 +337,8 @@ grpc::Status NotificationServiceImpl::QueueNotifications(grpc::ServerContext* co
   });
 }
 
-grpc::Status NotificationServiceImpl::ResolveToken(grpc::ServerContext* context, const v1::ResolveTokenRequest* request,
+grpc::Status NotificationServiceImpl::ResolveToken(grpc::ServerContext* context,
+                                                   const v1::ResolveTokenRequest* request,
                                                    v1::ResolveTokenResponse* response) {
   nlohmann::json fields = call_fields(*context, "ResolveToken");
   if (grpc::Status denied = authorize(*context); !denied.ok()) {
@@ -384,13 +388,15 @@ grpc::Status NotificationServiceImpl::ListDeliveries(grpc::ServerContext* contex
     violations.push_back({"page_size", "Must not be negative."});
   }
   std::int64_t before_id = 0;
-  if (!request->page_token().empty() && !decode_page_token(request->page_token(), request->event_id(), before_id)) {
+  if (!request->page_token().empty() &&
+      !decode_page_token(request->page_token(), request->event_id(), before_id)) {
     violations.push_back({"page_token", "Not a page token from a previous call with the same filter."});
   }
   if (!violations.empty()) {
     return invalid_argument(std::move(violations));
   }
-  const int page_size = request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
+  const int page_size =
+      request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
   return guarded(fields, [&]() -> grpc::Status {
     std::vector<DeliveryRow> rows = run_with_fresh_connections(pool_, [&](pqxx::connection& connection) {
       pqxx::read_transaction tx(connection);

@@ -71,8 +71,8 @@ grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request
 // else kFallbackLinkBase. A link carries a live token, so a base nobody
 // configured (a party's forged Host, a direct gRPC caller) is never used;
 // `refused` tells the caller to log it.
-std::string trusted_link_base(const MailSettings& mail, const AllowedHosts& allowed, std::string_view request_base,
-                              bool& refused);
+std::string trusted_link_base(const MailSettings& mail, const AllowedHosts& allowed,
+                              std::string_view request_base, bool& refused);
 
 // Opaque ListDeliveries cursor.
 std::string encode_page_token(std::int64_t event_id, std::int64_t last_id);

@@ -73,7 +73,9 @@ constexpr const char* kPurgeRequestsSql =
 
 #undef MICROS
 
-Instant micros(const pqxx::field& field) { return Instant(Micros(field.as<long long>())); }
+Instant micros(const pqxx::field& field) {
+  return Instant(Micros(field.as<long long>()));
+}
 
 MailState state_of(const std::string& text) {
   if (text == "sent") {
@@ -113,7 +115,8 @@ std::optional<MailRequest> decode_mail_content(std::int64_t event_id, std::strin
     request.invitation = content.at("invitation").get<bool>();
     request.link_base_url = content.at("link_base").get<std::string>();
     for (const auto& slot : content.at("slots")) {
-      request.slots.push_back({Instant(Micros(slot.at(0).get<std::int64_t>())), Micros(slot.at(1).get<std::int64_t>())});
+      request.slots.push_back(
+          {Instant(Micros(slot.at(0).get<std::int64_t>())), Micros(slot.at(1).get<std::int64_t>())});
     }
     return request;
   } catch (const nlohmann::json::exception&) {
@@ -165,9 +168,11 @@ std::vector<QueuedMail> Outbox::queued_for_request(pqxx::work& tx, const std::st
 }
 
 std::int64_t Outbox::enqueue(pqxx::work& tx, const std::string& request_id, std::int64_t event_id,
-                             const std::string& recipient, const std::string& sender, const std::string& subject,
-                             const MailRequest& content) {
-  return tx.exec_prepared1(kEnqueue, request_id, event_id, recipient, sender, subject, encode_mail_content(content))[0]
+                             const std::string& recipient, const std::string& sender,
+                             const std::string& subject, const MailRequest& content) {
+  return tx
+      .exec_prepared1(kEnqueue, request_id, event_id, recipient, sender, subject,
+                      encode_mail_content(content))[0]
       .as<std::int64_t>();
 }
 
@@ -197,7 +202,8 @@ void Outbox::mark_sent(pqxx::work& tx, std::int64_t id, std::optional<std::int64
   tx.exec_prepared0(kMarkSent, id, token_id);
 }
 
-void Outbox::mark_retry(pqxx::work& tx, std::int64_t id, const std::string& error, std::chrono::milliseconds delay) {
+void Outbox::mark_retry(pqxx::work& tx, std::int64_t id, const std::string& error,
+                        std::chrono::milliseconds delay) {
   tx.exec_prepared0(kMarkRetry, id, error, static_cast<long long>(delay.count()));
 }
 
@@ -210,8 +216,8 @@ std::int64_t Outbox::depth(pqxx::transaction_base& tx) {
   return tx.exec("SELECT count(*) FROM notify.outbox WHERE state = 'queued'")[0][0].as<std::int64_t>();
 }
 
-std::vector<DeliveryRow> Outbox::list(pqxx::transaction_base& tx, std::int64_t event_id, std::int64_t before_id,
-                                      int limit) {
+std::vector<DeliveryRow> Outbox::list(pqxx::transaction_base& tx, std::int64_t event_id,
+                                      std::int64_t before_id, int limit) {
   std::vector<DeliveryRow> rows;
   for (const auto& row : tx.exec_prepared(kList, event_id, before_id, limit)) {
     DeliveryRow out;

@@ -80,8 +80,8 @@ class Outbox {
 
   // Queues one mail, due now (database clock). Returns its id.
   static std::int64_t enqueue(pqxx::work& tx, const std::string& request_id, std::int64_t event_id,
-                              const std::string& recipient, const std::string& sender, const std::string& subject,
-                              const MailRequest& content);
+                              const std::string& recipient, const std::string& sender,
+                              const std::string& subject, const MailRequest& content);
 
   // Locks the oldest due queued mail (FOR UPDATE SKIP LOCKED), or nothing.
   // The lock holds until `tx` ends: no other dispatcher can claim it.
@@ -89,7 +89,8 @@ class Outbox {
   // `token_id`: the token minted for this sending (nullopt for a legacy mail,
   // whose token row exists already).
   static void mark_sent(pqxx::work& tx, std::int64_t id, std::optional<std::int64_t> token_id);
-  static void mark_retry(pqxx::work& tx, std::int64_t id, const std::string& error, std::chrono::milliseconds delay);
+  static void mark_retry(pqxx::work& tx, std::int64_t id, const std::string& error,
+                         std::chrono::milliseconds delay);
   static void mark_failed(pqxx::work& tx, std::int64_t id, const std::string& error);
   // Mails waiting to be sent (queued, including those waiting for a retry).
   static std::int64_t depth(pqxx::transaction_base& tx);
@@ -101,8 +102,8 @@ class Outbox {
   static int purge_requests(pqxx::work& tx, int days, int batch);
 
   // Newest first; event_id 0 = all; before_id 0 = from the newest.
-  static std::vector<DeliveryRow> list(pqxx::transaction_base& tx, std::int64_t event_id, std::int64_t before_id,
-                                       int limit);
+  static std::vector<DeliveryRow> list(pqxx::transaction_base& tx, std::int64_t event_id,
+                                       std::int64_t before_id, int limit);
 };
 
 }  // namespace calndro::notify

@@ -37,7 +37,9 @@ PurgeCounts purge_expired(DbPool& pool, const RetentionOptions& options) {
   return counts;
 }
 
-RetentionJob::~RetentionJob() { stop(); }
+RetentionJob::~RetentionJob() {
+  stop();
+}
 
 void RetentionJob::start() {
   if (options_.interval.count() <= 0) {

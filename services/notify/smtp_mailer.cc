@@ -62,8 +62,8 @@ SmtpTls smtp_tls_policy(std::string_view url, const std::vector<std::string>& pl
     return address && is_loopback(*address) ? SmtpTls::kOpportunistic : SmtpTls::kRequired;
   }
   const std::string host(authority.substr(0, authority.find(':')));
-  if (host == "localhost" ||
-      (!host.empty() && std::find(plaintext_hosts.begin(), plaintext_hosts.end(), host) != plaintext_hosts.end())) {
+  if (host == "localhost" || (!host.empty() && std::find(plaintext_hosts.begin(), plaintext_hosts.end(),
+                                                         host) != plaintext_hosts.end())) {
     return SmtpTls::kOpportunistic;
   }
   const auto address = parse_ip(host);
@@ -112,7 +112,8 @@ SendResult SmtpMailer::send(const Envelope& envelope) {
   }
   CURL* handle = curl.get();
   const std::string from = "<" + envelope.mail_from + ">";
-  std::unique_ptr<curl_slist, SlistDeleter> recipients(curl_slist_append(nullptr, ("<" + envelope.rcpt_to + ">").c_str()));
+  std::unique_ptr<curl_slist, SlistDeleter> recipients(
+      curl_slist_append(nullptr, ("<" + envelope.rcpt_to + ">").c_str()));
   Upload upload{&envelope.message};
 
   curl_easy_setopt(handle, CURLOPT_URL, settings_.url.c_str());

@@ -54,7 +54,9 @@ std::string canonical_token(std::string_view token) {
   return out;
 }
 
-std::string token_hash(std::string_view token) { return sha256_hex(token); }
+std::string token_hash(std::string_view token) {
+  return sha256_hex(token);
+}
 
 std::string token_fingerprint(std::string_view token) {
   std::string input = "calndro email token fingerprint:";
@@ -73,10 +75,13 @@ int TokenStore::purge_expired(pqxx::work& tx, int days, int batch) {
   return static_cast<int>(tx.exec_prepared0(kPurgeTokens, days, batch).affected_rows());
 }
 
-void TokenStore::remove(pqxx::work& tx, std::int64_t id) { tx.exec_prepared0(kRemoveToken, id); }
+void TokenStore::remove(pqxx::work& tx, std::int64_t id) {
+  tx.exec_prepared0(kRemoveToken, id);
+}
 
 std::int64_t TokenStore::insert(pqxx::work& tx, const MintedToken& token, std::int64_t event_id,
-                                const std::string& party_email, Instant expires, const std::string& request_id) {
+                                const std::string& party_email, Instant expires,
+                                const std::string& request_id) {
   const auto row = tx.exec_prepared1(kInsertToken, token.hash, token.fingerprint, event_id, party_email,
                                      static_cast<long long>(expires.time_since_epoch().count()), request_id);
   return row[0].as<std::int64_t>();

@@ -1,4 +1,4 @@
-// Browser tests of the page behind the link in the mail (issue 5).
+// Browser tests of the page behind the link in the mail.
 // Started by run.sh, which provides the whole stack and these variables:
 //   CALNDRO_BASE_URL, CALNDRO_MAILDIR, CALNDRO_PSQL, CALNDRO_DATABASE_URL,
 //   CALNDRO_PROPOSER, CALNDRO_PASSWORD, CALNDRO_ARTIFACTS, CALNDRO_BROWSER_TMP

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser tests of the page behind the link in the mail (issue 5): headless
+# Browser tests of the page behind the link in the mail: headless
 # Debian Chromium driven by npm's playwright-core (which never downloads a
 # browser), against the whole stack started here: a private PostgreSQL
 # cluster, an aiosmtpd sink writing a Maildir, calndro-notify, calndro-events

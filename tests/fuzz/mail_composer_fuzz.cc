@@ -24,7 +24,9 @@ namespace {
 constexpr int64_t kFirstMicros = -62135596800LL * 1000000;
 constexpr int64_t kLastMicros = 253402300799LL * 1000000 + 999999;
 
-bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+bool is_control(unsigned char c) {
+  return c < 0x20 || c == 0x7f;
+}
 
 Instant instant_from(FuzzedDataProvider& in) {
   return Instant(Micros(in.ConsumeIntegralInRange<int64_t>(kFirstMicros, kLastMicros)));
@@ -32,7 +34,8 @@ Instant instant_from(FuzzedDataProvider& in) {
 
 // Undoes encode_header_text's folding and encoded words (as a mail reader would).
 std::string decode_header_text(std::string_view text) {
-  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   while (!text.empty()) {
     if (text.starts_with("\r\n ")) {
@@ -85,9 +88,9 @@ void check_header_text(std::string_view text) {
 void check_headers(const std::string& message) {
   const std::size_t end = message.find("\r\n\r\n");
   FUZZ_CHECK(end != std::string::npos);
-  static const char* const kNames[] = {"Date",       "From",         "Sender",       "To",
-                                       "Subject",    "Message-ID",   "MIME-Version", "Content-Type",
-                                       "Content-Transfer-Encoding"};
+  static const char* const kNames[] = {"Date",         "From",         "Sender",
+                                       "To",           "Subject",      "Message-ID",
+                                       "MIME-Version", "Content-Type", "Content-Transfer-Encoding"};
   std::size_t next_name = 0;
   std::size_t start = 0;
   while (start < end + 2) {
@@ -145,7 +148,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (unsigned char c : mail.subject) {
     FUZZ_CHECK(!is_control(c));
   }
-  const std::string link = event_link(choose_link_base(settings, request.link_base_url), request.event_id, token);
+  const std::string link =
+      event_link(choose_link_base(settings, request.link_base_url), request.event_id, token);
   FUZZ_CHECK(mail.body.find(link) != std::string::npos);
 
   std::string error;

@@ -15,9 +15,9 @@ using namespace calndro::gateway;
 namespace {
 
 bool known_label(const std::string& label) {
-  static const char* const kLabels[] = {"unmatched", "redirect", "/healthz",      "/readyz", "/metrics", "/openapi",
-                                        "/",         "/{id}/",   "/{id}/notify/", "/{id}/log/", "/api-token-auth/",
-                                        "/static/"};
+  static const char* const kLabels[] = {
+      "unmatched", "redirect", "/healthz",      "/readyz",    "/metrics",         "/openapi",
+      "/",         "/{id}/",   "/{id}/notify/", "/{id}/log/", "/api-token-auth/", "/static/"};
   for (const char* known : kLabels) {
     if (label == known) {
       return true;
@@ -26,14 +26,17 @@ bool known_label(const std::string& label) {
   return false;
 }
 
-bool has_id(Route route) { return route == Route::kEvent || route == Route::kNotify || route == Route::kLog; }
+bool has_id(Route route) {
+  return route == Route::kEvent || route == Route::kNotify || route == Route::kLog;
+}
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const std::size_t space = input.find(' ');
-  const std::string_view method = space == std::string_view::npos ? std::string_view("GET") : input.substr(0, space);
+  const std::string_view method =
+      space == std::string_view::npos ? std::string_view("GET") : input.substr(0, space);
   const std::string_view path = space == std::string_view::npos ? input : input.substr(space + 1);
 
   const int64_t id = parse_id(path);

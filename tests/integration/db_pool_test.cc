@@ -54,7 +54,8 @@ TEST(DbPool, AReleasedConnectionGoesToTheLongestWaiter) {
   ASSERT_TRUE(eventually([&] { return pool.in_use() == 1; }));
   std::vector<std::thread> waiters;
   for (int i = 0; i < 3; ++i) {
-    waiters.emplace_back([&, i] { pool.run([&](pqxx::connection&) { record("waiter " + std::to_string(i)); }); });
+    waiters.emplace_back(
+        [&, i] { pool.run([&](pqxx::connection&) { record("waiter " + std::to_string(i)); }); });
     ASSERT_TRUE(eventually([&] { return pool.waiting() == i + 1; })) << "waiter " << i << " never queued";
   }
   let_go = true;

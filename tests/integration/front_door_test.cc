@@ -26,13 +26,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-json slots() { return json::array({{{"begin", "2031-03-01T10:00:00Z"}, {"duration", "01:00"}}}); }
+json slots() {
+  return json::array({{{"begin", "2031-03-01T10:00:00Z"}, {"duration", "01:00"}}});
+}
 
 // Makes an event of `user` with `guest`; returns its id.
 std::string create_event(Stack& stack, const User& user, const std::string& guest) {
   httplib::Client client = stack.http();
-  auto res = client.Post("/", {{"Authorization", basic_auth(user.email, user.password)}},
-                         json{{"parties", {user.email, guest}}, {"slots", slots()}}.dump(), "application/json");
+  auto res =
+      client.Post("/", {{"Authorization", basic_auth(user.email, user.password)}},
+                  json{{"parties", {user.email, guest}}, {"slots", slots()}}.dump(), "application/json");
   if (!res || res->status != 201) {
     ADD_FAILURE() << "create: " << (res ? res->body : std::string("no answer"));
     return "0";
@@ -47,12 +50,15 @@ TEST_F(FrontDoor, NotifyWithAForeignHostIs400AndMailsNothing) {
   const std::string guest = unique_email("fdguest");
   const std::string id = create_event(stack(), alice, guest);
   httplib::Client client = stack().http();
-  auto res = client.Post("/" + id + "/notify/",
-                         {{"Host", "evil.example"}, {"Authorization", basic_auth(alice.email, alice.password)}},
-                         json{{"parties", {guest}}, {"slots", slots()}}.dump(), "application/json");
+  auto res =
+      client.Post("/" + id + "/notify/",
+                  {{"Host", "evil.example"}, {"Authorization", basic_auth(alice.email, alice.password)}},
+                  json{{"parties", {guest}}, {"slots", slots()}}.dump(), "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400) << res->body;
-  EXPECT_EQ(json::parse(res->body)["detail"].get<std::string>().rfind("Invalid Host header: 'evil.example'.", 0), 0u)
+  EXPECT_EQ(
+      json::parse(res->body)["detail"].get<std::string>().rfind("Invalid Host header: 'evil.example'.", 0),
+      0u)
       << res->body;
   EXPECT_EQ(stack().db().scalar("SELECT count(*) FROM notify.outbox WHERE event_id = " + id), "0");
   // Nothing reached the event service: no NOTIFY in the log.
@@ -72,16 +78,18 @@ TEST_F(FrontDoor, MailedLinksUseTheConfiguredBaseWhateverTheHost) {
   const std::string guest = unique_email("fdbaseguest");
   const std::string id = create_event(own, alice, guest);
   httplib::Client client = own.http();
-  auto res = client.Post("/" + id + "/notify/",
-                         {{"Host", "evil.example"}, {"Authorization", basic_auth(alice.email, alice.password)}},
-                         json{{"parties", {guest}}, {"slots", slots()}}.dump(), "application/json");
+  auto res =
+      client.Post("/" + id + "/notify/",
+                  {{"Host", "evil.example"}, {"Authorization", basic_auth(alice.email, alice.password)}},
+                  json{{"parties", {guest}}, {"slots", slots()}}.dump(), "application/json");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 202) << res->body;
   EXPECT_EQ(json::parse(res->body)["event_url"], "https://links.calndro.test/" + id + "/");
   auto mails = own.smtp().wait_for_to(guest, 1, 30s);
   ASSERT_EQ(mails.size(), 1u);
   const std::string text = mails[0].text();
-  EXPECT_TRUE(std::regex_search(text, std::regex("https://links\\.calndro\\.test/" + id + "/\\?et=[0-9a-f]{40}")))
+  EXPECT_TRUE(
+      std::regex_search(text, std::regex("https://links\\.calndro\\.test/" + id + "/\\?et=[0-9a-f]{40}")))
       << text;
   EXPECT_EQ(text.find("evil.example"), std::string::npos) << text;
 }
@@ -140,7 +148,8 @@ TEST_F(FrontDoor, BodiesMustBeJson) {
   const User carol = stack().create_user(unique_email("fdcarol"), "carol-Pass-1");
   httplib::Client client = stack().http();
   const std::string body = json{{"parties", {carol.email}}, {"slots", slots()}}.dump();
-  auto res = client.Post("/", {{"Authorization", basic_auth(carol.email, carol.password)}}, body, "text/plain");
+  auto res =
+      client.Post("/", {{"Authorization", basic_auth(carol.email, carol.password)}}, body, "text/plain");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 415) << res->body;
   res = client.Post("/", {{"Authorization", basic_auth(carol.email, carol.password)}}, body,

@@ -24,10 +24,11 @@ using google::protobuf::util::TimeUtil;
 namespace {
 
 std::string code_name(grpc::StatusCode c) {
-  static const char* names[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-                                "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-                                "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
-                                "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  static const char* names[] = {
+      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+      "DATA_LOSS", "UNAUTHENTICATED"};
   int i = static_cast<int>(c);
   return i >= 0 && i <= 16 ? names[i] : std::to_string(i);
 }
@@ -83,8 +84,8 @@ std::string reflection_exchange(const std::shared_ptr<grpc::Channel>& channel, c
   grpc::internal::RpcMethod method("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
                                    grpc::internal::RpcMethod::BIDI_STREAMING);
   std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> rw(
-      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
-          channel.get(), method, &ctx));
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(channel.get(),
+                                                                                            method, &ctx));
   grpc::Slice slice(request);
   grpc::ByteBuffer out(&slice, 1);
   EXPECT_TRUE(rw->Write(out));
@@ -191,8 +192,8 @@ TEST_F(GrpcDirect, CreateAndGetWithBasicMetadata) {
 
   // The same event through the gateway: one store, one truth.
   httplib::Client http = stack().http();
-  auto res = http.Get("/" + std::to_string(created.id()) + "/",
-                      httplib::Headers{{"Authorization", as(alice_)}});
+  auto res =
+      http.Get("/" + std::to_string(created.id()) + "/", httplib::Headers{{"Authorization", as(alice_)}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
 }
@@ -466,7 +467,8 @@ TEST_F(GrpcDirect, ListAndLogPageWithNextPageToken) {
     req.set_page_token(page_token);
     ev1::ListEventsResponse page;
     grpc::Status s = stub_->ListEvents(ctx(as(carol)).get(), req, &page);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << size << " " << page_token << ": " << describe(s);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << size << " " << page_token << ": " << describe(s);
   }
 }
 

@@ -1,4 +1,4 @@
-// SPEC-driven tests of the REST API through the gateway (issue 2: everything
+// SPEC-driven tests of the REST API through the gateway (everything
 // but notify and email tokens). Expectations come from ../shared/SPEC.md and,
 // where SPEC is silent, from docs/ARCHITECTURE.md's recorded decisions.
 #include <gmock/gmock.h>
@@ -21,9 +21,7 @@ namespace {
 struct Auth {
   std::string authorization;  // "" = none
   static Auth none() { return {}; }
-  static Auth basic(const std::string& user, const std::string& pwd) {
-    return {basic_auth(user, pwd)};
-  }
+  static Auth basic(const std::string& user, const std::string& pwd) { return {basic_auth(user, pwd)}; }
   static Auth token(const std::string& key) { return {"Token " + key}; }
   static Auth of(const User& u) { return basic(u.email, u.password); }
 };
@@ -173,10 +171,9 @@ class HttpApi : public StackTest {
   }
   // An event of alice's with bob as a non-party and a fresh extra party.
   json alice_event(const json& slots = three_slots()) {
-    return create(Auth::of(u().alice),
-                  {{"title", "planning"},
-                   {"parties", {u().alice.email, unique_email("guest")}},
-                   {"slots", slots}});
+    return create(
+        Auth::of(u().alice),
+        {{"title", "planning"}, {"parties", {u().alice.email, unique_email("guest")}}, {"slots", slots}});
   }
   std::string path_of(const json& ev) { return "/" + std::to_string(ev.value("id", 0LL)) + "/"; }
 
@@ -327,22 +324,21 @@ TEST_F(HttpApi, CreateReturnsTheEventInSpecShape) {
 
 TEST_F(HttpApi, UrlsFollowTheRequestHostWhenAllowed) {
   Resp r = call("POST", "/", Auth::of(u().alice),
-                json{{"parties", {u().alice.email}}, {"slots", json::array()}},
-                {{"Host", "localhost:8123"}});
+                json{{"parties", {u().alice.email}}, {"slots", json::array()}}, {{"Host", "localhost:8123"}});
   ASSERT_EQ(r.status, 201) << r;
   json ev = r.j();
   std::string id = std::to_string(ev["id"].get<long long>());
   EXPECT_EQ(ev["url"], "http://localhost:8123/" + id + "/");
   EXPECT_EQ(ev["log_url"], "http://localhost:8123/" + id + "/log/");
   // Not in CALNDRO_ALLOWED_HOSTS (default: localhost, 127.0.0.1, [::1]).
-  Resp foreign = call("GET", "/" + id + "/", Auth::of(u().alice), std::nullopt, {{"Host", "calndro.example.org:8123"}});
+  Resp foreign =
+      call("GET", "/" + id + "/", Auth::of(u().alice), std::nullopt, {{"Host", "calndro.example.org:8123"}});
   EXPECT_EQ(foreign.status, 400) << foreign;
 }
 
 TEST_F(HttpApi, MissingOrEmptyTitleIsGenerated) {
-  for (const json& body :
-       {json{{"parties", {u().alice.email}}, {"slots", json::array()}},
-        json{{"title", ""}, {"parties", {u().alice.email}}, {"slots", json::array()}}}) {
+  for (const json& body : {json{{"parties", {u().alice.email}}, {"slots", json::array()}},
+                           json{{"title", ""}, {"parties", {u().alice.email}}, {"slots", json::array()}}}) {
     json ev = create(Auth::of(u().alice), body);
     ASSERT_TRUE(ev.contains("title")) << ev;
     std::string title = ev["title"];
@@ -358,8 +354,7 @@ TEST_F(HttpApi, EmptySlotsAreAllowedAndSlotsMayBeOmitted) {
 
 TEST_F(HttpApi, UnknownPartiesBecomeInactiveUsers) {
   std::string guest = unique_email("newcomer");
-  json ev = create(Auth::of(u().alice),
-                   {{"parties", {u().alice.email, guest}}, {"slots", three_slots()}});
+  json ev = create(Auth::of(u().alice), {{"parties", {u().alice.email, guest}}, {"slots", three_slots()}});
   CommandResult list = stack().admin({"user", "list"});
   EXPECT_EQ(list.exit_code, 0) << list.output();
   EXPECT_THAT(list.output(), HasSubstr(guest));
@@ -378,14 +373,13 @@ TEST_F(HttpApi, UnknownPartiesBecomeInactiveUsers) {
 
 TEST_F(HttpApi, DuplicatePartiesAndSlotsAreFolded) {
   std::string guest = unique_email("dup");
-  json ev = create(Auth::of(u().alice),
-                   {{"parties", {u().alice.email, guest, u().alice.email, guest}},
-                    {"slots",
-                     {slot("2022-11-01T01:11:22.02", "00:10"),
-                      slot("2022-11-01T01:11:22.020000Z", "00:10:00"),
-                      slot("2022-11-01T03:11:22.02+02:00", "PT10M"),
-                      slot("2022-11-01T03:11:22.020+0200", "0 00:10:00"),
-                      slot("2022-11-01T03:11:22.020000+02", "00:10:00.000000")}}});
+  json ev = create(
+      Auth::of(u().alice),
+      {{"parties", {u().alice.email, guest, u().alice.email, guest}},
+       {"slots",
+        {slot("2022-11-01T01:11:22.02", "00:10"), slot("2022-11-01T01:11:22.020000Z", "00:10:00"),
+         slot("2022-11-01T03:11:22.02+02:00", "PT10M"), slot("2022-11-01T03:11:22.020+0200", "0 00:10:00"),
+         slot("2022-11-01T03:11:22.020000+02", "00:10:00.000000")}}});
   EXPECT_EQ(ev["parties"], json({u().alice.email, guest}));
   EXPECT_EQ(ev["slots"], json::array({slot("2022-11-01T01:11:22.020000Z", "00:10:00")}));
   json entries = log_entries(ev);
@@ -401,12 +395,11 @@ TEST_F(HttpApi, OutputFormatsAndOrderFollowSpec) {
         {slot("2021-03-11T15:34:00+01:00", "PT1H30M"),  // 14:34Z
          slot("2021-03-11T14:34:00Z", "26:00"),         // same begin, longer
          slot("2021-03-11T14:34:00", "1 02:00:00"),     // duplicate of the one above
-         slot("2021-03-10T23:59:59.999999-0100", "00:00:01"),
-         slot("2021-03-11T14:34:00.5Z", "00:01")}}});
-  EXPECT_EQ(ev["slots"], json::array({slot("2021-03-11T00:59:59.999999Z", "00:00:01"),
-                                      slot("2021-03-11T14:34:00Z", "01:30:00"),
-                                      slot("2021-03-11T14:34:00Z", "1 02:00:00"),
-                                      slot("2021-03-11T14:34:00.500000Z", "00:01:00")}))
+         slot("2021-03-10T23:59:59.999999-0100", "00:00:01"), slot("2021-03-11T14:34:00.5Z", "00:01")}}});
+  EXPECT_EQ(ev["slots"],
+            json::array({slot("2021-03-11T00:59:59.999999Z", "00:00:01"),
+                         slot("2021-03-11T14:34:00Z", "01:30:00"), slot("2021-03-11T14:34:00Z", "1 02:00:00"),
+                         slot("2021-03-11T14:34:00.500000Z", "00:01:00")}))
       << ev.dump();
 }
 
@@ -418,15 +411,20 @@ TEST_F(HttpApi, CreateStillStoresEveryPartyWhenAUserRowVanished) {
   const std::string guest = unique_email("vanishing");
   const json body = {{"parties", {guest}}, {"slots", three_slots()}};
   ASSERT_EQ(call("POST", "/", Auth::of(u().alice), body).status, 201);
-  stack().db().exec("ALTER TABLE events.users DISABLE TRIGGER users_no_delete;"
-                    "DELETE FROM events.users WHERE email = '" + guest + "';"
-                    "ALTER TABLE events.users ENABLE TRIGGER users_no_delete");
+  stack().db().exec(
+      "ALTER TABLE events.users DISABLE TRIGGER users_no_delete;"
+      "DELETE FROM events.users WHERE email = '" +
+      guest +
+      "';"
+      "ALTER TABLE events.users ENABLE TRIGGER users_no_delete");
   ASSERT_EQ(stack().db().scalar("SELECT count(*) FROM events.users WHERE email = '" + guest + "'"), "0");
   Resp again = call("POST", "/", Auth::of(u().alice), body);
   ASSERT_EQ(again.status, 201) << again;
   EXPECT_EQ(again.j()["parties"], json::array({u().alice.email, guest}));
-  EXPECT_EQ(stack().db().scalar("SELECT count(*) FROM events.event_parties p JOIN events.users u ON u.id = p.user_id "
-                                "WHERE p.event_id = " + std::to_string(again.j()["id"].get<long long>())),
+  EXPECT_EQ(stack().db().scalar(
+                "SELECT count(*) FROM events.event_parties p JOIN events.users u ON u.id = p.user_id "
+                "WHERE p.event_id = " +
+                std::to_string(again.j()["id"].get<long long>())),
             "2");
 }
 
@@ -467,9 +465,9 @@ TEST_F(HttpApi, UnauthenticatedCallersGet401OnEveryRoute) {
     expect_401(call("PATCH", p, c.auth, patch), "PATCH " + c.what);
     expect_401(call("DELETE", p, c.auth), "DELETE " + c.what);
     expect_401(call("GET", p + "log/", c.auth), "GET log " + c.what);
-    expect_401(call("POST", p + "notify/", c.auth,
-                    json{{"parties", {u().alice.email}}, {"slots", three_slots()}}),
-               "POST notify " + c.what);
+    expect_401(
+        call("POST", p + "notify/", c.auth, json{{"parties", {u().alice.email}}, {"slots", three_slots()}}),
+        "POST notify " + c.what);
   }
   expect_unchanged(ev, before);
 }
@@ -546,15 +544,14 @@ TEST_F(HttpApi, RegisteredNonPartyRights) {
 
 TEST_F(HttpApi, BasicAuthWithUsernameOrEmailAndTokenAuth) {
   const User& d = u().dave_named;
-  json ev = create(Auth::basic(d.username, d.password),
-                   {{"parties", {d.email}}, {"slots", three_slots()}});
+  json ev = create(Auth::basic(d.username, d.password), {{"parties", {d.email}}, {"slots", three_slots()}});
   EXPECT_EQ(call("GET", path_of(ev), Auth::basic(d.email, d.password)).status, 200);
   EXPECT_EQ(call("GET", path_of(ev), Auth::basic(d.username, d.password)).status, 200);
   expect_401(call("GET", path_of(ev), Auth::basic(d.username, "nope")), "username, wrong password");
 
   for (const std::string& login : {d.username, d.email}) {
-    Resp t = call("POST", "/api-token-auth/", Auth::none(),
-                  json{{"username", login}, {"password", d.password}});
+    Resp t =
+        call("POST", "/api-token-auth/", Auth::none(), json{{"username", login}, {"password", d.password}});
     ASSERT_EQ(t.status, 200) << t;
     json tj = t.j();
     ASSERT_TRUE(tj.contains("token") && tj["token"].is_string()) << t;
@@ -612,9 +609,13 @@ TEST_F(HttpApi, MissingEventIs404ForAnyAuthenticatedCaller) {
 TEST_F(HttpApi, ValidCredentialsWinOverABadEmailToken) {
   json ev = alice_event();
   Auth alice = Auth::of(u().alice);
-  EXPECT_EQ(call("GET", path_of(ev), alice, std::nullopt, {{"X-Email-Token", "0000000000000000000000000000000000000000"}}).status, 200);
+  EXPECT_EQ(call("GET", path_of(ev), alice, std::nullopt,
+                 {{"X-Email-Token", "0000000000000000000000000000000000000000"}})
+                .status,
+            200);
   EXPECT_EQ(call("GET", path_of(ev) + "?et=garbage", alice).status, 200);
-  Resp p = call("PATCH", path_of(ev), alice, json{{"title", "still me"}, {"et", "ffffffffffffffffffffffffffffffffffffffff"}});
+  Resp p = call("PATCH", path_of(ev), alice,
+                json{{"title", "still me"}, {"et", "ffffffffffffffffffffffffffffffffffffffff"}});
   EXPECT_EQ(p.status, 202) << p;
   EXPECT_EQ(call("GET", "/", alice, std::nullopt, {{"X-Email-Token", "nonsense"}}).status, 200);
   // The effector is the user, not a token.
@@ -681,8 +682,8 @@ TEST_F(HttpApi, ConcurrentPatchesOfOneEventLoseNoChange) {
   ASSERT_EQ(updates.size(), static_cast<size_t>(kPatches + 1)) << entries.dump();  // + the creation
   for (size_t i = 1; i < updates.size(); ++i) {
     if (updates[i]["data"].contains("title")) {
-      EXPECT_EQ(updates[i]["slots"], updates[i - 1]["slots"]) << "a title-only PATCH changed the slots: "
-                                                              << entries.dump();
+      EXPECT_EQ(updates[i]["slots"], updates[i - 1]["slots"])
+          << "a title-only PATCH changed the slots: " << entries.dump();
     }
   }
   const json now = detail(ev);
@@ -699,8 +700,8 @@ TEST_F(HttpApi, ConcurrentPatchesOfOneEventLoseNoChange) {
 TEST_F(HttpApi, PatchWithNeitherSlotsNorTitleIs400AndLogsNothing) {
   json ev = alice_event();
   size_t before = log_entries(ev).size();
-  for (const json& body : {json::object(), json{{"parties", {u().alice.email}}},
-                           json{{"sloths", json::array()}}}) {
+  for (const json& body :
+       {json::object(), json{{"parties", {u().alice.email}}}, json{{"sloths", json::array()}}}) {
     Resp r = call("PATCH", path_of(ev), Auth::of(u().alice), body);
     EXPECT_EQ(r.status, 400) << body.dump() << ": " << r;
   }
@@ -866,7 +867,8 @@ TEST_F(HttpApi, UnsupportedMethodsAre405WithAllow) {
   auto allow_set = [](const std::string& allow) {
     std::set<std::string> s;
     std::regex word("[A-Z]+");
-    for (auto it = std::sregex_iterator(allow.begin(), allow.end(), word); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(allow.begin(), allow.end(), word); it != std::sregex_iterator();
+         ++it) {
       s.insert(it->str());
     }
     return s;
@@ -876,14 +878,13 @@ TEST_F(HttpApi, UnsupportedMethodsAre405WithAllow) {
     std::string method, path;
     std::set<std::string> must_allow, must_not_allow;
   };
-  for (const Case& c : std::vector<Case>{
-           {"GET", p + "notify/", {"POST"}, {"GET"}},
-           {"PUT", p, {"GET", "PATCH", "DELETE"}, {"PUT"}},
-           {"POST", p, {"GET", "PATCH", "DELETE"}, {"POST"}},
-           {"POST", p + "log/", {"GET"}, {"POST"}},
-           {"DELETE", "/", {"GET", "POST"}, {"DELETE"}},
-           {"PATCH", "/", {"GET", "POST"}, {"PATCH"}},
-           {"GET", "/api-token-auth/", {"POST"}, {"GET"}}}) {
+  for (const Case& c : std::vector<Case>{{"GET", p + "notify/", {"POST"}, {"GET"}},
+                                         {"PUT", p, {"GET", "PATCH", "DELETE"}, {"PUT"}},
+                                         {"POST", p, {"GET", "PATCH", "DELETE"}, {"POST"}},
+                                         {"POST", p + "log/", {"GET"}, {"POST"}},
+                                         {"DELETE", "/", {"GET", "POST"}, {"DELETE"}},
+                                         {"PATCH", "/", {"GET", "POST"}, {"PATCH"}},
+                                         {"GET", "/api-token-auth/", {"POST"}, {"GET"}}}) {
     for (const Auth& a : {alice, Auth::none()}) {
       Resp r = call(c.method, c.path, a, c.method == "GET" ? std::nullopt : std::optional<std::string>("{}"));
       EXPECT_EQ(r.status, 405) << c.method << " " << c.path << ": " << r;
@@ -928,7 +929,9 @@ TEST_F(HttpApi, NotFoundRoutes) {
 TEST_F(HttpApi, CreateRejectsBadBodiesNamingTheField) {
   User fresh = stack().create_user(unique_email("strict"), "strict-Pass-1");
   Auth a = Auth::of(fresh);
-  auto create_raw = [&](const std::string& body) { return call("POST", "/", a, std::optional<std::string>(body)); };
+  auto create_raw = [&](const std::string& body) {
+    return call("POST", "/", a, std::optional<std::string>(body));
+  };
   // Not JSON, not an object: 400.
   for (const char* body : {"{", "", "not json", "{\"parties\": [}", "[]", "1", "\"x\"", "null", "true"}) {
     Resp r = create_raw(body);
@@ -951,25 +954,34 @@ TEST_F(HttpApi, CreateRejectsBadBodiesNamingTheField) {
       {"parties", json{{"parties", {email_of_length(255)}}, {"slots", slots}}, "255-char email"},
       {"slots", json{{"parties", {me}}, {"slots", "soon"}}, "slots not an array"},
       {"slots", json{{"parties", {me}}, {"slots", {"2030-01-01T00:00:00Z"}}}, "slot not an object"},
-      {"slots", json{{"parties", {me}}, {"slots", {json{{"begin", "2030-01-01T00:00:00Z"}}}}}, "slot without duration"},
+      {"slots", json{{"parties", {me}}, {"slots", {json{{"begin", "2030-01-01T00:00:00Z"}}}}},
+       "slot without duration"},
       {"slots", json{{"parties", {me}}, {"slots", {json{{"duration", "01:00"}}}}}, "slot without begin"},
       {"slots", json{{"parties", {me}}, {"slots", {slot("2021-02-30T10:00:00Z", "01:00")}}}, "2021-02-30"},
       {"slots", json{{"parties", {me}}, {"slots", {slot("2021-13-01T10:00:00Z", "01:00")}}}, "month 13"},
       {"slots", json{{"parties", {me}}, {"slots", {slot("2021-01-01T24:30:00Z", "01:00")}}}, "hour 24"},
       {"slots", json{{"parties", {me}}, {"slots", {slot("2021-01-01T10:61:00Z", "01:00")}}}, "minute 61"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2021-01-01T10:00:00+25:00", "01:00")}}}, "offset +25:00"},
+      {"slots", json{{"parties", {me}}, {"slots", {slot("2021-01-01T10:00:00+25:00", "01:00")}}},
+       "offset +25:00"},
       {"slots", json{{"parties", {me}}, {"slots", {slot("tomorrow", "01:00")}}}, "garbage begin"},
       {"slots", json{{"parties", {me}}, {"slots", {slot("", "01:00")}}}, "empty begin"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2021-01-01T10:00:00.1234567Z", "01:00")}}}, "nanoseconds"},
-      {"slots", json{{"parties", {me}}, {"slots", {json{{"begin", 1612345678}, {"duration", "01:00"}}}}}, "numeric begin"},
+      {"slots", json{{"parties", {me}}, {"slots", {slot("2021-01-01T10:00:00.1234567Z", "01:00")}}},
+       "nanoseconds"},
+      {"slots", json{{"parties", {me}}, {"slots", {json{{"begin", 1612345678}, {"duration", "01:00"}}}}},
+       "numeric begin"},
       {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "00:00")}}}, "zero duration"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "00:00:00")}}}, "zero duration HH:MM:SS"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "PT0S")}}}, "zero ISO duration"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "-01:00")}}}, "negative duration"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "an hour")}}}, "garbage duration"},
+      {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "00:00:00")}}},
+       "zero duration HH:MM:SS"},
+      {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "PT0S")}}},
+       "zero ISO duration"},
+      {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "-01:00")}}},
+       "negative duration"},
+      {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "an hour")}}},
+       "garbage duration"},
       {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "")}}}, "empty duration"},
       {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "10:75")}}}, "75 minutes"},
-      {"title", json{{"parties", {me}}, {"slots", slots}, {"title", std::string(257, 't')}}, "257-char title"},
+      {"title", json{{"parties", {me}}, {"slots", slots}, {"title", std::string(257, 't')}},
+       "257-char title"},
       {"title", json{{"parties", {me}}, {"slots", slots}, {"title", 42}}, "numeric title"},
   };
   // 31 slots, 101 parties.
@@ -991,7 +1003,7 @@ TEST_F(HttpApi, CreateRejectsBadBodiesNamingTheField) {
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(list.j(), json::array()) << "a rejected create left an event behind";
   CommandResult users = stack().admin({"user", "list"});
-  EXPECT_EQ(users.output().find("p0." ), std::string::npos) << "a rejected create made users";
+  EXPECT_EQ(users.output().find("p0."), std::string::npos) << "a rejected create made users";
 
   // The limits themselves are fine: 30 slots, 100 parties, 256-char title, 254-char email.
   many_slots.erase(many_slots.size() - 1);
@@ -1010,7 +1022,9 @@ TEST_F(HttpApi, PatchRejectsBadInputAndChangesNothing) {
   json ev = alice_event();
   Auth alice = Auth::of(u().alice);
   size_t before = log_entries(ev).size();
-  auto patch_raw = [&](const std::string& body) { return call("PATCH", path_of(ev), alice, std::optional<std::string>(body)); };
+  auto patch_raw = [&](const std::string& body) {
+    return call("PATCH", path_of(ev), alice, std::optional<std::string>(body));
+  };
   for (const char* body : {"{", "[]", "42", "\"slots\"", "nonsense"}) {
     EXPECT_EQ(patch_raw(body).status, 400) << body;
   }
@@ -1026,7 +1040,8 @@ TEST_F(HttpApi, PatchRejectsBadInputAndChangesNothing) {
       {"slots", json{{"slots", "all"}}, "slots not an array"},
       {"slots", json{{"slots", nullptr}}, "slots null"},
       {"slots", json{{"slots", many}}, "31 slots"},
-      {"slots", json{{"title", "fine"}, {"slots", {slot("2030-01-01T10:00:00Z", "nope")}}}, "good title, bad slot"},
+      {"slots", json{{"title", "fine"}, {"slots", {slot("2030-01-01T10:00:00Z", "nope")}}},
+       "good title, bad slot"},
       {"title", json{{"title", std::string(257, 'x')}}, "257-char title"},
       {"title", json{{"title", json::array()}}, "title not a string"},
   };
@@ -1039,11 +1054,11 @@ TEST_F(HttpApi, PatchRejectsBadInputAndChangesNothing) {
 TEST_F(HttpApi, FailedCallsWriteNoLogEntry) {
   json ev = alice_event();
   size_t before = log_entries(ev).size();
-  call("PATCH", path_of(ev), Auth::of(u().bob), json{{"title", "nope"}});        // 403
-  call("PATCH", path_of(ev), Auth::of(u().alice), json{{"slots", "x"}});         // 400
-  call("GET", path_of(ev), Auth::of(u().bob));                                   // 403: no VIEW
-  call("GET", path_of(ev), Auth::basic(u().alice.email, "bad"));                // 401
-  call("DELETE", path_of(ev), Auth::of(u().alice));                              // 403
+  call("PATCH", path_of(ev), Auth::of(u().bob), json{{"title", "nope"}});  // 403
+  call("PATCH", path_of(ev), Auth::of(u().alice), json{{"slots", "x"}});   // 400
+  call("GET", path_of(ev), Auth::of(u().bob));                             // 403: no VIEW
+  call("GET", path_of(ev), Auth::basic(u().alice.email, "bad"));           // 401
+  call("DELETE", path_of(ev), Auth::of(u().alice));                        // 403
   expect_unchanged(ev, before);
 }
 
@@ -1060,8 +1075,9 @@ TEST_F(HttpApi, SeedSpellingsAreAccepted) {
                                       slot("2022-11-03T08:30:00Z", "01:30:00")}));
   // Narrow with different spellings of two of the same slots.
   Resp r = call("PATCH", path_of(ev), Auth::of(u().alice),
-                json{{"slots", {slot("2022-11-01T03:11:22.020000+02:00", "0:10:00"),
-                                slot("2022-11-03T08:30:00.000Z", "01:30")}}});
+                json{{"slots",
+                      {slot("2022-11-01T03:11:22.020000+02:00", "0:10:00"),
+                       slot("2022-11-03T08:30:00.000Z", "01:30")}}});
   ASSERT_EQ(r.status, 202) << r;
   EXPECT_EQ(r.j()["slots"], json::array({slot("2022-11-01T01:11:22.020000Z", "00:10:00"),
                                          slot("2022-11-03T08:30:00Z", "01:30:00")}));

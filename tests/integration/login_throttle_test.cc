@@ -11,8 +11,8 @@
 #include <atomic>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "calndro/events/v1/events.grpc.pb.h"
@@ -38,10 +38,12 @@ struct Resp {
   }
 };
 
-std::ostream& operator<<(std::ostream& out, const Resp& r) { return out << r.status << " " << r.body; }
+std::ostream& operator<<(std::ostream& out, const Resp& r) {
+  return out << r.status << " " << r.body;
+}
 
-Resp call(const Stack& stack, const std::string& method, const std::string& path, const std::string& authorization,
-          const std::optional<json>& body = std::nullopt) {
+Resp call(const Stack& stack, const std::string& method, const std::string& path,
+          const std::string& authorization, const std::optional<json>& body = std::nullopt) {
   httplib::Client client = stack.http();
   httplib::Headers headers;
   if (!authorization.empty()) {
@@ -96,7 +98,9 @@ long long retry_seconds(const grpc::Status& status) {
   return -1;
 }
 
-json slots() { return json::array({json{{"begin", "2030-03-01T10:00:00Z"}, {"duration", "01:00"}}}); }
+json slots() {
+  return json::array({json{{"begin", "2030-03-01T10:00:00Z"}, {"duration", "01:00"}}});
+}
 
 std::unique_ptr<Stack> start_stack(Env env) {
   StackOptions options;
@@ -258,8 +262,9 @@ TEST_F(ThrottleLimits, ApiTokensExpireAndDeleteRevokesThem) {
   const std::string second = token_of(mint(stack(), u.email, u.password));
   ASSERT_FALSE(second.empty());
   EXPECT_EQ(call(stack(), "GET", "/", "Token " + second).status, 200);
-  stack().db().exec("UPDATE events.api_tokens SET expires_at = now() - interval '1 second' "
-                    "WHERE id = (SELECT max(id) FROM events.api_tokens)");
+  stack().db().exec(
+      "UPDATE events.api_tokens SET expires_at = now() - interval '1 second' "
+      "WHERE id = (SELECT max(id) FROM events.api_tokens)");
   const Resp expired = call(stack(), "GET", "/", "Token " + second);
   EXPECT_EQ(expired.status, 401) << expired;
   EXPECT_EQ(expired.j().value("detail", ""), "Invalid token.");
@@ -295,7 +300,8 @@ TEST_F(ThrottleLimits, NewPasswordOrDeactivationRevokesKeysAndCachedPasswords) {
   ASSERT_FALSE(key.empty());
   // Verified once: the process caches the password for a while.
   ASSERT_EQ(call(stack(), "GET", "/", basic_auth(u.email, "old-Pass-1")).status, 200);
-  const CommandResult set = stack().admin({"user", "set-password", u.email, "--password-stdin"}, "new-Pass-2\n");
+  const CommandResult set =
+      stack().admin({"user", "set-password", u.email, "--password-stdin"}, "new-Pass-2\n");
   ASSERT_EQ(set.exit_code, 0) << set.output();
   EXPECT_NE(set.out.find("API keys revoked: 1"), std::string::npos) << set.out;
   EXPECT_EQ(call(stack(), "GET", "/", "Token " + key).status, 401);
@@ -311,9 +317,11 @@ TEST_F(ThrottleLimits, NewPasswordOrDeactivationRevokesKeysAndCachedPasswords) {
   EXPECT_EQ(call(stack(), "GET", "/", basic_auth(u.email, "new-Pass-2")).status, 401)
       << "a cached password must not keep a deactivated user in";
   EXPECT_EQ(mint(stack(), u.email, "new-Pass-2").status, 401);
-  EXPECT_EQ(stack().db().scalar("SELECT count(*) FROM events.api_tokens t JOIN events.users u ON u.id = t.user_id "
-                                "WHERE u.email = '" + u.email + "'"),
-            "0");
+  EXPECT_EQ(
+      stack().db().scalar("SELECT count(*) FROM events.api_tokens t JOIN events.users u ON u.id = t.user_id "
+                          "WHERE u.email = '" +
+                          u.email + "'"),
+      "0");
 }
 
 TEST_F(ThrottleLimits, AdminListsAndRevokesKeys) {
@@ -364,8 +372,10 @@ TEST_F(ThrottleLimits, ExpiredKeysArePurgedAfterTheRetentionPeriod) {
   const auto rows = stack().db().query(ids);
   ASSERT_EQ(rows.size(), 2u);
   // CALNDRO_RETENTION_DAYS=2: one key expired three days ago, one a day ago.
-  stack().db().exec("UPDATE events.api_tokens SET expires_at = now() - interval '3 days' WHERE id = " + rows[0][0]);
-  stack().db().exec("UPDATE events.api_tokens SET expires_at = now() - interval '1 day' WHERE id = " + rows[1][0]);
+  stack().db().exec("UPDATE events.api_tokens SET expires_at = now() - interval '3 days' WHERE id = " +
+                    rows[0][0]);
+  stack().db().exec("UPDATE events.api_tokens SET expires_at = now() - interval '1 day' WHERE id = " +
+                    rows[1][0]);
   bool purged = false;
   for (int i = 0; i < 100 && !purged; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -388,8 +398,10 @@ TEST_F(ThrottleLimits, NotifyPastTheHourlyLimitPerSenderIs429AndChangesNothing) 
     return call(stack(), "POST", path + "notify/", auth, json{{"parties", parties}, {"slots", slots()}});
   };
   const auto notify_entries = [&] {
-    return std::stoi(stack().db().scalar("SELECT count(*) FROM events.log_entries WHERE occurrence = 'NOTIFY' "
-                                         "AND event_id = " + path.substr(1, path.size() - 2)));
+    return std::stoi(
+        stack().db().scalar("SELECT count(*) FROM events.log_entries WHERE occurrence = 'NOTIFY' "
+                            "AND event_id = " +
+                            path.substr(1, path.size() - 2)));
   };
   // CALNDRO_NOTIFY_MAILS_PER_HOUR=5 here.
   EXPECT_EQ(notify(alice_auth, {bob.email, carol}).status, 202);
@@ -451,14 +463,17 @@ TEST_F(AddressLimit, FailuresFromOneAddressBlockEveryAccountFromIt) {
   EXPECT_EQ(list_as(*stub, basic_auth(unique_email("addr-ghost"), "x"), "198.51.100.7", &status),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_GE(retry_seconds(status), 1) << "RESOURCE_EXHAUSTED carries google.rpc.RetryInfo";
-  EXPECT_EQ(list_as(*stub, basic_auth(u.email, u.password), "198.51.100.7"), grpc::StatusCode::RESOURCE_EXHAUSTED)
+  EXPECT_EQ(list_as(*stub, basic_auth(u.email, u.password), "198.51.100.7"),
+            grpc::StatusCode::RESOURCE_EXHAUSTED)
       << "even the right password, from that address";
-  EXPECT_EQ(list_as(*stub, "Token " + key, "198.51.100.7"), grpc::StatusCode::OK) << "API keys are never throttled";
+  EXPECT_EQ(list_as(*stub, "Token " + key, "198.51.100.7"), grpc::StatusCode::OK)
+      << "API keys are never throttled";
   EXPECT_EQ(list_as(*stub, basic_auth(u.email, u.password), "198.51.100.8"), grpc::StatusCode::OK);
   // IPv6 clients are counted by their /64.
   for (int i = 0; i < 6; ++i) {
-    EXPECT_EQ(list_as(*stub, basic_auth(unique_email("addr6"), "x"), "2001:db8:7:7::" + std::to_string(i + 1)),
-              grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(
+        list_as(*stub, basic_auth(unique_email("addr6"), "x"), "2001:db8:7:7::" + std::to_string(i + 1)),
+        grpc::StatusCode::UNAUTHENTICATED);
   }
   EXPECT_EQ(list_as(*stub, basic_auth(u.email, u.password), "2001:db8:7:7:abcd::1"),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
@@ -480,7 +495,8 @@ TEST_F(AddressLimit, AFullHashingSlotFailsFastWith429) {
         std::this_thread::yield();
       }
       grpc::Status status;
-      codes[i] = list_as(*stub, basic_auth(unique_email("slot"), "x"), "203.0.113." + std::to_string(i + 1), &status);
+      codes[i] = list_as(*stub, basic_auth(unique_email("slot"), "x"), "203.0.113." + std::to_string(i + 1),
+                         &status);
       retries[i] = retry_seconds(status);
     });
   }
@@ -489,7 +505,8 @@ TEST_F(AddressLimit, AFullHashingSlotFailsFastWith429) {
   }
   int busy = 0;
   for (int i = 0; i < kClients; ++i) {
-    EXPECT_TRUE(codes[i] == grpc::StatusCode::UNAUTHENTICATED || codes[i] == grpc::StatusCode::RESOURCE_EXHAUSTED)
+    EXPECT_TRUE(codes[i] == grpc::StatusCode::UNAUTHENTICATED ||
+                codes[i] == grpc::StatusCode::RESOURCE_EXHAUSTED)
         << i << ": " << static_cast<int>(codes[i]);
     if (codes[i] == grpc::StatusCode::RESOURCE_EXHAUSTED) {
       ++busy;

@@ -27,7 +27,8 @@ TEST(Migrations, EventRowsTakeTheirPartiesAndSlotsFromTheOldTables) {
       "INSERT INTO events.events (id, title, created_by, created_at) VALUES "
       "  (10, 'two slots', 1, now()), (11, 'no slots', 2, now());"
       // Positions out of insertion order, slots inserted latest first.
-      "INSERT INTO events.event_parties (event_id, user_id, position) VALUES (10, 2, 2), (10, 1, 1), (11, 2, 1);"
+      "INSERT INTO events.event_parties (event_id, user_id, position) VALUES (10, 2, 2), (10, 1, 1), (11, 2, "
+      "1);"
       "INSERT INTO events.slots (event_id, begin_at, duration_us) VALUES "
       "  (10, '2031-01-02 10:00Z', 1800000000), (10, '2031-01-01 09:00Z', 3600000000);");
 
@@ -37,7 +38,8 @@ TEST(Migrations, EventRowsTakeTheirPartiesAndSlotsFromTheOldTables) {
             R"(["ann@example.com", "bob@example.com"])");
   EXPECT_EQ(db.scalar("SELECT slots::jsonb::text FROM events.events WHERE id = 10"),
             "[[1925024400000000, 3600000000], [1925114400000000, 1800000000]]");
-  EXPECT_EQ(db.scalar("SELECT parties::jsonb::text FROM events.events WHERE id = 11"), R"(["bob@example.com"])");
+  EXPECT_EQ(db.scalar("SELECT parties::jsonb::text FROM events.events WHERE id = 11"),
+            R"(["bob@example.com"])");
   EXPECT_EQ(db.scalar("SELECT slots::jsonb::text FROM events.events WHERE id = 11"), "[]");
   EXPECT_EQ(db.scalar("SELECT to_regclass('events.slots') IS NULL"), "t");
   EXPECT_EQ(apply_migrations(db.url(), events::kSchema, all), 0) << "a second run must change nothing";

@@ -1,4 +1,4 @@
-// Issue 3 over HTTP: notify, the mail, and access by email token (SPEC §2's
+// Notify over HTTP: notify, the mail, and access by email token (SPEC §2's
 // token-holder column, §3 notify, §5 fingerprints, §6 tokens and mail).
 #include <gmock/gmock.h>
 #include <google/protobuf/util/time_util.h>
@@ -35,9 +35,13 @@ struct Resp {
     }
   }
 };
-std::ostream& operator<<(std::ostream& os, const Resp& r) { return os << "HTTP " << r.status << " " << r.body; }
+std::ostream& operator<<(std::ostream& os, const Resp& r) {
+  return os << "HTTP " << r.status << " " << r.body;
+}
 
-json slot(const std::string& b, const std::string& d) { return {{"begin", b}, {"duration", d}}; }
+json slot(const std::string& b, const std::string& d) {
+  return {{"begin", b}, {"duration", d}};
+}
 
 class NotifyHttp : public StackTest {
  protected:
@@ -56,7 +60,8 @@ class NotifyHttp : public StackTest {
     }
     guest_ = unique_email("nguest");
     other_ = unique_email("nother");
-    slots_ = json::array({slot("2030-07-01T10:00:00Z", "01:00:00"), slot("2030-07-02T10:00:00Z", "00:30:00")});
+    slots_ =
+        json::array({slot("2030-07-01T10:00:00Z", "01:00:00"), slot("2030-07-02T10:00:00Z", "00:30:00")});
     Resp r = call("POST", "/", basic_auth(alice_.email, alice_.password),
                   json{{"title", "tea"}, {"parties", {alice_.email, guest_, other_}}, {"slots", slots_}});
     ASSERT_EQ(r.status, 201) << r;
@@ -116,7 +121,8 @@ class NotifyHttp : public StackTest {
 };
 
 TEST_F(NotifyHttp, NotifySendsOneMailPerRecipientWithLinkAndToken) {
-  Resp r = call("POST", "/" + id_ + "/notify/", alice(), json{{"parties", {guest_, other_}}, {"slots", slots_}});
+  Resp r =
+      call("POST", "/" + id_ + "/notify/", alice(), json{{"parties", {guest_, other_}}, {"slots", slots_}});
   ASSERT_EQ(r.status, 202) << r;
   json j = r.j();
   EXPECT_EQ(j["parties"], json({guest_, other_}));
@@ -132,7 +138,8 @@ TEST_F(NotifyHttp, NotifySendsOneMailPerRecipientWithLinkAndToken) {
     EXPECT_THAT(m.header("To"), HasSubstr(who));
     EXPECT_THAT(m.header("From"), HasSubstr(alice_.email));
     EXPECT_EQ(m.header("Subject"), "[calndro] 'tea' updated");
-    EXPECT_TRUE(std::regex_search(m.text(), std::regex(stack().base_url() + "/" + id_ + "/\\?et=[0-9a-f]{40}")))
+    EXPECT_TRUE(
+        std::regex_search(m.text(), std::regex(stack().base_url() + "/" + id_ + "/\\?et=[0-9a-f]{40}")))
         << m.text();
   }
   json log = call("GET", "/" + id_ + "/log/", alice()).j();
@@ -158,9 +165,10 @@ TEST_F(NotifyHttp, NotifyValidatesRecipientsAndSlots) {
   EXPECT_TRUE(stranger.j().contains("parties")) << stranger;
   EXPECT_EQ(call("POST", path, alice(), json{{"parties", json::array()}, {"slots", slots_}}).status, 400);
   // The same set in another spelling is not stale.
-  Resp ok = call("POST", path, alice(),
-                 json{{"parties", {guest_}},
-                      {"slots", {slot("2030-07-02T12:00:00+02:00", "PT30M"), slot("2030-07-01T10:00:00", "01:00")}}});
+  Resp ok = call(
+      "POST", path, alice(),
+      json{{"parties", {guest_}},
+           {"slots", {slot("2030-07-02T12:00:00+02:00", "PT30M"), slot("2030-07-01T10:00:00", "01:00")}}});
   EXPECT_EQ(ok.status, 202) << ok;
 }
 
@@ -214,13 +222,15 @@ TEST_F(NotifyHttp, UnknownAndExpiredTokensAre401) {
   EXPECT_EQ(unknown.header("WWW-Authenticate"), "Basic realm=\"calndro\"");
   std::string key = notify_and_read_token(guest_);
   ASSERT_EQ(call("GET", p + "?et=" + key).status, 200);
-  stack().db().exec("UPDATE notify.email_tokens SET expires_at = now() - interval '1 hour' WHERE event_id = " + id_);
+  stack().db().exec(
+      "UPDATE notify.email_tokens SET expires_at = now() - interval '1 hour' WHERE event_id = " + id_);
   Resp expired = call("GET", p + "?et=" + key);
   EXPECT_EQ(expired.status, 401) << expired;
   EXPECT_EQ(expired.header("WWW-Authenticate"), "Basic realm=\"calndro\"");
   json j = expired.j();
   EXPECT_EQ(j.value("detail", ""), "Token expired");
-  EXPECT_TRUE(std::regex_match(j.value("expires", ""), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z)")))
+  EXPECT_TRUE(
+      std::regex_match(j.value("expires", ""), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z)")))
       << expired;
   // Credentials win over the expired token.
   EXPECT_EQ(call("GET", p + "?et=" + key, alice()).status, 200);
@@ -237,10 +247,11 @@ TEST_F(NotifyHttp, RawTokenIsNowhereButTheMail) {
   std::string leaks;
   for (int i = 0; i < 100; ++i) {
     leaks.clear();
-    for (const auto& row : stack().db().query(
-             "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-             "WHERE table_schema IN ('events', 'notify') AND table_type = 'BASE TABLE'")) {
-      std::string n = stack().db().scalar("SELECT count(*) FROM " + row[0] + " t WHERE t::text LIKE '%" + key + "%'");
+    for (const auto& row :
+         stack().db().query("SELECT table_schema || '.' || table_name FROM information_schema.tables "
+                            "WHERE table_schema IN ('events', 'notify') AND table_type = 'BASE TABLE'")) {
+      std::string n =
+          stack().db().scalar("SELECT count(*) FROM " + row[0] + " t WHERE t::text LIKE '%" + key + "%'");
       if (n != "0") {
         leaks += row[0] + " ";
       }
@@ -282,7 +293,8 @@ TEST_F(NotifyHttp, LinkBaseFromADirectCallerIsIgnoredUnlessAllowed) {
   const auto mails = stack().smtp().wait_for_to(guest_, 1, 30s);
   const std::string text = mails.back().text();
   EXPECT_EQ(text.find("evil.example"), std::string::npos) << text;
-  EXPECT_TRUE(std::regex_search(text, std::regex("\\n  http://localhost:9000/" + id_ + "/\\?et=[0-9a-f]{40}\\n")))
+  EXPECT_TRUE(
+      std::regex_search(text, std::regex("\\n  http://localhost:9000/" + id_ + "/\\?et=[0-9a-f]{40}\\n")))
       << text;
   std::string logs = stack().notify().log();
   if (stack().notify_replica() != nullptr) {

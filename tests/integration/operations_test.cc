@@ -5,13 +5,13 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <nlohmann/json.hpp>
-#include <pqxx/pqxx>
-#include <optional>
-#include <regex>
 #include <signal.h>
-#include <thread>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <pqxx/pqxx>
+#include <regex>
+#include <thread>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "support/stack.h"
@@ -45,7 +45,8 @@ double sample(const std::string& text, const std::string& prefix) {
   return -1;
 }
 
-grpc::health::v1::HealthCheckResponse::ServingStatus health_of(const std::shared_ptr<grpc::Channel>& channel) {
+grpc::health::v1::HealthCheckResponse::ServingStatus health_of(
+    const std::shared_ptr<grpc::Channel>& channel) {
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + 2s);
@@ -56,7 +57,8 @@ grpc::health::v1::HealthCheckResponse::ServingStatus health_of(const std::shared
 }
 
 bool wait_for_health(const std::shared_ptr<grpc::Channel>& channel,
-                     grpc::health::v1::HealthCheckResponse::ServingStatus wanted, std::chrono::seconds timeout) {
+                     grpc::health::v1::HealthCheckResponse::ServingStatus wanted,
+                     std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (health_of(channel) == wanted) {
@@ -121,12 +123,17 @@ TEST_F(Operations, ServicesCountCallsAndDeliveriesInPrometheusFormat) {
   ASSERT_FALSE(create_and_notify(unique_email("opsguest")).empty());
 
   const std::string events = get_metrics(stack().events_metrics_port());
-  EXPECT_EQ(sample(events, "calndro_rpc_total{code=\"0\",method=\"/calndro.events.v1.EventService/CreateEvent\"}"), 1)
+  EXPECT_EQ(
+      sample(events, "calndro_rpc_total{code=\"0\",method=\"/calndro.events.v1.EventService/CreateEvent\"}"),
+      1)
       << events;
-  EXPECT_EQ(sample(events, "calndro_rpc_total{code=\"0\",method=\"/calndro.events.v1.EventService/NotifyParties\"}"),
+  EXPECT_EQ(sample(events,
+                   "calndro_rpc_total{code=\"0\",method=\"/calndro.events.v1.EventService/NotifyParties\"}"),
             1);
-  EXPECT_GE(sample(events, "calndro_rpc_duration_seconds_count{method=\"/calndro.events.v1.EventService/CreateEvent\"}"),
-            1);
+  EXPECT_GE(
+      sample(events,
+             "calndro_rpc_duration_seconds_count{method=\"/calndro.events.v1.EventService/CreateEvent\"}"),
+      1);
   EXPECT_EQ(sample(events, "calndro_db_pool_connections_in_use"), 0);
 
   // The dispatcher commits "sent" right after the SMTP server accepted.
@@ -139,8 +146,9 @@ TEST_F(Operations, ServicesCountCallsAndDeliveriesInPrometheusFormat) {
   }
   EXPECT_EQ(sent, 1) << notify;
   EXPECT_EQ(sample(notify, "calndro_outbox_depth"), 0) << notify;
-  EXPECT_EQ(sample(notify, "calndro_rpc_total{code=\"0\",method=\"/calndro.notify.v1.NotificationService/"
-                           "QueueNotifications\"}"),
+  EXPECT_EQ(sample(notify,
+                   "calndro_rpc_total{code=\"0\",method=\"/calndro.notify.v1.NotificationService/"
+                   "QueueNotifications\"}"),
             1)
       << notify;
 }
@@ -156,7 +164,8 @@ TEST_F(Operations, GatewayServesRequestMetricsAndReadiness) {
   auto metrics = metrics_client.Get("/metrics");
   ASSERT_TRUE(metrics);
   ASSERT_EQ(metrics->status, 200);
-  EXPECT_EQ(sample(metrics->body, "calndro_http_requests_total{method=\"GET\",route=\"/{id}/\",status=\"401\"}"), 1)
+  EXPECT_EQ(
+      sample(metrics->body, "calndro_http_requests_total{method=\"GET\",route=\"/{id}/\",status=\"401\"}"), 1)
       << metrics->body;
   EXPECT_EQ(metrics->body.find("1234567"), std::string::npos);
   EXPECT_GE(sample(metrics->body, "calndro_http_request_duration_seconds_count{route=\"/{id}/\"}"), 1);
@@ -164,7 +173,8 @@ TEST_F(Operations, GatewayServesRequestMetricsAndReadiness) {
   auto ready = client.Get("/readyz");
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 200) << ready->body;
-  EXPECT_EQ(json::parse(ready->body), (json{{"status", "ready"}, {"events", "SERVING"}, {"notify", "SERVING"}}));
+  EXPECT_EQ(json::parse(ready->body),
+            (json{{"status", "ready"}, {"events", "SERVING"}, {"notify", "SERVING"}}));
   const auto probe = run_command(bin_path("calndro-gateway"), {"--health-check"}, stack().env(), "", 20s);
   EXPECT_EQ(probe.exit_code, 0) << probe.output();
 
@@ -176,7 +186,8 @@ TEST_F(Operations, GatewayServesRequestMetricsAndReadiness) {
   auto alive = client.Get("/healthz");
   ASSERT_TRUE(alive);
   EXPECT_EQ(alive->status, 200);
-  const auto failed_probe = run_command(bin_path("calndro-gateway"), {"--health-check"}, stack().env(), "", 20s);
+  const auto failed_probe =
+      run_command(bin_path("calndro-gateway"), {"--health-check"}, stack().env(), "", 20s);
   EXPECT_EQ(failed_probe.exit_code, 1) << failed_probe.output();
 }
 
@@ -209,7 +220,8 @@ TEST_F(Operations, RequestIdTravelsThroughEveryProcessAndLogsAreJsonLines) {
       log = process->log();
     }
     EXPECT_NE(log.find("\"request_id\":\"" + request_id + "\""), std::string::npos)
-        << process->program() << ":\n" << process->log_tail();
+        << process->program() << ":\n"
+        << process->log_tail();
     std::istringstream lines(log);
     std::string line;
     while (std::getline(lines, line)) {
@@ -245,8 +257,9 @@ TEST_F(Operations, SecretsNeverReachTheLogs) {
   auto refused = client.Get("/", {{"Authorization", basic_auth(user_.email, wrong_password)}});
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 401);
-  auto minted = client.Post("/api-token-auth/", json{{"username", user_.email}, {"password", user_.password}}.dump(),
-                            "application/json");
+  auto minted =
+      client.Post("/api-token-auth/", json{{"username", user_.email}, {"password", user_.password}}.dump(),
+                  "application/json");
   ASSERT_TRUE(minted);
   ASSERT_EQ(minted->status, 200) << minted->body;
   const std::string api_key = json::parse(minted->body)["token"].get<std::string>();
@@ -254,7 +267,10 @@ TEST_F(Operations, SecretsNeverReachTheLogs) {
   ASSERT_TRUE(listed);
   EXPECT_EQ(listed->status, 200);
 
-  const std::vector<std::string> secrets = {user_.password, wrong_password, email_token, api_key,
+  const std::vector<std::string> secrets = {user_.password,
+                                            wrong_password,
+                                            email_token,
+                                            api_key,
                                             base64(user_.email + ":" + user_.password),
                                             base64(user_.email + ":" + wrong_password)};
   std::this_thread::sleep_for(200ms);  // the gateway logs a request after answering it
@@ -313,8 +329,9 @@ TEST_F(Operations, SigtermLetsTheCallInFlightFinish) {
   bool waiting = false;
   for (int i = 0; i < 100 && !waiting; ++i) {
     std::this_thread::sleep_for(100ms);
-    waiting = stack().db().scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                  "AND datname = current_database()") != "0";
+    waiting = stack().db().scalar(
+                  "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                  "AND datname = current_database()") != "0";
   }
   EXPECT_TRUE(waiting) << "the PATCH never waited on the row lock";
 
@@ -364,13 +381,16 @@ TEST_F(Operations, SigtermLetsTheDispatcherFinishTheMailInHand) {
   // The notify call wakes the dispatcher at once; 800 ms later it has sent
   // DATA and waits for the sink's answer, so the row is not yet 'sent'.
   std::this_thread::sleep_for(800ms);
-  EXPECT_EQ(stack().db().scalar("SELECT count(*) FROM notify.outbox WHERE event_id = " + id + " AND state = 'sent'"),
+  EXPECT_EQ(stack().db().scalar("SELECT count(*) FROM notify.outbox WHERE event_id = " + id +
+                                " AND state = 'sent'"),
             "0")
       << "the mail was sent before SIGTERM: the test proves nothing";
   const auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(notify.terminate(20s), 0) << notify.log_tail();
-  EXPECT_GE(std::chrono::steady_clock::now() - started, 500ms) << "the process did not wait for the mail in hand";
-  EXPECT_EQ(stack().db().scalar("SELECT count(*) FROM notify.outbox WHERE event_id = " + id + " AND state = 'sent'"),
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 500ms)
+      << "the process did not wait for the mail in hand";
+  EXPECT_EQ(stack().db().scalar("SELECT count(*) FROM notify.outbox WHERE event_id = " + id +
+                                " AND state = 'sent'"),
             "1")
       << notify.log_tail();
   // The sink shows a mail shortly after it accepted it (tests/support/slow_mailbox.py).

@@ -1,4 +1,4 @@
-// Scale-out on one machine (issue 4): two replicas of the event service behind
+// Scale-out on one machine: two replicas of the event service behind
 // the gateway's round_robin client and two of the notification service
 // behind the event service's. Calls spread over both replicas of each, and
 // no mail is sent twice. (The whole HTTP suite also runs in this shape:
@@ -47,8 +47,8 @@ TEST(ScaleOut, TwoReplicasOfEachServiceShareTheWorkAndSendEachMailOnce) {
     ASSERT_TRUE(created);
     ASSERT_EQ(created->status, 201) << created->body;
     const std::string id = std::to_string(json::parse(created->body)["id"].get<long long>());
-    auto notified = client.Post("/" + id + "/notify/", headers, json{{"parties", {guest}}, {"slots", slots}}.dump(),
-                                "application/json");
+    auto notified = client.Post("/" + id + "/notify/", headers,
+                                json{{"parties", {guest}}, {"slots", slots}}.dump(), "application/json");
     ASSERT_TRUE(notified);
     ASSERT_EQ(notified->status, 202) << notified->body;
   }

@@ -65,7 +65,8 @@ bool send_mail(int port, const std::string& to, const std::string& body) {
   std::string url = "smtp://127.0.0.1:" + std::to_string(port);
   std::string payload = "From: a@example.com\r\nTo: " + to +
                         "\r\nSubject: [calndro] hi\r\nContent-Transfer-Encoding: "
-                        "quoted-printable\r\n\r\n" + body + "\r\n";
+                        "quoted-printable\r\n\r\n" +
+                        body + "\r\n";
   curl_slist* rcpt = curl_slist_append(nullptr, ("<" + to + ">").c_str());
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_MAIL_FROM, "<a@example.com>");

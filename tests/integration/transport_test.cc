@@ -7,12 +7,12 @@
 #include <grpcpp/impl/codegen/sync_stream.h>
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
+#include <unistd.h>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <regex>
-#include <unistd.h>
 
 #include "calndro/events/v1/events.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -24,7 +24,9 @@ namespace ev1 = calndro::events::v1;
 
 namespace {
 
-std::string addr(int port) { return "127.0.0.1:" + std::to_string(port); }
+std::string addr(int port) {
+  return "127.0.0.1:" + std::to_string(port);
+}
 
 // 64 random-looking hex characters, as `openssl rand -hex 32` makes them.
 std::string long_random_token() {
@@ -42,7 +44,8 @@ struct Service {
   const char* binary;
   const char* listen_variable;
 };
-const Service kServices[] = {{"calndro-notify", "CALNDRO_NOTIFY_LISTEN"}, {"calndro-events", "CALNDRO_EVENTS_LISTEN"}};
+const Service kServices[] = {{"calndro-notify", "CALNDRO_NOTIFY_LISTEN"},
+                             {"calndro-events", "CALNDRO_EVENTS_LISTEN"}};
 
 Env service_env(const Database& db, const Service& service, int port) {
   return {{"CALNDRO_DATABASE_URL", db.url()},
@@ -166,7 +169,8 @@ class Certificates {
     const std::string directories = search != nullptr ? search : "/usr/bin:/bin";
     for (std::size_t start = 0; start <= directories.size() && openssl_.empty();) {
       const auto end = std::min(directories.find(':', start), directories.size());
-      const std::filesystem::path candidate = std::filesystem::path(directories.substr(start, end - start)) / "openssl";
+      const std::filesystem::path candidate =
+          std::filesystem::path(directories.substr(start, end - start)) / "openssl";
       if (::access(candidate.c_str(), X_OK) == 0) {
         openssl_ = candidate.string();
       }
@@ -195,8 +199,8 @@ class Certificates {
   }
   void issue(const std::string& name, const std::string& san) const {
     std::ofstream(path(name + ".ext")) << san << "\n";
-    openssl({"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout", path(name + ".key"), "-out",
-             path(name + ".csr")});
+    openssl({"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout", path(name + ".key"),
+             "-out", path(name + ".csr")});
     openssl({"x509", "-req", "-in", path(name + ".csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
              "-CAcreateserial", "-days", "2", "-extfile", path(name + ".ext"), "-out", path(name + ".pem")});
   }
@@ -207,7 +211,8 @@ class Certificates {
 grpc::Status health_check(const std::shared_ptr<grpc::ChannelCredentials>& credentials, int port) {
   grpc::ChannelArguments arguments;
   arguments.SetSslTargetNameOverride("localhost");
-  auto stub = grpc::health::v1::Health::NewStub(grpc::CreateCustomChannel(addr(port), credentials, arguments));
+  auto stub =
+      grpc::health::v1::Health::NewStub(grpc::CreateCustomChannel(addr(port), credentials, arguments));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   grpc::health::v1::HealthCheckRequest request;
@@ -222,8 +227,8 @@ std::string list_services(const std::shared_ptr<grpc::Channel>& channel) {
   grpc::internal::RpcMethod method("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
                                    grpc::internal::RpcMethod::BIDI_STREAMING);
   std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
-      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(channel.get(), method,
-                                                                                             &context));
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+          channel.get(), method, &context));
   // ServerReflectionRequest { list_services (7): "" }
   grpc::Slice slice(std::string("\x3a\x00", 2));
   grpc::ByteBuffer request(&slice, 1);
@@ -247,7 +252,8 @@ std::string list_services(const std::shared_ptr<grpc::Channel>& channel) {
 void create_and_notify(Stack& stack) {
   const User alice = stack.create_user(unique_email("alice"), "alice-Pass-1");
   const std::string guest = unique_email("guest");
-  const Resp created = call(stack, "POST", "/", alice, json{{"parties", {alice.email, guest}}, {"slots", three_slots()}});
+  const Resp created =
+      call(stack, "POST", "/", alice, json{{"parties", {alice.email, guest}}, {"slots", three_slots()}});
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string id = std::to_string(json::parse(created.body)["id"].get<long long>());
   const Resp notified =
@@ -271,7 +277,8 @@ TEST(Tls, MutualTlsEndToEndAndPlaintextRefused) {
   for (const int port : {stack.events_port(), stack.notify_port()}) {
     SCOPED_TRACE("port " + std::to_string(port));
     // Plaintext is refused.
-    EXPECT_EQ(health_check(grpc::InsecureChannelCredentials(), port).error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(health_check(grpc::InsecureChannelCredentials(), port).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
     // TLS without a client certificate is refused (mutual TLS).
     grpc::SslCredentialsOptions anonymous;
     anonymous.pem_root_certs = certs.read("ca.pem");
@@ -327,7 +334,8 @@ TEST(Tls, ReplicaListsWithAServerName) {
     CommandResult result;
     ASSERT_NO_THROW(result = run_command(bin_path(binary), {}, env, "", 30s)) << binary;
     EXPECT_NE(result.exit_code, 0) << binary << ": " << result.output();
-    EXPECT_NE(result.output().find("CALNDRO_GRPC_TLS_SERVER_NAME"), std::string::npos) << binary << ": " << result.output();
+    EXPECT_NE(result.output().find("CALNDRO_GRPC_TLS_SERVER_NAME"), std::string::npos)
+        << binary << ": " << result.output();
   }
 }
 
@@ -340,9 +348,13 @@ TEST(Tls, BadFilesStopTheStartWithTheVariablesName) {
     const char* variable;
   };
   const Case cases[] = {
-      {"calndro-events", {{"CALNDRO_GRPC_TLS_CERT", "/nonexistent/cert.pem"}, {"CALNDRO_GRPC_TLS_KEY", certs.path("server.key")}},
+      {"calndro-events",
+       {{"CALNDRO_GRPC_TLS_CERT", "/nonexistent/cert.pem"},
+        {"CALNDRO_GRPC_TLS_KEY", certs.path("server.key")}},
        "CALNDRO_GRPC_TLS_CERT"},
-      {"calndro-notify", {{"CALNDRO_GRPC_TLS_CERT", certs.path("server.pem")}, {"CALNDRO_GRPC_TLS_KEY", certs.path("server.pem")}},
+      {"calndro-notify",
+       {{"CALNDRO_GRPC_TLS_CERT", certs.path("server.pem")},
+        {"CALNDRO_GRPC_TLS_KEY", certs.path("server.pem")}},
        "CALNDRO_GRPC_TLS_KEY"},
       {"calndro-gateway", {{"CALNDRO_GRPC_TLS_CA", "/nonexistent/ca.pem"}}, "CALNDRO_GRPC_TLS_CA"},
   };
@@ -375,7 +387,8 @@ std::string longest_email(int n) {
     }
   }
   local.resize(64, 'a');
-  return local + "@" + std::string(63, 'b') + "." + std::string(63, 'c') + "." + std::string(57, 'd') + ".com";
+  return local + "@" + std::string(63, 'b') + "." + std::string(63, 'c') + "." + std::string(57, 'd') +
+         ".com";
 }
 
 TEST_F(Limits, AListPageOfLongEventsEndsEarlyAndContinues) {

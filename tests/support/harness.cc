@@ -184,8 +184,8 @@ Database::Database() {
     pqxx::nontransaction tx(c);
     tx.exec("CREATE DATABASE " + c.quote_name(name_));
   } catch (const std::exception& e) {
-    throw std::runtime_error("cannot create a test database via CALNDRO_TEST_PG_URL=" + admin +
-                             ": " + e.what());
+    throw std::runtime_error("cannot create a test database via CALNDRO_TEST_PG_URL=" + admin + ": " +
+                             e.what());
   }
   url_ = with_dbname(admin, name_);
 }
@@ -250,9 +250,8 @@ std::string bin_path(const std::string& name) {
   return std::string(CALNDRO_BIN_DIR) + "/" + name;
 }
 
-CommandResult run_command(const std::string& program, const std::vector<std::string>& args,
-                          const Env& env, const std::string& stdin_data,
-                          std::chrono::milliseconds timeout) {
+CommandResult run_command(const std::string& program, const std::vector<std::string>& args, const Env& env,
+                          const std::string& stdin_data, std::chrono::milliseconds timeout) {
   TempDir dir("calndro-cmd");
   fs::path out_path = dir.path() / "out", err_path = dir.path() / "err";
   int in_pipe[2];
@@ -314,8 +313,7 @@ CommandResult run_command(const std::string& program, const std::vector<std::str
   return res;
 }
 
-Process::Process(std::string program, std::vector<std::string> args, Env env,
-                 fs::path log_path)
+Process::Process(std::string program, std::vector<std::string> args, Env env, fs::path log_path)
     : program_(std::move(program)),
       args_(std::move(args)),
       env_(std::move(env)),
@@ -384,8 +382,8 @@ void Process::wait_port(int port, std::chrono::milliseconds timeout) const {
   while (std::chrono::steady_clock::now() < deadline) {
     if (!running()) {
       throw std::runtime_error(program_ + " exited (code " + std::to_string(exit_status_) +
-                               ") before listening on port " + std::to_string(port) +
-                               "; log:\n" + log_tail());
+                               ") before listening on port " + std::to_string(port) + "; log:\n" +
+                               log_tail());
     }
     if (port_accepts(port)) {
       return;

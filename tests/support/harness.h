@@ -96,8 +96,7 @@ std::string bin_path(const std::string& name);
 // `env`; it is killed if the test process dies.
 class Process {
  public:
-  Process(std::string program, std::vector<std::string> args, Env env,
-          std::filesystem::path log_path);
+  Process(std::string program, std::vector<std::string> args, Env env, std::filesystem::path log_path);
   ~Process();  // terminate()
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;

@@ -25,8 +25,7 @@ std::string trim(const std::string& s) {
 }
 
 std::string decode_base64(const std::string& in) {
-  static const std::string chars =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const std::string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   int val = 0, bits = -8;
   for (unsigned char c : in) {
@@ -150,8 +149,8 @@ std::string MailMessage::text() const {
           break;
         }
         size_t next = body.find(delim, start);
-        std::string part = body.substr(start + 1, next == std::string::npos ? std::string::npos
-                                                                            : next - start - 1);
+        std::string part =
+            body.substr(start + 1, next == std::string::npos ? std::string::npos : next - start - 1);
         MailMessage sub = parse_mail(part);
         if (first_part.empty()) {
           first_part = sub.text();
@@ -175,7 +174,8 @@ std::string MailMessage::body_without_cr() const {
 
 // ---- SmtpSink ----
 
-SmtpSink::SmtpSink(fs::path dir, int port, std::chrono::milliseconds data_delay, std::vector<std::string> server_args)
+SmtpSink::SmtpSink(fs::path dir, int port, std::chrono::milliseconds data_delay,
+                   std::vector<std::string> server_args)
     : dir_(std::move(dir)),
       port_(port ? port : free_port()),
       data_delay_(data_delay),
@@ -188,7 +188,9 @@ SmtpSink::SmtpSink(fs::path dir, int port, std::chrono::milliseconds data_delay,
   start();
 }
 
-SmtpSink::~SmtpSink() { stop(); }
+SmtpSink::~SmtpSink() {
+  stop();
+}
 
 void SmtpSink::start() {
   if (process_ && process_->running()) {
@@ -212,7 +214,9 @@ void SmtpSink::stop() {
   }
 }
 
-bool SmtpSink::running() const { return process_ && process_->running(); }
+bool SmtpSink::running() const {
+  return process_ && process_->running();
+}
 
 std::vector<MailMessage> SmtpSink::messages() const {
   std::vector<std::pair<std::pair<fs::file_time_type, std::string>, fs::path>> files;
@@ -272,8 +276,8 @@ std::vector<MailMessage> SmtpSink::wait_for_to(const std::string& recipient, siz
       return msgs;
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      throw std::runtime_error("SMTP sink: expected " + std::to_string(n) + " messages to " +
-                               recipient + ", got " + std::to_string(msgs.size()));
+      throw std::runtime_error("SMTP sink: expected " + std::to_string(n) + " messages to " + recipient +
+                               ", got " + std::to_string(msgs.size()));
     }
     std::this_thread::sleep_for(50ms);
   }

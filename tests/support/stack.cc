@@ -24,7 +24,9 @@ std::string random_token() {
   return s;
 }
 
-std::string addr(int port) { return "127.0.0.1:" + std::to_string(port); }
+std::string addr(int port) {
+  return "127.0.0.1:" + std::to_string(port);
+}
 
 }  // namespace
 
@@ -125,8 +127,8 @@ Stack::Stack(StackOptions options) : options_(std::move(options)), dir_("calndro
   bool want_notify = options_.notify == StackOptions::Notify::kRequired ||
                      (options_.notify == StackOptions::Notify::kIfBuilt && notify_built);
   if (want_notify) {
-    notify_ = std::make_unique<Process>(bin_path("calndro-notify"), std::vector<std::string>{},
-                                        env_, dir_.path() / "notify.log");
+    notify_ = std::make_unique<Process>(bin_path("calndro-notify"), std::vector<std::string>{}, env_,
+                                        dir_.path() / "notify.log");
   }
   events_ = std::make_unique<Process>(bin_path("calndro-events"), std::vector<std::string>{}, env_,
                                       dir_.path() / "events.log");
@@ -144,8 +146,8 @@ Stack::Stack(StackOptions options) : options_(std::move(options)), dir_("calndro
                                                   replica_env, dir_.path() / "notify-2.log");
     }
   }
-  gateway_ = std::make_unique<Process>(bin_path("calndro-gateway"), std::vector<std::string>{},
-                                       env_, dir_.path() / "gateway.log");
+  gateway_ = std::make_unique<Process>(bin_path("calndro-gateway"), std::vector<std::string>{}, env_,
+                                       dir_.path() / "gateway.log");
   start_services();
 }
 
@@ -286,14 +288,13 @@ std::shared_ptr<grpc::Channel> Stack::notify_channel() const {
   return grpc::CreateChannel(addr(notify_port_), grpc::InsecureChannelCredentials());
 }
 
-CommandResult Stack::admin(const std::vector<std::string>& args,
-                           const std::string& stdin_data) const {
-  return run_command(bin_path("calndro-admin"), args,
-                     Env{{"CALNDRO_DATABASE_URL", db_->url()}}, stdin_data, 120s);
+CommandResult Stack::admin(const std::vector<std::string>& args, const std::string& stdin_data) const {
+  return run_command(bin_path("calndro-admin"), args, Env{{"CALNDRO_DATABASE_URL", db_->url()}}, stdin_data,
+                     120s);
 }
 
-User Stack::create_user(const std::string& email, const std::string& password, bool staff,
-                        bool inactive, const std::string& username) {
+User Stack::create_user(const std::string& email, const std::string& password, bool staff, bool inactive,
+                        const std::string& username) {
   std::vector<std::string> args{"user", "add", email};
   if (!username.empty()) {
     args.insert(args.end(), {"--username", username});
@@ -315,8 +316,8 @@ User Stack::create_user(const std::string& email, const std::string& password, b
     for (const auto& a : args) {
       cmd += " " + a;
     }
-    throw std::runtime_error(cmd + " failed with exit code " + std::to_string(r.exit_code) +
-                             ":\n" + r.output());
+    throw std::runtime_error(cmd + " failed with exit code " + std::to_string(r.exit_code) + ":\n" +
+                             r.output());
   }
   return User{email, username, password};
 }

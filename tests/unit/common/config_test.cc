@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
-#include <unistd.h>
 
 namespace calndro::config {
 namespace {
@@ -41,11 +41,12 @@ class ScopedEnv {
 const std::string kLongToken(40, 'k');
 
 TEST(LoopbackListen, OnlyThisMachineCounts) {
-  for (const char* local : {"127.0.0.1:50052", "127.1.2.3:1", "localhost:50052", "[::1]:50052", "unix:/run/x.sock"}) {
+  for (const char* local :
+       {"127.0.0.1:50052", "127.1.2.3:1", "localhost:50052", "[::1]:50052", "unix:/run/x.sock"}) {
     EXPECT_TRUE(is_loopback_listen(local)) << local;
   }
-  for (const char* open : {"0.0.0.0:50052", "[::]:50052", "10.0.0.5:50052", "notify:50052", "127.evil.example:1",
-                           ":50052"}) {
+  for (const char* open :
+       {"0.0.0.0:50052", "[::]:50052", "10.0.0.5:50052", "notify:50052", "127.evil.example:1", ":50052"}) {
     EXPECT_FALSE(is_loopback_listen(open)) << open;
   }
 }

@@ -17,10 +17,24 @@ TEST(NormalizeEmail, AcceptsAndLowerCases) {
 TEST(NormalizeEmail, RefusesInvalid) {
   const std::string too_long = std::string(250, 'a') + "@b.io";
   const std::string long_local = std::string(65, 'a') + "@b.io";
-  const char* bad[] = {"",           "plain",        "@here.net",   "you@",        "you@here",
-                       "you@@here.net", "you@.here.net", "you@here..net", ".you@here.net", "you.@here.net",
-                       "y..u@here.net", "you@-here.net", "you@here-.net", "you @here.net", "you@here.123",
-                       "you@here.net\n", "a\"b@here.net", "you@h_re.net"};
+  const char* bad[] = {"",
+                       "plain",
+                       "@here.net",
+                       "you@",
+                       "you@here",
+                       "you@@here.net",
+                       "you@.here.net",
+                       "you@here..net",
+                       ".you@here.net",
+                       "you.@here.net",
+                       "y..u@here.net",
+                       "you@-here.net",
+                       "you@here-.net",
+                       "you @here.net",
+                       "you@here.123",
+                       "you@here.net\n",
+                       "a\"b@here.net",
+                       "you@h_re.net"};
   for (const char* text : bad) {
     std::string error;
     EXPECT_FALSE(normalize_email(text, error).has_value()) << text;

@@ -51,8 +51,8 @@ class TlsEnv {
     set("CALNDRO_GRPC_TLS_SERVER_NAME", nullptr);
   }
   ~TlsEnv() {
-    for (const char* name :
-         {"CALNDRO_GRPC_TLS_CERT", "CALNDRO_GRPC_TLS_KEY", "CALNDRO_GRPC_TLS_CA", "CALNDRO_GRPC_TLS_SERVER_NAME"}) {
+    for (const char* name : {"CALNDRO_GRPC_TLS_CERT", "CALNDRO_GRPC_TLS_KEY", "CALNDRO_GRPC_TLS_CA",
+                             "CALNDRO_GRPC_TLS_SERVER_NAME"}) {
       ::unsetenv(name);
     }
   }
@@ -134,8 +134,10 @@ TEST(GrpcTls, AListOfAddressesNeedsAServerName) {
 TEST(GrpcTls, BadOrMissingFilesFailNamingTheVariable) {
   const std::string cert = write_temp("calndro-cert", kCertPem);
   const std::string key = write_temp("calndro-key", kKeyPem);
-  EXPECT_NE(tls_error("/nonexistent/cert.pem", key.c_str(), nullptr).find("CALNDRO_GRPC_TLS_CERT"), std::string::npos);
-  EXPECT_NE(tls_error(cert.c_str(), "/nonexistent/key.pem", nullptr).find("CALNDRO_GRPC_TLS_KEY"), std::string::npos);
+  EXPECT_NE(tls_error("/nonexistent/cert.pem", key.c_str(), nullptr).find("CALNDRO_GRPC_TLS_CERT"),
+            std::string::npos);
+  EXPECT_NE(tls_error(cert.c_str(), "/nonexistent/key.pem", nullptr).find("CALNDRO_GRPC_TLS_KEY"),
+            std::string::npos);
   EXPECT_NE(tls_error(cert.c_str(), cert.c_str(), nullptr).find("CALNDRO_GRPC_TLS_KEY"), std::string::npos);
   EXPECT_NE(tls_error(nullptr, nullptr, key.c_str()).find("CALNDRO_GRPC_TLS_CA"), std::string::npos);
   EXPECT_NE(tls_error(cert.c_str(), nullptr, nullptr).find("go together"), std::string::npos);

@@ -6,7 +6,8 @@ namespace calndro {
 namespace {
 
 TEST(RichStatus, FieldViolationsRoundTrip) {
-  const auto status = invalid_argument({{"slots", "Mismatch with event"}, {"parties", "Not in event: x@y.io"}});
+  const auto status =
+      invalid_argument({{"slots", "Mismatch with event"}, {"parties", "Not in event: x@y.io"}});
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   const auto details = decode_details(status);
   ASSERT_EQ(details.violations.size(), 2u);

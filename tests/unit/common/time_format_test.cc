@@ -57,8 +57,8 @@ TEST(ParseInstant, RefusesImpossibleAndGarbage) {
       "2021-01-01T24:00:00Z",
       "2021-01-01T23:60:00Z",
       "2021-01-01T23:59:60Z",
-      "2021-01-01",              // no time of day
-      "2021-01-01T10",           // no minutes
+      "2021-01-01",                    // no time of day
+      "2021-01-01T10",                 // no minutes
       "2021-01-01T10:00:00.1234567Z",  // more than microseconds
       "2021-01-01T10:00:00+24:00",
       "2021-01-01T10:00:00+2",
@@ -83,14 +83,14 @@ TEST(ParseInstant, NamesTheImpossibleDate) {
 
 TEST(ParseDuration, AcceptsEverySpellingSpecLists) {
   const Case cases[] = {
-      {"00:10", "00:10:00"},            // HH:MM
+      {"00:10", "00:10:00"},  // HH:MM
       {"01:30", "01:30:00"},
       {"00:10:00", "00:10:00"},
       {"00:00:01.5", "00:00:01.500000"},
       {"00:00:00.000001", "00:00:00.000001"},
-      {"1 02:00:00", "1 02:00:00"},     // D HH:MM:SS
+      {"1 02:00:00", "1 02:00:00"},  // D HH:MM:SS
       {"2 00:00", "2 00:00:00"},
-      {"25:00:00", "1 01:00:00"},       // past a day: D HH:MM:SS
+      {"25:00:00", "1 01:00:00"},  // past a day: D HH:MM:SS
       {"PT1H30M", "01:30:00"},
       {"PT10M", "00:10:00"},
       {"P1DT2H", "1 02:00:00"},
@@ -105,9 +105,27 @@ TEST(ParseDuration, AcceptsEverySpellingSpecLists) {
 
 TEST(ParseDuration, RefusesZeroNegativeGarbageAndTooLong) {
   const char* bad[] = {
-      "",     "00:00",   "00:00:00", "PT0S",    "-00:10", "garbage", "10",     "1:2",
-      "00:60", "00:10:60", "P1Y",    "P1M",     "PT",     "P",       "PT1.5H", "PT1M1H",
-      "400 00:00:00", "P367D", "00:10:00.1234567", "00:10:00Z", "1  02:00:00",
+      "",
+      "00:00",
+      "00:00:00",
+      "PT0S",
+      "-00:10",
+      "garbage",
+      "10",
+      "1:2",
+      "00:60",
+      "00:10:60",
+      "P1Y",
+      "P1M",
+      "PT",
+      "P",
+      "PT1.5H",
+      "PT1M1H",
+      "400 00:00:00",
+      "P367D",
+      "00:10:00.1234567",
+      "00:10:00Z",
+      "1  02:00:00",
   };
   for (const char* text : bad) {
     std::string error;
@@ -137,12 +155,12 @@ TEST(ParseDuration, EveryUnitIsBoundedWithoutOverflow) {
   }
   const char* too_long[] = {
       // Weeks that overflowed int64: P20200250W is the fuzz target's find.
-      "P30500569W", "P15250285W", "P20200250W", "P999999999W", "P53W", "P52W3D",
-      "P367D", "P999999999D", "PT8785H", "PT999999999H", "PT527041M", "PT999999999M",
-      "PT31622401S", "PT999999999S", "PT31622400.000001S", "P366DT1S", "P366DT0.000001S",
-      "P52W2DT999999999H", "P1W999999999D",
-      "366 00:00:00.000001", "367 00:00", "999999999 00:00", "8785:00", "999999999:00",
-      "0 999999999:00", "366 8784:00",
+      "P30500569W",  "P15250285W",      "P20200250W",        "P999999999W",   "P53W",
+      "P52W3D",      "P367D",           "P999999999D",       "PT8785H",       "PT999999999H",
+      "PT527041M",   "PT999999999M",    "PT31622401S",       "PT999999999S",  "PT31622400.000001S",
+      "P366DT1S",    "P366DT0.000001S", "P52W2DT999999999H", "P1W999999999D", "366 00:00:00.000001",
+      "367 00:00",   "999999999 00:00", "8785:00",           "999999999:00",  "0 999999999:00",
+      "366 8784:00",
   };
   for (const char* text : too_long) {
     EXPECT_EQ(round_trip_duration(text), "error: Duration is longer than 366 days.") << text;
@@ -153,14 +171,8 @@ TEST(ParseDuration, RefusesHugeDigitRunsAndLongFractions) {
   const std::string nines(400, '9');
   const std::string zeros(400, '0');
   const std::string bad[] = {
-      "P" + nines + "W",
-      "P" + nines + "D",
-      "PT" + nines + "S",
-      "PT1." + zeros + "1S",
-      "PT1.1234567S",
-      nines + ":00",
-      nines + " 00:00",
-      "00:00:01." + nines,
+      "P" + nines + "W",  "P" + nines + "D", "PT" + nines + "S", "PT1." + zeros + "1S",
+      "PT1.1234567S",     nines + ":00",     nines + " 00:00",   "00:00:01." + nines,
       "9999999999:00",  // ten digits of hours
       "P" + zeros + "1D",
   };

@@ -14,7 +14,8 @@ Slot parse_slot(const char* begin, const char* duration) {
 }
 
 TEST(SlotEquality, HoldsAcrossSpellingsAndOffsets) {
-  EXPECT_EQ(parse_slot("2022-11-01T01:11:22.02", "00:10"), parse_slot("2022-11-01T01:11:22.020000Z", "PT10M"));
+  EXPECT_EQ(parse_slot("2022-11-01T01:11:22.02", "00:10"),
+            parse_slot("2022-11-01T01:11:22.020000Z", "PT10M"));
   EXPECT_EQ(parse_slot("2022-11-01T03:11:22.02+02", "00:10:00"),
             parse_slot("2022-11-01T01:11:22.020000Z", "00:10"));
   EXPECT_EQ(parse_slot("2022-11-01T03:11:22.02+0200", "0 00:10:00"),

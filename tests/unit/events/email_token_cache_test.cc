@@ -14,7 +14,8 @@ class EmailTokenCacheTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_GE(sodium_init(), 0); }
   ResolvedEmailToken resolved(std::int64_t event_id, Micros valid_for = std::chrono::hours(24 * 5)) {
-    return ResolvedEmailToken{event_id, "party@here.net", "fp" + std::to_string(event_id), clock.now() + valid_for};
+    return ResolvedEmailToken{event_id, "party@here.net", "fp" + std::to_string(event_id),
+                              clock.now() + valid_for};
   }
   FakeClock clock;
 };

@@ -39,7 +39,8 @@ TEST_F(LoginThrottleTest, AccountLimitBlocksEveryAddressUntilTheWindowPasses) {
   ASSERT_TRUE(wait);
   EXPECT_EQ(*wait, seconds(270));
   EXPECT_FALSE(fail(throttle, "alice", "10.0.0.3")) << "a blocked login is not checked, nor counted";
-  EXPECT_FALSE(throttle.retry_after(throttle.account_key("bob"), "10.0.0.1")) << "other accounts are not blocked";
+  EXPECT_FALSE(throttle.retry_after(throttle.account_key("bob"), "10.0.0.1"))
+      << "other accounts are not blocked";
   clock.advance(seconds(270));
   EXPECT_FALSE(throttle.retry_after(alice, "10.0.0.2"));
 }
@@ -74,7 +75,8 @@ TEST_F(LoginThrottleTest, SuccessResetsTheAccountButNotOtherFailuresOfTheAddress
   EXPECT_TRUE(fail(throttle, "alice", "10.0.0.1"));
   EXPECT_FALSE(throttle.retry_after(alice, "10.0.0.2"));
   EXPECT_TRUE(fail(throttle, "bob", "10.0.0.1"));
-  EXPECT_TRUE(throttle.retry_after(throttle.account_key("carol"), "10.0.0.1")) << "2 + 2 + 1 = 5 from the address";
+  EXPECT_TRUE(throttle.retry_after(throttle.account_key("carol"), "10.0.0.1"))
+      << "2 + 2 + 1 = 5 from the address";
 }
 
 TEST_F(LoginThrottleTest, AVerifiedLoginResetsTheAccount) {
@@ -103,7 +105,7 @@ TEST_F(LoginThrottleTest, SlidingWindowFreesOneAttemptAtATime) {
   clock.advance(seconds(30));
   EXPECT_TRUE(fail(throttle, "alice", "10.0.0.1"));  // t=30
   EXPECT_EQ(throttle.retry_after(alice, "10.0.0.1"), seconds(30));
-  clock.advance(seconds(30));                         // t=60: the first left
+  clock.advance(seconds(30));                        // t=60: the first left
   EXPECT_TRUE(fail(throttle, "alice", "10.0.0.1"));  // t=60
   EXPECT_EQ(throttle.retry_after(alice, "10.0.0.1"), seconds(30));
 }

@@ -9,8 +9,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <map>
-#include <nlohmann/json.hpp>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "common/crypto.h"
@@ -119,7 +119,8 @@ class FakeEventService final : public v1::EventService::Service {
     return next_page_token_;
   }
 
-  grpc::Status record(grpc::ServerContext* context, const char* method, const google::protobuf::Message& request) {
+  grpc::Status record(grpc::ServerContext* context, const char* method,
+                      const google::protobuf::Message& request) {
     Call call;
     call.method = method;
     for (const auto& [key, value] : context->client_metadata()) {
@@ -266,9 +267,10 @@ TEST_F(GatewayServerTest, EmailTokenFromQuery) {
 TEST_F(GatewayServerTest, EmailTokenFromJsonBodyOnGet) {
   // httpie: http GET :9000/7/ et=KEY
   const std::string body = R"({"et": "frombody"})";
-  std::string response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
-                                         "Content-Length: " + std::to_string(body.size()) +
-                                             "\r\nConnection: close\r\n\r\n" + body);
+  std::string response = raw_http(port_,
+                                  "GET /7/ HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+                                  "Content-Length: " +
+                                      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
   EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
   EXPECT_EQ(only_call().metadata["x-email-token"], "frombody");
 }
@@ -297,8 +299,8 @@ TEST_F(GatewayServerTest, KeepAliveSurvivesAGetBody) {
   const std::string body = R"({"et": "one"})";
   std::string response =
       raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: " +
-                          std::to_string(body.size()) + "\r\n\r\n" +
-                          body + "GET /8/?et=two HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+                          std::to_string(body.size()) + "\r\n\r\n" + body +
+                          "GET /8/?et=two HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(count_of(response, "HTTP/1.1 200 OK"), 2u) << response;
   auto calls = service_.calls();
   ASSERT_EQ(calls.size(), 2u);
@@ -355,7 +357,8 @@ TEST_F(GatewayServerTest, HealthAndOpenApi) {
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
   json doc = json::parse(res->body);
   EXPECT_EQ(doc["openapi"].get<std::string>().rfind("3.0", 0), 0u);
-  for (const char* path : {"/", "/{id}/", "/{id}/notify/", "/{id}/log/", "/api-token-auth/", "/openapi", "/healthz"}) {
+  for (const char* path :
+       {"/", "/{id}/", "/{id}/notify/", "/{id}/log/", "/api-token-auth/", "/openapi", "/healthz"}) {
     EXPECT_TRUE(doc["paths"].contains(path)) << path;
   }
 }
@@ -368,8 +371,9 @@ TEST_F(GatewayServerTest, OversizedBodiesAreJson413) {
   EXPECT_TRUE(json::parse(res->body).contains("detail"));
 
   const std::string big(70 * 1024, ' ');
-  std::string response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nContent-Length: " +
-                                             std::to_string(big.size()) + "\r\nConnection: close\r\n\r\n" + big);
+  std::string response =
+      raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(big.size()) +
+                          "\r\nConnection: close\r\n\r\n" + big);
   EXPECT_EQ(response.rfind("HTTP/1.1 413", 0), 0u) << response.substr(0, 200);
   EXPECT_NE(response.find("{\"detail\""), std::string::npos);
   EXPECT_TRUE(service_.calls().empty());
@@ -383,8 +387,9 @@ TEST_F(GatewayServerTest, BadJsonBodies) {
     EXPECT_EQ(res->status, 400) << body;
     EXPECT_TRUE(json::parse(res->body)["detail"].is_string()) << body;
   }
-  auto res = client.Post("/", R"({"parties": "x", "slots": [{"begin": "2021-02-30T10:00", "duration": "01:00"}]})",
-                         "application/json");
+  auto res =
+      client.Post("/", R"({"parties": "x", "slots": [{"begin": "2021-02-30T10:00", "duration": "01:00"}]})",
+                  "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
   json errors = json::parse(res->body);
@@ -426,9 +431,10 @@ TEST_F(GatewayServerTest, DeleteIs204WithoutBody) {
 }
 
 TEST_F(GatewayServerTest, NotifyIs202WithLinkBase) {
-  auto res = http().Post("/7/notify/",
-                         R"({"parties": ["they@thar.net"], "slots": [], "sender": "you@here.net", "invitation": true})",
-                         "application/json");
+  auto res = http().Post(
+      "/7/notify/",
+      R"({"parties": ["they@thar.net"], "slots": [], "sender": "you@here.net", "invitation": true})",
+      "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 202) << res->body;
   EXPECT_EQ(json::parse(res->body), json::parse(R"({"parties": ["they@thar.net"], "slots": [],
@@ -457,9 +463,13 @@ TEST_F(GatewayServerTest, LogAndPagingLink) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
   // httplib's client decodes header values: read the raw Link too.
-  EXPECT_EQ(res->get_header_value("Link"), "<http://calndro.test:9000/7/log/?limit=2&after=n/x+1>; rel=\"next\"");
-  std::string raw = raw_http(port_, "GET /7/log/?limit=2&et=secret HTTP/1.1\r\nHost: h:1\r\nConnection: close\r\n\r\n");
-  EXPECT_NE(raw.find("Link: <http://h:1/7/log/?limit=2&after=n%2Fx%2B1>; rel=\"next\"\r\n"), std::string::npos) << raw;
+  EXPECT_EQ(res->get_header_value("Link"),
+            "<http://calndro.test:9000/7/log/?limit=2&after=n/x+1>; rel=\"next\"");
+  std::string raw =
+      raw_http(port_, "GET /7/log/?limit=2&et=secret HTTP/1.1\r\nHost: h:1\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(raw.find("Link: <http://h:1/7/log/?limit=2&after=n%2Fx%2B1>; rel=\"next\"\r\n"),
+            std::string::npos)
+      << raw;
   EXPECT_EQ(raw.find("secret"), std::string::npos);
   json body = json::parse(res->body);
   EXPECT_EQ(body["event"], "http://calndro.test:9000/7/");
@@ -520,7 +530,8 @@ TEST_F(GatewayServerTest, ServiceErrorsMapToSpecBodies) {
   res = client.Get("/7/?et=old");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 401);
-  EXPECT_EQ(json::parse(res->body), json::parse(R"({"detail": "Token expired", "expires": "2022-11-01T01:11:22Z"})"));
+  EXPECT_EQ(json::parse(res->body),
+            json::parse(R"({"detail": "Token expired", "expires": "2022-11-01T01:11:22Z"})"));
 
   service_.fail_with(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "Not a party."));
   res = client.Get("/7/");
@@ -545,7 +556,8 @@ TEST_F(GatewayServerTest, ServiceDownIs503) {
 TEST_F(GatewayServerTest, UnprintableCredentialsNeverReachGrpc) {
   std::string response = raw_http(port_, "GET /7/?et=%01x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
-  response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nAuthorization: Token \xff\xfe\r\nConnection: close\r\n\r\n");
+  response = raw_http(
+      port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nAuthorization: Token \xff\xfe\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
   EXPECT_TRUE(service_.calls().empty());
 }
@@ -565,7 +577,9 @@ TEST_F(GatewayServerTest, GarbageNeverCrashes) {
 // --- The front door: Host, client address, media type, head limits,
 // --- idle connections, the channel.
 
-std::string big(std::size_t size) { return std::string(size, 'a'); }
+std::string big(std::size_t size) {
+  return std::string(size, 'a');
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -575,7 +589,9 @@ TEST_F(GatewayServerTest, HostNotAllowedIs400BeforeAnyRpc) {
                          "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
-  EXPECT_EQ(json::parse(res->body)["detail"].get<std::string>().rfind("Invalid Host header: 'evil.example'.", 0), 0u)
+  EXPECT_EQ(
+      json::parse(res->body)["detail"].get<std::string>().rfind("Invalid Host header: 'evil.example'.", 0),
+      0u)
       << res->body;
   for (const char* path : {"/", "/7/", "/openapi", "/nope"}) {
     res = client.Get(path, {{"Host", "evil.example:9000"}});
@@ -592,9 +608,11 @@ TEST_F(GatewayServerTest, HostNotAllowedIs400BeforeAnyRpc) {
   std::string response = raw_http(port_, "GET /7/ HTTP/1.0\r\n\r\n");
   EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
   EXPECT_NE(response.find("Invalid Host header: ''"), std::string::npos) << response;
-  response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nHost: evil.example\r\nConnection: close\r\n\r\n");
+  response =
+      raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nHost: evil.example\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
-  response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: e\x01vil" + big(300) + "\r\nConnection: close\r\n\r\n");
+  response =
+      raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: e\x01vil" + big(300) + "\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(response.rfind("HTTP/1.1 400", 0), 0u) << response;
   EXPECT_NE(response.find("e?vil" + big(59) + "...'"), std::string::npos) << response;
   EXPECT_EQ(response.find(big(100)), std::string::npos);
@@ -621,7 +639,8 @@ TEST_F(GatewayServerTest, AllowedHostsAndPublicBaseUrl) {
 }
 
 TEST_F(GatewayServerTest, ClientAddressIsThePeerUnlessATrustedProxyForwards) {
-  auto res = http().Get("/7/", {{"X-Forwarded-For", "203.0.113.9"}, {"X-Calndro-Client-Addr", "198.51.100.1"}});
+  auto res =
+      http().Get("/7/", {{"X-Forwarded-For", "203.0.113.9"}, {"X-Calndro-Client-Addr", "198.51.100.1"}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(only_call().metadata["x-calndro-client-addr"], "127.0.0.1");
@@ -649,16 +668,19 @@ TEST_F(GatewayServerTest, BodiesMustBeJson) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 415);
   // A body without Content-Type: what a form with enctype="text/plain" can be made to send.
-  std::string response = raw_http(port_, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n"
-                                         "Connection: close\r\n\r\n{}");
+  std::string response = raw_http(port_,
+                                  "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n"
+                                  "Connection: close\r\n\r\n{}");
   EXPECT_EQ(response.rfind("HTTP/1.1 415", 0), 0u) << response;
-  response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}"
-                             "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  response = raw_http(port_,
+                      "GET /7/ HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}"
+                      "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(response.rfind("HTTP/1.1 415", 0), 0u) << response;
   EXPECT_EQ(count_of(response, "HTTP/1.1 200 OK"), 1u) << response;
   EXPECT_EQ(service_.calls().size(), 1u);
 
-  for (const char* type : {"application/json; charset=utf-8", "Application/JSON;charset=\"UTF-8\"", "application/json"}) {
+  for (const char* type :
+       {"application/json; charset=utf-8", "Application/JSON;charset=\"UTF-8\"", "application/json"}) {
     res = client.Post("/", R"({"parties": ["x@y.z"], "slots": []})", type);
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 201) << type;
@@ -686,8 +708,8 @@ TEST_F(GatewayServerTest, OversizedHeadIs431AndTheConnectionServesTheNextRequest
   // over the forwarded-header cap, which gRPC metadata must never see.
   for (std::size_t size : {std::size_t{20 * 1024}, std::size_t{10 * 1024}, std::size_t{5 * 1024}}) {
     service_.fail_with(grpc::Status::OK);
-    const std::string response =
-        raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nAuthorization: Basic " + big(size) + "\r\n\r\n" + next);
+    const std::string response = raw_http(
+        port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nAuthorization: Basic " + big(size) + "\r\n\r\n" + next);
     EXPECT_EQ(response.rfind("HTTP/1.1 431", 0), 0u) << size << ": " << response.substr(0, 300);
     EXPECT_NE(response.find("{\"detail\":"), std::string::npos) << size;
     EXPECT_EQ(response.find("metadata"), std::string::npos) << size;
@@ -886,22 +908,27 @@ TEST_F(GatewayServerTest, ABrokenConnectionToTheServiceIsNotTheNextCallersProble
     EXPECT_TRUE(next.ok()) << i << ": " << next.error_code() << " " << next.error_message();
   }
   // And over HTTP, the next request on the same connection.
-  const std::string response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nAuthorization: Basic " + big(2000) +
-                                                   "\r\n\r\nGET /8/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  const std::string response =
+      raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nAuthorization: Basic " + big(2000) +
+                          "\r\n\r\nGET /8/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(count_of(response, "HTTP/1.1 200 OK"), 1u) << response;
 }
 
 TEST(ClassifyFailure, OnlyGrpcsOwnUnavailableIsATransportFailure) {
   using grpc::StatusCode;
   EXPECT_EQ(classify_failure(grpc::Status::OK), CallFailure::kNone);
-  EXPECT_EQ(classify_failure(grpc::Status(StatusCode::UNAVAILABLE, "The database is unavailable; try again later.")),
+  EXPECT_EQ(classify_failure(
+                grpc::Status(StatusCode::UNAVAILABLE, "The database is unavailable; try again later.")),
             CallFailure::kNone);
-  EXPECT_EQ(classify_failure(grpc::Status(StatusCode::RESOURCE_EXHAUSTED, "Socket closed")), CallFailure::kNone);
+  EXPECT_EQ(classify_failure(grpc::Status(StatusCode::RESOURCE_EXHAUSTED, "Socket closed")),
+            CallFailure::kNone);
   EXPECT_EQ(classify_failure(grpc::Status(StatusCode::UNAVAILABLE,
                                           "failed to connect to all addresses; last error: UNKNOWN: x")),
             CallFailure::kNotSent);
-  EXPECT_EQ(classify_failure(grpc::Status(StatusCode::UNAVAILABLE, "Socket closed")), CallFailure::kMaybeSent);
-  EXPECT_EQ(classify_failure(grpc::Status(StatusCode::UNAVAILABLE, "GOAWAY received")), CallFailure::kMaybeSent);
+  EXPECT_EQ(classify_failure(grpc::Status(StatusCode::UNAVAILABLE, "Socket closed")),
+            CallFailure::kMaybeSent);
+  EXPECT_EQ(classify_failure(grpc::Status(StatusCode::UNAVAILABLE, "GOAWAY received")),
+            CallFailure::kMaybeSent);
 }
 
 }  // namespace

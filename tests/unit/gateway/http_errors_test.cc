@@ -46,25 +46,28 @@ TEST(HttpErrors, EveryGrpcCodeMapsAsInTheConventionsTable) {
 }
 
 TEST(HttpErrors, BadRequestDetailsBecomeFieldLists) {
-  grpc::Status status = invalid_argument({{"slots", "Mismatch with event"},
-                                          {"parties", "Not in event: x@y"},
-                                          {"parties", "Not in event: z@y"}});
+  grpc::Status status = invalid_argument(
+      {{"slots", "Mismatch with event"}, {"parties", "Not in event: x@y"}, {"parties", "Not in event: z@y"}});
   HttpError error = http_error_from_status(status);
   EXPECT_EQ(error.status, 400);
-  EXPECT_EQ(error.body, nlohmann::json::parse(
-                            R"({"slots": ["Mismatch with event"], "parties": ["Not in event: x@y", "Not in event: z@y"]})"));
+  EXPECT_EQ(
+      error.body,
+      nlohmann::json::parse(
+          R"({"slots": ["Mismatch with event"], "parties": ["Not in event: x@y", "Not in event: z@y"]})"));
   EXPECT_TRUE(error.headers.empty());
 }
 
 TEST(HttpErrors, InvalidArgumentWithoutDetailsIsADetail) {
-  HttpError error = http_error_from_status(grpc::Status(StatusCode::INVALID_ARGUMENT, "Provide slots and/or title."));
+  HttpError error =
+      http_error_from_status(grpc::Status(StatusCode::INVALID_ARGUMENT, "Provide slots and/or title."));
   EXPECT_EQ(error.status, 400);
   EXPECT_EQ(error.body, nlohmann::json({{"detail", "Provide slots and/or title."}}));
 }
 
 TEST(HttpErrors, FailedPreconditionWithDetailsKeepsFields) {
   grpc::Status with_details = invalid_argument("slots", "Mismatch with event");
-  grpc::Status precondition(StatusCode::FAILED_PRECONDITION, with_details.error_message(), with_details.error_details());
+  grpc::Status precondition(StatusCode::FAILED_PRECONDITION, with_details.error_message(),
+                            with_details.error_details());
   HttpError error = http_error_from_status(precondition);
   EXPECT_EQ(error.status, 400);
   EXPECT_EQ(error.body, nlohmann::json::parse(R"({"slots": ["Mismatch with event"]})"));
@@ -89,9 +92,11 @@ TEST(HttpErrors, ExpiredTokenShowsExpiry) {
 }
 
 TEST(HttpErrors, ServerSideTextNeverLeaks) {
-  for (StatusCode code : {StatusCode::INTERNAL, StatusCode::UNKNOWN, StatusCode::DATA_LOSS, StatusCode::UNAVAILABLE,
-                          StatusCode::DEADLINE_EXCEEDED, StatusCode::UNIMPLEMENTED}) {
-    HttpError error = http_error_from_status(grpc::Status(code, "ERROR: relation \"events.x\" does not exist"));
+  for (StatusCode code :
+       {StatusCode::INTERNAL, StatusCode::UNKNOWN, StatusCode::DATA_LOSS, StatusCode::UNAVAILABLE,
+        StatusCode::DEADLINE_EXCEEDED, StatusCode::UNIMPLEMENTED}) {
+    HttpError error =
+        http_error_from_status(grpc::Status(code, "ERROR: relation \"events.x\" does not exist"));
     EXPECT_EQ(error.body["detail"].get<std::string>().find("relation"), std::string::npos) << code;
   }
 }

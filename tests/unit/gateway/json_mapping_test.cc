@@ -95,7 +95,8 @@ TEST(JsonMapping, SlotErrorsNameSlotAndField) {
 TEST(JsonMapping, AllFieldErrorsAreCollected) {
   v1::CreateEventRequest request;
   FieldErrors errors;
-  create_request_from_json(json::parse(R"({"parties": ["a@b.c", 3], "slots": {}, "title": 12})"), request, errors);
+  create_request_from_json(json::parse(R"({"parties": ["a@b.c", 3], "slots": {}, "title": 12})"), request,
+                           errors);
   EXPECT_EQ(errors.to_json(), json::parse(R"({"parties": ["Item 2: Not a valid string."],
       "slots": ["Expected a list of slots, each {\"begin\": ..., \"duration\": ...}."],
       "title": ["Not a valid string."]})"));
@@ -109,7 +110,8 @@ TEST(JsonMapping, CreateMapsFields) {
   v1::CreateEventRequest request;
   FieldErrors errors;
   create_request_from_json(
-      json::parse(R"({"title": "t", "parties": ["a@b.c", "d@e.f"], "slots": [], "unknown": 1})"), request, errors);
+      json::parse(R"({"title": "t", "parties": ["a@b.c", "d@e.f"], "slots": [], "unknown": 1})"), request,
+      errors);
   ASSERT_TRUE(errors.empty());
   EXPECT_EQ(request.title(), "t");
   ASSERT_EQ(request.parties_size(), 2);
@@ -121,7 +123,8 @@ TEST(JsonMapping, UpdateSetsOnlyWhatIsPresent) {
   {
     v1::UpdateEventRequest request;
     FieldErrors errors;
-    EXPECT_TRUE(update_request_from_json(json::parse(R"({"slots": [], "parties": ["x@y.z"]})"), request, errors));
+    EXPECT_TRUE(
+        update_request_from_json(json::parse(R"({"slots": [], "parties": ["x@y.z"]})"), request, errors));
     EXPECT_TRUE(errors.empty());
     EXPECT_TRUE(request.has_slots());
     EXPECT_EQ(request.slots().slots_size(), 0);
@@ -151,15 +154,17 @@ TEST(JsonMapping, UpdateSetsOnlyWhatIsPresent) {
 TEST(JsonMapping, NotifyChecksTypes) {
   v1::NotifyPartiesRequest request;
   FieldErrors errors;
-  notify_request_from_json(json::parse(R"({"parties": ["a@b.c"], "slots": [], "sender": 1, "invitation": "yes"})"),
-                           request, errors);
-  EXPECT_EQ(errors.to_json(),
-            json::parse(R"({"sender": ["Not a valid string."], "invitation": ["Must be a valid boolean."]})"));
+  notify_request_from_json(
+      json::parse(R"({"parties": ["a@b.c"], "slots": [], "sender": 1, "invitation": "yes"})"), request,
+      errors);
+  EXPECT_EQ(
+      errors.to_json(),
+      json::parse(R"({"sender": ["Not a valid string."], "invitation": ["Must be a valid boolean."]})"));
 
   v1::NotifyPartiesRequest good;
   FieldErrors none;
-  notify_request_from_json(json::parse(R"({"parties": ["a@b.c"], "sender": "s@b.c", "invitation": true})"), good,
-                           none);
+  notify_request_from_json(json::parse(R"({"parties": ["a@b.c"], "sender": "s@b.c", "invitation": true})"),
+                           good, none);
   EXPECT_TRUE(none.empty());
   EXPECT_TRUE(good.has_sender());
   EXPECT_EQ(good.sender(), "s@b.c");
@@ -223,7 +228,8 @@ TEST(JsonMapping, DurationsPastADay) {
   FieldErrors errors;
   parse_slots(json::parse(R"([{"begin": "2021-03-11 14:34", "duration": "1 02:00:00"}])"), &slots, errors);
   ASSERT_TRUE(errors.empty()) << errors.to_json().dump();
-  EXPECT_EQ(slots_json(slots), json::parse(R"([{"begin": "2021-03-11T14:34:00Z", "duration": "1 02:00:00"}])"));
+  EXPECT_EQ(slots_json(slots),
+            json::parse(R"([{"begin": "2021-03-11T14:34:00Z", "duration": "1 02:00:00"}])"));
 }
 
 // A page of events: one array, SPEC's shape for each, in order.
@@ -257,8 +263,9 @@ TEST(JsonWriter, EscapesAndSeparates) {
   writer.end_array();
   writer.key("bad").string("\xff ok");
   writer.end_object();
-  EXPECT_EQ(out, "{\"a\\\"b\":\"line\\nbreak \\\"quoted\\\" \\u0001\",\"n\":-42,"
-                 "\"list\":[{},[],null,2.5,true,\"00:10:00\"],\"bad\":\"\xef\xbf\xbd ok\"}");
+  EXPECT_EQ(out,
+            "{\"a\\\"b\":\"line\\nbreak \\\"quoted\\\" \\u0001\",\"n\":-42,"
+            "\"list\":[{},[],null,2.5,true,\"00:10:00\"],\"bad\":\"\xef\xbf\xbd ok\"}");
   EXPECT_TRUE(json::accept(out));
 }
 

@@ -17,11 +17,11 @@ TEST(Routes, FoundRoutes) {
     Route route;
     int64_t id;
   } rows[] = {
-      {"GET", "/", Route::kEvents, 0},           {"POST", "/", Route::kEvents, 0},
-      {"GET", "/7/", Route::kEvent, 7},          {"PATCH", "/7/", Route::kEvent, 7},
-      {"DELETE", "/12/", Route::kEvent, 12},     {"POST", "/7/notify/", Route::kNotify, 7},
-      {"GET", "/7/log/", Route::kLog, 7},        {"POST", "/api-token-auth/", Route::kApiToken, 0},
-      {"GET", "/openapi", Route::kOpenApi, 0},   {"GET", "/healthz", Route::kHealth, 0},
+      {"GET", "/", Route::kEvents, 0},         {"POST", "/", Route::kEvents, 0},
+      {"GET", "/7/", Route::kEvent, 7},        {"PATCH", "/7/", Route::kEvent, 7},
+      {"DELETE", "/12/", Route::kEvent, 12},   {"POST", "/7/notify/", Route::kNotify, 7},
+      {"GET", "/7/log/", Route::kLog, 7},      {"POST", "/api-token-auth/", Route::kApiToken, 0},
+      {"GET", "/openapi", Route::kOpenApi, 0}, {"GET", "/healthz", Route::kHealth, 0},
   };
   for (const auto& row : rows) {
     RouteMatch match = match_route(row.method, row.path);
@@ -46,10 +46,14 @@ TEST(Routes, UnsupportedMethodsAre405WithAllow) {
     const char* path;
     const char* allow;
   } rows[] = {
-      {"GET", "/7/notify/", "POST"},        {"PUT", "/7/", "GET, PATCH, DELETE"},
-      {"POST", "/7/", "GET, PATCH, DELETE"}, {"DELETE", "/", "GET, POST"},
-      {"POST", "/7/log/", "GET"},           {"GET", "/api-token-auth/", "POST, DELETE"},
-      {"POST", "/openapi", "GET"},          {"HEAD", "/7/", "GET, PATCH, DELETE"},
+      {"GET", "/7/notify/", "POST"},
+      {"PUT", "/7/", "GET, PATCH, DELETE"},
+      {"POST", "/7/", "GET, PATCH, DELETE"},
+      {"DELETE", "/", "GET, POST"},
+      {"POST", "/7/log/", "GET"},
+      {"GET", "/api-token-auth/", "POST, DELETE"},
+      {"POST", "/openapi", "GET"},
+      {"HEAD", "/7/", "GET, PATCH, DELETE"},
   };
   for (const auto& row : rows) {
     RouteMatch match = match_route(row.method, row.path);
@@ -59,9 +63,9 @@ TEST(Routes, UnsupportedMethodsAre405WithAllow) {
 }
 
 TEST(Routes, UnknownPathsAre404) {
-  for (const char* path : {"/openapi/", "/0/", "/-1/", "/1.5/", "/abc/", "/7/log/x", "/7/other/", "/7//", "//",
-                           "/7/notify/x/", "/99999999999999999999/", "/+7/", "/ 7/", "/healthz/", "/api-token-auth",
-                           "", "x"}) {
+  for (const char* path :
+       {"/openapi/", "/0/", "/-1/", "/1.5/", "/abc/", "/7/log/x", "/7/other/", "/7//", "//", "/7/notify/x/",
+        "/99999999999999999999/", "/+7/", "/ 7/", "/healthz/", "/api-token-auth", "", "x"}) {
     EXPECT_EQ(match_route("GET", path).kind, Kind::kNotFound) << path;
   }
 }

@@ -16,12 +16,12 @@ std::string header(const HttpError& error, const std::string& name) {
 }
 
 TEST(TooManyRequests, RetryInfoBecomesRetryAfter) {
-  const HttpError error =
-      http_error_from_status(resource_exhausted("Too many failed login attempts; try again in 7 seconds.",
-                                                std::chrono::seconds(7)));
+  const HttpError error = http_error_from_status(
+      resource_exhausted("Too many failed login attempts; try again in 7 seconds.", std::chrono::seconds(7)));
   EXPECT_EQ(error.status, 429);
   EXPECT_EQ(header(error, "Retry-After"), "7");
-  EXPECT_EQ(error.body, (nlohmann::json{{"detail", "Too many failed login attempts; try again in 7 seconds."}}));
+  EXPECT_EQ(error.body,
+            (nlohmann::json{{"detail", "Too many failed login attempts; try again in 7 seconds."}}));
 }
 
 TEST(TooManyRequests, RetryAfterIsAtLeastOneSecond) {

@@ -97,9 +97,10 @@ TEST(StaticAssets, PageIsNeverCachedAndCarriesSecurityHeaders) {
   EXPECT_EQ(value("Cache-Control"), "no-store");
   EXPECT_EQ(value("Referrer-Policy"), "no-referrer");
   EXPECT_EQ(value("X-Content-Type-Options"), "nosniff");
-  EXPECT_EQ(value("Content-Security-Policy"),
-            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  EXPECT_EQ(
+      value("Content-Security-Policy"),
+      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+      "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
 }
 
 TEST(StaticAssets, PageRefersToVersionedAssetsOnThisHostOnly) {
@@ -171,7 +172,8 @@ TEST(StaticRoutes, MatchOnlyKnownAssetsAndGet) {
 // A service that counts the calls the gateway makes.
 class CountingEventService final : public v1::EventService::Service {
  public:
-  grpc::Status GetEvent(grpc::ServerContext*, const v1::GetEventRequest* request, v1::Event* response) override {
+  grpc::Status GetEvent(grpc::ServerContext*, const v1::GetEventRequest* request,
+                        v1::Event* response) override {
     ++calls;
     response->set_id(request->id());
     response->set_title("cybes");

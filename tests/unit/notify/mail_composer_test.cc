@@ -50,10 +50,12 @@ TEST(MailComposer, BodyHasSenderLinkExpiryAndSlots) {
   EXPECT_NE(mail.body.find("you@here.net"), std::string::npos);
   EXPECT_NE(mail.body.find("http://localhost:9000/7/?et=" + kToken), std::string::npos) << mail.body;
   EXPECT_NE(mail.body.find("2022-11-06T01:11:22Z"), std::string::npos);
-  EXPECT_NE(mail.body.find("\n  - " + describe_slot(at("2022-11-01T01:11:22.02Z"), std::chrono::minutes(10)) + "\n"),
+  EXPECT_NE(mail.body.find("\n  - " + describe_slot(at("2022-11-01T01:11:22.02Z"), std::chrono::minutes(10)) +
+                           "\n"),
             std::string::npos);
-  EXPECT_NE(mail.body.find("\n  - " + describe_slot(at("2021-03-11T14:34:00Z"), std::chrono::minutes(90)) + "\n"),
-            std::string::npos);
+  EXPECT_NE(
+      mail.body.find("\n  - " + describe_slot(at("2021-03-11T14:34:00Z"), std::chrono::minutes(90)) + "\n"),
+      std::string::npos);
   // The token is in the link and nowhere else.
   EXPECT_EQ(mail.body.find(kToken), mail.body.rfind(kToken));
   EXPECT_EQ(mail.subject.find(kToken), std::string::npos);
@@ -152,7 +154,8 @@ TEST(MailComposer, LongNonAsciiSubjectIsFoldedIntoShortWords) {
   int words = 0;
   while (begin < encoded.size()) {
     std::size_t end = encoded.find("\r\n ", begin);
-    const std::string word = encoded.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+    const std::string word =
+        encoded.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
     EXPECT_LE(word.size(), 75u);
     EXPECT_TRUE(word.starts_with("=?UTF-8?B?") && word.ends_with("?=")) << word;
     ++words;

@@ -28,7 +28,8 @@ TEST(MailContent, RoundTripsWithoutAToken) {
   EXPECT_EQ(back->slots[1].begin, request.slots[1].begin);
   // The same text as composing from the request itself.
   MailSettings settings;
-  EXPECT_EQ(compose_mail(settings, *back, "t", Instant()).body, compose_mail(settings, request, "t", Instant()).body);
+  EXPECT_EQ(compose_mail(settings, *back, "t", Instant()).body,
+            compose_mail(settings, request, "t", Instant()).body);
   EXPECT_EQ(compose_subject(settings, *back), compose_mail(settings, request, "t", Instant()).subject);
 }
 

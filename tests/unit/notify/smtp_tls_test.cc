@@ -11,10 +11,11 @@ TEST(SmtpTlsPolicy, SmtpsIsTlsFromTheStart) {
 }
 
 TEST(SmtpTlsPolicy, StartTlsIsRequiredOffTheLoopback) {
-  for (const char* url : {"smtp://mail.example.org:587", "smtp://user:pw@mail.example.org", "smtp://10.0.0.7:25",
-                          "smtp://128.0.0.1", "smtp://[2001:db8::1]:25", "smtp://localhost.evil.example",
-                          "smtp://127.0.0.1.evil.example", "smtp://evil.example#@127.0.0.1",
-                          "smtp://runsc", "smtp://[::1", "smtp://", "mail.example.org"}) {
+  for (const char* url :
+       {"smtp://mail.example.org:587", "smtp://user:pw@mail.example.org", "smtp://10.0.0.7:25",
+        "smtp://128.0.0.1", "smtp://[2001:db8::1]:25", "smtp://localhost.evil.example",
+        "smtp://127.0.0.1.evil.example", "smtp://evil.example#@127.0.0.1", "smtp://runsc", "smtp://[::1",
+        "smtp://", "mail.example.org"}) {
     EXPECT_EQ(smtp_tls_policy(url), SmtpTls::kRequired) << url;
   }
 }
@@ -35,7 +36,8 @@ TEST(SmtpTlsPolicy, NamedMailCatcherMayGoWithoutTls) {
 }
 
 TEST(SmtpTlsPolicy, PlaintextHostsAreNamesOnly) {
-  EXPECT_EQ(parse_plaintext_hosts(" MailPit , ,relay.internal"), (std::vector<std::string>{"mailpit", "relay.internal"}));
+  EXPECT_EQ(parse_plaintext_hosts(" MailPit , ,relay.internal"),
+            (std::vector<std::string>{"mailpit", "relay.internal"}));
   EXPECT_TRUE(parse_plaintext_hosts("").empty());
   EXPECT_THROW(parse_plaintext_hosts("smtp://mailpit"), std::runtime_error);
   EXPECT_THROW(parse_plaintext_hosts("mailpit:1025"), std::runtime_error);

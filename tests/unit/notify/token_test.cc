@@ -79,7 +79,8 @@ TEST(Token, WellFormed) {
   EXPECT_FALSE(well_formed_token("0123456789abcdef0123456789abcdef012345678"));
   EXPECT_FALSE(well_formed_token("0123456789abcdef0123456789abcdef0123456g"));
   EXPECT_FALSE(well_formed_token(std::string("0123456789abcdef0123456789abcdef0123456\0", 40)));
-  EXPECT_EQ(canonical_token("ABCDEF0123456789ABCDEF0123456789ABCDEF01"), "abcdef0123456789abcdef0123456789abcdef01");
+  EXPECT_EQ(canonical_token("ABCDEF0123456789ABCDEF0123456789ABCDEF01"),
+            "abcdef0123456789abcdef0123456789abcdef01");
 }
 
 }  // namespace

@@ -121,7 +121,8 @@ TEST(LinkBase, OnlyFromThePublicBaseUrlOrAnAllowedHost) {
   EXPECT_TRUE(refused);
 
   const AllowedHosts listed = AllowedHosts::parse(".example.org", "");
-  EXPECT_EQ(trusted_link_base(mail, listed, "https://cal.example.org/x/", refused), "https://cal.example.org/x");
+  EXPECT_EQ(trusted_link_base(mail, listed, "https://cal.example.org/x/", refused),
+            "https://cal.example.org/x");
   EXPECT_FALSE(refused);
   EXPECT_EQ(trusted_link_base(mail, listed, "https://example.org.evil.example", refused), kFallbackLinkBase);
   EXPECT_TRUE(refused);
@@ -131,7 +132,8 @@ TEST(LinkBase, OnlyFromThePublicBaseUrlOrAnAllowedHost) {
   const AllowedHosts with_public = AllowedHosts::parse("", mail.public_base_url);
   EXPECT_EQ(trusted_link_base(mail, with_public, "http://evil.example", refused), "https://cal.example.org");
   EXPECT_FALSE(refused);
-  EXPECT_EQ(trusted_link_base(mail, with_public, "http://localhost:9000", refused), "https://cal.example.org");
+  EXPECT_EQ(trusted_link_base(mail, with_public, "http://localhost:9000", refused),
+            "https://cal.example.org");
 }
 
 TEST(PageToken, RoundTripsAndIsBoundToTheFilter) {
