@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/runtime.h"
+#include "common/signals.h"
 #include "gateway/event_client.h"
 #include "gateway/gateway_config.h"
 #include "gateway/http_server.h"
@@ -23,13 +24,7 @@ namespace {
 
 int run() {
   using namespace calndro::gateway;
-  // SIGINT/SIGTERM are blocked before any thread starts (gRPC, the pool),
-  // so only the waiter below receives them and stops the server cleanly.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  calndro::block_termination_signals();
   calndro::init_crypto();
   calndro::tune_runtime();
   const GatewayConfig config = load_config();
@@ -63,9 +58,8 @@ int run() {
   }
 
   std::atomic<bool> finished{false};
-  std::thread waiter([&server, &finished, signals] {
-    int received = 0;
-    sigwait(&signals, &received);
+  std::thread waiter([&server, &finished] {
+    const int received = calndro::wait_for_termination_signal();
     if (finished) {
       return;
     }

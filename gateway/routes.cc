@@ -651,7 +651,7 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
       if (status.ok()) {
         json body{{"token", reply.token()}};
         if (reply.has_expires()) {
-          body["expires"] = format_instant(from_timestamp(reply.expires()));
+          body["expires"] = format_instant(instant_from_proto(reply.expires()));
         }
         send_json(response, 200, dump(body));
         return;
