@@ -136,8 +136,8 @@ TEST(ParseDuration, RefusesZeroNegativeGarbageAndTooLong) {
   expect_refused(parse_duration, bad);
 }
 
-// Counts at and just past each unit's limit. "P30500569W" used to overflow
-// int64 (undefined behaviour) and wrap to about 16 hours, which was accepted.
+// Counts at and just past each unit's limit. Unchecked, "P30500569W" would
+// overflow int64 (undefined behaviour) and wrap to about 16 hours.
 TEST(ParseDuration, EveryUnitIsBoundedWithoutOverflow) {
   const Case accepted[] = {
       {"P52W", "364 00:00:00"},
