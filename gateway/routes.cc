@@ -220,20 +220,26 @@ RouteMatch match_route(std::string_view method, std::string_view path) {
     return not_found();
   }
   auto parts = split(path.substr(1), '/');
+  // The missing-slash redirect depends on the spelling only (any run of digits, 0
+  // too), so it answers the same whether or not the number names an event; the
+  // target then answers 404 for a number that cannot be an id.
+  const bool number = !parts[0].empty() && std::all_of(parts[0].begin(), parts[0].end(),
+                                                       [](char c) { return c >= '0' && c <= '9'; });
+  if (!number) {
+    return not_found();
+  }
+  const std::string slashed = std::string(path) + "/";
+  if (parts.size() == 1 || (parts.size() == 2 && (parts[1] == "log" || parts[1] == "notify"))) {
+    return redirect(slashed);  // /ID, /ID/log, /ID/notify
+  }
   const int64_t id = parse_id(parts[0]);
   if (id == 0) {
     return not_found();
   }
-  const std::string slashed = std::string(path) + "/";
   switch (parts.size()) {
-    case 1:  // /ID
-      return redirect(slashed);
-    case 2:  // /ID/ or /ID/log or /ID/notify
+    case 2:  // /ID/
       if (parts[1].empty()) {
         return with_methods(method, {"GET", "PATCH", "DELETE"}, Route::kEvent, id);
-      }
-      if (parts[1] == "log" || parts[1] == "notify") {
-        return redirect(slashed);
       }
       return not_found();
     case 3:  // /ID/log/ or /ID/notify/
