@@ -21,7 +21,10 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
+#include "common/text.h"
+#include "gateway/http_response.h"
 #include "gateway/json_mapping.h"
+#include "gateway/request_text.h"
 
 namespace calndro::gateway {
 
@@ -317,13 +320,6 @@ bool discard_head(SocketStream& stream, Clock::time_point deadline, std::string&
   return false;
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // The value of header `name` (lower case) in a raw head; nullopt when absent.
 std::optional<std::string> raw_header(std::string_view head, std::string_view name) {
   size_t at = head.find("\r\n");
@@ -333,15 +329,8 @@ std::optional<std::string> raw_header(std::string_view head, std::string_view na
     const std::string_view line =
         head.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
     const auto colon = line.find(':');
-    if (colon != std::string_view::npos && lower(line.substr(0, colon)) == name) {
-      std::string_view value = line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-        value.remove_prefix(1);
-      }
-      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
-        value.remove_suffix(1);
-      }
-      return std::string(value);
+    if (colon != std::string_view::npos && to_lower_ascii(line.substr(0, colon)) == name) {
+      return std::string(trim_blanks(line.substr(colon + 1)));
     }
     at = end;
   }

@@ -1,9 +1,12 @@
-#include "gateway/routes.h"
+#include "gateway/route_table.h"
 
 #include <gtest/gtest.h>
 
+#include "common/text.h"
 #include "gateway/gateway_config.h"
+#include "gateway/handlers.h"
 #include "gateway/http_server.h"
+#include "gateway/request_text.h"
 
 namespace calndro::gateway {
 namespace {
@@ -29,6 +32,22 @@ TEST(Routes, FoundRoutes) {
     EXPECT_EQ(match.route, row.route) << row.method << " " << row.path;
     EXPECT_EQ(match.id, row.id) << row.method << " " << row.path;
   }
+}
+
+TEST(Routes, EveryMethodARouteAllowsHasAHandler) {
+  for (const char* path :
+       {"/", "/healthz", "/readyz", "/openapi", "/api-token-auth/", "/7/", "/7/notify/", "/7/log/"}) {
+    const RouteMatch refused = match_route("PUT", path);
+    ASSERT_EQ(refused.kind, Kind::kMethodNotAllowed) << path;
+    for (std::string_view method : split_list(refused.allow)) {
+      const RouteMatch match = match_route(method, path);
+      ASSERT_EQ(match.kind, Kind::kFound) << method << " " << path;
+      const HandlerSpec* spec = find_handler(match.route, method);
+      ASSERT_NE(spec, nullptr) << method << " " << path;
+      EXPECT_EQ(spec->method, method);
+    }
+  }
+  EXPECT_EQ(find_handler(Route::kEvent, "PUT"), nullptr);
 }
 
 TEST(Routes, MissingSlashRedirects) {
