@@ -16,7 +16,9 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/crypto.h"
@@ -176,57 +178,6 @@ class SocketStream final : public httplib::Stream {
   uint64_t consumed_ = 0;
 };
 
-// Per worker thread: the connection being served and when its current
-// request started.
-thread_local SocketStream* current_stream = nullptr;
-thread_local Clock::time_point request_started;
-
-bool httplib_reads_body(const std::string& method) {
-  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
-}
-
-// The body as sent, including the GET body httplib left on the socket.
-// Returns an HTTP status (0: fine) and sets Connection: close when the
-// connection cannot be reused.
-int read_unread_body(const httplib::Request& request, httplib::Response& response, std::string& body) {
-  if (httplib_reads_body(request.method)) {
-    body = request.body;
-    return 0;
-  }
-  if (request.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos) {
-    response.set_header("Connection", "close");
-    return 411;
-  }
-  const std::string length_text = request.get_header_value("Content-Length");
-  if (length_text.empty()) {
-    return 0;
-  }
-  const int64_t length = length_text == "0" ? 0 : parse_id(length_text);
-  if (length == 0) {
-    if (length_text != "0") {
-      response.set_header("Connection", "close");
-      return 400;
-    }
-    return 0;
-  }
-  if (current_stream == nullptr) {
-    response.set_header("Connection", "close");
-    return 400;
-  }
-  const auto size = static_cast<size_t>(length);
-  if (size > kMaxBodyBytes) {
-    if (size > kMaxDiscardBytes || !current_stream->read_exactly(size, nullptr)) {
-      response.set_header("Connection", "close");
-    }
-    return 413;
-  }
-  if (!current_stream->read_exactly(size, &body)) {
-    response.set_header("Connection", "close");
-    return 400;
-  }
-  return 0;
-}
-
 const char* reason_for(int status) {
   switch (status) {
     case 400:
@@ -246,6 +197,77 @@ const char* reason_for(int status) {
     default:
       return status >= 500 ? "Internal server error." : "Request rejected.";
   }
+}
+
+// The requests being served, each with the connection it came on, keyed by
+// the Request httplib hands to the handler and the logger: bound through
+// process_request's setup_request, called for the request it is about to
+// route.
+class RequestsInFlight {
+ public:
+  struct Entry {
+    SocketStream* stream = nullptr;
+    Clock::time_point started;
+  };
+
+  void bind(const httplib::Request* request, Entry entry) {
+    std::lock_guard lock(mutex_);
+    entries_[request] = entry;
+  }
+  void unbind(const httplib::Request* request) {
+    std::lock_guard lock(mutex_);
+    entries_.erase(request);
+  }
+  std::optional<Entry> find(const httplib::Request& request) const {
+    std::lock_guard lock(mutex_);
+    const auto it = entries_.find(&request);
+    return it == entries_.end() ? std::nullopt : std::optional<Entry>(it->second);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<const httplib::Request*, Entry> entries_;
+};
+
+bool httplib_reads_body(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+HttpError body_error(httplib::Response& response, int status, bool close) {
+  if (close) {
+    response.set_header("Connection", "close");
+  }
+  return detail_error(status, reason_for(status));
+}
+
+// The body as sent, including the GET body httplib left on `stream`. The
+// error to answer otherwise, with Connection: close when the connection
+// cannot be reused.
+std::optional<HttpError> read_unread_body(const httplib::Request& request, SocketStream* stream,
+                                          httplib::Response& response, std::string& body) {
+  if (httplib_reads_body(request.method)) {
+    body = request.body;
+    return std::nullopt;
+  }
+  if (request.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos) {
+    return body_error(response, 411, true);
+  }
+  const std::string length_text = request.get_header_value("Content-Length");
+  if (length_text.empty() || length_text == "0") {
+    return std::nullopt;
+  }
+  const int64_t length = parse_id(length_text);
+  if (length == 0 || stream == nullptr) {
+    return body_error(response, 400, true);
+  }
+  const auto size = static_cast<size_t>(length);
+  if (size > kMaxBodyBytes) {
+    return body_error(response, 413, size > kMaxDiscardBytes || !stream->read_exactly(size, nullptr));
+  }
+  if (!stream->read_exactly(size, &body)) {
+    return body_error(response, 400, true);
+  }
+  return std::nullopt;
 }
 
 // A request head as the front door found it in the stream's buffer.
@@ -406,20 +428,21 @@ void write_front_door_response(SocketStream& stream, int status, std::string_vie
   }
 }
 
-void log_front_door(std::string_view head, int status, const std::string& request_id,
-                    std::string_view reason) {
+double milliseconds_since(Clock::time_point started) {
+  return std::round(std::chrono::duration<double, std::milli>(Clock::now() - started).count() * 1000.0) /
+         1000.0;
+}
+
+void log_front_door(std::string_view head, int status, const std::string& request_id, std::string_view reason,
+                    Clock::time_point started) {
   std::string method, path;
   request_line_parts(head, method, path);
-  log::info("request",
-            {{"request_id", request_id},
-             {"method", method},
-             {"path", path},
-             {"status", status},
-             {"rejected", std::string(reason)},
-             {"duration_ms",
-              std::round(std::chrono::duration<double, std::milli>(Clock::now() - request_started).count() *
-                         1000.0) /
-                  1000.0}});
+  log::info("request", {{"request_id", request_id},
+                        {"method", method},
+                        {"path", path},
+                        {"status", status},
+                        {"rejected", std::string(reason)},
+                        {"duration_ms", milliseconds_since(started)}});
 }
 
 // The length of the longest header line (not the request line) of a head,
@@ -638,8 +661,70 @@ class HttpServer::Server final : public httplib::Server {
     }
   }
 
-  // Private virtual in httplib::Server: overriding it lets the gateway own
-  // the connection's stream (see SocketStream) and its front door. Same
+  // Before the body is read: fix the request id, so even a 413 carries it.
+  void install_request_ids() {
+    set_pre_routing_handler([](const httplib::Request& request, httplib::Response& response) {
+      std::string id = request.get_header_value("X-Request-Id");
+      response.set_header("X-Request-Id", sane_request_id(id) ? id : new_request_id());
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+  }
+
+  // Every path goes to the router, which knows 404/405/301.
+  void install_router(const Router& router) {
+    auto handler = [this, &router](const httplib::Request& request, httplib::Response& response) {
+      const std::string request_id = response.get_header_value("X-Request-Id");
+      const auto entry = in_flight(request);
+      std::string body;
+      if (auto error = read_unread_body(request, entry ? entry->stream : nullptr, response, body)) {
+        send_error(response, *error);
+        return;
+      }
+      router.handle(request, body, request_id, response);
+    };
+    Get(".*", handler);
+    Post(".*", handler);
+    Put(".*", handler);
+    Patch(".*", handler);
+    Delete(".*", handler);
+    Options(".*", handler);
+  }
+
+  // Errors httplib answers itself (413, 400 on a bad request line, ...) get
+  // a JSON body too; responses that already have one are left alone.
+  void install_error_answers() {
+    set_error_handler(HandlerWithResponse([](const httplib::Request&, httplib::Response& response) {
+      if (!response.body.empty()) {
+        return HandlerResponse::Unhandled;
+      }
+      send_json(response, response.status, dump(nlohmann::json{{"detail", reason_for(response.status)}}));
+      return HandlerResponse::Handled;
+    }));
+    set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
+      response.headers.erase("Link");
+      send_json(response, 500, R"({"detail":"Internal server error."})");
+    });
+  }
+
+  // One line per request; the path without its query (it may hold a token).
+  // A request httplib refused before routing it has no start to measure from.
+  void install_logger() {
+    set_logger([this](const httplib::Request& request, const httplib::Response& response) {
+      nlohmann::json fields{{"request_id", response.get_header_value("X-Request-Id")},
+                            {"method", request.method},
+                            {"path", request.path},
+                            {"status", response.status}};
+      if (const auto entry = in_flight(request)) {
+        fields["duration_ms"] = milliseconds_since(entry->started);
+      }
+      log::info("request", fields);
+    });
+  }
+
+  // The one override of httplib's internals, a private virtual (see
+  // gateway/README.md "Why one httplib override"): the gateway owns the
+  // connection's stream (see SocketStream) and its front door, then lets
+  // httplib parse and route each request (process_request). Same
   // keep-alive policy as httplib's.
   bool process_and_close_socket(socket_t sock) override {
     // A response goes out in more than one write (head, then body): with
@@ -657,62 +742,20 @@ class HttpServer::Server final : public httplib::Server {
     connection.set_idle(WorkerPool::job_queued_at());
     const bool counted = !trusted_proxies_.contains(peer);
     bool ok = false;
-    // A newcomer at its address's cap that sends its request at once beats
-    // a connection that sends nothing.
-    if (counted && !registry_.admit(peer, &connection, false) &&
-        !(wait_for(sock, POLLIN, kReadyGraceMs) && registry_.admit(peer, &connection, true))) {
-      request_started = Clock::now();
-      const std::string id = new_request_id();
-      write_front_door_response(stream, 429, "Too many connections from your address.", true, id,
-                                "Retry-After: 1\r\n");
-      log_front_door({}, 429, id, "connections per address");
-      close_socket(sock);
-      return false;
-    }
-    current_stream = &stream;
-    for (size_t remaining = keep_alive_max_count_; remaining > 0; --remaining) {
-      if (!wait_for_next_request(stream, connection)) {
-        break;
+    if (!counted || admit(stream, peer, connection)) {
+      ok = serve_requests(stream, connection);
+      if (counted) {
+        registry_.remove(peer, &connection);
       }
-      connection.set_busy();
-      request_started = Clock::now();
-      const Head head = read_head(stream, request_started + head_timeout_);
-      if (head.status == Head::Status::kClosed) {
-        break;
-      }
-      if (head.status != Head::Status::kComplete) {
-        if (!reject_head(stream, head)) {
-          break;
-        }
-      } else if (longest_header_line(stream.peek().substr(0, head.size)) > kMaxHeaderLineBytes) {
-        const std::string text(stream.peek().substr(0, head.size));
-        stream.consume(head.size);
-        const bool keep = discard_body(stream, text);
-        const std::string id = new_request_id();
-        write_front_door_response(stream, 431, "A request header is too large (at most 8 KiB a line).", !keep,
-                                  id);
-        log_front_door(text, 431, id, "header line too long");
-        if (!keep) {
-          break;
-        }
-      } else {
-        const uint64_t head_end = stream.consumed() + head.size;
-        bool connection_closed = false;
-        ok = process_request(stream, remaining == 1, connection_closed, nullptr);
-        // httplib stops reading a head it rejects (a bad request line): what
-        // follows cannot be framed, so the connection ends after its answer.
-        if (!ok || connection_closed || stream.consumed() < head_end) {
-          break;
-        }
-      }
-      connection.set_idle(Clock::now());
-    }
-    current_stream = nullptr;
-    if (counted) {
-      registry_.remove(peer, &connection);
     }
     close_socket(sock);
     return ok;
+  }
+
+  // The request being served on `request`'s connection; nullopt for a
+  // request httplib answered before routing it (a malformed request line).
+  std::optional<RequestsInFlight::Entry> in_flight(const httplib::Request& request) const {
+    return in_flight_.find(request);
   }
 
  private:
@@ -726,21 +769,91 @@ class HttpServer::Server final : public httplib::Server {
     ::close(sock);
   }
 
+  // Counts the connection for its address, or answers 429. A newcomer at its
+  // address's cap that sends its request at once beats a connection that
+  // sends nothing.
+  bool admit(SocketStream& stream, const std::string& peer, Connection& connection) {
+    if (registry_.admit(peer, &connection, false) ||
+        (wait_for(stream.socket(), POLLIN, kReadyGraceMs) && registry_.admit(peer, &connection, true))) {
+      return true;
+    }
+    const auto started = Clock::now();
+    const std::string id = new_request_id();
+    write_front_door_response(stream, 429, "Too many connections from your address.", true, id,
+                              "Retry-After: 1\r\n");
+    log_front_door({}, 429, id, "connections per address", started);
+    return false;
+  }
+
+  // The connection's requests, up to the keep-alive maximum. False when
+  // httplib failed to serve one.
+  bool serve_requests(SocketStream& stream, Connection& connection) {
+    for (size_t remaining = keep_alive_max_count_; remaining > 0; --remaining) {
+      if (!wait_for_next_request(stream, connection)) {
+        return true;
+      }
+      connection.set_busy();
+      const auto started = Clock::now();
+      const Head head = read_head(stream, started + head_timeout_);
+      if (head.status == Head::Status::kClosed) {
+        return true;
+      }
+      bool ok = true;
+      const bool keep = head.status == Head::Status::kComplete
+                            ? serve_complete_head(stream, head, started, remaining == 1, ok)
+                            : reject_head(stream, head, started);
+      if (!keep) {
+        return ok;
+      }
+      connection.set_idle(Clock::now());
+    }
+    return true;
+  }
+
+  // A whole head: 431 for an over-long header line, else httplib's request.
+  // True when the connection can serve the next request.
+  bool serve_complete_head(SocketStream& stream, const Head& head, Clock::time_point started, bool last,
+                           bool& ok) {
+    if (longest_header_line(stream.peek().substr(0, head.size)) > kMaxHeaderLineBytes) {
+      const std::string text(stream.peek().substr(0, head.size));
+      stream.consume(head.size);
+      const bool keep = discard_body(stream, text);
+      const std::string id = new_request_id();
+      write_front_door_response(stream, 431, "A request header is too large (at most 8 KiB a line).", !keep,
+                                id);
+      log_front_door(text, 431, id, "header line too long", started);
+      return keep;
+    }
+    const uint64_t head_end = stream.consumed() + head.size;
+    bool connection_closed = false;
+    const httplib::Request* bound = nullptr;
+    ok = process_request(stream, last, connection_closed, [&](httplib::Request& request) {
+      bound = &request;
+      in_flight_.bind(bound, {&stream, started});
+    });
+    if (bound != nullptr) {
+      in_flight_.unbind(bound);
+    }
+    // httplib stops reading a head it rejects (a bad request line): what
+    // follows cannot be framed, so the connection ends after its answer.
+    return ok && !connection_closed && stream.consumed() >= head_end;
+  }
+
   // A head that is too large (431) or late (408). True when the
   // connection can serve the next request.
-  bool reject_head(SocketStream& stream, const Head& head) {
+  bool reject_head(SocketStream& stream, const Head& head, Clock::time_point started) {
     const std::string id = new_request_id();
     if (head.status == Head::Status::kTimeout) {
       const std::string text(stream.peek().substr(0, 512));
       write_front_door_response(stream, 408, "The request head did not arrive in time.", true, id);
-      log_front_door(text, 408, id, "head timeout");
+      log_front_door(text, 408, id, "head timeout", started);
       return false;
     }
     std::string text;
-    const bool ended = discard_head(stream, request_started + head_timeout_, text);
+    const bool ended = discard_head(stream, started + head_timeout_, text);
     const bool keep = ended && discard_body(stream, text);
     write_front_door_response(stream, 431, "Request headers too large (at most 16 KiB).", !keep, id);
-    log_front_door(text, 431, id, "head too large");
+    log_front_door(text, 431, id, "head too large", started);
     return keep;
   }
 
@@ -772,6 +885,7 @@ class HttpServer::Server final : public httplib::Server {
   std::chrono::milliseconds head_timeout_;
   TrustedProxies trusted_proxies_;
   ConnectionRegistry registry_;
+  RequestsInFlight in_flight_;
   std::atomic<WorkerPool*> pool_{nullptr};
 };
 
@@ -796,55 +910,10 @@ HttpServer::HttpServer(const Router& router, HttpServerOptions options)
   server.set_write_timeout(10, 0);
   server.set_keep_alive_max_count(kKeepAliveMaxRequests);
 
-  // Before the body is read: fix the request id, so even a 413 carries it.
-  server.set_pre_routing_handler([](const httplib::Request& request, httplib::Response& response) {
-    std::string id = request.get_header_value("X-Request-Id");
-    response.set_header("X-Request-Id", sane_request_id(id) ? id : new_request_id());
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-
-  auto handler = [&router](const httplib::Request& request, httplib::Response& response) {
-    const std::string request_id = response.get_header_value("X-Request-Id");
-    std::string body;
-    if (int status = read_unread_body(request, response, body); status != 0) {
-      send_json(response, status, dump(nlohmann::json{{"detail", reason_for(status)}}));
-      return;
-    }
-    router.handle(request, body, request_id, response);
-  };
-  // Every path goes to the router, which knows 404/405/301.
-  server.Get(".*", handler);
-  server.Post(".*", handler);
-  server.Put(".*", handler);
-  server.Patch(".*", handler);
-  server.Delete(".*", handler);
-  server.Options(".*", handler);
-
-  // Errors httplib answers itself (413, 400 on a bad request line, ...) get
-  // a JSON body too; responses that already have one are left alone.
-  server.set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& response) {
-        if (!response.body.empty()) {
-          return httplib::Server::HandlerResponse::Unhandled;
-        }
-        send_json(response, response.status, dump(nlohmann::json{{"detail", reason_for(response.status)}}));
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  server.set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
-    response.headers.erase("Link");
-    send_json(response, 500, R"({"detail":"Internal server error."})");
-  });
-
-  // One line per request; the path without its query (it may hold a token).
-  server.set_logger([](const httplib::Request& request, const httplib::Response& response) {
-    const auto elapsed = std::chrono::duration<double, std::milli>(Clock::now() - request_started).count();
-    std::string id = response.get_header_value("X-Request-Id");
-    log::info("request", {{"request_id", id},
-                          {"method", request.method},
-                          {"path", request.path},
-                          {"status", response.status},
-                          {"duration_ms", std::round(elapsed * 1000.0) / 1000.0}});
-  });
+  server.install_request_ids();
+  server.install_router(router);
+  server.install_error_answers();
+  server.install_logger();
 }
 
 HttpServer::~HttpServer() {
