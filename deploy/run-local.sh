@@ -19,8 +19,6 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-# shellcheck source=lib/pg-cluster.sh
-source "$ROOT/deploy/lib/pg-cluster.sh"
 
 BUILD_DIR=${CALNDRO_BUILD_DIR:-$ROOT/build}
 if [ "${CALNDRO_SKIP_BUILD:-0}" != 1 ]; then
@@ -29,78 +27,40 @@ if [ "${CALNDRO_SKIP_BUILD:-0}" != 1 ]; then
   cmake --build "$BUILD_DIR" -j"$(nproc)"
 fi
 BIN=$BUILD_DIR/bin
+STACK_BIN=$BIN
+# shellcheck source=lib/stack.sh
+source "$ROOT/deploy/lib/stack.sh"
 
 STATE=${CALNDRO_STATE_DIR:-$ROOT/.calndro}
-mkdir -p "$STATE" "$STATE/logs"
-STATE=$(readlink -f "$STATE")
 HTTP_PORT=${CALNDRO_HTTP_PORT:-9000}
 EVENTS_PORT=${CALNDRO_EVENTS_PORT:-50051}
 NOTIFY_PORT=${CALNDRO_NOTIFY_PORT:-50052}
 PG_PORT=${CALNDRO_PG_PORT:-55432}
 SMTP_PORT=${CALNDRO_SMTP_PORT:-1025}
+# Listen and peer addresses and the links' base the user set win over the
+# launcher's loopback defaults.
+USER_ENV=$(export -p | grep -E '^declare -x CALNDRO_((EVENTS|NOTIFY|HTTP)_(LISTEN|ADDR)|PUBLIC_BASE_URL)=' || true)
 
-PIDS=()
-STARTED_CLUSTER=0
-STARTED_SMTP=0
-cleanup() {
-  trap - INT TERM EXIT
-  echo
-  echo "run-local: stopping"
-  local i
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${PIDS[$i]}" 2>/dev/null || true
-  done
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    wait "${PIDS[$i]}" 2>/dev/null || true
-  done
-  if [ "$STARTED_SMTP" = 1 ]; then
-    smtp_sink_stop "$STATE/smtp.pid"
-  fi
-  if [ "$STARTED_CLUSTER" = 1 ]; then
-    pg_cluster_stop "$STATE/pg" || true
-  fi
-  echo "run-local: stopped"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-wait_port() {  # name port pid
-  local i
-  for i in $(seq 1 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then
-      return 0
-    fi
-    if ! kill -0 "$3" 2>/dev/null; then
-      echo "run-local: $1 exited; last lines of $STATE/logs/$1.log:" >&2
-      tail -n 30 "$STATE/logs/$1.log" >&2 || true
-      return 1
-    fi
-    sleep 0.1
-  done
-  echo "run-local: $1 did not listen on port $2" >&2
-  return 1
-}
+stack_init "$STATE" run-local
+STATE=$STACK_DIR
+# shellcheck disable=SC2317  # called by the launcher on exit
+stack_after_stop() { echo "run-local: stopped"; }
 
 # Database.
 if [ -n "${CALNDRO_DATABASE_URL:-}" ]; then
-  DATABASE_URL=$CALNDRO_DATABASE_URL
+  STACK_DATABASE_URL=$CALNDRO_DATABASE_URL
   echo "run-local: using CALNDRO_DATABASE_URL (no private cluster)"
 else
-  pg_cluster_start "$STATE/pg" "$PG_PORT"
-  STARTED_CLUSTER=1
-  DATABASE_URL=$(pg_cluster_url "$STATE/pg" "$PG_PORT")
+  stack_postgres "$PG_PORT"
   echo "run-local: PostgreSQL in $STATE/pg on 127.0.0.1:$PG_PORT"
 fi
 
 # Mail.
 if [ -n "${CALNDRO_SMTP_URL:-}" ]; then
-  SMTP_URL=$CALNDRO_SMTP_URL
-  echo "run-local: mail goes to $SMTP_URL"
+  STACK_SMTP_URL=$CALNDRO_SMTP_URL
+  echo "run-local: mail goes to $STACK_SMTP_URL"
 else
-  smtp_sink_start "$STATE/mail" "$SMTP_PORT" "$STATE/smtp.pid" "$STATE/logs/smtp.log"
-  STARTED_SMTP=1
-  SMTP_URL=smtp://127.0.0.1:$SMTP_PORT
+  stack_smtp "$SMTP_PORT"
   echo "run-local: SMTP sink on 127.0.0.1:$SMTP_PORT, mail in $STATE/mail/new/"
 fi
 
@@ -108,43 +68,30 @@ fi
 if [ ! -s "$STATE/internal-token" ]; then
   (umask 077 && od -An -tx1 -N20 /dev/urandom | tr -d ' \n' >"$STATE/internal-token")
 fi
+CALNDRO_INTERNAL_TOKEN=$(cat "$STATE/internal-token")
+stack_export_env "$EVENTS_PORT" "$NOTIFY_PORT" "$HTTP_PORT"
+export CALNDRO_HTTP_LISTEN=0.0.0.0:$HTTP_PORT
+# Links in mails point at the address served here, never at a request's
+# Host; reached under another name, set CALNDRO_ALLOWED_HOSTS too.
+export CALNDRO_PUBLIC_BASE_URL=http://localhost:$HTTP_PORT
+eval "$USER_ENV"
 
 cat >"$STATE/env" <<ENV
-CALNDRO_DATABASE_URL=$DATABASE_URL
+CALNDRO_DATABASE_URL=$CALNDRO_DATABASE_URL
 CALNDRO_HTTP_PORT=$HTTP_PORT
 CALNDRO_EVENTS_PORT=$EVENTS_PORT
 CALNDRO_NOTIFY_PORT=$NOTIFY_PORT
-CALNDRO_SMTP_URL=$SMTP_URL
+CALNDRO_SMTP_URL=$CALNDRO_SMTP_URL
 ENV
 chmod 600 "$STATE/env"
 
-export CALNDRO_DATABASE_URL=$DATABASE_URL
-export CALNDRO_SMTP_URL=$SMTP_URL
-export CALNDRO_HTTP_PORT=$HTTP_PORT CALNDRO_EVENTS_PORT=$EVENTS_PORT CALNDRO_NOTIFY_PORT=$NOTIFY_PORT
-export CALNDRO_EVENTS_LISTEN=${CALNDRO_EVENTS_LISTEN:-127.0.0.1:$EVENTS_PORT}
-export CALNDRO_NOTIFY_LISTEN=${CALNDRO_NOTIFY_LISTEN:-127.0.0.1:$NOTIFY_PORT}
-export CALNDRO_HTTP_LISTEN=${CALNDRO_HTTP_LISTEN:-0.0.0.0:$HTTP_PORT}
-export CALNDRO_EVENTS_ADDR=${CALNDRO_EVENTS_ADDR:-127.0.0.1:$EVENTS_PORT}
-export CALNDRO_NOTIFY_ADDR=${CALNDRO_NOTIFY_ADDR:-127.0.0.1:$NOTIFY_PORT}
-# Links in mails point at the address served here, never at a request's
-# Host; reached under another name, set CALNDRO_ALLOWED_HOSTS too.
-export CALNDRO_PUBLIC_BASE_URL=${CALNDRO_PUBLIC_BASE_URL:-http://localhost:$HTTP_PORT}
-CALNDRO_INTERNAL_TOKEN=$(cat "$STATE/internal-token")
-export CALNDRO_INTERNAL_TOKEN
-
-start() {  # binary port
-  "$BIN/$1" >>"$STATE/logs/$1.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  wait_port "$1" "$2" "$pid"
-}
 if [ -x "$BIN/calndro-notify" ]; then
-  start calndro-notify "$NOTIFY_PORT"
+  stack_start calndro-notify "$NOTIFY_PORT"
 else
   echo "run-local: calndro-notify is not built; notify will answer 503" >&2
 fi
-start calndro-events "$EVENTS_PORT"
-start calndro-gateway "$HTTP_PORT"
+stack_start calndro-events "$EVENTS_PORT"
+stack_start calndro-gateway "$HTTP_PORT"
 
 # The demo staff user, made on first start; its credentials are kept.
 if [ ! -s "$STATE/demo-user" ]; then
@@ -173,6 +120,6 @@ MSG
 
 # Wait until a service exits or we are told to stop.
 set +e
-wait -n "${PIDS[@]}"
+wait -n "${STACK_PID[@]}"
 echo "run-local: a service exited; see $STATE/logs/" >&2
 exit 1

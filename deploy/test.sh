@@ -11,9 +11,9 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-# shellcheck source=lib/pg-cluster.sh
-source "$ROOT/deploy/lib/pg-cluster.sh"
+cd "$ROOT" || exit 1
+# shellcheck source=lib/stack.sh
+source "$ROOT/deploy/lib/stack.sh"
 
 BUILD_DIR=${CALNDRO_BUILD_DIR:-$ROOT/build}
 BUILD_TYPE=${CALNDRO_BUILD_TYPE:-RelWithDebInfo}
@@ -33,31 +33,19 @@ fi
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "${LAUNCHER[@]}" || { summary "FAILED (cmake configure)"; exit 1; }
 cmake --build "$BUILD_DIR" -j"$JOBS" || { summary "FAILED (build)"; exit 1; }
 
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 TMP=$(mktemp -d /tmp/calndro-test.XXXXXX)
-chmod 755 "$TMP"
-STACK_PID=""
-cleanup() {
-  if [ -n "$STACK_PID" ] && kill -0 "$STACK_PID" 2>/dev/null; then
-    kill -TERM "$STACK_PID" 2>/dev/null
-    wait "$STACK_PID" 2>/dev/null
-  fi
-  pg_cluster_stop "$TMP/pg" >/dev/null 2>&1 || true
+stack_init "$TMP" deploy/test.sh
+# shellcheck disable=SC2317  # called by the launcher on exit
+stack_after_stop() {
   if [ -z "${CALNDRO_TEST_KEEP:-}" ]; then
     rm -rf "$TMP"
   else
     echo "deploy/test.sh: kept $TMP"
   fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
-PG_PORT=$(free_port)
-if ! pg_cluster_start "$TMP/pg" "$PG_PORT"; then
+read -r PG_PORT < <(stack_free_ports 1)
+if [ -z "$PG_PORT" ] || ! stack_postgres "$PG_PORT"; then
   summary "FAILED (could not start PostgreSQL)"
   exit 1
 fi
@@ -86,24 +74,24 @@ shopt -s nullglob
 scenarios=("$ROOT"/tests/scenario/*.sh)
 if [ ${#scenarios[@]} -gt 0 ]; then
   export CALNDRO_STATE_DIR="$TMP/stack"
-  export CALNDRO_HTTP_PORT=$(free_port) CALNDRO_EVENTS_PORT=$(free_port) CALNDRO_NOTIFY_PORT=$(free_port)
-  export CALNDRO_SMTP_PORT=$(free_port)
+  read -r CALNDRO_HTTP_PORT CALNDRO_EVENTS_PORT CALNDRO_NOTIFY_PORT CALNDRO_SMTP_PORT < <(stack_free_ports 4)
+  export CALNDRO_HTTP_PORT CALNDRO_EVENTS_PORT CALNDRO_NOTIFY_PORT CALNDRO_SMTP_PORT
   # The stack gets its own database on the test cluster.
   psql -q -h 127.0.0.1 -p "$PG_PORT" -U calndro -d postgres -c "CREATE DATABASE calndro_scenario" >/dev/null
-  CALNDRO_SKIP_BUILD=1 CALNDRO_BUILD_DIR="$BUILD_DIR" \
+  RUN_LOCAL_LOG=$TMP/logs/run-local.log
+  stack_spawn run-local env CALNDRO_SKIP_BUILD=1 CALNDRO_BUILD_DIR="$BUILD_DIR" \
     CALNDRO_DATABASE_URL="postgresql://calndro@127.0.0.1:$PG_PORT/calndro_scenario" \
-    bash "$ROOT/deploy/run-local.sh" >"$TMP/run-local.log" 2>&1 &
-  STACK_PID=$!
+    bash "$ROOT/deploy/run-local.sh"
   for _ in $(seq 1 600); do
-    if [ -s "$CALNDRO_STATE_DIR/demo-user" ] && grep -q "calndro is running" "$TMP/run-local.log"; then
+    if [ -s "$CALNDRO_STATE_DIR/demo-user" ] && grep -q "calndro is running" "$RUN_LOCAL_LOG"; then
       break
     fi
-    kill -0 "$STACK_PID" 2>/dev/null || break
+    kill -0 "${STACK_PID[run-local]}" 2>/dev/null || break
     sleep 0.1
   done
-  if ! grep -q "calndro is running" "$TMP/run-local.log"; then
+  if ! grep -q "calndro is running" "$RUN_LOCAL_LOG"; then
     echo "deploy/test.sh: the stack for the scenarios did not start:" >&2
-    cat "$TMP/run-local.log" >&2
+    cat "$RUN_LOCAL_LOG" >&2
     SCEN_FAIL=${#scenarios[@]}
     FAILED_SCENARIOS=("(stack did not start)")
   else
@@ -117,9 +105,7 @@ if [ ${#scenarios[@]} -gt 0 ]; then
       fi
     done
   fi
-  kill -TERM "$STACK_PID" 2>/dev/null
-  wait "$STACK_PID" 2>/dev/null
-  STACK_PID=""
+  stack_kill run-local
 fi
 
 # Suites that bring their own stack or need no stack: the house style

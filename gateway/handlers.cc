@@ -164,7 +164,7 @@ Outcome create_api_token(Exchange& exchange) {
   return answer(exchange.client.create_api_token(exchange.meta, rpc, &reply), [&] {
     nlohmann::json body{{"token", reply.token()}};
     if (reply.has_expires()) {
-      body["expires"] = format_instant(from_timestamp(reply.expires()));
+      body["expires"] = format_instant(instant_from_proto(reply.expires()));
     }
     send_json(exchange.response, 200, dump(body));
   });

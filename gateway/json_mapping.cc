@@ -12,7 +12,6 @@ namespace {
 constexpr const char* kNotString = "Not a valid string.";
 constexpr const char* kNotList = "Expected a list of items.";
 constexpr int kMaxNesting = 64;
-constexpr int64_t kMicrosPerSecond = 1'000'000;
 
 // nlohmann's parser is iterative, but callers recurse over values: bound
 // the nesting before parsing (brackets inside strings do not count).
@@ -112,36 +111,6 @@ std::optional<json> parse_json_object(std::string_view body, std::string& error)
   return parsed;
 }
 
-google::protobuf::Timestamp to_timestamp(Instant instant) {
-  const int64_t micros = instant.time_since_epoch().count();
-  int64_t seconds = micros / kMicrosPerSecond;
-  int64_t rest = micros % kMicrosPerSecond;
-  if (rest < 0) {
-    rest += kMicrosPerSecond;
-    seconds -= 1;
-  }
-  google::protobuf::Timestamp out;
-  out.set_seconds(seconds);
-  out.set_nanos(static_cast<int32_t>(rest * 1000));
-  return out;
-}
-
-google::protobuf::Duration to_duration(Micros duration) {
-  const int64_t micros = duration.count();
-  google::protobuf::Duration out;
-  out.set_seconds(micros / kMicrosPerSecond);
-  out.set_nanos(static_cast<int32_t>((micros % kMicrosPerSecond) * 1000));
-  return out;
-}
-
-Instant from_timestamp(const google::protobuf::Timestamp& timestamp) {
-  return Instant(Micros(timestamp.seconds() * kMicrosPerSecond + timestamp.nanos() / 1000));
-}
-
-Micros from_duration(const google::protobuf::Duration& duration) {
-  return Micros(duration.seconds() * kMicrosPerSecond + duration.nanos() / 1000);
-}
-
 namespace {
 
 // base + "/ID/" + suffix, written into `out` (reused: no string per URL).
@@ -224,7 +193,7 @@ void write_log_entry(JsonWriter& writer, const v1::LogEntry& entry) {
   writer.begin_object();
   writer.key("id").number(entry.id());
   writer.key("when").plain_string(
-      [&](std::string& out) { append_instant(out, from_timestamp(entry.when())); });
+      [&](std::string& out) { append_instant(out, instant_from_proto(entry.when())); });
   writer.key("occurrence").string(occurrence_name(entry.occurrence()));
   writer.key("effector").string(entry.effector());
   writer.key("slots");
@@ -251,9 +220,9 @@ void write_slots(JsonWriter& writer,
   for (const auto& slot : slots) {
     writer.begin_object();
     writer.key("begin").plain_string(
-        [&](std::string& out) { append_instant(out, from_timestamp(slot.begin())); });
+        [&](std::string& out) { append_instant(out, instant_from_proto(slot.begin())); });
     writer.key("duration").plain_string([&](std::string& out) {
-      append_duration(out, from_duration(slot.duration()));
+      append_duration(out, duration_from_proto(slot.duration()));
     });
     writer.end_object();
   }
@@ -347,26 +316,24 @@ void parse_slots(const json& value, google::protobuf::RepeatedPtrField<calndro::
     }
     auto begin_text = string_member(item, "begin", "slots", prefix, errors);
     auto duration_text = string_member(item, "duration", "slots", prefix, errors);
-    std::optional<Instant> begin;
-    std::optional<Micros> duration;
-    std::string error;
+    absl::StatusOr<Instant> begin = absl::InvalidArgumentError("absent");
+    absl::StatusOr<Micros> duration = absl::InvalidArgumentError("absent");
     if (begin_text) {
-      begin = parse_instant(*begin_text, error);
-      if (!begin) {
-        errors.add("slots", prefix + "begin: " + error);
+      begin = parse_instant(*begin_text);
+      if (!begin.ok()) {
+        errors.add("slots", prefix + "begin: " + std::string(begin.status().message()));
       }
     }
     if (duration_text) {
-      error.clear();
-      duration = parse_duration(*duration_text, error);
-      if (!duration) {
-        errors.add("slots", prefix + "duration: " + error);
+      duration = parse_duration(*duration_text);
+      if (!duration.ok()) {
+        errors.add("slots", prefix + "duration: " + std::string(duration.status().message()));
       }
     }
-    if (begin && duration) {
+    if (begin.ok() && duration.ok()) {
       auto* slot = out->Add();
-      *slot->mutable_begin() = to_timestamp(*begin);
-      *slot->mutable_duration() = to_duration(*duration);
+      *slot->mutable_begin() = instant_to_proto(*begin);
+      *slot->mutable_duration() = duration_to_proto(*duration);
     }
   }
 }

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "calndro/events/v1/events.pb.h"
+#include "common/proto_time.h"
 #include "common/time_format.h"
 #include "gateway/json_writer.h"
 
@@ -34,12 +35,6 @@ class FieldErrors {
 // An empty body is {}. Returns nullopt and sets `error` when the body is not
 // JSON, is nested absurdly deep, or is not an object.
 std::optional<nlohmann::json> parse_json_object(std::string_view body, std::string& error);
-
-// Time conversions (microsecond precision).
-google::protobuf::Timestamp to_timestamp(Instant instant);
-google::protobuf::Duration to_duration(Micros duration);
-Instant from_timestamp(const google::protobuf::Timestamp& timestamp);
-Micros from_duration(const google::protobuf::Duration& duration);
 
 // Proto -> JSON response bodies (SPEC §3 shapes). URLs are built on `base`,
 // "http://host:port" (no trailing slash).

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/runtime.h"
+#include "common/signals.h"
 #include "gateway/event_client.h"
 #include "gateway/gateway_config.h"
 #include "gateway/http_server.h"
@@ -31,13 +32,12 @@ HttpServerOptions server_options(const GatewayConfig& config, const TrustedProxi
   return options;
 }
 
-// Serves until SIGINT/SIGTERM (blocked in every thread, so only the waiter
-// receives them and stops the server cleanly). False when serving failed.
-bool serve_until_signal(HttpServer& server, const sigset_t& signals) {
+// Serves until SIGINT/SIGTERM (common/signals.h: only the waiter receives
+// them and stops the server cleanly). False when serving failed.
+bool serve_until_signal(HttpServer& server) {
   std::atomic<bool> finished{false};
-  std::thread waiter([&server, &finished, signals] {
-    int received = 0;
-    sigwait(&signals, &received);
+  std::thread waiter([&server, &finished] {
+    const int received = calndro::wait_for_termination_signal();
     if (finished) {
       return;
     }
@@ -61,8 +61,7 @@ bool serve_until_signal(HttpServer& server, const sigset_t& signals) {
 }
 
 // Binds and serves the router until a signal stops it.
-int serve(const GatewayConfig& config, const Router& router, const TrustedProxies& trusted_proxies,
-          const sigset_t& signals) {
+int serve(const GatewayConfig& config, const Router& router, const TrustedProxies& trusted_proxies) {
   HttpServer server(router, server_options(config, trusted_proxies));
   const std::string listen = config.listen_host + ":" + std::to_string(config.listen_port);
   if (server.bind(config.listen_host, config.listen_port) < 0) {
@@ -74,19 +73,13 @@ int serve(const GatewayConfig& config, const Router& router, const TrustedProxie
                                    {"public_base_url", config.public_base_url},
                                    {"allowed_hosts", config.allowed_hosts},
                                    {"rpc_timeout_ms", config.rpc_timeout_ms}});
-  const bool served = serve_until_signal(server, signals);
+  const bool served = serve_until_signal(server);
   calndro::log::info("stopped");
   return served ? 0 : 1;
 }
 
 int run() {
-  // SIGINT/SIGTERM are blocked before any thread starts (gRPC, the pool),
-  // so only the waiter below receives them and stops the server cleanly.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  calndro::block_termination_signals();
   calndro::init_crypto();
   calndro::tune_runtime();
   const GatewayConfig config = load_config();
@@ -107,7 +100,7 @@ int run() {
     metrics.serve(config.metrics_listen);  // a metrics port clash is logged, not fatal
   }
   const Router router(*client, options);
-  return serve(config, router, options.trusted_proxies, signals);
+  return serve(config, router, options.trusted_proxies);
 }
 
 // The container health check: GET /readyz on our own port.

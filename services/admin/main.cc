@@ -49,10 +49,9 @@ std::string read_password_from_stdin() {
 }
 
 std::string canonical_email_or_throw(const std::string& text) {
-  std::string error;
-  const auto email = calndro::normalize_email(text, error);
-  if (!email) {
-    throw std::runtime_error("'" + text + "': " + error);
+  const auto email = calndro::normalize_email(text);
+  if (!email.ok()) {
+    throw std::runtime_error("'" + text + "': " + std::string(email.status().message()));
   }
   return *email;
 }

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "common/text.h"
+
 namespace calndro {
 namespace {
 
@@ -58,26 +60,19 @@ bool valid_domain(std::string_view domain) {
 
 }  // namespace
 
-std::optional<std::string> normalize_email(std::string_view text, std::string& error) {
+absl::StatusOr<std::string> normalize_email(std::string_view text) {
   if (text.empty()) {
-    error = "Enter an email address.";
-    return std::nullopt;
+    return absl::InvalidArgumentError("Enter an email address.");
   }
   if (text.size() > kMaxEmailLength) {
-    error = "Email address is longer than 254 characters.";
-    return std::nullopt;
+    return absl::InvalidArgumentError("Email address is longer than 254 characters.");
   }
   const std::size_t at = text.rfind('@');
   if (at == std::string_view::npos || !valid_local_part(text.substr(0, at)) ||
       !valid_domain(text.substr(at + 1))) {
-    error = "Enter a valid email address.";
-    return std::nullopt;
+    return absl::InvalidArgumentError("Enter a valid email address.");
   }
-  std::string canonical(text);
-  for (char& c : canonical) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return canonical;
+  return to_lower_ascii(text);
 }
 
 }  // namespace calndro

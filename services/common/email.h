@@ -1,8 +1,9 @@
 #pragma once
 
-#include <optional>
 #include <string>
 #include <string_view>
+
+#include "absl/status/statusor.h"
 
 namespace calndro {
 
@@ -10,7 +11,8 @@ inline constexpr std::size_t kMaxEmailLength = 254;
 
 // Validates an address and returns its canonical form (lower case), the
 // form calndro stores and compares: "You@Here.net" and "you@here.net" are
-// one party. On failure returns nullopt with a sentence in `error`.
-std::optional<std::string> normalize_email(std::string_view text, std::string& error);
+// one party. A refused address is INVALID_ARGUMENT with a sentence for the
+// caller.
+absl::StatusOr<std::string> normalize_email(std::string_view text);
 
 }  // namespace calndro

@@ -20,21 +20,6 @@
 namespace calndro {
 namespace {
 
-sigset_t termination_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  return set;
-}
-
-int wait_for_termination_signal() {
-  sigset_t set = termination_signals();
-  int signal_number = 0;
-  sigwait(&set, &signal_number);
-  return signal_number;
-}
-
 // Referencing the health descriptor links health.proto's descriptor into
 // the binary, so reflection can describe grpc.health.v1.Health.
 const google::protobuf::FileDescriptor* health_descriptor() {
@@ -194,11 +179,6 @@ int probe_grpc_health(const std::string& listen_address) {
   const bool serving = response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
   std::fprintf(stderr, "%s: %s\n", target.c_str(), serving ? "SERVING" : "NOT_SERVING");
   return serving ? 0 : 1;
-}
-
-void block_termination_signals() {
-  sigset_t set = termination_signals();
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
 int run_grpc_server(GrpcServerOptions options) {

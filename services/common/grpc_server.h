@@ -7,13 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "common/signals.h"
+
 namespace calndro {
 
 class Metrics;
-
-// Call first in main, before any thread starts, so that SIGINT/SIGTERM are
-// delivered only to wait_for_termination_signal().
-void block_termination_signals();
 
 struct GrpcServerOptions {
   std::string address;  // "127.0.0.1:50051"; port 0 picks a free one

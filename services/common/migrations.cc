@@ -1,5 +1,8 @@
 #include "common/migrations.h"
 
+#include <chrono>
+#include <thread>
+
 #include "common/log.h"
 
 namespace calndro {
@@ -33,6 +36,24 @@ int apply_migrations(const std::string& database_url, const std::string& schema,
               {{"schema", schema}, {"version", migration.version}, {"name", migration.name}});
   }
   return applied;
+}
+
+int apply_migrations_when_reachable(const std::string& database_url, const std::string& schema,
+                                    const std::vector<Migration>& migrations) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      const int applied = apply_migrations(database_url, schema, migrations);
+      log::info("schema up to date", {{"schema", schema}, {"applied", applied}});
+      return applied;
+    } catch (const pqxx::broken_connection& error) {
+      if (attempt >= kMigrationAttempts) {
+        // The URL may carry a password: the message names the schema only.
+        throw std::runtime_error("the database is unreachable (schema " + schema + "): " + error.what());
+      }
+      log::warn("database not reachable yet; retrying", {{"schema", schema}, {"attempt", attempt}});
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
 }
 
 }  // namespace calndro

@@ -5,16 +5,19 @@
 
 #include <string_view>
 
+#include "absl/strings/cord.h"
+
 namespace calndro {
 namespace {
 
-grpc::Status pack(grpc::StatusCode code, const std::string& message,
-                  const google::protobuf::Message& detail) {
-  google::rpc::Status envelope;
-  envelope.set_code(static_cast<int>(code));
-  envelope.set_message(message);
-  envelope.add_details()->PackFrom(detail);
-  return grpc::Status(code, message, envelope.SerializeAsString());
+constexpr std::string_view kTypeUrlPrefix = "type.googleapis.com/";
+
+absl::Status with_detail(absl::StatusCode code, const std::string& message,
+                         const google::protobuf::Message& detail) {
+  absl::Status status(code, message);
+  status.SetPayload(std::string(kTypeUrlPrefix) + detail.GetTypeName(),
+                    absl::Cord(detail.SerializeAsString()));
+  return status;
 }
 
 // At most `limit` bytes, never ending inside a UTF-8 sequence.
@@ -58,7 +61,7 @@ std::vector<FieldViolation> capped(std::vector<FieldViolation> violations) {
 
 }  // namespace
 
-grpc::Status invalid_argument(std::vector<FieldViolation> violations) {
+absl::Status invalid_argument(std::vector<FieldViolation> violations) {
   violations = capped(std::move(violations));
   google::rpc::BadRequest bad_request;
   std::string message;
@@ -71,25 +74,64 @@ grpc::Status invalid_argument(std::vector<FieldViolation> violations) {
     }
     message += violation.field + ": " + violation.description;
   }
-  return pack(grpc::StatusCode::INVALID_ARGUMENT, message, bad_request);
+  return with_detail(absl::StatusCode::kInvalidArgument, message, bad_request);
 }
 
-grpc::Status invalid_argument(std::string field, std::string description) {
+absl::Status invalid_argument(std::string field, std::string description) {
   return invalid_argument(std::vector<FieldViolation>{{std::move(field), std::move(description)}});
 }
 
-grpc::Status token_expired(Instant expires) {
+absl::Status token_expired(Instant expires) {
   google::rpc::ErrorInfo info;
   info.set_reason(kTokenExpiredReason);
   info.set_domain("calndro");
   (*info.mutable_metadata())["expires"] = format_instant(expires);
-  return pack(grpc::StatusCode::UNAUTHENTICATED, "Token expired", info);
+  return with_detail(absl::StatusCode::kUnauthenticated, "Token expired", info);
 }
 
-grpc::Status resource_exhausted(std::string message, std::chrono::seconds retry_after) {
+absl::Status resource_exhausted(std::string message, std::chrono::seconds retry_after) {
   google::rpc::RetryInfo info;
   info.mutable_retry_delay()->set_seconds(retry_after.count());
-  return pack(grpc::StatusCode::RESOURCE_EXHAUSTED, message, info);
+  return with_detail(absl::StatusCode::kResourceExhausted, message, info);
+}
+
+grpc::Status to_grpc_status(const absl::Status& status) {
+  if (status.ok()) {
+    return grpc::Status::OK;
+  }
+  // absl and gRPC share the canonical code numbers.
+  const auto code = static_cast<grpc::StatusCode>(status.code());
+  const std::string message(status.message());
+  google::rpc::Status envelope;
+  status.ForEachPayload([&envelope](absl::string_view type_url, const absl::Cord& payload) {
+    auto* any = envelope.add_details();
+    any->set_type_url(std::string(type_url));
+    any->set_value(std::string(payload));
+  });
+  if (envelope.details().empty()) {
+    return grpc::Status(code, message);
+  }
+  envelope.set_code(static_cast<int>(code));
+  envelope.set_message(message);
+  return grpc::Status(code, message, envelope.SerializeAsString());
+}
+
+absl::Status from_grpc_status(const grpc::Status& status) {
+  if (status.ok()) {
+    return absl::OkStatus();
+  }
+  absl::Status out(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  google::rpc::Status envelope;
+  if (!status.error_details().empty() && envelope.ParseFromString(status.error_details())) {
+    for (const auto& any : envelope.details()) {
+      out.SetPayload(any.type_url(), absl::Cord(any.value()));
+    }
+  }
+  return out;
+}
+
+StatusDetails decode_details(const absl::Status& status) {
+  return decode_details(to_grpc_status(status));
 }
 
 StatusDetails decode_details(const grpc::Status& status) {

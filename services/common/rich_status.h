@@ -2,6 +2,8 @@
 
 #include <grpcpp/support/status.h>
 
+#include "absl/status/status.h"
+
 #include <chrono>
 #include <cstddef>
 #include <map>
@@ -11,9 +13,12 @@
 
 #include "common/time_format.h"
 
-// Errors with details, carried as a google.rpc.Status in the gRPC trailer
-// `grpc-status-details-bin`, so the gateway can rebuild SPEC's error bodies
-// and generic clients (grpcurl) can read them.
+// The one error style of the services: domain code returns absl::Status
+// (absl::StatusOr<T>), built here when it carries details. A detail travels as
+// a payload keyed by its google.rpc type URL; to_grpc_status() packs them into
+// the google.rpc.Status of the gRPC trailer `grpc-status-details-bin`, so the
+// gateway can rebuild SPEC's error bodies and generic clients (grpcurl) can
+// read them.
 namespace calndro {
 
 struct FieldViolation {
@@ -33,16 +38,21 @@ inline constexpr std::size_t kMaxViolations = 30;
 inline constexpr std::size_t kMaxViolationBytes = 300;
 
 // INVALID_ARGUMENT with a google.rpc.BadRequest (capped as above).
-grpc::Status invalid_argument(std::vector<FieldViolation> violations);
-grpc::Status invalid_argument(std::string field, std::string description);
+absl::Status invalid_argument(std::vector<FieldViolation> violations);
+absl::Status invalid_argument(std::string field, std::string description);
 
 // UNAUTHENTICATED "Token expired" with google.rpc.ErrorInfo
 // {reason: TOKEN_EXPIRED, metadata: {expires: <RFC 3339>}}.
-grpc::Status token_expired(Instant expires);
+absl::Status token_expired(Instant expires);
 
 // RESOURCE_EXHAUSTED with google.rpc.RetryInfo {retry_delay}: the caller may
 // try again after that long (the gateway's 429 with Retry-After).
-grpc::Status resource_exhausted(std::string message, std::chrono::seconds retry_after);
+absl::Status resource_exhausted(std::string message, std::chrono::seconds retry_after);
+
+// The same status for the wire: code, message and the details above.
+grpc::Status to_grpc_status(const absl::Status& status);
+// A status received from another service (details kept), for passing on.
+absl::Status from_grpc_status(const grpc::Status& status);
 
 struct StatusDetails {
   std::vector<FieldViolation> violations;
@@ -53,5 +63,6 @@ struct StatusDetails {
 
 // Reads what the helpers above packed; empty when nothing (or garbage) is there.
 StatusDetails decode_details(const grpc::Status& status);
+StatusDetails decode_details(const absl::Status& status);
 
 }  // namespace calndro

@@ -35,4 +35,12 @@ std::string to_lower_ascii(std::string_view text) {
   return out;
 }
 
+std::size_t utf8_length(std::string_view text) {
+  std::size_t count = 0;
+  for (const unsigned char c : text) {
+    count += (c & 0xC0) != 0x80 ? 1 : 0;
+  }
+  return count;
+}
+
 }  // namespace calndro

@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-// Small text rules shared by the configuration parsers.
+// Small text rules shared by the configuration parsers and the validators.
 namespace calndro {
 
 // Without leading and trailing spaces and tabs.
@@ -16,5 +16,9 @@ std::vector<std::string_view> split_list(std::string_view list);
 
 // ASCII letters in lower case; other bytes as they are.
 std::string to_lower_ascii(std::string_view text);
+
+// Characters (code points) in UTF-8 text: the bytes that do not continue a
+// sequence. Limits on titles count these, as SPEC §7 counts characters.
+std::size_t utf8_length(std::string_view text);
 
 }  // namespace calndro

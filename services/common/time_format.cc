@@ -3,11 +3,24 @@
 #include <array>
 #include <charconv>
 #include <cstdio>
+#include <iterator>
 
 namespace calndro {
 namespace {
 
 using namespace std::chrono;
+
+// English abbreviations, as RFC 5322 dates and the mails use them.
+const char* weekday_name(weekday day) {
+  static constexpr std::array<const char*, 7> kNames = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  return kNames[day.c_encoding()];
+}
+
+const char* month_name(month of_year) {
+  static constexpr std::array<const char*, 12> kNames = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  return kNames[static_cast<unsigned>(of_year) - 1];
+}
 
 // A tiny cursor over the input; every read checks bounds.
 class Cursor {
@@ -74,16 +87,6 @@ class Cursor {
 const char* kInstantHint = "use ISO 8601, e.g. 2022-11-01T01:11:22Z or 2022-11-01T03:11+02:00";
 const char* kDurationHint = "use HH:MM, HH:MM:SS, 'D HH:MM:SS' or ISO 8601 like PT1H30M";
 
-std::optional<Instant> fail(std::string& error, std::string message) {
-  error = std::move(message);
-  return std::nullopt;
-}
-
-std::optional<Micros> fail_duration(std::string& error, std::string message) {
-  error = std::move(message);
-  return std::nullopt;
-}
-
 // Per unit, the largest count that fits in kMaxSlotDuration. A larger one is
 // refused before any arithmetic, and the sums are checked too: no count can
 // wrap around int64 into a short duration ("P30500569W" would be 16 hours).
@@ -100,69 +103,89 @@ bool add_checked(long long& total, long long count, long long unit_micros) {
   return !__builtin_mul_overflow(count, unit_micros, &part) && !__builtin_add_overflow(total, part, &total);
 }
 
-std::optional<Micros> check_duration_range(Micros value, std::string& error) {
+absl::StatusOr<Micros> check_duration_range(Micros value) {
   if (value <= Micros::zero()) {
-    return fail_duration(error, "Duration must be greater than zero.");
+    return absl::InvalidArgumentError("Duration must be greater than zero.");
   }
   if (value > kMaxSlotDuration) {
-    return fail_duration(error, "Duration is longer than 366 days.");
+    return absl::InvalidArgumentError("Duration is longer than 366 days.");
   }
   return value;
 }
 
 // "[D ]HH:MM[:SS[.f]]"
-std::optional<Micros> parse_clock_duration(std::string_view text, std::string& error) {
+absl::StatusOr<Micros> parse_clock_duration(std::string_view text) {
   Cursor in(text);
   long long first = 0;
   int count = in.some_digits(9, first);
   if (count <= 0) {
-    return fail_duration(error, std::string("Invalid duration; ") + kDurationHint + ".");
+    return absl::InvalidArgumentError(std::string("Invalid duration; ") + kDurationHint + ".");
   }
   long long days = 0;
   long long hours = first;
   if (in.take(' ')) {
     days = first;
     if (in.some_digits(9, hours) <= 0) {
-      return fail_duration(error, std::string("Invalid duration; ") + kDurationHint + ".");
+      return absl::InvalidArgumentError(std::string("Invalid duration; ") + kDurationHint + ".");
     }
   }
   long long minutes = 0;
   long long seconds = 0;
   long long micros = 0;
   if (!in.take(':') || !in.digits(2, minutes)) {
-    return fail_duration(error, std::string("Invalid duration; ") + kDurationHint + ".");
+    return absl::InvalidArgumentError(std::string("Invalid duration; ") + kDurationHint + ".");
   }
   if (in.take(':')) {
     if (!in.digits(2, seconds)) {
-      return fail_duration(error, std::string("Invalid duration; ") + kDurationHint + ".");
+      return absl::InvalidArgumentError(std::string("Invalid duration; ") + kDurationHint + ".");
     }
     if ((in.take('.') || in.take(',')) && !in.fraction(micros)) {
-      return fail_duration(error, "Invalid duration: at most 6 fractional digits.");
+      return absl::InvalidArgumentError("Invalid duration: at most 6 fractional digits.");
     }
   }
   if (!in.done()) {
-    return fail_duration(error, std::string("Invalid duration; ") + kDurationHint + ".");
+    return absl::InvalidArgumentError(std::string("Invalid duration; ") + kDurationHint + ".");
   }
   if (minutes > 59 || seconds > 59) {
-    return fail_duration(error, "Invalid duration: minutes and seconds must be below 60.");
+    return absl::InvalidArgumentError("Invalid duration: minutes and seconds must be below 60.");
   }
   long long total = 0;
   if (days > kMaxDays || hours > kMaxHours || !add_checked(total, days, 86400 * kMicrosPerSecond) ||
       !add_checked(total, hours, 3600 * kMicrosPerSecond) ||
       !add_checked(total, minutes, 60 * kMicrosPerSecond) || !add_checked(total, seconds, kMicrosPerSecond) ||
       !add_checked(total, micros, 1)) {
-    return fail_duration(error, "Duration is longer than 366 days.");
+    return absl::InvalidArgumentError("Duration is longer than 366 days.");
   }
-  return check_duration_range(Micros(total), error);
+  return check_duration_range(Micros(total));
+}
+
+struct IsoUnit {
+  char letter;
+  long long max_count;  // the largest count that fits in kMaxSlotDuration
+  long long seconds;
+};
+constexpr IsoUnit kIsoUnits[] = {
+    {'W', kMaxWeeks, 604800}, {'D', kMaxDays, 86400}, {'H', kMaxHours, 3600},
+    {'M', kMaxMinutes, 60},   {'S', kMaxSeconds, 1},
+};
+
+// `letter` is one of kIsoUnits (the caller checked the order of units).
+const IsoUnit& iso_unit(char letter) {
+  for (const IsoUnit& unit : kIsoUnits) {
+    if (unit.letter == letter) {
+      return unit;
+    }
+  }
+  return kIsoUnits[std::size(kIsoUnits) - 1];
 }
 
 // ISO 8601 "P[nW][nD][T[nH][nM][n[.f]S]]" (no years or months: they have no
 // fixed length).
-std::optional<Micros> parse_iso_duration(std::string_view text, std::string& error) {
+absl::StatusOr<Micros> parse_iso_duration(std::string_view text) {
   Cursor in(text);
   const std::string invalid = std::string("Invalid ISO 8601 duration; ") + kDurationHint + ".";
   if (!in.take('P')) {
-    return fail_duration(error, invalid);
+    return absl::InvalidArgumentError(invalid);
   }
   long long total = 0;
   bool any = false;
@@ -176,154 +199,139 @@ std::optional<Micros> parse_iso_duration(std::string_view text, std::string& err
       in_time = true;
       last_unit = '\0';
       if (in.done()) {
-        return fail_duration(error, invalid);
+        return absl::InvalidArgumentError(invalid);
       }
       continue;
     }
     long long value = 0;
     if (in.some_digits(9, value) <= 0) {
-      return fail_duration(error, invalid);
+      return absl::InvalidArgumentError(invalid);
     }
     long long micros = 0;
     bool has_fraction = false;
     if (in.take('.') || in.take(',')) {
       if (!in.fraction(micros)) {
-        return fail_duration(error, "Invalid duration: at most 6 fractional digits.");
+        return absl::InvalidArgumentError("Invalid duration: at most 6 fractional digits.");
       }
       has_fraction = true;
     }
     char unit = in.peek();
     if (unit == 'Y' || (unit == 'M' && !in_time)) {
-      return fail_duration(error, "Durations in years or months are not allowed; use days, hours, minutes.");
+      return absl::InvalidArgumentError(
+          "Durations in years or months are not allowed; use days, hours, minutes.");
     }
     std::string_view order = in_time ? time_order : date_order;
     std::size_t at = order.find(unit);
     if (unit == '\0' || at == std::string_view::npos || (last_unit != '\0' && at <= order.find(last_unit))) {
-      return fail_duration(error, invalid);
+      return absl::InvalidArgumentError(invalid);
     }
     if (has_fraction && unit != 'S') {
-      return fail_duration(error, "Invalid duration: only seconds may have a fraction.");
+      return absl::InvalidArgumentError("Invalid duration: only seconds may have a fraction.");
     }
     in.take(unit);
     last_unit = unit;
-    long long limit = 0;
-    long long unit_seconds = 0;
-    switch (unit) {
-      case 'W':
-        limit = kMaxWeeks;
-        unit_seconds = 604800;
-        break;
-      case 'D':
-        limit = kMaxDays;
-        unit_seconds = 86400;
-        break;
-      case 'H':
-        limit = kMaxHours;
-        unit_seconds = 3600;
-        break;
-      case 'M':
-        limit = kMaxMinutes;
-        unit_seconds = 60;
-        break;
-      default:
-        limit = kMaxSeconds;
-        unit_seconds = 1;
-        break;
-    }
-    if (value > limit || !add_checked(total, value, unit_seconds * kMicrosPerSecond) ||
+    const IsoUnit& size = iso_unit(unit);
+    if (value > size.max_count || !add_checked(total, value, size.seconds * kMicrosPerSecond) ||
         !add_checked(total, micros, 1)) {
-      return fail_duration(error, "Duration is longer than 366 days.");
+      return absl::InvalidArgumentError("Duration is longer than 366 days.");
     }
     any = true;
   }
   if (!any) {
-    return fail_duration(error, invalid);
+    return absl::InvalidArgumentError(invalid);
   }
-  return check_duration_range(Micros(total), error);
+  return check_duration_range(Micros(total));
+}
+
+// "Z", "+HH", "+HHMM", "+HH:MM" (or "-"): minutes east of UTC; none is UTC.
+absl::StatusOr<long long> parse_utc_offset(Cursor& in) {
+  if (in.take('Z') || in.take('z') || (in.peek() != '+' && in.peek() != '-')) {
+    return 0;
+  }
+  const int sign = in.peek() == '-' ? -1 : 1;
+  in.take(in.peek());
+  long long oh = 0, om = 0;
+  if (!in.digits(2, oh)) {
+    return absl::InvalidArgumentError("Invalid UTC offset; use Z, +02, +0200 or +02:00.");
+  }
+  if (!in.done()) {
+    in.take(':');
+    if (!in.digits(2, om)) {
+      return absl::InvalidArgumentError("Invalid UTC offset; use Z, +02, +0200 or +02:00.");
+    }
+  }
+  if (oh > 23 || om > 59) {
+    return absl::InvalidArgumentError("UTC offset out of range.");
+  }
+  return sign * (oh * 60 + om);
 }
 
 }  // namespace
 
-std::optional<Instant> parse_instant(std::string_view text, std::string& error) {
+absl::StatusOr<Instant> parse_instant(std::string_view text) {
   Cursor in(text);
   long long y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, micros = 0;
   const std::string invalid = std::string("Invalid date-time; ") + kInstantHint + ".";
   if (!in.digits(4, y) || !in.take('-') || !in.digits(2, mo) || !in.take('-') || !in.digits(2, d)) {
-    return fail(error, invalid);
+    return absl::InvalidArgumentError(invalid);
   }
   if (!(in.take('T') || in.take('t') || in.take(' '))) {
-    return fail(error, in.done() ? "A time of day is required, e.g. 2022-11-01T09:30Z." : invalid);
+    return absl::InvalidArgumentError(in.done() ? "A time of day is required, e.g. 2022-11-01T09:30Z."
+                                                : invalid);
   }
   if (!in.digits(2, h) || !in.take(':') || !in.digits(2, mi)) {
-    return fail(error, invalid);
+    return absl::InvalidArgumentError(invalid);
   }
   if (in.take(':')) {
     if (!in.digits(2, s)) {
-      return fail(error, invalid);
+      return absl::InvalidArgumentError(invalid);
     }
     if ((in.take('.') || in.take(',')) && !in.fraction(micros)) {
-      return fail(error, "Invalid date-time: at most 6 fractional digits (microseconds).");
+      return absl::InvalidArgumentError("Invalid date-time: at most 6 fractional digits (microseconds).");
     }
   }
-  long long offset_minutes = 0;
-  if (in.take('Z') || in.take('z')) {
-    // UTC
-  } else if (in.peek() == '+' || in.peek() == '-') {
-    const int sign = in.peek() == '-' ? -1 : 1;
-    in.take(in.peek());
-    long long oh = 0, om = 0;
-    if (!in.digits(2, oh)) {
-      return fail(error, "Invalid UTC offset; use Z, +02, +0200 or +02:00.");
-    }
-    if (!in.done()) {
-      in.take(':');
-      if (!in.digits(2, om)) {
-        return fail(error, "Invalid UTC offset; use Z, +02, +0200 or +02:00.");
-      }
-    }
-    if (oh > 23 || om > 59) {
-      return fail(error, "UTC offset out of range.");
-    }
-    offset_minutes = sign * (oh * 60 + om);
+  const absl::StatusOr<long long> offset_minutes = parse_utc_offset(in);
+  if (!offset_minutes.ok()) {
+    return offset_minutes.status();
   }
   if (!in.done()) {
-    return fail(error, invalid);
+    return absl::InvalidArgumentError(invalid);
   }
   if (y < 1) {
-    return fail(error, "Year out of range.");
+    return absl::InvalidArgumentError("Year out of range.");
   }
   const year_month_day date{year(static_cast<int>(y)), month(static_cast<unsigned>(mo)),
                             day(static_cast<unsigned>(d))};
   if (!date.ok()) {
-    return fail(error, "Impossible date: " + std::string(text.substr(0, 10)) + ".");
+    return absl::InvalidArgumentError("Impossible date: " + std::string(text.substr(0, 10)) + ".");
   }
   if (h > 23 || mi > 59 || s > 59) {
-    return fail(error, "Impossible time of day: hours 0-23, minutes and seconds 0-59.");
+    return absl::InvalidArgumentError("Impossible time of day: hours 0-23, minutes and seconds 0-59.");
   }
   // Fixed-width fields (4-digit year, 2-digit offset) bound every term here
   // far below int64's range: no checked arithmetic needed.
   Instant local =
       time_point_cast<Micros>(sys_days(date)) + hours(h) + minutes(mi) + seconds(s) + Micros(micros);
-  Instant utc = local - minutes(offset_minutes);
+  Instant utc = local - minutes(*offset_minutes);
   const year_month_day utc_date{floor<days>(utc)};
   if (utc_date.year() < year(1) || utc_date.year() > year(9999)) {
-    return fail(error, "Date-time out of range (years 1 to 9999).");
+    return absl::InvalidArgumentError("Date-time out of range (years 1 to 9999).");
   }
   return utc;
 }
 
-std::optional<Micros> parse_duration(std::string_view text, std::string& error) {
+absl::StatusOr<Micros> parse_duration(std::string_view text) {
   if (!text.empty() && (text.front() == 'P' || text.front() == 'p')) {
     std::string upper(text);
     for (char& c : upper) {
       c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
     }
-    return parse_iso_duration(upper, error);
+    return parse_iso_duration(upper);
   }
   if (!text.empty() && text.front() == '-') {
-    return fail_duration(error, "Duration must be greater than zero.");
+    return absl::InvalidArgumentError("Duration must be greater than zero.");
   }
-  return parse_clock_duration(text, error);
+  return parse_clock_duration(text);
 }
 
 namespace {
@@ -401,17 +409,28 @@ void append_duration(std::string& out, Micros duration) {
   }
 }
 
+std::string format_rfc5322_date(Instant instant) {
+  const auto day_point = floor<days>(instant);
+  const year_month_day date{day_point};
+  const weekday wd{day_point};
+  const hh_mm_ss<Micros> time{instant - day_point};
+  char buffer[64];
+  const int n =
+      std::snprintf(buffer, sizeof buffer, "%s, %02u %s %04d %02ld:%02ld:%02ld +0000", weekday_name(wd),
+                    static_cast<unsigned>(date.day()), month_name(date.month()),
+                    static_cast<int>(date.year()), static_cast<long>(time.hours().count()),
+                    static_cast<long>(time.minutes().count()), static_cast<long>(time.seconds().count()));
+  return std::string(buffer, n);
+}
+
 std::string describe_slot(Instant begin, Micros duration) {
-  static constexpr std::array<const char*, 7> kWeekdays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const auto day_point = floor<days>(begin);
   const year_month_day date{day_point};
   const weekday wd{day_point};
   const hh_mm_ss<Micros> time{begin - day_point};
   char buffer[96];
-  int n = std::snprintf(buffer, sizeof buffer, "%s %u %s %d, %02ld:%02ld UTC", kWeekdays[wd.c_encoding()],
-                        static_cast<unsigned>(date.day()), kMonths[static_cast<unsigned>(date.month()) - 1],
+  int n = std::snprintf(buffer, sizeof buffer, "%s %u %s %d, %02ld:%02ld UTC", weekday_name(wd),
+                        static_cast<unsigned>(date.day()), month_name(date.month()),
                         static_cast<int>(date.year()), static_cast<long>(time.hours().count()),
                         static_cast<long>(time.minutes().count()));
   std::string out(buffer, n);

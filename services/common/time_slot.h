@@ -1,10 +1,10 @@
 #pragma once
 
 #include <compare>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "calndro/common/v1/time_slot.pb.h"
 #include "common/time_format.h"
 
@@ -21,8 +21,9 @@ struct Slot {
 
 // Converts and checks a wire slot: begin present, within years 1-9999 and in
 // whole microseconds; duration > 0, at most kMaxSlotDuration, whole
-// microseconds. On failure returns nullopt with a sentence in `error`.
-std::optional<Slot> slot_from_proto(const calndro::common::v1::TimeSlot& wire, std::string& error);
+// microseconds. A refused slot is INVALID_ARGUMENT with a sentence for the
+// caller.
+absl::StatusOr<Slot> slot_from_proto(const calndro::common::v1::TimeSlot& wire);
 void slot_to_proto(const Slot& slot, calndro::common::v1::TimeSlot& wire);
 
 // Sorted (begin, then duration) with duplicates folded: the canonical form

@@ -48,8 +48,8 @@ bool is_token_shape(const std::string& token) {
 }
 
 grpc::Status throttled(std::chrono::seconds wait) {
-  return resource_exhausted(
-      "Too many failed login attempts; try again in " + std::to_string(wait.count()) + " seconds.", wait);
+  return to_grpc_status(resource_exhausted(
+      "Too many failed login attempts; try again in " + std::to_string(wait.count()) + " seconds.", wait));
 }
 
 }  // namespace

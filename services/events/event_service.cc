@@ -465,10 +465,9 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
         }
         std::string sender = caller.email;
         if (request->has_sender()) {
-          std::string error;
-          const auto canonical = normalize_email(request->sender(), error);
-          if (!canonical) {
-            violations.push_back({"sender", error});
+          const auto canonical = normalize_email(request->sender());
+          if (!canonical.ok()) {
+            violations.push_back({"sender", std::string(canonical.status().message())});
           } else if (!event.has_party(*canonical) && !UserStore::is_staff_email(tx, *canonical)) {
             violations.push_back({"sender", "Not a party of the event or staff: " + *canonical});
           } else {

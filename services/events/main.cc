@@ -22,23 +22,6 @@
 
 namespace {
 
-// The database may still be starting (compose, a fresh cluster): retry a
-// little before failing fast with a clear message.
-void migrate_with_retries(const std::string& url) {
-  for (int attempt = 1;; ++attempt) {
-    try {
-      calndro::apply_migrations(url, calndro::events::kSchema, calndro::events::migrations());
-      return;
-    } catch (const pqxx::broken_connection& error) {
-      if (attempt == 30) {
-        throw std::runtime_error("cannot reach the database at start-up: " + std::string(error.what()));
-      }
-      calndro::log::warn("database not reachable yet; retrying", {{"attempt", attempt}});
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-    }
-  }
-}
-
 // Deletes API keys that expired more than `retention` ago, at start and
 // every `interval` after, until stopped. Every replica runs it: the DELETE is idempotent and cheap
 // (an index on expires_at).
@@ -150,7 +133,8 @@ int main(int argc, char** argv) {
     const auto purge_interval =
         std::chrono::seconds(config::int_or("CALNDRO_PURGE_INTERVAL_SECONDS", 3600, 1, 86400));
 
-    migrate_with_retries(database_url);
+    calndro::apply_migrations_when_reachable(database_url, calndro::events::kSchema,
+                                             calndro::events::migrations());
 
     calndro::SystemClock clock;
     calndro::SystemRandom random;

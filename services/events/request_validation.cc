@@ -3,17 +3,9 @@
 #include <algorithm>
 
 #include "common/email.h"
+#include "common/text.h"
 
 namespace calndro::events {
-namespace {
-
-std::size_t utf8_length(const std::string& text) {
-  return static_cast<std::size_t>(std::count_if(
-      text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-}  // namespace
-
 std::vector<std::string> validate_parties(const google::protobuf::RepeatedPtrField<std::string>& parties,
                                           std::vector<FieldViolation>& violations, bool required) {
   std::vector<std::string> canonical;
@@ -26,10 +18,10 @@ std::vector<std::string> validate_parties(const google::protobuf::RepeatedPtrFie
     return canonical;
   }
   for (int i = 0; i < parties.size(); ++i) {
-    std::string error;
-    const auto email = normalize_email(parties.Get(i), error);
-    if (!email) {
-      violations.push_back({"parties", "Item " + std::to_string(i + 1) + ": " + error});
+    const auto email = normalize_email(parties.Get(i));
+    if (!email.ok()) {
+      violations.push_back(
+          {"parties", "Item " + std::to_string(i + 1) + ": " + std::string(email.status().message())});
       continue;
     }
     if (std::find(canonical.begin(), canonical.end(), *email) == canonical.end()) {
@@ -48,10 +40,10 @@ std::vector<Slot> validate_slots(
     return parsed;
   }
   for (int i = 0; i < slots.size(); ++i) {
-    std::string error;
-    const auto slot = slot_from_proto(slots.Get(i), error);
-    if (!slot) {
-      violations.push_back({"slots", "Slot " + std::to_string(i + 1) + ": " + error});
+    const auto slot = slot_from_proto(slots.Get(i));
+    if (!slot.ok()) {
+      violations.push_back(
+          {"slots", "Slot " + std::to_string(i + 1) + ": " + std::string(slot.status().message())});
       continue;
     }
     parsed.push_back(*slot);

@@ -138,8 +138,9 @@ std::optional<Mailbox> parse_mailbox(std::string_view text, std::string& error) 
     mailbox.display_name = name;
     address = text.substr(open + 1, close - open - 1);
   }
-  auto canonical = normalize_email(trim(address), error);
-  if (!canonical) {
+  auto canonical = normalize_email(trim(address));
+  if (!canonical.ok()) {
+    error = std::string(canonical.status().message());
     return std::nullopt;
   }
   mailbox.address = *canonical;
@@ -277,24 +278,6 @@ std::string encode_header_text(std::string_view text) {
   return out;
 }
 
-std::string rfc5322_date(Instant instant) {
-  using namespace std::chrono;
-  static constexpr std::array<const char*, 7> kWeekdays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const auto day_point = floor<days>(instant);
-  const year_month_day date{day_point};
-  const weekday wd{day_point};
-  const hh_mm_ss<Micros> time{instant - day_point};
-  char buffer[64];
-  const int n = std::snprintf(
-      buffer, sizeof buffer, "%s, %02u %s %04d %02ld:%02ld:%02ld +0000", kWeekdays[wd.c_encoding()],
-      static_cast<unsigned>(date.day()), kMonths[static_cast<unsigned>(date.month()) - 1],
-      static_cast<int>(date.year()), static_cast<long>(time.hours().count()),
-      static_cast<long>(time.minutes().count()), static_cast<long>(time.seconds().count()));
-  return std::string(buffer, n);
-}
-
 std::string message_id(std::int64_t mail_id, Instant queued_at, std::string_view domain) {
   return "<calndro." + std::to_string(mail_id) + "." + std::to_string(queued_at.time_since_epoch().count()) +
          "@" + strip_controls(domain) + ">";
@@ -308,7 +291,7 @@ std::string render_message(const WireMail& mail) {
     out += value;
     out += "\r\n";
   };
-  header("Date", rfc5322_date(mail.date));
+  header("Date", format_rfc5322_date(mail.date));
   header("From", mailbox_header(mail.from));
   if (mail.sender && mail.sender->address != mail.from.address) {
     header("Sender", mailbox_header(*mail.sender));

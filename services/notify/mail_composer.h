@@ -79,9 +79,6 @@ MailContent compose_mail(const MailSettings& settings, const MailRequest& reques
 // otherwise. Never splits a UTF-8 sequence. Control characters are stripped.
 std::string encode_header_text(std::string_view text);
 
-// "Tue, 01 Nov 2022 01:11:22 +0000".
-std::string rfc5322_date(Instant instant);
-
 // "<calndro.MAILID.QUEUEDMICROS@DOMAIN>": stable for one outbox row, so a
 // retried delivery carries the same Message-ID.
 std::string message_id(std::int64_t mail_id, Instant queued_at, std::string_view domain);

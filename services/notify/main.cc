@@ -125,24 +125,6 @@ Config read_config() {
   return config;
 }
 
-// The schema, with a few retries: the database may still be starting.
-void migrate(const std::string& url) {
-  constexpr int kAttempts = 6;
-  for (int attempt = 1;; ++attempt) {
-    try {
-      const int applied = apply_migrations(url, "notify", notify::migrations());
-      log::info("schema up to date", {{"schema", "notify"}, {"applied", applied}});
-      return;
-    } catch (const pqxx::broken_connection& error) {
-      if (attempt >= kAttempts) {
-        throw std::runtime_error("the database at " + redact(url) + " is unreachable: " + error.what());
-      }
-      log::warn("database not reachable yet, retrying", {{"attempt", attempt}, {"database", redact(url)}});
-      std::this_thread::sleep_for(std::chrono::milliseconds(500) * attempt);
-    }
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -167,7 +149,7 @@ int main(int argc, char** argv) {
       log::warn(
           "CALNDRO_INTERNAL_TOKEN is not set: using the well-known local default; set it in production");
     }
-    migrate(config.database_url);
+    apply_migrations_when_reachable(config.database_url, "notify", notify::migrations());
   } catch (const std::exception& error) {
     log::error("cannot start", {{"error", error.what()}});
     std::fprintf(stderr, "calndro-notify: %s\n", error.what());

@@ -124,10 +124,10 @@ grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request
     violations.push_back({"recipients", "At most 100 recipients per request."});
   } else {
     for (const std::string& recipient : request.recipients()) {
-      std::string error;
-      auto canonical = normalize_email(recipient, error);
-      if (!canonical) {
-        violations.push_back({"recipients", error + " (" + recipient.substr(0, kMaxEmailLength) + ")"});
+      auto canonical = normalize_email(recipient);
+      if (!canonical.ok()) {
+        violations.push_back({"recipients", std::string(canonical.status().message()) + " (" +
+                                                recipient.substr(0, kMaxEmailLength) + ")"});
       } else if (std::find(out.recipients.begin(), out.recipients.end(), *canonical) ==
                  out.recipients.end()) {
         out.recipients.push_back(*canonical);
@@ -135,10 +135,9 @@ grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request
     }
   }
   if (!request.sender().empty()) {
-    std::string error;
-    auto canonical = normalize_email(request.sender(), error);
-    if (!canonical) {
-      violations.push_back({"sender", error});
+    auto canonical = normalize_email(request.sender());
+    if (!canonical.ok()) {
+      violations.push_back({"sender", std::string(canonical.status().message())});
     } else {
       out.mail.sender = *canonical;
     }
@@ -171,7 +170,7 @@ grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request
     violations.push_back({"link_base_url", "Must be an http(s) URL without query or fragment."});
   }
   if (!violations.empty()) {
-    return invalid_argument(std::move(violations));
+    return to_grpc_status(invalid_argument(std::move(violations)));
   }
   out.request_id = request.request_id();
   out.mail.event_id = request.event_id();
@@ -347,7 +346,7 @@ grpc::Status NotificationServiceImpl::ResolveToken(grpc::ServerContext* context,
     return denied;
   }
   if (!well_formed_token(request->token())) {
-    return invalid_argument("token", "An email token is 40 hexadecimal characters.");
+    return to_grpc_status(invalid_argument("token", "An email token is 40 hexadecimal characters."));
   }
   const std::string hash = token_hash(canonical_token(request->token()));
   return guarded(fields, [&]() -> grpc::Status {
@@ -393,7 +392,7 @@ grpc::Status NotificationServiceImpl::ListDeliveries(grpc::ServerContext* contex
     violations.push_back({"page_token", "Not a page token from a previous call with the same filter."});
   }
   if (!violations.empty()) {
-    return invalid_argument(std::move(violations));
+    return to_grpc_status(invalid_argument(std::move(violations)));
   }
   const int page_size =
       request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);

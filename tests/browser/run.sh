@@ -14,11 +14,11 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-# shellcheck source=../../deploy/lib/pg-cluster.sh
-source "$ROOT/deploy/lib/pg-cluster.sh"
-
 BUILD_DIR=${CALNDRO_BUILD_DIR:-$ROOT/build}
 BIN=$(readlink -f "$BUILD_DIR")/bin
+STACK_BIN=$BIN
+# shellcheck source=../../deploy/lib/stack.sh
+source "$ROOT/deploy/lib/stack.sh"
 log() { echo "tests/browser: $*" >&2; }
 
 for binary in calndro-notify calndro-events calndro-gateway calndro-admin; do
@@ -44,78 +44,20 @@ command -v node >/dev/null && command -v npm >/dev/null || { log "node and npm a
   exit 1
 }
 
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 TMP=$(mktemp -d /tmp/calndro-browser.XXXXXX)
-chmod 755 "$TMP"
-mkdir -p "$TMP/logs"
-PIDS=()
-cleanup() {
-  local i
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${PIDS[$i]}" 2>/dev/null || true
-  done
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    wait "${PIDS[$i]}" 2>/dev/null || true
-  done
-  smtp_sink_stop "$TMP/smtp.pid"
-  pg_cluster_stop "$TMP/pg" >/dev/null 2>&1 || true
+stack_init "$TMP" tests/browser
+# shellcheck disable=SC2317  # called by the launcher on exit
+stack_after_stop() {
   if [ -n "${CALNDRO_BROWSER_KEEP:-}" ]; then
     log "kept $TMP"
   else
     rm -rf "$TMP"
   fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-PG_PORT=$(free_port)
-SMTP_PORT=$(free_port)
-EVENTS_PORT=$(free_port)
-NOTIFY_PORT=$(free_port)
-HTTP_PORT=$(free_port)
-
-pg_cluster_start "$TMP/pg" "$PG_PORT" || { log "PostgreSQL did not start"; exit 1; }
-smtp_sink_start "$TMP/mail" "$SMTP_PORT" "$TMP/smtp.pid" "$TMP/logs/smtp.log" || { log "SMTP sink did not start"; exit 1; }
-
-export CALNDRO_DATABASE_URL
-CALNDRO_DATABASE_URL=$(pg_cluster_url "$TMP/pg" "$PG_PORT")
-export CALNDRO_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT
-export CALNDRO_EVENTS_LISTEN=127.0.0.1:$EVENTS_PORT CALNDRO_EVENTS_ADDR=127.0.0.1:$EVENTS_PORT
-export CALNDRO_NOTIFY_LISTEN=127.0.0.1:$NOTIFY_PORT CALNDRO_NOTIFY_ADDR=127.0.0.1:$NOTIFY_PORT
-export CALNDRO_HTTP_LISTEN=127.0.0.1:$HTTP_PORT
-export CALNDRO_EVENTS_PORT=$EVENTS_PORT CALNDRO_NOTIFY_PORT=$NOTIFY_PORT CALNDRO_HTTP_PORT=$HTTP_PORT
-export CALNDRO_INTERNAL_TOKEN
-CALNDRO_INTERNAL_TOKEN=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
-
-wait_port() {  # name port pid
-  local i
-  for i in $(seq 1 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then
-      return 0
-    fi
-    if ! kill -0 "$3" 2>/dev/null; then
-      log "$1 exited:"
-      tail -n 30 "$TMP/logs/$1.log" >&2
-      return 1
-    fi
-    sleep 0.1
-  done
-  log "$1 did not listen on port $2"
-  return 1
-}
-start() {  # binary port
-  "$BIN/$1" >>"$TMP/logs/$1.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  wait_port "$1" "$2" "$pid"
-}
-start calndro-notify "$NOTIFY_PORT" || exit 1
-start calndro-events "$EVENTS_PORT" || exit 1
-start calndro-gateway "$HTTP_PORT" || exit 1
+read -r PG_PORT SMTP_PORT EVENTS_PORT NOTIFY_PORT HTTP_PORT < <(stack_free_ports 5)
+stack_postgres "$PG_PORT" && stack_smtp "$SMTP_PORT" || exit 1
+stack_export_env "$EVENTS_PORT" "$NOTIFY_PORT" "$HTTP_PORT"
+stack_services || exit 1
 
 PROPOSER=prop@example.net
 PASSWORD=$(od -An -tx1 -N9 /dev/urandom | tr -d ' \n')
@@ -125,7 +67,7 @@ printf '%s\n' "$PASSWORD" | "$BIN/calndro-admin" user add "$PROPOSER" --username
 mkdir -p "$ROOT/tests/artifacts"
 STATUS=0
 CALNDRO_BASE_URL=http://127.0.0.1:$HTTP_PORT \
-  CALNDRO_MAILDIR=$TMP/mail \
+  CALNDRO_MAILDIR=$STACK_MAILDIR \
   CALNDRO_PSQL="$PG_BIN/psql" \
   CALNDRO_PROPOSER=$PROPOSER CALNDRO_PASSWORD=$PASSWORD \
   CALNDRO_ARTIFACTS=$ROOT/tests/artifacts \

@@ -10,10 +10,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  std::string error;
-  const auto canonical = calndro::normalize_email(text, error);
-  if (!canonical) {
-    FUZZ_CHECK(!error.empty());
+  const auto canonical = calndro::normalize_email(text);
+  if (!canonical.ok()) {
+    FUZZ_CHECK(!canonical.status().message().empty());
     return 0;
   }
   FUZZ_CHECK(canonical->size() == text.size());
@@ -23,9 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(!(c >= 'A' && c <= 'Z'));
     FUZZ_CHECK(static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f);
   }
-  std::string again_error;
-  const auto again = calndro::normalize_email(*canonical, again_error);
-  FUZZ_CHECK(again.has_value());
+  const auto again = calndro::normalize_email(*canonical);
+  FUZZ_CHECK(again.ok());
   FUZZ_CHECK(*again == *canonical);
   return 0;
 }

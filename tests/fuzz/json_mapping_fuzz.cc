@@ -27,16 +27,15 @@ void check_round_trip(const Message& message) {
 
 void check_slots(const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots) {
   for (const auto& slot : slots) {
-    const Instant begin = from_timestamp(slot.begin());
-    const Micros duration = from_duration(slot.duration());
+    const Instant begin = instant_from_proto(slot.begin());
+    const Micros duration = duration_from_proto(slot.duration());
     FUZZ_CHECK(duration > Micros::zero() && duration <= kMaxSlotDuration);
-    std::string error;
-    const auto again = parse_instant(format_instant(begin), error);
-    FUZZ_CHECK(again.has_value() && *again == begin);
-    const auto duration_again = parse_duration(format_duration(duration), error);
-    FUZZ_CHECK(duration_again.has_value() && *duration_again == duration);
-    FUZZ_CHECK(to_timestamp(begin).SerializeAsString() == slot.begin().SerializeAsString());
-    FUZZ_CHECK(to_duration(duration).SerializeAsString() == slot.duration().SerializeAsString());
+    const auto again = parse_instant(format_instant(begin));
+    FUZZ_CHECK(again.ok() && *again == begin);
+    const auto duration_again = parse_duration(format_duration(duration));
+    FUZZ_CHECK(duration_again.ok() && *duration_again == duration);
+    FUZZ_CHECK(instant_to_proto(begin).SerializeAsString() == slot.begin().SerializeAsString());
+    FUZZ_CHECK(duration_to_proto(duration).SerializeAsString() == slot.duration().SerializeAsString());
   }
 }
 

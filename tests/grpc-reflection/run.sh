@@ -15,8 +15,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD_DIR=${CALNDRO_BUILD_DIR:-$ROOT/build}
 BIN=$BUILD_DIR/bin
-# shellcheck source=../../deploy/lib/pg-cluster.sh
-source "$ROOT/deploy/lib/pg-cluster.sh"
+STACK_BIN=$BIN
+# shellcheck source=../../deploy/lib/stack.sh
+source "$ROOT/deploy/lib/stack.sh"
 
 PASS=0
 FAIL=0
@@ -34,96 +35,35 @@ if [ ! -d "$HERE/node_modules/grpc-js-reflection-client" ] || [ ! -d "$HERE/node
   (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
 fi
 
-# Free ports outside the ranges other sessions and the defaults use
-# (9000, 1025, 5005x, 5432, 55999, 56xxx).
-USED_PORTS=" "
-pick_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((42000 + RANDOM % 7000))
-    case "$USED_PORTS" in *" $p "*) continue ;; esac
-    if /usr/bin/python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$p" 2>/dev/null; then
-      USED_PORTS+="$p "
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
-
 TMP=$(mktemp -d /tmp/calndro-grpc-reflection.XXXXXX)
-chmod 755 "$TMP"
-PIDS=()
-STARTED_PG=0
-cleanup() {
-  local i
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${PIDS[$i]}" 2>/dev/null || true
-  done
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    wait "${PIDS[$i]}" 2>/dev/null || true
-  done
-  smtp_sink_stop "$TMP/smtp.pid" 2>/dev/null || true
-  if [ "$STARTED_PG" = 1 ]; then
-    pg_cluster_stop "$TMP/pg" >/dev/null 2>&1 || true
-  fi
+stack_init "$TMP" grpc-reflection
+# shellcheck disable=SC2317  # called by the launcher on exit
+stack_after_stop() {
   if [ "${CALNDRO_TEST_KEEP:-0}" = 1 ]; then
     echo "grpc-reflection: kept $TMP"
   else
     rm -rf "$TMP"
   fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
-PG_PORT=$(pick_port) && SMTP_PORT=$(pick_port) && EVENTS_PORT=$(pick_port) \
-  && NOTIFY_PORT=$(pick_port) && HTTP_PORT=$(pick_port) || die "no free ports"
-
-pg_cluster_start "$TMP/pg" "$PG_PORT" >"$TMP/pg-start.log" 2>&1 || { cat "$TMP/pg-start.log" >&2; die "PostgreSQL did not start"; }
-STARTED_PG=1
-smtp_sink_start "$TMP/mail" "$SMTP_PORT" "$TMP/smtp.pid" "$TMP/smtp.log" || die "SMTP sink did not start"
-
-INTERNAL_TOKEN=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
-export CALNDRO_DATABASE_URL
-CALNDRO_DATABASE_URL=$(pg_cluster_url "$TMP/pg" "$PG_PORT")
-export CALNDRO_EVENTS_PORT=$EVENTS_PORT CALNDRO_NOTIFY_PORT=$NOTIFY_PORT CALNDRO_HTTP_PORT=$HTTP_PORT
-export CALNDRO_EVENTS_LISTEN=127.0.0.1:$EVENTS_PORT CALNDRO_NOTIFY_LISTEN=127.0.0.1:$NOTIFY_PORT
-export CALNDRO_HTTP_LISTEN=127.0.0.1:$HTTP_PORT
+read -r PG_PORT SMTP_PORT EVENTS_PORT NOTIFY_PORT HTTP_PORT GW2_PORT < <(stack_free_ports 6)
+[ -n "$GW2_PORT" ] || die "no free ports"
+stack_postgres "$PG_PORT" >"$TMP/pg-start.log" 2>&1 || { cat "$TMP/pg-start.log" >&2; die "PostgreSQL did not start"; }
+stack_smtp "$SMTP_PORT" || die "SMTP sink did not start"
+stack_export_env "$EVENTS_PORT" "$NOTIFY_PORT" "$HTTP_PORT"
+INTERNAL_TOKEN=$CALNDRO_INTERNAL_TOKEN
 # The event service reaches notify through a dns:/// target, as on Kubernetes.
-export CALNDRO_EVENTS_ADDR=127.0.0.1:$EVENTS_PORT CALNDRO_NOTIFY_ADDR=dns:///127.0.0.1:$NOTIFY_PORT
-export CALNDRO_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT
-export CALNDRO_INTERNAL_TOKEN=$INTERNAL_TOKEN
-export CALNDRO_PUBLIC_BASE_URL=http://127.0.0.1:$HTTP_PORT
-
-start() {  # binary port
-  "$BIN/$1" >>"$TMP/$1.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  for _ in $(seq 1 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then
-      return 0
-    fi
-    if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 30 "$TMP/$1.log" >&2
-      die "$1 exited at start"
-    fi
-    sleep 0.1
-  done
-  die "$1 did not listen on port $2"
-}
-start calndro-notify "$NOTIFY_PORT"
-start calndro-events "$EVENTS_PORT"
-start calndro-gateway "$HTTP_PORT"
+export CALNDRO_NOTIFY_ADDR=dns:///127.0.0.1:$NOTIFY_PORT
+stack_services || die "the stack did not start"
 echo "grpc-reflection: events 127.0.0.1:$EVENTS_PORT, notify 127.0.0.1:$NOTIFY_PORT, gateway 127.0.0.1:$HTTP_PORT, PostgreSQL $PG_PORT, SMTP $SMTP_PORT"
 
 # Users: a staff user who creates the event, and a registered non-party.
 PWD_OPS=$(od -An -tx1 -N9 /dev/urandom | tr -d ' \n')
 PWD_OTHER=$(od -An -tx1 -N9 /dev/urandom | tr -d ' \n')
-printf '%s\n' "$PWD_OPS" | "$BIN/calndro-admin" user add ops@calndro.test --username ops --staff --password-stdin >>"$TMP/admin.log" 2>&1 \
-  || { cat "$TMP/admin.log" >&2; die "calndro-admin user add failed"; }
-printf '%s\n' "$PWD_OTHER" | "$BIN/calndro-admin" user add other@calndro.test --username other --password-stdin >>"$TMP/admin.log" 2>&1 \
-  || { cat "$TMP/admin.log" >&2; die "calndro-admin user add failed"; }
+printf '%s\n' "$PWD_OPS" | "$BIN/calndro-admin" user add ops@calndro.test --username ops --staff --password-stdin >>"$TMP/logs/admin.log" 2>&1 \
+  || { cat "$TMP/logs/admin.log" >&2; die "calndro-admin user add failed"; }
+printf '%s\n' "$PWD_OTHER" | "$BIN/calndro-admin" user add other@calndro.test --username other --password-stdin >>"$TMP/logs/admin.log" 2>&1 \
+  || { cat "$TMP/logs/admin.log" >&2; die "calndro-admin user add failed"; }
 BASIC_OPS="authorization: Basic $(printf 'ops:%s' "$PWD_OPS" | base64 -w0)"
 BASIC_OTHER="authorization: Basic $(printf 'other@calndro.test:%s' "$PWD_OTHER" | base64 -w0)"
 BASIC_WRONG="authorization: Basic $(printf 'ops:%s' "not-the-password" | base64 -w0)"
@@ -215,10 +155,10 @@ g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"parties\": [\"guest@calndro.test\"],
   "$EV" calndro.events.v1.EventService/NotifyParties
 contains "NotifyParties (events -> notify over dns:///)" '"guest@calndro.test"' '"sender": "ops@calndro.test"'
 for _ in $(seq 1 100); do
-  grep -lq "guest@calndro.test" "$TMP"/mail/new/* 2>/dev/null && break
+  grep -lq "guest@calndro.test" "$STACK_MAILDIR"/new/* 2>/dev/null && break
   sleep 0.1
 done
-if grep -lq "guest@calndro.test" "$TMP"/mail/new/* 2>/dev/null; then ok "the mail reached the SMTP sink"; else ko "no mail for guest@calndro.test in the SMTP sink"; fi
+if grep -lq "guest@calndro.test" "$STACK_MAILDIR"/new/* 2>/dev/null; then ok "the mail reached the SMTP sink"; else ko "no mail for guest@calndro.test in the SMTP sink"; fi
 g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID}" "$EV" calndro.events.v1.EventService/GetEventLog
 contains "GetEventLog" '"occurrence": "OCCURRENCE_UPDATE"' '"occurrence": "OCCURRENCE_VIEW"' '"occurrence": "OCCURRENCE_NOTIFY"' '"effector": "ops@calndro.test"'
 g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"slots\": {\"slots\": [{\"begin\": \"2030-11-01T12:00:00+02:00\", \"duration\": \"1800s\"}]}}" \
@@ -241,25 +181,17 @@ contains "notify: grpc.health.v1.Health/Check" '"status": "SERVING"'
 
 # The Kubernetes manifests give the gRPC clients dns:/// targets (headless
 # Services, round_robin): a second gateway with such a target must serve.
-GW2_PORT=$(pick_port)
-CALNDRO_HTTP_LISTEN=127.0.0.1:$GW2_PORT CALNDRO_EVENTS_ADDR=dns:///127.0.0.1:$EVENTS_PORT \
-  CALNDRO_NOTIFY_ADDR=dns:///127.0.0.1:$NOTIFY_PORT "$BIN/calndro-gateway" >"$TMP/gateway-dns.log" 2>&1 &
-GW2_PID=$!
-PIDS+=("$GW2_PID")
-for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$GW2_PORT") 2>/dev/null && break
-  kill -0 "$GW2_PID" 2>/dev/null || break
-  sleep 0.1
-done
+stack_start gateway-dns "$GW2_PORT" env CALNDRO_HTTP_LISTEN=127.0.0.1:"$GW2_PORT" \
+  CALNDRO_EVENTS_ADDR=dns:///127.0.0.1:"$EVENTS_PORT" CALNDRO_NOTIFY_ADDR=dns:///127.0.0.1:"$NOTIFY_PORT" \
+  "$BIN/calndro-gateway"
 code=$(curl -s -o "$OUT" -w '%{http_code}' -u "ops:$PWD_OPS" "http://127.0.0.1:$GW2_PORT/$EVENT_ID/" 2>"$ERR")
 if [ "$code" = 200 ]; then
   ok "gateway with CALNDRO_EVENTS_ADDR=dns:///127.0.0.1:$EVENTS_PORT serves GET /$EVENT_ID/"
 else
   ko "gateway with a dns:/// events target: HTTP ${code:-none}"
-  sed 's/^/      /' "$TMP/gateway-dns.log" | tail -n 5
+  sed 's/^/      /' "$TMP/logs/gateway-dns.log" | tail -n 5
 fi
-kill -TERM "$GW2_PID" 2>/dev/null
-wait "$GW2_PID" 2>/dev/null
+stack_kill gateway-dns
 
 # The binaries' self-check mode (used by docker-compose healthchecks), once built in.
 for b in calndro-events calndro-notify calndro-gateway; do

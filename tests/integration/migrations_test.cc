@@ -2,6 +2,8 @@
 // previous version stored.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "common/migrations.h"
@@ -55,6 +57,40 @@ TEST(Migrations, UsersAreNeverDeleted) {
   EXPECT_THROW(db.exec("DELETE FROM events.users WHERE email = 'ann@example.com'"), std::exception);
   EXPECT_THROW(db.exec("TRUNCATE events.users CASCADE"), std::exception);
   EXPECT_EQ(db.scalar("SELECT count(*) FROM events.users"), "1");
+}
+
+// Runs one of the benchmark's seed files (services/events/seed/) with psql, as
+// bench/run.sh does; the exit status of psql.
+int run_seed(const Database& db, const std::string& file, const std::vector<std::string>& variables) {
+  std::string command = "psql -X -q -v ON_ERROR_STOP=1 -d '" + db.url() + "'";
+  for (const auto& variable : variables) {
+    command += " -v '" + variable + "'";
+  }
+  command += " -f '" + std::string(CALNDRO_SOURCE_DIR) + "/services/events/seed/" + file + "'";
+  return std::system(command.c_str());
+}
+
+// The seed files write the event tables directly: a migration that changes
+// their shape must change the files too, or the benchmark breaks.
+TEST(Migrations, BenchmarkSeedRunsOnTheMigratedSchema) {
+  Database db;
+  ASSERT_EQ(apply_migrations(db.url(), events::kSchema, calndro::events::migrations()),
+            static_cast<int>(calndro::events::migrations().size()));
+  db.exec("INSERT INTO events.users (email) VALUES ('bulk@bench.test'), ('hank@bench.test')");
+
+  ASSERT_EQ(run_seed(db, "bench_events.sql",
+                     {"count=30", "creator=bulk@bench.test", "party=hank@bench.test", "every=3"}),
+            0);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM events.events"), "30");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM events.event_parties p JOIN events.users u ON u.id = p.user_id "
+                      "WHERE u.email = 'hank@bench.test'"),
+            "10");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM events.events WHERE jsonb_array_length(slots::jsonb) = 2"), "30");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM events.log_entries WHERE occurrence = 'UPDATE'"), "30");
+
+  const std::string event = db.scalar("SELECT min(id) FROM events.events");
+  ASSERT_EQ(run_seed(db, "bench_log.sql", {"event=" + event, "total=100", "effector=bulk@bench.test"}), 0);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM events.log_entries WHERE event_id = " + event), "100");
 }
 
 }  // namespace

@@ -6,7 +6,8 @@ namespace calndro {
 namespace {
 
 TEST(RetryInfo, ResourceExhaustedCarriesTheDelay) {
-  const auto status = resource_exhausted("Too many failed login attempts.", std::chrono::seconds(42));
+  const auto status =
+      to_grpc_status(resource_exhausted("Too many failed login attempts.", std::chrono::seconds(42)));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(status.error_message(), "Too many failed login attempts.");
   const auto details = decode_details(status);

@@ -6,8 +6,8 @@ namespace calndro {
 namespace {
 
 TEST(RichStatus, FieldViolationsRoundTrip) {
-  const auto status =
-      invalid_argument({{"slots", "Mismatch with event"}, {"parties", "Not in event: x@y.io"}});
+  const auto status = to_grpc_status(
+      invalid_argument({{"slots", "Mismatch with event"}, {"parties", "Not in event: x@y.io"}}));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   const auto details = decode_details(status);
   ASSERT_EQ(details.violations.size(), 2u);
@@ -16,10 +16,9 @@ TEST(RichStatus, FieldViolationsRoundTrip) {
 }
 
 TEST(RichStatus, TokenExpiredCarriesTheExpiry) {
-  std::string error;
-  const auto expires = parse_instant("2022-11-06T01:00:00Z", error);
-  ASSERT_TRUE(expires);
-  const auto status = token_expired(*expires);
+  const auto expires = parse_instant("2022-11-06T01:00:00Z");
+  ASSERT_TRUE(expires.ok());
+  const auto status = to_grpc_status(token_expired(*expires));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(status.error_message(), "Token expired");
   const auto details = decode_details(status);
@@ -45,7 +44,7 @@ TEST(RichStatus, ManyLongViolationsAreCappedSoTheTrailerFits) {
   for (int i = 0; i < 300; ++i) {
     violations.push_back({"parties", "Item " + std::to_string(i + 1) + ": " + std::string(1000, 'x')});
   }
-  const auto status = invalid_argument(violations);
+  const auto status = to_grpc_status(invalid_argument(violations));
   const auto details = decode_details(status);
   ASSERT_EQ(details.violations.size(), kMaxViolations + 1);
   for (const auto& violation : details.violations) {

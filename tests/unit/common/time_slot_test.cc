@@ -6,10 +6,9 @@ namespace calndro {
 namespace {
 
 Slot parse_slot(const char* begin, const char* duration) {
-  std::string error;
-  const auto instant = parse_instant(begin, error);
-  const auto length = parse_duration(duration, error);
-  EXPECT_TRUE(instant && length) << begin << " " << duration << ": " << error;
+  const auto instant = parse_instant(begin);
+  const auto length = parse_duration(duration);
+  EXPECT_TRUE(instant.ok() && length.ok()) << begin << " " << duration;
   return {instant.value_or(Instant{}), length.value_or(Micros{1})};
 }
 
@@ -39,23 +38,22 @@ TEST(SlotProto, RoundTripsAndValidates) {
   calndro::common::v1::TimeSlot wire;
   slot_to_proto(slot, wire);
   EXPECT_GE(wire.begin().nanos(), 0);
-  std::string error;
-  const auto back = slot_from_proto(wire, error);
-  ASSERT_TRUE(back) << error;
+  const auto back = slot_from_proto(wire);
+  ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, slot);
 
   calndro::common::v1::TimeSlot nanos = wire;
   nanos.mutable_begin()->set_nanos(1);
-  EXPECT_FALSE(slot_from_proto(nanos, error));
+  EXPECT_FALSE(slot_from_proto(nanos).ok());
   calndro::common::v1::TimeSlot zero = wire;
   zero.mutable_duration()->set_seconds(0);
   zero.mutable_duration()->set_nanos(0);
-  EXPECT_FALSE(slot_from_proto(zero, error));
+  EXPECT_FALSE(slot_from_proto(zero).ok());
   calndro::common::v1::TimeSlot missing;
-  EXPECT_FALSE(slot_from_proto(missing, error));
+  EXPECT_FALSE(slot_from_proto(missing).ok());
   calndro::common::v1::TimeSlot far = wire;
   far.mutable_begin()->set_seconds(253402300800LL);  // year 10000
-  EXPECT_FALSE(slot_from_proto(far, error));
+  EXPECT_FALSE(slot_from_proto(far).ok());
 }
 
 }  // namespace

@@ -515,7 +515,8 @@ TEST_F(GatewayServerTest, ApiToken) {
 
 TEST_F(GatewayServerTest, ServiceErrorsMapToSpecBodies) {
   auto client = http();
-  service_.fail_with(invalid_argument({{"slots", "Mismatch with event"}, {"parties", "Not in event: x@y"}}));
+  service_.fail_with(
+      to_grpc_status(invalid_argument({{"slots", "Mismatch with event"}, {"parties", "Not in event: x@y"}})));
   auto res = client.Post("/7/notify/", R"({"parties": ["x@y"], "slots": []})", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
@@ -528,7 +529,7 @@ TEST_F(GatewayServerTest, ServiceErrorsMapToSpecBodies) {
   EXPECT_EQ(res->status, 401);
   EXPECT_EQ(res->get_header_value("WWW-Authenticate"), "Basic realm=\"calndro\"");
 
-  service_.fail_with(token_expired(Instant(std::chrono::seconds(1667265082))));
+  service_.fail_with(to_grpc_status(token_expired(Instant(std::chrono::seconds(1667265082)))));
   res = client.Get("/7/?et=old");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 401);

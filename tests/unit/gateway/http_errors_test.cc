@@ -46,8 +46,9 @@ TEST(HttpErrors, EveryGrpcCodeMapsAsInTheConventionsTable) {
 }
 
 TEST(HttpErrors, BadRequestDetailsBecomeFieldLists) {
-  grpc::Status status = invalid_argument(
-      {{"slots", "Mismatch with event"}, {"parties", "Not in event: x@y"}, {"parties", "Not in event: z@y"}});
+  grpc::Status status = to_grpc_status(invalid_argument({{"slots", "Mismatch with event"},
+                                                         {"parties", "Not in event: x@y"},
+                                                         {"parties", "Not in event: z@y"}}));
   HttpError error = http_error_from_status(status);
   EXPECT_EQ(error.status, 400);
   EXPECT_EQ(
@@ -58,9 +59,10 @@ TEST(HttpErrors, BadRequestDetailsBecomeFieldLists) {
 }
 
 TEST(HttpErrors, ProtoPagingFieldsAreNamedAsTheQueryParameters) {
-  grpc::Status status = invalid_argument({{"page_size", "Must be a whole number from 1 to 1000."},
-                                          {"page_token", "Invalid cursor."},
-                                          {"slots", "Mismatch with event"}});
+  grpc::Status status =
+      to_grpc_status(invalid_argument({{"page_size", "Must be a whole number from 1 to 1000."},
+                                       {"page_token", "Invalid cursor."},
+                                       {"slots", "Mismatch with event"}}));
   HttpError error = http_error_from_status(status);
   EXPECT_EQ(error.status, 400);
   EXPECT_EQ(error.body, nlohmann::json::parse(R"({"limit": ["Must be a whole number from 1 to 1000."],
@@ -76,7 +78,7 @@ TEST(HttpErrors, InvalidArgumentWithoutDetailsIsADetail) {
 }
 
 TEST(HttpErrors, FailedPreconditionWithDetailsKeepsFields) {
-  grpc::Status with_details = invalid_argument("slots", "Mismatch with event");
+  grpc::Status with_details = to_grpc_status(invalid_argument("slots", "Mismatch with event"));
   grpc::Status precondition(StatusCode::FAILED_PRECONDITION, with_details.error_message(),
                             with_details.error_details());
   HttpError error = http_error_from_status(precondition);
@@ -95,7 +97,7 @@ TEST(HttpErrors, UnauthenticatedCarriesWwwAuthenticate) {
 
 TEST(HttpErrors, ExpiredTokenShowsExpiry) {
   const Instant expires = Instant(std::chrono::seconds(1667265082));  // 2022-11-01T01:11:22Z
-  HttpError error = http_error_from_status(token_expired(expires));
+  HttpError error = http_error_from_status(to_grpc_status(token_expired(expires)));
   EXPECT_EQ(error.status, 401);
   EXPECT_EQ(error.body, nlohmann::json({{"detail", "Token expired"}, {"expires", "2022-11-01T01:11:22Z"}}));
   ASSERT_EQ(error.headers.size(), 1u);

@@ -16,8 +16,8 @@ std::string header(const HttpError& error, const std::string& name) {
 }
 
 TEST(TooManyRequests, RetryInfoBecomesRetryAfter) {
-  const HttpError error = http_error_from_status(
-      resource_exhausted("Too many failed login attempts; try again in 7 seconds.", std::chrono::seconds(7)));
+  const HttpError error = http_error_from_status(to_grpc_status(resource_exhausted(
+      "Too many failed login attempts; try again in 7 seconds.", std::chrono::seconds(7))));
   EXPECT_EQ(error.status, 429);
   EXPECT_EQ(header(error, "Retry-After"), "7");
   EXPECT_EQ(error.body,
@@ -25,7 +25,8 @@ TEST(TooManyRequests, RetryInfoBecomesRetryAfter) {
 }
 
 TEST(TooManyRequests, RetryAfterIsAtLeastOneSecond) {
-  const HttpError error = http_error_from_status(resource_exhausted("busy", std::chrono::seconds(0)));
+  const HttpError error =
+      http_error_from_status(to_grpc_status(resource_exhausted("busy", std::chrono::seconds(0))));
   EXPECT_EQ(header(error, "Retry-After"), "1");
 }
 

@@ -6,9 +6,8 @@ namespace calndro::notify {
 namespace {
 
 Instant at(std::string_view text) {
-  std::string error;
-  auto instant = parse_instant(text, error);
-  EXPECT_TRUE(instant) << error;
+  auto instant = parse_instant(text);
+  EXPECT_TRUE(instant.ok()) << instant.status();
   return instant.value_or(Instant{});
 }
 
@@ -165,7 +164,7 @@ TEST(MailComposer, LongNonAsciiSubjectIsFoldedIntoShortWords) {
 }
 
 TEST(MailComposer, Rfc5322Date) {
-  EXPECT_EQ(rfc5322_date(at("2022-11-01T01:11:22.02Z")), "Tue, 01 Nov 2022 01:11:22 +0000");
+  EXPECT_EQ(format_rfc5322_date(at("2022-11-01T01:11:22.02Z")), "Tue, 01 Nov 2022 01:11:22 +0000");
 }
 
 TEST(MailComposer, MessageIdIsStablePerMail) {

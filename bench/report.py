@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""The benchmark's readings from /proc and its report (bench/run.sh calls it).
+
+  report.py ticks PID...   CPU clock ticks (utime + stime) of each process; the
+                           last one is the PostgreSQL postmaster, counted with
+                           its reaped children and every live backend under it
+  report.py hwm PID...     peak RSS (VmHWM, kB) of each process
+  report.py table RESULTS --threads ... (see --help)
+                           the table, from the lines run.sh wrote to RESULTS:
+                             wrk<TAB>key<TAB>label<TAB>wrk RESULT fields<TAB>ticks before<TAB>ticks after
+                             pgbench<TAB>variant<TAB>log file<TAB>ticks before<TAB>ticks after
+"""
+import argparse
+import datetime
+import os
+import re
+import sys
+
+HZ = os.sysconf("SC_CLK_TCK")
+POSTGRES = 3  # the postmaster's place in a ticks reading
+
+
+def stat_fields(pid):
+    """Fields of /proc/PID/stat after the command name, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            text = f.read()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2:].split()
+
+
+def own_ticks(pid):
+    fields = stat_fields(pid)
+    # utime and stime are fields 14 and 15 of stat(5), 12 and 13 after the name.
+    return int(fields[11]) + int(fields[12]) if fields else 0
+
+
+def cluster_ticks(postmaster):
+    fields = stat_fields(postmaster)
+    if not fields:
+        return 0
+    # Backends that exited (pgbench's) are in the postmaster's cutime + cstime.
+    total = sum(int(v) for v in fields[11:15])
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            child = stat_fields(entry)
+            if child and child[1] == str(postmaster):
+                total += int(child[11]) + int(child[12])
+    return total
+
+
+def ticks(pids):
+    readings = [own_ticks(pid) for pid in pids[:POSTGRES]] + [cluster_ticks(pids[POSTGRES])]
+    print(" ".join(map(str, readings)))
+
+
+def vm_hwm(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_ms_per(before, after, count, only_postgres=False):
+    """CPU milliseconds per request of each reading (gateway, events, notify, PostgreSQL)."""
+    b, a = list(map(int, before.split())), list(map(int, after.split()))
+    cells = []
+    for i in range(len(a)):
+        cells.append("%.2f" % ((a[i] - b[i]) * 1000 / HZ / count) if count > 0 else "0.00")
+    return cells[POSTGRES:] if only_postgres else cells
+
+
+def pgbench_figures(log):
+    text = open(log).read() if os.path.exists(log) else ""
+
+    def find(pattern):
+        m = re.search(pattern, text, re.M)
+        return m.group(1) if m else ""
+
+    return {
+        "tps": find(r"^tps = ([0-9.]+) \(without initial connection time\)"),
+        "latency": find(r"^latency average = ([0-9.]+) ms"),
+        "failed": find(r"^number of failed transactions: ([0-9]+)") or "0",
+        "xacts": int(find(r"^number of transactions actually processed: ([0-9]+)") or 0),
+    }
+
+
+ROW = "| %-50s | %9s | %8s | %8s | %7s | %-26s |"
+
+
+def rows(results):
+    """The scenarios' lines, (a)'s req/s and the pgbench figures by variant."""
+    lines, a_rps, pg = [], None, {}
+    for record in results:
+        if record[0] == "wrk":
+            _, key, label, result, before, after = record
+            requests, _dur, rps, p50, p99, bad, sock = result.split()
+            cpu = cpu_ms_per(before, after, int(requests))
+            lines.append(ROW % (label, rps, p50, p99, int(bad) + int(sock), "/".join(cpu)))
+            if key == "a":
+                a_rps = float(rps)
+        elif record[0] == "pgbench":
+            _, variant, log, before, after = record
+            pg[variant] = pgbench_figures(log)
+            pg[variant]["cpu"] = cpu_ms_per(before, after, pg[variant]["xacts"], only_postgres=True)[0]
+    return lines, a_rps, pg
+
+
+def machine():
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        kb = next(int(line.split()[1]) for line in f if line.startswith("MemTotal"))
+    return f"{os.cpu_count()} CPUs, {model}, {kb / 1048576:.1f} GiB RAM"
+
+
+def ceiling_lines(a_rps, pg):
+    titles = {"tx": "pgbench, (a)'s statements in one transaction",
+              "as-run": "pgbench, (a)'s statements as run (each commits)"}
+    out = []
+    for variant, f in pg.items():
+        out.append("| %-50s | %9.1f | %8s | %8s | %7s | %-26s |"
+                   % (titles[variant], float(f["tps"] or 0), "avg " + f["latency"], "", f["failed"],
+                      "-/-/-/" + f["cpu"]))
+    p, q = float(pg["tx"]["tps"] or "nan"), float(pg["as-run"]["tps"] or "nan")
+    out += ["",
+            "ratio (a) / pgbench ceiling (one transaction): %.2f  (%.1f req/s over %.1f tps)" % (a_rps / p, a_rps, p),
+            "ratio (a) / pgbench, statements as run:                 %.2f  (%.1f req/s over %.1f tps)"
+            % (a_rps / q, a_rps, q)]
+    return out
+
+
+def table(args):
+    with open(args.results) as f:
+        results = [line.rstrip("\n").split("\t") for line in f if line.strip()]
+    lines, a_rps, pg = rows(results)
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = ["",
+           f"calndro benchmark: wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency "
+           f"(after {args.warmup}s warm-up); {now}",
+           f"email-token cache: CALNDRO_EMAIL_TOKEN_CACHE_SECONDS={args.token_cache}",
+           f"machine: {machine()}; load before: {args.load_before}",
+           "",
+           ROW % ("scenario", "req/s", "p50 ms", "p99 ms", "non-2xx", "CPU ms/req gw/ev/nt/pg"),
+           "|%s|%s|%s|%s|%s|%s|" % ("-" * 52, "-" * 11, "-" * 10, "-" * 10, "-" * 9, "-" * 28)]
+    out += lines
+    if a_rps is not None and "tx" in pg and "as-run" in pg:
+        out += ceiling_lines(a_rps, pg)
+    mib = [vm_hwm(pid) // 1024 for pid in (args.events, args.notify, args.gateway)]
+    out += ["",
+            "peak RSS (VmHWM): calndro-events %d MiB, calndro-notify %d MiB, calndro-gateway %d MiB" % tuple(mib),
+            "CPU ms/req: CPU time per request of calndro-gateway / calndro-events / calndro-notify / the PostgreSQL",
+            "cluster during the scenario (2 CPUs are 2000 ms per second, shared with wrk or pgbench)",
+            f"logs and raw wrk/pgbench output: {args.logs}/"]
+    print("\n".join(out))
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "ticks":
+        return ticks(sys.argv[2:])
+    if len(sys.argv) > 1 and sys.argv[1] == "hwm":
+        return print(" ".join(str(vm_hwm(pid)) for pid in sys.argv[2:]))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["table"])
+    parser.add_argument("results")
+    for name in ("threads", "connections", "duration", "warmup", "token-cache", "load-before", "logs",
+                 "events", "notify", "gateway"):
+        parser.add_argument("--" + name, required=True)
+    table(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()

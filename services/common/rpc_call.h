@@ -1,0 +1,36 @@
+#pragma once
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/status.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+
+// The one wrapper around every RPC handler of both services: the handler's
+// body returns absl::Status; this turns it into the wire status (details
+// included), maps the exceptions that may escape it (database down, a
+// connection lost mid-call, a commit in doubt, anything else) to statuses that
+// reveal no SQL or internals, and logs the call once.
+namespace calndro {
+
+// The longest x-request-id kept (logs, the audit trail).
+inline constexpr std::size_t kMaxRequestIdBytes = 128;
+
+// A metadata value the caller sent, if any.
+std::optional<std::string> metadata_value(const grpc::ServerContext& context, std::string_view key);
+// The caller's x-request-id, cut to kMaxRequestIdBytes; empty when absent.
+std::string request_id(const grpc::ServerContext& context);
+
+// The status for an exception that escaped a handler; logs its detail with
+// `method` and the request id (the caller never sees it).
+absl::Status status_from_exception(std::string_view method, const std::string& request_id);
+
+// Runs `body` for the RPC `method` and returns its status for the wire.
+grpc::Status serve_rpc(const grpc::ServerContext& context, std::string_view method,
+                       absl::FunctionRef<absl::Status()> body);
+
+}  // namespace calndro
