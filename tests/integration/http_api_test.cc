@@ -841,6 +841,13 @@ TEST_F(HttpApi, ListPagingWithLimitAndLinkNext) {
     Resp r = call("GET", bad, z);
     EXPECT_EQ(r.status, 400) << bad << ": " << r;
   }
+  // The range and the cursor's meaning are the event service's checks; its
+  // errors still name the query parameters.
+  for (const auto& [bad, field] : {std::pair{"/?limit=5000", "limit"}, std::pair{"/?after=abc", "after"}}) {
+    Resp r = call("GET", bad, z);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r;
+    EXPECT_TRUE(r.j().contains(field)) << bad << ": " << r;
+  }
 }
 
 // ---------- HTTP mechanics ----------
