@@ -294,9 +294,17 @@ TEST_F(HttpApi, MissingOrEmptyTitleIsGenerated) {
   }
 }
 
-TEST_F(HttpApi, EmptySlotsAreAllowedAndSlotsMayBeOmitted) {
+TEST_F(HttpApi, EmptySlotsAreAllowedButSlotsAreRequired) {
   json ev = create(Auth::of(u().alice), {{"parties", {u().alice.email}}, {"slots", json::array()}});
   EXPECT_EQ(ev["slots"], json::array());
+
+  User fresh = stack().create_user(unique_email("noslots"), "noslots-Pass-1");
+  Resp r = call("POST", "/", Auth::of(fresh), json{{"parties", {fresh.email}}, {"title", "t"}});
+  EXPECT_EQ(r.status, 400) << r;
+  EXPECT_EQ(r.j(), json::parse(R"({"slots": ["This field is required."]})")) << r;
+  Resp list = call("GET", "/", Auth::of(fresh));
+  ASSERT_EQ(list.status, 200) << list;
+  EXPECT_EQ(list.j(), json::array()) << "a create without slots left an event behind";
 }
 
 TEST_F(HttpApi, UnknownPartiesBecomeInactiveUsers) {
@@ -780,6 +788,13 @@ TEST_F(HttpApi, ListPagingWithLimitAndLinkNext) {
     Resp r = call("GET", bad, z);
     EXPECT_EQ(r.status, 400) << bad << ": " << r;
   }
+  // The range and the cursor's meaning are the event service's checks; its
+  // errors still name the query parameters.
+  for (const auto& [bad, field] : {std::pair{"/?limit=5000", "limit"}, std::pair{"/?after=abc", "after"}}) {
+    Resp r = call("GET", bad, z);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r;
+    EXPECT_TRUE(r.j().contains(field)) << bad << ": " << r;
+  }
 }
 
 // ---------- HTTP mechanics ----------
@@ -804,6 +819,22 @@ TEST_F(HttpApi, MissingTrailingSlashRedirectsKeepingTheQuery) {
           << from << " -> " << loc << ", wanted " << to;
     }
   }
+  EXPECT_EQ(log_entries(ev).size(), before) << "a redirect was logged";
+
+  // Any number redirects, 0 and leading zeros too; the target then says 404.
+  for (const auto& [from, to] :
+       std::vector<std::pair<std::string, std::string>>{{"/0", "/0/"},
+                                                        {"/0?a=1", "/0/?a=1"},
+                                                        {"/0/log", "/0/log/"},
+                                                        {"/0/notify", "/0/notify/"},
+                                                        {"/00" + id, "/00" + id + "/"}}) {
+    Resp r = call("GET", from, alice);
+    EXPECT_EQ(r.status, 301) << from << ": " << r;
+    std::string loc = r.header("Location");
+    EXPECT_TRUE(loc.size() >= to.size() && loc.substr(loc.size() - to.size()) == to)
+        << from << " -> " << loc << ", wanted " << to;
+  }
+  EXPECT_EQ(call("GET", "/0/", alice).status, 404);
   EXPECT_EQ(log_entries(ev).size(), before) << "a redirect was logged";
 }
 
