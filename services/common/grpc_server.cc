@@ -189,8 +189,8 @@ int run_grpc_server(GrpcServerOptions options) {
   grpc::ServerBuilder builder;
   // The sync server keeps at most max_pollers idle threads and starts a new
   // thread whenever no poller is left: with gRPC's default of 2, sixteen
-  // concurrent callers made it create and end a thread per call (the bench
-  // profile was dominated by task switching). Idle pollers cost nothing.
+  // concurrent callers would make it create and end a thread per call (task
+  // switching would dominate the profile). Idle pollers cost nothing.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 32);
   // Explicit limits (common/grpc_channel.h), the same as our channels'.

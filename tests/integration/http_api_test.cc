@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "support/http_call.h"
 #include "support/stack.h"
 
 using json = nlohmann::json;
@@ -26,31 +27,7 @@ struct Auth {
   static Auth of(const User& u) { return basic(u.email, u.password); }
 };
 
-struct Resp {
-  int status = 0;
-  std::string body;
-  httplib::Headers headers;
-  std::string header(const std::string& name) const {
-    for (const auto& [k, v] : headers) {
-      if (strcasecmp(k.c_str(), name.c_str()) == 0) {
-        return v;
-      }
-    }
-    return "";
-  }
-  json j() const {
-    try {
-      return json::parse(body);
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "response body is not JSON (" << e.what() << "): " << body;
-      return json();
-    }
-  }
-};
-
-std::ostream& operator<<(std::ostream& os, const Resp& r) {
-  return os << "HTTP " << r.status << " " << r.body;
-}
+using Resp = HttpReply;
 
 json slot(const std::string& begin, const std::string& duration) {
   return {{"begin", begin}, {"duration", duration}};
@@ -98,11 +75,7 @@ class HttpApi : public StackTest {
     User staff, alice, bob, carol_inactive, dave_named;
   };
 
-  void SetUp() override {
-    StackTest::SetUp();
-    if (HasFatalFailure()) {
-      return;
-    }
+  void prepare() override {
     static std::optional<Users> users;
     static std::string error;
     if (!users && error.empty()) {
@@ -130,33 +103,7 @@ class HttpApi : public StackTest {
 
   Resp call(const std::string& method, const std::string& path, const Auth& auth = {},
             const std::optional<std::string>& body = std::nullopt, httplib::Headers extra = {}) {
-    httplib::Client cli = stack().http();
-    cli.set_url_encode(false);
-    httplib::Request req;
-    req.method = method;
-    req.path = path;
-    req.headers = std::move(extra);
-    if (!auth.authorization.empty()) {
-      req.headers.emplace("Authorization", auth.authorization);
-    }
-    if (body) {
-      req.body = *body;
-      if (req.get_header_value("Content-Type").empty()) {
-        req.headers.emplace("Content-Type", "application/json");
-      }
-    }
-    auto res = cli.send(req);
-    Resp r;
-    if (!res) {
-      ADD_FAILURE() << method << " " << path << ": no HTTP response (" << httplib::to_string(res.error())
-                    << "); gateway log:\n"
-                    << stack().gateway().log_tail();
-      return r;
-    }
-    r.status = res->status;
-    r.body = res->body;
-    r.headers = res->headers;
-    return r;
+    return http_call(stack(), {method, path, auth.authorization, body, std::move(extra)});
   }
   Resp call(const std::string& method, const std::string& path, const Auth& auth, const json& body,
             httplib::Headers extra = {}) {
