@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/rich_status.h"
+#include "events/event_store.h"
 #include "fake_clock.h"
 #include "fakes.h"
 
@@ -373,6 +374,26 @@ TEST_F(EventServiceTest, ChecksAPasswordBetweenTwoLeases) {
 
   basic = {{"authorization", "Basic b3duZXJAaGVyZS5uZXQ6d3Jvbmc="}};  // owner@here.net:wrong
   EXPECT_EQ(get(basic).code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(EventServiceTest, GivesUpWhenThePasswordKeepsChanging) {
+  init_crypto();
+  User& owner = stores_.state.users.begin()->second;
+  stores_.before_run = [&owner] { owner.password_hash = hash_password("owner-Pass-1"); };  // a new salt
+  const Metadata basic = {{"authorization", "Basic b3duZXJAaGVyZS5uZXQ6b3duZXItUGFzcy0x"}};
+  stores_.runs.clear();
+  const absl::Status status = get(basic);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_EQ(stores_.runs.size(), 3u);
+}
+
+// With each statement committing on its own, a connection lost during a
+// write leaves it in doubt: not the "nothing happened" the pool retries on.
+TEST(WrittenOnce, TurnsABrokenConnectionIntoDoubtPerStatementOnly) {
+  const auto broken = []() -> int { throw pqxx::broken_connection("lost"); };
+  EXPECT_THROW(written_once(/*per_statement=*/true, broken), pqxx::in_doubt_error);
+  EXPECT_THROW(written_once(/*per_statement=*/false, broken), pqxx::broken_connection);
+  EXPECT_EQ(written_once(true, [] { return 7; }), 7);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 // real database as the truth.
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -52,9 +53,12 @@ class FakeStores final : public Database, public EventRepository, public UserRep
 
   State state;
   std::vector<Atomicity> runs;  // one per connection lease
+  // Called as each lease begins: what other callers changed meanwhile.
+  std::function<void()> before_run = [] {};
 
   absl::Status run(Atomicity atomicity, Work work) override {
     runs.push_back(atomicity);
+    before_run();
     const State before = state;
     Repositories repositories{*this, *this};
     const absl::Status status = work(repositories);
