@@ -17,7 +17,7 @@
 
 namespace {
 
-using calndro::events::UserStore;
+using calndro::events::PgUserAdmin;
 
 constexpr const char* kUsage =
     "usage: calndro-admin user add EMAIL [--username NAME] [--staff] [--inactive] [--password-stdin]\n"
@@ -86,7 +86,7 @@ int add_user(pqxx::connection& connection, const std::vector<std::string>& args)
   const std::string password =
       password_from_stdin ? read_password_from_stdin() : calndro::random_hex(random, 12);
   pqxx::work tx(connection);
-  const auto id = UserStore::add_user(tx, email, username, calndro::hash_password(password), staff, active);
+  const auto id = PgUserAdmin(tx).add_user(email, username, calndro::hash_password(password), staff, active);
   tx.commit();
   std::cout << "user " << id << " " << email << (staff ? " (staff)" : "") << (active ? "" : " (inactive)")
             << "\n";
@@ -103,8 +103,8 @@ int set_password(pqxx::connection& connection, const std::vector<std::string>& a
   const std::string email = canonical_email_or_throw(args[0]);
   const std::string password = read_password_from_stdin();
   pqxx::work tx(connection);
-  const auto keys = UserStore::count_api_tokens(tx, email);
-  if (!UserStore::set_password(tx, email, calndro::hash_password(password))) {
+  const auto keys = PgUserAdmin(tx).count_api_tokens(email);
+  if (!PgUserAdmin(tx).set_password(email, calndro::hash_password(password))) {
     std::cerr << "calndro-admin: no user " << email << "\n";
     return 1;
   }
@@ -119,8 +119,8 @@ int deactivate(pqxx::connection& connection, const std::vector<std::string>& arg
   }
   const std::string email = canonical_email_or_throw(args[0]);
   pqxx::work tx(connection);
-  const auto keys = UserStore::count_api_tokens(tx, email);
-  if (!UserStore::deactivate(tx, email)) {
+  const auto keys = PgUserAdmin(tx).count_api_tokens(email);
+  if (!PgUserAdmin(tx).deactivate(email)) {
     std::cerr << "calndro-admin: no user " << email << "\n";
     return 1;
   }
@@ -141,7 +141,7 @@ int list_tokens(pqxx::connection& connection, const std::vector<std::string>& ar
   const calndro::SystemClock clock;
   const calndro::Instant now = clock.now();
   std::cout << "id\temail\tcreated\texpires\tstate\n";
-  for (const auto& token : UserStore::list_api_tokens(tx, email)) {
+  for (const auto& token : PgUserAdmin(tx).list_api_tokens(email)) {
     std::cout << token.id << "\t" << token.email << "\t" << calndro::format_instant(token.created) << "\t"
               << calndro::format_instant(token.expires) << "\t" << (token.expires > now ? "valid" : "expired")
               << "\n";
@@ -153,7 +153,7 @@ int revoke_tokens(pqxx::connection& connection, const std::vector<std::string>& 
   pqxx::work tx(connection);
   if (args.size() == 2 && args[0] == "--user") {
     const std::string email = canonical_email_or_throw(args[1]);
-    const auto revoked = UserStore::revoke_api_tokens_of(tx, email);
+    const auto revoked = PgUserAdmin(tx).revoke_api_tokens_of(email);
     tx.commit();
     std::cout << "revoked " << revoked << " API key(s) of " << email << "\n";
     return 0;
@@ -165,7 +165,7 @@ int revoke_tokens(pqxx::connection& connection, const std::vector<std::string>& 
       id <= 0) {
     return usage_error("token revoke TOKEN_ID | token revoke --user EMAIL");
   }
-  if (!UserStore::revoke_api_token_by_id(tx, id)) {
+  if (!PgUserAdmin(tx).revoke_api_token_by_id(id)) {
     std::cerr << "calndro-admin: no API key " << id << "\n";
     return 1;
   }
@@ -180,7 +180,7 @@ int activate(pqxx::connection& connection, const std::vector<std::string>& args)
   }
   const std::string email = canonical_email_or_throw(args[0]);
   pqxx::work tx(connection);
-  if (!UserStore::activate(tx, email)) {
+  if (!PgUserAdmin(tx).activate(email)) {
     std::cerr << "calndro-admin: no user " << email << "\n";
     return 1;
   }
@@ -192,7 +192,7 @@ int activate(pqxx::connection& connection, const std::vector<std::string>& args)
 int list(pqxx::connection& connection) {
   pqxx::work tx(connection);
   std::cout << "id\temail\tusername\tactive\tstaff\tpassword\n";
-  for (const auto& user : UserStore::list(tx)) {
+  for (const auto& user : PgUserAdmin(tx).list()) {
     std::cout << user.id << "\t" << user.email << "\t" << user.username.value_or("-") << "\t"
               << (user.active ? "yes" : "no") << "\t" << (user.staff ? "yes" : "no") << "\t"
               << (user.password_hash.empty() ? "no" : "yes") << "\n";

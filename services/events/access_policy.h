@@ -4,40 +4,40 @@
 // calling) happens before, in Authenticator; existence checks (404) too.
 namespace calndro::events {
 
-enum class Action { List, Create, Detail, Update, Delete, Notify, ReadLog };
+enum class Action { kList, kCreate, kDetail, kUpdate, kDelete, kNotify, kReadLog };
 
-// How the authenticated caller relates to the event in question (for List
-// and Create there is no event: Party and NonParty mean "a registered user").
+// How the authenticated caller relates to the event in question (for kList
+// and kCreate there is no event: kParty and kNonParty mean "a registered user").
 enum class Relation {
-  Staff,
-  Party,               // registered, active user who is a party of the event
-  NonParty,            // registered, active user who is not
-  TokenForThisEvent,   // email token issued for this event
-  TokenForOtherEvent,  // email token issued for another event
+  kStaff,
+  kParty,               // registered, active user who is a party of the event
+  kNonParty,            // registered, active user who is not
+  kTokenForThisEvent,   // email token issued for this event
+  kTokenForOtherEvent,  // email token issued for another event
 };
 
-enum class Decision { Allow, Deny };
+enum class Decision { kAllow, kDeny };
 
 constexpr Decision decide(Action action, Relation relation) {
   switch (action) {
-    case Action::List:
-    case Action::Create:
+    case Action::kList:
+    case Action::kCreate:
       // Email tokens open one event, not the service.
-      return (relation == Relation::TokenForThisEvent || relation == Relation::TokenForOtherEvent)
-                 ? Decision::Deny
-                 : Decision::Allow;
-    case Action::Delete:
-      return relation == Relation::Staff ? Decision::Allow : Decision::Deny;
-    case Action::Detail:
-    case Action::Update:
-    case Action::Notify:
-    case Action::ReadLog:
-      return (relation == Relation::Staff || relation == Relation::Party ||
-              relation == Relation::TokenForThisEvent)
-                 ? Decision::Allow
-                 : Decision::Deny;
+      return (relation == Relation::kTokenForThisEvent || relation == Relation::kTokenForOtherEvent)
+                 ? Decision::kDeny
+                 : Decision::kAllow;
+    case Action::kDelete:
+      return relation == Relation::kStaff ? Decision::kAllow : Decision::kDeny;
+    case Action::kDetail:
+    case Action::kUpdate:
+    case Action::kNotify:
+    case Action::kReadLog:
+      return (relation == Relation::kStaff || relation == Relation::kParty ||
+              relation == Relation::kTokenForThisEvent)
+                 ? Decision::kAllow
+                 : Decision::kDeny;
   }
-  return Decision::Deny;
+  return Decision::kDeny;
 }
 
 }  // namespace calndro::events

@@ -5,15 +5,14 @@
 #include <cctype>
 
 #include "common/crypto.h"
+#include "common/proto_time.h"
 #include "common/rich_status.h"
-#include "events/rpc_error.h"
-#include "events/user_store.h"
 
 namespace calndro::events {
 namespace {
 
-[[noreturn]] void refuse(const std::string& message) {
-  throw RpcError(grpc::StatusCode::UNAUTHENTICATED, message);
+absl::Status refuse(const std::string& message) {
+  return absl::UnauthenticatedError(message);
 }
 
 bool starts_with_scheme(const std::string& header, std::string_view scheme, std::string& rest) {
@@ -47,9 +46,18 @@ bool is_token_shape(const std::string& token) {
   return true;
 }
 
-grpc::Status throttled(std::chrono::seconds wait) {
-  return to_grpc_status(resource_exhausted(
-      "Too many failed login attempts; try again in " + std::to_string(wait.count()) + " seconds.", wait));
+absl::Status throttled(std::chrono::seconds wait) {
+  return resource_exhausted(
+      "Too many failed login attempts; try again in " + std::to_string(wait.count()) + " seconds.", wait);
+}
+
+Caller user_caller(const User& user) {
+  Caller caller;
+  caller.kind = Caller::Kind::kUser;
+  caller.user_id = user.id;
+  caller.email = user.email;
+  caller.staff = user.staff;
+  return caller;
 }
 
 }  // namespace
@@ -63,30 +71,74 @@ std::optional<std::string> api_token_of(const Credentials& credentials) {
 }
 
 Relation Caller::relation_to(const EventRecord* event) const {
-  if (kind == Kind::EmailToken) {
-    return (event != nullptr && event->id == token_event_id) ? Relation::TokenForThisEvent
-                                                             : Relation::TokenForOtherEvent;
+  if (kind == Kind::kEmailToken) {
+    return (event != nullptr && event->id == token_event_id) ? Relation::kTokenForThisEvent
+                                                             : Relation::kTokenForOtherEvent;
   }
   if (staff) {
-    return Relation::Staff;
+    return Relation::kStaff;
   }
   if (event == nullptr) {
-    return Relation::Party;
+    return Relation::kParty;
   }
-  return event->has_party(email) ? Relation::Party : Relation::NonParty;
+  return event->has_party(email) ? Relation::kParty : Relation::kNonParty;
 }
 
-Authenticator::Authenticator(const Clock& clock, CredentialCache& cache, LoginThrottle& throttle,
-                             NotificationClient& notifications, EmailTokenCache* token_cache,
-                             std::chrono::milliseconds hashing_wait)
+Authenticator::Authenticator(const Clock& clock, Database& database, CredentialCache& cache,
+                             LoginThrottle& throttle, NotificationClient& notifications,
+                             EmailTokenCache* token_cache, std::chrono::milliseconds hashing_wait)
     : clock_(clock),
+      database_(database),
       cache_(cache),
       throttle_(throttle),
       notifications_(notifications),
       token_cache_(token_cache),
       hashing_wait_(hashing_wait) {}
 
-std::optional<PasswordLogin> Authenticator::password_login(const Credentials& credentials) const {
+absl::Status Authenticator::run_as_caller(const Credentials& credentials, Atomicity atomicity,
+                                          CallerWork work) {
+  const auto login = password_login(credentials);
+  if (!login.ok()) {
+    return login.status();
+  }
+  if (*login) {
+    // A throttled login is refused before it costs a connection.
+    if (absl::Status screened = screen(**login, credentials.client_address); !screened.ok()) {
+      return screened;
+    }
+  }
+  std::optional<VerifiedPassword> verified;
+  for (int round = 0; round < 3; ++round) {
+    std::optional<PasswordCheckNeeded> needed;
+    const absl::Status status = database_.run(atomicity, [&](Repositories& repositories) -> absl::Status {
+      auto authentication = authenticate(repositories.users, credentials, verified ? &*verified : nullptr);
+      if (!authentication.ok()) {
+        return authentication.status();
+      }
+      if (auto* check = std::get_if<PasswordCheckNeeded>(&*authentication)) {
+        needed = std::move(*check);
+        return absl::OkStatus();  // nothing written yet
+      }
+      return work(repositories, std::get<Caller>(*authentication));
+    });
+    if (!status.ok() || !needed) {
+      return status;
+    }
+    if (round == 2) {
+      break;
+    }
+    auto checked =
+        check_password(**login, credentials.client_address, needed->user, "Invalid username/password.");
+    if (!checked.ok()) {
+      return checked.status();
+    }
+    verified = std::move(*checked);
+  }
+  return absl::UnavailableError("The password changed during the request; try again.");
+}
+
+absl::StatusOr<std::optional<PasswordLogin>> Authenticator::password_login(
+    const Credentials& credentials) const {
   std::string encoded;
   if (!credentials.authorization || !starts_with_scheme(*credentials.authorization, "basic", encoded)) {
     return std::nullopt;
@@ -96,156 +148,170 @@ std::optional<PasswordLogin> Authenticator::password_login(const Credentials& cr
   if (encoded.empty() ||
       sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(), encoded.data(),
                         encoded.size(), nullptr, &length, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
-    refuse("Invalid basic header: credentials not correctly base64 encoded.");
+    return refuse("Invalid basic header: credentials not correctly base64 encoded.");
   }
   decoded.resize(length);
   const std::size_t colon = decoded.find(':');
   if (colon == std::string::npos) {
     sodium_memzero(decoded.data(), decoded.size());
-    refuse("Invalid basic header: no colon between username and password.");
+    return refuse("Invalid basic header: no colon between username and password.");
   }
   PasswordLogin login{decoded.substr(0, colon), decoded.substr(colon + 1)};
   sodium_memzero(decoded.data(), decoded.size());
   return login;
 }
 
-void Authenticator::screen(const PasswordLogin& login, const std::string& address) {
+absl::Status Authenticator::screen(const PasswordLogin& login, const std::string& address) {
   if (const auto wait = throttle_.retry_after(throttle_.account_key(login.login), address)) {
-    throw RpcError(throttled(*wait));
+    return throttled(*wait);
   }
+  return absl::OkStatus();
 }
 
-Caller Authenticator::authenticate(pqxx::transaction_base& tx, const Credentials& credentials,
-                                   const VerifiedPassword* verified) {
+absl::StatusOr<Authentication> Authenticator::authenticate(UserRepository& users,
+                                                           const Credentials& credentials,
+                                                           const VerifiedPassword* verified) {
   if (credentials.authorization) {
-    if (const auto login = password_login(credentials)) {
-      return from_basic(tx, *login, verified);
+    const auto login = password_login(credentials);
+    if (!login.ok()) {
+      return login.status();
+    }
+    if (*login) {
+      return from_basic(users, **login, verified);
     }
     std::string rest;
     if (starts_with_scheme(*credentials.authorization, "token", rest)) {
-      return from_api_token(tx, rest);
+      return from_api_token(users, rest);
     }
-    refuse("Unsupported authorization scheme; use Basic or Token.");
+    return refuse("Unsupported authorization scheme; use Basic or Token.");
   }
   if (credentials.email_token) {
     return from_email_token(*credentials.email_token, credentials.request_id);
   }
-  refuse("Authentication credentials were not provided.");
+  return refuse("Authentication credentials were not provided.");
 }
 
-Caller Authenticator::from_basic(pqxx::transaction_base& tx, const PasswordLogin& login,
-                                 const VerifiedPassword* verified) {
-  auto user = UserStore::find_by_login(tx, login.login);
+Authentication Authenticator::from_basic(UserRepository& users, const PasswordLogin& login,
+                                         const VerifiedPassword* verified) {
+  auto user = users.find_by_login(login.login);
   const bool known_good = user && user->active && !user->password_hash.empty() &&
                           ((verified != nullptr && verified->user_id == user->id &&
                             verified->stored_hash == user->password_hash) ||
                            cache_.contains(user->password_hash, login.password));
   if (!known_good) {
-    throw PasswordCheckNeeded{std::move(user)};
+    return PasswordCheckNeeded{std::move(user)};
   }
   throttle_.succeeded(throttle_.account_key(login.login));
-  Caller caller;
-  caller.kind = Caller::Kind::User;
-  caller.user_id = user->id;
-  caller.email = user->email;
-  caller.staff = user->staff;
-  return caller;
+  return user_caller(*user);
 }
 
-VerifiedPassword Authenticator::check_password(const PasswordLogin& login, const std::string& address,
-                                               const std::optional<User>& user, const std::string& refusal) {
+absl::StatusOr<VerifiedPassword> Authenticator::check_password(const PasswordLogin& login,
+                                                               const std::string& address,
+                                                               const std::optional<User>& user,
+                                                               const std::string& refusal) {
   const std::string account = throttle_.account_key(login.login);
   Instant counted_at;
   if (const auto wait = throttle_.count_failure(account, address, counted_at)) {
-    throw RpcError(throttled(*wait));
+    return throttled(*wait);
   }
-  // Only an active user with a password can log in; anyone else pays the
-  // same argon2id run against a decoy and is refused.
-  const bool can_log_in = user && user->active && !user->password_hash.empty();
-  bool verified = can_log_in && cache_.contains(user->password_hash, login.password);
-  if (!verified) {
-    PasswordHashingSlot slot(hashing_wait_);
-    if (!slot.acquired()) {
-      throttle_.withdraw(account, address, counted_at);
-      throw RpcError(resource_exhausted("Too many password checks at once; try again shortly.",
-                                        std::chrono::seconds(1)));
-    }
-    if (!can_log_in) {
-      static const std::string decoy = hash_password("calndro-decoy-password");
-      (void)verify_password(decoy, login.password);
-    } else if (cache_.contains(user->password_hash, login.password)) {
-      // Verified by a concurrent request with the same credentials while
-      // this one waited for the slot.
-      verified = true;
-    } else {
-      verified = verify_password(user->password_hash, login.password);
-      if (verified) {
-        cache_.remember(user->password_hash, login.password);
-      }
-    }
+  const auto verified = verify_in_slot(login, user, account, address, counted_at);
+  if (!verified.ok()) {
+    return verified.status();
   }
-  if (!verified) {
-    refuse(refusal);  // the failure stays counted
+  if (!*verified) {
+    return refuse(refusal);  // the failure stays counted
   }
   throttle_.succeeded(account, address, counted_at);
   return VerifiedPassword{user->id, user->password_hash};
 }
 
-Caller Authenticator::from_api_token(pqxx::transaction_base& tx, const std::string& token) {
-  if (!is_token_shape(token)) {
-    refuse("Invalid token.");
+absl::StatusOr<bool> Authenticator::verify_in_slot(const PasswordLogin& login,
+                                                   const std::optional<User>& user,
+                                                   const std::string& account, const std::string& address,
+                                                   Instant counted_at) {
+  // Only an active user with a password can log in; anyone else pays the
+  // same argon2id run against a decoy and is refused.
+  const bool can_log_in = user && user->active && !user->password_hash.empty();
+  if (can_log_in && cache_.contains(user->password_hash, login.password)) {
+    return true;
   }
-  const auto user = UserStore::find_by_api_token_hash(tx, sha256_hex(token), clock_.now());
-  if (!user || !user->active) {
-    refuse("Invalid token.");
+  PasswordHashingSlot slot(hashing_wait_);
+  if (!slot.acquired()) {
+    throttle_.withdraw(account, address, counted_at);
+    return resource_exhausted("Too many password checks at once; try again shortly.",
+                              std::chrono::seconds(1));
   }
-  Caller caller;
-  caller.kind = Caller::Kind::User;
-  caller.user_id = user->id;
-  caller.email = user->email;
-  caller.staff = user->staff;
-  return caller;
+  if (!can_log_in) {
+    static const std::string decoy = hash_password("calndro-decoy-password");
+    (void)verify_password(decoy, login.password);
+    return false;
+  }
+  if (cache_.contains(user->password_hash, login.password)) {
+    // Verified by a concurrent request with the same credentials while
+    // this one waited for the slot.
+    return true;
+  }
+  const bool verified = verify_password(user->password_hash, login.password);
+  if (verified) {
+    cache_.remember(user->password_hash, login.password);
+  }
+  return verified;
 }
 
-Caller Authenticator::from_email_token(const std::string& token, const std::string& request_id) {
+absl::StatusOr<Caller> Authenticator::from_api_token(UserRepository& users, const std::string& token) {
   if (!is_token_shape(token)) {
-    refuse("Invalid email token.");
+    return refuse("Invalid token.");
   }
-  std::optional<ResolvedEmailToken> cached;
+  const auto user = users.find_by_api_token_hash(sha256_hex(token), clock_.now());
+  if (!user || !user->active) {
+    return refuse("Invalid token.");
+  }
+  return user_caller(*user);
+}
+
+absl::StatusOr<ResolvedEmailToken> Authenticator::resolve_email_token(const std::string& token,
+                                                                      const std::string& request_id) {
   if (token_cache_ != nullptr) {
-    cached = token_cache_->find(token);
+    if (auto cached = token_cache_->find(token)) {
+      return std::move(*cached);
+    }
+  }
+  calndro::notify::v1::ResolveTokenResponse response;
+  const absl::Status status = notifications_.resolve_token(token, request_id, response);
+  if (absl::IsNotFound(status) || absl::IsInvalidArgument(status)) {
+    return refuse("Invalid email token.");
+  }
+  if (!status.ok()) {
+    return absl::UnavailableError("The notification service is unavailable; try again later.");
   }
   ResolvedEmailToken resolved;
-  if (cached) {
-    resolved = std::move(*cached);
-  } else {
-    calndro::notify::v1::ResolveTokenResponse response;
-    const grpc::Status status = notifications_.resolve_token(token, request_id, response);
-    if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
-        status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-      refuse("Invalid email token.");
-    }
-    if (!status.ok()) {
-      throw RpcError(grpc::StatusCode::UNAVAILABLE,
-                     "The notification service is unavailable; try again later.");
-    }
-    resolved.event_id = response.event_id();
-    resolved.party_email = response.party_email();
-    resolved.fingerprint = response.fingerprint();
-    resolved.expires = Instant(std::chrono::seconds(response.expires().seconds())) +
-                       Micros(response.expires().nanos() / 1000);
-    if (token_cache_ != nullptr) {
-      token_cache_->remember(token, resolved);
-    }
+  resolved.event_id = response.event_id();
+  resolved.party_email = response.party_email();
+  resolved.fingerprint = response.fingerprint();
+  resolved.expires = instant_from_proto(response.expires());
+  if (token_cache_ != nullptr) {
+    token_cache_->remember(token, resolved);
   }
-  if (resolved.expires <= clock_.now()) {
-    throw RpcError(token_expired(resolved.expires));
+  return resolved;
+}
+
+absl::StatusOr<Caller> Authenticator::from_email_token(const std::string& token,
+                                                       const std::string& request_id) {
+  if (!is_token_shape(token)) {
+    return refuse("Invalid email token.");
+  }
+  auto resolved = resolve_email_token(token, request_id);
+  if (!resolved.ok()) {
+    return resolved.status();
+  }
+  if (resolved->expires <= clock_.now()) {
+    return token_expired(resolved->expires);
   }
   Caller caller;
-  caller.kind = Caller::Kind::EmailToken;
-  caller.email = std::move(resolved.party_email);
-  caller.token_event_id = resolved.event_id;
-  caller.token_fingerprint = std::move(resolved.fingerprint);
+  caller.kind = Caller::Kind::kEmailToken;
+  caller.email = std::move(resolved->party_email);
+  caller.token_event_id = resolved->event_id;
+  caller.token_fingerprint = std::move(resolved->fingerprint);
   return caller;
 }
 

@@ -2,41 +2,29 @@
 
 #include <charconv>
 #include <chrono>
+#include <stdexcept>
 
 #include "common/email.h"
 #include "common/grpc_channel.h"
+#include "common/limits.h"
 #include "common/log.h"
+#include "common/proto_time.h"
 #include "common/rich_status.h"
+#include "common/rpc_call.h"
 #include "events/request_validation.h"
-#include "events/rpc_error.h"
 #include "events/title_generator.h"
-#include "events/user_store.h"
 
 namespace calndro::events {
 namespace {
 
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
 const char* kNotFound = "Not found.";
 const char* kForbidden = "You do not have permission to perform this action.";
-
-std::optional<std::string> metadata_value(const grpc::ServerContext& context, const char* key) {
-  const auto& metadata = context.client_metadata();
-  const auto found = metadata.find(key);
-  if (found == metadata.end()) {
-    return std::nullopt;
-  }
-  return std::string(found->second.data(), found->second.size());
-}
 
 Credentials read_credentials(const grpc::ServerContext& context) {
   Credentials credentials;
   credentials.authorization = metadata_value(context, "authorization");
   credentials.email_token = metadata_value(context, "x-email-token");
-  credentials.request_id = metadata_value(context, "x-request-id").value_or("");
-  if (credentials.request_id.size() > 128) {
-    credentials.request_id.resize(128);
-  }
+  credentials.request_id = calndro::request_id(context);
   // The gateway sends the HTTP client's address; a direct gRPC caller is
   // keyed by its own peer address.
   std::optional<std::string> address;
@@ -50,6 +38,13 @@ Credentials read_credentials(const grpc::ServerContext& context) {
   return credentials;
 }
 
+void slots_to_proto(const std::vector<Slot>& slots,
+                    google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& out) {
+  for (const auto& slot : slots) {
+    slot_to_proto(slot, *out.Add());
+  }
+}
+
 void event_to_proto(const EventRecord& event, v1::Event& out) {
   out.Clear();
   out.set_id(event.id);
@@ -57,27 +52,20 @@ void event_to_proto(const EventRecord& event, v1::Event& out) {
   for (const auto& party : event.parties) {
     out.add_parties(party);
   }
-  for (const auto& slot : event.slots) {
-    slot_to_proto(slot, *out.add_slots());
-  }
-}
-
-void check_event_id(std::int64_t id) {
-  if (id <= 0) {
-    throw RpcError(grpc::StatusCode::NOT_FOUND, kNotFound);
-  }
+  slots_to_proto(event.slots, *out.mutable_slots());
 }
 
 struct PageRequest {
   std::int64_t after = 0;
-  int limit = kDefaultPageSize;
+  int limit = limits::kDefaultPageSize;
 };
 
-PageRequest read_page_request(int page_size, const std::string& page_token) {
+absl::StatusOr<PageRequest> read_page_request(int page_size, const std::string& page_token) {
   std::vector<FieldViolation> violations;
   PageRequest page;
-  if (page_size < 0 || page_size > kMaxPageSize) {
-    violations.push_back({"limit", "Must be a whole number from 1 to 1000."});
+  if (page_size < 0 || page_size > limits::kMaxPageSize) {
+    violations.push_back(
+        {"page_size", "Must be a whole number from 1 to " + std::to_string(limits::kMaxPageSize) + "."});
   } else if (page_size > 0) {
     page.limit = page_size;
   }
@@ -85,28 +73,39 @@ PageRequest read_page_request(int page_size, const std::string& page_token) {
     const auto* end = page_token.data() + page_token.size();
     const auto [ptr, ec] = std::from_chars(page_token.data(), end, page.after);
     if (ec != std::errc() || ptr != end || page.after <= 0) {
-      violations.push_back({"after", "Invalid cursor; use the one from the previous page's Link header."});
+      violations.push_back({"page_token", "Invalid page token; use the previous page's next_page_token."});
     }
   }
   if (!violations.empty()) {
-    throw RpcError(invalid_argument(std::move(violations)));
+    return invalid_argument(std::move(violations));
   }
   return page;
 }
 
-void occurrence_to_proto(Occurrence occurrence, v1::LogEntry& out) {
-  switch (occurrence) {
-    case Occurrence::Update:
-      out.set_occurrence(v1::OCCURRENCE_UPDATE);
-      break;
-    case Occurrence::Notify:
-      out.set_occurrence(v1::OCCURRENCE_NOTIFY);
-      break;
-    case Occurrence::View:
-      out.set_occurrence(v1::OCCURRENCE_VIEW);
-      break;
+// A page of events for the wire. A page of long events (100 parties of
+// 254-character addresses) can outgrow a gRPC message: it ends early, under
+// kMaxListPageBytes, and the cursor continues after its last event.
+void event_page_to_proto(const Page<EventRecord>& page, v1::ListEventsResponse& response) {
+  response.Clear();
+  std::size_t bytes = 0;
+  for (const auto& event : page.items) {
+    v1::Event& out = *response.add_events();
+    event_to_proto(event, out);
+    bytes += out.ByteSizeLong() + 8;  // and the field's tag and length
+    if (bytes > kMaxListPageBytes && response.events_size() > 1) {
+      response.mutable_events()->RemoveLast();
+      response.set_next_page_token(std::to_string(page.items[response.events_size() - 1].id));
+      return;
+    }
+  }
+  if (page.next_after) {
+    response.set_next_page_token(std::to_string(*page.next_after));
   }
 }
+
+// Occurrence's values on the wire, in the enum's order.
+constexpr v1::Occurrence kOccurrenceOnTheWire[] = {v1::OCCURRENCE_UPDATE, v1::OCCURRENCE_NOTIFY,
+                                                   v1::OCCURRENCE_VIEW};
 
 // nlohmann → google.protobuf.Value, for the log entries' `data`.
 void json_to_value(const nlohmann::json& in, google::protobuf::Value& out) {
@@ -131,16 +130,15 @@ void json_to_value(const nlohmann::json& in, google::protobuf::Value& out) {
   }
 }
 
-// Runs the write statement of an Atomicity::PerStatement call. If the
-// connection breaks during it, it may or may not have committed: that is
-// not the "nothing happened" on which the pool runs the call again.
-template <typename Write>
-void committing_on_its_own(Write&& write) {
-  try {
-    write();
-  } catch (const pqxx::broken_connection& error) {
-    throw pqxx::in_doubt_error(error.what());
-  }
+void log_entry_to_proto(const LogEntryRecord& entry, v1::LogEntry& out) {
+  out.set_id(entry.id);
+  *out.mutable_when() = instant_to_proto(entry.when);
+  out.set_occurrence(kOccurrenceOnTheWire[static_cast<int>(entry.occurrence)]);
+  out.set_effector(entry.effector);
+  slots_to_proto(entry.slots, *out.mutable_slots());
+  google::protobuf::Value data;
+  json_to_value(entry.data, data);
+  *out.mutable_data() = data.struct_value();
 }
 
 // What a log entry's `data` holds: the action's own fields, and for a caller
@@ -152,236 +150,257 @@ nlohmann::json log_data(const Caller& caller, nlohmann::json data) {
   return data;
 }
 
+absl::Status require_allowed(Action action, const Caller& caller) {
+  if (decide(action, caller.relation_to(nullptr)) != Decision::kAllow) {
+    return absl::PermissionDeniedError(kForbidden);
+  }
+  return absl::OkStatus();
+}
+
+// The title and/or slot set an UpdateEvent request asks for.
+struct EventChange {
+  std::optional<std::string> title;
+  std::optional<std::vector<Slot>> slots;
+};
+
+absl::StatusOr<EventChange> read_change(const v1::UpdateEventRequest& request) {
+  if (!request.has_title() && !request.has_slots()) {
+    return invalid_argument(std::vector<FieldViolation>{{"slots", "Provide slots and/or title."},
+                                                        {"title", "Provide slots and/or title."}});
+  }
+  std::vector<FieldViolation> violations;
+  EventChange change;
+  if (request.has_slots()) {
+    change.slots = validate_slots(request.slots().slots(), violations);
+  }
+  if (request.has_title()) {
+    change.title = validate_title(request.title(), violations);
+    if (change.title->empty()) {
+      violations.push_back({"title", "This field may not be blank."});
+    }
+  }
+  if (!violations.empty()) {
+    return invalid_argument(std::move(violations));
+  }
+  return change;
+}
+
+// The recipients of a NotifyParties request: parties of `event`, with the
+// slots the caller saw (a stale view is refused).
+std::vector<std::string> read_recipients(const v1::NotifyPartiesRequest& request, const EventRecord& event,
+                                         std::vector<FieldViolation>& violations) {
+  std::vector<std::string> recipients = validate_parties(request.parties(), violations, /*required=*/true);
+  for (const auto& recipient : recipients) {
+    if (!event.has_party(recipient)) {
+      violations.push_back({"parties", "Not in event: " + recipient});
+    }
+  }
+  const std::size_t slot_errors = violations.size();
+  const std::vector<Slot> slots = validate_slots(request.slots(), violations);
+  if (violations.size() == slot_errors && slots != event.slots) {
+    violations.push_back({"slots", "Mismatch with event"});
+  }
+  return recipients;
+}
+
+// The sender a NotifyParties request names: a party of the event or staff.
+std::string read_sender(UserRepository& users, const v1::NotifyPartiesRequest& request,
+                        const EventRecord& event, const Caller& caller,
+                        std::vector<FieldViolation>& violations) {
+  if (!request.has_sender()) {
+    return caller.email;
+  }
+  const auto canonical = normalize_email(request.sender());
+  if (!canonical.ok()) {
+    violations.push_back({"sender", std::string(canonical.status().message())});
+  } else if (!event.has_party(*canonical) && !users.is_staff_email(*canonical)) {
+    violations.push_back({"sender", "Not a party of the event or staff: " + *canonical});
+  } else {
+    return *canonical;
+  }
+  return caller.email;
+}
+
+// What the caller learns when the notification service refused or failed.
+absl::Status notify_failure(const absl::Status& status, const std::string& request_id) {
+  log::error("notification service refused or failed", {{"code", static_cast<int>(status.code())},
+                                                        {"request_id", request_id},
+                                                        {"message", std::string(status.message())}});
+  if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) {
+    return absl::UnavailableError(
+        "The notification service is unavailable; nothing was sent. Try again later.");
+  }
+  if (absl::IsAlreadyExists(status)) {
+    return absl::AlreadyExistsError(
+        "This request id was already used for a different notification; send a new request id.");
+  }
+  return absl::InternalError("Internal error.");
+}
+
 }  // namespace
 
-EventServiceImpl::EventServiceImpl(DbPool& pool, Authenticator& authenticator,
+EventServiceImpl::EventServiceImpl(Database& database, Authenticator& authenticator,
                                    NotificationClient& notifications, const Clock& clock,
                                    RandomSource& random, EventServiceOptions options)
-    : pool_(pool),
+    : database_(database),
       authenticator_(authenticator),
       notifications_(notifications),
       clock_(clock),
       random_(random),
       options_(options) {}
 
-grpc::Status EventServiceImpl::guarded(grpc::ServerContext* context, const char* method,
-                                       const std::function<void(const Credentials&)>& body) {
-  const auto started = std::chrono::steady_clock::now();
-  const Credentials credentials = read_credentials(*context);
-  grpc::Status status;
-  try {
-    body(credentials);
-  } catch (const RpcError& error) {
-    status = error.status();
-  } catch (const DatabaseUnavailable& error) {
-    log::error("database unavailable",
-               {{"method", method}, {"request_id", credentials.request_id}, {"error", error.what()}});
-    status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "The database is unavailable; try again later.");
-  } catch (const pqxx::broken_connection& error) {
-    log::error("database connection lost", {{"method", method}, {"request_id", credentials.request_id}});
-    status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "The database is unavailable; try again later.");
-  } catch (const pqxx::in_doubt_error& error) {
-    log::error("commit in doubt", {{"method", method}, {"request_id", credentials.request_id}});
-    status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                          "The database connection broke during commit; check "
-                          "the result before retrying.");
-  } catch (const std::exception& error) {
-    // The caller learns nothing of SQL or internals; the log has the detail.
-    log::error("internal error",
-               {{"method", method}, {"request_id", credentials.request_id}, {"error", error.what()}});
-    status = grpc::Status(grpc::StatusCode::INTERNAL, "Internal error.");
+grpc::Status EventServiceImpl::serve_as_caller(grpc::ServerContext* context, std::string_view method,
+                                               Atomicity atomicity, Authenticator::CallerWork work) {
+  return serve_rpc(*context, method,
+                   [&] { return authenticator_.run_as_caller(read_credentials(*context), atomicity, work); });
+}
+
+absl::StatusOr<EventRecord> EventServiceImpl::load_authorized(EventRepository& events, std::int64_t id,
+                                                              Action action, const Caller& caller, bool lock,
+                                                              bool allow_deleted) {
+  if (id <= 0) {
+    return absl::NotFoundError(kNotFound);
   }
-  const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
-  log::info("rpc", {{"method", method},
-                    {"code", static_cast<int>(status.error_code())},
-                    {"request_id", credentials.request_id},
-                    {"duration_ms", elapsed.count()}});
-  return status;
-}
-
-void EventServiceImpl::in_connection(Atomicity atomicity,
-                                     const std::function<void(pqxx::transaction_base&)>& work) {
-  pool_.run([&](pqxx::connection& connection) {
-    if (atomicity == Atomicity::PerStatement) {
-      pqxx::nontransaction statements(connection);
-      work(statements);
-      return;
-    }
-    pqxx::work tx(connection);
-    work(tx);
-    tx.commit();
-  });
-}
-
-grpc::Status EventServiceImpl::run(grpc::ServerContext* context, const char* method, Atomicity atomicity,
-                                   const Work& work) {
-  return guarded(context, method, [&](const Credentials& credentials) {
-    in_connection(atomicity, [&](pqxx::transaction_base& tx) { work(tx, credentials); });
-  });
-}
-
-grpc::Status EventServiceImpl::run_authenticated(grpc::ServerContext* context, const char* method,
-                                                 Atomicity atomicity, const AuthenticatedWork& work) {
-  return guarded(context, method, [&](const Credentials& credentials) {
-    const std::optional<PasswordLogin> login = authenticator_.password_login(credentials);
-    if (login) {
-      // A throttled login is refused before it costs a connection.
-      authenticator_.screen(*login, credentials.client_address);
-    }
-    std::optional<VerifiedPassword> verified;
-    // A password not verified recently is checked between two connection
-    // leases: the first looks the user up, the second does the call's work.
-    // A third round happens only when the password changed in between.
-    for (int round = 0;; ++round) {
-      std::optional<PasswordCheckNeeded> needed;
-      try {
-        in_connection(atomicity, [&](pqxx::transaction_base& tx) {
-          const Caller caller = authenticator_.authenticate(tx, credentials, verified ? &*verified : nullptr);
-          work(tx, caller, credentials);
-        });
-        return;
-      } catch (PasswordCheckNeeded& check) {
-        needed = std::move(check);
-      }
-      if (round == 2) {
-        throw RpcError(grpc::StatusCode::UNAVAILABLE, "The password changed during the request; try again.");
-      }
-      verified = authenticator_.check_password(*login, credentials.client_address, needed->user,
-                                               "Invalid username/password.");
-    }
-  });
-}
-
-EventRecord EventServiceImpl::load_authorized(pqxx::transaction_base& tx, std::int64_t id, Action action,
-                                              const Caller& caller, bool lock, bool allow_deleted) {
-  check_event_id(id);
-  auto event = EventStore::load(tx, id, lock);
+  auto event = events.load(id, lock);
   if (!event || (event->deleted && !allow_deleted)) {
-    throw RpcError(grpc::StatusCode::NOT_FOUND, kNotFound);
+    return absl::NotFoundError(kNotFound);
   }
-  if (event->deleted && caller.relation_to(&*event) != Relation::Staff) {
-    throw RpcError(grpc::StatusCode::NOT_FOUND, kNotFound);
+  const Relation relation = caller.relation_to(&*event);
+  if (event->deleted && relation != Relation::kStaff) {
+    return absl::NotFoundError(kNotFound);
   }
-  if (decide(action, caller.relation_to(&*event)) != Decision::Allow) {
-    throw RpcError(grpc::StatusCode::PERMISSION_DENIED, kForbidden);
+  if (decide(action, relation) != Decision::kAllow) {
+    return absl::PermissionDeniedError(kForbidden);
   }
-  return *event;
+  return *std::move(event);
 }
 
-void EventServiceImpl::append_log(pqxx::transaction_base& tx, const EventRecord& event, Occurrence occurrence,
+void EventServiceImpl::append_log(EventRepository& events, const EventRecord& event, Occurrence occurrence,
                                   const Caller& caller, nlohmann::json data) {
-  EventStore::append_log(tx, event.id, clock_.now(), occurrence, caller.email, event.slots,
-                         log_data(caller, std::move(data)));
+  events.append_log(event.id, clock_.now(), occurrence, caller.email, event.slots,
+                    log_data(caller, std::move(data)));
+}
+
+grpc::Status EventServiceImpl::serve_on_event(grpc::ServerContext* context, std::string_view method,
+                                              Atomicity atomicity, std::int64_t id, EventAccess access,
+                                              EventWork work) {
+  return serve_as_caller(
+      context, method, atomicity, [&](Repositories& stores, const Caller& caller) -> absl::Status {
+        const auto event =
+            load_authorized(stores.events, id, access.action, caller, access.lock, access.allow_deleted);
+        if (!event.ok()) {
+          return event.status();
+        }
+        return work(stores, caller, *event);
+      });
 }
 
 grpc::Status EventServiceImpl::ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
                                           v1::ListEventsResponse* response) {
   // One read statement after authentication: no transaction needed.
-  return run_authenticated(
-      context, "ListEvents", Atomicity::PerStatement,
-      [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
-        if (decide(Action::List, caller.relation_to(nullptr)) != Decision::Allow) {
-          throw RpcError(grpc::StatusCode::PERMISSION_DENIED, kForbidden);
+  return serve_as_caller(
+      context, "ListEvents", Atomicity::kPerStatement,
+      [&](Repositories& stores, const Caller& caller) -> absl::Status {
+        if (absl::Status allowed = require_allowed(Action::kList, caller); !allowed.ok()) {
+          return allowed;
         }
-        const PageRequest page_request = read_page_request(request->page_size(), request->page_token());
-        const auto page = caller.staff ? EventStore::list_all(tx, page_request.after, page_request.limit)
-                                       : EventStore::list_for_user(tx, caller.user_id, page_request.after,
-                                                                   page_request.limit);
-        response->Clear();
-        // A page of long events (100 parties of 254-character addresses) can
-        // outgrow a gRPC message: it ends early, under kMaxListPageBytes, and
-        // the cursor continues after its last event.
-        std::size_t bytes = 0;
-        bool cut_short = false;
-        for (const auto& event : page.items) {
-          v1::Event& out = *response->add_events();
-          event_to_proto(event, out);
-          bytes += out.ByteSizeLong() + 8;  // and the field's tag and length
-          if (bytes > kMaxListPageBytes && response->events_size() > 1) {
-            response->mutable_events()->RemoveLast();
-            cut_short = true;
-            break;
-          }
+        const auto page_request = read_page_request(request->page_size(), request->page_token());
+        if (!page_request.ok()) {
+          return page_request.status();
         }
-        if (cut_short) {
-          response->set_next_page_token(std::to_string(page.items[response->events_size() - 1].id));
-        } else if (page.next_after) {
-          response->set_next_page_token(std::to_string(*page.next_after));
-        }
+        event_page_to_proto(caller.staff ? stores.events.list_all(page_request->after, page_request->limit)
+                                         : stores.events.list_for_user(caller.user_id, page_request->after,
+                                                                       page_request->limit),
+                            *response);
+        return absl::OkStatus();
       });
+}
+
+absl::StatusOr<EventRecord> EventServiceImpl::new_event(const v1::CreateEventRequest& request,
+                                                        const Caller& caller) {
+  std::vector<FieldViolation> violations;
+  EventRecord event;
+  event.parties = validate_parties(request.parties(), violations, /*required=*/true);
+  event.slots = validate_slots(request.slots(), violations);
+  event.title = validate_title(request.title(), violations);
+  if (!violations.empty()) {
+    return invalid_argument(std::move(violations));
+  }
+  if (!event.has_party(caller.email)) {
+    event.parties.insert(event.parties.begin(), caller.email);
+    if (event.parties.size() > static_cast<std::size_t>(limits::kMaxParties)) {
+      return invalid_argument("parties",
+                              "At most " + std::to_string(limits::kMaxParties) + " parties, including you.");
+    }
+  }
+  if (event.title.empty()) {
+    event.title = generate_title(random_);
+  }
+  return event;
+}
+
+void EventServiceImpl::store_new_event(Repositories& stores, const Caller& caller, EventRecord& event) {
+  // The users for new parties are made by a statement of their own: party
+  // rows without an event are harmless (the same rows a retry or a later
+  // event would make). Skipped when this process has seen every party stored
+  // already.
+  const auto ensure_users = [&] {
+    stores.users.ensure_users(event.parties);
+    known_users_.add(event.parties);
+  };
+  const auto create = [&] {
+    return stores.events.create_logged(event, caller.user_id, clock_.now(), caller.email,
+                                       log_data(caller, {{"opened", "created"}}));
+  };
+  const bool all_known = known_users_.contain_all(event.parties);
+  if (!all_known) {
+    ensure_users();
+  }
+  std::optional<std::int64_t> id = create();
+  if (!id && all_known) {
+    // A party this process took for stored has no user row: the database
+    // was replaced under it. The statement wrote nothing.
+    known_users_.forget_all();
+    ensure_users();
+    id = create();
+  }
+  if (!id) {
+    throw std::logic_error("a party of a new event has no user row after ensure_users");
+  }
+  event.id = *id;
 }
 
 grpc::Status EventServiceImpl::CreateEvent(grpc::ServerContext* context,
                                            const v1::CreateEventRequest* request, v1::Event* response) {
   // The event, its parties and its log entry are one statement; the users
   // for new parties are made just before. No BEGIN/COMMIT round trips.
-  return run_authenticated(
-      context, "CreateEvent", Atomicity::PerStatement,
-      [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
-        if (decide(Action::Create, caller.relation_to(nullptr)) != Decision::Allow) {
-          throw RpcError(grpc::StatusCode::PERMISSION_DENIED, kForbidden);
-        }
-        std::vector<FieldViolation> violations;
-        EventRecord event;
-        event.parties = validate_parties(request->parties(), violations, /*required=*/true);
-        event.slots = validate_slots(request->slots(), violations);
-        event.title = validate_title(request->title(), violations);
-        if (!violations.empty()) {
-          throw RpcError(invalid_argument(std::move(violations)));
-        }
-        if (!event.has_party(caller.email)) {
-          event.parties.insert(event.parties.begin(), caller.email);
-          if (event.parties.size() > static_cast<std::size_t>(kMaxParties)) {
-            throw RpcError(invalid_argument("parties", "At most 100 parties, including you."));
-          }
-        }
-        if (event.title.empty()) {
-          event.title = generate_title(random_);
-        }
-        // Committed on its own: party rows without an event are harmless (the
-        // same rows a retry or a later event would make). Skipped when this
-        // process has seen every party stored already.
-        const auto ensure_users = [&] {
-          UserStore::ensure_users(tx, event.parties);
-          known_users_.add(event.parties);
-        };
-        const auto create = [&] {
-          committing_on_its_own([&] {
-            event.id = EventStore::create_logged(tx, event, caller.user_id, clock_.now(), caller.email,
-                                                 log_data(caller, {{"opened", "created"}}));
-          });
-        };
-        if (!known_users_.contain_all(event.parties)) {
-          ensure_users();
-          create();
-        } else {
-          try {
-            create();
-          } catch (const pqxx::not_null_violation&) {
-            // A party this process took for stored has no user row: the
-            // database was replaced under it. The statement wrote nothing.
-            known_users_.forget_all();
-            ensure_users();
-            create();
-          }
-        }
-        event_to_proto(event, *response);
-      });
+  return serve_as_caller(context, "CreateEvent", Atomicity::kPerStatement,
+                         [&](Repositories& stores, const Caller& caller) -> absl::Status {
+                           if (absl::Status allowed = require_allowed(Action::kCreate, caller);
+                               !allowed.ok()) {
+                             return allowed;
+                           }
+                           auto event = new_event(*request, caller);
+                           if (!event.ok()) {
+                             return event.status();
+                           }
+                           store_new_event(stores, caller, *event);
+                           event_to_proto(*event, *response);
+                           return absl::OkStatus();
+                         });
 }
 
 grpc::Status EventServiceImpl::GetEvent(grpc::ServerContext* context, const v1::GetEventRequest* request,
                                         v1::Event* response) {
   // The VIEW entry is the only write, one statement: it needs no transaction
   // around the reads before it (two round trips fewer on the commonest call).
-  return run_authenticated(context, "GetEvent", Atomicity::PerStatement,
-                           [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
-                             const EventRecord event =
-                                 load_authorized(tx, request->id(), Action::Detail, caller, /*lock=*/false);
-                             committing_on_its_own([&] {
-                               append_log(tx, event, Occurrence::View, caller, nlohmann::json::object());
-                             });
-                             event_to_proto(event, *response);
-                           });
+  return serve_on_event(
+      context, "GetEvent", Atomicity::kPerStatement, request->id(), {Action::kDetail, /*lock=*/false},
+      [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
+        append_log(stores.events, event, Occurrence::kView, caller, nlohmann::json::object());
+        event_to_proto(event, *response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context,
@@ -389,158 +408,107 @@ grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context,
   // The access check reads the event unlocked: what it depends on (parties,
   // creator) never changes, and the change itself applies only to a live
   // event. The change and its log entry are one statement.
-  return run_authenticated(
-      context, "UpdateEvent", Atomicity::PerStatement,
-      [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
-        const EventRecord event = load_authorized(tx, request->id(), Action::Update, caller, /*lock=*/false);
-        if (!request->has_title() && !request->has_slots()) {
-          // Thrown before any write: an empty PATCH changes and logs nothing.
-          throw RpcError(invalid_argument(std::vector<FieldViolation>{
-              {"slots", "Provide slots and/or title."}, {"title", "Provide slots and/or title."}}));
-        }
-        std::vector<FieldViolation> violations;
-        std::optional<std::vector<Slot>> slots;
-        std::optional<std::string> title;
-        if (request->has_slots()) {
-          slots = validate_slots(request->slots().slots(), violations);
-        }
-        if (request->has_title()) {
-          title = validate_title(request->title(), violations);
-          if (title->empty()) {
-            violations.push_back({"title", "This field may not be blank."});
-          }
-        }
-        if (!violations.empty()) {
-          throw RpcError(invalid_argument(std::move(violations)));
+  return serve_on_event(
+      context, "UpdateEvent", Atomicity::kPerStatement, request->id(), {Action::kUpdate, /*lock=*/false},
+      [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
+        const auto change = read_change(*request);  // before any write: a bad PATCH logs nothing
+        if (!change.ok()) {
+          return change.status();
         }
         nlohmann::json data = nlohmann::json::object();
-        if (title) {
-          data["title"] = *title;
+        if (change->title) {
+          data["title"] = *change->title;
         }
-        std::optional<EventRecord> changed;
-        committing_on_its_own([&] {
-          changed = EventStore::update_logged(tx, event.id, title, slots, clock_.now(), caller.email,
-                                              log_data(caller, std::move(data)));
-        });
+        const auto changed = stores.events.update_logged(event.id, change->title, change->slots, clock_.now(),
+                                                         caller.email, log_data(caller, std::move(data)));
         if (!changed) {
-          throw RpcError(grpc::StatusCode::NOT_FOUND, kNotFound);  // deleted meanwhile
+          return absl::NotFoundError(kNotFound);  // deleted meanwhile
         }
         event_to_proto(*changed, *response);
+        return absl::OkStatus();
       });
 }
 
 grpc::Status EventServiceImpl::DeleteEvent(grpc::ServerContext* context,
-                                           const v1::DeleteEventRequest* request,
-                                           google::protobuf::Empty* response) {
-  return run_authenticated(context, "DeleteEvent", Atomicity::Transaction,
-                           [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
-                             const EventRecord event =
-                                 load_authorized(tx, request->id(), Action::Delete, caller, /*lock=*/true);
-                             EventStore::mark_deleted(tx, event.id, clock_.now());
-                             append_log(tx, event, Occurrence::Update, caller, {{"closed", "deleted"}});
-                           });
+                                           const v1::DeleteEventRequest* request, google::protobuf::Empty*) {
+  return serve_on_event(
+      context, "DeleteEvent", Atomicity::kTransaction, request->id(), {Action::kDelete, /*lock=*/true},
+      [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
+        stores.events.mark_deleted(event.id, clock_.now());
+        append_log(stores.events, event, Occurrence::kUpdate, caller, {{"closed", "deleted"}});
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
                                              const v1::NotifyPartiesRequest* request,
                                              v1::NotifyPartiesResponse* response) {
-  return run_authenticated(
-      context, "NotifyParties", Atomicity::Transaction,
-      [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials& credentials) {
-        // The row lock keeps a concurrent PATCH from changing the slots between
-        // the staleness check and the log entries.
-        const EventRecord event = load_authorized(tx, request->id(), Action::Notify, caller, /*lock=*/true);
+  // The row lock keeps a concurrent PATCH from changing the slots between
+  // the staleness check and the log entries.
+  return serve_on_event(
+      context, "NotifyParties", Atomicity::kTransaction, request->id(), {Action::kNotify, /*lock=*/true},
+      [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
         std::vector<FieldViolation> violations;
-        const std::vector<std::string> recipients =
-            validate_parties(request->parties(), violations, /*required=*/true);
-        for (const auto& recipient : recipients) {
-          if (!event.has_party(recipient)) {
-            violations.push_back({"parties", "Not in event: " + recipient});
-          }
-        }
-        const std::size_t slot_errors = violations.size();
-        const std::vector<Slot> slots = validate_slots(request->slots(), violations);
-        if (violations.size() == slot_errors && slots != event.slots) {
-          violations.push_back({"slots", "Mismatch with event"});
-        }
-        std::string sender = caller.email;
-        if (request->has_sender()) {
-          const auto canonical = normalize_email(request->sender());
-          if (!canonical.ok()) {
-            violations.push_back({"sender", std::string(canonical.status().message())});
-          } else if (!event.has_party(*canonical) && !UserStore::is_staff_email(tx, *canonical)) {
-            violations.push_back({"sender", "Not a party of the event or staff: " + *canonical});
-          } else {
-            sender = *canonical;
-          }
-        }
+        Mailing mailing;
+        mailing.recipients = read_recipients(*request, event, violations);
+        mailing.sender = read_sender(stores.users, *request, event, caller, violations);
         if (!violations.empty()) {
-          throw RpcError(invalid_argument(std::move(violations)));
+          return invalid_argument(std::move(violations));
         }
-        check_notify_limit(tx, event, caller, recipients.size());
-
-        calndro::notify::v1::QueueNotificationsRequest queue;
-        const std::string request_id =
-            credentials.request_id.empty() ? random_hex(random_, 16) : credentials.request_id;
-        queue.set_request_id(request_id + "/event/" + std::to_string(event.id));
-        queue.set_event_id(event.id);
-        queue.set_event_title(event.title);
-        queue.set_sender(sender);
-        for (const auto& recipient : recipients) {
-          queue.add_recipients(recipient);
+        absl::Status status = check_notify_limit(stores.events, event, caller, mailing.recipients.size());
+        if (status.ok()) {
+          status = queue_mails(calndro::request_id(*context), event, mailing, *request);
         }
-        for (const auto& slot : event.slots) {
-          slot_to_proto(slot, *queue.add_slots());
-        }
-        queue.set_invitation(request->invitation());
-        queue.set_link_base_url(request->link_base_url());
-        calndro::notify::v1::QueueNotificationsResponse queued;
-        const grpc::Status status = notifications_.queue_notifications(queue, credentials.request_id, queued);
         if (!status.ok()) {
-          log::error("notification service refused or failed",
-                     {{"code", static_cast<int>(status.error_code())},
-                      {"request_id", credentials.request_id},
-                      {"message", status.error_message()}});
-          if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-              status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-            throw RpcError(grpc::StatusCode::UNAVAILABLE,
-                           "The notification service is unavailable; nothing was sent. Try again later.");
-          }
-          if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
-            throw RpcError(
-                grpc::StatusCode::ALREADY_EXISTS,
-                "This request id was already used for a different notification; send a new X-Request-Id.");
-          }
-          throw RpcError(grpc::StatusCode::INTERNAL, "Internal error.");
+          return status;
         }
-        for (const auto& recipient : recipients) {
-          nlohmann::json data = {{"recipient", recipient}, {"sender", sender}};
+        response->Clear();
+        for (const auto& recipient : mailing.recipients) {
+          nlohmann::json data = {{"recipient", recipient}, {"sender", mailing.sender}};
           if (request->invitation()) {
             data["invitation"] = true;
           }
-          append_log(tx, event, Occurrence::Notify, caller, std::move(data));
-        }
-        response->Clear();
-        for (const auto& recipient : recipients) {
+          append_log(stores.events, event, Occurrence::kNotify, caller, std::move(data));
           response->add_parties(recipient);
         }
-        for (const auto& slot : event.slots) {
-          slot_to_proto(slot, *response->add_slots());
-        }
-        response->set_sender(sender);
+        slots_to_proto(event.slots, *response->mutable_slots());
+        response->set_sender(mailing.sender);
+        return absl::OkStatus();
       });
 }
 
-void EventServiceImpl::check_notify_limit(pqxx::transaction_base& tx, const EventRecord& event,
-                                          const Caller& caller, std::size_t mails) {
+absl::Status EventServiceImpl::queue_mails(const std::string& caller_request_id, const EventRecord& event,
+                                           const Mailing& mailing, const v1::NotifyPartiesRequest& request) {
+  calndro::notify::v1::QueueNotificationsRequest queue;
+  const std::string request_id = caller_request_id.empty() ? random_hex(random_, 16) : caller_request_id;
+  queue.set_request_id(request_id + "/event/" + std::to_string(event.id));
+  queue.set_event_id(event.id);
+  queue.set_event_title(event.title);
+  queue.set_sender(mailing.sender);
+  for (const auto& recipient : mailing.recipients) {
+    queue.add_recipients(recipient);
+  }
+  slots_to_proto(event.slots, *queue.mutable_slots());
+  queue.set_invitation(request.invitation());
+  queue.set_link_base_url(request.link_base_url());
+  calndro::notify::v1::QueueNotificationsResponse queued;
+  const absl::Status status = notifications_.queue_notifications(queue, caller_request_id, queued);
+  if (!status.ok()) {
+    return notify_failure(status, caller_request_id);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EventServiceImpl::check_notify_limit(EventRepository& events, const EventRecord& event,
+                                                  const Caller& caller, std::size_t mails) {
   // Counted from the log under the event's row lock: concurrent notifies of
   // one event wait for each other, on any replica.
   const Instant now = clock_.now();
   const auto window = std::chrono::hours(1);
-  const std::vector<Instant> sent = EventStore::notifications_since(tx, event.id, caller.email, now - window);
+  const std::vector<Instant> sent = events.notifications_since(event.id, caller.email, now - window);
   const std::size_t limit = static_cast<std::size_t>(options_.notify_mails_per_hour);
   if (sent.size() + mails <= limit) {
-    return;
+    return absl::OkStatus();
   }
   // Allowed once enough of the earlier mails have left the hour.
   std::chrono::seconds wait = window;
@@ -548,108 +516,117 @@ void EventServiceImpl::check_notify_limit(pqxx::transaction_base& tx, const Even
     const Instant frees = sent[sent.size() + mails - limit - 1] + window;
     wait = std::max(std::chrono::ceil<std::chrono::seconds>(frees - now), std::chrono::seconds(1));
   }
-  throw RpcError(resource_exhausted("At most " + std::to_string(limit) +
-                                        " mails per event and sender in an hour; try again in " +
-                                        std::to_string(wait.count()) + " seconds.",
-                                    wait));
+  return resource_exhausted("At most " + std::to_string(limit) +
+                                " mails per event and sender in an hour; try again in " +
+                                std::to_string(wait.count()) + " seconds.",
+                            wait);
 }
 
 grpc::Status EventServiceImpl::GetEventLog(grpc::ServerContext* context,
                                            const v1::GetEventLogRequest* request, v1::EventLog* response) {
   // Reads only: the event (for the access check and its parties), then a page.
-  return run_authenticated(
-      context, "GetEventLog", Atomicity::PerStatement,
-      [&](pqxx::transaction_base& tx, const Caller& caller, const Credentials&) {
-        const PageRequest page_request = read_page_request(request->page_size(), request->page_token());
-        const EventRecord event = load_authorized(tx, request->id(), Action::ReadLog, caller, /*lock=*/false,
-                                                  /*allow_deleted=*/true);
-        const auto page = EventStore::read_log(tx, event.id, page_request.after, page_request.limit);
+  return serve_as_caller(
+      context, "GetEventLog", Atomicity::kPerStatement,
+      [&](Repositories& stores, const Caller& caller) -> absl::Status {
+        const auto page_request = read_page_request(request->page_size(), request->page_token());
+        if (!page_request.ok()) {
+          return page_request.status();
+        }
+        const auto event = load_authorized(stores.events, request->id(), Action::kReadLog, caller,
+                                           /*lock=*/false, /*allow_deleted=*/true);
+        if (!event.ok()) {
+          return event.status();
+        }
+        const auto page = stores.events.read_log(event->id, page_request->after, page_request->limit);
         response->Clear();
-        response->set_event_id(event.id);
-        for (const auto& party : event.parties) {
+        response->set_event_id(event->id);
+        for (const auto& party : event->parties) {
           response->add_parties(party);
         }
         for (const auto& entry : page.items) {
-          auto* out = response->add_entries();
-          out->set_id(entry.id);
-          const long long micros = entry.when.time_since_epoch().count();
-          out->mutable_when()->set_seconds(micros / 1000000);
-          out->mutable_when()->set_nanos(static_cast<int>(micros % 1000000 * 1000));
-          occurrence_to_proto(entry.occurrence, *out);
-          out->set_effector(entry.effector);
-          for (const auto& slot : entry.slots) {
-            slot_to_proto(slot, *out->add_slots());
-          }
-          google::protobuf::Value data;
-          json_to_value(entry.data, data);
-          *out->mutable_data() = data.struct_value();
+          log_entry_to_proto(entry, *response->add_entries());
         }
         if (page.next_after) {
           response->set_next_page_token(std::to_string(*page.next_after));
         }
+        return absl::OkStatus();
       });
+}
+
+absl::StatusOr<VerifiedPassword> EventServiceImpl::verify_login(const Credentials& credentials,
+                                                                const v1::CreateApiTokenRequest& request,
+                                                                const std::string& refusal) {
+  std::vector<FieldViolation> violations;
+  if (request.username().empty()) {
+    violations.push_back({"username", "This field is required."});
+  }
+  if (request.password().empty()) {
+    violations.push_back({"password", "This field is required."});
+  }
+  if (!violations.empty()) {
+    return invalid_argument(std::move(violations));
+  }
+  const PasswordLogin login{request.username(), request.password()};
+  if (absl::Status screened = authenticator_.screen(login, credentials.client_address); !screened.ok()) {
+    return screened;
+  }
+  std::optional<User> user;
+  (void)database_.run(Atomicity::kPerStatement, [&](Repositories& stores) {
+    user = stores.users.find_by_login(login.login);
+    return absl::OkStatus();
+  });
+  return authenticator_.check_password(login, credentials.client_address, user, refusal);
 }
 
 grpc::Status EventServiceImpl::CreateApiToken(grpc::ServerContext* context,
                                               const v1::CreateApiTokenRequest* request,
                                               v1::CreateApiTokenResponse* response) {
-  return guarded(context, "CreateApiToken", [&](const Credentials& credentials) {
-    std::vector<FieldViolation> violations;
-    if (request->username().empty()) {
-      violations.push_back({"username", "This field is required."});
-    }
-    if (request->password().empty()) {
-      violations.push_back({"password", "This field is required."});
-    }
-    if (!violations.empty()) {
-      throw RpcError(invalid_argument(std::move(violations)));
-    }
-    const PasswordLogin login{request->username(), request->password()};
-    const std::string refusal = "Unable to log in with provided credentials.";
-    authenticator_.screen(login, credentials.client_address);
-    std::optional<User> user;
-    in_connection(Atomicity::PerStatement,
-                  [&](pqxx::transaction_base& tx) { user = UserStore::find_by_login(tx, login.login); });
-    const VerifiedPassword verified =
-        authenticator_.check_password(login, credentials.client_address, user, refusal);
-    const std::string token = random_hex(random_, 20);
-    const Instant expires = clock_.now() + options_.api_token_lifetime;
-    bool minted = false;
-    in_connection(Atomicity::PerStatement, [&](pqxx::transaction_base& tx) {
-      // Only while the password is still the one just verified and the
-      // user still active: a change in between revoked every key.
-      committing_on_its_own([&] {
-        minted =
-            UserStore::add_api_token(tx, verified.user_id, verified.stored_hash, sha256_hex(token), expires);
-      });
-    });
-    if (!minted) {
-      throw RpcError(grpc::StatusCode::UNAUTHENTICATED, refusal);
-    }
-    response->set_token(token);
-    const long long micros = expires.time_since_epoch().count();
-    response->mutable_expires()->set_seconds(micros / 1000000);
-    response->mutable_expires()->set_nanos(static_cast<int>(micros % 1000000 * 1000));
+  return serve_rpc(*context, "CreateApiToken",
+                   [&] { return mint_api_token(read_credentials(*context), *request, *response); });
+}
+
+absl::Status EventServiceImpl::mint_api_token(const Credentials& credentials,
+                                              const v1::CreateApiTokenRequest& request,
+                                              v1::CreateApiTokenResponse& response) {
+  const std::string refusal = "Unable to log in with provided credentials.";
+  const auto verified = verify_login(credentials, request, refusal);
+  if (!verified.ok()) {
+    return verified.status();
+  }
+  const std::string token = random_hex(random_, 20);
+  const Instant expires = clock_.now() + options_.api_token_lifetime;
+  bool minted = false;
+  (void)database_.run(Atomicity::kPerStatement, [&](Repositories& stores) {
+    // Only while the password is still the one just verified and the user
+    // still active: a change in between revoked every key.
+    minted = stores.users.add_api_token(verified->user_id, verified->stored_hash, sha256_hex(token), expires);
+    return absl::OkStatus();
   });
+  if (!minted) {
+    return absl::UnauthenticatedError(refusal);
+  }
+  response.set_token(token);
+  *response.mutable_expires() = instant_to_proto(expires);
+  return absl::OkStatus();
 }
 
 grpc::Status EventServiceImpl::RevokeApiToken(grpc::ServerContext* context, const v1::RevokeApiTokenRequest*,
                                               google::protobuf::Empty*) {
-  return run(context, "RevokeApiToken", Atomicity::PerStatement,
-             [&](pqxx::transaction_base& tx, const Credentials& credentials) {
-               const auto token = api_token_of(credentials);
-               if (!token) {
-                 throw RpcError(grpc::StatusCode::UNAUTHENTICATED,
-                                "Send the key to revoke as Authorization: Token KEY.");
-               }
-               (void)authenticator_.authenticate(tx,
-                                                 credentials);  // a valid, unexpired key of an active user
-               bool revoked = false;
-               committing_on_its_own([&] { revoked = UserStore::revoke_api_token(tx, sha256_hex(*token)); });
-               if (!revoked) {
-                 throw RpcError(grpc::StatusCode::UNAUTHENTICATED, "Invalid token.");  // revoked meanwhile
-               }
-             });
+  return serve_rpc(*context, "RevokeApiToken", [&] {
+    const Credentials credentials = read_credentials(*context);
+    const auto token = api_token_of(credentials);
+    if (!token) {
+      return absl::UnauthenticatedError("Send the key to revoke as Authorization: Token KEY.");
+    }
+    // Authenticated first: a valid, unexpired key of an active user.
+    return authenticator_.run_as_caller(
+        credentials, Atomicity::kPerStatement, [&](Repositories& stores, const Caller&) -> absl::Status {
+          if (!stores.users.revoke_api_token(sha256_hex(*token))) {
+            return absl::UnauthenticatedError("Invalid token.");  // revoked meanwhile
+          }
+          return absl::OkStatus();
+        });
+  });
 }
 
 }  // namespace calndro::events

@@ -3,14 +3,16 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
-#include <functional>
+#include <string_view>
 
+#include "absl/status/statusor.h"
 #include "calndro/events/v1/events.grpc.pb.h"
 #include "common/clock.h"
 #include "common/crypto.h"
-#include "common/db_pool.h"
 #include "events/authenticator.h"
 #include "events/known_users.h"
+#include "events/notification_client.h"
+#include "events/stores.h"
 
 namespace calndro::events {
 
@@ -25,9 +27,11 @@ struct EventServiceOptions {
 // metadata, checks SPEC §2, validates, and commits its change together with
 // its audit-log entry (one transaction, mostly one statement). Dependencies
 // come in through the constructor; main.cc only wires them.
+// Each RPC's body returns an absl::Status; common/rpc_call.h's serve_rpc
+// turns it (or a database exception) into the wire status.
 class EventServiceImpl final : public calndro::events::v1::EventService::Service {
  public:
-  EventServiceImpl(DbPool& pool, Authenticator& authenticator, NotificationClient& notifications,
+  EventServiceImpl(Database& database, Authenticator& authenticator, NotificationClient& notifications,
                    const Clock& clock, RandomSource& random, EventServiceOptions options = {});
 
   grpc::Status ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
@@ -50,42 +54,51 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
                               google::protobuf::Empty* response) override;
 
  private:
-  // Transaction: every statement of the call commits together (writes with
-  // more than one statement, or reads that must agree with a write).
-  // PerStatement: each statement commits on its own, which saves the BEGIN
-  // and COMMIT round trips; for calls whose change, if any, is one statement
-  // (run through committing_on_its_own), with at most idempotent writes
-  // before it.
-  enum class Atomicity { Transaction, PerStatement };
-  using Work = std::function<void(pqxx::transaction_base& tx, const Credentials& credentials)>;
-  using AuthenticatedWork =
-      std::function<void(pqxx::transaction_base& tx, const Caller& caller, const Credentials& credentials)>;
-  // Runs `body` and turns every failure into a precise status (and one log
-  // line per call).
-  grpc::Status guarded(grpc::ServerContext* context, const char* method,
-                       const std::function<void(const Credentials&)>& body);
-  // Runs `work` on one pooled connection as `atomicity` says, and commits.
-  void in_connection(Atomicity atomicity, const std::function<void(pqxx::transaction_base&)>& work);
-  // Runs `work` on one connection as `atomicity` says, commits, and turns
-  // every failure into a precise status (and one log line per call).
-  grpc::Status run(grpc::ServerContext* context, const char* method, Atomicity atomicity, const Work& work);
-  // As run(), after authenticating the caller. A password that needs an
-  // argon2id check is checked with no connection held.
-  grpc::Status run_authenticated(grpc::ServerContext* context, const char* method, Atomicity atomicity,
-                                 const AuthenticatedWork& work);
+  // Who notify_parties() mails, and as whom.
+  struct Mailing {
+    std::vector<std::string> recipients;
+    std::string sender;
+  };
+
+  // Serves `method`: authenticates the caller from metadata and runs `work`.
+  grpc::Status serve_as_caller(grpc::ServerContext* context, std::string_view method, Atomicity atomicity,
+                               Authenticator::CallerWork work);
+
+  // What a call on one event may do, and how it reads the event.
+  struct EventAccess {
+    Action action;
+    bool lock = false;  // serialises with concurrent changes of the event
+    bool allow_deleted = false;
+  };
+  using EventWork = absl::FunctionRef<absl::Status(Repositories&, const Caller&, const EventRecord&)>;
+  // As serve_as_caller(), on the event `id` as load_authorized() gives it.
+  grpc::Status serve_on_event(grpc::ServerContext* context, std::string_view method, Atomicity atomicity,
+                              std::int64_t id, EventAccess access, EventWork work);
 
   // Loads a live event (or, with allow_deleted, a deleted one too) and checks
   // `action` for `caller`: NOT_FOUND, then PERMISSION_DENIED.
-  EventRecord load_authorized(pqxx::transaction_base& tx, std::int64_t id, Action action,
-                              const Caller& caller, bool lock, bool allow_deleted = false);
+  absl::StatusOr<EventRecord> load_authorized(EventRepository& events, std::int64_t id, Action action,
+                                              const Caller& caller, bool lock, bool allow_deleted = false);
+  // The validated event a CreateEvent request describes, the caller among
+  // its parties.
+  absl::StatusOr<EventRecord> new_event(const v1::CreateEventRequest& request, const Caller& caller);
+  // Stores `event` (with its creation log entry) and sets its id.
+  void store_new_event(Repositories& stores, const Caller& caller, EventRecord& event);
   // RESOURCE_EXHAUSTED when `mails` more would pass the caller's hourly
   // limit for this event.
-  void check_notify_limit(pqxx::transaction_base& tx, const EventRecord& event, const Caller& caller,
-                          std::size_t mails);
-  void append_log(pqxx::transaction_base& tx, const EventRecord& event, Occurrence occurrence,
+  absl::Status check_notify_limit(EventRepository& events, const EventRecord& event, const Caller& caller,
+                                  std::size_t mails);
+  absl::Status queue_mails(const std::string& caller_request_id, const EventRecord& event,
+                           const Mailing& mailing, const v1::NotifyPartiesRequest& request);
+  void append_log(EventRepository& events, const EventRecord& event, Occurrence occurrence,
                   const Caller& caller, nlohmann::json data);
+  absl::Status mint_api_token(const Credentials& credentials, const v1::CreateApiTokenRequest& request,
+                              v1::CreateApiTokenResponse& response);
+  absl::StatusOr<VerifiedPassword> verify_login(const Credentials& credentials,
+                                                const v1::CreateApiTokenRequest& request,
+                                                const std::string& refusal);
 
-  DbPool& pool_;
+  Database& database_;
   Authenticator& authenticator_;
   NotificationClient& notifications_;
   const Clock& clock_;

@@ -1,6 +1,7 @@
 #include "events/event_store.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace calndro::events {
 namespace {
@@ -53,11 +54,11 @@ Page<T> read_page(const pqxx::result& result, int limit, Read read) {
 
 const char* occurrence_name(Occurrence occurrence) {
   switch (occurrence) {
-    case Occurrence::Update:
+    case Occurrence::kUpdate:
       return "UPDATE";
-    case Occurrence::Notify:
+    case Occurrence::kNotify:
       return "NOTIFY";
-    case Occurrence::View:
+    case Occurrence::kView:
       return "VIEW";
   }
   return "UPDATE";
@@ -65,16 +66,107 @@ const char* occurrence_name(Occurrence occurrence) {
 
 Occurrence occurrence_from(const std::string& name) {
   if (name == "NOTIFY") {
-    return Occurrence::Notify;
+    return Occurrence::kNotify;
   }
   if (name == "VIEW") {
-    return Occurrence::View;
+    return Occurrence::kView;
   }
-  return Occurrence::Update;
+  return Occurrence::kUpdate;
 }
 
 long long micros_of(Instant instant) {
   return instant.time_since_epoch().count();
+}
+
+using Statements = std::vector<std::pair<const char*, std::string>>;
+
+// A log entry at $at (epoch microseconds) by $effector with the event's
+// slots after the action and $data: the tail of every "..._logged" statement.
+std::string log_values(const char* event_id, const char* at, const char* occurrence, const char* effector,
+                       const char* slots, const char* data) {
+  return std::string(
+             "INSERT INTO events.log_entries (event_id, at, occurrence, effector, slots, data) SELECT ") +
+         event_id + ", 'epoch'::timestamptz + " + at + " * interval '1 microsecond', " + occurrence + ", " +
+         effector + ", " + slots + "::jsonb, " + data + "::jsonb";
+}
+
+// The statements that read events.
+Statements event_reads() {
+  const std::string columns = kEventColumns;
+  return {
+      {"event_by_id", "SELECT " + columns + " FROM events.events e WHERE e.id = $1"},
+      // NO KEY UPDATE: serialises changes to the event, while log entries
+      // added for it meanwhile (their foreign-key check takes a key-share
+      // lock on the event row: a GET's VIEW entry) need not wait.
+      {"event_by_id_locked",
+       "SELECT " + columns + " FROM events.events e WHERE e.id = $1 FOR NO KEY UPDATE OF e"},
+      {"events_all", "SELECT " + columns +
+                         " FROM events.events e WHERE e.deleted_at IS NULL AND e.id > $1 "
+                         "ORDER BY e.id LIMIT $2"},
+      // Driven by the (user_id, event_id) index, one events row looked up
+      // per party row: cost follows the page size, not the number of events.
+      // As a plain join the planner chose a merge join that walked the
+      // events' primary key from the start (10,000 rows read for a page of
+      // 100 when the user is party to every 100th event); OFFSET 0 keeps the
+      // lookup a nested loop.
+      {"events_for_user",
+       "SELECT " + columns +
+           " FROM events.event_parties mine CROSS JOIN LATERAL "
+           "(SELECT * FROM events.events e WHERE e.id = mine.event_id AND e.deleted_at IS NULL OFFSET 0) e "
+           "WHERE mine.user_id = $1 AND mine.event_id > $2 ORDER BY mine.event_id LIMIT $3"},
+  };
+}
+
+// The statements that change events, each with its log entry.
+Statements event_writes() {
+  return {
+      // The event, its party rows and its creation log entry in one
+      // statement: one round trip on the busiest write path
+      // (docs/PERFORMANCE.md). The parties' users exist already
+      // (ensure_users); the LEFT JOIN makes a party without a user row a NULL
+      // user_id, so the whole statement fails (not_null_violation) rather
+      // than leave the party out.
+      {"event_create_logged",
+       "WITH e AS (INSERT INTO events.events (title, created_by, created_at, parties, slots) "
+       "  VALUES ($1, $2, 'epoch'::timestamptz + $3 * interval '1 microsecond', $4::json, $5::json) "
+       "  RETURNING id), "
+       "p AS (INSERT INTO events.event_parties (event_id, user_id, position) "
+       "  SELECT e.id, u.id, i.position FROM e, json_array_elements_text($4::json) WITH ORDINALITY "
+       "  AS i(email, position) LEFT JOIN events.users u ON u.email = i.email), "
+       "l AS (" +
+           log_values("e.id", "$3", "'UPDATE'", "$6", "$5", "$7") +
+           " FROM e) "
+           "SELECT id FROM e"},
+      // A new title and/or slot set ($2/$4 say which) of a live event and
+      // its log entry, in one statement that returns the event as changed.
+      // The UPDATE's row lock orders concurrent changes of one event, and
+      // each log entry holds the slots its own change left.
+      {"event_update_logged",
+       "WITH u AS (UPDATE events.events SET title = CASE WHEN $2 THEN $3 ELSE title END, "
+       "  slots = CASE WHEN $4 THEN $5::json ELSE slots END "
+       "  WHERE id = $1 AND deleted_at IS NULL RETURNING id, title, parties, slots), "
+       "l AS (" +
+           log_values("u.id", "$6", "'UPDATE'", "$7", "u.slots", "$8") +
+           " FROM u) "
+           "SELECT u.id, u.title, false, u.parties, u.slots FROM u"},
+      {"event_mark_deleted",
+       "UPDATE events.events SET deleted_at = 'epoch'::timestamptz + $2 * interval '1 microsecond' "
+       "WHERE id = $1"},
+  };
+}
+
+// The statements on the audit log alone.
+Statements log_statements() {
+  return {
+      {"log_append", log_values("$1", "$2", "$3", "$4", "$5", "$6")},
+      {"log_notifications_since",
+       "SELECT (extract(epoch FROM at) * 1000000)::bigint FROM events.log_entries "
+       "WHERE event_id = $1 AND occurrence = 'NOTIFY' AND effector = $2 "
+       "AND at > 'epoch'::timestamptz + $3 * interval '1 microsecond' ORDER BY at"},
+      {"log_read",
+       "SELECT id, (extract(epoch FROM at) * 1000000)::bigint, occurrence, effector, slots, data "
+       "FROM events.log_entries WHERE event_id = $1 AND id > $2 ORDER BY id LIMIT $3"},
+  };
 }
 
 }  // namespace
@@ -83,146 +175,88 @@ bool EventRecord::has_party(const std::string& email) const {
   return std::find(parties.begin(), parties.end(), email) != parties.end();
 }
 
-void EventStore::prepare(pqxx::connection& connection) {
-  const std::string columns = kEventColumns;
-  // A log entry at $at (epoch microseconds) by $effector with the event's
-  // slots after the action and $data: the tail of every "…_logged" statement.
-  const auto log_values = [](const char* event_id, const char* at, const char* occurrence,
-                             const char* effector, const char* slots, const char* data) {
-    return std::string(
-               "INSERT INTO events.log_entries (event_id, at, occurrence, effector, slots, data) SELECT ") +
-           event_id + ", 'epoch'::timestamptz + " + at + " * interval '1 microsecond', " + occurrence + ", " +
-           effector + ", " + slots + "::jsonb, " + data + "::jsonb";
-  };
-  connection.prepare("event_by_id", "SELECT " + columns + " FROM events.events e WHERE e.id = $1");
-  // NO KEY UPDATE: serialises changes to the event, while log entries added
-  // for it meanwhile (their foreign-key check takes a key-share lock on the
-  // event row: a GET's VIEW entry) need not wait.
-  connection.prepare("event_by_id_locked",
-                     "SELECT " + columns + " FROM events.events e WHERE e.id = $1 FOR NO KEY UPDATE OF e");
-  // The event, its party rows and its creation log entry in one statement:
-  // one round trip on the busiest write path (docs/PERFORMANCE.md). The
-  // parties' users exist already (UserStore::ensure_users); the LEFT JOIN
-  // makes a party without a user row a NULL user_id, so the whole statement
-  // fails (not_null_violation) rather than leave the party out.
-  connection.prepare(
-      "event_create_logged",
-      "WITH e AS (INSERT INTO events.events (title, created_by, created_at, parties, slots) "
-      "  VALUES ($1, $2, 'epoch'::timestamptz + $3 * interval '1 microsecond', $4::json, $5::json) "
-      "  RETURNING id), "
-      "p AS (INSERT INTO events.event_parties (event_id, user_id, position) "
-      "  SELECT e.id, u.id, i.position FROM e, json_array_elements_text($4::json) WITH ORDINALITY "
-      "  AS i(email, position) LEFT JOIN events.users u ON u.email = i.email), "
-      "l AS (" +
-          log_values("e.id", "$3", "'UPDATE'", "$6", "$5", "$7") +
-          " FROM e) "
-          "SELECT id FROM e");
-  // A new title and/or slot set ($2/$4 say which) of a live event and its
-  // log entry, in one statement that returns the event as changed. The
-  // UPDATE's row lock orders concurrent changes of one event, and each log
-  // entry holds the slots its own change left.
-  connection.prepare("event_update_logged",
-                     "WITH u AS (UPDATE events.events SET title = CASE WHEN $2 THEN $3 ELSE title END, "
-                     "  slots = CASE WHEN $4 THEN $5::json ELSE slots END "
-                     "  WHERE id = $1 AND deleted_at IS NULL RETURNING id, title, parties, slots), "
-                     "l AS (" +
-                         log_values("u.id", "$6", "'UPDATE'", "$7", "u.slots", "$8") +
-                         " FROM u) "
-                         "SELECT u.id, u.title, false, u.parties, u.slots FROM u");
-  connection.prepare(
-      "event_mark_deleted",
-      "UPDATE events.events SET deleted_at = 'epoch'::timestamptz + $2 * interval '1 microsecond' "
-      "WHERE id = $1");
-  connection.prepare("events_all", "SELECT " + columns +
-                                       " FROM events.events e WHERE e.deleted_at IS NULL AND e.id > $1 "
-                                       "ORDER BY e.id LIMIT $2");
-  // Driven by the (user_id, event_id) index, one events row looked up per
-  // party row: cost follows the page size, not the number of events. As a
-  // plain join the planner chose a merge join that walked the events' primary
-  // key from the start (10,000 rows read for a page of 100 when the user is
-  // party to every 100th event); OFFSET 0 keeps the lookup a nested loop.
-  connection.prepare(
-      "events_for_user",
-      "SELECT " + columns +
-          " FROM events.event_parties mine CROSS JOIN LATERAL "
-          "(SELECT * FROM events.events e WHERE e.id = mine.event_id AND e.deleted_at IS NULL OFFSET 0) e "
-          "WHERE mine.user_id = $1 AND mine.event_id > $2 ORDER BY mine.event_id LIMIT $3");
-  connection.prepare("log_append", log_values("$1", "$2", "$3", "$4", "$5", "$6"));
-  connection.prepare("log_notifications_since",
-                     "SELECT (extract(epoch FROM at) * 1000000)::bigint FROM events.log_entries "
-                     "WHERE event_id = $1 AND occurrence = 'NOTIFY' AND effector = $2 "
-                     "AND at > 'epoch'::timestamptz + $3 * interval '1 microsecond' ORDER BY at");
-  connection.prepare(
-      "log_read",
-      "SELECT id, (extract(epoch FROM at) * 1000000)::bigint, occurrence, effector, slots, data "
-      "FROM events.log_entries WHERE event_id = $1 AND id > $2 ORDER BY id LIMIT $3");
+void prepare_event_statements(pqxx::connection& connection) {
+  for (const auto& statements : {event_reads(), event_writes(), log_statements()}) {
+    for (const auto& [name, sql] : statements) {
+      connection.prepare(name, sql);
+    }
+  }
 }
 
-std::optional<EventRecord> EventStore::load(pqxx::transaction_base& tx, std::int64_t id, bool lock) {
-  const auto result = tx.exec_prepared(lock ? "event_by_id_locked" : "event_by_id", id);
+std::optional<EventRecord> PgEventRepository::load(std::int64_t id, bool lock) {
+  const auto result = tx_.exec_prepared(lock ? "event_by_id_locked" : "event_by_id", id);
   if (result.empty()) {
     return std::nullopt;
   }
   return read_event(result[0]);
 }
 
-std::int64_t EventStore::create_logged(pqxx::transaction_base& tx, const EventRecord& event,
-                                       std::int64_t created_by, Instant now, const std::string& effector,
-                                       const nlohmann::json& log_data) {
-  return tx
-      .exec_prepared("event_create_logged", event.title, created_by, micros_of(now),
-                     nlohmann::json(event.parties).dump(), slots_to_json(event.slots).dump(), effector,
-                     log_data.dump())[0][0]
-      .as<std::int64_t>();
+std::optional<std::int64_t> PgEventRepository::create_logged(const EventRecord& event,
+                                                             std::int64_t created_by, Instant now,
+                                                             const std::string& effector,
+                                                             const nlohmann::json& log_data) {
+  try {
+    return written_once(per_statement_, [&] {
+      return tx_
+          .exec_prepared("event_create_logged", event.title, created_by, micros_of(now),
+                         nlohmann::json(event.parties).dump(), slots_to_json(event.slots).dump(), effector,
+                         log_data.dump())[0][0]
+          .as<std::int64_t>();
+    });
+  } catch (const pqxx::not_null_violation&) {
+    return std::nullopt;
+  }
 }
 
-std::optional<EventRecord> EventStore::update_logged(pqxx::transaction_base& tx, std::int64_t id,
-                                                     const std::optional<std::string>& title,
-                                                     const std::optional<std::vector<Slot>>& slots,
-                                                     Instant now, const std::string& effector,
-                                                     const nlohmann::json& log_data) {
-  const auto result = tx.exec_prepared(
-      "event_update_logged", id, title.has_value(), title.value_or(""), slots.has_value(),
-      slots ? slots_to_json(*slots).dump() : std::string("[]"), micros_of(now), effector, log_data.dump());
+std::optional<EventRecord> PgEventRepository::update_logged(std::int64_t id,
+                                                            const std::optional<std::string>& title,
+                                                            const std::optional<std::vector<Slot>>& slots,
+                                                            Instant now, const std::string& effector,
+                                                            const nlohmann::json& log_data) {
+  const auto result = written_once(per_statement_, [&] {
+    return tx_.exec_prepared("event_update_logged", id, title.has_value(), title.value_or(""),
+                             slots.has_value(), slots ? slots_to_json(*slots).dump() : std::string("[]"),
+                             micros_of(now), effector, log_data.dump());
+  });
   if (result.empty()) {
     return std::nullopt;
   }
   return read_event(result[0]);
 }
 
-void EventStore::mark_deleted(pqxx::transaction_base& tx, std::int64_t id, Instant now) {
-  tx.exec_prepared("event_mark_deleted", id, micros_of(now));
+void PgEventRepository::mark_deleted(std::int64_t id, Instant now) {
+  written_once(per_statement_, [&] { tx_.exec_prepared("event_mark_deleted", id, micros_of(now)); });
 }
 
-Page<EventRecord> EventStore::list_all(pqxx::transaction_base& tx, std::int64_t after, int limit) {
-  return read_page<EventRecord>(tx.exec_prepared("events_all", after, limit + 1), limit, read_event);
+Page<EventRecord> PgEventRepository::list_all(std::int64_t after, int limit) {
+  return read_page<EventRecord>(tx_.exec_prepared("events_all", after, limit + 1), limit, read_event);
 }
 
-Page<EventRecord> EventStore::list_for_user(pqxx::transaction_base& tx, std::int64_t user_id,
-                                            std::int64_t after, int limit) {
-  return read_page<EventRecord>(tx.exec_prepared("events_for_user", user_id, after, limit + 1), limit,
+Page<EventRecord> PgEventRepository::list_for_user(std::int64_t user_id, std::int64_t after, int limit) {
+  return read_page<EventRecord>(tx_.exec_prepared("events_for_user", user_id, after, limit + 1), limit,
                                 read_event);
 }
 
-void EventStore::append_log(pqxx::transaction_base& tx, std::int64_t event_id, Instant when,
-                            Occurrence occurrence, const std::string& effector,
-                            const std::vector<Slot>& slots, const nlohmann::json& data) {
-  tx.exec_prepared("log_append", event_id, micros_of(when), std::string(occurrence_name(occurrence)),
-                   effector, slots_to_json(slots).dump(), data.dump());
+void PgEventRepository::append_log(std::int64_t event_id, Instant when, Occurrence occurrence,
+                                   const std::string& effector, const std::vector<Slot>& slots,
+                                   const nlohmann::json& data) {
+  written_once(per_statement_, [&] {
+    tx_.exec_prepared("log_append", event_id, micros_of(when), std::string(occurrence_name(occurrence)),
+                      effector, slots_to_json(slots).dump(), data.dump());
+  });
 }
 
-std::vector<Instant> EventStore::notifications_since(pqxx::transaction_base& tx, std::int64_t event_id,
-                                                     const std::string& effector, Instant since) {
+std::vector<Instant> PgEventRepository::notifications_since(std::int64_t event_id,
+                                                            const std::string& effector, Instant since) {
   std::vector<Instant> times;
-  for (const auto& row : tx.exec_prepared("log_notifications_since", event_id, effector, micros_of(since))) {
+  for (const auto& row : tx_.exec_prepared("log_notifications_since", event_id, effector, micros_of(since))) {
     times.emplace_back(Micros(row[0].as<long long>()));
   }
   return times;
 }
 
-Page<LogEntryRecord> EventStore::read_log(pqxx::transaction_base& tx, std::int64_t event_id,
-                                          std::int64_t after, int limit) {
-  return read_page<LogEntryRecord>(tx.exec_prepared("log_read", event_id, after, limit + 1), limit,
+Page<LogEntryRecord> PgEventRepository::read_log(std::int64_t event_id, std::int64_t after, int limit) {
+  return read_page<LogEntryRecord>(tx_.exec_prepared("log_read", event_id, after, limit + 1), limit,
                                    [](const pqxx::row& row) {
                                      LogEntryRecord entry;
                                      entry.id = row[0].as<std::int64_t>();

@@ -3,9 +3,11 @@
 #include <algorithm>
 
 #include "common/email.h"
+#include "common/limits.h"
 #include "common/text.h"
 
 namespace calndro::events {
+
 std::vector<std::string> validate_parties(const google::protobuf::RepeatedPtrField<std::string>& parties,
                                           std::vector<FieldViolation>& violations, bool required) {
   std::vector<std::string> canonical;
@@ -13,8 +15,9 @@ std::vector<std::string> validate_parties(const google::protobuf::RepeatedPtrFie
     violations.push_back({"parties", "At least one party is required."});
     return canonical;
   }
-  if (parties.size() > kMaxParties) {
-    violations.push_back({"parties", "At most 100 parties; got " + std::to_string(parties.size()) + "."});
+  if (parties.size() > limits::kMaxParties) {
+    violations.push_back({"parties", "At most " + std::to_string(limits::kMaxParties) + " parties; got " +
+                                         std::to_string(parties.size()) + "."});
     return canonical;
   }
   for (int i = 0; i < parties.size(); ++i) {
@@ -35,8 +38,9 @@ std::vector<Slot> validate_slots(
     const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots,
     std::vector<FieldViolation>& violations) {
   std::vector<Slot> parsed;
-  if (slots.size() > kMaxSlots) {
-    violations.push_back({"slots", "At most 30 slots; got " + std::to_string(slots.size()) + "."});
+  if (slots.size() > limits::kMaxSlots) {
+    violations.push_back({"slots", "At most " + std::to_string(limits::kMaxSlots) + " slots; got " +
+                                       std::to_string(slots.size()) + "."});
     return parsed;
   }
   for (int i = 0; i < slots.size(); ++i) {
@@ -58,8 +62,9 @@ std::string validate_title(const std::string& title, std::vector<FieldViolation>
   }
   const auto last = title.find_last_not_of(" \t\r\n");
   std::string trimmed = title.substr(first, last - first + 1);
-  if (utf8_length(trimmed) > kMaxTitleLength) {
-    violations.push_back({"title", "Ensure this field has no more than 256 characters."});
+  if (utf8_length(trimmed) > limits::kMaxTitleLength) {
+    violations.push_back({"title", "Ensure this field has no more than " +
+                                       std::to_string(limits::kMaxTitleLength) + " characters."});
   }
   if (std::any_of(trimmed.begin(), trimmed.end(),
                   [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {

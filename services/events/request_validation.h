@@ -14,10 +14,6 @@
 // stopping at the first, so one 400 names every problem.
 namespace calndro::events {
 
-inline constexpr int kMaxSlots = 30;
-inline constexpr int kMaxParties = 100;
-inline constexpr std::size_t kMaxTitleLength = 256;  // characters (code points)
-
 // Canonical emails, duplicates folded, first mention first.
 std::vector<std::string> validate_parties(const google::protobuf::RepeatedPtrField<std::string>& parties,
                                           std::vector<FieldViolation>& violations, bool required);

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "events/event_store.h"
+
 namespace calndro::events {
 namespace {
 
@@ -33,14 +35,13 @@ std::optional<User> first_user(const pqxx::result& result) {
 
 }  // namespace
 
-void UserStore::prepare(pqxx::connection& connection) {
+void prepare_user_statements(pqxx::connection& connection) {
   const std::string columns = kUserColumns;
   // A username match wins over an email match, so nobody can shadow an
   // account by choosing its email as their username.
   connection.prepare("user_by_login", "SELECT " + columns +
                                           " FROM events.users WHERE username = $1 OR email = lower($1) "
                                           "ORDER BY (username = $1) DESC NULLS LAST LIMIT 1");
-  connection.prepare("user_by_email", "SELECT " + columns + " FROM events.users WHERE email = $1");
   connection.prepare(
       "user_by_api_token",
       "SELECT u.id, u.email, u.username, coalesce(u.password_hash, ''), u.is_active, u.is_staff "
@@ -62,48 +63,44 @@ void UserStore::prepare(pqxx::connection& connection) {
                      "SELECT 1 FROM events.users WHERE email = $1 AND is_staff AND is_active");
 }
 
-std::optional<User> UserStore::find_by_login(pqxx::transaction_base& tx, const std::string& login) {
-  return first_user(tx.exec_prepared("user_by_login", login));
+std::optional<User> PgUserRepository::find_by_login(const std::string& login) {
+  return first_user(tx_.exec_prepared("user_by_login", login));
 }
 
-std::optional<User> UserStore::find_by_email(pqxx::transaction_base& tx, const std::string& email) {
-  return first_user(tx.exec_prepared("user_by_email", email));
+std::optional<User> PgUserRepository::find_by_api_token_hash(const std::string& token_hash, Instant now) {
+  return first_user(tx_.exec_prepared("user_by_api_token", token_hash, micros_of(now)));
 }
 
-std::optional<User> UserStore::find_by_api_token_hash(pqxx::transaction_base& tx,
-                                                      const std::string& token_hash, Instant now) {
-  return first_user(tx.exec_prepared("user_by_api_token", token_hash, micros_of(now)));
+bool PgUserRepository::add_api_token(std::int64_t user_id, const std::string& stored_hash,
+                                     const std::string& token_hash, Instant expires) {
+  return written_once(per_statement_, [&] {
+    return tx_.exec_prepared("add_api_token", token_hash, user_id, stored_hash, micros_of(expires))
+               .affected_rows() == 1;
+  });
 }
 
-bool UserStore::add_api_token(pqxx::transaction_base& tx, std::int64_t user_id,
-                              const std::string& stored_hash, const std::string& token_hash,
-                              Instant expires) {
-  return tx.exec_prepared("add_api_token", token_hash, user_id, stored_hash, micros_of(expires))
-             .affected_rows() == 1;
+bool PgUserRepository::revoke_api_token(const std::string& token_hash) {
+  return written_once(per_statement_,
+                      [&] { return tx_.exec_prepared("revoke_api_token", token_hash).affected_rows() == 1; });
 }
 
-bool UserStore::revoke_api_token(pqxx::transaction_base& tx, const std::string& token_hash) {
-  return tx.exec_prepared("revoke_api_token", token_hash).affected_rows() == 1;
+std::int64_t PgUserRepository::purge_api_tokens(Instant before) {
+  return tx_.exec_prepared("purge_api_tokens", micros_of(before)).affected_rows();
 }
 
-std::int64_t UserStore::purge_api_tokens(pqxx::transaction_base& tx, Instant before) {
-  return tx.exec_prepared("purge_api_tokens", micros_of(before)).affected_rows();
+void PgUserRepository::ensure_users(const std::vector<std::string>& emails) {
+  tx_.exec_prepared("ensure_users", nlohmann::json(emails).dump());
 }
 
-void UserStore::ensure_users(pqxx::transaction_base& tx, const std::vector<std::string>& emails) {
-  tx.exec_prepared("ensure_users", nlohmann::json(emails).dump());
+bool PgUserRepository::is_staff_email(const std::string& email) {
+  return !tx_.exec_prepared("is_staff_email", email).empty();
 }
 
-bool UserStore::is_staff_email(pqxx::transaction_base& tx, const std::string& email) {
-  return !tx.exec_prepared("is_staff_email", email).empty();
-}
-
-std::int64_t UserStore::add_user(pqxx::transaction_base& tx, const std::string& email,
-                                 const std::optional<std::string>& username, const std::string& password_hash,
-                                 bool staff, bool active) {
+std::int64_t PgUserAdmin::add_user(const std::string& email, const std::optional<std::string>& username,
+                                   const std::string& password_hash, bool staff, bool active) {
   // A party that was invited by email already has a row: give it the
   // account instead of failing.
-  const auto result = tx.exec_params(
+  const auto result = tx_.exec_params(
       "INSERT INTO events.users (email, username, password_hash, is_staff, is_active) "
       "VALUES ($1, $2, nullif($3, ''), $4, $5) "
       "ON CONFLICT (email) DO UPDATE SET username = coalesce(EXCLUDED.username, users.username), "
@@ -113,26 +110,24 @@ std::int64_t UserStore::add_user(pqxx::transaction_base& tx, const std::string& 
   return result[0][0].as<std::int64_t>();
 }
 
-bool UserStore::set_password(pqxx::transaction_base& tx, const std::string& email,
-                             const std::string& password_hash) {
-  return tx.exec_params("UPDATE events.users SET password_hash = $2 WHERE email = $1", email, password_hash)
+bool PgUserAdmin::set_password(const std::string& email, const std::string& password_hash) {
+  return tx_.exec_params("UPDATE events.users SET password_hash = $2 WHERE email = $1", email, password_hash)
              .affected_rows() == 1;
 }
 
-bool UserStore::activate(pqxx::transaction_base& tx, const std::string& email) {
-  return tx.exec_params("UPDATE events.users SET is_active = true WHERE email = $1", email).affected_rows() ==
-         1;
-}
-
-bool UserStore::deactivate(pqxx::transaction_base& tx, const std::string& email) {
-  return tx.exec_params("UPDATE events.users SET is_active = false WHERE email = $1", email)
+bool PgUserAdmin::activate(const std::string& email) {
+  return tx_.exec_params("UPDATE events.users SET is_active = true WHERE email = $1", email)
              .affected_rows() == 1;
 }
 
-std::vector<ApiTokenInfo> UserStore::list_api_tokens(pqxx::transaction_base& tx,
-                                                     const std::optional<std::string>& email) {
+bool PgUserAdmin::deactivate(const std::string& email) {
+  return tx_.exec_params("UPDATE events.users SET is_active = false WHERE email = $1", email)
+             .affected_rows() == 1;
+}
+
+std::vector<ApiTokenInfo> PgUserAdmin::list_api_tokens(const std::optional<std::string>& email) {
   std::vector<ApiTokenInfo> tokens;
-  const auto result = tx.exec_params(
+  const auto result = tx_.exec_params(
       "SELECT t.id, u.email, (extract(epoch FROM t.created_at) * 1000000)::bigint, "
       "(extract(epoch FROM t.expires_at) * 1000000)::bigint "
       "FROM events.api_tokens t JOIN events.users u ON u.id = t.user_id "
@@ -145,8 +140,8 @@ std::vector<ApiTokenInfo> UserStore::list_api_tokens(pqxx::transaction_base& tx,
   return tokens;
 }
 
-std::int64_t UserStore::count_api_tokens(pqxx::transaction_base& tx, const std::string& email) {
-  return tx
+std::int64_t PgUserAdmin::count_api_tokens(const std::string& email) {
+  return tx_
       .exec_params(
           "SELECT count(*) FROM events.api_tokens t JOIN events.users u ON u.id = t.user_id "
           "WHERE u.email = $1",
@@ -154,21 +149,21 @@ std::int64_t UserStore::count_api_tokens(pqxx::transaction_base& tx, const std::
       .as<std::int64_t>();
 }
 
-bool UserStore::revoke_api_token_by_id(pqxx::transaction_base& tx, std::int64_t id) {
-  return tx.exec_params("DELETE FROM events.api_tokens WHERE id = $1", id).affected_rows() == 1;
+bool PgUserAdmin::revoke_api_token_by_id(std::int64_t id) {
+  return tx_.exec_params("DELETE FROM events.api_tokens WHERE id = $1", id).affected_rows() == 1;
 }
 
-std::int64_t UserStore::revoke_api_tokens_of(pqxx::transaction_base& tx, const std::string& email) {
-  return tx
+std::int64_t PgUserAdmin::revoke_api_tokens_of(const std::string& email) {
+  return tx_
       .exec_params(
           "DELETE FROM events.api_tokens WHERE user_id = (SELECT id FROM events.users WHERE email = $1)",
           email)
       .affected_rows();
 }
 
-std::vector<User> UserStore::list(pqxx::transaction_base& tx) {
+std::vector<User> PgUserAdmin::list() {
   std::vector<User> users;
-  for (const auto& row : tx.exec(std::string("SELECT ") + kUserColumns + " FROM events.users ORDER BY id")) {
+  for (const auto& row : tx_.exec(std::string("SELECT ") + kUserColumns + " FROM events.users ORDER BY id")) {
     users.push_back(read_user(row));
   }
   return users;

@@ -16,20 +16,20 @@ struct Row {
 };
 
 TEST(AccessPolicy, MatchesSpecTable) {
-  const auto A = Decision::Allow;
-  const auto D = Decision::Deny;
+  const auto A = Decision::kAllow;
+  const auto D = Decision::kDeny;
   const Row table[] = {
-      {Action::List, A, A, A, D},    {Action::Create, A, A, A, D}, {Action::Detail, A, A, D, A},
-      {Action::Update, A, A, D, A},  {Action::Delete, A, D, D, D}, {Action::Notify, A, A, D, A},
-      {Action::ReadLog, A, A, D, A},
+      {Action::kList, A, A, A, D},    {Action::kCreate, A, A, A, D}, {Action::kDetail, A, A, D, A},
+      {Action::kUpdate, A, A, D, A},  {Action::kDelete, A, D, D, D}, {Action::kNotify, A, A, D, A},
+      {Action::kReadLog, A, A, D, A},
   };
   for (const Row& row : table) {
     const int action = static_cast<int>(row.action);
-    EXPECT_EQ(decide(row.action, Relation::Staff), row.staff) << action;
-    EXPECT_EQ(decide(row.action, Relation::Party), row.party) << action;
-    EXPECT_EQ(decide(row.action, Relation::NonParty), row.non_party) << action;
-    EXPECT_EQ(decide(row.action, Relation::TokenForThisEvent), row.token_here) << action;
-    EXPECT_EQ(decide(row.action, Relation::TokenForOtherEvent), Decision::Deny) << action;
+    EXPECT_EQ(decide(row.action, Relation::kStaff), row.staff) << action;
+    EXPECT_EQ(decide(row.action, Relation::kParty), row.party) << action;
+    EXPECT_EQ(decide(row.action, Relation::kNonParty), row.non_party) << action;
+    EXPECT_EQ(decide(row.action, Relation::kTokenForThisEvent), row.token_here) << action;
+    EXPECT_EQ(decide(row.action, Relation::kTokenForOtherEvent), Decision::kDeny) << action;
   }
 }
 
@@ -40,29 +40,29 @@ TEST(CallerRelation, FollowsKindAndMembership) {
 
   Caller party;
   party.email = "they@thar.net";
-  EXPECT_EQ(party.relation_to(&event), Relation::Party);
-  EXPECT_EQ(party.relation_to(nullptr), Relation::Party);
+  EXPECT_EQ(party.relation_to(&event), Relation::kParty);
+  EXPECT_EQ(party.relation_to(nullptr), Relation::kParty);
 
   Caller outsider;
   outsider.email = "who@else.org";
-  EXPECT_EQ(outsider.relation_to(&event), Relation::NonParty);
+  EXPECT_EQ(outsider.relation_to(&event), Relation::kNonParty);
 
   Caller staff;
   staff.email = "admin@calndro.io";
   staff.staff = true;
-  EXPECT_EQ(staff.relation_to(&event), Relation::Staff);
+  EXPECT_EQ(staff.relation_to(&event), Relation::kStaff);
 
   Caller token;
-  token.kind = Caller::Kind::EmailToken;
+  token.kind = Caller::Kind::kEmailToken;
   token.email = "they@thar.net";
   token.token_event_id = 7;
-  EXPECT_EQ(token.relation_to(&event), Relation::TokenForThisEvent);
+  EXPECT_EQ(token.relation_to(&event), Relation::kTokenForThisEvent);
   token.token_event_id = 8;
-  EXPECT_EQ(token.relation_to(&event), Relation::TokenForOtherEvent);
-  EXPECT_EQ(token.relation_to(nullptr), Relation::TokenForOtherEvent);
+  EXPECT_EQ(token.relation_to(&event), Relation::kTokenForOtherEvent);
+  EXPECT_EQ(token.relation_to(nullptr), Relation::kTokenForOtherEvent);
   // A token acts as its party, never with the staff flag of that party.
   token.staff = true;
-  EXPECT_EQ(token.relation_to(&event), Relation::TokenForOtherEvent);
+  EXPECT_EQ(token.relation_to(&event), Relation::kTokenForOtherEvent);
 }
 
 }  // namespace

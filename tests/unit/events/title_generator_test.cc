@@ -5,20 +5,10 @@
 #include <cstring>
 #include <set>
 
+#include "fakes.h"
+
 namespace calndro::events {
 namespace {
-
-class CountingRandom final : public RandomSource {
- public:
-  void fill(unsigned char* out, std::size_t size) override {
-    for (std::size_t i = 0; i < size; ++i) {
-      out[i] = static_cast<unsigned char>(next_++ * 37 + i * 11);
-    }
-  }
-
- private:
-  unsigned next_ = 0;
-};
 
 TEST(TitleGenerator, MakesShortAlternatingWords) {
   CountingRandom random;

@@ -1,0 +1,34 @@
+#include "events/pg_database.h"
+
+#include "events/event_store.h"
+#include "events/user_store.h"
+
+namespace calndro::events {
+
+absl::Status PgDatabase::run(Atomicity atomicity, Work work) {
+  return pool_.run([&](pqxx::connection& connection) {
+    if (atomicity == Atomicity::kPerStatement) {
+      pqxx::nontransaction statements(connection);
+      PgEventRepository events(statements, /*per_statement=*/true);
+      PgUserRepository users(statements, /*per_statement=*/true);
+      Repositories repositories{events, users};
+      return work(repositories);
+    }
+    pqxx::work tx(connection);
+    PgEventRepository events(tx, /*per_statement=*/false);
+    PgUserRepository users(tx, /*per_statement=*/false);
+    Repositories repositories{events, users};
+    const absl::Status status = work(repositories);
+    if (status.ok()) {
+      tx.commit();
+    }
+    return status;
+  });
+}
+
+void PgDatabase::prepare(pqxx::connection& connection) {
+  prepare_user_statements(connection);
+  prepare_event_statements(connection);
+}
+
+}  // namespace calndro::events

@@ -1,0 +1,23 @@
+#pragma once
+
+#include "common/db_pool.h"
+#include "events/stores.h"
+
+namespace calndro::events {
+
+// Database on the pooled PostgreSQL connections: each run leases one
+// connection and hands the work repositories over it.
+class PgDatabase final : public Database {
+ public:
+  explicit PgDatabase(DbPool& pool) : pool_(pool) {}
+
+  absl::Status run(Atomicity atomicity, Work work) override;
+
+  // Registers the statements of both repositories on a new connection.
+  static void prepare(pqxx::connection& connection);
+
+ private:
+  DbPool& pool_;
+};
+
+}  // namespace calndro::events

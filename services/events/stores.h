@@ -1,0 +1,144 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "common/clock.h"
+#include "common/time_slot.h"
+
+// What the event service needs from its database, as small interfaces: the
+// service logic takes them in its constructor, PostgreSQL implements them
+// (event_store.h, user_store.h, pg_database.h) and the unit tests use
+// in-memory fakes.
+namespace calndro::events {
+
+struct EventRecord {
+  std::int64_t id = 0;
+  std::string title;
+  std::vector<std::string> parties;  // canonical emails, in order of first mention
+  std::vector<Slot> slots;           // canonical set
+  bool deleted = false;
+
+  bool has_party(const std::string& email) const;
+};
+
+enum class Occurrence { kUpdate, kNotify, kView };
+
+struct LogEntryRecord {
+  std::int64_t id = 0;
+  Instant when;
+  Occurrence occurrence = Occurrence::kUpdate;
+  std::string effector;
+  std::vector<Slot> slots;
+  nlohmann::json data;
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  // The id to continue after; nullopt on the last page.
+  std::optional<std::int64_t> next_after;
+};
+
+struct User {
+  std::int64_t id = 0;
+  std::string email;
+  std::optional<std::string> username;
+  std::string password_hash;  // empty: no password (a party invited by email)
+  bool active = false;
+  bool staff = false;
+};
+
+// Events, their parties and their audit log. A change and its log entry
+// commit together or not at all (most are one statement).
+class EventRepository {
+ public:
+  virtual ~EventRepository() = default;
+
+  // Includes deleted events (deleted = true); nullopt when no such id.
+  // `lock` serialises concurrent changes to one event.
+  virtual std::optional<EventRecord> load(std::int64_t id, bool lock) = 0;
+  // Writes the event, its party rows and its creation log entry (UPDATE,
+  // with the event's slots); returns the new id, or nullopt, having written
+  // nothing, when a party has no user row (UserRepository::ensure_users).
+  virtual std::optional<std::int64_t> create_logged(const EventRecord& event, std::int64_t created_by,
+                                                    Instant now, const std::string& effector,
+                                                    const nlohmann::json& log_data) = 0;
+  // Sets the title and/or the slots (those given) of a live event and logs
+  // the change (UPDATE); returns the event as changed, or nullopt when there
+  // is no such live event.
+  virtual std::optional<EventRecord> update_logged(std::int64_t id, const std::optional<std::string>& title,
+                                                   const std::optional<std::vector<Slot>>& slots, Instant now,
+                                                   const std::string& effector,
+                                                   const nlohmann::json& log_data) = 0;
+  virtual void mark_deleted(std::int64_t id, Instant now) = 0;
+
+  // Live events, ordered by id, after `after`, at most `limit`.
+  virtual Page<EventRecord> list_all(std::int64_t after, int limit) = 0;
+  virtual Page<EventRecord> list_for_user(std::int64_t user_id, std::int64_t after, int limit) = 0;
+
+  virtual void append_log(std::int64_t event_id, Instant when, Occurrence occurrence,
+                          const std::string& effector, const std::vector<Slot>& slots,
+                          const nlohmann::json& data) = 0;
+  // When the NOTIFY entries `effector` wrote for the event after `since`,
+  // oldest first (one per mail).
+  virtual std::vector<Instant> notifications_since(std::int64_t event_id, const std::string& effector,
+                                                   Instant since) = 0;
+  virtual Page<LogEntryRecord> read_log(std::int64_t event_id, std::int64_t after, int limit) = 0;
+};
+
+// Users and their API keys.
+class UserRepository {
+ public:
+  virtual ~UserRepository() = default;
+
+  // By username, or else by email (case-insensitive).
+  virtual std::optional<User> find_by_login(const std::string& login) = 0;
+  // The user of an API key that has not expired at `now`.
+  virtual std::optional<User> find_by_api_token_hash(const std::string& token_hash, Instant now) = 0;
+  // Adds a key that expires at `expires` for the user, only while the user
+  // is active and still has `stored_hash` as password; false otherwise.
+  virtual bool add_api_token(std::int64_t user_id, const std::string& stored_hash,
+                             const std::string& token_hash, Instant expires) = 0;
+  // Deletes the key with this hash; false when there was none.
+  virtual bool revoke_api_token(const std::string& token_hash) = 0;
+  // Deletes keys that expired before `before`; returns how many.
+  virtual std::int64_t purge_api_tokens(Instant before) = 0;
+  // Makes sure a user row exists for each (canonical) email; new ones are
+  // inactive and have no password. Idempotent.
+  virtual void ensure_users(const std::vector<std::string>& emails) = 0;
+  virtual bool is_staff_email(const std::string& email) = 0;
+};
+
+// kTransaction: every statement of the work commits together (writes with
+// more than one statement, or reads that must agree with a write).
+// kPerStatement: each statement commits on its own, which saves the BEGIN
+// and COMMIT round trips; for work whose change, if any, is one statement,
+// with at most idempotent writes before it. Should the connection break
+// during such a statement, whether it committed is unknown: the repositories
+// then throw pqxx::in_doubt_error, which no one retries.
+enum class Atomicity { kTransaction, kPerStatement };
+
+struct Repositories {
+  EventRepository& events;
+  UserRepository& users;
+};
+
+// Runs work on one database connection.
+class Database {
+ public:
+  using Work = absl::FunctionRef<absl::Status(Repositories&)>;
+
+  virtual ~Database() = default;
+  // Runs `work` as `atomicity` says; commits only when it returns OK (a
+  // refused call changes nothing). Database failures are thrown
+  // (common/rpc_call.h maps them).
+  virtual absl::Status run(Atomicity atomicity, Work work) = 0;
+};
+
+}  // namespace calndro::events

@@ -1,0 +1,400 @@
+#include "events/event_service.h"
+
+#include <grpcpp/test/server_context_test_spouse.h>
+#include <gtest/gtest.h>
+
+#include "common/rich_status.h"
+#include "events/event_store.h"
+#include "fake_clock.h"
+#include "fakes.h"
+
+// The event service's logic against in-memory stores: SPEC §2's access
+// table, validation, and what create, patch and notify write to the log.
+namespace calndro::events {
+namespace {
+
+namespace notify_v1 = calndro::notify::v1;
+
+// What a caller sends as gRPC metadata.
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
+constexpr const char* kEmailToken = "0123456789abcdef0123456789abcdef01234567";
+constexpr const char* kOtherEmailToken = "fedcba9876543210fedcba9876543210fedcba98";
+
+Slot slot_at(int hour) {
+  return {Instant(std::chrono::hours(24 * 365 * 56 + hour)), std::chrono::hours(1)};
+}
+
+template <typename Repeated>
+void add_slots(Repeated& out, const std::vector<Slot>& slots) {
+  for (const auto& slot : slots) {
+    slot_to_proto(slot, *out.Add());
+  }
+}
+
+std::vector<std::string> violated_fields(const absl::Status& status) {
+  std::vector<std::string> fields;
+  for (const auto& violation : decode_details(status).violations) {
+    fields.push_back(violation.field);
+  }
+  return fields;
+}
+
+class EventServiceTest : public ::testing::Test {
+ protected:
+  EventServiceTest() {
+    owner_ = as_token(stores_.add_user("owner@here.net"));
+    party_ = as_token(stores_.add_user("party@here.net"));
+    stranger_ = as_token(stores_.add_user("stranger@here.net"));
+    staff_ = as_token(stores_.add_user("staff@here.net", /*staff=*/true));
+    event_id_ = create({"party@here.net"}, {slot_at(1), slot_at(2), slot_at(3)}).id();
+    add_email_token(kEmailToken, event_id_, "party@here.net");
+    add_email_token(kOtherEmailToken, event_id_ + 1000, "party@here.net");
+    email_token_ = {{"x-email-token", kEmailToken}};
+    other_token_ = {{"x-email-token", kOtherEmailToken}};
+  }
+
+  static Metadata as_token(const std::string& key) {
+    return {{"authorization", "Token " + key}, {"x-request-id", "req-1"}};
+  }
+
+  // Calls the RPC as a caller with `metadata` would.
+  template <typename Request, typename Response>
+  absl::Status call(grpc::Status (EventServiceImpl::*rpc)(grpc::ServerContext*, const Request*, Response*),
+                    const Metadata& metadata, const Request& request, Response& response) {
+    grpc::ServerContext context;
+    grpc::testing::ServerContextTestSpouse spouse(&context);
+    spouse.AddClientMetadata("x-calndro-client-addr", "127.0.0.1");
+    for (const auto& [key, value] : metadata) {
+      spouse.AddClientMetadata(key, value);
+    }
+    return from_grpc_status((service_.*rpc)(&context, &request, &response));
+  }
+
+  void add_email_token(const std::string& token, std::int64_t event_id, const std::string& party) {
+    notify_v1::ResolveTokenResponse resolved;
+    resolved.set_event_id(event_id);
+    resolved.set_party_email(party);
+    resolved.set_fingerprint("fp-" + token.substr(0, 4));
+    resolved.mutable_expires()->set_seconds(4'000'000'000);
+    notifications_.tokens[token] = resolved;
+  }
+
+  v1::Event create(const std::vector<std::string>& parties, const std::vector<Slot>& slots,
+                   const std::string& title = "Lunch") {
+    v1::CreateEventRequest request;
+    for (const auto& party : parties) {
+      request.add_parties(party);
+    }
+    add_slots(*request.mutable_slots(), slots);
+    request.set_title(title);
+    v1::Event event;
+    const absl::Status status = call(&EventServiceImpl::CreateEvent, owner_, request, event);
+    EXPECT_TRUE(status.ok()) << status;
+    return event;
+  }
+
+  absl::Status get(const Metadata& caller) {
+    v1::GetEventRequest request;
+    request.set_id(event_id_);
+    v1::Event event;
+    return call(&EventServiceImpl::GetEvent, caller, request, event);
+  }
+
+  absl::Status patch(const Metadata& caller, v1::UpdateEventRequest request) {
+    request.set_id(event_id_);
+    v1::Event event;
+    return call(&EventServiceImpl::UpdateEvent, caller, request, event);
+  }
+
+  absl::Status patch_title(const Metadata& caller) {
+    v1::UpdateEventRequest request;
+    request.set_title("Dinner");
+    return patch(caller, request);
+  }
+
+  absl::Status notify(const Metadata& caller, const std::vector<std::string>& parties,
+                      std::vector<Slot> slots = {slot_at(1), slot_at(2), slot_at(3)}) {
+    v1::NotifyPartiesRequest request;
+    request.set_id(event_id_);
+    for (const auto& party : parties) {
+      request.add_parties(party);
+    }
+    add_slots(*request.mutable_slots(), slots);
+    v1::NotifyPartiesResponse response;
+    return call(&EventServiceImpl::NotifyParties, caller, request, response);
+  }
+
+  absl::Status read_log(const Metadata& caller, v1::EventLog* out = nullptr) {
+    v1::GetEventLogRequest request;
+    request.set_id(event_id_);
+    v1::EventLog log;
+    const absl::Status status = call(&EventServiceImpl::GetEventLog, caller, request, log);
+    if (out != nullptr) {
+      *out = log;
+    }
+    return status;
+  }
+
+  absl::Status remove(const Metadata& caller) {
+    v1::DeleteEventRequest request;
+    request.set_id(event_id_);
+    google::protobuf::Empty empty;
+    return call(&EventServiceImpl::DeleteEvent, caller, request, empty);
+  }
+
+  absl::Status list(const Metadata& caller, v1::ListEventsResponse* out = nullptr) {
+    v1::ListEventsResponse response;
+    const absl::Status status =
+        call(&EventServiceImpl::ListEvents, caller, v1::ListEventsRequest(), response);
+    if (out != nullptr) {
+      *out = response;
+    }
+    return status;
+  }
+
+  FakeClock clock_;
+  FakeStores stores_;
+  FakeNotifications notifications_;
+  CountingRandom random_;
+  CredentialCache credential_cache_{clock_, std::chrono::seconds(60), 100};
+  LoginThrottle throttle_{clock_, LoginLimits{}};
+  Authenticator authenticator_{clock_, stores_, credential_cache_, throttle_, notifications_};
+  EventServiceImpl service_{stores_, authenticator_, notifications_, clock_, random_};
+  Metadata owner_, party_, stranger_, staff_, email_token_, other_token_;
+  std::int64_t event_id_ = 0;
+};
+
+// SPEC §2, one row per action; columns: owner, party, party by email token
+// for this event, email token for another event, staff, stranger.
+TEST_F(EventServiceTest, FollowsTheAccessTable) {
+  using Code = absl::StatusCode;
+  const Code ok = Code::kOk;
+  const Code denied = Code::kPermissionDenied;
+  struct Row {
+    const char* action;
+    std::function<absl::Status(const Metadata&)> call;
+    std::vector<Code> expected;
+  };
+  const std::vector<Row> table = {
+      {"list", [&](const Metadata& c) { return list(c); }, {ok, ok, denied, denied, ok, ok}},
+      {"view", [&](const Metadata& c) { return get(c); }, {ok, ok, ok, denied, ok, denied}},
+      {"patch", [&](const Metadata& c) { return patch_title(c); }, {ok, ok, ok, denied, ok, denied}},
+      {"notify",
+       [&](const Metadata& c) { return notify(c, {"party@here.net"}); },
+       {ok, ok, ok, denied, ok, denied}},
+      {"log", [&](const Metadata& c) { return read_log(c); }, {ok, ok, ok, denied, ok, denied}},
+  };
+  const std::vector<const Metadata*> callers = {&owner_,       &party_, &email_token_,
+                                                &other_token_, &staff_, &stranger_};
+  for (const Row& row : table) {
+    for (std::size_t i = 0; i < callers.size(); ++i) {
+      const std::size_t log_before = stores_.log_of(event_id_).size();
+      const absl::Status status = row.call(*callers[i]);
+      EXPECT_EQ(status.code(), row.expected[i]) << row.action << ", caller " << i << ": " << status;
+      if (!status.ok()) {
+        EXPECT_EQ(stores_.log_of(event_id_).size(), log_before) << row.action << ", caller " << i;
+      }
+    }
+  }
+}
+
+TEST_F(EventServiceTest, OnlyStaffDeletesAndOnlyStaffStillSeesTheLog) {
+  for (const Metadata* caller : {&owner_, &party_, &email_token_, &stranger_}) {
+    EXPECT_EQ(remove(*caller).code(), absl::StatusCode::kPermissionDenied);
+  }
+  EXPECT_FALSE(stores_.state.events.at(event_id_).deleted);
+  ASSERT_TRUE(remove(staff_).ok());
+  EXPECT_TRUE(stores_.state.events.at(event_id_).deleted);
+  EXPECT_EQ(stores_.log_of(event_id_).back().data, (nlohmann::json{{"closed", "deleted"}}));
+  EXPECT_EQ(get(owner_).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(read_log(owner_).code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(read_log(staff_).ok());
+}
+
+TEST_F(EventServiceTest, RefusesMissingMetadata) {
+  EXPECT_EQ(get(Metadata()).code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(get(as_token("0000000000000000000000000000000000000000")).code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(EventServiceTest, CreateLogsTheOpeningWithTheCallerFirst) {
+  const v1::Event event = create({"new@there.net", "party@here.net"}, {slot_at(5)}, "  Picnic ");
+  EXPECT_EQ(event.title(), "Picnic");
+  EXPECT_EQ(std::vector<std::string>(event.parties().begin(), event.parties().end()),
+            (std::vector<std::string>{"owner@here.net", "new@there.net", "party@here.net"}));
+  const auto log = stores_.log_of(event.id());
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].occurrence, Occurrence::kUpdate);
+  EXPECT_EQ(log[0].effector, "owner@here.net");
+  EXPECT_EQ(log[0].slots, (std::vector<Slot>{slot_at(5)}));
+  EXPECT_EQ(log[0].data, (nlohmann::json{{"opened", "created"}}));
+  EXPECT_TRUE(stores_.find_by_login("new@there.net").has_value());  // a user row for the new party
+}
+
+TEST_F(EventServiceTest, CreateRefusesBadInputsAndStoresNothing) {
+  v1::CreateEventRequest request;
+  request.add_parties("not-an-email");
+  auto* slot = request.add_slots();
+  slot->mutable_duration()->set_seconds(-5);
+  request.set_title(std::string(300, 'x'));
+  const std::size_t events_before = stores_.state.events.size();
+  v1::Event event;
+  const absl::Status status = call(&EventServiceImpl::CreateEvent, owner_, request, event);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(violated_fields(status), (std::vector<std::string>{"parties", "slots", "title"}));
+  EXPECT_EQ(stores_.state.events.size(), events_before);
+}
+
+TEST_F(EventServiceTest, PatchNarrowsTheSlotsAndLogsTheResult) {
+  v1::UpdateEventRequest request;
+  add_slots(*request.mutable_slots()->mutable_slots(), {slot_at(2)});
+  ASSERT_TRUE(patch(email_token_, request).ok());
+  EXPECT_EQ(stores_.state.events.at(event_id_).slots, (std::vector<Slot>{slot_at(2)}));
+  const LogEntryRecord entry = stores_.log_of(event_id_).back();
+  EXPECT_EQ(entry.occurrence, Occurrence::kUpdate);
+  EXPECT_EQ(entry.effector, "party@here.net");
+  EXPECT_EQ(entry.slots, (std::vector<Slot>{slot_at(2)}));
+  EXPECT_EQ(entry.data, (nlohmann::json{{"token", "fp-0123"}}));  // the fingerprint, never the token
+
+  ASSERT_TRUE(patch_title(owner_).ok());
+  EXPECT_EQ(stores_.state.events.at(event_id_).title, "Dinner");
+  EXPECT_EQ(stores_.log_of(event_id_).back().data, (nlohmann::json{{"title", "Dinner"}}));
+}
+
+TEST_F(EventServiceTest, PatchRefusesBadInputsAndChangesNothing) {
+  const EventRecord before = stores_.state.events.at(event_id_);
+  const std::size_t log_before = stores_.log_of(event_id_).size();
+  const absl::Status empty = patch(owner_, v1::UpdateEventRequest());
+  EXPECT_EQ(empty.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(violated_fields(empty), (std::vector<std::string>{"slots", "title"}));
+
+  v1::UpdateEventRequest blank;
+  blank.set_title("   ");
+  EXPECT_EQ(violated_fields(patch(owner_, blank)), (std::vector<std::string>{"title"}));
+
+  v1::UpdateEventRequest too_many;
+  add_slots(*too_many.mutable_slots()->mutable_slots(), std::vector<Slot>(31, slot_at(1)));
+  EXPECT_EQ(violated_fields(patch(owner_, too_many)), (std::vector<std::string>{"slots"}));
+
+  EXPECT_EQ(stores_.state.events.at(event_id_).title, before.title);
+  EXPECT_EQ(stores_.state.events.at(event_id_).slots, before.slots);
+  EXPECT_EQ(stores_.log_of(event_id_).size(), log_before);
+}
+
+TEST_F(EventServiceTest, NotifyQueuesTheMailsAndLogsOneEntryPerRecipient) {
+  ASSERT_TRUE(notify(owner_, {"party@here.net", "owner@here.net"}).ok());
+  ASSERT_EQ(notifications_.queued.size(), 1u);
+  const notify_v1::QueueNotificationsRequest& queued = notifications_.queued[0];
+  EXPECT_EQ(queued.request_id(), "req-1/event/" + std::to_string(event_id_));
+  EXPECT_EQ(queued.sender(), "owner@here.net");
+  EXPECT_EQ(queued.recipients_size(), 2);
+  EXPECT_EQ(queued.slots_size(), 3);
+  const auto log = stores_.log_of(event_id_);
+  ASSERT_EQ(log.size(), 3u);  // the creation, then one per recipient
+  for (std::size_t i = 1; i < 3; ++i) {
+    EXPECT_EQ(log[i].occurrence, Occurrence::kNotify);
+    EXPECT_EQ(log[i].effector, "owner@here.net");
+    EXPECT_EQ(log[i].slots.size(), 3u);
+  }
+  EXPECT_EQ(log[1].data, (nlohmann::json{{"recipient", "party@here.net"}, {"sender", "owner@here.net"}}));
+}
+
+TEST_F(EventServiceTest, NotifyRefusesAStaleViewOrAStrangerAndSendsNothing) {
+  const absl::Status stale = notify(owner_, {"party@here.net"}, {slot_at(1)});
+  EXPECT_EQ(violated_fields(stale), (std::vector<std::string>{"slots"}));
+  const absl::Status outsider = notify(owner_, {"stranger@here.net"});
+  EXPECT_EQ(violated_fields(outsider), (std::vector<std::string>{"parties"}));
+  EXPECT_TRUE(notifications_.queued.empty());
+  EXPECT_EQ(stores_.log_of(event_id_).size(), 1u);
+}
+
+TEST_F(EventServiceTest, NotifyLogsNothingWhenTheNotificationServiceFails) {
+  notifications_.queue_status = absl::UnavailableError("down");
+  EXPECT_EQ(notify(owner_, {"party@here.net"}).code(), absl::StatusCode::kUnavailable);
+  notifications_.queue_status = absl::AlreadyExistsError("used");
+  EXPECT_EQ(notify(owner_, {"party@here.net"}).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(stores_.log_of(event_id_).size(), 1u);
+}
+
+TEST_F(EventServiceTest, NotifyCountsMailsPerHour) {
+  std::vector<std::string> everyone(1, "party@here.net");
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(notify(owner_, everyone).ok()) << i;
+    clock_.advance(std::chrono::seconds(1));
+  }
+  const absl::Status over = notify(owner_, everyone);
+  EXPECT_EQ(over.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(decode_details(over).retry_after.has_value());
+  EXPECT_TRUE(notify(party_, everyone).ok());  // counted per sender
+}
+
+TEST_F(EventServiceTest, PagingSpeaksProtoFieldNames) {
+  v1::ListEventsRequest request;
+  request.set_page_size(1001);
+  request.set_page_token("not-a-cursor");
+  v1::ListEventsResponse response;
+  const absl::Status status = call(&EventServiceImpl::ListEvents, owner_, request, response);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(violated_fields(status), (std::vector<std::string>{"page_size", "page_token"}));
+}
+
+TEST_F(EventServiceTest, ListsOnlyTheCallersEventsUnlessStaff) {
+  create({"someone@there.net"}, {slot_at(1)});
+  v1::ListEventsResponse mine;
+  ASSERT_TRUE(list(party_, &mine).ok());
+  EXPECT_EQ(mine.events_size(), 1);
+  v1::ListEventsResponse all;
+  ASSERT_TRUE(list(staff_, &all).ok());
+  EXPECT_EQ(all.events_size(), 2);
+}
+
+TEST_F(EventServiceTest, GetLogsAViewOnItsOwn) {
+  ASSERT_TRUE(get(email_token_).ok());
+  const LogEntryRecord entry = stores_.log_of(event_id_).back();
+  EXPECT_EQ(entry.occurrence, Occurrence::kView);
+  EXPECT_EQ(entry.data, (nlohmann::json{{"token", "fp-0123"}}));
+  EXPECT_EQ(stores_.runs.back(), Atomicity::kPerStatement);
+}
+
+// A password not verified recently is checked between two connection
+// leases, never inside one.
+TEST_F(EventServiceTest, ChecksAPasswordBetweenTwoLeases) {
+  init_crypto();
+  User& owner = stores_.state.users.begin()->second;
+  owner.password_hash = hash_password("owner-Pass-1");
+  Metadata basic = {
+      {"authorization", "Basic b3duZXJAaGVyZS5uZXQ6b3duZXItUGFzcy0x"}};  // owner@here.net:owner-Pass-1
+  stores_.runs.clear();
+  ASSERT_TRUE(get(basic).ok());
+  EXPECT_EQ(stores_.runs.size(), 2u);
+  stores_.runs.clear();
+  ASSERT_TRUE(get(basic).ok());  // remembered: one lease
+  EXPECT_EQ(stores_.runs.size(), 1u);
+
+  basic = {{"authorization", "Basic b3duZXJAaGVyZS5uZXQ6d3Jvbmc="}};  // owner@here.net:wrong
+  EXPECT_EQ(get(basic).code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(EventServiceTest, GivesUpWhenThePasswordKeepsChanging) {
+  init_crypto();
+  User& owner = stores_.state.users.begin()->second;
+  stores_.before_run = [&owner] { owner.password_hash = hash_password("owner-Pass-1"); };  // a new salt
+  const Metadata basic = {{"authorization", "Basic b3duZXJAaGVyZS5uZXQ6b3duZXItUGFzcy0x"}};
+  stores_.runs.clear();
+  const absl::Status status = get(basic);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_EQ(stores_.runs.size(), 3u);
+}
+
+// With each statement committing on its own, a connection lost during a
+// write leaves it in doubt: not the "nothing happened" the pool retries on.
+TEST(WrittenOnce, TurnsABrokenConnectionIntoDoubtPerStatementOnly) {
+  const auto broken = []() -> int { throw pqxx::broken_connection("lost"); };
+  EXPECT_THROW(written_once(/*per_statement=*/true, broken), pqxx::in_doubt_error);
+  EXPECT_THROW(written_once(/*per_statement=*/false, broken), pqxx::broken_connection);
+  EXPECT_EQ(written_once(true, [] { return 7; }), 7);
+}
+
+}  // namespace
+}  // namespace calndro::events

@@ -1,0 +1,286 @@
+#pragma once
+
+// In-memory stand-ins for the event service's dependencies: the database
+// (both repositories, with a transaction that rolls back on a refused call),
+// the notification service and a random source. Close enough to the
+// PostgreSQL stores for the service logic; the integration tests keep the
+// real database as the truth.
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/crypto.h"
+#include "events/notification_client.h"
+#include "events/stores.h"
+
+namespace calndro::events {
+
+class CountingRandom final : public RandomSource {
+ public:
+  void fill(unsigned char* out, std::size_t size) override {
+    for (std::size_t i = 0; i < size; ++i) {
+      out[i] = static_cast<unsigned char>(next_++ * 37 + i * 11);
+    }
+  }
+
+ private:
+  unsigned next_ = 0;
+};
+
+// A log entry with the event it belongs to.
+struct FakeLogEntry {
+  std::int64_t event_id = 0;
+  LogEntryRecord entry;
+};
+
+class FakeStores final : public Database, public EventRepository, public UserRepository {
+ public:
+  struct ApiToken {
+    std::int64_t user_id = 0;
+    Instant expires;
+  };
+  // Everything a transaction may have to undo.
+  struct State {
+    std::map<std::int64_t, EventRecord> events;
+    std::vector<FakeLogEntry> log;
+    std::map<std::int64_t, User> users;
+    std::map<std::string, ApiToken> api_tokens;  // by hash
+    std::int64_t next_id = 1;
+  };
+
+  State state;
+  std::vector<Atomicity> runs;  // one per connection lease
+  // Called as each lease begins: what other callers changed meanwhile.
+  std::function<void()> before_run = [] {};
+
+  absl::Status run(Atomicity atomicity, Work work) override {
+    runs.push_back(atomicity);
+    before_run();
+    const State before = state;
+    Repositories repositories{*this, *this};
+    const absl::Status status = work(repositories);
+    if (!status.ok() && atomicity == Atomicity::kTransaction) {
+      state = before;
+    }
+    return status;
+  }
+
+  // A user with an API key: returns the key.
+  std::string add_user(const std::string& email, bool staff = false) {
+    User user;
+    user.id = state.next_id++;
+    user.email = email;
+    user.active = true;
+    user.staff = staff;
+    user.password_hash = "unused";
+    state.users[user.id] = user;
+    const std::string key = sha256_hex(email).substr(0, 40);
+    state.api_tokens[sha256_hex(key)] = {user.id, Instant::max()};
+    return key;
+  }
+
+  std::vector<LogEntryRecord> log_of(std::int64_t event_id) const {
+    std::vector<LogEntryRecord> entries;
+    for (const auto& item : state.log) {
+      if (item.event_id == event_id) {
+        entries.push_back(item.entry);
+      }
+    }
+    return entries;
+  }
+
+  std::optional<EventRecord> load(std::int64_t id, bool) override {
+    const auto found = state.events.find(id);
+    if (found == state.events.end()) {
+      return std::nullopt;
+    }
+    return found->second;
+  }
+
+  std::optional<std::int64_t> create_logged(const EventRecord& event, std::int64_t, Instant now,
+                                            const std::string& effector,
+                                            const nlohmann::json& log_data) override {
+    for (const auto& party : event.parties) {
+      if (!find_by_email(party)) {
+        return std::nullopt;
+      }
+    }
+    EventRecord stored = event;
+    stored.id = state.next_id++;
+    state.events[stored.id] = stored;
+    append_log(stored.id, now, Occurrence::kUpdate, effector, stored.slots, log_data);
+    return stored.id;
+  }
+
+  std::optional<EventRecord> update_logged(std::int64_t id, const std::optional<std::string>& title,
+                                           const std::optional<std::vector<Slot>>& slots, Instant now,
+                                           const std::string& effector,
+                                           const nlohmann::json& log_data) override {
+    const auto found = state.events.find(id);
+    if (found == state.events.end() || found->second.deleted) {
+      return std::nullopt;
+    }
+    EventRecord& event = found->second;
+    event.title = title.value_or(event.title);
+    event.slots = slots.value_or(event.slots);
+    append_log(id, now, Occurrence::kUpdate, effector, event.slots, log_data);
+    return event;
+  }
+
+  void mark_deleted(std::int64_t id, Instant) override { state.events.at(id).deleted = true; }
+
+  Page<EventRecord> list_all(std::int64_t after, int limit) override {
+    return page_of_events(after, limit, [](const EventRecord&) { return true; });
+  }
+
+  Page<EventRecord> list_for_user(std::int64_t user_id, std::int64_t after, int limit) override {
+    const std::string email = state.users.at(user_id).email;
+    return page_of_events(after, limit, [&](const EventRecord& event) { return event.has_party(email); });
+  }
+
+  void append_log(std::int64_t event_id, Instant when, Occurrence occurrence, const std::string& effector,
+                  const std::vector<Slot>& slots, const nlohmann::json& data) override {
+    state.log.push_back({event_id, {state.next_id++, when, occurrence, effector, slots, data}});
+  }
+
+  std::vector<Instant> notifications_since(std::int64_t event_id, const std::string& effector,
+                                           Instant since) override {
+    std::vector<Instant> times;
+    for (const auto& entry : log_of(event_id)) {
+      if (entry.occurrence == Occurrence::kNotify && entry.effector == effector && entry.when > since) {
+        times.push_back(entry.when);
+      }
+    }
+    return times;
+  }
+
+  Page<LogEntryRecord> read_log(std::int64_t event_id, std::int64_t after, int limit) override {
+    std::vector<LogEntryRecord> entries;
+    for (const auto& entry : log_of(event_id)) {
+      if (entry.id > after) {
+        entries.push_back(entry);
+      }
+    }
+    return page_of(std::move(entries), limit);
+  }
+
+  std::optional<User> find_by_login(const std::string& login) override {
+    for (const auto& [id, user] : state.users) {
+      if (user.username == login) {
+        return user;
+      }
+    }
+    std::string lower = login;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    return find_by_email(lower);
+  }
+
+  std::optional<User> find_by_api_token_hash(const std::string& token_hash, Instant now) override {
+    const auto found = state.api_tokens.find(token_hash);
+    if (found == state.api_tokens.end() || found->second.expires <= now) {
+      return std::nullopt;
+    }
+    return state.users.at(found->second.user_id);
+  }
+
+  bool add_api_token(std::int64_t user_id, const std::string& stored_hash, const std::string& token_hash,
+                     Instant expires) override {
+    const auto user = state.users.find(user_id);
+    if (user == state.users.end() || !user->second.active || user->second.password_hash != stored_hash) {
+      return false;
+    }
+    state.api_tokens[token_hash] = {user_id, expires};
+    return true;
+  }
+
+  bool revoke_api_token(const std::string& token_hash) override {
+    return state.api_tokens.erase(token_hash) == 1;
+  }
+
+  std::int64_t purge_api_tokens(Instant before) override {
+    return static_cast<std::int64_t>(
+        std::erase_if(state.api_tokens, [&](const auto& item) { return item.second.expires < before; }));
+  }
+
+  void ensure_users(const std::vector<std::string>& emails) override {
+    for (const auto& email : emails) {
+      if (!find_by_email(email)) {
+        User user;
+        user.id = state.next_id++;
+        user.email = email;
+        state.users[user.id] = user;
+      }
+    }
+  }
+
+  bool is_staff_email(const std::string& email) override {
+    const auto user = find_by_email(email);
+    return user && user->staff && user->active;
+  }
+
+ private:
+  std::optional<User> find_by_email(const std::string& email) const {
+    for (const auto& [id, user] : state.users) {
+      if (user.email == email) {
+        return user;
+      }
+    }
+    return std::nullopt;
+  }
+
+  template <typename Keep>
+  Page<EventRecord> page_of_events(std::int64_t after, int limit, Keep keep) {
+    std::vector<EventRecord> events;
+    for (const auto& [id, event] : state.events) {
+      if (id > after && !event.deleted && keep(event)) {
+        events.push_back(event);
+      }
+    }
+    return page_of(std::move(events), limit);
+  }
+
+  template <typename T>
+  static Page<T> page_of(std::vector<T> items, int limit) {
+    Page<T> page;
+    if (static_cast<int>(items.size()) > limit) {
+      items.resize(limit);
+      page.next_after = items.back().id;
+    }
+    page.items = std::move(items);
+    return page;
+  }
+};
+
+// The notification service: records what it was asked to queue, and
+// resolves the email tokens it was given.
+class FakeNotifications final : public NotificationClient {
+ public:
+  std::map<std::string, calndro::notify::v1::ResolveTokenResponse> tokens;
+  std::vector<calndro::notify::v1::QueueNotificationsRequest> queued;
+  absl::Status queue_status;  // what queue_notifications answers
+
+  absl::Status resolve_token(const std::string& token, const std::string&,
+                             calndro::notify::v1::ResolveTokenResponse& response) override {
+    const auto found = tokens.find(token);
+    if (found == tokens.end()) {
+      return absl::NotFoundError("no such token");
+    }
+    response = found->second;
+    return absl::OkStatus();
+  }
+
+  absl::Status queue_notifications(const calndro::notify::v1::QueueNotificationsRequest& request,
+                                   const std::string&,
+                                   calndro::notify::v1::QueueNotificationsResponse&) override {
+    if (queue_status.ok()) {
+      queued.push_back(request);
+    }
+    return queue_status;
+  }
+};
+
+}  // namespace calndro::events
