@@ -89,67 +89,64 @@ grpc::Status EventClient::with_retry(const CallMetadata& meta, bool repeatable, 
   return status;
 }
 
+template <typename Request, typename Response>
+grpc::Status EventClient::unary(const CallMetadata& meta, bool repeatable,
+                                grpc::Status (v1::EventService::Stub::*method)(grpc::ClientContext*,
+                                                                               const Request&, Response*),
+                                const Request& request, Response* response) const {
+  return with_retry(meta, repeatable, [&](grpc::ClientContext& context) {
+    return (stub_.get()->*method)(&context, request, response);
+  });
+}
+
+// Reads may be sent again after a broken connection; a write may have run.
+constexpr bool kRead = true;
+constexpr bool kWrite = false;
+
 grpc::Status EventClient::list_events(const CallMetadata& meta, const v1::ListEventsRequest& request,
                                       v1::ListEventsResponse* response) {
-  return with_retry(meta, true, [&](grpc::ClientContext& context) {
-    return stub_->ListEvents(&context, request, response);
-  });
+  return unary(meta, kRead, &v1::EventService::Stub::ListEvents, request, response);
 }
 
 grpc::Status EventClient::create_event(const CallMetadata& meta, const v1::CreateEventRequest& request,
                                        v1::Event* response) {
-  return with_retry(meta, false, [&](grpc::ClientContext& context) {
-    return stub_->CreateEvent(&context, request, response);
-  });
+  return unary(meta, kWrite, &v1::EventService::Stub::CreateEvent, request, response);
 }
 
 grpc::Status EventClient::get_event(const CallMetadata& meta, const v1::GetEventRequest& request,
                                     v1::Event* response) {
-  return with_retry(
-      meta, true, [&](grpc::ClientContext& context) { return stub_->GetEvent(&context, request, response); });
+  return unary(meta, kRead, &v1::EventService::Stub::GetEvent, request, response);
 }
 
 grpc::Status EventClient::update_event(const CallMetadata& meta, const v1::UpdateEventRequest& request,
                                        v1::Event* response) {
-  return with_retry(meta, false, [&](grpc::ClientContext& context) {
-    return stub_->UpdateEvent(&context, request, response);
-  });
+  return unary(meta, kWrite, &v1::EventService::Stub::UpdateEvent, request, response);
 }
 
 grpc::Status EventClient::delete_event(const CallMetadata& meta, const v1::DeleteEventRequest& request) {
   google::protobuf::Empty response;
-  return with_retry(meta, false, [&](grpc::ClientContext& context) {
-    return stub_->DeleteEvent(&context, request, &response);
-  });
+  return unary(meta, kWrite, &v1::EventService::Stub::DeleteEvent, request, &response);
 }
 
 grpc::Status EventClient::notify_parties(const CallMetadata& meta, const v1::NotifyPartiesRequest& request,
                                          v1::NotifyPartiesResponse* response) {
-  return with_retry(meta, false, [&](grpc::ClientContext& context) {
-    return stub_->NotifyParties(&context, request, response);
-  });
+  return unary(meta, kWrite, &v1::EventService::Stub::NotifyParties, request, response);
 }
 
 grpc::Status EventClient::get_event_log(const CallMetadata& meta, const v1::GetEventLogRequest& request,
                                         v1::EventLog* response) {
-  return with_retry(meta, true, [&](grpc::ClientContext& context) {
-    return stub_->GetEventLog(&context, request, response);
-  });
+  return unary(meta, kRead, &v1::EventService::Stub::GetEventLog, request, response);
 }
 
 grpc::Status EventClient::create_api_token(const CallMetadata& meta, const v1::CreateApiTokenRequest& request,
                                            v1::CreateApiTokenResponse* response) {
-  return with_retry(meta, false, [&](grpc::ClientContext& context) {
-    return stub_->CreateApiToken(&context, request, response);
-  });
+  return unary(meta, kWrite, &v1::EventService::Stub::CreateApiToken, request, response);
 }
 
 grpc::Status EventClient::revoke_api_token(const CallMetadata& meta,
                                            const v1::RevokeApiTokenRequest& request) {
   google::protobuf::Empty response;
-  return with_retry(meta, false, [&](grpc::ClientContext& context) {
-    return stub_->RevokeApiToken(&context, request, &response);
-  });
+  return unary(meta, kWrite, &v1::EventService::Stub::RevokeApiToken, request, &response);
 }
 
 }  // namespace calndro::gateway

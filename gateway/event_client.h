@@ -71,6 +71,12 @@ class EventClient {
   // Runs `call(context)` and once more on a transport failure that allows it.
   template <typename Call>
   grpc::Status with_retry(const CallMetadata& meta, bool repeatable, Call call) const;
+  // One unary call through the stub's `method`, with with_retry's rule.
+  template <typename Request, typename Response>
+  grpc::Status unary(const CallMetadata& meta, bool repeatable,
+                     grpc::Status (v1::EventService::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                                    Response*),
+                     const Request& request, Response* response) const;
 
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EventService::Stub> stub_;

@@ -176,17 +176,12 @@ void write_value(JsonWriter& writer, const google::protobuf::Value& value) {
   }
 }
 
-const char* occurrence_name(v1::Occurrence occurrence) {
-  switch (occurrence) {
-    case v1::OCCURRENCE_UPDATE:
-      return "UPDATE";
-    case v1::OCCURRENCE_NOTIFY:
-      return "NOTIFY";
-    case v1::OCCURRENCE_VIEW:
-      return "VIEW";
-    default:
-      return "UNSPECIFIED";
-  }
+// "UPDATE" for OCCURRENCE_UPDATE: the proto's value names without their prefix.
+std::string_view occurrence_name(v1::Occurrence occurrence) {
+  constexpr std::string_view kPrefix = "OCCURRENCE_";
+  std::string_view name = v1::Occurrence_Name(occurrence);
+  name.remove_prefix(std::min(kPrefix.size(), name.size()));
+  return name.empty() ? "UNSPECIFIED" : name;
 }
 
 void write_log_entry(JsonWriter& writer, const v1::LogEntry& entry) {

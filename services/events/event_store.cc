@@ -52,24 +52,24 @@ Page<T> read_page(const pqxx::result& result, int limit, Read read) {
   return page;
 }
 
+// The audit log's occurrence names as stored (and as SPEC §5 shows them).
+constexpr std::pair<Occurrence, const char*> kOccurrenceNames[] = {
+    {Occurrence::kUpdate, "UPDATE"}, {Occurrence::kNotify, "NOTIFY"}, {Occurrence::kView, "VIEW"}};
+
 const char* occurrence_name(Occurrence occurrence) {
-  switch (occurrence) {
-    case Occurrence::kUpdate:
-      return "UPDATE";
-    case Occurrence::kNotify:
-      return "NOTIFY";
-    case Occurrence::kView:
-      return "VIEW";
+  for (const auto& [value, name] : kOccurrenceNames) {
+    if (value == occurrence) {
+      return name;
+    }
   }
   return "UPDATE";
 }
 
 Occurrence occurrence_from(const std::string& name) {
-  if (name == "NOTIFY") {
-    return Occurrence::kNotify;
-  }
-  if (name == "VIEW") {
-    return Occurrence::kView;
+  for (const auto& [value, known] : kOccurrenceNames) {
+    if (name == known) {
+      return value;
+    }
   }
   return Occurrence::kUpdate;
 }
