@@ -45,7 +45,7 @@ std::string mailbox_text(const Mailbox& mailbox) {
   return mailbox.display_name + " <" + mailbox.address + ">";
 }
 
-void check_identity(const v1::QueueNotificationsRequest& request, std::vector<FieldViolation>& violations) {
+void check_request(const v1::QueueNotificationsRequest& request, std::vector<FieldViolation>& violations) {
   if (request.request_id().empty()) {
     violations.push_back({"request_id", "A request id is required."});
   } else if (request.request_id().size() > kMaxRequestIdLength) {
@@ -58,9 +58,6 @@ void check_identity(const v1::QueueNotificationsRequest& request, std::vector<Fi
   if (utf8_length(request.event_title()) > limits::kMaxTitleLength) {
     violations.push_back({"event_title", "The title is longer than " +
                                              std::to_string(limits::kMaxTitleLength) + " characters."});
-  }
-  if (!request.link_base_url().empty() && !valid_link_base(request.link_base_url())) {
-    violations.push_back({"link_base_url", "Must be an http(s) URL without query or fragment."});
   }
 }
 
@@ -147,9 +144,12 @@ void fill_delivery(const DeliveryRow& row, v1::Delivery& out) {
 absl::StatusOr<ValidatedQueueRequest> validate_queue_request(const v1::QueueNotificationsRequest& request) {
   ValidatedQueueRequest out;
   std::vector<FieldViolation> violations;
-  check_identity(request, violations);
+  check_request(request, violations);
   check_addresses(request, out, violations);
   check_slots(request, out, violations);
+  if (!request.link_base_url().empty() && !valid_link_base(request.link_base_url())) {
+    violations.push_back({"link_base_url", "Must be an http(s) URL without query or fragment."});
+  }
   if (!violations.empty()) {
     return invalid_argument(std::move(violations));
   }
