@@ -7,9 +7,10 @@
 #include <utility>
 #include <vector>
 
-// gRPC status -> HTTP status, headers and SPEC §3 error body. The table is
-// the one in CONVENTIONS.md; the details are those of docs/ARCHITECTURE.md
-// "Errors" (google.rpc.BadRequest, ErrorInfo TOKEN_EXPIRED).
+// gRPC status -> HTTP status, headers and SPEC §3 error body: the one table
+// of the gateway (http_errors.cc), the one in CONVENTIONS.md. The details
+// are those of docs/ARCHITECTURE.md "Errors" (google.rpc.BadRequest,
+// ErrorInfo TOKEN_EXPIRED, RetryInfo).
 namespace calndro::gateway {
 
 struct HttpError {
@@ -23,10 +24,17 @@ inline constexpr const char* kWwwAuthenticate = "Basic realm=\"calndro\"";
 // The HTTP status for a gRPC code (OK -> 200).
 int http_status_for(grpc::StatusCode code);
 
-// A non-OK status as the HTTP error to send.
+// A non-OK status as the HTTP error to send. Field violations keep their
+// field, a proto field named in the REST API's words (page_size -> limit).
 HttpError http_error_from_status(const grpc::Status& status);
 
 // {"detail": message} with the given status.
 HttpError detail_error(int status, std::string message);
+
+// 400 with SPEC's field error body: {"field": ["message", ...]}.
+HttpError field_errors(nlohmann::json by_field);
+
+// The REST API's name for a field a service names in proto words.
+std::string http_field_name(const std::string& proto_field);
 
 }  // namespace calndro::gateway

@@ -349,8 +349,12 @@ void create_request_from_json(const json& body, v1::CreateEventRequest& out, Fie
   if (const json* parties = member(body, "parties"); parties != nullptr) {
     parse_string_list(*parties, "parties", out.mutable_parties(), errors);
   }
+  // A repeated proto field cannot tell "absent" from "empty", so the JSON body is
+  // the only place where a missing `slots` can be seen.
   if (const json* slots = member(body, "slots"); slots != nullptr) {
     parse_slots(*slots, out.mutable_slots(), errors);
+  } else {
+    errors.add("slots", "This field is required.");
   }
 }
 

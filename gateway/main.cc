@@ -20,10 +20,65 @@
 #include "gateway/http_server.h"
 #include "gateway/routes.h"
 
+namespace calndro::gateway {
 namespace {
 
+HttpServerOptions server_options(const GatewayConfig& config, const TrustedProxies& trusted_proxies) {
+  HttpServerOptions options;
+  options.threads = static_cast<std::size_t>(config.http_threads);
+  options.head_timeout = std::chrono::milliseconds(config.head_timeout_ms);
+  options.max_connections_per_address = static_cast<std::size_t>(config.max_connections_per_address);
+  options.trusted_proxies = trusted_proxies;
+  return options;
+}
+
+// Serves until SIGINT/SIGTERM (common/signals.h: only the waiter receives
+// them and stops the server cleanly). False when serving failed.
+bool serve_until_signal(HttpServer& server) {
+  std::atomic<bool> finished{false};
+  std::thread waiter([&server, &finished] {
+    const int received = calndro::wait_for_termination_signal();
+    if (finished) {
+      return;
+    }
+    calndro::log::info("stopping", {{"signal", received}});
+    // A signal right at start-up may come before the server runs: wait
+    // for it to run, then stop it once.
+    while (!finished && !server.is_running()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    server.stop();
+  });
+  const bool served = server.listen_after_bind();
+  finished = true;
+  if (!served) {
+    calndro::log::error("server failed");
+    // Wake the waiter so it can be joined.
+    kill(getpid(), SIGTERM);
+  }
+  waiter.join();
+  return served;
+}
+
+// Binds and serves the router until a signal stops it.
+int serve(const GatewayConfig& config, const Router& router, const TrustedProxies& trusted_proxies) {
+  HttpServer server(router, server_options(config, trusted_proxies));
+  const std::string listen = config.listen_host + ":" + std::to_string(config.listen_port);
+  if (server.bind(config.listen_host, config.listen_port) < 0) {
+    calndro::log::error("cannot listen", {{"listen", listen}});
+    return 1;
+  }
+  calndro::log::info("listening", {{"listen", listen},
+                                   {"events", config.events_address},
+                                   {"public_base_url", config.public_base_url},
+                                   {"allowed_hosts", config.allowed_hosts},
+                                   {"rpc_timeout_ms", config.rpc_timeout_ms}});
+  const bool served = serve_until_signal(server);
+  calndro::log::info("stopped");
+  return served ? 0 : 1;
+}
+
 int run() {
-  using namespace calndro::gateway;
   calndro::block_termination_signals();
   calndro::init_crypto();
   calndro::tune_runtime();
@@ -44,49 +99,8 @@ int run() {
     // Off the public port: request counts per route are for operators.
     metrics.serve(config.metrics_listen);  // a metrics port clash is logged, not fatal
   }
-  Router router(*client, options);
-  HttpServerOptions server_options;
-  server_options.threads = static_cast<std::size_t>(config.http_threads);
-  server_options.head_timeout = std::chrono::milliseconds(config.head_timeout_ms);
-  server_options.max_connections_per_address = static_cast<std::size_t>(config.max_connections_per_address);
-  server_options.trusted_proxies = options.trusted_proxies;
-  HttpServer server(router, server_options);
-  if (server.bind(config.listen_host, config.listen_port) < 0) {
-    calndro::log::error("cannot listen",
-                        {{"listen", config.listen_host + ":" + std::to_string(config.listen_port)}});
-    return 1;
-  }
-
-  std::atomic<bool> finished{false};
-  std::thread waiter([&server, &finished] {
-    const int received = calndro::wait_for_termination_signal();
-    if (finished) {
-      return;
-    }
-    calndro::log::info("stopping", {{"signal", received}});
-    // A signal right at start-up may come before the server runs: wait
-    // for it to run, then stop it once.
-    while (!finished && !server.is_running()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    server.stop();
-  });
-
-  calndro::log::info("listening", {{"listen", config.listen_host + ":" + std::to_string(config.listen_port)},
-                                   {"events", config.events_address},
-                                   {"public_base_url", config.public_base_url},
-                                   {"allowed_hosts", config.allowed_hosts},
-                                   {"rpc_timeout_ms", config.rpc_timeout_ms}});
-  const bool served = server.listen_after_bind();
-  finished = true;
-  if (!served) {
-    calndro::log::error("server failed");
-    // Wake the waiter so it can be joined.
-    kill(getpid(), SIGTERM);
-  }
-  waiter.join();
-  calndro::log::info("stopped");
-  return served ? 0 : 1;
+  const Router router(*client, options);
+  return serve(config, router, options.trusted_proxies);
 }
 
 // The container health check: GET /readyz on our own port.
@@ -108,6 +122,7 @@ int probe_readiness() {
 }
 
 }  // namespace
+}  // namespace calndro::gateway
 
 int main(int argc, char** argv) {
   calndro::log::set_service_name("gateway");
@@ -119,9 +134,9 @@ int main(int argc, char** argv) {
   }
   try {
     if (health_check_mode) {
-      return probe_readiness();
+      return calndro::gateway::probe_readiness();
     }
-    return run();
+    return calndro::gateway::run();
   } catch (const std::exception& e) {
     calndro::log::error("fatal", {{"error", e.what()}});
     return 1;

@@ -1,83 +1,21 @@
 #include "gateway/routes.h"
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
-#include <limits>
 #include <optional>
 #include <vector>
 
 #include "common/log.h"
+#include "gateway/credentials.h"
+#include "gateway/handlers.h"
 #include "gateway/http_errors.h"
+#include "gateway/http_response.h"
 #include "gateway/json_mapping.h"
-#include "gateway/openapi.h"
+#include "gateway/request_text.h"
 #include "gateway/web_page.h"
 
 namespace calndro::gateway {
 
-using nlohmann::json;
-
 namespace {
-
-constexpr int kDefaultPageSize = 100;
-constexpr std::size_t kMaxCursorLength = 1024;
-
-RouteMatch found(Route route, int64_t id = 0) {
-  RouteMatch match;
-  match.kind = RouteMatch::Kind::kFound;
-  match.route = route;
-  match.id = id;
-  return match;
-}
-
-RouteMatch not_found() {
-  return RouteMatch{};
-}
-
-RouteMatch redirect(std::string path) {
-  RouteMatch match;
-  match.kind = RouteMatch::Kind::kRedirect;
-  match.redirect_path = std::move(path);
-  return match;
-}
-
-// `found(route)` when `method` is one of `allowed`, else 405 with Allow.
-RouteMatch with_methods(std::string_view method, std::initializer_list<std::string_view> allowed, Route route,
-                        int64_t id = 0) {
-  if (std::find(allowed.begin(), allowed.end(), method) != allowed.end()) {
-    return found(route, id);
-  }
-  RouteMatch match;
-  match.kind = RouteMatch::Kind::kMethodNotAllowed;
-  match.route = route;
-  match.id = id;
-  for (auto name : allowed) {
-    if (!match.allow.empty()) {
-      match.allow += ", ";
-    }
-    match.allow += name;
-  }
-  return match;
-}
-
-std::vector<std::string_view> split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t end = text.find(separator, start);
-    if (end == std::string_view::npos) {
-      parts.push_back(text.substr(start));
-      return parts;
-    }
-    parts.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-}
-
-// gRPC metadata values must be printable ASCII.
-bool printable_ascii(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
-}
 
 bool sane_host(std::string_view host) {
   if (host.empty() || host.size() > 255) {
@@ -89,207 +27,67 @@ bool sane_host(std::string_view host) {
   });
 }
 
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
+// Answers what is not a found route: 404, 301 (keeping the query), 405.
+void answer_unrouted(const httplib::Request& request, const RouteMatch& match, httplib::Response& response) {
+  if (match.kind == RouteMatch::Kind::kRedirect) {
+    std::string location = match.redirect_path;
+    if (auto query = request.target.find('?'); query != std::string::npos) {
+      location += request.target.substr(query);
     }
-  }
-  return out;
-}
-
-// A client's text quoted in an error: printable ASCII, at most 64 characters.
-std::string quoted_for_error(std::string_view text) {
-  constexpr std::size_t kMax = 64;
-  std::string out;
-  for (char c : text.substr(0, kMax)) {
-    out.push_back(c >= 0x20 && c <= 0x7e ? c : '?');
-  }
-  if (text.size() > kMax) {
-    out += "...";
-  }
-  return out;
-}
-
-void send_error(httplib::Response& response, const HttpError& error) {
-  for (const auto& [name, value] : error.headers) {
-    response.set_header(name, value);
-  }
-  send_json(response, error.status, dump(error.body));
-}
-
-void send_asset(httplib::Response& response, const StaticAsset& asset) {
-  for (const auto& [name, value] : asset_headers(asset)) {
-    response.set_header(name, value);
-  }
-  response.status = 200;
-  response.set_content(std::string(asset.body), std::string(asset.content_type));
-}
-
-void send_field_errors(httplib::Response& response, const FieldErrors& errors) {
-  send_json(response, 400, dump(errors.to_json()));
-}
-
-struct Paging {
-  int32_t page_size = 0;
-  std::string page_token;
-  int link_limit = kDefaultPageSize;
-};
-
-// ?limit=N&after=CURSOR. Returns false (errors filled) on bad values.
-bool read_paging(const httplib::Request& request, Paging& paging, FieldErrors& errors) {
-  if (request.has_param("limit")) {
-    const std::string text = request.get_param_value("limit");
-    int64_t value = parse_id(text);
-    if (value <= 0 || value > std::numeric_limits<int32_t>::max()) {
-      errors.add("limit", "A positive integer is required.");
-    } else {
-      paging.page_size = static_cast<int32_t>(value);
-      paging.link_limit = static_cast<int>(value);
-    }
-  }
-  if (request.has_param("after")) {
-    paging.page_token = request.get_param_value("after");
-    if (paging.page_token.size() > kMaxCursorLength || !printable_ascii(paging.page_token)) {
-      errors.add("after", "Invalid cursor.");
-    }
-  }
-  return errors.empty();
-}
-
-void add_next_link(httplib::Response& response, const std::string& base, const std::string& path,
-                   const Paging& paging, const std::string& next_token) {
-  if (next_token.empty()) {
-    return;
-  }
-  response.set_header("Link", "<" + base + path + "?limit=" + std::to_string(paging.link_limit) +
-                                  "&after=" + percent_encode(next_token) + ">; rel=\"next\"");
-}
-
-}  // namespace
-
-int64_t parse_id(std::string_view text) {
-  if (text.empty() || text.size() > 19) {
-    return 0;
-  }
-  int64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value <= 0) {
-    return 0;
-  }
-  return value;
-}
-
-RouteMatch match_route(std::string_view method, std::string_view path) {
-  if (path == "/") {
-    return with_methods(method, {"GET", "POST"}, Route::kEvents);
-  }
-  if (path == "/healthz") {
-    return with_methods(method, {"GET"}, Route::kHealth);
-  }
-  if (path == "/readyz") {
-    return with_methods(method, {"GET"}, Route::kReady);
-  }
-  if (path == "/openapi") {
-    return with_methods(method, {"GET"}, Route::kOpenApi);
-  }
-  if (path == "/api-token-auth/") {
-    return with_methods(method, {"POST", "DELETE"}, Route::kApiToken);
-  }
-  if (path.starts_with("/static/")) {
-    if (find_static_asset(path) == nullptr) {
-      return not_found();
-    }
-    return with_methods(method, {"GET"}, Route::kStatic);
-  }
-  if (path.empty() || path.front() != '/') {
-    return not_found();
-  }
-  auto parts = split(path.substr(1), '/');
-  const int64_t id = parse_id(parts[0]);
-  if (id == 0) {
-    return not_found();
-  }
-  const std::string slashed = std::string(path) + "/";
-  switch (parts.size()) {
-    case 1:  // /ID
-      return redirect(slashed);
-    case 2:  // /ID/ or /ID/log or /ID/notify
-      if (parts[1].empty()) {
-        return with_methods(method, {"GET", "PATCH", "DELETE"}, Route::kEvent, id);
-      }
-      if (parts[1] == "log" || parts[1] == "notify") {
-        return redirect(slashed);
-      }
-      return not_found();
-    case 3:  // /ID/log/ or /ID/notify/
-      if (!parts[2].empty()) {
-        return not_found();
-      }
-      if (parts[1] == "log") {
-        return with_methods(method, {"GET"}, Route::kLog, id);
-      }
-      if (parts[1] == "notify") {
-        return with_methods(method, {"POST"}, Route::kNotify, id);
-      }
-      return not_found();
-    default:
-      return not_found();
+    response.status = 301;
+    response.set_header("Location", location);
+  } else if (match.kind == RouteMatch::Kind::kMethodNotAllowed) {
+    response.set_header("Allow", match.allow);
+    send_json(response, 405,
+              dump(nlohmann::json{{"detail", "Method \"" + request.method + "\" not allowed."}}));
+  } else {
+    send_json(response, 404, R"({"detail":"Not found."})");
   }
 }
 
-bool json_content_type(std::string_view content_type) {
-  const auto semicolon = content_type.find(';');
-  const auto trimmed = [](std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-      text.remove_prefix(1);
-    }
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-      text.remove_suffix(1);
-    }
-    return text;
-  };
-  if (lowercase(trimmed(content_type.substr(0, semicolon))) != "application/json") {
+// Serves the page when the browser prefers it. The same URL answers JSON or
+// the page: caches must key on Accept.
+bool served_page(const httplib::Request& request, httplib::Response& response) {
+  response.set_header("Vary", "Accept");
+  if (!prefers_html(request.get_header_value("Accept"))) {
     return false;
   }
-  std::string_view parameters =
-      semicolon == std::string_view::npos ? std::string_view() : content_type.substr(semicolon + 1);
-  while (!parameters.empty()) {
-    const auto next = parameters.find(';');
-    const std::string_view parameter = trimmed(parameters.substr(0, next));
-    parameters = next == std::string_view::npos ? std::string_view() : parameters.substr(next + 1);
-    const auto equals = parameter.find('=');
-    if (equals != std::string_view::npos && lowercase(trimmed(parameter.substr(0, equals))) == "charset") {
-      std::string value = lowercase(trimmed(parameter.substr(equals + 1)));
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-        value = value.substr(1, value.size() - 2);
-      }
-      if (value != "utf-8" && value != "utf8") {
-        return false;
-      }
-    }
-  }
+  // The page calls the REST API itself with the token; serving it calls no
+  // RPC, so it logs nothing and needs no credentials.
+  send_asset(response, page_asset());
   return true;
 }
 
-void send_json(httplib::Response& response, int status, const std::string& body) {
-  response.status = status;
-  response.set_content(body, "application/json");
+// Only JSON: a cross-site <form enctype="text/plain"> (no preflight) must
+// never pass for a JSON body. A body without Content-Type is refused too.
+std::optional<HttpError> check_body_type(const httplib::Request& request, const std::string& body) {
+  const bool has_body =
+      !body.empty() || request.has_header("Transfer-Encoding") ||
+      (request.has_header("Content-Length") && request.get_header_value("Content-Length") != "0");
+  const std::string type = request.get_header_value("Content-Type");
+  if (!has_body || json_content_type(type)) {
+    return std::nullopt;
+  }
+  return detail_error(415, type.empty()
+                               ? std::string("A request body needs Content-Type: application/json.")
+                               : "Unsupported media type \"" + quoted_for_error(type) + "\" in request.");
 }
+
+// The body as a JSON object and the credentials, for a handler that calls the service.
+std::optional<HttpError> prepare_call(const std::string& body, Exchange& exchange) {
+  if (auto error = check_body_type(exchange.request, body)) {
+    return error;
+  }
+  std::string parse_error;
+  std::optional<nlohmann::json> parsed = parse_json_object(body, parse_error);
+  if (!parsed) {
+    return detail_error(400, parse_error);
+  }
+  exchange.document = std::move(*parsed);
+  return read_credentials(exchange.request, exchange.document, exchange.meta);
+}
+
+}  // namespace
 
 Router::Router(EventClient& client, GatewayOptions options)
     : client_(client),
@@ -319,51 +117,21 @@ std::string Router::client_address(const httplib::Request& request) const {
   return choose_client_address(request.remote_addr, forwarded_for, options_.trusted_proxies);
 }
 
-std::string route_label(const RouteMatch& match) {
-  if (match.kind == RouteMatch::Kind::kNotFound) {
-    return "unmatched";
-  }
-  if (match.kind == RouteMatch::Kind::kRedirect) {
-    return "redirect";
-  }
-  switch (match.route) {
-    case Route::kHealth:
-      return "/healthz";
-    case Route::kReady:
-      return "/readyz";
-    case Route::kOpenApi:
-      return "/openapi";
-    case Route::kEvents:
-      return "/";
-    case Route::kEvent:
-      return "/{id}/";
-    case Route::kNotify:
-      return "/{id}/notify/";
-    case Route::kLog:
-      return "/{id}/log/";
-    case Route::kApiToken:
-      return "/api-token-auth/";
-    case Route::kStatic:
-      return "/static/";
-  }
-  return "unmatched";
-}
-
 void Router::handle(const httplib::Request& request, const std::string& body, const std::string& request_id,
                     httplib::Response& response) const {
-  if (options_.http_metrics != nullptr) {
-    const auto started = std::chrono::steady_clock::now();
+  if (options_.http_metrics == nullptr) {
     handle_unmeasured(request, body, request_id, response);
-    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
-    const std::string method = (request.method == "GET" || request.method == "POST" ||
-                                request.method == "PATCH" || request.method == "DELETE")
-                                   ? request.method
-                                   : std::string("OTHER");
-    options_.http_metrics->observe(route_label(match_route(request.method, request.path)), method,
-                                   response.status, elapsed.count());
     return;
   }
+  const auto started = std::chrono::steady_clock::now();
   handle_unmeasured(request, body, request_id, response);
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+  const std::string method = (request.method == "GET" || request.method == "POST" ||
+                              request.method == "PATCH" || request.method == "DELETE")
+                                 ? request.method
+                                 : std::string("OTHER");
+  options_.http_metrics->observe(route_label(match_route(request.method, request.path)), method,
+                                 response.status, elapsed.count());
 }
 
 void Router::handle_unmeasured(const httplib::Request& request, const std::string& body,
@@ -380,290 +148,50 @@ void Router::handle_unmeasured(const httplib::Request& request, const std::strin
   }
 }
 
+// Probes send pod addresses as Host; every other answer may carry links.
+bool Router::host_allowed(const httplib::Request& request, const RouteMatch& match,
+                          httplib::Response& response) const {
+  const bool probe = match.kind == RouteMatch::Kind::kFound &&
+                     (match.route == Route::kHealth || match.route == Route::kReady);
+  const std::string host = request.get_header_value("Host");
+  if (probe || (request.get_header_value_count("Host") == 1 && allowed_hosts_.allows(host))) {
+    return true;
+  }
+  send_error(response, detail_error(400, "Invalid Host header: '" + quoted_for_error(host) +
+                                             "'. It is not among the gateway's allowed hosts "
+                                             "(CALNDRO_ALLOWED_HOSTS)."));
+  return false;
+}
+
 void Router::dispatch(const httplib::Request& request, const std::string& body, const std::string& request_id,
                       httplib::Response& response) const {
   const RouteMatch match = match_route(request.method, request.path);
-  // Probes send pod addresses as Host; every other answer may carry links.
-  const bool probe = match.kind == RouteMatch::Kind::kFound &&
-                     (match.route == Route::kHealth || match.route == Route::kReady);
-  if (!probe) {
-    const std::string host = request.get_header_value("Host");
-    if (request.get_header_value_count("Host") != 1 || !allowed_hosts_.allows(host)) {
-      send_error(response, detail_error(400, "Invalid Host header: '" + quoted_for_error(host) +
-                                                 "'. It is not among the gateway's allowed hosts "
-                                                 "(CALNDRO_ALLOWED_HOSTS)."));
-      return;
-    }
-  }
-  switch (match.kind) {
-    case RouteMatch::Kind::kNotFound:
-      send_json(response, 404, R"({"detail":"Not found."})");
-      return;
-    case RouteMatch::Kind::kRedirect: {
-      std::string location = match.redirect_path;
-      if (auto query = request.target.find('?'); query != std::string::npos) {
-        location += request.target.substr(query);
-      }
-      response.status = 301;
-      response.set_header("Location", location);
-      return;
-    }
-    case RouteMatch::Kind::kMethodNotAllowed:
-      response.set_header("Allow", match.allow);
-      send_json(response, 405, dump(json{{"detail", "Method \"" + request.method + "\" not allowed."}}));
-      return;
-    case RouteMatch::Kind::kFound:
-      break;
-  }
-
-  if (match.route == Route::kHealth) {
-    send_json(response, 200, R"({"status":"ok"})");
+  if (!host_allowed(request, match, response)) {
     return;
   }
-  if (match.route == Route::kReady) {
-    if (options_.readiness == nullptr) {
-      send_json(response, 200, R"({"status":"ready"})");
-      return;
-    }
-    const Readiness readiness = options_.readiness->check();
-    send_json(response, readiness.ready ? 200 : 503, dump(readiness.body));
+  const HandlerSpec* spec =
+      match.kind == RouteMatch::Kind::kFound ? find_handler(match.route, request.method) : nullptr;
+  if (spec == nullptr) {
+    answer_unrouted(request, match, response);
     return;
   }
-  if (match.route == Route::kOpenApi) {
-    send_json(response, 200, std::string(openapi_document()));
+  if (spec->needs == Needs::kPageOrCall && served_page(request, response)) {
     return;
   }
-  if (match.route == Route::kStatic) {
-    send_asset(response, *find_static_asset(request.path));
-    return;
+  Exchange exchange{request, response, client_, options_, match.id, nlohmann::json::object(), {}, {}};
+  Outcome outcome;
+  if (spec->needs != Needs::kNothing) {
+    exchange.meta.request_id = request_id;
+    exchange.meta.client_address = client_address(request);
+    exchange.base = base_url(request);
+    outcome = prepare_call(body, exchange);
   }
-  if ((match.route == Route::kEvent || match.route == Route::kLog) && request.method == "GET") {
-    // The same URL answers JSON or the page: caches must key on Accept.
-    response.set_header("Vary", "Accept");
-    if (prefers_html(request.get_header_value("Accept"))) {
-      // The page calls the REST API itself with the token; serving it calls
-      // no RPC, so it logs nothing and needs no credentials.
-      send_asset(response, page_asset());
-      return;
-    }
+  if (!outcome) {
+    outcome = spec->handler(exchange);
   }
-
-  // Only JSON: a cross-site <form enctype="text/plain"> (no preflight) must
-  // never pass for a JSON body. A body without Content-Type is refused too.
-  const bool has_body =
-      !body.empty() || request.has_header("Transfer-Encoding") ||
-      (request.has_header("Content-Length") && request.get_header_value("Content-Length") != "0");
-  if (has_body && !json_content_type(request.get_header_value("Content-Type"))) {
-    const std::string type = request.get_header_value("Content-Type");
-    send_error(
-        response,
-        detail_error(415, type.empty()
-                              ? std::string("A request body needs Content-Type: application/json.")
-                              : "Unsupported media type \"" + quoted_for_error(type) + "\" in request."));
-    return;
+  if (outcome) {
+    send_error(response, *outcome);
   }
-
-  std::string parse_error;
-  std::optional<json> parsed = parse_json_object(body, parse_error);
-  if (!parsed) {
-    send_error(response, detail_error(400, parse_error));
-    return;
-  }
-  json& document = *parsed;
-
-  CallMetadata meta;
-  meta.request_id = request_id;
-  meta.client_address = client_address(request);
-  meta.authorization = request.get_header_value("Authorization");
-  if (meta.authorization.size() > kMaxAuthorizationBytes) {
-    send_error(response, detail_error(431, "The Authorization header is too large (at most " +
-                                               std::to_string(kMaxAuthorizationBytes) + " bytes)."));
-    return;
-  }
-  if (!printable_ascii(meta.authorization)) {
-    send_error(response, detail_error(400, "Malformed Authorization header."));
-    return;
-  }
-  // The email token: header, else ?et=, else the body's "et" (httpie's et=KEY).
-  FieldErrors errors;
-  std::optional<std::string> body_token;
-  if (auto et = document.find("et"); et != document.end()) {
-    if (et->is_string()) {
-      body_token = et->get<std::string>();
-    } else {
-      errors.add("et", "Not a valid string.");
-    }
-    document.erase(et);
-  }
-  if (request.has_header("X-Email-Token")) {
-    meta.email_token = request.get_header_value("X-Email-Token");
-    if (meta.email_token.size() > kMaxEmailTokenBytes) {
-      send_error(response, detail_error(431, "The X-Email-Token header is too large (at most " +
-                                                 std::to_string(kMaxEmailTokenBytes) + " bytes)."));
-      return;
-    }
-  } else if (request.has_param("et")) {
-    meta.email_token = request.get_param_value("et");
-  } else if (body_token) {
-    meta.email_token = *body_token;
-  }
-  if (!printable_ascii(meta.email_token) || meta.email_token.size() > kMaxEmailTokenBytes) {
-    errors.add("et", "Malformed email token.");
-  }
-  if (!errors.empty()) {
-    send_field_errors(response, errors);
-    return;
-  }
-
-  const std::string base = base_url(request);
-  const int64_t id = match.id;
-  grpc::Status status;
-
-  switch (match.route) {
-    case Route::kEvents:
-      if (request.method == "GET") {
-        Paging paging;
-        if (!read_paging(request, paging, errors)) {
-          send_field_errors(response, errors);
-          return;
-        }
-        v1::ListEventsRequest rpc;
-        rpc.set_page_size(paging.page_size);
-        rpc.set_page_token(paging.page_token);
-        v1::ListEventsResponse reply;
-        status = client_.list_events(meta, rpc, &reply);
-        if (status.ok()) {
-          add_next_link(response, base, request.path, paging, reply.next_page_token());
-          send_json(response, 200, event_list_body(reply.events(), base));
-          return;
-        }
-      } else {
-        v1::CreateEventRequest rpc;
-        create_request_from_json(document, rpc, errors);
-        if (!errors.empty()) {
-          send_field_errors(response, errors);
-          return;
-        }
-        v1::Event reply;
-        status = client_.create_event(meta, rpc, &reply);
-        if (status.ok()) {
-          send_json(response, 201, event_body(reply, base));
-          return;
-        }
-      }
-      break;
-
-    case Route::kEvent:
-      if (request.method == "GET") {
-        v1::GetEventRequest rpc;
-        rpc.set_id(id);
-        v1::Event reply;
-        status = client_.get_event(meta, rpc, &reply);
-        if (status.ok()) {
-          send_json(response, 200, event_body(reply, base));
-          return;
-        }
-      } else if (request.method == "PATCH") {
-        v1::UpdateEventRequest rpc;
-        rpc.set_id(id);
-        const bool any = update_request_from_json(document, rpc, errors);
-        if (!errors.empty()) {
-          send_field_errors(response, errors);
-          return;
-        }
-        if (!any) {
-          // Answered here, so that nothing can be logged for it.
-          send_error(response, detail_error(400, "Provide slots and/or title."));
-          return;
-        }
-        v1::Event reply;
-        status = client_.update_event(meta, rpc, &reply);
-        if (status.ok()) {
-          send_json(response, 202, event_body(reply, base));
-          return;
-        }
-      } else {
-        v1::DeleteEventRequest rpc;
-        rpc.set_id(id);
-        status = client_.delete_event(meta, rpc);
-        if (status.ok()) {
-          response.status = 204;
-          return;
-        }
-      }
-      break;
-
-    case Route::kNotify: {
-      v1::NotifyPartiesRequest rpc;
-      rpc.set_id(id);
-      notify_request_from_json(document, rpc, errors);
-      if (!errors.empty()) {
-        send_field_errors(response, errors);
-        return;
-      }
-      rpc.set_link_base_url(base);
-      v1::NotifyPartiesResponse reply;
-      status = client_.notify_parties(meta, rpc, &reply);
-      if (status.ok()) {
-        send_json(response, 202, notify_response_body(reply, id, base));
-        return;
-      }
-      break;
-    }
-
-    case Route::kLog: {
-      Paging paging;
-      if (!read_paging(request, paging, errors)) {
-        send_field_errors(response, errors);
-        return;
-      }
-      v1::GetEventLogRequest rpc;
-      rpc.set_id(id);
-      rpc.set_page_size(paging.page_size);
-      rpc.set_page_token(paging.page_token);
-      v1::EventLog reply;
-      status = client_.get_event_log(meta, rpc, &reply);
-      if (status.ok()) {
-        add_next_link(response, base, request.path, paging, reply.next_page_token());
-        send_json(response, 200, event_log_body(reply, id, base));
-        return;
-      }
-      break;
-    }
-
-    case Route::kApiToken: {
-      if (request.method == "DELETE") {
-        status = client_.revoke_api_token(meta, v1::RevokeApiTokenRequest());
-        if (status.ok()) {
-          response.status = 204;
-          return;
-        }
-        break;
-      }
-      v1::CreateApiTokenRequest rpc;
-      api_token_request_from_json(document, rpc, errors);
-      if (!errors.empty()) {
-        send_field_errors(response, errors);
-        return;
-      }
-      v1::CreateApiTokenResponse reply;
-      status = client_.create_api_token(meta, rpc, &reply);
-      if (status.ok()) {
-        json body{{"token", reply.token()}};
-        if (reply.has_expires()) {
-          body["expires"] = format_instant(instant_from_proto(reply.expires()));
-        }
-        send_json(response, 200, dump(body));
-        return;
-      }
-      break;
-    }
-
-    default:
-      send_json(response, 404, R"({"detail":"Not found."})");
-      return;
-  }
-  send_error(response, http_error_from_status(status));
 }
 
 }  // namespace calndro::gateway

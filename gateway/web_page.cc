@@ -1,5 +1,6 @@
 #include "gateway/web_page.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <string>
@@ -67,76 +68,68 @@ double parse_quality(std::string_view text) {
   return value / 1000.0;
 }
 
+// How specifically `range` ("type/subtype", trimmed) names type/subtype:
+// type/subtype (3) over type/* (2) over */* (1); 0 when it does not match.
+int specificity(std::string_view range, std::string_view type, std::string_view subtype) {
+  const auto slash = range.find('/');
+  if (range.empty() || slash == std::string_view::npos) {
+    return 0;
+  }
+  const std::string_view range_type = trim(range.substr(0, slash));
+  const std::string_view range_subtype = trim(range.substr(slash + 1));
+  if (range_type == "*" && range_subtype == "*") {
+    return 1;
+  }
+  if (iequals(range_type, type) && range_subtype == "*") {
+    return 2;
+  }
+  return iequals(range_type, type) && iequals(range_subtype, subtype) ? 3 : 0;
+}
+
+// The q parameter of a media range's parameters (1 when absent, -1 when
+// malformed). Parameters other than q make a range more specific than we
+// need (text/html;level=1): they count as the plain type.
+double quality_parameter(std::string_view params) {
+  while (!params.empty()) {
+    std::string_view param = params;
+    if (auto semicolon = params.find(';'); semicolon != std::string_view::npos) {
+      param = params.substr(0, semicolon);
+      params = params.substr(semicolon + 1);
+    } else {
+      params = {};
+    }
+    auto equals = param.find('=');
+    if (equals != std::string_view::npos && iequals(trim(param.substr(0, equals)), "q")) {
+      return parse_quality(param.substr(equals + 1));
+    }
+  }
+  return 1;
+}
+
 }  // namespace
 
 double accept_quality(std::string_view accept, std::string_view type, std::string_view subtype) {
   if (trim(accept).empty()) {
     return 1;
   }
-  // The most specific matching range decides: type/subtype (3) over
-  // type/* (2) over */* (1). Media-type parameters other than q make a range
-  // more specific than we need (text/html;level=1): they count as the plain type.
+  // The most specific matching range decides; the same range twice: the better q wins.
   int best_specificity = 0;
   double quality = 0;
   std::size_t start = 0;
   while (start <= accept.size()) {
-    std::size_t end = accept.find(',', start);
-    if (end == std::string_view::npos) {
-      end = accept.size();
-    }
-    std::string_view element = accept.substr(start, end - start);
+    std::size_t end = std::min(accept.find(',', start), accept.size());
+    const std::string_view element = accept.substr(start, end - start);
     start = end + 1;
-
-    std::string_view range = element;
-    std::string_view params;
-    if (auto semicolon = element.find(';'); semicolon != std::string_view::npos) {
-      range = element.substr(0, semicolon);
-      params = element.substr(semicolon + 1);
+    const auto semicolon = element.find(';');
+    const int found = specificity(trim(element.substr(0, semicolon)), type, subtype);
+    const double q =
+        semicolon == std::string_view::npos ? 1 : quality_parameter(element.substr(semicolon + 1));
+    if (found == 0 || q < 0) {
+      continue;  // no match, or a malformed q-value: ignore the range
     }
-    range = trim(range);
-    const auto slash = range.find('/');
-    if (range.empty() || slash == std::string_view::npos) {
-      continue;
-    }
-    const std::string_view range_type = trim(range.substr(0, slash));
-    const std::string_view range_subtype = trim(range.substr(slash + 1));
-    int specificity = 0;
-    if (range_type == "*" && range_subtype == "*") {
-      specificity = 1;
-    } else if (iequals(range_type, type) && range_subtype == "*") {
-      specificity = 2;
-    } else if (iequals(range_type, type) && iequals(range_subtype, subtype)) {
-      specificity = 3;
-    } else {
-      continue;
-    }
-
-    double q = 1;
-    while (!params.empty()) {
-      std::string_view param = params;
-      if (auto semicolon = params.find(';'); semicolon != std::string_view::npos) {
-        param = params.substr(0, semicolon);
-        params = params.substr(semicolon + 1);
-      } else {
-        params = {};
-      }
-      auto equals = param.find('=');
-      if (equals != std::string_view::npos && iequals(trim(param.substr(0, equals)), "q")) {
-        q = parse_quality(param.substr(equals + 1));
-        break;
-      }
-    }
-    if (q < 0) {
-      continue;  // a malformed q-value: ignore the range
-    }
-    if (specificity > best_specificity) {
-      best_specificity = specificity;
+    if (found > best_specificity || (found == best_specificity && q > quality)) {
+      best_specificity = found;
       quality = q;
-    } else if (specificity == best_specificity && q > quality) {
-      quality = q;  // the same range twice: the better q wins
-    }
-    if (end == accept.size()) {
-      break;
     }
   }
   return quality;

@@ -24,10 +24,10 @@ class DatabaseUnavailable : public std::runtime_error {
 // thread-safe: one request holds one at a time). Connections open lazily,
 // get the service's prepared statements on opening, and are replaced after
 // the database restarts. Callers that find every connection leased wait in
-// arrival order, and a released connection goes to the longest waiter: with
-// one shared condition variable, newcomers took freed connections ahead of
-// woken waiters, and the odd request waited 100-200 ms under load
-// (docs/PERFORMANCE.md).
+// arrival order, and a released connection goes to the longest waiter, so a
+// newcomer never takes a freed connection ahead of a woken waiter (which
+// would leave the odd request waiting 100-200 ms under load,
+// docs/PERFORMANCE.md).
 class DbPool {
  public:
   using Prepare = std::function<void(pqxx::connection&)>;

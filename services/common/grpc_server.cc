@@ -181,22 +181,61 @@ int probe_grpc_health(const std::string& listen_address) {
   return serving ? 0 : 1;
 }
 
-int run_grpc_server(GrpcServerOptions options) {
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  (void)health_descriptor();
+namespace {
 
-  grpc::ServerBuilder builder;
+void apply_server_limits(grpc::ServerBuilder& builder) {
   // The sync server keeps at most max_pollers idle threads and starts a new
   // thread whenever no poller is left: with gRPC's default of 2, sixteen
-  // concurrent callers made it create and end a thread per call (the bench
-  // profile was dominated by task switching). Idle pollers cost nothing.
+  // concurrent callers would make it create and end a thread per call (task
+  // switching would dominate the profile). Idle pollers cost nothing.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 32);
   // Explicit limits (common/grpc_channel.h), the same as our channels'.
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   builder.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, kMaxGrpcMetadataBytes);
+}
+
+// Every service, and the server as a whole (""), SERVING.
+std::vector<std::string> announce_serving(grpc::HealthCheckServiceInterface& health,
+                                          const std::vector<std::string>& service_names) {
+  std::vector<std::string> names{""};
+  names.insert(names.end(), service_names.begin(), service_names.end());
+  for (const auto& name : names) {
+    health.SetServingStatus(name, true);
+  }
+  return names;
+}
+
+// From the termination signal to a stopped server: NOT_SERVING first, so
+// balancers stop sending before the server stops; background work (the mail
+// dispatcher) finishes what it holds while the calls in flight drain.
+void drain_after_signal(grpc::Server& server, grpc::HealthCheckServiceInterface& health,
+                        std::unique_ptr<ReadinessWatcher> readiness, const GrpcServerOptions& options,
+                        std::atomic<int>& in_flight) {
+  const int signal_number = wait_for_termination_signal();
+  log::info("shutting down", {{"signal", signal_number}});
+  readiness.reset();
+  health.SetServingStatus(false);
+  const auto deadline = std::chrono::system_clock::now() + options.drain_timeout;
+  std::thread background([&options] {
+    if (options.on_shutdown) {
+      options.on_shutdown();
+    }
+  });
+  shutdown_server(server, in_flight, deadline);
+  background.join();
+}
+
+}  // namespace
+
+int run_grpc_server(GrpcServerOptions options) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  (void)health_descriptor();
+
+  grpc::ServerBuilder builder;
+  apply_server_limits(builder);
   std::shared_ptr<grpc::ServerCredentials> credentials;
   try {
     credentials = server_credentials(grpc_tls());
@@ -221,37 +260,15 @@ int run_grpc_server(GrpcServerOptions options) {
          {"tls", grpc_tls().enabled() ? "on (a certificate/key that do not match also end here)" : "off"}});
     return 1;
   }
-  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  std::vector<std::string> names{""};
-  for (const auto& name : options.service_names) {
-    names.push_back(name);
-  }
-  for (const auto& name : names) {
-    health->SetServingStatus(name, true);
-  }
+  grpc::HealthCheckServiceInterface& health = *server->GetHealthCheckService();
+  const std::vector<std::string> names = announce_serving(health, options.service_names);
   log::info("serving",
             {{"address", options.address}, {"port", selected_port}, {"tls", grpc_tls().enabled()}});
   std::unique_ptr<ReadinessWatcher> readiness;
   if (options.readiness_check) {
-    readiness = std::make_unique<ReadinessWatcher>(*health, options.readiness_check, names);
+    readiness = std::make_unique<ReadinessWatcher>(health, options.readiness_check, names);
   }
-
-  const int signal_number = wait_for_termination_signal();
-  log::info("shutting down", {{"signal", signal_number}});
-  readiness.reset();
-  // NOT_SERVING first, so balancers stop sending before the server stops.
-  health->SetServingStatus(false);
-  const auto deadline = std::chrono::system_clock::now() + options.drain_timeout;
-  // Background work (the mail dispatcher) finishes what it holds while the
-  // server drains; mail that calls in flight still queue stays in the outbox
-  // for the next start or another replica.
-  std::thread background([&options] {
-    if (options.on_shutdown) {
-      options.on_shutdown();
-    }
-  });
-  shutdown_server(*server, in_flight, deadline);
-  background.join();
+  drain_after_signal(*server, health, std::move(readiness), options, in_flight);
   log::info("stopped");
   return 0;
 }

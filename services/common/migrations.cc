@@ -48,7 +48,7 @@ int apply_migrations_when_reachable(const std::string& database_url, const std::
     } catch (const pqxx::broken_connection& error) {
       if (attempt >= kMigrationAttempts) {
         // The URL may carry a password: the message names the schema only.
-        throw std::runtime_error("cannot reach the database for schema " + schema + ": " + error.what());
+        throw std::runtime_error("the database is unreachable (schema " + schema + "): " + error.what());
       }
       log::warn("database not reachable yet; retrying", {{"schema", schema}, {"attempt", attempt}});
       std::this_thread::sleep_for(std::chrono::seconds(1));

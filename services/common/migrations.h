@@ -23,7 +23,7 @@ int apply_migrations(const std::string& database_url, const std::string& schema,
 // cluster): while the database cannot be reached, tries again every second
 // for up to `kMigrationAttempts` tries, then throws std::runtime_error with
 // a clear message. Logs the outcome under `schema`.
-inline constexpr int kMigrationAttempts = 30;
+inline constexpr int kMigrationAttempts = 15;
 int apply_migrations_when_reachable(const std::string& database_url, const std::string& schema,
                                     const std::vector<Migration>& migrations);
 

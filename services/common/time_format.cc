@@ -208,12 +208,9 @@ absl::StatusOr<Micros> parse_iso_duration(std::string_view text) {
       return absl::InvalidArgumentError(invalid);
     }
     long long micros = 0;
-    bool has_fraction = false;
-    if (in.take('.') || in.take(',')) {
-      if (!in.fraction(micros)) {
-        return absl::InvalidArgumentError("Invalid duration: at most 6 fractional digits.");
-      }
-      has_fraction = true;
+    const bool has_fraction = in.take('.') || in.take(',');
+    if (has_fraction && !in.fraction(micros)) {
+      return absl::InvalidArgumentError("Invalid duration: at most 6 fractional digits.");
     }
     char unit = in.peek();
     if (unit == 'Y' || (unit == 'M' && !in_time)) {

@@ -468,26 +468,17 @@ def self_test(files, compose, env_names):
     check_k8s(base, files, env_names)
     check_compose(base, compose, env_names)
     r.check(base.failed == 0, "self-test: the unbroken copy must pass first (see the errors below)")
-    for what, breaker in K8S_BREAKS:
-        broken = copy.deepcopy(files)
-        try:
-            breaker(broken)
-        except (KeyError, IndexError, TypeError) as e:
-            r.check(False, f"self-test: could not break '{what}': {e!r}")
-            continue
-        rr = Report(quiet=True)
-        check_k8s(rr, broken, env_names)
-        r.check(rr.failed > 0, f"self-test: '{what}' went unnoticed")
-    for what, breaker in COMPOSE_BREAKS:
-        broken = copy.deepcopy(compose)
-        try:
-            breaker(broken)
-        except (KeyError, IndexError, TypeError) as e:
-            r.check(False, f"self-test: could not break '{what}': {e!r}")
-            continue
-        rr = Report(quiet=True)
-        check_compose(rr, broken, env_names)
-        r.check(rr.failed > 0, f"self-test: '{what}' went unnoticed")
+    for breaks, original, check in ((K8S_BREAKS, files, check_k8s), (COMPOSE_BREAKS, compose, check_compose)):
+        for what, breaker in breaks:
+            broken = copy.deepcopy(original)
+            try:
+                breaker(broken)
+            except (KeyError, IndexError, TypeError) as e:
+                r.check(False, f"self-test: could not break '{what}': {e!r}")
+                continue
+            rr = Report(quiet=True)
+            check(rr, broken, env_names)
+            r.check(rr.failed > 0, f"self-test: '{what}' went unnoticed")
     print(f"check-manifests: self-test: {len(K8S_BREAKS) + len(COMPOSE_BREAKS)} broken copies, "
           f"{r.failed} not detected")
     return r

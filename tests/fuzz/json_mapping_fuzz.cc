@@ -5,6 +5,7 @@
 // the same thing.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -69,6 +70,21 @@ void check_event_body(const v1::CreateEventRequest& request) {
   FUZZ_CHECK(again.SerializeAsString() == request.SerializeAsString());
 }
 
+// Maps `body` with `from_json`; a request that maps without field errors
+// must round-trip through its serialization.
+template <typename Request, typename FromJson>
+std::optional<Request> mapped(const nlohmann::json& body, FromJson from_json) {
+  Request request;
+  FieldErrors errors;
+  from_json(body, request, errors);
+  check_errors(errors);
+  if (!errors.empty()) {
+    return std::nullopt;
+  }
+  check_round_trip(request);
+  return request;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -81,45 +97,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   FUZZ_CHECK(body->is_object());
 
-  {
-    v1::CreateEventRequest request;
-    FieldErrors errors;
-    create_request_from_json(*body, request, errors);
-    check_errors(errors);
-    if (errors.empty()) {
-      check_round_trip(request);
-      check_slots(request.slots());
-      check_event_body(request);
-    }
+  if (const auto create = mapped<v1::CreateEventRequest>(*body, create_request_from_json)) {
+    check_slots(create->slots());
+    check_event_body(*create);
   }
-  {
-    v1::UpdateEventRequest request;
-    FieldErrors errors;
-    update_request_from_json(*body, request, errors);
-    check_errors(errors);
-    if (errors.empty()) {
-      check_round_trip(request);
-      check_slots(request.slots().slots());
-    }
+  if (const auto update = mapped<v1::UpdateEventRequest>(*body, update_request_from_json)) {
+    check_slots(update->slots().slots());
   }
-  {
-    v1::NotifyPartiesRequest request;
-    FieldErrors errors;
-    notify_request_from_json(*body, request, errors);
-    check_errors(errors);
-    if (errors.empty()) {
-      check_round_trip(request);
-      check_slots(request.slots());
-    }
+  if (const auto notify = mapped<v1::NotifyPartiesRequest>(*body, notify_request_from_json)) {
+    check_slots(notify->slots());
   }
-  {
-    v1::CreateApiTokenRequest request;
-    FieldErrors errors;
-    api_token_request_from_json(*body, request, errors);
-    check_errors(errors);
-    if (errors.empty()) {
-      check_round_trip(request);
-    }
-  }
+  (void)mapped<v1::CreateApiTokenRequest>(*body, api_token_request_from_json);
   return 0;
 }

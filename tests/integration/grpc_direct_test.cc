@@ -15,6 +15,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "support/reflection.h"
 #include "support/stack.h"
 
 using namespace calndro::testing;
@@ -62,63 +63,11 @@ std::vector<std::pair<std::string, std::string>> violations(const grpc::Status& 
   return out;
 }
 
-// --- minimal protobuf wire encoding for the reflection service ---
-std::string varint(uint64_t v) {
-  std::string s;
-  while (v >= 0x80) {
-    s.push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  s.push_back(static_cast<char>(v));
-  return s;
-}
-std::string string_field(int number, const std::string& value) {
-  return varint((static_cast<uint64_t>(number) << 3) | 2) + varint(value.size()) + value;
-}
-
-// One request/response exchange with grpc.reflection.v1alpha.ServerReflection;
-// returns the raw response bytes.
-std::string reflection_exchange(const std::shared_ptr<grpc::Channel>& channel, const std::string& request) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  grpc::internal::RpcMethod method("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                                   grpc::internal::RpcMethod::BIDI_STREAMING);
-  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> rw(
-      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(channel.get(),
-                                                                                            method, &ctx));
-  grpc::Slice slice(request);
-  grpc::ByteBuffer out(&slice, 1);
-  EXPECT_TRUE(rw->Write(out));
-  rw->WritesDone();
-  grpc::ByteBuffer in;
-  std::string response;
-  if (rw->Read(&in)) {
-    std::vector<grpc::Slice> slices;
-    (void)in.Dump(&slices);
-    for (const auto& s : slices) {
-      response.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-  }
-  while (rw->Read(&in)) {
-  }
-  grpc::Status st = rw->Finish();
-  EXPECT_TRUE(st.ok()) << describe(st);
-  return response;
-}
-
 class GrpcDirect : public StackTest {
  protected:
-  void SetUp() override {
-    StackTest::SetUp();
-    if (HasFatalFailure()) {
-      return;
-    }
-    try {
-      alice_ = stack().create_user(unique_email("galice"), "alice-Pass-1");
-      bob_ = stack().create_user(unique_email("gbob"), "bob-Pass-1");
-    } catch (const std::exception& e) {
-      GTEST_FAIL() << e.what();
-    }
+  void prepare() override {
+    alice_ = stack().create_user(unique_email("galice"), "alice-Pass-1");
+    bob_ = stack().create_user(unique_email("gbob"), "bob-Pass-1");
     stub_ = ev1::EventService::NewStub(stack().events_channel());
   }
 

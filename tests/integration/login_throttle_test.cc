@@ -18,6 +18,7 @@
 #include "calndro/events/v1/events.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "support/http_call.h"
 #include "support/stack.h"
 
 using namespace calndro::testing;
@@ -27,46 +28,15 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-struct Resp {
-  int status = 0;
-  std::string body;
-  httplib::Headers headers;
-  json j() const { return json::parse(body, nullptr, false); }
-  std::string header(const std::string& name) const {
-    const auto found = headers.find(name);
-    return found == headers.end() ? "" : found->second;
-  }
-};
-
-std::ostream& operator<<(std::ostream& out, const Resp& r) {
-  return out << r.status << " " << r.body;
-}
+using Resp = HttpReply;
 
 Resp call(const Stack& stack, const std::string& method, const std::string& path,
           const std::string& authorization, const std::optional<json>& body = std::nullopt) {
-  httplib::Client client = stack.http();
-  httplib::Headers headers;
-  if (!authorization.empty()) {
-    headers.emplace("Authorization", authorization);
+  std::optional<std::string> text;
+  if (body) {
+    text = body->dump();
   }
-  const std::string payload = body ? body->dump() : "";
-  auto send = [&]() -> httplib::Result {
-    if (method == "GET") {
-      return client.Get(path.c_str(), headers);
-    }
-    if (method == "POST") {
-      return client.Post(path.c_str(), headers, payload, "application/json");
-    }
-    if (method == "DELETE") {
-      return client.Delete(path.c_str(), headers);
-    }
-    throw std::runtime_error("method " + method);
-  };
-  const httplib::Result res = send();
-  if (!res) {
-    return Resp{0, "no response: " + httplib::to_string(res.error()), {}};
-  }
-  return Resp{res->status, res->body, res->headers};
+  return http_call(stack, {method, path, authorization, text});
 }
 
 Resp mint(const Stack& stack, const std::string& login, const std::string& password) {

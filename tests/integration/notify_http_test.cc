@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "calndro/events/v1/events.grpc.pb.h"
+#include "support/http_call.h"
 #include "support/stack.h"
 
 using json = nlohmann::json;
@@ -18,26 +19,7 @@ using ::testing::HasSubstr;
 
 namespace {
 
-struct Resp {
-  int status = 0;
-  std::string body;
-  httplib::Headers headers;
-  std::string header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-  json j() const {
-    try {
-      return json::parse(body);
-    } catch (...) {
-      ADD_FAILURE() << "not JSON: " << body;
-      return json();
-    }
-  }
-};
-std::ostream& operator<<(std::ostream& os, const Resp& r) {
-  return os << "HTTP " << r.status << " " << r.body;
-}
+using Resp = HttpReply;
 
 json slot(const std::string& b, const std::string& d) {
   return {{"begin", b}, {"duration", d}};
@@ -45,19 +27,11 @@ json slot(const std::string& b, const std::string& d) {
 
 class NotifyHttp : public StackTest {
  protected:
-  void SetUp() override {
-    StackTest::SetUp();
-    if (HasFatalFailure()) {
-      return;
-    }
+  void prepare() override {
     if (!stack().has_notify()) {
       GTEST_FAIL() << "calndro-notify is not built: the notify tests need it";
     }
-    try {
-      alice_ = stack().create_user(unique_email("nalice"), "alice-Pass-1");
-    } catch (const std::exception& e) {
-      GTEST_FAIL() << e.what();
-    }
+    alice_ = stack().create_user(unique_email("nalice"), "alice-Pass-1");
     guest_ = unique_email("nguest");
     other_ = unique_email("nother");
     slots_ =
@@ -71,28 +45,11 @@ class NotifyHttp : public StackTest {
 
   Resp call(const std::string& method, const std::string& path, const std::string& authorization = "",
             const std::optional<json>& body = std::nullopt, httplib::Headers extra = {}) {
-    httplib::Client cli = stack().http();
-    cli.set_url_encode(false);
-    httplib::Request req;
-    req.method = method;
-    req.path = path;
-    req.headers = std::move(extra);
-    if (!authorization.empty()) {
-      req.headers.emplace("Authorization", authorization);
-    }
+    std::optional<std::string> text;
     if (body) {
-      req.body = body->dump();
-      req.headers.emplace("Content-Type", "application/json");
+      text = body->dump();
     }
-    auto res = cli.send(req);
-    Resp r;
-    if (!res) {
-      ADD_FAILURE() << method << " " << path << ": no response";
-      return r;
-    }
-    r.status = res->status;
-    r.body = res->body;
-    r.headers = res->headers;
+    Resp r = http_call(stack(), {method, path, authorization, text, std::move(extra)});
     responses_ += r.body;
     for (const auto& [k, v] : r.headers) {
       responses_ += k + ": " + v + "\n";

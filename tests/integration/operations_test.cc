@@ -71,24 +71,16 @@ bool wait_for_health(const std::shared_ptr<grpc::Channel>& channel,
 
 class Operations : public StackTest {
  protected:
-  void SetUp() override {
-    StackTest::SetUp();
-    if (HasFatalFailure()) {
-      return;
-    }
-    try {
-      // Tests here stop processes; when several run in one process (without
-      // ctest), the next one starts from a whole stack again.
-      for (Process* process : {&stack().notify(), &stack().events(), &stack().gateway()}) {
-        if (!process->running()) {
-          process->start();
-        }
+  void prepare() override {
+    // Tests here stop processes; when several run in one process (without
+    // ctest), the next one starts from a whole stack again.
+    for (Process* process : {&stack().notify(), &stack().events(), &stack().gateway()}) {
+      if (!process->running()) {
+        process->start();
       }
-      stack().wait_ready();
-      user_ = stack().create_user(unique_email("ops"), "ops-Pass-1");
-    } catch (const std::exception& e) {
-      GTEST_FAIL() << e.what();
     }
+    stack().wait_ready();
+    user_ = stack().create_user(unique_email("ops"), "ops-Pass-1");
   }
 
   httplib::Result post(const std::string& path, const json& body) {

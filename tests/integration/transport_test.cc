@@ -16,6 +16,8 @@
 
 #include "calndro/events/v1/events.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "support/http_call.h"
+#include "support/reflection.h"
 #include "support/stack.h"
 
 using namespace calndro::testing;
@@ -107,34 +109,15 @@ TEST(InternalCredential, TheDefaultStillServesOnLoopback) {
 
 // --- HTTP helpers ---
 
-struct Resp {
-  int status = 0;
-  std::string body;
-  std::string link;
-};
+using Resp = HttpReply;
 
 Resp call(Stack& stack, const std::string& method, const std::string& path, const User& user,
           const std::optional<json>& body = std::nullopt) {
-  httplib::Client client = stack.http();
-  client.set_read_timeout(std::chrono::seconds(30));
-  httplib::Request request;
-  request.method = method;
-  request.path = path;
-  request.headers.emplace("Authorization", basic_auth(user.email, user.password));
+  std::optional<std::string> text;
   if (body) {
-    request.body = body->dump();
-    request.headers.emplace("Content-Type", "application/json");
+    text = body->dump();
   }
-  const auto response = client.send(request);
-  Resp out;
-  if (!response) {
-    ADD_FAILURE() << method << " " << path << ": no answer; gateway log:\n" << stack.gateway().log_tail();
-    return out;
-  }
-  out.status = response->status;
-  out.body = response->body;
-  out.link = response->get_header_value("Link");
-  return out;
+  return http_call(stack, {method, path, basic_auth(user.email, user.password), text});
 }
 
 json three_slots() {
@@ -145,8 +128,9 @@ json three_slots() {
 
 // The path+query of Link rel="next", "" when absent.
 std::string next_link(const Resp& r) {
+  const std::string link = r.header("Link");
   std::smatch m;
-  if (!std::regex_search(r.link, m, std::regex(R"re(<([^>]*)>\s*;\s*rel="?next"?)re"))) {
+  if (!std::regex_search(link, m, std::regex(R"re(<([^>]*)>\s*;\s*rel="?next"?)re"))) {
     return "";
   }
   std::string url = m[1];
@@ -218,34 +202,6 @@ grpc::Status health_check(const std::shared_ptr<grpc::ChannelCredentials>& crede
   grpc::health::v1::HealthCheckRequest request;
   grpc::health::v1::HealthCheckResponse response;
   return stub->Check(&context, request, &response);
-}
-
-// grpc.reflection.v1alpha.ServerReflection's list_services, raw bytes back.
-std::string list_services(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  grpc::internal::RpcMethod method("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                                   grpc::internal::RpcMethod::BIDI_STREAMING);
-  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
-      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
-          channel.get(), method, &context));
-  // ServerReflectionRequest { list_services (7): "" }
-  grpc::Slice slice(std::string("\x3a\x00", 2));
-  grpc::ByteBuffer request(&slice, 1);
-  EXPECT_TRUE(stream->Write(request));
-  stream->WritesDone();
-  std::string response;
-  grpc::ByteBuffer in;
-  while (stream->Read(&in)) {
-    std::vector<grpc::Slice> slices;
-    (void)in.Dump(&slices);
-    for (const auto& part : slices) {
-      response.append(reinterpret_cast<const char*>(part.begin()), part.size());
-    }
-  }
-  const grpc::Status status = stream->Finish();
-  EXPECT_TRUE(status.ok()) << status.error_message();
-  return response;
 }
 
 // Create and notify through the gateway: gateway -> events -> notify.

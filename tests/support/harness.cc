@@ -27,6 +27,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Waits up to `limit` for `pid` to end and reaps it; past that, kills it.
+// Returns whether it ended by itself.
+bool reap_within(pid_t pid, std::chrono::milliseconds limit, int& status) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (::waitpid(pid, &status, WNOHANG) != pid) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 std::string random_hex(size_t n) {
   static std::mutex mu;
   static std::mt19937_64 rng{std::random_device{}()};
@@ -291,20 +306,10 @@ CommandResult run_command(const std::string& program, const std::vector<std::str
     off += static_cast<size_t>(n);
   }
   ::close(in_pipe[1]);
-  auto deadline = std::chrono::steady_clock::now() + timeout;
   int status = 0;
-  while (true) {
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) {
-      break;
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      throw std::runtime_error("command timed out: " + program + "\n" + read_file(out_path) +
-                               read_file(err_path));
-    }
-    std::this_thread::sleep_for(10ms);
+  if (!reap_within(pid, timeout, status)) {
+    throw std::runtime_error("command timed out: " + program + "\n" + read_file(out_path) +
+                             read_file(err_path));
   }
   CommandResult res;
   res.exit_code = decode_status(status);
@@ -400,20 +405,8 @@ int Process::terminate(std::chrono::milliseconds grace) {
   }
   pid_t pid = pid_;
   ::kill(pid, SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + grace;
   int status = 0;
-  while (true) {
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) {
-      break;
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
+  (void)reap_within(pid, grace, status);
   pid_ = -1;
   exit_status_ = decode_status(status);
   return exit_status_;

@@ -325,6 +325,7 @@ User Stack::create_user(const std::string& email, const std::string& password, b
 void StackTest::SetUp() {
   try {
     stack_ = &Stack::shared();
+    prepare();
   } catch (const std::exception& e) {
     GTEST_FAIL() << e.what();
   }

@@ -54,6 +54,7 @@ class Stack {
   SmtpSink& smtp() { return *smtp_; }
   Process& events() { return *events_; }
   Process& gateway() { return *gateway_; }
+  const Process& gateway() const { return *gateway_; }
   int replicas() const { return events_replica_ ? 2 : 1; }
   // The second replicas (nullptr with one replica).
   Process* events_replica() { return events_replica_.get(); }
@@ -122,7 +123,10 @@ std::string base64(const std::string& in);
 // Base fixture: fails the test (never skips it) when the shared stack cannot start.
 class StackTest : public ::testing::Test {
  protected:
-  void SetUp() override;
+  void SetUp() final;
+  // The fixture's own preparation once the shared stack runs (users,
+  // events); an exception or a fatal failure here fails the test.
+  virtual void prepare() {}
   Stack& stack() { return *stack_; }
 
  private:

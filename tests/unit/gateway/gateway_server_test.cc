@@ -15,8 +15,10 @@
 
 #include "common/crypto.h"
 #include "common/rich_status.h"
+#include "gateway/credentials.h"
 #include "gateway/event_client.h"
 #include "gateway/http_server.h"
+#include "gateway/request_text.h"
 #include "gateway/routes.h"
 #include "support/raw_http.h"
 

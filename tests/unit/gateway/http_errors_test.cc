@@ -58,6 +58,18 @@ TEST(HttpErrors, BadRequestDetailsBecomeFieldLists) {
   EXPECT_TRUE(error.headers.empty());
 }
 
+TEST(HttpErrors, ProtoPagingFieldsAreNamedAsTheQueryParameters) {
+  grpc::Status status =
+      to_grpc_status(invalid_argument({{"page_size", "Must be a whole number from 1 to 1000."},
+                                       {"page_token", "Invalid cursor."},
+                                       {"slots", "Mismatch with event"}}));
+  HttpError error = http_error_from_status(status);
+  EXPECT_EQ(error.status, 400);
+  EXPECT_EQ(error.body, nlohmann::json::parse(R"({"limit": ["Must be a whole number from 1 to 1000."],
+                                                  "after": ["Invalid cursor."],
+                                                  "slots": ["Mismatch with event"]})"));
+}
+
 TEST(HttpErrors, InvalidArgumentWithoutDetailsIsADetail) {
   HttpError error =
       http_error_from_status(grpc::Status(StatusCode::INVALID_ARGUMENT, "Provide slots and/or title."));

@@ -102,8 +102,24 @@ TEST(JsonMapping, AllFieldErrorsAreCollected) {
       "title": ["Not a valid string."]})"));
 
   FieldErrors more;
-  create_request_from_json(json::parse(R"({"parties": "a@b.c"})"), request, more);
+  create_request_from_json(json::parse(R"({"parties": "a@b.c", "slots": []})"), request, more);
   EXPECT_EQ(more.to_json(), json::parse(R"({"parties": ["Expected a list of items."]})"));
+}
+
+TEST(JsonMapping, CreateWithoutSlotsIsAFieldError) {
+  v1::CreateEventRequest request;
+  FieldErrors errors;
+  create_request_from_json(json::parse(R"({"parties": ["a@b.c"], "title": "t"})"), request, errors);
+  EXPECT_EQ(errors.to_json(), json::parse(R"({"slots": ["This field is required."]})"));
+
+  FieldErrors empty_is_fine;
+  create_request_from_json(json::parse(R"({"parties": ["a@b.c"], "slots": []})"), request, empty_is_fine);
+  EXPECT_TRUE(empty_is_fine.empty()) << empty_is_fine.to_json().dump();
+
+  FieldErrors null_is_not_a_list;
+  create_request_from_json(json::parse(R"({"parties": ["a@b.c"], "slots": null})"), request,
+                           null_is_not_a_list);
+  EXPECT_TRUE(null_is_not_a_list.to_json().contains("slots"));
 }
 
 TEST(JsonMapping, CreateMapsFields) {

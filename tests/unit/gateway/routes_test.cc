@@ -1,9 +1,12 @@
-#include "gateway/routes.h"
+#include "gateway/route_table.h"
 
 #include <gtest/gtest.h>
 
+#include "common/text.h"
 #include "gateway/gateway_config.h"
+#include "gateway/handlers.h"
 #include "gateway/http_server.h"
+#include "gateway/request_text.h"
 
 namespace calndro::gateway {
 namespace {
@@ -31,13 +34,47 @@ TEST(Routes, FoundRoutes) {
   }
 }
 
+TEST(Routes, EveryMethodARouteAllowsHasAHandler) {
+  for (const char* path :
+       {"/", "/healthz", "/readyz", "/openapi", "/api-token-auth/", "/7/", "/7/notify/", "/7/log/"}) {
+    const RouteMatch refused = match_route("PUT", path);
+    ASSERT_EQ(refused.kind, Kind::kMethodNotAllowed) << path;
+    for (std::string_view method : split_list(refused.allow)) {
+      const RouteMatch match = match_route(method, path);
+      ASSERT_EQ(match.kind, Kind::kFound) << method << " " << path;
+      const HandlerSpec* spec = find_handler(match.route, method);
+      ASSERT_NE(spec, nullptr) << method << " " << path;
+      EXPECT_EQ(spec->method, method);
+    }
+  }
+  EXPECT_EQ(find_handler(Route::kEvent, "PUT"), nullptr);
+}
+
 TEST(Routes, MissingSlashRedirects) {
   EXPECT_EQ(match_route("GET", "/7").kind, Kind::kRedirect);
   EXPECT_EQ(match_route("GET", "/7").redirect_path, "/7/");
   EXPECT_EQ(match_route("POST", "/7/notify").redirect_path, "/7/notify/");
   EXPECT_EQ(match_route("GET", "/7/log").redirect_path, "/7/log/");
-  EXPECT_EQ(match_route("GET", "/0").kind, Kind::kNotFound);
   EXPECT_EQ(match_route("GET", "/x").kind, Kind::kNotFound);
+}
+
+TEST(Routes, AnyNumberRedirectsEvenOneThatCannotBeAnId) {
+  const struct {
+    const char* path;
+    const char* target;
+  } rows[] = {
+      {"/0", "/0/"},     {"/0/log", "/0/log/"}, {"/0/notify", "/0/notify/"},
+      {"/007", "/007/"}, {"/00", "/00/"},       {"/99999999999999999999", "/99999999999999999999/"},
+  };
+  for (const auto& row : rows) {
+    const RouteMatch match = match_route("GET", row.path);
+    EXPECT_EQ(match.kind, Kind::kRedirect) << row.path;
+    EXPECT_EQ(match.redirect_path, row.target) << row.path;
+  }
+  EXPECT_EQ(match_route("POST", "/0/notify").kind, Kind::kRedirect);
+  for (const char* path : {"/-0", "/+0", "/0x1", "/0.0", "/ 0"}) {
+    EXPECT_EQ(match_route("GET", path).kind, Kind::kNotFound) << path;
+  }
 }
 
 TEST(Routes, UnsupportedMethodsAre405WithAllow) {
@@ -63,9 +100,26 @@ TEST(Routes, UnsupportedMethodsAre405WithAllow) {
 }
 
 TEST(Routes, UnknownPathsAre404) {
-  for (const char* path :
-       {"/openapi/", "/0/", "/-1/", "/1.5/", "/abc/", "/7/log/x", "/7/other/", "/7//", "//", "/7/notify/x/",
-        "/99999999999999999999/", "/+7/", "/ 7/", "/healthz/", "/api-token-auth", "", "x"}) {
+  for (const char* path : {"/openapi/",
+                           "/0/",
+                           "/0/log/",
+                           "/0/notify/",
+                           "/00/",
+                           "/-1/",
+                           "/1.5/",
+                           "/abc/",
+                           "/7/log/x",
+                           "/7/other/",
+                           "/7//",
+                           "//",
+                           "/7/notify/x/",
+                           "/99999999999999999999/",
+                           "/+7/",
+                           "/ 7/",
+                           "/healthz/",
+                           "/api-token-auth",
+                           "",
+                           "x"}) {
     EXPECT_EQ(match_route("GET", path).kind, Kind::kNotFound) << path;
   }
 }

@@ -1,0 +1,61 @@
+#include "support/http_call.h"
+
+#include <gtest/gtest.h>
+#include <strings.h>
+
+namespace calndro::testing {
+
+std::string HttpReply::header(const std::string& name) const {
+  for (const auto& [key, value] : headers) {
+    if (strcasecmp(key.c_str(), name.c_str()) == 0) {
+      return value;
+    }
+  }
+  return "";
+}
+
+nlohmann::json HttpReply::j() const {
+  try {
+    return nlohmann::json::parse(body);
+  } catch (const std::exception& error) {
+    ADD_FAILURE() << "response body is not JSON (" << error.what() << "): " << body;
+    return nlohmann::json();
+  }
+}
+
+std::ostream& operator<<(std::ostream& out, const HttpReply& reply) {
+  return out << "HTTP " << reply.status << " " << reply.body;
+}
+
+HttpReply http_call(const Stack& stack, const HttpCall& call) {
+  httplib::Client client = stack.http();
+  client.set_url_encode(false);
+  client.set_read_timeout(call.read_timeout);
+  httplib::Request request;
+  request.method = call.method;
+  request.path = call.path;
+  request.headers = call.headers;
+  if (!call.authorization.empty()) {
+    request.headers.emplace("Authorization", call.authorization);
+  }
+  if (call.body) {
+    request.body = *call.body;
+    if (request.get_header_value("Content-Type").empty()) {
+      request.headers.emplace("Content-Type", "application/json");
+    }
+  }
+  const auto response = client.send(request);
+  HttpReply reply;
+  if (!response) {
+    ADD_FAILURE() << call.method << " " << call.path << ": no HTTP answer ("
+                  << httplib::to_string(response.error()) << "); gateway log:\n"
+                  << stack.gateway().log_tail();
+    return reply;
+  }
+  reply.status = response->status;
+  reply.body = response->body;
+  reply.headers = response->headers;
+  return reply;
+}
+
+}  // namespace calndro::testing
