@@ -6,6 +6,7 @@
 
 namespace calndro::notify {
 
+// The retry policy of the notification RPCs (PgDatabase's kRetryWhileFast).
 // DbPool::run replaces a connection that broke while idle and tries once
 // more. After a database restart (or when its backends were terminated)
 // *every* idle connection in the pool is broken, and the second try can get
@@ -14,7 +15,10 @@ namespace calndro::notify {
 // database that is really down still answers UNAVAILABLE quickly.
 //
 // Only for work that may run again from the start: a failed try committed
-// nothing (the RPCs; QueueNotifications is idempotent besides).
+// nothing (the RPCs; QueueNotifications is idempotent besides). It lives
+// here because only these RPCs use it: the dispatcher and the purge keep
+// DbPool::run, as their loops try again on their own schedule, and a
+// dispatch tried again after SMTP accepted its mail would send it again.
 template <typename Work>
 auto run_with_fresh_connections(DbPool& pool, Work&& work) -> decltype(pool.run(work)) {
   constexpr auto kBudget = std::chrono::seconds(2);

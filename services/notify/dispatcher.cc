@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/db_pool.h"
 #include "common/log.h"
-#include "notify/outbox.h"
 #include "notify/token_store.h"
 
 namespace calndro::notify {
@@ -17,9 +17,9 @@ std::chrono::milliseconds backoff_delay(int failed_attempts, const RetryPolicy& 
   return std::chrono::milliseconds(static_cast<long long>(jittered));
 }
 
-Dispatcher::Dispatcher(DbPool& pool, Mailer& mailer, RandomSource& random, const Clock& clock,
+Dispatcher::Dispatcher(Stores stores, Mailer& mailer, RandomSource& random, const Clock& clock,
                        MailSettings mail, DispatcherOptions options)
-    : pool_(pool),
+    : stores_(stores),
       mailer_(mailer),
       random_(random),
       clock_(clock),
@@ -72,96 +72,117 @@ double Dispatcher::random_unit() {
 Dispatcher::MailText Dispatcher::mail_text(OutgoingMail& mail) {
   MailText text;
   if (!mail.content) {
-    text.body = std::move(mail.legacy_body);  // queued by the previous version: its token row exists
+    text.body = std::move(mail.legacy_body);  // written before migration 0002: its token row exists
     return text;
   }
   const MintedToken token = mint_token(random_);
-  const Instant expires = clock_.now() + std::chrono::days(options_.token_days);
+  const NewToken row{token.hash,
+                     token.fingerprint,
+                     mail.event_id,
+                     mail.recipient,
+                     clock_.now() + std::chrono::days(options_.token_days),
+                     mail.request_id};
   // Committed on its own, before the mail leaves: the link must work the
   // moment the mail arrives, not only after the dispatcher's transaction
   // commits. A token whose mail then fails is deleted in that transaction;
   // one left by a crash in between was never received by anyone and is
   // purged once expired.
-  text.token_id = pool_.run([&](pqxx::connection& own) {
-    pqxx::work token_tx(own);
-    const std::int64_t id =
-        TokenStore::insert(token_tx, token, mail.event_id, mail.recipient, expires, mail.request_id);
-    token_tx.commit();
-    return id;
-  });
+  stores_.database.write(
+      [&](Transaction& token_tx) { text.token_id = stores_.tokens.insert(token_tx, row); });
   text.token_fingerprint = token.fingerprint;
-  text.body = compose_mail(mail_, *mail.content, token.token, expires).body;
+  text.body = compose_mail(mail_, *mail.content, token.token, row.expires).body;
   return text;
 }
 
-bool Dispatcher::dispatch_one() {
-  return pool_.run([this](pqxx::connection& connection) {
-    pqxx::work tx(connection);
-    std::optional<OutgoingMail> mail = Outbox::claim_next(tx);
-    if (!mail) {
-      tx.commit();
-      return false;
-    }
-    std::string error;
-    std::optional<Mailbox> from = parse_mailbox(mail->sender, error);
-    if (!from || (!mail->content && mail->legacy_body.empty())) {
-      // Cannot happen for rows this service wrote; do not retry garbage.
-      const char* reason =
-          !from ? "stored sender is not a valid address" : "stored mail content is unreadable";
-      Outbox::mark_failed(tx, mail->id, reason);
-      tx.commit();
-      log::error("mail cannot be sent", {{"mail_id", mail->id}, {"error", reason}});
-      return true;
-    }
-    MailText text = mail_text(*mail);
-    WireMail wire;
-    wire.from = *from;
-    wire.sender = mail_.default_from;
-    wire.to = mail->recipient;
-    wire.subject = mail->subject;
-    wire.body = std::move(text.body);
-    wire.date = mail->queued_at;
-    const std::string& address = mail_.default_from.address;
-    wire.message_id = message_id(mail->id, mail->queued_at, address.substr(address.rfind('@') + 1));
+Envelope Dispatcher::envelope(const OutgoingMail& mail, const Mailbox& from, std::string body) const {
+  WireMail wire;
+  wire.from = from;
+  wire.sender = mail_.default_from;
+  wire.to = mail.recipient;
+  wire.subject = mail.subject;
+  wire.body = std::move(body);
+  wire.date = mail.queued_at;
+  const std::string& address = mail_.default_from.address;
+  wire.message_id = message_id(mail.id, mail.queued_at, address.substr(address.rfind('@') + 1));
+  return {address, mail.recipient, render_message(wire)};
+}
 
-    const SendResult result =
-        mailer_.send({mail_.default_from.address, mail->recipient, render_message(wire)});
-    const int attempts = mail->attempts + 1;
-    if (result.accepted) {
-      Outbox::mark_sent(tx, mail->id, text.token_id);
-      tx.commit();
-      log::info("mail sent", {{"mail_id", mail->id},
-                              {"idempotency_key", mail->request_id},
-                              {"attempts", attempts},
-                              {"token_fingerprint", text.token_fingerprint}});
-      report(DeliveryOutcome::Sent);
-      return true;
+Dispatcher::Attempt Dispatcher::deliver(Transaction& tx, OutgoingMail& mail) {
+  Attempt attempt;
+  attempt.mail_id = mail.id;
+  attempt.request_id = mail.request_id;
+  attempt.attempts = mail.attempts + 1;
+  std::string error;
+  const std::optional<Mailbox> from = parse_mailbox(mail.sender, error);
+  if (!from || (!mail.content && mail.legacy_body.empty())) {
+    // Cannot happen for rows this service wrote; do not retry garbage.
+    attempt.error = !from ? "stored sender is not a valid address" : "stored mail content is unreadable";
+    stores_.outbox.mark_failed(tx, mail.id, attempt.error);
+    return attempt;
+  }
+  MailText text = mail_text(mail);
+  attempt.token_fingerprint = text.token_fingerprint;
+  const SendResult result = mailer_.send(envelope(mail, *from, std::move(text.body)));
+  if (result.accepted) {
+    stores_.outbox.mark_sent(tx, mail.id, text.token_id);
+    attempt.outcome = DeliveryOutcome::kSent;
+    return attempt;
+  }
+  if (text.token_id) {
+    // Nobody received this token: it must not stay behind (a retry mints a new one).
+    stores_.tokens.remove(tx, *text.token_id);
+  }
+  attempt.error = result.error;
+  if (attempt.attempts >= options_.retry.max_attempts) {
+    stores_.outbox.mark_failed(tx, mail.id, result.error);
+    attempt.outcome = DeliveryOutcome::kGaveUp;
+  } else {
+    attempt.retry_in = backoff_delay(attempt.attempts, options_.retry, random_unit());
+    stores_.outbox.mark_retry(tx, mail.id, result.error, attempt.retry_in);
+    attempt.outcome = DeliveryOutcome::kRetry;
+  }
+  return attempt;
+}
+
+void Dispatcher::announce(const Attempt& attempt) const {
+  if (!attempt.outcome) {
+    log::error("mail cannot be sent", {{"mail_id", attempt.mail_id}, {"error", attempt.error}});
+    return;
+  }
+  nlohmann::json fields = {
+      {"mail_id", attempt.mail_id}, {"idempotency_key", attempt.request_id}, {"attempts", attempt.attempts}};
+  switch (*attempt.outcome) {
+    case DeliveryOutcome::kSent:
+      fields["token_fingerprint"] = attempt.token_fingerprint;
+      log::info("mail sent", fields);
+      break;
+    case DeliveryOutcome::kGaveUp:
+      fields["error"] = attempt.error;
+      log::error("mail given up", fields);
+      break;
+    case DeliveryOutcome::kRetry:
+      fields["retry_in_ms"] = attempt.retry_in.count();
+      fields["error"] = attempt.error;
+      log::warn("mail not sent, will retry", fields);
+      break;
+  }
+  if (options_.on_outcome) {
+    options_.on_outcome(*attempt.outcome);
+  }
+}
+
+bool Dispatcher::dispatch_one() {
+  std::optional<Attempt> attempt;
+  stores_.database.write([&](Transaction& tx) {
+    attempt.reset();
+    if (std::optional<OutgoingMail> mail = stores_.outbox.claim_next(tx)) {
+      attempt = deliver(tx, *mail);
     }
-    if (text.token_id) {
-      // Nobody received this token: it must not stay behind (a retry mints a new one).
-      TokenStore::remove(tx, *text.token_id);
-    }
-    if (attempts >= options_.retry.max_attempts) {
-      Outbox::mark_failed(tx, mail->id, result.error);
-      tx.commit();
-      log::error("mail given up", {{"mail_id", mail->id},
-                                   {"idempotency_key", mail->request_id},
-                                   {"attempts", attempts},
-                                   {"error", result.error}});
-      report(DeliveryOutcome::GaveUp);
-    } else {
-      const auto delay = backoff_delay(attempts, options_.retry, random_unit());
-      Outbox::mark_retry(tx, mail->id, result.error, delay);
-      tx.commit();
-      log::warn("mail not sent, will retry", {{"mail_id", mail->id},
-                                              {"idempotency_key", mail->request_id},
-                                              {"attempts", attempts},
-                                              {"retry_in_ms", delay.count()},
-                                              {"error", result.error}});
-      report(DeliveryOutcome::Retry);
-    }
-    return true;
   });
+  if (attempt) {
+    announce(*attempt);
+  }
+  return attempt.has_value();
 }
 
 void Dispatcher::run_worker(int index) {

@@ -1,10 +1,8 @@
 #pragma once
 
-#include <functional>
-
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -12,10 +10,9 @@
 
 #include "common/clock.h"
 #include "common/crypto.h"
-#include "common/db_pool.h"
 #include "notify/mail_composer.h"
-#include "notify/outbox.h"
 #include "notify/smtp_mailer.h"
+#include "notify/stores.h"
 
 // Delivers the outbox over SMTP in the background.
 //
@@ -48,7 +45,7 @@ struct RetryPolicy {
 // with `unit` in [0, 1) so replicas and mails spread out.
 std::chrono::milliseconds backoff_delay(int failed_attempts, const RetryPolicy& policy, double unit);
 
-enum class DeliveryOutcome { Sent, Retry, GaveUp };
+enum class DeliveryOutcome { kSent, kRetry, kGaveUp };
 
 struct DispatcherOptions {
   RetryPolicy retry;
@@ -62,7 +59,9 @@ struct DispatcherOptions {
 
 class Dispatcher {
  public:
-  Dispatcher(DbPool& pool, Mailer& mailer, RandomSource& random, const Clock& clock, MailSettings mail,
+  // `stores.database` opens each mail's transaction and, separately, the
+  // one that commits its token before the mail leaves.
+  Dispatcher(Stores stores, Mailer& mailer, RandomSource& random, const Clock& clock, MailSettings mail,
              DispatcherOptions options);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
@@ -79,6 +78,17 @@ class Dispatcher {
   bool dispatch_one();
 
  private:
+  // What one delivery attempt did: logged and reported after its commit.
+  struct Attempt {
+    std::int64_t mail_id = 0;
+    std::string request_id;
+    int attempts = 0;  // this one included
+    // nullopt: the stored row cannot be sent at all (given up at once).
+    std::optional<DeliveryOutcome> outcome;
+    std::string error;
+    std::string token_fingerprint;
+    std::chrono::milliseconds retry_in{0};
+  };
   // What goes out for one mail: its body and, for mails queued without a
   // token, the token minted for it now.
   struct MailText {
@@ -87,15 +97,13 @@ class Dispatcher {
     std::string token_fingerprint;
   };
   MailText mail_text(OutgoingMail& mail);
+  Attempt deliver(Transaction& tx, OutgoingMail& mail);
+  Envelope envelope(const OutgoingMail& mail, const Mailbox& from, std::string body) const;
+  void announce(const Attempt& attempt) const;
   void run_worker(int index);
-  void report(DeliveryOutcome outcome) const {
-    if (options_.on_outcome) {
-      options_.on_outcome(outcome);
-    }
-  }
   double random_unit();
 
-  DbPool& pool_;
+  Stores stores_;
   Mailer& mailer_;
   RandomSource& random_;
   const Clock& clock_;

@@ -1,11 +1,13 @@
 #include "notify/mail_composer.h"
 
-#include <array>
+#include <sodium.h>
+
 #include <cctype>
 #include <chrono>
 #include <cstdio>
 
 #include "common/email.h"
+#include "common/text.h"
 
 namespace calndro::notify {
 namespace {
@@ -24,47 +26,22 @@ bool plain_ascii(std::string_view text) {
 }
 
 std::string trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return std::string(text);
+  return std::string(trim_blanks(text));
 }
 
+// RFC 2047's "B" encoding is base64 with padding (the original alphabet).
 std::string base64(std::string_view data) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(data[i]) << 16) |
-                       (static_cast<unsigned char>(data[i + 1]) << 8) |
-                       static_cast<unsigned char>(data[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i + 1 == data.size()) {
-    const unsigned v = static_cast<unsigned char>(data[i]) << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == data.size()) {
-    const unsigned v =
-        (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += '=';
-  }
+  constexpr int kVariant = sodium_base64_VARIANT_ORIGINAL;
+  std::string out(sodium_base64_ENCODED_LEN(data.size(), kVariant), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                    kVariant);
+  out.resize(out.size() - 1);  // the terminating NUL sodium writes
   return out;
 }
 
 // Length of the UTF-8 sequence starting with `lead` (1 for stray bytes, so
 // invalid input still makes progress and is carried as it is).
-std::size_t utf8_length(unsigned char lead) {
+std::size_t utf8_sequence_length(unsigned char lead) {
   if (lead >= 0xf0 && lead < 0xf8) {
     return 4;
   }
@@ -263,7 +240,7 @@ std::string encode_header_text(std::string_view text) {
     std::size_t end = i;
     while (end < clean.size()) {
       const std::size_t length =
-          std::min(utf8_length(static_cast<unsigned char>(clean[end])), clean.size() - end);
+          std::min(utf8_sequence_length(static_cast<unsigned char>(clean[end])), clean.size() - end);
       if (end + length - i > kChunk) {
         break;
       }

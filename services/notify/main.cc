@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "common/clock.h"
@@ -15,10 +16,12 @@
 #include "common/metrics.h"
 #include "common/migrations.h"
 #include "common/runtime.h"
+#include "common/signals.h"
 #include "notify/dispatcher.h"
 #include "notify/mail_composer.h"
 #include "notify/notification_service.h"
 #include "notify/outbox.h"
+#include "notify/pg_database.h"
 #include "notify/retention.h"
 #include "notify/smtp_mailer.h"
 #include "notify/token_store.h"
@@ -44,9 +47,65 @@ struct Config {
   bool default_internal_token = false;
 };
 
-// postgresql://user:secret@host/db -> postgresql://user:***@host/db.
-std::string redact(const std::string& url) {
-  return redact_url(url);
+SmtpSettings read_smtp() {
+  SmtpSettings smtp;
+  smtp.url = config::string_or("CALNDRO_SMTP_URL", "smtp://127.0.0.1:1025");
+  if (!smtp.url.starts_with("smtp://") && !smtp.url.starts_with("smtps://")) {
+    throw std::runtime_error("CALNDRO_SMTP_URL must start with smtp:// or smtps://, got '" +
+                             redact_url(smtp.url) + "'");
+  }
+  smtp.ca_file = config::string_or("CALNDRO_SMTP_CA_FILE", "");
+  if (!smtp.ca_file.empty()) {
+    std::FILE* ca = std::fopen(smtp.ca_file.c_str(), "r");
+    if (ca == nullptr) {
+      throw std::runtime_error("CALNDRO_SMTP_CA_FILE: cannot read '" + smtp.ca_file + "'");
+    }
+    std::fclose(ca);
+  }
+  smtp.plaintext_hosts = parse_plaintext_hosts(config::string_or("CALNDRO_SMTP_PLAINTEXT_HOSTS", ""));
+  smtp.user = config::string_or("CALNDRO_SMTP_USER", "");
+  smtp.password = config::string_or("CALNDRO_SMTP_PASSWORD", "");
+  smtp.connect_timeout =
+      std::chrono::milliseconds(config::int_or("CALNDRO_SMTP_CONNECT_TIMEOUT_MS", 10000, 100, 600000));
+  smtp.timeout = std::chrono::milliseconds(config::int_or("CALNDRO_SMTP_TIMEOUT_MS", 60000, 100, 3600000));
+  return smtp;
+}
+
+MailSettings read_mail_settings() {
+  MailSettings mail;
+  std::string error;
+  const std::string from_text = config::string_or("CALNDRO_MAIL_FROM", "calndro <noreply@calndro.localhost>");
+  auto from = parse_mailbox(from_text, error);
+  if (!from) {
+    throw std::runtime_error("CALNDRO_MAIL_FROM must be 'Name <user@example.org>' or an address, got '" +
+                             from_text + "': " + error);
+  }
+  mail.default_from = *from;
+  mail.subject_prefix = config::string_or("CALNDRO_SUBJECT_PREFIX", "[calndro] ");
+  if (strip_controls(mail.subject_prefix) != mail.subject_prefix) {
+    throw std::runtime_error("CALNDRO_SUBJECT_PREFIX must not contain control characters");
+  }
+  mail.public_base_url = config::string_or("CALNDRO_PUBLIC_BASE_URL", "");
+  if (!mail.public_base_url.empty() && !valid_link_base(mail.public_base_url)) {
+    throw std::runtime_error(
+        "CALNDRO_PUBLIC_BASE_URL must be an http(s) URL without query or fragment, got '" +
+        mail.public_base_url + "'");
+  }
+  return mail;
+}
+
+DispatcherOptions read_dispatcher_options(int token_days) {
+  DispatcherOptions dispatcher;
+  dispatcher.poll_interval =
+      std::chrono::milliseconds(config::int_or("CALNDRO_DISPATCH_POLL_MS", 250, 10, 60000));
+  dispatcher.workers = config::int_or("CALNDRO_DISPATCH_WORKERS", 1, 1, 16);
+  dispatcher.retry.base =
+      std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_BASE_MS", 2000, 10, 3600000));
+  dispatcher.retry.cap =
+      std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_MAX_MS", 600000, 10, 86400000));
+  dispatcher.retry.max_attempts = config::int_or("CALNDRO_MAX_ATTEMPTS", 20, 1, 1000);
+  dispatcher.token_days = token_days;  // tokens are minted when mails are sent
+  return dispatcher;
 }
 
 Config read_config() {
@@ -57,46 +116,8 @@ Config read_config() {
   config.database_url =
       config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
   config.pool_size = config::int_or("CALNDRO_DB_POOL_SIZE", 8, 2, 256);
-
-  config.smtp.url = config::string_or("CALNDRO_SMTP_URL", "smtp://127.0.0.1:1025");
-  if (!config.smtp.url.starts_with("smtp://") && !config.smtp.url.starts_with("smtps://")) {
-    throw std::runtime_error("CALNDRO_SMTP_URL must start with smtp:// or smtps://, got '" +
-                             redact(config.smtp.url) + "'");
-  }
-  config.smtp.ca_file = config::string_or("CALNDRO_SMTP_CA_FILE", "");
-  if (!config.smtp.ca_file.empty()) {
-    std::FILE* ca = std::fopen(config.smtp.ca_file.c_str(), "r");
-    if (ca == nullptr) {
-      throw std::runtime_error("CALNDRO_SMTP_CA_FILE: cannot read '" + config.smtp.ca_file + "'");
-    }
-    std::fclose(ca);
-  }
-  config.smtp.plaintext_hosts = parse_plaintext_hosts(config::string_or("CALNDRO_SMTP_PLAINTEXT_HOSTS", ""));
-  config.smtp.user = config::string_or("CALNDRO_SMTP_USER", "");
-  config.smtp.password = config::string_or("CALNDRO_SMTP_PASSWORD", "");
-  config.smtp.connect_timeout =
-      std::chrono::milliseconds(config::int_or("CALNDRO_SMTP_CONNECT_TIMEOUT_MS", 10000, 100, 600000));
-  config.smtp.timeout =
-      std::chrono::milliseconds(config::int_or("CALNDRO_SMTP_TIMEOUT_MS", 60000, 100, 3600000));
-
-  std::string error;
-  const std::string from_text = config::string_or("CALNDRO_MAIL_FROM", "calndro <noreply@calndro.localhost>");
-  auto from = parse_mailbox(from_text, error);
-  if (!from) {
-    throw std::runtime_error("CALNDRO_MAIL_FROM must be 'Name <user@example.org>' or an address, got '" +
-                             from_text + "': " + error);
-  }
-  config.service.mail.default_from = *from;
-  config.service.mail.subject_prefix = config::string_or("CALNDRO_SUBJECT_PREFIX", "[calndro] ");
-  if (strip_controls(config.service.mail.subject_prefix) != config.service.mail.subject_prefix) {
-    throw std::runtime_error("CALNDRO_SUBJECT_PREFIX must not contain control characters");
-  }
-  config.service.mail.public_base_url = config::string_or("CALNDRO_PUBLIC_BASE_URL", "");
-  if (!config.service.mail.public_base_url.empty() && !valid_link_base(config.service.mail.public_base_url)) {
-    throw std::runtime_error(
-        "CALNDRO_PUBLIC_BASE_URL must be an http(s) URL without query or fragment, got '" +
-        config.service.mail.public_base_url + "'");
-  }
+  config.smtp = read_smtp();
+  config.service.mail = read_mail_settings();
   // Fails fast (std::invalid_argument naming the variable) on a bad entry.
   config.service.allowed_hosts = AllowedHosts::parse(config::string_or("CALNDRO_ALLOWED_HOSTS", ""),
                                                      config.service.mail.public_base_url);
@@ -105,16 +126,7 @@ Config read_config() {
   config.service.internal_token = internal.value;
   config.default_internal_token = internal.is_default;
   (void)grpc_tls();  // bad TLS files stop the start here
-
-  config.dispatcher.poll_interval =
-      std::chrono::milliseconds(config::int_or("CALNDRO_DISPATCH_POLL_MS", 250, 10, 60000));
-  config.dispatcher.workers = config::int_or("CALNDRO_DISPATCH_WORKERS", 1, 1, 16);
-  config.dispatcher.retry.base =
-      std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_BASE_MS", 2000, 10, 3600000));
-  config.dispatcher.retry.cap =
-      std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_MAX_MS", 600000, 10, 86400000));
-  config.dispatcher.retry.max_attempts = config::int_or("CALNDRO_MAX_ATTEMPTS", 20, 1, 1000);
-  config.dispatcher.token_days = config.service.token_days;  // tokens are minted when mails are sent
+  config.dispatcher = read_dispatcher_options(config.service.token_days);
   config.retention.days = config::int_or("CALNDRO_RETENTION_DAYS", 30, 1, 36500);
   config.retention.interval =
       std::chrono::seconds(config::int_or("CALNDRO_PURGE_INTERVAL_SECONDS", 3600, 0, 604800));
@@ -125,68 +137,32 @@ Config read_config() {
   return config;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const bool health_check_mode = argc > 1 && std::string(argv[1]) == "--health-check";
-  if (argc > 1 && !health_check_mode) {
-    std::fprintf(stderr,
-                 "usage: calndro-notify [--health-check]\n(configuration comes from CALNDRO_* variables)\n");
-    return 2;
-  }
-  calndro::block_termination_signals();
-  log::set_service_name("calndro-notify");
-  Config config;
-  try {
-    init_crypto();
-    calndro::tune_runtime();
-    init_curl();
-    config = read_config();
-    if (health_check_mode) {
-      return probe_grpc_health(config.listen);
-    }
-    if (config.default_internal_token) {
-      log::warn(
-          "CALNDRO_INTERNAL_TOKEN is not set: using the well-known local default; set it in production");
-    }
-    apply_migrations_when_reachable(config.database_url, "notify", notify::migrations());
-  } catch (const std::exception& error) {
-    log::error("cannot start", {{"error", error.what()}});
-    std::fprintf(stderr, "calndro-notify: %s\n", error.what());
-    return 1;
-  }
-
-  DbPool pool(
-      config.database_url, config.pool_size,
-      [](pqxx::connection& connection) {
-        TokenStore::prepare(connection);
-        Outbox::prepare(connection);
-      },
-      std::chrono::seconds(5));
-  SystemClock clock;
-  SystemRandom random;
-  SmtpMailer mailer(config.smtp);
-  Metrics metrics;
+// Counts delivery outcomes into `metrics` (through the dispatcher's hook).
+std::function<void(DeliveryOutcome)> count_outcomes(Metrics& metrics) {
   auto& deliveries = prometheus::BuildCounter()
                          .Name("calndro_mail_delivery_attempts_total")
                          .Help("SMTP delivery attempts by outcome (sent, retry, gave_up)")
                          .Register(metrics.registry());
-  auto& sent = deliveries.Add({{"outcome", "sent"}});
-  auto& retried = deliveries.Add({{"outcome", "retry"}});
-  auto& gave_up = deliveries.Add({{"outcome", "gave_up"}});
-  config.dispatcher.on_outcome = [&](DeliveryOutcome outcome) {
+  auto* sent = &deliveries.Add({{"outcome", "sent"}});
+  auto* retried = &deliveries.Add({{"outcome", "retry"}});
+  auto* gave_up = &deliveries.Add({{"outcome", "gave_up"}});
+  return [sent, retried, gave_up](DeliveryOutcome outcome) {
     switch (outcome) {
-      case DeliveryOutcome::Sent:
-        sent.Increment();
+      case DeliveryOutcome::kSent:
+        sent->Increment();
         break;
-      case DeliveryOutcome::Retry:
-        retried.Increment();
+      case DeliveryOutcome::kRetry:
+        retried->Increment();
         break;
-      case DeliveryOutcome::GaveUp:
-        gave_up.Increment();
+      case DeliveryOutcome::kGaveUp:
+        gave_up->Increment();
         break;
     }
   };
+}
+
+// The outbox depth and the pool's lent connections, read at each scrape.
+void watch_gauges(Metrics& metrics, DbPool& pool, const Stores& stores) {
   auto& outbox_depth = prometheus::BuildGauge()
                            .Name("calndro_outbox_depth")
                            .Help("Mails queued and not yet sent (including those waiting for a retry)")
@@ -197,31 +173,85 @@ int main(int argc, char** argv) {
                           .Help("Database connections lent out right now")
                           .Register(metrics.registry())
                           .Add({});
-  metrics.on_scrape([&] {
+  metrics.on_scrape([&outbox_depth, &pool_in_use, &pool, stores] {
     pool_in_use.Set(pool.in_use());
     try {
-      outbox_depth.Set(static_cast<double>(pool.run([](pqxx::connection& connection) {
-        pqxx::read_transaction tx(connection);
-        return Outbox::depth(tx);
-      })));
+      std::int64_t depth = 0;
+      stores.database.read([&](Transaction& tx) { depth = stores.outbox.depth(tx); });
+      outbox_depth.Set(static_cast<double>(depth));
     } catch (const std::exception&) {
       outbox_depth.Set(-1);  // unknown: the database is unreachable
     }
   });
+}
+
+void say_cannot_start(const std::exception& error) {
+  log::error("cannot start", {{"error", error.what()}});
+  std::fprintf(stderr, "calndro-notify: %s\n", error.what());
+}
+
+// The libraries and the configuration; nullopt after saying why the process
+// cannot start.
+std::optional<Config> prepare_start() {
+  try {
+    init_crypto();
+    calndro::tune_runtime();
+    init_curl();
+    return read_config();
+  } catch (const std::exception& error) {
+    say_cannot_start(error);
+    return std::nullopt;
+  }
+}
+
+bool apply_schema(const Config& config) {
+  if (config.default_internal_token) {
+    log::warn("CALNDRO_INTERNAL_TOKEN is not set: using the well-known local default; set it in production");
+  }
+  try {
+    apply_migrations_when_reachable(config.database_url, "notify", notify::migrations());
+    return true;
+  } catch (const std::exception& error) {
+    say_cannot_start(error);
+    return false;
+  }
+}
+
+// The stores, the dispatcher, the purge and the service over one pool,
+// served until SIGTERM; the process's exit code.
+int serve(Config config) {
+  DbPool pool(
+      config.database_url, config.pool_size,
+      [](pqxx::connection& connection) {
+        PgTokenStore::prepare(connection);
+        PgOutbox::prepare(connection);
+      },
+      std::chrono::seconds(5));
+  PgDatabase jobs_database(pool, PgDatabase::StaleConnections::kRetryOnce);
+  PgDatabase rpc_database(pool, PgDatabase::StaleConnections::kRetryWhileFast);
+  PgOutbox outbox;
+  PgTokenStore tokens;
+  const Stores jobs{jobs_database, outbox, tokens};
+  SystemClock clock;
+  SystemRandom random;
+  SmtpMailer mailer(config.smtp);
+  Metrics metrics;
+  config.dispatcher.on_outcome = count_outcomes(metrics);
+  watch_gauges(metrics, pool, jobs);
   if (config.metrics_listen != "off") {
     metrics.serve(config.metrics_listen);  // a metrics port clash is logged, not fatal
   }
-  Dispatcher dispatcher(pool, mailer, random, clock, config.service.mail, config.dispatcher);
-  NotificationServiceImpl service(pool, config.service, [&dispatcher] { dispatcher.wake(); });
-
+  Dispatcher dispatcher(jobs, mailer, random, clock, config.service.mail, config.dispatcher);
+  NotificationServiceImpl service({rpc_database, outbox, tokens}, config.service,
+                                  [&dispatcher] { dispatcher.wake(); });
   log::info("starting", {{"listen", config.listen},
-                         {"database", redact(config.database_url)},
-                         {"smtp", redact(config.smtp.url)},
+                         {"database", redact_url(config.database_url)},
+                         {"smtp", redact_url(config.smtp.url)},
                          {"mail_from", config.service.mail.default_from.address},
                          {"token_days", config.service.token_days},
                          {"dispatch_workers", config.dispatcher.workers}});
   dispatcher.start();
-  RetentionJob retention(pool, config.retention);
+  RetentionJob retention(jobs, config.retention);
   retention.start();
 
   GrpcServerOptions options;
@@ -238,4 +268,28 @@ int main(int argc, char** argv) {
   dispatcher.stop();
   retention.stop();
   return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool health_check_mode = argc > 1 && std::string(argv[1]) == "--health-check";
+  if (argc > 1 && !health_check_mode) {
+    std::fprintf(stderr,
+                 "usage: calndro-notify [--health-check]\n(configuration comes from CALNDRO_* variables)\n");
+    return 2;
+  }
+  calndro::block_termination_signals();
+  log::set_service_name("calndro-notify");
+  std::optional<Config> config = prepare_start();
+  if (!config) {
+    return 1;
+  }
+  if (health_check_mode) {
+    return probe_grpc_health(config->listen);
+  }
+  if (!apply_schema(*config)) {
+    return 1;
+  }
+  return serve(std::move(*config));
 }

@@ -1,25 +1,27 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include <nlohmann/json.hpp>
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "calndro/notify/v1/notify.grpc.pb.h"
 #include "common/allowed_hosts.h"
-#include "common/clock.h"
-#include "common/crypto.h"
-#include "common/db_pool.h"
+#include "common/limits.h"
 #include "notify/mail_composer.h"
+#include "notify/stores.h"
 
 namespace calndro::notify {
 
 inline constexpr const char* kServiceName = "calndro.notify.v1.NotificationService";
-inline constexpr int kMaxRecipients = 100;
-inline constexpr int kMaxSlots = 30;
+// The mails of one request go to the parties of one event.
+inline constexpr int kMaxRecipients = limits::kMaxParties;
 // 256, not 128: the event service makes "<x-request-id up to 128>/event/<id>".
 inline constexpr std::size_t kMaxRequestIdLength = 256;
-inline constexpr std::size_t kMaxTitleLength = 256;  // characters (code points)
-inline constexpr int kDefaultPageSize = 100;
-inline constexpr int kMaxPageSize = 1000;
 
 struct ServiceSettings {
   std::string internal_token;
@@ -32,12 +34,25 @@ struct ServiceSettings {
   AllowedHosts allowed_hosts = AllowedHosts::parse("", "");
 };
 
+// Validation of QueueNotifications, exposed for unit tests: violations by
+// field ("request_id", "event_id", "recipients", "sender", "slots",
+// "event_title", "link_base_url") in an INVALID_ARGUMENT; on success the
+// normalised request (canonical addresses, duplicates folded).
+struct ValidatedQueueRequest {
+  std::string request_id;
+  MailRequest mail;
+  std::vector<std::string> recipients;
+  std::string content_hash;
+};
+absl::StatusOr<ValidatedQueueRequest> validate_queue_request(const v1::QueueNotificationsRequest& request);
+
 // The RPCs. Every call: authorize (metadata x-calndro-internal), validate,
-// then one transaction. DatabaseUnavailable -> UNAVAILABLE; anything
-// unexpected -> INTERNAL with a generic message (the details go to the log).
+// then one transaction, inside common/rpc_call.h's serve_rpc (database down
+// -> UNAVAILABLE; anything unexpected -> INTERNAL, details only in the log).
 class NotificationServiceImpl final : public v1::NotificationService::Service {
  public:
-  NotificationServiceImpl(DbPool& pool, ServiceSettings settings, std::function<void()> on_queued);
+  // `on_queued` runs after mails were queued (the dispatcher's wake-up).
+  NotificationServiceImpl(Stores stores, ServiceSettings settings, std::function<void()> on_queued);
 
   grpc::Status QueueNotifications(grpc::ServerContext* context, const v1::QueueNotificationsRequest* request,
                                   v1::QueueNotificationsResponse* response) override;
@@ -47,24 +62,20 @@ class NotificationServiceImpl final : public v1::NotificationService::Service {
                               v1::ListDeliveriesResponse* response) override;
 
  private:
-  grpc::Status authorize(const grpc::ServerContext& context) const;
+  struct QueueResult;
+  absl::Status authorize(const grpc::ServerContext& context, const nlohmann::json& fields) const;
+  absl::Status queue(const grpc::ServerContext& context, const v1::QueueNotificationsRequest& request,
+                     v1::QueueNotificationsResponse& response);
+  QueueResult store_request(const ValidatedQueueRequest& valid);
+  absl::Status resolve(const grpc::ServerContext& context, const v1::ResolveTokenRequest& request,
+                       v1::ResolveTokenResponse& response);
+  absl::Status list(const grpc::ServerContext& context, const v1::ListDeliveriesRequest& request,
+                    v1::ListDeliveriesResponse& response);
 
-  DbPool& pool_;
+  Stores stores_;
   const ServiceSettings settings_;
   const std::function<void()> on_queued_;
 };
-
-// Validation of QueueNotifications, exposed for unit tests: violations by
-// field ("request_id", "event_id", "recipients", "sender", "slots",
-// "event_title", "link_base_url"); on success `out` holds the normalised
-// request (canonical addresses, duplicates folded).
-struct ValidatedQueueRequest {
-  std::string request_id;
-  MailRequest mail;
-  std::vector<std::string> recipients;
-  std::string content_hash;
-};
-grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request, ValidatedQueueRequest& out);
 
 // The base of the links in a request's mails: the public base URL when one
 // is configured; else the caller's link_base_url when its host is allowed;
@@ -74,8 +85,9 @@ grpc::Status validate_queue_request(const v1::QueueNotificationsRequest& request
 std::string trusted_link_base(const MailSettings& mail, const AllowedHosts& allowed,
                               std::string_view request_base, bool& refused);
 
-// Opaque ListDeliveries cursor.
+// Opaque ListDeliveries cursor, bound to its event filter: the last mail id
+// listed, or nullopt for a token that is not one for `event_id`.
 std::string encode_page_token(std::int64_t event_id, std::int64_t last_id);
-bool decode_page_token(const std::string& token, std::int64_t event_id, std::int64_t& last_id);
+std::optional<std::int64_t> decode_page_token(const std::string& token, std::int64_t event_id);
 
 }  // namespace calndro::notify

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "notify/pg_database.h"
+
 namespace calndro::notify {
 namespace {
 
@@ -124,7 +126,7 @@ std::optional<MailRequest> decode_mail_content(std::int64_t event_id, std::strin
   }
 }
 
-void Outbox::prepare(pqxx::connection& connection) {
+void PgOutbox::prepare(pqxx::connection& connection) {
   connection.prepare(kInsertRequest, kInsertRequestSql);
   connection.prepare(kRequestHash, kRequestHashSql);
   connection.prepare(kQueuedForRequest, kQueuedForRequestSql);
@@ -138,46 +140,44 @@ void Outbox::prepare(pqxx::connection& connection) {
   connection.prepare(kPurgeRequests, kPurgeRequestsSql);
 }
 
-int Outbox::purge_finished(pqxx::work& tx, int days, int batch) {
-  return static_cast<int>(tx.exec_prepared0(kPurgeFinished, days, batch).affected_rows());
+int PgOutbox::purge_finished(Transaction& tx, int days, int batch) {
+  return static_cast<int>(pg(tx).exec_prepared0(kPurgeFinished, days, batch).affected_rows());
 }
 
-int Outbox::purge_requests(pqxx::work& tx, int days, int batch) {
-  return static_cast<int>(tx.exec_prepared0(kPurgeRequests, days, batch).affected_rows());
+int PgOutbox::purge_requests(Transaction& tx, int days, int batch) {
+  return static_cast<int>(pg(tx).exec_prepared0(kPurgeRequests, days, batch).affected_rows());
 }
 
-bool Outbox::insert_request(pqxx::work& tx, const std::string& request_id, std::int64_t event_id,
-                            const std::string& content_hash) {
-  return !tx.exec_prepared(kInsertRequest, request_id, event_id, content_hash).empty();
+bool PgOutbox::insert_request(Transaction& tx, const std::string& request_id, std::int64_t event_id,
+                              const std::string& content_hash) {
+  return !pg(tx).exec_prepared(kInsertRequest, request_id, event_id, content_hash).empty();
 }
 
-std::optional<std::string> Outbox::request_content_hash(pqxx::work& tx, const std::string& request_id) {
-  const auto result = tx.exec_prepared(kRequestHash, request_id);
+std::optional<std::string> PgOutbox::request_content_hash(Transaction& tx, const std::string& request_id) {
+  const auto result = pg(tx).exec_prepared(kRequestHash, request_id);
   if (result.empty()) {
     return std::nullopt;
   }
   return result[0][0].as<std::string>();
 }
 
-std::vector<QueuedMail> Outbox::queued_for_request(pqxx::work& tx, const std::string& request_id) {
+std::vector<QueuedMail> PgOutbox::queued_for_request(Transaction& tx, const std::string& request_id) {
   std::vector<QueuedMail> mails;
-  for (const auto& row : tx.exec_prepared(kQueuedForRequest, request_id)) {
+  for (const auto& row : pg(tx).exec_prepared(kQueuedForRequest, request_id)) {
     mails.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>()});
   }
   return mails;
 }
 
-std::int64_t Outbox::enqueue(pqxx::work& tx, const std::string& request_id, std::int64_t event_id,
-                             const std::string& recipient, const std::string& sender,
-                             const std::string& subject, const MailRequest& content) {
-  return tx
-      .exec_prepared1(kEnqueue, request_id, event_id, recipient, sender, subject,
-                      encode_mail_content(content))[0]
+std::int64_t PgOutbox::enqueue(Transaction& tx, const NewMail& mail) {
+  return pg(tx)
+      .exec_prepared1(kEnqueue, mail.request_id, mail.content.event_id, mail.recipient, mail.sender,
+                      mail.subject, encode_mail_content(mail.content))[0]
       .as<std::int64_t>();
 }
 
-std::optional<OutgoingMail> Outbox::claim_next(pqxx::work& tx) {
-  const auto result = tx.exec_prepared(kClaim);
+std::optional<OutgoingMail> PgOutbox::claim_next(Transaction& tx) {
+  const auto result = pg(tx).exec_prepared(kClaim);
   if (result.empty()) {
     return std::nullopt;
   }
@@ -198,28 +198,28 @@ std::optional<OutgoingMail> Outbox::claim_next(pqxx::work& tx) {
   return mail;
 }
 
-void Outbox::mark_sent(pqxx::work& tx, std::int64_t id, std::optional<std::int64_t> token_id) {
-  tx.exec_prepared0(kMarkSent, id, token_id);
+void PgOutbox::mark_sent(Transaction& tx, std::int64_t id, std::optional<std::int64_t> token_id) {
+  pg(tx).exec_prepared0(kMarkSent, id, token_id);
 }
 
-void Outbox::mark_retry(pqxx::work& tx, std::int64_t id, const std::string& error,
-                        std::chrono::milliseconds delay) {
-  tx.exec_prepared0(kMarkRetry, id, error, static_cast<long long>(delay.count()));
+void PgOutbox::mark_retry(Transaction& tx, std::int64_t id, const std::string& error,
+                          std::chrono::milliseconds delay) {
+  pg(tx).exec_prepared0(kMarkRetry, id, error, static_cast<long long>(delay.count()));
 }
 
-void Outbox::mark_failed(pqxx::work& tx, std::int64_t id, const std::string& error) {
-  tx.exec_prepared0(kMarkFailed, id, error);
+void PgOutbox::mark_failed(Transaction& tx, std::int64_t id, const std::string& error) {
+  pg(tx).exec_prepared0(kMarkFailed, id, error);
 }
 
-std::int64_t Outbox::depth(pqxx::transaction_base& tx) {
+std::int64_t PgOutbox::depth(Transaction& tx) {
   // Served by the partial index outbox_due: cheap however many mails were sent.
-  return tx.exec("SELECT count(*) FROM notify.outbox WHERE state = 'queued'")[0][0].as<std::int64_t>();
+  return pg(tx).exec("SELECT count(*) FROM notify.outbox WHERE state = 'queued'")[0][0].as<std::int64_t>();
 }
 
-std::vector<DeliveryRow> Outbox::list(pqxx::transaction_base& tx, std::int64_t event_id,
-                                      std::int64_t before_id, int limit) {
+std::vector<DeliveryRow> PgOutbox::list(Transaction& tx, std::int64_t event_id, std::int64_t before_id,
+                                        int limit) {
   std::vector<DeliveryRow> rows;
-  for (const auto& row : tx.exec_prepared(kList, event_id, before_id, limit)) {
+  for (const auto& row : pg(tx).exec_prepared(kList, event_id, before_id, limit)) {
     DeliveryRow out;
     out.id = row[0].as<std::int64_t>();
     out.event_id = row[1].as<std::int64_t>();

@@ -1,24 +1,19 @@
 #include "notify/retention.h"
 
 #include "common/log.h"
-#include "notify/outbox.h"
-#include "notify/token_store.h"
 
 namespace calndro::notify {
 namespace {
 
 constexpr int kMaxBatches = 10000;
 
-template <typename Batch>
-std::int64_t delete_in_batches(DbPool& pool, const RetentionOptions& options, Batch&& batch) {
+// `batch(tx, days, limit)` deletes at most `limit` rows and says how many.
+std::int64_t delete_in_batches(Database& database, const RetentionOptions& options,
+                               absl::FunctionRef<int(Transaction&, int, int)> batch) {
   std::int64_t total = 0;
   for (int i = 0; i < kMaxBatches; ++i) {
-    const int deleted = pool.run([&](pqxx::connection& connection) {
-      pqxx::work tx(connection);
-      const int n = batch(tx, options.days, options.batch);
-      tx.commit();
-      return n;
-    });
+    int deleted = 0;
+    database.write([&](Transaction& tx) { deleted = batch(tx, options.days, options.batch); });
     total += deleted;
     if (deleted < options.batch) {
       break;
@@ -29,11 +24,17 @@ std::int64_t delete_in_batches(DbPool& pool, const RetentionOptions& options, Ba
 
 }  // namespace
 
-PurgeCounts purge_expired(DbPool& pool, const RetentionOptions& options) {
+PurgeCounts purge_expired(const Stores& stores, const RetentionOptions& options) {
   PurgeCounts counts;
-  counts.mails = delete_in_batches(pool, options, Outbox::purge_finished);
-  counts.tokens = delete_in_batches(pool, options, TokenStore::purge_expired);
-  counts.requests = delete_in_batches(pool, options, Outbox::purge_requests);
+  counts.mails = delete_in_batches(stores.database, options, [&](Transaction& tx, int days, int batch) {
+    return stores.outbox.purge_finished(tx, days, batch);
+  });
+  counts.tokens = delete_in_batches(stores.database, options, [&](Transaction& tx, int days, int batch) {
+    return stores.tokens.purge_expired(tx, days, batch);
+  });
+  counts.requests = delete_in_batches(stores.database, options, [&](Transaction& tx, int days, int batch) {
+    return stores.outbox.purge_requests(tx, days, batch);
+  });
   return counts;
 }
 
@@ -65,7 +66,7 @@ void RetentionJob::stop() {
 void RetentionJob::run() {
   while (true) {
     try {
-      const PurgeCounts counts = purge_expired(pool_, options_);
+      const PurgeCounts counts = purge_expired(stores_, options_);
       if (counts.mails + counts.tokens + counts.requests > 0) {
         log::info("retention purge", {{"retention_days", options_.days},
                                       {"mails", counts.mails},

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <thread>
 
-#include "common/db_pool.h"
+#include "notify/stores.h"
 
 // Retention (SPEC §7): email tokens expired for more than the retention
 // period, sent and given-up mails and idempotency records older than it are
@@ -31,12 +31,12 @@ struct PurgeCounts {
 // One pass, batch after batch until nothing old is left (bounded: at most
 // 10000 batches per kind). Mails first: a request is kept while a mail
 // refers to it. Throws DatabaseUnavailable when the database is down.
-PurgeCounts purge_expired(DbPool& pool, const RetentionOptions& options);
+PurgeCounts purge_expired(const Stores& stores, const RetentionOptions& options);
 
 // Runs purge_expired at start and then every `interval`.
 class RetentionJob {
  public:
-  RetentionJob(DbPool& pool, RetentionOptions options) : pool_(pool), options_(options) {}
+  RetentionJob(Stores stores, RetentionOptions options) : stores_(stores), options_(options) {}
   ~RetentionJob();
   RetentionJob(const RetentionJob&) = delete;
   RetentionJob& operator=(const RetentionJob&) = delete;
@@ -47,7 +47,7 @@ class RetentionJob {
  private:
   void run();
 
-  DbPool& pool_;
+  Stores stores_;
   const RetentionOptions options_;
   std::mutex mutex_;
   std::condition_variable signal_;

@@ -2,6 +2,9 @@
 
 #include <cctype>
 
+#include "common/text.h"
+#include "notify/pg_database.h"
+
 namespace calndro::notify {
 namespace {
 
@@ -47,11 +50,7 @@ bool well_formed_token(std::string_view token) {
 }
 
 std::string canonical_token(std::string_view token) {
-  std::string out(token);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
+  return to_lower_ascii(token);
 }
 
 std::string token_hash(std::string_view token) {
@@ -64,31 +63,30 @@ std::string token_fingerprint(std::string_view token) {
   return sha256_hex(input).substr(0, kFingerprintLength);
 }
 
-void TokenStore::prepare(pqxx::connection& connection) {
+void PgTokenStore::prepare(pqxx::connection& connection) {
   connection.prepare(kInsertToken, kInsertTokenSql);
   connection.prepare(kFindToken, kFindTokenSql);
   connection.prepare(kRemoveToken, kRemoveTokenSql);
   connection.prepare(kPurgeTokens, kPurgeTokensSql);
 }
 
-int TokenStore::purge_expired(pqxx::work& tx, int days, int batch) {
-  return static_cast<int>(tx.exec_prepared0(kPurgeTokens, days, batch).affected_rows());
+int PgTokenStore::purge_expired(Transaction& tx, int days, int batch) {
+  return static_cast<int>(pg(tx).exec_prepared0(kPurgeTokens, days, batch).affected_rows());
 }
 
-void TokenStore::remove(pqxx::work& tx, std::int64_t id) {
-  tx.exec_prepared0(kRemoveToken, id);
+void PgTokenStore::remove(Transaction& tx, std::int64_t id) {
+  pg(tx).exec_prepared0(kRemoveToken, id);
 }
 
-std::int64_t TokenStore::insert(pqxx::work& tx, const MintedToken& token, std::int64_t event_id,
-                                const std::string& party_email, Instant expires,
-                                const std::string& request_id) {
-  const auto row = tx.exec_prepared1(kInsertToken, token.hash, token.fingerprint, event_id, party_email,
-                                     static_cast<long long>(expires.time_since_epoch().count()), request_id);
+std::int64_t PgTokenStore::insert(Transaction& tx, const NewToken& token) {
+  const auto row = pg(tx).exec_prepared1(
+      kInsertToken, token.hash, token.fingerprint, token.event_id, token.party_email,
+      static_cast<long long>(token.expires.time_since_epoch().count()), token.request_id);
   return row[0].as<std::int64_t>();
 }
 
-std::optional<TokenRecord> TokenStore::find_by_hash(pqxx::transaction_base& tx, const std::string& hash) {
-  const auto result = tx.exec_prepared(kFindToken, hash);
+std::optional<TokenRecord> PgTokenStore::find_by_hash(Transaction& tx, const std::string& hash) {
+  const auto result = pg(tx).exec_prepared(kFindToken, hash);
   if (result.empty()) {
     return std::nullopt;
   }

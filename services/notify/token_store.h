@@ -8,6 +8,7 @@
 
 #include "common/crypto.h"
 #include "common/time_format.h"
+#include "notify/stores.h"
 
 // Email tokens (SPEC §6): 160 random bits as 40 lower-case hex characters.
 // The database keeps only sha256(token); the raw token exists only in the
@@ -41,32 +42,17 @@ std::string token_hash(std::string_view token);
 // and useless for guessing a 160-bit token.
 std::string token_fingerprint(std::string_view token);
 
-struct TokenRecord {
-  std::int64_t id = 0;
-  std::string hash;
-  std::string fingerprint;
-  std::int64_t event_id = 0;
-  std::string party_email;
-  Instant expires;
-};
-
-// SQL on schema notify.email_tokens. Statements are prepared on every pooled
-// connection by prepare(); the functions take the caller's transaction so a
-// token and its mail commit together.
-class TokenStore {
+// Email tokens on PostgreSQL, table notify.email_tokens. SQL only; the
+// callers own the transactions, so a token and its mail commit together.
+class PgTokenStore final : public TokenStore {
  public:
+  // Prepares the statements on every pooled connection (DbPool's Prepare).
   static void prepare(pqxx::connection& connection);
 
-  static std::int64_t insert(pqxx::work& tx, const MintedToken& token, std::int64_t event_id,
-                             const std::string& party_email, Instant expires, const std::string& request_id);
-  // Takes back a token whose mail was not sent.
-  static void remove(pqxx::work& tx, std::int64_t id);
-
-  // Retention: at most `batch` tokens expired more than `days` ago; the
-  // number deleted (their mails' records lose the reference).
-  static int purge_expired(pqxx::work& tx, int days, int batch);
-
-  static std::optional<TokenRecord> find_by_hash(pqxx::transaction_base& tx, const std::string& hash);
+  std::int64_t insert(Transaction& tx, const NewToken& token) override;
+  void remove(Transaction& tx, std::int64_t id) override;
+  std::optional<TokenRecord> find_by_hash(Transaction& tx, const std::string& hash) override;
+  int purge_expired(Transaction& tx, int days, int batch) override;
 };
 
 }  // namespace calndro::notify
