@@ -1,13 +1,11 @@
 #pragma once
 
 #include <chrono>
-#include <cstdint>
-#include <mutex>
-#include <string>
+#include <cstddef>
 #include <string_view>
-#include <unordered_map>
 
 #include "common/clock.h"
+#include "events/secret_keyed_cache.h"
 
 namespace calndro::events {
 
@@ -26,14 +24,8 @@ class CredentialCache {
   std::size_t size() const;
 
  private:
-  std::string key_of(std::string_view stored_hash, std::string_view password) const;
-
-  const Clock& clock_;
   const std::chrono::seconds ttl_;
-  const std::size_t capacity_;
-  unsigned char secret_[32];
-  mutable std::mutex mutex_;
-  std::unordered_map<std::string, Instant> expiry_by_key_;
+  SecretKeyedCache<bool> entries_;
 };
 
 }  // namespace calndro::events

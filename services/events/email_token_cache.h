@@ -2,13 +2,12 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "common/clock.h"
+#include "events/secret_keyed_cache.h"
 
 namespace calndro::events {
 
@@ -39,18 +38,10 @@ class EmailTokenCache {
   std::size_t size() const;
 
  private:
-  struct Entry {
-    ResolvedEmailToken resolved;
-    Instant keep_until;
-  };
   std::string key_of(std::string_view token) const;
 
-  const Clock& clock_;
   const std::chrono::seconds ttl_;
-  const std::size_t capacity_;
-  unsigned char secret_[32];
-  mutable std::mutex mutex_;
-  std::unordered_map<std::string, Entry> entries_;
+  SecretKeyedCache<ResolvedEmailToken> entries_;
 };
 
 }  // namespace calndro::events
