@@ -79,9 +79,6 @@ int serve(const GatewayConfig& config, const Router& router, const TrustedProxie
 }
 
 int run() {
-  calndro::block_termination_signals();
-  calndro::init_crypto();
-  calndro::tune_runtime();
   const GatewayConfig config = load_config();
   (void)calndro::grpc_tls();  // bad TLS files stop the start here
 
@@ -125,15 +122,13 @@ int probe_readiness() {
 }  // namespace calndro::gateway
 
 int main(int argc, char** argv) {
-  calndro::log::set_service_name("gateway");
-  const bool health_check_mode = argc > 1 && std::string(argv[1]) == "--health-check";
-  if (argc > 1 && !health_check_mode) {
-    std::fprintf(stderr,
-                 "usage: calndro-gateway [--health-check]\n(configuration comes from CALNDRO_* variables)\n");
+  const auto mode = calndro::read_run_mode(argc, argv, "calndro-gateway");
+  if (!mode) {
     return 2;
   }
   try {
-    if (health_check_mode) {
+    calndro::begin_server_process("gateway");
+    if (*mode == calndro::RunMode::kHealthCheck) {
       return calndro::gateway::probe_readiness();
     }
     return calndro::gateway::run();

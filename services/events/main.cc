@@ -143,20 +143,15 @@ int serve(const Settings& settings) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool health_check_mode = argc > 1 && std::string(argv[1]) == "--health-check";
-  if (argc > 1 && !health_check_mode) {
-    std::fprintf(stderr,
-                 "usage: calndro-events [--health-check]\n(configuration comes from CALNDRO_* variables)\n");
+  const auto mode = calndro::read_run_mode(argc, argv, "calndro-events");
+  if (!mode) {
     return 2;
   }
-  calndro::block_termination_signals();
-  calndro::log::set_service_name("events");
   try {
-    calndro::init_crypto();
-    calndro::tune_runtime();
+    calndro::begin_server_process("events");
     Settings settings;
     settings.listen = listen_address();
-    if (health_check_mode) {
+    if (*mode == calndro::RunMode::kHealthCheck) {
       return calndro::probe_grpc_health(settings.listen);
     }
     read_connections(settings);

@@ -1,6 +1,7 @@
 #include "events/request_validation.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "common/email.h"
 #include "common/limits.h"
@@ -8,27 +9,47 @@
 
 namespace calndro::events {
 
-std::vector<std::string> validate_parties(const google::protobuf::RepeatedPtrField<std::string>& parties,
-                                          std::vector<FieldViolation>& violations, bool required) {
-  std::vector<std::string> canonical;
-  if (required && parties.empty()) {
-    violations.push_back({"parties", "At least one party is required."});
-    return canonical;
+namespace {
+
+// Each item through `parse` (an absl::StatusOr); a refused one is named
+// "<label> N: why" under `field`. A list longer than `max` is refused whole.
+template <typename Item, typename Parse>
+auto parse_each(const google::protobuf::RepeatedPtrField<Item>& items, int max, const char* field,
+                const char* label, Parse parse, std::vector<FieldViolation>& violations) {
+  std::vector<typename std::invoke_result_t<Parse, const Item&>::value_type> parsed;
+  if (items.size() > max) {
+    violations.push_back({field, "At most " + std::to_string(max) + " " + field + "; got " +
+                                     std::to_string(items.size()) + "."});
+    return parsed;
   }
-  if (parties.size() > limits::kMaxParties) {
-    violations.push_back({"parties", "At most " + std::to_string(limits::kMaxParties) + " parties; got " +
-                                         std::to_string(parties.size()) + "."});
-    return canonical;
-  }
-  for (int i = 0; i < parties.size(); ++i) {
-    const auto email = normalize_email(parties.Get(i));
-    if (!email.ok()) {
-      violations.push_back(
-          {"parties", "Item " + std::to_string(i + 1) + ": " + std::string(email.status().message())});
+  for (int i = 0; i < items.size(); ++i) {
+    auto item = parse(items.Get(i));
+    if (!item.ok()) {
+      violations.push_back({field, std::string(label) + " " + std::to_string(i + 1) + ": " +
+                                       std::string(item.status().message())});
       continue;
     }
-    if (std::find(canonical.begin(), canonical.end(), *email) == canonical.end()) {
-      canonical.push_back(*email);
+    parsed.push_back(*std::move(item));
+  }
+  return parsed;
+}
+
+}  // namespace
+
+std::vector<std::string> validate_parties(const google::protobuf::RepeatedPtrField<std::string>& parties,
+                                          std::vector<FieldViolation>& violations, bool required) {
+  if (required && parties.empty()) {
+    violations.push_back({"parties", "At least one party is required."});
+    return {};
+  }
+  const std::vector<std::string> emails = parse_each(
+      parties, limits::kMaxParties, "parties", "Item",
+      [](const std::string& text) { return normalize_email(text); }, violations);
+  // In order of first mention, each once.
+  std::vector<std::string> canonical;
+  for (const std::string& email : emails) {
+    if (std::find(canonical.begin(), canonical.end(), email) == canonical.end()) {
+      canonical.push_back(email);
     }
   }
   return canonical;
@@ -37,22 +58,8 @@ std::vector<std::string> validate_parties(const google::protobuf::RepeatedPtrFie
 std::vector<Slot> validate_slots(
     const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots,
     std::vector<FieldViolation>& violations) {
-  std::vector<Slot> parsed;
-  if (slots.size() > limits::kMaxSlots) {
-    violations.push_back({"slots", "At most " + std::to_string(limits::kMaxSlots) + " slots; got " +
-                                       std::to_string(slots.size()) + "."});
-    return parsed;
-  }
-  for (int i = 0; i < slots.size(); ++i) {
-    const auto slot = slot_from_proto(slots.Get(i));
-    if (!slot.ok()) {
-      violations.push_back(
-          {"slots", "Slot " + std::to_string(i + 1) + ": " + std::string(slot.status().message())});
-      continue;
-    }
-    parsed.push_back(*slot);
-  }
-  return canonical_slot_set(std::move(parsed));
+  return canonical_slot_set(
+      parse_each(slots, limits::kMaxSlots, "slots", "Slot", slot_from_proto, violations));
 }
 
 std::string validate_title(const std::string& title, std::vector<FieldViolation>& violations) {

@@ -194,8 +194,7 @@ void say_cannot_start(const std::exception& error) {
 // cannot start.
 std::optional<Config> prepare_start() {
   try {
-    init_crypto();
-    calndro::tune_runtime();
+    begin_server_process("calndro-notify");
     init_curl();
     return read_config();
   } catch (const std::exception& error) {
@@ -273,19 +272,15 @@ int serve(Config config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool health_check_mode = argc > 1 && std::string(argv[1]) == "--health-check";
-  if (argc > 1 && !health_check_mode) {
-    std::fprintf(stderr,
-                 "usage: calndro-notify [--health-check]\n(configuration comes from CALNDRO_* variables)\n");
+  const auto mode = read_run_mode(argc, argv, "calndro-notify");
+  if (!mode) {
     return 2;
   }
-  calndro::block_termination_signals();
-  log::set_service_name("calndro-notify");
   std::optional<Config> config = prepare_start();
   if (!config) {
     return 1;
   }
-  if (health_check_mode) {
+  if (*mode == RunMode::kHealthCheck) {
     return probe_grpc_health(config->listen);
   }
   if (!apply_schema(*config)) {
