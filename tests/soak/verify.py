@@ -53,6 +53,8 @@ class Findings:
 
     def __init__(self):
         self.items = []
+        # Writes whose answer never came, by kind: applied or not (both allowed).
+        self.unanswered = collections.Counter()
 
     def add(self, kind, check, event=None, write=None, expected=None, found=None, detail=None):
         self.items.append({"kind": kind, "check": check, "event": event, "write": write,
@@ -254,6 +256,8 @@ class EventCheck:
                 self.add("check", "UPDATE entry's slots", write, write["slots"], entry["slots"])
         for write in self.writes:
             self.expect_count("UPDATE entries", write, counts[write["seq"]])
+            if write["outcome"] == "unknown" and write["kind"] == "patch":
+                self.findings.unanswered["patch " + ("applied" if counts[write["seq"]] else "not applied")] += 1
         self.check_order(first_entry)
 
     def check_order(self, first_entry):
@@ -296,6 +300,10 @@ class EventCheck:
                 continue
             mail_counts[(notify["seq"], mail["to"])].append(mail)
         for notify in self.notifies:
+            if notify["outcome"] == "unknown":
+                applied = any(entry_counts[(notify["seq"], r)] or mail_counts.get((notify["seq"], r))
+                              for r in notify["recipients"])
+                self.findings.unanswered["notify " + ("applied" if applied else "not applied")] += 1
             for recipient in notify["recipients"]:
                 pair = (notify["seq"], recipient)
                 got = mail_counts.get(pair, [])
@@ -342,6 +350,8 @@ def check_creates(args, token, by_key, findings):
             findings.add("doubled", "create", key, create, 1, found)
         if create["outcome"] == "refused" and found:
             findings.add("refused-applied", "create", key, create, 0, found)
+        if create["outcome"] == "unknown":
+            findings.unanswered["create " + ("applied" if found else "not applied")] += 1
         check.id = found[0] if len(found) == 1 else create.get("answer", {}).get("id")
     strays = [i for key, found in ids.items() if key not in by_key for i in found]
     if strays:
@@ -388,10 +398,13 @@ def relevant(fault, record):
 def recovery(faults, records, mails):
     """Per fault: from its start to the first 2xx after the first request it failed."""
     out = []
-    for fault in faults:
+    for i, fault in enumerate(faults):
         t = fault["t_inject"]
+        window_end = fault["t_back"] + 10
+        if i + 1 < len(faults):
+            window_end = min(window_end, faults[i + 1]["t_inject"])
         mine = [r for r in records if relevant(fault, r) and r["t1"] >= t]
-        failed = [r for r in mine if r["outcome"] == "unknown" and r["t0"] <= fault["t_back"] + 10]
+        failed = [r for r in mine if r["outcome"] == "unknown" and r["t0"] < window_end]
         item = {"fault": fault["name"], "at": round(t - START[0], 1), "down_for": round(fault["t_back"] - t, 1),
                 "failed_requests": 0, "recovered_after": 0.0,
                 "requests": "notify" if fault["name"].endswith("notify") else "any"}
@@ -558,6 +571,10 @@ def main():
         findings.add("check", "/readyz at the end", None, None, 200, ready.status_text())
     for name in args.down.split():
         findings.add("check", "process up at the end", None, None, "up", name + " is down")
+    for r in records:
+        if r["status"] is not None and r["status"] >= 500 and r["status"] not in (503, 504):
+            findings.add("check", "answer %d (SPEC §3: a dependency that is down is 503)" % r["status"],
+                         r["event"], r, "2xx, 4xx, 503 or 504", r["status"])
     mails = read_mail(args.maildir)
     by_key = check_events(args, token, records, mails, findings)
     report(args, records, faults, mails, drain, by_key, findings)
@@ -578,6 +595,7 @@ def report(args, records, faults, mails, drain, by_key, findings):
         "events": len(by_key), "writes_acknowledged": dict(acked),
         "writes_unknown_outcome": sum(1 for r in writes if r["outcome"] == "unknown"),
         "writes_refused": sum(1 for r in writes if r["outcome"] == "refused"),
+        "unanswered_writes": dict(sorted(findings.unanswered.items())),
         "mails_delivered": len(mails), "mails_expected_from_acknowledged_notifies": expected_mails,
         "mails_failed_for_good": int(failed_mails[0][0]) if failed_mails else None,
         "drain": drain, "faults": recovery(faults, records, mails),
@@ -608,6 +626,8 @@ def print_summary(s):
     print("writes acknowledged: %s; unknown outcome: %d; refused: %d" % (
         ", ".join("%s %d" % kv for kv in sorted(s["writes_acknowledged"].items())),
         s["writes_unknown_outcome"], s["writes_refused"]))
+    print("unanswered writes:   %s (either is allowed)" % (
+        ", ".join("%s %d" % kv for kv in s["unanswered_writes"].items()) or "none"))
     print("mails delivered:     %d (acknowledged notifies ask for %d; failed for good: %s)" % (
         s["mails_delivered"], s["mails_expected_from_acknowledged_notifies"], s["mails_failed_for_good"]))
     print("drain:               %s after %.1f s" % ("done" if s["drain"]["drained"] else "NOT done",

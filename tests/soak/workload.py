@@ -13,7 +13,8 @@ Every request is written, with its answer, to OUT/client-N.jsonl as it
 completes. A write whose answer is not 2xx or 4xx (5xx, timeout, broken
 connection) has an unknown outcome: the client then reads the event (bounded
 retries) to learn where it stands and goes on from there; it never repeats a
-write.
+write. After an unanswered PATCH it first sends one more PATCH, chosen from
+the state it had (as a person does who tries again without reloading).
 
   workload.py --base URL --users FILE --out DIR --stop-file PATH [--max-seconds N]
 
@@ -131,7 +132,7 @@ class Client:
                               {"state_title": event.title, "slots": event.slots, "recipients": self.others})
         return answer.outcome != "unknown" or self.resync(event)
 
-    def patch(self, event):
+    def patch(self, event, follow_up=True):
         choices = []
         for drop in range(len(event.slots)):
             narrower = event.slots[:drop] + event.slots[drop + 1:]
@@ -148,6 +149,11 @@ class Client:
         if answer.outcome == "ack":
             self.adopt(event, answer)
             return True
+        if answer.outcome == "unknown" and follow_up and not self.stopping():
+            # As a person would: choose again from the page as it was loaded,
+            # without reloading. Should the unanswered PATCH still land, it
+            # must not land after this one.
+            self.patch(event, follow_up=False)
         return self.resync(event)
 
     def read(self, event):
