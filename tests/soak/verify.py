@@ -318,8 +318,9 @@ class EventCheck:
             ids = [m["message_id"] for m in got]
             how = "one queued mail sent %d times" % len(got) if len(set(ids)) == 1 else \
                 "%d queued mails" % len(set(ids))
+            when = ", ".join("+%.2fs" % (m["mtime"] - START[0]) for m in sorted(got, key=lambda m: m["mtime"]))
             self.add("doubled", "mail to " + recipient, notify, 1 if notify["outcome"] == "ack" else "0 or 1",
-                     len(got), "%s: %s" % (how, ", ".join(ids)))
+                     len(got), "%s (delivered at %s): %s" % (how, when, ", ".join(ids)))
         elif notify["outcome"] == "refused" and got:
             self.add("refused-applied", "mail to " + recipient, notify, 0, len(got))
 
