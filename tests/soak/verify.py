@@ -397,23 +397,21 @@ def relevant(fault, record):
 
 
 def recovery(faults, records, mails):
-    """Per fault: from its start to the first 2xx after the first request it failed."""
+    """Per fault: the requests it failed (answered between it and the next fault), and
+    from its start to the first 2xx of a request sent after the last of them."""
     out = []
     for i, fault in enumerate(faults):
         t = fault["t_inject"]
-        window_end = fault["t_back"] + 10
-        if i + 1 < len(faults):
-            window_end = min(window_end, faults[i + 1]["t_inject"])
+        window_end = faults[i + 1]["t_inject"] if i + 1 < len(faults) else float("inf")
         mine = [r for r in records if relevant(fault, r) and r["t1"] >= t]
-        failed = [r for r in mine if r["outcome"] == "unknown" and r["t0"] < window_end]
+        failed = [r for r in mine if r["outcome"] == "unknown" and r["t1"] < window_end]
         item = {"fault": fault["name"], "at": round(t - START[0], 1), "down_for": round(fault["t_back"] - t, 1),
-                "failed_requests": 0, "recovered_after": 0.0,
+                "failed_requests": len(failed), "recovered_after": 0.0,
                 "requests": "notify" if fault["name"].endswith("notify") else "any"}
         if failed:
-            first_fail = min(r["t0"] for r in failed)
-            back = min((r["t1"] for r in mine if r["outcome"] == "ack" and r["t0"] > first_fail), default=None)
+            last_fail = max(r["t0"] for r in failed)
+            back = min((r["t1"] for r in mine if r["outcome"] == "ack" and r["t0"] > last_fail), default=None)
             item["recovered_after"] = round(back - t, 2) if back else None
-            item["failed_requests"] = sum(1 for r in failed if back is None or r["t0"] <= back)
         if fault["name"].startswith("smtp"):
             first_mail = min((m["mtime"] for m in mails if m["mtime"] >= fault["t_back"]), default=None)
             item["first_mail_after_back"] = round(first_mail - fault["t_back"], 2) if first_mail else None
@@ -639,7 +637,7 @@ def print_summary(s):
         if "first_mail_after_back" in f:
             extra = ", first mail %s s after the sink was back" % f["first_mail_after_back"]
         if f["failed_requests"]:
-            how = "%d %s requests failed; first 2xx after them %s s after the fault" % (
+            how = "%d %s requests failed; first 2xx after the last of them %s s after the fault" % (
                 f["failed_requests"], f["requests"], f["recovered_after"])
         else:
             how = "no request failed"
