@@ -37,6 +37,7 @@ BUILD_DIR=${CALNDRO_BUILD_DIR:-$ROOT/build}
 BIN=$(readlink -f "$BUILD_DIR")/bin
 STACK_BIN=$BIN
 CLIENTS=${CALNDRO_SOAK_CLIENTS:-4}
+export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the checkout
 SELF_TEST=""
 case "${1:-}" in
   "") ;;
