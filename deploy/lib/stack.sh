@@ -23,6 +23,15 @@
 #   stack_kill NAME                stops one started process now
 #   STACK_PID[NAME]                pid of a started process
 #
+# For fault tests (tests/soak/run.sh):
+#   stack_kill9 NAME               SIGKILL one started process and reap it; start it
+#                                  again with stack_start (its pid is replaced)
+#   stack_postgres_restart         pg_ctl restart -m fast of the private cluster
+#   stack_postgres_stop [MODE]     stops the private cluster (fast, or immediate: a crash)
+#   stack_postgres_resume          starts it again on its port
+#   stack_smtp_stop                stops the SMTP sink (mail already written stays)
+#   stack_smtp_resume              starts it again on its port and Maildir
+#
 # Optional: STACK_PRELOAD (LD_PRELOAD for the processes stack_start runs) and
 # a function stack_after_stop, called last on exit (e.g. to remove DIR).
 # Everything is stopped by pid, in reverse order: processes (SIGTERM, then
@@ -80,6 +89,7 @@ PY
 stack_postgres() {  # PORT
   pg_cluster_start "$STACK_DIR/pg" "$1" || { stack_say "PostgreSQL did not start"; return 1; }
   STACK_STARTED_PG=1
+  STACK_PG_PORT=$1
   STACK_DATABASE_URL=$(pg_cluster_url "$STACK_DIR/pg" "$1")
 }
 
@@ -88,7 +98,29 @@ stack_smtp() {  # PORT
   smtp_sink_start "$STACK_MAILDIR" "$1" "$STACK_DIR/smtp.pid" "$STACK_DIR/logs/smtp.log" \
     || { stack_say "SMTP sink did not start"; return 1; }
   STACK_STARTED_SMTP=1
+  STACK_SMTP_PORT=$1
   STACK_SMTP_URL=smtp://127.0.0.1:$1
+}
+
+stack_postgres_restart() {
+  _pg_as "$PG_BIN/pg_ctl" -D "$STACK_DIR/pg/pgdata" -l "$STACK_DIR/pg/postgres.log" -m fast -w -t 60 \
+    restart >/dev/null || { stack_say "PostgreSQL did not restart"; return 1; }
+}
+
+stack_postgres_stop() {  # [MODE]
+  _pg_as "$PG_BIN/pg_ctl" -D "$STACK_DIR/pg/pgdata" -m "${1:-fast}" -w -t 60 stop >/dev/null
+}
+
+stack_postgres_resume() {
+  stack_postgres "$STACK_PG_PORT"
+}
+
+stack_smtp_stop() {
+  smtp_sink_stop "$STACK_DIR/smtp.pid"
+}
+
+stack_smtp_resume() {
+  stack_smtp "$STACK_SMTP_PORT"
 }
 
 stack_export_env() {  # EVENTS_PORT NOTIFY_PORT HTTP_PORT
@@ -108,6 +140,11 @@ stack_spawn() {  # NAME CMD...
   shift
   "$@" >>"$STACK_DIR/logs/$name.log" 2>&1 &
   STACK_PID[$name]=$!
+  # A name started again (after stack_kill9) keeps its place in the stop order.
+  local known
+  for known in "${STACK_NAMES[@]}"; do
+    [ "$known" != "$name" ] || return 0
+  done
   STACK_NAMES+=("$name")
 }
 
@@ -149,6 +186,13 @@ stack_kill() {  # NAME
   local pid=${STACK_PID[$1]:-}
   [ -n "$pid" ] || return 0
   kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+stack_kill9() {  # NAME
+  local pid=${STACK_PID[$1]:-}
+  [ -n "$pid" ] || return 0
+  kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
 
