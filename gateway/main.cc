@@ -122,18 +122,6 @@ int probe_readiness() {
 }  // namespace calndro::gateway
 
 int main(int argc, char** argv) {
-  const auto mode = calndro::read_run_mode(argc, argv, "calndro-gateway");
-  if (!mode) {
-    return 2;
-  }
-  try {
-    calndro::begin_server_process("gateway");
-    if (*mode == calndro::RunMode::kHealthCheck) {
-      return calndro::gateway::probe_readiness();
-    }
-    return calndro::gateway::run();
-  } catch (const std::exception& e) {
-    calndro::log::error("fatal", {{"error", e.what()}});
-    return 1;
-  }
+  return calndro::server_main(argc, argv, "calndro-gateway", "gateway", calndro::gateway::probe_readiness,
+                              calndro::gateway::run);
 }

@@ -16,23 +16,25 @@ void tune_runtime() {
   absl::EnableMutexInvariantDebugging(false);
 }
 
-std::optional<RunMode> read_run_mode(int argc, char** argv, std::string_view binary) {
-  if (argc == 1) {
-    return RunMode::kServe;
+int server_main(int argc, char** argv, std::string_view binary, std::string_view service_name,
+                const std::function<int()>& health_check, const std::function<int()>& serve) {
+  const bool probe = argc == 2 && std::string_view(argv[1]) == "--health-check";
+  if (argc > 1 && !probe) {
+    std::fprintf(stderr, "usage: %s [--health-check]\n(configuration comes from CALNDRO_* variables)\n",
+                 std::string(binary).c_str());
+    return 2;
   }
-  if (argc == 2 && std::string_view(argv[1]) == "--health-check") {
-    return RunMode::kHealthCheck;
-  }
-  std::fprintf(stderr, "usage: %s [--health-check]\n(configuration comes from CALNDRO_* variables)\n",
-               std::string(binary).c_str());
-  return std::nullopt;
-}
-
-void begin_server_process(std::string_view service_name) {
   block_termination_signals();
   log::set_service_name(service_name);
-  init_crypto();
-  tune_runtime();
+  try {
+    init_crypto();
+    tune_runtime();
+    return probe ? health_check() : serve();
+  } catch (const std::exception& error) {
+    log::error("cannot start", {{"error", error.what()}});
+    std::fprintf(stderr, "%s: %s\n", std::string(binary).c_str(), error.what());
+    return 1;
+  }
 }
 
 }  // namespace calndro

@@ -1,22 +1,19 @@
 #pragma once
 
-#include <optional>
+#include <functional>
 #include <string_view>
 
 namespace calndro {
 
-// How a server binary was asked to run: serve, or probe the health of the
-// one already running (a container's healthcheck).
-enum class RunMode { kServe, kHealthCheck };
-
-// The command line every server binary takes: nothing or "--health-check".
-// Anything else prints the usage and returns nullopt (exit with 2).
-std::optional<RunMode> read_run_mode(int argc, char** argv, std::string_view binary);
-
-// The first steps of every server binary, before any thread starts:
-// SIGINT/SIGTERM blocked (common/signals.h), the log's service name,
-// libsodium, tune_runtime(). Throws when libsodium cannot start.
-void begin_server_process(std::string_view service_name);
+// The main of every server binary. The command line is nothing, or
+// "--health-check" to probe the process already running (a container's
+// healthcheck); anything else prints the usage and exits 2. Before any
+// thread starts: SIGINT/SIGTERM blocked (common/signals.h), the log's
+// service name, libsodium, tune_runtime(). Then `health_check` or `serve`,
+// each returning the exit code; whatever they throw is logged as
+// "cannot start", printed on stderr, and exits 1.
+int server_main(int argc, char** argv, std::string_view binary, std::string_view service_name,
+                const std::function<int()>& health_check, const std::function<int()>& serve);
 
 // Process-wide run-time settings for every calndro binary; call once at
 // the top of main, before any gRPC object exists.

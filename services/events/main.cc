@@ -143,23 +143,15 @@ int serve(const Settings& settings) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto mode = calndro::read_run_mode(argc, argv, "calndro-events");
-  if (!mode) {
-    return 2;
-  }
-  try {
-    calndro::begin_server_process("events");
-    Settings settings;
-    settings.listen = listen_address();
-    if (*mode == calndro::RunMode::kHealthCheck) {
-      return calndro::probe_grpc_health(settings.listen);
-    }
-    read_connections(settings);
-    read_policies(settings);
-    calndro::apply_migrations_when_reachable(settings.database_url, events::kSchema, events::migrations());
-    return serve(settings);
-  } catch (const std::exception& error) {
-    calndro::log::error("cannot start", {{"error", error.what()}});
-    return 2;
-  }
+  return calndro::server_main(
+      argc, argv, "calndro-events", "events", [] { return calndro::probe_grpc_health(listen_address()); },
+      [] {
+        Settings settings;
+        settings.listen = listen_address();
+        read_connections(settings);
+        read_policies(settings);
+        calndro::apply_migrations_when_reachable(settings.database_url, events::kSchema,
+                                                 events::migrations());
+        return serve(settings);
+      });
 }

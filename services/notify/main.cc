@@ -185,35 +185,17 @@ void watch_gauges(Metrics& metrics, DbPool& pool, const Stores& stores) {
   });
 }
 
-void say_cannot_start(const std::exception& error) {
-  log::error("cannot start", {{"error", error.what()}});
-  std::fprintf(stderr, "calndro-notify: %s\n", error.what());
+// libcurl, then the configuration (throws when it is wrong).
+Config start_config() {
+  init_curl();
+  return read_config();
 }
 
-// The libraries and the configuration; nullopt after saying why the process
-// cannot start.
-std::optional<Config> prepare_start() {
-  try {
-    begin_server_process("calndro-notify");
-    init_curl();
-    return read_config();
-  } catch (const std::exception& error) {
-    say_cannot_start(error);
-    return std::nullopt;
-  }
-}
-
-bool apply_schema(const Config& config) {
+void apply_schema(const Config& config) {
   if (config.default_internal_token) {
     log::warn("CALNDRO_INTERNAL_TOKEN is not set: using the well-known local default; set it in production");
   }
-  try {
-    apply_migrations_when_reachable(config.database_url, "notify", notify::migrations());
-    return true;
-  } catch (const std::exception& error) {
-    say_cannot_start(error);
-    return false;
-  }
+  apply_migrations_when_reachable(config.database_url, "notify", notify::migrations());
 }
 
 // The stores, the dispatcher, the purge and the service over one pool,
@@ -272,19 +254,11 @@ int serve(Config config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto mode = read_run_mode(argc, argv, "calndro-notify");
-  if (!mode) {
-    return 2;
-  }
-  std::optional<Config> config = prepare_start();
-  if (!config) {
-    return 1;
-  }
-  if (*mode == RunMode::kHealthCheck) {
-    return probe_grpc_health(config->listen);
-  }
-  if (!apply_schema(*config)) {
-    return 1;
-  }
-  return serve(std::move(*config));
+  return server_main(
+      argc, argv, "calndro-notify", "calndro-notify", [] { return probe_grpc_health(start_config().listen); },
+      [] {
+        Config config = start_config();
+        apply_schema(config);
+        return serve(std::move(config));
+      });
 }
