@@ -14,6 +14,8 @@
 #                                  exports the CALNDRO_* the three processes read
 #                                  (loopback listeners, the URLs above, a random
 #                                  internal token unless CALNDRO_INTERNAL_TOKEN is set)
+#   stack_require_binaries         fails, saying how to build, unless the four
+#                                  binaries are in $STACK_BIN
 #   stack_services                 calndro-notify, calndro-events, calndro-gateway from
 #                                  $STACK_BIN (default build/bin), each waited for
 #   stack_start NAME PORT [CMD...] starts CMD (default $STACK_BIN/NAME) with its output
@@ -51,6 +53,16 @@ STACK_STARTED_PG=0
 STACK_STARTED_SMTP=0
 
 stack_say() { echo "$STACK_NAME: $*" >&2; }
+
+stack_require_binaries() {
+  local binary
+  for binary in calndro-notify calndro-events calndro-gateway calndro-admin; do
+    if [ ! -x "$STACK_BIN/$binary" ]; then
+      echo "$STACK_BIN/$binary is missing: build first (cmake -S . -B build && cmake --build build)" >&2
+      return 1
+    fi
+  done
+}
 
 stack_init() {  # DIR NAME
   STACK_DIR=$1

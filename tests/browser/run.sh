@@ -21,12 +21,7 @@ STACK_BIN=$BIN
 source "$ROOT/deploy/lib/stack.sh"
 log() { echo "tests/browser: $*" >&2; }
 
-for binary in calndro-notify calndro-events calndro-gateway calndro-admin; do
-  if [ ! -x "$BIN/$binary" ]; then
-    log "$BIN/$binary is missing: build first (cmake -S . -B build && cmake --build build)"
-    exit 1
-  fi
-done
+stack_require_binaries || exit 1
 
 if [ ! -x /usr/bin/chromium ]; then
   log "installing Debian's chromium"

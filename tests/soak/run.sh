@@ -48,12 +48,7 @@ esac
 source "$ROOT/deploy/lib/stack.sh"
 log() { echo "tests/soak: $(date -u +%T) $*" >&2; }
 
-for binary in calndro-notify calndro-events calndro-gateway calndro-admin; do
-  if [ ! -x "$BIN/$binary" ]; then
-    log "$BIN/$binary is missing: build first (cmake -S . -B build && cmake --build build)"
-    exit 1
-  fi
-done
+stack_require_binaries || exit 1
 [[ "$CLIENTS" =~ ^[1-9][0-9]?$ ]] || { log "CALNDRO_SOAK_CLIENTS must be 1-99, got '$CLIENTS'"; exit 2; }
 
 TMP=$(mktemp -d /tmp/calndro-soak.XXXXXX)
