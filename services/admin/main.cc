@@ -2,6 +2,7 @@
 // and revokes API keys, on the database named by CALNDRO_DATABASE_URL. It applies the `events` migrations
 // first, so it works on a fresh database too.
 #include <charconv>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -96,21 +97,31 @@ int add_user(pqxx::connection& connection, const std::vector<std::string>& args)
   return 0;
 }
 
+// Runs `change` on one user in a transaction and says how many API keys went
+// with it (a trigger deletes them when the password or the active flag changes).
+int change_user(pqxx::connection& connection, const std::string& email,
+                const std::function<bool(PgUserAdmin&)>& change, const std::string& done) {
+  pqxx::work tx(connection);
+  PgUserAdmin users(tx);
+  const auto keys = users.count_api_tokens(email);
+  if (!change(users)) {
+    std::cerr << "calndro-admin: no user " << email << "\n";
+    return 1;
+  }
+  tx.commit();
+  std::cout << done << "; API keys revoked: " << keys << "\n";
+  return 0;
+}
+
 int set_password(pqxx::connection& connection, const std::vector<std::string>& args) {
   if (args.size() != 2 || args[1] != "--password-stdin") {
     return usage_error("user set-password EMAIL --password-stdin");
   }
   const std::string email = canonical_email_or_throw(args[0]);
-  const std::string password = read_password_from_stdin();
-  pqxx::work tx(connection);
-  const auto keys = PgUserAdmin(tx).count_api_tokens(email);
-  if (!PgUserAdmin(tx).set_password(email, calndro::hash_password(password))) {
-    std::cerr << "calndro-admin: no user " << email << "\n";
-    return 1;
-  }
-  tx.commit();
-  std::cout << "password set for " << email << "; API keys revoked: " << keys << "\n";
-  return 0;
+  const std::string hash = calndro::hash_password(read_password_from_stdin());
+  return change_user(
+      connection, email, [&](PgUserAdmin& users) { return users.set_password(email, hash); },
+      "password set for " + email);
 }
 
 int deactivate(pqxx::connection& connection, const std::vector<std::string>& args) {
@@ -118,15 +129,8 @@ int deactivate(pqxx::connection& connection, const std::vector<std::string>& arg
     return usage_error("user deactivate EMAIL");
   }
   const std::string email = canonical_email_or_throw(args[0]);
-  pqxx::work tx(connection);
-  const auto keys = PgUserAdmin(tx).count_api_tokens(email);
-  if (!PgUserAdmin(tx).deactivate(email)) {
-    std::cerr << "calndro-admin: no user " << email << "\n";
-    return 1;
-  }
-  tx.commit();
-  std::cout << "deactivated " << email << "; API keys revoked: " << keys << "\n";
-  return 0;
+  return change_user(
+      connection, email, [&](PgUserAdmin& users) { return users.deactivate(email); }, "deactivated " + email);
 }
 
 int list_tokens(pqxx::connection& connection, const std::vector<std::string>& args) {
