@@ -184,11 +184,19 @@ std::string_view occurrence_name(v1::Occurrence occurrence) {
   return name.empty() ? "UNSPECIFIED" : name;
 }
 
+// SPEC §4 spellings, written in place (no string of their own).
+void write_instant(JsonWriter& writer, const google::protobuf::Timestamp& at) {
+  writer.plain_string([&](std::string& out) { append_instant(out, instant_from_proto(at)); });
+}
+
+void write_duration(JsonWriter& writer, const google::protobuf::Duration& length) {
+  writer.plain_string([&](std::string& out) { append_duration(out, duration_from_proto(length)); });
+}
+
 void write_log_entry(JsonWriter& writer, const v1::LogEntry& entry) {
   writer.begin_object();
   writer.key("id").number(entry.id());
-  writer.key("when").plain_string(
-      [&](std::string& out) { append_instant(out, instant_from_proto(entry.when())); });
+  write_instant(writer.key("when"), entry.when());
   writer.key("occurrence").string(occurrence_name(entry.occurrence()));
   writer.key("effector").string(entry.effector());
   writer.key("slots");
@@ -214,11 +222,8 @@ void write_slots(JsonWriter& writer,
   writer.begin_array();
   for (const auto& slot : slots) {
     writer.begin_object();
-    writer.key("begin").plain_string(
-        [&](std::string& out) { append_instant(out, instant_from_proto(slot.begin())); });
-    writer.key("duration").plain_string([&](std::string& out) {
-      append_duration(out, duration_from_proto(slot.duration()));
-    });
+    write_instant(writer.key("begin"), slot.begin());
+    write_duration(writer.key("duration"), slot.duration());
     writer.end_object();
   }
   writer.end_array();

@@ -346,13 +346,19 @@ void append_padded(std::string& out, long long value, int width) {
   out.append(digits, end);
 }
 
+// `value` through `append` into a string of its own.
+template <typename Value>
+std::string formatted(void (*append)(std::string&, Value), Value value) {
+  std::string out;
+  out.reserve(32);
+  append(out, value);
+  return out;
+}
+
 }  // namespace
 
 std::string format_instant(Instant instant) {
-  std::string out;
-  out.reserve(28);
-  append_instant(out, instant);
-  return out;
+  return formatted(append_instant, instant);
 }
 
 void append_instant(std::string& out, Instant instant) {
@@ -379,10 +385,7 @@ void append_instant(std::string& out, Instant instant) {
 }
 
 std::string format_duration(Micros duration) {
-  std::string out;
-  out.reserve(24);
-  append_duration(out, duration);
-  return out;
+  return formatted(append_duration, duration);
 }
 
 void append_duration(std::string& out, Micros duration) {
