@@ -44,7 +44,9 @@ STACK_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR
 source "$STACK_LIB/pg-cluster.sh"
 
-STACK_BIN=${STACK_BIN:-$(cd "$STACK_LIB/../.." && pwd)/build/bin}
+STACK_ROOT=$(cd "$STACK_LIB/../.." && pwd)
+# The binaries: $STACK_BIN, else $CALNDRO_BUILD_DIR/bin, else build/bin.
+STACK_BIN=${STACK_BIN:-$(readlink -f "${CALNDRO_BUILD_DIR:-$STACK_ROOT/build}")/bin}
 STACK_NAME=stack
 STACK_DIR=""
 STACK_NAMES=()

@@ -13,12 +13,10 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BUILD_DIR=${CALNDRO_BUILD_DIR:-$ROOT/build}
-BIN=$(readlink -f "$BUILD_DIR")/bin
-STACK_BIN=$BIN
 # shellcheck source=../../deploy/lib/stack.sh
-source "$ROOT/deploy/lib/stack.sh"
+source "$HERE/../../deploy/lib/stack.sh"
+ROOT=$STACK_ROOT
+BIN=$STACK_BIN
 log() { echo "tests/browser: $*" >&2; }
 
 stack_require_binaries || exit 1

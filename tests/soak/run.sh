@@ -32,10 +32,10 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BUILD_DIR=${CALNDRO_BUILD_DIR:-$ROOT/build}
-BIN=$(readlink -f "$BUILD_DIR")/bin
-STACK_BIN=$BIN
+# shellcheck source=../../deploy/lib/stack.sh
+source "$HERE/../../deploy/lib/stack.sh"
+ROOT=$STACK_ROOT
+BIN=$STACK_BIN
 CLIENTS=${CALNDRO_SOAK_CLIENTS:-4}
 export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the checkout
 SELF_TEST=""
@@ -44,8 +44,6 @@ case "${1:-}" in
   --self-test) SELF_TEST=--self-test ;;
   *) echo "usage: $0 [--self-test]" >&2; exit 2 ;;
 esac
-# shellcheck source=../../deploy/lib/stack.sh
-source "$ROOT/deploy/lib/stack.sh"
 log() { echo "tests/soak: $(date -u +%T) $*" >&2; }
 
 stack_require_binaries || exit 1
