@@ -290,11 +290,11 @@ up_healthy() {
   started=$(date +%s)
   log=$(mktemp "$TMP/up-XXXX.log")
   if docker-compose up -d "$@" >"$log" 2>&1; then
-    ok "docker-compose up -d $* ($(($(date +%s) - started)) s)"
+    ok "docker-compose up -d${*:+ $*} ($(($(date +%s) - started)) s)"
   else
     cat "$log" >&2
     docker-compose logs --no-color --tail=40 >&2
-    "$fail" "docker-compose up -d $* failed (output above)"
+    "$fail" "docker-compose up -d${*:+ $*} failed (output above)"
   fi
   if states=$(wait_healthy 180); then
     ok "$what healthy after $(($(date +%s) - started)) s: $states"
