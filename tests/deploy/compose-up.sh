@@ -280,20 +280,31 @@ wait_healthy() {
   return 1
 }
 
-t=$(date +%s)
-if docker-compose up -d >"$TMP/up1.log" 2>&1; then
-  ok "docker-compose up -d ($(($(date +%s) - t)) s)"
-else
-  cat "$TMP/up1.log" >&2
-  docker-compose logs --no-color --tail=40 >&2
-  die "docker-compose up -d failed (output above)"
-fi
-if states=$(wait_healthy 180); then
-  ok "every service healthy after $(($(date +%s) - t)) s: $states"
-else
-  docker-compose logs --no-color --tail=40 >&2
-  die "not every service became healthy in 180 s: $states"
-fi
+# up_healthy FAIL WHAT [ARGS...]: docker-compose up -d ARGS, then up to 180 s
+# for every container to be healthy. FAIL (die or ko) reports what went wrong,
+# with the output of up or the services' last log lines; WHAT names the set
+# of containers in the messages.
+up_healthy() {
+  local fail=$1 what=$2 started log
+  shift 2
+  started=$(date +%s)
+  log=$(mktemp "$TMP/up-XXXX.log")
+  if docker-compose up -d "$@" >"$log" 2>&1; then
+    ok "docker-compose up -d${*:+ $*} ($(($(date +%s) - started)) s)"
+  else
+    cat "$log" >&2
+    docker-compose logs --no-color --tail=40 >&2
+    "$fail" "docker-compose up -d${*:+ $*} failed (output above)"
+  fi
+  if states=$(wait_healthy 180); then
+    ok "$what healthy after $(($(date +%s) - started)) s: $states"
+  else
+    docker-compose logs --no-color --tail=40 >&2
+    "$fail" "$what not healthy in 180 s: $states"
+  fi
+}
+
+up_healthy die "every service"
 n=$(docker-compose ps --services --filter status=running 2>/dev/null | sort | tr '\n' ' ')
 [ "$n" = "events gateway mailpit notify postgres " ] && ok "running: $n" || ko "running services are '$n'"
 
@@ -424,19 +435,8 @@ docker-compose down >"$TMP/down.log" 2>&1 && ok "docker-compose down" || ko "doc
 phase "4. replicas"
 EV2=$(pick_port) && NO2=$(pick_port) || die "no free ports"
 export CALNDRO_HOST_EVENTS_PORTS="$EV2-$((EV2 + 1))" CALNDRO_HOST_NOTIFY_PORTS="$NO2-$((NO2 + 1))"
-t=$(date +%s)
-if docker-compose up -d --scale events=2 --scale notify=2 >"$TMP/up2.log" 2>&1; then
-  ok "docker-compose up -d --scale events=2 --scale notify=2 (events on $CALNDRO_HOST_EVENTS_PORTS, notify on $CALNDRO_HOST_NOTIFY_PORTS)"
-else
-  cat "$TMP/up2.log" >&2
-  ko "docker-compose up -d --scale events=2 --scale notify=2 failed (output above)"
-fi
-if states=$(wait_healthy 180); then
-  ok "7 containers healthy after $(($(date +%s) - t)) s: $states"
-else
-  docker-compose logs --no-color --tail=30 >&2
-  ko "not healthy with replicas: $states"
-fi
+up_healthy ko "7 containers (events on $CALNDRO_HOST_EVENTS_PORTS, notify on $CALNDRO_HOST_NOTIFY_PORTS)" \
+  --scale events=2 --scale notify=2
 code=$(curl -s -o "$TMP/kept.json" -w '%{http_code}' -H "$HOSTHDR" -u "you:$USER_PWD" "$GW/$EVENT_ID/")
 [ "$code" = 200 ] && grep -q 'they@thar.net' "$TMP/kept.json" && ok "after down and up: event $EVENT_ID and the user are still there" \
   || ko "after down and up: GET /$EVENT_ID/ $code $(head -c 200 "$TMP/kept.json")"

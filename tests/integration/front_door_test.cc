@@ -43,17 +43,22 @@ std::string create_event(Stack& stack, const User& user, const std::string& gues
   return std::to_string(json::parse(res->body)["id"].get<long long>());
 }
 
+// Asks the gateway, with the Host header `host`, to mail `guest` a link to event `id` of `user`.
+httplib::Result notify_with_host(Stack& stack, const User& user, const std::string& id,
+                                 const std::string& guest, const std::string& host) {
+  httplib::Client client = stack.http();
+  return client.Post("/" + id + "/notify/",
+                     {{"Host", host}, {"Authorization", basic_auth(user.email, user.password)}},
+                     json{{"parties", {guest}}, {"slots", slots()}}.dump(), "application/json");
+}
+
 class FrontDoor : public StackTest {};
 
 TEST_F(FrontDoor, NotifyWithAForeignHostIs400AndMailsNothing) {
   const User alice = stack().create_user(unique_email("fdalice"), "alice-Pass-1");
   const std::string guest = unique_email("fdguest");
   const std::string id = create_event(stack(), alice, guest);
-  httplib::Client client = stack().http();
-  auto res =
-      client.Post("/" + id + "/notify/",
-                  {{"Host", "evil.example"}, {"Authorization", basic_auth(alice.email, alice.password)}},
-                  json{{"parties", {guest}}, {"slots", slots()}}.dump(), "application/json");
+  auto res = notify_with_host(stack(), alice, id, guest, "evil.example");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400) << res->body;
   EXPECT_EQ(
@@ -62,6 +67,7 @@ TEST_F(FrontDoor, NotifyWithAForeignHostIs400AndMailsNothing) {
       << res->body;
   EXPECT_EQ(stack().db().scalar("SELECT count(*) FROM notify.outbox WHERE event_id = " + id), "0");
   // Nothing reached the event service: no NOTIFY in the log.
+  httplib::Client client = stack().http();
   auto log = client.Get("/" + id + "/log/", {{"Authorization", basic_auth(alice.email, alice.password)}});
   ASSERT_TRUE(log);
   ASSERT_EQ(log->status, 200) << log->body;
@@ -77,11 +83,7 @@ TEST_F(FrontDoor, MailedLinksUseTheConfiguredBaseWhateverTheHost) {
   const User alice = own.create_user(unique_email("fdbase"), "alice-Pass-1");
   const std::string guest = unique_email("fdbaseguest");
   const std::string id = create_event(own, alice, guest);
-  httplib::Client client = own.http();
-  auto res =
-      client.Post("/" + id + "/notify/",
-                  {{"Host", "evil.example"}, {"Authorization", basic_auth(alice.email, alice.password)}},
-                  json{{"parties", {guest}}, {"slots", slots()}}.dump(), "application/json");
+  auto res = notify_with_host(own, alice, id, guest, "evil.example");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 202) << res->body;
   EXPECT_EQ(json::parse(res->body)["event_url"], "https://links.calndro.test/" + id + "/");

@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "calndro/events/v1/events.grpc.pb.h"
@@ -342,19 +341,29 @@ TEST_F(GrpcDirect, HealthCheckIsServing) {
   EXPECT_EQ(res.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
-// Follows next_page_token from the first page to the last: `fetch` reads the
-// page for a token and returns the next token. Returns the number of pages.
-int follow_pages(const std::function<std::string(const std::string& token)>& fetch) {
-  int pages = 0;
-  std::string token;
+// Reads a listing in pages of 2, following next_page_token from the first
+// page to the last: `rpc(request, &page)` fetches a page, `items(page)` are
+// its entries. Returns the entries' ids in order; `pages` counts the pages.
+template <typename Page, typename Request, typename Rpc, typename Items>
+std::vector<int64_t> ids_over_pages(Request request, const Rpc& rpc, const Items& items, int& pages) {
+  std::vector<int64_t> ids;
+  request.set_page_size(2);
+  pages = 0;
   do {
-    token = fetch(token);
+    Page page;
+    const grpc::Status s = rpc(request, &page);
+    EXPECT_TRUE(s.ok()) << describe(s);
+    EXPECT_LE(items(page).size(), 2);
+    for (const auto& item : items(page)) {
+      ids.push_back(item.id());
+    }
+    request.set_page_token(page.next_page_token());
     if (++pages >= 10) {
       ADD_FAILURE() << "paging does not end";
       break;
     }
-  } while (!token.empty());
-  return pages;
+  } while (!request.page_token().empty());
+  return ids;
 }
 
 // Paging over gRPC, as the gateway's ?limit= and ?after= use it: pages of
@@ -372,38 +381,25 @@ TEST_F(GrpcDirect, ListAndLogPageWithNextPageToken) {
     ASSERT_TRUE(stub_->GetEvent(ctx(as(carol)).get(), get, &got).ok());
   }
 
-  std::vector<int64_t> listed;
-  const int list_pages = follow_pages([&](const std::string& token) {
-    ev1::ListEventsRequest req;
-    req.set_page_size(2);
-    req.set_page_token(token);
-    ev1::ListEventsResponse page;
-    grpc::Status s = stub_->ListEvents(ctx(as(carol)).get(), req, &page);
-    EXPECT_TRUE(s.ok()) << describe(s);
-    EXPECT_LE(page.events_size(), 2);
-    for (const auto& event : page.events()) {
-      listed.push_back(event.id());
-    }
-    return page.next_page_token();
-  });
+  int list_pages = 0;
+  const std::vector<int64_t> listed = ids_over_pages<ev1::ListEventsResponse>(
+      ev1::ListEventsRequest{},
+      [&](const ev1::ListEventsRequest& req, ev1::ListEventsResponse* page) {
+        return stub_->ListEvents(ctx(as(carol)).get(), req, page);
+      },
+      [](const ev1::ListEventsResponse& page) -> const auto& { return page.events(); }, list_pages);
   EXPECT_EQ(listed, created);
   EXPECT_EQ(list_pages, 3);
 
-  std::vector<int64_t> entry_ids;
-  const int log_pages = follow_pages([&](const std::string& token) {
-    ev1::GetEventLogRequest req;
-    req.set_id(created[0]);
-    req.set_page_size(2);
-    req.set_page_token(token);
-    ev1::EventLog page;
-    grpc::Status s = stub_->GetEventLog(ctx(as(carol)).get(), req, &page);
-    EXPECT_TRUE(s.ok()) << describe(s);
-    EXPECT_LE(page.entries_size(), 2);
-    for (const auto& entry : page.entries()) {
-      entry_ids.push_back(entry.id());
-    }
-    return page.next_page_token();
-  });
+  ev1::GetEventLogRequest log_request;
+  log_request.set_id(created[0]);
+  int log_pages = 0;
+  const std::vector<int64_t> entry_ids = ids_over_pages<ev1::EventLog>(
+      log_request,
+      [&](const ev1::GetEventLogRequest& req, ev1::EventLog* page) {
+        return stub_->GetEventLog(ctx(as(carol)).get(), req, page);
+      },
+      [](const ev1::EventLog& page) -> const auto& { return page.entries(); }, log_pages);
   ASSERT_EQ(entry_ids.size(), 5u);
   EXPECT_EQ(log_pages, 3);
   EXPECT_TRUE(std::is_sorted(entry_ids.begin(), entry_ids.end()));

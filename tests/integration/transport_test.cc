@@ -219,15 +219,20 @@ void create_and_notify(Stack& stack) {
   EXPECT_EQ(stack.smtp().wait_for_to(guest, 1).size(), 1u);
 }
 
-TEST(Tls, MutualTlsEndToEndAndPlaintextRefused) {
-  Certificates certs;
+// A stack of `replicas` whose gRPC services require mutual TLS with `certs`.
+StackOptions mutual_tls_stack(const Certificates& certs, int replicas) {
   StackOptions options;
-  options.replicas = 1;
+  options.replicas = replicas;
   options.notify = StackOptions::Notify::kRequired;
   options.env = {{"CALNDRO_GRPC_TLS_CERT", certs.path("server.pem")},
                  {"CALNDRO_GRPC_TLS_KEY", certs.path("server.key")},
                  {"CALNDRO_GRPC_TLS_CA", certs.path("ca.pem")}};
-  Stack stack(options);
+  return options;
+}
+
+TEST(Tls, MutualTlsEndToEndAndPlaintextRefused) {
+  Certificates certs;
+  Stack stack(mutual_tls_stack(certs, 1));
   create_and_notify(stack);
 
   for (const int port : {stack.events_port(), stack.notify_port()}) {
@@ -268,13 +273,8 @@ TEST(Tls, MutualTlsEndToEndAndPlaintextRefused) {
 // server name stands in for it.
 TEST(Tls, ReplicaListsWithAServerName) {
   Certificates certs;
-  StackOptions options;
-  options.replicas = 2;
-  options.notify = StackOptions::Notify::kRequired;
-  options.env = {{"CALNDRO_GRPC_TLS_CERT", certs.path("server.pem")},
-                 {"CALNDRO_GRPC_TLS_KEY", certs.path("server.key")},
-                 {"CALNDRO_GRPC_TLS_CA", certs.path("ca.pem")},
-                 {"CALNDRO_GRPC_TLS_SERVER_NAME", "localhost"}};
+  StackOptions options = mutual_tls_stack(certs, 2);
+  options.env["CALNDRO_GRPC_TLS_SERVER_NAME"] = "localhost";
   Stack stack(options);
   ASSERT_EQ(stack.replicas(), 2);
   for (int i = 0; i < 3; ++i) {

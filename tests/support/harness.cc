@@ -88,6 +88,30 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
   return out;
 }
 
+// Forks and execs `program` with `args` in `env`. The child dies with the
+// test process; `set_up_child` wires its standard streams before the exec.
+template <typename SetUp>
+pid_t spawn(const std::string& program, const std::vector<std::string>& args, const Env& env,
+            SetUp set_up_child) {
+  std::vector<std::string> argv_s{program};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  auto envv_s = child_environment(env);
+  auto argv = c_strings(argv_s);
+  auto envv = c_strings(envv_s);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    throw std::runtime_error("fork() failed");
+  }
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    set_up_child();
+    ::execve(program.c_str(), argv.data(), envv.data());
+    std::fprintf(stderr, "execve %s: %s\n", program.c_str(), std::strerror(errno));
+    ::_exit(127);
+  }
+  return pid;
+}
+
 // Replaces the database name (the URL's path) of a PostgreSQL URL.
 std::string with_dbname(const std::string& url, const std::string& db) {
   auto scheme = url.find("://");
@@ -273,17 +297,7 @@ CommandResult run_command(const std::string& program, const std::vector<std::str
   if (::pipe(in_pipe) != 0) {
     throw std::runtime_error("pipe() failed");
   }
-  std::vector<std::string> argv_s{program};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  auto envv_s = child_environment(env);
-  auto argv = c_strings(argv_s);
-  auto envv = c_strings(envv_s);
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    throw std::runtime_error("fork() failed");
-  }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  const pid_t pid = spawn(program, args, env, [&] {
     ::dup2(in_pipe[0], 0);
     ::close(in_pipe[0]);
     ::close(in_pipe[1]);
@@ -291,10 +305,7 @@ CommandResult run_command(const std::string& program, const std::vector<std::str
     int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(out, 1);
     ::dup2(err, 2);
-    ::execve(program.c_str(), argv.data(), envv.data());
-    std::fprintf(stderr, "execve %s: %s\n", program.c_str(), std::strerror(errno));
-    ::_exit(127);
-  }
+  });
   ::close(in_pipe[0]);
   ::signal(SIGPIPE, SIG_IGN);
   size_t off = 0;
@@ -339,32 +350,18 @@ void Process::start() {
     throw std::runtime_error("not an executable: " + program_ +
                              " (is it built? build the whole project first)");
   }
-  std::vector<std::string> argv_s{program_};
-  argv_s.insert(argv_s.end(), args_.begin(), args_.end());
-  auto envv_s = child_environment(env_);
-  auto argv = c_strings(argv_s);
-  auto envv = c_strings(envv_s);
   {
     std::ofstream mark(log_path_, std::ios::app);
     mark << "---- start " << program_ << " ----\n";
   }
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    throw std::runtime_error("fork() failed");
-  }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  pid_ = spawn(program_, args_, env_, [this] {
     ::setpgid(0, 0);
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, 0);
     int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(log, 1);
     ::dup2(log, 2);
-    ::execve(program_.c_str(), argv.data(), envv.data());
-    std::fprintf(stderr, "execve %s: %s\n", program_.c_str(), std::strerror(errno));
-    ::_exit(127);
-  }
-  pid_ = pid;
+  });
   exit_status_ = -1;
 }
 

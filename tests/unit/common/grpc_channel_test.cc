@@ -7,23 +7,26 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/cases.h"
+
 namespace calndro {
 namespace {
 
-std::string target_of(const char* address) {
+std::string target_of(const std::string& address) {
   std::string error;
   const auto target = grpc_target(address, error);
   return target ? *target : "error";
 }
 
 TEST(GrpcTarget, AcceptsSingleAddressesListsAndSchemes) {
-  EXPECT_EQ(target_of("127.0.0.1:50051"), "127.0.0.1:50051");
-  EXPECT_EQ(target_of("events:50051"), "events:50051");
-  EXPECT_EQ(target_of("[::1]:50051"), "[::1]:50051");
-  EXPECT_EQ(target_of("127.0.0.1:50051,127.0.0.1:50061"), "ipv4:127.0.0.1:50051,127.0.0.1:50061");
-  EXPECT_EQ(target_of("dns:///events.calndro.svc:50051"), "dns:///events.calndro.svc:50051");
-  EXPECT_EQ(target_of("ipv4:10.0.0.1:1,10.0.0.2:1"), "ipv4:10.0.0.1:1,10.0.0.2:1");
-  EXPECT_EQ(target_of("unix:/run/calndro/events.sock"), "unix:/run/calndro/events.sock");
+  testing::expect_maps(target_of,
+                       {{"127.0.0.1:50051", "127.0.0.1:50051"},
+                        {"events:50051", "events:50051"},
+                        {"[::1]:50051", "[::1]:50051"},
+                        {"127.0.0.1:50051,127.0.0.1:50061", "ipv4:127.0.0.1:50051,127.0.0.1:50061"},
+                        {"dns:///events.calndro.svc:50051", "dns:///events.calndro.svc:50051"},
+                        {"ipv4:10.0.0.1:1,10.0.0.2:1", "ipv4:10.0.0.1:1,10.0.0.2:1"},
+                        {"unix:/run/calndro/events.sock", "unix:/run/calndro/events.sock"}});
 }
 
 TEST(GrpcTarget, RefusesMalformed) {

@@ -4,6 +4,8 @@
 
 #include "fake_clock.h"
 
+#include "support/cases.h"
+
 namespace calndro::events {
 namespace {
 
@@ -125,18 +127,15 @@ TEST_F(LoginThrottleTest, StaysBounded) {
 }
 
 TEST(ClientAddressKey, ParsesForwardedAddressesAndGrpcPeers) {
-  EXPECT_EQ(client_address_key("203.0.113.9"), "203.0.113.9");
-  EXPECT_EQ(client_address_key("ipv4:127.0.0.1:54321"), "127.0.0.1");
-  EXPECT_EQ(client_address_key("ipv6:[::1]:54321"), "::/64");
-  EXPECT_EQ(client_address_key("ipv6:%5B2001:db8::7%5D:443"), "2001:db8::/64");
-  EXPECT_EQ(client_address_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
-  EXPECT_EQ(client_address_key("2001:db8:1:2::1"), client_address_key("[2001:db8:1:2::ffff]"))
-      << "one /64 is one client";
-  EXPECT_EQ(client_address_key("::ffff:192.0.2.1"), "192.0.2.1");
-  EXPECT_FALSE(client_address_key(""));
-  EXPECT_FALSE(client_address_key("unix:/tmp/socket"));
-  EXPECT_FALSE(client_address_key("not an address"));
-  EXPECT_FALSE(client_address_key("1.2.3.4, 5.6.7.8"));
+  const auto key = [](const std::string& address) { return client_address_key(address); };
+  testing::expect_maps(key, {{"203.0.113.9", "203.0.113.9"},
+                             {"ipv4:127.0.0.1:54321", "127.0.0.1"},
+                             {"ipv6:[::1]:54321", "::/64"},
+                             {"ipv6:%5B2001:db8::7%5D:443", "2001:db8::/64"},
+                             {"2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"},
+                             {"::ffff:192.0.2.1", "192.0.2.1"}});
+  EXPECT_EQ(key("2001:db8:1:2::1"), key("[2001:db8:1:2::ffff]")) << "one /64 is one client";
+  testing::expect_none(key, {"", "unix:/tmp/socket", "not an address", "1.2.3.4, 5.6.7.8"});
 }
 
 }  // namespace

@@ -22,6 +22,8 @@
 #include "gateway/routes.h"
 #include "support/raw_http.h"
 
+#include "support/cases.h"
+
 namespace calndro::gateway {
 namespace {
 
@@ -202,6 +204,55 @@ class GatewayServerTest : public ::testing::Test {
 
   void TearDown() override { stop(); }
 
+  // A gateway of 4 workers that takes at most `per_address` connections from one address.
+  void start_with_cap(int per_address) {
+    HttpServerOptions options = small_server();
+    options.max_connections_per_address = per_address;
+    start("", true, options);
+  }
+
+  // Whether `res` is an answer with `status`; a failure shows what came instead.
+  static ::testing::AssertionResult answered_with(const httplib::Result& res, int status) {
+    if (!res) {
+      return ::testing::AssertionFailure() << "no answer: " << httplib::to_string(res.error());
+    }
+    if (res->status != status) {
+      return ::testing::AssertionFailure() << "status " << res->status << ": " << res->body;
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  // Opens `count` connections from 127.0.0.1, each sending `first_bytes`.
+  void open_connections(int count, std::vector<int>& fds, const std::string& first_bytes = "") {
+    for (int i = 0; i < count; ++i) {
+      int fd = connect_from(port_);
+      ASSERT_GE(fd, 0);
+      fds.push_back(fd);
+      if (!first_bytes.empty()) {
+        ASSERT_EQ(::send(fd, first_bytes.data(), first_bytes.size(), MSG_NOSIGNAL),
+                  static_cast<ssize_t>(first_bytes.size()));
+      }
+    }
+  }
+
+  // One complete GET /7/ on its own connection from `source`.
+  std::string get_7_from(const char* source = "127.0.0.1") {
+    return raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", source);
+  }
+
+  // Closes every connection; returns how many of them `counted` held for first.
+  template <typename Pred>
+  static int close_counting(const std::vector<int>& fds, Pred counted) {
+    int count = 0;
+    for (int fd : fds) {
+      if (counted(fd)) {
+        ++count;
+      }
+      ::close(fd);
+    }
+    return count;
+  }
+
   httplib::Client http() {
     httplib::Client client("127.0.0.1", port_);
     client.set_default_headers({{"Host", "calndro.test:9000"}});
@@ -227,8 +278,7 @@ class GatewayServerTest : public ::testing::Test {
 
 TEST_F(GatewayServerTest, GetEventForwardsCredentialsAndBuildsUrlsFromHost) {
   auto res = http().Get("/7/", {{"Authorization", "Token abc123"}, {"X-Request-Id", "req-1.a_b"}});
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200);
+  ASSERT_TRUE(answered_with(res, 200));
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
   EXPECT_EQ(res->get_header_value("X-Request-Id"), "req-1.a_b");
   json body = json::parse(res->body);
@@ -261,8 +311,7 @@ TEST_F(GatewayServerTest, EmailTokenFromHeader) {
 
 TEST_F(GatewayServerTest, EmailTokenFromQuery) {
   auto res = http().Get("/7/?et=fromquery");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200);
+  ASSERT_TRUE(answered_with(res, 200));
   EXPECT_EQ(only_call().metadata["x-email-token"], "fromquery");
 }
 
@@ -279,8 +328,7 @@ TEST_F(GatewayServerTest, EmailTokenFromJsonBodyOnGet) {
 
 TEST_F(GatewayServerTest, EmailTokenFromBodyOnPatchIsNotASlotField) {
   auto res = http().Patch("/7/", R"({"slots": [], "et": "frombody"})", "application/json");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 202) << res->body;
+  ASSERT_TRUE(answered_with(res, 202)) << res->body;
   auto call = only_call();
   EXPECT_EQ(call.metadata["x-email-token"], "frombody");
   v1::UpdateEventRequest request;
@@ -291,8 +339,7 @@ TEST_F(GatewayServerTest, EmailTokenFromBodyOnPatchIsNotASlotField) {
 
 TEST_F(GatewayServerTest, NonStringEmailTokenIs400) {
   auto res = http().Patch("/7/", R"({"slots": [], "et": 5})", "application/json");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 400);
+  ASSERT_TRUE(answered_with(res, 400));
   EXPECT_EQ(json::parse(res->body), json::parse(R"({"et": ["Not a valid string."]})"));
   EXPECT_TRUE(service_.calls().empty());
 }
@@ -314,8 +361,7 @@ TEST_F(GatewayServerTest, MissingSlashRedirectsKeepingQueryAndCallsNothing) {
   auto client = http();
   for (const char* path : {"/7", "/7/log", "/7/notify"}) {
     auto res = client.Get(std::string(path) + "?et=abc&x=1");
-    ASSERT_TRUE(res);
-    EXPECT_EQ(res->status, 301) << path;
+    ASSERT_TRUE(answered_with(res, 301)) << path;
     EXPECT_EQ(res->get_header_value("Location"), std::string(path) + "/?et=abc&x=1");
   }
   auto res = client.Get("/7");
@@ -327,21 +373,18 @@ TEST_F(GatewayServerTest, MissingSlashRedirectsKeepingQueryAndCallsNothing) {
 TEST_F(GatewayServerTest, MethodNotAllowedAndNotFound) {
   auto client = http();
   auto res = client.Get("/7/notify/");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 405);
+  ASSERT_TRUE(answered_with(res, 405));
   EXPECT_EQ(res->get_header_value("Allow"), "POST");
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
   EXPECT_TRUE(json::parse(res->body).contains("detail"));
 
   res = client.Put("/7/", "{}", "application/json");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 405);
+  ASSERT_TRUE(answered_with(res, 405));
   EXPECT_EQ(res->get_header_value("Allow"), "GET, PATCH, DELETE");
 
   for (const char* path : {"/openapi/", "/0/", "/x/", "/7/nope/"}) {
     res = client.Get(path);
-    ASSERT_TRUE(res);
-    EXPECT_EQ(res->status, 404) << path;
+    ASSERT_TRUE(answered_with(res, 404)) << path;
     EXPECT_EQ(json::parse(res->body), json::parse(R"({"detail": "Not found."})"));
   }
   EXPECT_TRUE(service_.calls().empty());
@@ -350,12 +393,10 @@ TEST_F(GatewayServerTest, MethodNotAllowedAndNotFound) {
 TEST_F(GatewayServerTest, HealthAndOpenApi) {
   auto client = http();
   auto res = client.Get("/healthz");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200);
+  ASSERT_TRUE(answered_with(res, 200));
   EXPECT_EQ(json::parse(res->body), json::parse(R"({"status": "ok"})"));
   res = client.Get("/openapi");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200);
+  ASSERT_TRUE(answered_with(res, 200));
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
   json doc = json::parse(res->body);
   EXPECT_EQ(doc["openapi"].get<std::string>().rfind("3.0", 0), 0u);
@@ -367,8 +408,7 @@ TEST_F(GatewayServerTest, HealthAndOpenApi) {
 
 TEST_F(GatewayServerTest, OversizedBodiesAreJson413) {
   auto res = http().Post("/", std::string(70 * 1024, ' '), "application/json");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 413);
+  ASSERT_TRUE(answered_with(res, 413));
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
   EXPECT_TRUE(json::parse(res->body).contains("detail"));
 
@@ -385,15 +425,13 @@ TEST_F(GatewayServerTest, BadJsonBodies) {
   auto client = http();
   for (const char* body : {"{nope", "[1, 2]", "\"text\"", "3"}) {
     auto res = client.Post("/", body, "application/json");
-    ASSERT_TRUE(res);
-    EXPECT_EQ(res->status, 400) << body;
+    ASSERT_TRUE(answered_with(res, 400)) << body;
     EXPECT_TRUE(json::parse(res->body)["detail"].is_string()) << body;
   }
   auto res =
       client.Post("/", R"({"parties": "x", "slots": [{"begin": "2021-02-30T10:00", "duration": "01:00"}]})",
                   "application/json");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 400);
+  ASSERT_TRUE(answered_with(res, 400));
   json errors = json::parse(res->body);
   EXPECT_TRUE(errors.contains("parties"));
   EXPECT_EQ(errors["slots"][0].get<std::string>().rfind("Slot 1: begin: ", 0), 0u);
@@ -405,8 +443,7 @@ TEST_F(GatewayServerTest, CreateIs201) {
                          R"({"parties": ["they@thar.net"], "title": "t",
                              "slots": [{"begin": "2022-11-01T03:11:22.02+02", "duration": "00:10"}]})",
                          "application/json");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 201) << res->body;
+  ASSERT_TRUE(answered_with(res, 201)) << res->body;
   EXPECT_EQ(json::parse(res->body)["id"], 9);
   v1::CreateEventRequest request;
   ASSERT_TRUE(request.ParseFromString(only_call().request));
@@ -418,16 +455,14 @@ TEST_F(GatewayServerTest, CreateIs201) {
 
 TEST_F(GatewayServerTest, PatchWithoutFieldsIs400AndCallsNothing) {
   auto res = http().Patch("/7/", R"({"parties": ["x@y.z"]})", "application/json");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 400);
+  ASSERT_TRUE(answered_with(res, 400));
   EXPECT_TRUE(json::parse(res->body).contains("detail"));
   EXPECT_TRUE(service_.calls().empty());
 }
 
 TEST_F(GatewayServerTest, DeleteIs204WithoutBody) {
   auto res = http().Delete("/7/");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 204);
+  ASSERT_TRUE(answered_with(res, 204));
   EXPECT_TRUE(res->body.empty());
   EXPECT_EQ(only_call().method, "DeleteEvent");
 }
@@ -437,8 +472,7 @@ TEST_F(GatewayServerTest, NotifyIs202WithLinkBase) {
       "/7/notify/",
       R"({"parties": ["they@thar.net"], "slots": [], "sender": "you@here.net", "invitation": true})",
       "application/json");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 202) << res->body;
+  ASSERT_TRUE(answered_with(res, 202)) << res->body;
   EXPECT_EQ(json::parse(res->body), json::parse(R"({"parties": ["they@thar.net"], "slots": [],
       "sender": "you@here.net", "event_url": "http://calndro.test:9000/7/",
       "log_url": "http://calndro.test:9000/7/log/", "notify_url": "http://calndro.test:9000/7/notify/"})"));
@@ -462,8 +496,7 @@ TEST_F(GatewayServerTest, PublicBaseUrlWins) {
 TEST_F(GatewayServerTest, LogAndPagingLink) {
   service_.set_next_page_token("n/x+1");
   auto res = http().Get("/7/log/?limit=2&after=abc&et=secret");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200) << res->body;
+  ASSERT_TRUE(answered_with(res, 200)) << res->body;
   // httplib's client decodes header values: read the raw Link too.
   EXPECT_EQ(res->get_header_value("Link"),
             "<http://calndro.test:9000/7/log/?limit=2&after=n/x+1>; rel=\"next\"");
@@ -489,14 +522,12 @@ TEST_F(GatewayServerTest, LogAndPagingLink) {
 TEST_F(GatewayServerTest, ListAndBadLimit) {
   auto client = http();
   auto res = client.Get("/");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200);
+  ASSERT_TRUE(answered_with(res, 200));
   EXPECT_EQ(json::parse(res->body).size(), 2u);
   EXPECT_FALSE(res->has_header("Link"));
   for (const char* limit : {"0", "-1", "x", "99999999999"}) {
     res = client.Get(std::string("/?limit=") + limit);
-    ASSERT_TRUE(res);
-    EXPECT_EQ(res->status, 400) << limit;
+    ASSERT_TRUE(answered_with(res, 400)) << limit;
     EXPECT_TRUE(json::parse(res->body).contains("limit")) << limit;
   }
   EXPECT_EQ(service_.calls().size(), 1u);
@@ -504,8 +535,7 @@ TEST_F(GatewayServerTest, ListAndBadLimit) {
 
 TEST_F(GatewayServerTest, ApiToken) {
   auto res = http().Post("/api-token-auth/", R"({"username": "u", "password": "p"})", "application/json");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200);
+  ASSERT_TRUE(answered_with(res, 200));
   EXPECT_EQ(json::parse(res->body), json::parse(R"({"token": "k3y"})"));
   v1::CreateApiTokenRequest request;
   ASSERT_TRUE(request.ParseFromString(only_call().request));
@@ -518,41 +548,35 @@ TEST_F(GatewayServerTest, ServiceErrorsMapToSpecBodies) {
   service_.fail_with(
       to_grpc_status(invalid_argument({{"slots", "Mismatch with event"}, {"parties", "Not in event: x@y"}})));
   auto res = client.Post("/7/notify/", R"({"parties": ["x@y"], "slots": []})", "application/json");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 400);
+  ASSERT_TRUE(answered_with(res, 400));
   EXPECT_EQ(json::parse(res->body),
             json::parse(R"({"slots": ["Mismatch with event"], "parties": ["Not in event: x@y"]})"));
 
   service_.fail_with(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "Invalid username/password."));
   res = client.Get("/");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 401);
+  ASSERT_TRUE(answered_with(res, 401));
   EXPECT_EQ(res->get_header_value("WWW-Authenticate"), "Basic realm=\"calndro\"");
 
   service_.fail_with(to_grpc_status(token_expired(Instant(std::chrono::seconds(1667265082)))));
   res = client.Get("/7/?et=old");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 401);
+  ASSERT_TRUE(answered_with(res, 401));
   EXPECT_EQ(json::parse(res->body),
             json::parse(R"({"detail": "Token expired", "expires": "2022-11-01T01:11:22Z"})"));
 
   service_.fail_with(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "Not a party."));
   res = client.Get("/7/");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 403);
+  ASSERT_TRUE(answered_with(res, 403));
 
   service_.fail_with(grpc::Status(grpc::StatusCode::INTERNAL, "SELECT * FROM secret"));
   res = client.Get("/7/log/");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 500);
+  ASSERT_TRUE(answered_with(res, 500));
   EXPECT_EQ(res->body.find("SELECT"), std::string::npos);
 }
 
 TEST_F(GatewayServerTest, ServiceDownIs503) {
   start("", /*service_up=*/false);
   auto res = http().Get("/7/");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 503);
+  ASSERT_TRUE(answered_with(res, 503));
   EXPECT_TRUE(json::parse(res->body).contains("detail"));
 }
 
@@ -573,8 +597,7 @@ TEST_F(GatewayServerTest, GarbageNeverCrashes) {
     raw_http(port_, request);
   }
   auto res = http().Get("/healthz");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200);
+  ASSERT_TRUE(answered_with(res, 200));
 }
 
 // --- The front door: Host, client address, media type, head limits,
@@ -590,22 +613,19 @@ TEST_F(GatewayServerTest, HostNotAllowedIs400BeforeAnyRpc) {
   httplib::Client client("127.0.0.1", port_);
   auto res = client.Post("/7/notify/", {{"Host", "evil.example"}}, R"({"parties": ["x@y.z"], "slots": []})",
                          "application/json");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 400);
+  ASSERT_TRUE(answered_with(res, 400));
   EXPECT_EQ(
       json::parse(res->body)["detail"].get<std::string>().rfind("Invalid Host header: 'evil.example'.", 0),
       0u)
       << res->body;
   for (const char* path : {"/", "/7/", "/openapi", "/nope"}) {
     res = client.Get(path, {{"Host", "evil.example:9000"}});
-    ASSERT_TRUE(res);
-    EXPECT_EQ(res->status, 400) << path;
+    ASSERT_TRUE(answered_with(res, 400)) << path;
   }
   // Probes send pod addresses.
   for (const char* path : {"/healthz", "/readyz"}) {
     res = client.Get(path, {{"Host", "10.1.2.3:9000"}});
-    ASSERT_TRUE(res);
-    EXPECT_EQ(res->status, 200) << path;
+    ASSERT_TRUE(answered_with(res, 200)) << path;
   }
   // No Host, two Hosts, and a long one with controls: quoted short and printable.
   std::string response = raw_http(port_, "GET /7/ HTTP/1.0\r\n\r\n");
@@ -629,13 +649,11 @@ TEST_F(GatewayServerTest, AllowedHostsAndPublicBaseUrl) {
   httplib::Client client("127.0.0.1", port_);
   for (const char* host : {"example.org", "a.example.org:9000", "links.calndro.test"}) {
     auto res = client.Get("/7/", {{"Host", host}});
-    ASSERT_TRUE(res);
-    EXPECT_EQ(res->status, 200) << host;
+    ASSERT_TRUE(answered_with(res, 200)) << host;
     EXPECT_EQ(json::parse(res->body)["url"], "https://links.calndro.test/7/") << host;
   }
   auto res = client.Get("/7/", {{"Host", "calndro.test"}});
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 400);
+  ASSERT_TRUE(answered_with(res, 400));
   GatewayOptions malformed;
   malformed.allowed_hosts = "http://x.example";
   EXPECT_THROW(Router(*client_, malformed), std::invalid_argument);
@@ -644,8 +662,7 @@ TEST_F(GatewayServerTest, AllowedHostsAndPublicBaseUrl) {
 TEST_F(GatewayServerTest, ClientAddressIsThePeerUnlessATrustedProxyForwards) {
   auto res =
       http().Get("/7/", {{"X-Forwarded-For", "203.0.113.9"}, {"X-Calndro-Client-Addr", "198.51.100.1"}});
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200);
+  ASSERT_TRUE(answered_with(res, 200));
   EXPECT_EQ(only_call().metadata["x-calndro-client-addr"], "127.0.0.1");
 
   GatewayOptions options;
@@ -664,12 +681,10 @@ TEST_F(GatewayServerTest, ClientAddressIsThePeerUnlessATrustedProxyForwards) {
 TEST_F(GatewayServerTest, BodiesMustBeJson) {
   auto client = http();
   auto res = client.Post("/", R"({"parties": ["x@y.z"], "slots": []})", "text/plain");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 415);
+  ASSERT_TRUE(answered_with(res, 415));
   EXPECT_EQ(json::parse(res->body)["detail"], "Unsupported media type \"text/plain\" in request.");
   res = client.Post("/7/notify/", "parties=x", "application/x-www-form-urlencoded");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 415);
+  ASSERT_TRUE(answered_with(res, 415));
   // A body without Content-Type: what a form with enctype="text/plain" can be made to send.
   std::string response = raw_http(port_,
                                   "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n"
@@ -685,24 +700,19 @@ TEST_F(GatewayServerTest, BodiesMustBeJson) {
   for (const char* type :
        {"application/json; charset=utf-8", "Application/JSON;charset=\"UTF-8\"", "application/json"}) {
     res = client.Post("/", R"({"parties": ["x@y.z"], "slots": []})", type);
-    ASSERT_TRUE(res);
-    EXPECT_EQ(res->status, 201) << type;
+    ASSERT_TRUE(answered_with(res, 201)) << type;
   }
   // No body, no Content-Type needed.
   res = client.Delete("/7/");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 204);
+  ASSERT_TRUE(answered_with(res, 204));
 }
 
 TEST(JsonContentType, AcceptsJsonInUtf8Only) {
-  EXPECT_TRUE(json_content_type("application/json"));
-  EXPECT_TRUE(json_content_type(" application/json ; charset=utf-8"));
-  EXPECT_TRUE(json_content_type("application/json; foo=bar"));
-  EXPECT_FALSE(json_content_type(""));
-  EXPECT_FALSE(json_content_type("text/plain"));
-  EXPECT_FALSE(json_content_type("application/jsonx"));
-  EXPECT_FALSE(json_content_type("application/json; charset=latin1"));
-  EXPECT_FALSE(json_content_type("multipart/form-data; boundary=x"));
+  const auto json = [](const std::string& type) { return json_content_type(type); };
+  testing::expect_all(json,
+                      {"application/json", " application/json ; charset=utf-8", "application/json; foo=bar"});
+  testing::expect_none(json, {"", "text/plain", "application/jsonx", "application/json; charset=latin1",
+                              "multipart/form-data; boundary=x"});
 }
 
 TEST_F(GatewayServerTest, OversizedHeadIs431AndTheConnectionServesTheNextRequest) {
@@ -739,12 +749,10 @@ TEST_F(GatewayServerTest, OversizedHeadIs431AndTheConnectionServesTheNextRequest
 
 TEST_F(GatewayServerTest, OversizedTokenHeaderIs431AndCallsNothing) {
   auto res = http().Get("/7/", {{"X-Email-Token", big(kMaxEmailTokenBytes + 1)}});
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 431);
+  ASSERT_TRUE(answered_with(res, 431));
   EXPECT_NE(json::parse(res->body)["detail"].get<std::string>().find("X-Email-Token"), std::string::npos);
   res = http().Get("/7/?et=" + big(kMaxEmailTokenBytes + 1));
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 400);
+  ASSERT_TRUE(answered_with(res, 400));
   EXPECT_TRUE(json::parse(res->body).contains("et"));
   EXPECT_TRUE(service_.calls().empty());
 }
@@ -781,18 +789,11 @@ TEST_F(GatewayServerTest, ARequestHeadMustArriveInTime) {
 }
 
 TEST_F(GatewayServerTest, IdleConnectionsDoNotLockOutAnotherClient) {
-  HttpServerOptions options = small_server();
-  options.max_connections_per_address = 1000;  // the pool alone must cope
-  start("", true, options);
+  start_with_cap(1000);  // the pool alone must cope
   std::vector<int> idle;
-  for (int i = 0; i < 50; ++i) {
-    int fd = connect_from(port_);
-    ASSERT_GE(fd, 0);
-    idle.push_back(fd);
-  }
+  ASSERT_NO_FATAL_FAILURE(open_connections(50, idle));
   const auto started = Clock::now();
-  const std::string response =
-      raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "127.0.0.2");
+  const std::string response = get_7_from("127.0.0.2");
   const auto elapsed = Clock::now() - started;
   for (int fd : idle) {
     ::close(fd);
@@ -802,78 +803,50 @@ TEST_F(GatewayServerTest, IdleConnectionsDoNotLockOutAnotherClient) {
 }
 
 TEST_F(GatewayServerTest, OneWaitingConnectionClosesOneIdleConnection) {
-  HttpServerOptions options = small_server();  // 4 workers
-  options.max_connections_per_address = 1000;
-  start("", true, options);
+  start_with_cap(1000);  // 4 workers
   std::vector<int> idle;
-  for (int i = 0; i < 4; ++i) {
-    int fd = connect_from(port_);
-    ASSERT_GE(fd, 0);
-    idle.push_back(fd);
-  }
+  ASSERT_NO_FATAL_FAILURE(open_connections(4, idle));
   std::this_thread::sleep_for(kIdleYieldAfter * 2);
-  const std::string response =
-      raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "127.0.0.2");
+  const std::string response = get_7_from("127.0.0.2");
   EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  int open = 0;
-  for (int fd : idle) {
+  const int open = close_counting(idle, [](int fd) {
     char byte;
-    if (::recv(fd, &byte, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN) {
-      ++open;  // nothing to read and not closed
-    }
-    ::close(fd);
-  }
+    return ::recv(fd, &byte, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;  // nothing to read and not closed
+  });
   EXPECT_EQ(open, 3);
 }
 
 TEST_F(GatewayServerTest, AnAddressAtItsCapDisplacesItsIdleConnections) {
-  HttpServerOptions options = small_server();
-  options.max_connections_per_address = 2;
-  start("", true, options);
+  start_with_cap(2);
   std::vector<int> idle;
-  for (int i = 0; i < 50; ++i) {
-    int fd = connect_from(port_);
-    ASSERT_GE(fd, 0);
-    idle.push_back(fd);
-  }
+  ASSERT_NO_FATAL_FAILURE(open_connections(50, idle));
   const auto started = Clock::now();
-  const std::string response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  const std::string response = get_7_from();
   const auto elapsed = Clock::now() - started;
   EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
   EXPECT_LT(elapsed, std::chrono::seconds(3));
   // The idle ones over the cap were refused with a reason.
-  int refused = 0;
-  for (int fd : idle) {
+  const int refused = close_counting(idle, [](int fd) {
     timeval timeout{0, 200'000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
     char buffer[512] = {};
-    if (::recv(fd, buffer, sizeof(buffer) - 1, 0) > 0 && std::string(buffer).rfind("HTTP/1.1 429", 0) == 0) {
-      ++refused;
-    }
-    ::close(fd);
-  }
+    return ::recv(fd, buffer, sizeof(buffer) - 1, 0) > 0 && std::string(buffer).rfind("HTTP/1.1 429", 0) == 0;
+  });
   EXPECT_GT(refused, 0);
 }
 
 TEST_F(GatewayServerTest, BusyConnectionsOverTheCapAreRefused) {
-  HttpServerOptions options = small_server();
-  options.max_connections_per_address = 2;
-  start("", true, options);
+  start_with_cap(2);
   // Two connections in the middle of a request head: not idle.
   std::vector<int> busy;
-  for (int i = 0; i < 2; ++i) {
-    int fd = connect_from(port_);
-    ASSERT_GE(fd, 0);
-    ASSERT_EQ(::send(fd, "GET /7/ HTTP/1.1\r\n", 18, MSG_NOSIGNAL), 18);
-    busy.push_back(fd);
-  }
+  ASSERT_NO_FATAL_FAILURE(open_connections(2, busy, "GET /7/ HTTP/1.1\r\n"));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let both reach a worker
-  std::string response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  std::string response = get_7_from();
   EXPECT_EQ(response.rfind("HTTP/1.1 429", 0), 0u) << response;
   EXPECT_NE(response.find("Retry-After: 1"), std::string::npos);
   // Another address is not affected; the busy ones finish normally.
-  response = raw_http(port_, "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "127.0.0.3");
+  response = get_7_from("127.0.0.3");
   EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
   for (int fd : busy) {
     const std::string rest = "Host: h\r\nConnection: close\r\n\r\n";
@@ -889,8 +862,7 @@ TEST_F(GatewayServerTest, BusyConnectionsOverTheCapAreRefused) {
 
 TEST_F(GatewayServerTest, MetricsAreNotServedOnThePublicPort) {
   auto res = http().Get("/metrics");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 404);
+  ASSERT_TRUE(answered_with(res, 404));
 }
 
 TEST_F(GatewayServerTest, ABrokenConnectionToTheServiceIsNotTheNextCallersProblem) {

@@ -15,6 +15,8 @@
 #include "gateway/web_assets.h"
 #include "gateway/web_page.h"
 
+#include "support/cases.h"
+
 namespace calndro::gateway {
 namespace {
 
@@ -26,32 +28,22 @@ constexpr const char* kSafari = "text/html,application/xhtml+xml,application/xml
 constexpr const char* kHttpie = "application/json, */*;q=0.5";
 constexpr const char* kCurl = "*/*";
 
+bool html(const std::string& accept) {
+  return prefers_html(accept);
+}
+
 TEST(AcceptNegotiation, BrowsersGetThePage) {
-  EXPECT_TRUE(prefers_html(kChrome));
-  EXPECT_TRUE(prefers_html(kFirefox));
-  EXPECT_TRUE(prefers_html(kSafari));
-  EXPECT_TRUE(prefers_html("text/html"));
-  EXPECT_TRUE(prefers_html("TEXT/HTML"));
-  EXPECT_TRUE(prefers_html("text/*"));
-  EXPECT_TRUE(prefers_html("text/html;level=1, application/json;q=0.5"));
+  testing::expect_all(html, {kChrome, kFirefox, kSafari, "text/html", "TEXT/HTML", "text/*",
+                             "text/html;level=1, application/json;q=0.5"});
 }
 
 TEST(AcceptNegotiation, EveryOtherClientKeepsJson) {
-  EXPECT_FALSE(prefers_html(kHttpie));
-  EXPECT_FALSE(prefers_html(kCurl));
-  EXPECT_FALSE(prefers_html(""));
-  EXPECT_FALSE(prefers_html("   "));
-  EXPECT_FALSE(prefers_html("application/json"));
-  EXPECT_FALSE(prefers_html("application/*"));
+  testing::expect_none(html, {kHttpie, kCurl, "", "   ", "application/json", "application/*"});
   // A tie keeps JSON: the API is what the URL is for.
-  EXPECT_FALSE(prefers_html("text/html, application/json"));
-  EXPECT_FALSE(prefers_html("application/json, text/html"));
-  EXPECT_FALSE(prefers_html("text/html;q=0.5, application/json;q=0.5"));
-  EXPECT_FALSE(prefers_html("text/html;q=0.4, */*;q=0.5"));
+  testing::expect_none(html, {"text/html, application/json", "application/json, text/html",
+                              "text/html;q=0.5, application/json;q=0.5", "text/html;q=0.4, */*;q=0.5"});
   // q=0 means "not acceptable".
-  EXPECT_FALSE(prefers_html("text/html;q=0"));
-  EXPECT_FALSE(prefers_html("text/html;q=0, */*;q=0.1"));
-  EXPECT_FALSE(prefers_html("image/png"));
+  testing::expect_none(html, {"text/html;q=0", "text/html;q=0, */*;q=0.1", "image/png"});
 }
 
 TEST(AcceptNegotiation, MostSpecificRangeDecides) {
@@ -67,18 +59,11 @@ TEST(AcceptNegotiation, MostSpecificRangeDecides) {
 }
 
 TEST(AcceptNegotiation, GarbageIsHarmless) {
-  EXPECT_FALSE(prefers_html(","));
-  EXPECT_FALSE(prefers_html(",,,;;;"));
-  EXPECT_FALSE(prefers_html("text"));
-  EXPECT_FALSE(prefers_html("/"));
-  EXPECT_FALSE(prefers_html(";q=1"));
+  testing::expect_none(html, {",", ",,,;;;", "text", "/", ";q=1", std::string(100000, ',')});
   // A malformed q-value drops its range.
-  EXPECT_FALSE(prefers_html("text/html;q=2"));
-  EXPECT_FALSE(prefers_html("text/html;q=abc"));
-  EXPECT_FALSE(prefers_html("text/html;q=0.12345"));
-  EXPECT_TRUE(prefers_html("text/html;q=1.000"));
-  EXPECT_FALSE(prefers_html("text/html;q=1.001"));
-  EXPECT_FALSE(prefers_html(std::string(100000, ',')));
+  testing::expect_none(html,
+                       {"text/html;q=2", "text/html;q=abc", "text/html;q=0.12345", "text/html;q=1.001"});
+  EXPECT_TRUE(html("text/html;q=1.000"));
 }
 
 TEST(StaticAssets, PageIsNeverCachedAndCarriesSecurityHeaders) {
@@ -111,13 +96,8 @@ TEST(StaticAssets, PageRefersToVersionedAssetsOnThisHostOnly) {
   EXPECT_NE(html.find("href=\"" + css + "\""), std::string::npos) << html;
   EXPECT_NE(html.find("src=\"" + js + "\""), std::string::npos) << html;
   // No inline script or style, nothing from another host.
-  EXPECT_EQ(html.find("<script>"), std::string::npos);
-  EXPECT_EQ(html.find("<style"), std::string::npos);
-  EXPECT_EQ(html.find("style="), std::string::npos);
+  testing::expect_lacks(html, {"<script>", "<style", "style=", "http://", "https://", "//"});
   EXPECT_FALSE(std::regex_search(html, std::regex(R"(\son[a-z]+\s*=)"))) << "an inline handler";
-  EXPECT_EQ(html.find("http://"), std::string::npos);
-  EXPECT_EQ(html.find("https://"), std::string::npos);
-  EXPECT_EQ(html.find("//"), std::string::npos);
 }
 
 TEST(StaticAssets, VersionedAssetsAreImmutablePlainNamesShortLived) {
@@ -150,12 +130,8 @@ TEST(StaticAssets, VersionedAssetsAreImmutablePlainNamesShortLived) {
 
 TEST(StaticAssets, ScriptHasNoEvalOrForeignHosts) {
   const std::string js(web_assets::app_js());
-  EXPECT_NE(js.find("history.replaceState"), std::string::npos);
-  EXPECT_NE(js.find("X-Email-Token"), std::string::npos);
-  EXPECT_EQ(js.find("eval("), std::string::npos);
-  EXPECT_EQ(js.find("innerHTML"), std::string::npos);
-  EXPECT_EQ(js.find("http://"), std::string::npos);
-  EXPECT_EQ(js.find("https://"), std::string::npos);
+  testing::expect_contains(js, {"history.replaceState", "X-Email-Token"});
+  testing::expect_lacks(js, {"eval(", "innerHTML", "http://", "https://"});
 }
 
 TEST(StaticRoutes, MatchOnlyKnownAssetsAndGet) {

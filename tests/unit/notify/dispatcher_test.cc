@@ -2,26 +2,29 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
+#include <utility>
+
 namespace calndro::notify {
 namespace {
 
 using std::chrono::milliseconds;
 
+// Expects the plain schedule (unit 1.0 = the top of the jitter range) of
+// the default policy (2 s base, 10 min cap): {attempts, delay in ms}.
+void expect_plain_schedule(std::initializer_list<std::pair<int, int>> schedule) {
+  RetryPolicy policy;
+  for (const auto& [attempts, delay_ms] : schedule) {
+    EXPECT_EQ(backoff_delay(attempts, policy, 1.0), milliseconds(delay_ms)) << attempts << " attempts";
+  }
+}
+
 TEST(Backoff, DoublesFromTheBaseWithoutJitter) {
-  RetryPolicy policy;  // 2 s base, 10 min cap
-  // unit 1.0 = the top of the jitter range: the plain schedule.
-  EXPECT_EQ(backoff_delay(1, policy, 1.0), milliseconds(2000));
-  EXPECT_EQ(backoff_delay(2, policy, 1.0), milliseconds(4000));
-  EXPECT_EQ(backoff_delay(3, policy, 1.0), milliseconds(8000));
-  EXPECT_EQ(backoff_delay(8, policy, 1.0), milliseconds(256000));
+  expect_plain_schedule({{1, 2000}, {2, 4000}, {3, 8000}, {8, 256000}});
 }
 
 TEST(Backoff, IsCappedAtTenMinutes) {
-  RetryPolicy policy;
-  EXPECT_EQ(backoff_delay(9, policy, 1.0), milliseconds(512000));
-  EXPECT_EQ(backoff_delay(10, policy, 1.0), milliseconds(600000));
-  EXPECT_EQ(backoff_delay(20, policy, 1.0), milliseconds(600000));
-  EXPECT_EQ(backoff_delay(1000, policy, 1.0), milliseconds(600000));
+  expect_plain_schedule({{9, 512000}, {10, 600000}, {20, 600000}, {1000, 600000}});
 }
 
 TEST(Backoff, JitterStaysWithinHalfToFull) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/cases.h"
+
 namespace calndro::notify {
 namespace {
 
@@ -89,15 +91,11 @@ TEST(MailComposer, LinkBasePreference) {
 }
 
 TEST(MailComposer, ValidLinkBase) {
-  EXPECT_TRUE(valid_link_base("http://localhost:9000"));
-  EXPECT_TRUE(valid_link_base("https://cal.example.org/app/"));
-  EXPECT_FALSE(valid_link_base("ftp://x.y"));
-  EXPECT_FALSE(valid_link_base("http://"));
-  EXPECT_FALSE(valid_link_base("http://x.y/?a=b"));
-  EXPECT_FALSE(valid_link_base("http://x.y/#f"));
-  EXPECT_FALSE(valid_link_base("http://x.y\r\nBcc: a@b.c"));
-  EXPECT_FALSE(valid_link_base("http://user@evil.example"));
-  EXPECT_FALSE(valid_link_base("javascript:alert(1)"));
+  const auto valid = [](const std::string& base) { return valid_link_base(base); };
+  testing::expect_all(valid, {"http://localhost:9000", "https://cal.example.org/app/"});
+  testing::expect_none(
+      valid, {"ftp://x.y", "http://", "http://x.y/?a=b", "http://x.y/#f", "http://x.y\r\nBcc: a@b.c",
+              "http://user@evil.example", "javascript:alert(1)"});
 }
 
 TEST(MailComposer, TitleControlCharactersCannotForgeHeaders) {
@@ -185,13 +183,11 @@ TEST(MailComposer, RenderedMessageHeaders) {
   wire.message_id = "<calndro.1.2@calndro.localhost>";
   const std::string message = render_message(wire);
   EXPECT_TRUE(message.starts_with("Date: Tue, 01 Nov 2022 01:11:22 +0000\r\n")) << message;
-  EXPECT_NE(message.find("\r\nFrom: you@here.net\r\n"), std::string::npos);
-  EXPECT_NE(message.find("\r\nSender: calndro <noreply@calndro.localhost>\r\n"), std::string::npos);
-  EXPECT_NE(message.find("\r\nTo: they@thar.net\r\n"), std::string::npos);
-  EXPECT_NE(message.find("\r\nSubject: =?UTF-8?B?"), std::string::npos);
-  EXPECT_NE(message.find("\r\nMessage-ID: <calndro.1.2@calndro.localhost>\r\n"), std::string::npos);
-  EXPECT_NE(message.find("\r\nMIME-Version: 1.0\r\n"), std::string::npos);
-  EXPECT_NE(message.find("\r\nContent-Type: text/plain; charset=utf-8\r\n"), std::string::npos);
+  testing::expect_contains(
+      message, {"\r\nFrom: you@here.net\r\n", "\r\nSender: calndro <noreply@calndro.localhost>\r\n",
+                "\r\nTo: they@thar.net\r\n", "\r\nSubject: =?UTF-8?B?",
+                "\r\nMessage-ID: <calndro.1.2@calndro.localhost>\r\n", "\r\nMIME-Version: 1.0\r\n",
+                "\r\nContent-Type: text/plain; charset=utf-8\r\n"});
   EXPECT_TRUE(message.ends_with("\r\n\r\nline one\r\nline two\r\n")) << message;
 }
 

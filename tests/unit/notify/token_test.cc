@@ -6,6 +6,8 @@
 
 #include "notify/token_store.h"
 
+#include "support/cases.h"
+
 namespace calndro::notify {
 namespace {
 
@@ -72,13 +74,13 @@ TEST(Token, FingerprintIsShortAndRevealsNothing) {
 }
 
 TEST(Token, WellFormed) {
-  EXPECT_TRUE(well_formed_token("0123456789abcdef0123456789abcdef01234567"));
-  EXPECT_TRUE(well_formed_token("0123456789ABCDEF0123456789abcdef01234567"));
-  EXPECT_FALSE(well_formed_token(""));
-  EXPECT_FALSE(well_formed_token("0123456789abcdef0123456789abcdef0123456"));
-  EXPECT_FALSE(well_formed_token("0123456789abcdef0123456789abcdef012345678"));
-  EXPECT_FALSE(well_formed_token("0123456789abcdef0123456789abcdef0123456g"));
-  EXPECT_FALSE(well_formed_token(std::string("0123456789abcdef0123456789abcdef0123456\0", 40)));
+  const auto well_formed = [](const std::string& token) { return well_formed_token(token); };
+  testing::expect_all(
+      well_formed, {"0123456789abcdef0123456789abcdef01234567", "0123456789ABCDEF0123456789abcdef01234567"});
+  testing::expect_none(
+      well_formed, {"", "0123456789abcdef0123456789abcdef0123456",
+                    "0123456789abcdef0123456789abcdef012345678", "0123456789abcdef0123456789abcdef0123456g",
+                    std::string("0123456789abcdef0123456789abcdef0123456\0", 40)});
   EXPECT_EQ(canonical_token("ABCDEF0123456789ABCDEF0123456789ABCDEF01"),
             "abcdef0123456789abcdef0123456789abcdef01");
 }
