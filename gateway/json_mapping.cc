@@ -152,7 +152,7 @@ void write_struct(JsonWriter& writer, const google::protobuf::Struct& value) {
 void write_value(JsonWriter& writer, const google::protobuf::Value& value) {
   switch (value.kind_case()) {
     case google::protobuf::Value::kNumberValue:
-      writer.value(value.number_value());  // nlohmann's spelling of a double, as before
+      writer.value(value.number_value());  // nlohmann's spelling of a double
       break;
     case google::protobuf::Value::kStringValue:
       writer.string(value.string_value());

@@ -870,7 +870,7 @@ TEST_F(GatewayServerTest, ABrokenConnectionToTheServiceIsNotTheNextCallersProble
   // it answers the big call and drops the connection under the next one.
   service_max_metadata_ = 1024;
   start("");
-  // Straight through the client: the call right after the big one used to
+  // Straight through the client: the call right after the big one must not
   // find its connection closed ("Socket closed": UNAVAILABLE, a 503).
   for (int i = 0; i < 5; ++i) {
     CallMetadata big_meta;
