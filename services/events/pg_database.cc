@@ -1,6 +1,7 @@
 #include "events/pg_database.h"
 
 #include "events/event_store.h"
+#include "events/notify_outbox.h"
 #include "events/user_store.h"
 
 namespace calndro::events {
@@ -11,13 +12,15 @@ absl::Status PgDatabase::run(Atomicity atomicity, Work work) {
       pqxx::nontransaction statements(connection);
       PgEventRepository events(statements, /*per_statement=*/true);
       PgUserRepository users(statements, /*per_statement=*/true);
-      Repositories repositories{events, users};
+      PgNotificationOutbox outbox(statements, /*per_statement=*/true);
+      Repositories repositories{events, users, outbox};
       return work(repositories);
     }
     pqxx::work tx(connection);
     PgEventRepository events(tx, /*per_statement=*/false);
     PgUserRepository users(tx, /*per_statement=*/false);
-    Repositories repositories{events, users};
+    PgNotificationOutbox outbox(tx, /*per_statement=*/false);
+    Repositories repositories{events, users, outbox};
     const absl::Status status = work(repositories);
     if (status.ok()) {
       tx.commit();
@@ -29,6 +32,7 @@ absl::Status PgDatabase::run(Atomicity atomicity, Work work) {
 void PgDatabase::prepare(pqxx::connection& connection) {
   prepare_user_statements(connection);
   prepare_event_statements(connection);
+  prepare_outbox_statements(connection);
 }
 
 }  // namespace calndro::events
