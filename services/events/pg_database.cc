@@ -1,5 +1,6 @@
 #include "events/pg_database.h"
 
+#include "common/rpc_call.h"
 #include "events/event_store.h"
 #include "events/notify_outbox.h"
 #include "events/user_store.h"
@@ -21,7 +22,11 @@ absl::Status PgDatabase::run(Atomicity atomicity, Work work) {
     PgUserRepository users(tx, /*per_statement=*/false);
     PgNotificationOutbox outbox(tx, /*per_statement=*/false);
     Repositories repositories{events, users, outbox};
-    const absl::Status status = work(repositories);
+    absl::Status status = work(repositories);
+    if (status.ok()) {
+      // Last moment to refuse: the caller gone, the transaction rolls back.
+      status = call_still_wanted();
+    }
     if (status.ok()) {
       tx.commit();
     }
