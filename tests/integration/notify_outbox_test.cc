@@ -128,4 +128,31 @@ TEST_F(NotifyOutbox, KillingTheNotificationServiceDuringTheHandOverDoublesNoMail
   EXPECT_EQ(rows[0][0], std::to_string(kNotifies));
 }
 
+TEST_F(NotifyOutbox, CheckPassesOnAConsistentDatabaseAndNamesATamperedOne) {
+  ASSERT_EQ(notify_guest(), 202);
+  stack().smtp().wait_for_to(guest_, 1, std::chrono::seconds(30));
+  wait_settled();
+  const CommandResult consistent = stack().admin({"check"});
+  EXPECT_EQ(consistent.exit_code, 0) << consistent.output();
+
+  // The log is append-only: only a session without triggers can tamper.
+  stack().db().exec(
+      "SET session_replication_role = replica; DELETE FROM events.log_entries WHERE id = (SELECT max(id) "
+      "FROM "
+      "events.log_entries WHERE occurrence = 'NOTIFY' AND event_id = " +
+      id_ + ")");
+  const CommandResult unlogged = stack().admin({"check"});
+  EXPECT_EQ(unlogged.exit_code, 1) << unlogged.output();
+  EXPECT_NE(
+      unlogged.err.find("event " + id_ + ": 1 accepted notify(s) to " + guest_ + " but 0 NOTIFY log entries"),
+      std::string::npos)
+      << unlogged.output();
+
+  stack().db().exec("DELETE FROM notify.outbox WHERE event_id = " + id_);
+  const CommandResult unmailed = stack().admin({"check"});
+  EXPECT_EQ(unmailed.exit_code, 1) << unmailed.output();
+  EXPECT_NE(unmailed.err.find("was handed over but has no mail to " + guest_), std::string::npos)
+      << unmailed.output();
+}
+
 }  // namespace
