@@ -446,7 +446,9 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
             !status.ok()) {
           return status;
         }
-        stores.outbox.add(pending_notification(event, mailing, *request), clock_.now());
+        PendingNotification pending = pending_notification(event, mailing, *request);
+        pending.caller_request_id = calndro::request_id(*context);
+        stores.outbox.add(pending, clock_.now());
         response->Clear();
         for (const auto& recipient : mailing.recipients) {
           nlohmann::json data = {{"recipient", recipient}, {"sender", mailing.sender}};

@@ -19,19 +19,20 @@ void prepare_outbox_statements(pqxx::connection& connection) {
   const std::string at = kAt;
   connection.prepare("outbox_add",
                      "INSERT INTO events.pending_notifications "
-                     "(id, created_at, next_attempt_at, event_id, recipients, request) "
+                     "(id, created_at, next_attempt_at, event_id, recipients, request, caller_request_id) "
                      "VALUES ($1, " +
-                         at + ", " + at + ", $3, $4::jsonb, $5::jsonb)");
+                         at + ", " + at + ", $3, $4::jsonb, $5::jsonb, $6)");
   // One statement: the claim commits on its own, so no transaction (and no
   // connection) stays open across the call to the notification service.
-  connection.prepare("outbox_claim",
-                     "UPDATE events.pending_notifications p SET next_attempt_at = "
-                     "'epoch'::timestamptz + $2 * interval '1 microsecond', attempts = p.attempts + 1 "
-                     "FROM (SELECT id FROM events.pending_notifications WHERE state = 'pending' AND "
-                     "  next_attempt_at <= 'epoch'::timestamptz + $1 * interval '1 microsecond' "
-                     "  ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) due "
-                     "WHERE p.id = due.id "
-                     "RETURNING p.id, p.event_id, p.recipients, p.request, p.attempts - 1");
+  connection.prepare(
+      "outbox_claim",
+      "UPDATE events.pending_notifications p SET next_attempt_at = "
+      "'epoch'::timestamptz + $2 * interval '1 microsecond', attempts = p.attempts + 1 "
+      "FROM (SELECT id FROM events.pending_notifications WHERE state = 'pending' AND "
+      "  next_attempt_at <= 'epoch'::timestamptz + $1 * interval '1 microsecond' "
+      "  ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) due "
+      "WHERE p.id = due.id "
+      "RETURNING p.id, p.event_id, p.recipients, p.request, p.attempts - 1, p.caller_request_id");
   connection.prepare("outbox_handed_over",
                      "UPDATE events.pending_notifications SET state = 'handed_over', last_error = NULL, "
                      "handed_over_at = " +
@@ -50,7 +51,8 @@ void prepare_outbox_statements(pqxx::connection& connection) {
 void PgNotificationOutbox::add(const PendingNotification& notification, Instant now) {
   written_once(per_statement_, [&] {
     tx_.exec_prepared("outbox_add", notification.id, micros(now), notification.event_id,
-                      nlohmann::json(notification.recipients).dump(), notification.request);
+                      nlohmann::json(notification.recipients).dump(), notification.request,
+                      notification.caller_request_id);
   });
 }
 
@@ -67,6 +69,7 @@ std::vector<PendingNotification> PgNotificationOutbox::claim_due(Instant now, In
     notification.recipients = nlohmann::json::parse(row[2].c_str()).get<std::vector<std::string>>();
     notification.request = row[3].as<std::string>();
     notification.attempts = row[4].as<int>();
+    notification.caller_request_id = row[5].as<std::string>();
     claimed.push_back(std::move(notification));
   }
   return claimed;

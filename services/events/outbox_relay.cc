@@ -72,7 +72,11 @@ void OutboxRelay::hand_over(const PendingNotification& notification) {
   } else {
     request.set_request_id(notification.id);
     calndro::notify::v1::QueueNotificationsResponse response;
-    status = notifications_.queue_notifications(request, notification.id, response);
+    // The notify's own request id, when it had one, names the call in the
+    // logs; the body's request_id (the stable id) is what deduplicates.
+    const std::string& trace =
+        notification.caller_request_id.empty() ? notification.id : notification.caller_request_id;
+    status = notifications_.queue_notifications(request, trace, response);
   }
   settle(notification, status);
 }

@@ -132,7 +132,8 @@ struct PendingNotification {
   std::int64_t event_id = 0;
   std::vector<std::string> recipients;
   std::string request;
-  int attempts = 0;  // hand-overs tried before this one
+  int attempts = 0;               // hand-overs tried before this one
+  std::string caller_request_id;  // the notify's x-request-id, for the logs
 };
 
 struct NotificationBacklog {

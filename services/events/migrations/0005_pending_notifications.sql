@@ -7,6 +7,9 @@ CREATE TABLE pending_notifications (
   event_id         bigint NOT NULL REFERENCES events (id),
   created_at       timestamptz NOT NULL,
   recipients       jsonb NOT NULL,
+  -- The x-request-id of the notify, sent along with the hand-over so one id
+  -- follows the request through every process's log.
+  caller_request_id text NOT NULL DEFAULT '',
   request          jsonb NOT NULL,
   state            text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'handed_over', 'refused')),
   attempts         integer NOT NULL DEFAULT 0,

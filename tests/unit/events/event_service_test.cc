@@ -294,6 +294,7 @@ TEST_F(EventServiceTest, NotifyWritesItsIntentAndOneLogEntryPerRecipientAndCalls
   EXPECT_EQ(pending.state, "pending");
   EXPECT_EQ(pending.notification.id.rfind("ev-" + std::to_string(event_id_) + "-", 0), 0u);
   EXPECT_EQ(pending.notification.recipients, (std::vector<std::string>{"party@here.net", "owner@here.net"}));
+  EXPECT_EQ(pending.notification.caller_request_id, "req-1");
   notify_v1::QueueNotificationsRequest queued;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(pending.notification.request, &queued).ok());
   EXPECT_EQ(queued.request_id(), pending.notification.id);

@@ -333,7 +333,8 @@ class FakeNotifications final : public NotificationClient {
  public:
   std::map<std::string, calndro::notify::v1::ResolveTokenResponse> tokens;
   std::vector<calndro::notify::v1::QueueNotificationsRequest> queued;
-  absl::Status queue_status;  // what queue_notifications answers
+  std::vector<std::string> queued_request_ids;  // the x-request-id of each queued call
+  absl::Status queue_status;                    // what queue_notifications answers
 
   absl::Status resolve_token(const std::string& token, const std::string&,
                              calndro::notify::v1::ResolveTokenResponse& response) override {
@@ -346,10 +347,11 @@ class FakeNotifications final : public NotificationClient {
   }
 
   absl::Status queue_notifications(const calndro::notify::v1::QueueNotificationsRequest& request,
-                                   const std::string&,
+                                   const std::string& request_id,
                                    calndro::notify::v1::QueueNotificationsResponse&) override {
     if (queue_status.ok()) {
       queued.push_back(request);
+      queued_request_ids.push_back(request_id);
     }
     return queue_status;
   }

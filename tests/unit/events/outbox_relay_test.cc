@@ -18,7 +18,7 @@ class OutboxRelayTest : public ::testing::Test {
     request.set_request_id(id);
     request.set_event_id(7);
     request.add_recipients("party@here.net");
-    PendingNotification pending{id, 7, {"party@here.net"}, "", 0};
+    PendingNotification pending{id, 7, {"party@here.net"}, "", 0, "trace-" + id};
     ASSERT_TRUE(google::protobuf::util::MessageToJsonString(request, &pending.request).ok());
     stores_.state.outbox.emplace(id,
                                  FakeStores::Outboxed{pending, clock_.now(), "pending", clock_.now(), ""});
@@ -38,6 +38,7 @@ TEST_F(OutboxRelayTest, HandsOverWithTheIntentIdAndMarksIt) {
   EXPECT_EQ(relay_.relay_once(), 1);
   ASSERT_EQ(notifications_.queued.size(), 1u);
   EXPECT_EQ(notifications_.queued[0].request_id(), "ev-7-aa");
+  EXPECT_EQ(notifications_.queued_request_ids[0], "trace-ev-7-aa");  // the notify's, for the logs
   EXPECT_EQ(notifications_.queued[0].recipients(0), "party@here.net");
   EXPECT_EQ(row("ev-7-aa").state, "handed_over");
   EXPECT_EQ(relay_.relay_once(), 0);  // nothing twice
