@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "admin/consistency_check.h"
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/email.h"
@@ -29,6 +30,7 @@ constexpr const char* kUsage =
     "       calndro-admin token list [EMAIL]\n"
     "       calndro-admin token revoke TOKEN_ID\n"
     "       calndro-admin token revoke --user EMAIL  (every key of the user)\n"
+    "       calndro-admin check                      (notifies, their log entries and mails agree)\n"
     "A new password also revokes the user's API keys.\n"
     "The database comes from CALNDRO_DATABASE_URL.\n";
 
@@ -193,6 +195,19 @@ int activate(pqxx::connection& connection, const std::vector<std::string>& args)
   return 0;
 }
 
+// Names each problem on stderr; exits 1 when there is one.
+int check(pqxx::connection& connection) {
+  const std::vector<std::string> problems = calndro::admin::check_consistency(connection);
+  for (const auto& problem : problems) {
+    std::cerr << "calndro-admin check: " << problem << "\n";
+  }
+  if (!problems.empty()) {
+    return 1;
+  }
+  std::cout << "consistent\n";
+  return 0;
+}
+
 int list(pqxx::connection& connection) {
   pqxx::work tx(connection);
   std::cout << "id\temail\tusername\tactive\tstaff\tpassword\n";
@@ -208,18 +223,22 @@ int list(pqxx::connection& connection) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.size() < 2 || (args[0] != "user" && args[0] != "token")) {
+  const bool checking = args.size() == 1 && args[0] == "check";
+  if (!checking && (args.size() < 2 || (args[0] != "user" && args[0] != "token"))) {
     return usage_error(args.empty() ? "missing command" : "unknown command '" + args[0] + "'");
   }
   const bool tokens = args[0] == "token";
-  const std::string command = args[1];
-  const std::vector<std::string> rest(args.begin() + 2, args.end());
+  const std::string command = checking ? "check" : args[1];
+  const std::vector<std::string> rest(args.begin() + (checking ? 1 : 2), args.end());
   try {
     calndro::init_crypto();
     const std::string url =
         calndro::config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
     calndro::apply_migrations(url, calndro::events::kSchema, calndro::events::migrations());
     pqxx::connection connection(url);
+    if (checking) {
+      return check(connection);
+    }
     if (tokens) {
       if (command == "list") {
         return list_tokens(connection, rest);

@@ -42,6 +42,9 @@ absl::Status status_from_exception(std::string_view method, const std::string& r
   };
   try {
     throw;
+  } catch (const CallAbandoned& abandoned) {
+    log::warn("call abandoned by its caller; nothing changed", with_error(abandoned));
+    return abandoned.status();
   } catch (const DatabaseUnavailable& error) {
     log::warn("database unavailable", with_error(error));
     return absl::UnavailableError(kDatabaseDown);
@@ -61,13 +64,53 @@ absl::Status status_from_exception(std::string_view method, const std::string& r
   }
 }
 
+namespace {
+
+// The call the current thread serves, while serve_rpc runs its body.
+thread_local const grpc::ServerContext* served_call = nullptr;
+
+class ServedCall {
+ public:
+  explicit ServedCall(const grpc::ServerContext& context) : previous_(served_call) { served_call = &context; }
+  ~ServedCall() { served_call = previous_; }
+  ServedCall(const ServedCall&) = delete;
+  ServedCall& operator=(const ServedCall&) = delete;
+
+ private:
+  const grpc::ServerContext* previous_;
+};
+
+}  // namespace
+
+absl::Status call_still_wanted() {
+  if (served_call == nullptr) {
+    return absl::OkStatus();
+  }
+  if (std::chrono::system_clock::now() >= served_call->deadline()) {
+    return absl::DeadlineExceededError("The call's deadline passed; nothing was changed.");
+  }
+  if (served_call->IsCancelled()) {
+    return absl::CancelledError("The caller cancelled the call; nothing was changed.");
+  }
+  return absl::OkStatus();
+}
+
+void throw_if_call_abandoned() {
+  if (absl::Status wanted = call_still_wanted(); !wanted.ok()) {
+    throw CallAbandoned(std::move(wanted));
+  }
+}
+
 grpc::Status serve_rpc(const grpc::ServerContext& context, std::string_view method,
                        absl::FunctionRef<absl::Status()> body) {
   const auto started = std::chrono::steady_clock::now();
   const std::string id = request_id(context);
-  absl::Status status;
+  const ServedCall served(context);
+  absl::Status status = call_still_wanted();
   try {
-    status = body();
+    if (status.ok()) {
+      status = body();
+    }
   } catch (...) {
     status = status_from_exception(method, id);
   }

@@ -4,6 +4,7 @@
 #include <grpcpp/support/status.h>
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -29,7 +30,30 @@ std::string request_id(const grpc::ServerContext& context);
 // `method` and the request id (the caller never sees it).
 absl::Status status_from_exception(std::string_view method, const std::string& request_id);
 
-// Runs `body` for the RPC `method` and returns its status for the wire.
+// Whether the call this thread serves (within serve_rpc) is still wanted:
+// DEADLINE_EXCEEDED once its deadline passed, CANCELLED once its caller
+// cancelled, else OK (also on a thread that serves no call). A write checks
+// it before it commits: a change whose caller was told it failed must not
+// land after the caller's next one.
+absl::Status call_still_wanted();
+
+// Thrown by throw_if_call_abandoned(); serve_rpc answers its status.
+class CallAbandoned : public std::runtime_error {
+ public:
+  explicit CallAbandoned(absl::Status status)
+      : std::runtime_error(std::string(status.message())), status_(std::move(status)) {}
+  const absl::Status& status() const { return status_; }
+
+ private:
+  absl::Status status_;
+};
+
+// For a write that commits on its own (no transaction to roll back):
+// throws CallAbandoned, before the write, when the call is no longer wanted.
+void throw_if_call_abandoned();
+
+// Runs `body` for the RPC `method` and returns its status for the wire; a
+// call no longer wanted (call_still_wanted()) is not started.
 grpc::Status serve_rpc(const grpc::ServerContext& context, std::string_view method,
                        absl::FunctionRef<absl::Status()> body);
 

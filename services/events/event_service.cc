@@ -4,6 +4,8 @@
 #include <chrono>
 #include <stdexcept>
 
+#include <google/protobuf/util/json_util.h>
+
 #include "common/email.h"
 #include "common/grpc_channel.h"
 #include "common/limits.h"
@@ -221,22 +223,6 @@ std::string read_sender(UserRepository& users, const v1::NotifyPartiesRequest& r
   return caller.email;
 }
 
-// What the caller learns when the notification service refused or failed.
-absl::Status notify_failure(const absl::Status& status, const std::string& request_id) {
-  log::error("notification service refused or failed", {{"code", static_cast<int>(status.code())},
-                                                        {"request_id", request_id},
-                                                        {"message", std::string(status.message())}});
-  if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) {
-    return absl::UnavailableError(
-        "The notification service is unavailable; nothing was sent. Try again later.");
-  }
-  if (absl::IsAlreadyExists(status)) {
-    return absl::AlreadyExistsError(
-        "This request id was already used for a different notification; send a new request id.");
-  }
-  return absl::InternalError("Internal error.");
-}
-
 }  // namespace
 
 EventServiceImpl::EventServiceImpl(Database& database, Authenticator& authenticator,
@@ -444,8 +430,9 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
                                              const v1::NotifyPartiesRequest* request,
                                              v1::NotifyPartiesResponse* response) {
   // The row lock keeps a concurrent PATCH from changing the slots between
-  // the staleness check and the log entries.
-  return serve_on_event(
+  // the staleness check and the log entries. The mails leave through the
+  // outbox, after the commit: a notify is logged if and only if it is sent.
+  const grpc::Status status = serve_on_event(
       context, "NotifyParties", Atomicity::kTransaction, request->id(), {Action::kNotify, /*lock=*/true},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
         std::vector<FieldViolation> violations;
@@ -455,13 +442,13 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
         if (!violations.empty()) {
           return invalid_argument(std::move(violations));
         }
-        absl::Status status = check_notify_limit(stores.events, event, caller, mailing.recipients.size());
-        if (status.ok()) {
-          status = queue_mails(calndro::request_id(*context), event, mailing, *request);
-        }
-        if (!status.ok()) {
+        if (absl::Status status = check_notify_limit(stores.events, event, caller, mailing.recipients.size());
+            !status.ok()) {
           return status;
         }
+        PendingNotification pending = pending_notification(event, mailing, *request);
+        pending.caller_request_id = calndro::request_id(*context);
+        stores.outbox.add(pending, clock_.now());
         response->Clear();
         for (const auto& recipient : mailing.recipients) {
           nlohmann::json data = {{"recipient", recipient}, {"sender", mailing.sender}};
@@ -475,13 +462,20 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
         response->set_sender(mailing.sender);
         return absl::OkStatus();
       });
+  if (status.ok()) {
+    options_.notify_committed();
+  }
+  return status;
 }
 
-absl::Status EventServiceImpl::queue_mails(const std::string& caller_request_id, const EventRecord& event,
-                                           const Mailing& mailing, const v1::NotifyPartiesRequest& request) {
+PendingNotification EventServiceImpl::pending_notification(const EventRecord& event, const Mailing& mailing,
+                                                           const v1::NotifyPartiesRequest& request) {
+  PendingNotification pending;
+  pending.id = "ev-" + std::to_string(event.id) + "-" + random_hex(random_, 16);
+  pending.event_id = event.id;
+  pending.recipients = mailing.recipients;
   calndro::notify::v1::QueueNotificationsRequest queue;
-  const std::string request_id = caller_request_id.empty() ? random_hex(random_, 16) : caller_request_id;
-  queue.set_request_id(request_id + "/event/" + std::to_string(event.id));
+  queue.set_request_id(pending.id);
   queue.set_event_id(event.id);
   queue.set_event_title(event.title);
   queue.set_sender(mailing.sender);
@@ -491,12 +485,10 @@ absl::Status EventServiceImpl::queue_mails(const std::string& caller_request_id,
   slots_to_proto(event.slots, *queue.mutable_slots());
   queue.set_invitation(request.invitation());
   queue.set_link_base_url(request.link_base_url());
-  calndro::notify::v1::QueueNotificationsResponse queued;
-  const absl::Status status = notifications_.queue_notifications(queue, caller_request_id, queued);
-  if (!status.ok()) {
-    return notify_failure(status, caller_request_id);
+  if (!google::protobuf::util::MessageToJsonString(queue, &pending.request).ok()) {
+    throw std::runtime_error("QueueNotificationsRequest not representable as JSON");
   }
-  return absl::OkStatus();
+  return pending;
 }
 
 absl::Status EventServiceImpl::check_notify_limit(EventRepository& events, const EventRecord& event,

@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <functional>
 #include <string_view>
 
 #include "absl/status/statusor.h"
@@ -21,6 +22,9 @@ struct EventServiceOptions {
   std::chrono::hours api_token_lifetime{24 * 30};
   // Mails one sender may send about one event in an hour (SPEC §7).
   int notify_mails_per_hour = 100;
+  // Called after a notify committed (its mails are in the outbox): wakes
+  // the relay (outbox_relay.h).
+  std::function<void()> notify_committed = [] {};
 };
 
 // The RPCs of calndro.events.v1.EventService. Every call authenticates from
@@ -88,8 +92,9 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   // limit for this event.
   absl::Status check_notify_limit(EventRepository& events, const EventRecord& event, const Caller& caller,
                                   std::size_t mails);
-  absl::Status queue_mails(const std::string& caller_request_id, const EventRecord& event,
-                           const Mailing& mailing, const v1::NotifyPartiesRequest& request);
+  // The outbox row of an accepted notify, with a new stable id.
+  PendingNotification pending_notification(const EventRecord& event, const Mailing& mailing,
+                                           const v1::NotifyPartiesRequest& request);
   void append_log(EventRepository& events, const EventRecord& event, Occurrence occurrence,
                   const Caller& caller, nlohmann::json data);
   absl::Status mint_api_token(const Credentials& credentials, const v1::CreateApiTokenRequest& request,

@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "common/rpc_call.h"
 #include "events/stores.h"
 
 namespace calndro::events {
@@ -48,6 +49,8 @@ auto written_once(bool per_statement, Write&& write) -> decltype(write()) {
   if (!per_statement) {
     return write();
   }
+  // Nothing rolls this back: a caller that has gone is refused before it.
+  throw_if_call_abandoned();
   try {
     return write();
   } catch (const pqxx::broken_connection& error) {

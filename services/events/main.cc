@@ -2,6 +2,7 @@
 // migrations, builds the dependencies and serves until SIGTERM.
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/config.h"
@@ -17,6 +18,7 @@
 #include "events/api_token_purge.h"
 #include "events/event_service.h"
 #include "events/migrations.h"
+#include "events/outbox_relay.h"
 #include "events/pg_database.h"
 
 namespace {
@@ -39,6 +41,7 @@ struct Settings {
   events::EventServiceOptions service;
   std::chrono::hours retention{24 * 30};
   std::chrono::seconds purge_interval{3600};
+  events::OutboxRelayOptions relay;
 };
 
 std::string listen_address() {
@@ -91,6 +94,12 @@ void read_policies(Settings& settings) {
   settings.retention = std::chrono::hours(24 * config::int_or("CALNDRO_RETENTION_DAYS", 30, 1, 3650));
   settings.purge_interval =
       std::chrono::seconds(config::int_or("CALNDRO_PURGE_INTERVAL_SECONDS", 3600, 1, 86400));
+  settings.relay.poll =
+      std::chrono::milliseconds(config::int_or("CALNDRO_NOTIFY_RELAY_POLL_MS", 1000, 10, 600000));
+  settings.relay.max_backoff =
+      std::chrono::seconds(config::int_or("CALNDRO_NOTIFY_RELAY_MAX_BACKOFF_SECONDS", 60, 1, 3600));
+  // A claim outlives one call to the notification service.
+  settings.relay.lease = std::max(settings.relay.lease, 2 * settings.rpc_timeout);
 }
 
 // The pool's gauges, read at each scrape.
@@ -109,6 +118,37 @@ void register_pool_metrics(calndro::Metrics& metrics, calndro::DbPool& pool) {
   metrics.on_scrape([&pool_in_use, &pool] { pool_in_use.Set(pool.in_use()); });
 }
 
+// The relay's backlog: accepted notifies not yet handed to the notification
+// service, and how long the oldest has waited; -1 when the database is
+// unreachable.
+void register_relay_metrics(calndro::Metrics& metrics, events::Database& database,
+                            const calndro::Clock& clock) {
+  auto& pending = prometheus::BuildGauge()
+                      .Name("calndro_notify_relay_backlog")
+                      .Help("Accepted notifies not yet handed to the notification service")
+                      .Register(metrics.registry())
+                      .Add({});
+  auto& oldest = prometheus::BuildGauge()
+                     .Name("calndro_notify_relay_oldest_age_seconds")
+                     .Help("Age of the oldest notify not yet handed to the notification service (0: none)")
+                     .Register(metrics.registry())
+                     .Add({});
+  metrics.on_scrape([&pending, &oldest, &database, &clock] {
+    try {
+      events::NotificationBacklog backlog;
+      (void)database.run(events::Atomicity::kPerStatement, [&](events::Repositories& stores) {
+        backlog = stores.outbox.backlog();
+        return absl::OkStatus();
+      });
+      pending.Set(static_cast<double>(backlog.pending));
+      oldest.Set(backlog.oldest ? std::chrono::duration<double>(clock.now() - *backlog.oldest).count() : 0.0);
+    } catch (const std::exception&) {
+      pending.Set(-1);
+      oldest.Set(-1);
+    }
+  });
+}
+
 // Builds the service's dependencies and serves until SIGTERM.
 int serve(const Settings& settings) {
   calndro::SystemClock clock;
@@ -123,11 +163,15 @@ int serve(const Settings& settings) {
   events::LoginThrottle login_throttle(clock, settings.login_limits);
   events::Authenticator authenticator(clock, database, credential_cache, login_throttle, notifications,
                                       &token_cache, settings.hashing_wait);
-  events::EventServiceImpl service(database, authenticator, notifications, clock, random, settings.service);
+  events::OutboxRelay relay(database, notifications, clock, settings.relay);
+  events::EventServiceOptions service_options = settings.service;
+  service_options.notify_committed = [&relay] { relay.wake(); };
+  events::EventServiceImpl service(database, authenticator, notifications, clock, random, service_options);
   events::ApiTokenPurge purge(database, clock, settings.retention, settings.purge_interval);
 
   calndro::Metrics metrics;
   register_pool_metrics(metrics, pool);
+  register_relay_metrics(metrics, database, clock);
   if (settings.metrics_listen != "off") {
     metrics.serve(settings.metrics_listen);  // a metrics port clash is logged, not fatal
   }

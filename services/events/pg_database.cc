@@ -1,6 +1,8 @@
 #include "events/pg_database.h"
 
+#include "common/rpc_call.h"
 #include "events/event_store.h"
+#include "events/notify_outbox.h"
 #include "events/user_store.h"
 
 namespace calndro::events {
@@ -11,14 +13,20 @@ absl::Status PgDatabase::run(Atomicity atomicity, Work work) {
       pqxx::nontransaction statements(connection);
       PgEventRepository events(statements, /*per_statement=*/true);
       PgUserRepository users(statements, /*per_statement=*/true);
-      Repositories repositories{events, users};
+      PgNotificationOutbox outbox(statements, /*per_statement=*/true);
+      Repositories repositories{events, users, outbox};
       return work(repositories);
     }
     pqxx::work tx(connection);
     PgEventRepository events(tx, /*per_statement=*/false);
     PgUserRepository users(tx, /*per_statement=*/false);
-    Repositories repositories{events, users};
-    const absl::Status status = work(repositories);
+    PgNotificationOutbox outbox(tx, /*per_statement=*/false);
+    Repositories repositories{events, users, outbox};
+    absl::Status status = work(repositories);
+    if (status.ok()) {
+      // Last moment to refuse: the caller gone, the transaction rolls back.
+      status = call_still_wanted();
+    }
     if (status.ok()) {
       tx.commit();
     }
@@ -29,6 +37,7 @@ absl::Status PgDatabase::run(Atomicity atomicity, Work work) {
 void PgDatabase::prepare(pqxx::connection& connection) {
   prepare_user_statements(connection);
   prepare_event_statements(connection);
+  prepare_outbox_statements(connection);
 }
 
 }  // namespace calndro::events

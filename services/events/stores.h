@@ -124,9 +124,45 @@ class UserRepository {
 // then throw pqxx::in_doubt_error, which no one retries.
 enum class Atomicity { kTransaction, kPerStatement };
 
+// An accepted notify waiting for the notification service: `id` is the
+// request id it is queued with there (stable across retries), `request`
+// the calndro.notify.v1.QueueNotificationsRequest as JSON.
+struct PendingNotification {
+  std::string id;
+  std::int64_t event_id = 0;
+  std::vector<std::string> recipients;
+  std::string request;
+  int attempts = 0;               // hand-overs tried before this one
+  std::string caller_request_id;  // the notify's x-request-id, for the logs
+};
+
+struct NotificationBacklog {
+  std::int64_t pending = 0;
+  std::optional<Instant> oldest;  // created_at of the oldest pending one
+};
+
+// The event service's outbox of notifies (migration 0005).
+class NotificationOutbox {
+ public:
+  virtual ~NotificationOutbox() = default;
+
+  virtual void add(const PendingNotification& notification, Instant now) = 0;
+  // Up to `limit` pending notifications due at `now`, oldest first, each
+  // leased until `lease_until` (no other relay claims it before then).
+  // Rows another relay is claiming are skipped, not waited for.
+  virtual std::vector<PendingNotification> claim_due(Instant now, Instant lease_until, int limit) = 0;
+  virtual void mark_handed_over(const std::string& id, Instant now) = 0;
+  // Due again at `when`, after a failed hand-over.
+  virtual void retry_at(const std::string& id, Instant when, const std::string& error) = 0;
+  // Refused for good by the notification service (an invalid request).
+  virtual void mark_refused(const std::string& id, Instant now, const std::string& error) = 0;
+  virtual NotificationBacklog backlog() = 0;
+};
+
 struct Repositories {
   EventRepository& events;
   UserRepository& users;
+  NotificationOutbox& outbox;
 };
 
 // Runs work on one database connection.

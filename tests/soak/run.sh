@@ -67,6 +67,8 @@ export CALNDRO_GATEWAY_METRICS_LISTEN=127.0.0.1:$M3
 # Mail held back by the sink's outage is retried within seconds rather than
 # the production back-off's minutes, so the drain below stays short.
 export CALNDRO_RETRY_BASE_MS=500 CALNDRO_RETRY_MAX_MS=4000
+# The event service's notify relay: the same short back-off.
+export CALNDRO_NOTIFY_RELAY_MAX_BACKOFF_SECONDS=4
 stack_services || exit 1
 BASE=http://127.0.0.1:$HTTP_PORT
 
@@ -173,4 +175,9 @@ log "checking (waits for queued mail first)"
   --maildir "$STACK_MAILDIR" --logs "$TMP/logs" --faults "$OUT/faults.tsv" \
   --db "$STACK_DATABASE_URL" --psql "$PG_BIN/psql" --down "$down" $SELF_TEST | tee "$OUT/report.txt"
 status=${PIPESTATUS[0]}
+if [ -z "$SELF_TEST" ]; then
+  log "calndro-admin check"
+  CALNDRO_DATABASE_URL=$STACK_DATABASE_URL "$BIN/calndro-admin" check 2>&1 | tee "$OUT/check.txt"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { log "calndro-admin check failed (check.txt)"; status=1; }
+fi
 exit "$status"

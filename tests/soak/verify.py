@@ -120,7 +120,10 @@ def wait_for_drain(args):
     last_count, stable_since = -1, time.time()
     queued = None
     while time.time() - t_start < args.drain_seconds:
-        rows = psql(args, "SELECT count(*) FROM notify.outbox WHERE state = 'queued'")
+        # Queued in either outbox: the event service's accepted notifies not
+        # yet handed over, and the notification service's unsent mails.
+        rows = psql(args, "SELECT (SELECT count(*) FROM notify.outbox WHERE state = 'queued') + "
+                          "(SELECT count(*) FROM events.pending_notifications WHERE state = 'pending')")
         queued = int(rows[0][0]) if rows else None
         count = len(mail_files(args.maildir))
         if count != last_count:

@@ -1,5 +1,6 @@
 #include "events/event_service.h"
 
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/test/server_context_test_spouse.h>
 #include <gtest/gtest.h>
 
@@ -160,7 +161,9 @@ class EventServiceTest : public ::testing::Test {
   CredentialCache credential_cache_{clock_, std::chrono::seconds(60), 100};
   LoginThrottle throttle_{clock_, LoginLimits{}};
   Authenticator authenticator_{clock_, stores_, credential_cache_, throttle_, notifications_};
-  EventServiceImpl service_{stores_, authenticator_, notifications_, clock_, random_};
+  int committed_notifies_ = 0;
+  EventServiceImpl service_{stores_, authenticator_, notifications_,
+                            clock_,  random_,        {.notify_committed = [this] { ++committed_notifies_; }}};
   Metadata owner_, party_, stranger_, staff_, email_token_, other_token_;
   std::int64_t event_id_ = 0;
 };
@@ -282,11 +285,19 @@ TEST_F(EventServiceTest, PatchRefusesBadInputsAndChangesNothing) {
   EXPECT_EQ(stores_.log_of(event_id_).size(), log_before);
 }
 
-TEST_F(EventServiceTest, NotifyQueuesTheMailsAndLogsOneEntryPerRecipient) {
+TEST_F(EventServiceTest, NotifyWritesItsIntentAndOneLogEntryPerRecipientAndCallsNoOne) {
   ASSERT_TRUE(notify(owner_, {"party@here.net", "owner@here.net"}).ok());
-  ASSERT_EQ(notifications_.queued.size(), 1u);
-  const notify_v1::QueueNotificationsRequest& queued = notifications_.queued[0];
-  EXPECT_EQ(queued.request_id(), "req-1/event/" + std::to_string(event_id_));
+  EXPECT_TRUE(notifications_.queued.empty());  // the relay hands it over, after the commit
+  EXPECT_EQ(committed_notifies_, 1);
+  ASSERT_EQ(stores_.state.outbox.size(), 1u);
+  const FakeStores::Outboxed& pending = stores_.state.outbox.begin()->second;
+  EXPECT_EQ(pending.state, "pending");
+  EXPECT_EQ(pending.notification.id.rfind("ev-" + std::to_string(event_id_) + "-", 0), 0u);
+  EXPECT_EQ(pending.notification.recipients, (std::vector<std::string>{"party@here.net", "owner@here.net"}));
+  EXPECT_EQ(pending.notification.caller_request_id, "req-1");
+  notify_v1::QueueNotificationsRequest queued;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(pending.notification.request, &queued).ok());
+  EXPECT_EQ(queued.request_id(), pending.notification.id);
   EXPECT_EQ(queued.sender(), "owner@here.net");
   EXPECT_EQ(queued.recipients_size(), 2);
   EXPECT_EQ(queued.slots_size(), 3);
@@ -300,21 +311,38 @@ TEST_F(EventServiceTest, NotifyQueuesTheMailsAndLogsOneEntryPerRecipient) {
   EXPECT_EQ(log[1].data, (nlohmann::json{{"recipient", "party@here.net"}, {"sender", "owner@here.net"}}));
 }
 
+TEST_F(EventServiceTest, EachNotifyGetsItsOwnIntentId) {
+  ASSERT_TRUE(notify(owner_, {"party@here.net"}).ok());
+  ASSERT_TRUE(notify(owner_, {"party@here.net"}).ok());
+  EXPECT_EQ(stores_.state.outbox.size(), 2u);
+}
+
 TEST_F(EventServiceTest, NotifyRefusesAStaleViewOrAStrangerAndSendsNothing) {
   const absl::Status stale = notify(owner_, {"party@here.net"}, {slot_at(1)});
   EXPECT_EQ(violated_fields(stale), (std::vector<std::string>{"slots"}));
   const absl::Status outsider = notify(owner_, {"stranger@here.net"});
   EXPECT_EQ(violated_fields(outsider), (std::vector<std::string>{"parties"}));
-  EXPECT_TRUE(notifications_.queued.empty());
+  EXPECT_TRUE(stores_.state.outbox.empty());
+  EXPECT_EQ(committed_notifies_, 0);
   EXPECT_EQ(stores_.log_of(event_id_).size(), 1u);
 }
 
-TEST_F(EventServiceTest, NotifyLogsNothingWhenTheNotificationServiceFails) {
+TEST_F(EventServiceTest, NotifyIsAcceptedWhileTheNotificationServiceIsDown) {
   notifications_.queue_status = absl::UnavailableError("down");
-  EXPECT_EQ(notify(owner_, {"party@here.net"}).code(), absl::StatusCode::kUnavailable);
-  notifications_.queue_status = absl::AlreadyExistsError("used");
-  EXPECT_EQ(notify(owner_, {"party@here.net"}).code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(stores_.log_of(event_id_).size(), 1u);
+  EXPECT_TRUE(notify(owner_, {"party@here.net"}).ok());
+  EXPECT_EQ(stores_.state.outbox.size(), 1u);
+  EXPECT_EQ(stores_.log_of(event_id_).size(), 2u);
+}
+
+// The intent and the log entries commit together: a failure after the
+// outbox row was written leaves neither.
+TEST_F(EventServiceTest, NotifyWritesIntentAndLogEntriesInOneTransaction) {
+  const auto log_before = stores_.log_of(event_id_).size();
+  stores_.fail_log_append = true;
+  EXPECT_FALSE(notify(owner_, {"party@here.net"}).ok());
+  EXPECT_TRUE(stores_.state.outbox.empty());
+  EXPECT_EQ(stores_.log_of(event_id_).size(), log_before);
+  EXPECT_EQ(committed_notifies_, 0);
 }
 
 TEST_F(EventServiceTest, NotifyCountsMailsPerHour) {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,9 @@ class CountingRandom final : public RandomSource {
  public:
   void fill(unsigned char* out, std::size_t size) override {
     for (std::size_t i = 0; i < size; ++i) {
-      out[i] = static_cast<unsigned char>(next_++ * 37 + i * 11);
+      // The high bits too: thousands of draws before a repeat.
+      const unsigned n = next_++;
+      out[i] = static_cast<unsigned char>(n * 37 + (n >> 8) * 101 + i * 11);
     }
   }
 
@@ -36,11 +39,22 @@ struct FakeLogEntry {
   LogEntryRecord entry;
 };
 
-class FakeStores final : public Database, public EventRepository, public UserRepository {
+class FakeStores final : public Database,
+                         public EventRepository,
+                         public UserRepository,
+                         public NotificationOutbox {
  public:
   struct ApiToken {
     std::int64_t user_id = 0;
     Instant expires;
+  };
+  // A row of the notification outbox.
+  struct Outboxed {
+    PendingNotification notification;
+    Instant created;
+    std::string state = "pending";
+    Instant next_attempt;
+    std::string last_error;
   };
   // Everything a transaction may have to undo.
   struct State {
@@ -49,10 +63,12 @@ class FakeStores final : public Database, public EventRepository, public UserRep
     std::map<std::int64_t, User> users;
     std::map<std::string, ApiToken> api_tokens;  // by hash
     std::int64_t next_id = 1;
+    std::map<std::string, Outboxed> outbox;  // by id
   };
 
   State state;
-  std::vector<Atomicity> runs;  // one per connection lease
+  std::vector<Atomicity> runs;   // one per connection lease
+  bool fail_log_append = false;  // append_log throws, as a lost connection would
   // Called as each lease begins: what other callers changed meanwhile.
   std::function<void()> before_run = [] {};
 
@@ -60,12 +76,57 @@ class FakeStores final : public Database, public EventRepository, public UserRep
     runs.push_back(atomicity);
     before_run();
     const State before = state;
-    Repositories repositories{*this, *this};
-    const absl::Status status = work(repositories);
+    Repositories repositories{*this, *this, *this};
+    absl::Status status;
+    try {
+      status = work(repositories);
+    } catch (...) {
+      if (atomicity == Atomicity::kTransaction) {
+        state = before;
+      }
+      throw;
+    }
     if (!status.ok() && atomicity == Atomicity::kTransaction) {
       state = before;
     }
     return status;
+  }
+
+  void add(const PendingNotification& notification, Instant now) override {
+    if (!state.outbox.emplace(notification.id, Outboxed{notification, now, "pending", now, ""}).second) {
+      throw std::runtime_error("duplicate key in pending_notifications");
+    }
+  }
+
+  std::vector<PendingNotification> claim_due(Instant now, Instant lease_until, int limit) override {
+    std::vector<PendingNotification> claimed;
+    for (auto& [id, row] : state.outbox) {
+      if (row.state == "pending" && row.next_attempt <= now && static_cast<int>(claimed.size()) < limit) {
+        claimed.push_back(row.notification);
+        row.next_attempt = lease_until;
+        ++row.notification.attempts;
+      }
+    }
+    return claimed;
+  }
+
+  void mark_handed_over(const std::string& id, Instant) override { settle(id, "handed_over", ""); }
+  void retry_at(const std::string& id, Instant when, const std::string& error) override {
+    settle(id, "pending", error);
+    state.outbox.at(id).next_attempt = when;
+  }
+  void mark_refused(const std::string& id, Instant, const std::string& error) override {
+    settle(id, "refused", error);
+  }
+  NotificationBacklog backlog() override {
+    NotificationBacklog backlog;
+    for (const auto& [id, row] : state.outbox) {
+      if (row.state == "pending") {
+        ++backlog.pending;
+        backlog.oldest = std::min(backlog.oldest.value_or(row.created), row.created);
+      }
+    }
+    return backlog;
   }
 
   // A user with an API key: returns the key.
@@ -80,6 +141,14 @@ class FakeStores final : public Database, public EventRepository, public UserRep
     const std::string key = sha256_hex(email).substr(0, 40);
     state.api_tokens[sha256_hex(key)] = {user.id, Instant::max()};
     return key;
+  }
+
+  void settle(const std::string& id, const std::string& to, const std::string& error) {
+    Outboxed& row = state.outbox.at(id);
+    if (row.state == "pending") {
+      row.state = to;
+      row.last_error = error;
+    }
   }
 
   std::vector<LogEntryRecord> log_of(std::int64_t event_id) const {
@@ -143,6 +212,9 @@ class FakeStores final : public Database, public EventRepository, public UserRep
 
   void append_log(std::int64_t event_id, Instant when, Occurrence occurrence, const std::string& effector,
                   const std::vector<Slot>& slots, const nlohmann::json& data) override {
+    if (fail_log_append) {
+      throw std::runtime_error("connection lost");
+    }
     state.log.push_back({event_id, {state.next_id++, when, occurrence, effector, slots, data}});
   }
 
@@ -261,7 +333,8 @@ class FakeNotifications final : public NotificationClient {
  public:
   std::map<std::string, calndro::notify::v1::ResolveTokenResponse> tokens;
   std::vector<calndro::notify::v1::QueueNotificationsRequest> queued;
-  absl::Status queue_status;  // what queue_notifications answers
+  std::vector<std::string> queued_request_ids;  // the x-request-id of each queued call
+  absl::Status queue_status;                    // what queue_notifications answers
 
   absl::Status resolve_token(const std::string& token, const std::string&,
                              calndro::notify::v1::ResolveTokenResponse& response) override {
@@ -274,10 +347,11 @@ class FakeNotifications final : public NotificationClient {
   }
 
   absl::Status queue_notifications(const calndro::notify::v1::QueueNotificationsRequest& request,
-                                   const std::string&,
+                                   const std::string& request_id,
                                    calndro::notify::v1::QueueNotificationsResponse&) override {
     if (queue_status.ok()) {
       queued.push_back(request);
+      queued_request_ids.push_back(request_id);
     }
     return queue_status;
   }

@@ -1,0 +1,75 @@
+#include "admin/consistency_check.h"
+
+namespace calndro::admin {
+namespace {
+
+// When the outbox began (events migration 0005): NOTIFY entries and mails
+// from before it were written without an intent.
+constexpr const char* kSince = "(SELECT applied_at FROM events.schema_migrations WHERE version = 5)";
+
+void check_log_entries(pqxx::work& tx, std::vector<std::string>& problems) {
+  const std::string sql =
+      std::string(
+          "WITH logged AS (SELECT event_id, data->>'recipient' AS recipient, count(*) AS n "
+          "  FROM events.log_entries WHERE occurrence = 'NOTIFY' AND at >= ") +
+      kSince +
+      "  GROUP BY 1, 2), "
+      "intended AS (SELECT event_id, r AS recipient, count(*) AS n "
+      "  FROM events.pending_notifications, jsonb_array_elements_text(recipients) r "
+      "  GROUP BY 1, 2) "
+      "SELECT coalesce(l.event_id, i.event_id), coalesce(l.recipient, i.recipient), "
+      "  coalesce(i.n, 0), coalesce(l.n, 0) "
+      "FROM logged l FULL JOIN intended i ON l.event_id = i.event_id AND "
+      "  l.recipient = i.recipient "
+      "WHERE coalesce(l.n, 0) <> coalesce(i.n, 0) ORDER BY 1, 2";
+  for (const auto& row : tx.exec(sql)) {
+    problems.push_back("event " + row[0].as<std::string>() + ": " + row[2].as<std::string>() +
+                       " accepted notify(s) to " + row[1].as<std::string>() + " but " +
+                       row[3].as<std::string>() + " NOTIFY log entries");
+  }
+}
+
+void check_mails(pqxx::work& tx, std::vector<std::string>& problems) {
+  for (const auto& row :
+       tx.exec("SELECT p.event_id, p.id, r FROM events.pending_notifications p, "
+               "jsonb_array_elements_text(p.recipients) r WHERE p.state = 'handed_over' AND NOT EXISTS "
+               "(SELECT 1 FROM notify.outbox o WHERE o.request_id = p.id AND o.recipient = r) ORDER BY 1, 2, "
+               "3")) {
+    problems.push_back("event " + row[0].as<std::string>() + ": notify " + row[1].as<std::string>() +
+                       " was handed over but has no mail to " + row[2].as<std::string>());
+  }
+  for (const auto& row : tx.exec("SELECT event_id, id, coalesce(last_error, '') "
+                                 "FROM events.pending_notifications WHERE state = 'refused' ORDER BY 1, 2")) {
+    problems.push_back("event " + row[0].as<std::string>() + ": notify " + row[1].as<std::string>() +
+                       " was refused by the notification service: " + row[2].as<std::string>());
+  }
+  for (const auto& row :
+       tx.exec(std::string("SELECT o.event_id, o.id, o.request_id, o.recipient FROM notify.outbox o "
+                           "WHERE o.queued_at >= ") +
+               kSince +
+               " AND NOT EXISTS (SELECT 1 FROM events.pending_notifications p WHERE p.id = o.request_id) "
+               "ORDER BY 1, 2")) {
+    problems.push_back("event " + row[0].as<std::string>() + ": mail " + row[1].as<std::string>() + " to " +
+                       row[3].as<std::string>() + " has no accepted notify (request id " +
+                       row[2].as<std::string>() + ")");
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> check_consistency(pqxx::connection& connection) {
+  pqxx::work tx(connection);
+  // One snapshot for every query: a notify committing meanwhile is seen by
+  // all of them or none.
+  tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+  std::vector<std::string> problems;
+  check_log_entries(tx, problems);
+  if (tx.exec1("SELECT to_regclass('notify.outbox') IS NOT NULL")[0].as<bool>()) {
+    check_mails(tx, problems);
+  } else {
+    problems.push_back("notify.outbox is not in this database: mails not checked");
+  }
+  return problems;
+}
+
+}  // namespace calndro::admin

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include "events/stores.h"
+
+namespace calndro::events {
+
+// NotificationOutbox on PostgreSQL: events.pending_notifications, through
+// the statements prepare_outbox_statements() registers on every pooled
+// connection. Every function runs in the caller's transaction.
+class PgNotificationOutbox final : public NotificationOutbox {
+ public:
+  PgNotificationOutbox(pqxx::transaction_base& tx, bool per_statement)
+      : tx_(tx), per_statement_(per_statement) {}
+
+  void add(const PendingNotification& notification, Instant now) override;
+  std::vector<PendingNotification> claim_due(Instant now, Instant lease_until, int limit) override;
+  void mark_handed_over(const std::string& id, Instant now) override;
+  void retry_at(const std::string& id, Instant when, const std::string& error) override;
+  void mark_refused(const std::string& id, Instant now, const std::string& error) override;
+  NotificationBacklog backlog() override;
+
+ private:
+  pqxx::transaction_base& tx_;
+  const bool per_statement_;
+};
+
+void prepare_outbox_statements(pqxx::connection& connection);
+
+}  // namespace calndro::events

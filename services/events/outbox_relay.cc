@@ -1,0 +1,110 @@
+#include "events/outbox_relay.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <algorithm>
+
+#include "common/log.h"
+
+namespace calndro::events {
+namespace {
+
+// Statuses after which the same request, sent again, may succeed.
+bool worth_retrying(const absl::Status& status) {
+  return !absl::IsInvalidArgument(status) && !absl::IsAlreadyExists(status);
+}
+
+}  // namespace
+
+OutboxRelay::OutboxRelay(Database& database, NotificationClient& notifications, const Clock& clock,
+                         OutboxRelayOptions options, bool run_thread)
+    : database_(database), notifications_(notifications), clock_(clock), options_(options) {
+  if (run_thread) {
+    thread_ = std::jthread([this](std::stop_token stop) { loop(stop); });
+  }
+}
+
+void OutboxRelay::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  wake_.notify_one();
+}
+
+void OutboxRelay::loop(std::stop_token stop) {
+  std::unique_lock lock(mutex_);
+  while (!stop.stop_requested()) {
+    woken_ = false;
+    lock.unlock();
+    int claimed = 0;
+    try {
+      claimed = relay_once();
+    } catch (const std::exception& error) {
+      log::warn("notification relay failed; next try later", {{"error", error.what()}});
+    }
+    lock.lock();
+    // A full batch: more may be due at once.
+    if (claimed < options_.batch) {
+      wake_.wait_for(lock, stop, options_.poll, [this] { return woken_; });
+    }
+  }
+}
+
+int OutboxRelay::relay_once() {
+  std::vector<PendingNotification> claimed;
+  const Instant now = clock_.now();
+  (void)database_.run(Atomicity::kPerStatement, [&](Repositories& stores) {
+    claimed = stores.outbox.claim_due(now, now + options_.lease, options_.batch);
+    return absl::OkStatus();
+  });
+  for (const auto& notification : claimed) {
+    hand_over(notification);
+  }
+  return static_cast<int>(claimed.size());
+}
+
+void OutboxRelay::hand_over(const PendingNotification& notification) {
+  calndro::notify::v1::QueueNotificationsRequest request;
+  absl::Status status;
+  if (!google::protobuf::util::JsonStringToMessage(notification.request, &request).ok()) {
+    status = absl::InvalidArgumentError("stored request is not a QueueNotificationsRequest");
+  } else {
+    request.set_request_id(notification.id);
+    calndro::notify::v1::QueueNotificationsResponse response;
+    // The notify's own request id, when it had one, names the call in the
+    // logs; the body's request_id (the stable id) is what deduplicates.
+    const std::string& trace =
+        notification.caller_request_id.empty() ? notification.id : notification.caller_request_id;
+    status = notifications_.queue_notifications(request, trace, response);
+  }
+  settle(notification, status);
+}
+
+void OutboxRelay::settle(const PendingNotification& notification, const absl::Status& status) {
+  const Instant now = clock_.now();
+  const std::string error(status.message());
+  if (!status.ok()) {
+    log::warn("notification not handed over", {{"id", notification.id},
+                                               {"code", static_cast<int>(status.code())},
+                                               {"attempts", notification.attempts + 1},
+                                               {"message", error}});
+  }
+  std::chrono::seconds backoff(1);
+  for (int i = 0; i < notification.attempts && backoff < options_.max_backoff; ++i) {
+    backoff *= 2;
+  }
+  backoff = std::min(backoff, options_.max_backoff);
+  (void)database_.run(Atomicity::kPerStatement, [&](Repositories& stores) {
+    if (status.ok()) {
+      stores.outbox.mark_handed_over(notification.id, now);
+    } else if (worth_retrying(status)) {
+      stores.outbox.retry_at(notification.id, now + backoff, error);
+    } else {
+      stores.outbox.mark_refused(notification.id, now, error);
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace calndro::events

@@ -1,0 +1,158 @@
+// Notify through the event service's outbox: accepted while the
+// notification service is down, and each accepted notify mailed exactly
+// once across kill -9 of either service.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/stack.h"
+
+using json = nlohmann::json;
+using namespace calndro::testing;
+
+namespace {
+
+class NotifyOutbox : public ::testing::Test {
+ protected:
+  static Stack& shared() {
+    static Stack* stack = [] {
+      StackOptions options;
+      options.notify = StackOptions::Notify::kRequired;
+      options.env["CALNDRO_NOTIFY_RELAY_POLL_MS"] = "100";
+      options.env["CALNDRO_NOTIFY_RELAY_MAX_BACKOFF_SECONDS"] = "1";
+      return new Stack(options);
+    }();
+    return *stack;
+  }
+
+  void SetUp() override {
+    user_ = stack().create_user(unique_email("outbox"), "outbox-Pass-1");
+    guest_ = unique_email("outboxguest");
+    httplib::Client client = stack().http();
+    auto created =
+        client.Post("/", headers(), json{{"parties", {user_.email, guest_}}, {"slots", slots_}}.dump(),
+                    "application/json");
+    ASSERT_TRUE(created);
+    ASSERT_EQ(created->status, 201) << created->body;
+    id_ = std::to_string(json::parse(created->body)["id"].get<long long>());
+  }
+
+  Stack& stack() { return shared(); }
+  httplib::Headers headers() const { return {{"Authorization", basic_auth(user_.email, user_.password)}}; }
+
+  int notify_guest() {
+    httplib::Client client = stack().http();
+    auto reply = client.Post("/" + id_ + "/notify/", headers(),
+                             json{{"parties", {guest_}}, {"slots", slots_}}.dump(), "application/json");
+    return reply ? reply->status : -1;
+  }
+
+  std::string pending_count() {
+    return stack().db().query(
+        "SELECT count(*) FROM events.pending_notifications WHERE state = 'pending' "
+        "AND event_id = " +
+        id_)[0][0];
+  }
+
+  // Waits until every notify of the event was handed over and its mails sent.
+  void wait_settled() {
+    for (int i = 0; i < 300; ++i) {
+      const auto rows = stack().db().query(
+          "SELECT (SELECT count(*) FROM events.pending_notifications WHERE state = 'pending' AND event_id "
+          "= " +
+          id_ + "), (SELECT count(*) FROM notify.outbox WHERE state = 'queued' AND event_id = " + id_ + ")");
+      if (rows[0][0] == "0" && rows[0][1] == "0") {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "notifies of event " << id_ << " not settled in 30 s";
+  }
+
+  int mails_to_guest() { return static_cast<int>(stack().smtp().messages_to(guest_).size()); }
+
+  User user_;
+  std::string guest_, id_;
+  const json slots_ = json::array({{{"begin", "2033-03-04T09:00:00Z"}, {"duration", "00:45"}}});
+};
+
+TEST_F(NotifyOutbox, AcceptedWhileTheNotificationServiceIsDownAndMailedOnceItIsBack) {
+  stack().notify().terminate();
+  EXPECT_EQ(notify_guest(), 202);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // some relay rounds fail meanwhile
+  EXPECT_EQ(pending_count(), "1");
+  EXPECT_EQ(mails_to_guest(), 0);
+  stack().notify().start();
+  stack().wait_ready();
+  stack().smtp().wait_for_to(guest_, 1, std::chrono::seconds(30));
+  wait_settled();
+  EXPECT_EQ(mails_to_guest(), 1);
+  const auto log = stack().db().query(
+      "SELECT count(*) FROM events.log_entries WHERE occurrence = 'NOTIFY' "
+      "AND event_id = " +
+      id_);
+  EXPECT_EQ(log[0][0], "1");
+}
+
+TEST_F(NotifyOutbox, KillingTheEventServiceRightAfterTheAcceptLosesNoMail) {
+  stack().notify().terminate();
+  ASSERT_EQ(notify_guest(), 202);
+  stack().events().kill9();
+  stack().notify().start();
+  stack().events().start();
+  stack().wait_ready();
+  stack().smtp().wait_for_to(guest_, 1, std::chrono::seconds(30));
+  wait_settled();
+  EXPECT_EQ(mails_to_guest(), 1);
+}
+
+TEST_F(NotifyOutbox, KillingTheNotificationServiceDuringTheHandOverDoublesNoMail) {
+  constexpr int kNotifies = 5;
+  for (int i = 0; i < kNotifies; ++i) {
+    ASSERT_EQ(notify_guest(), 202);
+  }
+  stack().notify().kill9();
+  stack().notify().start();
+  stack().wait_ready();
+  stack().smtp().wait_for_to(guest_, kNotifies, std::chrono::seconds(30));
+  wait_settled();
+  // One queued mail per notify: the relay's repeated hand-over is absorbed
+  // by the request id. The SMTP leg is at least once (a kill between the
+  // server's accept and the mark sends that mail again), so mails >= notifies.
+  EXPECT_GE(mails_to_guest(), kNotifies);
+  const auto rows = stack().db().query(
+      "SELECT count(*) FROM notify.outbox o JOIN events.pending_notifications p ON p.id = o.request_id "
+      "WHERE p.event_id = " +
+      id_);
+  EXPECT_EQ(rows[0][0], std::to_string(kNotifies));
+}
+
+TEST_F(NotifyOutbox, CheckPassesOnAConsistentDatabaseAndNamesATamperedOne) {
+  ASSERT_EQ(notify_guest(), 202);
+  stack().smtp().wait_for_to(guest_, 1, std::chrono::seconds(30));
+  wait_settled();
+  const CommandResult consistent = stack().admin({"check"});
+  EXPECT_EQ(consistent.exit_code, 0) << consistent.output();
+
+  // The log is append-only: only a session without triggers can tamper.
+  stack().db().exec(
+      "SET session_replication_role = replica; DELETE FROM events.log_entries WHERE id = (SELECT max(id) "
+      "FROM "
+      "events.log_entries WHERE occurrence = 'NOTIFY' AND event_id = " +
+      id_ + ")");
+  const CommandResult unlogged = stack().admin({"check"});
+  EXPECT_EQ(unlogged.exit_code, 1) << unlogged.output();
+  EXPECT_NE(
+      unlogged.err.find("event " + id_ + ": 1 accepted notify(s) to " + guest_ + " but 0 NOTIFY log entries"),
+      std::string::npos)
+      << unlogged.output();
+
+  stack().db().exec("DELETE FROM notify.outbox WHERE event_id = " + id_);
+  const CommandResult unmailed = stack().admin({"check"});
+  EXPECT_EQ(unmailed.exit_code, 1) << unmailed.output();
+  EXPECT_NE(unmailed.err.find("was handed over but has no mail to " + guest_), std::string::npos)
+      << unmailed.output();
+}
+
+}  // namespace
