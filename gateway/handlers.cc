@@ -6,6 +6,7 @@
 #include "gateway/json_mapping.h"
 #include "gateway/openapi.h"
 #include "gateway/paging.h"
+#include "gateway/preconditions.h"
 #include "gateway/web_page.h"
 
 namespace calndro::gateway {
@@ -22,14 +23,43 @@ Outcome answer(const grpc::Status& status, Write on_success) {
   return std::nullopt;
 }
 
-// Calls `method` and answers the event it returns with `http_status`.
+// The answer to a write that may name the version it expects: a stale one
+// is 412 with the current event.
+template <typename Write>
+Outcome answer_write(const Exchange& exchange, const grpc::Status& status, Write on_success) {
+  if (Outcome stale = precondition_failed(status, exchange.base)) {
+    return stale;
+  }
+  return answer(status, on_success);
+}
+
+// Calls `method` and answers the event it returns, with its ETag, with
+// `http_status`.
 template <typename Rpc>
 Outcome answer_event(Exchange& exchange,
                      grpc::Status (EventClient::*method)(const CallMetadata&, const Rpc&, v1::Event*),
                      const Rpc& rpc, int http_status) {
   v1::Event reply;
-  return answer((exchange.client.*method)(exchange.meta, rpc, &reply),
-                [&] { send_json(exchange.response, http_status, event_body(reply, exchange.base)); });
+  return answer_write(exchange, (exchange.client.*method)(exchange.meta, rpc, &reply), [&] {
+    exchange.response.set_header("ETag", etag_of(reply.version()));
+    send_json(exchange.response, http_status, event_body(reply, exchange.base));
+  });
+}
+
+// The request's If-Match into the rpc's expected_version.
+template <typename Rpc>
+Outcome read_precondition(const Exchange& exchange, Rpc& rpc) {
+  if (!exchange.request.has_header(kIfMatch)) {
+    return std::nullopt;
+  }
+  std::optional<std::int64_t> expected;
+  if (Outcome error = read_if_match(exchange.request.get_header_value(kIfMatch), expected)) {
+    return error;
+  }
+  if (expected) {
+    rpc.set_expected_version(*expected);
+  }
+  return std::nullopt;
 }
 
 // The request's body into `rpc` by `parse` (json_mapping.h); its field errors.
@@ -116,6 +146,9 @@ Outcome update_event(Exchange& exchange) {
   if (Outcome error = from_body(exchange, rpc, parse)) {
     return error;
   }
+  if (Outcome error = read_precondition(exchange, rpc)) {
+    return error;
+  }
   if (!any) {
     // Answered here, so that nothing can be logged for it.
     return detail_error(400, "Provide slots and/or title.");
@@ -126,7 +159,11 @@ Outcome update_event(Exchange& exchange) {
 Outcome delete_event(Exchange& exchange) {
   v1::DeleteEventRequest rpc;
   rpc.set_id(exchange.id);
-  return answer(exchange.client.delete_event(exchange.meta, rpc), [&] { exchange.response.status = 204; });
+  if (Outcome error = read_precondition(exchange, rpc)) {
+    return error;
+  }
+  return answer_write(exchange, exchange.client.delete_event(exchange.meta, rpc),
+                      [&] { exchange.response.status = 204; });
 }
 
 Outcome notify_parties(Exchange& exchange) {
@@ -135,9 +172,12 @@ Outcome notify_parties(Exchange& exchange) {
   if (Outcome error = from_body(exchange, rpc, notify_request_from_json)) {
     return error;
   }
+  if (Outcome error = read_precondition(exchange, rpc)) {
+    return error;
+  }
   rpc.set_link_base_url(exchange.base);
   v1::NotifyPartiesResponse reply;
-  return answer(exchange.client.notify_parties(exchange.meta, rpc, &reply), [&] {
+  return answer_write(exchange, exchange.client.notify_parties(exchange.meta, rpc, &reply), [&] {
     send_json(exchange.response, 202, notify_response_body(reply, exchange.id, exchange.base));
   });
 }

@@ -10,6 +10,7 @@
     id: null,        // event id from the path
     token: null,     // the email token: kept in memory only
     event: null,     // the event as the API returned it
+    version: null,   // its ETag, sent back as If-Match with a change
     me: null,        // the party the token was issued to (from the log), when known
     checked: new Set(),  // recipients ticked by the viewer
   };
@@ -129,10 +130,11 @@
   }
 
   class ApiError extends Error {
-    constructor(status, body) {
+    constructor(status, body, etag) {
       super('HTTP ' + status);
       this.status = status;
       this.body = body || {};
+      this.etag = etag || null;
     }
   }
 
@@ -181,8 +183,8 @@
   }
 
   // ---- the REST API -----------------------------------------------------------
-  async function api(method, url, body) {
-    const headers = { 'Accept': 'application/json', 'X-Email-Token': state.token };
+  async function api(method, url, body, extraHeaders) {
+    const headers = { 'Accept': 'application/json', 'X-Email-Token': state.token, ...(extraHeaders || {}) };
     const init = { method, headers, cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer' };
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
@@ -202,7 +204,7 @@
       data = null;
     }
     if (!response.ok) {
-      throw new ApiError(response.status, data);
+      throw new ApiError(response.status, data, response.headers.get('ETag'));
     }
     return { data, response };
   }
@@ -323,8 +325,9 @@
 
   // GET /ID/ (logs a VIEW) and the log.
   async function load() {
-    const { data } = await api('GET', '/' + state.id + '/');
+    const { data, response } = await api('GET', '/' + state.id + '/');
     state.event = data;
+    state.version = response.headers.get('ETag');
     await refreshLog();
   }
 
@@ -357,10 +360,45 @@
       say('Nothing to save: every slot is still ticked.');
       return;
     }
-    const { data } = await api('PATCH', '/' + state.id + '/', { slots: kept });
+    const dropped = boxes.filter((b) => !b.checked).map((b) => slotKey(state.event.slots[Number(b.dataset.index)]));
+    // If-Match: the change is for the slots this page shows; when someone
+    // changed the event meanwhile (412), the choice is applied to the new set.
+    let answer;
+    try {
+      answer = await api('PATCH', '/' + state.id + '/', { slots: kept },
+        state.version ? { 'If-Match': state.version } : {});
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 412 && error.body.event) {
+        showChanged(error.body.event, error.etag, dropped);
+        return;
+      }
+      throw error;
+    }
+    const { data, response } = answer;
     state.event = data;
+    state.version = response.headers.get('ETag');
     await refreshLog();
     say('Saved: ' + plural(data.slots.length, 'slot', 'slots') + ' kept. Notify the others so they see it.');
+  }
+
+  function slotKey(slot) {
+    return slot.begin + '/' + slot.duration;
+  }
+
+  // The event as someone else left it, with the slots this person had
+  // dropped unticked again where they are still offered.
+  function showChanged(event, etag, dropped) {
+    state.event = event;
+    state.version = etag;
+    renderEvent();
+    for (const box of $('slots').querySelectorAll('input[type="checkbox"]')) {
+      if (dropped.includes(slotKey(event.slots[Number(box.dataset.index)]))) {
+        box.checked = false;
+        box.closest('li').classList.add('dropped');
+      }
+    }
+    problem('Someone changed this event meanwhile: it now offers ' + plural(event.slots.length, 'slot', 'slots') +
+      ', shown below with your choice applied. Check and save again.');
   }
 
   async function notify() {

@@ -13,6 +13,7 @@
 #include "common/proto_time.h"
 #include "common/rich_status.h"
 #include "common/rpc_call.h"
+#include "events/preconditions.h"
 #include "events/request_validation.h"
 #include "events/title_generator.h"
 
@@ -51,6 +52,7 @@ void event_to_proto(const EventRecord& event, v1::Event& out) {
   out.Clear();
   out.set_id(event.id);
   out.set_title(event.title);
+  out.set_version(event.version);
   for (const auto& party : event.parties) {
     out.add_parties(party);
   }
@@ -159,11 +161,15 @@ absl::Status require_allowed(Action action, const Caller& caller) {
   return absl::OkStatus();
 }
 
-// The title and/or slot set an UpdateEvent request asks for.
-struct EventChange {
-  std::optional<std::string> title;
-  std::optional<std::vector<Slot>> slots;
-};
+// The version check of a write on `event`, loaded under its row lock.
+absl::Status check_event_version(const std::optional<std::int64_t>& expected, const EventRecord& event) {
+  if (!expected) {
+    return absl::OkStatus();
+  }
+  v1::Event current;
+  event_to_proto(event, current);
+  return check_version(expected, current);
+}
 
 absl::StatusOr<EventChange> read_change(const v1::UpdateEventRequest& request) {
   if (!request.has_title() && !request.has_slots()) {
@@ -172,6 +178,7 @@ absl::StatusOr<EventChange> read_change(const v1::UpdateEventRequest& request) {
   }
   std::vector<FieldViolation> violations;
   EventChange change;
+  change.expected_version = expected_version_of(request);
   if (request.has_slots()) {
     change.slots = validate_slots(request.slots().slots(), violations);
   }
@@ -221,6 +228,18 @@ std::string read_sender(UserRepository& users, const v1::NotifyPartiesRequest& r
     return *canonical;
   }
   return caller.email;
+}
+
+// Why an update changed nothing: the event was deleted meanwhile, or it
+// no longer has the version the caller expected.
+absl::Status refused_update(EventRepository& events, std::int64_t id,
+                            const std::optional<std::int64_t>& expected_version) {
+  const auto current = events.load(id, /*lock=*/false);
+  if (!current || current->deleted) {
+    return absl::NotFoundError(kNotFound);
+  }
+  absl::Status stale = check_event_version(expected_version, *current);
+  return stale.ok() ? absl::NotFoundError(kNotFound) : stale;
 }
 
 }  // namespace
@@ -405,10 +424,10 @@ grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context,
         if (change->title) {
           data["title"] = *change->title;
         }
-        const auto changed = stores.events.update_logged(event.id, change->title, change->slots, clock_.now(),
-                                                         caller.email, log_data(caller, std::move(data)));
+        const auto changed = stores.events.update_logged(event.id, *change, clock_.now(), caller.email,
+                                                         log_data(caller, std::move(data)));
         if (!changed) {
-          return absl::NotFoundError(kNotFound);  // deleted meanwhile
+          return refused_update(stores.events, event.id, change->expected_version);
         }
         event_to_proto(*changed, *response);
         return absl::OkStatus();
@@ -420,6 +439,9 @@ grpc::Status EventServiceImpl::DeleteEvent(grpc::ServerContext* context,
   return serve_on_event(
       context, "DeleteEvent", Atomicity::kTransaction, request->id(), {Action::kDelete, /*lock=*/true},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
+        if (absl::Status current = check_event_version(expected_version_of(*request), event); !current.ok()) {
+          return current;
+        }
         stores.events.mark_deleted(event.id, clock_.now());
         append_log(stores.events, event, Occurrence::kUpdate, caller, {{"closed", "deleted"}});
         return absl::OkStatus();
@@ -435,6 +457,9 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
   const grpc::Status status = serve_on_event(
       context, "NotifyParties", Atomicity::kTransaction, request->id(), {Action::kNotify, /*lock=*/true},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
+        if (absl::Status current = check_event_version(expected_version_of(*request), event); !current.ok()) {
+          return current;
+        }
         std::vector<FieldViolation> violations;
         Mailing mailing;
         mailing.recipients = read_recipients(*request, event, violations);

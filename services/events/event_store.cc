@@ -27,7 +27,8 @@ std::vector<Slot> slots_from_json(const nlohmann::json& in) {
 // The columns every event query selects, in this order. Parties and slots
 // are JSON copies on the event row (migration 0002): reading an event or a
 // page of them aggregates nothing.
-constexpr const char* kEventColumns = "e.id, e.title, e.deleted_at IS NOT NULL, e.parties, e.slots";
+constexpr const char* kEventColumns =
+    "e.id, e.title, e.deleted_at IS NOT NULL, e.parties, e.slots, e.version";
 
 EventRecord read_event(const pqxx::row& row) {
   EventRecord event;
@@ -36,6 +37,7 @@ EventRecord read_event(const pqxx::row& row) {
   event.deleted = row[2].as<bool>();
   event.parties = nlohmann::json::parse(row[3].c_str()).get<std::vector<std::string>>();
   event.slots = slots_from_json(nlohmann::json::parse(row[4].c_str()));
+  event.version = row[5].as<std::int64_t>();
   return event;
 }
 
@@ -140,18 +142,22 @@ Statements event_writes() {
       // A new title and/or slot set ($2/$4 say which) of a live event and
       // its log entry, in one statement that returns the event as changed.
       // The UPDATE's row lock orders concurrent changes of one event, and
-      // each log entry holds the slots its own change left.
+      // each log entry holds the slots its own change left. $9, when not
+      // NULL, is the version the caller expects: PostgreSQL rechecks the
+      // WHERE on the row it locked, so a change committed meanwhile makes
+      // the statement change nothing.
       {"event_update_logged",
        "WITH u AS (UPDATE events.events SET title = CASE WHEN $2 THEN $3 ELSE title END, "
-       "  slots = CASE WHEN $4 THEN $5::json ELSE slots END "
-       "  WHERE id = $1 AND deleted_at IS NULL RETURNING id, title, parties, slots), "
+       "  slots = CASE WHEN $4 THEN $5::json ELSE slots END, version = version + 1 "
+       "  WHERE id = $1 AND deleted_at IS NULL AND ($9::bigint IS NULL OR version = $9) "
+       "  RETURNING id, title, parties, slots, version), "
        "l AS (" +
            log_values("u.id", "$6", "'UPDATE'", "$7", "u.slots", "$8") +
            " FROM u) "
-           "SELECT u.id, u.title, false, u.parties, u.slots FROM u"},
+           "SELECT u.id, u.title, false, u.parties, u.slots, u.version FROM u"},
       {"event_mark_deleted",
-       "UPDATE events.events SET deleted_at = 'epoch'::timestamptz + $2 * interval '1 microsecond' "
-       "WHERE id = $1"},
+       "UPDATE events.events SET deleted_at = 'epoch'::timestamptz + $2 * interval '1 microsecond', "
+       "version = version + 1 WHERE id = $1"},
   };
 }
 
@@ -208,15 +214,14 @@ std::optional<std::int64_t> PgEventRepository::create_logged(const EventRecord& 
   }
 }
 
-std::optional<EventRecord> PgEventRepository::update_logged(std::int64_t id,
-                                                            const std::optional<std::string>& title,
-                                                            const std::optional<std::vector<Slot>>& slots,
+std::optional<EventRecord> PgEventRepository::update_logged(std::int64_t id, const EventChange& change,
                                                             Instant now, const std::string& effector,
                                                             const nlohmann::json& log_data) {
+  const auto& slots = change.slots;
   const auto result = written_once(per_statement_, [&] {
-    return tx_.exec_prepared("event_update_logged", id, title.has_value(), title.value_or(""),
+    return tx_.exec_prepared("event_update_logged", id, change.title.has_value(), change.title.value_or(""),
                              slots.has_value(), slots ? slots_to_json(*slots).dump() : std::string("[]"),
-                             micros_of(now), effector, log_data.dump());
+                             micros_of(now), effector, log_data.dump(), change.expected_version);
   });
   if (result.empty()) {
     return std::nullopt;

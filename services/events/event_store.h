@@ -20,8 +20,7 @@ class PgEventRepository final : public EventRepository {
   std::optional<std::int64_t> create_logged(const EventRecord& event, std::int64_t created_by, Instant now,
                                             const std::string& effector,
                                             const nlohmann::json& log_data) override;
-  std::optional<EventRecord> update_logged(std::int64_t id, const std::optional<std::string>& title,
-                                           const std::optional<std::vector<Slot>>& slots, Instant now,
+  std::optional<EventRecord> update_logged(std::int64_t id, const EventChange& change, Instant now,
                                            const std::string& effector,
                                            const nlohmann::json& log_data) override;
   void mark_deleted(std::int64_t id, Instant now) override;

@@ -23,11 +23,21 @@ struct EventRecord {
   std::vector<std::string> parties;  // canonical emails, in order of first mention
   std::vector<Slot> slots;           // canonical set
   bool deleted = false;
+  // Grows with each change of title, parties or slots, and with deletion.
+  std::int64_t version = 1;
 
   bool has_party(const std::string& email) const;
 };
 
 enum class Occurrence { kUpdate, kNotify, kView };
+
+// The title and/or slot set an update asks for; with `expected_version`, only
+// if the event still has that version.
+struct EventChange {
+  std::optional<std::string> title;
+  std::optional<std::vector<Slot>> slots;
+  std::optional<std::int64_t> expected_version;
+};
 
 struct LogEntryRecord {
   std::int64_t id = 0;
@@ -69,11 +79,11 @@ class EventRepository {
   virtual std::optional<std::int64_t> create_logged(const EventRecord& event, std::int64_t created_by,
                                                     Instant now, const std::string& effector,
                                                     const nlohmann::json& log_data) = 0;
-  // Sets the title and/or the slots (those given) of a live event and logs
-  // the change (UPDATE); returns the event as changed, or nullopt when there
-  // is no such live event.
-  virtual std::optional<EventRecord> update_logged(std::int64_t id, const std::optional<std::string>& title,
-                                                   const std::optional<std::vector<Slot>>& slots, Instant now,
+  // Sets the title and/or the slots (those given) of a live event, raises
+  // its version and logs the change (UPDATE); returns the event as changed,
+  // or nullopt, having changed nothing, when there is no such live event or
+  // it no longer has `change.expected_version`.
+  virtual std::optional<EventRecord> update_logged(std::int64_t id, const EventChange& change, Instant now,
                                                    const std::string& effector,
                                                    const nlohmann::json& log_data) = 0;
   virtual void mark_deleted(std::int64_t id, Instant now) = 0;

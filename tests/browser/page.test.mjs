@@ -272,6 +272,26 @@ await test('stale slots: someone narrowed meanwhile, the page explains and shows
   await page.close();
 });
 
+await test('a save after someone else changed the event: 412, the new slots with her choice applied, saved again', async () => {
+  const page = await openPage(annMail.link);
+  await page.waitForSelector('#event:not([hidden])');
+  assert.equal(await page.locator('#slots li').count(), 2);
+  // Ann drops the later slot; meanwhile the proposer offers all three again.
+  await page.locator('#slots input[type="checkbox"]').nth(1).uncheck();
+  await mustApi('PATCH', `/${event.id}/`, { slots: event.slots }, 202);
+  await page.click('#save');
+  await page.waitForFunction(() => document.querySelectorAll('#slots li').length === 3);
+  assert.match(await problemText(page), /^Someone changed this event meanwhile: it now offers 3 slots/);
+  const ticked = await page.locator('#slots input[type="checkbox"]').evaluateAll((boxes) => boxes.map((b) => b.checked));
+  assert.deepEqual(ticked, [true, true, false], 'her dropped slot stays dropped in the new set');
+  assert.deepEqual((await mustApi('GET', `/${event.id}/`, undefined, 200)).slots, event.slots, 'the 412 changed nothing');
+  await page.click('#save');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Saved'));
+  assert.deepEqual((await mustApi('GET', `/${event.id}/`, undefined, 200)).slots, [event.slots[0], event.slots[1]]);
+  noProblems(page);
+  await page.close();
+});
+
 await test('an expired token shows the expiry sentence and no event data', async () => {
   await mustApi('POST', `/${event.id}/notify/`, { parties: [BOB], slots: (await mustApi('GET', `/${event.id}/`, undefined, 200)).slots }, 202);
   const bobMail = await waitForMail(BOB, event.id);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "calndro/events/v1/events.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
@@ -314,6 +315,63 @@ TEST_F(GrpcDirect, InvalidArgumentCarriesBadRequestDetails) {
   grpc::Status s = stub_->ListEvents(ctx(as(alice_)).get(), ev1::ListEventsRequest(), &list);
   ASSERT_TRUE(s.ok()) << describe(s);
   EXPECT_EQ(list.events_size(), 0);
+}
+
+// SPEC §3 versions over gRPC: a stale expected_version is
+// FAILED_PRECONDITION with the current Event as a detail, and changes
+// nothing; the change happens under the row lock, so of two writers
+// expecting the same version exactly one wins.
+TEST_F(GrpcDirect, AStaleExpectedVersionIsFailedPreconditionWithTheCurrentEvent) {
+  ev1::Event created = create_as(alice_, simple_request(alice_));
+  EXPECT_EQ(created.version(), 1);
+  constexpr int kWriters = 6;
+  std::vector<grpc::Status> statuses(kWriters);
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kWriters; ++i) {
+    writers.emplace_back([&, i] {
+      ev1::UpdateEventRequest upd;
+      upd.set_id(created.id());
+      upd.set_title("writer " + std::to_string(i));
+      upd.set_expected_version(1);
+      ev1::Event out;
+      statuses[i] = stub_->UpdateEvent(ctx(as(alice_)).get(), upd, &out);
+    });
+  }
+  for (auto& writer : writers) {
+    writer.join();
+  }
+  int won = 0;
+  ev1::Event current;
+  for (const grpc::Status& s : statuses) {
+    if (s.ok()) {
+      ++won;
+      continue;
+    }
+    ASSERT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << describe(s);
+    google::rpc::Status details;
+    ASSERT_TRUE(details.ParseFromString(s.error_details()));
+    ASSERT_EQ(details.details_size(), 1);
+    ASSERT_TRUE(details.details(0).UnpackTo(&current));
+    EXPECT_EQ(current.version(), 2);
+  }
+  EXPECT_EQ(won, 1);
+  EXPECT_EQ(log_size(alice_, created.id()), 2u) << "the creation and the one update";
+
+  ev1::NotifyPartiesRequest notify;
+  notify.set_id(created.id());
+  notify.add_parties(alice_.email);
+  *notify.mutable_slots() = created.slots();
+  notify.set_expected_version(1);
+  ev1::NotifyPartiesResponse notified;
+  grpc::Status s = stub_->NotifyParties(ctx(as(alice_)).get(), notify, &notified);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << describe(s);
+  EXPECT_EQ(log_size(alice_, created.id()), 2u) << "refused writes logged something";
+  ev1::GetEventRequest get;
+  get.set_id(created.id());
+  ev1::Event got;
+  s = stub_->GetEvent(ctx(as(alice_)).get(), get, &got);
+  ASSERT_TRUE(s.ok()) << describe(s);
+  EXPECT_EQ(got.SerializeAsString(), current.SerializeAsString());
 }
 
 TEST_F(GrpcDirect, ReflectionListsAndDescribesTheService) {

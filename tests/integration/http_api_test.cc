@@ -663,6 +663,62 @@ TEST_F(HttpApi, PatchWithNeitherSlotsNorTitleIs400AndLogsNothing) {
   expect_unchanged(ev, before);
 }
 
+// ---------- versions and preconditions, SPEC §3 ----------
+
+TEST_F(HttpApi, GetAndPatchAnswerAnETagThatGrowsWithEachChange) {
+  json ev = alice_event();
+  Auth alice = Auth::of(u().alice);
+  Resp got = call("GET", path_of(ev), alice);
+  ASSERT_EQ(got.status, 200) << got;
+  EXPECT_EQ(got.header("ETag"), "\"1\"");
+  Resp patched = call("PATCH", path_of(ev), alice, json{{"title", "renamed"}}, {{"If-Match", "\"1\""}});
+  ASSERT_EQ(patched.status, 202) << patched;
+  EXPECT_EQ(patched.header("ETag"), "\"2\"");
+  EXPECT_EQ(call("GET", path_of(ev), alice).header("ETag"), "\"2\"") << "a view changes no version";
+  Resp any = call("PATCH", path_of(ev), alice, json{{"title", "again"}}, {{"If-Match", "*"}});
+  ASSERT_EQ(any.status, 202) << any;
+  EXPECT_EQ(any.header("ETag"), "\"3\"");
+  Resp without = call("PATCH", path_of(ev), alice, json{{"title", "as before"}});
+  EXPECT_EQ(without.status, 202) << "without If-Match a write is unconditional: " << without;
+}
+
+TEST_F(HttpApi, AStaleIfMatchIs412WithTheCurrentEventAndChangesNothing) {
+  json ev = alice_event();
+  Auth alice = Auth::of(u().alice), staff = Auth::of(u().staff);
+  Resp narrowed = call("PATCH", path_of(ev), alice, json{{"slots", json::array({three_slots()[0]})}});
+  ASSERT_EQ(narrowed.status, 202) << narrowed;
+  const json current = narrowed.j();
+  const size_t log_size = log_entries(ev).size();
+  const httplib::Headers stale = {{"If-Match", "\"1\""}};
+  std::vector<Resp> refused = {
+      call("PATCH", path_of(ev), alice, json{{"slots", json::array({three_slots()[1]})}}, stale),
+      call("POST", path_of(ev) + "notify/", alice,
+           json{{"parties", {u().alice.email}}, {"slots", json::array({three_slots()[0]})}}, stale),
+      call("DELETE", path_of(ev), staff, std::nullopt, stale),
+      call("PATCH", path_of(ev), alice, json{{"title", "weak"}}, {{"If-Match", "W/\"2\""}}),
+  };
+  for (const Resp& r : refused) {
+    ASSERT_EQ(r.status, 412) << r;
+    EXPECT_TRUE(r.j()["detail"].is_string()) << r;
+    EXPECT_EQ(r.j()["event"], current) << r;
+    EXPECT_EQ(r.header("ETag"), "\"2\"") << r;
+  }
+  EXPECT_EQ(log_entries(ev).size(), log_size) << "a refused write wrote a log entry";
+  Resp got = call("GET", path_of(ev), alice);
+  ASSERT_EQ(got.status, 200) << got;
+  EXPECT_EQ(got.j(), current);
+  EXPECT_EQ(call("DELETE", path_of(ev), staff, std::nullopt, {{"If-Match", "\"2\""}}).status, 204);
+}
+
+TEST_F(HttpApi, AMalformedIfMatchIs400NamingTheHeader) {
+  json ev = alice_event();
+  const size_t log_size = log_entries(ev).size();
+  Resp r = call("PATCH", path_of(ev), Auth::of(u().alice), json{{"title", "x"}}, {{"If-Match", "1"}});
+  ASSERT_EQ(r.status, 400) << r;
+  EXPECT_NE(r.j()["detail"].get<std::string>().find("If-Match"), std::string::npos) << r;
+  expect_unchanged(ev, log_size);
+}
+
 // ---------- delete ----------
 
 TEST_F(HttpApi, DeletedEventIs404ButStaffStillReadItsLog) {

@@ -285,6 +285,73 @@ TEST_F(EventServiceTest, PatchRefusesBadInputsAndChangesNothing) {
   EXPECT_EQ(stores_.log_of(event_id_).size(), log_before);
 }
 
+// The current event a FAILED_PRECONDITION carries; id 0 when none.
+v1::Event current_event_of(const absl::Status& status) {
+  v1::Event event;
+  const auto payload = status.GetPayload("type.googleapis.com/calndro.events.v1.Event");
+  if (payload) {
+    EXPECT_TRUE(event.ParseFromString(std::string(*payload)));
+  }
+  return event;
+}
+
+TEST_F(EventServiceTest, TheVersionGrowsWithChangesAndDeletionOnly) {
+  v1::GetEventRequest get_request;
+  get_request.set_id(event_id_);
+  v1::Event seen;
+  ASSERT_TRUE(call(&EventServiceImpl::GetEvent, owner_, get_request, seen).ok());
+  EXPECT_EQ(seen.version(), 1);
+  v1::UpdateEventRequest request;
+  request.set_title("Dinner");
+  request.set_id(event_id_);
+  ASSERT_TRUE(call(&EventServiceImpl::UpdateEvent, owner_, request, seen).ok());
+  EXPECT_EQ(seen.version(), 2);
+  ASSERT_TRUE(notify(owner_, {"party@here.net"}).ok());
+  ASSERT_TRUE(get(owner_).ok());
+  EXPECT_EQ(stores_.state.events.at(event_id_).version, 2) << "a view or a notify changes no version";
+  ASSERT_TRUE(remove(staff_).ok());
+  EXPECT_EQ(stores_.state.events.at(event_id_).version, 3);
+}
+
+TEST_F(EventServiceTest, AStaleExpectedVersionChangesNothingAndCarriesTheCurrentEvent) {
+  v1::UpdateEventRequest request;
+  request.set_title("Dinner");
+  request.set_expected_version(1);
+  ASSERT_TRUE(patch(owner_, request).ok());
+  const std::size_t log_before = stores_.log_of(event_id_).size();
+  request.set_title("Breakfast");
+  const absl::Status stale_patch = patch(owner_, request);
+  EXPECT_TRUE(absl::IsFailedPrecondition(stale_patch)) << stale_patch;
+  EXPECT_EQ(current_event_of(stale_patch).version(), 2);
+  EXPECT_EQ(current_event_of(stale_patch).title(), "Dinner");
+
+  v1::NotifyPartiesRequest notify_request;
+  notify_request.set_id(event_id_);
+  notify_request.add_parties("party@here.net");
+  add_slots(*notify_request.mutable_slots(), {slot_at(1), slot_at(2), slot_at(3)});
+  notify_request.set_expected_version(1);
+  v1::NotifyPartiesResponse notified;
+  const absl::Status stale_notify = call(&EventServiceImpl::NotifyParties, owner_, notify_request, notified);
+  EXPECT_TRUE(absl::IsFailedPrecondition(stale_notify)) << stale_notify;
+  EXPECT_EQ(current_event_of(stale_notify).version(), 2);
+
+  v1::DeleteEventRequest delete_request;
+  delete_request.set_id(event_id_);
+  delete_request.set_expected_version(1);
+  google::protobuf::Empty empty;
+  const absl::Status stale_delete = call(&EventServiceImpl::DeleteEvent, staff_, delete_request, empty);
+  EXPECT_TRUE(absl::IsFailedPrecondition(stale_delete)) << stale_delete;
+
+  EXPECT_EQ(stores_.state.events.at(event_id_).title, "Dinner");
+  EXPECT_FALSE(stores_.state.events.at(event_id_).deleted);
+  EXPECT_TRUE(notifications_.queued.empty());
+  EXPECT_EQ(stores_.log_of(event_id_).size(), log_before);
+  notify_request.set_expected_version(2);
+  EXPECT_TRUE(call(&EventServiceImpl::NotifyParties, owner_, notify_request, notified).ok());
+  delete_request.set_expected_version(2);
+  EXPECT_TRUE(call(&EventServiceImpl::DeleteEvent, staff_, delete_request, empty).ok());
+}
+
 TEST_F(EventServiceTest, NotifyWritesItsIntentAndOneLogEntryPerRecipientAndCallsNoOne) {
   ASSERT_TRUE(notify(owner_, {"party@here.net", "owner@here.net"}).ok());
   EXPECT_TRUE(notifications_.queued.empty());  // the relay hands it over, after the commit

@@ -184,22 +184,27 @@ class FakeStores final : public Database,
     return stored.id;
   }
 
-  std::optional<EventRecord> update_logged(std::int64_t id, const std::optional<std::string>& title,
-                                           const std::optional<std::vector<Slot>>& slots, Instant now,
+  std::optional<EventRecord> update_logged(std::int64_t id, const EventChange& change, Instant now,
                                            const std::string& effector,
                                            const nlohmann::json& log_data) override {
     const auto found = state.events.find(id);
-    if (found == state.events.end() || found->second.deleted) {
+    if (found == state.events.end() || found->second.deleted ||
+        (change.expected_version && *change.expected_version != found->second.version)) {
       return std::nullopt;
     }
     EventRecord& event = found->second;
-    event.title = title.value_or(event.title);
-    event.slots = slots.value_or(event.slots);
+    event.title = change.title.value_or(event.title);
+    event.slots = change.slots.value_or(event.slots);
+    ++event.version;
     append_log(id, now, Occurrence::kUpdate, effector, event.slots, log_data);
     return event;
   }
 
-  void mark_deleted(std::int64_t id, Instant) override { state.events.at(id).deleted = true; }
+  void mark_deleted(std::int64_t id, Instant) override {
+    EventRecord& event = state.events.at(id);
+    event.deleted = true;
+    ++event.version;
+  }
 
   Page<EventRecord> list_all(std::int64_t after, int limit) override {
     return page_of_events(after, limit, [](const EventRecord&) { return true; });
