@@ -27,7 +27,7 @@ PACKAGES=(
 if [ "$BUILD_ONLY" = 0 ]; then
   PACKAGES+=(
     postgresql postgresql-contrib
-    python3-aiosmtpd httpie jq curl
+    python3-aiosmtpd python3-icalendar httpie jq curl
     # tests/deploy/check-manifests.py
     python3-yaml
     # tests/integration/transport_test.cc makes its certificates with it
