@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <prometheus/text_serializer.h>
 
+#include "common/db_pool.h"
 #include "common/log.h"
 
 namespace calndro {
@@ -34,6 +35,17 @@ Metrics::~Metrics() {
 void Metrics::on_scrape(std::function<void()> refresh) {
   std::lock_guard lock(mutex_);
   refreshers_.push_back(std::move(refresh));
+}
+
+prometheus::Gauge& Metrics::gauge(const std::string& name, const std::string& help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
+}
+
+void register_pool_metrics(Metrics& metrics, const DbPool& pool) {
+  auto& in_use =
+      metrics.gauge("calndro_db_pool_connections_in_use", "Database connections lent out right now");
+  metrics.gauge("calndro_db_pool_size", "Configured database pool size").Set(pool.size());
+  metrics.on_scrape([&in_use, &pool] { in_use.Set(pool.in_use()); });
 }
 
 std::string Metrics::render() {

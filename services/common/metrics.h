@@ -18,6 +18,8 @@ class Server;
 
 namespace calndro {
 
+class DbPool;
+
 // One process's metrics (prometheus-cpp) and a tiny HTTP endpoint that
 // serves them as Prometheus text at GET /metrics. prometheus-cpp's own
 // "pull" server would bring civetweb; cpp-httplib is already linked.
@@ -30,6 +32,8 @@ class Metrics {
   // Called before each scrape, to refresh gauges that are cheaper to read
   // on demand (pool usage, outbox depth).
   void on_scrape(std::function<void()> refresh);
+  // A new unlabelled gauge in this registry.
+  prometheus::Gauge& gauge(const std::string& name, const std::string& help);
   // Prometheus text format of everything registered.
   std::string render();
 
@@ -50,5 +54,8 @@ class Metrics {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };
+
+// The pool's size and its connections lent out right now, read at each scrape.
+void register_pool_metrics(Metrics& metrics, const DbPool& pool);
 
 }  // namespace calndro

@@ -102,37 +102,16 @@ void read_policies(Settings& settings) {
   settings.relay.lease = std::max(settings.relay.lease, 2 * settings.rpc_timeout);
 }
 
-// The pool's gauges, read at each scrape.
-void register_pool_metrics(calndro::Metrics& metrics, calndro::DbPool& pool) {
-  auto& pool_in_use = prometheus::BuildGauge()
-                          .Name("calndro_db_pool_connections_in_use")
-                          .Help("Database connections lent out right now")
-                          .Register(metrics.registry())
-                          .Add({});
-  prometheus::BuildGauge()
-      .Name("calndro_db_pool_size")
-      .Help("Configured database pool size")
-      .Register(metrics.registry())
-      .Add({})
-      .Set(pool.size());
-  metrics.on_scrape([&pool_in_use, &pool] { pool_in_use.Set(pool.in_use()); });
-}
-
 // The relay's backlog: accepted notifies not yet handed to the notification
 // service, and how long the oldest has waited; -1 when the database is
 // unreachable.
 void register_relay_metrics(calndro::Metrics& metrics, events::Database& database,
                             const calndro::Clock& clock) {
-  auto& pending = prometheus::BuildGauge()
-                      .Name("calndro_notify_relay_backlog")
-                      .Help("Accepted notifies not yet handed to the notification service")
-                      .Register(metrics.registry())
-                      .Add({});
-  auto& oldest = prometheus::BuildGauge()
-                     .Name("calndro_notify_relay_oldest_age_seconds")
-                     .Help("Age of the oldest notify not yet handed to the notification service (0: none)")
-                     .Register(metrics.registry())
-                     .Add({});
+  auto& pending = metrics.gauge("calndro_notify_relay_backlog",
+                                "Accepted notifies not yet handed to the notification service");
+  auto& oldest =
+      metrics.gauge("calndro_notify_relay_oldest_age_seconds",
+                    "Age of the oldest notify not yet handed to the notification service (0: none)");
   metrics.on_scrape([&pending, &oldest, &database, &clock] {
     try {
       events::NotificationBacklog backlog;
@@ -170,7 +149,7 @@ int serve(const Settings& settings) {
   events::ApiTokenPurge purge(database, clock, settings.retention, settings.purge_interval);
 
   calndro::Metrics metrics;
-  register_pool_metrics(metrics, pool);
+  calndro::register_pool_metrics(metrics, pool);
   register_relay_metrics(metrics, database, clock);
   if (settings.metrics_listen != "off") {
     metrics.serve(settings.metrics_listen);  // a metrics port clash is logged, not fatal

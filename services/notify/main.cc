@@ -161,20 +161,12 @@ std::function<void(DeliveryOutcome)> count_outcomes(Metrics& metrics) {
   };
 }
 
-// The outbox depth and the pool's lent connections, read at each scrape.
+// The outbox depth and the pool's gauges, read at each scrape.
 void watch_gauges(Metrics& metrics, DbPool& pool, const Stores& stores) {
-  auto& outbox_depth = prometheus::BuildGauge()
-                           .Name("calndro_outbox_depth")
-                           .Help("Mails queued and not yet sent (including those waiting for a retry)")
-                           .Register(metrics.registry())
-                           .Add({});
-  auto& pool_in_use = prometheus::BuildGauge()
-                          .Name("calndro_db_pool_connections_in_use")
-                          .Help("Database connections lent out right now")
-                          .Register(metrics.registry())
-                          .Add({});
-  metrics.on_scrape([&outbox_depth, &pool_in_use, &pool, stores] {
-    pool_in_use.Set(pool.in_use());
+  auto& outbox_depth = metrics.gauge("calndro_outbox_depth",
+                                     "Mails queued and not yet sent (including those waiting for a retry)");
+  register_pool_metrics(metrics, pool);
+  metrics.on_scrape([&outbox_depth, stores] {
     try {
       std::int64_t depth = 0;
       stores.database.read([&](Transaction& tx) { depth = stores.outbox.depth(tx); });
