@@ -66,27 +66,47 @@ std::string unique_email(const std::string& prefix) {
   return prefix + "." + std::to_string(++counter) + "." + hex + "@example.com";
 }
 
+namespace {
+
+// n free ports, all different (free_port() may answer the same one twice).
+std::vector<int> distinct_free_ports(size_t n) {
+  std::set<int> taken;
+  std::vector<int> ports;
+  while (ports.size() < n) {
+    const int port = free_port();
+    if (taken.insert(port).second) {
+      ports.push_back(port);
+    }
+  }
+  return ports;
+}
+
+}  // namespace
+
 Stack::Stack(StackOptions options) : options_(std::move(options)), dir_("calndro-stack") {
   db_ = std::make_unique<Database>();
   smtp_ = std::make_unique<SmtpSink>(dir_.path() / "mail");
-  http_port_ = free_port();
-  events_port_ = free_port();
-  notify_port_ = free_port();
-  while (events_port_ == http_port_) {
-    events_port_ = free_port();
-  }
-  while (notify_port_ == http_port_ || notify_port_ == events_port_) {
-    notify_port_ = free_port();
-  }
-  for (int* port : {&events_metrics_port_, &notify_metrics_port_, &gateway_metrics_port_}) {
-    do {
-      *port = free_port();
-    } while (*port == http_port_ || *port == events_port_ || *port == notify_port_ ||
-             (port != &events_metrics_port_ && *port == events_metrics_port_) ||
-             (port == &gateway_metrics_port_ && *port == notify_metrics_port_));
-  }
+  const auto ports = distinct_free_ports(8);
+  http_port_ = ports[0];
+  events_port_ = ports[1];
+  notify_port_ = ports[2];
+  events_metrics_port_ = ports[3];
+  notify_metrics_port_ = ports[4];
+  gateway_metrics_port_ = ports[5];
+  events_replica_port_ = ports[6];
+  notify_replica_port_ = ports[7];
   internal_token_ = random_token();
-  env_ = {
+  if (options_.replicas == 0) {
+    const char* replicas = std::getenv("CALNDRO_TEST_REPLICAS");
+    options_.replicas = (replicas != nullptr && std::string(replicas) == "2") ? 2 : 1;
+  }
+  env_ = environment();
+  create_processes();
+  start_services();
+}
+
+Env Stack::environment() const {
+  Env env = {
       {"CALNDRO_DATABASE_URL", db_->url()},
       {"CALNDRO_DB_POOL_SIZE", "4"},
       {"CALNDRO_EVENTS_PORT", std::to_string(events_port_)},
@@ -104,25 +124,17 @@ Stack::Stack(StackOptions options) : options_(std::move(options)), dir_("calndro
       {"CALNDRO_SMTP_URL", smtp_->url()},
       {"CALNDRO_RPC_TIMEOUT_MS", "5000"},
   };
-  if (options_.replicas == 0) {
-    const char* replicas = std::getenv("CALNDRO_TEST_REPLICAS");
-    options_.replicas = (replicas != nullptr && std::string(replicas) == "2") ? 2 : 1;
-  }
   if (options_.replicas == 2) {
-    std::set<int> taken = {http_port_,           events_port_,         notify_port_,
-                           events_metrics_port_, notify_metrics_port_, gateway_metrics_port_};
-    for (int* port : {&events_replica_port_, &notify_replica_port_}) {
-      do {
-        *port = free_port();
-      } while (taken.count(*port) != 0);
-      taken.insert(*port);
-    }
-    env_["CALNDRO_EVENTS_ADDR"] = addr(events_port_) + "," + addr(events_replica_port_);
-    env_["CALNDRO_NOTIFY_ADDR"] = addr(notify_port_) + "," + addr(notify_replica_port_);
+    env["CALNDRO_EVENTS_ADDR"] = addr(events_port_) + "," + addr(events_replica_port_);
+    env["CALNDRO_NOTIFY_ADDR"] = addr(notify_port_) + "," + addr(notify_replica_port_);
   }
   for (const auto& [k, v] : options_.env) {
-    env_[k] = v;
+    env[k] = v;
   }
+  return env;
+}
+
+void Stack::create_processes() {
   bool notify_built = ::access(bin_path("calndro-notify").c_str(), X_OK) == 0;
   bool want_notify = options_.notify == StackOptions::Notify::kRequired ||
                      (options_.notify == StackOptions::Notify::kIfBuilt && notify_built);
@@ -148,7 +160,6 @@ Stack::Stack(StackOptions options) : options_(std::move(options)), dir_("calndro
   }
   gateway_ = std::make_unique<Process>(bin_path("calndro-gateway"), std::vector<std::string>{}, env_,
                                        dir_.path() / "gateway.log");
-  start_services();
 }
 
 Stack::~Stack() {

@@ -96,6 +96,8 @@ class Stack {
   void wait_ready() const;
 
  private:
+  Env environment() const;
+  void create_processes();
   void start_services();
   void wait_gateway_ready() const;
 
