@@ -496,49 +496,37 @@ struct FloodFigures {
   std::map<grpc::StatusCode, int> flood_codes;
 };
 
-// 48 clients send wrong Basic passwords straight to the event service for
-// ~5 s while one client uses an API key through the gateway.
-FloodFigures flood(Stack& stack) {
-  const User victim = stack.create_user(unique_email("victim"), "victim-Pass-1");
-  const User target = stack.create_user(unique_email("target"), "target-Pass-1");
-  const std::string key = token_of(mint(stack, victim.email, victim.password));
-  if (key.empty()) {
-    throw std::runtime_error("no API key for the victim");
-  }
+// The victim's own event, which the victim reads during the flood.
+std::string victim_event_path(Stack& stack, const User& victim, const std::string& key) {
   const Resp created =
       call(stack, "POST", "/", "Token " + key, json{{"parties", {victim.email}}, {"slots", slots()}});
   if (created.status != 201) {
     throw std::runtime_error("cannot create the victim's event: " + created.body);
   }
-  const std::string path = "/" + std::to_string(created.j()["id"].get<long long>()) + "/";
+  return "/" + std::to_string(created.j()["id"].get<long long>()) + "/";
+}
 
-  FloodFigures figures;
-  std::mutex mutex;
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> flooders;
-  constexpr int kFlooders = 48;
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < 8; ++i) {
-    channels.push_back(stack.events_channel());
+// One flooder: wrong Basic passwords for `target` straight to the event
+// service until `stop`; adds the answers' codes to the figures.
+void flood_wrong_passwords(const std::shared_ptr<grpc::Channel>& channel, const User& target,
+                           const std::atomic<bool>& stop, std::mutex& mutex, FloodFigures& figures) {
+  auto stub = ev1::EventService::NewStub(channel);
+  std::map<grpc::StatusCode, int> codes;
+  for (int n = 0; !stop.load() && n < 100000; ++n) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    context.AddMetadata("authorization", basic_auth(target.email, "wrong-" + std::to_string(n)));
+    ev1::ListEventsResponse response;
+    ++codes[stub->ListEvents(&context, ev1::ListEventsRequest(), &response).error_code()];
   }
-  for (int i = 0; i < kFlooders; ++i) {
-    flooders.emplace_back([&, i] {
-      auto stub = ev1::EventService::NewStub(channels[i % channels.size()]);
-      std::map<grpc::StatusCode, int> codes;
-      for (int n = 0; !stop.load() && n < 100000; ++n) {
-        grpc::ClientContext context;
-        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-        context.AddMetadata("authorization", basic_auth(target.email, "wrong-" + std::to_string(n)));
-        ev1::ListEventsResponse response;
-        ++codes[stub->ListEvents(&context, ev1::ListEventsRequest(), &response).error_code()];
-      }
-      std::lock_guard lock(mutex);
-      for (const auto& [code, count] : codes) {
-        figures.flood_codes[code] += count;
-      }
-    });
+  std::lock_guard lock(mutex);
+  for (const auto& [code, count] : codes) {
+    figures.flood_codes[code] += count;
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the flood build up
+}
+
+// The victim reads its event with its API key through the gateway for 5 s.
+void measure_victim(Stack& stack, const std::string& key, const std::string& path, FloodFigures& figures) {
   std::vector<double> latencies;
   httplib::Client client = stack.http();
   client.set_keep_alive(true);
@@ -550,13 +538,41 @@ FloodFigures flood(Stack& stack) {
     latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - started).count());
     ++figures.victim_statuses[res ? res->status : 0];
   }
+  figures.victim_requests = latencies.size();
+  figures.victim_median_ms = median(latencies);
+  figures.victim_max_ms = latencies.empty() ? 0 : *std::max_element(latencies.begin(), latencies.end());
+}
+
+// 48 clients send wrong Basic passwords straight to the event service for
+// ~5 s while one client uses an API key through the gateway.
+FloodFigures flood(Stack& stack) {
+  const User victim = stack.create_user(unique_email("victim"), "victim-Pass-1");
+  const User target = stack.create_user(unique_email("target"), "target-Pass-1");
+  const std::string key = token_of(mint(stack, victim.email, victim.password));
+  if (key.empty()) {
+    throw std::runtime_error("no API key for the victim");
+  }
+  const std::string path = victim_event_path(stack, victim, key);
+
+  FloodFigures figures;
+  std::mutex mutex;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> flooders;
+  constexpr int kFlooders = 48;
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < 8; ++i) {
+    channels.push_back(stack.events_channel());
+  }
+  for (int i = 0; i < kFlooders; ++i) {
+    flooders.emplace_back(
+        [&, i] { flood_wrong_passwords(channels[i % channels.size()], target, stop, mutex, figures); });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the flood build up
+  measure_victim(stack, key, path, figures);
   stop.store(true);
   for (auto& thread : flooders) {
     thread.join();
   }
-  figures.victim_requests = latencies.size();
-  figures.victim_median_ms = median(latencies);
-  figures.victim_max_ms = latencies.empty() ? 0 : *std::max_element(latencies.begin(), latencies.end());
   return figures;
 }
 
