@@ -79,7 +79,8 @@ constexpr CodeRow kInternal{StatusCode::INTERNAL, 500, Message::kFixed, "Interna
 constexpr CodeRow kCodes[] = {
     {StatusCode::OK, 200, Message::kFixed, "", nullptr},
     {StatusCode::INVALID_ARGUMENT, 400, Message::kService, "Invalid request.", &add_field_violations},
-    {StatusCode::FAILED_PRECONDITION, 400, Message::kService, "Invalid request.", &add_conflict_or_violations},
+    {StatusCode::FAILED_PRECONDITION, 400, Message::kService, "Invalid request.",
+     &add_conflict_or_violations},
     {StatusCode::OUT_OF_RANGE, 400, Message::kService, "Invalid request.", &add_field_violations},
     {StatusCode::UNAUTHENTICATED, 401, Message::kService, "Authentication credentials were not provided.",
      &add_expiry_and_challenge},

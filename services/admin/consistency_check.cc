@@ -33,18 +33,18 @@ void check_log_entries(pqxx::work& tx, std::vector<std::string>& problems) {
 // event) are logged as the change itself (AGREE or UPDATE), not as NOTIFY
 // entries: the service writes the entry and the intent with one instant.
 void check_calendar_intents(pqxx::work& tx, std::vector<std::string>& problems) {
-  for (const auto& row : tx.exec(
-           "SELECT p.event_id, p.id FROM events.pending_notifications p WHERE p.request ? 'calendar' "
-           "AND NOT EXISTS (SELECT 1 FROM events.log_entries l WHERE l.event_id = p.event_id "
-           "  AND l.at = p.created_at AND l.occurrence IN ('AGREE', 'UPDATE')) ORDER BY 1, 2")) {
+  for (const auto& row :
+       tx.exec("SELECT p.event_id, p.id FROM events.pending_notifications p WHERE p.request ? 'calendar' "
+               "AND NOT EXISTS (SELECT 1 FROM events.log_entries l WHERE l.event_id = p.event_id "
+               "  AND l.at = p.created_at AND l.occurrence IN ('AGREE', 'UPDATE')) ORDER BY 1, 2")) {
     problems.push_back("event " + row[0].as<std::string>() + ": calendar mail " + row[1].as<std::string>() +
                        " has no AGREE or UPDATE log entry");
   }
-  for (const auto& row : tx.exec(
-           "SELECT l.event_id, l.id, l.occurrence FROM events.log_entries l "
-           "WHERE (l.occurrence = 'AGREE' OR l.data @> '{\"reopened\": true}') "
-           "AND NOT EXISTS (SELECT 1 FROM events.pending_notifications p WHERE p.event_id = l.event_id "
-           "  AND p.created_at = l.at AND p.request ? 'calendar') ORDER BY 1, 2")) {
+  for (const auto& row :
+       tx.exec("SELECT l.event_id, l.id, l.occurrence FROM events.log_entries l "
+               "WHERE (l.occurrence = 'AGREE' OR l.data @> '{\"reopened\": true}') "
+               "AND NOT EXISTS (SELECT 1 FROM events.pending_notifications p WHERE p.event_id = l.event_id "
+               "  AND p.created_at = l.at AND p.request ? 'calendar') ORDER BY 1, 2")) {
     problems.push_back("event " + row[0].as<std::string>() + ": " + row[2].as<std::string>() + " entry " +
                        row[1].as<std::string>() + " has no calendar mail");
   }

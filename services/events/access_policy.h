@@ -43,8 +43,9 @@ constexpr Decision decide(Action action, Relation relation) {
     case Action::kUpdate:
     case Action::kNotify:
     case Action::kReadLog:
-      return (relation == Relation::kStaff || relation == Relation::kCreator || relation == Relation::kParty ||
-              relation == Relation::kCreatorToken || relation == Relation::kTokenForThisEvent)
+      return (relation == Relation::kStaff || relation == Relation::kCreator ||
+              relation == Relation::kParty || relation == Relation::kCreatorToken ||
+              relation == Relation::kTokenForThisEvent)
                  ? Decision::kAllow
                  : Decision::kDeny;
   }

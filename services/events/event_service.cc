@@ -507,8 +507,9 @@ grpc::Status EventServiceImpl::update_agreed(grpc::ServerContext* context,
           return current;
         }
         if (event.agreed_slot && change->slots) {
-          return state_conflict(kEventAgreedReason,
-                                "The event is agreed: reopen it before changing its slots. Nothing was changed.");
+          return state_conflict(
+              kEventAgreedReason,
+              "The event is agreed: reopen it before changing its slots. Nothing was changed.");
         }
         change->only_while_open = false;  // the row lock holds the state still
         const Instant now = clock_.now();
@@ -518,10 +519,10 @@ grpc::Status EventServiceImpl::update_agreed(grpc::ServerContext* context,
           return refused_update(stores.events, event.id, change->expected_version);
         }
         if (changed->agreed_slot && change->title) {
-          queue_calendar(stores, *changed,
-                         {false, *changed->agreed_slot, false, request.link_base_url(),
-                          calndro::request_id(*context)},
-                         now);
+          queue_calendar(
+              stores, *changed,
+              {false, *changed->agreed_slot, false, request.link_base_url(), calndro::request_id(*context)},
+              now);
         }
         event_to_proto(*changed, response);
         return absl::OkStatus();
@@ -600,14 +601,15 @@ grpc::Status EventServiceImpl::ReopenEvent(grpc::ServerContext* context,
           return current;
         }
         if (!event.agreed_slot) {
-          return state_conflict(kEventNotAgreedReason, "The event is not agreed: there is nothing to reopen.");
+          return state_conflict(kEventNotAgreedReason,
+                                "The event is not agreed: there is nothing to reopen.");
         }
         const Instant now = clock_.now();
         const EventRecord reopened = stores.events.set_agreed_slot(event.id, std::nullopt);
         append_log(stores.events, reopened, Occurrence::kUpdate, caller, {{"reopened", true}}, now);
-        queue_calendar(stores, reopened,
-                       {true, *event.agreed_slot, false, request->link_base_url(), calndro::request_id(*context)},
-                       now);
+        queue_calendar(
+            stores, reopened,
+            {true, *event.agreed_slot, false, request->link_base_url(), calndro::request_id(*context)}, now);
         event_to_proto(reopened, *response);
         return absl::OkStatus();
       });
@@ -617,8 +619,8 @@ grpc::Status EventServiceImpl::ReopenEvent(grpc::ServerContext* context,
   return status;
 }
 
-void EventServiceImpl::queue_calendar(Repositories& stores, const EventRecord& event, const CalendarMail& mail,
-                                      Instant now) {
+void EventServiceImpl::queue_calendar(Repositories& stores, const EventRecord& event,
+                                      const CalendarMail& mail, Instant now) {
   namespace notify_v1 = calndro::notify::v1;
   PendingNotification pending;
   pending.id = "ev-" + std::to_string(event.id) + "-" + random_hex(random_, 16);

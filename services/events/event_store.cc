@@ -68,11 +68,10 @@ Page<T> read_page(const pqxx::result& result, int limit, Read read) {
 }
 
 // The audit log's occurrence names as stored (and as SPEC §5 shows them).
-constexpr std::pair<Occurrence, const char*> kOccurrenceNames[] = {
-    {Occurrence::kUpdate, "UPDATE"},
-    {Occurrence::kNotify, "NOTIFY"},
-    {Occurrence::kView, "VIEW"},
-    {Occurrence::kAgree, "AGREE"}};
+constexpr std::pair<Occurrence, const char*> kOccurrenceNames[] = {{Occurrence::kUpdate, "UPDATE"},
+                                                                   {Occurrence::kNotify, "NOTIFY"},
+                                                                   {Occurrence::kView, "VIEW"},
+                                                                   {Occurrence::kAgree, "AGREE"}};
 
 const char* occurrence_name(Occurrence occurrence) {
   for (const auto& [value, name] : kOccurrenceNames) {
@@ -182,7 +181,8 @@ Statements event_writes() {
       {"event_mark_deleted",
        "UPDATE events.events SET deleted_at = 'epoch'::timestamptz + $2 * interval '1 microsecond', "
        "version = version + 1, "
-       "calendar_sequence = calendar_sequence + CASE WHEN agreed_slot IS NULL THEN 0 ELSE 1 END WHERE id = $1"},
+       "calendar_sequence = calendar_sequence + CASE WHEN agreed_slot IS NULL THEN 0 ELSE 1 END WHERE id = "
+       "$1"},
   };
 }
 

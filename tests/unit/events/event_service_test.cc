@@ -180,8 +180,8 @@ class EventServiceTest : public ::testing::Test {
       rows.emplace_back(row.created, request);
     }
     std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-      return a.first < b.first || (a.first == b.first && a.second.calendar().sequence() <
-                                                             b.second.calendar().sequence());
+      return a.first < b.first ||
+             (a.first == b.first && a.second.calendar().sequence() < b.second.calendar().sequence());
     });
     std::vector<notify_v1::QueueNotificationsRequest> requests;
     for (auto& row : rows) {
