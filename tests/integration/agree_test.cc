@@ -118,7 +118,8 @@ class Agree : public StackTest {
 
   std::vector<json> log_entries(const std::string& occurrence) {
     std::vector<json> found;
-    for (const auto& entry : call("GET", "/" + id_ + "/log/", alice()).j()["entries"]) {
+    const json log = call("GET", "/" + id_ + "/log/", alice()).j();
+    for (const auto& entry : log["entries"]) {
       if (entry["occurrence"] == occurrence) {
         found.push_back(entry);
       }
@@ -153,7 +154,8 @@ TEST_F(Agree, TheCreatorAgreesAndEveryPartyIsMailedTheInvitation) {
   EXPECT_EQ(seen.j()["state"], "agreed");
   EXPECT_EQ(seen.j()["agreed_slot"], slots_[0]);
   bool listed = false;
-  for (const auto& event : call("GET", "/", bob()).j()) {
+  const json list = call("GET", "/", bob()).j();
+  for (const auto& event : list) {
     if (std::to_string(event["id"].get<long long>()) == id_) {
       listed = event["state"] == "agreed" && event["agreed_slot"] == slots_[0];
     }
