@@ -138,6 +138,16 @@ grpc::Status EventClient::get_event_log(const CallMetadata& meta, const v1::GetE
   return unary(meta, kRead, &v1::EventService::Stub::GetEventLog, request, response);
 }
 
+grpc::Status EventClient::agree_event(const CallMetadata& meta, const v1::AgreeEventRequest& request,
+                                      v1::Event* response) {
+  return unary(meta, kWrite, &v1::EventService::Stub::AgreeEvent, request, response);
+}
+
+grpc::Status EventClient::reopen_event(const CallMetadata& meta, const v1::ReopenEventRequest& request,
+                                       v1::Event* response) {
+  return unary(meta, kWrite, &v1::EventService::Stub::ReopenEvent, request, response);
+}
+
 grpc::Status EventClient::create_api_token(const CallMetadata& meta, const v1::CreateApiTokenRequest& request,
                                            v1::CreateApiTokenResponse* response) {
   return unary(meta, kWrite, &v1::EventService::Stub::CreateApiToken, request, response);

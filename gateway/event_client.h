@@ -60,6 +60,10 @@ class EventClient {
                               v1::NotifyPartiesResponse* response);
   grpc::Status get_event_log(const CallMetadata& meta, const v1::GetEventLogRequest& request,
                              v1::EventLog* response);
+  grpc::Status agree_event(const CallMetadata& meta, const v1::AgreeEventRequest& request,
+                           v1::Event* response);
+  grpc::Status reopen_event(const CallMetadata& meta, const v1::ReopenEventRequest& request,
+                            v1::Event* response);
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   grpc::Status create_api_token(const CallMetadata& meta, const v1::CreateApiTokenRequest& request,
                                 v1::CreateApiTokenResponse* response);

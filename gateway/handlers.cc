@@ -153,6 +153,7 @@ Outcome update_event(Exchange& exchange) {
     // Answered here, so that nothing can be logged for it.
     return detail_error(400, "Provide slots and/or title.");
   }
+  rpc.set_link_base_url(exchange.base);  // a new title of an agreed event is mailed again
   return answer_event(exchange, &EventClient::update_event, rpc, 202);
 }
 
@@ -180,6 +181,29 @@ Outcome notify_parties(Exchange& exchange) {
   return answer_write(exchange, exchange.client.notify_parties(exchange.meta, rpc, &reply), [&] {
     send_json(exchange.response, 202, notify_response_body(reply, exchange.id, exchange.base));
   });
+}
+
+Outcome agree_event(Exchange& exchange) {
+  v1::AgreeEventRequest rpc;
+  rpc.set_id(exchange.id);
+  if (Outcome error = from_body(exchange, rpc, agree_request_from_json)) {
+    return error;
+  }
+  if (Outcome error = read_precondition(exchange, rpc)) {
+    return error;
+  }
+  rpc.set_link_base_url(exchange.base);
+  return answer_event(exchange, &EventClient::agree_event, rpc, 200);
+}
+
+Outcome reopen_event(Exchange& exchange) {
+  v1::ReopenEventRequest rpc;
+  rpc.set_id(exchange.id);
+  if (Outcome error = read_precondition(exchange, rpc)) {
+    return error;
+  }
+  rpc.set_link_base_url(exchange.base);
+  return answer_event(exchange, &EventClient::reopen_event, rpc, 200);
 }
 
 Outcome get_event_log(Exchange& exchange) {
@@ -235,6 +259,8 @@ constexpr RouteHandlers kHandlers[] = {
        {"DELETE", Needs::kCall, &delete_event}}}},
     {Route::kNotify, {{{"POST", Needs::kCall, &notify_parties}}}},
     {Route::kLog, {{{"GET", Needs::kPageOrCall, &get_event_log}}}},
+    {Route::kAgree, {{{"POST", Needs::kCall, &agree_event}}}},
+    {Route::kReopen, {{{"POST", Needs::kCall, &reopen_event}}}},
 };
 
 }  // namespace

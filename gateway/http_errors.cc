@@ -40,6 +40,18 @@ void add_field_violations(const grpc::Status& status, HttpError& error) {
   }
 }
 
+// A call the resource's state refuses (ErrorInfo reason: an agreed event's
+// slots, a reopen of an open event) is a conflict, 409; a stale version (the
+// current event as detail) is preconditions.h's 412; the rest are bad input.
+void add_conflict_or_violations(const grpc::Status& status, HttpError& error) {
+  const StatusDetails details = decode_details(status);
+  if (details.reason == kEventAgreedReason || details.reason == kEventNotAgreedReason) {
+    error.status = 409;
+    return;
+  }
+  add_field_violations(status, error);
+}
+
 void add_expiry_and_challenge(const grpc::Status& status, HttpError& error) {
   const StatusDetails details = decode_details(status);
   if (details.reason == kTokenExpiredReason) {
@@ -67,7 +79,8 @@ constexpr CodeRow kInternal{StatusCode::INTERNAL, 500, Message::kFixed, "Interna
 constexpr CodeRow kCodes[] = {
     {StatusCode::OK, 200, Message::kFixed, "", nullptr},
     {StatusCode::INVALID_ARGUMENT, 400, Message::kService, "Invalid request.", &add_field_violations},
-    {StatusCode::FAILED_PRECONDITION, 400, Message::kService, "Invalid request.", &add_field_violations},
+    {StatusCode::FAILED_PRECONDITION, 400, Message::kService, "Invalid request.",
+     &add_conflict_or_violations},
     {StatusCode::OUT_OF_RANGE, 400, Message::kService, "Invalid request.", &add_field_violations},
     {StatusCode::UNAUTHENTICATED, 401, Message::kService, "Authentication credentials were not provided.",
      &add_expiry_and_challenge},

@@ -217,14 +217,18 @@ std::string body_of(std::size_t expected_size, const std::function<void(JsonWrit
 
 }  // namespace
 
+void write_slot(JsonWriter& writer, const calndro::common::v1::TimeSlot& slot) {
+  writer.begin_object();
+  write_instant(writer.key("begin"), slot.begin());
+  write_duration(writer.key("duration"), slot.duration());
+  writer.end_object();
+}
+
 void write_slots(JsonWriter& writer,
                  const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots) {
   writer.begin_array();
   for (const auto& slot : slots) {
-    writer.begin_object();
-    write_instant(writer.key("begin"), slot.begin());
-    write_duration(writer.key("duration"), slot.duration());
-    writer.end_object();
+    write_slot(writer, slot);
   }
   writer.end_array();
 }
@@ -240,6 +244,14 @@ void write_event(JsonWriter& writer, const v1::Event& event, const std::string& 
   write_string_list(writer, event.parties());
   writer.key("slots");
   write_slots(writer, event.slots());
+  writer.key("state").string(event.state() == v1::EVENT_STATE_AGREED ? "agreed" : "open");
+  writer.key("agreed_slot");
+  if (event.has_agreed_slot()) {
+    write_slot(writer, event.agreed_slot());
+  } else {
+    writer.value(nlohmann::json());
+  }
+  writer.key("ics_url").string(url_into(scratch, base, event.id(), "event.ics"));
   writer.end_object();
 }
 
@@ -300,6 +312,41 @@ std::string notify_response_body(const v1::NotifyPartiesResponse& response, int6
   });
 }
 
+namespace {
+
+// One slot object into `out`; errors go to `field`, each message prefixed.
+bool parse_slot(const json& item, const std::string& field, const std::string& prefix,
+                calndro::common::v1::TimeSlot& out, FieldErrors& errors) {
+  if (!item.is_object()) {
+    errors.add(field, prefix + "Expected an object with begin and duration.");
+    return false;
+  }
+  auto begin_text = string_member(item, "begin", field, prefix, errors);
+  auto duration_text = string_member(item, "duration", field, prefix, errors);
+  absl::StatusOr<Instant> begin = absl::InvalidArgumentError("absent");
+  absl::StatusOr<Micros> duration = absl::InvalidArgumentError("absent");
+  if (begin_text) {
+    begin = parse_instant(*begin_text);
+    if (!begin.ok()) {
+      errors.add(field, prefix + "begin: " + std::string(begin.status().message()));
+    }
+  }
+  if (duration_text) {
+    duration = parse_duration(*duration_text);
+    if (!duration.ok()) {
+      errors.add(field, prefix + "duration: " + std::string(duration.status().message()));
+    }
+  }
+  if (!begin.ok() || !duration.ok()) {
+    return false;
+  }
+  *out.mutable_begin() = instant_to_proto(*begin);
+  *out.mutable_duration() = duration_to_proto(*duration);
+  return true;
+}
+
+}  // namespace
+
 void parse_slots(const json& value, google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>* out,
                  FieldErrors& errors) {
   if (!value.is_array()) {
@@ -309,33 +356,20 @@ void parse_slots(const json& value, google::protobuf::RepeatedPtrField<calndro::
   std::size_t index = 0;
   for (const auto& item : value) {
     ++index;
-    const std::string prefix = "Slot " + std::to_string(index) + ": ";
-    if (!item.is_object()) {
-      errors.add("slots", prefix + "Expected an object with begin and duration.");
-      continue;
-    }
-    auto begin_text = string_member(item, "begin", "slots", prefix, errors);
-    auto duration_text = string_member(item, "duration", "slots", prefix, errors);
-    absl::StatusOr<Instant> begin = absl::InvalidArgumentError("absent");
-    absl::StatusOr<Micros> duration = absl::InvalidArgumentError("absent");
-    if (begin_text) {
-      begin = parse_instant(*begin_text);
-      if (!begin.ok()) {
-        errors.add("slots", prefix + "begin: " + std::string(begin.status().message()));
-      }
-    }
-    if (duration_text) {
-      duration = parse_duration(*duration_text);
-      if (!duration.ok()) {
-        errors.add("slots", prefix + "duration: " + std::string(duration.status().message()));
-      }
-    }
-    if (begin.ok() && duration.ok()) {
-      auto* slot = out->Add();
-      *slot->mutable_begin() = instant_to_proto(*begin);
-      *slot->mutable_duration() = duration_to_proto(*duration);
+    calndro::common::v1::TimeSlot slot;
+    if (parse_slot(item, "slots", "Slot " + std::to_string(index) + ": ", slot, errors)) {
+      *out->Add() = std::move(slot);
     }
   }
+}
+
+void agree_request_from_json(const json& body, v1::AgreeEventRequest& out, FieldErrors& errors) {
+  const json* slot = member(body, "slot");
+  if (slot == nullptr || slot->is_null()) {
+    errors.add("slot", "This field is required: the slot to agree on, {\"begin\": ..., \"duration\": ...}.");
+    return;
+  }
+  parse_slot(*slot, "slot", "", *out.mutable_slot(), errors);
 }
 
 void create_request_from_json(const json& body, v1::CreateEventRequest& out, FieldErrors& errors) {

@@ -57,6 +57,8 @@ void parse_slots(const nlohmann::json& value,
 void create_request_from_json(const nlohmann::json& body, v1::CreateEventRequest& out, FieldErrors& errors);
 // Returns false when the body holds neither `slots` nor `title`.
 bool update_request_from_json(const nlohmann::json& body, v1::UpdateEventRequest& out, FieldErrors& errors);
+// {"slot": {"begin", "duration"}}: the slot to agree on (required).
+void agree_request_from_json(const nlohmann::json& body, v1::AgreeEventRequest& out, FieldErrors& errors);
 void notify_request_from_json(const nlohmann::json& body, v1::NotifyPartiesRequest& out, FieldErrors& errors);
 void api_token_request_from_json(const nlohmann::json& body, v1::CreateApiTokenRequest& out,
                                  FieldErrors& errors);

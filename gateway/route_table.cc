@@ -30,6 +30,8 @@ constexpr RouteSpec kRoutes[] = {
     {"/{id}/", Route::kEvent, "GET, PATCH, DELETE", "/{id}/"},
     {"/{id}/notify/", Route::kNotify, "POST", "/{id}/notify/"},
     {"/{id}/log/", Route::kLog, "GET", "/{id}/log/"},
+    {"/{id}/agree/", Route::kAgree, "POST", "/{id}/agree/"},
+    {"/{id}/reopen/", Route::kReopen, "POST", "/{id}/reopen/"},
 };
 
 std::vector<std::string_view> split(std::string_view text, char separator) {

@@ -16,6 +16,8 @@ enum class Route {
   kEvent,     // GET, PATCH, DELETE /ID/
   kNotify,    // POST /ID/notify/
   kLog,       // GET /ID/log/
+  kAgree,     // POST /ID/agree/
+  kReopen,    // POST /ID/reopen/
   kApiToken,  // POST (mint) and DELETE (revoke) /api-token-auth/
   kStatic,    // GET /static/NAME (the page's assets; see web_page.h)
 };

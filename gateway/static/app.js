@@ -12,6 +12,7 @@
     event: null,     // the event as the API returned it
     version: null,   // its ETag, sent back as If-Match with a change
     me: null,        // the party the token was issued to (from the log), when known
+    creator: null,   // who created the event (the log's first entry): who may agree
     checked: new Set(),  // recipients ticked by the viewer
   };
 
@@ -161,6 +162,10 @@
       problem('This link does not open this event.');
       return false;
     }
+    if (status === 409) {
+      problem((body.detail || 'The event is not in a state that allows this.') + ' The page now shows it as it is.');
+      return true;
+    }
     if (status === 400 && Array.isArray(body.slots) && body.slots.includes('Mismatch with event')) {
       problem('Someone changed the slots meanwhile; the page now shows the current ones — check and try again.');
       return true;
@@ -230,6 +235,69 @@
   }
 
   // ---- rendering --------------------------------------------------------------
+  // The creator agrees and reopens (staff too, but not through this page).
+  function mayAgree() {
+    return Boolean(state.me && state.creator && state.me === state.creator);
+  }
+
+  function sameSlot(a, b) {
+    return Boolean(a && b) && new Date(a.begin).getTime() === new Date(b.begin).getTime() &&
+      durationMs(a.duration) === durationMs(b.duration);
+  }
+
+  // The calendar file, opened with this page's token (the link is the
+  // viewer's own, like the page's address).
+  function icsHref() {
+    const path = new URL(state.event.ics_url || ('/' + state.id + '/event.ics'), location.href).pathname;
+    return path + '?et=' + encodeURIComponent(state.token);
+  }
+
+  function renderAgreed() {
+    const event = state.event;
+    const agreed = event.state === 'agreed' && event.agreed_slot;
+    $('agreed').hidden = !agreed;
+    $('ics').href = icsHref();
+    $('ics-open').href = icsHref();
+    $('ics-open').hidden = Boolean(agreed);
+    $('reopen').hidden = !(agreed && mayAgree());
+    if (agreed) {
+      const text = describeSlot(event.agreed_slot);
+      $('agreed-local').textContent = text.local;
+      $('agreed-utc').textContent = text.utc;
+      $('agreed-dur').textContent = text.duration;
+    }
+    $('save').hidden = Boolean(agreed);
+    $('narrow-hint').textContent = agreed ? 'The time is agreed: reopen the event to change its slots.'
+      : 'Untick the slots that do not suit you, then save.';
+    const hint = $('agree-hint');
+    hint.hidden = mayAgree() || !state.creator;
+    hint.textContent = 'Only the creator of the event (' + (state.creator || '') + ') can agree on a time.';
+  }
+
+  // A slot's row: its checkbox, and for the creator a button to agree on it.
+  function slotItem(slot, index, agreed) {
+    const text = describeSlot(slot);
+    const chosen = sameSlot(slot, agreed);
+    const box = el('input', { type: 'checkbox', checked: true, disabled: Boolean(agreed), 'data-index': String(index) });
+    const row = el('div', { class: 'slot-row' },
+      el('label', {}, box,
+        el('span', { class: 'when' },
+          el('span', { class: 'local' }, text.local),
+          el('span', { class: 'utc' }, text.utc),
+          el('span', { class: 'dur' }, text.duration))));
+    if (chosen) {
+      row.append(el('span', { class: 'badge' }, 'Agreed'));
+    } else if (mayAgree()) {
+      const button = el('button', { type: 'button', class: 'agree secondary', 'data-index': String(index) },
+        agreed ? 'Agree on this slot instead' : 'Agree on this slot');
+      button.addEventListener('click', () => act(button, () => agree(slot)));
+      row.append(button);
+    }
+    const item = el('li', { class: chosen ? 'slot chosen' : 'slot' }, row);
+    box.addEventListener('change', () => item.classList.toggle('dropped', !box.checked));
+    return item;
+  }
+
   function renderEvent() {
     const event = state.event;
     document.title = 'calndro: ' + event.title;
@@ -239,20 +307,11 @@
     $('me').textContent = state.me || '';
     $('tz').textContent = zone;
 
+    renderAgreed();
+    const agreed = event.state === 'agreed' ? event.agreed_slot : null;
     const list = $('slots');
     list.replaceChildren();
-    event.slots.forEach((slot, index) => {
-      const text = describeSlot(slot);
-      const box = el('input', { type: 'checkbox', checked: true, 'data-index': String(index) });
-      const item = el('li', { class: 'slot' },
-        el('label', {}, box,
-          el('span', { class: 'when' },
-            el('span', { class: 'local' }, text.local),
-            el('span', { class: 'utc' }, text.utc),
-            el('span', { class: 'dur' }, text.duration))));
-      box.addEventListener('change', () => item.classList.toggle('dropped', !box.checked));
-      list.append(item);
-    });
+    event.slots.forEach((slot, index) => list.append(slotItem(slot, index, agreed)));
     $('no-slots').hidden = event.slots.length > 0;
 
     const recipients = $('recipients');
@@ -275,9 +334,13 @@
         return 'viewed the event';
       case 'NOTIFY':
         return 'notified ' + (data.recipient || 'a party');
+      case 'AGREE':
+        return 'agreed on ' + (data.slot ? describeSlot(data.slot).local : 'a slot');
       case 'UPDATE':
         if (data.opened) return 'created the event';
         if (data.closed) return 'deleted the event';
+        if (data.reopened) return 'reopened the event';
+        if (data.title) return 'renamed the event to “' + data.title + '”';
         return 'changed the event';
       default:
         return String(entry.occurrence).toLowerCase();
@@ -319,6 +382,8 @@
     if (!state.me) {
       state.me = findMe(entries);
     }
+    const opening = entries.find((entry) => entry.occurrence === 'UPDATE' && entry.data && entry.data.opened);
+    state.creator = opening ? opening.effector : state.creator;
     renderEvent();
     renderLog(entries);
   }
@@ -333,7 +398,7 @@
 
   // ---- actions ----------------------------------------------------------------
   async function act(button, work) {
-    const buttons = [$('save'), $('notify')];
+    const buttons = [...$('event').querySelectorAll('button')];
     buttons.forEach((b) => { b.disabled = true; });
     problem('');
     say('');
@@ -414,10 +479,47 @@
     say('Notified ' + parties.join(', ') + '. Each gets a mail with a fresh link.');
   }
 
+  // Agree and reopen: the creator's. A refusal (403) says who may, and
+  // leaves the page as it is.
+  async function agreeOrReopen(path, body, done) {
+    let answer;
+    try {
+      answer = await api('POST', '/' + state.id + path, body, state.version ? { 'If-Match': state.version } : {});
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 403) {
+        problem('Only the creator of the event' + (state.creator ? ' (' + state.creator + ')' : '') +
+          ' can agree on a time or reopen the event.');
+        return;
+      }
+      if (error instanceof ApiError && error.status === 412 && error.body.event) {
+        state.event = error.body.event;
+        state.version = error.etag;
+        renderEvent();
+        problem('Someone changed this event meanwhile; it is shown below as it is now. Check and try again.');
+        return;
+      }
+      throw error;
+    }
+    state.event = answer.data;
+    state.version = answer.response.headers.get('ETag');
+    await refreshLog();
+    say(done);
+  }
+
+  async function agree(slot) {
+    await agreeOrReopen('/agree/', { slot },
+      'Agreed on ' + describeSlot(slot).local + '. Every party gets a calendar invitation.');
+  }
+
+  async function reopen() {
+    await agreeOrReopen('/reopen/', undefined, 'Reopened: the slots can change again. Every party gets a cancellation.');
+  }
+
   // ---- start ------------------------------------------------------------------
   async function start() {
     $('save').addEventListener('click', () => act($('save'), save));
     $('notify').addEventListener('click', () => act($('notify'), notify));
+    $('reopen').addEventListener('click', () => act($('reopen'), reopen));
     try {
       if (!state.id) {
         problem('This address does not name an event. Open the link from your calndro mail.');

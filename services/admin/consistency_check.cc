@@ -16,7 +16,7 @@ void check_log_entries(pqxx::work& tx, std::vector<std::string>& problems) {
       "  GROUP BY 1, 2), "
       "intended AS (SELECT event_id, r AS recipient, count(*) AS n "
       "  FROM events.pending_notifications, jsonb_array_elements_text(recipients) r "
-      "  GROUP BY 1, 2) "
+      "  WHERE NOT (request ? 'calendar') GROUP BY 1, 2) "
       "SELECT coalesce(l.event_id, i.event_id), coalesce(l.recipient, i.recipient), "
       "  coalesce(i.n, 0), coalesce(l.n, 0) "
       "FROM logged l FULL JOIN intended i ON l.event_id = i.event_id AND "
@@ -26,6 +26,27 @@ void check_log_entries(pqxx::work& tx, std::vector<std::string>& problems) {
     problems.push_back("event " + row[0].as<std::string>() + ": " + row[2].as<std::string>() +
                        " accepted notify(s) to " + row[1].as<std::string>() + " but " +
                        row[3].as<std::string>() + " NOTIFY log entries");
+  }
+}
+
+// Calendar mails (agree, reopen, a new title or the deletion of an agreed
+// event) are logged as the change itself (AGREE or UPDATE), not as NOTIFY
+// entries: the service writes the entry and the intent with one instant.
+void check_calendar_intents(pqxx::work& tx, std::vector<std::string>& problems) {
+  for (const auto& row :
+       tx.exec("SELECT p.event_id, p.id FROM events.pending_notifications p WHERE p.request ? 'calendar' "
+               "AND NOT EXISTS (SELECT 1 FROM events.log_entries l WHERE l.event_id = p.event_id "
+               "  AND l.at = p.created_at AND l.occurrence IN ('AGREE', 'UPDATE')) ORDER BY 1, 2")) {
+    problems.push_back("event " + row[0].as<std::string>() + ": calendar mail " + row[1].as<std::string>() +
+                       " has no AGREE or UPDATE log entry");
+  }
+  for (const auto& row :
+       tx.exec("SELECT l.event_id, l.id, l.occurrence FROM events.log_entries l "
+               "WHERE (l.occurrence = 'AGREE' OR l.data @> '{\"reopened\": true}') "
+               "AND NOT EXISTS (SELECT 1 FROM events.pending_notifications p WHERE p.event_id = l.event_id "
+               "  AND p.created_at = l.at AND p.request ? 'calendar') ORDER BY 1, 2")) {
+    problems.push_back("event " + row[0].as<std::string>() + ": " + row[2].as<std::string>() + " entry " +
+                       row[1].as<std::string>() + " has no calendar mail");
   }
 }
 
@@ -64,6 +85,7 @@ std::vector<std::string> check_consistency(pqxx::connection& connection) {
   tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
   std::vector<std::string> problems;
   check_log_entries(tx, problems);
+  check_calendar_intents(tx, problems);
   if (tx.exec1("SELECT to_regclass('notify.outbox') IS NOT NULL")[0].as<bool>()) {
     check_mails(tx, problems);
   } else {

@@ -27,6 +27,10 @@ struct FieldViolation {
 };
 
 inline constexpr const char* kTokenExpiredReason = "TOKEN_EXPIRED";
+// The event's state does not allow the call now (REST 409): a change of the
+// slots of an agreed event, a reopen of an open one.
+inline constexpr const char* kEventAgreedReason = "EVENT_AGREED";
+inline constexpr const char* kEventNotAgreedReason = "EVENT_NOT_AGREED";
 
 // What an error carries at most, so that its trailer (the message and the
 // details, both repeated there) always fits the metadata limit of
@@ -44,6 +48,11 @@ absl::Status invalid_argument(std::string field, std::string description);
 // UNAUTHENTICATED "Token expired" with google.rpc.ErrorInfo
 // {reason: TOKEN_EXPIRED, metadata: {expires: <RFC 3339>}}.
 absl::Status token_expired(Instant expires);
+
+// FAILED_PRECONDITION with google.rpc.ErrorInfo {reason} (one of the
+// reasons above): a call the resource's state refuses, as opposed to a stale
+// version (which carries the current resource instead).
+absl::Status state_conflict(std::string reason, std::string message);
 
 // RESOURCE_EXHAUSTED with google.rpc.RetryInfo {retry_delay}: the caller may
 // try again after that long (the gateway's 429 with Retry-After).

@@ -4,15 +4,18 @@
 // calling) happens before, in Authenticator; existence checks (404) too.
 namespace calndro::events {
 
-enum class Action { kList, kCreate, kDetail, kUpdate, kDelete, kNotify, kReadLog };
+// kAgree covers reopening too: the same people fix and release the agreement.
+enum class Action { kList, kCreate, kDetail, kUpdate, kDelete, kNotify, kReadLog, kAgree };
 
 // How the authenticated caller relates to the event in question (for kList
 // and kCreate there is no event: kParty and kNonParty mean "a registered user").
 enum class Relation {
   kStaff,
+  kCreator,             // registered, active user who created the event (a party too)
   kParty,               // registered, active user who is a party of the event
   kNonParty,            // registered, active user who is not
-  kTokenForThisEvent,   // email token issued for this event
+  kCreatorToken,        // email token for this event, issued to its creator's email
+  kTokenForThisEvent,   // email token issued for this event to another party
   kTokenForOtherEvent,  // email token issued for another event
 };
 
@@ -23,16 +26,25 @@ constexpr Decision decide(Action action, Relation relation) {
     case Action::kList:
     case Action::kCreate:
       // Email tokens open one event, not the service.
-      return (relation == Relation::kTokenForThisEvent || relation == Relation::kTokenForOtherEvent)
+      return (relation == Relation::kTokenForThisEvent || relation == Relation::kTokenForOtherEvent ||
+              relation == Relation::kCreatorToken)
                  ? Decision::kDeny
                  : Decision::kAllow;
+    case Action::kAgree:
+      // SPEC §2: the creator by any credential (a token acts as its party),
+      // and staff.
+      return (relation == Relation::kStaff || relation == Relation::kCreator ||
+              relation == Relation::kCreatorToken)
+                 ? Decision::kAllow
+                 : Decision::kDeny;
     case Action::kDelete:
       return relation == Relation::kStaff ? Decision::kAllow : Decision::kDeny;
     case Action::kDetail:
     case Action::kUpdate:
     case Action::kNotify:
     case Action::kReadLog:
-      return (relation == Relation::kStaff || relation == Relation::kParty ||
+      return (relation == Relation::kStaff || relation == Relation::kCreator ||
+              relation == Relation::kParty || relation == Relation::kCreatorToken ||
               relation == Relation::kTokenForThisEvent)
                  ? Decision::kAllow
                  : Decision::kDeny;

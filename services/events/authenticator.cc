@@ -72,14 +72,19 @@ std::optional<std::string> api_token_of(const Credentials& credentials) {
 
 Relation Caller::relation_to(const EventRecord* event) const {
   if (kind == Kind::kEmailToken) {
-    return (event != nullptr && event->id == token_event_id) ? Relation::kTokenForThisEvent
-                                                             : Relation::kTokenForOtherEvent;
+    if (event == nullptr || event->id != token_event_id) {
+      return Relation::kTokenForOtherEvent;
+    }
+    return event->creator == email ? Relation::kCreatorToken : Relation::kTokenForThisEvent;
   }
   if (staff) {
     return Relation::kStaff;
   }
   if (event == nullptr) {
     return Relation::kParty;
+  }
+  if (event->creator == email) {
+    return Relation::kCreator;
   }
   return event->has_party(email) ? Relation::kParty : Relation::kNonParty;
 }

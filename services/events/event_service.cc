@@ -1,5 +1,6 @@
 #include "events/event_service.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <stdexcept>
@@ -8,11 +9,13 @@
 
 #include "common/email.h"
 #include "common/grpc_channel.h"
+#include "common/icalendar.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/proto_time.h"
 #include "common/rich_status.h"
 #include "common/rpc_call.h"
+#include "common/time_format.h"
 #include "events/preconditions.h"
 #include "events/request_validation.h"
 #include "events/title_generator.h"
@@ -57,6 +60,39 @@ void event_to_proto(const EventRecord& event, v1::Event& out) {
     out.add_parties(party);
   }
   slots_to_proto(event.slots, *out.mutable_slots());
+  out.set_state(event.agreed_slot ? v1::EVENT_STATE_AGREED : v1::EVENT_STATE_OPEN);
+  if (event.agreed_slot) {
+    slot_to_proto(*event.agreed_slot, *out.mutable_agreed_slot());
+  }
+  out.set_calendar_sequence(event.calendar_sequence);
+}
+
+// A slot in a log entry's data, spelled as the REST API spells slots.
+nlohmann::json slot_json(const Slot& slot) {
+  return {{"begin", format_instant(slot.begin)}, {"duration", format_duration(slot.duration)}};
+}
+
+// The slot an AgreeEvent request names: one of the event's current slots.
+absl::StatusOr<Slot> read_agreed_slot(const v1::AgreeEventRequest& request, const EventRecord& event) {
+  if (!request.has_slot()) {
+    return invalid_argument("slot", "This field is required.");
+  }
+  const auto slot = slot_from_proto(request.slot());
+  if (!slot.ok()) {
+    return invalid_argument("slot", std::string(slot.status().message()));
+  }
+  if (std::find(event.slots.begin(), event.slots.end(), *slot) == event.slots.end()) {
+    return invalid_argument("slot", "Not one of the event's slots.");
+  }
+  return *slot;
+}
+
+std::string request_as_json(const calndro::notify::v1::QueueNotificationsRequest& queue) {
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(queue, &json).ok()) {
+    throw std::runtime_error("QueueNotificationsRequest not representable as JSON");
+  }
+  return json;
 }
 
 struct PageRequest {
@@ -109,7 +145,7 @@ void event_page_to_proto(const Page<EventRecord>& page, v1::ListEventsResponse& 
 
 // Occurrence's values on the wire, in the enum's order.
 constexpr v1::Occurrence kOccurrenceOnTheWire[] = {v1::OCCURRENCE_UPDATE, v1::OCCURRENCE_NOTIFY,
-                                                   v1::OCCURRENCE_VIEW};
+                                                   v1::OCCURRENCE_VIEW, v1::OCCURRENCE_AGREE};
 
 // nlohmann → google.protobuf.Value, for the log entries' `data`.
 void json_to_value(const nlohmann::json& in, google::protobuf::Value& out) {
@@ -179,6 +215,8 @@ absl::StatusOr<EventChange> read_change(const v1::UpdateEventRequest& request) {
   std::vector<FieldViolation> violations;
   EventChange change;
   change.expected_version = expected_version_of(request);
+  // Settled under the row lock when the event is agreed (update_agreed).
+  change.only_while_open = true;
   if (request.has_slots()) {
     change.slots = validate_slots(request.slots().slots(), violations);
   }
@@ -228,6 +266,15 @@ std::string read_sender(UserRepository& users, const v1::NotifyPartiesRequest& r
     return *canonical;
   }
   return caller.email;
+}
+
+// What an update's log entry says besides the slots it left.
+nlohmann::json update_data(const EventChange& change) {
+  nlohmann::json data = nlohmann::json::object();
+  if (change.title) {
+    data["title"] = *change.title;
+  }
+  return data;
 }
 
 // Why an update changed nothing: the event was deleted meanwhile, or it
@@ -281,8 +328,8 @@ absl::StatusOr<EventRecord> EventServiceImpl::load_authorized(EventRepository& e
 }
 
 void EventServiceImpl::append_log(EventRepository& events, const EventRecord& event, Occurrence occurrence,
-                                  const Caller& caller, nlohmann::json data) {
-  events.append_log(event.id, clock_.now(), occurrence, caller.email, event.slots,
+                                  const Caller& caller, nlohmann::json data, std::optional<Instant> when) {
+  events.append_log(event.id, when.value_or(clock_.now()), occurrence, caller.email, event.slots,
                     log_data(caller, std::move(data)));
 }
 
@@ -341,6 +388,7 @@ absl::StatusOr<EventRecord> EventServiceImpl::new_event(const v1::CreateEventReq
   if (event.title.empty()) {
     event.title = generate_title(random_);
   }
+  event.creator = caller.email;
   return event;
 }
 
@@ -411,41 +459,198 @@ grpc::Status EventServiceImpl::GetEvent(grpc::ServerContext* context, const v1::
 grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context,
                                            const v1::UpdateEventRequest* request, v1::Event* response) {
   // The access check reads the event unlocked: what it depends on (parties,
-  // creator) never changes, and the change itself applies only to a live
-  // event. The change and its log entry are one statement.
-  return serve_on_event(
+  // creator) never changes, and the change itself applies only to a live,
+  // open event. The change and its log entry are one statement. A change of
+  // an agreed event takes update_agreed()'s path: a transaction under the
+  // row lock, since it mails the invitation again.
+  bool agreed = false;
+  const grpc::Status status = serve_on_event(
       context, "UpdateEvent", Atomicity::kPerStatement, request->id(), {Action::kUpdate, /*lock=*/false},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
         const auto change = read_change(*request);  // before any write: a bad PATCH logs nothing
         if (!change.ok()) {
           return change.status();
         }
-        nlohmann::json data = nlohmann::json::object();
-        if (change->title) {
-          data["title"] = *change->title;
+        if (event.agreed_slot) {
+          agreed = true;
+          return absl::OkStatus();
         }
         const auto changed = stores.events.update_logged(event.id, *change, clock_.now(), caller.email,
-                                                         log_data(caller, std::move(data)));
+                                                         log_data(caller, update_data(*change)));
         if (!changed) {
+          const auto current = stores.events.load(event.id, /*lock=*/false);
+          if (current && !current->deleted && current->agreed_slot) {
+            agreed = true;  // agreed meanwhile: nothing was written
+            return absl::OkStatus();
+          }
           return refused_update(stores.events, event.id, change->expected_version);
         }
         event_to_proto(*changed, *response);
         return absl::OkStatus();
       });
+  if (status.ok() && agreed) {
+    return update_agreed(context, *request, *response);
+  }
+  return status;
+}
+
+grpc::Status EventServiceImpl::update_agreed(grpc::ServerContext* context,
+                                             const v1::UpdateEventRequest& request, v1::Event& response) {
+  const grpc::Status status = serve_on_event(
+      context, "UpdateEvent", Atomicity::kTransaction, request.id(), {Action::kUpdate, /*lock=*/true},
+      [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
+        auto change = read_change(request);
+        if (!change.ok()) {
+          return change.status();
+        }
+        if (absl::Status current = check_event_version(change->expected_version, event); !current.ok()) {
+          return current;
+        }
+        if (event.agreed_slot && change->slots) {
+          return state_conflict(
+              kEventAgreedReason,
+              "The event is agreed: reopen it before changing its slots. Nothing was changed.");
+        }
+        change->only_while_open = false;  // the row lock holds the state still
+        const Instant now = clock_.now();
+        const auto changed = stores.events.update_logged(event.id, *change, now, caller.email,
+                                                         log_data(caller, update_data(*change)));
+        if (!changed) {
+          return refused_update(stores.events, event.id, change->expected_version);
+        }
+        if (changed->agreed_slot && change->title) {
+          queue_calendar(
+              stores, *changed,
+              {false, *changed->agreed_slot, false, request.link_base_url(), calndro::request_id(*context)},
+              now);
+        }
+        event_to_proto(*changed, response);
+        return absl::OkStatus();
+      });
+  if (status.ok()) {
+    options_.notify_committed();
+  }
+  return status;
 }
 
 grpc::Status EventServiceImpl::DeleteEvent(grpc::ServerContext* context,
                                            const v1::DeleteEventRequest* request, google::protobuf::Empty*) {
-  return serve_on_event(
+  // A deleted agreed event leaves the parties' calendars: a cancellation
+  // without a link (the event page is gone), in the same transaction.
+  const grpc::Status status = serve_on_event(
       context, "DeleteEvent", Atomicity::kTransaction, request->id(), {Action::kDelete, /*lock=*/true},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
         if (absl::Status current = check_event_version(expected_version_of(*request), event); !current.ok()) {
           return current;
         }
-        stores.events.mark_deleted(event.id, clock_.now());
-        append_log(stores.events, event, Occurrence::kUpdate, caller, {{"closed", "deleted"}});
+        const Instant now = clock_.now();
+        stores.events.mark_deleted(event.id, now);
+        append_log(stores.events, event, Occurrence::kUpdate, caller, {{"closed", "deleted"}}, now);
+        if (event.agreed_slot) {
+          EventRecord deleted = event;
+          ++deleted.calendar_sequence;  // as mark_deleted() raised it
+          queue_calendar(stores, deleted, {true, *event.agreed_slot, true, "", calndro::request_id(*context)},
+                         now);
+        }
         return absl::OkStatus();
       });
+  if (status.ok()) {
+    options_.notify_committed();
+  }
+  return status;
+}
+
+grpc::Status EventServiceImpl::AgreeEvent(grpc::ServerContext* context, const v1::AgreeEventRequest* request,
+                                          v1::Event* response) {
+  // Under the row lock: agrees, reopens and changes of one event queue up,
+  // so each mail carries the SEQUENCE its own change set.
+  const grpc::Status status = serve_on_event(
+      context, "AgreeEvent", Atomicity::kTransaction, request->id(), {Action::kAgree, /*lock=*/true},
+      [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
+        if (absl::Status current = check_event_version(expected_version_of(*request), event); !current.ok()) {
+          return current;
+        }
+        const auto slot = read_agreed_slot(*request, event);
+        if (!slot.ok()) {
+          return slot.status();
+        }
+        if (event.agreed_slot == *slot) {
+          event_to_proto(event, *response);  // agreed already: nothing to change, no one to mail
+          return absl::OkStatus();
+        }
+        const Instant now = clock_.now();
+        const EventRecord agreed = stores.events.set_agreed_slot(event.id, *slot);
+        append_log(stores.events, agreed, Occurrence::kAgree, caller, {{"slot", slot_json(*slot)}}, now);
+        queue_calendar(stores, agreed,
+                       {false, *slot, false, request->link_base_url(), calndro::request_id(*context)}, now);
+        event_to_proto(agreed, *response);
+        return absl::OkStatus();
+      });
+  if (status.ok()) {
+    options_.notify_committed();
+  }
+  return status;
+}
+
+grpc::Status EventServiceImpl::ReopenEvent(grpc::ServerContext* context,
+                                           const v1::ReopenEventRequest* request, v1::Event* response) {
+  const grpc::Status status = serve_on_event(
+      context, "ReopenEvent", Atomicity::kTransaction, request->id(), {Action::kAgree, /*lock=*/true},
+      [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
+        if (absl::Status current = check_event_version(expected_version_of(*request), event); !current.ok()) {
+          return current;
+        }
+        if (!event.agreed_slot) {
+          return state_conflict(kEventNotAgreedReason,
+                                "The event is not agreed: there is nothing to reopen.");
+        }
+        const Instant now = clock_.now();
+        const EventRecord reopened = stores.events.set_agreed_slot(event.id, std::nullopt);
+        append_log(stores.events, reopened, Occurrence::kUpdate, caller, {{"reopened", true}}, now);
+        queue_calendar(
+            stores, reopened,
+            {true, *event.agreed_slot, false, request->link_base_url(), calndro::request_id(*context)}, now);
+        event_to_proto(reopened, *response);
+        return absl::OkStatus();
+      });
+  if (status.ok()) {
+    options_.notify_committed();
+  }
+  return status;
+}
+
+void EventServiceImpl::queue_calendar(Repositories& stores, const EventRecord& event,
+                                      const CalendarMail& mail, Instant now) {
+  namespace notify_v1 = calndro::notify::v1;
+  PendingNotification pending;
+  pending.id = "ev-" + std::to_string(event.id) + "-" + random_hex(random_, 16);
+  pending.event_id = event.id;
+  pending.recipients = event.parties;
+  pending.caller_request_id = mail.caller_request_id;
+  notify_v1::QueueNotificationsRequest queue;
+  queue.set_request_id(pending.id);
+  queue.set_event_id(event.id);
+  queue.set_event_title(event.title);
+  // The organizer sends the invitation, whoever (the creator or staff) agreed.
+  queue.set_sender(event.creator);
+  for (const auto& party : event.parties) {
+    queue.add_recipients(party);
+  }
+  slot_to_proto(mail.slot, *queue.add_slots());
+  queue.set_link_base_url(mail.link_base_url);
+  notify_v1::CalendarInvitation& calendar = *queue.mutable_calendar();
+  calendar.set_method(mail.cancel ? notify_v1::CalendarInvitation::METHOD_CANCEL
+                                  : notify_v1::CalendarInvitation::METHOD_REQUEST);
+  calendar.set_uid(icalendar::event_uid(event.id));
+  calendar.set_sequence(event.calendar_sequence);
+  slot_to_proto(mail.slot, *calendar.mutable_slot());
+  calendar.set_organizer(event.creator);
+  for (const auto& party : event.parties) {
+    calendar.add_attendees(party);
+  }
+  calendar.set_without_link(mail.without_link);
+  pending.request = request_as_json(queue);
+  stores.outbox.add(pending, now);
 }
 
 grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
@@ -510,9 +715,7 @@ PendingNotification EventServiceImpl::pending_notification(const EventRecord& ev
   slots_to_proto(event.slots, *queue.mutable_slots());
   queue.set_invitation(request.invitation());
   queue.set_link_base_url(request.link_base_url());
-  if (!google::protobuf::util::MessageToJsonString(queue, &pending.request).ok()) {
-    throw std::runtime_error("QueueNotificationsRequest not representable as JSON");
-  }
+  pending.request = request_as_json(queue);
   return pending;
 }
 

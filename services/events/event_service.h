@@ -56,6 +56,10 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
                               v1::CreateApiTokenResponse* response) override;
   grpc::Status RevokeApiToken(grpc::ServerContext* context, const v1::RevokeApiTokenRequest* request,
                               google::protobuf::Empty* response) override;
+  grpc::Status AgreeEvent(grpc::ServerContext* context, const v1::AgreeEventRequest* request,
+                          v1::Event* response) override;
+  grpc::Status ReopenEvent(grpc::ServerContext* context, const v1::ReopenEventRequest* request,
+                           v1::Event* response) override;
 
  private:
   // Who notify_parties() mails, and as whom.
@@ -96,7 +100,22 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   PendingNotification pending_notification(const EventRecord& event, const Mailing& mailing,
                                            const v1::NotifyPartiesRequest& request);
   void append_log(EventRepository& events, const EventRecord& event, Occurrence occurrence,
-                  const Caller& caller, nlohmann::json data);
+                  const Caller& caller, nlohmann::json data, std::optional<Instant> when = std::nullopt);
+  // The change of an agreed event (UpdateEvent's second path): under the
+  // row lock, slots are refused and a new title re-sends the invitation.
+  grpc::Status update_agreed(grpc::ServerContext* context, const v1::UpdateEventRequest& request,
+                             v1::Event& response);
+  // Queues the calendar mail of `event` as it now is (its calendar_sequence
+  // is the new SEQUENCE) to every party, as of `now`: the log entry of the
+  // change carries the same instant (calndro-admin check pairs them).
+  struct CalendarMail {
+    bool cancel = false;  // METHOD_CANCEL, else METHOD_REQUEST
+    Slot slot;            // the agreed slot (or the one cancelled)
+    bool without_link = false;
+    std::string link_base_url;
+    std::string caller_request_id;
+  };
+  void queue_calendar(Repositories& stores, const EventRecord& event, const CalendarMail& mail, Instant now);
   absl::Status mint_api_token(const Credentials& credentials, const v1::CreateApiTokenRequest& request,
                               v1::CreateApiTokenResponse& response);
   absl::StatusOr<VerifiedPassword> verify_login(const Credentials& credentials,

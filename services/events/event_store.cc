@@ -1,6 +1,7 @@
 #include "events/event_store.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 namespace calndro::events {
@@ -28,7 +29,16 @@ std::vector<Slot> slots_from_json(const nlohmann::json& in) {
 // are JSON copies on the event row (migration 0002): reading an event or a
 // page of them aggregates nothing.
 constexpr const char* kEventColumns =
-    "e.id, e.title, e.deleted_at IS NOT NULL, e.parties, e.slots, e.version";
+    "e.id, e.title, e.deleted_at IS NOT NULL, e.parties, e.slots, e.version, e.creator, e.agreed_slot, "
+    "e.calendar_sequence";
+
+std::optional<Slot> agreed_slot_from(const pqxx::field& field) {
+  if (field.is_null()) {
+    return std::nullopt;
+  }
+  const auto pair = nlohmann::json::parse(field.c_str());
+  return Slot{Instant(Micros(pair.at(0).get<long long>())), Micros(pair.at(1).get<long long>())};
+}
 
 EventRecord read_event(const pqxx::row& row) {
   EventRecord event;
@@ -38,6 +48,9 @@ EventRecord read_event(const pqxx::row& row) {
   event.parties = nlohmann::json::parse(row[3].c_str()).get<std::vector<std::string>>();
   event.slots = slots_from_json(nlohmann::json::parse(row[4].c_str()));
   event.version = row[5].as<std::int64_t>();
+  event.creator = row[6].as<std::string>();
+  event.agreed_slot = agreed_slot_from(row[7]);
+  event.calendar_sequence = row[8].as<std::int64_t>();
   return event;
 }
 
@@ -55,8 +68,10 @@ Page<T> read_page(const pqxx::result& result, int limit, Read read) {
 }
 
 // The audit log's occurrence names as stored (and as SPEC §5 shows them).
-constexpr std::pair<Occurrence, const char*> kOccurrenceNames[] = {
-    {Occurrence::kUpdate, "UPDATE"}, {Occurrence::kNotify, "NOTIFY"}, {Occurrence::kView, "VIEW"}};
+constexpr std::pair<Occurrence, const char*> kOccurrenceNames[] = {{Occurrence::kUpdate, "UPDATE"},
+                                                                   {Occurrence::kNotify, "NOTIFY"},
+                                                                   {Occurrence::kView, "VIEW"},
+                                                                   {Occurrence::kAgree, "AGREE"}};
 
 const char* occurrence_name(Occurrence occurrence) {
   for (const auto& [value, name] : kOccurrenceNames) {
@@ -129,8 +144,8 @@ Statements event_writes() {
       // user_id, so the whole statement fails (not_null_violation) rather
       // than leave the party out.
       {"event_create_logged",
-       "WITH e AS (INSERT INTO events.events (title, created_by, created_at, parties, slots) "
-       "  VALUES ($1, $2, 'epoch'::timestamptz + $3 * interval '1 microsecond', $4::json, $5::json) "
+       "WITH e AS (INSERT INTO events.events (title, created_by, creator, created_at, parties, slots) "
+       "  VALUES ($1, $2, $6, 'epoch'::timestamptz + $3 * interval '1 microsecond', $4::json, $5::json) "
        "  RETURNING id), "
        "p AS (INSERT INTO events.event_parties (event_id, user_id, position) "
        "  SELECT e.id, u.id, i.position FROM e, json_array_elements_text($4::json) WITH ORDINALITY "
@@ -145,19 +160,29 @@ Statements event_writes() {
       // each log entry holds the slots its own change left. $9, when not
       // NULL, is the version the caller expects: PostgreSQL rechecks the
       // WHERE on the row it locked, so a change committed meanwhile makes
-      // the statement change nothing.
+      // the statement change nothing. $10: only while open (no agreed slot).
+      // A new title of an agreed event is a new invitation: its SEQUENCE grows.
       {"event_update_logged",
        "WITH u AS (UPDATE events.events SET title = CASE WHEN $2 THEN $3 ELSE title END, "
-       "  slots = CASE WHEN $4 THEN $5::json ELSE slots END, version = version + 1 "
+       "  slots = CASE WHEN $4 THEN $5::json ELSE slots END, version = version + 1, "
+       "  calendar_sequence = calendar_sequence + CASE WHEN $2 AND agreed_slot IS NOT NULL THEN 1 ELSE 0 END "
        "  WHERE id = $1 AND deleted_at IS NULL AND ($9::bigint IS NULL OR version = $9) "
-       "  RETURNING id, title, parties, slots, version), "
+       "  AND (NOT $10 OR agreed_slot IS NULL) "
+       "  RETURNING id, title, parties, slots, version, creator, agreed_slot, calendar_sequence), "
        "l AS (" +
            log_values("u.id", "$6", "'UPDATE'", "$7", "u.slots", "$8") +
            " FROM u) "
-           "SELECT u.id, u.title, false, u.parties, u.slots, u.version FROM u"},
+           "SELECT u.id, u.title, false, u.parties, u.slots, u.version, u.creator, u.agreed_slot, "
+           "u.calendar_sequence FROM u"},
+      {"event_set_agreed_slot",
+       "UPDATE events.events e SET agreed_slot = $2::json, version = version + 1, "
+       "calendar_sequence = calendar_sequence + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING " +
+           std::string(kEventColumns)},
       {"event_mark_deleted",
        "UPDATE events.events SET deleted_at = 'epoch'::timestamptz + $2 * interval '1 microsecond', "
-       "version = version + 1 WHERE id = $1"},
+       "version = version + 1, "
+       "calendar_sequence = calendar_sequence + CASE WHEN agreed_slot IS NULL THEN 0 ELSE 1 END WHERE id = "
+       "$1"},
   };
 }
 
@@ -221,10 +246,24 @@ std::optional<EventRecord> PgEventRepository::update_logged(std::int64_t id, con
   const auto result = written_once(per_statement_, [&] {
     return tx_.exec_prepared("event_update_logged", id, change.title.has_value(), change.title.value_or(""),
                              slots.has_value(), slots ? slots_to_json(*slots).dump() : std::string("[]"),
-                             micros_of(now), effector, log_data.dump(), change.expected_version);
+                             micros_of(now), effector, log_data.dump(), change.expected_version,
+                             change.only_while_open);
   });
   if (result.empty()) {
     return std::nullopt;
+  }
+  return read_event(result[0]);
+}
+
+EventRecord PgEventRepository::set_agreed_slot(std::int64_t id, const std::optional<Slot>& slot) {
+  std::optional<std::string> pair;
+  if (slot) {
+    pair = nlohmann::json::array({slot->begin.time_since_epoch().count(), slot->duration.count()}).dump();
+  }
+  const auto result =
+      written_once(per_statement_, [&] { return tx_.exec_prepared("event_set_agreed_slot", id, pair); });
+  if (result.empty()) {
+    throw std::logic_error("set_agreed_slot on an event that is not live (the caller holds its row lock)");
   }
   return read_event(result[0]);
 }

@@ -23,13 +23,18 @@ struct EventRecord {
   std::vector<std::string> parties;  // canonical emails, in order of first mention
   std::vector<Slot> slots;           // canonical set
   bool deleted = false;
-  // Grows with each change of title, parties or slots, and with deletion.
+  // Grows with each change of title, parties, slots or agreement, and with deletion.
   std::int64_t version = 1;
+  std::string creator;  // the creator's canonical email
+  // Set while agreed (one of `slots`); nullopt while open.
+  std::optional<Slot> agreed_slot;
+  // SEQUENCE of the last invitation or cancellation mailed; 0 before any.
+  std::int64_t calendar_sequence = 0;
 
   bool has_party(const std::string& email) const;
 };
 
-enum class Occurrence { kUpdate, kNotify, kView };
+enum class Occurrence { kUpdate, kNotify, kView, kAgree };
 
 // The title and/or slot set an update asks for; with `expected_version`, only
 // if the event still has that version.
@@ -37,6 +42,9 @@ struct EventChange {
   std::optional<std::string> title;
   std::optional<std::vector<Slot>> slots;
   std::optional<std::int64_t> expected_version;
+  // Only while the event is open: a change of an agreed one re-sends the
+  // invitation, which a caller without the row lock cannot do atomically.
+  bool only_while_open = false;
 };
 
 struct LogEntryRecord {
@@ -81,11 +89,19 @@ class EventRepository {
                                                     const nlohmann::json& log_data) = 0;
   // Sets the title and/or the slots (those given) of a live event, raises
   // its version and logs the change (UPDATE); returns the event as changed,
-  // or nullopt, having changed nothing, when there is no such live event or
-  // it no longer has `change.expected_version`.
+  // or nullopt, having changed nothing, when there is no such live event, it
+  // no longer has `change.expected_version`, or `change.only_while_open`
+  // and it is agreed. A title change of an agreed event raises its calendar
+  // sequence (the caller mails the new invitation).
   virtual std::optional<EventRecord> update_logged(std::int64_t id, const EventChange& change, Instant now,
                                                    const std::string& effector,
                                                    const nlohmann::json& log_data) = 0;
+  // Sets or (nullopt) clears the agreed slot of a live event, raises its
+  // version and its calendar sequence; returns the event as changed. The
+  // caller holds the row lock and logs the change itself.
+  virtual EventRecord set_agreed_slot(std::int64_t id, const std::optional<Slot>& slot) = 0;
+  // Marks the event deleted and raises its version (and, while agreed, its
+  // calendar sequence: the deletion mails a cancellation).
   virtual void mark_deleted(std::int64_t id, Instant now) = 0;
 
   // Live events, ordered by id, after `after`, at most `limit`.

@@ -363,6 +363,105 @@ await test('the /ID/log/ link opens the same page at the history', async () => {
   await page.close();
 });
 
+// Agree and reopen: the creator's link offers them; another party's does not.
+let agreeEvent;
+let proposerMail;
+let annAgreeMail;
+
+await test('setup: a new event; Ann notifies the proposer, who gets a link of their own', async () => {
+  agreeEvent = await mustApi('POST', '/', { title: 'Team dinner', parties: [PROPOSER, ANN], slots: SLOTS }, 201);
+  assert.equal(agreeEvent.state, 'open');
+  assert.equal(agreeEvent.agreed_slot, null);
+  await mustApi('POST', `/${agreeEvent.id}/notify/`, { parties: [ANN], slots: agreeEvent.slots }, 202);
+  annAgreeMail = await waitForMail(ANN, agreeEvent.id);
+  const response = await fetch(`${BASE}/${agreeEvent.id}/notify/?et=${annAgreeMail.token}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ parties: [PROPOSER], slots: agreeEvent.slots }),
+  });
+  assert.equal(response.status, 202);
+  proposerMail = await waitForMail(PROPOSER, agreeEvent.id);
+});
+
+await test("another party's page offers no agreement and says who may agree", async () => {
+  const page = await openPage(annAgreeMail.link);
+  await page.waitForSelector('#event:not([hidden])');
+  assert.equal(await page.locator('#slots button.agree').count(), 0);
+  assert.equal((await page.textContent('#agree-hint')).trim(),
+    `Only the creator of the event (${PROPOSER}) can agree on a time.`);
+  assert.ok(await page.locator('#agreed').isHidden());
+  assert.ok(await page.locator('#reopen').isHidden());
+  noProblems(page);
+  await page.close();
+});
+
+await test('the creator agrees on a slot: the agreed time comes first, with the calendar link', async () => {
+  const page = await openPage(proposerMail.link);
+  await page.waitForSelector('#event:not([hidden])');
+  assert.equal((await page.textContent('#me')).trim(), PROPOSER);
+  assert.ok(await page.locator('#agree-hint').isHidden());
+  assert.equal(await page.locator('#slots button.agree').count(), 3);
+  await page.locator('#slots button.agree').nth(1).click();
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Agreed on'));
+  assert.equal(await problemText(page), '');
+  assert.ok(await page.locator('#agreed').isVisible());
+  // Europe/Berlin: 14:30+02:00 is 12:30 UTC, 13:30 local in November.
+  assert.match(await page.textContent('#agreed-local'), /13:30/);
+  assert.match(await page.textContent('#agreed-utc'), /12:30 UTC/);
+  // The agreed section precedes the slots.
+  const order = await page.evaluate(() =>
+    document.querySelector('#agreed').compareDocumentPosition(document.querySelector('#slots')) &
+    Node.DOCUMENT_POSITION_FOLLOWING);
+  assert.ok(order, 'the agreed time is shown before the slots');
+  const href = await page.getAttribute('#ics', 'href');
+  assert.equal(href, `/${agreeEvent.id}/event.ics?et=${proposerMail.token}`, 'the calendar link keeps the token');
+  assert.equal(await page.locator('#slots li.chosen').count(), 1);
+  assert.match(await page.locator('#slots li.chosen').textContent(), /Agreed/);
+  assert.ok(await page.locator('#save').isHidden(), 'no narrowing while agreed');
+  assert.ok(await page.locator('#reopen').isVisible());
+  assert.match(await page.locator('#log li').first().textContent(),
+    new RegExp(`${PROPOSER} agreed on .*13:30.* \\(with a mail link\\)`));
+  const now = await mustApi('GET', `/${agreeEvent.id}/`, undefined, 200);
+  assert.equal(now.state, 'agreed');
+  assert.deepEqual(now.agreed_slot, agreeEvent.slots[1]);
+  const agrees = (await logEntries(agreeEvent.id)).filter((e) => e.occurrence === 'AGREE');
+  assert.equal(agrees.length, 1);
+  assert.equal(agrees[0].effector, PROPOSER);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'agreed.png'), fullPage: true });
+  noProblems(page);
+  await page.close();
+});
+
+await test('the other party sees the agreed time, without agree or reopen', async () => {
+  const page = await openPage(annAgreeMail.link);
+  await page.waitForSelector('#event:not([hidden])');
+  assert.ok(await page.locator('#agreed').isVisible());
+  assert.match(await page.textContent('#agreed-utc'), /12:30 UTC/);
+  assert.ok(await page.locator('#reopen').isHidden());
+  assert.equal(await page.locator('#slots button.agree').count(), 0);
+  assert.equal(await page.getAttribute('#ics', 'href'), `/${agreeEvent.id}/event.ics?et=${annAgreeMail.token}`);
+  noProblems(page);
+  await page.close();
+});
+
+await test('the creator reopens: back to open, the slots can be narrowed again', async () => {
+  const page = await openPage(proposerMail.link);
+  await page.waitForSelector('#agreed:not([hidden])');
+  await page.click('#reopen');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Reopened'));
+  assert.equal(await problemText(page), '');
+  assert.ok(await page.locator('#agreed').isHidden());
+  assert.ok(await page.locator('#save').isVisible());
+  assert.equal(await page.locator('#slots button.agree').count(), 3);
+  assert.match(await page.locator('#log li').first().textContent(), new RegExp(`${PROPOSER} reopened the event`));
+  const now = await mustApi('GET', `/${agreeEvent.id}/`, undefined, 200);
+  assert.equal(now.state, 'open');
+  assert.equal(now.agreed_slot, null);
+  noProblems(page);
+  await page.close();
+});
+
 await context.close();
 fs.rmSync(userDataDir, { recursive: true, force: true });
 console.log(`${passed} passed, ${failed} failed`);

@@ -164,6 +164,18 @@ contains "GetEventLog" '"occurrence": "OCCURRENCE_UPDATE"' '"occurrence": "OCCUR
 g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"slots\": {\"slots\": [{\"begin\": \"2030-11-01T12:00:00+02:00\", \"duration\": \"1800s\"}]}}" \
   "$EV" calndro.events.v1.EventService/UpdateEvent
 contains "UpdateEvent replaces the slots (SlotSet, offset time)" '"begin": "2030-11-01T10:00:00Z"' '"duration": "1800s"'
+# Agree and reopen, as docs/OPERATIONS.md shows them: the creator may, another user may not.
+g -H "$BASIC_OTHER" -d "{\"id\": $EVENT_ID, \"slot\": {\"begin\": \"2030-11-01T10:00:00Z\", \"duration\": \"1800s\"}}" \
+  "$EV" calndro.events.v1.EventService/AgreeEvent
+expect_code "AgreeEvent by a registered non-party" PermissionDenied 71
+g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"slot\": {\"begin\": \"2030-11-01T10:00:00Z\", \"duration\": \"1800s\"},
+  \"link_base_url\": \"http://localhost:9000\"}" "$EV" calndro.events.v1.EventService/AgreeEvent
+contains "AgreeEvent (the creator)" '"EVENT_STATE_AGREED"' '"begin": "2030-11-01T10:00:00Z"'
+g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"slots\": {\"slots\": []}}" "$EV" calndro.events.v1.EventService/UpdateEvent
+expect_code "UpdateEvent of the slots while agreed" FailedPrecondition 73
+g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"link_base_url\": \"http://localhost:9000\"}" \
+  "$EV" calndro.events.v1.EventService/ReopenEvent
+contains "ReopenEvent (the creator)" '"EVENT_STATE_OPEN"'
 g -H "$BASIC_OPS" -d '{"page_size": 10}' "$EV" calndro.events.v1.EventService/ListEvents
 contains "ListEvents" '"renamed"'
 

@@ -44,6 +44,11 @@ TEST(Migrations, EventRowsTakeTheirPartiesAndSlotsFromTheOldTables) {
             R"(["bob@example.com"])");
   EXPECT_EQ(db.scalar("SELECT slots::jsonb::text FROM events.events WHERE id = 11"), "[]");
   EXPECT_EQ(db.scalar("SELECT to_regclass('events.slots') IS NULL"), "t");
+  // Migration 0008 copies the creator's email onto the row; such events start open.
+  EXPECT_EQ(db.scalar("SELECT creator FROM events.events WHERE id = 11"), "bob@example.com");
+  EXPECT_EQ(
+      db.scalar("SELECT agreed_slot IS NULL AND calendar_sequence = 0 FROM events.events WHERE id = 10"),
+      "t");
   EXPECT_EQ(apply_migrations(db.url(), events::kSchema, all), 0) << "a second run must change nothing";
 }
 

@@ -2,7 +2,8 @@
 # The user's seed scenario (../shared/seed-scenario.txt), literally, with
 # httpie and jq against a running stack: the proposer creates and notifies,
 # a party reads the token from the delivered mail and views, narrows and
-# notifies with it, then the log is read. It runs twice: once with the token
+# notifies with it, then the log is read; last, the proposer agrees on a
+# slot with the link the party's notify mailed them. It runs twice: once with the token
 # as the body field `et=KEY` (as the seed writes it), once as `?et=KEY`.
 #
 # Needs a stack started by deploy/run-local.sh:
@@ -139,8 +140,43 @@ run_once() {
     echo "  FAIL the raw token appears in the log" >&2
     FAILURES=$((FAILURES + 1))
   fi
-  # The proposer reads the same log with credentials.
+  # you: agree on a time, with the link that their notify mailed you (the
+  # creator's own email token); they may not agree (only the creator or staff)
+  local agreed_slot='{"begin": "2030-11-02T14:34+02:00", "duration": "01:00"}'
+  step 403 "they: POST /$evt_id/agree/ (not the creator)" POST ":$PORT/$evt_id/agree/$q" \
+    slot:="$agreed_slot" "${tok[@]}"
+  local mine
+  if ! mine=$(token_from_mail you@here.net "$evt_id"); then
+    echo "  FAIL no token mailed to you@here.net" >&2
+    FAILURES=$((FAILURES + 1))
+    return
+  fi
+  local -a my_tok=() my_q=""
+  if [ "$mode" = body ]; then my_tok=("et=$mine"); else my_q="?et=$mine"; fi
+  step 200 "you: POST /$evt_id/agree/ (by your mailed token)" POST ":$PORT/$evt_id/agree/$my_q" \
+    slot:="$agreed_slot" "${my_tok[@]}"
+  local state agreed_begin
+  state=$(printf '%s' "$LAST_BODY" | jq -r .state 2>/dev/null || echo none)
+  agreed_begin=$(printf '%s' "$LAST_BODY" | jq -r .agreed_slot.begin 2>/dev/null || echo none)
+  if [ "$state" = agreed ] && [ "$agreed_begin" = "2030-11-02T12:34:00Z" ]; then
+    echo "  ok   state agreed on $agreed_begin"
+  else
+    echo "  FAIL after agree: state $state (agreed), agreed_slot.begin $agreed_begin (2030-11-02T12:34:00Z)" >&2
+    FAILURES=$((FAILURES + 1))
+  fi
+
+  # The proposer reads the same log with credentials: the agreement is in it.
   step 200 "you: GET /$evt_id/log/" -a "$user:$pwd" GET ":$PORT/$evt_id/log/"
+  local agrees
+  agrees=$(printf '%s' "$LAST_BODY" |
+    jq '[.entries[] | select(.occurrence == "AGREE" and .effector == "you@here.net" and .data.token != null
+         and .data.slot.begin == "2030-11-02T12:34:00Z")] | length' 2>/dev/null || echo 0)
+  if [ "$agrees" -eq 1 ]; then
+    echo "  ok   log: one AGREE entry by you@here.net with your token's fingerprint"
+  else
+    echo "  FAIL log: $agrees AGREE entries by you@here.net (1)" >&2
+    FAILURES=$((FAILURES + 1))
+  fi
 }
 
 run_once body

@@ -13,8 +13,8 @@ INSERT INTO events.users (email) SELECT 'p' || i || '@bulk.test' FROM generate_s
   ON CONFLICT (email) DO NOTHING;
 CREATE TEMP TABLE bench_batch AS
   SELECT i, nextval('events.events_id_seq') AS id FROM generate_series(1, :count) AS i;
-INSERT INTO events.events (id, title, created_by, created_at, parties, slots)
-  SELECT b.id, 'bulk ' || b.i, (SELECT id FROM events.users WHERE email = :'creator'), now(),
+INSERT INTO events.events (id, title, created_by, creator, created_at, parties, slots)
+  SELECT b.id, 'bulk ' || b.i, (SELECT id FROM events.users WHERE email = :'creator'), :'creator', now(),
          CASE WHEN b.i % :every = 0
               THEN json_build_array(:'creator', 'p' || (b.i % 1000) || '@bulk.test', :'party')
               ELSE json_build_array(:'creator', 'p' || (b.i % 1000) || '@bulk.test') END,

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/rich_status.h"
+#include "common/time_format.h"
 #include "events/event_store.h"
 #include "fake_clock.h"
 #include "fakes.h"
@@ -21,6 +22,7 @@ using Metadata = std::vector<std::pair<std::string, std::string>>;
 
 constexpr const char* kEmailToken = "0123456789abcdef0123456789abcdef01234567";
 constexpr const char* kOtherEmailToken = "fedcba9876543210fedcba9876543210fedcba98";
+constexpr const char* kOwnerEmailToken = "00112233445566778899aabbccddeeff00112233";
 
 Slot slot_at(int hour) {
   return {Instant(std::chrono::hours(24 * 365 * 56 + hour)), std::chrono::hours(1)};
@@ -51,6 +53,8 @@ class EventServiceTest : public ::testing::Test {
     event_id_ = create({"party@here.net"}, {slot_at(1), slot_at(2), slot_at(3)}).id();
     add_email_token(kEmailToken, event_id_, "party@here.net");
     add_email_token(kOtherEmailToken, event_id_ + 1000, "party@here.net");
+    add_email_token(kOwnerEmailToken, event_id_, "owner@here.net");
+    owner_token_ = {{"x-email-token", kOwnerEmailToken}};
     email_token_ = {{"x-email-token", kEmailToken}};
     other_token_ = {{"x-email-token", kOtherEmailToken}};
   }
@@ -137,6 +141,55 @@ class EventServiceTest : public ::testing::Test {
     return status;
   }
 
+  absl::Status agree(const Metadata& caller, const Slot& slot, std::optional<std::int64_t> expected = {},
+                     v1::Event* out = nullptr) {
+    v1::AgreeEventRequest request;
+    request.set_id(event_id_);
+    slot_to_proto(slot, *request.mutable_slot());
+    request.set_link_base_url("http://localhost:9000");
+    if (expected) {
+      request.set_expected_version(*expected);
+    }
+    v1::Event event;
+    const absl::Status status = call(&EventServiceImpl::AgreeEvent, caller, request, event);
+    if (out != nullptr) {
+      *out = event;
+    }
+    return status;
+  }
+
+  absl::Status reopen(const Metadata& caller, v1::Event* out = nullptr) {
+    v1::ReopenEventRequest request;
+    request.set_id(event_id_);
+    v1::Event event;
+    const absl::Status status = call(&EventServiceImpl::ReopenEvent, caller, request, event);
+    if (out != nullptr) {
+      *out = event;
+    }
+    return status;
+  }
+
+  // The outbox's rows as the requests they queue, oldest first.
+  std::vector<notify_v1::QueueNotificationsRequest> queued_requests() const {
+    std::vector<std::pair<Instant, notify_v1::QueueNotificationsRequest>> rows;
+    for (const auto& [id, row] : stores_.state.outbox) {
+      notify_v1::QueueNotificationsRequest request;
+      EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(row.notification.request, &request).ok());
+      EXPECT_EQ(row.notification.recipients,
+                std::vector<std::string>(request.recipients().begin(), request.recipients().end()));
+      rows.emplace_back(row.created, request);
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+      return a.first < b.first ||
+             (a.first == b.first && a.second.calendar().sequence() < b.second.calendar().sequence());
+    });
+    std::vector<notify_v1::QueueNotificationsRequest> requests;
+    for (auto& row : rows) {
+      requests.push_back(std::move(row.second));
+    }
+    return requests;
+  }
+
   absl::Status remove(const Metadata& caller) {
     v1::DeleteEventRequest request;
     request.set_id(event_id_);
@@ -164,7 +217,7 @@ class EventServiceTest : public ::testing::Test {
   int committed_notifies_ = 0;
   EventServiceImpl service_{stores_, authenticator_, notifications_,
                             clock_,  random_,        {.notify_committed = [this] { ++committed_notifies_; }}};
-  Metadata owner_, party_, stranger_, staff_, email_token_, other_token_;
+  Metadata owner_, party_, stranger_, staff_, email_token_, other_token_, owner_token_;
   std::int64_t event_id_ = 0;
 };
 
@@ -484,6 +537,251 @@ TEST_F(EventServiceTest, GivesUpWhenThePasswordKeepsChanging) {
 
 // With each statement committing on its own, a connection lost during a
 // write leaves it in doubt: not the "nothing happened" the pool retries on.
+// SPEC §2 "who may agree": the creator by credentials or by an email token
+// issued to the creator's email, and staff; every other caller with access
+// is refused (403), and a refusal changes nothing and queues nothing.
+TEST_F(EventServiceTest, OnlyTheCreatorAndStaffAgreeAndReopen) {
+  struct Row {
+    const char* who;
+    const Metadata* caller;
+    absl::StatusCode expected;
+  };
+  const Row rows[] = {
+      {"creator by API key", &owner_, absl::StatusCode::kOk},
+      {"creator by email token", &owner_token_, absl::StatusCode::kOk},
+      {"staff", &staff_, absl::StatusCode::kOk},
+      {"other party by API key", &party_, absl::StatusCode::kPermissionDenied},
+      {"other party by email token", &email_token_, absl::StatusCode::kPermissionDenied},
+      {"token for another event", &other_token_, absl::StatusCode::kPermissionDenied},
+      {"registered non-party", &stranger_, absl::StatusCode::kPermissionDenied},
+  };
+  for (const Row& row : rows) {
+    const std::size_t log_before = stores_.log_of(event_id_).size();
+    const std::size_t outbox_before = stores_.state.outbox.size();
+    EXPECT_EQ(agree(*row.caller, slot_at(2)).code(), row.expected) << row.who;
+    if (row.expected != absl::StatusCode::kOk) {
+      EXPECT_FALSE(stores_.state.events.at(event_id_).agreed_slot) << row.who;
+      ASSERT_TRUE(agree(owner_, slot_at(2)).ok());
+    }
+    EXPECT_EQ(reopen(*row.caller).code(), row.expected) << row.who;
+    if (row.expected != absl::StatusCode::kOk) {
+      EXPECT_TRUE(stores_.state.events.at(event_id_).agreed_slot) << row.who;
+      ASSERT_TRUE(reopen(owner_).ok());
+    }
+    EXPECT_EQ(stores_.log_of(event_id_).size(), log_before + 2) << row.who << ": one AGREE, one reopen";
+    EXPECT_EQ(stores_.state.outbox.size(), outbox_before + 2) << row.who << ": one REQUEST, one CANCEL";
+  }
+}
+
+TEST_F(EventServiceTest, AgreeFixesTheSlotLogsItAndQueuesAnInvitationToEveryParty) {
+  v1::Event agreed;
+  ASSERT_TRUE(agree(owner_token_, slot_at(2), std::nullopt, &agreed).ok());
+  EXPECT_EQ(agreed.state(), v1::EVENT_STATE_AGREED);
+  ASSERT_TRUE(agreed.has_agreed_slot());
+  EXPECT_EQ(*slot_from_proto(agreed.agreed_slot()), slot_at(2));
+  EXPECT_EQ(agreed.calendar_sequence(), 1);
+  EXPECT_EQ(agreed.version(), 2);
+  EXPECT_EQ(agreed.slots_size(), 3) << "agreeing keeps the proposal";
+  EXPECT_EQ(committed_notifies_, 1);
+
+  const auto log = stores_.log_of(event_id_);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[1].occurrence, Occurrence::kAgree);
+  EXPECT_EQ(log[1].effector, "owner@here.net");
+  const nlohmann::json slot = {{"begin", format_instant(slot_at(2).begin)}, {"duration", "01:00:00"}};
+  EXPECT_EQ(log[1].data, (nlohmann::json{{"slot", slot}, {"token", "fp-0011"}}));
+
+  const auto queued = queued_requests();
+  ASSERT_EQ(queued.size(), 1u);
+  const notify_v1::QueueNotificationsRequest& mail = queued[0];
+  EXPECT_EQ(std::vector<std::string>(mail.recipients().begin(), mail.recipients().end()),
+            (std::vector<std::string>{"owner@here.net", "party@here.net"}));
+  EXPECT_EQ(mail.sender(), "owner@here.net");
+  EXPECT_EQ(mail.event_title(), "Lunch");
+  EXPECT_EQ(mail.link_base_url(), "http://localhost:9000");
+  ASSERT_TRUE(mail.has_calendar());
+  EXPECT_EQ(mail.calendar().method(), notify_v1::CalendarInvitation::METHOD_REQUEST);
+  EXPECT_EQ(mail.calendar().uid(), "event-" + std::to_string(event_id_) + "@calndro");
+  EXPECT_EQ(mail.calendar().sequence(), 1);
+  EXPECT_EQ(*slot_from_proto(mail.calendar().slot()), slot_at(2));
+  EXPECT_EQ(mail.calendar().organizer(), "owner@here.net");
+  EXPECT_EQ(std::vector<std::string>(mail.calendar().attendees().begin(), mail.calendar().attendees().end()),
+            (std::vector<std::string>{"owner@here.net", "party@here.net"}));
+  EXPECT_FALSE(mail.calendar().without_link());
+
+  v1::GetEventRequest get_request;
+  get_request.set_id(event_id_);
+  v1::Event seen;
+  ASSERT_TRUE(call(&EventServiceImpl::GetEvent, party_, get_request, seen).ok());
+  EXPECT_EQ(seen.state(), v1::EVENT_STATE_AGREED);
+  EXPECT_EQ(seen.calendar_sequence(), 1);
+  v1::ListEventsResponse listed;
+  ASSERT_TRUE(list(party_, &listed).ok());
+  ASSERT_EQ(listed.events_size(), 1);
+  EXPECT_EQ(listed.events(0).state(), v1::EVENT_STATE_AGREED);
+  EXPECT_TRUE(listed.events(0).has_agreed_slot());
+}
+
+TEST_F(EventServiceTest, AnOpenEventSaysSo) {
+  v1::Event created = create({"party@here.net"}, {slot_at(1)});
+  EXPECT_EQ(created.state(), v1::EVENT_STATE_OPEN);
+  EXPECT_FALSE(created.has_agreed_slot());
+  EXPECT_EQ(created.calendar_sequence(), 0);
+}
+
+TEST_F(EventServiceTest, AgreeRefusesASlotThatIsNotTheEventsAndChangesNothing) {
+  EXPECT_EQ(violated_fields(agree(owner_, slot_at(7))), (std::vector<std::string>{"slot"}));
+  // Equal as instant and duration, whatever the spelling: a slot of another length is another slot.
+  EXPECT_EQ(violated_fields(agree(owner_, {slot_at(2).begin, std::chrono::minutes(30)})),
+            (std::vector<std::string>{"slot"}));
+  v1::AgreeEventRequest request;
+  request.set_id(event_id_);
+  v1::Event event;
+  EXPECT_EQ(violated_fields(call(&EventServiceImpl::AgreeEvent, owner_, request, event)),
+            (std::vector<std::string>{"slot"}));
+  EXPECT_FALSE(stores_.state.events.at(event_id_).agreed_slot);
+  EXPECT_EQ(stores_.log_of(event_id_).size(), 1u);
+  EXPECT_TRUE(stores_.state.outbox.empty());
+}
+
+TEST_F(EventServiceTest, AgreeAndReopenWithAStaleVersionCarryTheCurrentEvent) {
+  ASSERT_TRUE(patch_title(owner_).ok());  // version 2
+  const absl::Status stale = agree(owner_, slot_at(1), 1);
+  EXPECT_TRUE(absl::IsFailedPrecondition(stale)) << stale;
+  EXPECT_EQ(current_event_of(stale).version(), 2);
+  EXPECT_TRUE(decode_details(stale).reason.empty());
+  EXPECT_FALSE(stores_.state.events.at(event_id_).agreed_slot);
+  ASSERT_TRUE(agree(owner_, slot_at(1), 2).ok());
+
+  v1::ReopenEventRequest request;
+  request.set_id(event_id_);
+  request.set_expected_version(2);
+  v1::Event event;
+  const absl::Status stale_reopen = call(&EventServiceImpl::ReopenEvent, owner_, request, event);
+  EXPECT_EQ(current_event_of(stale_reopen).version(), 3);
+  EXPECT_TRUE(stores_.state.events.at(event_id_).agreed_slot);
+  EXPECT_EQ(stores_.state.outbox.size(), 1u);
+}
+
+TEST_F(EventServiceTest, AgreeingAgainOnTheSameSlotChangesNothingAndAnotherSlotMovesTheAgreement) {
+  ASSERT_TRUE(agree(owner_, slot_at(1)).ok());
+  v1::Event again;
+  ASSERT_TRUE(agree(staff_, slot_at(1), std::nullopt, &again).ok());
+  EXPECT_EQ(again.version(), 2);
+  EXPECT_EQ(again.calendar_sequence(), 1);
+  EXPECT_EQ(stores_.log_of(event_id_).size(), 2u);
+  EXPECT_EQ(stores_.state.outbox.size(), 1u);
+
+  clock_.advance(std::chrono::seconds(1));
+  v1::Event moved;
+  ASSERT_TRUE(agree(owner_, slot_at(3), std::nullopt, &moved).ok());
+  EXPECT_EQ(*slot_from_proto(moved.agreed_slot()), slot_at(3));
+  EXPECT_EQ(moved.calendar_sequence(), 2);
+  EXPECT_EQ(stores_.log_of(event_id_).back().occurrence, Occurrence::kAgree);
+  const auto queued = queued_requests();
+  ASSERT_EQ(queued.size(), 2u);
+  EXPECT_EQ(queued[1].calendar().method(), notify_v1::CalendarInvitation::METHOD_REQUEST);
+  EXPECT_EQ(queued[1].calendar().sequence(), 2);
+  EXPECT_EQ(*slot_from_proto(queued[1].calendar().slot()), slot_at(3));
+}
+
+TEST_F(EventServiceTest, WhileAgreedAPatchOfSlotsIsAConflictNotAStaleVersion) {
+  ASSERT_TRUE(agree(owner_, slot_at(1)).ok());
+  v1::UpdateEventRequest request;
+  add_slots(*request.mutable_slots()->mutable_slots(), {slot_at(1)});
+  request.set_title("Dinner");
+  const absl::Status refused = patch(party_, request);
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused)) << refused;
+  EXPECT_EQ(decode_details(refused).reason, kEventAgreedReason);
+  EXPECT_FALSE(refused.GetPayload("type.googleapis.com/calndro.events.v1.Event").has_value());
+  const EventRecord& event = stores_.state.events.at(event_id_);
+  EXPECT_EQ(event.slots.size(), 3u);
+  EXPECT_EQ(event.title, "Lunch");
+  EXPECT_EQ(event.version, 2);
+  EXPECT_EQ(stores_.log_of(event_id_).size(), 2u);
+  EXPECT_EQ(stores_.state.outbox.size(), 1u);
+}
+
+TEST_F(EventServiceTest, ANewTitleWhileAgreedSendsTheInvitationAgainInTheSameTransaction) {
+  ASSERT_TRUE(agree(owner_, slot_at(2)).ok());
+  stores_.runs.clear();
+  clock_.advance(std::chrono::seconds(1));
+  v1::UpdateEventRequest request;
+  request.set_id(event_id_);
+  request.set_title("Dinner");
+  request.set_link_base_url("http://localhost:9000");
+  v1::Event changed;
+  ASSERT_TRUE(call(&EventServiceImpl::UpdateEvent, email_token_, request, changed).ok());
+  EXPECT_EQ(changed.title(), "Dinner");
+  EXPECT_EQ(changed.state(), v1::EVENT_STATE_AGREED);
+  EXPECT_EQ(changed.calendar_sequence(), 2);
+  EXPECT_EQ(stores_.runs.back(), Atomicity::kTransaction);
+  const auto log = stores_.log_of(event_id_);
+  EXPECT_EQ(log.back().occurrence, Occurrence::kUpdate);
+  EXPECT_EQ(log.back().data, (nlohmann::json{{"title", "Dinner"}, {"token", "fp-0123"}}));
+  const auto queued = queued_requests();
+  ASSERT_EQ(queued.size(), 2u);
+  EXPECT_EQ(queued[1].event_title(), "Dinner");
+  EXPECT_EQ(queued[1].calendar().method(), notify_v1::CalendarInvitation::METHOD_REQUEST);
+  EXPECT_EQ(queued[1].calendar().sequence(), 2);
+  EXPECT_EQ(queued[1].sender(), "owner@here.net");
+  EXPECT_EQ(queued[1].recipients_size(), 2);
+}
+
+TEST_F(EventServiceTest, ReopenCancelsTheCalendarEntryAndAnOpenEventCannotBeReopened) {
+  const absl::Status open = reopen(owner_);
+  EXPECT_TRUE(absl::IsFailedPrecondition(open)) << open;
+  EXPECT_EQ(decode_details(open).reason, kEventNotAgreedReason);
+  EXPECT_EQ(stores_.log_of(event_id_).size(), 1u);
+
+  ASSERT_TRUE(agree(owner_, slot_at(3)).ok());
+  clock_.advance(std::chrono::seconds(1));
+  v1::Event reopened;
+  ASSERT_TRUE(reopen(staff_, &reopened).ok());
+  EXPECT_EQ(reopened.state(), v1::EVENT_STATE_OPEN);
+  EXPECT_FALSE(reopened.has_agreed_slot());
+  EXPECT_EQ(reopened.calendar_sequence(), 2);
+  EXPECT_EQ(reopened.version(), 3);
+  const auto log = stores_.log_of(event_id_);
+  EXPECT_EQ(log.back().occurrence, Occurrence::kUpdate);
+  EXPECT_EQ(log.back().effector, "staff@here.net");
+  EXPECT_EQ(log.back().data, (nlohmann::json{{"reopened", true}}));
+  const auto queued = queued_requests();
+  ASSERT_EQ(queued.size(), 2u);
+  EXPECT_EQ(queued[1].calendar().method(), notify_v1::CalendarInvitation::METHOD_CANCEL);
+  EXPECT_EQ(queued[1].calendar().uid(), queued[0].calendar().uid());
+  EXPECT_EQ(queued[1].calendar().sequence(), 2);
+  EXPECT_EQ(*slot_from_proto(queued[1].calendar().slot()), slot_at(3));
+  EXPECT_EQ(queued[1].recipients_size(), 2);
+
+  v1::UpdateEventRequest narrow;
+  add_slots(*narrow.mutable_slots()->mutable_slots(), {slot_at(3)});
+  EXPECT_TRUE(patch(owner_, narrow).ok()) << "reopened: the slots may change again";
+  EXPECT_EQ(stores_.state.outbox.size(), 2u) << "a change of an open event mails no one";
+}
+
+TEST_F(EventServiceTest, DeletingAnAgreedEventCancelsItWithoutALink) {
+  ASSERT_TRUE(agree(owner_, slot_at(1)).ok());
+  clock_.advance(std::chrono::seconds(1));
+  ASSERT_TRUE(remove(staff_).ok());
+  const EventRecord& event = stores_.state.events.at(event_id_);
+  EXPECT_TRUE(event.deleted);
+  EXPECT_EQ(event.calendar_sequence, 2);
+  const auto queued = queued_requests();
+  ASSERT_EQ(queued.size(), 2u);
+  EXPECT_EQ(queued[1].calendar().method(), notify_v1::CalendarInvitation::METHOD_CANCEL);
+  EXPECT_EQ(queued[1].calendar().sequence(), 2);
+  EXPECT_TRUE(queued[1].calendar().without_link());
+  EXPECT_EQ(queued[1].recipients_size(), 2);
+  EXPECT_EQ(committed_notifies_, 2);
+}
+
+TEST_F(EventServiceTest, DeletingAnOpenEventMailsNoOne) {
+  ASSERT_TRUE(remove(staff_).ok());
+  EXPECT_TRUE(stores_.state.outbox.empty());
+  EXPECT_EQ(stores_.state.events.at(event_id_).calendar_sequence, 0);
+}
+
 TEST(WrittenOnce, TurnsABrokenConnectionIntoDoubtPerStatementOnly) {
   const auto broken = []() -> int { throw pqxx::broken_connection("lost"); };
   EXPECT_THROW(written_once(/*per_statement=*/true, broken), pqxx::in_doubt_error);

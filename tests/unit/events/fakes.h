@@ -179,6 +179,7 @@ class FakeStores final : public Database,
     }
     EventRecord stored = event;
     stored.id = state.next_id++;
+    stored.creator = effector;
     state.events[stored.id] = stored;
     append_log(stored.id, now, Occurrence::kUpdate, effector, stored.slots, log_data);
     return stored.id;
@@ -189,10 +190,14 @@ class FakeStores final : public Database,
                                            const nlohmann::json& log_data) override {
     const auto found = state.events.find(id);
     if (found == state.events.end() || found->second.deleted ||
-        (change.expected_version && *change.expected_version != found->second.version)) {
+        (change.expected_version && *change.expected_version != found->second.version) ||
+        (change.only_while_open && found->second.agreed_slot)) {
       return std::nullopt;
     }
     EventRecord& event = found->second;
+    if (change.title && event.agreed_slot) {
+      ++event.calendar_sequence;
+    }
     event.title = change.title.value_or(event.title);
     event.slots = change.slots.value_or(event.slots);
     ++event.version;
@@ -200,10 +205,21 @@ class FakeStores final : public Database,
     return event;
   }
 
+  EventRecord set_agreed_slot(std::int64_t id, const std::optional<Slot>& slot) override {
+    EventRecord& event = state.events.at(id);
+    event.agreed_slot = slot;
+    ++event.version;
+    ++event.calendar_sequence;
+    return event;
+  }
+
   void mark_deleted(std::int64_t id, Instant) override {
     EventRecord& event = state.events.at(id);
     event.deleted = true;
     ++event.version;
+    if (event.agreed_slot) {
+      ++event.calendar_sequence;
+    }
   }
 
   Page<EventRecord> list_all(std::int64_t after, int limit) override {

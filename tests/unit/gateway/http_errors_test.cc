@@ -86,6 +86,18 @@ TEST(HttpErrors, FailedPreconditionWithDetailsKeepsFields) {
   EXPECT_EQ(error.body, nlohmann::json::parse(R"({"slots": ["Mismatch with event"]})"));
 }
 
+// The state of the event refuses the call (ErrorInfo reason): 409, apart
+// from the 400 of bad input and the 412 of a stale version.
+TEST(HttpErrors, AStateConflictIs409WithTheServicesMessage) {
+  for (const char* reason : {kEventAgreedReason, kEventNotAgreedReason}) {
+    HttpError error = http_error_from_status(to_grpc_status(state_conflict(reason, "The event is agreed.")));
+    EXPECT_EQ(error.status, 409) << reason;
+    EXPECT_EQ(error.body, nlohmann::json({{"detail", "The event is agreed."}})) << reason;
+  }
+  HttpError other = http_error_from_status(to_grpc_status(state_conflict("SOMETHING_ELSE", "No.")));
+  EXPECT_EQ(other.status, 400);
+}
+
 TEST(HttpErrors, UnauthenticatedCarriesWwwAuthenticate) {
   HttpError error = http_error_from_status(grpc::Status(StatusCode::UNAUTHENTICATED, "Invalid token."));
   EXPECT_EQ(error.status, 401);

@@ -32,7 +32,38 @@ TEST(JsonMapping, EventHasSpecShape) {
   EXPECT_EQ(out, json::parse(R"({"id": 7, "url": "http://HOST/7/", "log_url": "http://HOST/7/log/",
       "notify_url": "http://HOST/7/notify/", "title": "cybes",
       "parties": ["you@here.net", "they@thar.net"],
-      "slots": [{"begin": "2022-11-01T01:11:22.020000Z", "duration": "00:10:00"}]})"));
+      "slots": [{"begin": "2022-11-01T01:11:22.020000Z", "duration": "00:10:00"}],
+      "state": "open", "agreed_slot": null, "ics_url": "http://HOST/7/event.ics"})"));
+}
+
+TEST(JsonMapping, AnAgreedEventShowsItsSlot) {
+  v1::Event event = sample_event();
+  event.set_state(v1::EVENT_STATE_AGREED);
+  *event.mutable_agreed_slot() = event.slots(0);
+  json out = json::parse(event_body(event, "http://HOST"));
+  EXPECT_EQ(out["state"], "agreed");
+  EXPECT_EQ(out["agreed_slot"],
+            json::parse(R"({"begin": "2022-11-01T01:11:22.020000Z", "duration": "00:10:00"})"));
+}
+
+TEST(JsonMapping, AgreeNeedsOneSlot) {
+  v1::AgreeEventRequest request;
+  FieldErrors errors;
+  agree_request_from_json(
+      json::parse(R"({"slot": {"begin": "2022-11-01T01:11:22.02", "duration": "00:10"}})"), request, errors);
+  EXPECT_TRUE(errors.empty()) << errors.to_json();
+  EXPECT_EQ(request.slot().begin().seconds(), 1667265082);
+  EXPECT_EQ(request.slot().begin().nanos(), 20'000'000);
+  EXPECT_EQ(request.slot().duration().seconds(), 600);
+  for (const char* body : {R"({})", R"({"slot": null})", R"({"slot": [1]})", R"({"slot": {"begin": "x"}})",
+                           R"({"slots": [{"begin": "2022-11-01T01:11:22Z", "duration": "00:10"}]})"}) {
+    FieldErrors refused;
+    v1::AgreeEventRequest ignored;
+    agree_request_from_json(json::parse(body), ignored, refused);
+    ASSERT_FALSE(refused.empty()) << body;
+    EXPECT_EQ(refused.to_json().size(), 1u) << body;
+    EXPECT_TRUE(refused.to_json().contains("slot")) << body << ": " << refused.to_json();
+  }
 }
 
 TEST(JsonMapping, TimestampRoundTripKeepsMicrosecondsBeforeEpoch) {

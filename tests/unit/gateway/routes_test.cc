@@ -25,6 +25,7 @@ TEST(Routes, FoundRoutes) {
       {"DELETE", "/12/", Route::kEvent, 12},   {"POST", "/7/notify/", Route::kNotify, 7},
       {"GET", "/7/log/", Route::kLog, 7},      {"POST", "/api-token-auth/", Route::kApiToken, 0},
       {"GET", "/openapi", Route::kOpenApi, 0}, {"GET", "/healthz", Route::kHealth, 0},
+      {"POST", "/7/agree/", Route::kAgree, 7}, {"POST", "/7/reopen/", Route::kReopen, 7},
   };
   for (const auto& row : rows) {
     RouteMatch match = match_route(row.method, row.path);
@@ -35,8 +36,8 @@ TEST(Routes, FoundRoutes) {
 }
 
 TEST(Routes, EveryMethodARouteAllowsHasAHandler) {
-  for (const char* path :
-       {"/", "/healthz", "/readyz", "/openapi", "/api-token-auth/", "/7/", "/7/notify/", "/7/log/"}) {
+  for (const char* path : {"/", "/healthz", "/readyz", "/openapi", "/api-token-auth/", "/7/", "/7/notify/",
+                           "/7/log/", "/7/agree/", "/7/reopen/"}) {
     const RouteMatch refused = match_route("PUT", path);
     ASSERT_EQ(refused.kind, Kind::kMethodNotAllowed) << path;
     for (std::string_view method : split_list(refused.allow)) {
@@ -55,6 +56,8 @@ TEST(Routes, MissingSlashRedirects) {
   EXPECT_EQ(match_route("GET", "/7").redirect_path, "/7/");
   EXPECT_EQ(match_route("POST", "/7/notify").redirect_path, "/7/notify/");
   EXPECT_EQ(match_route("GET", "/7/log").redirect_path, "/7/log/");
+  EXPECT_EQ(match_route("POST", "/7/agree").redirect_path, "/7/agree/");
+  EXPECT_EQ(match_route("POST", "/7/reopen").redirect_path, "/7/reopen/");
   EXPECT_EQ(match_route("GET", "/x").kind, Kind::kNotFound);
 }
 
@@ -91,6 +94,8 @@ TEST(Routes, UnsupportedMethodsAre405WithAllow) {
       {"GET", "/api-token-auth/", "POST, DELETE"},
       {"POST", "/openapi", "GET"},
       {"HEAD", "/7/", "GET, PATCH, DELETE"},
+      {"GET", "/7/agree/", "POST"},
+      {"PATCH", "/7/reopen/", "POST"},
   };
   for (const auto& row : rows) {
     RouteMatch match = match_route(row.method, row.path);
