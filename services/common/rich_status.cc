@@ -89,6 +89,13 @@ absl::Status token_expired(Instant expires) {
   return with_detail(absl::StatusCode::kUnauthenticated, "Token expired", info);
 }
 
+absl::Status idempotency_key_reused(std::string message) {
+  google::rpc::ErrorInfo info;
+  info.set_reason(kIdempotencyKeyReusedReason);
+  info.set_domain("calndro");
+  return with_detail(absl::StatusCode::kAlreadyExists, message, info);
+}
+
 absl::Status resource_exhausted(std::string message, std::chrono::seconds retry_after) {
   google::rpc::RetryInfo info;
   info.mutable_retry_delay()->set_seconds(retry_after.count());

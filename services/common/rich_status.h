@@ -27,6 +27,8 @@ struct FieldViolation {
 };
 
 inline constexpr const char* kTokenExpiredReason = "TOKEN_EXPIRED";
+// An idempotency key (request_id) sent again with another request.
+inline constexpr const char* kIdempotencyKeyReusedReason = "IDEMPOTENCY_KEY_REUSED";
 
 // What an error carries at most, so that its trailer (the message and the
 // details, both repeated there) always fits the metadata limit of
@@ -44,6 +46,9 @@ absl::Status invalid_argument(std::string field, std::string description);
 // UNAUTHENTICATED "Token expired" with google.rpc.ErrorInfo
 // {reason: TOKEN_EXPIRED, metadata: {expires: <RFC 3339>}}.
 absl::Status token_expired(Instant expires);
+
+// ALREADY_EXISTS with google.rpc.ErrorInfo {reason: IDEMPOTENCY_KEY_REUSED}.
+absl::Status idempotency_key_reused(std::string message);
 
 // RESOURCE_EXHAUSTED with google.rpc.RetryInfo {retry_delay}: the caller may
 // try again after that long (the gateway's 429 with Retry-After).
