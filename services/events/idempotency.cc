@@ -8,6 +8,7 @@
 
 #include "common/crypto.h"
 #include "common/rich_status.h"
+#include "common/text.h"
 
 namespace calndro::events {
 namespace {
@@ -30,11 +31,7 @@ std::string deterministic_bytes(const google::protobuf::Message& message) {
 }  // namespace
 
 absl::Status validate_idempotency_key(std::string_view key) {
-  bool visible = !key.empty() && key.size() <= kMaxIdempotencyKeyBytes;
-  for (const char c : key) {
-    visible = visible && c >= 0x21 && c <= 0x7E;
-  }
-  if (!visible) {
+  if (!is_idempotency_key(key)) {
     return invalid_argument("request_id",
                             "An idempotency key is 1 to 255 visible ASCII characters (no spaces).");
   }

@@ -18,7 +18,6 @@
 // key with another request is refused. docs/ARCHITECTURE.md has the design.
 namespace calndro::events {
 
-inline constexpr std::size_t kMaxIdempotencyKeyBytes = 255;
 // Response initial metadata of a replayed answer.
 inline constexpr const char* kReplayedMetadata = "x-idempotent-replayed";
 
