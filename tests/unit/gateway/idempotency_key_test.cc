@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "gateway/front_door.h"
+
 namespace calndro::gateway {
 namespace {
 
@@ -50,6 +52,16 @@ TEST(IdempotencyKey, OnlyAReplayIsMarked) {
   mark_replayed(replayed, CallInfo{.replayed = true});
   EXPECT_FALSE(fresh.has_header(kIdempotentReplayed));
   EXPECT_EQ(replayed.get_header_value(kIdempotentReplayed), "true");
+}
+
+// httplib drops a header with an empty value: the front door finds it first.
+TEST(IdempotencyKey, AnEmptyKeyOrConditionIsFoundInTheRawHead) {
+  const std::string request_line = "POST / HTTP/1.1\r\nHost: x\r\n";
+  EXPECT_EQ(empty_header_that_matters(request_line + "Idempotency-Key:\r\n\r\n"), "Idempotency-Key");
+  EXPECT_EQ(empty_header_that_matters(request_line + "idempotency-key: \t \r\n\r\n"), "Idempotency-Key");
+  EXPECT_EQ(empty_header_that_matters(request_line + "If-Match:\r\n\r\n"), "If-Match");
+  EXPECT_EQ(empty_header_that_matters(request_line + "Idempotency-Key: k1\r\nX-Other:\r\n\r\n"), "");
+  EXPECT_EQ(empty_header_that_matters(request_line + "\r\n"), "");
 }
 
 }  // namespace
