@@ -63,9 +63,8 @@ std::optional<IdempotencyRecord> PgIdempotencyStore::claim(const std::string& ca
 
 void PgIdempotencyStore::complete(const std::string& caller, const std::string& key,
                                   const std::string& response) {
-  written_once(per_statement_, [&] {
-    tx_.exec_prepared("idempotency_complete", caller, key, pqxx::binarystring(response));
-  });
+  written_once(per_statement_,
+               [&] { tx_.exec_prepared("idempotency_complete", caller, key, pqxx::binarystring(response)); });
 }
 
 std::int64_t PgIdempotencyStore::purge_idempotency_records(Instant before) {

@@ -167,8 +167,8 @@ int serve(const Settings& settings) {
   events::EventServiceOptions service_options = settings.service;
   service_options.notify_committed = [&relay] { relay.wake(); };
   events::EventServiceImpl service(database, authenticator, notifications, clock, random, service_options);
-  events::RetentionPurge purge(database, clock,
-                               {settings.retention, settings.service.idempotency_window, settings.purge_interval});
+  events::RetentionPurge purge(
+      database, clock, {settings.retention, settings.service.idempotency_window, settings.purge_interval});
 
   calndro::Metrics metrics;
   register_pool_metrics(metrics, pool);

@@ -188,7 +188,8 @@ TEST_F(Idempotency, ConcurrentRepeatsCreateExactlyOneEvent) {
 }
 
 TEST_F(Idempotency, AMalformedKeyIs400NamingTheHeaderAndChangesNothing) {
-  for (const std::string& key : {std::string(256, 'k'), std::string("two words"), std::string("caf\xC3\xA9")}) {
+  for (const std::string& key :
+       {std::string(256, 'k'), std::string("two words"), std::string("caf\xC3\xA9")}) {
     const HttpReply reply = create(key);
     EXPECT_EQ(reply.status, 400) << key << ": " << reply;
     EXPECT_EQ(reply.j()["detail"].get<std::string>().rfind("Idempotency-Key: ", 0), 0u) << reply;
@@ -196,13 +197,14 @@ TEST_F(Idempotency, AMalformedKeyIs400NamingTheHeaderAndChangesNothing) {
   // An empty value, and two values: sent raw, as a client library may drop
   // or fold them.
   const std::string body = create_body().dump();
-  for (const std::string& keys : {std::string("Idempotency-Key:\r\n"),
-                                  std::string("Idempotency-Key: a\r\nIdempotency-Key: b\r\n")}) {
-    const std::string answer = raw_http(
-        stack().http_port(), "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: " +
-                                 basic_auth(user_.email, user_.password) +
-                                 "\r\nContent-Type: application/json\r\nContent-Length: " +
-                                 std::to_string(body.size()) + "\r\n" + keys + "\r\n" + body);
+  for (const std::string& keys :
+       {std::string("Idempotency-Key:\r\n"), std::string("Idempotency-Key: a\r\nIdempotency-Key: b\r\n")}) {
+    const std::string answer =
+        raw_http(stack().http_port(),
+                 "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: " +
+                     basic_auth(user_.email, user_.password) +
+                     "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                     "\r\n" + keys + "\r\n" + body);
     EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << keys << answer;
     EXPECT_NE(answer.find("Idempotency-Key: "), std::string::npos) << answer;
   }

@@ -64,7 +64,7 @@ class FakeStores final : public Database,
     std::map<std::int64_t, User> users;
     std::map<std::string, ApiToken> api_tokens;  // by hash
     std::int64_t next_id = 1;
-    std::map<std::string, Outboxed> outbox;  // by id
+    std::map<std::string, Outboxed> outbox;                                        // by id
     std::map<std::pair<std::string, std::string>, IdempotencyRecord> idempotency;  // by (caller, key)
   };
 

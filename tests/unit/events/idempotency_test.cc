@@ -29,8 +29,9 @@ TEST(IdempotencyKeyTest, AcceptsOneTo255VisibleAsciiCharacters) {
   EXPECT_TRUE(validate_idempotency_key("a").ok());
   EXPECT_TRUE(validate_idempotency_key(std::string(255, '~')).ok());
   EXPECT_TRUE(validate_idempotency_key("9f8e-7d6c_!\"#{}").ok());
-  for (const std::string& bad : {std::string(), std::string(256, 'k'), std::string("with space"),
-                                std::string("tab\there"), std::string("caf\xC3\xA9"), std::string("del\x7F")}) {
+  for (const std::string& bad :
+       {std::string(), std::string(256, 'k'), std::string("with space"), std::string("tab\there"),
+        std::string("caf\xC3\xA9"), std::string("del\x7F")}) {
     const absl::Status status = validate_idempotency_key(bad);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
     const auto violations = decode_details(status).violations;
@@ -235,14 +236,14 @@ TEST_F(IdempotencyTest, RepeatedNotifyQueuesNoSecondMailNorEntries) {
   const std::int64_t id = created_event(owner_);
   v1::NotifyPartiesResponse first, again;
   bool replayed = true;
-  ASSERT_TRUE(call(&EventServiceImpl::NotifyParties, owner_, notify_request(id, "notify-1"), first, &replayed)
-                  .ok());
+  ASSERT_TRUE(
+      call(&EventServiceImpl::NotifyParties, owner_, notify_request(id, "notify-1"), first, &replayed).ok());
   EXPECT_FALSE(replayed);
   ASSERT_EQ(stores_.state.outbox.size(), 1u);
   const std::size_t entries = log_size();
 
-  ASSERT_TRUE(call(&EventServiceImpl::NotifyParties, owner_, notify_request(id, "notify-1"), again, &replayed)
-                  .ok());
+  ASSERT_TRUE(
+      call(&EventServiceImpl::NotifyParties, owner_, notify_request(id, "notify-1"), again, &replayed).ok());
   EXPECT_TRUE(replayed);
   EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
   EXPECT_EQ(stores_.state.outbox.size(), 1u);
@@ -255,7 +256,8 @@ TEST_F(IdempotencyTest, AnEmailTokenIsACallerOfItsOwn) {
   v1::NotifyPartiesResponse by_token, again, by_owner;
   bool replayed = false;
   ASSERT_TRUE(call(&EventServiceImpl::NotifyParties, token, notify_request(id, "n-2"), by_token).ok());
-  ASSERT_TRUE(call(&EventServiceImpl::NotifyParties, token, notify_request(id, "n-2"), again, &replayed).ok());
+  ASSERT_TRUE(
+      call(&EventServiceImpl::NotifyParties, token, notify_request(id, "n-2"), again, &replayed).ok());
   EXPECT_TRUE(replayed);
   EXPECT_EQ(stores_.state.outbox.size(), 1u);
   // Keyed by the token's event and fingerprint, never by the token.
@@ -264,8 +266,8 @@ TEST_F(IdempotencyTest, AnEmailTokenIsACallerOfItsOwn) {
   }
   EXPECT_EQ(stores_.state.idempotency.count({"token:" + std::to_string(id) + ":fp-0123", "n-2"}), 1u);
 
-  ASSERT_TRUE(call(&EventServiceImpl::NotifyParties, owner_, notify_request(id, "n-2"), by_owner, &replayed)
-                  .ok());
+  ASSERT_TRUE(
+      call(&EventServiceImpl::NotifyParties, owner_, notify_request(id, "n-2"), by_owner, &replayed).ok());
   EXPECT_FALSE(replayed);
   EXPECT_EQ(stores_.state.outbox.size(), 2u);
 }

@@ -105,7 +105,8 @@ TEST(HttpErrors, ExpiredTokenShowsExpiry) {
 }
 
 TEST(HttpErrors, AReusedIdempotencyKeyIs422WithTheServiceMessage) {
-  HttpError error = http_error_from_status(to_grpc_status(idempotency_key_reused("Key used with another request.")));
+  HttpError error =
+      http_error_from_status(to_grpc_status(idempotency_key_reused("Key used with another request.")));
   EXPECT_EQ(error.status, 422);
   EXPECT_EQ(error.body, nlohmann::json::parse(R"({"detail": "Key used with another request."})"));
   // ALREADY_EXISTS for any other reason stays a conflict.

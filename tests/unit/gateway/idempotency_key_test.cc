@@ -22,8 +22,9 @@ TEST(IdempotencyKey, WithoutTheHeaderThereIsNoKey) {
 }
 
 TEST(IdempotencyKey, OneTo255VisibleAsciiCharactersAreAKey) {
-  for (const std::string& value : {std::string("a"), std::string(255, 'z'),
-                                  std::string("3f1c0e9a-7b1d-4c6e-9f2a-0d8b5e4c3a21"), std::string("~!\"#$%")}) {
+  for (const std::string& value :
+       {std::string("a"), std::string(255, 'z'), std::string("3f1c0e9a-7b1d-4c6e-9f2a-0d8b5e4c3a21"),
+        std::string("~!\"#$%")}) {
     std::string key;
     EXPECT_FALSE(read_idempotency_key(with_keys({value}), key).has_value()) << value;
     EXPECT_EQ(key, value);
@@ -32,7 +33,7 @@ TEST(IdempotencyKey, OneTo255VisibleAsciiCharactersAreAKey) {
 
 TEST(IdempotencyKey, AnythingElseIsA400NamingTheHeader) {
   for (const std::string& value : {std::string(), std::string(256, 'z'), std::string("two words"),
-                                  std::string("tab\t"), std::string("\xC3\xA9t\xC3\xA9")}) {
+                                   std::string("tab\t"), std::string("\xC3\xA9t\xC3\xA9")}) {
     std::string key;
     const auto error = read_idempotency_key(with_keys({value}), key);
     ASSERT_TRUE(error.has_value()) << value;
