@@ -10,6 +10,8 @@ namespace calndro::gateway {
 
 namespace {
 constexpr std::chrono::milliseconds kRetryPause{20};
+// Response initial metadata of an answer replayed for an idempotency key.
+constexpr const char* kReplayedMetadata = "x-idempotent-replayed";
 }  // namespace
 
 CallFailure classify_failure(const grpc::Status& status) {
@@ -93,15 +95,27 @@ template <typename Request, typename Response>
 grpc::Status EventClient::unary(const CallMetadata& meta, bool repeatable,
                                 grpc::Status (v1::EventService::Stub::*method)(grpc::ClientContext*,
                                                                                const Request&, Response*),
-                                const Request& request, Response* response) const {
+                                const Request& request, Response* response, CallInfo* info) const {
   return with_retry(meta, repeatable, [&](grpc::ClientContext& context) {
-    return (stub_.get()->*method)(&context, request, response);
+    grpc::Status status = (stub_.get()->*method)(&context, request, response);
+    if (info != nullptr) {
+      const auto& initial = context.GetServerInitialMetadata();
+      const auto replayed = initial.find(kReplayedMetadata);
+      info->replayed = status.ok() && replayed != initial.end() && replayed->second == "true";
+    }
+    return status;
   });
 }
 
-// Reads may be sent again after a broken connection; a write may have run.
+// Reads may be sent again after a broken connection; a write may have run,
+// unless it carries an idempotency key: then a repeat only replays.
 constexpr bool kRead = true;
 constexpr bool kWrite = false;
+
+template <typename Request>
+bool idempotent(const Request& request) {
+  return !request.request_id().empty();
+}
 
 grpc::Status EventClient::list_events(const CallMetadata& meta, const v1::ListEventsRequest& request,
                                       v1::ListEventsResponse* response) {
@@ -109,8 +123,8 @@ grpc::Status EventClient::list_events(const CallMetadata& meta, const v1::ListEv
 }
 
 grpc::Status EventClient::create_event(const CallMetadata& meta, const v1::CreateEventRequest& request,
-                                       v1::Event* response) {
-  return unary(meta, kWrite, &v1::EventService::Stub::CreateEvent, request, response);
+                                       v1::Event* response, CallInfo* info) {
+  return unary(meta, idempotent(request), &v1::EventService::Stub::CreateEvent, request, response, info);
 }
 
 grpc::Status EventClient::get_event(const CallMetadata& meta, const v1::GetEventRequest& request,
@@ -129,8 +143,8 @@ grpc::Status EventClient::delete_event(const CallMetadata& meta, const v1::Delet
 }
 
 grpc::Status EventClient::notify_parties(const CallMetadata& meta, const v1::NotifyPartiesRequest& request,
-                                         v1::NotifyPartiesResponse* response) {
-  return unary(meta, kWrite, &v1::EventService::Stub::NotifyParties, request, response);
+                                         v1::NotifyPartiesResponse* response, CallInfo* info) {
+  return unary(meta, idempotent(request), &v1::EventService::Stub::NotifyParties, request, response, info);
 }
 
 grpc::Status EventClient::get_event_log(const CallMetadata& meta, const v1::GetEventLogRequest& request,
@@ -139,8 +153,8 @@ grpc::Status EventClient::get_event_log(const CallMetadata& meta, const v1::GetE
 }
 
 grpc::Status EventClient::agree_event(const CallMetadata& meta, const v1::AgreeEventRequest& request,
-                                      v1::Event* response) {
-  return unary(meta, kWrite, &v1::EventService::Stub::AgreeEvent, request, response);
+                                      v1::Event* response, CallInfo* info) {
+  return unary(meta, idempotent(request), &v1::EventService::Stub::AgreeEvent, request, response, info);
 }
 
 grpc::Status EventClient::reopen_event(const CallMetadata& meta, const v1::ReopenEventRequest& request,

@@ -30,6 +30,13 @@ struct CallMetadata {
   std::string client_address;
 };
 
+// What an answer said besides its message.
+struct CallInfo {
+  // The service answered a repeated idempotency key with the first answer
+  // (response metadata x-idempotent-replayed: true).
+  bool replayed = false;
+};
+
 // What a failed call says about whether it reached the service.
 enum class CallFailure {
   kNone,       // not a transport failure: the service answered (or it is not UNAVAILABLE)
@@ -50,18 +57,21 @@ class EventClient {
 
   grpc::Status list_events(const CallMetadata& meta, const v1::ListEventsRequest& request,
                            v1::ListEventsResponse* response);
+  // A write with a request_id (an idempotency key) is retried like a read:
+  // the service answers a repeat without acting again. `info` (optional)
+  // learns whether the answer was such a replay.
   grpc::Status create_event(const CallMetadata& meta, const v1::CreateEventRequest& request,
-                            v1::Event* response);
+                            v1::Event* response, CallInfo* info = nullptr);
   grpc::Status get_event(const CallMetadata& meta, const v1::GetEventRequest& request, v1::Event* response);
   grpc::Status update_event(const CallMetadata& meta, const v1::UpdateEventRequest& request,
                             v1::Event* response);
   grpc::Status delete_event(const CallMetadata& meta, const v1::DeleteEventRequest& request);
   grpc::Status notify_parties(const CallMetadata& meta, const v1::NotifyPartiesRequest& request,
-                              v1::NotifyPartiesResponse* response);
+                              v1::NotifyPartiesResponse* response, CallInfo* info = nullptr);
   grpc::Status get_event_log(const CallMetadata& meta, const v1::GetEventLogRequest& request,
                              v1::EventLog* response);
   grpc::Status agree_event(const CallMetadata& meta, const v1::AgreeEventRequest& request,
-                           v1::Event* response);
+                           v1::Event* response, CallInfo* info = nullptr);
   grpc::Status reopen_event(const CallMetadata& meta, const v1::ReopenEventRequest& request,
                             v1::Event* response);
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
@@ -76,11 +86,12 @@ class EventClient {
   template <typename Call>
   grpc::Status with_retry(const CallMetadata& meta, bool repeatable, Call call) const;
   // One unary call through the stub's `method`, with with_retry's rule.
+  // `info`, when given, learns what the answer's metadata said.
   template <typename Request, typename Response>
   grpc::Status unary(const CallMetadata& meta, bool repeatable,
                      grpc::Status (v1::EventService::Stub::*method)(grpc::ClientContext*, const Request&,
                                                                     Response*),
-                     const Request& request, Response* response) const;
+                     const Request& request, Response* response, CallInfo* info = nullptr) const;
 
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EventService::Stub> stub_;

@@ -228,4 +228,27 @@ size_t longest_header_line(std::string_view head) {
   return longest;
 }
 
+std::string_view empty_header_that_matters(std::string_view head) {
+  size_t start = head.find("\r\n");
+  while (start != std::string_view::npos) {
+    start += 2;
+    const size_t end = head.find("\r\n", start);
+    if (end == std::string_view::npos) {
+      break;
+    }
+    const std::string_view line = head.substr(start, end - start);
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos && trim_blanks(line.substr(colon + 1)).empty()) {
+      const std::string name = to_lower_ascii(line.substr(0, colon));
+      for (const std::string_view wanted : kHeadersNeverEmpty) {
+        if (name == to_lower_ascii(wanted)) {
+          return wanted;
+        }
+      }
+    }
+    start = end;
+  }
+  return {};
+}
+
 }  // namespace calndro::gateway

@@ -43,6 +43,15 @@ bool discard_body(SocketStream& stream, std::string_view head);
 // with its CRLF.
 size_t longest_header_line(std::string_view head);
 
+// Request headers that httplib drops when their value is empty, as if they
+// were absent: a write sent with a condition (If-Match) or a key
+// (Idempotency-Key) would then run without one. The front door refuses them.
+inline constexpr std::string_view kHeadersNeverEmpty[] = {"If-Match", "Idempotency-Key"};
+
+// The first of kHeadersNeverEmpty that `head` sends with an empty value
+// (nothing but blanks); empty when none.
+std::string_view empty_header_that_matters(std::string_view head);
+
 // An answer the front door writes itself (httplib never saw the request).
 void write_front_door_response(SocketStream& stream, int status, std::string_view detail, bool close,
                                const std::string& request_id, std::string_view extra_headers = {});

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "gateway/http_response.h"
+#include "gateway/idempotency_key.h"
 #include "gateway/json_mapping.h"
 #include "gateway/openapi.h"
 #include "gateway/paging.h"
@@ -33,17 +34,34 @@ Outcome answer_write(const Exchange& exchange, const grpc::Status& status, Write
   return answer(status, on_success);
 }
 
-// Calls `method` and answers the event it returns, with its ETag, with
-// `http_status`.
+// Answers the event a call returned, with its ETag, with `http_status`.
+Outcome answer_event_reply(Exchange& exchange, const grpc::Status& status, const v1::Event& reply,
+                           int http_status) {
+  return answer_write(exchange, status, [&] {
+    exchange.response.set_header("ETag", etag_of(reply.version()));
+    send_json(exchange.response, http_status, event_body(reply, exchange.base));
+  });
+}
+
+// Calls `method` and answers the event it returns (answer_event_reply).
 template <typename Rpc>
 Outcome answer_event(Exchange& exchange,
                      grpc::Status (EventClient::*method)(const CallMetadata&, const Rpc&, v1::Event*),
                      const Rpc& rpc, int http_status) {
   v1::Event reply;
-  return answer_write(exchange, (exchange.client.*method)(exchange.meta, rpc, &reply), [&] {
-    exchange.response.set_header("ETag", etag_of(reply.version()));
-    send_json(exchange.response, http_status, event_body(reply, exchange.base));
-  });
+  return answer_event_reply(exchange, (exchange.client.*method)(exchange.meta, rpc, &reply), reply,
+                            http_status);
+}
+
+// The request's Idempotency-Key into the rpc's request_id (idempotency.h).
+template <typename Rpc>
+Outcome read_request_id(const Exchange& exchange, Rpc& rpc) {
+  std::string key;
+  if (Outcome error = read_idempotency_key(exchange.request, key)) {
+    return error;
+  }
+  rpc.set_request_id(key);
+  return std::nullopt;
 }
 
 // The request's If-Match into the rpc's expected_version.
@@ -127,7 +145,14 @@ Outcome create_event(Exchange& exchange) {
   if (Outcome error = from_body(exchange, rpc, create_request_from_json)) {
     return error;
   }
-  return answer_event(exchange, &EventClient::create_event, rpc, 201);
+  if (Outcome error = read_request_id(exchange, rpc)) {
+    return error;
+  }
+  v1::Event reply;
+  CallInfo info;
+  const grpc::Status status = exchange.client.create_event(exchange.meta, rpc, &reply, &info);
+  mark_replayed(exchange.response, info);
+  return answer_event_reply(exchange, status, reply, 201);
 }
 
 Outcome get_event(Exchange& exchange) {
@@ -176,9 +201,15 @@ Outcome notify_parties(Exchange& exchange) {
   if (Outcome error = read_precondition(exchange, rpc)) {
     return error;
   }
+  if (Outcome error = read_request_id(exchange, rpc)) {
+    return error;
+  }
   rpc.set_link_base_url(exchange.base);
   v1::NotifyPartiesResponse reply;
-  return answer_write(exchange, exchange.client.notify_parties(exchange.meta, rpc, &reply), [&] {
+  CallInfo info;
+  const grpc::Status status = exchange.client.notify_parties(exchange.meta, rpc, &reply, &info);
+  mark_replayed(exchange.response, info);
+  return answer_write(exchange, status, [&] {
     send_json(exchange.response, 202, notify_response_body(reply, exchange.id, exchange.base));
   });
 }
@@ -192,8 +223,15 @@ Outcome agree_event(Exchange& exchange) {
   if (Outcome error = read_precondition(exchange, rpc)) {
     return error;
   }
+  if (Outcome error = read_request_id(exchange, rpc)) {
+    return error;
+  }
   rpc.set_link_base_url(exchange.base);
-  return answer_event(exchange, &EventClient::agree_event, rpc, 200);
+  v1::Event reply;
+  CallInfo info;
+  const grpc::Status status = exchange.client.agree_event(exchange.meta, rpc, &reply, &info);
+  mark_replayed(exchange.response, info);
+  return answer_event_reply(exchange, status, reply, 200);
 }
 
 Outcome reopen_event(Exchange& exchange) {

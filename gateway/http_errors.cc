@@ -74,6 +74,14 @@ void add_retry_after(const grpc::Status& status, HttpError& error) {
   error.headers.emplace_back("Retry-After", std::to_string(seconds));
 }
 
+// An idempotency key sent again with another request: SPEC §3's 422 (the
+// request cannot be processed as sent, whatever the state of the server).
+void add_key_reuse(const grpc::Status& status, HttpError& error) {
+  if (decode_details(status).reason == kIdempotencyKeyReusedReason) {
+    error.status = 422;
+  }
+}
+
 constexpr CodeRow kInternal{StatusCode::INTERNAL, 500, Message::kFixed, "Internal server error.", nullptr};
 
 constexpr CodeRow kCodes[] = {
@@ -87,7 +95,7 @@ constexpr CodeRow kCodes[] = {
     {StatusCode::PERMISSION_DENIED, 403, Message::kService,
      "You do not have permission to perform this action.", nullptr},
     {StatusCode::NOT_FOUND, 404, Message::kService, "Not found.", nullptr},
-    {StatusCode::ALREADY_EXISTS, 409, Message::kService, "Conflict.", nullptr},
+    {StatusCode::ALREADY_EXISTS, 409, Message::kService, "Conflict.", &add_key_reuse},
     {StatusCode::ABORTED, 409, Message::kService, "Conflict.", nullptr},
     {StatusCode::RESOURCE_EXHAUSTED, 429, Message::kService, "Too many requests.", &add_retry_after},
     {StatusCode::CANCELLED, 499, Message::kFixed, "Request cancelled.", nullptr},

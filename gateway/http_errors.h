@@ -10,7 +10,7 @@
 // gRPC status -> HTTP status, headers and SPEC §3 error body: the one table
 // of the gateway (http_errors.cc), the one in CONVENTIONS.md. The details
 // are those of docs/ARCHITECTURE.md "Errors" (google.rpc.BadRequest,
-// ErrorInfo TOKEN_EXPIRED, RetryInfo).
+// ErrorInfo TOKEN_EXPIRED and IDEMPOTENCY_KEY_REUSED, RetryInfo).
 namespace calndro::gateway {
 
 struct HttpError {

@@ -295,15 +295,14 @@ class HttpServer::Server final : public httplib::Server {
   // True when the connection can serve the next request.
   bool serve_complete_head(SocketStream& stream, const Head& head, Clock::time_point started, bool last,
                            bool& ok) {
-    if (longest_header_line(stream.peek().substr(0, head.size)) > kMaxHeaderLineBytes) {
-      const std::string text(stream.peek().substr(0, head.size));
-      stream.consume(head.size);
-      const bool keep = discard_body(stream, text);
-      const std::string id = new_request_id();
-      write_front_door_response(stream, 431, "A request header is too large (at most 8 KiB a line).", !keep,
-                                id);
-      log_front_door(text, 431, id, "header line too long", started);
-      return keep;
+    const std::string_view head_text = stream.peek().substr(0, head.size);
+    if (longest_header_line(head_text) > kMaxHeaderLineBytes) {
+      return refuse_complete_head(stream, head, 431, "A request header is too large (at most 8 KiB a line).",
+                                  "header line too long", started);
+    }
+    if (const std::string_view empty = empty_header_that_matters(head_text); !empty.empty()) {
+      return refuse_complete_head(stream, head, 400, std::string(empty) + ": the value is empty.",
+                                  "empty header", started);
     }
     const uint64_t head_end = stream.consumed() + head.size;
     bool connection_closed = false;
@@ -318,6 +317,19 @@ class HttpServer::Server final : public httplib::Server {
     // httplib stops reading a head it rejects (a bad request line): what
     // follows cannot be framed, so the connection ends after its answer.
     return ok && !connection_closed && stream.consumed() >= head_end;
+  }
+
+  // Answers a whole head the front door refuses, dropping its body. True
+  // when the connection can serve the next request.
+  bool refuse_complete_head(SocketStream& stream, const Head& head, int status, const std::string& detail,
+                            std::string_view reason, Clock::time_point started) {
+    const std::string text(stream.peek().substr(0, head.size));
+    stream.consume(head.size);
+    const bool keep = discard_body(stream, text);
+    const std::string id = new_request_id();
+    write_front_door_response(stream, status, detail, !keep, id);
+    log_front_door(text, status, id, reason, started);
+    return keep;
   }
 
   // A head that is too large (431) or late (408). True when the

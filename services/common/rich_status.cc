@@ -20,6 +20,15 @@ absl::Status with_detail(absl::StatusCode code, const std::string& message,
   return status;
 }
 
+// google.rpc.ErrorInfo {reason, domain "calndro"}: what a client tests to
+// tell apart errors that share a code.
+google::rpc::ErrorInfo reason_info(std::string reason) {
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::move(reason));
+  info.set_domain("calndro");
+  return info;
+}
+
 // At most `limit` bytes, never ending inside a UTF-8 sequence.
 std::string cut(std::string text, std::size_t limit) {
   if (text.size() <= limit) {
@@ -82,18 +91,17 @@ absl::Status invalid_argument(std::string field, std::string description) {
 }
 
 absl::Status token_expired(Instant expires) {
-  google::rpc::ErrorInfo info;
-  info.set_reason(kTokenExpiredReason);
-  info.set_domain("calndro");
+  google::rpc::ErrorInfo info = reason_info(kTokenExpiredReason);
   (*info.mutable_metadata())["expires"] = format_instant(expires);
   return with_detail(absl::StatusCode::kUnauthenticated, "Token expired", info);
 }
 
 absl::Status state_conflict(std::string reason, std::string message) {
-  google::rpc::ErrorInfo info;
-  info.set_reason(std::move(reason));
-  info.set_domain("calndro");
-  return with_detail(absl::StatusCode::kFailedPrecondition, message, info);
+  return with_detail(absl::StatusCode::kFailedPrecondition, message, reason_info(std::move(reason)));
+}
+
+absl::Status idempotency_key_reused(std::string message) {
+  return with_detail(absl::StatusCode::kAlreadyExists, message, reason_info(kIdempotencyKeyReusedReason));
 }
 
 absl::Status resource_exhausted(std::string message, std::chrono::seconds retry_after) {

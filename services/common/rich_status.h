@@ -31,6 +31,8 @@ inline constexpr const char* kTokenExpiredReason = "TOKEN_EXPIRED";
 // slots of an agreed event, a reopen of an open one.
 inline constexpr const char* kEventAgreedReason = "EVENT_AGREED";
 inline constexpr const char* kEventNotAgreedReason = "EVENT_NOT_AGREED";
+// An idempotency key (request_id) sent again with another request.
+inline constexpr const char* kIdempotencyKeyReusedReason = "IDEMPOTENCY_KEY_REUSED";
 
 // What an error carries at most, so that its trailer (the message and the
 // details, both repeated there) always fits the metadata limit of
@@ -53,6 +55,8 @@ absl::Status token_expired(Instant expires);
 // reasons above): a call the resource's state refuses, as opposed to a stale
 // version (which carries the current resource instead).
 absl::Status state_conflict(std::string reason, std::string message);
+// ALREADY_EXISTS with google.rpc.ErrorInfo {reason: IDEMPOTENCY_KEY_REUSED}.
+absl::Status idempotency_key_reused(std::string message);
 
 // RESOURCE_EXHAUSTED with google.rpc.RetryInfo {retry_delay}: the caller may
 // try again after that long (the gateway's 429 with Retry-After).

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/limits.h"
+
 namespace calndro {
 
 std::string_view trim_blanks(std::string_view text) {
@@ -41,6 +43,18 @@ std::size_t utf8_length(std::string_view text) {
     count += (c & 0xC0) != 0x80 ? 1 : 0;
   }
   return count;
+}
+
+bool is_idempotency_key(std::string_view key) {
+  if (key.empty() || key.size() > limits::kMaxIdempotencyKeyLength) {
+    return false;
+  }
+  for (const char c : key) {
+    if (c < 0x21 || c > 0x7E) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace calndro

@@ -21,4 +21,8 @@ std::string to_lower_ascii(std::string_view text);
 // sequence. Limits on titles count these, as SPEC §7 counts characters.
 std::size_t utf8_length(std::string_view text);
 
+// SPEC §3's idempotency key: 1 to limits::kMaxIdempotencyKeyLength visible
+// ASCII characters (0x21 to 0x7E: no spaces, no control characters).
+bool is_idempotency_key(std::string_view key);
+
 }  // namespace calndro

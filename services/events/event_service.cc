@@ -299,12 +299,29 @@ EventServiceImpl::EventServiceImpl(Database& database, Authenticator& authentica
       notifications_(notifications),
       clock_(clock),
       random_(random),
-      options_(options) {}
+      options_(options),
+      idempotency_(clock, options.idempotency_window) {}
 
 grpc::Status EventServiceImpl::serve_as_caller(grpc::ServerContext* context, std::string_view method,
-                                               Atomicity atomicity, Authenticator::CallerWork work) {
-  return serve_rpc(*context, method,
-                   [&] { return authenticator_.run_as_caller(read_credentials(*context), atomicity, work); });
+                                               Atomicity atomicity, Authenticator::CallerWork work,
+                                               const IdempotentCall* once) {
+  return serve_rpc(*context, method, [&] {
+    const Credentials credentials = read_credentials(*context);
+    if (once == nullptr || once->key.empty()) {
+      return authenticator_.run_as_caller(credentials, atomicity, work);
+    }
+    // The claim on the key, the action and its answer commit together.
+    bool replayed = false;
+    const absl::Status status = authenticator_.run_as_caller(
+        credentials, Atomicity::kTransaction, [&](Repositories& stores, const Caller& caller) {
+          return idempotency_.run(stores.idempotency, caller, method, *once, replayed,
+                                  [&] { return work(stores, caller); });
+        });
+    if (status.ok() && replayed) {
+      context->AddInitialMetadata(kReplayedMetadata, "true");
+    }
+    return status;
+  });
 }
 
 absl::StatusOr<EventRecord> EventServiceImpl::load_authorized(EventRepository& events, std::int64_t id,
@@ -335,16 +352,18 @@ void EventServiceImpl::append_log(EventRepository& events, const EventRecord& ev
 
 grpc::Status EventServiceImpl::serve_on_event(grpc::ServerContext* context, std::string_view method,
                                               Atomicity atomicity, std::int64_t id, EventAccess access,
-                                              EventWork work) {
+                                              EventWork work, const IdempotentCall* once) {
   return serve_as_caller(
-      context, method, atomicity, [&](Repositories& stores, const Caller& caller) -> absl::Status {
+      context, method, atomicity,
+      [&](Repositories& stores, const Caller& caller) -> absl::Status {
         const auto event =
             load_authorized(stores.events, id, access.action, caller, access.lock, access.allow_deleted);
         if (!event.ok()) {
           return event.status();
         }
         return work(stores, caller, *event);
-      });
+      },
+      once);
 }
 
 grpc::Status EventServiceImpl::ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
@@ -426,21 +445,24 @@ void EventServiceImpl::store_new_event(Repositories& stores, const Caller& calle
 grpc::Status EventServiceImpl::CreateEvent(grpc::ServerContext* context,
                                            const v1::CreateEventRequest* request, v1::Event* response) {
   // The event, its parties and its log entry are one statement; the users
-  // for new parties are made just before. No BEGIN/COMMIT round trips.
-  return serve_as_caller(context, "CreateEvent", Atomicity::kPerStatement,
-                         [&](Repositories& stores, const Caller& caller) -> absl::Status {
-                           if (absl::Status allowed = require_allowed(Action::kCreate, caller);
-                               !allowed.ok()) {
-                             return allowed;
-                           }
-                           auto event = new_event(*request, caller);
-                           if (!event.ok()) {
-                             return event.status();
-                           }
-                           store_new_event(stores, caller, *event);
-                           event_to_proto(*event, *response);
-                           return absl::OkStatus();
-                         });
+  // for new parties are made just before. No BEGIN/COMMIT round trips,
+  // unless an idempotency key asks for a transaction around its record.
+  const IdempotentCall once{*request, request->request_id(), *response};
+  return serve_as_caller(
+      context, "CreateEvent", Atomicity::kPerStatement,
+      [&](Repositories& stores, const Caller& caller) -> absl::Status {
+        if (absl::Status allowed = require_allowed(Action::kCreate, caller); !allowed.ok()) {
+          return allowed;
+        }
+        auto event = new_event(*request, caller);
+        if (!event.ok()) {
+          return event.status();
+        }
+        store_new_event(stores, caller, *event);
+        event_to_proto(*event, *response);
+        return absl::OkStatus();
+      },
+      &once);
 }
 
 grpc::Status EventServiceImpl::GetEvent(grpc::ServerContext* context, const v1::GetEventRequest* request,
@@ -564,6 +586,7 @@ grpc::Status EventServiceImpl::AgreeEvent(grpc::ServerContext* context, const v1
                                           v1::Event* response) {
   // Under the row lock: agrees, reopens and changes of one event queue up,
   // so each mail carries the SEQUENCE its own change set.
+  const IdempotentCall once{*request, request->request_id(), *response};
   const grpc::Status status = serve_on_event(
       context, "AgreeEvent", Atomicity::kTransaction, request->id(), {Action::kAgree, /*lock=*/true},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
@@ -585,7 +608,8 @@ grpc::Status EventServiceImpl::AgreeEvent(grpc::ServerContext* context, const v1
                        {false, *slot, false, request->link_base_url(), calndro::request_id(*context)}, now);
         event_to_proto(agreed, *response);
         return absl::OkStatus();
-      });
+      },
+      &once);
   if (status.ok()) {
     options_.notify_committed();
   }
@@ -659,6 +683,8 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
   // The row lock keeps a concurrent PATCH from changing the slots between
   // the staleness check and the log entries. The mails leave through the
   // outbox, after the commit: a notify is logged if and only if it is sent.
+  // A replay (idempotency key) adds no mail and no entry.
+  const IdempotentCall once{*request, request->request_id(), *response};
   const grpc::Status status = serve_on_event(
       context, "NotifyParties", Atomicity::kTransaction, request->id(), {Action::kNotify, /*lock=*/true},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
@@ -691,7 +717,8 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
         slots_to_proto(event.slots, *response->mutable_slots());
         response->set_sender(mailing.sender);
         return absl::OkStatus();
-      });
+      },
+      &once);
   if (status.ok()) {
     options_.notify_committed();
   }

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "events/authenticator.h"
+#include "events/idempotency.h"
 #include "events/known_users.h"
 #include "events/notification_client.h"
 #include "events/stores.h"
@@ -22,6 +23,8 @@ struct EventServiceOptions {
   std::chrono::hours api_token_lifetime{24 * 30};
   // Mails one sender may send about one event in an hour (SPEC §7).
   int notify_mails_per_hour = 100;
+  // How long an idempotency key's answer is replayed (SPEC §3: 24 hours).
+  std::chrono::seconds idempotency_window = std::chrono::hours(24);
   // Called after a notify committed (its mails are in the outbox): wakes
   // the relay (outbox_relay.h).
   std::function<void()> notify_committed = [] {};
@@ -69,8 +72,11 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   };
 
   // Serves `method`: authenticates the caller from metadata and runs `work`.
+  // With `once` carrying a key (SPEC §3 "Idempotency"), runs it in a
+  // transaction, at most once per caller and key: a repeat answers the first
+  // response with the metadata `x-idempotent-replayed: true`.
   grpc::Status serve_as_caller(grpc::ServerContext* context, std::string_view method, Atomicity atomicity,
-                               Authenticator::CallerWork work);
+                               Authenticator::CallerWork work, const IdempotentCall* once = nullptr);
 
   // What a call on one event may do, and how it reads the event.
   struct EventAccess {
@@ -80,8 +86,11 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   };
   using EventWork = absl::FunctionRef<absl::Status(Repositories&, const Caller&, const EventRecord&)>;
   // As serve_as_caller(), on the event `id` as load_authorized() gives it.
+  // With `once`, the key is claimed before the event is read: a replay
+  // answers whatever became of the event since.
   grpc::Status serve_on_event(grpc::ServerContext* context, std::string_view method, Atomicity atomicity,
-                              std::int64_t id, EventAccess access, EventWork work);
+                              std::int64_t id, EventAccess access, EventWork work,
+                              const IdempotentCall* once = nullptr);
 
   // Loads a live event (or, with allow_deleted, a deleted one too) and checks
   // `action` for `caller`: NOT_FOUND, then PERMISSION_DENIED.
@@ -128,6 +137,7 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   const Clock& clock_;
   RandomSource& random_;
   const EventServiceOptions options_;
+  const Idempotency idempotency_;
   KnownUsers known_users_{10000};
 };
 

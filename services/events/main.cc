@@ -15,11 +15,11 @@
 #include "common/migrations.h"
 #include "common/runtime.h"
 #include "common/signals.h"
-#include "events/api_token_purge.h"
 #include "events/event_service.h"
 #include "events/migrations.h"
 #include "events/outbox_relay.h"
 #include "events/pg_database.h"
+#include "events/retention_purge.h"
 
 namespace {
 
@@ -146,7 +146,8 @@ int serve(const Settings& settings) {
   events::EventServiceOptions service_options = settings.service;
   service_options.notify_committed = [&relay] { relay.wake(); };
   events::EventServiceImpl service(database, authenticator, notifications, clock, random, service_options);
-  events::ApiTokenPurge purge(database, clock, settings.retention, settings.purge_interval);
+  events::RetentionPurge purge(
+      database, clock, {settings.retention, settings.service.idempotency_window, settings.purge_interval});
 
   calndro::Metrics metrics;
   calndro::register_pool_metrics(metrics, pool);

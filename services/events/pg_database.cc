@@ -2,6 +2,7 @@
 
 #include "common/rpc_call.h"
 #include "events/event_store.h"
+#include "events/idempotency_store.h"
 #include "events/notify_outbox.h"
 #include "events/user_store.h"
 
@@ -14,14 +15,16 @@ absl::Status PgDatabase::run(Atomicity atomicity, Work work) {
       PgEventRepository events(statements, /*per_statement=*/true);
       PgUserRepository users(statements, /*per_statement=*/true);
       PgNotificationOutbox outbox(statements, /*per_statement=*/true);
-      Repositories repositories{events, users, outbox};
+      PgIdempotencyStore idempotency(statements, /*per_statement=*/true);
+      Repositories repositories{events, users, outbox, idempotency};
       return work(repositories);
     }
     pqxx::work tx(connection);
     PgEventRepository events(tx, /*per_statement=*/false);
     PgUserRepository users(tx, /*per_statement=*/false);
     PgNotificationOutbox outbox(tx, /*per_statement=*/false);
-    Repositories repositories{events, users, outbox};
+    PgIdempotencyStore idempotency(tx, /*per_statement=*/false);
+    Repositories repositories{events, users, outbox, idempotency};
     absl::Status status = work(repositories);
     if (status.ok()) {
       // Last moment to refuse: the caller gone, the transaction rolls back.
@@ -38,6 +41,7 @@ void PgDatabase::prepare(pqxx::connection& connection) {
   prepare_user_statements(connection);
   prepare_event_statements(connection);
   prepare_outbox_statements(connection);
+  prepare_idempotency_statements(connection);
 }
 
 }  // namespace calndro::events

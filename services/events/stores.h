@@ -185,10 +185,39 @@ class NotificationOutbox {
   virtual NotificationBacklog backlog() = 0;
 };
 
+// What an idempotent request (SPEC §3 "Idempotency") left under its key.
+struct IdempotencyRecord {
+  std::string request_hash;  // idempotency.h's request_hash() of the first request
+  std::string response;      // its answer, the serialized response message
+  Instant created_at;
+};
+
+// The answers of idempotent requests, by (caller, key) (migration 0007).
+// A record is written in the transaction of the request's action, so the
+// two commit together or not at all.
+class IdempotencyStore {
+ public:
+  virtual ~IdempotencyStore() = default;
+
+  // Claims (caller, key) for the running transaction, or returns the
+  // record an earlier request committed under it. A record created before
+  // `expired_before` no longer counts: it is claimed anew. On PostgreSQL a
+  // claim held by another transaction makes this wait until that one ends:
+  // committed, its record is returned; rolled back, the claim is ours.
+  virtual std::optional<IdempotencyRecord> claim(const std::string& caller, const std::string& key,
+                                                 const std::string& request_hash, Instant now,
+                                                 Instant expired_before) = 0;
+  // Stores the answer of the request that claimed (caller, key).
+  virtual void complete(const std::string& caller, const std::string& key, const std::string& response) = 0;
+  // Deletes the records created before `before`; returns how many.
+  virtual std::int64_t purge_idempotency_records(Instant before) = 0;
+};
+
 struct Repositories {
   EventRepository& events;
   UserRepository& users;
   NotificationOutbox& outbox;
+  IdempotencyStore& idempotency;
 };
 
 // Runs work on one database connection.

@@ -55,10 +55,13 @@ void prepare_user_statements(pqxx::connection& connection) {
   connection.prepare("purge_api_tokens",
                      "DELETE FROM events.api_tokens WHERE expires_at < 'epoch'::timestamptz + $1 * interval "
                      "'1 microsecond'");
+  // In address order: two transactions adding the same new users then
+  // wait for each other in one order instead of deadlocking (a create with
+  // an idempotency key runs in a transaction).
   connection.prepare(
       "ensure_users",
       "INSERT INTO events.users (email) SELECT value FROM jsonb_array_elements_text($1::jsonb) "
-      "ON CONFLICT (email) DO NOTHING");
+      "ORDER BY value ON CONFLICT (email) DO NOTHING");
   connection.prepare("is_staff_email",
                      "SELECT 1 FROM events.users WHERE email = $1 AND is_staff AND is_active");
 }

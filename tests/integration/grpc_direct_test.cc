@@ -475,4 +475,88 @@ TEST_F(GrpcDirect, ListAndLogPageWithNextPageToken) {
   }
 }
 
+// SPEC §3 "Idempotency" over gRPC: request_id, the x-idempotent-replayed
+// response metadata, ALREADY_EXISTS with IDEMPOTENCY_KEY_REUSED.
+TEST_F(GrpcDirect, ARequestIdMakesCreateIdempotent) {
+  const auto replayed = [](const grpc::ClientContext& c) {
+    const auto& initial = c.GetServerInitialMetadata();
+    const auto found = initial.find("x-idempotent-replayed");
+    return found != initial.end() && found->second == "true";
+  };
+  ev1::CreateEventRequest req = simple_request(alice_);
+  req.set_request_id("grpc-key-" + unique_email("k"));
+  ev1::Event first, again;
+  auto c1 = ctx(as(alice_));
+  ASSERT_TRUE(stub_->CreateEvent(c1.get(), req, &first).ok());
+  EXPECT_FALSE(replayed(*c1));
+  auto c2 = ctx(as(alice_));
+  grpc::Status s = stub_->CreateEvent(c2.get(), req, &again);
+  ASSERT_TRUE(s.ok()) << describe(s);
+  EXPECT_TRUE(replayed(*c2));
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  EXPECT_EQ(log_size(alice_, first.id()), 1u) << "one creation entry, nothing for the replay";
+
+  // The same key with another request.
+  ev1::CreateEventRequest other = req;
+  other.set_title("another plan");
+  ev1::Event refused;
+  auto c3 = ctx(as(alice_));
+  s = stub_->CreateEvent(c3.get(), other, &refused);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << describe(s);
+  EXPECT_FALSE(replayed(*c3));
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(s.error_details()));
+  std::string reason;
+  for (const auto& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) {
+      reason = info.reason();
+    }
+  }
+  EXPECT_EQ(reason, "IDEMPOTENCY_KEY_REUSED");
+
+  // Another caller's key is another key.
+  ev1::Event bobs;
+  auto c4 = ctx(as(bob_));
+  ev1::CreateEventRequest bob_req = req;
+  bob_req.set_parties(0, bob_.email);
+  ASSERT_TRUE(stub_->CreateEvent(c4.get(), bob_req, &bobs).ok());
+  EXPECT_FALSE(replayed(*c4));
+  EXPECT_NE(bobs.id(), first.id());
+}
+
+TEST_F(GrpcDirect, AMalformedRequestIdIsInvalidArgumentNamingIt) {
+  for (const std::string& key : {std::string("with space"), std::string(256, 'k'), std::string("\x01")}) {
+    ev1::CreateEventRequest req = simple_request(alice_);
+    req.set_request_id(key);
+    ev1::Event out;
+    grpc::Status s = stub_->CreateEvent(ctx(as(alice_)).get(), req, &out);
+    ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << describe(s);
+    const auto found = violations(s);
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].first, "request_id");
+  }
+}
+
+TEST_F(GrpcDirect, ARepeatedNotifyWithARequestIdWritesNoSecondEntry) {
+  const ev1::Event event = create_as(alice_, simple_request(alice_));
+  ev1::NotifyPartiesRequest req;
+  req.set_id(event.id());
+  req.add_parties(event.parties(1));
+  *req.mutable_slots() = event.slots();
+  req.set_request_id("notify-" + unique_email("k"));
+  ev1::NotifyPartiesResponse first, again;
+  ASSERT_TRUE(stub_->NotifyParties(ctx(as(alice_)).get(), req, &first).ok());
+  const size_t entries = log_size(alice_, event.id());
+  auto c = ctx(as(alice_));
+  grpc::Status s = stub_->NotifyParties(c.get(), req, &again);
+  ASSERT_TRUE(s.ok()) << describe(s);
+  EXPECT_EQ(c->GetServerInitialMetadata().count("x-idempotent-replayed"), 1u);
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  EXPECT_EQ(log_size(alice_, event.id()), entries);
+  EXPECT_EQ(stack().db().scalar("SELECT count(*) FROM events.pending_notifications WHERE event_id = " +
+                                std::to_string(event.id())),
+            "1");
+}
+
 }  // namespace

@@ -42,7 +42,8 @@ struct FakeLogEntry {
 class FakeStores final : public Database,
                          public EventRepository,
                          public UserRepository,
-                         public NotificationOutbox {
+                         public NotificationOutbox,
+                         public IdempotencyStore {
  public:
   struct ApiToken {
     std::int64_t user_id = 0;
@@ -63,7 +64,8 @@ class FakeStores final : public Database,
     std::map<std::int64_t, User> users;
     std::map<std::string, ApiToken> api_tokens;  // by hash
     std::int64_t next_id = 1;
-    std::map<std::string, Outboxed> outbox;  // by id
+    std::map<std::string, Outboxed> outbox;                                        // by id
+    std::map<std::pair<std::string, std::string>, IdempotencyRecord> idempotency;  // by (caller, key)
   };
 
   State state;
@@ -76,7 +78,7 @@ class FakeStores final : public Database,
     runs.push_back(atomicity);
     before_run();
     const State before = state;
-    Repositories repositories{*this, *this, *this};
+    Repositories repositories{*this, *this, *this, *this};
     absl::Status status;
     try {
       status = work(repositories);
@@ -127,6 +129,25 @@ class FakeStores final : public Database,
       }
     }
     return backlog;
+  }
+
+  // No other transaction runs at the same time here: a claim never waits.
+  std::optional<IdempotencyRecord> claim(const std::string& caller, const std::string& key,
+                                         const std::string& request_hash, Instant now,
+                                         Instant expired_before) override {
+    const auto found = state.idempotency.find({caller, key});
+    if (found != state.idempotency.end() && found->second.created_at >= expired_before) {
+      return found->second;
+    }
+    state.idempotency[{caller, key}] = {request_hash, "", now};
+    return std::nullopt;
+  }
+  void complete(const std::string& caller, const std::string& key, const std::string& response) override {
+    state.idempotency.at({caller, key}).response = response;
+  }
+  std::int64_t purge_idempotency_records(Instant before) override {
+    return static_cast<std::int64_t>(
+        std::erase_if(state.idempotency, [&](const auto& item) { return item.second.created_at < before; }));
   }
 
   // A user with an API key: returns the key.

@@ -116,6 +116,15 @@ TEST(HttpErrors, ExpiredTokenShowsExpiry) {
   EXPECT_EQ(error.headers[0].first, "WWW-Authenticate");
 }
 
+TEST(HttpErrors, AReusedIdempotencyKeyIs422WithTheServiceMessage) {
+  HttpError error =
+      http_error_from_status(to_grpc_status(idempotency_key_reused("Key used with another request.")));
+  EXPECT_EQ(error.status, 422);
+  EXPECT_EQ(error.body, nlohmann::json::parse(R"({"detail": "Key used with another request."})"));
+  // ALREADY_EXISTS for any other reason stays a conflict.
+  EXPECT_EQ(http_error_from_status(grpc::Status(StatusCode::ALREADY_EXISTS, "exists")).status, 409);
+}
+
 TEST(HttpErrors, ServerSideTextNeverLeaks) {
   for (StatusCode code :
        {StatusCode::INTERNAL, StatusCode::UNKNOWN, StatusCode::DATA_LOSS, StatusCode::UNAVAILABLE,
