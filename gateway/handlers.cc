@@ -192,10 +192,12 @@ Outcome delete_event(Exchange& exchange) {
                       [&] { exchange.response.status = 204; });
 }
 
-Outcome notify_parties(Exchange& exchange) {
-  v1::NotifyPartiesRequest rpc;
+// A write on the event that mails its parties: the body, If-Match,
+// Idempotency-Key and the base of the links in the mails.
+template <typename Rpc, typename Parse>
+Outcome read_mailing_write(Exchange& exchange, Rpc& rpc, Parse parse) {
   rpc.set_id(exchange.id);
-  if (Outcome error = from_body(exchange, rpc, notify_request_from_json)) {
+  if (Outcome error = from_body(exchange, rpc, parse)) {
     return error;
   }
   if (Outcome error = read_precondition(exchange, rpc)) {
@@ -205,6 +207,14 @@ Outcome notify_parties(Exchange& exchange) {
     return error;
   }
   rpc.set_link_base_url(exchange.base);
+  return std::nullopt;
+}
+
+Outcome notify_parties(Exchange& exchange) {
+  v1::NotifyPartiesRequest rpc;
+  if (Outcome error = read_mailing_write(exchange, rpc, notify_request_from_json)) {
+    return error;
+  }
   v1::NotifyPartiesResponse reply;
   CallInfo info;
   const grpc::Status status = exchange.client.notify_parties(exchange.meta, rpc, &reply, &info);
@@ -216,17 +226,9 @@ Outcome notify_parties(Exchange& exchange) {
 
 Outcome agree_event(Exchange& exchange) {
   v1::AgreeEventRequest rpc;
-  rpc.set_id(exchange.id);
-  if (Outcome error = from_body(exchange, rpc, agree_request_from_json)) {
+  if (Outcome error = read_mailing_write(exchange, rpc, agree_request_from_json)) {
     return error;
   }
-  if (Outcome error = read_precondition(exchange, rpc)) {
-    return error;
-  }
-  if (Outcome error = read_request_id(exchange, rpc)) {
-    return error;
-  }
-  rpc.set_link_base_url(exchange.base);
   v1::Event reply;
   CallInfo info;
   const grpc::Status status = exchange.client.agree_event(exchange.meta, rpc, &reply, &info);
