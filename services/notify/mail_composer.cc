@@ -148,32 +148,6 @@ std::string event_link(std::string_view base, std::int64_t event_id, std::string
   return std::string(base) + "/" + std::to_string(event_id) + "/?et=" + std::string(token);
 }
 
-bool valid_link_base(std::string_view base) {
-  if (base.size() > 2048) {
-    return false;
-  }
-  std::string_view rest;
-  if (base.starts_with("http://")) {
-    rest = base.substr(7);
-  } else if (base.starts_with("https://")) {
-    rest = base.substr(8);
-  } else {
-    return false;
-  }
-  const std::size_t slash = rest.find('/');
-  const std::string_view host = rest.substr(0, slash);
-  if (host.empty() || host.front() == ':' || host.find('@') != std::string_view::npos) {
-    return false;
-  }
-  for (unsigned char c : base) {
-    if (is_control(c) || c == ' ' || c == '?' || c == '#' || c >= 0x80 || c == '"' || c == '<' || c == '>' ||
-        c == '\\') {
-      return false;
-    }
-  }
-  return true;
-}
-
 namespace {
 
 std::string display_title(const MailRequest& request) {

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/allowed_hosts.h"
 #include "common/icalendar.h"
 #include "common/time_format.h"
 
@@ -80,9 +81,7 @@ std::string choose_link_base(const MailSettings& settings, std::string_view requ
 // "BASE/ID/?et=TOKEN".
 std::string event_link(std::string_view base, std::int64_t event_id, std::string_view token);
 
-// True for "http(s)://host[:port][/path]" without spaces, controls, query or
-// fragment: what may prefix a link that carries a token.
-bool valid_link_base(std::string_view base);
+// valid_link_base: common/allowed_hosts.h.
 
 // The subject alone (what compose_mail writes): known, and listed, before a
 // token exists. Calendar mails: "PREFIX'TITLE' agreed: <slot as the text
