@@ -60,6 +60,8 @@ class EventClient {
                               v1::NotifyPartiesResponse* response);
   grpc::Status get_event_log(const CallMetadata& meta, const v1::GetEventLogRequest& request,
                              v1::EventLog* response);
+  grpc::Status get_event_calendar(const CallMetadata& meta, const v1::GetEventCalendarRequest& request,
+                                  v1::EventCalendar* response);
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   grpc::Status create_api_token(const CallMetadata& meta, const v1::CreateApiTokenRequest& request,
                                 v1::CreateApiTokenResponse* response);

@@ -30,6 +30,7 @@ constexpr RouteSpec kRoutes[] = {
     {"/{id}/", Route::kEvent, "GET, PATCH, DELETE", "/{id}/"},
     {"/{id}/notify/", Route::kNotify, "POST", "/{id}/notify/"},
     {"/{id}/log/", Route::kLog, "GET", "/{id}/log/"},
+    {"/{id}/event.ics", Route::kCalendar, "GET", "/{id}/event.ics"},
 };
 
 std::vector<std::string_view> split(std::string_view text, char separator) {

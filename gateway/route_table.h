@@ -16,6 +16,7 @@ enum class Route {
   kEvent,     // GET, PATCH, DELETE /ID/
   kNotify,    // POST /ID/notify/
   kLog,       // GET /ID/log/
+  kCalendar,  // GET /ID/event.ics
   kApiToken,  // POST (mint) and DELETE (revoke) /api-token-auth/
   kStatic,    // GET /static/NAME (the page's assets; see web_page.h)
 };
