@@ -362,14 +362,16 @@ std::string render_message(const WireMail& mail) {
     header("Content-Type", "text/plain; charset=utf-8");
     header("Content-Transfer-Encoding", "8bit");
     out += "\r\n";
+    // The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1):
+    // one more keeps each part's own last line end.
     append_crlf_text(out, mail.body);
-    out += "--" + boundary + "\r\n";
+    out += "\r\n--" + boundary + "\r\n";
     header("Content-Type", "text/calendar; charset=UTF-8; method=" +
                                std::string(icalendar::method_name(mail.calendar_method)));
     header("Content-Transfer-Encoding", "8bit");
     out += "\r\n";
     append_crlf_text(out, mail.calendar);
-    out += "--" + boundary + "--\r\n";
+    out += "\r\n--" + boundary + "--\r\n";
     return out;
   }
   header("Content-Type", "text/plain; charset=utf-8");

@@ -109,13 +109,14 @@ TEST(CalendarMail, RenderedAsMultipartAlternative) {
   wire.message_id = "<a@b.c>";
   const std::string message = render_message(wire);
   testing::expect_contains(
-      message, {"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; "
-                "boundary=\"=_calndro_alternative_1\"\r\n\r\n"
-                "--=_calndro_alternative_1\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                "Content-Transfer-Encoding: 8bit\r\n\r\ntext\r\n--=_calndro_alternative_0\r\n"
-                "--=_calndro_alternative_1\r\nContent-Type: text/calendar; charset=UTF-8; method=CANCEL\r\n"
-                "Content-Transfer-Encoding: 8bit\r\n\r\nBEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
-                "--=_calndro_alternative_1--\r\n"});
+      message,
+      {"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; "
+       "boundary=\"=_calndro_alternative_1\"\r\n\r\n"
+       "--=_calndro_alternative_1\r\nContent-Type: text/plain; charset=utf-8\r\n"
+       "Content-Transfer-Encoding: 8bit\r\n\r\ntext\r\n--=_calndro_alternative_0\r\n"
+       "\r\n--=_calndro_alternative_1\r\nContent-Type: text/calendar; charset=UTF-8; method=CANCEL\r\n"
+       "Content-Transfer-Encoding: 8bit\r\n\r\nBEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+       "\r\n--=_calndro_alternative_1--\r\n"});
   EXPECT_TRUE(message.ends_with("--=_calndro_alternative_1--\r\n"));
 }
 
