@@ -120,6 +120,43 @@ TEST(CalendarMail, RenderedAsMultipartAlternative) {
   EXPECT_TRUE(message.ends_with("--=_calndro_alternative_1--\r\n"));
 }
 
+// A mail without a calendar, byte for byte as before calendar mails existed.
+TEST(CalendarMail, PlainMailsAreUnchanged) {
+  MailRequest request;
+  request.event_id = 7;
+  request.title = "cybes";
+  request.sender = "you@here.net";
+  request.invitation = true;
+  request.link_base_url = "http://localhost:9000";
+  request.slots = {{Instant(Micros(1667265082020000)), Micros(600000000)},
+                   {Instant(Micros(1615473240000000)), Micros(5400000000)}};
+  const MailSettings settings;
+  const MailContent mail = compose_mail(settings, request, kToken, Instant(Micros(1667700000000000)));
+  WireMail wire;
+  wire.from = settings.default_from;
+  wire.to = "they@thar.net";
+  wire.sender = Mailbox{"agent", "agent@x.y"};
+  wire.subject = mail.subject;
+  wire.body = mail.body;
+  wire.date = Instant(Micros(1667265082000000));
+  wire.message_id = message_id(5, wire.date, "calndro.localhost");
+  EXPECT_EQ(render_message(wire),
+            "Date: Tue, 01 Nov 2022 01:11:22 +0000\r\nFrom: calndro <noreply@calndro.localhost>\r\n"
+            "Sender: agent <agent@x.y>\r\nTo: they@thar.net\r\nSubject: [calndro] Invitation: 'cybes'\r\n"
+            "Message-ID: <calndro.5.1667265082000000@calndro.localhost>\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nHello,\r\n\r\n"
+            "you@here.net invites you to agree on a time for 'cybes'.\r\n\r\nOpen the event here:\r\n\r\n"
+            "  http://localhost:9000/7/?et=0123456789abcdef0123456789abcdef01234567\r\n\r\n"
+            "This link is your personal access to the event: do not forward it.\r\n"
+            "It is valid until 2022-11-06T02:00:00Z (UTC).\r\n\r\nProposed time slots:\r\n\r\n"
+            "  - Tue 1 Nov 2022, 01:11 UTC for 10 min (2022-11-01T01:11:22.020000Z, 00:10:00)\r\n"
+            "  - Thu 11 Mar 2021, 14:34 UTC for 1 h 30 min (2021-03-11T14:34:00Z, 01:30:00)\r\n\r\n"
+            "-- \r\ncalndro\r\n");
+  EXPECT_EQ(encode_mail_content(request),
+            R"({"invitation":true,"link_base":"http://localhost:9000","sender":"you@here.net",)"
+            R"("slots":[[1667265082020000,600000000],[1615473240000000,5400000000]],"title":"cybes"})");
+}
+
 TEST(CalendarMail, StoredContentRoundTrips) {
   MailRequest request = calendar_request(icalendar::Method::kCancel);
   request.calendar->without_link = true;
