@@ -20,7 +20,6 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libpqxx-dev
   libcpp-httplib-dev nlohmann-json3-dev libsodium-dev libcurl4-openssl-dev prometheus-cpp-dev
-  libical-dev
   libgtest-dev libgmock-dev
   # rebuilds on the same machine (deploy/test.sh, tests/fuzz/run.sh)
   ccache

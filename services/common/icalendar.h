@@ -8,13 +8,11 @@
 #include "common/time_format.h"
 
 // iCalendar (RFC 5545/5546) for calndro's agreed events: the invitation and
-// cancellation parts of mails and the event.ics document.
-//
-// Written with libical (Debian's libical3): it escapes TEXT values
-// (backslash, semicolon, comma, newline), ends lines in CRLF and folds them
-// at 75 octets without splitting a UTF-8 sequence, which
-// tests/unit/common/icalendar_test.cc checks and tests/support's
-// python3-icalendar reader confirms end to end.
+// cancellation parts of mails and the event.ics document. TEXT values are
+// escaped (backslash, semicolon, comma, newline), lines end in CRLF and are
+// folded at 75 octets without splitting a UTF-8 sequence
+// (tests/unit/common/icalendar_test.cc; read back by python3-icalendar in the
+// integration tests). Why not libical: icalendar.cc.
 namespace calndro::icalendar {
 
 // The UID of an event's calendar entry: stable for the event's whole life, so

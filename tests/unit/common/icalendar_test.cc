@@ -151,6 +151,40 @@ TEST(ICalendar, CrlfOnlyAndFoldsAt75OctetsKeepingUtf8Whole) {
   EXPECT_THAT(content_lines(ics), Contains("URL:" + entry.url));
 }
 
+// Every length of a run of 3-octet characters after 0-2 ASCII ones: the fold
+// lands at every offset, and at the line's end too (where libical 3.0.16
+// split the line's own CRLF).
+TEST(ICalendar, FoldsRunsOfMultiOctetCharactersAtEveryOffset) {
+  for (int prefix = 0; prefix < 3; ++prefix) {
+    for (int count = 1; count < 120; ++count) {
+      Entry entry = sample_entry();
+      entry.summary = std::string(prefix, 'a');
+      for (int i = 0; i < count; ++i) {
+        entry.summary += "日";
+      }
+      const std::string ics = render(Method::kRequest, {entry});
+      ASSERT_TRUE(ics.ends_with("\r\n"));
+      for (const std::string& line : physical_lines(ics)) {
+        ASSERT_EQ(line.find_first_of("\r\n"), std::string::npos) << prefix << " " << count;
+        ASSERT_LE(line.size(), 75u) << prefix << " " << count;
+        ASSERT_TRUE(valid_utf8(line)) << prefix << " " << count;
+      }
+      ASSERT_THAT(content_lines(ics), Contains("SUMMARY:" + entry.summary)) << prefix << " " << count;
+    }
+  }
+}
+
+TEST(ICalendar, InvalidUtf8IsCarriedWithoutBreakingLines) {
+  Entry entry = sample_entry();
+  entry.summary = std::string(100, '\xc3') + "\x80\xe6\x97" + std::string(50, '\x97');
+  const std::string ics = render(Method::kRequest, {entry});
+  for (const std::string& line : physical_lines(ics)) {
+    EXPECT_EQ(line.find_first_of("\r\n"), std::string::npos);
+    EXPECT_LE(line.size(), 75u);
+  }
+  EXPECT_THAT(content_lines(ics), Contains("SUMMARY:" + entry.summary));
+}
+
 TEST(ICalendar, SubSecondSlotsCoverTheWholeSlot) {
   Entry entry = sample_entry();
   entry.begin = at("2022-11-01T01:11:22.020000Z");
