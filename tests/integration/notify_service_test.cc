@@ -417,8 +417,9 @@ TEST_F(NotifyServiceTest, CalendarCancellationsSurviveARestartAndWithoutLinkMint
     EXPECT_NE(text.find("is cancelled"), std::string::npos) << text;
     if (reopened) {
       ++with_link;
-      tokens_seen_.insert(token_of(mail));
-      EXPECT_NE(event["url"].get<std::string>().find("/42/?et="), std::string::npos);
+      const std::string token = token_of(mail);
+      EXPECT_NE(event["url"].get<std::string>().find("/42/?et=" + token), std::string::npos);
+      EXPECT_EQ(resolve_ok(service, token).event_id(), 42);
     } else {
       EXPECT_TRUE(event["url"].is_null()) << event;
       EXPECT_EQ(mail.raw.find("?et="), std::string::npos) << mail.raw;
@@ -426,8 +427,9 @@ TEST_F(NotifyServiceTest, CalendarCancellationsSurviveARestartAndWithoutLinkMint
     }
   }
   EXPECT_EQ(with_link, 2);
+  // None ever for the deleted event's mails. (Event 42 may hold one more than
+  // its two: a token committed just before the kill -9, which nobody received.)
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.email_tokens WHERE event_id = 43"), "0");
-  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.email_tokens WHERE event_id = 42"), "2");
 }
 
 TEST_F(NotifyServiceTest, InvalidCalendarInvitationsNameTheField) {
