@@ -132,6 +132,12 @@ grpc::Status EventClient::get_event(const CallMetadata& meta, const v1::GetEvent
   return unary(meta, kRead, &v1::EventService::Stub::GetEvent, request, response);
 }
 
+grpc::Status EventClient::get_event_calendar(const CallMetadata& meta,
+                                             const v1::GetEventCalendarRequest& request,
+                                             v1::EventCalendar* response) {
+  return unary(meta, kRead, &v1::EventService::Stub::GetEventCalendar, request, response);
+}
+
 grpc::Status EventClient::update_event(const CallMetadata& meta, const v1::UpdateEventRequest& request,
                                        v1::Event* response) {
   return unary(meta, kWrite, &v1::EventService::Stub::UpdateEvent, request, response);

@@ -74,6 +74,8 @@ class EventClient {
                            v1::Event* response, CallInfo* info = nullptr);
   grpc::Status reopen_event(const CallMetadata& meta, const v1::ReopenEventRequest& request,
                             v1::Event* response);
+  grpc::Status get_event_calendar(const CallMetadata& meta, const v1::GetEventCalendarRequest& request,
+                                  v1::EventCalendar* response);
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   grpc::Status create_api_token(const CallMetadata& meta, const v1::CreateApiTokenRequest& request,
                                 v1::CreateApiTokenResponse* response);

@@ -259,6 +259,30 @@ Outcome get_event_log(Exchange& exchange) {
   });
 }
 
+// A file name fit for a quoted Content-Disposition parameter: the service's
+// when it is plain, else one made here.
+std::string attachment_name(const std::string& offered, std::int64_t id) {
+  const bool plain =
+      !offered.empty() && offered.size() <= 64 &&
+      offered.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+          std::string::npos;
+  return plain ? offered : "calndro-" + std::to_string(id) + ".ics";
+}
+
+Outcome get_event_calendar(Exchange& exchange) {
+  v1::GetEventCalendarRequest rpc;
+  rpc.set_id(exchange.id);
+  rpc.set_link_base_url(exchange.base);
+  v1::EventCalendar reply;
+  return answer(exchange.client.get_event_calendar(exchange.meta, rpc, &reply), [&] {
+    exchange.response.status = 200;
+    exchange.response.set_header(
+        "Content-Disposition",
+        "attachment; filename=\"" + attachment_name(reply.file_name(), exchange.id) + "\"");
+    exchange.response.set_content(reply.ics(), "text/calendar; charset=utf-8");
+  });
+}
+
 Outcome create_api_token(Exchange& exchange) {
   v1::CreateApiTokenRequest rpc;
   if (Outcome error = from_body(exchange, rpc, api_token_request_from_json)) {
@@ -301,6 +325,7 @@ constexpr RouteHandlers kHandlers[] = {
     {Route::kLog, {{{"GET", Needs::kPageOrCall, &get_event_log}}}},
     {Route::kAgree, {{{"POST", Needs::kCall, &agree_event}}}},
     {Route::kReopen, {{{"POST", Needs::kCall, &reopen_event}}}},
+    {Route::kCalendar, {{{"GET", Needs::kCall, &get_event_calendar}}}},
 };
 
 }  // namespace

@@ -32,6 +32,7 @@ constexpr RouteSpec kRoutes[] = {
     {"/{id}/log/", Route::kLog, "GET", "/{id}/log/"},
     {"/{id}/agree/", Route::kAgree, "POST", "/{id}/agree/"},
     {"/{id}/reopen/", Route::kReopen, "POST", "/{id}/reopen/"},
+    {"/{id}/event.ics", Route::kCalendar, "GET", "/{id}/event.ics"},
 };
 
 std::vector<std::string_view> split(std::string_view text, char separator) {

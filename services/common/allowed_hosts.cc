@@ -78,6 +78,32 @@ std::optional<std::string> host_of_url(std::string_view url) {
   return host_of_header(authority);
 }
 
+bool valid_link_base(std::string_view base) {
+  if (base.size() > 2048) {
+    return false;
+  }
+  std::string_view rest;
+  if (base.starts_with("http://")) {
+    rest = base.substr(7);
+  } else if (base.starts_with("https://")) {
+    rest = base.substr(8);
+  } else {
+    return false;
+  }
+  const std::size_t slash = rest.find('/');
+  const std::string_view host = rest.substr(0, slash);
+  if (host.empty() || host.front() == ':' || host.find('@') != std::string_view::npos) {
+    return false;
+  }
+  for (unsigned char c : base) {
+    if (c < 0x20 || c == 0x7f || c == ' ' || c == '?' || c == '#' || c >= 0x80 || c == '"' || c == '<' ||
+        c == '>' || c == '\\') {
+      return false;
+    }
+  }
+  return true;
+}
+
 AllowedHosts AllowedHosts::parse(std::string_view list, std::string_view public_base_url) {
   AllowedHosts hosts;
   if (trim_blanks(list).empty()) {

@@ -37,4 +37,8 @@ std::optional<std::string> host_of_header(std::string_view host_header);
 // nullopt when it is not one.
 std::optional<std::string> host_of_url(std::string_view url);
 
+// True for "http(s)://host[:port][/path]" without spaces, controls, query or
+// fragment: what may prefix a link to an event (in a mail, with a token).
+bool valid_link_base(std::string_view base);
+
 }  // namespace calndro

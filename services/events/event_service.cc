@@ -16,6 +16,7 @@
 #include "common/rich_status.h"
 #include "common/rpc_call.h"
 #include "common/time_format.h"
+#include "events/event_calendar.h"
 #include "events/preconditions.h"
 #include "events/request_validation.h"
 #include "events/title_generator.h"
@@ -465,17 +466,43 @@ grpc::Status EventServiceImpl::CreateEvent(grpc::ServerContext* context,
       &once);
 }
 
-grpc::Status EventServiceImpl::GetEvent(grpc::ServerContext* context, const v1::GetEventRequest* request,
-                                        v1::Event* response) {
+grpc::Status EventServiceImpl::view_event(grpc::ServerContext* context, std::string_view method,
+                                          std::int64_t id, v1::Event& out, ViewWork respond) {
   // The VIEW entry is the only write, one statement: it needs no transaction
   // around the reads before it (two round trips fewer on the commonest call).
   return serve_on_event(
-      context, "GetEvent", Atomicity::kPerStatement, request->id(), {Action::kDetail, /*lock=*/false},
+      context, method, Atomicity::kPerStatement, id, {Action::kDetail, /*lock=*/false},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
+        event_to_proto(event, out);
+        // Checked before the entry is written: a refused request logs nothing.
+        if (absl::Status valid = respond(out, /*viewed=*/false); !valid.ok()) {
+          return valid;
+        }
         append_log(stores.events, event, Occurrence::kView, caller, nlohmann::json::object());
-        event_to_proto(event, *response);
-        return absl::OkStatus();
+        return respond(out, /*viewed=*/true);
       });
+}
+
+grpc::Status EventServiceImpl::GetEvent(grpc::ServerContext* context, const v1::GetEventRequest* request,
+                                        v1::Event* response) {
+  return view_event(context, "GetEvent", request->id(), *response,
+                    [](const v1::Event&, bool) { return absl::OkStatus(); });
+}
+
+grpc::Status EventServiceImpl::GetEventCalendar(grpc::ServerContext* context,
+                                                const v1::GetEventCalendarRequest* request,
+                                                v1::EventCalendar* response) {
+  v1::Event event;
+  absl::StatusOr<v1::EventCalendar> calendar;
+  return view_event(context, "GetEventCalendar", request->id(), event,
+                    [&](const v1::Event& viewed, bool logged) -> absl::Status {
+                      if (!logged) {
+                        calendar = event_calendar(viewed, request->link_base_url(), clock_.now());
+                        return calendar.status();
+                      }
+                      *response = *std::move(calendar);
+                      return absl::OkStatus();
+                    });
 }
 
 grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context,

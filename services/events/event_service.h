@@ -55,6 +55,8 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
                              v1::NotifyPartiesResponse* response) override;
   grpc::Status GetEventLog(grpc::ServerContext* context, const v1::GetEventLogRequest* request,
                            v1::EventLog* response) override;
+  grpc::Status GetEventCalendar(grpc::ServerContext* context, const v1::GetEventCalendarRequest* request,
+                                v1::EventCalendar* response) override;
   grpc::Status CreateApiToken(grpc::ServerContext* context, const v1::CreateApiTokenRequest* request,
                               v1::CreateApiTokenResponse* response) override;
   grpc::Status RevokeApiToken(grpc::ServerContext* context, const v1::RevokeApiTokenRequest* request,
@@ -91,6 +93,15 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   grpc::Status serve_on_event(grpc::ServerContext* context, std::string_view method, Atomicity atomicity,
                               std::int64_t id, EventAccess access, EventWork work,
                               const IdempotentCall* once = nullptr);
+
+  // What a view does with the event (as GetEvent answers it): called before
+  // the VIEW entry is written (`viewed` false: a status other than OK
+  // refuses the call and logs nothing) and after it (`viewed` true).
+  using ViewWork = absl::FunctionRef<absl::Status(const v1::Event&, bool viewed)>;
+  // GetEvent's path: the access of a detail view, a VIEW entry, the event
+  // into `out`; GetEventCalendar answers from the same path.
+  grpc::Status view_event(grpc::ServerContext* context, std::string_view method, std::int64_t id,
+                          v1::Event& out, ViewWork respond);
 
   // Loads a live event (or, with allow_deleted, a deleted one too) and checks
   // `action` for `caller`: NOT_FOUND, then PERMISSION_DENIED.

@@ -75,6 +75,12 @@ Dispatcher::MailText Dispatcher::mail_text(OutgoingMail& mail) {
     text.body = std::move(mail.legacy_body);  // written before migration 0002: its token row exists
     return text;
   }
+  if (!has_link(*mail.content)) {
+    // No link, so no token: nobody needs access to a deleted event's page.
+    text.body = compose_mail(mail_, *mail.content, "", clock_.now()).body;
+    text.calendar = compose_calendar(mail_, *mail.content, "", clock_.now());
+    return text;
+  }
   const MintedToken token = mint_token(random_);
   const NewToken row{token.hash,
                      token.fingerprint,
@@ -91,16 +97,24 @@ Dispatcher::MailText Dispatcher::mail_text(OutgoingMail& mail) {
       [&](Transaction& token_tx) { text.token_id = stores_.tokens.insert(token_tx, row); });
   text.token_fingerprint = token.fingerprint;
   text.body = compose_mail(mail_, *mail.content, token.token, row.expires).body;
+  if (mail.content->calendar) {
+    // DTSTAMP: when this invitation or cancellation is written.
+    text.calendar = compose_calendar(mail_, *mail.content, token.token, clock_.now());
+  }
   return text;
 }
 
-Envelope Dispatcher::envelope(const OutgoingMail& mail, const Mailbox& from, std::string body) const {
+Envelope Dispatcher::envelope(const OutgoingMail& mail, const Mailbox& from, MailText text) const {
   WireMail wire;
   wire.from = from;
   wire.sender = mail_.default_from;
   wire.to = mail.recipient;
   wire.subject = mail.subject;
-  wire.body = std::move(body);
+  wire.body = std::move(text.body);
+  wire.calendar = std::move(text.calendar);
+  if (mail.content && mail.content->calendar) {
+    wire.calendar_method = mail.content->calendar->method;
+  }
   wire.date = mail.queued_at;
   const std::string& address = mail_.default_from.address;
   wire.message_id = message_id(mail.id, mail.queued_at, address.substr(address.rfind('@') + 1));
@@ -122,7 +136,7 @@ Dispatcher::Attempt Dispatcher::deliver(Transaction& tx, OutgoingMail& mail) {
   }
   MailText text = mail_text(mail);
   attempt.token_fingerprint = text.token_fingerprint;
-  const SendResult result = mailer_.send(envelope(mail, *from, std::move(text.body)));
+  const SendResult result = mailer_.send(envelope(mail, *from, std::move(text)));
   if (result.accepted) {
     stores_.outbox.mark_sent(tx, mail.id, text.token_id);
     attempt.outcome = DeliveryOutcome::kSent;

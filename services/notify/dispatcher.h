@@ -89,16 +89,18 @@ class Dispatcher {
     std::string token_fingerprint;
     std::chrono::milliseconds retry_in{0};
   };
-  // What goes out for one mail: its body and, for mails queued without a
-  // token, the token minted for it now.
+  // What goes out for one mail: its body (and calendar part) and, for mails
+  // queued without a token, the token minted for it now (none for a mail
+  // without a link).
   struct MailText {
     std::string body;
+    std::string calendar;  // the text/calendar part; empty: none
     std::optional<std::int64_t> token_id;
     std::string token_fingerprint;
   };
   MailText mail_text(OutgoingMail& mail);
   Attempt deliver(Transaction& tx, OutgoingMail& mail);
-  Envelope envelope(const OutgoingMail& mail, const Mailbox& from, std::string body) const;
+  Envelope envelope(const OutgoingMail& mail, const Mailbox& from, MailText text) const;
   void announce(const Attempt& attempt) const;
   void run_worker(int index);
   double random_unit();

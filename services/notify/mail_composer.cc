@@ -148,32 +148,6 @@ std::string event_link(std::string_view base, std::int64_t event_id, std::string
   return std::string(base) + "/" + std::to_string(event_id) + "/?et=" + std::string(token);
 }
 
-bool valid_link_base(std::string_view base) {
-  if (base.size() > 2048) {
-    return false;
-  }
-  std::string_view rest;
-  if (base.starts_with("http://")) {
-    rest = base.substr(7);
-  } else if (base.starts_with("https://")) {
-    rest = base.substr(8);
-  } else {
-    return false;
-  }
-  const std::size_t slash = rest.find('/');
-  const std::string_view host = rest.substr(0, slash);
-  if (host.empty() || host.front() == ':' || host.find('@') != std::string_view::npos) {
-    return false;
-  }
-  for (unsigned char c : base) {
-    if (is_control(c) || c == ' ' || c == '?' || c == '#' || c >= 0x80 || c == '"' || c == '<' || c == '>' ||
-        c == '\\') {
-      return false;
-    }
-  }
-  return true;
-}
-
 namespace {
 
 std::string display_title(const MailRequest& request) {
@@ -186,22 +160,76 @@ std::string display_title(const MailRequest& request) {
 
 }  // namespace
 
+bool has_link(const MailRequest& request) {
+  return !(request.calendar && request.calendar->without_link);
+}
+
 std::string compose_subject(const MailSettings& settings, const MailRequest& request) {
   const std::string title = display_title(request);
   const std::string prefix = strip_controls(settings.subject_prefix);
+  if (request.calendar) {
+    const SlotText& slot = request.calendar->slot;
+    return request.calendar->method == icalendar::Method::kCancel
+               ? prefix + "'" + title + "' cancelled"
+               : prefix + "'" + title + "' agreed: " + describe_slot(slot.begin, slot.duration);
+  }
   return request.invitation ? prefix + "Invitation: '" + title + "'" : prefix + "'" + title + "' updated";
 }
+
+namespace {
+
+std::string sender_name(const MailSettings& settings, const MailRequest& request) {
+  if (!request.sender.empty()) {
+    return request.sender;
+  }
+  return settings.default_from.display_name.empty() ? settings.default_from.address
+                                                    : strip_controls(settings.default_from.display_name);
+}
+
+void append_link(std::string& body, const MailSettings& settings, const MailRequest& request,
+                 std::string_view token, Instant token_expires) {
+  body += "Open the event here:\n\n";
+  body +=
+      "  " + event_link(choose_link_base(settings, request.link_base_url), request.event_id, token) + "\n\n";
+  body += "This link is your personal access to the event: do not forward it.\n";
+  body += "It is valid until " + format_instant(token_expires) + " (UTC).\n";
+}
+
+// The text part of an invitation or a cancellation: the agreed time, what the
+// calendar part does, and the link unless there is none.
+std::string calendar_text(const MailSettings& settings, const MailRequest& request, std::string_view token,
+                          Instant token_expires) {
+  const CalendarRequest& calendar = *request.calendar;
+  const std::string title = display_title(request);
+  const bool cancel = calendar.method == icalendar::Method::kCancel;
+  std::string body = "Hello,\n\n";
+  body += cancel ? "The agreed time for '" + title + "' is cancelled:\n\n"
+                 : sender_name(settings, request) + " agreed on a time for '" + title + "':\n\n";
+  body += "  " + describe_slot(calendar.slot.begin, calendar.slot.duration) + "\n\n";
+  body += cancel ? "The attached calendar cancellation removes it from your calendar.\n\n"
+                 : "Your calendar program can add it from the attached invitation.\n\n";
+  if (has_link(request)) {
+    append_link(body, settings, request, token, token_expires);
+  } else {
+    body += "The event was deleted.\n";
+  }
+  body += "\n-- \ncalndro\n";
+  return body;
+}
+
+}  // namespace
 
 MailContent compose_mail(const MailSettings& settings, const MailRequest& request, std::string_view token,
                          Instant token_expires) {
   const std::string title = display_title(request);
   MailContent mail;
   mail.subject = compose_subject(settings, request);
+  if (request.calendar) {
+    mail.body = calendar_text(settings, request, token, token_expires);
+    return mail;
+  }
 
-  const std::string who = request.sender.empty() ? (settings.default_from.display_name.empty()
-                                                        ? settings.default_from.address
-                                                        : strip_controls(settings.default_from.display_name))
-                                                 : request.sender;
+  const std::string who = sender_name(settings, request);
   std::string& body = mail.body;
   body += "Hello,\n\n";
   if (request.invitation) {
@@ -209,11 +237,8 @@ MailContent compose_mail(const MailSettings& settings, const MailRequest& reques
   } else {
     body += who + " notified you that '" + title + "' was updated.\n\n";
   }
-  body += "Open the event here:\n\n";
-  body +=
-      "  " + event_link(choose_link_base(settings, request.link_base_url), request.event_id, token) + "\n\n";
-  body += "This link is your personal access to the event: do not forward it.\n";
-  body += "It is valid until " + format_instant(token_expires) + " (UTC).\n\n";
+  append_link(body, settings, request, token, token_expires);
+  body += "\n";
   if (request.slots.empty()) {
     body += "No time slots are proposed at the moment.\n";
   } else {
@@ -224,6 +249,27 @@ MailContent compose_mail(const MailSettings& settings, const MailRequest& reques
   }
   body += "\n-- \ncalndro\n";
   return mail;
+}
+
+std::string compose_calendar(const MailSettings& settings, const MailRequest& request, std::string_view token,
+                             Instant composed_at) {
+  const CalendarRequest& calendar = *request.calendar;
+  const bool cancel = calendar.method == icalendar::Method::kCancel;
+  icalendar::Entry entry;
+  entry.uid = calendar.uid;
+  entry.sequence = calendar.sequence;
+  entry.stamp = composed_at;
+  entry.begin = calendar.slot.begin;
+  entry.duration = calendar.slot.duration;
+  entry.summary = display_title(request);
+  entry.status = cancel ? icalendar::EntryStatus::kCancelled : icalendar::EntryStatus::kConfirmed;
+  entry.organizer = calendar.organizer;
+  entry.attendees = calendar.attendees;
+  if (has_link(request)) {
+    entry.url = event_link(choose_link_base(settings, request.link_base_url), request.event_id, token);
+    entry.description = "Open the event in calndro (your personal link: do not forward it):\n" + entry.url;
+  }
+  return icalendar::render(calendar.method, {entry});
 }
 
 std::string encode_header_text(std::string_view text) {
@@ -260,6 +306,37 @@ std::string message_id(std::int64_t mail_id, Instant queued_at, std::string_view
          "@" + strip_controls(domain) + ">";
 }
 
+namespace {
+
+// `text` with every line ending in CRLF (a bare CR dropped), ending in one.
+void append_crlf_text(std::string& out, std::string_view text) {
+  for (char c : text) {
+    if (c == '\n') {
+      out += "\r\n";
+    } else if (c != '\r') {
+      out += c;
+    }
+  }
+  if (!out.ends_with("\r\n")) {
+    out += "\r\n";
+  }
+}
+
+// A multipart boundary that occurs in neither part (RFC 2046 §5.1.1): the
+// title is the caller's text and could spell any fixed one.
+std::string part_boundary(const WireMail& mail) {
+  std::string boundary = "=_calndro_alternative_";
+  for (int n = 0;; ++n) {
+    const std::string candidate = boundary + std::to_string(n);
+    if (mail.body.find(candidate) == std::string::npos &&
+        mail.calendar.find(candidate) == std::string::npos) {
+      return candidate;
+    }
+  }
+}
+
+}  // namespace
+
 std::string render_message(const WireMail& mail) {
   std::string out;
   auto header = [&out](std::string_view name, const std::string& value) {
@@ -277,19 +354,30 @@ std::string render_message(const WireMail& mail) {
   header("Subject", encode_header_text(mail.subject));
   header("Message-ID", strip_controls(mail.message_id));
   header("MIME-Version", "1.0");
+  if (!mail.calendar.empty()) {
+    const std::string boundary = part_boundary(mail);
+    header("Content-Type", "multipart/alternative; boundary=\"" + boundary + "\"");
+    out += "\r\n";
+    out += "--" + boundary + "\r\n";
+    header("Content-Type", "text/plain; charset=utf-8");
+    header("Content-Transfer-Encoding", "8bit");
+    out += "\r\n";
+    // The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1):
+    // one more keeps each part's own last line end.
+    append_crlf_text(out, mail.body);
+    out += "\r\n--" + boundary + "\r\n";
+    header("Content-Type", "text/calendar; charset=UTF-8; method=" +
+                               std::string(icalendar::method_name(mail.calendar_method)));
+    header("Content-Transfer-Encoding", "8bit");
+    out += "\r\n";
+    append_crlf_text(out, mail.calendar);
+    out += "\r\n--" + boundary + "--\r\n";
+    return out;
+  }
   header("Content-Type", "text/plain; charset=utf-8");
   header("Content-Transfer-Encoding", "8bit");
   out += "\r\n";
-  for (char c : mail.body) {
-    if (c == '\n') {
-      out += "\r\n";
-    } else if (c != '\r') {
-      out += c;
-    }
-  }
-  if (!out.ends_with("\r\n")) {
-    out += "\r\n";
-  }
+  append_crlf_text(out, mail.body);
   return out;
 }
 

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/allowed_hosts.h"
+#include "common/icalendar.h"
 #include "common/time_format.h"
 
 // What a notification mail says (SPEC §6) and how it is written on the wire
@@ -37,6 +39,19 @@ struct SlotText {
   Micros duration;
 };
 
+// QueueNotificationsRequest.calendar, validated: the mail is
+// multipart/alternative with a text/calendar part (RFC 5546).
+struct CalendarRequest {
+  icalendar::Method method = icalendar::Method::kRequest;  // kRequest or kCancel
+  std::string uid;
+  std::int64_t sequence = 0;
+  SlotText slot;
+  std::string organizer;               // canonical address
+  std::vector<std::string> attendees;  // canonical addresses, duplicates folded
+  // No token is minted and the mail carries no link (the event was deleted).
+  bool without_link = false;
+};
+
 // What QueueNotifications knows about one mail, apart from the token.
 struct MailRequest {
   std::int64_t event_id = 0;
@@ -45,7 +60,11 @@ struct MailRequest {
   bool invitation = false;
   std::string link_base_url;  // from the request; may be empty
   std::vector<SlotText> slots;
+  std::optional<CalendarRequest> calendar;
 };
+
+// Whether a mail of `request` carries a link, and so needs a token.
+bool has_link(const MailRequest& request);
 
 struct MailContent {
   std::string subject;  // one line of UTF-8, no control characters
@@ -62,17 +81,23 @@ std::string choose_link_base(const MailSettings& settings, std::string_view requ
 // "BASE/ID/?et=TOKEN".
 std::string event_link(std::string_view base, std::int64_t event_id, std::string_view token);
 
-// True for "http(s)://host[:port][/path]" without spaces, controls, query or
-// fragment: what may prefix a link that carries a token.
-bool valid_link_base(std::string_view base);
+// valid_link_base: common/allowed_hosts.h.
 
 // The subject alone (what compose_mail writes): known, and listed, before a
-// token exists.
+// token exists. Calendar mails: "PREFIX'TITLE' agreed: <slot as the text
+// says it>" (REQUEST) and "PREFIX'TITLE' cancelled" (CANCEL).
 std::string compose_subject(const MailSettings& settings, const MailRequest& request);
 
-// Subject and body for one recipient. `token` appears in the body's link only.
+// Subject and body (the text part) for one recipient. `token` appears in
+// the body's link only; a calendar mail without_link has neither.
 MailContent compose_mail(const MailSettings& settings, const MailRequest& request, std::string_view token,
                          Instant token_expires);
+
+// The text/calendar part of a calendar mail (request.calendar set): one
+// VEVENT with the recipient's link (with `token`) in URL and DESCRIPTION,
+// DTSTAMP `composed_at`, STATUS CONFIRMED (REQUEST) or CANCELLED (CANCEL).
+std::string compose_calendar(const MailSettings& settings, const MailRequest& request, std::string_view token,
+                             Instant composed_at);
 
 // RFC 2047 "B" encoded words (UTF-8) when `text` is not plain printable
 // ASCII, folded so no encoded word exceeds 75 characters; `text` unchanged
@@ -91,11 +116,18 @@ struct WireMail {
   std::string body;
   Instant date;
   std::string message_id;
+  // A text/calendar document (CRLF lines) and its METHOD; empty: a plain
+  // text mail.
+  std::string calendar;
+  icalendar::Method calendar_method = icalendar::Method::kRequest;
 };
 
 // The whole RFC 5322 message, CRLF line ends, headers first:
 // Date, From, Sender, To, Subject, Message-ID, MIME-Version, Content-Type,
-// Content-Transfer-Encoding (8bit), then the body.
+// Content-Transfer-Encoding (8bit), then the body. With a calendar the
+// Content-Type is multipart/alternative: the text part, then the
+// "text/calendar; charset=UTF-8; method=..." part, both 8bit (the calendar's
+// lines are at most 75 octets).
 std::string render_message(const WireMail& mail);
 
 }  // namespace calndro::notify

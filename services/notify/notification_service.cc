@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "common/crypto.h"
@@ -14,6 +15,7 @@
 #include "common/rpc_call.h"
 #include "common/text.h"
 #include "common/time_slot.h"
+#include "notify/outbox.h"
 #include "notify/token_store.h"
 
 namespace calndro::notify {
@@ -107,6 +109,80 @@ void check_slots(const v1::QueueNotificationsRequest& request, ValidatedQueueReq
   }
 }
 
+// A UID is sent to calendar programs as it is: printable, one line.
+constexpr std::size_t kMaxCalendarUidLength = 255;
+
+void check_calendar_addresses(const v1::CalendarInvitation& wire, CalendarRequest& out,
+                              std::vector<FieldViolation>& violations) {
+  auto organizer = normalize_email(wire.organizer());
+  if (!organizer.ok()) {
+    violations.push_back({"calendar.organizer", std::string(organizer.status().message())});
+  } else {
+    out.organizer = *organizer;
+  }
+  if (wire.attendees().empty()) {
+    violations.push_back({"calendar.attendees", "Name at least one attendee."});
+    return;
+  }
+  if (wire.attendees_size() > kMaxRecipients) {
+    violations.push_back(
+        {"calendar.attendees", "At most " + std::to_string(kMaxRecipients) + " attendees per invitation."});
+    return;
+  }
+  for (const std::string& attendee : wire.attendees()) {
+    auto canonical = normalize_email(attendee);
+    if (!canonical.ok()) {
+      violations.push_back({"calendar.attendees", std::string(canonical.status().message()) + " (" +
+                                                      attendee.substr(0, kMaxEmailLength) + ")"});
+    } else if (std::find(out.attendees.begin(), out.attendees.end(), *canonical) == out.attendees.end()) {
+      out.attendees.push_back(*canonical);
+    }
+  }
+}
+
+bool has_control(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+  });
+}
+
+// QueueNotificationsRequest.calendar into `out.mail.calendar`.
+void check_calendar(const v1::QueueNotificationsRequest& request, ValidatedQueueRequest& out,
+                    std::vector<FieldViolation>& violations) {
+  if (!request.has_calendar()) {
+    return;
+  }
+  const v1::CalendarInvitation& wire = request.calendar();
+  CalendarRequest calendar;
+  if (wire.method() == v1::CalendarInvitation::METHOD_REQUEST) {
+    calendar.method = icalendar::Method::kRequest;
+  } else if (wire.method() == v1::CalendarInvitation::METHOD_CANCEL) {
+    calendar.method = icalendar::Method::kCancel;
+  } else {
+    violations.push_back({"calendar.method", "Must be METHOD_REQUEST or METHOD_CANCEL."});
+  }
+  if (wire.uid().empty() || utf8_length(wire.uid()) > kMaxCalendarUidLength || has_control(wire.uid())) {
+    violations.push_back({"calendar.uid", "Must be 1 to " + std::to_string(kMaxCalendarUidLength) +
+                                              " characters without control characters."});
+  }
+  calendar.uid = wire.uid();
+  if (wire.sequence() < 0 || wire.sequence() > std::numeric_limits<std::int32_t>::max()) {
+    violations.push_back({"calendar.sequence", "Must be from 0 to 2147483647."});
+  }
+  calendar.sequence = wire.sequence();
+  if (!wire.has_slot()) {
+    violations.push_back({"calendar.slot", "The agreed slot is required."});
+  } else if (absl::StatusOr<Slot> slot = slot_from_proto(wire.slot()); !slot.ok()) {
+    violations.push_back({"calendar.slot", std::string(slot.status().message())});
+  } else {
+    calendar.slot = {slot->begin, slot->duration};
+  }
+  check_calendar_addresses(wire, calendar, violations);
+  calendar.without_link = wire.without_link();
+  out.mail.calendar = std::move(calendar);
+}
+
 // A hash of the normalised request: a repeated request_id with other content
 // is told apart from a retry.
 std::string content_hash(const ValidatedQueueRequest& valid) {
@@ -119,6 +195,11 @@ std::string content_hash(const ValidatedQueueRequest& valid) {
     slots.push_back({slot.begin.time_since_epoch().count(), slot.duration.count()});
   }
   canonical["slots"] = slots;
+  if (mail.calendar) {
+    // Only when present: a request without one hashes as before, so its
+    // retries across an upgrade still match.
+    canonical["calendar"] = encode_calendar_json(*mail.calendar);
+  }
   return sha256_hex(canonical.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
@@ -147,6 +228,7 @@ absl::StatusOr<ValidatedQueueRequest> validate_queue_request(const v1::QueueNoti
   check_request(request, violations);
   check_addresses(request, out, violations);
   check_slots(request, out, violations);
+  check_calendar(request, out, violations);
   if (!request.link_base_url().empty() && !valid_link_base(request.link_base_url())) {
     violations.push_back({"link_base_url", "Must be an http(s) URL without query or fragment."});
   }

@@ -36,8 +36,10 @@ struct ServiceSettings {
 
 // Validation of QueueNotifications, exposed for unit tests: violations by
 // field ("request_id", "event_id", "recipients", "sender", "slots",
-// "event_title", "link_base_url") in an INVALID_ARGUMENT; on success the
-// normalised request (canonical addresses, duplicates folded).
+// "event_title", "link_base_url", and for a calendar invitation
+// "calendar.method", "calendar.uid", "calendar.sequence", "calendar.slot",
+// "calendar.organizer", "calendar.attendees") in an INVALID_ARGUMENT; on
+// success the normalised request (canonical addresses, duplicates folded).
 struct ValidatedQueueRequest {
   std::string request_id;
   MailRequest mail;

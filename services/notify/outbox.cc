@@ -91,16 +91,53 @@ MailState state_of(const std::string& text) {
 
 }  // namespace
 
+nlohmann::json encode_calendar_json(const CalendarRequest& calendar) {
+  return {{"method", std::string(icalendar::method_name(calendar.method))},
+          {"uid", calendar.uid},
+          {"sequence", calendar.sequence},
+          {"slot", {calendar.slot.begin.time_since_epoch().count(), calendar.slot.duration.count()}},
+          {"organizer", calendar.organizer},
+          {"attendees", calendar.attendees},
+          {"without_link", calendar.without_link}};
+}
+
+namespace {
+
+// nullopt for an unknown method; throws nlohmann::json::exception when a
+// field is missing or mistyped.
+std::optional<CalendarRequest> decode_calendar(const nlohmann::json& json) {
+  CalendarRequest calendar;
+  const std::string method = json.at("method").get<std::string>();
+  if (method != "REQUEST" && method != "CANCEL") {
+    return std::nullopt;
+  }
+  calendar.method = method == "CANCEL" ? icalendar::Method::kCancel : icalendar::Method::kRequest;
+  calendar.uid = json.at("uid").get<std::string>();
+  calendar.sequence = json.at("sequence").get<std::int64_t>();
+  const auto& slot = json.at("slot");
+  calendar.slot = {Instant(Micros(slot.at(0).get<std::int64_t>())), Micros(slot.at(1).get<std::int64_t>())};
+  calendar.organizer = json.at("organizer").get<std::string>();
+  calendar.attendees = json.at("attendees").get<std::vector<std::string>>();
+  calendar.without_link = json.at("without_link").get<bool>();
+  return calendar;
+}
+
+}  // namespace
+
 std::string encode_mail_content(const MailRequest& request) {
   nlohmann::json slots = nlohmann::json::array();
   for (const SlotText& slot : request.slots) {
     slots.push_back({slot.begin.time_since_epoch().count(), slot.duration.count()});
   }
-  const nlohmann::json content = {{"title", strip_controls(request.title)},
-                                  {"sender", request.sender},
-                                  {"invitation", request.invitation},
-                                  {"link_base", request.link_base_url},
-                                  {"slots", slots}};
+  nlohmann::json content = {{"title", strip_controls(request.title)},
+                            {"sender", request.sender},
+                            {"invitation", request.invitation},
+                            {"link_base", request.link_base_url},
+                            {"slots", slots}};
+  if (request.calendar) {
+    // Only when present: mails without one are stored as before.
+    content["calendar"] = encode_calendar_json(*request.calendar);
+  }
   return content.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -119,6 +156,12 @@ std::optional<MailRequest> decode_mail_content(std::int64_t event_id, std::strin
     for (const auto& slot : content.at("slots")) {
       request.slots.push_back(
           {Instant(Micros(slot.at(0).get<std::int64_t>())), Micros(slot.at(1).get<std::int64_t>())});
+    }
+    if (const auto calendar = content.find("calendar"); calendar != content.end()) {
+      request.calendar = decode_calendar(*calendar);
+      if (!request.calendar) {
+        return std::nullopt;
+      }
     }
     return request;
   } catch (const nlohmann::json::exception&) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
@@ -24,6 +25,8 @@ namespace calndro::notify {
 // The `content` column: MailRequest as JSON, event_id aside (a column of its
 // own). Control characters of the title become spaces (as in the mail).
 std::string encode_mail_content(const MailRequest& request);
+// The "calendar" member of that JSON (also what QueueNotifications hashes).
+nlohmann::json encode_calendar_json(const CalendarRequest& calendar);
 // nullopt when `json` is not what encode_mail_content writes.
 std::optional<MailRequest> decode_mail_content(std::int64_t event_id, std::string_view json);
 

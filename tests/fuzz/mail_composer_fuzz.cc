@@ -2,11 +2,14 @@
 // link bases: the subject is one line, the link carries the token, and the
 // rendered message's header block holds exactly calndro's headers (nothing
 // a caller writes can end a header line or add one). Also parse_mailbox and
-// the RFC 2047 encoder on their own.
+// the RFC 2047 encoder on their own. With a calendar: the text/calendar part
+// has CRLF lines of at most 75 octets, carries the link only when the mail
+// has one, and the multipart boundary occurs only as the three delimiters.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -120,6 +123,70 @@ void check_headers(const std::string& message) {
   }
 }
 
+// Every line ends in CRLF and holds at most 75 octets; a continuation line
+// starts with a space.
+void check_calendar_lines(const std::string& ics) {
+  FUZZ_CHECK(ics.starts_with("BEGIN:VCALENDAR\r\n"));
+  FUZZ_CHECK(ics.ends_with("END:VCALENDAR\r\n"));
+  std::size_t start = 0;
+  while (start < ics.size()) {
+    const std::size_t end = ics.find("\r\n", start);
+    FUZZ_CHECK(end != std::string::npos);
+    FUZZ_CHECK(end - start <= 75);
+    for (std::size_t i = start; i < end; ++i) {
+      FUZZ_CHECK(ics[i] != '\r' && ics[i] != '\n');
+    }
+    start = end + 2;
+  }
+}
+
+std::optional<CalendarRequest> calendar_from(FuzzedDataProvider& in) {
+  if (!in.ConsumeBool()) {
+    return std::nullopt;
+  }
+  CalendarRequest calendar;
+  calendar.method = in.ConsumeBool() ? icalendar::Method::kCancel : icalendar::Method::kRequest;
+  calendar.uid = in.ConsumeRandomLengthString(255);
+  calendar.sequence = in.ConsumeIntegral<int64_t>();
+  calendar.slot = {instant_from(in), Micros(in.ConsumeIntegralInRange<int64_t>(1, kMaxSlotDuration.count()))};
+  calendar.organizer = in.ConsumeRandomLengthString(64);
+  const int attendees = in.ConsumeIntegralInRange(0, 4);
+  for (int i = 0; i < attendees; ++i) {
+    calendar.attendees.push_back(in.ConsumeRandomLengthString(64));
+  }
+  calendar.without_link = in.ConsumeBool();
+  return calendar;
+}
+
+void check_calendar_mail(const MailSettings& settings, const MailRequest& request, const std::string& token,
+                         Instant now, WireMail wire) {
+  const MailContent mail = compose_mail(settings, request, token, now);
+  const std::string ics = compose_calendar(settings, request, token, now);
+  check_calendar_lines(ics);
+  const bool linked = !request.calendar->without_link;
+  if (!linked) {
+    // Nothing of the token reaches a mail without a link.
+    FUZZ_CHECK(compose_mail(settings, request, token + "x", now).body == mail.body);
+    FUZZ_CHECK(compose_calendar(settings, request, token + "x", now) == ics);
+    FUZZ_CHECK(ics.find("\r\nURL:") == std::string::npos);
+  }
+  wire.body = mail.body;
+  wire.calendar = ics;
+  wire.calendar_method = request.calendar->method;
+  const std::string message = render_message(wire);
+  check_headers(message);
+  const std::string marker = "\r\nContent-Type: multipart/alternative; boundary=\"";
+  const std::size_t at = message.find(marker);
+  FUZZ_CHECK(at != std::string::npos);
+  const std::size_t end = message.find('"', at + marker.size());
+  const std::string delimiter = "\r\n--" + message.substr(at + marker.size(), end - at - marker.size());
+  int delimiters = 0;
+  for (std::size_t i = message.find(delimiter); i != std::string::npos; i = message.find(delimiter, i + 1)) {
+    ++delimiters;
+  }
+  FUZZ_CHECK(delimiters == 3);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -177,5 +244,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   wire.date = expires;
   wire.message_id = message_id(request.event_id, expires, request.sender);
   check_headers(render_message(wire));
+
+  request.calendar = calendar_from(in);
+  if (request.calendar) {
+    check_calendar_mail(settings, request, token, expires, wire);
+  }
   return 0;
 }

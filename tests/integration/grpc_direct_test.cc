@@ -15,6 +15,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "support/calendar.h"
 #include "support/reflection.h"
 #include "support/stack.h"
 
@@ -145,6 +146,37 @@ TEST_F(GrpcDirect, CreateAndGetWithBasicMetadata) {
       http.Get("/" + std::to_string(created.id()) + "/", httplib::Headers{{"Authorization", as(alice_)}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(GrpcDirect, GetEventCalendarLogsAViewAndListsTheSlots) {
+  ev1::Event created = create_as(alice_, simple_request(alice_));
+  ev1::GetEventCalendarRequest req;
+  req.set_id(created.id());
+  req.set_link_base_url("http://127.0.0.1:9000");
+  ev1::EventCalendar calendar;
+  grpc::Status s = stub_->GetEventCalendar(ctx(as(alice_)).get(), req, &calendar);
+  ASSERT_TRUE(s.ok()) << describe(s);
+  EXPECT_EQ(calendar.file_name(), "calndro-" + std::to_string(created.id()) + ".ics");
+  const nlohmann::json ics = summarize_ics(calendar.ics());
+  EXPECT_EQ(ics["method"], "PUBLISH");
+  ASSERT_EQ(ics["events"].size(), 2u);
+  EXPECT_EQ(ics["events"][0]["status"], "TENTATIVE");
+  EXPECT_EQ(ics["events"][0]["dtstart"], "2030-05-01T10:00:00Z");
+  EXPECT_EQ(ics["events"][0]["url"], "http://127.0.0.1:9000/" + std::to_string(created.id()) + "/");
+  EXPECT_EQ(log_size(alice_, created.id()), 2u);  // created, and this VIEW
+
+  // As GetEvent: a non-party is denied, a bad base is refused, neither logs.
+  s = stub_->GetEventCalendar(ctx(as(bob_)).get(), req, &calendar);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << describe(s);
+  req.set_link_base_url("javascript:alert(1)");
+  s = stub_->GetEventCalendar(ctx(as(alice_)).get(), req, &calendar);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << describe(s);
+  ASSERT_EQ(violations(s).size(), 1u);
+  EXPECT_EQ(violations(s)[0].first, "link_base_url");
+  EXPECT_EQ(log_size(alice_, created.id()), 2u);
+  req.set_id(created.id() + 1000000);
+  s = stub_->GetEventCalendar(ctx(as(alice_)).get(), req, &calendar);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << describe(s);
 }
 
 TEST_F(GrpcDirect, ApiTokenInMetadata) {

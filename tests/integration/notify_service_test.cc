@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "calndro/notify/v1/notify.grpc.pb.h"
+#include "support/calendar.h"
 #include "support/harness.h"
 #include "support/mail.h"
 
@@ -295,6 +296,161 @@ TEST_F(NotifyServiceTest, InvitationAndDefaultSender) {
   EXPECT_NE(mails[0].header("subject").find("=?UTF-8?B?"), std::string::npos) << mails[0].header("subject");
   EXPECT_EQ(mails[0].raw.find("\nBcc:"), std::string::npos);
   token_of(mails[0]);
+}
+
+// A title long enough to be folded, with 2- and 3-octet UTF-8 sequences.
+const std::string kLongTitle =
+    "Réunion d'équipe, très longue; avec des accents et 日本語の会議 pour tester le pliage des lignes";
+
+nv1::QueueNotificationsRequest calendar_request(const std::string& request_id, int64_t event_id,
+                                                nv1::CalendarInvitation::Method method) {
+  nv1::QueueNotificationsRequest out;
+  out.set_request_id(request_id);
+  out.set_event_id(event_id);
+  out.set_event_title(kLongTitle);
+  out.set_sender("you@here.net");
+  out.add_recipients("they@thar.net");
+  out.add_recipients("you@here.net");
+  out.set_link_base_url("http://127.0.0.1:9000/");
+  auto* calendar = out.mutable_calendar();
+  calendar->set_method(method);
+  calendar->set_uid("event-" + std::to_string(event_id) + "@calndro");
+  calendar->set_sequence(method == nv1::CalendarInvitation::METHOD_CANCEL ? 2 : 1);
+  EXPECT_TRUE(TimeUtil::FromString("2022-11-01T01:11:22Z", calendar->mutable_slot()->mutable_begin()));
+  *calendar->mutable_slot()->mutable_duration() = TimeUtil::SecondsToDuration(5400);
+  calendar->set_organizer("you@here.net");
+  calendar->add_attendees("you@here.net");
+  calendar->add_attendees("they@thar.net");
+  calendar->add_attendees("third@thar.net");
+  return out;
+}
+
+// What every calendar mail must be, read by tests/support/calendar_summary.py.
+nlohmann::json expect_calendar_mail(const MailMessage& mail, const std::string& method, int64_t event_id) {
+  const nlohmann::json summary = summarize_calendar_mail(mail.raw);
+  EXPECT_EQ(summary["content_type"], "multipart/alternative") << mail.raw;
+  EXPECT_EQ(summary["parts"], nlohmann::json::parse(R"(["text/plain", "text/calendar"])"));
+  // Python's email package quotes the parameters when it reads them back.
+  EXPECT_EQ(summary["calendar_content_type"], "text/calendar; charset=\"UTF-8\"; method=\"" + method + "\"");
+  EXPECT_NE(mail.raw.find("\r\nContent-Type: text/calendar; charset=UTF-8; method=" + method + "\r\n"),
+            std::string::npos);
+  const nlohmann::json& calendar = summary["calendar"];
+  EXPECT_EQ(calendar["method"], method);
+  EXPECT_EQ(calendar["version"], "2.0");
+  EXPECT_TRUE(calendar["crlf_only"].get<bool>());
+  EXPECT_LE(calendar["max_line_octets"].get<int>(), 75);
+  EXPECT_NE(mail.raw.find("\r\n ", mail.raw.find("BEGIN:VCALENDAR")), std::string::npos)
+      << "a long title is folded";
+  EXPECT_EQ(calendar["events"].size(), 1u);
+  const nlohmann::json& event = calendar["events"][0];
+  EXPECT_EQ(event["uid"], "event-" + std::to_string(event_id) + "@calndro");
+  EXPECT_EQ(event["sequence"], method == "CANCEL" ? 2 : 1);
+  EXPECT_EQ(event["dtstart"], "2022-11-01T01:11:22Z");
+  EXPECT_EQ(event["dtend"], "2022-11-01T02:41:22Z");
+  EXPECT_EQ(event["summary"], kLongTitle);
+  EXPECT_EQ(event["status"], method == "CANCEL" ? "CANCELLED" : "CONFIRMED");
+  EXPECT_EQ(event["organizer"], "you@here.net");
+  std::set<std::string> attendees;
+  for (const auto& attendee : event["attendees"]) {
+    attendees.insert(attendee["email"].get<std::string>());
+    EXPECT_EQ(attendee["partstat"], "NEEDS-ACTION");
+    EXPECT_EQ(attendee["rsvp"], "TRUE");
+    EXPECT_EQ(attendee["role"], "REQ-PARTICIPANT");
+  }
+  EXPECT_EQ(attendees, (std::set<std::string>{"you@here.net", "they@thar.net", "third@thar.net"}));
+  EXPECT_FALSE(event["dtstamp"].is_null());
+  return summary;
+}
+
+TEST_F(NotifyServiceTest, CalendarInvitationIsReadByAnIndependentParserAndItsLinkWorks) {
+  auto& service = start_replica();
+  const auto before = std::chrono::system_clock::now() - 2s;
+  queue(service, calendar_request("req-agree", 41, nv1::CalendarInvitation::METHOD_REQUEST));
+  for (const std::string recipient : {"they@thar.net", "you@here.net"}) {
+    const auto mails = sink_->wait_for_to(recipient, 1, 20s);
+    ASSERT_EQ(mails.size(), 1u);
+    const nlohmann::json summary = expect_calendar_mail(mails[0], "REQUEST", 41);
+    const nlohmann::json& event = summary["calendar"]["events"][0];
+    // The recipient's own fresh link, in URL, DESCRIPTION and the text part.
+    const std::string url = event["url"].get<std::string>();
+    static const std::regex link(R"(^http://127\.0\.0\.1:9000/41/\?et=([0-9a-f]{40})$)");
+    std::smatch match;
+    ASSERT_TRUE(std::regex_match(url, match, link)) << url;
+    const std::string token = match[1];
+    tokens_seen_.insert(token);
+    EXPECT_NE(event["description"].get<std::string>().find(url), std::string::npos);
+    const std::string text = summary["text"].get<std::string>();
+    EXPECT_NE(text.find(url), std::string::npos) << text;
+    EXPECT_NE(text.find("Tue 1 Nov 2022, 01:11 UTC for 1 h 30 min"), std::string::npos) << text;
+    const auto resolved = resolve_ok(service, token);
+    EXPECT_EQ(resolved.event_id(), 41);
+    EXPECT_EQ(resolved.party_email(), recipient);
+    // DTSTAMP: when the mail was composed.
+    std::string stamp = event["dtstamp"].get<std::string>();
+    google::protobuf::Timestamp dtstamp;
+    ASSERT_TRUE(TimeUtil::FromString(stamp, &dtstamp));
+    EXPECT_GE(dtstamp.seconds(), std::chrono::system_clock::to_time_t(before));
+    EXPECT_LE(dtstamp.seconds(), std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) + 1);
+  }
+}
+
+TEST_F(NotifyServiceTest, CalendarCancellationsSurviveARestartAndWithoutLinkMintsNoToken) {
+  sink_->stop();  // queued, then the process dies before anything is sent
+  auto& service = start_replica();
+  queue(service, calendar_request("req-reopen", 42, nv1::CalendarInvitation::METHOD_CANCEL));
+  auto deleted = calendar_request("req-delete", 43, nv1::CalendarInvitation::METHOD_CANCEL);
+  deleted.mutable_calendar()->set_without_link(true);
+  queue(service, deleted);
+  service.process->kill9();
+  sink_->start();
+  service.process->start();
+  service.process->wait_port(service.port, 30s);
+  sink_->wait_for(4, 30s);
+  wait_all_settled(service, 42);
+  wait_all_settled(service, 43);
+  int with_link = 0;
+  for (const MailMessage& mail : sink_->messages()) {
+    const bool reopened = mail.raw.find("/42/?et=") != std::string::npos;
+    const nlohmann::json summary = expect_calendar_mail(mail, "CANCEL", reopened ? 42 : 43);
+    const nlohmann::json& event = summary["calendar"]["events"][0];
+    const std::string text = summary["text"].get<std::string>();
+    EXPECT_NE(text.find("is cancelled"), std::string::npos) << text;
+    if (reopened) {
+      ++with_link;
+      const std::string token = token_of(mail);
+      EXPECT_NE(event["url"].get<std::string>().find("/42/?et=" + token), std::string::npos);
+      EXPECT_EQ(resolve_ok(service, token).event_id(), 42);
+    } else {
+      EXPECT_TRUE(event["url"].is_null()) << event;
+      EXPECT_EQ(mail.raw.find("?et="), std::string::npos) << mail.raw;
+      EXPECT_NE(text.find("The event was deleted."), std::string::npos) << text;
+    }
+  }
+  EXPECT_EQ(with_link, 2);
+  // None ever for the deleted event's mails. (Event 42 may hold one more than
+  // its two: a token committed just before the kill -9, which nobody received.)
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.email_tokens WHERE event_id = 43"), "0");
+}
+
+TEST_F(NotifyServiceTest, InvalidCalendarInvitationsNameTheField) {
+  auto& service = start_replica();
+  auto req = calendar_request("req-bad-calendar", 44, nv1::CalendarInvitation::METHOD_UNSPECIFIED);
+  req.mutable_calendar()->set_uid("");
+  req.mutable_calendar()->set_sequence(-1);
+  req.mutable_calendar()->clear_slot();
+  req.mutable_calendar()->set_organizer("nope");
+  req.mutable_calendar()->add_attendees("also nope");
+  grpc::ClientContext context;
+  prepare(context);
+  nv1::QueueNotificationsResponse response;
+  const grpc::Status status = stub(service)->QueueNotifications(&context, req, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  for (const char* field : {"calendar.method", "calendar.uid", "calendar.sequence", "calendar.slot",
+                            "calendar.organizer", "calendar.attendees"}) {
+    EXPECT_NE(status.error_message().find(field), std::string::npos)
+        << field << ": " << status.error_message();
+  }
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.outbox"), "0");
 }
 
 TEST_F(NotifyServiceTest, CredentialIsRequired) {

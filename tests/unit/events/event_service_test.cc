@@ -106,6 +106,19 @@ class EventServiceTest : public ::testing::Test {
     return call(&EventServiceImpl::GetEvent, caller, request, event);
   }
 
+  absl::Status calendar(const Metadata& caller, v1::EventCalendar* out = nullptr,
+                        const std::string& link_base = "https://cal.example.org/") {
+    v1::GetEventCalendarRequest request;
+    request.set_id(event_id_);
+    request.set_link_base_url(link_base);
+    v1::EventCalendar response;
+    const absl::Status status = call(&EventServiceImpl::GetEventCalendar, caller, request, response);
+    if (out != nullptr) {
+      *out = response;
+    }
+    return status;
+  }
+
   absl::Status patch(const Metadata& caller, v1::UpdateEventRequest request) {
     request.set_id(event_id_);
     v1::Event event;
@@ -235,6 +248,7 @@ TEST_F(EventServiceTest, FollowsTheAccessTable) {
   const std::vector<Row> table = {
       {"list", [&](const Metadata& c) { return list(c); }, {ok, ok, denied, denied, ok, ok}},
       {"view", [&](const Metadata& c) { return get(c); }, {ok, ok, ok, denied, ok, denied}},
+      {"calendar", [&](const Metadata& c) { return calendar(c); }, {ok, ok, ok, denied, ok, denied}},
       {"patch", [&](const Metadata& c) { return patch_title(c); }, {ok, ok, ok, denied, ok, denied}},
       {"notify",
        [&](const Metadata& c) { return notify(c, {"party@here.net"}); },
@@ -503,6 +517,39 @@ TEST_F(EventServiceTest, GetLogsAViewOnItsOwn) {
   EXPECT_EQ(entry.occurrence, Occurrence::kView);
   EXPECT_EQ(entry.data, (nlohmann::json{{"token", "fp-0123"}}));
   EXPECT_EQ(stores_.runs.back(), Atomicity::kPerStatement);
+}
+
+TEST_F(EventServiceTest, CalendarLogsAViewAsGetDoesAndListsEachSlotWhileOpen) {
+  v1::EventCalendar calendar;
+  ASSERT_TRUE(this->calendar(email_token_, &calendar).ok());
+  const LogEntryRecord entry = stores_.log_of(event_id_).back();
+  EXPECT_EQ(entry.occurrence, Occurrence::kView);
+  EXPECT_EQ(entry.effector, "party@here.net");
+  EXPECT_EQ(entry.data, (nlohmann::json{{"token", "fp-0123"}}));
+  EXPECT_EQ(stores_.runs.back(), Atomicity::kPerStatement);
+  EXPECT_EQ(calendar.file_name(), "calndro-" + std::to_string(event_id_) + ".ics");
+  const std::string& ics = calendar.ics();
+  EXPECT_NE(ics.find("\r\nMETHOD:PUBLISH\r\n"), std::string::npos) << ics;
+  std::size_t tentative = 0;
+  for (std::size_t at = ics.find("STATUS:TENTATIVE"); at != std::string::npos;
+       at = ics.find("STATUS:TENTATIVE", at + 1)) {
+    ++tentative;
+  }
+  EXPECT_EQ(tentative, 3u);
+  EXPECT_NE(ics.find("\r\nSUMMARY:Lunch\r\n"), std::string::npos);
+  EXPECT_NE(ics.find("\r\nURL:https://cal.example.org/" + std::to_string(event_id_) + "/\r\n"),
+            std::string::npos);
+  EXPECT_EQ(ics.find("et="), std::string::npos) << "no token in a document that may be passed around";
+}
+
+TEST_F(EventServiceTest, CalendarWithABadLinkBaseIsRefusedAndLogsNothing) {
+  const std::size_t before = stores_.log_of(event_id_).size();
+  const absl::Status status = calendar(party_, nullptr, "http://x.example/?a=1");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(violated_fields(status), std::vector<std::string>{"link_base_url"});
+  EXPECT_EQ(stores_.log_of(event_id_).size(), before);
+  EXPECT_EQ(calendar(stranger_).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(stores_.log_of(event_id_).size(), before);
 }
 
 // A password not verified recently is checked between two connection

@@ -98,6 +98,12 @@ class FakeEventService final : public v1::EventService::Service {
     response->set_sender("you@here.net");
     return record(context, "NotifyParties", *request);
   }
+  grpc::Status GetEventCalendar(grpc::ServerContext* context, const v1::GetEventCalendarRequest* request,
+                                v1::EventCalendar* response) override {
+    response->set_ics("BEGIN:VCALENDAR\r\nMETHOD:PUBLISH\r\nSUMMARY:Caf\xc3\xa9\r\nEND:VCALENDAR\r\n");
+    response->set_file_name(request->id() == 8 ? "evil\"\r\nX-Injected: 1.ics" : "calndro-7.ics");
+    return record(context, "GetEventCalendar", *request);
+  }
   grpc::Status GetEventLog(grpc::ServerContext* context, const v1::GetEventLogRequest* request,
                            v1::EventLog* response) override {
     response->set_event_id(request->id());
@@ -295,6 +301,35 @@ TEST_F(GatewayServerTest, GetEventForwardsCredentialsAndBuildsUrlsFromHost) {
   EXPECT_EQ(request.id(), 7);
 }
 
+TEST_F(GatewayServerTest, EventCalendarIsTextCalendarAsAnAttachment) {
+  auto res = http().Get("/7/event.ics?et=secret", {{"Accept", "text/html"}});
+  ASSERT_TRUE(answered_with(res, 200)) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/calendar; charset=utf-8");
+  EXPECT_EQ(res->get_header_value("Content-Disposition"), "attachment; filename=\"calndro-7.ics\"");
+  EXPECT_EQ(res->body, "BEGIN:VCALENDAR\r\nMETHOD:PUBLISH\r\nSUMMARY:Caf\xc3\xa9\r\nEND:VCALENDAR\r\n");
+  auto call = only_call();
+  EXPECT_EQ(call.method, "GetEventCalendar");
+  EXPECT_EQ(call.metadata["x-email-token"], "secret");
+  v1::GetEventCalendarRequest request;
+  ASSERT_TRUE(request.ParseFromString(call.request));
+  EXPECT_EQ(request.id(), 7);
+  EXPECT_EQ(request.link_base_url(), "http://calndro.test:9000");
+  // A file name that would break the header is replaced.
+  res = http().Get("/8/event.ics");
+  ASSERT_TRUE(answered_with(res, 200));
+  EXPECT_EQ(res->get_header_value("Content-Disposition"), "attachment; filename=\"calndro-8.ics\"");
+  EXPECT_FALSE(res->has_header("X-Injected"));
+}
+
+TEST_F(GatewayServerTest, EventCalendarErrorsAreJson) {
+  service_.fail_with(grpc::Status(grpc::StatusCode::NOT_FOUND, "Not found."));
+  auto res = http().Get("/7/event.ics");
+  ASSERT_TRUE(answered_with(res, 404));
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(json::parse(res->body), json::parse(R"({"detail": "Not found."})"));
+  EXPECT_FALSE(res->has_header("Content-Disposition"));
+}
+
 TEST_F(GatewayServerTest, InsaneRequestIdIsReplaced) {
   auto res = http().Get("/7/", {{"X-Request-Id", "has space"}});
   ASSERT_TRUE(res);
@@ -400,8 +435,8 @@ TEST_F(GatewayServerTest, HealthAndOpenApi) {
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
   json doc = json::parse(res->body);
   EXPECT_EQ(doc["openapi"].get<std::string>().rfind("3.0", 0), 0u);
-  for (const char* path :
-       {"/", "/{id}/", "/{id}/notify/", "/{id}/log/", "/api-token-auth/", "/openapi", "/healthz"}) {
+  for (const char* path : {"/", "/{id}/", "/{id}/notify/", "/{id}/log/", "/{id}/event.ics",
+                           "/api-token-auth/", "/openapi", "/healthz"}) {
     EXPECT_TRUE(doc["paths"].contains(path)) << path;
   }
 }

@@ -20,12 +20,20 @@ TEST(Routes, FoundRoutes) {
     Route route;
     int64_t id;
   } rows[] = {
-      {"GET", "/", Route::kEvents, 0},         {"POST", "/", Route::kEvents, 0},
-      {"GET", "/7/", Route::kEvent, 7},        {"PATCH", "/7/", Route::kEvent, 7},
-      {"DELETE", "/12/", Route::kEvent, 12},   {"POST", "/7/notify/", Route::kNotify, 7},
-      {"GET", "/7/log/", Route::kLog, 7},      {"POST", "/api-token-auth/", Route::kApiToken, 0},
-      {"GET", "/openapi", Route::kOpenApi, 0}, {"GET", "/healthz", Route::kHealth, 0},
-      {"POST", "/7/agree/", Route::kAgree, 7}, {"POST", "/7/reopen/", Route::kReopen, 7},
+      {"GET", "/", Route::kEvents, 0},
+      {"POST", "/", Route::kEvents, 0},
+      {"GET", "/7/", Route::kEvent, 7},
+      {"PATCH", "/7/", Route::kEvent, 7},
+      {"DELETE", "/12/", Route::kEvent, 12},
+      {"POST", "/7/notify/", Route::kNotify, 7},
+      {"GET", "/7/log/", Route::kLog, 7},
+      {"POST", "/api-token-auth/", Route::kApiToken, 0},
+      {"GET", "/openapi", Route::kOpenApi, 0},
+      {"GET", "/healthz", Route::kHealth, 0},
+      {"POST", "/7/agree/", Route::kAgree, 7},
+      {"POST", "/7/reopen/", Route::kReopen, 7},
+      {"GET", "/7/event.ics", Route::kCalendar, 7},
+      {"GET", "/007/event.ics", Route::kCalendar, 7},
   };
   for (const auto& row : rows) {
     RouteMatch match = match_route(row.method, row.path);
@@ -37,7 +45,7 @@ TEST(Routes, FoundRoutes) {
 
 TEST(Routes, EveryMethodARouteAllowsHasAHandler) {
   for (const char* path : {"/", "/healthz", "/readyz", "/openapi", "/api-token-auth/", "/7/", "/7/notify/",
-                           "/7/log/", "/7/agree/", "/7/reopen/"}) {
+                           "/7/log/", "/7/agree/", "/7/reopen/", "/7/event.ics"}) {
     const RouteMatch refused = match_route("PUT", path);
     ASSERT_EQ(refused.kind, Kind::kMethodNotAllowed) << path;
     for (std::string_view method : split_list(refused.allow)) {
@@ -91,6 +99,7 @@ TEST(Routes, UnsupportedMethodsAre405WithAllow) {
       {"POST", "/7/", "GET, PATCH, DELETE"},
       {"DELETE", "/", "GET, POST"},
       {"POST", "/7/log/", "GET"},
+      {"POST", "/7/event.ics", "GET"},
       {"GET", "/api-token-auth/", "POST, DELETE"},
       {"POST", "/openapi", "GET"},
       {"HEAD", "/7/", "GET, PATCH, DELETE"},
@@ -114,6 +123,10 @@ TEST(Routes, UnknownPathsAre404) {
                            "/1.5/",
                            "/abc/",
                            "/7/log/x",
+                           "/7/event.ics/",
+                           "/0/event.ics",
+                           "/7/event.ICS",
+                           "/7/event.ics/x",
                            "/7/other/",
                            "/7//",
                            "//",

@@ -172,6 +172,52 @@ TEST_F(DispatchFlowTest, RowWithAFinishedBodyIsSentAsItIs) {
   EXPECT_TRUE(mail.mail.legacy_body.empty());
 }
 
+std::int64_t enqueue_calendar(FakeStores& fake, bool without_link) {
+  MailRequest content;
+  content.event_id = 7;
+  content.title = "cybes";
+  CalendarRequest calendar;
+  calendar.method = without_link ? icalendar::Method::kCancel : icalendar::Method::kRequest;
+  calendar.uid = "event-7@calndro";
+  calendar.slot = {Instant(std::chrono::seconds(1667265082)), std::chrono::minutes(10)};
+  calendar.organizer = "you@here.net";
+  calendar.attendees = {"you@here.net", "they@thar.net"};
+  calendar.without_link = without_link;
+  content.calendar = calendar;
+  FakeTransaction tx;
+  return fake.enqueue(tx, {"req-2/event/7", "they@thar.net", "you@here.net", "s", content});
+}
+
+TEST_F(DispatchFlowTest, CalendarMailCarriesTheFreshTokenInBothParts) {
+  const std::int64_t id = enqueue_calendar(fake_, false);
+  EXPECT_TRUE(dispatcher_.dispatch_one());
+  ASSERT_EQ(mailer_.sent.size(), 1u);
+  const std::string& message = mailer_.sent[0].message;
+  const std::string token = token_in(message);
+  ASSERT_FALSE(token.empty()) << message;
+  EXPECT_NE(message.find("Content-Type: multipart/alternative;"), std::string::npos);
+  EXPECT_NE(message.find("Content-Type: text/calendar; charset=UTF-8; method=REQUEST"), std::string::npos);
+  const std::size_t calendar = message.find("BEGIN:VCALENDAR");
+  ASSERT_NE(calendar, std::string::npos);
+  EXPECT_NE(message.find("?et=" + token, calendar), std::string::npos) << "no link in the calendar part";
+  EXPECT_NE(message.find("DTSTAMP:20260101T000000Z"), std::string::npos)
+      << "DTSTAMP is the dispatcher's clock";
+  const testing::FakeMail& mail = fake_.mails.at(id);
+  ASSERT_TRUE(mail.token_id.has_value());
+  EXPECT_EQ(fake_.tokens.at(*mail.token_id).hash, token_hash(token));
+}
+
+TEST_F(DispatchFlowTest, CalendarMailWithoutLinkMintsNoToken) {
+  const std::int64_t id = enqueue_calendar(fake_, true);
+  EXPECT_TRUE(dispatcher_.dispatch_one());
+  ASSERT_EQ(mailer_.sent.size(), 1u);
+  EXPECT_EQ(mailer_.sent[0].message.find("?et="), std::string::npos);
+  EXPECT_NE(mailer_.sent[0].message.find("method=CANCEL"), std::string::npos);
+  EXPECT_TRUE(fake_.tokens.empty());
+  EXPECT_EQ(fake_.mails.at(id).state, MailState::kSent);
+  EXPECT_FALSE(fake_.mails.at(id).token_id.has_value());
+}
+
 TEST_F(DispatchFlowTest, DatabaseDownIsTheCallersToHandle) {
   enqueue();
   fake_.unavailable = true;
