@@ -187,6 +187,21 @@ void check_calendar_mail(const MailSettings& settings, const MailRequest& reques
   FUZZ_CHECK(delimiters == 3);
 }
 
+// A From text parsed: a clean mailbox, or no mailbox and a reason.
+std::optional<Mailbox> checked_mailbox(const std::string& from_text) {
+  std::string error;
+  auto from = parse_mailbox(from_text, error);
+  if (from) {
+    FUZZ_CHECK(normalize_email(from->address).value_or("") == from->address);
+    for (unsigned char c : from->display_name) {
+      FUZZ_CHECK(!is_control(c));
+    }
+  } else {
+    FUZZ_CHECK(!error.empty());
+  }
+  return from;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -219,16 +234,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       event_link(choose_link_base(settings, request.link_base_url), request.event_id, token);
   FUZZ_CHECK(mail.body.find(link) != std::string::npos);
 
-  std::string error;
-  const auto from = parse_mailbox(from_text, error);
-  if (from) {
-    FUZZ_CHECK(normalize_email(from->address).value_or("") == from->address);
-    for (unsigned char c : from->display_name) {
-      FUZZ_CHECK(!is_control(c));
-    }
-  } else {
-    FUZZ_CHECK(!error.empty());
-  }
+  const auto from = checked_mailbox(from_text);
   check_header_text(from_text);
   check_header_text(mail.subject);
 

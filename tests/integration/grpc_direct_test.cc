@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -282,50 +283,38 @@ TEST_F(GrpcDirect, CallsWithoutValidCredentialsAreUnauthenticated) {
   EXPECT_EQ(log_size(alice_, created.id()), before);
 }
 
-TEST_F(GrpcDirect, InvalidArgumentCarriesBadRequestDetails) {
-  struct Case {
-    std::string what, field;
-    ev1::CreateEventRequest req;
+// A valid create request with one thing wrong, and the field that is wrong.
+struct BadCreate {
+  std::string what, field;
+  ev1::CreateEventRequest req;
+};
+
+std::vector<BadCreate> bad_creates(const ev1::CreateEventRequest& valid) {
+  const auto changed = [&valid](const std::function<void(ev1::CreateEventRequest&)>& change) {
+    ev1::CreateEventRequest r = valid;
+    change(r);
+    return r;
   };
-  std::vector<Case> cases;
-  {
-    auto r = simple_request(alice_);
-    *r.mutable_slots(0)->mutable_duration() = TimeUtil::SecondsToDuration(0);
-    cases.push_back({"zero duration", "slots", r});
-  }
-  {
-    auto r = simple_request(alice_);
-    *r.mutable_slots(0)->mutable_duration() = TimeUtil::SecondsToDuration(-60);
-    cases.push_back({"negative duration", "slots", r});
-  }
-  {
-    auto r = simple_request(alice_);
-    r.mutable_slots(0)->clear_duration();
-    cases.push_back({"missing duration", "slots", r});
-  }
-  {
-    auto r = simple_request(alice_);
-    r.clear_parties();
-    cases.push_back({"no parties", "parties", r});
-  }
-  {
-    auto r = simple_request(alice_);
-    r.add_parties("not-an-email");
-    cases.push_back({"bad email", "parties", r});
-  }
-  {
-    auto r = simple_request(alice_);
-    r.set_title(std::string(257, 'x'));
-    cases.push_back({"long title", "title", r});
-  }
-  {
-    auto r = simple_request(alice_);
-    r.clear_slots();
-    for (int i = 0; i < 31; ++i) {
-      *r.add_slots() = make_slot("2030-06-01T10:00:00Z", 60 * (i + 1));
-    }
-    cases.push_back({"31 slots", "slots", r});
-  }
+  return {
+      {"zero duration", "slots",
+       changed([](auto& r) { *r.mutable_slots(0)->mutable_duration() = TimeUtil::SecondsToDuration(0); })},
+      {"negative duration", "slots",
+       changed([](auto& r) { *r.mutable_slots(0)->mutable_duration() = TimeUtil::SecondsToDuration(-60); })},
+      {"missing duration", "slots", changed([](auto& r) { r.mutable_slots(0)->clear_duration(); })},
+      {"no parties", "parties", changed([](auto& r) { r.clear_parties(); })},
+      {"bad email", "parties", changed([](auto& r) { r.add_parties("not-an-email"); })},
+      {"long title", "title", changed([](auto& r) { r.set_title(std::string(257, 'x')); })},
+      {"31 slots", "slots", changed([](auto& r) {
+         r.clear_slots();
+         for (int i = 0; i < 31; ++i) {
+           *r.add_slots() = make_slot("2030-06-01T10:00:00Z", 60 * (i + 1));
+         }
+       })},
+  };
+}
+
+TEST_F(GrpcDirect, InvalidArgumentCarriesBadRequestDetails) {
+  const std::vector<BadCreate> cases = bad_creates(simple_request(alice_));
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
     ev1::Event out;

@@ -220,6 +220,20 @@ class NotifyServiceTest : public ::testing::Test {
   std::set<std::string> tokens_seen_;
 };
 
+// The headers of the plain update mail that request() queues.
+void expect_update_mail_headers(const MailMessage& mail, const std::string& recipient) {
+  EXPECT_EQ(mail.header("from"), "you@here.net");
+  EXPECT_EQ(mail.header("to"), recipient);
+  EXPECT_EQ(mail.header("subject"), "[calndro] 'cybes' updated");
+  EXPECT_NE(mail.header("sender").find("noreply@calndro.localhost"), std::string::npos);
+  EXPECT_TRUE(
+      std::regex_match(mail.header("message-id"), std::regex(R"(<calndro\.\d+\.\d+@calndro\.localhost>)")))
+      << mail.header("message-id");
+  EXPECT_FALSE(mail.header("date").empty());
+  EXPECT_EQ(mail.header("mime-version"), "1.0");
+  EXPECT_EQ(mail.header("content-type"), "text/plain; charset=utf-8");
+}
+
 TEST_F(NotifyServiceTest, QueuedMailArrivesWithHeadersLinkAndExpiry) {
   auto& service = start_replica();
   const auto before = std::chrono::system_clock::now();
@@ -234,16 +248,7 @@ TEST_F(NotifyServiceTest, QueuedMailArrivesWithHeadersLinkAndExpiry) {
   const auto mails = sink_->wait_for_to("they@thar.net", 1, 20s);
   ASSERT_EQ(mails.size(), 1u);
   const MailMessage& mail = mails[0];
-  EXPECT_EQ(mail.header("from"), "you@here.net");
-  EXPECT_EQ(mail.header("to"), "they@thar.net");
-  EXPECT_EQ(mail.header("subject"), "[calndro] 'cybes' updated");
-  EXPECT_NE(mail.header("sender").find("noreply@calndro.localhost"), std::string::npos);
-  EXPECT_TRUE(
-      std::regex_match(mail.header("message-id"), std::regex(R"(<calndro\.\d+\.\d+@calndro\.localhost>)")))
-      << mail.header("message-id");
-  EXPECT_FALSE(mail.header("date").empty());
-  EXPECT_EQ(mail.header("mime-version"), "1.0");
-  EXPECT_EQ(mail.header("content-type"), "text/plain; charset=utf-8");
+  expect_update_mail_headers(mail, "they@thar.net");
 
   const std::string text = mail.text();
   EXPECT_NE(text.find("http://127.0.0.1:9000/7/?et="), std::string::npos) << text;
