@@ -15,6 +15,7 @@ icalendar::Entry entry_for(const v1::Event& event, const calndro::common::v1::Ti
   entry.begin = instant_from_proto(slot.begin());
   entry.duration = duration_from_proto(slot.duration());
   entry.summary = event.title();
+  entry.organizer = event.creator();
   entry.url = url;
   return entry;
 }

@@ -16,9 +16,11 @@
 //    STATUS:TENTATIVE, UID icalendar::slot_uid(id, slot) (never the agreed
 //    entry's UID), SEQUENCE the event's version (so a changed title updates
 //    a re-imported entry); no slots: no VEVENT.
-// Every VEVENT: SUMMARY the title, DTSTAMP `now`, URL and DESCRIPTION the
-// event's page BASE/ID/ (no token: the document may be passed around). No
-// ATTENDEE: RFC 5546 PUBLISH has none (the parties are in the event's JSON).
+// Every VEVENT: SUMMARY the title, ORGANIZER the creator (RFC 5546 PUBLISH
+// requires one; none when the Event does not name its creator), DTSTAMP
+// `now`, URL and DESCRIPTION the event's page BASE/ID/ (no token: the document
+// may be passed around). No ATTENDEE: PUBLISH has none (the parties are in
+// the event's JSON).
 namespace calndro::events {
 
 // `link_base`: empty gives no URL; else an http(s) URL without query or

@@ -66,6 +66,7 @@ void event_to_proto(const EventRecord& event, v1::Event& out) {
     slot_to_proto(*event.agreed_slot, *out.mutable_agreed_slot());
   }
   out.set_calendar_sequence(event.calendar_sequence);
+  out.set_creator(event.creator);
 }
 
 // A slot in a log entry's data, spelled as the REST API spells slots.

@@ -105,11 +105,14 @@ contains "notify: list services" calndro.notify.v1.NotificationService grpc.heal
 g "$EV" list calndro.events.v1.EventService
 contains "events: list methods" calndro.events.v1.EventService.ListEvents calndro.events.v1.EventService.CreateEvent \
   calndro.events.v1.EventService.GetEvent calndro.events.v1.EventService.UpdateEvent calndro.events.v1.EventService.DeleteEvent \
-  calndro.events.v1.EventService.NotifyParties calndro.events.v1.EventService.GetEventLog calndro.events.v1.EventService.CreateApiToken
+  calndro.events.v1.EventService.NotifyParties calndro.events.v1.EventService.GetEventLog calndro.events.v1.EventService.CreateApiToken \
+  calndro.events.v1.EventService.AgreeEvent calndro.events.v1.EventService.ReopenEvent calndro.events.v1.EventService.GetEventCalendar
 g "$EV" describe calndro.events.v1.EventService
 contains "events: describe EventService" "service EventService {" \
   "rpc CreateEvent ( .calndro.events.v1.CreateEventRequest ) returns ( .calndro.events.v1.Event );" \
   "rpc DeleteEvent ( .calndro.events.v1.DeleteEventRequest ) returns ( .google.protobuf.Empty );"
+g "$EV" describe calndro.events.v1.Event
+contains "events: describe Event" "int64 calendar_sequence = 8;" "string creator = 9;"
 g "$EV" describe calndro.events.v1.CreateEventRequest
 contains "events: describe CreateEventRequest" "repeated string parties = 2;" "repeated .calndro.common.v1.TimeSlot slots = 3;"
 g "$EV" describe grpc.health.v1.Health
@@ -171,11 +174,35 @@ expect_code "AgreeEvent by a registered non-party" PermissionDenied 71
 g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"slot\": {\"begin\": \"2030-11-01T10:00:00Z\", \"duration\": \"1800s\"},
   \"link_base_url\": \"http://localhost:9000\"}" "$EV" calndro.events.v1.EventService/AgreeEvent
 contains "AgreeEvent (the creator)" '"EVENT_STATE_AGREED"' '"begin": "2030-11-01T10:00:00Z"'
+AGREED_SEQUENCE=$(json 'd["calendarSequence"]')
+contains "AgreeEvent names the creator and the calendar sequence" '"creator": "ops@calndro.test"' '"calendarSequence": "1"'
+# The agreed event's document: one CONFIRMED VEVENT, the invitations' UID and
+# SEQUENCE, the agreed slot, the creator as ORGANIZER.
+g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"link_base_url\": \"http://localhost:9000\"}" \
+  "$EV" calndro.events.v1.EventService/GetEventCalendar
+ICS_CHECK='d["fileName"] == "calndro-@ID@.ics" and d["ics"].count("BEGIN:VEVENT") == 1 and all(
+  "\r\n" + l + "\r\n" in d["ics"] for l in ["METHOD:PUBLISH", "STATUS:CONFIRMED", "UID:event-@ID@@calndro",
+  "SEQUENCE:@SEQ@", "DTSTART:20301101T100000Z", "DTEND:20301101T103000Z", "ORGANIZER:mailto:ops@calndro.test",
+  "URL:http://localhost:9000/@ID@/"])'
+ICS_CHECK=${ICS_CHECK//@ID@/$EVENT_ID}
+if [ "$RC" = 0 ] && [ -n "$AGREED_SEQUENCE" ] && [ "$(json "${ICS_CHECK//@SEQ@/$AGREED_SEQUENCE}")" = True ]; then
+  ok "GetEventCalendar of the agreed event: one CONFIRMED entry, UID event-$EVENT_ID@calndro, SEQUENCE $AGREED_SEQUENCE, ORGANIZER"
+else
+  ko "GetEventCalendar of the agreed event (exit $RC)"; show
+fi
+g -H "$BASIC_OTHER" -d "{\"id\": $EVENT_ID}" "$EV" calndro.events.v1.EventService/GetEventCalendar
+expect_code "GetEventCalendar by a registered non-party" PermissionDenied 71
 g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"slots\": {\"slots\": []}}" "$EV" calndro.events.v1.EventService/UpdateEvent
 expect_code "UpdateEvent of the slots while agreed" FailedPrecondition 73
 g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"link_base_url\": \"http://localhost:9000\"}" \
   "$EV" calndro.events.v1.EventService/ReopenEvent
-contains "ReopenEvent (the creator)" '"EVENT_STATE_OPEN"'
+contains "ReopenEvent (the creator)" '"EVENT_STATE_OPEN"' '"calendarSequence": "2"'
+g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID}" "$EV" calndro.events.v1.EventService/GetEventCalendar
+if [ "$RC" = 0 ] && [ "$(json 'd["ics"].count("\r\nSTATUS:TENTATIVE\r\n") == 1 and "CONFIRMED" not in d["ics"] and "@calndro\r\n" in d["ics"] and "UID:event-'"$EVENT_ID"'@calndro" not in d["ics"]')" = True ]; then
+  ok "GetEventCalendar after ReopenEvent: a TENTATIVE entry per slot, not the agreed UID"
+else
+  ko "GetEventCalendar after ReopenEvent (exit $RC)"; show
+fi
 g -H "$BASIC_OPS" -d '{"page_size": 10}' "$EV" calndro.events.v1.EventService/ListEvents
 contains "ListEvents" '"renamed"'
 

@@ -3,15 +3,17 @@
 // mails): the state the API shows, the log, the mails every party gets, the
 // calendar intents in the outbox, 403/409/412, and `calndro-admin check`.
 //
-// What the calendar part of the mails says is the notification service's
-// (its composer reads QueueNotificationsRequest.calendar); here the test
-// checks what the event service controls: one mail per party per change, and
-// that the pending notification carried the calendar.
+// What the event service controls: one mail per party per change, and that
+// the pending notification carried the calendar. End to end, every party's
+// mail is read back by an independent parser (tests/support/calendar.h):
+// the calendar part, its SEQUENCE growing across agree, title change and
+// reopen, and the recipient's own working link.
 #include <gmock/gmock.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
@@ -19,6 +21,7 @@
 
 #include "calndro/events/v1/events.grpc.pb.h"
 #include "common/rich_status.h"
+#include "support/calendar.h"
 #include "support/http_call.h"
 #include "support/stack.h"
 
@@ -116,6 +119,69 @@ class Agree : public StackTest {
 
   size_t mails_to(const std::string& who) { return stack().smtp().messages_to(who).size(); }
 
+  // The n-th mail (1-based) of every party, once each party has n.
+  std::map<std::string, MailMessage> nth_mails(size_t n) {
+    std::map<std::string, MailMessage> mails;
+    for (const auto& party : parties_) {
+      mails[party] = stack().smtp().wait_for_to(party, n, 30s).at(n - 1);
+    }
+    wait_settled();
+    for (const auto& party : parties_) {
+      EXPECT_EQ(mails_to(party), n) << party << ": one mail per party per change";
+    }
+    return mails;
+  }
+
+  // What every calendar mail of the event must be (SPEC §6): multipart with a
+  // text and a calendar part of `method`, one VEVENT with the event's UID,
+  // the agreed slot (slots_[0]), `sequence`, `title`, the creator as
+  // ORGANIZER and one ATTENDEE per party. Returns that VEVENT.
+  json expect_calendar_mail(const MailMessage& mail, const std::string& method, int sequence,
+                            const std::string& title) {
+    const json summary = summarize_calendar_mail(mail.raw);
+    EXPECT_EQ(summary["content_type"], "multipart/alternative") << mail.raw;
+    EXPECT_EQ(summary["parts"], json({"text/plain", "text/calendar"}));
+    EXPECT_THAT(summary["calendar_content_type"].get<std::string>(), HasSubstr("method=\"" + method + "\""));
+    const json& calendar = summary["calendar"];
+    EXPECT_EQ(calendar["method"], method);
+    EXPECT_TRUE(calendar["crlf_only"].get<bool>());
+    EXPECT_LE(calendar["max_line_octets"].get<int>(), 75);
+    if (calendar["events"].size() != 1u) {
+      ADD_FAILURE() << "not one VEVENT: " << calendar.dump();
+      return json::object();
+    }
+    const json event = calendar["events"][0];
+    EXPECT_EQ(event["uid"], "event-" + id_ + "@calndro");
+    EXPECT_EQ(event["sequence"], sequence);
+    EXPECT_EQ(event["status"], method == "CANCEL" ? "CANCELLED" : "CONFIRMED");
+    EXPECT_EQ(event["dtstart"], "2030-07-01T10:00:00Z");
+    EXPECT_EQ(event["dtend"], "2030-07-01T11:00:00Z");
+    EXPECT_EQ(event["summary"], title);
+    EXPECT_EQ(event["organizer"], alice_.email);
+    std::vector<std::string> attendees;
+    for (const json& attendee : event["attendees"]) {
+      attendees.push_back(attendee["email"].get<std::string>());
+      EXPECT_EQ(attendee["partstat"], "NEEDS-ACTION");
+      EXPECT_EQ(attendee["rsvp"], "TRUE");
+    }
+    EXPECT_EQ(json(attendees), json(parties_)) << "one ATTENDEE per party";
+    return event;
+  }
+
+  // The calendar's URL is the recipient's own link, and its token opens the event.
+  void expect_own_working_link(const json& event, const std::string& party) {
+    const std::string prefix = stack().base_url() + "/" + id_ + "/?et=";
+    const std::string url = event["url"].is_string() ? event["url"].get<std::string>() : "";
+    ASSERT_TRUE(url.starts_with(prefix)) << party << ": " << url;
+    const std::string token = url.substr(prefix.size());
+    ASSERT_TRUE(std::regex_match(token, std::regex("[0-9a-f]{40}"))) << party << ": " << url;
+    HttpReply opened = call("GET", "/" + id_ + "/?et=" + token);
+    EXPECT_EQ(opened.status, 200) << party << ": " << opened;
+    const auto views = log_entries("VIEW");
+    ASSERT_FALSE(views.empty());
+    EXPECT_EQ(views.back()["effector"], party) << "the link is the recipient's own";
+  }
+
   std::vector<json> log_entries(const std::string& occurrence) {
     std::vector<json> found;
     const json log = call("GET", "/" + id_ + "/log/", alice()).j();
@@ -189,6 +255,38 @@ TEST_F(Agree, TheCreatorAgreesAndEveryPartyIsMailedTheInvitation) {
   EXPECT_EQ(intents[0][8], "t") << "one ATTENDEE per party";
   const CommandResult check = stack().admin({"check"});
   EXPECT_EQ(check.exit_code, 0) << check.output();
+}
+
+// Each party's invitation, read back: a REQUEST of the agreed slot, the
+// creator as organizer, every party as attendee, and the recipient's own
+// link, whose token works.
+TEST_F(Agree, EveryPartysInvitationIsACalendarRequestWithTheirOwnLink) {
+  ASSERT_EQ(agree(alice(), slot("2030-07-01T12:00+02:00", "PT1H")).status, 200);
+  for (const auto& [party, mail] : nth_mails(1)) {
+    EXPECT_THAT(mail.raw, HasSubstr("method=REQUEST")) << party;
+    const json event = expect_calendar_mail(mail, "REQUEST", 1, "tea");
+    expect_own_working_link(event, party);
+  }
+}
+
+// SEQUENCE grows with each mail of the same UID: agree 1, a new title while
+// agreed 2 (a REQUEST with the new SUMMARY), reopen 3 (a CANCEL, with link).
+TEST_F(Agree, TheCalendarSequenceGrowsFromAgreeToATitleChangeToReopen) {
+  ASSERT_EQ(agree(alice(), slots_[0]).status, 200);
+  for (const auto& [party, mail] : nth_mails(1)) {
+    expect_calendar_mail(mail, "REQUEST", 1, "tea");
+  }
+  ASSERT_EQ(call("PATCH", "/" + id_ + "/", bob(), json{{"title", "tea at five"}}).status, 202);
+  for (const auto& [party, mail] : nth_mails(2)) {
+    const json event = expect_calendar_mail(mail, "REQUEST", 2, "tea at five");
+    expect_own_working_link(event, party);
+  }
+  ASSERT_EQ(call("POST", "/" + id_ + "/reopen/", alice()).status, 200);
+  for (const auto& [party, mail] : nth_mails(3)) {
+    EXPECT_THAT(mail.raw, HasSubstr("method=CANCEL")) << party;
+    const json event = expect_calendar_mail(mail, "CANCEL", 3, "tea at five");
+    expect_own_working_link(event, party);
+  }
 }
 
 TEST_F(Agree, OnlyTheCreatorAndStaffMayAgreeOrReopen) {
@@ -317,6 +415,12 @@ TEST_F(Agree, DeletingAnAgreedEventMailsACancellationWithoutALink) {
   EXPECT_EQ(intents[1][0], "METHOD_CANCEL");
   EXPECT_EQ(intents[1][1], "2");
   EXPECT_EQ(intents[1][2], "true");
+  for (const auto& [party, mail] : nth_mails(2)) {
+    const json event = expect_calendar_mail(mail, "CANCEL", 2, "tea");
+    EXPECT_TRUE(event["url"].is_null()) << party << ": " << event["url"];
+    EXPECT_TRUE(event["description"].is_null()) << party;
+    EXPECT_EQ(mail.text().find("?et="), std::string::npos) << party << ": no link in the text either";
+  }
   const CommandResult check = stack().admin({"check"});
   EXPECT_EQ(check.exit_code, 0) << check.output();
 }

@@ -1,19 +1,23 @@
 // GET /ID/event.ics through the gateway (SPEC §3): the document read by an
 // independent parser (python3-icalendar), its headers, the VIEW it logs and
-// the same access as GET /ID/. Events are open here: the agreed rendering is
-// unit-tested (tests/unit/events/event_calendar_test.cc).
+// the same access as GET /ID/; an agreed event's document is the confirmed
+// entry of the invitations mailed (same UID and SEQUENCE), and tentative
+// entries again once reopened.
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 
+#include "calndro/events/v1/events.grpc.pb.h"
 #include "support/calendar.h"
 #include "support/http_call.h"
 #include "support/stack.h"
 
 using json = nlohmann::json;
 using namespace calndro::testing;
+namespace ev1 = calndro::events::v1;
 
 namespace {
 
@@ -77,6 +81,57 @@ class EventCalendarHttp : public StackTest {
     EXPECT_EQ(log_entries().size(), log_size) << what << " logged something";
   }
 
+  // The event as the event service answers it (calendar_sequence and creator
+  // are not in the REST representation).
+  ev1::Event grpc_event() {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+    context.AddMetadata("authorization", alice());
+    ev1::GetEventRequest request;
+    request.set_id(std::stoll(id_));
+    ev1::Event event;
+    const grpc::Status status =
+        ev1::EventService::NewStub(stack().events_channel())->GetEvent(&context, request, &event);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return event;
+  }
+
+  // The agreed document: one CONFIRMED VEVENT, the invitation's UID and
+  // slot, SEQUENCE the event's calendar_sequence, the creator as ORGANIZER.
+  void expect_agreed(const json& ics, const json& invitation, std::int64_t sequence) {
+    EXPECT_EQ(ics["method"], "PUBLISH");
+    EXPECT_TRUE(ics["crlf_only"].get<bool>());
+    EXPECT_LE(ics["max_line_octets"].get<int>(), 75);
+    ASSERT_EQ(ics["events"].size(), 1u) << ics.dump();
+    const json& event = ics["events"][0];
+    EXPECT_EQ(event["status"], "CONFIRMED");
+    EXPECT_EQ(event["uid"], "event-" + id_ + "@calndro");
+    EXPECT_EQ(event["uid"], invitation["uid"]);
+    EXPECT_EQ(event["sequence"], sequence);
+    EXPECT_EQ(event["sequence"], invitation["sequence"]);
+    EXPECT_EQ(event["dtstart"], "2030-07-02T10:00:00Z");
+    EXPECT_EQ(event["dtend"], "2030-07-02T10:30:01Z");
+    EXPECT_EQ(event["dtstart"], invitation["dtstart"]);
+    EXPECT_EQ(event["dtend"], invitation["dtend"]);
+    EXPECT_EQ(event["summary"], kTitle);
+    EXPECT_EQ(event["organizer"], alice_.email);
+    EXPECT_EQ(event["organizer"], invitation["organizer"]);
+    EXPECT_EQ(event["url"], stack().base_url() + "/" + id_ + "/");
+    EXPECT_TRUE(event["attendees"].empty()) << "PUBLISH names no attendee";
+  }
+
+  // The calendar entry of the guest's latest mail, and the token of its link.
+  std::pair<json, std::string> guest_invitation(std::size_t mails) {
+    const auto received = stack().smtp().wait_for_to(guest_, mails, 30s);
+    const json summary = summarize_calendar_mail(received.back().raw);
+    EXPECT_EQ(summary["calendar"]["events"].size(), 1u) << summary.dump();
+    const json entry =
+        summary["calendar"]["events"].empty() ? json::object() : summary["calendar"]["events"][0];
+    const std::string url = entry.value("url", "");
+    const std::size_t at = url.find("?et=");
+    return {entry, at == std::string::npos ? "" : url.substr(at + 4)};
+  }
+
   User alice_, bob_, staff_;
   std::string guest_, id_;
   json slots_;
@@ -100,6 +155,8 @@ TEST_F(EventCalendarHttp, OneTentativeEntryPerSlotAsAnAttachmentAndAView) {
   for (const json& event : ics["events"]) {
     EXPECT_EQ(event["status"], "TENTATIVE");
     EXPECT_EQ(event["summary"], kTitle);
+    EXPECT_EQ(event["organizer"], alice_.email) << "the creator (RFC 5546 PUBLISH asks for one)";
+    EXPECT_TRUE(event["attendees"].empty());
     EXPECT_EQ(event["url"], stack().base_url() + "/" + id_ + "/");
     EXPECT_NE(event["description"].get<std::string>().find(stack().base_url() + "/" + id_ + "/"),
               std::string::npos);
@@ -162,6 +219,60 @@ TEST_F(EventCalendarHttp, SameCredentialsAndRefusalsAsGetEvent) {
   ASSERT_EQ(call("DELETE", "/" + id_ + "/", staff()).status, 204);
   size = log_entries().size();
   expect_refused(call("GET", path, alice()), 404, size, "a deleted event");
+}
+
+TEST_F(EventCalendarHttp, AnAgreedEventIsTheConfirmedEntryOfItsInvitations) {
+  ASSERT_TRUE(stack().has_notify()) << "calndro-notify is not built: the invitation is needed";
+  HttpReply agreed = call("POST", "/" + id_ + "/agree/", alice(), json{{"slot", slots_[1]}});
+  ASSERT_EQ(agreed.status, 200) << agreed;
+  EXPECT_FALSE(agreed.j().contains("creator")) << "the REST shape is SPEC §3's";
+  const auto [invitation, token] = guest_invitation(1);
+  ASSERT_EQ(token.size(), 40u) << invitation.dump();
+  const ev1::Event event = grpc_event();
+  EXPECT_EQ(event.creator(), alice_.email);
+  EXPECT_EQ(event.calendar_sequence(), 1);
+
+  HttpReply r = call("GET", "/" + id_ + "/event.ics", alice());
+  ASSERT_EQ(r.status, 200) << r;
+  expect_agreed(summarize_ics(r.body), invitation, event.calendar_sequence());
+
+  // The guest, by the token of the invitation's link: the same entry, a VIEW.
+  HttpReply by_token = call("GET", "/" + id_ + "/event.ics?et=" + token);
+  ASSERT_EQ(by_token.status, 200) << by_token;
+  expect_agreed(summarize_ics(by_token.body), invitation, event.calendar_sequence());
+  EXPECT_EQ(by_token.body.find(token), std::string::npos);
+  const json entries = log_entries();
+  EXPECT_EQ(entries.back()["occurrence"], "VIEW");
+  EXPECT_EQ(entries.back()["effector"], guest_);
+  EXPECT_TRUE(entries.back()["data"].contains("token")) << entries.back();
+}
+
+TEST_F(EventCalendarHttp, ANewTitleAndReopenFollowTheInvitations) {
+  ASSERT_TRUE(stack().has_notify()) << "calndro-notify is not built: the invitation is needed";
+  ASSERT_EQ(call("POST", "/" + id_ + "/agree/", alice(), json{{"slot", slots_[1]}}).status, 200);
+  HttpReply renamed = call("PATCH", "/" + id_ + "/", alice(), json{{"title", kTitle + " (2)"}});
+  ASSERT_EQ(renamed.status, 202) << renamed;
+  const auto [invitation, token] = guest_invitation(2);
+  EXPECT_EQ(invitation["sequence"], 2);
+  HttpReply r = call("GET", "/" + id_ + "/event.ics?et=" + token);
+  ASSERT_EQ(r.status, 200) << r;
+  const json ics = summarize_ics(r.body);
+  ASSERT_EQ(ics["events"].size(), 1u);
+  EXPECT_EQ(ics["events"][0]["sequence"], grpc_event().calendar_sequence());
+  EXPECT_EQ(ics["events"][0]["sequence"], 2);
+  EXPECT_EQ(ics["events"][0]["uid"], invitation["uid"]);
+  EXPECT_EQ(ics["events"][0]["summary"], kTitle + " (2)");
+
+  ASSERT_EQ(call("POST", "/" + id_ + "/reopen/", alice()).status, 200);
+  HttpReply reopened = call("GET", "/" + id_ + "/event.ics", alice());
+  ASSERT_EQ(reopened.status, 200) << reopened;
+  const json open = summarize_ics(reopened.body);
+  ASSERT_EQ(open["events"].size(), 3u) << "one per slot again";
+  for (const json& entry : open["events"]) {
+    EXPECT_EQ(entry["status"], "TENTATIVE");
+    EXPECT_NE(entry["uid"], invitation["uid"]);
+    EXPECT_EQ(entry["organizer"], alice_.email);
+  }
 }
 
 }  // namespace

@@ -26,6 +26,8 @@ v1::Event open_event() {
   event.set_title("cybes, the; second");
   event.set_version(4);
   event.add_parties("you@here.net");
+  event.add_parties("they@thar.net");
+  event.set_creator("they@thar.net");
   set_slot(*event.add_slots(), "2022-11-01T01:11:22Z", std::chrono::minutes(10));
   set_slot(*event.add_slots(), "2022-11-02T09:00:00.5Z", std::chrono::minutes(90));
   return event;
@@ -48,9 +50,10 @@ TEST(EventCalendar, AgreedIsOneConfirmedEntryWithTheEventUid) {
   ASSERT_TRUE(calendar.ok()) << calendar.status();
   const std::string& ics = calendar->ics();
   EXPECT_EQ(count(ics, "BEGIN:VEVENT"), 1u);
-  for (const char* line : {"METHOD:PUBLISH", "UID:event-7@calndro", "SEQUENCE:3", "STATUS:CONFIRMED",
-                           "DTSTART:20221102T090000Z", "DTEND:20221102T103001Z", "DTSTAMP:20261201T080000Z",
-                           "SUMMARY:cybes\\, the\\; second", "URL:http://localhost:9000/7/"}) {
+  for (const char* line :
+       {"METHOD:PUBLISH", "UID:event-7@calndro", "SEQUENCE:3", "STATUS:CONFIRMED", "DTSTART:20221102T090000Z",
+        "DTEND:20221102T103001Z", "DTSTAMP:20261201T080000Z", "SUMMARY:cybes\\, the\\; second",
+        "URL:http://localhost:9000/7/", "ORGANIZER:mailto:they@thar.net"}) {
     EXPECT_NE(ics.find(std::string("\r\n") + line + "\r\n"), std::string::npos) << line << "\n" << ics;
   }
   EXPECT_EQ(ics.find("TENTATIVE"), std::string::npos);
@@ -72,7 +75,18 @@ TEST(EventCalendar, OpenOrUnspecifiedIsOneTentativeEntryPerSlot) {
     EXPECT_NE(ics.find("\r\nUID:" + first + "\r\n"), std::string::npos) << ics;
     EXPECT_EQ(ics.find("UID:event-7@calndro"), std::string::npos);
     EXPECT_NE(ics.find("\r\nURL:https://cal.example.org/7/\r\n"), std::string::npos);
+    EXPECT_EQ(count(ics, "\r\nORGANIZER:mailto:they@thar.net\r\n"), 2u) << ics;
+    EXPECT_EQ(ics.find("ATTENDEE"), std::string::npos) << "PUBLISH names no attendee";
   }
+}
+
+TEST(EventCalendar, AnEventThatDoesNotNameItsCreatorHasNoOrganizer) {
+  v1::Event event = open_event();
+  event.clear_creator();
+  const auto calendar = event_calendar(event, "", at("2026-12-01T08:00:00Z"));
+  ASSERT_TRUE(calendar.ok());
+  EXPECT_EQ(count(calendar->ics(), "STATUS:TENTATIVE"), 2u);
+  EXPECT_EQ(calendar->ics().find("ORGANIZER"), std::string::npos) << calendar->ics();
 }
 
 TEST(EventCalendar, AgreedWithoutASlotIsReadAsOpen) {

@@ -552,6 +552,41 @@ TEST_F(EventServiceTest, CalendarWithABadLinkBaseIsRefusedAndLogsNothing) {
   EXPECT_EQ(stores_.log_of(event_id_).size(), before);
 }
 
+// The document of an agreed event is the invitations' entry: their UID, the
+// SEQUENCE of the last one mailed (here the second, after a new title), the
+// agreed slot, the creator as ORGANIZER; and reading it is one VIEW.
+TEST_F(EventServiceTest, CalendarOfAnAgreedEventIsTheConfirmedEntryOfTheInvitations) {
+  ASSERT_TRUE(agree(owner_, slot_at(2)).ok());
+  ASSERT_TRUE(patch_title(party_).ok());
+  const std::size_t before = stores_.log_of(event_id_).size();
+  v1::EventCalendar calendar;
+  ASSERT_TRUE(this->calendar(email_token_, &calendar).ok());
+  const auto log = stores_.log_of(event_id_);
+  ASSERT_EQ(log.size(), before + 1);
+  EXPECT_EQ(log.back().occurrence, Occurrence::kView);
+  EXPECT_EQ(log.back().effector, "party@here.net");
+  EXPECT_EQ(log.back().data, (nlohmann::json{{"token", "fp-0123"}}));
+
+  const std::string& ics = calendar.ics();
+  std::size_t entries = 0;
+  for (std::size_t at = ics.find("BEGIN:VEVENT"); at != std::string::npos;
+       at = ics.find("BEGIN:VEVENT", at + 1)) {
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1u) << ics;
+  const auto queued = queued_requests();
+  ASSERT_EQ(queued.size(), 2u);
+  EXPECT_EQ(queued.back().calendar().sequence(), 2);
+  for (const std::string line :
+       {"UID:" + queued.back().calendar().uid(), std::string("SEQUENCE:2"), std::string("STATUS:CONFIRMED"),
+        std::string("DTSTART:20251218T020000Z"), std::string("DTEND:20251218T030000Z"),
+        std::string("SUMMARY:Dinner"), std::string("ORGANIZER:mailto:owner@here.net")}) {
+    EXPECT_NE(ics.find("\r\n" + line + "\r\n"), std::string::npos) << line << "\n" << ics;
+  }
+  EXPECT_EQ(queued.back().calendar().uid(), "event-" + std::to_string(event_id_) + "@calndro");
+  EXPECT_EQ(ics.find("TENTATIVE"), std::string::npos);
+}
+
 // A password not verified recently is checked between two connection
 // leases, never inside one.
 TEST_F(EventServiceTest, ChecksAPasswordBetweenTwoLeases) {
