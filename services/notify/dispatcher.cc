@@ -147,8 +147,7 @@ std::optional<Dispatcher::Attempt> Dispatcher::claim(const Claim& claim, std::op
 }
 
 void Dispatcher::send(Sending& sending, Attempt& attempt) {
-  const SendResult result =
-      mailer_.send(envelope(sending.mail, sending.from, std::move(sending.text.body)));
+  const SendResult result = mailer_.send(envelope(sending.mail, sending.from, std::move(sending.text.body)));
   if (result.accepted) {
     attempt.outcome = DeliveryOutcome::kSent;
     return;
@@ -186,8 +185,9 @@ void Dispatcher::record(const Sending& sending, const Claim& claim, const Attemp
       bool held = false;
       stores_.database.write([&](Transaction& tx) { held = write_outcome(tx, sending, claim, attempt); });
       if (!held) {
-        log::error("dispatcher: the mail's lease ran out before its outcome was recorded; another claim has it",
-                   fields);
+        log::error(
+            "dispatcher: the mail's lease ran out before its outcome was recorded; another claim has it",
+            fields);
       } else if (tries > 1) {
         log::info("dispatcher: mail outcome recorded once the database was back", {{"tries", tries}});
       }
@@ -200,8 +200,9 @@ void Dispatcher::record(const Sending& sending, const Claim& claim, const Attemp
       log::warn("dispatcher: cannot record the mail's outcome yet, keeping it", failed);
     }
     if (!pause_unless_stopping(pause)) {
-      log::error("dispatcher stopped before the mail's outcome was recorded; it is sent again after its lease",
-                 fields);
+      log::error(
+          "dispatcher stopped before the mail's outcome was recorded; it is sent again after its lease",
+          fields);
       return;
     }
     pause = std::min(pause * 2, std::chrono::milliseconds(2000));

@@ -45,20 +45,22 @@ constexpr const char* kClaimSql =
 // through although the connection broke before the answer: it counts as
 // done, so the dispatcher's retry of it does not take it for a lost lease.
 #define HELD_BY_CLAIM " WHERE id = $1 AND state = 'queued' AND lease_owner = $2 AND lease_claim = $3"
-#define DONE_BY_CLAIM(state)                                                                       \
-  " RETURNING 1) SELECT EXISTS (SELECT 1 FROM marked) OR EXISTS (SELECT 1 FROM notify.outbox"      \
+#define DONE_BY_CLAIM(state)                                                                  \
+  " RETURNING 1) SELECT EXISTS (SELECT 1 FROM marked) OR EXISTS (SELECT 1 FROM notify.outbox" \
   " WHERE id = $1 AND state = '" state "' AND lease_owner = $2 AND lease_claim = $3)"
 
 constexpr const char* kMarkSent = "notify_mark_sent";
 constexpr const char* kMarkSentSql =
     "WITH marked AS (UPDATE notify.outbox SET state = 'sent', body = NULL, content = NULL,"
-    " token_id = coalesce($4, token_id), attempts = attempts + 1, last_error = '', sent_at = clock_timestamp(),"
+    " token_id = coalesce($4, token_id), attempts = attempts + 1, last_error = '', sent_at = "
+    "clock_timestamp(),"
     " lease_until = NULL" HELD_BY_CLAIM DONE_BY_CLAIM("sent");
 
 constexpr const char* kMarkRetry = "notify_mark_retry";
 constexpr const char* kMarkRetrySql =
     "UPDATE notify.outbox SET attempts = attempts + 1, last_error = $4,"
-    " next_attempt_at = clock_timestamp() + $5::bigint * interval '1 millisecond', lease_until = NULL" HELD_BY_CLAIM;
+    " next_attempt_at = clock_timestamp() + $5::bigint * interval '1 millisecond', lease_until = "
+    "NULL" HELD_BY_CLAIM;
 
 constexpr const char* kMarkFailed = "notify_mark_failed";
 constexpr const char* kMarkFailedSql =

@@ -38,7 +38,7 @@ struct FakeMail {
   std::optional<Instant> sent_at;
   Instant next_attempt_at;
   std::optional<std::int64_t> token_id;
-  Claim lease;                       // the last claim (kept after its mark, as the table does)
+  Claim lease;                         // the last claim (kept after its mark, as the table does)
   std::optional<Instant> lease_until;  // nullopt: no lease
 };
 
