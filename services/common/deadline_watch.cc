@@ -1,7 +1,7 @@
 #include "common/deadline_watch.h"
 
-#include <condition_variable>
 #include <algorithm>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <thread>
