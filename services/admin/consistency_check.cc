@@ -76,6 +76,35 @@ void check_mails(pqxx::work& tx, std::vector<std::string>& problems) {
   }
 }
 
+// The log entries that change an event, each raising its version by one
+// (docs/ARCHITECTURE.md "Versions"): UPDATE (the creation, each PATCH, the
+// deletion, a reopening) and AGREE. A NOTIFY or VIEW entry changes nothing
+// the event shows. An occurrence that raises the version goes here.
+constexpr const char* kVersionedOccurrences = "('UPDATE', 'AGREE')";
+// When versions began (events migration 0006): an event created before it
+// started at 1 whatever its log held then.
+constexpr const char* kVersionsSince = "(SELECT applied_at FROM events.schema_migrations WHERE version = 6)";
+
+void check_versions(pqxx::work& tx, std::vector<std::string>& problems) {
+  const std::string sql =
+      std::string("WITH since AS (SELECT ") + kVersionsSince +
+      " AS at), "
+      "changes AS (SELECT l.event_id, count(*) AS n FROM events.log_entries l, since "
+      "  WHERE l.occurrence IN " +
+      kVersionedOccurrences +
+      " AND l.at >= since.at GROUP BY 1) "
+      "SELECT e.id, e.version, coalesce(c.n, 0) + CASE WHEN e.created_at < since.at THEN 1 ELSE 0 END "
+      "FROM events.events e CROSS JOIN since LEFT JOIN changes c ON c.event_id = e.id "
+      "WHERE since.at IS NOT NULL "
+      "AND e.version <> coalesce(c.n, 0) + CASE WHEN e.created_at < since.at THEN 1 ELSE 0 END "
+      "ORDER BY 1";
+  for (const auto& row : tx.exec(sql)) {
+    problems.push_back("event " + row[0].as<std::string>() + ": version " + row[1].as<std::string>() +
+                       " but its log implies " + row[2].as<std::string>() +
+                       " (one per UPDATE or AGREE entry)");
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> check_consistency(pqxx::connection& connection) {
@@ -86,6 +115,7 @@ std::vector<std::string> check_consistency(pqxx::connection& connection) {
   std::vector<std::string> problems;
   check_log_entries(tx, problems);
   check_calendar_intents(tx, problems);
+  check_versions(tx, problems);
   if (tx.exec1("SELECT to_regclass('notify.outbox') IS NOT NULL")[0].as<bool>()) {
     check_mails(tx, problems);
   } else {

@@ -14,7 +14,10 @@ namespace calndro::admin {
 // - once handed over, each recipient's mail is in notify.outbox (queued,
 //   sent or failed), under the notify's id as request id;
 // - no accepted notify was refused by the notification service;
-// - no mail in notify.outbox has a request id the event service does not know.
+// - no mail in notify.outbox has a request id the event service does not know;
+// - each event's version is what its log implies: one per entry that changed
+//   it (UPDATE, AGREE; kVersionedOccurrences), for events created since
+//   versions exist (events migration 0006; one created before counts from 1).
 // Returns one line per problem; empty when consistent.
 std::vector<std::string> check_consistency(pqxx::connection& connection);
 

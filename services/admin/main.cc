@@ -30,7 +30,7 @@ constexpr const char* kUsage =
     "       calndro-admin token list [EMAIL]\n"
     "       calndro-admin token revoke TOKEN_ID\n"
     "       calndro-admin token revoke --user EMAIL  (every key of the user)\n"
-    "       calndro-admin check                      (notifies, their log entries and mails agree)\n"
+    "       calndro-admin check                      (notifies, log entries, mails and versions agree)\n"
     "A new password also revokes the user's API keys.\n"
     "The database comes from CALNDRO_DATABASE_URL.\n";
 

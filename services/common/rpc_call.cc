@@ -95,6 +95,13 @@ absl::Status call_still_wanted() {
   return absl::OkStatus();
 }
 
+std::optional<std::chrono::system_clock::time_point> call_deadline() {
+  if (served_call == nullptr || served_call->deadline() == std::chrono::system_clock::time_point::max()) {
+    return std::nullopt;
+  }
+  return served_call->deadline();
+}
+
 void throw_if_call_abandoned() {
   if (absl::Status wanted = call_still_wanted(); !wanted.ok()) {
     throw CallAbandoned(std::move(wanted));

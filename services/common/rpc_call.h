@@ -3,6 +3,7 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/status.h>
 
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -36,6 +37,10 @@ absl::Status status_from_exception(std::string_view method, const std::string& r
 // it before it commits: a change whose caller was told it failed must not
 // land after the caller's next one.
 absl::Status call_still_wanted();
+
+// The deadline of the call this thread serves (within serve_rpc); nullopt
+// when it serves none or its caller set none.
+std::optional<std::chrono::system_clock::time_point> call_deadline();
 
 // Thrown by throw_if_call_abandoned(); serve_rpc answers its status.
 class CallAbandoned : public std::runtime_error {

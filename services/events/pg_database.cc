@@ -1,5 +1,6 @@
 #include "events/pg_database.h"
 
+#include "common/deadline_watch.h"
 #include "common/rpc_call.h"
 #include "events/event_store.h"
 #include "events/idempotency_store.h"
@@ -8,33 +9,61 @@
 
 namespace calndro::events {
 
+namespace {
+
+// A statement PostgreSQL cancelled (SQLSTATE 57014).
+bool cancelled(const pqxx::sql_error& error) {
+  return error.sqlstate() == "57014";
+}
+
+}  // namespace
+
+// The work of an RPC runs under a watch of the call's deadline: when the
+// deadline passes while a statement still runs (a row lock held elsewhere),
+// PostgreSQL is asked to cancel it. A cancelled statement is rolled back, and
+// with it the transaction it belongs to, so a write never lands after its
+// caller was told it failed; the call answers DEADLINE_EXCEEDED. The watch
+// costs no round trip: nothing is sent unless the deadline passes.
 absl::Status PgDatabase::run(Atomicity atomicity, Work work) {
   return pool_.run([&](pqxx::connection& connection) {
-    if (atomicity == Atomicity::kPerStatement) {
-      pqxx::nontransaction statements(connection);
-      PgEventRepository events(statements, /*per_statement=*/true);
-      PgUserRepository users(statements, /*per_statement=*/true);
-      PgNotificationOutbox outbox(statements, /*per_statement=*/true);
-      PgIdempotencyStore idempotency(statements, /*per_statement=*/true);
-      Repositories repositories{events, users, outbox, idempotency};
-      return work(repositories);
+    const DeadlineWatch watch(call_deadline(), [&connection] { connection.cancel_query(); });
+    try {
+      return run_on(connection, atomicity, work);
+    } catch (const pqxx::sql_error& error) {
+      if (!watch.fired() || !cancelled(error)) {
+        throw;
+      }
+      throw CallAbandoned(absl::DeadlineExceededError(
+          "The call's deadline passed while it waited for the database; its change was rolled back."));
     }
-    pqxx::work tx(connection);
-    PgEventRepository events(tx, /*per_statement=*/false);
-    PgUserRepository users(tx, /*per_statement=*/false);
-    PgNotificationOutbox outbox(tx, /*per_statement=*/false);
-    PgIdempotencyStore idempotency(tx, /*per_statement=*/false);
-    Repositories repositories{events, users, outbox, idempotency};
-    absl::Status status = work(repositories);
-    if (status.ok()) {
-      // Last moment to refuse: the caller gone, the transaction rolls back.
-      status = call_still_wanted();
-    }
-    if (status.ok()) {
-      tx.commit();
-    }
-    return status;
   });
+}
+
+absl::Status PgDatabase::run_on(pqxx::connection& connection, Atomicity atomicity, Work work) {
+  if (atomicity == Atomicity::kPerStatement) {
+    pqxx::nontransaction statements(connection);
+    PgEventRepository events(statements, /*per_statement=*/true);
+    PgUserRepository users(statements, /*per_statement=*/true);
+    PgNotificationOutbox outbox(statements, /*per_statement=*/true);
+    PgIdempotencyStore idempotency(statements, /*per_statement=*/true);
+    Repositories repositories{events, users, outbox, idempotency};
+    return work(repositories);
+  }
+  pqxx::work tx(connection);
+  PgEventRepository events(tx, /*per_statement=*/false);
+  PgUserRepository users(tx, /*per_statement=*/false);
+  PgNotificationOutbox outbox(tx, /*per_statement=*/false);
+  PgIdempotencyStore idempotency(tx, /*per_statement=*/false);
+  Repositories repositories{events, users, outbox, idempotency};
+  absl::Status status = work(repositories);
+  if (status.ok()) {
+    // Last moment to refuse: the caller gone, the transaction rolls back.
+    status = call_still_wanted();
+  }
+  if (status.ok()) {
+    tx.commit();
+  }
+  return status;
 }
 
 void PgDatabase::prepare(pqxx::connection& connection) {

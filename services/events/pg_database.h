@@ -17,6 +17,8 @@ class PgDatabase final : public Database {
   static void prepare(pqxx::connection& connection);
 
  private:
+  static absl::Status run_on(pqxx::connection& connection, Atomicity atomicity, Work work);
+
   DbPool& pool_;
 };
 

@@ -69,7 +69,7 @@ double Dispatcher::random_unit() {
   return static_cast<double>(value) / 4294967296.0;
 }
 
-Dispatcher::MailText Dispatcher::mail_text(OutgoingMail& mail) {
+Dispatcher::MailText Dispatcher::mail_text(Transaction& tx, OutgoingMail& mail) {
   MailText text;
   if (!mail.content) {
     text.body = std::move(mail.legacy_body);  // written before migration 0002: its token row exists
@@ -88,13 +88,11 @@ Dispatcher::MailText Dispatcher::mail_text(OutgoingMail& mail) {
                      mail.recipient,
                      clock_.now() + std::chrono::days(options_.token_days),
                      mail.request_id};
-  // Committed on its own, before the mail leaves: the link must work the
-  // moment the mail arrives, not only after the dispatcher's transaction
-  // commits. A token whose mail then fails is deleted in that transaction;
-  // one left by a crash in between was never received by anyone and is
-  // purged once expired.
-  stores_.database.write(
-      [&](Transaction& token_tx) { text.token_id = stores_.tokens.insert(token_tx, row); });
+  // Committed with the claim, before the mail leaves: the link works the
+  // moment the mail arrives. A token whose mail then fails is deleted with
+  // the failure's mark; one left by a crash in between was never received
+  // by anyone and is purged once expired.
+  text.token_id = stores_.tokens.insert(tx, row);
   text.token_fingerprint = token.fingerprint;
   text.body = compose_mail(mail_, *mail.content, token.token, row.expires).body;
   if (mail.content->calendar) {
@@ -121,41 +119,113 @@ Envelope Dispatcher::envelope(const OutgoingMail& mail, const Mailbox& from, Mai
   return {address, mail.recipient, render_message(wire)};
 }
 
-Dispatcher::Attempt Dispatcher::deliver(Transaction& tx, OutgoingMail& mail) {
-  Attempt attempt;
-  attempt.mail_id = mail.id;
-  attempt.request_id = mail.request_id;
-  attempt.attempts = mail.attempts + 1;
-  std::string error;
-  const std::optional<Mailbox> from = parse_mailbox(mail.sender, error);
-  if (!from || (!mail.content && mail.legacy_body.empty())) {
-    // Cannot happen for rows this service wrote; do not retry garbage.
-    attempt.error = !from ? "stored sender is not a valid address" : "stored mail content is unreadable";
-    stores_.outbox.mark_failed(tx, mail.id, attempt.error);
-    return attempt;
-  }
-  MailText text = mail_text(mail);
-  attempt.token_fingerprint = text.token_fingerprint;
-  const SendResult result = mailer_.send(envelope(mail, *from, std::move(text)));
+void Dispatcher::release_own_leases() {
+  // Before this process's first claim: its own leases are its predecessor's.
+  std::call_once(leases_released_, [this] {
+    int released = 0;
+    stores_.database.write(
+        [&](Transaction& tx) { released = stores_.outbox.release_leases(tx, options_.owner); });
+    if (released > 0) {
+      log::warn("dispatcher: took back the mails claimed before this replica restarted",
+                {{"owner", options_.owner}, {"mails", released}});
+    }
+  });
+}
+
+std::optional<Dispatcher::Attempt> Dispatcher::claim(const Claim& claim, std::optional<Sending>& sending) {
+  std::optional<Attempt> attempt;
+  stores_.database.write([&](Transaction& tx) {
+    attempt.reset();
+    sending.reset();
+    std::optional<OutgoingMail> mail = stores_.outbox.claim_next(tx, claim, options_.lease);
+    if (!mail) {
+      return;
+    }
+    attempt.emplace();
+    attempt->mail_id = mail->id;
+    attempt->request_id = mail->request_id;
+    attempt->attempts = mail->attempts + 1;
+    std::string error;
+    const std::optional<Mailbox> from = parse_mailbox(mail->sender, error);
+    if (!from || (!mail->content && mail->legacy_body.empty())) {
+      // Cannot happen for rows this service wrote; do not retry garbage.
+      attempt->error = !from ? "stored sender is not a valid address" : "stored mail content is unreadable";
+      stores_.outbox.mark_failed(tx, mail->id, attempt->error, claim);
+      return;
+    }
+    MailText text = mail_text(tx, *mail);
+    attempt->token_fingerprint = text.token_fingerprint;
+    sending = Sending{std::move(*mail), *from, std::move(text)};
+  });
+  return attempt;
+}
+
+void Dispatcher::send(Sending& sending, Attempt& attempt) {
+  const SendResult result = mailer_.send(envelope(sending.mail, sending.from, sending.text));
   if (result.accepted) {
-    stores_.outbox.mark_sent(tx, mail.id, text.token_id);
     attempt.outcome = DeliveryOutcome::kSent;
-    return attempt;
-  }
-  if (text.token_id) {
-    // Nobody received this token: it must not stay behind (a retry mints a new one).
-    stores_.tokens.remove(tx, *text.token_id);
+    return;
   }
   attempt.error = result.error;
   if (attempt.attempts >= options_.retry.max_attempts) {
-    stores_.outbox.mark_failed(tx, mail.id, result.error);
     attempt.outcome = DeliveryOutcome::kGaveUp;
   } else {
     attempt.retry_in = backoff_delay(attempt.attempts, options_.retry, random_unit());
-    stores_.outbox.mark_retry(tx, mail.id, result.error, attempt.retry_in);
     attempt.outcome = DeliveryOutcome::kRetry;
   }
-  return attempt;
+}
+
+bool Dispatcher::write_outcome(Transaction& tx, const Sending& sending, const Claim& claim,
+                               const Attempt& attempt) {
+  const std::int64_t id = sending.mail.id;
+  if (*attempt.outcome == DeliveryOutcome::kSent) {
+    return stores_.outbox.mark_sent(tx, id, sending.text.token_id, claim);
+  }
+  if (sending.text.token_id) {
+    // Nobody received this token: it must not stay behind (a retry mints a new one).
+    stores_.tokens.remove(tx, *sending.text.token_id);
+  }
+  if (*attempt.outcome == DeliveryOutcome::kGaveUp) {
+    return stores_.outbox.mark_failed(tx, id, attempt.error, claim);
+  }
+  return stores_.outbox.mark_retry(tx, id, attempt.error, attempt.retry_in, claim);
+}
+
+void Dispatcher::record(const Sending& sending, const Claim& claim, const Attempt& attempt) {
+  const nlohmann::json fields = {{"mail_id", attempt.mail_id}, {"idempotency_key", attempt.request_id}};
+  std::chrono::milliseconds pause = options_.record_retry_base;
+  for (int tries = 1;; ++tries) {
+    try {
+      bool held = false;
+      stores_.database.write([&](Transaction& tx) { held = write_outcome(tx, sending, claim, attempt); });
+      if (!held) {
+        log::error(
+            "dispatcher: the mail's lease ran out before its outcome was recorded; another claim has it",
+            fields);
+      } else if (tries > 1) {
+        log::info("dispatcher: mail outcome recorded once the database was back", {{"tries", tries}});
+      }
+      return;
+    } catch (const std::exception& error) {
+      // The SMTP server has answered: giving the mail back now would send it twice.
+      nlohmann::json failed = fields;
+      failed["tries"] = tries;
+      failed["error"] = error.what();
+      log::warn("dispatcher: cannot record the mail's outcome yet, keeping it", failed);
+    }
+    if (!pause_unless_stopping(pause)) {
+      log::error(
+          "dispatcher stopped before the mail's outcome was recorded; it is sent again after its lease",
+          fields);
+      return;
+    }
+    pause = std::min(pause * 2, std::chrono::milliseconds(2000));
+  }
+}
+
+bool Dispatcher::pause_unless_stopping(std::chrono::milliseconds pause) {
+  std::unique_lock lock(mutex_);
+  return !signal_.wait_for(lock, pause, [this] { return stopping_; });
 }
 
 void Dispatcher::announce(const Attempt& attempt) const {
@@ -186,17 +256,20 @@ void Dispatcher::announce(const Attempt& attempt) const {
 }
 
 bool Dispatcher::dispatch_one() {
-  std::optional<Attempt> attempt;
-  stores_.database.write([&](Transaction& tx) {
-    attempt.reset();
-    if (std::optional<OutgoingMail> mail = stores_.outbox.claim_next(tx)) {
-      attempt = deliver(tx, *mail);
-    }
-  });
-  if (attempt) {
-    announce(*attempt);
+  release_own_leases();
+  Claim lease{options_.owner, 0};
+  random_.fill(reinterpret_cast<unsigned char*>(&lease.number), sizeof lease.number);
+  std::optional<Sending> sending;
+  std::optional<Attempt> attempt = claim(lease, sending);
+  if (!attempt) {
+    return false;
   }
-  return attempt.has_value();
+  if (sending) {
+    send(*sending, *attempt);
+    record(*sending, lease, *attempt);
+  }
+  announce(*attempt);
+  return true;
 }
 
 void Dispatcher::run_worker(int index) {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -16,22 +17,34 @@
 
 // Delivers the outbox over SMTP in the background.
 //
-// Each mail is handled in its own transaction: lock the oldest due row
-// (FOR UPDATE SKIP LOCKED), mint its token (only the hash is written),
-// compose the text with the link, send it, mark it, commit. An SMTP failure
-// deletes the token again in that transaction, so no token exists for a
-// mail nobody received, and a retry mints a fresh one; the token's expiry
-// counts from the sending. The raw token lives only in this process's memory
-// and in the mail: no table holds it at any time. The row lock, not a
-// lease column, keeps two replicas from sending one mail: it needs no
-// clock agreement or lease length, and a dispatcher that dies (kill -9)
-// drops its connection, so PostgreSQL releases the lock and the mail is
-// retried by whoever comes next. The remaining window is inherent to SMTP:
-// if the server accepted a mail and the process died (or the database went
-// away) before the commit, the mail is sent again: at-least-once across
-// that crash, exactly once otherwise. Across that crash the first mail's
-// link does not work (its token's hash was never committed); the mail sent
-// again carries a working one.
+// Each mail takes two short transactions with the SMTP transaction between
+// them, and no database connection is held while the SMTP server talks:
+//  1. claim: lease the oldest due row to this claim (lease_until, database
+//     clock), mint its token and write only the token's hash; commit. The raw
+//     token lives only in this process's memory and in the mail.
+//  2. send it; compose the text with the link in memory.
+//  3. record the outcome: mark it sent, or delete the token again (nobody
+//     received it; a retry mints a new one) and schedule the retry or give
+//     up; the mark ends the lease.
+// The lease, not a row lock held across the SMTP call, is what keeps every
+// other dispatcher away from the mail, and it survives the database going
+// away: when the SMTP server has accepted a mail and the mark cannot be
+// written (database restarting, connection lost, COMMIT in doubt), the
+// worker keeps the outcome and writes it again with back-off, doing nothing
+// else meanwhile, until it lands (or the process stops). Nobody claims the
+// mail in between while the lease lasts, so across a database restart each
+// mail is sent exactly once. The lease is longer than an SMTP transaction can
+// take (both SMTP timeouts plus 30 s); a database down for longer than what
+// is left of it lets another claim take the mail when it is back, and the
+// late mark then changes nothing (logged): sent twice, never lost.
+//
+// A dispatcher process that dies (kill -9) leaves its leases behind: the
+// replica (CALNDRO_REPLICA_ID, hostname and port by default) ends its own
+// leases when it starts again and sends those mails at once; a replica that
+// never comes back leaves them to the others when the leases run out. If it
+// died between the SMTP server's acceptance and the mark, the mail goes out
+// again (at-least-once across exactly that crash) with the same Message-ID,
+// by which a receiver can tell the copy.
 namespace calndro::notify {
 
 struct RetryPolicy {
@@ -55,12 +68,21 @@ struct DispatcherOptions {
   int token_days = 5;
   // Told of every delivery attempt's outcome, after its commit (metrics).
   std::function<void(DeliveryOutcome)> on_outcome;
+  // This replica's name in the leases it takes: unique among the running
+  // replicas, the same when one starts again.
+  std::string owner = "notify";
+  // How long a claim keeps every other dispatcher away from its mail: longer
+  // than an SMTP transaction can take.
+  std::chrono::milliseconds lease{std::chrono::seconds(100)};
+  // First pause before writing an outcome again after the database failed
+  // it; doubled up to 2 s.
+  std::chrono::milliseconds record_retry_base{100};
 };
 
 class Dispatcher {
  public:
-  // `stores.database` opens each mail's transaction and, separately, the
-  // one that commits its token before the mail leaves.
+  // `stores.database` opens each mail's claim and, after the SMTP
+  // transaction, the one that records its outcome.
   Dispatcher(Stores stores, Mailer& mailer, RandomSource& random, const Clock& clock, MailSettings mail,
              DispatcherOptions options);
   ~Dispatcher();
@@ -74,7 +96,8 @@ class Dispatcher {
   void wake();
 
   // Handles at most one due mail; true when there was one. Throws
-  // DatabaseUnavailable when the database cannot be reached.
+  // DatabaseUnavailable when the database cannot be reached before the mail
+  // is sent; once it is sent, waits for the database rather than throw.
   bool dispatch_one();
 
  private:
@@ -98,8 +121,19 @@ class Dispatcher {
     std::optional<std::int64_t> token_id;
     std::string token_fingerprint;
   };
-  MailText mail_text(OutgoingMail& mail);
-  Attempt deliver(Transaction& tx, OutgoingMail& mail);
+  // A claimed mail, ready to go out.
+  struct Sending {
+    OutgoingMail mail;
+    Mailbox from;
+    MailText text;
+  };
+  void release_own_leases();
+  std::optional<Attempt> claim(const Claim& claim, std::optional<Sending>& sending);
+  MailText mail_text(Transaction& tx, OutgoingMail& mail);
+  void send(Sending& sending, Attempt& attempt);
+  bool write_outcome(Transaction& tx, const Sending& sending, const Claim& claim, const Attempt& attempt);
+  void record(const Sending& sending, const Claim& claim, const Attempt& attempt);
+  bool pause_unless_stopping(std::chrono::milliseconds pause);
   Envelope envelope(const OutgoingMail& mail, const Mailbox& from, MailText text) const;
   void announce(const Attempt& attempt) const;
   void run_worker(int index);
@@ -116,6 +150,7 @@ class Dispatcher {
   bool stopping_ = false;
   std::uint64_t wakeups_ = 0;
   std::vector<std::thread> workers_;
+  std::once_flag leases_released_;
 };
 
 }  // namespace calndro::notify

@@ -1,5 +1,8 @@
 // calndro-notify: wiring only. Reads the configuration, applies the schema,
 // starts the dispatcher and serves NotificationService until SIGTERM.
+#include <unistd.h>
+
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -108,6 +111,21 @@ DispatcherOptions read_dispatcher_options(int token_days) {
   return dispatcher;
 }
 
+// The replica's name in the outbox leases: CALNDRO_REPLICA_ID, else host
+// name and listening port, which a process started again on the same host
+// keeps (so it takes back its predecessor's leases at once).
+std::string replica_id(const std::string& listen) {
+  std::string id = config::string_or("CALNDRO_REPLICA_ID", "");
+  if (!id.empty()) {
+    return id;
+  }
+  std::array<char, 256> host{};
+  if (gethostname(host.data(), host.size() - 1) != 0) {
+    host[0] = '\0';
+  }
+  return std::string(host.data()) + ":" + listen.substr(listen.rfind(':') + 1);
+}
+
 Config read_config() {
   Config config;
   const int port = config::int_or("CALNDRO_NOTIFY_PORT", 50052, 0, 65535);
@@ -130,6 +148,9 @@ Config read_config() {
   config.retention.days = config::int_or("CALNDRO_RETENTION_DAYS", 30, 1, 36500);
   config.retention.interval =
       std::chrono::seconds(config::int_or("CALNDRO_PURGE_INTERVAL_SECONDS", 3600, 0, 604800));
+  config.dispatcher.owner = replica_id(config.listen);
+  // Longer than the SMTP transaction can take, so no lease ends while its mail is being sent.
+  config.dispatcher.lease = config.smtp.connect_timeout + config.smtp.timeout + std::chrono::seconds(30);
   if (config.pool_size <= config.dispatcher.workers) {
     throw std::runtime_error(
         "CALNDRO_DB_POOL_SIZE must exceed CALNDRO_DISPATCH_WORKERS (each worker holds a connection)");
@@ -222,7 +243,8 @@ int serve(Config config) {
                          {"smtp", redact_url(config.smtp.url)},
                          {"mail_from", config.service.mail.default_from.address},
                          {"token_days", config.service.token_days},
-                         {"dispatch_workers", config.dispatcher.workers}});
+                         {"dispatch_workers", config.dispatcher.workers},
+                         {"replica", config.dispatcher.owner}});
   dispatcher.start();
   RetentionJob retention(jobs, config.retention);
   retention.start();

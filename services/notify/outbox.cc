@@ -26,32 +26,54 @@ constexpr const char* kEnqueueSql =
     "INSERT INTO notify.outbox (request_id, event_id, recipient, sender, subject, content)"
     " VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING id";
 
-// One mail per transaction (LIMIT 1): the row lock is held while the mail is
-// sent and released by the commit that marks it, so a mail is never sent by
-// two dispatchers, and a dispatcher that dies mid-send releases its lock
-// with its connection.
+// One mail per claim (LIMIT 1): a lease on several would hold back mails
+// that another dispatcher could be sending meanwhile. SKIP LOCKED: replicas
+// claiming at the same time take different rows instead of waiting.
 constexpr const char* kClaim = "notify_claim";
 constexpr const char* kClaimSql =
-    "SELECT id, recipient, sender, subject, body, attempts, " MICROS("queued_at") ", request_id, event_id,"
-    " content::text"
-    " FROM notify.outbox WHERE state = 'queued' AND next_attempt_at <= now()"
-    " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
+    "UPDATE notify.outbox o SET lease_owner = $1, lease_claim = $2,"
+    " lease_until = now() + $3::bigint * interval '1 millisecond'"
+    " FROM (SELECT id FROM notify.outbox WHERE state = 'queued' AND next_attempt_at <= now()"
+    " AND (lease_until IS NULL OR lease_until <= now()) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) due"
+    " WHERE o.id = due.id"
+    " RETURNING o.id, o.recipient, o.sender, o.subject, o.body, o.attempts, " MICROS(
+        "o.queued_at") ", o.request_id, o.event_id, o.content::text";
+
+// The marks end the lease and keep its owner and number (who sent it). Each
+// applies only while the claim still holds the row; a mark that finds the
+// row already in its state under the same claim is one whose COMMIT went
+// through although the connection broke before the answer: it counts as
+// done, so the dispatcher's retry of it does not take it for a lost lease.
+#define HELD_BY_CLAIM " WHERE id = $1 AND state = 'queued' AND lease_owner = $2 AND lease_claim = $3"
+#define DONE_BY_CLAIM(state)                                                                  \
+  " RETURNING 1) SELECT EXISTS (SELECT 1 FROM marked) OR EXISTS (SELECT 1 FROM notify.outbox" \
+  " WHERE id = $1 AND state = '" state "' AND lease_owner = $2 AND lease_claim = $3)"
 
 constexpr const char* kMarkSent = "notify_mark_sent";
 constexpr const char* kMarkSentSql =
-    "UPDATE notify.outbox SET state = 'sent', body = NULL, content = NULL, token_id = coalesce($2, token_id),"
-    " attempts = attempts + 1, last_error = '', sent_at = clock_timestamp() WHERE id = $1";
+    "WITH marked AS (UPDATE notify.outbox SET state = 'sent', body = NULL, content = NULL,"
+    " token_id = coalesce($4, token_id), attempts = attempts + 1, last_error = '', sent_at = "
+    "clock_timestamp(),"
+    " lease_until = NULL" HELD_BY_CLAIM DONE_BY_CLAIM("sent");
 
 constexpr const char* kMarkRetry = "notify_mark_retry";
 constexpr const char* kMarkRetrySql =
-    "UPDATE notify.outbox SET attempts = attempts + 1, last_error = $2,"
-    " next_attempt_at = clock_timestamp() + $3::bigint * interval '1 millisecond' WHERE id = $1";
+    "UPDATE notify.outbox SET attempts = attempts + 1, last_error = $4,"
+    " next_attempt_at = clock_timestamp() + $5::bigint * interval '1 millisecond', lease_until = "
+    "NULL" HELD_BY_CLAIM;
 
 constexpr const char* kMarkFailed = "notify_mark_failed";
 constexpr const char* kMarkFailedSql =
-    "UPDATE notify.outbox SET state = 'failed', body = NULL, content = NULL, attempts = attempts + 1,"
-    " last_error = $2"
-    " WHERE id = $1";
+    "WITH marked AS (UPDATE notify.outbox SET state = 'failed', body = NULL, content = NULL,"
+    " attempts = attempts + 1, last_error = $4, lease_until = NULL" HELD_BY_CLAIM DONE_BY_CLAIM("failed");
+
+#undef HELD_BY_CLAIM
+#undef DONE_BY_CLAIM
+
+constexpr const char* kReleaseLeases = "notify_release_leases";
+constexpr const char* kReleaseLeasesSql =
+    "UPDATE notify.outbox SET lease_until = NULL"
+    " WHERE state = 'queued' AND lease_owner = $1 AND lease_until IS NOT NULL";
 
 constexpr const char* kList = "notify_list";
 constexpr const char* kListSql =
@@ -178,6 +200,7 @@ void PgOutbox::prepare(pqxx::connection& connection) {
   connection.prepare(kMarkSent, kMarkSentSql);
   connection.prepare(kMarkRetry, kMarkRetrySql);
   connection.prepare(kMarkFailed, kMarkFailedSql);
+  connection.prepare(kReleaseLeases, kReleaseLeasesSql);
   connection.prepare(kList, kListSql);
   connection.prepare(kPurgeFinished, kPurgeFinishedSql);
   connection.prepare(kPurgeRequests, kPurgeRequestsSql);
@@ -219,8 +242,10 @@ std::int64_t PgOutbox::enqueue(Transaction& tx, const NewMail& mail) {
       .as<std::int64_t>();
 }
 
-std::optional<OutgoingMail> PgOutbox::claim_next(Transaction& tx) {
-  const auto result = pg(tx).exec_prepared(kClaim);
+std::optional<OutgoingMail> PgOutbox::claim_next(Transaction& tx, const Claim& claim,
+                                                 std::chrono::milliseconds lease) {
+  const auto result =
+      pg(tx).exec_prepared(kClaim, claim.owner, claim.number, static_cast<long long>(lease.count()));
   if (result.empty()) {
     return std::nullopt;
   }
@@ -241,17 +266,25 @@ std::optional<OutgoingMail> PgOutbox::claim_next(Transaction& tx) {
   return mail;
 }
 
-void PgOutbox::mark_sent(Transaction& tx, std::int64_t id, std::optional<std::int64_t> token_id) {
-  pg(tx).exec_prepared0(kMarkSent, id, token_id);
+bool PgOutbox::mark_sent(Transaction& tx, std::int64_t id, std::optional<std::int64_t> token_id,
+                         const Claim& claim) {
+  return pg(tx).exec_prepared1(kMarkSent, id, claim.owner, claim.number, token_id)[0].as<bool>();
 }
 
-void PgOutbox::mark_retry(Transaction& tx, std::int64_t id, const std::string& error,
-                          std::chrono::milliseconds delay) {
-  pg(tx).exec_prepared0(kMarkRetry, id, error, static_cast<long long>(delay.count()));
+bool PgOutbox::mark_retry(Transaction& tx, std::int64_t id, const std::string& error,
+                          std::chrono::milliseconds delay, const Claim& claim) {
+  return pg(tx)
+             .exec_prepared0(kMarkRetry, id, claim.owner, claim.number, error,
+                             static_cast<long long>(delay.count()))
+             .affected_rows() == 1;
 }
 
-void PgOutbox::mark_failed(Transaction& tx, std::int64_t id, const std::string& error) {
-  pg(tx).exec_prepared0(kMarkFailed, id, error);
+bool PgOutbox::mark_failed(Transaction& tx, std::int64_t id, const std::string& error, const Claim& claim) {
+  return pg(tx).exec_prepared1(kMarkFailed, id, claim.owner, claim.number, error)[0].as<bool>();
+}
+
+int PgOutbox::release_leases(Transaction& tx, const std::string& owner) {
+  return static_cast<int>(pg(tx).exec_prepared0(kReleaseLeases, owner).affected_rows());
 }
 
 std::int64_t PgOutbox::depth(Transaction& tx) {

@@ -15,8 +15,8 @@
 //
 // A queued mail holds no token: `content` keeps what its text needs (title,
 // sender, invitation, link base, slots), and the dispatcher mints the token,
-// writes its hash and composes the link in the transaction that sends the
-// mail (see dispatcher.h). A row written before migration 0002 carries
+// writes its hash and composes the link when it claims the mail (see
+// dispatcher.h). A row written before migration 0002 carries
 // `body`, its finished text with a raw token in the link: it is sent once as
 // it is, and mark_sent / mark_failed set body to NULL so that no raw token
 // stays in the table.
@@ -40,11 +40,14 @@ class PgOutbox final : public Outbox {
   std::optional<std::string> request_content_hash(Transaction& tx, const std::string& request_id) override;
   std::vector<QueuedMail> queued_for_request(Transaction& tx, const std::string& request_id) override;
   std::int64_t enqueue(Transaction& tx, const NewMail& mail) override;
-  std::optional<OutgoingMail> claim_next(Transaction& tx) override;
-  void mark_sent(Transaction& tx, std::int64_t id, std::optional<std::int64_t> token_id) override;
-  void mark_retry(Transaction& tx, std::int64_t id, const std::string& error,
-                  std::chrono::milliseconds delay) override;
-  void mark_failed(Transaction& tx, std::int64_t id, const std::string& error) override;
+  std::optional<OutgoingMail> claim_next(Transaction& tx, const Claim& claim,
+                                         std::chrono::milliseconds lease) override;
+  bool mark_sent(Transaction& tx, std::int64_t id, std::optional<std::int64_t> token_id,
+                 const Claim& claim) override;
+  bool mark_retry(Transaction& tx, std::int64_t id, const std::string& error, std::chrono::milliseconds delay,
+                  const Claim& claim) override;
+  bool mark_failed(Transaction& tx, std::int64_t id, const std::string& error, const Claim& claim) override;
+  int release_leases(Transaction& tx, const std::string& owner) override;
   std::int64_t depth(Transaction& tx) override;
   std::vector<DeliveryRow> list(Transaction& tx, std::int64_t event_id, std::int64_t before_id,
                                 int limit) override;

@@ -53,7 +53,15 @@ struct NewMail {
   MailRequest content;
 };
 
-// A mail in the dispatcher's hands (its row is locked by the transaction).
+// Who holds a claimed mail: the dispatcher replica (CALNDRO_REPLICA_ID) and
+// a number of this claim, so a mark by a dispatcher whose lease ran out and
+// whose mail was claimed again changes nothing.
+struct Claim {
+  std::string owner;
+  std::int64_t number = 0;
+};
+
+// A mail in the dispatcher's hands (its row is leased to the claim).
 struct OutgoingMail {
   std::int64_t id = 0;
   std::string request_id;  // the idempotency key it was queued under, for logs
@@ -101,16 +109,28 @@ class Outbox {
   // Queues one mail, due now. Returns its id.
   virtual std::int64_t enqueue(Transaction& tx, const NewMail& mail) = 0;
 
-  // Locks the oldest due queued mail, or nothing. The lock holds until `tx`
-  // ends: no other dispatcher can claim it.
-  virtual std::optional<OutgoingMail> claim_next(Transaction& tx) = 0;
+  // Leases the oldest due queued mail that no unexpired lease holds to
+  // `claim` for `lease` (database clock), or nothing. Committed with `tx`, the
+  // lease outlives the transaction and the connection: no dispatcher claims
+  // the mail again before the lease ends or a mark below ends it.
+  virtual std::optional<OutgoingMail> claim_next(Transaction& tx, const Claim& claim,
+                                                 std::chrono::milliseconds lease) = 0;
+  // The marks end the lease. Each changes the mail only while `claim` still
+  // holds it; false when it no longer does (the lease ran out and another
+  // claim took the mail), and then nothing changed.
   // `token_id`: the token minted for this sending (nullopt for a row whose
   // token row exists already, see OutgoingMail::legacy_body).
-  virtual void mark_sent(Transaction& tx, std::int64_t id, std::optional<std::int64_t> token_id) = 0;
+  virtual bool mark_sent(Transaction& tx, std::int64_t id, std::optional<std::int64_t> token_id,
+                         const Claim& claim) = 0;
   // attempts + 1, due again after `delay`.
-  virtual void mark_retry(Transaction& tx, std::int64_t id, const std::string& error,
-                          std::chrono::milliseconds delay) = 0;
-  virtual void mark_failed(Transaction& tx, std::int64_t id, const std::string& error) = 0;
+  virtual bool mark_retry(Transaction& tx, std::int64_t id, const std::string& error,
+                          std::chrono::milliseconds delay, const Claim& claim) = 0;
+  virtual bool mark_failed(Transaction& tx, std::int64_t id, const std::string& error,
+                           const Claim& claim) = 0;
+  // Ends the leases `owner` holds: a replica starting again takes back the
+  // mails its previous process had claimed (and may have been sending when
+  // it died) rather than leaving them until their leases run out.
+  virtual int release_leases(Transaction& tx, const std::string& owner) = 0;
   // Mails waiting to be sent (queued, including those waiting for a retry).
   virtual std::int64_t depth(Transaction& tx) = 0;
   // Newest first; event_id 0 = all; before_id 0 = from the newest.

@@ -155,4 +155,31 @@ TEST_F(NotifyOutbox, CheckPassesOnAConsistentDatabaseAndNamesATamperedOne) {
       << unmailed.output();
 }
 
+TEST_F(NotifyOutbox, CheckNamesAnEventWhoseVersionDisagreesWithItsLog) {
+  httplib::Client client = stack().http();
+  auto patched =
+      client.Patch("/" + id_ + "/", headers(), json{{"title", "versioned"}}.dump(), "application/json");
+  ASSERT_TRUE(patched);
+  ASSERT_LT(patched->status, 300) << patched->body;
+  ASSERT_EQ(notify_guest(), 202);  // a notify changes no version
+  const std::string named = "event " + id_ + ": version";
+  const CommandResult consistent = stack().admin({"check"});
+  EXPECT_EQ(consistent.output().find(named), std::string::npos) << consistent.output();
+
+  stack().db().exec("UPDATE events.events SET version = 7 WHERE id = " + id_);
+  const CommandResult bumped = stack().admin({"check"});
+  EXPECT_EQ(bumped.exit_code, 1) << bumped.output();
+  EXPECT_NE(bumped.err.find(named + " 7 but its log implies 2"), std::string::npos) << bumped.output();
+
+  // Back to 2, then the PATCH's entry removed (only a session without triggers can).
+  stack().db().exec("UPDATE events.events SET version = 2 WHERE id = " + id_ +
+                    "; SET session_replication_role = replica; DELETE FROM events.log_entries WHERE id = "
+                    "(SELECT max(id) FROM "
+                    "events.log_entries WHERE occurrence = 'UPDATE' AND event_id = " +
+                    id_ + ")");
+  const CommandResult unlogged = stack().admin({"check"});
+  EXPECT_EQ(unlogged.exit_code, 1) << unlogged.output();
+  EXPECT_NE(unlogged.err.find(named + " 2 but its log implies 1"), std::string::npos) << unlogged.output();
+}
+
 }  // namespace

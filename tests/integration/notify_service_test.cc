@@ -6,6 +6,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <pqxx/pqxx>
+
 #include <chrono>
 #include <deque>
 #include <map>
@@ -641,6 +643,47 @@ TEST_F(NotifyServiceTest, KilledAfterQueueingDeliversExactlyOnceAfterRestart) {
     token_of(m);
   }
   EXPECT_EQ(recipients, (std::set<std::string>{"k1@example.org", "k2@example.org"}));
+}
+
+// Shuts the test database's door (or opens it again) for every connection,
+// and drops those it has: to the service it is a database that went away.
+void set_database_reachable(const std::string& name, bool reachable) {
+  pqxx::connection admin(Database::admin_url());
+  pqxx::nontransaction tx(admin);
+  tx.exec("ALTER DATABASE " + tx.quote_name(name) + " ALLOW_CONNECTIONS " + (reachable ? "true" : "false"));
+  if (!reachable) {
+    tx.exec_params("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name);
+  }
+}
+
+TEST_F(NotifyServiceTest, MailAcceptedWhileTheDatabaseIsAwayIsMarkedWhenItIsBackAndSentOnce) {
+  // The SMTP server holds its answer to DATA for 3 s: the database goes away
+  // in the meantime, so the "sent" mark meets a database that is not there.
+  sink_->stop();
+  sink_ = std::make_unique<SmtpSink>(dir_.path() / "slow-maildir", 0, 3000ms);
+  auto& first = start_replica();
+  auto& second = start_replica();  // must not claim the mail when the database is back
+  queue(first, request("req-db-away", 81, {"away@example.org"}));
+  const auto until = std::chrono::steady_clock::now() + 20s;
+  while (db_->scalar("SELECT count(*) FROM notify.outbox WHERE event_id = 81 AND lease_until IS NOT NULL") !=
+         "1") {
+    ASSERT_LT(std::chrono::steady_clock::now(), until) << "the mail was never claimed";
+    std::this_thread::sleep_for(20ms);
+  }
+  set_database_reachable(db_->name(), false);
+  const auto delivered = sink_->wait_for(1, 20s);
+  std::this_thread::sleep_for(2s);  // the mark fails a few times
+  set_database_reachable(db_->name(), true);
+  wait_all_settled(first, 81);
+  std::this_thread::sleep_for(1500ms);  // time for a second copy, if any were sent
+
+  ASSERT_EQ(sink_->messages().size(), 1u);
+  EXPECT_EQ(db_->scalar("SELECT state || ' ' || attempts FROM notify.outbox WHERE event_id = 81"), "sent 1");
+  const std::string token = token_of(delivered[0]);
+  EXPECT_EQ(resolve_ok(second, token).event_id(), 81);  // the link in the one mail works
+  const std::string logs = first.process->log() + second.process->log();
+  EXPECT_NE(logs.find("cannot record the mail's outcome yet"), std::string::npos);
+  EXPECT_NE(logs.find("mail outcome recorded once the database was back"), std::string::npos);
 }
 
 TEST_F(NotifyServiceTest, TwoReplicasSendEachOfTwoHundredMailsOnce) {

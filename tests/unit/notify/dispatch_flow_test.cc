@@ -1,7 +1,10 @@
 // The outbox state machine as the dispatcher drives it, against in-memory
 // stores: queued -> sent; a failed sending -> queued again after a back-off,
 // or failed after the last attempt; an unreadable row -> failed at once; the
-// token minted for a mail exists only once the mail was accepted.
+// token minted for a mail exists only once the mail was accepted; a claimed
+// mail is leased (nobody else sends it) until its mark or the lease's end,
+// and a mail the SMTP server accepted is marked once the database is back
+// rather than sent again.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -50,6 +53,9 @@ class DispatchFlowTest : public ::testing::Test {
     options.retry = {std::chrono::milliseconds(1000), std::chrono::milliseconds(60000), 3};
     options.token_days = 5;
     options.on_outcome = [this](DeliveryOutcome outcome) { outcomes_.push_back(outcome); };
+    options.owner = "replica-a";
+    options.lease = std::chrono::seconds(100);
+    options.record_retry_base = std::chrono::milliseconds(1);
     return options;
   }
 
@@ -223,6 +229,56 @@ TEST_F(DispatchFlowTest, DatabaseDownIsTheCallersToHandle) {
   fake_.unavailable = true;
   EXPECT_THROW(dispatcher_.dispatch_one(), DatabaseUnavailable);
   EXPECT_TRUE(mailer_.sent.empty());
+}
+
+TEST_F(DispatchFlowTest, AcceptedMailIsMarkedOnceTheDatabaseIsBackAndNotSentAgain) {
+  const std::int64_t id = enqueue();
+  // Transactions: 1 ends the replica's old leases, 2 claims, 3 and 4 (the
+  // mark after the SMTP server accepted) meet a database that is down.
+  fake_.failing = {3, 4};
+  EXPECT_TRUE(dispatcher_.dispatch_one());
+  const testing::FakeMail& mail = fake_.mails.at(id);
+  EXPECT_EQ(fake_.transactions, 5);
+  EXPECT_EQ(mail.state, MailState::kSent);
+  EXPECT_EQ(mail.mail.attempts, 1);
+  EXPECT_EQ(mail.token_id, std::optional<std::int64_t>(1));
+  EXPECT_EQ(fake_.tokens.size(), 1u);  // the link in the mail works
+  EXPECT_EQ(outcomes_, std::vector<DeliveryOutcome>{DeliveryOutcome::kSent});
+  clock_.advance(std::chrono::hours(1));
+  EXPECT_FALSE(dispatcher_.dispatch_one());
+  EXPECT_EQ(mailer_.sent.size(), 1u);
+}
+
+TEST_F(DispatchFlowTest, LeasedMailWaitsForTheLeaseAndALateMarkChangesNothing) {
+  const std::int64_t id = enqueue();
+  FakeTransaction tx;
+  const Claim other{"replica-b", 99};
+  ASSERT_TRUE(fake_.claim_next(tx, other, std::chrono::seconds(100)).has_value());
+  EXPECT_FALSE(dispatcher_.dispatch_one()) << "claimed while another replica's lease holds it";
+  clock_.advance(std::chrono::seconds(100));
+  EXPECT_TRUE(dispatcher_.dispatch_one());
+  ASSERT_EQ(mailer_.sent.size(), 1u);
+  const testing::FakeMail& mail = fake_.mails.at(id);
+  EXPECT_EQ(mail.state, MailState::kSent);
+  EXPECT_EQ(mail.lease.owner, "replica-a");
+  EXPECT_FALSE(fake_.mark_retry(tx, id, "late", std::chrono::seconds(1), other));
+  EXPECT_FALSE(fake_.mark_sent(tx, id, std::nullopt, other));
+  EXPECT_EQ(mail.state, MailState::kSent);
+  EXPECT_EQ(mail.mail.attempts, 1);
+}
+
+TEST_F(DispatchFlowTest, ReplicaStartedAgainTakesBackItsOwnLeasesAtOnce) {
+  const std::int64_t mine = enqueue();
+  const std::int64_t theirs = enqueue();
+  FakeTransaction tx;
+  // Claimed by this replica's previous process (killed) and by another replica.
+  ASSERT_EQ(fake_.claim_next(tx, {"replica-a", 1}, std::chrono::seconds(100))->id, mine);
+  ASSERT_EQ(fake_.claim_next(tx, {"replica-b", 2}, std::chrono::seconds(100))->id, theirs);
+  EXPECT_TRUE(dispatcher_.dispatch_one());
+  EXPECT_FALSE(dispatcher_.dispatch_one());
+  EXPECT_EQ(fake_.mails.at(mine).state, MailState::kSent);
+  EXPECT_EQ(fake_.mails.at(theirs).state, MailState::kQueued);
+  EXPECT_EQ(mailer_.sent.size(), 1u);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,8 @@ struct FakeMail {
   std::optional<Instant> sent_at;
   Instant next_attempt_at;
   std::optional<std::int64_t> token_id;
+  Claim lease;                         // the last claim (kept after its mark, as the table does)
+  std::optional<Instant> lease_until;  // nullopt: no lease
 };
 
 struct FakeRequest {
@@ -55,6 +58,7 @@ class FakeStores final : public Database, public Outbox, public TokenStore {
   std::map<std::int64_t, NewToken> tokens;
   int transactions = 0;      // opened, of any kind
   bool unavailable = false;  // every transaction throws DatabaseUnavailable
+  std::set<int> failing;     // these transactions (1 = the first opened) throw DatabaseUnavailable
 
   // --- Database
   void write(absl::FunctionRef<void(Transaction&)> work) override { run(work); }
@@ -98,30 +102,58 @@ class FakeStores final : public Database, public Outbox, public TokenStore {
     mail.next_attempt_at = clock_.now();
     return id;
   }
-  std::optional<OutgoingMail> claim_next(Transaction&) override {
-    for (const auto& [id, mail] : mails) {
-      if (mail.state == MailState::kQueued && mail.next_attempt_at <= clock_.now()) {
+  std::optional<OutgoingMail> claim_next(Transaction&, const Claim& claim,
+                                         std::chrono::milliseconds lease) override {
+    for (auto& [id, mail] : mails) {
+      if (mail.state == MailState::kQueued && mail.next_attempt_at <= clock_.now() &&
+          (!mail.lease_until || *mail.lease_until <= clock_.now())) {
+        mail.lease = claim;
+        mail.lease_until = clock_.now() + lease;
         return mail.mail;
       }
     }
     return std::nullopt;
   }
-  void mark_sent(Transaction&, std::int64_t id, std::optional<std::int64_t> token_id) override {
+  bool mark_sent(Transaction&, std::int64_t id, std::optional<std::int64_t> token_id,
+                 const Claim& claim) override {
+    if (!held(id, claim)) {
+      return false;
+    }
     FakeMail& mail = finish(id, MailState::kSent, "");
     mail.sent_at = clock_.now();
     if (token_id) {
       mail.token_id = token_id;
     }
+    return true;
   }
-  void mark_retry(Transaction&, std::int64_t id, const std::string& error,
-                  std::chrono::milliseconds delay) override {
+  bool mark_retry(Transaction&, std::int64_t id, const std::string& error, std::chrono::milliseconds delay,
+                  const Claim& claim) override {
+    if (!held(id, claim)) {
+      return false;
+    }
     FakeMail& mail = mails.at(id);
     ++mail.mail.attempts;
     mail.last_error = error;
     mail.next_attempt_at = clock_.now() + delay;
+    mail.lease_until.reset();
+    return true;
   }
-  void mark_failed(Transaction&, std::int64_t id, const std::string& error) override {
+  bool mark_failed(Transaction&, std::int64_t id, const std::string& error, const Claim& claim) override {
+    if (!held(id, claim)) {
+      return false;
+    }
     finish(id, MailState::kFailed, error);
+    return true;
+  }
+  int release_leases(Transaction&, const std::string& owner) override {
+    int released = 0;
+    for (auto& [id, mail] : mails) {
+      if (mail.state == MailState::kQueued && mail.lease_until && mail.lease.owner == owner) {
+        mail.lease_until.reset();
+        ++released;
+      }
+    }
+    return released;
   }
   std::int64_t depth(Transaction&) override {
     return std::count_if(mails.begin(), mails.end(),
@@ -165,15 +197,21 @@ class FakeStores final : public Database, public Outbox, public TokenStore {
  private:
   void run(absl::FunctionRef<void(Transaction&)> work) {
     ++transactions;
-    if (unavailable) {
+    if (unavailable || failing.contains(transactions)) {
       throw DatabaseUnavailable("fake database is down");
     }
     FakeTransaction tx;
     work(tx);
   }
+  bool held(std::int64_t id, const Claim& claim) const {
+    const FakeMail& mail = mails.at(id);
+    return mail.state == MailState::kQueued && mail.lease.owner == claim.owner &&
+           mail.lease.number == claim.number;
+  }
   // mark_sent / mark_failed: the stored text goes with the row's queued state.
   FakeMail& finish(std::int64_t id, MailState state, const std::string& error) {
     FakeMail& mail = mails.at(id);
+    mail.lease_until.reset();
     mail.state = state;
     ++mail.mail.attempts;
     mail.last_error = error;

@@ -179,8 +179,11 @@ TEST_F(NotificationServiceTest, ListDeliveriesReadsEachMailsState) {
   const std::int64_t waiting_id = queued.mails(1).mail_id();
   testing::FakeTransaction tx;
   clock_.advance(std::chrono::seconds(3));
-  fake_.mark_sent(tx, sent_id, 41);
-  fake_.mark_retry(tx, waiting_id, "421 try later", std::chrono::milliseconds(2000));
+  const Claim claim{"test-replica", 1};
+  fake_.mails.at(sent_id).lease = claim;
+  fake_.mails.at(waiting_id).lease = claim;
+  ASSERT_TRUE(fake_.mark_sent(tx, sent_id, 41, claim));
+  ASSERT_TRUE(fake_.mark_retry(tx, waiting_id, "421 try later", std::chrono::milliseconds(2000), claim));
 
   v1::ListDeliveriesRequest request;
   request.set_event_id(7);
