@@ -33,8 +33,12 @@ class Watcher {
 
   void add(DeadlineWatch::TimePoint deadline, DeadlineWatch::Entry* entry) {
     std::lock_guard lock(mutex_);
-    if (due_.emplace(deadline, entry) == due_.begin()) {
-      changed_.notify_all();  // the earliest now: the watcher's wait ends sooner
+    // The watcher looks again within a tick anyway: only a deadline nearer
+    // than that needs it woken, which spares a thread switch per call for
+    // the usual deadline, seconds away.
+    if (due_.emplace(deadline, entry) == due_.begin() &&
+        deadline < std::chrono::system_clock::now() + kTick) {
+      changed_.notify_all();
     }
   }
 
