@@ -82,14 +82,18 @@ class ServedCall {
 
 }  // namespace
 
-absl::Status call_still_wanted() {
-  if (served_call == nullptr) {
-    return absl::OkStatus();
-  }
-  if (std::chrono::system_clock::now() >= served_call->deadline()) {
+absl::Status call_within_deadline() {
+  if (served_call != nullptr && std::chrono::system_clock::now() >= served_call->deadline()) {
     return absl::DeadlineExceededError("The call's deadline passed; nothing was changed.");
   }
-  if (served_call->IsCancelled()) {
+  return absl::OkStatus();
+}
+
+absl::Status call_still_wanted() {
+  if (absl::Status within = call_within_deadline(); !within.ok()) {
+    return within;
+  }
+  if (served_call != nullptr && served_call->IsCancelled()) {
     return absl::CancelledError("The caller cancelled the call; nothing was changed.");
   }
   return absl::OkStatus();
@@ -102,9 +106,9 @@ std::optional<std::chrono::system_clock::time_point> call_deadline() {
   return served_call->deadline();
 }
 
-void throw_if_call_abandoned() {
-  if (absl::Status wanted = call_still_wanted(); !wanted.ok()) {
-    throw CallAbandoned(std::move(wanted));
+void throw_if_past_deadline() {
+  if (absl::Status within = call_within_deadline(); !within.ok()) {
+    throw CallAbandoned(std::move(within));
   }
 }
 
@@ -113,7 +117,7 @@ grpc::Status serve_rpc(const grpc::ServerContext& context, std::string_view meth
   const auto started = std::chrono::steady_clock::now();
   const std::string id = request_id(context);
   const ServedCall served(context);
-  absl::Status status = call_still_wanted();
+  absl::Status status = call_within_deadline();
   try {
     if (status.ok()) {
       status = body();

@@ -49,8 +49,8 @@ auto written_once(bool per_statement, Write&& write) -> decltype(write()) {
   if (!per_statement) {
     return write();
   }
-  // Nothing rolls this back: a caller that has gone is refused before it.
-  throw_if_call_abandoned();
+  // Nothing rolls this back: a call past its deadline is refused before it.
+  throw_if_past_deadline();
   try {
     return write();
   } catch (const pqxx::broken_connection& error) {
