@@ -4,6 +4,7 @@
 // cancels at the deadline.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <sstream>
@@ -16,116 +17,105 @@ using namespace calndro::testing;
 
 namespace {
 
-TEST(Deadlines, ANotifyAnswered504IsRolledBackNotCommittedWhenItsLockComes) {
-  StackOptions options;
-  options.env["CALNDRO_RPC_TIMEOUT_MS"] = "1000";
-  Stack stack(options);
-  const User user = stack.create_user(unique_email("deadline"), "deadline-Pass-1");
-  const httplib::Headers headers = {{"Authorization", basic_auth(user.email, user.password)}};
-  const json slots = json::array({{{"begin", "2034-03-04T09:00:00Z"}, {"duration", "00:45"}}});
-  httplib::Client client = stack.http();
-  auto created =
-      client.Post("/", headers, json{{"title", "before"}, {"parties", {user.email}}, {"slots", slots}}.dump(),
-                  "application/json");
-  ASSERT_TRUE(created);
-  ASSERT_EQ(created->status, 201) << created->body;
-  const std::string id = std::to_string(json::parse(created->body)["id"].get<long long>());
+// A stack whose gateway gives each call 1 s, one user and one event of theirs.
+class Deadlines : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StackOptions options;
+    options.env["CALNDRO_RPC_TIMEOUT_MS"] = "1000";
+    stack_ = std::make_unique<Stack>(options);
+    user_ = stack_->create_user(unique_email("deadline"), "deadline-Pass-1");
+    headers_ = {{"Authorization", basic_auth(user_.email, user_.password)}};
+    auto created = client().Post(
+        "/", headers_, json{{"title", "before"}, {"parties", {user_.email}}, {"slots", slots_}}.dump(),
+        "application/json");
+    ASSERT_TRUE(created);
+    ASSERT_EQ(created->status, 201) << created->body;
+    id_ = std::to_string(json::parse(created->body)["id"].get<long long>());
+  }
 
+  httplib::Client client() { return stack_->http(); }
+
+  // The event service's answer to the last `method` call, from its log;
+  // waits up to `tries` tenths of a second for it.
+  std::string rpc_answer(const std::string& method, int tries) {
+    for (int i = 0; i < tries; ++i) {
+      std::string answer;
+      std::istringstream log(stack_->events().log());
+      for (std::string line; std::getline(log, line);) {
+        if (line.find("\"method\":\"" + method + "\"") != std::string::npos &&
+            line.find("\"msg\":\"rpc\"") != std::string::npos) {
+          answer = line;
+        }
+      }
+      if (!answer.empty()) {
+        return answer;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return "";
+  }
+
+  std::unique_ptr<Stack> stack_;
+  User user_;
+  httplib::Headers headers_;
+  const json slots_ = json::array({{{"begin", "2034-03-04T09:00:00Z"}, {"duration", "00:45"}}});
+  std::string id_;
+};
+
+TEST_F(Deadlines, ANotifyAnswered504IsRolledBackNotCommittedWhenItsLockComes) {
   // The event's row lock, held elsewhere, keeps the notify waiting inside
   // its transaction until the gateway has given up on it.
-  pqxx::connection holder(stack.db().url());
+  pqxx::connection holder(stack_->db().url());
   pqxx::work lock(holder);
-  lock.exec("SELECT id FROM events.events WHERE id = " + id + " FOR UPDATE");
-  auto notified = client.Post("/" + id + "/notify/", headers,
-                              json{{"parties", {user.email}}, {"slots", slots}}.dump(), "application/json");
+  lock.exec("SELECT id FROM events.events WHERE id = " + id_ + " FOR UPDATE");
+  auto notified =
+      client().Post("/" + id_ + "/notify/", headers_,
+                    json{{"parties", {user_.email}}, {"slots", slots_}}.dump(), "application/json");
   ASSERT_TRUE(notified);
   EXPECT_EQ(notified->status, 504) << notified->body;
   lock.commit();
 
-  // The service, its lock granted, refuses to commit: wait for its answer
-  // (DEADLINE_EXCEEDED, 4, or CANCELLED, 1).
-  std::string answer;
-  for (int i = 0; i < 100 && answer.empty(); ++i) {
-    std::istringstream log(stack.events().log());
-    for (std::string line; std::getline(log, line);) {
-      if (line.find("\"method\":\"NotifyParties\"") != std::string::npos &&
-          line.find("\"msg\":\"rpc\"") != std::string::npos) {
-        answer = line;
-      }
-    }
-    if (answer.empty()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
+  // The service, its lock granted, refuses to commit: its answer is
+  // DEADLINE_EXCEEDED (4) or CANCELLED (1).
+  const std::string answer = rpc_answer("NotifyParties", 100);
   EXPECT_TRUE(answer.find("\"code\":4,") != std::string::npos ||
               answer.find("\"code\":1,") != std::string::npos)
-      << answer << stack.events().log_tail();
-  const auto written = stack.db().query(
-      "SELECT (SELECT count(*) FROM events.log_entries WHERE event_id = " + id +
+      << answer << stack_->events().log_tail();
+  const auto written = stack_->db().query(
+      "SELECT (SELECT count(*) FROM events.log_entries WHERE event_id = " + id_ +
       " AND occurrence = 'NOTIFY'), (SELECT count(*) FROM events.pending_notifications WHERE event_id = " +
-      id + ")");
+      id_ + ")");
   EXPECT_EQ(written[0][0], "0");
   EXPECT_EQ(written[0][1], "0");
 }
 
-// The event service's answer to the last `method` call, from its log.
-std::string rpc_answer(Stack& stack, const std::string& method) {
-  std::string answer;
-  std::istringstream log(stack.events().log());
-  for (std::string line; std::getline(log, line);) {
-    if (line.find("\"method\":\"" + method + "\"") != std::string::npos &&
-        line.find("\"msg\":\"rpc\"") != std::string::npos) {
-      answer = line;
-    }
-  }
-  return answer;
-}
-
-TEST(Deadlines, APatchWaitingForALockIsCancelledAtItsDeadlineAndNeverLands) {
-  StackOptions options;
-  options.env["CALNDRO_RPC_TIMEOUT_MS"] = "1000";
-  Stack stack(options);
-  const User user = stack.create_user(unique_email("deadline-patch"), "deadline-Pass-1");
-  const httplib::Headers headers = {{"Authorization", basic_auth(user.email, user.password)}};
-  const json slots = json::array({{{"begin", "2034-03-04T09:00:00Z"}, {"duration", "00:45"}}});
-  httplib::Client client = stack.http();
-  auto created =
-      client.Post("/", headers, json{{"title", "before"}, {"parties", {user.email}}, {"slots", slots}}.dump(),
-                  "application/json");
-  ASSERT_TRUE(created);
-  ASSERT_EQ(created->status, 201) << created->body;
-  const std::string id = std::to_string(json::parse(created->body)["id"].get<long long>());
-
-  pqxx::connection holder(stack.db().url());
+TEST_F(Deadlines, APatchWaitingForALockIsCancelledAtItsDeadlineAndNeverLands) {
+  pqxx::connection holder(stack_->db().url());
   pqxx::work lock(holder);
-  lock.exec("SELECT id FROM events.events WHERE id = " + id + " FOR UPDATE");
-  auto patched = client.Patch("/" + id + "/", headers, json{{"title", "after"}}.dump(), "application/json");
+  lock.exec("SELECT id FROM events.events WHERE id = " + id_ + " FOR UPDATE");
+  auto patched =
+      client().Patch("/" + id_ + "/", headers_, json{{"title", "after"}}.dump(), "application/json");
   ASSERT_TRUE(patched);
   EXPECT_EQ(patched->status, 504) << patched->body;
   // Still holding the lock: the service has already answered, its statement
   // cancelled (DEADLINE_EXCEEDED, 4), rather than waiting for the lock.
-  std::string answer;
-  for (int i = 0; i < 30 && answer.empty(); ++i) {
-    answer = rpc_answer(stack, "UpdateEvent");
-    if (answer.empty()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-  EXPECT_NE(answer.find("\"code\":4,"), std::string::npos) << answer << stack.events().log_tail();
+  const std::string answer = rpc_answer("UpdateEvent", 30);
+  EXPECT_NE(answer.find("\"code\":4,"), std::string::npos) << answer << stack_->events().log_tail();
   lock.commit();
 
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const auto row = stack.db().query(
-      "SELECT title, version, (SELECT count(*) FROM events.log_entries WHERE event_id = " + id +
-      " AND occurrence = 'UPDATE') FROM events.events WHERE id = " + id);
+  const auto row = stack_->db().query(
+      "SELECT title, version, (SELECT count(*) FROM events.log_entries WHERE event_id = " + id_ +
+      " AND occurrence = 'UPDATE') FROM events.events WHERE id = " + id_);
   EXPECT_EQ(row[0][0], "before");
   EXPECT_EQ(row[0][1], "1");
   EXPECT_EQ(row[0][2], "1");  // the create's entry only
   // The service works on: the same PATCH, unhindered, lands.
-  auto again = client.Patch("/" + id + "/", headers, json{{"title", "after"}}.dump(), "application/json");
+  auto again = client().Patch("/" + id_ + "/", headers_, json{{"title", "after"}}.dump(), "application/json");
   ASSERT_TRUE(again);
   EXPECT_LT(again->status, 300) << again->body;
-  EXPECT_EQ(stack.db().scalar("SELECT title FROM events.events WHERE id = " + id), "after");
+  EXPECT_EQ(stack_->db().scalar("SELECT title FROM events.events WHERE id = " + id_), "after");
 }
 
 }  // namespace
