@@ -88,22 +88,6 @@ class Agree : public StackTest {
     return m.size() > 1 ? m[1].str() : "";
   }
 
-  // Waits until every pending notification of the event is handed over and
-  // its mails left the notification service's outbox.
-  void wait_settled() {
-    for (int i = 0; i < 300; ++i) {
-      const auto rows = stack().db().query(
-          "SELECT (SELECT count(*) FROM events.pending_notifications WHERE state = 'pending' AND event_id "
-          "= " +
-          id_ + "), (SELECT count(*) FROM notify.outbox WHERE state = 'queued' AND event_id = " + id_ + ")");
-      if (rows[0][0] == "0" && rows[0][1] == "0") {
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ADD_FAILURE() << "mails of event " << id_ << " not settled in 30 s";
-  }
-
   // The calendar intents of the event, oldest first: method, sequence,
   // without_link, recipients, sender, the slot's begin.
   std::vector<std::vector<std::string>> calendar_intents() {
@@ -125,7 +109,7 @@ class Agree : public StackTest {
     for (const auto& party : parties_) {
       mails[party] = stack().smtp().wait_for_to(party, n, 30s).at(n - 1);
     }
-    wait_settled();
+    wait_mail_settled(stack(), id_);
     for (const auto& party : parties_) {
       EXPECT_EQ(mails_to(party), n) << party << ": one mail per party per change";
     }
@@ -238,7 +222,7 @@ TEST_F(Agree, TheCreatorAgreesAndEveryPartyIsMailedTheInvitation) {
     const auto mails = stack().smtp().wait_for_to(party, 1, 30s);
     EXPECT_THAT(mails.back().header("From"), HasSubstr(alice_.email)) << party;
   }
-  wait_settled();
+  wait_mail_settled(stack(), id_);
   for (const auto& party : parties_) {
     EXPECT_EQ(mails_to(party), 1u) << party << ": one mail per party";
   }
@@ -360,7 +344,7 @@ TEST_F(Agree, WhileAgreedSlotsAre409ATitleChangeMailsAgainAndStaleVersionsStay41
   for (const auto& party : parties_) {
     stack().smtp().wait_for_to(party, 2, 30s);
   }
-  wait_settled();
+  wait_mail_settled(stack(), id_);
   const auto intents = calendar_intents();
   ASSERT_EQ(intents.size(), 2u);
   EXPECT_EQ(intents[1][0], "METHOD_REQUEST");
@@ -388,7 +372,7 @@ TEST_F(Agree, ReopenCancelsAndAnOpenEventCannotBeReopened) {
   for (const auto& party : parties_) {
     stack().smtp().wait_for_to(party, 2, 30s);
   }
-  wait_settled();
+  wait_mail_settled(stack(), id_);
   const auto intents = calendar_intents();
   ASSERT_EQ(intents.size(), 2u);
   EXPECT_EQ(intents[1][0], "METHOD_CANCEL");
@@ -409,7 +393,7 @@ TEST_F(Agree, DeletingAnAgreedEventMailsACancellationWithoutALink) {
   for (const auto& party : parties_) {
     stack().smtp().wait_for_to(party, 2, 30s);
   }
-  wait_settled();
+  wait_mail_settled(stack(), id_);
   const auto intents = calendar_intents();
   ASSERT_EQ(intents.size(), 2u);
   EXPECT_EQ(intents[1][0], "METHOD_CANCEL");
@@ -441,7 +425,7 @@ TEST_F(Agree, RoutesRedirectAndRefuseOtherMethods) {
 // intent moved away from its entry is named, both ways.
 TEST_F(Agree, TheConsistencyCheckPairsCalendarMailsWithTheirEntries) {
   ASSERT_EQ(agree(alice(), slots_[0]).status, 200);
-  wait_settled();
+  wait_mail_settled(stack(), id_);
   const std::string shift =
       "UPDATE events.pending_notifications SET created_at = created_at + interval '1 second' * %d "
       "WHERE event_id = " +

@@ -60,18 +60,6 @@ class Idempotency : public ::testing::Test {
     return sql_count("events.log_entries WHERE event_id = " + id + " AND occurrence = '" + occurrence + "'");
   }
 
-  // Waits until every notify of the event was handed over and its mails sent.
-  void wait_settled(const std::string& id) {
-    for (int i = 0; i < 300; ++i) {
-      if (sql_count("events.pending_notifications WHERE state = 'pending' AND event_id = " + id) == "0" &&
-          sql_count("notify.outbox WHERE state = 'queued' AND event_id = " + id) == "0") {
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ADD_FAILURE() << "notifies of event " << id << " not settled in 30 s";
-  }
-
   static std::string new_key() { return "key-" + unique_email("k"); }
 
   User user_;
@@ -116,7 +104,7 @@ TEST_F(Idempotency, ARepeatedNotifyQueuesNoSecondMailAndNoSecondEntry) {
   EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
   EXPECT_EQ(again.body, first.body);
   stack().smtp().wait_for_to(guest_, 1, std::chrono::seconds(30));
-  wait_settled(id);
+  wait_mail_settled(stack(), id);
   EXPECT_EQ(stack().smtp().messages_to(guest_).size(), 1u);
   EXPECT_EQ(entries(id, "NOTIFY"), "1");
   EXPECT_EQ(sql_count("events.pending_notifications WHERE event_id = " + id), "1");
@@ -124,7 +112,7 @@ TEST_F(Idempotency, ARepeatedNotifyQueuesNoSecondMailAndNoSecondEntry) {
   // A new key is a new notify: one more mail (the sink does count them).
   ASSERT_EQ(post(user_, "/" + id + "/notify/", body, new_key()).status, 202);
   stack().smtp().wait_for_to(guest_, 2, std::chrono::seconds(30));
-  wait_settled(id);
+  wait_mail_settled(stack(), id);
   EXPECT_EQ(stack().smtp().messages_to(guest_).size(), 2u);
   EXPECT_EQ(entries(id, "NOTIFY"), "2");
 }

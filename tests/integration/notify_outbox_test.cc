@@ -55,21 +55,6 @@ class NotifyOutbox : public ::testing::Test {
         id_)[0][0];
   }
 
-  // Waits until every notify of the event was handed over and its mails sent.
-  void wait_settled() {
-    for (int i = 0; i < 300; ++i) {
-      const auto rows = stack().db().query(
-          "SELECT (SELECT count(*) FROM events.pending_notifications WHERE state = 'pending' AND event_id "
-          "= " +
-          id_ + "), (SELECT count(*) FROM notify.outbox WHERE state = 'queued' AND event_id = " + id_ + ")");
-      if (rows[0][0] == "0" && rows[0][1] == "0") {
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ADD_FAILURE() << "notifies of event " << id_ << " not settled in 30 s";
-  }
-
   int mails_to_guest() { return static_cast<int>(stack().smtp().messages_to(guest_).size()); }
 
   User user_;
@@ -86,7 +71,7 @@ TEST_F(NotifyOutbox, AcceptedWhileTheNotificationServiceIsDownAndMailedOnceItIsB
   stack().notify().start();
   stack().wait_ready();
   stack().smtp().wait_for_to(guest_, 1, std::chrono::seconds(30));
-  wait_settled();
+  wait_mail_settled(stack(), id_);
   EXPECT_EQ(mails_to_guest(), 1);
   const auto log = stack().db().query(
       "SELECT count(*) FROM events.log_entries WHERE occurrence = 'NOTIFY' "
@@ -103,7 +88,7 @@ TEST_F(NotifyOutbox, KillingTheEventServiceRightAfterTheAcceptLosesNoMail) {
   stack().events().start();
   stack().wait_ready();
   stack().smtp().wait_for_to(guest_, 1, std::chrono::seconds(30));
-  wait_settled();
+  wait_mail_settled(stack(), id_);
   EXPECT_EQ(mails_to_guest(), 1);
 }
 
@@ -116,7 +101,7 @@ TEST_F(NotifyOutbox, KillingTheNotificationServiceDuringTheHandOverDoublesNoMail
   stack().notify().start();
   stack().wait_ready();
   stack().smtp().wait_for_to(guest_, kNotifies, std::chrono::seconds(30));
-  wait_settled();
+  wait_mail_settled(stack(), id_);
   // One queued mail per notify: the relay's repeated hand-over is absorbed
   // by the request id. The SMTP leg is at least once (a kill between the
   // server's accept and the mark sends that mail again), so mails >= notifies.
@@ -131,7 +116,7 @@ TEST_F(NotifyOutbox, KillingTheNotificationServiceDuringTheHandOverDoublesNoMail
 TEST_F(NotifyOutbox, CheckPassesOnAConsistentDatabaseAndNamesATamperedOne) {
   ASSERT_EQ(notify_guest(), 202);
   stack().smtp().wait_for_to(guest_, 1, std::chrono::seconds(30));
-  wait_settled();
+  wait_mail_settled(stack(), id_);
   const CommandResult consistent = stack().admin({"check"});
   EXPECT_EQ(consistent.exit_code, 0) << consistent.output();
 

@@ -55,6 +55,20 @@ std::string basic_auth(const std::string& user, const std::string& password) {
   return "Basic " + base64(user + ":" + password);
 }
 
+void wait_mail_settled(Stack& stack, const std::string& event_id) {
+  for (int i = 0; i < 300; ++i) {
+    const auto rows = stack.db().query(
+        "SELECT (SELECT count(*) FROM events.pending_notifications WHERE state = 'pending' AND event_id = " +
+        event_id +
+        "), (SELECT count(*) FROM notify.outbox WHERE state = 'queued' AND event_id = " + event_id + ")");
+    if (rows[0][0] == "0" && rows[0][1] == "0") {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ADD_FAILURE() << "mails of event " << event_id << " not settled in 30 s";
+}
+
 std::string unique_email(const std::string& prefix) {
   static std::atomic<int> counter{0};
   std::random_device rd;

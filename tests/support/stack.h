@@ -118,6 +118,11 @@ class Stack {
 // A fresh, unique, lower-case email: "<prefix>.<n>.<hex>@example.com".
 std::string unique_email(const std::string& prefix = "user");
 
+// Waits (up to 30 s) until every accepted notify, invitation or cancellation
+// of the event was handed to the notification service and its mails left the
+// outbox; a test failure when they did not.
+void wait_mail_settled(Stack& stack, const std::string& event_id);
+
 // "Basic base64(user:password)".
 std::string basic_auth(const std::string& user, const std::string& password);
 std::string base64(const std::string& in);
