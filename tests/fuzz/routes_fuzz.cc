@@ -16,9 +16,21 @@ using namespace calndro::gateway;
 namespace {
 
 bool known_label(const std::string& label) {
-  static const char* const kLabels[] = {
-      "unmatched", "redirect", "/healthz",      "/readyz",    "/metrics",         "/openapi",
-      "/",         "/{id}/",   "/{id}/notify/", "/{id}/log/", "/api-token-auth/", "/static/"};
+  static const char* const kLabels[] = {"unmatched",
+                                        "redirect",
+                                        "/healthz",
+                                        "/readyz",
+                                        "/metrics",
+                                        "/openapi",
+                                        "/",
+                                        "/{id}/",
+                                        "/{id}/notify/",
+                                        "/{id}/log/",
+                                        "/{id}/agree/",
+                                        "/{id}/reopen/",
+                                        "/{id}/event.ics",
+                                        "/api-token-auth/",
+                                        "/static/"};
   for (const char* known : kLabels) {
     if (label == known) {
       return true;
@@ -28,7 +40,8 @@ bool known_label(const std::string& label) {
 }
 
 bool has_id(Route route) {
-  return route == Route::kEvent || route == Route::kNotify || route == Route::kLog;
+  return route == Route::kEvent || route == Route::kNotify || route == Route::kLog ||
+         route == Route::kAgree || route == Route::kReopen || route == Route::kCalendar;
 }
 
 }  // namespace
