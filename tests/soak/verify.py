@@ -564,7 +564,10 @@ def main():
     parser.add_argument("--faults", required=True)
     parser.add_argument("--db", required=True)
     parser.add_argument("--psql", default="psql")
-    parser.add_argument("--drain-seconds", type=float, default=90)
+    # Longer than a notify dispatcher's lease (both SMTP timeouts plus 30 s,
+    # 100 s by default): a mail whose claim committed while the database
+    # crashed under it (the claim in doubt, so not sent) waits for its lease.
+    parser.add_argument("--drain-seconds", type=float, default=150)
     parser.add_argument("--down", default="", help="processes found down at the end (space-separated)")
     parser.add_argument("--self-test", action="store_true",
                         help="tamper with a few events and mails first; pass when every tampering is caught")
