@@ -21,9 +21,7 @@ class Idempotency : public ::testing::Test {
  protected:
   static Stack& shared() {
     static Stack* stack = [] {
-      StackOptions options;
-      options.notify = StackOptions::Notify::kRequired;
-      options.env["CALNDRO_NOTIFY_RELAY_POLL_MS"] = "100";
+      StackOptions options = prompt_mail_options();
       // The purge test ages a record by hand and waits for the job.
       options.env["CALNDRO_PURGE_INTERVAL_SECONDS"] = "1";
       return new Stack(options);

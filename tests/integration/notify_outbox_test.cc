@@ -17,9 +17,7 @@ class NotifyOutbox : public ::testing::Test {
  protected:
   static Stack& shared() {
     static Stack* stack = [] {
-      StackOptions options;
-      options.notify = StackOptions::Notify::kRequired;
-      options.env["CALNDRO_NOTIFY_RELAY_POLL_MS"] = "100";
+      StackOptions options = prompt_mail_options();
       options.env["CALNDRO_NOTIFY_RELAY_MAX_BACKOFF_SECONDS"] = "1";
       return new Stack(options);
     }();

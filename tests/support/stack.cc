@@ -55,6 +55,13 @@ std::string basic_auth(const std::string& user, const std::string& password) {
   return "Basic " + base64(user + ":" + password);
 }
 
+StackOptions prompt_mail_options() {
+  StackOptions options;
+  options.notify = StackOptions::Notify::kRequired;
+  options.env["CALNDRO_NOTIFY_RELAY_POLL_MS"] = "100";
+  return options;
+}
+
 void wait_mail_settled(Stack& stack, const std::string& event_id) {
   for (int i = 0; i < 300; ++i) {
     const auto rows = stack.db().query(

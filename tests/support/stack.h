@@ -123,6 +123,10 @@ std::string unique_email(const std::string& prefix = "user");
 // outbox; a test failure when they did not.
 void wait_mail_settled(Stack& stack, const std::string& event_id);
 
+// A stack whose notify relay polls every 100 ms (not the production second),
+// for tests that wait for the mails of an accepted notify.
+StackOptions prompt_mail_options();
+
 // "Basic base64(user:password)".
 std::string basic_auth(const std::string& user, const std::string& password);
 std::string base64(const std::string& in);
