@@ -69,12 +69,16 @@ for dir in "$ROOT/tests/grpc-reflection" "$HERE/k8s-schema"; do
 done
 GRPC() { node "$ROOT/tests/grpc-reflection/client.js" "$@"; }
 
-# Ports outside the ranges other sessions and the defaults use.
+# Published ports come from 30000-32699: below the kernel's ephemeral range
+# (32768-60999 on Debian), where any outgoing connection may hold a port
+# between this check and docker-proxy's bind (a CI run failed on that with
+# "bind: address already in use"), and clear of deploy/lib/stack.sh's
+# 20000-29999 and of the defaults.
 USED_PORTS=" "
 pick_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$((42000 + RANDOM % 7000))
+    p=$((30000 + RANDOM % 2700))
     case "$USED_PORTS" in *" $p "* | *" $((p + 1)) "*) continue ;; esac
     if /usr/bin/python3 -c 'import socket,sys
 for p in (int(sys.argv[1]), int(sys.argv[1]) + 1):
