@@ -2,7 +2,8 @@
 # The fault soak: the whole stack from $CALNDRO_BUILD_DIR/bin (default build/)
 # on 127.0.0.1 (a private PostgreSQL cluster, an aiosmtpd sink, calndro-notify,
 # calndro-events, calndro-gateway), a mixed workload from several concurrent
-# clients (tests/soak/workload.py: create, PATCH narrowing the slots, notify,
+# clients (tests/soak/workload.py: create, PATCH narrowing the slots with and
+# without If-Match, notify, create and notify with and without Idempotency-Key,
 # GET, GET log), and meanwhile, one after the other:
 #
 #   PostgreSQL restarted (pg_ctl restart -m fast)

@@ -37,9 +37,10 @@ class Answer:
         return str(self.status) if self.status is not None else (self.error or "no answer")
 
 
-def call(base, method, path, token=None, body=None, request_id=None, timeout=TIMEOUT_SECONDS):
+def call(base, method, path, token=None, body=None, request_id=None, timeout=TIMEOUT_SECONDS, extra_headers=None):
     url = urllib.parse.urlsplit(base)
     headers = {"Accept": "application/json", "Connection": "close"}
+    headers.update(extra_headers or {})
     if token:
         headers["Authorization"] = "Token " + token
     if request_id:

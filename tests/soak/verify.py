@@ -94,6 +94,29 @@ def load_records(folder):
     return records
 
 
+def one_write_per_key(records):
+    """The attempts of one Idempotency-Key as the one write they are: the first
+    attempt's request with the outcome of the first one that was answered
+    (2xx or 4xx), or unknown when none was. Other records are kept as they are."""
+    writes, by_key = [], {}
+    for record in records:
+        key = record.get("idempotency_key")
+        if key is None:
+            writes.append(record)
+            continue
+        if key not in by_key:
+            by_key[key] = dict(record, attempts=0, replayed=False)
+            writes.append(by_key[key])
+        write = by_key[key]
+        write["attempts"] += 1
+        write["replayed"] = write["replayed"] or record.get("replayed", False)
+        if write["outcome"] == "unknown" or write["attempts"] == 1:
+            for field in ("status", "error", "outcome", "answer", "t1"):
+                if field in record:
+                    write[field] = record[field]
+    return writes
+
+
 def load_faults(path):
     faults = []
     if os.path.exists(path):
@@ -574,6 +597,7 @@ def main():
     args = parser.parse_args()
 
     records = load_records(args.out)
+    writes = one_write_per_key(records)
     with open(os.path.join(args.out, "started"), encoding="utf-8") as f:
         START[0] = float(f.read())
     faults = load_faults(args.faults)
@@ -583,7 +607,7 @@ def main():
     token = api_token(args.base, staff["username"], staff["password"])
     expected = []
     if args.self_test:
-        chosen = tamper_candidates(records)
+        chosen = tamper_candidates(writes)
         expected = tamper_through_api(args, token, chosen)
     drain = wait_for_drain(args)
     if args.self_test:
@@ -596,12 +620,15 @@ def main():
     for name in args.down.split():
         findings.add("check", "process up at the end", None, None, "up", name + " is down")
     for r in records:
+        if r.get("known_stale") and r["status"] is not None and r["status"] != 412:
+            findings.add("check", "If-Match with a version the event had moved on from (SPEC §3: 412)",
+                         r["event"], r, 412, r["status"])
         if r["status"] is not None and r["status"] >= 500 and r["status"] not in (503, 504):
             findings.add("check", "answer %d (SPEC §3: a dependency that is down is 503)" % r["status"],
                          r["event"], r, "2xx, 4xx, 503 or 504", r["status"])
     mails = read_mail(args.maildir)
-    by_key = check_events(args, token, records, mails, findings, faults)
-    report(args, records, faults, mails, drain, by_key, findings)
+    by_key = check_events(args, token, writes, mails, findings, faults)
+    report(args, records, writes, faults, mails, drain, by_key, findings)
     if args.self_test:
         return self_test_result(expected, findings)
     bad = len(findings.items)
@@ -609,8 +636,10 @@ def main():
     return 1 if bad else 0
 
 
-def report(args, records, faults, mails, drain, by_key, findings):
-    writes = [r for r in records if r["kind"] in ("create", "patch", "notify")]
+def report(args, records, logical, faults, mails, drain, by_key, findings):
+    writes = [r for r in logical if r["kind"] in ("create", "patch", "notify")]
+    keyed = [w for w in writes if "idempotency_key" in w]
+    conditional = [w for w in writes if w.get("if_match")]
     acked = collections.Counter(r["kind"] for r in writes if r["outcome"] == "ack")
     expected_mails = sum(len(r["recipients"]) for r in writes if r["kind"] == "notify" and r["outcome"] == "ack")
     failed_mails = psql(args, "SELECT count(*) FROM notify.outbox WHERE state = 'failed'")
@@ -619,6 +648,10 @@ def report(args, records, faults, mails, drain, by_key, findings):
         "events": len(by_key), "writes_acknowledged": dict(acked),
         "writes_unknown_outcome": sum(1 for r in writes if r["outcome"] == "unknown"),
         "writes_refused": sum(1 for r in writes if r["outcome"] == "refused"),
+        "if_match": {"sent": len(conditional), "412": sum(1 for w in conditional if w["status"] == 412),
+                     "known_stale": sum(1 for w in conditional if w.get("known_stale"))},
+        "idempotency_keys": {"writes": len(keyed), "sent_again": sum(1 for w in keyed if w["attempts"] > 1),
+                             "replayed": sum(1 for w in keyed if w["replayed"])},
         "unanswered_writes": dict(sorted(findings.unanswered.items())),
         "mails_delivered": len(mails), "mails_expected_from_acknowledged_notifies": expected_mails,
         "mails_failed_for_good": int(failed_mails[0][0]) if failed_mails else None,
@@ -651,6 +684,11 @@ def print_summary(s):
     print("writes acknowledged: %s; unknown outcome: %d; refused: %d" % (
         ", ".join("%s %d" % kv for kv in sorted(s["writes_acknowledged"].items())),
         s["writes_unknown_outcome"], s["writes_refused"]))
+    print("If-Match:            %d PATCHes sent it (%d a version known to be stale), %d answered 412 "
+          "(must change nothing)" % (s["if_match"]["sent"], s["if_match"]["known_stale"], s["if_match"]["412"]))
+    print("Idempotency-Key:     %d creates and notifies sent one, %d sent again after no answer, "
+          "%d answered as a replay" % (s["idempotency_keys"]["writes"], s["idempotency_keys"]["sent_again"],
+                                         s["idempotency_keys"]["replayed"]))
     print("unanswered writes:   %s (either is allowed)" % (
         ", ".join("%s %d" % kv for kv in s["unanswered_writes"].items()) or "none"))
     print("mails delivered:     %d (acknowledged notifies ask for %d; failed for good: %s)" % (
