@@ -132,6 +132,29 @@ void Dispatcher::release_own_leases() {
   });
 }
 
+void Dispatcher::end_claims_in_doubt() {
+  std::vector<Claim> claims;
+  {
+    std::lock_guard lock(mutex_);
+    claims.swap(claims_in_doubt_);
+  }
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    try {
+      int released = 0;
+      stores_.database.write([&](Transaction& tx) { released = stores_.outbox.release_claim(tx, claims[i]); });
+      if (released > 0) {
+        log::warn("dispatcher: took back a mail whose claim was in doubt (database gone during COMMIT)",
+                  {{"owner", claims[i].owner}, {"mails", released}});
+      }
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      claims_in_doubt_.insert(claims_in_doubt_.end(), claims.begin() + static_cast<std::ptrdiff_t>(i),
+                              claims.end());
+      throw;
+    }
+  }
+}
+
 std::optional<Dispatcher::Attempt> Dispatcher::claim(const Claim& claim, std::optional<Sending>& sending) {
   std::optional<Attempt> attempt;
   stores_.database.write([&](Transaction& tx) {
@@ -257,10 +280,19 @@ void Dispatcher::announce(const Attempt& attempt) const {
 
 bool Dispatcher::dispatch_one() {
   release_own_leases();
+  end_claims_in_doubt();
   Claim lease{options_.owner, 0};
   random_.fill(reinterpret_cast<unsigned char*>(&lease.number), sizeof lease.number);
   std::optional<Sending> sending;
-  std::optional<Attempt> attempt = claim(lease, sending);
+  std::optional<Attempt> attempt;
+  try {
+    attempt = claim(lease, sending);
+  } catch (...) {
+    // Its COMMIT may have gone through: the claim may hold a mail nobody sends.
+    std::lock_guard lock(mutex_);
+    claims_in_doubt_.push_back(lease);
+    throw;
+  }
   if (!attempt) {
     return false;
   }

@@ -41,8 +41,11 @@
 // A dispatcher process that dies (kill -9) leaves its leases behind: the
 // replica (CALNDRO_REPLICA_ID, hostname and port by default) ends its own
 // leases when it starts again and sends those mails at once; a replica that
-// never comes back leaves them to the others when the leases run out. If it
-// died between the SMTP server's acceptance and the mark, the mail goes out
+// never comes back leaves them to the others when the leases run out. A
+// claim whose COMMIT was in doubt (the database went away while committing
+// it) may hold its mail although the worker never got it: the dispatcher
+// ends that one claim's lease before its next claim, so the mail does not
+// wait for the lease to run out. If a replica died between the SMTP server's acceptance and the mark, the mail goes out
 // again (at-least-once across exactly that crash) with the same Message-ID,
 // by which a receiver can tell the copy.
 namespace calndro::notify {
@@ -128,6 +131,7 @@ class Dispatcher {
     MailText text;
   };
   void release_own_leases();
+  void end_claims_in_doubt();
   std::optional<Attempt> claim(const Claim& claim, std::optional<Sending>& sending);
   MailText mail_text(Transaction& tx, OutgoingMail& mail);
   void send(Sending& sending, Attempt& attempt);
@@ -151,6 +155,7 @@ class Dispatcher {
   std::uint64_t wakeups_ = 0;
   std::vector<std::thread> workers_;
   std::once_flag leases_released_;
+  std::vector<Claim> claims_in_doubt_;  // under mutex_
 };
 
 }  // namespace calndro::notify

@@ -75,6 +75,11 @@ constexpr const char* kReleaseLeasesSql =
     "UPDATE notify.outbox SET lease_until = NULL"
     " WHERE state = 'queued' AND lease_owner = $1 AND lease_until IS NOT NULL";
 
+constexpr const char* kReleaseClaim = "notify_release_claim";
+constexpr const char* kReleaseClaimSql =
+    "UPDATE notify.outbox SET lease_until = NULL"
+    " WHERE state = 'queued' AND lease_owner = $1 AND lease_claim = $2 AND lease_until IS NOT NULL";
+
 constexpr const char* kList = "notify_list";
 constexpr const char* kListSql =
     "SELECT id, event_id, recipient, subject, state, attempts, last_error, " MICROS("queued_at") ", " MICROS(
@@ -201,6 +206,7 @@ void PgOutbox::prepare(pqxx::connection& connection) {
   connection.prepare(kMarkRetry, kMarkRetrySql);
   connection.prepare(kMarkFailed, kMarkFailedSql);
   connection.prepare(kReleaseLeases, kReleaseLeasesSql);
+  connection.prepare(kReleaseClaim, kReleaseClaimSql);
   connection.prepare(kList, kListSql);
   connection.prepare(kPurgeFinished, kPurgeFinishedSql);
   connection.prepare(kPurgeRequests, kPurgeRequestsSql);
@@ -285,6 +291,10 @@ bool PgOutbox::mark_failed(Transaction& tx, std::int64_t id, const std::string& 
 
 int PgOutbox::release_leases(Transaction& tx, const std::string& owner) {
   return static_cast<int>(pg(tx).exec_prepared0(kReleaseLeases, owner).affected_rows());
+}
+
+int PgOutbox::release_claim(Transaction& tx, const Claim& claim) {
+  return static_cast<int>(pg(tx).exec_prepared0(kReleaseClaim, claim.owner, claim.number).affected_rows());
 }
 
 std::int64_t PgOutbox::depth(Transaction& tx) {

@@ -48,6 +48,7 @@ class PgOutbox final : public Outbox {
                   const Claim& claim) override;
   bool mark_failed(Transaction& tx, std::int64_t id, const std::string& error, const Claim& claim) override;
   int release_leases(Transaction& tx, const std::string& owner) override;
+  int release_claim(Transaction& tx, const Claim& claim) override;
   std::int64_t depth(Transaction& tx) override;
   std::vector<DeliveryRow> list(Transaction& tx, std::int64_t event_id, std::int64_t before_id,
                                 int limit) override;

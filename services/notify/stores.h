@@ -131,6 +131,9 @@ class Outbox {
   // mails its previous process had claimed (and may have been sending when
   // it died) rather than leaving them until their leases run out.
   virtual int release_leases(Transaction& tx, const std::string& owner) = 0;
+  // Ends the lease of this one claim on a mail still queued (one whose
+  // claim's COMMIT was in doubt: the mail was not sent).
+  virtual int release_claim(Transaction& tx, const Claim& claim) = 0;
   // Mails waiting to be sent (queued, including those waiting for a retry).
   virtual std::int64_t depth(Transaction& tx) = 0;
   // Newest first; event_id 0 = all; before_id 0 = from the newest.

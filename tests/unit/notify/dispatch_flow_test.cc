@@ -249,6 +249,23 @@ TEST_F(DispatchFlowTest, AcceptedMailIsMarkedOnceTheDatabaseIsBackAndNotSentAgai
   EXPECT_EQ(mailer_.sent.size(), 1u);
 }
 
+TEST_F(DispatchFlowTest, MailWhoseClaimWasInDoubtIsSentAtTheNextClaimNotAfterTheLease) {
+  const std::int64_t id = enqueue();
+  // Transactions: 1 ends the replica's old leases, 2 claims and commits but
+  // its answer is lost, 3 finds the database still away.
+  fake_.in_doubt = {2};
+  fake_.failing = {3};
+  EXPECT_THROW(dispatcher_.dispatch_one(), DatabaseUnavailable);
+  ASSERT_TRUE(fake_.mails.at(id).lease_until.has_value()) << "the claim committed";
+  EXPECT_THROW(dispatcher_.dispatch_one(), DatabaseUnavailable);
+  EXPECT_TRUE(dispatcher_.dispatch_one()) << "the in-doubt claim's mail, well within its lease";
+  ASSERT_EQ(mailer_.sent.size(), 1u);
+  EXPECT_EQ(fake_.mails.at(id).state, MailState::kSent);
+  EXPECT_EQ(fake_.mails.at(id).mail.attempts, 1);
+  EXPECT_FALSE(dispatcher_.dispatch_one());
+  EXPECT_EQ(mailer_.sent.size(), 1u);
+}
+
 TEST_F(DispatchFlowTest, LeasedMailWaitsForTheLeaseAndALateMarkChangesNothing) {
   const std::int64_t id = enqueue();
   FakeTransaction tx;

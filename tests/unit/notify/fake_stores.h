@@ -59,6 +59,7 @@ class FakeStores final : public Database, public Outbox, public TokenStore {
   int transactions = 0;      // opened, of any kind
   bool unavailable = false;  // every transaction throws DatabaseUnavailable
   std::set<int> failing;     // these transactions (1 = the first opened) throw DatabaseUnavailable
+  std::set<int> in_doubt;    // these do their work, then throw DatabaseUnavailable (an answerless COMMIT)
 
   // --- Database
   void write(absl::FunctionRef<void(Transaction&)> work) override { run(work); }
@@ -155,6 +156,17 @@ class FakeStores final : public Database, public Outbox, public TokenStore {
     }
     return released;
   }
+  int release_claim(Transaction&, const Claim& claim) override {
+    int released = 0;
+    for (auto& [id, mail] : mails) {
+      if (mail.state == MailState::kQueued && mail.lease_until && mail.lease.owner == claim.owner &&
+          mail.lease.number == claim.number) {
+        mail.lease_until.reset();
+        ++released;
+      }
+    }
+    return released;
+  }
   std::int64_t depth(Transaction&) override {
     return std::count_if(mails.begin(), mails.end(),
                          [](const auto& entry) { return entry.second.state == MailState::kQueued; });
@@ -202,6 +214,9 @@ class FakeStores final : public Database, public Outbox, public TokenStore {
     }
     FakeTransaction tx;
     work(tx);
+    if (in_doubt.contains(transactions)) {
+      throw DatabaseUnavailable("fake database went away during COMMIT");
+    }
   }
   bool held(std::int64_t id, const Claim& claim) const {
     const FakeMail& mail = mails.at(id);
