@@ -368,6 +368,25 @@ grpc::Status EventServiceImpl::serve_on_event(grpc::ServerContext* context, std:
       once);
 }
 
+grpc::Status EventServiceImpl::serve_locked_write(grpc::ServerContext* context, std::string_view method,
+                                                  std::int64_t id, Action action,
+                                                  std::optional<std::int64_t> expected_version,
+                                                  EventWork work, const IdempotentCall* once) {
+  const grpc::Status status = serve_on_event(
+      context, method, Atomicity::kTransaction, id, {action, /*lock=*/true},
+      [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
+        if (absl::Status current = check_event_version(expected_version, event); !current.ok()) {
+          return current;
+        }
+        return work(stores, caller, event);
+      },
+      once);
+  if (status.ok()) {
+    options_.notify_committed();  // it may have queued mail: the relay looks now
+  }
+  return status;
+}
+
 grpc::Status EventServiceImpl::ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
                                           v1::ListEventsResponse* response) {
   // One read statement after authentication: no transaction needed.
@@ -546,15 +565,12 @@ grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context,
 
 grpc::Status EventServiceImpl::update_agreed(grpc::ServerContext* context,
                                              const v1::UpdateEventRequest& request, v1::Event& response) {
-  const grpc::Status status = serve_on_event(
-      context, "UpdateEvent", Atomicity::kTransaction, request.id(), {Action::kUpdate, /*lock=*/true},
+  return serve_locked_write(
+      context, "UpdateEvent", request.id(), Action::kUpdate, expected_version_of(request),
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
-        auto change = read_change(request);
+        auto change = read_change(request);  // valid: UpdateEvent read it before
         if (!change.ok()) {
           return change.status();
-        }
-        if (absl::Status current = check_event_version(change->expected_version, event); !current.ok()) {
-          return current;
         }
         if (event.agreed_slot && change->slots) {
           return state_conflict(
@@ -577,22 +593,15 @@ grpc::Status EventServiceImpl::update_agreed(grpc::ServerContext* context,
         event_to_proto(*changed, response);
         return absl::OkStatus();
       });
-  if (status.ok()) {
-    options_.notify_committed();
-  }
-  return status;
 }
 
 grpc::Status EventServiceImpl::DeleteEvent(grpc::ServerContext* context,
                                            const v1::DeleteEventRequest* request, google::protobuf::Empty*) {
   // A deleted agreed event leaves the parties' calendars: a cancellation
   // without a link (the event page is gone), in the same transaction.
-  const grpc::Status status = serve_on_event(
-      context, "DeleteEvent", Atomicity::kTransaction, request->id(), {Action::kDelete, /*lock=*/true},
+  return serve_locked_write(
+      context, "DeleteEvent", request->id(), Action::kDelete, expected_version_of(*request),
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
-        if (absl::Status current = check_event_version(expected_version_of(*request), event); !current.ok()) {
-          return current;
-        }
         const Instant now = clock_.now();
         stores.events.mark_deleted(event.id, now);
         append_log(stores.events, event, Occurrence::kUpdate, caller, {{"closed", "deleted"}}, now);
@@ -604,10 +613,6 @@ grpc::Status EventServiceImpl::DeleteEvent(grpc::ServerContext* context,
         }
         return absl::OkStatus();
       });
-  if (status.ok()) {
-    options_.notify_committed();
-  }
-  return status;
 }
 
 grpc::Status EventServiceImpl::AgreeEvent(grpc::ServerContext* context, const v1::AgreeEventRequest* request,
@@ -615,12 +620,9 @@ grpc::Status EventServiceImpl::AgreeEvent(grpc::ServerContext* context, const v1
   // Under the row lock: agrees, reopens and changes of one event queue up,
   // so each mail carries the SEQUENCE its own change set.
   const IdempotentCall once{*request, request->request_id(), *response};
-  const grpc::Status status = serve_on_event(
-      context, "AgreeEvent", Atomicity::kTransaction, request->id(), {Action::kAgree, /*lock=*/true},
+  return serve_locked_write(
+      context, "AgreeEvent", request->id(), Action::kAgree, expected_version_of(*request),
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
-        if (absl::Status current = check_event_version(expected_version_of(*request), event); !current.ok()) {
-          return current;
-        }
         const auto slot = read_agreed_slot(*request, event);
         if (!slot.ok()) {
           return slot.status();
@@ -638,20 +640,13 @@ grpc::Status EventServiceImpl::AgreeEvent(grpc::ServerContext* context, const v1
         return absl::OkStatus();
       },
       &once);
-  if (status.ok()) {
-    options_.notify_committed();
-  }
-  return status;
 }
 
 grpc::Status EventServiceImpl::ReopenEvent(grpc::ServerContext* context,
                                            const v1::ReopenEventRequest* request, v1::Event* response) {
-  const grpc::Status status = serve_on_event(
-      context, "ReopenEvent", Atomicity::kTransaction, request->id(), {Action::kAgree, /*lock=*/true},
+  return serve_locked_write(
+      context, "ReopenEvent", request->id(), Action::kAgree, expected_version_of(*request),
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
-        if (absl::Status current = check_event_version(expected_version_of(*request), event); !current.ok()) {
-          return current;
-        }
         if (!event.agreed_slot) {
           return state_conflict(kEventNotAgreedReason,
                                 "The event is not agreed: there is nothing to reopen.");
@@ -665,10 +660,6 @@ grpc::Status EventServiceImpl::ReopenEvent(grpc::ServerContext* context,
         event_to_proto(reopened, *response);
         return absl::OkStatus();
       });
-  if (status.ok()) {
-    options_.notify_committed();
-  }
-  return status;
 }
 
 void EventServiceImpl::queue_calendar(Repositories& stores, const EventRecord& event,
@@ -713,12 +704,9 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
   // outbox, after the commit: a notify is logged if and only if it is sent.
   // A replay (idempotency key) adds no mail and no entry.
   const IdempotentCall once{*request, request->request_id(), *response};
-  const grpc::Status status = serve_on_event(
-      context, "NotifyParties", Atomicity::kTransaction, request->id(), {Action::kNotify, /*lock=*/true},
+  return serve_locked_write(
+      context, "NotifyParties", request->id(), Action::kNotify, expected_version_of(*request),
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
-        if (absl::Status current = check_event_version(expected_version_of(*request), event); !current.ok()) {
-          return current;
-        }
         std::vector<FieldViolation> violations;
         Mailing mailing;
         mailing.recipients = read_recipients(*request, event, violations);
@@ -747,10 +735,6 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
         return absl::OkStatus();
       },
       &once);
-  if (status.ok()) {
-    options_.notify_committed();
-  }
-  return status;
 }
 
 PendingNotification EventServiceImpl::pending_notification(const EventRecord& event, const Mailing& mailing,

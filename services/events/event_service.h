@@ -94,6 +94,13 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
                               std::int64_t id, EventAccess access, EventWork work,
                               const IdempotentCall* once = nullptr);
 
+  // A change that may queue mail (notify, agree, reopen, delete): a
+  // transaction under the event's row lock, FAILED_PRECONDITION when
+  // `expected_version` is stale; once committed, the relay is woken.
+  grpc::Status serve_locked_write(grpc::ServerContext* context, std::string_view method, std::int64_t id,
+                                  Action action, std::optional<std::int64_t> expected_version, EventWork work,
+                                  const IdempotentCall* once = nullptr);
+
   // What a view does with the event (as GetEvent answers it): called before
   // the VIEW entry is written (`viewed` false: a status other than OK
   // refuses the call and logs nothing) and after it (`viewed` true).

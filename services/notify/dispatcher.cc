@@ -141,7 +141,8 @@ void Dispatcher::end_claims_in_doubt() {
   for (std::size_t i = 0; i < claims.size(); ++i) {
     try {
       int released = 0;
-      stores_.database.write([&](Transaction& tx) { released = stores_.outbox.release_claim(tx, claims[i]); });
+      stores_.database.write(
+          [&](Transaction& tx) { released = stores_.outbox.release_claim(tx, claims[i]); });
       if (released > 0) {
         log::warn("dispatcher: took back a mail whose claim was in doubt (database gone during COMMIT)",
                   {{"owner", claims[i].owner}, {"mails", released}});

@@ -45,9 +45,9 @@
 // claim whose COMMIT was in doubt (the database went away while committing
 // it) may hold its mail although the worker never got it: the dispatcher
 // ends that one claim's lease before its next claim, so the mail does not
-// wait for the lease to run out. If a replica died between the SMTP server's acceptance and the mark, the mail goes out
-// again (at-least-once across exactly that crash) with the same Message-ID,
-// by which a receiver can tell the copy.
+// wait for the lease to run out. If a replica died between the SMTP server's acceptance and the mark, the
+// mail goes out again (at-least-once across exactly that crash) with the same Message-ID, by which a receiver
+// can tell the copy.
 namespace calndro::notify {
 
 struct RetryPolicy {

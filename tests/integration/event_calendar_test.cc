@@ -45,11 +45,7 @@ class EventCalendarHttp : public StackTest {
 
   HttpReply call(const std::string& method, const std::string& path, const std::string& authorization = "",
                  const std::optional<json>& body = std::nullopt, httplib::Headers extra = {}) {
-    std::optional<std::string> text;
-    if (body) {
-      text = body->dump();
-    }
-    return http_call(stack(), {method, path, authorization, text, std::move(extra)});
+    return http_call(stack(), {method, path, authorization, json_body(body), std::move(extra)});
   }
   std::string alice() const { return basic_auth(alice_.email, alice_.password); }
   std::string staff() const { return basic_auth(staff_.email, staff_.password); }

@@ -136,7 +136,8 @@ TEST_F(Idempotency, ARepeatedAgreeReplaysAndDoesNotUndoALaterChange) {
   EXPECT_EQ(again.body, first.body);
   EXPECT_EQ(entries(id, "AGREE"), "2");
   EXPECT_EQ(sql_count("events.pending_notifications WHERE event_id = " + id), "2");
-  const HttpReply now = http_call(stack(), {"GET", "/" + id + "/", basic_auth(user_.email, user_.password)});
+  const HttpReply now =
+      http_call(stack(), {"GET", "/" + id + "/", basic_auth(user_.email, user_.password), std::nullopt, {}});
   EXPECT_EQ(now.j()["agreed_slot"]["begin"], "2034-05-07T09:00:00Z") << now;
 
   // The same key with the other slot is another request: 422, nothing changed.

@@ -32,11 +32,7 @@ using Resp = HttpReply;
 
 Resp call(const Stack& stack, const std::string& method, const std::string& path,
           const std::string& authorization, const std::optional<json>& body = std::nullopt) {
-  std::optional<std::string> text;
-  if (body) {
-    text = body->dump();
-  }
-  return http_call(stack, {method, path, authorization, text});
+  return http_call(stack, {method, path, authorization, json_body(body), {}});
 }
 
 Resp mint(const Stack& stack, const std::string& login, const std::string& password) {

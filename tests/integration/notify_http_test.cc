@@ -45,11 +45,7 @@ class NotifyHttp : public StackTest {
 
   Resp call(const std::string& method, const std::string& path, const std::string& authorization = "",
             const std::optional<json>& body = std::nullopt, httplib::Headers extra = {}) {
-    std::optional<std::string> text;
-    if (body) {
-      text = body->dump();
-    }
-    Resp r = http_call(stack(), {method, path, authorization, text, std::move(extra)});
+    Resp r = http_call(stack(), {method, path, authorization, json_body(body), std::move(extra)});
     responses_ += r.body;
     for (const auto& [k, v] : r.headers) {
       responses_ += k + ": " + v + "\n";

@@ -113,11 +113,7 @@ using Resp = HttpReply;
 
 Resp call(Stack& stack, const std::string& method, const std::string& path, const User& user,
           const std::optional<json>& body = std::nullopt) {
-  std::optional<std::string> text;
-  if (body) {
-    text = body->dump();
-  }
-  return http_call(stack, {method, path, basic_auth(user.email, user.password), text});
+  return http_call(stack, {method, path, basic_auth(user.email, user.password), json_body(body), {}});
 }
 
 json three_slots() {

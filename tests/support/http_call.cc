@@ -27,6 +27,13 @@ std::ostream& operator<<(std::ostream& out, const HttpReply& reply) {
   return out << "HTTP " << reply.status << " " << reply.body;
 }
 
+std::optional<std::string> json_body(const std::optional<nlohmann::json>& body) {
+  if (!body) {
+    return std::nullopt;
+  }
+  return body->dump();
+}
+
 HttpReply http_call(const Stack& stack, const HttpCall& call) {
   httplib::Client client = stack.http();
   client.set_url_encode(false);

@@ -39,4 +39,7 @@ struct HttpCall {
 
 HttpReply http_call(const Stack& stack, const HttpCall& call);
 
+// HttpCall::body for a JSON body: its text, or none.
+std::optional<std::string> json_body(const std::optional<nlohmann::json>& body);
+
 }  // namespace calndro::testing

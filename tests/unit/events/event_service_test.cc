@@ -577,7 +577,7 @@ TEST_F(EventServiceTest, CalendarOfAnAgreedEventIsTheConfirmedEntryOfTheInvitati
   const auto queued = queued_requests();
   ASSERT_EQ(queued.size(), 2u);
   EXPECT_EQ(queued.back().calendar().sequence(), 2);
-  for (const std::string line :
+  for (const std::string& line :
        {"UID:" + queued.back().calendar().uid(), std::string("SEQUENCE:2"), std::string("STATUS:CONFIRMED"),
         std::string("DTSTART:20251218T020000Z"), std::string("DTEND:20251218T030000Z"),
         std::string("SUMMARY:Dinner"), std::string("ORGANIZER:mailto:owner@here.net")}) {
