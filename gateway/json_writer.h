@@ -12,9 +12,10 @@ namespace calndro::gateway {
 // from protos (an event, a page of events or of log entries). nlohmann/json
 // has no streaming writer, and building its document first cost thousands
 // of small allocations per page, the largest item in the gateway's profile
-// (docs/PERFORMANCE.md). Strings and numbers are still written by
-// nlohmann's serializer (escaping, invalid UTF-8 replaced); this class only
-// places the punctuation.
+// (docs/PERFORMANCE.md). Numbers, and strings that need escaping, are still
+// written by nlohmann's serializer (escaping, invalid UTF-8 replaced);
+// printable ASCII without quotes or backslashes is copied as it is, the
+// same bytes. This class places the punctuation.
 class JsonWriter {
  public:
   explicit JsonWriter(std::string& out);

@@ -316,5 +316,23 @@ TEST(JsonWriter, EscapesAndSeparates) {
   EXPECT_TRUE(json::accept(out));
 }
 
+// Plain ASCII takes a shortcut past the serializer: every byte, alone and
+// among plain text, comes out as nlohmann's dump() writes it.
+TEST(JsonWriter, WritesEveryByteAsNlohmannDoes) {
+  for (int byte = 0; byte < 256; ++byte) {
+    for (const std::string& text : {std::string(1, static_cast<char>(byte)),
+                                    "ab" + std::string(1, static_cast<char>(byte)) + "cd"}) {
+      std::string out;
+      JsonWriter writer(out);
+      writer.string(text);
+      EXPECT_EQ(out, json(text).dump(-1, ' ', false, json::error_handler_t::replace)) << "byte " << byte;
+    }
+  }
+  std::string out;
+  JsonWriter writer(out);
+  writer.begin_object().key("url").string("http://localhost:9000/7/event.ics").end_object();
+  EXPECT_EQ(out, "{\"url\":\"http://localhost:9000/7/event.ics\"}");
+}
+
 }  // namespace
 }  // namespace calndro::gateway
