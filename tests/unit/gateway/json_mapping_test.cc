@@ -320,8 +320,8 @@ TEST(JsonWriter, EscapesAndSeparates) {
 // among plain text, comes out as nlohmann's dump() writes it.
 TEST(JsonWriter, WritesEveryByteAsNlohmannDoes) {
   for (int byte = 0; byte < 256; ++byte) {
-    for (const std::string& text : {std::string(1, static_cast<char>(byte)),
-                                    "ab" + std::string(1, static_cast<char>(byte)) + "cd"}) {
+    for (const std::string& text :
+         {std::string(1, static_cast<char>(byte)), "ab" + std::string(1, static_cast<char>(byte)) + "cd"}) {
       std::string out;
       JsonWriter writer(out);
       writer.string(text);
