@@ -132,7 +132,8 @@ done
 
 # The fault soak (tests/soak/run.sh, docs/RELIABILITY.md): the whole stack
 # under a concurrent workload while PostgreSQL restarts and crashes, each
-# service is killed (-9) and the SMTP sink stops; nothing acknowledged may be
+# service is killed (-9), the event service is frozen (SIGSTOP) for longer
+# than the gateway's deadline and the SMTP sink stops; nothing acknowledged may be
 # lost, doubled or unlogged, and `calndro-admin check` must find the
 # database consistent. A mail whose two copies (one Message-ID) fall on either
 # side of the kill of calndro-notify is reported as resent, not failed: the
@@ -140,7 +141,8 @@ done
 # which it stops what it started, by pid; SIGKILL 3 minutes later).
 echo "---- soak tests/soak/run.sh"
 SOAK_LOG=$TMP/soak.log
-CALNDRO_BUILD_DIR="$BUILD_DIR" timeout -k 180 600 bash "$ROOT/tests/soak/run.sh" 2>&1 | tee "$SOAK_LOG"
+CALNDRO_BUILD_DIR="$BUILD_DIR" CALNDRO_SOAK_FREEZE=1 timeout -k 180 600 bash "$ROOT/tests/soak/run.sh" 2>&1 \
+  | tee "$SOAK_LOG"
 SOAK_STATUS=${PIPESTATUS[0]}
 SOAK_LINE=$(grep -E '^lost: ' "$SOAK_LOG" | tail -1)
 if [ "$SOAK_STATUS" = 0 ]; then
