@@ -9,6 +9,7 @@
 #include "events/event_store.h"
 #include "fake_clock.h"
 #include "fakes.h"
+#include "service_fixture.h"
 
 // The event service's logic against in-memory stores: SPEC §2's access
 // table, validation, and what create, patch and notify write to the log.
@@ -17,16 +18,9 @@ namespace {
 
 namespace notify_v1 = calndro::notify::v1;
 
-// What a caller sends as gRPC metadata.
-using Metadata = std::vector<std::pair<std::string, std::string>>;
-
 constexpr const char* kEmailToken = "0123456789abcdef0123456789abcdef01234567";
 constexpr const char* kOtherEmailToken = "fedcba9876543210fedcba9876543210fedcba98";
 constexpr const char* kOwnerEmailToken = "00112233445566778899aabbccddeeff00112233";
-
-Slot slot_at(int hour) {
-  return {Instant(std::chrono::hours(24 * 365 * 56 + hour)), std::chrono::hours(1)};
-}
 
 template <typename Repeated>
 void add_slots(Repeated& out, const std::vector<Slot>& slots) {
@@ -43,7 +37,7 @@ std::vector<std::string> violated_fields(const absl::Status& status) {
   return fields;
 }
 
-class EventServiceTest : public ::testing::Test {
+class EventServiceTest : public ServiceFixture {
  protected:
   EventServiceTest() {
     owner_ = as_token(stores_.add_user("owner@here.net"));
@@ -57,32 +51,6 @@ class EventServiceTest : public ::testing::Test {
     owner_token_ = {{"x-email-token", kOwnerEmailToken}};
     email_token_ = {{"x-email-token", kEmailToken}};
     other_token_ = {{"x-email-token", kOtherEmailToken}};
-  }
-
-  static Metadata as_token(const std::string& key) {
-    return {{"authorization", "Token " + key}, {"x-request-id", "req-1"}};
-  }
-
-  // Calls the RPC as a caller with `metadata` would.
-  template <typename Request, typename Response>
-  absl::Status call(grpc::Status (EventServiceImpl::*rpc)(grpc::ServerContext*, const Request*, Response*),
-                    const Metadata& metadata, const Request& request, Response& response) {
-    grpc::ServerContext context;
-    grpc::testing::ServerContextTestSpouse spouse(&context);
-    spouse.AddClientMetadata("x-calndro-client-addr", "127.0.0.1");
-    for (const auto& [key, value] : metadata) {
-      spouse.AddClientMetadata(key, value);
-    }
-    return from_grpc_status((service_.*rpc)(&context, &request, &response));
-  }
-
-  void add_email_token(const std::string& token, std::int64_t event_id, const std::string& party) {
-    notify_v1::ResolveTokenResponse resolved;
-    resolved.set_event_id(event_id);
-    resolved.set_party_email(party);
-    resolved.set_fingerprint("fp-" + token.substr(0, 4));
-    resolved.mutable_expires()->set_seconds(4'000'000'000);
-    notifications_.tokens[token] = resolved;
   }
 
   v1::Event create(const std::vector<std::string>& parties, const std::vector<Slot>& slots,
@@ -220,16 +188,6 @@ class EventServiceTest : public ::testing::Test {
     return status;
   }
 
-  FakeClock clock_;
-  FakeStores stores_;
-  FakeNotifications notifications_;
-  CountingRandom random_;
-  CredentialCache credential_cache_{clock_, std::chrono::seconds(60), 100};
-  LoginThrottle throttle_{clock_, LoginLimits{}};
-  Authenticator authenticator_{clock_, stores_, credential_cache_, throttle_, notifications_};
-  int committed_notifies_ = 0;
-  EventServiceImpl service_{stores_, authenticator_, notifications_,
-                            clock_,  random_,        {.notify_committed = [this] { ++committed_notifies_; }}};
   Metadata owner_, party_, stranger_, staff_, email_token_, other_token_, owner_token_;
   std::int64_t event_id_ = 0;
 };

@@ -7,6 +7,7 @@
 #include "events/event_service.h"
 #include "fake_clock.h"
 #include "fakes.h"
+#include "service_fixture.h"
 
 // SPEC §3 "Idempotency" in the event service's logic, on the in-memory
 // stores: a repeat answers the first answer and changes nothing, the same
@@ -16,14 +17,7 @@
 namespace calndro::events {
 namespace {
 
-namespace notify_v1 = calndro::notify::v1;
-using Metadata = std::vector<std::pair<std::string, std::string>>;
-
 constexpr const char* kEmailToken = "0123456789abcdef0123456789abcdef01234567";
-
-Slot slot_at(int hour) {
-  return {Instant(std::chrono::hours(24 * 365 * 56 + hour)), std::chrono::hours(1)};
-}
 
 TEST(IdempotencyKeyTest, AcceptsOneTo255VisibleAsciiCharacters) {
   EXPECT_TRUE(validate_idempotency_key("a").ok());
@@ -59,39 +53,12 @@ TEST(IdempotencyKeyTest, HashesTheRequestWithoutItsKeyOrLinkBase) {
   EXPECT_NE(request_hash("CreateEvent", request), hash);
 }
 
-class IdempotencyTest : public ::testing::Test {
+class IdempotencyTest : public ServiceFixture {
  protected:
   IdempotencyTest() {
     owner_ = as_token(stores_.add_user("owner@here.net"));
     other_ = as_token(stores_.add_user("other@here.net"));
-    notify_v1::ResolveTokenResponse resolved;
-    resolved.set_event_id(1000);
-    resolved.set_party_email("party@here.net");
-    resolved.set_fingerprint("fp-0123");
-    resolved.mutable_expires()->set_seconds(4'000'000'000);
-    notifications_.tokens[kEmailToken] = resolved;
-  }
-
-  static Metadata as_token(const std::string& key) { return {{"authorization", "Token " + key}}; }
-
-  // Calls the RPC as a caller with `metadata` would; `replayed` tells
-  // whether the answer carried x-idempotent-replayed: true.
-  template <typename Request, typename Response>
-  absl::Status call(grpc::Status (EventServiceImpl::*rpc)(grpc::ServerContext*, const Request*, Response*),
-                    const Metadata& metadata, const Request& request, Response& response,
-                    bool* replayed = nullptr) {
-    grpc::ServerContext context;
-    grpc::testing::ServerContextTestSpouse spouse(&context);
-    for (const auto& [key, value] : metadata) {
-      spouse.AddClientMetadata(key, value);
-    }
-    const absl::Status status = from_grpc_status((service_.*rpc)(&context, &request, &response));
-    const auto initial = spouse.GetInitialMetadata();
-    const auto found = initial.find(kReplayedMetadata);
-    if (replayed != nullptr) {
-      *replayed = found != initial.end() && found->second == "true";
-    }
-    return status;
+    add_email_token(kEmailToken, 1000, "party@here.net");
   }
 
   static v1::CreateEventRequest create_request(const std::string& key, const std::string& title = "Lunch") {
@@ -127,14 +94,6 @@ class IdempotencyTest : public ::testing::Test {
 
   std::size_t log_size() const { return stores_.state.log.size(); }
 
-  FakeClock clock_;
-  FakeStores stores_;
-  FakeNotifications notifications_;
-  CountingRandom random_;
-  CredentialCache credential_cache_{clock_, std::chrono::seconds(60), 100};
-  LoginThrottle throttle_{clock_, LoginLimits{}};
-  Authenticator authenticator_{clock_, stores_, credential_cache_, throttle_, notifications_};
-  EventServiceImpl service_{stores_, authenticator_, notifications_, clock_, random_};
   Metadata owner_, other_;
 };
 
