@@ -53,6 +53,20 @@ Outcome answer_event(Exchange& exchange,
                             http_status);
 }
 
+// As answer_event(), for a call that may be a replay of an earlier one with
+// the same Idempotency-Key: the answer says so (mark_replayed).
+template <typename Rpc>
+Outcome answer_idempotent_event(Exchange& exchange,
+                                grpc::Status (EventClient::*method)(const CallMetadata&, const Rpc&,
+                                                                    v1::Event*, CallInfo*),
+                                const Rpc& rpc, int http_status) {
+  v1::Event reply;
+  CallInfo info;
+  const grpc::Status status = (exchange.client.*method)(exchange.meta, rpc, &reply, &info);
+  mark_replayed(exchange.response, info);
+  return answer_event_reply(exchange, status, reply, http_status);
+}
+
 // The request's Idempotency-Key into the rpc's request_id (idempotency.h).
 template <typename Rpc>
 Outcome read_request_id(const Exchange& exchange, Rpc& rpc) {
@@ -148,11 +162,7 @@ Outcome create_event(Exchange& exchange) {
   if (Outcome error = read_request_id(exchange, rpc)) {
     return error;
   }
-  v1::Event reply;
-  CallInfo info;
-  const grpc::Status status = exchange.client.create_event(exchange.meta, rpc, &reply, &info);
-  mark_replayed(exchange.response, info);
-  return answer_event_reply(exchange, status, reply, 201);
+  return answer_idempotent_event(exchange, &EventClient::create_event, rpc, 201);
 }
 
 Outcome get_event(Exchange& exchange) {
@@ -229,11 +239,7 @@ Outcome agree_event(Exchange& exchange) {
   if (Outcome error = read_mailing_write(exchange, rpc, agree_request_from_json)) {
     return error;
   }
-  v1::Event reply;
-  CallInfo info;
-  const grpc::Status status = exchange.client.agree_event(exchange.meta, rpc, &reply, &info);
-  mark_replayed(exchange.response, info);
-  return answer_event_reply(exchange, status, reply, 200);
+  return answer_idempotent_event(exchange, &EventClient::agree_event, rpc, 200);
 }
 
 Outcome reopen_event(Exchange& exchange) {

@@ -662,23 +662,31 @@ grpc::Status EventServiceImpl::ReopenEvent(grpc::ServerContext* context,
       });
 }
 
-void EventServiceImpl::queue_calendar(Repositories& stores, const EventRecord& event,
-                                      const CalendarMail& mail, Instant now) {
-  namespace notify_v1 = calndro::notify::v1;
+PendingNotification EventServiceImpl::new_pending(const EventRecord& event,
+                                                  const std::vector<std::string>& recipients,
+                                                  const std::string& sender,
+                                                  calndro::notify::v1::QueueNotificationsRequest& queue) {
   PendingNotification pending;
   pending.id = "ev-" + std::to_string(event.id) + "-" + random_hex(random_, 16);
   pending.event_id = event.id;
-  pending.recipients = event.parties;
-  pending.caller_request_id = mail.caller_request_id;
-  notify_v1::QueueNotificationsRequest queue;
+  pending.recipients = recipients;
   queue.set_request_id(pending.id);
   queue.set_event_id(event.id);
   queue.set_event_title(event.title);
-  // The organizer sends the invitation, whoever (the creator or staff) agreed.
-  queue.set_sender(event.creator);
-  for (const auto& party : event.parties) {
-    queue.add_recipients(party);
+  queue.set_sender(sender);
+  for (const auto& recipient : recipients) {
+    queue.add_recipients(recipient);
   }
+  return pending;
+}
+
+void EventServiceImpl::queue_calendar(Repositories& stores, const EventRecord& event,
+                                      const CalendarMail& mail, Instant now) {
+  namespace notify_v1 = calndro::notify::v1;
+  notify_v1::QueueNotificationsRequest queue;
+  // The organizer sends the invitation, whoever (the creator or staff) agreed.
+  PendingNotification pending = new_pending(event, event.parties, event.creator, queue);
+  pending.caller_request_id = mail.caller_request_id;
   slot_to_proto(mail.slot, *queue.add_slots());
   queue.set_link_base_url(mail.link_base_url);
   notify_v1::CalendarInvitation& calendar = *queue.mutable_calendar();
@@ -739,18 +747,8 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
 
 PendingNotification EventServiceImpl::pending_notification(const EventRecord& event, const Mailing& mailing,
                                                            const v1::NotifyPartiesRequest& request) {
-  PendingNotification pending;
-  pending.id = "ev-" + std::to_string(event.id) + "-" + random_hex(random_, 16);
-  pending.event_id = event.id;
-  pending.recipients = mailing.recipients;
   calndro::notify::v1::QueueNotificationsRequest queue;
-  queue.set_request_id(pending.id);
-  queue.set_event_id(event.id);
-  queue.set_event_title(event.title);
-  queue.set_sender(mailing.sender);
-  for (const auto& recipient : mailing.recipients) {
-    queue.add_recipients(recipient);
-  }
+  PendingNotification pending = new_pending(event, mailing.recipients, mailing.sender, queue);
   slots_to_proto(event.slots, *queue.mutable_slots());
   queue.set_invitation(request.invitation());
   queue.set_link_base_url(request.link_base_url());

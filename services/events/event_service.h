@@ -123,6 +123,12 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   // limit for this event.
   absl::Status check_notify_limit(EventRepository& events, const EventRecord& event, const Caller& caller,
                                   std::size_t mails);
+  // An outbox row for mails of `event` from `sender` to `recipients`, with a
+  // new stable id (the notification service's idempotency key); fills in
+  // what every such hand-over carries in `queue` (id, event, sender, recipients).
+  PendingNotification new_pending(const EventRecord& event, const std::vector<std::string>& recipients,
+                                  const std::string& sender,
+                                  calndro::notify::v1::QueueNotificationsRequest& queue);
   // The outbox row of an accepted notify, with a new stable id.
   PendingNotification pending_notification(const EventRecord& event, const Mailing& mailing,
                                            const v1::NotifyPartiesRequest& request);
