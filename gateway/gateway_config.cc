@@ -73,7 +73,9 @@ GatewayConfig load_config() {
   config.http_threads = config::int_or("CALNDRO_HTTP_THREADS", 64, 1, 4096);
   config.head_timeout_ms = config::int_or("CALNDRO_HTTP_HEAD_TIMEOUT_MS", 10000, 100, 600000);
   config.max_connections_per_address =
-      config::int_or("CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS", 16, 1, 100000);
+      config::int_or("CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS", 256, 1, 100000);
+  config.max_lingering_connections_per_address =
+      config::int_or("CALNDRO_HTTP_MAX_LINGERING_CONNECTIONS_PER_ADDRESS", 16, 1, 100000);
   config.public_base_url = config::string_or("CALNDRO_PUBLIC_BASE_URL", "");
   const auto& base = config.public_base_url;
   if (!base.empty() && base.rfind("http://", 0) != 0 && base.rfind("https://", 0) != 0) {

@@ -21,8 +21,12 @@ struct GatewayConfig {
   // CALNDRO_HTTP_HEAD_TIMEOUT_MS: the whole request head must arrive in this time.
   int head_timeout_ms = 10000;
   // CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS: connections served at once for
-  // one client address (trusted proxies are not counted).
-  int max_connections_per_address = 16;
+  // one client address, whatever they do (trusted proxies are not counted).
+  int max_connections_per_address = 256;
+  // CALNDRO_HTTP_MAX_LINGERING_CONNECTIONS_PER_ADDRESS: of those, how many
+  // may wait for a request, or take over a head, for 250 ms or more
+  // (gateway/connection_registry.h).
+  int max_lingering_connections_per_address = 16;
   // CALNDRO_HTTP_THREADS: a connection holds a worker while it is served;
   // an idle one gives it up when others wait (gateway/http_server.h).
   int http_threads = 64;

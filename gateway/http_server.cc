@@ -40,6 +40,7 @@ class RequestsInFlight {
   struct Entry {
     SocketStream* stream = nullptr;
     Clock::time_point started;
+    Connection* connection = nullptr;
   };
 
   void bind(const httplib::Request* request, Entry entry) {
@@ -124,7 +125,7 @@ class HttpServer::Server final : public httplib::Server {
   explicit Server(const HttpServerOptions& options)
       : head_timeout_(options.head_timeout),
         trusted_proxies_(options.trusted_proxies),
-        registry_(options.max_connections_per_address) {
+        registry_(options.per_address) {
     const size_t threads = options.threads;
     new_task_queue = [this, threads] {
       auto* pool = new WorkerPool(threads);
@@ -159,9 +160,12 @@ class HttpServer::Server final : public httplib::Server {
       std::string body;
       if (auto error = read_unread_body(request, entry ? entry->stream : nullptr, response, body)) {
         send_error(response, *error);
-        return;
+      } else {
+        router.handle(request, body, request_id, response);
       }
-      router.handle(request, body, request_id, response);
+      if (entry && response.get_header_value("Connection") == "close") {
+        registry_.remove(entry->connection);  // free before the client sees the close
+      }
     };
     Get(".*", handler);
     Post(".*", handler);
@@ -219,15 +223,13 @@ class HttpServer::Server final : public httplib::Server {
     int peer_port = 0;
     stream.get_remote_ip_and_port(peer, peer_port);
     peer = canonical_ip(peer).value_or(peer);
-    Connection connection;
-    connection.set_idle(WorkerPool::job_queued_at());
-    const bool counted = !trusted_proxies_.contains(peer);
+    Connection connection(peer);
+    connection.enter(Connection::Phase::kWaiting, WorkerPool::job_queued_at());
     bool ok = false;
-    if (!counted || admit(stream, peer, connection)) {
+    // Behind an Ingress every connection comes from it: proxies are not counted.
+    if (trusted_proxies_.contains(peer) || admit(stream, connection)) {
       ok = serve_requests(stream, connection);
-      if (counted) {
-        registry_.remove(peer, &connection);
-      }
+      registry_.remove(&connection);
     }
     close_socket(sock);
     return ok;
@@ -250,12 +252,13 @@ class HttpServer::Server final : public httplib::Server {
     ::close(sock);
   }
 
-  // Counts the connection for its address, or answers 429. A newcomer at its
-  // address's cap that sends its request at once beats a connection that
-  // sends nothing.
-  bool admit(SocketStream& stream, const std::string& peer, Connection& connection) {
-    if (registry_.admit(peer, &connection, false) ||
-        (wait_for(stream.socket(), POLLIN, kReadyGraceMs) && registry_.admit(peer, &connection, true))) {
+  // Counts the connection for its address, or answers 429. A newcomer that
+  // sends its request at once beats a connection that sends nothing.
+  bool admit(SocketStream& stream, Connection& connection) {
+    using Arrival = ConnectionRegistry::Arrival;
+    if (registry_.admit(&connection, Arrival::kSilent, Clock::now()) ||
+        (wait_for(stream.socket(), POLLIN, kReadyGraceMs) &&
+         registry_.admit(&connection, Arrival::kRequestSent, Clock::now()))) {
       return true;
     }
     const auto started = Clock::now();
@@ -273,35 +276,60 @@ class HttpServer::Server final : public httplib::Server {
       if (!wait_for_next_request(stream, connection)) {
         return true;
       }
-      connection.set_busy();
       const auto started = Clock::now();
-      const Head head = read_head(stream, started + head_timeout_);
+      connection.enter(Connection::Phase::kReadingHead, started);
+      const Head head = read_request_head(stream, connection, started);
       if (head.status == Head::Status::kClosed) {
         return true;
       }
       bool ok = true;
-      const bool keep = head.status == Head::Status::kComplete
-                            ? serve_complete_head(stream, head, started, remaining == 1, ok)
-                            : reject_head(stream, head, started);
+      bool keep = false;
+      if (head.status == Head::Status::kComplete) {
+        connection.enter(Connection::Phase::kServing, Clock::now());
+        keep = serve_complete_head(stream, connection, head, started, remaining == 1, ok);
+      } else {
+        keep = reject_head(stream, connection, head, started);
+      }
       if (!keep) {
         return ok;
       }
-      connection.set_idle(Clock::now());
+      connection.enter(Connection::Phase::kWaiting, Clock::now());
     }
     return true;
   }
 
+  // The head, read within the head timeout. One still arriving after
+  // kLingerAfter lingers: over its address's limit it is answered 429 and
+  // the connection ends (reported as kClosed).
+  Head read_request_head(SocketStream& stream, Connection& connection, Clock::time_point started) {
+    const auto deadline = started + head_timeout_;
+    const Head head = read_head(stream, std::min(deadline, started + kLingerAfter));
+    if (head.status != Head::Status::kTimeout || Clock::now() >= deadline) {
+      return head;
+    }
+    if (registry_.may_linger(&connection, Clock::now())) {
+      return read_head(stream, deadline);
+    }
+    const std::string text(stream.peek().substr(0, 512));
+    const std::string id = new_request_id();
+    write_front_door_response(stream, 429, "Too many slow or idle connections from your address.", true, id,
+                              "Retry-After: 1\r\n");
+    log_front_door(text, 429, id, "lingering connections per address", started);
+    return {Head::Status::kClosed, 0};
+  }
+
   // A whole head: 431 for an over-long header line, else httplib's request.
   // True when the connection can serve the next request.
-  bool serve_complete_head(SocketStream& stream, const Head& head, Clock::time_point started, bool last,
-                           bool& ok) {
+  bool serve_complete_head(SocketStream& stream, Connection& connection, const Head& head,
+                           Clock::time_point started, bool last, bool& ok) {
     const std::string_view head_text = stream.peek().substr(0, head.size);
     if (longest_header_line(head_text) > kMaxHeaderLineBytes) {
-      return refuse_complete_head(stream, head, 431, "A request header is too large (at most 8 KiB a line).",
+      return refuse_complete_head(stream, connection, head, 431,
+                                  "A request header is too large (at most 8 KiB a line).",
                                   "header line too long", started);
     }
     if (const std::string_view empty = empty_header_that_matters(head_text); !empty.empty()) {
-      return refuse_complete_head(stream, head, 400, std::string(empty) + ": the value is empty.",
+      return refuse_complete_head(stream, connection, head, 400, std::string(empty) + ": the value is empty.",
                                   "empty header", started);
     }
     const uint64_t head_end = stream.consumed() + head.size;
@@ -309,7 +337,13 @@ class HttpServer::Server final : public httplib::Server {
     const httplib::Request* bound = nullptr;
     ok = process_request(stream, last, connection_closed, [&](httplib::Request& request) {
       bound = &request;
-      in_flight_.bind(bound, {&stream, started});
+      in_flight_.bind(bound, {&stream, started, &connection});
+      // Its answer ends the connection (the last one it may serve, or the
+      // client asked): its place is free before the client sees the close
+      // and reconnects.
+      if (last || connection_closed) {
+        registry_.remove(&connection);
+      }
     });
     if (bound != nullptr) {
       in_flight_.unbind(bound);
@@ -321,11 +355,14 @@ class HttpServer::Server final : public httplib::Server {
 
   // Answers a whole head the front door refuses, dropping its body. True
   // when the connection can serve the next request.
-  bool refuse_complete_head(SocketStream& stream, const Head& head, int status, const std::string& detail,
-                            std::string_view reason, Clock::time_point started) {
+  bool refuse_complete_head(SocketStream& stream, Connection& connection, const Head& head, int status,
+                            const std::string& detail, std::string_view reason, Clock::time_point started) {
     const std::string text(stream.peek().substr(0, head.size));
     stream.consume(head.size);
     const bool keep = discard_body(stream, text);
+    if (!keep) {
+      registry_.remove(&connection);
+    }
     const std::string id = new_request_id();
     write_front_door_response(stream, status, detail, !keep, id);
     log_front_door(text, status, id, reason, started);
@@ -334,9 +371,11 @@ class HttpServer::Server final : public httplib::Server {
 
   // A head that is too large (431) or late (408). True when the
   // connection can serve the next request.
-  bool reject_head(SocketStream& stream, const Head& head, Clock::time_point started) {
+  bool reject_head(SocketStream& stream, Connection& connection, const Head& head,
+                   Clock::time_point started) {
     const std::string id = new_request_id();
     if (head.status == Head::Status::kTimeout) {
+      registry_.remove(&connection);
       const std::string text(stream.peek().substr(0, 512));
       write_front_door_response(stream, 408, "The request head did not arrive in time.", true, id);
       log_front_door(text, 408, id, "head timeout", started);
@@ -345,19 +384,24 @@ class HttpServer::Server final : public httplib::Server {
     std::string text;
     const bool ended = discard_head(stream, started + head_timeout_, text);
     const bool keep = ended && discard_body(stream, text);
+    if (!keep) {
+      registry_.remove(&connection);
+    }
     write_front_door_response(stream, 431, "Request headers too large (at most 16 KiB).", !keep, id);
     log_front_door(text, 431, id, "head too large", started);
     return keep;
   }
 
   // Waits for the next request in short slices, so that stop() is not held
-  // up by idle connections and an idle connection makes way for others
-  // (see http_server.h).
+  // up by idle connections, an idle connection makes way for others, and
+  // one that begins to linger over its address's limit closes (see
+  // http_server.h).
   bool wait_for_next_request(SocketStream& stream, Connection& connection) {
     if (stream.buffered() > 0) {
       return true;
     }
     const auto deadline = Clock::now() + std::chrono::seconds(keep_alive_timeout_sec_);
+    bool lingering = false;
     while (svr_sock_ != INVALID_SOCKET) {
       if (wait_for(stream.socket(), POLLIN, 25)) {
         return true;
@@ -366,8 +410,14 @@ class HttpServer::Server final : public httplib::Server {
       if (now >= deadline || connection.yield) {
         return false;
       }
+      if (!lingering && connection.lingering(now)) {
+        lingering = true;
+        if (!registry_.may_linger(&connection, now)) {
+          return false;
+        }
+      }
       WorkerPool* pool = pool_;
-      if (pool != nullptr && pool->waiting() > 0 && connection.idle_for(now) >= kIdleYieldAfter &&
+      if (pool != nullptr && pool->waiting() > 0 && connection.waiting_for_at_least(now, kLingerAfter) &&
           pool->claim_yield()) {
         return false;
       }
@@ -401,7 +451,7 @@ HttpServer::HttpServer(const Router& router, HttpServerOptions options)
   server.set_payload_max_length(kMaxBodyBytes);
   server.set_read_timeout(10, 0);
   server.set_write_timeout(10, 0);
-  server.set_keep_alive_max_count(kKeepAliveMaxRequests);
+  server.set_keep_alive_max_count(options.keep_alive_max_requests);
 
   server.install_request_ids();
   server.install_router(router);

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "gateway/client_address.h"
+#include "gateway/connection_registry.h"
 #include "gateway/routes.h"
 
 // The HTTP side of the gateway: cpp-httplib with a thread pool, the 64 KiB
@@ -18,23 +19,21 @@
 // The front door, before httplib parses anything: the whole request head
 // (request line and headers, at most 16 KiB: 431 beyond, the connection
 // kept when the head ended within 64 KiB) must arrive within the head
-// timeout (408 and close otherwise); a client address has at most
-// `max_connections_per_address` connections being served (trusted proxies
-// are not counted). Each connection holds a worker thread while it is
-// served, so a connection waiting for its first or next request gives up
-// its worker (is closed) when it has waited kIdleYieldAfter and other
+// timeout (408 and close otherwise). Each connection holds a worker thread
+// while it is served, so a connection waiting for its first or next request
+// gives up its worker (is closed) when it has waited kLingerAfter and other
 // accepted connections wait for a worker: idle connections cannot lock
-// others out. A connection from an address at its cap displaces that
-// address's connection idle longest when it sends its request at once (a
-// client behind the same address as 200 idle connections is still
-// served), or when that one has been idle for kIdleYieldAfter; otherwise
-// the newcomer is answered 429 and closed.
+// others out. Per client address (trusted proxies are not counted), the
+// limits of connection_registry.h: many connections at work, few lingering
+// ones (waiting, or reading a head, for kLingerAfter). A connection's place
+// is given back as soon as the server decides to close it (its last
+// request, or Connection: close), before the client can see the close and
+// reconnect.
 namespace calndro::gateway {
 
 inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 inline constexpr std::size_t kMaxHeadBytes = 16 * 1024;
 inline constexpr std::size_t kDefaultThreads = 64;
-inline constexpr std::chrono::milliseconds kIdleYieldAfter{250};
 // Requests served on one keep-alive connection before it is closed
 // (httplib's default of 5 made clients reconnect every fifth request).
 inline constexpr std::size_t kKeepAliveMaxRequests = 1000;
@@ -46,8 +45,9 @@ std::string new_request_id();
 struct HttpServerOptions {
   std::size_t threads = kDefaultThreads;          // CALNDRO_HTTP_THREADS
   std::chrono::milliseconds head_timeout{10000};  // CALNDRO_HTTP_HEAD_TIMEOUT_MS
-  std::size_t max_connections_per_address = 16;   // CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS
-  TrustedProxies trusted_proxies;                 // CALNDRO_TRUSTED_PROXIES: exempt from the cap
+  ConnectionLimits per_address;                   // connection_registry.h
+  TrustedProxies trusted_proxies;                 // CALNDRO_TRUSTED_PROXIES: exempt from the limits
+  std::size_t keep_alive_max_requests = kKeepAliveMaxRequests;
 };
 
 class HttpServer {

@@ -27,7 +27,10 @@ HttpServerOptions server_options(const GatewayConfig& config, const TrustedProxi
   HttpServerOptions options;
   options.threads = static_cast<std::size_t>(config.http_threads);
   options.head_timeout = std::chrono::milliseconds(config.head_timeout_ms);
-  options.max_connections_per_address = static_cast<std::size_t>(config.max_connections_per_address);
+  options.per_address = {
+      .per_address = static_cast<std::size_t>(config.max_connections_per_address),
+      .lingering_per_address = static_cast<std::size_t>(config.max_lingering_connections_per_address),
+  };
   options.trusted_proxies = trusted_proxies;
   return options;
 }

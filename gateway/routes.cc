@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "gateway/credentials.h"
+#include "gateway/cross_origin.h"
 #include "gateway/handlers.h"
 #include "gateway/http_errors.h"
 #include "gateway/http_response.h"
@@ -171,6 +172,14 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
   }
   const HandlerSpec* spec =
       match.kind == RouteMatch::Kind::kFound ? find_handler(match.route, request.method) : nullptr;
+  // Before 404, 405 and 301, as a middleware would: a write from another
+  // site learns nothing about the paths either.
+  const ReadGuard guard =
+      spec != nullptr && spec->needs != Needs::kNothing ? ReadGuard::kCredentialed : ReadGuard::kOpen;
+  if (auto refusal = cross_origin_refusal(request_source(request), guard)) {
+    send_error(response, detail_error(403, std::move(*refusal)));
+    return;
+  }
   if (spec == nullptr) {
     answer_unrouted(request, match, response);
     return;

@@ -6,17 +6,14 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <map>
 #include <mutex>
-#include <string>
 #include <thread>
 #include <vector>
 
-#include "gateway/http_server.h"
 #include "gateway/socket_stream.h"
 
-// Who is served (http_server.h): the workers connections run on, and the
-// connections each client address holds.
+// The workers connections run on (http_server.h); connection_registry.h
+// keeps the connections each client address holds.
 namespace calndro::gateway {
 
 // The task queue httplib runs connections on: httplib's ThreadPool, plus
@@ -106,73 +103,6 @@ class WorkerPool final : public httplib::TaskQueue {
   bool shutdown_ = false;
   std::mutex mutex_;
   std::condition_variable cond_;
-};
-
-// One connection being served, as the per-address registry sees it.
-struct Connection {
-  std::atomic<bool> idle{true};
-  std::atomic<int64_t> idle_since{0};  // Clock ticks
-  std::atomic<bool> yield{false};      // asked to close when idle
-
-  void set_idle(Clock::time_point since) {
-    idle_since = since.time_since_epoch().count();
-    idle = true;
-  }
-  void set_busy() { idle = false; }
-  Clock::duration idle_for(Clock::time_point now) const {
-    return now.time_since_epoch() - Clock::duration(idle_since.load());
-  }
-};
-
-// Connections served per client address (the TCP peer).
-class ConnectionRegistry {
- public:
-  explicit ConnectionRegistry(size_t cap) : cap_(cap) {}
-
-  // Counts `connection` for `address`. At the cap, the address's connection
-  // idle longest is asked to close in its favour: any idle one when the
-  // newcomer has sent its request (`ready`), else one idle for at least
-  // kIdleYieldAfter. False when none can make way.
-  bool admit(const std::string& address, Connection* connection, bool ready) {
-    std::lock_guard lock(mutex_);
-    auto& list = by_address_[address];
-    if (list.size() >= cap_) {
-      const auto now = Clock::now();
-      Connection* oldest = nullptr;
-      for (Connection* other : list) {
-        if (other->idle && !other->yield && (ready || other->idle_for(now) >= kIdleYieldAfter) &&
-            (oldest == nullptr || other->idle_since < oldest->idle_since)) {
-          oldest = other;
-        }
-      }
-      if (oldest == nullptr) {
-        if (list.empty()) {
-          by_address_.erase(address);
-        }
-        return false;
-      }
-      oldest->yield = true;
-    }
-    list.push_back(connection);
-    return true;
-  }
-
-  void remove(const std::string& address, Connection* connection) {
-    std::lock_guard lock(mutex_);
-    auto it = by_address_.find(address);
-    if (it == by_address_.end()) {
-      return;
-    }
-    std::erase(it->second, connection);
-    if (it->second.empty()) {
-      by_address_.erase(it);
-    }
-  }
-
- private:
-  size_t cap_;
-  std::mutex mutex_;
-  std::map<std::string, std::vector<Connection*>> by_address_;
 };
 
 }  // namespace calndro::gateway

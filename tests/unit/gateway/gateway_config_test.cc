@@ -29,15 +29,19 @@ std::string error_of_load() {
 }
 
 TEST(GatewayConfig, FrontDoorDefaults) {
-  for (const char* name : {"CALNDRO_GATEWAY_METRICS_LISTEN", "CALNDRO_HTTP_HEAD_TIMEOUT_MS",
-                           "CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "CALNDRO_ALLOWED_HOSTS",
-                           "CALNDRO_TRUSTED_PROXIES", "CALNDRO_PUBLIC_BASE_URL"}) {
+  for (const char* name :
+       {"CALNDRO_GATEWAY_METRICS_LISTEN", "CALNDRO_HTTP_HEAD_TIMEOUT_MS",
+        "CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "CALNDRO_HTTP_MAX_LINGERING_CONNECTIONS_PER_ADDRESS",
+        "CALNDRO_ALLOWED_HOSTS", "CALNDRO_TRUSTED_PROXIES", "CALNDRO_PUBLIC_BASE_URL"}) {
     ::unsetenv(name);
   }
   const GatewayConfig config = load_config();
   EXPECT_EQ(config.metrics_listen, "127.0.0.1:9103");
   EXPECT_EQ(config.head_timeout_ms, 10000);
-  EXPECT_EQ(config.max_connections_per_address, 16);
+  // A client pool or an office behind one NAT never reaches the first;
+  // idle and slow connections meet the second.
+  EXPECT_EQ(config.max_connections_per_address, 256);
+  EXPECT_EQ(config.max_lingering_connections_per_address, 16);
   EXPECT_EQ(config.allowed_hosts, "");
   EXPECT_EQ(config.trusted_proxies, "");
 }
@@ -64,8 +68,12 @@ TEST(GatewayConfig, BadHostsAndProxiesFailFast) {
     ScopedEnv env("CALNDRO_HTTP_HEAD_TIMEOUT_MS", "0");
     EXPECT_NE(error_of_load().find("CALNDRO_HTTP_HEAD_TIMEOUT_MS"), std::string::npos);
   }
-  ScopedEnv env("CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "x");
-  EXPECT_NE(error_of_load().find("CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS"), std::string::npos);
+  {
+    ScopedEnv env("CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "x");
+    EXPECT_NE(error_of_load().find("CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS"), std::string::npos);
+  }
+  ScopedEnv env("CALNDRO_HTTP_MAX_LINGERING_CONNECTIONS_PER_ADDRESS", "0");
+  EXPECT_NE(error_of_load().find("CALNDRO_HTTP_MAX_LINGERING_CONNECTIONS_PER_ADDRESS"), std::string::npos);
 }
 
 }  // namespace

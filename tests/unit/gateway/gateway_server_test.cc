@@ -48,6 +48,11 @@ class FakeEventService final : public v1::EventService::Service {
     std::lock_guard lock(mutex_);
     status_ = std::move(status);
   }
+  // Every call takes this long before it answers.
+  void delay_answers(std::chrono::milliseconds delay) {
+    std::lock_guard lock(mutex_);
+    delay_ = delay;
+  }
   void set_next_page_token(std::string token) {
     std::lock_guard lock(mutex_);
     next_page_token_ = std::move(token);
@@ -137,8 +142,14 @@ class FakeEventService final : public v1::EventService::Service {
       call.metadata[std::string(key.data(), key.size())] = std::string(value.data(), value.size());
     }
     call.request = request.SerializeAsString();
+    std::chrono::milliseconds delay;
+    {
+      std::lock_guard lock(mutex_);
+      calls_.push_back(std::move(call));
+      delay = delay_;
+    }
+    std::this_thread::sleep_for(delay);
     std::lock_guard lock(mutex_);
-    calls_.push_back(std::move(call));
     return status_;
   }
 
@@ -146,6 +157,7 @@ class FakeEventService final : public v1::EventService::Service {
   std::vector<Call> calls_;
   grpc::Status status_ = grpc::Status::OK;
   std::string next_page_token_;
+  std::chrono::milliseconds delay_{0};
 };
 
 class GatewayServerTest : public ::testing::Test {
@@ -210,10 +222,11 @@ class GatewayServerTest : public ::testing::Test {
 
   void TearDown() override { stop(); }
 
-  // A gateway of 4 workers that takes at most `per_address` connections from one address.
-  void start_with_cap(int per_address) {
+  // A gateway of 4 workers that takes at most `per_address` connections
+  // from one address, `lingering` of them waiting or reading a head.
+  void start_with_cap(std::size_t per_address, std::size_t lingering = 16) {
     HttpServerOptions options = small_server();
-    options.max_connections_per_address = per_address;
+    options.per_address = {.per_address = per_address, .lingering_per_address = lingering};
     start("", true, options);
   }
 
@@ -742,6 +755,39 @@ TEST_F(GatewayServerTest, BodiesMustBeJson) {
   ASSERT_TRUE(answered_with(res, 204));
 }
 
+TEST_F(GatewayServerTest, CrossSiteWritesAndCredentialedReadsAre403AndCallNothing) {
+  auto client = http();
+  const httplib::Headers cross_site{{"Sec-Fetch-Site", "cross-site"}, {"Sec-Fetch-Mode", "no-cors"}};
+  // An empty body (no 415 to stop it), an unknown path, a read that logs a VIEW.
+  auto res = client.Post("/7/reopen/", cross_site, "", "");
+  ASSERT_TRUE(answered_with(res, 403));
+  EXPECT_EQ(json::parse(res->body)["detail"].get<std::string>().rfind(
+                "Cross-origin request refused: Sec-Fetch-Site is 'cross-site'.", 0),
+            0u);
+  ASSERT_TRUE(answered_with(client.Post("/nowhere/", cross_site, "", ""), 403));
+  ASSERT_TRUE(answered_with(client.Delete("/7/", {{"Origin", "null"}}), 403));
+  ASSERT_TRUE(answered_with(client.Get("/7/event.ics", {{"Sec-Fetch-Site", "cross-site"},
+                                                        {"Sec-Fetch-Mode", "no-cors"},
+                                                        {"Sec-Fetch-Dest", "image"}}),
+                            403));
+  EXPECT_TRUE(service_.calls().empty());
+  // Open reads, a top-level navigation, this site's page and non-browsers pass.
+  ASSERT_TRUE(answered_with(client.Get("/healthz", cross_site), 200));
+  ASSERT_TRUE(answered_with(client.Get("/7/event.ics", {{"Sec-Fetch-Site", "cross-site"},
+                                                        {"Sec-Fetch-Mode", "navigate"},
+                                                        {"Sec-Fetch-Dest", "document"}}),
+                            200));
+  const std::string title = R"({"title": "t"})";
+  ASSERT_TRUE(
+      answered_with(client.Patch("/7/", {{"Sec-Fetch-Site", "same-origin"}, {"Origin", "http://elsewhere"}},
+                                 title, "application/json"),
+                    202));
+  ASSERT_TRUE(answered_with(
+      client.Patch("/7/", {{"Origin", "http://calndro.test:9000"}}, title, "application/json"), 202));
+  ASSERT_TRUE(answered_with(client.Delete("/7/"), 204));
+  EXPECT_EQ(service_.calls().size(), 4u);
+}
+
 TEST(JsonContentType, AcceptsJsonInUtf8Only) {
   const auto json = [](const std::string& type) { return json_content_type(type); };
   testing::expect_all(json,
@@ -841,7 +887,7 @@ TEST_F(GatewayServerTest, OneWaitingConnectionClosesOneIdleConnection) {
   start_with_cap(1000);  // 4 workers
   std::vector<int> idle;
   ASSERT_NO_FATAL_FAILURE(open_connections(4, idle));
-  std::this_thread::sleep_for(kIdleYieldAfter * 2);
+  std::this_thread::sleep_for(kLingerAfter * 2);
   const std::string response = get_7_from("127.0.0.2");
   EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -871,19 +917,33 @@ TEST_F(GatewayServerTest, AnAddressAtItsCapDisplacesItsIdleConnections) {
   EXPECT_GT(refused, 0);
 }
 
-TEST_F(GatewayServerTest, BusyConnectionsOverTheCapAreRefused) {
-  start_with_cap(2);
-  // Two connections in the middle of a request head: not idle.
-  std::vector<int> busy;
-  ASSERT_NO_FATAL_FAILURE(open_connections(2, busy, "GET /7/ HTTP/1.1\r\n"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let both reach a worker
+TEST_F(GatewayServerTest, SlowHeadsOverTheLingeringLimitAreRefusedARequestSentAtOnceIsServed) {
+  start_with_cap(1000, 2);
+  // Two connections in the middle of a request head for longer than kLingerAfter.
+  std::vector<int> slow;
+  ASSERT_NO_FATAL_FAILURE(open_connections(2, slow, "GET /7/ HTTP/1.1\r\n"));
+  std::this_thread::sleep_for(kLingerAfter + std::chrono::milliseconds(100));
+  // A request that arrives whole is work, not lingering: served.
   std::string response = get_7_from();
+  EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
+  // A third slow head from the same address is refused once it lingers.
+  const auto started = Clock::now();
+  std::vector<int> third;
+  ASSERT_NO_FATAL_FAILURE(open_connections(1, third, "GET /7/ HTTP/1.1\r\n"));
+  timeval wait{3, 0};
+  ::setsockopt(third[0], SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+  char answer[512] = {};
+  EXPECT_GT(::recv(third[0], answer, sizeof(answer) - 1, MSG_WAITALL), 0);
+  ::close(third[0]);
+  response = answer;
   EXPECT_EQ(response.rfind("HTTP/1.1 429", 0), 0u) << response;
   EXPECT_NE(response.find("Retry-After: 1"), std::string::npos);
-  // Another address is not affected; the busy ones finish normally.
+  EXPECT_NE(response.find("Too many slow or idle connections from your address."), std::string::npos);
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(2));
+  // Another address is not affected; the slow ones finish normally.
   response = get_7_from("127.0.0.3");
   EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
-  for (int fd : busy) {
+  for (int fd : slow) {
     const std::string rest = "Host: h\r\nConnection: close\r\n\r\n";
     ASSERT_EQ(::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL), static_cast<ssize_t>(rest.size()));
     timeval timeout{5, 0};
@@ -892,6 +952,44 @@ TEST_F(GatewayServerTest, BusyConnectionsOverTheCapAreRefused) {
     EXPECT_GT(::recv(fd, buffer, sizeof(buffer) - 1, 0), 0);
     EXPECT_EQ(std::string(buffer).rfind("HTTP/1.1 200", 0), 0u) << buffer;
     ::close(fd);
+  }
+}
+
+TEST_F(GatewayServerTest, IdleConnectionsOverTheLingeringLimitAreClosed) {
+  start_with_cap(1000, 2);
+  std::vector<int> idle;
+  ASSERT_NO_FATAL_FAILURE(open_connections(4, idle));  // one per worker
+  std::this_thread::sleep_for(kLingerAfter * 3);
+  const int open = close_counting(idle, [](int fd) {
+    char byte;
+    return ::recv(fd, &byte, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;  // nothing to read and not closed
+  });
+  EXPECT_EQ(open, 2);
+}
+
+// A connection's place is free once the server decides to close it: a
+// client that reconnects at once (it saw Connection: close) is not refused
+// because the old connection is still being torn down.
+TEST_F(GatewayServerTest, AConnectionsPlaceIsFreeOnceTheServerDecidesToCloseIt) {
+  HttpServerOptions options = small_server();
+  options.per_address = {.per_address = 1, .lingering_per_address = 16};
+  options.keep_alive_max_requests = 2;
+  start("", true, options);
+  service_.delay_answers(std::chrono::milliseconds(600));
+  // The last request a connection may serve, and one sent with Connection: close.
+  const std::vector<std::string> last_requests = {
+      "GET /healthz HTTP/1.1\r\nHost: h\r\n\r\nGET /7/ HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET /7/ HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+  };
+  for (const std::string& requests : last_requests) {
+    std::string first;
+    std::thread old_connection([&] { first = raw_http(port_, requests); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its last request is being answered
+    const std::string next = raw_http(port_, "GET /healthz HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+    old_connection.join();
+    EXPECT_EQ(next.rfind("HTTP/1.1 200", 0), 0u) << next;
+    EXPECT_EQ(count_of(first, "HTTP/1.1 200 OK"), requests.find("healthz") != std::string::npos ? 2u : 1u)
+        << first;
   }
 }
 
