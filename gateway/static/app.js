@@ -188,7 +188,9 @@
   }
 
   // ---- the REST API -----------------------------------------------------------
-  async function api(method, url, body, extraHeaders) {
+  // Every call carries the token in header X-Email-Token, never in its URL
+  // (addresses end up in histories, logs and download records).
+  async function send(method, url, body, extraHeaders) {
     const headers = { 'Accept': 'application/json', 'X-Email-Token': state.token, ...(extraHeaders || {}) };
     const init = { method, headers, cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer' };
     if (body !== undefined) {
@@ -201,17 +203,23 @@
     } catch (e) {
       throw new ApiError(0, null);
     }
-    const text = await response.text();
-    let data = null;
-    try {
-      data = text ? JSON.parse(text) : null;
-    } catch (e) {
-      data = null;
-    }
     if (!response.ok) {
-      throw new ApiError(response.status, data, response.headers.get('ETag'));
+      throw new ApiError(response.status, parseJson(await response.text()), response.headers.get('ETag'));
     }
-    return { data, response };
+    return response;
+  }
+
+  function parseJson(text) {
+    try {
+      return text ? JSON.parse(text) : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  async function api(method, url, body, extraHeaders) {
+    const response = await send(method, url, body, extraHeaders);
+    return { data: parseJson(await response.text()), response };
   }
 
   // The next page of the log from `Link: <URL>; rel="next"`, as a same-origin path.
@@ -245,19 +253,35 @@
       durationMs(a.duration) === durationMs(b.duration);
   }
 
-  // The calendar file, opened with this page's token (the link is the
-  // viewer's own, like the page's address).
-  function icsHref() {
+  // The name the server gives the calendar file (Content-Disposition), kept
+  // to safe characters; calndro-ID.ics when it gives none.
+  function calendarFileName(response) {
+    const header = response.headers.get('Content-Disposition') || '';
+    const m = /filename="?([^";]+)"?/i.exec(header);
+    const name = m ? m[1].replace(/[^A-Za-z0-9._-]/g, '_') : '';
+    return /\.ics$/i.test(name) ? name : 'calndro-' + state.id + '.ics';
+  }
+
+  // The calendar file, fetched with the token in its header and saved from
+  // memory: no address carries the token, so none lands in the browser's
+  // history or its record of downloads.
+  async function downloadCalendar() {
     const path = new URL(state.event.ics_url || ('/' + state.id + '/event.ics'), location.href).pathname;
-    return path + '?et=' + encodeURIComponent(state.token);
+    const response = await send('GET', path, undefined, { 'Accept': 'text/calendar' });
+    const blob = await response.blob();
+    const url = URL.createObjectURL(new Blob([blob], { type: 'text/calendar' }));
+    const link = el('a', { href: url, download: calendarFileName(response), hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    say('The calendar file is downloaded; open it to add the event to your calendar.');
   }
 
   function renderAgreed() {
     const event = state.event;
     const agreed = event.state === 'agreed' && event.agreed_slot;
     $('agreed').hidden = !agreed;
-    $('ics').href = icsHref();
-    $('ics-open').href = icsHref();
     $('ics-open').hidden = Boolean(agreed);
     $('reopen').hidden = !(agreed && mayAgree());
     if (agreed) {
@@ -520,6 +544,8 @@
     $('save').addEventListener('click', () => act($('save'), save));
     $('notify').addEventListener('click', () => act($('notify'), notify));
     $('reopen').addEventListener('click', () => act($('reopen'), reopen));
+    $('ics').addEventListener('click', () => act($('ics'), downloadCalendar));
+    $('ics-open').addEventListener('click', () => act($('ics-open'), downloadCalendar));
     try {
       if (!state.id) {
         problem('This address does not name an event. Open the link from your calndro mail.');

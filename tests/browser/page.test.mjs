@@ -120,10 +120,12 @@ const context = await chromium.launchPersistentContext(userDataDir, {
 });
 context.setDefaultTimeout(15000);
 
-// A fresh page that records script errors and CSP violations.
+// A fresh page that records script errors, CSP violations and every request it makes.
 async function openPage(url) {
   const page = await context.newPage();
   page.problems = [];
+  page.requests = [];
+  page.on('request', (request) => page.requests.push(request));
   page.on('pageerror', (error) => page.problems.push('page error: ' + error.message));
   page.on('console', (message) => {
     if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) {
@@ -136,6 +138,9 @@ async function openPage(url) {
 }
 function noProblems(page) {
   assert.deepEqual(page.problems, [], 'script errors or CSP violations on the page');
+  // The mail link it was opened with is the only address that may carry the token.
+  const leaks = page.requests.slice(1).map((r) => r.url()).filter((u) => /[?&]et=/.test(u));
+  assert.deepEqual(leaks, [], 'the page built an address with the token');
 }
 async function problemText(page) {
   const box = page.locator('#problem');
@@ -413,8 +418,7 @@ await test('the creator agrees on a slot: the agreed time comes first, with the 
     document.querySelector('#agreed').compareDocumentPosition(document.querySelector('#slots')) &
     Node.DOCUMENT_POSITION_FOLLOWING);
   assert.ok(order, 'the agreed time is shown before the slots');
-  const href = await page.getAttribute('#ics', 'href');
-  assert.equal(href, `/${agreeEvent.id}/event.ics?et=${proposerMail.token}`, 'the calendar link keeps the token');
+  assert.equal(await page.locator('[href*="et="]').count(), 0, 'no link on the page carries the token');
   assert.equal(await page.locator('#slots li.chosen').count(), 1);
   assert.match(await page.locator('#slots li.chosen').textContent(), /Agreed/);
   assert.ok(await page.locator('#save').isHidden(), 'no narrowing while agreed');
@@ -440,7 +444,34 @@ await test('the other party sees the agreed time, without agree or reopen', asyn
   assert.match(await page.textContent('#agreed-utc'), /12:30 UTC/);
   assert.ok(await page.locator('#reopen').isHidden());
   assert.equal(await page.locator('#slots button.agree').count(), 0);
-  assert.equal(await page.getAttribute('#ics', 'href'), `/${agreeEvent.id}/event.ics?et=${annAgreeMail.token}`);
+  noProblems(page);
+  await page.close();
+});
+
+await test('the calendar file downloads with the token in a header, never in an address', async () => {
+  const page = await openPage(annAgreeMail.link);
+  await page.waitForSelector('#agreed:not([hidden])');
+  const before = (await logEntries(agreeEvent.id)).length;
+  const [request, download] = await Promise.all([
+    page.waitForRequest((r) => new URL(r.url()).pathname === `/${agreeEvent.id}/event.ics`),
+    page.waitForEvent('download'),
+    page.click('#ics'),
+  ]);
+  assert.equal(new URL(request.url()).search, '', 'the calendar request has no query');
+  const headers = await request.allHeaders();
+  assert.equal(headers['x-email-token'], annAgreeMail.token);
+  assert.equal(download.suggestedFilename(), `calndro-${agreeEvent.id}.ics`);
+  assert.ok(!download.url().includes(annAgreeMail.token), 'the download record holds no token');
+  const ics = fs.readFileSync(await download.path(), 'utf8');
+  assert.match(ics, /^BEGIN:VCALENDAR\r\n/);
+  assert.match(ics, /STATUS:CONFIRMED/);
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('The calendar file'));
+  assert.equal(await problemText(page), '');
+  // The download was a view by Ann with her mail link, like any other.
+  const log = await logEntries(agreeEvent.id);
+  assert.equal(log.length, before + 1);
+  assert.equal(log[log.length - 1].occurrence, 'VIEW');
+  assert.equal(log[log.length - 1].effector, ANN);
   noProblems(page);
   await page.close();
 });
