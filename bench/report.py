@@ -7,7 +7,7 @@
   report.py hwm PID...     peak RSS (VmHWM, kB) of each process
   report.py table RESULTS --threads ... (see --help)
                            the table, from the lines run.sh wrote to RESULTS:
-                             wrk<TAB>key<TAB>label<TAB>wrk RESULT fields<TAB>ticks before<TAB>ticks after
+                             wrk<TAB>key<TAB>label<TAB>connections<TAB>wrk RESULT fields<TAB>ticks before<TAB>ticks after
                              pgbench<TAB>variant<TAB>log file<TAB>ticks before<TAB>ticks after
 """
 import argparse
@@ -90,25 +90,28 @@ def pgbench_figures(log):
     }
 
 
-ROW = "| %-50s | %9s | %8s | %8s | %7s | %-26s |"
+ROW = "| %-58s | %5s | %9s | %8s | %8s | %7s | %6s | %-26s |"
 
 
 def rows(results):
-    """The scenarios' lines, (a)'s req/s and the pgbench figures by variant."""
-    lines, a_rps, pg = [], None, {}
+    """The scenarios' lines, (a)'s req/s, the pgbench figures by variant, and
+    the scenarios that had answers other than 2xx or socket errors."""
+    lines, a_rps, pg, failing = [], None, {}, []
     for record in results:
         if record[0] == "wrk":
-            _, key, label, result, before, after = record
+            _, key, label, conns, result, before, after = record
             requests, _dur, rps, p50, p99, bad, sock = result.split()
             cpu = cpu_ms_per(before, after, int(requests))
-            lines.append(ROW % (label, rps, p50, p99, int(bad) + int(sock), "/".join(cpu)))
+            lines.append(ROW % (label, conns, rps, p50, p99, bad, sock, "/".join(cpu)))
+            if int(bad) != 0 or int(sock) != 0 or int(requests) == 0:
+                failing.append("%s (%s non-2xx, %s socket errors, %s requests)" % (key, bad, sock, requests))
             if key == "a":
                 a_rps = float(rps)
         elif record[0] == "pgbench":
             _, variant, log, before, after = record
             pg[variant] = pgbench_figures(log)
             pg[variant]["cpu"] = cpu_ms_per(before, after, pg[variant]["xacts"], only_postgres=True)[0]
-    return lines, a_rps, pg
+    return lines, a_rps, pg, failing
 
 
 def machine():
@@ -128,8 +131,8 @@ def ceiling_lines(a_rps, pg):
               "as-run": "pgbench, (a)'s statements as run (each commits)"}
     out = []
     for variant, f in pg.items():
-        out.append("| %-50s | %9.1f | %8s | %8s | %7s | %-26s |"
-                   % (titles[variant], float(f["tps"] or 0), "avg " + f["latency"], "", f["failed"],
+        out.append("| %-58s | %5s | %9.1f | %8s | %8s | %7s | %6s | %-26s |"
+                   % (titles[variant], "", float(f["tps"] or 0), "avg " + f["latency"], "", f["failed"], "",
                       "-/-/-/" + f["cpu"]))
     p, q = float(pg["tx"]["tps"] or "nan"), float(pg["as-run"]["tps"] or "nan")
     out += ["",
@@ -142,16 +145,17 @@ def ceiling_lines(a_rps, pg):
 def table(args):
     with open(args.results) as f:
         results = [line.rstrip("\n").split("\t") for line in f if line.strip()]
-    lines, a_rps, pg = rows(results)
+    lines, a_rps, pg, failing = rows(results)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     out = ["",
-           f"calndro benchmark: wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency "
-           f"(after {args.warmup}s warm-up); {now}",
+           f"calndro benchmark: wrk -t{args.threads} -c{args.connections} (or the scenario's conns) "
+           f"-d{args.duration}s --latency (after {args.warmup}s warm-up); {now}",
            f"email-token cache: CALNDRO_EMAIL_TOKEN_CACHE_SECONDS={args.token_cache}",
            f"machine: {machine()}; load before: {args.load_before}",
            "",
-           ROW % ("scenario", "req/s", "p50 ms", "p99 ms", "non-2xx", "CPU ms/req gw/ev/nt/pg"),
-           "|%s|%s|%s|%s|%s|%s|" % ("-" * 52, "-" * 11, "-" * 10, "-" * 10, "-" * 9, "-" * 28)]
+           ROW % ("scenario", "conns", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "CPU ms/req gw/ev/nt/pg"),
+           "|%s|%s|%s|%s|%s|%s|%s|%s|" % ("-" * 60, "-" * 7, "-" * 11, "-" * 10, "-" * 10, "-" * 9, "-" * 8,
+                                          "-" * 28)]
     out += lines
     if a_rps is not None and "tx" in pg and "as-run" in pg:
         out += ceiling_lines(a_rps, pg)
@@ -160,7 +164,12 @@ def table(args):
             "peak RSS (VmHWM): calndro-events %d MiB, calndro-notify %d MiB, calndro-gateway %d MiB" % tuple(mib),
             "CPU ms/req: CPU time per request of calndro-gateway / calndro-events / calndro-notify / the PostgreSQL",
             "cluster during the scenario (2 CPUs are 2000 ms per second, shared with wrk or pgbench)",
-            f"logs and raw wrk/pgbench output: {args.logs}/"]
+            "conns: wrk's keep-alive connections, all from 127.0.0.1; errors: wrk's socket errors (connect,",
+            "read, write, timeout)",
+            f"logs and raw wrk/pgbench output: {args.logs}/",
+            "",
+            "every answer 2xx, no socket errors" if not failing
+            else "NOT every answer 2xx: " + "; ".join(failing)]
     print("\n".join(out))
 
 
