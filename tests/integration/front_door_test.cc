@@ -256,9 +256,11 @@ TEST_F(FrontDoor, CrossSiteWritesAre403AndChangeNothing) {
   };
   for (httplib::Headers headers : forged) {
     headers.insert(auth.begin(), auth.end());
-    for (auto res : {client.Post("/" + id + "/reopen/", headers, "", ""),
-                     client.Patch("/" + id + "/", headers, R"({"title":"pwned"})", "application/json"),
-                     client.Delete("/" + id + "/", headers)}) {
+    std::vector<httplib::Result> answers;
+    answers.push_back(client.Post("/" + id + "/reopen/", headers, "", ""));
+    answers.push_back(client.Patch("/" + id + "/", headers, R"({"title":"pwned"})", "application/json"));
+    answers.push_back(client.Delete("/" + id + "/", headers));
+    for (const auto& res : answers) {
       ASSERT_TRUE(res);
       EXPECT_EQ(res->status, 403) << res->body;
       EXPECT_EQ(
