@@ -35,8 +35,12 @@ bool ConnectionRegistry::admit(Connection* connection, Arrival arrival, Clock::t
   std::lock_guard lock(mutex_);
   List& list = by_address_[connection->address()];
   const bool sent = arrival == Arrival::kRequestSent;
+  // Those already asked to make way are leaving (within one wait slice):
+  // they hold no place a newcomer must take from someone else.
+  const auto leaving = static_cast<std::size_t>(
+      std::count_if(list.begin(), list.end(), [](const Connection* other) { return other->yield.load(); }));
   bool admitted = true;
-  if (list.size() >= limits_.per_address) {
+  if (list.size() - leaving >= limits_.per_address) {
     admitted =
         ask_waiting_to_yield(list, sent ? Clock::duration::zero() : Clock::duration(kLingerAfter), now);
   } else if (!sent) {

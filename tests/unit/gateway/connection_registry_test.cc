@@ -106,6 +106,29 @@ TEST_F(ConnectionRegistryTest, AtTheCapARequestDisplacesTheLongestWaitingConnect
   EXPECT_FALSE(newer.yield);
 }
 
+TEST_F(ConnectionRegistryTest, AConnectionAskedToMakeWayNoLongerHoldsAPlace) {
+  ConnectionRegistry registry{ConnectionLimits{.per_address = 2, .lingering_per_address = 16}};
+  Connection& first = accepted();
+  Connection& second = accepted();
+  ASSERT_TRUE(registry.admit(&first, Arrival::kSilent, t0));
+  ASSERT_TRUE(registry.admit(&second, Arrival::kSilent, t0));
+  const auto later = t0 + kLater;
+  // Two newcomers each displace one; a third finds both places being given
+  // up and the two newcomers at work.
+  Connection& one = accepted("192.0.2.1", later);
+  Connection& two = accepted("192.0.2.1", later);
+  ASSERT_TRUE(registry.admit(&one, Arrival::kRequestSent, later));
+  ASSERT_TRUE(registry.admit(&two, Arrival::kRequestSent, later));
+  EXPECT_TRUE(first.yield && second.yield);
+  one.enter(Phase::kServing, later);
+  two.enter(Phase::kServing, later);
+  EXPECT_FALSE(registry.admit(&accepted("192.0.2.1", later), Arrival::kRequestSent, later));
+  // Whether gone already or still closing, one that leaves frees its place.
+  registry.remove(&first);
+  one.yield = true;
+  EXPECT_TRUE(registry.admit(&accepted("192.0.2.1", later), Arrival::kRequestSent, later));
+}
+
 TEST_F(ConnectionRegistryTest, AtTheCapConnectionsAtWorkAreNeverDisplaced) {
   ConnectionRegistry registry{ConnectionLimits{.per_address = 1, .lingering_per_address = 16}};
   Connection& busy = accepted();
