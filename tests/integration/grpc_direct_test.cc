@@ -609,6 +609,20 @@ TEST_F(GrpcDirect, TitlesWithControlsOrBidiOverridesAreInvalidArgument) {
     EXPECT_EQ(violations(refused_update).at(0).first, "title");
   }
   EXPECT_EQ(log_size(alice_, event.id()), entries);
+
+  // Bytes that are not UTF-8 never reach the service: protobuf refuses to
+  // parse such a request (gRPC's own status; docs/ARCHITECTURE.md).
+  const std::string created_by_alice =
+      "SELECT count(*) FROM events.events WHERE creator = '" + alice_.email + "'";
+  const std::string before = stack().db().scalar(created_by_alice);
+  ev1::CreateEventRequest broken = simple_request(alice_);
+  broken.set_title("caf\xC3");
+  ev1::Event created;
+  const grpc::Status refused = stub_->CreateEvent(ctx(as(alice_)).get(), broken, &created);
+  EXPECT_FALSE(refused.ok()) << describe(refused);
+  EXPECT_EQ(stack().db().scalar(created_by_alice), before);
+  EXPECT_TRUE(stub_->CreateEvent(ctx(as(alice_)).get(), simple_request(alice_), &created).ok())
+      << "the service still serves";
 }
 
 // A stored answer goes only to a caller who may still make the call: once
