@@ -5,7 +5,9 @@
 namespace calndro::events {
 
 // kAgree covers reopening too: the same people fix and release the agreement.
-enum class Action { kList, kCreate, kDetail, kUpdate, kDelete, kNotify, kReadLog, kAgree };
+// kRetitleAgreed is a new title for an agreed event, which re-invites every
+// party; other changes are kUpdate.
+enum class Action { kList, kCreate, kDetail, kUpdate, kDelete, kNotify, kReadLog, kAgree, kRetitleAgreed };
 
 // How the authenticated caller relates to the event in question (for kList
 // and kCreate there is no event: kParty and kNonParty mean "a registered user").
@@ -31,8 +33,10 @@ constexpr Decision decide(Action action, Relation relation) {
                  ? Decision::kDeny
                  : Decision::kAllow;
     case Action::kAgree:
+    case Action::kRetitleAgreed:
       // SPEC §2: the creator by any credential (a token acts as its party),
-      // and staff.
+      // and staff. A new title of an agreed event mails every party a new
+      // invitation, from the creator: the same people decide it.
       return (relation == Relation::kStaff || relation == Relation::kCreator ||
               relation == Relation::kCreatorToken)
                  ? Decision::kAllow

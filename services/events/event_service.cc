@@ -17,6 +17,7 @@
 #include "common/rpc_call.h"
 #include "common/time_format.h"
 #include "events/event_calendar.h"
+#include "events/mail_budget.h"
 #include "events/preconditions.h"
 #include "events/request_validation.h"
 #include "events/title_generator.h"
@@ -305,20 +306,34 @@ EventServiceImpl::EventServiceImpl(Database& database, Authenticator& authentica
       idempotency_(clock, options.idempotency_window) {}
 
 grpc::Status EventServiceImpl::serve_as_caller(grpc::ServerContext* context, std::string_view method,
-                                               Atomicity atomicity, Authenticator::CallerWork work,
-                                               const IdempotentCall* once) {
+                                               Atomicity atomicity, Authenticator::CallerWork work) {
+  return serve_authorized(
+      context, method, atomicity, [](Repositories&, const Caller&) { return absl::OkStatus(); }, work,
+      nullptr);
+}
+
+grpc::Status EventServiceImpl::serve_authorized(grpc::ServerContext* context, std::string_view method,
+                                                Atomicity atomicity, Authenticator::CallerWork authorize,
+                                                Authenticator::CallerWork act, const IdempotentCall* once) {
   return serve_rpc(*context, method, [&] {
     const Credentials credentials = read_credentials(*context);
-    if (once == nullptr || once->key.empty()) {
-      return authenticator_.run_as_caller(credentials, atomicity, work);
-    }
+    const bool keyed = once != nullptr && !once->key.empty();
     // The claim on the key, the action and its answer commit together.
     bool replayed = false;
+    const auto authorized_act = [&](Repositories& stores, const Caller& caller) -> absl::Status {
+      // Before any replay: a stored answer goes only to a caller who may
+      // still make the call.
+      if (absl::Status allowed = authorize(stores, caller); !allowed.ok()) {
+        return allowed;
+      }
+      if (!keyed) {
+        return act(stores, caller);
+      }
+      return idempotency_.run(stores.idempotency, caller, method, *once, replayed,
+                              [&] { return act(stores, caller); });
+    };
     const absl::Status status = authenticator_.run_as_caller(
-        credentials, Atomicity::kTransaction, [&](Repositories& stores, const Caller& caller) {
-          return idempotency_.run(stores.idempotency, caller, method, *once, replayed,
-                                  [&] { return work(stores, caller); });
-        });
+        credentials, keyed ? Atomicity::kTransaction : atomicity, authorized_act);
     if (status.ok() && replayed) {
       context->AddInitialMetadata(kReplayedMetadata, "true");
     }
@@ -355,17 +370,19 @@ void EventServiceImpl::append_log(EventRepository& events, const EventRecord& ev
 grpc::Status EventServiceImpl::serve_on_event(grpc::ServerContext* context, std::string_view method,
                                               Atomicity atomicity, std::int64_t id, EventAccess access,
                                               EventWork work, const IdempotentCall* once) {
-  return serve_as_caller(
+  std::optional<EventRecord> event;
+  return serve_authorized(
       context, method, atomicity,
       [&](Repositories& stores, const Caller& caller) -> absl::Status {
-        const auto event =
+        auto loaded =
             load_authorized(stores.events, id, access.action, caller, access.lock, access.allow_deleted);
-        if (!event.ok()) {
-          return event.status();
+        if (!loaded.ok()) {
+          return loaded.status();
         }
-        return work(stores, caller, *event);
+        event = *std::move(loaded);
+        return absl::OkStatus();
       },
-      once);
+      [&](Repositories& stores, const Caller& caller) { return work(stores, caller, *event); }, once);
 }
 
 grpc::Status EventServiceImpl::serve_locked_write(grpc::ServerContext* context, std::string_view method,
@@ -469,12 +486,10 @@ grpc::Status EventServiceImpl::CreateEvent(grpc::ServerContext* context,
   // for new parties are made just before. No BEGIN/COMMIT round trips,
   // unless an idempotency key asks for a transaction around its record.
   const IdempotentCall once{*request, request->request_id(), *response};
-  return serve_as_caller(
+  return serve_authorized(
       context, "CreateEvent", Atomicity::kPerStatement,
+      [](Repositories&, const Caller& caller) { return require_allowed(Action::kCreate, caller); },
       [&](Repositories& stores, const Caller& caller) -> absl::Status {
-        if (absl::Status allowed = require_allowed(Action::kCreate, caller); !allowed.ok()) {
-          return allowed;
-        }
         auto event = new_event(*request, caller);
         if (!event.ok()) {
           return event.status();
@@ -577,6 +592,17 @@ grpc::Status EventServiceImpl::update_agreed(grpc::ServerContext* context,
               kEventAgreedReason,
               "The event is agreed: reopen it before changing its slots. Nothing was changed.");
         }
+        if (event.agreed_slot && change->title) {
+          if (decide(Action::kRetitleAgreed, caller.relation_to(&event)) != Decision::kAllow) {
+            return absl::PermissionDeniedError(
+                "Only the creator and staff may change the title of an agreed event (it re-invites every "
+                "party).");
+          }
+          if (absl::Status budget = check_mail_limit(stores.outbox, event, caller, event.parties.size());
+              !budget.ok()) {
+            return budget;
+          }
+        }
         change->only_while_open = false;  // the row lock holds the state still
         const Instant now = clock_.now();
         const auto changed = stores.events.update_logged(event.id, *change, now, caller.email,
@@ -588,7 +614,7 @@ grpc::Status EventServiceImpl::update_agreed(grpc::ServerContext* context,
           queue_calendar(
               stores, *changed,
               {false, *changed->agreed_slot, false, request.link_base_url(), calndro::request_id(*context)},
-              now);
+              caller, now);
         }
         event_to_proto(*changed, response);
         return absl::OkStatus();
@@ -598,7 +624,9 @@ grpc::Status EventServiceImpl::update_agreed(grpc::ServerContext* context,
 grpc::Status EventServiceImpl::DeleteEvent(grpc::ServerContext* context,
                                            const v1::DeleteEventRequest* request, google::protobuf::Empty*) {
   // A deleted agreed event leaves the parties' calendars: a cancellation
-  // without a link (the event page is gone), in the same transaction.
+  // without a link (the event page is gone), in the same transaction. The
+  // hourly mail limit never refuses a deletion (staff must be able to take
+  // an event down), but its mails count against the deleting caller.
   return serve_locked_write(
       context, "DeleteEvent", request->id(), Action::kDelete, expected_version_of(*request),
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
@@ -609,7 +637,7 @@ grpc::Status EventServiceImpl::DeleteEvent(grpc::ServerContext* context,
           EventRecord deleted = event;
           ++deleted.calendar_sequence;  // as mark_deleted() raised it
           queue_calendar(stores, deleted, {true, *event.agreed_slot, true, "", calndro::request_id(*context)},
-                         now);
+                         caller, now);
         }
         return absl::OkStatus();
       });
@@ -619,7 +647,7 @@ grpc::Status EventServiceImpl::AgreeEvent(grpc::ServerContext* context, const v1
                                           v1::Event* response) {
   // Under the row lock: agrees, reopens and changes of one event queue up,
   // so each mail carries the SEQUENCE its own change set.
-  const IdempotentCall once{*request, request->request_id(), *response};
+  IdempotentCall once{*request, request->request_id(), *response};
   return serve_locked_write(
       context, "AgreeEvent", request->id(), Action::kAgree, expected_version_of(*request),
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
@@ -629,13 +657,19 @@ grpc::Status EventServiceImpl::AgreeEvent(grpc::ServerContext* context, const v1
         }
         if (event.agreed_slot == *slot) {
           event_to_proto(event, *response);  // agreed already: nothing to change, no one to mail
+          once.outcome = Outcome::kChangedNothing;
           return absl::OkStatus();
+        }
+        if (absl::Status budget = check_mail_limit(stores.outbox, event, caller, event.parties.size());
+            !budget.ok()) {
+          return budget;
         }
         const Instant now = clock_.now();
         const EventRecord agreed = stores.events.set_agreed_slot(event.id, *slot);
         append_log(stores.events, agreed, Occurrence::kAgree, caller, {{"slot", slot_json(*slot)}}, now);
         queue_calendar(stores, agreed,
-                       {false, *slot, false, request->link_base_url(), calndro::request_id(*context)}, now);
+                       {false, *slot, false, request->link_base_url(), calndro::request_id(*context)}, caller,
+                       now);
         event_to_proto(agreed, *response);
         return absl::OkStatus();
       },
@@ -651,12 +685,17 @@ grpc::Status EventServiceImpl::ReopenEvent(grpc::ServerContext* context,
           return state_conflict(kEventNotAgreedReason,
                                 "The event is not agreed: there is nothing to reopen.");
         }
+        if (absl::Status budget = check_mail_limit(stores.outbox, event, caller, event.parties.size());
+            !budget.ok()) {
+          return budget;
+        }
         const Instant now = clock_.now();
         const EventRecord reopened = stores.events.set_agreed_slot(event.id, std::nullopt);
         append_log(stores.events, reopened, Occurrence::kUpdate, caller, {{"reopened", true}}, now);
         queue_calendar(
             stores, reopened,
-            {true, *event.agreed_slot, false, request->link_base_url(), calndro::request_id(*context)}, now);
+            {true, *event.agreed_slot, false, request->link_base_url(), calndro::request_id(*context)},
+            caller, now);
         event_to_proto(reopened, *response);
         return absl::OkStatus();
       });
@@ -664,12 +703,13 @@ grpc::Status EventServiceImpl::ReopenEvent(grpc::ServerContext* context,
 
 PendingNotification EventServiceImpl::new_pending(const EventRecord& event,
                                                   const std::vector<std::string>& recipients,
-                                                  const std::string& sender,
+                                                  const std::string& sender, const Caller& caller,
                                                   calndro::notify::v1::QueueNotificationsRequest& queue) {
   PendingNotification pending;
   pending.id = "ev-" + std::to_string(event.id) + "-" + random_hex(random_, 16);
   pending.event_id = event.id;
   pending.recipients = recipients;
+  pending.caused_by = caller.email;
   queue.set_request_id(pending.id);
   queue.set_event_id(event.id);
   queue.set_event_title(event.title);
@@ -681,11 +721,11 @@ PendingNotification EventServiceImpl::new_pending(const EventRecord& event,
 }
 
 void EventServiceImpl::queue_calendar(Repositories& stores, const EventRecord& event,
-                                      const CalendarMail& mail, Instant now) {
+                                      const CalendarMail& mail, const Caller& caller, Instant now) {
   namespace notify_v1 = calndro::notify::v1;
   notify_v1::QueueNotificationsRequest queue;
   // The organizer sends the invitation, whoever (the creator or staff) agreed.
-  PendingNotification pending = new_pending(event, event.parties, event.creator, queue);
+  PendingNotification pending = new_pending(event, event.parties, event.creator, caller, queue);
   pending.caller_request_id = mail.caller_request_id;
   slot_to_proto(mail.slot, *queue.add_slots());
   queue.set_link_base_url(mail.link_base_url);
@@ -722,11 +762,11 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
         if (!violations.empty()) {
           return invalid_argument(std::move(violations));
         }
-        if (absl::Status status = check_notify_limit(stores.events, event, caller, mailing.recipients.size());
+        if (absl::Status status = check_mail_limit(stores.outbox, event, caller, mailing.recipients.size());
             !status.ok()) {
           return status;
         }
-        PendingNotification pending = pending_notification(event, mailing, *request);
+        PendingNotification pending = pending_notification(event, mailing, *request, caller);
         pending.caller_request_id = calndro::request_id(*context);
         stores.outbox.add(pending, clock_.now());
         response->Clear();
@@ -746,9 +786,10 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
 }
 
 PendingNotification EventServiceImpl::pending_notification(const EventRecord& event, const Mailing& mailing,
-                                                           const v1::NotifyPartiesRequest& request) {
+                                                           const v1::NotifyPartiesRequest& request,
+                                                           const Caller& caller) {
   calndro::notify::v1::QueueNotificationsRequest queue;
-  PendingNotification pending = new_pending(event, mailing.recipients, mailing.sender, queue);
+  PendingNotification pending = new_pending(event, mailing.recipients, mailing.sender, caller, queue);
   slots_to_proto(event.slots, *queue.mutable_slots());
   queue.set_invitation(request.invitation());
   queue.set_link_base_url(request.link_base_url());
@@ -756,27 +797,15 @@ PendingNotification EventServiceImpl::pending_notification(const EventRecord& ev
   return pending;
 }
 
-absl::Status EventServiceImpl::check_notify_limit(EventRepository& events, const EventRecord& event,
-                                                  const Caller& caller, std::size_t mails) {
-  // Counted from the log under the event's row lock: concurrent notifies of
-  // one event wait for each other, on any replica.
+absl::Status EventServiceImpl::check_mail_limit(NotificationOutbox& outbox, const EventRecord& event,
+                                                const Caller& caller, std::size_t mails) {
+  // Counted from the outbox under the event's row lock: every write that
+  // queues mail for the event takes that lock first, so they wait for each
+  // other, on any replica, and each sees what the others committed.
   const Instant now = clock_.now();
-  const auto window = std::chrono::hours(1);
-  const std::vector<Instant> sent = events.notifications_since(event.id, caller.email, now - window);
-  const std::size_t limit = static_cast<std::size_t>(options_.notify_mails_per_hour);
-  if (sent.size() + mails <= limit) {
-    return absl::OkStatus();
-  }
-  // Allowed once enough of the earlier mails have left the hour.
-  std::chrono::seconds wait = window;
-  if (mails <= limit) {
-    const Instant frees = sent[sent.size() + mails - limit - 1] + window;
-    wait = std::max(std::chrono::ceil<std::chrono::seconds>(frees - now), std::chrono::seconds(1));
-  }
-  return resource_exhausted("At most " + std::to_string(limit) +
-                                " mails per event and sender in an hour; try again in " +
-                                std::to_string(wait.count()) + " seconds.",
-                            wait);
+  const MailBudget budget{.per_hour = options_.mails_per_hour};
+  return check_mail_budget(budget, outbox.mails_caused_since(event.id, caller.email, now - budget.window),
+                           mails, now);
 }
 
 grpc::Status EventServiceImpl::GetEventLog(grpc::ServerContext* context,

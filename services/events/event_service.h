@@ -21,8 +21,9 @@ namespace calndro::events {
 struct EventServiceOptions {
   // How long an API key works after it is minted (CALNDRO_API_TOKEN_DAYS).
   std::chrono::hours api_token_lifetime{24 * 30};
-  // Mails one sender may send about one event in an hour (SPEC §7).
-  int notify_mails_per_hour = 100;
+  // Mails one caller may cause about one event in an hour (SPEC §7):
+  // notifies and calendar mails alike (mail_budget.h).
+  int mails_per_hour = 100;
   // How long an idempotency key's answer is replayed (SPEC §3: 24 hours).
   std::chrono::seconds idempotency_window = std::chrono::hours(24);
   // Called after a notify committed (its mails are in the outbox): wakes
@@ -74,11 +75,17 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   };
 
   // Serves `method`: authenticates the caller from metadata and runs `work`.
-  // With `once` carrying a key (SPEC §3 "Idempotency"), runs it in a
-  // transaction, at most once per caller and key: a repeat answers the first
-  // response with the metadata `x-idempotent-replayed: true`.
   grpc::Status serve_as_caller(grpc::ServerContext* context, std::string_view method, Atomicity atomicity,
-                               Authenticator::CallerWork work, const IdempotentCall* once = nullptr);
+                               Authenticator::CallerWork work);
+  // As serve_as_caller(), in two steps: `authorize` (reads only) decides
+  // whether the caller may make the call as things are now, `act` makes it.
+  // With `once` carrying a key (SPEC §3 "Idempotency"), runs both in a
+  // transaction and acts at most once per caller and key: a repeat, once
+  // authorized, answers the first response with the metadata
+  // `x-idempotent-replayed: true` (a caller who lost access gets no replay).
+  grpc::Status serve_authorized(grpc::ServerContext* context, std::string_view method, Atomicity atomicity,
+                                Authenticator::CallerWork authorize, Authenticator::CallerWork act,
+                                const IdempotentCall* once);
 
   // What a call on one event may do, and how it reads the event.
   struct EventAccess {
@@ -88,8 +95,9 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   };
   using EventWork = absl::FunctionRef<absl::Status(Repositories&, const Caller&, const EventRecord&)>;
   // As serve_as_caller(), on the event `id` as load_authorized() gives it.
-  // With `once`, the key is claimed before the event is read: a replay
-  // answers whatever became of the event since.
+  // With `once`, the key is claimed after that check (a deleted event is
+  // 404, a caller without access 403, replay or not) and before `work`: a
+  // replay answers the first answer whatever else became of the event.
   grpc::Status serve_on_event(grpc::ServerContext* context, std::string_view method, Atomicity atomicity,
                               std::int64_t id, EventAccess access, EventWork work,
                               const IdempotentCall* once = nullptr);
@@ -119,28 +127,32 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   absl::StatusOr<EventRecord> new_event(const v1::CreateEventRequest& request, const Caller& caller);
   // Stores `event` (with its creation log entry) and sets its id.
   void store_new_event(Repositories& stores, const Caller& caller, EventRecord& event);
-  // RESOURCE_EXHAUSTED when `mails` more would pass the caller's hourly
-  // limit for this event.
-  absl::Status check_notify_limit(EventRepository& events, const EventRecord& event, const Caller& caller,
-                                  std::size_t mails);
-  // An outbox row for mails of `event` from `sender` to `recipients`, with a
-  // new stable id (the notification service's idempotency key); fills in
-  // what every such hand-over carries in `queue` (id, event, sender, recipients).
+  // RESOURCE_EXHAUSTED when `mails` more, caused by `caller`, would pass
+  // the hourly limit for this event (SPEC §7). The caller holds the event's
+  // row lock.
+  absl::Status check_mail_limit(NotificationOutbox& outbox, const EventRecord& event, const Caller& caller,
+                                std::size_t mails);
+  // An outbox row for mails of `event` from `sender` to `recipients` that
+  // `caller`'s request causes, with a new stable id (the notification
+  // service's idempotency key); fills in what every such hand-over carries
+  // in `queue` (id, event, sender, recipients).
   PendingNotification new_pending(const EventRecord& event, const std::vector<std::string>& recipients,
-                                  const std::string& sender,
+                                  const std::string& sender, const Caller& caller,
                                   calndro::notify::v1::QueueNotificationsRequest& queue);
   // The outbox row of an accepted notify, with a new stable id.
   PendingNotification pending_notification(const EventRecord& event, const Mailing& mailing,
-                                           const v1::NotifyPartiesRequest& request);
+                                           const v1::NotifyPartiesRequest& request, const Caller& caller);
   void append_log(EventRepository& events, const EventRecord& event, Occurrence occurrence,
                   const Caller& caller, nlohmann::json data, std::optional<Instant> when = std::nullopt);
   // The change of an agreed event (UpdateEvent's second path): under the
-  // row lock, slots are refused and a new title re-sends the invitation.
+  // row lock, slots are refused and a new title (the creator's or staff's
+  // only) re-sends the invitation.
   grpc::Status update_agreed(grpc::ServerContext* context, const v1::UpdateEventRequest& request,
                              v1::Event& response);
   // Queues the calendar mail of `event` as it now is (its calendar_sequence
-  // is the new SEQUENCE) to every party, as of `now`: the log entry of the
-  // change carries the same instant (calndro-admin check pairs them).
+  // is the new SEQUENCE) to every party, as of `now`, caused by `caller`:
+  // the log entry of the change carries the same instant (calndro-admin
+  // check pairs them).
   struct CalendarMail {
     bool cancel = false;  // METHOD_CANCEL, else METHOD_REQUEST
     Slot slot;            // the agreed slot (or the one cancelled)
@@ -148,7 +160,8 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
     std::string link_base_url;
     std::string caller_request_id;
   };
-  void queue_calendar(Repositories& stores, const EventRecord& event, const CalendarMail& mail, Instant now);
+  void queue_calendar(Repositories& stores, const EventRecord& event, const CalendarMail& mail,
+                      const Caller& caller, Instant now);
   absl::Status mint_api_token(const Credentials& credentials, const v1::CreateApiTokenRequest& request,
                               v1::CreateApiTokenResponse& response);
   absl::StatusOr<VerifiedPassword> verify_login(const Credentials& credentials,

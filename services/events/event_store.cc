@@ -190,10 +190,6 @@ Statements event_writes() {
 Statements log_statements() {
   return {
       {"log_append", log_values("$1", "$2", "$3", "$4", "$5", "$6")},
-      {"log_notifications_since",
-       "SELECT (extract(epoch FROM at) * 1000000)::bigint FROM events.log_entries "
-       "WHERE event_id = $1 AND occurrence = 'NOTIFY' AND effector = $2 "
-       "AND at > 'epoch'::timestamptz + $3 * interval '1 microsecond' ORDER BY at"},
       {"log_read",
        "SELECT id, (extract(epoch FROM at) * 1000000)::bigint, occurrence, effector, slots, data "
        "FROM events.log_entries WHERE event_id = $1 AND id > $2 ORDER BY id LIMIT $3"},
@@ -288,15 +284,6 @@ void PgEventRepository::append_log(std::int64_t event_id, Instant when, Occurren
     tx_.exec_prepared("log_append", event_id, micros_of(when), std::string(occurrence_name(occurrence)),
                       effector, slots_to_json(slots).dump(), data.dump());
   });
-}
-
-std::vector<Instant> PgEventRepository::notifications_since(std::int64_t event_id,
-                                                            const std::string& effector, Instant since) {
-  std::vector<Instant> times;
-  for (const auto& row : tx_.exec_prepared("log_notifications_since", event_id, effector, micros_of(since))) {
-    times.emplace_back(Micros(row[0].as<long long>()));
-  }
-  return times;
 }
 
 Page<LogEntryRecord> PgEventRepository::read_log(std::int64_t event_id, std::int64_t after, int limit) {

@@ -29,8 +29,6 @@ class PgEventRepository final : public EventRepository {
   Page<EventRecord> list_for_user(std::int64_t user_id, std::int64_t after, int limit) override;
   void append_log(std::int64_t event_id, Instant when, Occurrence occurrence, const std::string& effector,
                   const std::vector<Slot>& slots, const nlohmann::json& data) override;
-  std::vector<Instant> notifications_since(std::int64_t event_id, const std::string& effector,
-                                           Instant since) override;
   Page<LogEntryRecord> read_log(std::int64_t event_id, std::int64_t after, int limit) override;
 
  private:

@@ -84,7 +84,12 @@ absl::Status Idempotency::run(IdempotencyStore& store, const Caller& caller, std
     return absl::OkStatus();
   }
   absl::Status status = act();
-  if (status.ok()) {
+  if (!status.ok()) {
+    return status;
+  }
+  if (call.outcome == Outcome::kChangedNothing) {
+    store.release(who, key);
+  } else {
     store.complete(who, key, call.response.SerializeAsString());
   }
   return status;

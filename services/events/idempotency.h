@@ -21,12 +21,23 @@ namespace calndro::events {
 // Response initial metadata of a replayed answer.
 inline constexpr const char* kReplayedMetadata = "x-idempotent-replayed";
 
+// What an idempotent call's action did.
+enum class Outcome {
+  kChanged,
+  // Nothing changed, nothing was queued or logged (agreeing again on the
+  // agreed slot): no record is kept, since a repeat has nothing to undo and
+  // a record would only cost storage (up to the size of the answer).
+  kChangedNothing,
+};
+
 // One idempotent call: its request (`key` is the request's request_id,
 // empty for none) and the response to store, or to fill with a replay.
+// The action sets `outcome`.
 struct IdempotentCall {
   const google::protobuf::Message& request;
   std::string_view key;
   google::protobuf::Message& response;
+  Outcome outcome = Outcome::kChanged;
 };
 
 // INVALID_ARGUMENT naming request_id unless `key` is 1 to 255 visible
@@ -46,12 +57,14 @@ class Idempotency {
  public:
   Idempotency(const Clock& clock, std::chrono::seconds window) : clock_(clock), window_(window) {}
 
-  // Within the transaction `store` belongs to: without a key, act(). With
+  // Within the transaction `store` belongs to, once the caller has been
+  // authorized for the call as things are now: without a key, act(). With
   // one, claims (caller, key) first, then acts and stores the response when
-  // act() succeeds (a refused request commits nothing, so a retry runs
-  // again). When the caller already committed the same request under the key
-  // within the window, acts not at all: fills call.response with the first
-  // answer and sets `replayed`. The same key with another request is
+  // act() succeeds and changed something (a refused request commits
+  // nothing, so a retry runs again; one that changed nothing leaves no
+  // record). When the caller already committed the same request under the
+  // key within the window, acts not at all: fills call.response with the
+  // first answer and sets `replayed`. The same key with another request is
   // ALREADY_EXISTS with ErrorInfo IDEMPOTENCY_KEY_REUSED.
   absl::Status run(IdempotencyStore& store, const Caller& caller, std::string_view rpc,
                    const IdempotentCall& call, bool& replayed, absl::FunctionRef<absl::Status()> act) const;

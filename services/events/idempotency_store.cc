@@ -34,6 +34,8 @@ void prepare_idempotency_statements(pqxx::connection& connection) {
                      "FROM events.idempotency_records WHERE caller = $1 AND key = $2");
   connection.prepare("idempotency_complete",
                      "UPDATE events.idempotency_records SET response = $3 WHERE caller = $1 AND key = $2");
+  connection.prepare("idempotency_release",
+                     "DELETE FROM events.idempotency_records WHERE caller = $1 AND key = $2");
   connection.prepare("idempotency_purge",
                      "DELETE FROM events.idempotency_records WHERE created_at < " + at(1));
 }
@@ -65,6 +67,10 @@ void PgIdempotencyStore::complete(const std::string& caller, const std::string& 
                                   const std::string& response) {
   written_once(per_statement_,
                [&] { tx_.exec_prepared("idempotency_complete", caller, key, pqxx::binarystring(response)); });
+}
+
+void PgIdempotencyStore::release(const std::string& caller, const std::string& key) {
+  written_once(per_statement_, [&] { tx_.exec_prepared("idempotency_release", caller, key); });
 }
 
 std::int64_t PgIdempotencyStore::purge_idempotency_records(Instant before) {

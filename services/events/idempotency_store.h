@@ -18,6 +18,7 @@ class PgIdempotencyStore final : public IdempotencyStore {
                                          const std::string& request_hash, Instant now,
                                          Instant expired_before) override;
   void complete(const std::string& caller, const std::string& key, const std::string& response) override;
+  void release(const std::string& caller, const std::string& key) override;
   std::int64_t purge_idempotency_records(Instant before) override;
 
  private:

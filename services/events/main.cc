@@ -90,7 +90,7 @@ void read_policies(Settings& settings) {
       std::chrono::seconds(config::int_or("CALNDRO_EMAIL_TOKEN_CACHE_SECONDS", 0, 0, 86400));
   settings.service.api_token_lifetime =
       std::chrono::hours(24 * config::int_or("CALNDRO_API_TOKEN_DAYS", 30, 1, 3650));
-  settings.service.notify_mails_per_hour = config::int_or("CALNDRO_NOTIFY_MAILS_PER_HOUR", 100, 1, 1000000);
+  settings.service.mails_per_hour = config::int_or("CALNDRO_NOTIFY_MAILS_PER_HOUR", 100, 1, 1000000);
   settings.retention = std::chrono::hours(24 * config::int_or("CALNDRO_RETENTION_DAYS", 30, 1, 3650));
   settings.purge_interval =
       std::chrono::seconds(config::int_or("CALNDRO_PURGE_INTERVAL_SECONDS", 3600, 1, 86400));

@@ -19,9 +19,9 @@ void prepare_outbox_statements(pqxx::connection& connection) {
   const std::string at = kAt;
   connection.prepare("outbox_add",
                      "INSERT INTO events.pending_notifications "
-                     "(id, created_at, next_attempt_at, event_id, recipients, request, caller_request_id) "
-                     "VALUES ($1, " +
-                         at + ", " + at + ", $3, $4::jsonb, $5::jsonb, $6)");
+                     "(id, created_at, next_attempt_at, event_id, recipients, request, caller_request_id, "
+                     "caused_by) VALUES ($1, " +
+                         at + ", " + at + ", $3, $4::jsonb, $5::jsonb, $6, $7)");
   // One statement: the claim commits on its own, so no transaction (and no
   // connection) stays open across the call to the notification service.
   connection.prepare(
@@ -43,6 +43,14 @@ void prepare_outbox_statements(pqxx::connection& connection) {
                      "UPDATE events.pending_notifications SET state = 'refused', last_error = $3, "
                      "handed_over_at = " +
                          at + " WHERE id = $1 AND state = 'pending'");
+  // Whatever became of the rows since (handed over, refused): their mails
+  // were caused all the same.
+  connection.prepare(
+      "outbox_mails_caused_since",
+      "SELECT (extract(epoch FROM created_at) * 1000000)::bigint, jsonb_array_length(recipients) "
+      "FROM events.pending_notifications WHERE event_id = $1 AND caused_by = $3 AND "
+      "created_at > " +
+          at + " ORDER BY created_at");
   connection.prepare("outbox_backlog",
                      "SELECT count(*), (extract(epoch FROM min(created_at)) * 1000000)::bigint "
                      "FROM events.pending_notifications WHERE state = 'pending'");
@@ -52,8 +60,18 @@ void PgNotificationOutbox::add(const PendingNotification& notification, Instant 
   written_once(per_statement_, [&] {
     tx_.exec_prepared("outbox_add", notification.id, micros(now), notification.event_id,
                       nlohmann::json(notification.recipients).dump(), notification.request,
-                      notification.caller_request_id);
+                      notification.caller_request_id, notification.caused_by);
   });
+}
+
+std::vector<QueuedMails> PgNotificationOutbox::mails_caused_since(std::int64_t event_id,
+                                                                  const std::string& caused_by,
+                                                                  Instant since) {
+  std::vector<QueuedMails> queued;
+  for (const auto& row : tx_.exec_prepared("outbox_mails_caused_since", event_id, micros(since), caused_by)) {
+    queued.push_back({Instant(Micros(row[0].as<long long>())), row[1].as<std::int64_t>()});
+  }
+  return queued;
 }
 
 std::vector<PendingNotification> PgNotificationOutbox::claim_due(Instant now, Instant lease_until,

@@ -20,6 +20,8 @@ class PgNotificationOutbox final : public NotificationOutbox {
   void retry_at(const std::string& id, Instant when, const std::string& error) override;
   void mark_refused(const std::string& id, Instant now, const std::string& error) override;
   NotificationBacklog backlog() override;
+  std::vector<QueuedMails> mails_caused_since(std::int64_t event_id, const std::string& caused_by,
+                                              Instant since) override;
 
  private:
   pqxx::transaction_base& tx_;

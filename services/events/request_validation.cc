@@ -1,6 +1,9 @@
 #include "events/request_validation.h"
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
+#include <string_view>
 #include <type_traits>
 
 #include "common/email.h"
@@ -34,6 +37,79 @@ auto parse_each(const google::protobuf::RepeatedPtrField<Item>& items, int max, 
   return parsed;
 }
 
+// The code point of the UTF-8 sequence at text[pos] (pos moves past it), or
+// nullopt for bytes that are not well-formed UTF-8: a stray continuation
+// byte, a truncated sequence, an overlong form, a surrogate, past U+10FFFF.
+std::optional<char32_t> next_code_point(std::string_view text, std::size_t& pos) {
+  // The lead bytes of 2-, 3- and 4-byte sequences: the bits that mark them,
+  // and the smallest code point each may carry (below it: overlong).
+  struct Lead {
+    unsigned char mask;
+    unsigned char marker;
+    std::size_t continuations;
+    char32_t smallest;
+  };
+  constexpr Lead kLeads[] = {{0xE0, 0xC0, 1, 0x80}, {0xF0, 0xE0, 2, 0x800}, {0xF8, 0xF0, 3, 0x10000}};
+  const auto byte = static_cast<unsigned char>(text[pos++]);
+  if (byte < 0x80) {
+    return byte;
+  }
+  const auto* lead = std::find_if(std::begin(kLeads), std::end(kLeads), [&](const Lead& candidate) {
+    return (byte & candidate.mask) == candidate.marker;
+  });
+  if (lead == std::end(kLeads)) {
+    return std::nullopt;
+  }
+  char32_t point = byte & static_cast<unsigned char>(~lead->mask);
+  for (std::size_t i = 0; i < lead->continuations; ++i) {
+    if (pos == text.size() || (static_cast<unsigned char>(text[pos]) & 0xC0) != 0x80) {
+      return std::nullopt;
+    }
+    point = (point << 6) | (static_cast<unsigned char>(text[pos++]) & 0x3F);
+  }
+  if (point < lead->smallest || point > 0x10FFFF || (point >= 0xD800 && point <= 0xDFFF)) {
+    return std::nullopt;
+  }
+  return point;
+}
+
+// C0, DEL and C1 controls, and the Unicode line and paragraph separators:
+// each would break a line of a mail header or of a calendar entry, or show
+// as nothing.
+bool is_control(char32_t point) {
+  return point < 0x20 || (point >= 0x7F && point <= 0x9F) || point == 0x2028 || point == 0x2029;
+}
+
+// Bidirectional embeddings, overrides (U+202A to U+202E) and isolates
+// (U+2066 to U+2069): they reorder the text around them, so a title could
+// show other people something else than it says. The marks U+200E, U+200F
+// and U+061C are allowed: mixed right-to-left and left-to-right titles need
+// them, and they reorder nothing beyond themselves.
+bool is_bidi_control(char32_t point) {
+  return (point >= 0x202A && point <= 0x202E) || (point >= 0x2066 && point <= 0x2069);
+}
+
+// Why a title is refused (SPEC §7), or nullopt.
+std::optional<std::string> title_problem(std::string_view title) {
+  bool control = false;
+  bool bidi = false;
+  for (std::size_t pos = 0; pos < title.size();) {
+    const auto point = next_code_point(title, pos);
+    if (!point) {
+      return "Not valid UTF-8.";
+    }
+    control = control || is_control(*point);
+    bidi = bidi || is_bidi_control(*point);
+  }
+  if (control) {
+    return "Control characters (such as line breaks, C1 controls or DEL) are not allowed.";
+  }
+  if (bidi) {
+    return "Bidirectional overrides and isolates (U+202A to U+202E, U+2066 to U+2069) are not allowed.";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<std::string> validate_parties(const google::protobuf::RepeatedPtrField<std::string>& parties,
@@ -63,19 +139,21 @@ std::vector<Slot> validate_slots(
 }
 
 std::string validate_title(const std::string& title, std::vector<FieldViolation>& violations) {
-  const auto first = title.find_first_not_of(" \t\r\n");
+  const auto first = title.find_first_not_of(' ');
   if (first == std::string::npos) {
     return "";
   }
-  const auto last = title.find_last_not_of(" \t\r\n");
+  const auto last = title.find_last_not_of(' ');
   std::string trimmed = title.substr(first, last - first + 1);
+  // Checked on the trimmed title: a tab or line break at either end is
+  // refused too, not silently dropped.
+  if (const auto problem = title_problem(trimmed)) {
+    violations.push_back({"title", *problem});
+    return trimmed;
+  }
   if (utf8_length(trimmed) > limits::kMaxTitleLength) {
     violations.push_back({"title", "Ensure this field has no more than " +
                                        std::to_string(limits::kMaxTitleLength) + " characters."});
-  }
-  if (std::any_of(trimmed.begin(), trimmed.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
-    violations.push_back({"title", "Control characters (such as line breaks) are not allowed."});
   }
   return trimmed;
 }

@@ -23,7 +23,11 @@ std::vector<Slot> validate_slots(
     const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots,
     std::vector<FieldViolation>& violations);
 
-// Trimmed title; empty stays empty (the caller decides what that means).
+// The title without leading and trailing spaces; empty stays empty (the
+// caller decides what that means). Refuses (one violation naming `title`)
+// bytes that are not UTF-8, control characters (C0, DEL, C1, U+2028,
+// U+2029) and bidirectional overrides and isolates, anywhere, and more than
+// limits::kMaxTitleLength characters.
 std::string validate_title(const std::string& title, std::vector<FieldViolation>& violations);
 
 }  // namespace calndro::events

@@ -111,10 +111,6 @@ class EventRepository {
   virtual void append_log(std::int64_t event_id, Instant when, Occurrence occurrence,
                           const std::string& effector, const std::vector<Slot>& slots,
                           const nlohmann::json& data) = 0;
-  // When the NOTIFY entries `effector` wrote for the event after `since`,
-  // oldest first (one per mail).
-  virtual std::vector<Instant> notifications_since(std::int64_t event_id, const std::string& effector,
-                                                   Instant since) = 0;
   virtual Page<LogEntryRecord> read_log(std::int64_t event_id, std::int64_t after, int limit) = 0;
 };
 
@@ -160,6 +156,15 @@ struct PendingNotification {
   std::string request;
   int attempts = 0;               // hand-overs tried before this one
   std::string caller_request_id;  // the notify's x-request-id, for the logs
+  // The email of the caller whose request queued these mails (the log
+  // entry's effector): the hourly mail limit counts against it.
+  std::string caused_by;
+};
+
+// The mails one outbox row queued: when, and how many (its recipients).
+struct QueuedMails {
+  Instant at;
+  std::int64_t mails = 0;
 };
 
 struct NotificationBacklog {
@@ -183,6 +188,10 @@ class NotificationOutbox {
   // Refused for good by the notification service (an invalid request).
   virtual void mark_refused(const std::string& id, Instant now, const std::string& error) = 0;
   virtual NotificationBacklog backlog() = 0;
+  // The mails `caused_by` queued about the event after `since`, oldest
+  // first, whatever became of them since (mail_budget.h).
+  virtual std::vector<QueuedMails> mails_caused_since(std::int64_t event_id, const std::string& caused_by,
+                                                      Instant since) = 0;
 };
 
 // What an idempotent request (SPEC §3 "Idempotency") left under its key.
@@ -209,6 +218,9 @@ class IdempotencyStore {
                                                  Instant expired_before) = 0;
   // Stores the answer of the request that claimed (caller, key).
   virtual void complete(const std::string& caller, const std::string& key, const std::string& response) = 0;
+  // Gives up the claim on (caller, key) that the running transaction holds,
+  // leaving no record: the request changed nothing.
+  virtual void release(const std::string& caller, const std::string& key) = 0;
   // Deletes the records created before `before`; returns how many.
   virtual std::int64_t purge_idempotency_records(Instant before) = 0;
 };

@@ -260,7 +260,7 @@ TEST_F(Agree, TheCalendarSequenceGrowsFromAgreeToATitleChangeToReopen) {
   for (const auto& [party, mail] : nth_mails(1)) {
     expect_calendar_mail(mail, "REQUEST", 1, "tea");
   }
-  ASSERT_EQ(call("PATCH", "/" + id_ + "/", bob(), json{{"title", "tea at five"}}).status, 202);
+  ASSERT_EQ(call("PATCH", "/" + id_ + "/", alice(), json{{"title", "tea at five"}}).status, 202);
   for (const auto& [party, mail] : nth_mails(2)) {
     const json event = expect_calendar_mail(mail, "REQUEST", 2, "tea at five");
     expect_own_working_link(event, party);
@@ -337,7 +337,7 @@ TEST_F(Agree, WhileAgreedSlotsAre409ATitleChangeMailsAgainAndStaleVersionsStay41
   EXPECT_EQ(stale.j()["event"]["agreed_slot"], slots_[1]);
   EXPECT_EQ(stale.header("ETag"), "\"2\"");
 
-  HttpReply renamed = call("PATCH", "/" + id_ + "/", bob(), json{{"title", "tea at five"}});
+  HttpReply renamed = call("PATCH", "/" + id_ + "/", alice(), json{{"title", "tea at five"}});
   ASSERT_EQ(renamed.status, 202) << renamed;
   EXPECT_EQ(renamed.j()["state"], "agreed");
   EXPECT_EQ(renamed.header("ETag"), "\"3\"");
@@ -349,6 +349,34 @@ TEST_F(Agree, WhileAgreedSlotsAre409ATitleChangeMailsAgainAndStaleVersionsStay41
                                 id_),
             "tea at five");
   EXPECT_EQ(call("GET", "/" + id_ + "/", alice()).j()["slots"], slots_) << "the 409 changed nothing";
+}
+
+// A new title of an agreed event re-invites every party, From the creator:
+// only the creator and staff give one (SPEC §2). Another party, by password
+// or by the link's token, gets 403, and nothing is written or queued.
+TEST_F(Agree, OnlyTheCreatorAndStaffRenameAnAgreedEvent) {
+  const std::string guest_key = token_for(alice(), guest_);
+  ASSERT_EQ(call("PATCH", "/" + id_ + "/", bob(), json{{"title", "tea for two"}}).status, 202)
+      << "while open, any party renames";
+  ASSERT_EQ(agree(alice(), slots_[0]).status, 200);
+  const auto outbox = [&] {
+    return stack().db().scalar("SELECT count(*) FROM events.pending_notifications WHERE event_id = " + id_);
+  };
+  const std::string queued = outbox();
+  const size_t updates = log_entries("UPDATE").size();
+  HttpReply by_party = call("PATCH", "/" + id_ + "/", bob(), json{{"title", "bob's tea"}});
+  EXPECT_EQ(by_party.status, 403) << by_party;
+  EXPECT_TRUE(by_party.j().contains("detail")) << by_party;
+  HttpReply by_token = call("PATCH", "/" + id_ + "/", "", json{{"title", "guest's tea"}, {"et", guest_key}});
+  EXPECT_EQ(by_token.status, 403) << by_token;
+  const json now = call("GET", "/" + id_ + "/", alice()).j();
+  EXPECT_EQ(now["title"], "tea for two");
+  EXPECT_EQ(outbox(), queued);
+  EXPECT_EQ(log_entries("UPDATE").size(), updates);
+
+  EXPECT_EQ(call("PATCH", "/" + id_ + "/", staff(), json{{"title", "staff tea"}}).status, 202);
+  EXPECT_EQ(call("PATCH", "/" + id_ + "/", alice(), json{{"title", "tea at five"}}).status, 202);
+  EXPECT_EQ(std::stoi(outbox()), std::stoi(queued) + 2);
 }
 
 TEST_F(Agree, ReopenCancelsAndAnOpenEventCannotBeReopened) {

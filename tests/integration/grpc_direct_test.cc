@@ -580,4 +580,72 @@ TEST_F(GrpcDirect, ARepeatedNotifyWithARequestIdWritesNoSecondEntry) {
             "1");
 }
 
+// SPEC §7 for a direct client too: a title with a control character, a
+// line or paragraph separator or a bidirectional override or isolate is
+// INVALID_ARGUMENT naming `title`, on CreateEvent and UpdateEvent.
+TEST_F(GrpcDirect, TitlesWithControlsOrBidiOverridesAreInvalidArgument) {
+  const ev1::Event event = create_as(alice_, simple_request(alice_));
+  const size_t entries = log_size(alice_, event.id());
+  for (const std::string title : {"a\x7F", "c1 \xC2\x85", "\xE2\x80\xA8",
+                                  "\xE2\x80\xAE"
+                                  "evil",
+                                  "\xE2\x81\xA7"
+                                  "x",
+                                  "tab\t"}) {
+    ev1::CreateEventRequest create = simple_request(alice_);
+    create.set_title(title);
+    ev1::Event created;
+    const grpc::Status refused_create = stub_->CreateEvent(ctx(as(alice_)).get(), create, &created);
+    ASSERT_EQ(refused_create.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << describe(refused_create);
+    ASSERT_EQ(violations(refused_create).size(), 1u);
+    EXPECT_EQ(violations(refused_create)[0].first, "title");
+
+    ev1::UpdateEventRequest update;
+    update.set_id(event.id());
+    update.set_title(title);
+    ev1::Event updated;
+    const grpc::Status refused_update = stub_->UpdateEvent(ctx(as(alice_)).get(), update, &updated);
+    ASSERT_EQ(refused_update.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << describe(refused_update);
+    EXPECT_EQ(violations(refused_update).at(0).first, "title");
+  }
+  EXPECT_EQ(log_size(alice_, event.id()), entries);
+
+  // Bytes that are not UTF-8 never reach the service: protobuf refuses to
+  // parse such a request (gRPC's own status; docs/ARCHITECTURE.md).
+  const std::string created_by_alice =
+      "SELECT count(*) FROM events.events WHERE creator = '" + alice_.email + "'";
+  const std::string before = stack().db().scalar(created_by_alice);
+  ev1::CreateEventRequest broken = simple_request(alice_);
+  broken.set_title("caf\xC3");
+  ev1::Event created;
+  const grpc::Status refused = stub_->CreateEvent(ctx(as(alice_)).get(), broken, &created);
+  EXPECT_FALSE(refused.ok()) << describe(refused);
+  EXPECT_EQ(stack().db().scalar(created_by_alice), before);
+  EXPECT_TRUE(stub_->CreateEvent(ctx(as(alice_)).get(), simple_request(alice_), &created).ok())
+      << "the service still serves";
+}
+
+// A stored answer goes only to a caller who may still make the call: once
+// the event is deleted, a repeat of its notify is NOT_FOUND, not a replay.
+TEST_F(GrpcDirect, AReplayOnADeletedEventIsNotFound) {
+  const User staff = stack().create_user(unique_email("gstaff"), "staff-Pass-1", /*staff=*/true);
+  const ev1::Event event = create_as(alice_, simple_request(alice_));
+  ev1::NotifyPartiesRequest req;
+  req.set_id(event.id());
+  req.add_parties(event.parties(1));
+  *req.mutable_slots() = event.slots();
+  req.set_request_id("notify-" + unique_email("k"));
+  ev1::NotifyPartiesResponse first, again;
+  ASSERT_TRUE(stub_->NotifyParties(ctx(as(alice_)).get(), req, &first).ok());
+  ev1::DeleteEventRequest remove;
+  remove.set_id(event.id());
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(stub_->DeleteEvent(ctx(as(staff)).get(), remove, &empty).ok());
+  auto c = ctx(as(alice_));
+  const grpc::Status s = stub_->NotifyParties(c.get(), req, &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << describe(s);
+  EXPECT_EQ(c->GetServerInitialMetadata().count("x-idempotent-replayed"), 0u);
+  EXPECT_EQ(again.parties_size(), 0);
+}
+
 }  // namespace

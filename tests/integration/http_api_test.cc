@@ -1085,6 +1085,40 @@ TEST_F(HttpApi, PatchRejectsBadInputAndChangesNothing) {
   expect_unchanged(ev, before);
 }
 
+// SPEC §7: a title with a control character (C0 anywhere, its ends
+// included; DEL; C1), U+2028/U+2029 or a bidirectional override or isolate
+// is 400 naming `title`, on create and PATCH, and changes nothing. A body
+// that is not UTF-8 is 400 too. The direction marks U+200E/U+200F stay
+// allowed (docs/ARCHITECTURE.md).
+TEST_F(HttpApi, TitlesWithControlsOrBidiOverridesAre400NamingTitle) {
+  User fresh = stack().create_user(unique_email("titles"), "titles-Pass-1");
+  const Auth a = Auth::of(fresh);
+  json ev = create(a, {{"title", "plain"}, {"parties", {fresh.email}}, {"slots", three_slots()}});
+  const size_t before = log_entries(ev).size();
+  // As JSON escapes, as a client would send them.
+  for (const char* title : {"tab\\there", "trailing line break\\n", "\\u0000", "del\\u007f",
+                            "c1 \\u0085 next line", "csi \\u009b", "line\\u2028sep", "para\\u2029sep",
+                            "invoice \\u202efdp.exe", "\\u202aembedded\\u202c", "\\u2066isolated\\u2069"}) {
+    const std::string field = std::string("\"title\": \"") + title + "\"";
+    expect_field_error(call("POST", "/", a,
+                            std::optional<std::string>("{" + field + ", \"parties\": [\"" + fresh.email +
+                                                       "\"], \"slots\": []}")),
+                       "title", std::string("create: ") + title);
+    expect_field_error(call("PATCH", path_of(ev), a, std::optional<std::string>("{" + field + "}")), "title",
+                       std::string("patch: ") + title);
+  }
+  // Bytes that are not UTF-8 are no JSON text at all.
+  const Resp latin1 = call("PATCH", path_of(ev), a, std::optional<std::string>("{\"title\": \"caf\xE9\"}"));
+  EXPECT_EQ(latin1.status, 400) << latin1;
+  Resp list = call("GET", "/", a);
+  EXPECT_EQ(list.j().size(), 1u) << "a refused create left an event behind";
+  expect_unchanged(ev, before);
+
+  const Resp marks =
+      call("PATCH", path_of(ev), a, json{{"title", "\u05e4\u05d2\u05d9\u05e9\u05d4 \u200f10:00 \u200e(ok)"}});
+  EXPECT_EQ(marks.status, 202) << marks;
+}
+
 TEST_F(HttpApi, FailedCallsWriteNoLogEntry) {
   json ev = alice_event();
   size_t before = log_entries(ev).size();

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <tuple>
 
 #include "support/http_call.h"
 #include "support/raw_http.h"
@@ -248,6 +249,71 @@ TEST_F(Idempotency, ARecordPastItsWindowIsPurgedAndNotReplayed) {
   EXPECT_EQ(again.header("Idempotent-Replayed"), "");
   EXPECT_NE(again.j()["id"], first.j()["id"]);
   EXPECT_EQ(events_titled(), "2");
+}
+
+// A stored answer carries the event and its parties: a repeat is
+// authorized as the first request was, against the caller's access now,
+// before anything is replayed. Here staff (not a party) notify, then lose
+// the staff flag: the repeat is 403 and shows nothing.
+TEST_F(Idempotency, AReplayGoesOnlyToACallerWhoMayStillMakeTheCall) {
+  const User staff = stack().create_user(unique_email("idemstaff"), "staff-Pass-1", /*staff=*/true);
+  const HttpReply created = create("");
+  ASSERT_EQ(created.status, 201) << created;
+  const std::string path = "/" + std::to_string(created.j()["id"].get<long long>()) + "/notify/";
+  const json body = {{"parties", {guest_}}, {"slots", slots_}};
+  const std::string key = new_key();
+  ASSERT_EQ(post(staff, path, body, key).status, 202);
+  stack().db().exec("UPDATE events.users SET is_staff = false WHERE email = '" + staff.email + "'");
+  const HttpReply again = post(staff, path, body, key);
+  EXPECT_EQ(again.status, 403) << again;
+  EXPECT_EQ(again.header("Idempotent-Replayed"), "");
+  EXPECT_EQ(again.body.find(guest_), std::string::npos) << again;
+}
+
+// A deleted event is 404 for a repeat too, whatever the first answer was.
+TEST_F(Idempotency, AReplayOnADeletedEventIs404) {
+  const User staff = stack().create_user(unique_email("idemstaff"), "staff-Pass-1", /*staff=*/true);
+  const HttpReply created = create("");
+  ASSERT_EQ(created.status, 201) << created;
+  const std::string id = std::to_string(created.j()["id"].get<long long>());
+  const json notify = {{"parties", {guest_}}, {"slots", slots_}};
+  const json agree = {{"slot", slots_[0]}};
+  const std::string notify_key = new_key();
+  const std::string agree_key = new_key();
+  ASSERT_EQ(post(user_, "/" + id + "/notify/", notify, notify_key).status, 202);
+  ASSERT_EQ(post(user_, "/" + id + "/agree/", agree, agree_key).status, 200);
+  ASSERT_EQ(http_call(stack(),
+                      {"DELETE", "/" + id + "/", basic_auth(staff.email, staff.password), std::nullopt, {}})
+                .status,
+            204);
+  const std::tuple<std::string, json, std::string> repeats[] = {{"notify", notify, notify_key},
+                                                                {"agree", agree, agree_key}};
+  for (const auto& [route, body, key] : repeats) {
+    const HttpReply again = post(user_, "/" + id + "/" + route + "/", body, key);
+    EXPECT_EQ(again.status, 404) << route << ": " << again;
+    EXPECT_EQ(again.header("Idempotent-Replayed"), "") << route;
+  }
+}
+
+// Agreeing again on the agreed slot changes nothing and keeps no record
+// (a record is up to the size of the event's answer).
+TEST_F(Idempotency, AnAgreeThatChangesNothingKeepsNoRecord) {
+  const HttpReply created = create("");
+  ASSERT_EQ(created.status, 201) << created;
+  const std::string id = std::to_string(created.j()["id"].get<long long>());
+  const json agree = {{"slot", slots_[0]}};
+  const std::string first_key = new_key();
+  const std::string again_key = new_key();
+  const HttpReply first = post(user_, "/" + id + "/agree/", agree, first_key);
+  ASSERT_EQ(first.status, 200) << first;
+  const HttpReply again = post(user_, "/" + id + "/agree/", agree, again_key);
+  ASSERT_EQ(again.status, 200) << again;
+  EXPECT_EQ(again.header("Idempotent-Replayed"), "");
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(sql_count("events.idempotency_records WHERE key = '" + first_key + "'"), "1");
+  EXPECT_EQ(sql_count("events.idempotency_records WHERE key = '" + again_key + "'"), "0");
+  EXPECT_EQ(entries(id, "AGREE"), "1");
+  EXPECT_EQ(sql_count("events.pending_notifications WHERE event_id = " + id), "1");
 }
 
 }  // namespace

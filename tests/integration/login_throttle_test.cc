@@ -386,6 +386,127 @@ TEST_F(ThrottleLimits, NotifyPastTheHourlyLimitPerSenderIs429AndChangesNothing) 
   EXPECT_EQ(notify_entries(), 6);
 }
 
+// Every mail a request causes counts (SPEC §7): an agree, a reopen and a new
+// title of an agreed event mail every party. With two parties and
+// CALNDRO_NOTIFY_MAILS_PER_HOUR=5, the third such change within the hour is
+// 429 and changes, queues and logs nothing.
+class MailAmplification : public ThrottleLimits {
+ protected:
+  void SetUp() override {
+    alice_ = user("amp-a");
+    bob_ = user("amp-b");
+    const Resp created = call(stack(), "POST", "/", alice(),
+                              json{{"title", "tea"}, {"parties", {bob_.email}}, {"slots", two_slots()}});
+    ASSERT_EQ(created.status, 201) << created;
+    id_ = std::to_string(created.j()["id"].get<long long>());
+  }
+  static json two_slots() {
+    return json::array({json{{"begin", "2030-03-01T10:00:00Z"}, {"duration", "01:00"}},
+                        json{{"begin", "2030-03-02T10:00:00Z"}, {"duration", "01:00"}}});
+  }
+  std::string alice() const { return basic_auth(alice_.email, alice_.password); }
+  std::string bob() const { return basic_auth(bob_.email, bob_.password); }
+  Resp agree(const std::string& auth, int slot) {
+    return call(stack(), "POST", "/" + id_ + "/agree/", auth, json{{"slot", two_slots()[slot]}});
+  }
+  Resp reopen(const std::string& auth) {
+    return call(stack(), "POST", "/" + id_ + "/reopen/", auth, json::object());
+  }
+  Resp rename(const std::string& auth, const std::string& title) {
+    return call(stack(), "PATCH", "/" + id_ + "/", auth, json{{"title", title}});
+  }
+  std::string count(const std::string& from_where) {
+    return stack().db().scalar("SELECT count(*) FROM " + from_where + " AND event_id = " + id_);
+  }
+  // The outbox rows (one per request that mailed) and log entries of the event.
+  std::pair<std::string, std::string> written() {
+    return {count("events.pending_notifications WHERE true"),
+            count("events.log_entries WHERE occurrence <> 'VIEW'")};
+  }
+  // A refusal of the limit: 429 with a Retry-After within the hour.
+  static void expect_over_limit(const Resp& r) {
+    EXPECT_EQ(r.status, 429) << r;
+    EXPECT_GE(retry_after(r), 3000) << r;
+    EXPECT_LE(retry_after(r), 3600) << r;
+    EXPECT_TRUE(r.j().contains("detail")) << r;
+  }
+  User alice_, bob_;
+  std::string id_;
+};
+
+TEST_F(MailAmplification, RenamingAnAgreedEventPastTheHourlyLimitIs429AndQueuesNothing) {
+  ASSERT_EQ(agree(alice(), 0).status, 200);
+  ASSERT_EQ(rename(alice(), "tea at five").status, 202);  // 4 mails caused
+  const auto before = written();
+  expect_over_limit(rename(alice(), "tea at six"));
+  EXPECT_EQ(written(), before) << "nothing queued or logged";
+  const Resp now = call(stack(), "GET", "/" + id_ + "/", alice());
+  EXPECT_EQ(now.j()["title"], "tea at five");
+  EXPECT_EQ(now.header("ETag"), "\"3\"");
+  // Another party may not rename an agreed event at all (SPEC §2).
+  const Resp by_party = rename(bob(), "bob's party");
+  EXPECT_EQ(by_party.status, 403) << by_party;
+  EXPECT_EQ(written(), before);
+}
+
+TEST_F(MailAmplification, AgreeAndReopenFlipsPastTheHourlyLimitAre429AndQueueNothing) {
+  ASSERT_EQ(agree(alice(), 0).status, 200);
+  ASSERT_EQ(reopen(alice()).status, 200);  // 4 mails caused
+  const auto before = written();
+  expect_over_limit(agree(alice(), 1));
+  EXPECT_EQ(written(), before);
+  EXPECT_EQ(call(stack(), "GET", "/" + id_ + "/", alice()).j()["state"], "open");
+  ASSERT_EQ(agree(alice(), 0).status, 429) << "either slot";
+  // A notify draws on the same hour: two mails do not fit, one does.
+  const auto notify = [&](const json& parties) {
+    return call(stack(), "POST", "/" + id_ + "/notify/", alice(),
+                json{{"parties", parties}, {"slots", two_slots()}});
+  };
+  expect_over_limit(notify({alice_.email, bob_.email}));
+  EXPECT_EQ(written(), before);
+  EXPECT_EQ(notify({bob_.email}).status, 202);
+}
+
+// Staff's mails count against staff; a deletion is never refused by the
+// limit (an event must always be possible to take down), but its
+// cancellation is queued and counted all the same.
+TEST_F(MailAmplification, ADeletionPastTheLimitIsStillDoneAndItsCancellationCounts) {
+  const User staff = stack().create_user(unique_email("amp-staff"), "staff-Pass-1", /*staff=*/true);
+  const std::string staff_auth = basic_auth(staff.email, staff.password);
+  ASSERT_EQ(agree(staff_auth, 0).status, 200);
+  ASSERT_EQ(agree(staff_auth, 1).status, 200);
+  expect_over_limit(agree(staff_auth, 0));
+  EXPECT_EQ(call(stack(), "DELETE", "/" + id_ + "/", staff_auth).status, 204);
+  EXPECT_EQ(count("events.pending_notifications WHERE caused_by = '" + staff.email + "'"), "3");
+  EXPECT_EQ(count("events.pending_notifications WHERE request->'calendar'->>'method' = 'METHOD_CANCEL'"),
+            "1");
+  EXPECT_EQ(count("events.pending_notifications WHERE caused_by = '" + alice_.email + "'"), "0");
+}
+
+// The same over direct gRPC: RESOURCE_EXHAUSTED with RetryInfo, and
+// PERMISSION_DENIED for a party renaming an agreed event.
+TEST_F(MailAmplification, OverGrpcRenamesOfAnAgreedEventAreLimitedAndForTheCreatorOnly) {
+  ASSERT_EQ(agree(alice(), 0).status, 200);
+  auto stub = ev1::EventService::NewStub(stack().events_channel());
+  const auto rename_rpc = [&](const std::string& auth, const std::string& title) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    context.AddMetadata("authorization", auth);
+    ev1::UpdateEventRequest request;
+    request.set_id(std::stoll(id_));
+    request.set_title(title);
+    ev1::Event out;
+    return stub->UpdateEvent(&context, request, &out);
+  };
+  EXPECT_EQ(rename_rpc(bob(), "bob's party").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(rename_rpc(alice(), "tea at five").ok());
+  const auto before = written();
+  const grpc::Status over = rename_rpc(alice(), "tea at six");
+  EXPECT_EQ(over.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << over.error_message();
+  EXPECT_GE(retry_seconds(over), 3000);
+  EXPECT_EQ(written(), before);
+}
+
 // --- the per-address limit, over gRPC with the gateway's metadata --------
 
 class AddressLimit : public ::testing::Test {

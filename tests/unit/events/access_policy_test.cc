@@ -21,10 +21,11 @@ TEST(AccessPolicy, MatchesSpecTable) {
   const auto A = Decision::kAllow;
   const auto D = Decision::kDeny;
   const Row table[] = {
-      {Action::kList, A, A, A, A, D, D},    {Action::kCreate, A, A, A, A, D, D},
-      {Action::kDetail, A, A, A, D, A, A},  {Action::kUpdate, A, A, A, D, A, A},
-      {Action::kDelete, A, D, D, D, D, D},  {Action::kNotify, A, A, A, D, A, A},
-      {Action::kReadLog, A, A, A, D, A, A}, {Action::kAgree, A, A, D, D, A, D},
+      {Action::kList, A, A, A, A, D, D},          {Action::kCreate, A, A, A, A, D, D},
+      {Action::kDetail, A, A, A, D, A, A},        {Action::kUpdate, A, A, A, D, A, A},
+      {Action::kDelete, A, D, D, D, D, D},        {Action::kNotify, A, A, A, D, A, A},
+      {Action::kReadLog, A, A, A, D, A, A},       {Action::kAgree, A, A, D, D, A, D},
+      {Action::kRetitleAgreed, A, A, D, D, A, D},
   };
   for (const Row& row : table) {
     const int action = static_cast<int>(row.action);

@@ -93,9 +93,9 @@ class EventServiceTest : public ServiceFixture {
     return call(&EventServiceImpl::UpdateEvent, caller, request, event);
   }
 
-  absl::Status patch_title(const Metadata& caller) {
+  absl::Status patch_title(const Metadata& caller, const std::string& title = "Dinner") {
     v1::UpdateEventRequest request;
-    request.set_title("Dinner");
+    request.set_title(title);
     return patch(caller, request);
   }
 
@@ -310,6 +310,30 @@ TEST_F(EventServiceTest, PatchRefusesBadInputsAndChangesNothing) {
   EXPECT_EQ(stores_.log_of(event_id_).size(), log_before);
 }
 
+// SPEC §7: a title with a control character, a line or paragraph
+// separator, a bidirectional override or isolate, or bytes that are not
+// UTF-8 is refused naming `title`, on create and on PATCH, and changes nothing.
+TEST_F(EventServiceTest, TitlesWithControlsOrBidiOverridesAreRefusedOnCreateAndPatch) {
+  const std::size_t events_before = stores_.state.events.size();
+  const std::size_t log_before = stores_.state.log.size();
+  for (const std::string title : {"a\x7F", "\xC2\x85next line",
+                                  "\xE2\x80\xAE"
+                                  "evil",
+                                  "\xE2\x81\xA6x", "caf\xC3"}) {
+    v1::CreateEventRequest create_request;
+    create_request.add_parties("party@here.net");
+    create_request.set_title(title);
+    v1::Event created;
+    const absl::Status refused = call(&EventServiceImpl::CreateEvent, owner_, create_request, created);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << title;
+    EXPECT_EQ(violated_fields(refused), (std::vector<std::string>{"title"})) << title;
+    EXPECT_EQ(violated_fields(patch_title(owner_, title)), (std::vector<std::string>{"title"})) << title;
+  }
+  EXPECT_EQ(stores_.state.events.size(), events_before);
+  EXPECT_EQ(stores_.state.events.at(event_id_).title, "Lunch");
+  EXPECT_EQ(stores_.state.log.size(), log_before);
+}
+
 // The current event a FAILED_PRECONDITION carries; id 0 when none.
 v1::Event current_event_of(const absl::Status& status) {
   v1::Event event;
@@ -515,7 +539,7 @@ TEST_F(EventServiceTest, CalendarWithABadLinkBaseIsRefusedAndLogsNothing) {
 // agreed slot, the creator as ORGANIZER; and reading it is one VIEW.
 TEST_F(EventServiceTest, CalendarOfAnAgreedEventIsTheConfirmedEntryOfTheInvitations) {
   ASSERT_TRUE(agree(owner_, slot_at(2)).ok());
-  ASSERT_TRUE(patch_title(party_).ok());
+  ASSERT_TRUE(patch_title(owner_).ok());
   const std::size_t before = stores_.log_of(event_id_).size();
   v1::EventCalendar calendar;
   ASSERT_TRUE(this->calendar(email_token_, &calendar).ok());
@@ -751,14 +775,14 @@ TEST_F(EventServiceTest, ANewTitleWhileAgreedSendsTheInvitationAgainInTheSameTra
   request.set_title("Dinner");
   request.set_link_base_url("http://localhost:9000");
   v1::Event changed;
-  ASSERT_TRUE(call(&EventServiceImpl::UpdateEvent, email_token_, request, changed).ok());
+  ASSERT_TRUE(call(&EventServiceImpl::UpdateEvent, owner_token_, request, changed).ok());
   EXPECT_EQ(changed.title(), "Dinner");
   EXPECT_EQ(changed.state(), v1::EVENT_STATE_AGREED);
   EXPECT_EQ(changed.calendar_sequence(), 2);
   EXPECT_EQ(stores_.runs.back(), Atomicity::kTransaction);
   const auto log = stores_.log_of(event_id_);
   EXPECT_EQ(log.back().occurrence, Occurrence::kUpdate);
-  EXPECT_EQ(log.back().data, (nlohmann::json{{"title", "Dinner"}, {"token", "fp-0123"}}));
+  EXPECT_EQ(log.back().data, (nlohmann::json{{"title", "Dinner"}, {"token", "fp-0011"}}));
   const auto queued = queued_requests();
   ASSERT_EQ(queued.size(), 2u);
   EXPECT_EQ(queued[1].event_title(), "Dinner");
@@ -766,6 +790,105 @@ TEST_F(EventServiceTest, ANewTitleWhileAgreedSendsTheInvitationAgainInTheSameTra
   EXPECT_EQ(queued[1].calendar().sequence(), 2);
   EXPECT_EQ(queued[1].sender(), "owner@here.net");
   EXPECT_EQ(queued[1].recipients_size(), 2);
+}
+
+// SPEC §2: a new title of an agreed event re-invites every party, so only
+// the creator (by any credential) and staff set one. Another party, by key
+// or by email token, is refused and nothing is written or queued; while the
+// event is open, any party still renames it.
+TEST_F(EventServiceTest, OnlyTheCreatorAndStaffRenameAnAgreedEvent) {
+  ASSERT_TRUE(patch_title(party_, "Brunch").ok()) << "open: any party renames";
+  ASSERT_TRUE(agree(owner_, slot_at(1)).ok());
+  const EventRecord before = stores_.state.events.at(event_id_);
+  const std::size_t log_before = stores_.log_of(event_id_).size();
+  for (const Metadata* party : {&party_, &email_token_}) {
+    const absl::Status refused = patch_title(*party, "Party at mine");
+    EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied) << refused;
+    EXPECT_NE(refused.message().find("creator and staff"), std::string_view::npos) << refused;
+  }
+  const EventRecord& after = stores_.state.events.at(event_id_);
+  EXPECT_EQ(after.title, "Brunch");
+  EXPECT_EQ(after.version, before.version);
+  EXPECT_EQ(after.calendar_sequence, before.calendar_sequence);
+  EXPECT_EQ(stores_.log_of(event_id_).size(), log_before);
+  EXPECT_EQ(stores_.state.outbox.size(), 1u) << "the agreement's invitation only";
+
+  for (const Metadata* allowed : {&owner_, &owner_token_, &staff_}) {
+    EXPECT_TRUE(patch_title(*allowed).ok());
+  }
+  EXPECT_EQ(stores_.state.events.at(event_id_).calendar_sequence, 4);
+  EXPECT_EQ(stores_.state.outbox.size(), 4u);
+}
+
+// SPEC §7: every mail a request causes counts against the caller. The
+// event has two parties, so each agree or reopen mails two: fifty of them
+// use the creator's hundred mails of the hour, by key or by token alike.
+TEST_F(EventServiceTest, AgreeAndReopenFlipsPastTheHourlyLimitAreRefusedAndQueueNothing) {
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_TRUE(agree(i % 2 == 0 ? owner_ : owner_token_, slot_at(1 + i % 2)).ok()) << i;
+    ASSERT_TRUE(reopen(owner_).ok()) << i;
+    clock_.advance(std::chrono::seconds(1));
+  }
+  ASSERT_EQ(stores_.state.outbox.size(), 50u);
+  const EventRecord before = stores_.state.events.at(event_id_);
+  const std::size_t log_before = stores_.log_of(event_id_).size();
+  for (const Metadata* creator : {&owner_, &owner_token_}) {
+    const absl::Status over = agree(*creator, slot_at(2));
+    EXPECT_EQ(over.code(), absl::StatusCode::kResourceExhausted) << over;
+    // The first agree's two mails leave the hour 25 seconds from now.
+    EXPECT_EQ(decode_details(over).retry_after, std::chrono::seconds(3600 - 25));
+  }
+  EXPECT_EQ(notify(owner_, {"party@here.net"}).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(stores_.state.events.at(event_id_).version, before.version);
+  EXPECT_FALSE(stores_.state.events.at(event_id_).agreed_slot);
+  EXPECT_EQ(stores_.log_of(event_id_).size(), log_before);
+  EXPECT_EQ(stores_.state.outbox.size(), 50u);
+
+  // Staff have an hour of their own; the creator still may not reopen or rename.
+  ASSERT_TRUE(agree(staff_, slot_at(1)).ok());
+  EXPECT_EQ(reopen(owner_).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(patch_title(owner_).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(stores_.state.events.at(event_id_).title, "Lunch");
+  EXPECT_EQ(stores_.state.outbox.size(), 51u);
+
+  clock_.advance(std::chrono::seconds(3600 - 25));
+  EXPECT_TRUE(reopen(owner_).ok()) << "the first agree's mails have left the hour";
+}
+
+// A notify and a new title of an agreed event draw on the same hour.
+TEST_F(EventServiceTest, ANewTitleOfAnAgreedEventCountsItsMailsWithTheNotifies) {
+  ASSERT_TRUE(agree(owner_, slot_at(1)).ok());
+  for (int i = 0; i < 97; ++i) {
+    ASSERT_TRUE(notify(owner_, {"party@here.net"}).ok()) << i;
+  }
+  const absl::Status over = patch_title(owner_);  // two more than the 99 caused
+  EXPECT_EQ(over.code(), absl::StatusCode::kResourceExhausted) << over;
+  EXPECT_EQ(stores_.state.events.at(event_id_).title, "Lunch");
+  EXPECT_EQ(stores_.state.events.at(event_id_).calendar_sequence, 1);
+  EXPECT_EQ(stores_.state.outbox.size(), 98u);
+  EXPECT_TRUE(notify(owner_, {"party@here.net"}).ok()) << "the hundredth mail fits";
+  EXPECT_EQ(notify(owner_, {"party@here.net"}).code(), absl::StatusCode::kResourceExhausted);
+}
+
+// Staff must be able to take an event down whatever mail they caused: a
+// deletion is never refused by the limit, but its cancellations count.
+TEST_F(EventServiceTest, ADeletionIsNeverRefusedByTheMailLimitButItsMailsCount) {
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_TRUE(agree(staff_, slot_at(1)).ok()) << i;
+    ASSERT_TRUE(reopen(staff_).ok()) << i;
+  }
+  EXPECT_EQ(agree(staff_, slot_at(1)).code(), absl::StatusCode::kResourceExhausted);
+  ASSERT_TRUE(agree(owner_, slot_at(1)).ok()) << "the creator's hour is untouched";
+  ASSERT_TRUE(remove(staff_).ok());
+  const auto queued = queued_requests();
+  ASSERT_EQ(queued.size(), 52u);
+  EXPECT_EQ(queued.back().calendar().method(), notify_v1::CalendarInvitation::METHOD_CANCEL);
+  std::int64_t by_staff = 0;
+  for (const QueuedMails& row :
+       stores_.mails_caused_since(event_id_, "staff@here.net", clock_.now() - std::chrono::hours(1))) {
+    by_staff += row.mails;
+  }
+  EXPECT_EQ(by_staff, 102);
 }
 
 TEST_F(EventServiceTest, ReopenCancelsTheCalendarEntryAndAnOpenEventCannotBeReopened) {

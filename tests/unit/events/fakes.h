@@ -131,6 +131,19 @@ class FakeStores final : public Database,
     return backlog;
   }
 
+  std::vector<QueuedMails> mails_caused_since(std::int64_t event_id, const std::string& caused_by,
+                                              Instant since) override {
+    std::vector<QueuedMails> queued;
+    for (const auto& [id, row] : state.outbox) {
+      const PendingNotification& pending = row.notification;
+      if (pending.event_id == event_id && pending.caused_by == caused_by && row.created > since) {
+        queued.push_back({row.created, static_cast<std::int64_t>(pending.recipients.size())});
+      }
+    }
+    std::stable_sort(queued.begin(), queued.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
+    return queued;
+  }
+
   // No other transaction runs at the same time here: a claim never waits.
   std::optional<IdempotencyRecord> claim(const std::string& caller, const std::string& key,
                                          const std::string& request_hash, Instant now,
@@ -144,6 +157,9 @@ class FakeStores final : public Database,
   }
   void complete(const std::string& caller, const std::string& key, const std::string& response) override {
     state.idempotency.at({caller, key}).response = response;
+  }
+  void release(const std::string& caller, const std::string& key) override {
+    state.idempotency.erase({caller, key});
   }
   std::int64_t purge_idempotency_records(Instant before) override {
     return static_cast<std::int64_t>(
@@ -258,17 +274,6 @@ class FakeStores final : public Database,
       throw std::runtime_error("connection lost");
     }
     state.log.push_back({event_id, {state.next_id++, when, occurrence, effector, slots, data}});
-  }
-
-  std::vector<Instant> notifications_since(std::int64_t event_id, const std::string& effector,
-                                           Instant since) override {
-    std::vector<Instant> times;
-    for (const auto& entry : log_of(event_id)) {
-      if (entry.occurrence == Occurrence::kNotify && entry.effector == effector && entry.when > since) {
-        times.push_back(entry.when);
-      }
-    }
-    return times;
   }
 
   Page<LogEntryRecord> read_log(std::int64_t event_id, std::int64_t after, int limit) override {

@@ -92,6 +92,14 @@ class IdempotencyTest : public ServiceFixture {
     return request;
   }
 
+  static v1::AgreeEventRequest agree_request(std::int64_t id, const std::string& key) {
+    v1::AgreeEventRequest request;
+    request.set_id(id);
+    slot_to_proto(slot_at(1), *request.mutable_slot());
+    request.set_request_id(key);
+    return request;
+  }
+
   std::size_t log_size() const { return stores_.state.log.size(); }
 
   Metadata owner_, other_;
@@ -229,6 +237,68 @@ TEST_F(IdempotencyTest, AnEmailTokenIsACallerOfItsOwn) {
       call(&EventServiceImpl::NotifyParties, owner_, notify_request(id, "n-2"), by_owner, &replayed).ok());
   EXPECT_FALSE(replayed);
   EXPECT_EQ(stores_.state.outbox.size(), 2u);
+}
+
+// A stored answer carries the event and its parties: it goes only to a
+// caller who may still make the call, checked before the key is looked up.
+TEST_F(IdempotencyTest, AReplayGoesOnlyToACallerWhoMayStillMakeTheCall) {
+  const std::int64_t id = created_event(owner_);
+  const Metadata staff = as_token(stores_.add_user("staff@here.net", /*staff=*/true));
+  v1::NotifyPartiesResponse first, again;
+  ASSERT_TRUE(call(&EventServiceImpl::NotifyParties, staff, notify_request(id, "staff-1"), first).ok());
+  for (auto& [user_id, user] : stores_.state.users) {
+    if (user.email == "staff@here.net") {
+      user.staff = false;  // no longer staff, and never a party
+    }
+  }
+  bool replayed = true;
+  const absl::Status refused =
+      call(&EventServiceImpl::NotifyParties, staff, notify_request(id, "staff-1"), again, &replayed);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied) << refused;
+  EXPECT_FALSE(replayed);
+  EXPECT_EQ(again.parties_size(), 0) << "nothing of the stored answer";
+}
+
+TEST_F(IdempotencyTest, AReplayOnADeletedEventIsNotFound) {
+  const std::int64_t id = created_event(owner_);
+  v1::NotifyPartiesResponse notified;
+  v1::Event agreed;
+  ASSERT_TRUE(call(&EventServiceImpl::NotifyParties, owner_, notify_request(id, "del-1"), notified).ok());
+  ASSERT_TRUE(call(&EventServiceImpl::AgreeEvent, owner_, agree_request(id, "del-2"), agreed).ok());
+  stores_.state.events.at(id).deleted = true;
+  bool replayed = true;
+  v1::NotifyPartiesResponse notified_again;
+  EXPECT_EQ(
+      call(&EventServiceImpl::NotifyParties, owner_, notify_request(id, "del-1"), notified_again, &replayed)
+          .code(),
+      absl::StatusCode::kNotFound);
+  EXPECT_FALSE(replayed);
+  v1::Event agreed_again;
+  EXPECT_EQ(
+      call(&EventServiceImpl::AgreeEvent, owner_, agree_request(id, "del-2"), agreed_again, &replayed).code(),
+      absl::StatusCode::kNotFound);
+  EXPECT_FALSE(replayed);
+}
+
+// Agreeing again on the agreed slot changes nothing, queues and logs
+// nothing: it keeps no record either (a repeat is the same no-op).
+TEST_F(IdempotencyTest, AnAgreeThatChangesNothingLeavesNoRecord) {
+  const std::int64_t id = created_event(owner_);
+  v1::Event first, same, again;
+  ASSERT_TRUE(call(&EventServiceImpl::AgreeEvent, owner_, agree_request(id, "agree-1"), first).ok());
+  ASSERT_EQ(stores_.state.idempotency.size(), 1u);
+  const std::size_t entries = log_size();
+  bool replayed = true;
+  ASSERT_TRUE(
+      call(&EventServiceImpl::AgreeEvent, owner_, agree_request(id, "agree-2"), same, &replayed).ok());
+  EXPECT_FALSE(replayed);
+  EXPECT_EQ(same.SerializeAsString(), first.SerializeAsString());
+  EXPECT_EQ(stores_.state.idempotency.size(), 1u) << "no record for the no-op";
+  ASSERT_TRUE(
+      call(&EventServiceImpl::AgreeEvent, owner_, agree_request(id, "agree-2"), again, &replayed).ok());
+  EXPECT_FALSE(replayed);
+  EXPECT_EQ(log_size(), entries);
+  EXPECT_EQ(stores_.state.outbox.size(), 1u);
 }
 
 }  // namespace
