@@ -28,6 +28,9 @@ struct EventServiceOptions {
   // Called after a notify committed (its mails are in the outbox): wakes
   // the relay (outbox_relay.h).
   std::function<void()> notify_committed = [] {};
+  // The internal credential (CALNDRO_INTERNAL_TOKEN): only a call carrying
+  // it names its HTTP client's address (events/caller_address.h).
+  std::string internal_token;
 };
 
 // The RPCs of calndro.events.v1.EventService. Every call authenticates from
@@ -77,6 +80,9 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   // With `once` carrying a key (SPEC §3 "Idempotency"), runs it in a
   // transaction, at most once per caller and key: a repeat answers the first
   // response with the metadata `x-idempotent-replayed: true`.
+  // The caller's credentials and address from the call's metadata.
+  Credentials read_credentials(const grpc::ServerContext& context) const;
+
   grpc::Status serve_as_caller(grpc::ServerContext* context, std::string_view method, Atomicity atomicity,
                                Authenticator::CallerWork work, const IdempotentCall* once = nullptr);
 
