@@ -278,9 +278,10 @@ std::string encode_header_text(std::string_view text) {
   if (plain_ascii(clean) && clean.size() <= kMaxPlainHeaderText) {
     return clean;
   }
-  // 45 bytes of payload -> 60 base64 characters; with "=?UTF-8?B?" and "?="
-  // an encoded word stays at 72 characters (RFC 2047 allows 75).
-  constexpr std::size_t kChunk = 45;
+  // 42 bytes of payload -> 56 base64 characters; with "=?UTF-8?B?" and "?="
+  // an encoded word is 68 characters (RFC 2047 allows 75), so "Subject: "
+  // and the first word stay within RFC 5322's 78.
+  constexpr std::size_t kChunk = 42;
   std::string out;
   std::size_t i = 0;
   while (i < clean.size()) {

@@ -256,9 +256,10 @@ void check_calendar_mail(const MailSettings& settings, const MailRequest& reques
     ++delimiters;
   }
   FUZZ_CHECK(delimiters == 3);
-  // The text part ends with its own CRLF, before the second delimiter.
+  // The text part (with its own last CRLF) ends where the second delimiter
+  // begins.
   const std::size_t first = message.find(delimiter);
-  check_text_part(message, first, message.find(delimiter, first + 1) + 2, mail.body);
+  check_text_part(message, first, message.find(delimiter, first + 1), mail.body);
 }
 
 // A From text parsed: a clean mailbox, or no mailbox and a reason.
