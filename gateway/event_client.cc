@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "common/config.h"
 #include "common/grpc_channel.h"
 
 namespace calndro::gateway {
@@ -39,12 +40,17 @@ CallFailure classify_failure(const grpc::Status& status) {
   return CallFailure::kNone;
 }
 
-EventClient::EventClient(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds timeout)
-    : channel_(std::move(channel)), stub_(v1::EventService::NewStub(channel_)), timeout_(timeout) {}
+EventClient::EventClient(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds timeout,
+                         std::string internal_token)
+    : channel_(std::move(channel)),
+      stub_(v1::EventService::NewStub(channel_)),
+      timeout_(timeout),
+      internal_token_(std::move(internal_token)) {}
 
 std::unique_ptr<EventClient> EventClient::connect(const std::string& address,
-                                                  std::chrono::milliseconds timeout) {
-  return std::make_unique<EventClient>(make_balanced_channel(address), timeout);
+                                                  std::chrono::milliseconds timeout,
+                                                  std::string internal_token) {
+  return std::make_unique<EventClient>(make_balanced_channel(address), timeout, std::move(internal_token));
 }
 
 void EventClient::prepare(grpc::ClientContext& context, const CallMetadata& meta,
@@ -61,6 +67,9 @@ void EventClient::prepare(grpc::ClientContext& context, const CallMetadata& meta
   }
   if (!meta.client_address.empty()) {
     context.AddMetadata("x-calndro-client-addr", meta.client_address);
+  }
+  if (!internal_token_.empty()) {
+    context.AddMetadata(config::kInternalCredentialMetadata, internal_token_);
   }
 }
 

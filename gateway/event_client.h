@@ -49,11 +49,16 @@ CallFailure classify_failure(const grpc::Status& status);
 
 class EventClient {
  public:
-  EventClient(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds timeout);
+  // `internal_token` goes with every call (metadata x-calndro-internal): only
+  // then does the event service count a login under the HTTP client's
+  // address that CallMetadata names (SPEC §2). Empty: not sent.
+  EventClient(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds timeout,
+              std::string internal_token = "");
 
-  // An insecure, round_robin channel to the gRPC target `address` (see
+  // A round_robin channel to the gRPC target `address` (see
   // common/grpc_channel.h: one replica or several); connects lazily.
-  static std::unique_ptr<EventClient> connect(const std::string& address, std::chrono::milliseconds timeout);
+  static std::unique_ptr<EventClient> connect(const std::string& address, std::chrono::milliseconds timeout,
+                                              std::string internal_token = "");
 
   grpc::Status list_events(const CallMetadata& meta, const v1::ListEventsRequest& request,
                            v1::ListEventsResponse* response);
@@ -98,6 +103,7 @@ class EventClient {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EventService::Stub> stub_;
   std::chrono::milliseconds timeout_;
+  std::string internal_token_;
 };
 
 }  // namespace calndro::gateway

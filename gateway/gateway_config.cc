@@ -35,6 +35,35 @@ bool split_host_port(std::string_view text, std::string& host, int& port) {
   return true;
 }
 
+namespace {
+
+// CALNDRO_EVENTS_ADDR, CALNDRO_NOTIFY_ADDR ("off": /readyz does not ask
+// notify) and the internal credential the event service expects.
+void read_peers(GatewayConfig& config, int events_port) {
+  const int notify_port = config::int_or("CALNDRO_NOTIFY_PORT", 50052, 1, 65535);
+  std::string error;
+  const auto events_target = grpc_target(
+      config::string_or("CALNDRO_EVENTS_ADDR", "127.0.0.1:" + std::to_string(events_port)), error);
+  if (!events_target) {
+    throw std::runtime_error("CALNDRO_EVENTS_ADDR: " + error);
+  }
+  config.events_address = *events_target;
+  const std::string notify_address =
+      config::string_or("CALNDRO_NOTIFY_ADDR", "127.0.0.1:" + std::to_string(notify_port));
+  if (notify_address != "off") {
+    const auto notify_target = grpc_target(notify_address, error);
+    if (!notify_target) {
+      throw std::runtime_error("CALNDRO_NOTIFY_ADDR: " + error);
+    }
+    config.notify_address = *notify_target;
+  }
+  const config::InternalToken internal = config::internal_token_for_target(config.events_address);
+  config.internal_token = internal.value;
+  config.default_internal_token = internal.is_default;
+}
+
+}  // namespace
+
 GatewayConfig load_config() {
   GatewayConfig config;
   const int http_port = config::int_or("CALNDRO_HTTP_PORT", 9000, 0, 65535);
@@ -44,20 +73,7 @@ GatewayConfig load_config() {
   if (!split_host_port(listen, config.listen_host, config.listen_port)) {
     throw std::runtime_error("CALNDRO_HTTP_LISTEN must be host:port, got '" + listen + "'");
   }
-  const int notify_port = config::int_or("CALNDRO_NOTIFY_PORT", 50052, 1, 65535);
-  std::string error;
-  const auto events_target = grpc_target(
-      config::string_or("CALNDRO_EVENTS_ADDR", "127.0.0.1:" + std::to_string(events_port)), error);
-  if (!events_target) {
-    throw std::runtime_error("CALNDRO_EVENTS_ADDR: " + error);
-  }
-  config.events_address = *events_target;
-  const auto notify_target = grpc_target(
-      config::string_or("CALNDRO_NOTIFY_ADDR", "127.0.0.1:" + std::to_string(notify_port)), error);
-  if (!notify_target) {
-    throw std::runtime_error("CALNDRO_NOTIFY_ADDR: " + error);
-  }
-  config.notify_address = *notify_target;
+  read_peers(config, events_port);
   config.metrics_listen = config::string_or("CALNDRO_GATEWAY_METRICS_LISTEN", "127.0.0.1:9103");
   if (config.metrics_listen == "off") {
     config.metrics_listen.clear();

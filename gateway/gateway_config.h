@@ -10,7 +10,14 @@ struct GatewayConfig {
   std::string listen_host = "0.0.0.0";  // CALNDRO_HTTP_LISTEN
   int listen_port = 9000;
   std::string events_address;  // CALNDRO_EVENTS_ADDR, as a gRPC target (common/grpc_channel.h)
-  std::string notify_address;  // CALNDRO_NOTIFY_ADDR: only asked for health, by /readyz
+  // CALNDRO_NOTIFY_ADDR: only asked for health, by /readyz; empty when "off"
+  // (where the network lets only the event service reach it).
+  std::string notify_address;
+  // CALNDRO_INTERNAL_TOKEN (or _FILE): sent with every call, so the event
+  // service believes the client address the gateway forwards
+  // (config::internal_token_for_target).
+  std::string internal_token;
+  bool default_internal_token = false;
   // CALNDRO_GATEWAY_METRICS_LISTEN: Prometheus text on GET /metrics there,
   // never on the public port; empty when "off".
   std::string metrics_listen = "127.0.0.1:9103";

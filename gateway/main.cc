@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <exception>
 #include <thread>
+#include <vector>
 
 #include "common/crypto.h"
 #include "common/grpc_channel.h"
@@ -85,10 +86,16 @@ int run() {
   const GatewayConfig config = load_config();
   (void)calndro::grpc_tls();  // bad TLS files stop the start here
 
-  auto client = EventClient::connect(config.events_address, std::chrono::milliseconds(config.rpc_timeout_ms));
-  const ReadinessProbe readiness(
-      {{"events", client->channel()}, {"notify", calndro::make_balanced_channel(config.notify_address)}},
-      std::chrono::milliseconds(1000));
+  if (config.default_internal_token) {
+    calndro::log::warn("CALNDRO_INTERNAL_TOKEN is not set; using the local default (fine for a laptop only)");
+  }
+  auto client = EventClient::connect(config.events_address, std::chrono::milliseconds(config.rpc_timeout_ms),
+                                     config.internal_token);
+  std::vector<ReadinessProbe::Dependency> dependencies{{"events", client->channel()}};
+  if (!config.notify_address.empty()) {
+    dependencies.push_back({"notify", calndro::make_balanced_channel(config.notify_address)});
+  }
+  const ReadinessProbe readiness(std::move(dependencies), std::chrono::milliseconds(1000));
   calndro::Metrics metrics;
   HttpMetrics http_metrics(metrics);
   GatewayOptions options{config.public_base_url, config.allowed_hosts,

@@ -13,7 +13,8 @@
 #   stack_export_env EVENTS_PORT NOTIFY_PORT HTTP_PORT
 #                                  exports the CALNDRO_* the three processes read
 #                                  (loopback listeners, the URLs above, a random
-#                                  internal token unless CALNDRO_INTERNAL_TOKEN is set)
+#                                  internal token unless CALNDRO_INTERNAL_TOKEN is set:
+#                                  the gateway sends it to events, events to notify)
 #   stack_require_binaries         fails, saying how to build, unless the four
 #                                  binaries are in $STACK_BIN
 #   stack_services                 calndro-notify, calndro-events, calndro-gateway from

@@ -1,6 +1,9 @@
 // calndro-admin: creates users, sets passwords, staff and active flags, lists
-// and revokes API keys, on the database named by CALNDRO_DATABASE_URL. It applies the `events` migrations
-// first, so it works on a fresh database too.
+// and revokes API keys and email tokens, on the database named by
+// CALNDRO_DATABASE_URL. It applies the `events` migrations first, so it works
+// on a fresh database too. Email tokens live in the notification service's
+// schema, which it writes directly (notify/token_store.h says why).
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <iostream>
@@ -16,20 +19,25 @@
 #include "common/time_format.h"
 #include "events/migrations.h"
 #include "events/user_store.h"
+#include "notify/token_store.h"
 
 namespace {
 
 using calndro::events::PgUserAdmin;
+using calndro::notify::PgTokenAdmin;
 
 constexpr const char* kUsage =
     "usage: calndro-admin user add EMAIL [--username NAME] [--staff] [--inactive] [--password-stdin]\n"
     "       calndro-admin user set-password EMAIL --password-stdin\n"
     "       calndro-admin user activate EMAIL\n"
-    "       calndro-admin user deactivate EMAIL      (also revokes the user's API keys)\n"
+    "       calndro-admin user deactivate EMAIL      (also revokes the user's API keys and email tokens)\n"
     "       calndro-admin user list\n"
-    "       calndro-admin token list [EMAIL]\n"
-    "       calndro-admin token revoke TOKEN_ID\n"
-    "       calndro-admin token revoke --user EMAIL  (every key of the user)\n"
+    "       calndro-admin token list [EMAIL]          (API keys)\n"
+    "       calndro-admin token revoke TOKEN_ID       (one API key, by the id `token list` shows)\n"
+    "       calndro-admin token revoke --user EMAIL   (every API key of the user)\n"
+    "       calndro-admin token revoke --event ID [--party EMAIL]\n"
+    "                                                (the email tokens of an event's mail links: every\n"
+    "                                                 party's, or one party's)\n"
     "       calndro-admin check                      (notifies, log entries, mails and versions agree)\n"
     "A new password also revokes the user's API keys.\n"
     "The database comes from CALNDRO_DATABASE_URL.\n";
@@ -89,20 +97,30 @@ int add_user(pqxx::connection& connection, const std::vector<std::string>& args)
   const std::string password =
       password_from_stdin ? read_password_from_stdin() : calndro::random_hex(random, 12);
   pqxx::work tx(connection);
-  const auto id = PgUserAdmin(tx).add_user(email, username, calndro::hash_password(password), staff, active);
+  PgUserAdmin users(tx);
+  // `add --inactive` of an active user deactivates it: its tokens go too.
+  const bool deactivates = !active && users.lock_active_flag(email).value_or(false);
+  const auto id = users.add_user(email, username, calndro::hash_password(password), staff, active);
+  const auto revoked = deactivates ? PgTokenAdmin(tx).revoke_for_party(email) : 0;
   tx.commit();
   std::cout << "user " << id << " " << email << (staff ? " (staff)" : "") << (active ? "" : " (inactive)")
-            << "\n";
+            << (deactivates ? "; email tokens revoked: " + std::to_string(revoked) : "") << "\n";
   if (!password_from_stdin) {
     std::cout << "password: " << password << "\n";
   }
   return 0;
 }
 
+// What a change of a user takes with it.
+enum class EmailTokens { kKept, kRevoked };
+
 // Runs `change` on one user in a transaction and says how many API keys went
-// with it (a trigger deletes them when the password or the active flag changes).
+// with it (a trigger deletes them when the password or the active flag
+// changes) and, with EmailTokens::kRevoked, revokes the email tokens issued
+// to the user in the same transaction.
 int change_user(pqxx::connection& connection, const std::string& email,
-                const std::function<bool(PgUserAdmin&)>& change, const std::string& done) {
+                const std::function<bool(PgUserAdmin&)>& change, const std::string& done,
+                EmailTokens email_tokens = EmailTokens::kKept) {
   pqxx::work tx(connection);
   PgUserAdmin users(tx);
   const auto keys = users.count_api_tokens(email);
@@ -110,8 +128,12 @@ int change_user(pqxx::connection& connection, const std::string& email,
     std::cerr << "calndro-admin: no user " << email << "\n";
     return 1;
   }
+  std::string revoked;
+  if (email_tokens == EmailTokens::kRevoked) {
+    revoked = "; email tokens revoked: " + std::to_string(PgTokenAdmin(tx).revoke_for_party(email));
+  }
   tx.commit();
-  std::cout << done << "; API keys revoked: " << keys << "\n";
+  std::cout << done << "; API keys revoked: " << keys << revoked << "\n";
   return 0;
 }
 
@@ -131,8 +153,10 @@ int deactivate(pqxx::connection& connection, const std::vector<std::string>& arg
     return usage_error("user deactivate EMAIL");
   }
   const std::string email = canonical_email_or_throw(args[0]);
+  // A deactivated party loses the links already mailed to it at once.
   return change_user(
-      connection, email, [&](PgUserAdmin& users) { return users.deactivate(email); }, "deactivated " + email);
+      connection, email, [&](PgUserAdmin& users) { return users.deactivate(email); }, "deactivated " + email,
+      EmailTokens::kRevoked);
 }
 
 int list_tokens(pqxx::connection& connection, const std::vector<std::string>& args) {
@@ -155,7 +179,47 @@ int list_tokens(pqxx::connection& connection, const std::vector<std::string>& ar
   return 0;
 }
 
+std::optional<std::int64_t> positive_id(const std::string& text) {
+  std::int64_t id = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (error != std::errc() || end != text.data() + text.size() || id <= 0) {
+    return std::nullopt;
+  }
+  return id;
+}
+
+// token revoke --event ID [--party EMAIL]: the event's email tokens.
+int revoke_email_tokens(pqxx::connection& connection, const std::vector<std::string>& args) {
+  const bool one_party = args.size() == 4 && args[2] == "--party";
+  const auto event_id = args.size() >= 2 ? positive_id(args[1]) : std::nullopt;
+  if (!event_id || (args.size() != 2 && !one_party)) {
+    return usage_error("token revoke --event ID [--party EMAIL] (ID: a positive event id)");
+  }
+  std::optional<std::string> party;
+  if (one_party) {
+    party = canonical_email_or_throw(args[3]);
+  }
+  pqxx::work tx(connection);
+  const auto parties = PgUserAdmin(tx).event_parties(*event_id);
+  if (!parties) {
+    std::cerr << "calndro-admin: no event " << *event_id << "\n";
+    return 1;
+  }
+  if (party && std::find(parties->begin(), parties->end(), *party) == parties->end()) {
+    std::cerr << "calndro-admin: " << *party << " is not a party of event " << *event_id << "\n";
+    return 1;
+  }
+  const auto revoked = PgTokenAdmin(tx).revoke_for_event(*event_id, party);
+  tx.commit();
+  std::cout << "revoked " << revoked << " email token(s) of event " << *event_id
+            << (party ? " issued to " + *party : "") << "\n";
+  return 0;
+}
+
 int revoke_tokens(pqxx::connection& connection, const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "--event") {
+    return revoke_email_tokens(connection, args);
+  }
   pqxx::work tx(connection);
   if (args.size() == 2 && args[0] == "--user") {
     const std::string email = canonical_email_or_throw(args[1]);
@@ -164,19 +228,17 @@ int revoke_tokens(pqxx::connection& connection, const std::vector<std::string>& 
     std::cout << "revoked " << revoked << " API key(s) of " << email << "\n";
     return 0;
   }
-  std::int64_t id = 0;
-  if (args.size() != 1 ||
-      std::from_chars(args[0].data(), args[0].data() + args[0].size(), id).ptr !=
-          args[0].data() + args[0].size() ||
-      id <= 0) {
-    return usage_error("token revoke TOKEN_ID | token revoke --user EMAIL");
+  const auto id = args.size() == 1 ? positive_id(args[0]) : std::nullopt;
+  if (!id) {
+    return usage_error(
+        "token revoke TOKEN_ID | token revoke --user EMAIL | token revoke --event ID [--party EMAIL]");
   }
-  if (!PgUserAdmin(tx).revoke_api_token_by_id(id)) {
-    std::cerr << "calndro-admin: no API key " << id << "\n";
+  if (!PgUserAdmin(tx).revoke_api_token_by_id(*id)) {
+    std::cerr << "calndro-admin: no API key " << *id << "\n";
     return 1;
   }
   tx.commit();
-  std::cout << "revoked API key " << id << "\n";
+  std::cout << "revoked API key " << *id << "\n";
   return 0;
 }
 

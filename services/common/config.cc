@@ -4,6 +4,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "common/crypto.h"
+
 namespace calndro::config {
 
 std::string string_or(const char* name, const std::string& fallback) {
@@ -60,7 +62,9 @@ bool is_loopback_listen(std::string_view address) {
   return host == "localhost" || host == "[::1]" || (ipv4_literal && host.starts_with("127."));
 }
 
-InternalToken internal_token(const std::string& listen_address) {
+namespace {
+
+InternalToken read_internal_token(bool loopback, const std::string& where, const std::string& risk) {
   const std::string inline_value = string_or("CALNDRO_INTERNAL_TOKEN", "");
   const std::string file = string_or("CALNDRO_INTERNAL_TOKEN_FILE", "");
   if (!inline_value.empty() && !file.empty()) {
@@ -72,15 +76,32 @@ InternalToken internal_token(const std::string& listen_address) {
     token.value = kDefaultInternalToken;
   }
   token.is_default = token.value == kDefaultInternalToken;
-  if (!is_loopback_listen(listen_address) &&
-      (token.is_default || token.value.size() < kMinInternalTokenLength)) {
-    throw std::runtime_error(
-        "CALNDRO_INTERNAL_TOKEN must be a secret of at least " + std::to_string(kMinInternalTokenLength) +
-        " characters (e.g. `openssl rand -hex 32`) when the service listens beyond loopback (" +
-        listen_address +
-        "): the built-in default is public, so anyone reaching the notification service could send mail");
+  if (!loopback && (token.is_default || token.value.size() < kMinInternalTokenLength)) {
+    throw std::runtime_error("CALNDRO_INTERNAL_TOKEN must be a secret of at least " +
+                             std::to_string(kMinInternalTokenLength) +
+                             " characters (e.g. `openssl rand -hex 32`) when " + where + ": " + risk);
   }
   return token;
+}
+
+}  // namespace
+
+InternalToken internal_token(const std::string& listen_address) {
+  return read_internal_token(is_loopback_listen(listen_address),
+                             "the service listens beyond loopback (" + listen_address + ")",
+                             "the built-in default is public, so anyone reaching the notification service "
+                             "could send mail");
+}
+
+InternalToken internal_token_for_target(const std::string& target) {
+  return read_internal_token(is_loopback_listen(target),
+                             "the event service is beyond loopback (" + target + ")",
+                             "it refuses the public default there, and without the credential it counts "
+                             "every HTTP client under the gateway's own address");
+}
+
+bool is_internal_credential(std::string_view offered, std::string_view expected) {
+  return !expected.empty() && constant_time_equal(sha256_hex(offered), sha256_hex(expected));
 }
 
 }  // namespace calndro::config

@@ -12,9 +12,11 @@ namespace calndro::config {
 std::string string_or(const char* name, const std::string& fallback);
 int int_or(const char* name, int fallback, int min, int max);
 
-// The credential the event service presents to the notification service
-// (metadata x-calndro-internal). The default is public: it is only good
-// while nothing but this machine can reach the services.
+// The credential the gateway presents to the event service and the event
+// service to the notification service (metadata x-calndro-internal). The
+// default is public: it is only good while nothing but this machine can
+// reach the services.
+inline constexpr const char* kInternalCredentialMetadata = "x-calndro-internal";
 inline constexpr const char* kDefaultInternalToken = "calndro-local-internal";
 inline constexpr std::size_t kMinInternalTokenLength = 32;
 
@@ -34,5 +36,18 @@ struct InternalToken {
 // (anyone who reaches the notification service could otherwise queue mail
 // to anyone).
 InternalToken internal_token(const std::string& listen_address);
+
+// The same credential as a client reads it (the gateway, for the gRPC target
+// of the event service): the public default only while `target` is on
+// loopback. Beyond it the default, or a credential shorter than
+// kMinInternalTokenLength, throws: the event service, which refuses the
+// default there, would not believe the client addresses the gateway
+// forwards, and every HTTP client would share the gateway's login limit.
+InternalToken internal_token_for_target(const std::string& target);
+
+// True when `offered` is the internal credential `expected`, compared in
+// constant time whatever the lengths (both are hashed first). Never true
+// for an empty `expected`.
+bool is_internal_credential(std::string_view offered, std::string_view expected);
 
 }  // namespace calndro::config

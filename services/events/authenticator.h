@@ -23,7 +23,8 @@ struct Credentials {
   std::optional<std::string> email_token;
   std::string request_id;
   // The caller's address as the login throttle keys it: from
-  // `x-calndro-client-addr` (set by the gateway), else the gRPC peer.
+  // `x-calndro-client-addr` (set by the gateway, believed only with the
+  // internal credential: events/caller_address.h), else the gRPC peer.
   std::string client_address;
 };
 

@@ -23,9 +23,11 @@ struct ResolvedEmailToken {
 // same link repeatedly does not cost a gRPC round trip to the notification
 // service (and a held database connection) per request. A token's binding
 // (event, party, expiry) never changes once issued, so a cached answer can
-// only be stale in one way, being kept past the token's expiry: an entry
-// lives at most `ttl` and never past the token's own expiry, and the
-// authenticator still compares the expiry with the clock on every use.
+// only be stale in two ways: kept past the token's expiry, or past its
+// revocation (calndro-admin deletes it). An entry lives at most `ttl` (the
+// event service allows a minute at most) and never past the token's own
+// expiry, and the authenticator still compares the expiry with the clock on
+// every use.
 // Keys are a keyed BLAKE2b hash of the token (random key per process): the
 // secret token itself is not kept. Bounded: when full, dead entries go,
 // and if none did, everything goes. Thread-safe.

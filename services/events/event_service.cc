@@ -16,6 +16,7 @@
 #include "common/rich_status.h"
 #include "common/rpc_call.h"
 #include "common/time_format.h"
+#include "events/caller_address.h"
 #include "events/event_calendar.h"
 #include "events/mail_budget.h"
 #include "events/preconditions.h"
@@ -28,21 +29,13 @@ namespace {
 const char* kNotFound = "Not found.";
 const char* kForbidden = "You do not have permission to perform this action.";
 
-Credentials read_credentials(const grpc::ServerContext& context) {
+Credentials credentials_from(const grpc::ServerContext& context, std::string_view internal_token) {
   Credentials credentials;
   credentials.authorization = metadata_value(context, "authorization");
   credentials.email_token = metadata_value(context, "x-email-token");
   credentials.request_id = calndro::request_id(context);
-  // The gateway sends the HTTP client's address; a direct gRPC caller is
-  // keyed by its own peer address.
-  std::optional<std::string> address;
-  if (const auto forwarded = metadata_value(context, "x-calndro-client-addr")) {
-    address = client_address_key(*forwarded);
-  }
-  if (!address) {
-    address = client_address_key(context.peer());
-  }
-  credentials.client_address = address.value_or("unknown");
+  // The gateway's HTTP client with the internal credential, else the peer.
+  credentials.client_address = caller_address(context, internal_token);
   return credentials;
 }
 
@@ -304,6 +297,10 @@ EventServiceImpl::EventServiceImpl(Database& database, Authenticator& authentica
       random_(random),
       options_(options),
       idempotency_(clock, options.idempotency_window) {}
+
+Credentials EventServiceImpl::read_credentials(const grpc::ServerContext& context) const {
+  return credentials_from(context, options_.internal_token);
+}
 
 grpc::Status EventServiceImpl::serve_as_caller(grpc::ServerContext* context, std::string_view method,
                                                Atomicity atomicity, Authenticator::CallerWork work) {

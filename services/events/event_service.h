@@ -29,6 +29,9 @@ struct EventServiceOptions {
   // Called after a notify committed (its mails are in the outbox): wakes
   // the relay (outbox_relay.h).
   std::function<void()> notify_committed = [] {};
+  // The internal credential (CALNDRO_INTERNAL_TOKEN): only a call carrying
+  // it names its HTTP client's address (events/caller_address.h).
+  std::string internal_token;
 };
 
 // The RPCs of calndro.events.v1.EventService. Every call authenticates from
@@ -73,6 +76,9 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
     std::vector<std::string> recipients;
     std::string sender;
   };
+
+  // The caller's credentials and address from the call's metadata.
+  Credentials read_credentials(const grpc::ServerContext& context) const;
 
   // Serves `method`: authenticates the caller from metadata and runs `work`.
   grpc::Status serve_as_caller(grpc::ServerContext* context, std::string_view method, Atomicity atomicity,

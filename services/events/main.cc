@@ -26,6 +26,9 @@ namespace {
 namespace config = calndro::config;
 namespace events = calndro::events;
 
+// How long a revoked email token may still work (docs/OPERATIONS.md).
+constexpr int kMaxEmailTokenCacheSeconds = 60;
+
 // Everything the service reads from CALNDRO_* variables.
 struct Settings {
   std::string listen;
@@ -83,11 +86,11 @@ void read_policies(Settings& settings) {
       std::chrono::milliseconds(config::int_or("CALNDRO_PASSWORD_CHECK_WAIT_MS", 1000, 0, 60000));
   // Resolved email tokens, so a link opened again skips the hop to the
   // notification service (docs/PERFORMANCE.md); bounded, and never kept past
-  // a token's expiry. Off by default: a token whose expiry an operator moves
-  // by hand in notify.email_tokens (the only way to revoke one) would stay
-  // usable for up to this many seconds.
-  settings.email_token_cache_ttl =
-      std::chrono::seconds(config::int_or("CALNDRO_EMAIL_TOKEN_CACHE_SECONDS", 0, 0, 86400));
+  // a token's expiry. Off by default, and at most a minute: a token revoked
+  // (calndro-admin token revoke --event, user deactivate) stays usable on a
+  // replica that resolved it for up to this many seconds.
+  settings.email_token_cache_ttl = std::chrono::seconds(
+      config::int_or("CALNDRO_EMAIL_TOKEN_CACHE_SECONDS", 0, 0, kMaxEmailTokenCacheSeconds));
   settings.service.api_token_lifetime =
       std::chrono::hours(24 * config::int_or("CALNDRO_API_TOKEN_DAYS", 30, 1, 3650));
   settings.service.mails_per_hour = config::int_or("CALNDRO_NOTIFY_MAILS_PER_HOUR", 100, 1, 1000000);
@@ -145,6 +148,7 @@ int serve(const Settings& settings) {
   events::OutboxRelay relay(database, notifications, clock, settings.relay);
   events::EventServiceOptions service_options = settings.service;
   service_options.notify_committed = [&relay] { relay.wake(); };
+  service_options.internal_token = settings.internal_token;
   events::EventServiceImpl service(database, authenticator, notifications, clock, random, service_options);
   events::RetentionPurge purge(
       database, clock, {settings.retention, settings.service.idempotency_window, settings.purge_interval});

@@ -164,6 +164,23 @@ std::int64_t PgUserAdmin::revoke_api_tokens_of(const std::string& email) {
       .affected_rows();
 }
 
+std::optional<bool> PgUserAdmin::lock_active_flag(const std::string& email) {
+  const auto result =
+      tx_.exec_params("SELECT is_active FROM events.users WHERE email = $1 FOR UPDATE", email);
+  if (result.empty()) {
+    return std::nullopt;
+  }
+  return result[0][0].as<bool>();
+}
+
+std::optional<std::vector<std::string>> PgUserAdmin::event_parties(std::int64_t id) {
+  const auto result = tx_.exec_params("SELECT parties::text FROM events.events WHERE id = $1", id);
+  if (result.empty()) {
+    return std::nullopt;
+  }
+  return nlohmann::json::parse(result[0][0].as<std::string>()).get<std::vector<std::string>>();
+}
+
 std::vector<User> PgUserAdmin::list() {
   std::vector<User> users;
   for (const auto& row : tx_.exec(std::string("SELECT ") + kUserColumns + " FROM events.users ORDER BY id")) {

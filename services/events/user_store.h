@@ -62,6 +62,11 @@ class PgUserAdmin {
   bool revoke_api_token_by_id(std::int64_t id);
   // Returns how many keys went.
   std::int64_t revoke_api_tokens_of(const std::string& email);
+  // Whether the user `email` exists and is active, the row locked until the
+  // transaction ends; nullopt when there is no such user.
+  std::optional<bool> lock_active_flag(const std::string& email);
+  // The parties of event `id` (deleted or not); nullopt when there is none.
+  std::optional<std::vector<std::string>> event_parties(std::int64_t id);
 
  private:
   pqxx::transaction_base& tx_;

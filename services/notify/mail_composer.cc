@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -274,12 +275,13 @@ std::string compose_calendar(const MailSettings& settings, const MailRequest& re
 
 std::string encode_header_text(std::string_view text) {
   const std::string clean = strip_controls(text);
-  if (plain_ascii(clean)) {
+  if (plain_ascii(clean) && clean.size() <= kMaxPlainHeaderText) {
     return clean;
   }
-  // 45 bytes of payload -> 60 base64 characters; with "=?UTF-8?B?" and "?="
-  // an encoded word stays at 72 characters (RFC 2047 allows 75).
-  constexpr std::size_t kChunk = 45;
+  // 42 bytes of payload -> 56 base64 characters; with "=?UTF-8?B?" and "?="
+  // an encoded word is 68 characters (RFC 2047 allows 75), so "Subject: "
+  // and the first word stay within RFC 5322's 78.
+  constexpr std::size_t kChunk = 42;
   std::string out;
   std::size_t i = 0;
   while (i < clean.size()) {
@@ -322,20 +324,101 @@ void append_crlf_text(std::string& out, std::string_view text) {
   }
 }
 
-// A multipart boundary that occurs in neither part (RFC 2046 §5.1.1): the
-// title is the caller's text and could spell any fixed one.
-std::string part_boundary(const WireMail& mail) {
+// A multipart boundary that occurs in neither part as sent (RFC 2046
+// §5.1.1): the title is the caller's text and could spell any fixed one.
+std::string part_boundary(std::string_view text, std::string_view calendar) {
   std::string boundary = "=_calndro_alternative_";
   for (int n = 0;; ++n) {
     const std::string candidate = boundary + std::to_string(n);
-    if (mail.body.find(candidate) == std::string::npos &&
-        mail.calendar.find(candidate) == std::string::npos) {
+    if (text.find(candidate) == std::string::npos && calendar.find(candidate) == std::string::npos) {
       return candidate;
     }
   }
 }
 
+bool every_line_fits(std::string_view text, std::size_t limit) {
+  std::size_t width = 0;
+  for (char c : text) {
+    if (c == '\n') {
+      width = 0;
+    } else if (c != '\r' && ++width > limit) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// How quoted-printable writes the UTF-8 sequence (or stray byte) at the start
+// of `rest`, which is `length` octets long and `last` on its line.
+std::string quoted_printable_unit(std::string_view rest, std::size_t length, bool last) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  const auto c = static_cast<unsigned char>(rest[0]);
+  // RFC 2045 §6.7 rules (2) and (3): printable ASCII but "=" as it is; a
+  // space or tab too, unless it ends the line (a transport may strip it).
+  const bool literal =
+      length == 1 && ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last));
+  if (literal) {
+    return std::string(1, static_cast<char>(c));
+  }
+  std::string out;
+  for (std::size_t k = 0; k < length; ++k) {
+    const auto byte = static_cast<unsigned char>(rest[k]);
+    out += '=';
+    out += kHex[byte >> 4];
+    out += kHex[byte & 0x0f];
+  }
+  return out;
+}
+
+// One line of text (no line end) quoted-printable, with soft line breaks so
+// no encoded line exceeds 76 characters, the "=" of a soft break included.
+void append_quoted_printable_line(std::string& out, std::string_view line) {
+  constexpr std::size_t kMaxEncodedLine = 76;
+  std::size_t width = 0;
+  for (std::size_t i = 0; i < line.size();) {
+    std::size_t length = std::min(utf8_sequence_length(static_cast<unsigned char>(line[i])), line.size() - i);
+    for (std::size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(line[i + k]) & 0xc0) != 0x80) {
+        length = 1;  // not a whole sequence: carried byte by byte
+      }
+    }
+    const std::string unit = quoted_printable_unit(line.substr(i), length, i + length == line.size());
+    if (width + unit.size() > kMaxEncodedLine - 1) {
+      out += "=\r\n";
+      width = 0;
+    }
+    out += unit;
+    width += unit.size();
+    i += length;
+  }
+  out += "\r\n";
+}
+
 }  // namespace
+
+std::string encode_quoted_printable(std::string_view text) {
+  std::string out;
+  while (!text.empty()) {
+    const std::size_t end = text.find('\n');
+    std::string line(text.substr(0, end));
+    line.erase(std::remove(line.begin(), line.end(), '\r'), line.end());
+    append_quoted_printable_line(out, line);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+  }
+  return out;
+}
+
+EncodedText encode_text_part(std::string_view text) {
+  EncodedText part;
+  if (every_line_fits(text, kMaxMailLineOctets)) {
+    part.transfer_encoding = "8bit";
+    append_crlf_text(part.wire, text);
+  } else {
+    part.transfer_encoding = "quoted-printable";
+    part.wire = encode_quoted_printable(text);
+  }
+  return part;
+}
 
 std::string render_message(const WireMail& mail) {
   std::string out;
@@ -354,30 +437,33 @@ std::string render_message(const WireMail& mail) {
   header("Subject", encode_header_text(mail.subject));
   header("Message-ID", strip_controls(mail.message_id));
   header("MIME-Version", "1.0");
+  const EncodedText text = encode_text_part(mail.body);
   if (!mail.calendar.empty()) {
-    const std::string boundary = part_boundary(mail);
+    std::string calendar;
+    append_crlf_text(calendar, mail.calendar);
+    const std::string boundary = part_boundary(text.wire, calendar);
     header("Content-Type", "multipart/alternative; boundary=\"" + boundary + "\"");
     out += "\r\n";
     out += "--" + boundary + "\r\n";
     header("Content-Type", "text/plain; charset=utf-8");
-    header("Content-Transfer-Encoding", "8bit");
+    header("Content-Transfer-Encoding", text.transfer_encoding);
     out += "\r\n";
     // The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1):
     // one more keeps each part's own last line end.
-    append_crlf_text(out, mail.body);
+    out += text.wire;
     out += "\r\n--" + boundary + "\r\n";
     header("Content-Type", "text/calendar; charset=UTF-8; method=" +
                                std::string(icalendar::method_name(mail.calendar_method)));
     header("Content-Transfer-Encoding", "8bit");
     out += "\r\n";
-    append_crlf_text(out, mail.calendar);
+    out += calendar;
     out += "\r\n--" + boundary + "--\r\n";
     return out;
   }
   header("Content-Type", "text/plain; charset=utf-8");
-  header("Content-Transfer-Encoding", "8bit");
+  header("Content-Transfer-Encoding", text.transfer_encoding);
   out += "\r\n";
-  append_crlf_text(out, mail.body);
+  out += text.wire;
   return out;
 }
 

@@ -100,9 +100,35 @@ std::string compose_calendar(const MailSettings& settings, const MailRequest& re
                              Instant composed_at);
 
 // RFC 2047 "B" encoded words (UTF-8) when `text` is not plain printable
-// ASCII, folded so no encoded word exceeds 75 characters; `text` unchanged
-// otherwise. Never splits a UTF-8 sequence. Control characters are stripped.
+// ASCII, or is too long for "Subject: " and it to fit RFC 5322's 78-octet
+// line (kMaxPlainHeaderText); folded so no encoded word exceeds 75
+// characters; `text` unchanged otherwise. Never splits a UTF-8 sequence.
+// Control characters are stripped.
+inline constexpr std::size_t kMaxPlainHeaderText = 69;
 std::string encode_header_text(std::string_view text);
+
+// RFC 5322 §2.1.1: a line of a message MUST NOT exceed 998 octets (CRLF
+// excluded); SMTP servers refuse a mail with a longer one.
+inline constexpr std::size_t kMaxMailLineOctets = 998;
+
+// A text part as it goes on the wire: its Content-Transfer-Encoding and its
+// lines, each ending in CRLF.
+struct EncodedText {
+  std::string transfer_encoding;  // "8bit" or "quoted-printable"
+  std::string wire;
+};
+
+// `text` (lines end in "\n"; a CR is dropped) as a text part: 8bit, as it
+// is, while every line fits in kMaxMailLineOctets, so the link reads (and
+// greps) as written in any mail that a title leaves short; quoted-printable
+// (RFC 2045 §6.7, lines of at most 76 characters) otherwise, so no title can
+// make the mail undeliverable.
+EncodedText encode_text_part(std::string_view text);
+
+// RFC 2045 §6.7 quoted-printable of `text`: "\n" becomes a hard line break
+// (CRLF), a CR is dropped, every encoded line holds at most 76 characters
+// (soft breaks "=" CRLF), and a UTF-8 sequence is never split across them.
+std::string encode_quoted_printable(std::string_view text);
 
 // "<calndro.MAILID.QUEUEDMICROS@DOMAIN>": stable for one outbox row, so a
 // retried delivery carries the same Message-ID.
@@ -124,10 +150,10 @@ struct WireMail {
 
 // The whole RFC 5322 message, CRLF line ends, headers first:
 // Date, From, Sender, To, Subject, Message-ID, MIME-Version, Content-Type,
-// Content-Transfer-Encoding (8bit), then the body. With a calendar the
-// Content-Type is multipart/alternative: the text part, then the
-// "text/calendar; charset=UTF-8; method=..." part, both 8bit (the calendar's
-// lines are at most 75 octets).
+// Content-Transfer-Encoding (encode_text_part's), then the body. With a
+// calendar the Content-Type is multipart/alternative: the text part, then the
+// "text/calendar; charset=UTF-8; method=..." part, 8bit (its lines are folded
+// at 75 octets, common/icalendar.h). No line exceeds kMaxMailLineOctets.
 std::string render_message(const WireMail& mail);
 
 }  // namespace calndro::notify

@@ -101,4 +101,27 @@ std::optional<TokenRecord> PgTokenStore::find_by_hash(Transaction& tx, const std
   return record;
 }
 
+bool PgTokenAdmin::schema_present() {
+  return tx_.exec1("SELECT to_regclass('notify.email_tokens') IS NOT NULL")[0].as<bool>();
+}
+
+std::int64_t PgTokenAdmin::revoke_for_event(std::int64_t event_id, const std::optional<std::string>& party) {
+  if (!schema_present()) {
+    return 0;
+  }
+  return static_cast<std::int64_t>(
+      tx_.exec_params(
+             "DELETE FROM notify.email_tokens WHERE event_id = $1 AND ($2::text IS NULL OR party_email = $2)",
+             event_id, party)
+          .affected_rows());
+}
+
+std::int64_t PgTokenAdmin::revoke_for_party(const std::string& party) {
+  if (!schema_present()) {
+    return 0;
+  }
+  return static_cast<std::int64_t>(
+      tx_.exec_params("DELETE FROM notify.email_tokens WHERE party_email = $1", party).affected_rows());
+}
+
 }  // namespace calndro::notify

@@ -55,4 +55,30 @@ class PgTokenStore final : public TokenStore {
   int purge_expired(Transaction& tx, int days, int batch) override;
 };
 
+// Revocation by an operator (calndro-admin), in the caller's transaction:
+// the tokens are deleted, so ResolveToken no longer finds them and a link
+// carrying one is refused at once (the event service's email-token cache
+// aside: CALNDRO_EMAIL_TOKEN_CACHE_SECONDS). The audit log keeps their
+// fingerprints. The admin CLI writes this schema directly rather than through
+// an RPC of the notification service: it is the operator's tool on the one
+// database, works while notify is down, and commits a deactivation and the
+// revocation of the user's tokens together (docs/OPERATIONS.md). Mails still
+// queued carry tokens minted when they are sent. Plain SQL: the CLI runs
+// each once.
+class PgTokenAdmin {
+ public:
+  explicit PgTokenAdmin(pqxx::transaction_base& tx) : tx_(tx) {}
+
+  // False when the notification service never ran on this database (no
+  // token can exist).
+  bool schema_present();
+  // Every token of event `event_id`, or only those of `party`; how many went.
+  std::int64_t revoke_for_event(std::int64_t event_id, const std::optional<std::string>& party);
+  // Every token issued to `party`, on any event; how many went.
+  std::int64_t revoke_for_party(const std::string& party);
+
+ private:
+  pqxx::transaction_base& tx_;
+};
+
 }  // namespace calndro::notify

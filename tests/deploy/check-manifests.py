@@ -32,6 +32,7 @@ API_VERSIONS = {
     "Secret": "v1",
     "HorizontalPodAutoscaler": "autoscaling/v2",
     "PodDisruptionBudget": "policy/v1",
+    "NetworkPolicy": "networking.k8s.io/v1",
 }
 PROBE_HANDLERS = ("httpGet", "grpc", "exec", "tcpSocket")
 MEMORY_LIMIT_MAX = 128 * 1024 * 1024
@@ -301,6 +302,9 @@ def check_k8s(r, files, env_names, root=None):
         r.check(any(labels_match(sel, get(d, "spec", "template", "metadata", "labels")) for d in deployments.values()),
                 f"PodDisruptionBudget {n}: selector matches no Deployment")
 
+    check_network_policies(r, named("NetworkPolicy"), deployments)
+    check_gateway_env(r, deployments)
+
     # kustomization lists every manifest, and only existing ones.
     kust = [docs for fname, docs in files if fname.startswith("kustomization.")]
     if r.check(kust and kust[0], "deploy/k8s/kustomization.yaml is missing"):
@@ -310,6 +314,93 @@ def check_k8s(r, files, env_names, root=None):
         listed = set(k.get("resources") or [])
         manifests = {fname for fname, _ in files if not fname.startswith("kustomization.")}
         r.check(listed == manifests, f"kustomization.yaml resources {sorted(listed)} != manifests {sorted(manifests)}")
+
+
+# ---------------------------------------------------------- NetworkPolicy
+
+# Who may reach each process's gRPC or HTTP port (SPEC §2: the client address
+# the gateway forwards; only events queues mail): None means anyone.
+ADMITTED = {"gateway": (9000, None), "events": (50051, "gateway"), "notify": (50052, "events")}
+# (process, port, protocol, peer process or None for any address) each must be allowed to reach.
+EGRESS = [
+    ("gateway", 50051, "TCP", "events"), ("gateway", 53, "UDP", None),
+    ("events", 50052, "TCP", "notify"), ("events", 5432, "TCP", None), ("events", 53, "UDP", None),
+    ("notify", 5432, "TCP", None), ("notify", 587, "TCP", None), ("notify", 53, "UDP", None),
+]
+
+
+def pod_labels(deployment):
+    return get(deployment, "spec", "template", "metadata", "labels")
+
+
+def rule_ports_cover(rule, port, protocol="TCP"):
+    ports = rule.get("ports") or []
+    return not ports or any(p.get("port") == port and p.get("protocol", "TCP") == protocol for p in ports)
+
+
+def peer_selects_only(peer, deployments, name):
+    """A peer of this namespace's pods that selects Deployment `name`'s pods and no other's."""
+    if not isinstance(peer, dict) or set(peer) != {"podSelector"}:
+        return False
+    sel = get(peer, "podSelector", "matchLabels")
+    return all(labels_match(sel, pod_labels(d)) == (n == name) for n, d in deployments.items())
+
+
+def check_network_policies(r, policies, deployments):
+    for name, (port, source) in ADMITTED.items():
+        if name not in deployments:
+            continue
+        labels = pod_labels(deployments[name])
+        mine = [p for p in policies.values() if labels_match(get(p, "spec", "podSelector", "matchLabels"), labels)]
+        if not r.check(len(mine) == 1, f"NetworkPolicy: {len(mine)} select the {name} pods, expected 1"):
+            continue
+        spec = mine[0].get("spec") or {}
+        types = spec.get("policyTypes") or []
+        r.check("Ingress" in types and "Egress" in types, f"NetworkPolicy {name}: policyTypes needs Ingress and Egress, has {types}")
+        admitting = [rule for rule in spec.get("ingress") or [] if rule_ports_cover(rule, port)]
+        r.check(admitting, f"NetworkPolicy {name}: nothing may reach port {port}")
+        for rule in admitting:
+            peers = rule.get("from") or []
+            if source is None:
+                continue
+            r.check(peers and all(peer_selects_only(peer, deployments, source) for peer in peers),
+                    f"NetworkPolicy {name}: port {port} is open to {peers or 'anyone'}, only {source} may reach it")
+        if source is None:
+            r.check(any(not rule.get("from") for rule in admitting), f"NetworkPolicy {name}: port {port} must be open to anyone")
+        # Every other port (metrics) only from a namespace, never from anyone.
+        for rule in spec.get("ingress") or []:
+            if not rule_ports_cover(rule, port):
+                r.check(rule.get("from") and rule.get("ports"), f"NetworkPolicy {name}: an ingress rule open to anyone on {rule.get('ports')}")
+    for name, port, protocol, peer in EGRESS:
+        if name not in deployments:
+            continue
+        labels = pod_labels(deployments[name])
+        allowed = False
+        for p in policies.values():
+            if not labels_match(get(p, "spec", "podSelector", "matchLabels"), labels):
+                continue
+            for rule in get(p, "spec", "egress") or []:
+                to = rule.get("to") or []
+                reaches = not to or (peer is not None and any(peer_selects_only(t, deployments, peer) for t in to))
+                allowed = allowed or (rule_ports_cover(rule, port, protocol) and reaches)
+        r.check(allowed, f"NetworkPolicy {name}: egress to {peer or 'any address'} on {port}/{protocol} is not allowed")
+
+
+def env_of(container, name):
+    return next((e for e in container.get("env") or [] if e.get("name") == name), None)
+
+
+def check_gateway_env(r, deployments):
+    """The gateway holds the internal credential, and asks notify nothing that its policy refuses."""
+    containers = {n: (get(d, "spec", "template", "spec", "containers") or [{}])[0] for n, d in deployments.items()}
+    if "gateway" not in containers or "events" not in containers:
+        return
+    ref = lambda n: get(env_of(containers[n], "CALNDRO_INTERNAL_TOKEN") or {}, "valueFrom", "secretKeyRef")
+    r.check(ref("gateway") and ref("gateway") == ref("events"),
+            "Deployment gateway: CALNDRO_INTERNAL_TOKEN must come from the Secret key events uses")
+    notify_addr = env_of(containers["gateway"], "CALNDRO_NOTIFY_ADDR") or {}
+    r.check(notify_addr.get("value") == "off",
+            "Deployment gateway: CALNDRO_NOTIFY_ADDR must be \"off\" (only events may reach notify, so /readyz would never pass)")
 
 
 # ----------------------------------------------------------- docker-compose
@@ -362,6 +453,12 @@ def check_compose(r, compose, env_names):
     mp = services.get("mailpit") or {}
     r.check("mailpit" in str(mp.get("image", "")), "compose mailpit: image axllent/mailpit")
     r.check(any("8025" in str(p) for p in mp.get("ports") or []), "compose mailpit: UI port 8025 published")
+    # Every published port but the gateway's on the host's loopback only: the
+    # mail catcher's UI shows every token link, the gRPC ports are for grpcurl.
+    for n in ("mailpit", "events", "notify", "postgres"):
+        for p in (services.get(n) or {}).get("ports") or []:
+            r.check(isinstance(p, str) and p.startswith("127.0.0.1:"),
+                    f"compose {n}: port {p!r} must be published on 127.0.0.1 only")
 
     for n, binary in (("events", "calndro-events"), ("notify", "calndro-notify"), ("gateway", "calndro-gateway")):
         s = services.get(n) or {}
@@ -380,9 +477,11 @@ def check_compose(r, compose, env_names):
         env = compose_env(s)
         for var in ("CALNDRO_EVENTS_ADDR", "CALNDRO_NOTIFY_ADDR"):
             r.check(env.get(var), f"{where}: env {var} missing")
-        if n in ("events", "notify"):
-            # They listen beyond loopback: a credential with a public default
-            # would make notify an open relay (the services refuse it too).
+        # The services listen beyond loopback: a credential with a public
+        # default would make notify an open relay (the services refuse it
+        # too); the gateway needs it for events to believe the client
+        # addresses it forwards.
+        if n in ("events", "notify", "gateway"):
             raw = s.get("environment") or {}
             raw = raw if isinstance(raw, dict) else {}
             token, token_file = raw.get("CALNDRO_INTERNAL_TOKEN"), env.get("CALNDRO_INTERNAL_TOKEN_FILE")
@@ -395,6 +494,7 @@ def check_compose(r, compose, env_names):
                 targets = [str(v).split(":")[1] for v in s.get("volumes") or [] if isinstance(v, str) and ":" in v]
                 r.check(any(str(token_file).startswith(t.rstrip("/") + "/") for t in targets),
                         f"{where}: CALNDRO_INTERNAL_TOKEN_FILE {token_file} is on no mounted volume")
+        if n in ("events", "notify"):
             r.check("@postgres:" in str(env.get("CALNDRO_DATABASE_URL", "")), f"{where}: CALNDRO_DATABASE_URL must name the postgres service")
             listen = env.get("CALNDRO_EVENTS_LISTEN" if n == "events" else "CALNDRO_NOTIFY_LISTEN", "")
             r.check(str(listen).startswith("0.0.0.0:"), f"{where}: must listen on 0.0.0.0 inside the network")
@@ -410,8 +510,9 @@ def check_compose(r, compose, env_names):
         r.check(str(env.get("CALNDRO_EVENTS_ADDR", "")).startswith("events:"), f"{where}: CALNDRO_EVENTS_ADDR must name the events service")
         r.check(str(env.get("CALNDRO_NOTIFY_ADDR", "")).startswith("notify:"), f"{where}: CALNDRO_NOTIFY_ADDR must name the notify service")
     tokens = {(str((services.get(n) or {}).get("environment", {}).get("CALNDRO_INTERNAL_TOKEN")),
-               str(compose_env(services.get(n) or {}).get("CALNDRO_INTERNAL_TOKEN_FILE"))) for n in ("events", "notify")}
-    r.check(len(tokens) == 1, "compose: events and notify must share the internal credential")
+               str(compose_env(services.get(n) or {}).get("CALNDRO_INTERNAL_TOKEN_FILE")))
+              for n in ("events", "notify", "gateway")}
+    r.check(len(tokens) == 1, "compose: the gateway, events and notify must share the internal credential")
 
 
 # ---------------------------------------------------------------- self-test
@@ -423,6 +524,13 @@ def find(files, kind, name):
             if isinstance(d, dict) and d.get("kind") == kind and get(d, "metadata", "name") == name:
                 return d
     raise KeyError(f"{kind}/{name}")
+
+
+def remove(files, kind, name):
+    doc = find(files, kind, name)
+    for _, docs in files:
+        if doc in docs:
+            docs.remove(doc)
 
 
 def c0(files, name):
@@ -445,6 +553,21 @@ K8S_BREAKS = [
     ("memory limit removed", lambda f: c0(f, "gateway")["resources"]["limits"].pop("memory")),
     ("events Service not headless", lambda f: find(f, "Service", "events")["spec"].pop("clusterIP")),
     ("misspelt variable", lambda f: c0(f, "events")["env"].append({"name": "CALNDRO_DATABSE_URL", "value": "x"})),
+    ("events NetworkPolicy removed", lambda f: remove(f, "NetworkPolicy", "events")),
+    ("events gRPC open to every pod", lambda f: find(f, "NetworkPolicy", "events")["spec"]["ingress"][0].update(
+        {"from": [{"podSelector": {}}]})),
+    ("events gRPC open to anyone", lambda f: find(f, "NetworkPolicy", "events")["spec"]["ingress"][0].pop("from")),
+    ("notify reachable from the gateway", lambda f: find(f, "NetworkPolicy", "notify")["spec"]["ingress"][0]["from"].append(
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "calndro", "app.kubernetes.io/component": "gateway"}}})),
+    ("notify reachable from another namespace", lambda f: find(f, "NetworkPolicy", "notify")["spec"]["ingress"][0]["from"][0].update(
+        {"namespaceSelector": {}})),
+    ("NetworkPolicy without Egress", lambda f: find(f, "NetworkPolicy", "gateway")["spec"].update({"policyTypes": ["Ingress"]})),
+    ("gateway egress to events removed", lambda f: find(f, "NetworkPolicy", "gateway")["spec"]["egress"].pop(0)),
+    ("notify without SMTP egress", lambda f: find(f, "NetworkPolicy", "notify")["spec"]["egress"].pop(1)),
+    ("gateway without the internal credential", lambda f: c0(f, "gateway").update(
+        {"env": [e for e in c0(f, "gateway")["env"] if e["name"] != "CALNDRO_INTERNAL_TOKEN"]})),
+    ("gateway asking notify's health", lambda f: [e.update({"value": "dns:///notify:50052"}) for e in c0(f, "gateway")["env"]
+                                                  if e["name"] == "CALNDRO_NOTIFY_ADDR"]),
 ]
 COMPOSE_BREAKS = [
     ("compose healthcheck removed", lambda c: c["services"]["events"].pop("healthcheck")),
@@ -459,6 +582,10 @@ COMPOSE_BREAKS = [
     ("compose writable root file system", lambda c: c["services"]["notify"].update({"read_only": False})),
     ("compose capabilities kept", lambda c: c["services"]["events"].update({"cap_drop": []})),
     ("compose runs as root", lambda c: c["services"]["gateway"].update({"user": "0:0"})),
+    ("compose mail catcher UI on every interface", lambda c: c["services"]["mailpit"].update({"ports": ["8025:8025"]})),
+    ("compose events gRPC on every interface", lambda c: c["services"]["events"].update({"ports": ["50051:50051"]})),
+    ("compose gateway without the internal credential",
+     lambda c: c["services"]["gateway"]["environment"].pop("CALNDRO_INTERNAL_TOKEN_FILE")),
 ]
 
 

@@ -5,6 +5,8 @@
 // the RFC 2047 encoder on their own. With a calendar: the text/calendar part
 // has CRLF lines of at most 75 octets, carries the link only when the mail
 // has one, and the multipart boundary occurs only as the three delimiters.
+// Whatever the input, no line of a rendered message exceeds RFC 5322's 998
+// octets, and a quoted-printable text part decodes to the mail's text.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -78,7 +80,7 @@ void check_header_text(std::string_view text) {
   for (unsigned char c : clean) {
     plain = plain && c < 0x80;
   }
-  if (plain) {
+  if (plain && clean.size() <= kMaxPlainHeaderText) {
     FUZZ_CHECK(encoded == clean);
     return;
   }
@@ -121,6 +123,75 @@ void check_headers(const std::string& message) {
       FUZZ_CHECK(i + 1 < message.size() && message[i + 1] == '\n');
     }
   }
+}
+
+// RFC 2045 §6.7 undone: soft breaks joined, =XX back to octets, CRLF as "\n".
+std::string decode_quoted_printable(std::string_view wire) {
+  static constexpr std::string_view kHex = "0123456789ABCDEF";
+  std::string out;
+  for (std::size_t i = 0; i < wire.size();) {
+    if (wire.substr(i).starts_with("=\r\n")) {
+      i += 3;
+    } else if (wire[i] == '=') {
+      FUZZ_CHECK(i + 2 < wire.size());
+      const std::size_t high = kHex.find(wire[i + 1]);
+      const std::size_t low = kHex.find(wire[i + 2]);
+      FUZZ_CHECK(high != std::string_view::npos && low != std::string_view::npos);
+      out += static_cast<char>(high * 16 + low);
+      i += 3;
+    } else if (wire.substr(i).starts_with("\r\n")) {
+      out += '\n';
+      i += 2;
+    } else {
+      out += wire[i++];
+    }
+  }
+  return out;
+}
+
+// Every line of the message within RFC 5322's 998 octets; the text part
+// (`content`, sent with `encoding`) as the mail's `body` says.
+void check_lines_and_text(const std::string& message, const std::string& encoding, std::string_view content,
+                          const std::string& body) {
+  std::size_t start = 0;
+  while (start < message.size()) {
+    const std::size_t end = message.find("\r\n", start);
+    FUZZ_CHECK(end != std::string::npos);
+    FUZZ_CHECK(end - start <= kMaxMailLineOctets);
+    start = end + 2;
+  }
+  std::string text;
+  for (char c : body) {
+    if (c != '\r') {
+      text += c;
+    }
+  }
+  if (!text.ends_with('\n')) {
+    text += '\n';
+  }
+  if (encoding == "quoted-printable") {
+    for (std::size_t at = 0; at < content.size();) {
+      const std::size_t end = content.find("\r\n", at);
+      FUZZ_CHECK(end != std::string_view::npos && end - at <= 76);
+      at = end + 2;
+    }
+    FUZZ_CHECK(decode_quoted_printable(content) == text);
+  } else {
+    FUZZ_CHECK(encoding == "8bit");
+  }
+}
+
+// The text part's Content-Transfer-Encoding, and its content up to `end`.
+void check_text_part(const std::string& message, std::size_t from, std::size_t end, const std::string& body) {
+  const std::string marker = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: ";
+  const std::size_t at = message.find(marker, from);
+  FUZZ_CHECK(at != std::string::npos);
+  const std::size_t value = at + marker.size();
+  const std::size_t value_end = message.find("\r\n", value);
+  const std::size_t content = value_end + 4;
+  FUZZ_CHECK(message.compare(value_end, 4, "\r\n\r\n") == 0 && content <= end);
+  check_lines_and_text(message, message.substr(value, value_end - value),
+                       std::string_view(message).substr(content, end - content), body);
 }
 
 // Every line ends in CRLF and holds at most 75 octets; a continuation line
@@ -185,6 +256,10 @@ void check_calendar_mail(const MailSettings& settings, const MailRequest& reques
     ++delimiters;
   }
   FUZZ_CHECK(delimiters == 3);
+  // The text part (with its own last CRLF) ends where the second delimiter
+  // begins.
+  const std::size_t first = message.find(delimiter);
+  check_text_part(message, first, message.find(delimiter, first + 1), mail.body);
 }
 
 // A From text parsed: a clean mailbox, or no mailbox and a reason.
@@ -249,7 +324,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   wire.body = mail.body;
   wire.date = expires;
   wire.message_id = message_id(request.event_id, expires, request.sender);
-  check_headers(render_message(wire));
+  const std::string message = render_message(wire);
+  check_headers(message);
+  check_text_part(message, 0, message.size(), mail.body);
 
   request.calendar = calendar_from(in);
   if (request.calendar) {

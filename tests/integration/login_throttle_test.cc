@@ -509,6 +509,29 @@ TEST_F(MailAmplification, OverGrpcRenamesOfAnAgreedEventAreLimitedAndForTheCreat
 
 // --- the per-address limit, over gRPC with the gateway's metadata --------
 
+// ListEvents as `authorization`, naming `address` (when not empty) in
+// x-calndro-client-addr, with `internal_credential` (when not empty) in
+// x-calndro-internal, as the gateway calls.
+grpc::StatusCode list_as(ev1::EventService::Stub& stub, const std::string& authorization,
+                         const std::string& address, const std::string& internal_credential,
+                         grpc::Status* out = nullptr) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  context.AddMetadata("authorization", authorization);
+  if (!address.empty()) {
+    context.AddMetadata("x-calndro-client-addr", address);
+  }
+  if (!internal_credential.empty()) {
+    context.AddMetadata("x-calndro-internal", internal_credential);
+  }
+  ev1::ListEventsResponse response;
+  const grpc::Status status = stub.ListEvents(&context, ev1::ListEventsRequest(), &response);
+  if (out != nullptr) {
+    *out = status;
+  }
+  return status.error_code();
+}
+
 class AddressLimit : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -518,20 +541,10 @@ class AddressLimit : public ::testing::Test {
   }
   static void TearDownTestSuite() { stack_.reset(); }
   Stack& stack() { return *stack_; }
+  // As the gateway: the HTTP client's address with the internal credential.
   grpc::StatusCode list_as(ev1::EventService::Stub& stub, const std::string& authorization,
                            const std::string& address, grpc::Status* out = nullptr) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    context.AddMetadata("authorization", authorization);
-    if (!address.empty()) {
-      context.AddMetadata("x-calndro-client-addr", address);
-    }
-    ev1::ListEventsResponse response;
-    const grpc::Status status = stub.ListEvents(&context, ev1::ListEventsRequest(), &response);
-    if (out != nullptr) {
-      *out = status;
-    }
-    return status.error_code();
+    return ::list_as(stub, authorization, address, stack().internal_token(), out);
   }
   static std::unique_ptr<Stack> stack_;
 };
@@ -601,6 +614,49 @@ TEST_F(AddressLimit, AFullHashingSlotFailsFastWith429) {
     }
   }
   EXPECT_GE(busy, 1) << "16 simultaneous password checks, one slot, no wait";
+}
+
+// --- a forged client address: the peer's limit (SPEC §2) ------------------
+
+// Its own stack: the spraying below blocks 127.0.0.1, the address of every
+// other caller here, for the rest of the window.
+TEST(ForgedClientAddress, SprayingWithoutTheInternalCredentialMeetsThePeerAddressLimit) {
+  // The gateway believes X-Forwarded-For from 127.0.0.0/8 here, so REST
+  // callers can name addresses of their own too.
+  auto stack = start_stack({{"CALNDRO_LOGIN_FAILURES_PER_ACCOUNT", "1000"},
+                            {"CALNDRO_LOGIN_FAILURES_PER_ADDRESS", "6"},
+                            {"CALNDRO_TRUSTED_PROXIES", "127.0.0.0/8"}});
+  const User u = stack->create_user(unique_email("spray"), "right-Pass-1");
+  auto stub = ev1::EventService::NewStub(stack->events_channel());
+  const auto rest_as = [&](const std::string& forwarded_for) {
+    return http_call(
+        *stack,
+        {"GET", "/", basic_auth(u.email, u.password), std::nullopt, {{"X-Forwarded-For", forwarded_for}}});
+  };
+  EXPECT_EQ(rest_as("198.51.100.40").status, 200) << "the REST path names its client";
+  // A password sprayer straight at port 50051, a new forged address each time.
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(
+        list_as(*stub, basic_auth(unique_email("spray-ghost"), "x"), "192.0.2." + std::to_string(i + 1), ""),
+        grpc::StatusCode::UNAUTHENTICATED)
+        << i;
+  }
+  grpc::Status status;
+  EXPECT_EQ(list_as(*stub, basic_auth(u.email, u.password), "192.0.2.99", "", &status),
+            grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << "six failures from one peer, whatever addresses it named: " << status.error_message();
+  EXPECT_EQ(list_as(*stub, basic_auth(u.email, u.password), "192.0.2.98", "not-the-credential"),
+            grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << "a wrong credential counts as none";
+  // With the internal credential the named address is the one counted.
+  EXPECT_EQ(list_as(*stub, basic_auth(u.email, u.password), "198.51.100.41", stack->internal_token()),
+            grpc::StatusCode::OK);
+  EXPECT_EQ(list_as(*stub, basic_auth(u.email, u.password), "127.0.0.1", stack->internal_token()),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Through the gateway, which sends the credential: each client its own count.
+  EXPECT_EQ(rest_as("198.51.100.42").status, 200);
+  const Resp blocked = rest_as("127.0.0.1");
+  EXPECT_EQ(blocked.status, 429) << "a client behind the sprayer's own address shares its limit: " << blocked;
 }
 
 // --- a wrong-password flood does not slow down callers with API keys ------

@@ -8,6 +8,7 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -367,6 +368,67 @@ nlohmann::json expect_calendar_mail(const MailMessage& mail, const std::string& 
   EXPECT_EQ(attendees, (std::set<std::string>{"you@here.net", "they@thar.net", "third@thar.net"}));
   EXPECT_FALSE(event["dtstamp"].is_null());
   return summary;
+}
+
+// RFC 5322 §2.1.1: at most 998 octets a line; the SMTP server refuses more.
+int longest_line(const std::string& raw) {
+  std::size_t longest = 0;
+  std::size_t begin = 0;
+  while (begin < raw.size()) {
+    const std::size_t end = std::min(raw.find("\r\n", begin), raw.size());
+    longest = std::max(longest, end - begin);
+    begin = end + 2;
+  }
+  return static_cast<int>(longest);
+}
+
+TEST_F(NotifyServiceTest, A256EmojiTitleIsDeliveredAndReadBack) {
+  std::string title;
+  for (int i = 0; i < 256; ++i) {
+    title += "\xF0\x9F\x98\x80";  // U+1F600: 1,024 octets in all
+  }
+  auto& service = start_replica();
+  auto update = request("req-emoji-update", 51, {"they@thar.net"});
+  update.set_event_title(title);
+  auto invitation = request("req-emoji-invitation", 52, {"they@thar.net"});
+  invitation.set_event_title(title);
+  invitation.set_invitation(true);
+  auto agreed = calendar_request("req-emoji-agreed", 53, nv1::CalendarInvitation::METHOD_REQUEST);
+  agreed.set_event_title(title);
+  for (const auto& req : {update, invitation, agreed}) {
+    queue(service, req);
+  }
+  for (const int64_t event_id : {51, 52, 53}) {
+    wait_all_settled(service, event_id);
+    const auto page = list(service, event_id);
+    for (const auto& delivery : page.deliveries()) {
+      EXPECT_EQ(delivery.state(), nv1::DELIVERY_STATE_SENT)
+          << "event " << event_id << ": the SMTP server refused it: " << delivery.last_error();
+    }
+  }
+  const auto mails = sink_->wait_for_to("they@thar.net", 3, 20s);
+  ASSERT_EQ(mails.size(), 3u);
+  for (const MailMessage& mail : mails) {
+    EXPECT_LE(longest_line(mail.raw), 78) << mail.raw;
+    const nlohmann::json summary = summarize_calendar_mail(mail.raw);
+    EXPECT_EQ(summary["text_transfer_encoding"], "quoted-printable");
+    const std::string subject = summary["subject"].get<std::string>();
+    EXPECT_NE(subject.find("'" + title + "'"), std::string::npos) << subject;
+    const std::string text = summary["text"].get<std::string>();
+    EXPECT_NE(text.find("'" + title + "'"), std::string::npos) << text;
+    // Python keeps the CRLF of a quoted-printable part's lines.
+    static const std::regex link(R"(\n  (http://127\.0\.0\.1:9000/(5[123])/\?et=([0-9a-f]{40}))\r?\n)");
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(text, match, link)) << text;
+    tokens_seen_.insert(match[3]);
+    EXPECT_EQ(resolve_ok(service, match[3]).event_id(), std::stoll(match[2]));
+    if (match[2] == "53") {
+      const nlohmann::json& event = summary["calendar"]["events"][0];
+      EXPECT_EQ(event["summary"], title);
+      EXPECT_EQ(event["url"], match[1].str());
+      EXPECT_LE(summary["calendar"]["max_line_octets"].get<int>(), 75);
+    }
+  }
 }
 
 TEST_F(NotifyServiceTest, CalendarInvitationIsReadByAnIndependentParserAndItsLinkWorks) {

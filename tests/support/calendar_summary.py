@@ -3,8 +3,9 @@
 what tests check as JSON, parsed by Python's `email` package and Debian's
 python3-icalendar: an independent reader of what calndro writes.
 
-  calendar_summary.py --mail FILE  ->  {"content_type", "parts": [...],
-      "text": str, "calendar_content_type": str, "calendar": CAL | null}
+  calendar_summary.py --mail FILE  ->  {"content_type", "subject": str (decoded),
+      "parts": [...], "text_transfer_encoding": str, "text": str,
+      "calendar_content_type": str, "calendar": CAL | null}
   calendar_summary.py --ics FILE   ->  CAL
   CAL = {"method", "version", "prodid", "crlf_only", "max_line_octets",
          "events": [{"uid", "sequence", "dtstamp", "dtstart", "dtend", "summary",
@@ -77,13 +78,15 @@ def summarize_calendar(raw):
 
 def summarize_mail(raw):
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    summary = {"content_type": message.get_content_type(), "parts": [], "text": None,
+    summary = {"content_type": message.get_content_type(), "subject": str(message.get("Subject", "")),
+               "parts": [], "text_transfer_encoding": None, "text": None,
                "calendar_content_type": None, "calendar": None}
     for part in message.walk():
         if part.is_multipart():
             continue
         summary["parts"].append(part.get_content_type())
         if part.get_content_type() == "text/plain" and summary["text"] is None:
+            summary["text_transfer_encoding"] = str(part.get("Content-Transfer-Encoding", ""))
             summary["text"] = part.get_content()
         elif part.get_content_type() == "text/calendar":
             summary["calendar_content_type"] = str(part["Content-Type"])

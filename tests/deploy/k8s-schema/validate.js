@@ -82,6 +82,13 @@ if (deployment) {
 if (service) {
   breaks.push(['service port as an object', (s) => { s.spec.ports[0].port = { n: 1 }; }, service]);
 }
+const policy = docs.find((d) => d.kind === 'NetworkPolicy');
+if (policy) {
+  breaks.push(['NetworkPolicy without podSelector', (p) => { delete p.spec.podSelector; }, policy]);
+  breaks.push(['NetworkPolicy ingress as an object', (p) => { p.spec.ingress = { from: [] }; }, policy]);
+} else {
+  ko('no NetworkPolicy rendered (deploy/k8s/networkpolicy.yaml)');
+}
 for (const [what, mutate, original] of breaks) {
   const copy = clone(original);
   mutate(copy);

@@ -95,5 +95,31 @@ TEST(InternalToken, ReadFromAFile) {
   EXPECT_THROW((void)internal_token("127.0.0.1:50052"), std::runtime_error);
 }
 
+TEST(InternalToken, TheGatewayNeedsARealOneForAnEventServiceBeyondLoopback) {
+  ScopedEnv file("CALNDRO_INTERNAL_TOKEN_FILE", nullptr);
+  {
+    ScopedEnv token("CALNDRO_INTERNAL_TOKEN", nullptr);
+    EXPECT_TRUE(internal_token_for_target("127.0.0.1:50051").is_default);
+    for (const char* remote : {"dns:///events:50051", "events:50051", "ipv4:10.0.0.1:1,10.0.0.2:1"}) {
+      try {
+        (void)internal_token_for_target(remote);
+        ADD_FAILURE() << "the default was accepted for " << remote;
+      } catch (const std::runtime_error& error) {
+        EXPECT_NE(std::string(error.what()).find("event service"), std::string::npos) << error.what();
+      }
+    }
+  }
+  ScopedEnv token("CALNDRO_INTERNAL_TOKEN", kLongToken.c_str());
+  EXPECT_EQ(internal_token_for_target("dns:///events:50051").value, kLongToken);
+}
+
+TEST(InternalToken, OfferedCredentialsAreComparedWhole) {
+  EXPECT_TRUE(is_internal_credential(kLongToken, kLongToken));
+  EXPECT_FALSE(is_internal_credential(kLongToken + "x", kLongToken));
+  EXPECT_FALSE(is_internal_credential(kLongToken.substr(1), kLongToken));
+  EXPECT_FALSE(is_internal_credential("", kLongToken));
+  EXPECT_FALSE(is_internal_credential("", "")) << "an unset credential admits nobody";
+}
+
 }  // namespace
 }  // namespace calndro::config

@@ -28,6 +28,9 @@ inline Slot slot_at(int hour) {
 
 class ServiceFixture : public ::testing::Test {
  protected:
+  // What the gateway presents, so the event service believes its client address.
+  static constexpr const char* kInternalToken = "service-fixture-internal-credential";
+
   static Metadata as_token(const std::string& key) {
     return {{"authorization", "Token " + key}, {"x-request-id", "req-1"}};
   }
@@ -42,6 +45,7 @@ class ServiceFixture : public ::testing::Test {
     grpc::ServerContext context;
     grpc::testing::ServerContextTestSpouse spouse(&context);
     spouse.AddClientMetadata("x-calndro-client-addr", "127.0.0.1");
+    spouse.AddClientMetadata("x-calndro-internal", kInternalToken);
     for (const auto& [key, value] : metadata) {
       spouse.AddClientMetadata(key, value);
     }
@@ -72,8 +76,12 @@ class ServiceFixture : public ::testing::Test {
   LoginThrottle throttle_{clock_, LoginLimits{}};
   Authenticator authenticator_{clock_, stores_, credential_cache_, throttle_, notifications_};
   int committed_notifies_ = 0;  // how often the service woke the relay
-  EventServiceImpl service_{stores_, authenticator_, notifications_,
-                            clock_,  random_,        {.notify_committed = [this] { ++committed_notifies_; }}};
+  EventServiceImpl service_{stores_,
+                            authenticator_,
+                            notifications_,
+                            clock_,
+                            random_,
+                            {.notify_committed = [this] { ++committed_notifies_; }, .internal_token = kInternalToken}};
 };
 
 }  // namespace calndro::events

@@ -76,5 +76,26 @@ TEST(GatewayConfig, BadHostsAndProxiesFailFast) {
   EXPECT_NE(error_of_load().find("CALNDRO_HTTP_MAX_LINGERING_CONNECTIONS_PER_ADDRESS"), std::string::npos);
 }
 
+TEST(GatewayConfig, TheInternalCredentialAndNotifyOff) {
+  for (const char* name : {"CALNDRO_INTERNAL_TOKEN", "CALNDRO_INTERNAL_TOKEN_FILE", "CALNDRO_EVENTS_ADDR",
+                           "CALNDRO_NOTIFY_ADDR"}) {
+    ::unsetenv(name);
+  }
+  const GatewayConfig local = load_config();
+  EXPECT_TRUE(local.default_internal_token) << "the local default, for an event service on loopback";
+  EXPECT_EQ(local.notify_address, "127.0.0.1:50052");
+  {
+    ScopedEnv events("CALNDRO_EVENTS_ADDR", "dns:///events:50051");
+    EXPECT_NE(error_of_load().find("CALNDRO_INTERNAL_TOKEN"), std::string::npos)
+        << "events beyond loopback would not believe the forwarded addresses";
+    ScopedEnv token("CALNDRO_INTERNAL_TOKEN", "0123456789abcdef0123456789abcdef");
+    const GatewayConfig remote = load_config();
+    EXPECT_EQ(remote.internal_token, "0123456789abcdef0123456789abcdef");
+    EXPECT_FALSE(remote.default_internal_token);
+  }
+  ScopedEnv notify("CALNDRO_NOTIFY_ADDR", "off");
+  EXPECT_EQ(load_config().notify_address, "") << "off: /readyz asks the event service only";
+}
+
 }  // namespace
 }  // namespace calndro::gateway

@@ -162,6 +162,8 @@ class FakeEventService final : public v1::EventService::Service {
 
 class GatewayServerTest : public ::testing::Test {
  protected:
+  static constexpr const char* kInternalToken = "gateway-test-internal-credential";
+
   void SetUp() override { start(""); }
 
   static HttpServerOptions small_server() {
@@ -188,7 +190,7 @@ class GatewayServerTest : public ::testing::Test {
       ASSERT_GT(grpc_port, 0);
       events_address = "127.0.0.1:" + std::to_string(grpc_port);
     }
-    client_ = EventClient::connect(events_address, std::chrono::milliseconds(3000));
+    client_ = EventClient::connect(events_address, std::chrono::milliseconds(3000), kInternalToken);
     gateway_options.public_base_url = public_base_url;
     if (gateway_options.allowed_hosts.empty()) {
       gateway_options.allowed_hosts = "calndro.test,h";
@@ -724,6 +726,15 @@ TEST_F(GatewayServerTest, ClientAddressIsThePeerUnlessATrustedProxyForwards) {
   res = http().Get("/7/", {{"X-Forwarded-For", "<script>"}});
   ASSERT_TRUE(res);
   EXPECT_EQ(service_.calls().back().metadata["x-calndro-client-addr"], "127.0.0.1");
+}
+
+TEST_F(GatewayServerTest, EveryCallCarriesTheInternalCredential) {
+  // The event service believes x-calndro-client-addr only with it (SPEC §2).
+  ASSERT_TRUE(answered_with(http().Get("/7/"), 200));
+  EXPECT_EQ(only_call().metadata["x-calndro-internal"], kInternalToken);
+  ASSERT_TRUE(answered_with(
+      http().Post("/api-token-auth/", R"({"username": "u", "password": "p"})", "application/json"), 200));
+  EXPECT_EQ(service_.calls().back().metadata["x-calndro-internal"], kInternalToken);
 }
 
 TEST_F(GatewayServerTest, BodiesMustBeJson) {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "support/cases.h"
 
 namespace calndro::notify {
@@ -230,6 +234,190 @@ TEST(MailComposer, DisplayNameWithSpecialsIsQuoted) {
   wire.date = at("2022-11-01T01:11:22Z");
   wire.message_id = "<a@b.c>";
   EXPECT_NE(render_message(wire).find("\r\nFrom: \"Team, \\\"Inc\\\"\" <a@b.co>\r\n"), std::string::npos);
+}
+
+// --- line lengths: no title makes a mail undeliverable (RFC 5322 §2.1.1) ---
+
+// RFC 2045 §6.7 undone, as a mail reader does: soft breaks joined, =XX
+// turned back into octets, hard breaks as "\n".
+std::string decode_quoted_printable(std::string_view wire) {
+  std::string out;
+  for (std::size_t i = 0; i < wire.size();) {
+    if (wire.substr(i).starts_with("=\r\n")) {
+      i += 3;
+    } else if (wire[i] == '=') {
+      EXPECT_LE(i + 3, wire.size()) << "a cut =XX";
+      out += static_cast<char>(std::stoi(std::string(wire.substr(i + 1, 2)), nullptr, 16));
+      i += 3;
+    } else if (wire.substr(i).starts_with("\r\n")) {
+      out += '\n';
+      i += 2;
+    } else {
+      out += wire[i++];
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> lines_of(const std::string& message) {
+  std::vector<std::string> lines;
+  std::size_t begin = 0;
+  while (begin < message.size()) {
+    const std::size_t end = message.find("\r\n", begin);
+    EXPECT_NE(end, std::string::npos) << "the message ends in CRLF";
+    lines.push_back(message.substr(begin, end - begin));
+    begin = end == std::string::npos ? message.size() : end + 2;
+  }
+  return lines;
+}
+
+std::string repeat(std::string_view unit, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i) {
+    out += unit;
+  }
+  return out;
+}
+
+// The longest titles SPEC §7 allows (256 characters), in the shapes that
+// make lines long: 4-byte emoji, one ASCII word, and a mix.
+const std::vector<std::string>& long_titles() {
+  static const std::vector<std::string> titles = {
+      repeat("\xF0\x9F\x98\x80", 256),  // U+1F600, 1,024 octets
+      repeat("x", 256),                 // no space to break at
+      // Emoji, spaces, "=", é and 日: 256 characters, 979 octets.
+      repeat("\xF0\x9F\x98\x80", 240) + " a=b \xC3\xA9 \xE6\x97\xA5 end  x=",
+  };
+  return titles;
+}
+
+WireMail wire_of(const MailRequest& request, const MailContent& mail) {
+  WireMail wire;
+  wire.from = {"calndro", "noreply@calndro.localhost"};
+  wire.to = "they@thar.net";
+  wire.subject = mail.subject;
+  wire.body = mail.body;
+  wire.date = at("2022-11-01T01:11:22Z");
+  wire.message_id = message_id(request.event_id, wire.date, "calndro.localhost");
+  return wire;
+}
+
+// The text/plain part's transfer encoding and its content as sent.
+std::pair<std::string, std::string> text_part(const std::string& message) {
+  const std::string marker = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: ";
+  const std::size_t at = message.find(marker);
+  EXPECT_NE(at, std::string::npos) << message;
+  const std::size_t value = at + marker.size();
+  const std::size_t content = message.find("\r\n\r\n", value) + 4;
+  const std::size_t end = message.find("\r\n--=_calndro_alternative_", content);
+  const std::string encoding = message.substr(value, message.find("\r\n", value) - value);
+  return {encoding, message.substr(content, end == std::string::npos ? std::string::npos : end - content)};
+}
+
+TEST(MailLines, EveryLineFitsWhateverTheTitle) {
+  for (const std::string& title : long_titles()) {
+    for (const auto kind : {"update", "invitation", "agreed", "cancelled"}) {
+      MailRequest request = sample_request();
+      request.title = title;
+      request.invitation = std::string_view(kind) == "invitation";
+      WireMail wire;
+      if (std::string_view(kind) == "agreed" || std::string_view(kind) == "cancelled") {
+        CalendarRequest calendar;
+        calendar.method =
+            std::string_view(kind) == "agreed" ? icalendar::Method::kRequest : icalendar::Method::kCancel;
+        calendar.uid = "event-7@calndro.example.org";
+        calendar.slot = request.slots[0];
+        calendar.organizer = "you@here.net";
+        calendar.attendees = {"you@here.net", "they@thar.net"};
+        request.calendar = calendar;
+      }
+      const MailContent mail = compose_mail(MailSettings{}, request, kToken, at("2022-11-06T00:00:00Z"));
+      wire = wire_of(request, mail);
+      if (request.calendar) {
+        wire.calendar = compose_calendar(MailSettings{}, request, kToken, at("2022-11-01T00:00:00Z"));
+        wire.calendar_method = request.calendar->method;
+      }
+      const std::string message = render_message(wire);
+      const auto [encoding, content] = text_part(message);
+      for (const std::string& line : lines_of(message)) {
+        EXPECT_LE(line.size(), kMaxMailLineOctets)
+            << kind << ", title " << title.substr(0, 12) << ": " << line;
+        if (line.starts_with("Subject: ") || line.starts_with(" =?UTF-8?B?")) {
+          EXPECT_LE(line.size(), 78u) << "header lines are folded: " << line;
+        }
+      }
+      if (encoding == "quoted-printable") {
+        for (const std::string& line : lines_of(content)) {
+          EXPECT_LE(line.size(), 76u) << line;
+        }
+        EXPECT_EQ(decode_quoted_printable(content), mail.body) << kind;
+      } else {
+        EXPECT_EQ(encoding, "8bit");
+      }
+      EXPECT_NE(decode_quoted_printable(encode_quoted_printable(mail.body))
+                    .find("http://localhost:9000/7/?et=" + kToken + "\n"),
+                std::string::npos);
+    }
+  }
+}
+
+TEST(MailLines, AnEmojiTitleMakesTheTextQuotedPrintable) {
+  MailRequest request = sample_request();
+  request.title = long_titles()[0];
+  const MailContent mail = compose_mail(MailSettings{}, request, kToken, at("2022-11-06T00:00:00Z"));
+  const std::string message = render_message(wire_of(request, mail));
+  EXPECT_EQ(text_part(message).first, "quoted-printable");
+  EXPECT_NE(message.find("\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nHello,\r\n"),
+            std::string::npos)
+      << message;
+  // The 1,024 octets of the title travel as =F0=9F=98=80, 6 emoji a line.
+  EXPECT_NE(message.find("=F0=9F=98=80=F0=9F=98=80"), std::string::npos);
+  EXPECT_EQ(decode_quoted_printable(text_part(message).second), mail.body);
+}
+
+TEST(MailLines, ShortLinesStay8bitSoTheLinkReadsAsWritten) {
+  for (const std::string& title : {std::string("cybes"), long_titles()[1]}) {
+    MailRequest request = sample_request();
+    request.title = title;
+    const MailContent mail = compose_mail(MailSettings{}, request, kToken, at("2022-11-06T00:00:00Z"));
+    const std::string message = render_message(wire_of(request, mail));
+    EXPECT_EQ(text_part(message).first, "8bit") << title;
+    EXPECT_NE(message.find("\r\n  http://localhost:9000/7/?et=" + kToken + "\r\n"), std::string::npos);
+  }
+}
+
+TEST(MailLines, QuotedPrintableRules) {
+  const auto expect_encodes = [](std::string_view text, std::string_view wire) {
+    EXPECT_EQ(encode_quoted_printable(text), wire) << text;
+    // What a reader gets back: the text, its CRs dropped, ending in a line end.
+    std::string lines(text);
+    std::erase(lines, '\r');
+    EXPECT_EQ(decode_quoted_printable(wire), lines + (lines.ends_with("\n") ? "" : "\n"));
+  };
+  expect_encodes("plain text\n", "plain text\r\n");
+  expect_encodes("a=b\n", "a=3Db\r\n");
+  expect_encodes("trailing space \nand tab\t\n", "trailing space=20\r\nand tab=09\r\n");
+  expect_encodes("caf\xC3\xA9\n", "caf=C3=A9\r\n");
+  expect_encodes("no line end", "no line end\r\n");
+  expect_encodes("cr\r\nlf\n\n", "cr\r\nlf\r\n\r\n");
+  expect_encodes("\x01\x7f\n", "=01=7F\r\n");
+  // Soft breaks keep lines at 76 characters and a UTF-8 sequence whole.
+  const std::string long_line = repeat("x", 74) + "\xE2\x82\xAC" + repeat("y", 80);
+  const std::string wire = encode_quoted_printable(long_line);
+  EXPECT_TRUE(wire.starts_with(repeat("x", 74) + "=\r\n=E2=82=AC")) << wire;
+  for (const std::string& line : lines_of(wire)) {
+    EXPECT_LE(line.size(), 76u) << line;
+  }
+  EXPECT_EQ(decode_quoted_printable(wire), long_line + "\n");
+}
+
+TEST(MailLines, LongPlainSubjectsAreEncodedWordsOfFoldedLines) {
+  EXPECT_EQ(encode_header_text(repeat("s", kMaxPlainHeaderText)), repeat("s", kMaxPlainHeaderText));
+  const std::string encoded = encode_header_text("[calndro] '" + repeat("x", 256) + "' updated");
+  EXPECT_TRUE(encoded.starts_with("=?UTF-8?B?")) << encoded;
+  for (const std::string& line : lines_of(encoded + "\r\n")) {
+    EXPECT_LE(line.size(), 76u) << line;
+  }
 }
 
 }  // namespace
