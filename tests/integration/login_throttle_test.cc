@@ -1,5 +1,6 @@
 // Failed-login throttling, password checks that hold no database connection,
-// the API-token lifecycle and the per-sender notify limit (SPEC §2, §7).
+// the API-token lifecycle and the hourly mail limit per event and caller,
+// which every mail a request causes counts against (SPEC §2, §7).
 // Each fixture starts its own stack with the limits it needs, with one
 // replica of each service: the throttle counts per process, so a second
 // replica would see other counts (docs/ARCHITECTURE.md).
