@@ -288,7 +288,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   MailRequest request;
   request.event_id = in.ConsumeIntegral<int64_t>();
-  request.title = in.ConsumeRandomLengthString(256);
+  // 256 characters of up to 4 octets each (SPEC §7), so text lines can pass 998 octets.
+  request.title = in.ConsumeRandomLengthString(1024);
   request.sender = in.ConsumeRandomLengthString(64);
   request.invitation = in.ConsumeBool();
   request.link_base_url = in.ConsumeRandomLengthString(128);

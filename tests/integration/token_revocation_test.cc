@@ -142,6 +142,12 @@ TEST_F(TokenRevocation, DeactivatingAPartyRevokesItsTokensAndKeys) {
   expect_token(stack(), second, bob_second, false, "a deactivated party's link to another event");
   EXPECT_EQ(call(stack(), "GET", "/", "Token " + key.j()["token"].get<std::string>()).status, 401);
   expect_token(stack(), first, carol_first, true, "another party's link stays");
+  // An invited party is inactive from the start: deactivating it still
+  // revokes its links (as after a deactivation by hand in psql).
+  const CommandResult invited = stack().admin({"user", "deactivate", carol_});
+  ASSERT_EQ(invited.exit_code, 0) << invited.output();
+  EXPECT_NE(invited.out.find("email tokens revoked: 1"), std::string::npos) << invited.out;
+  expect_token(stack(), first, carol_first, false, "an inactive party's link after user deactivate");
 }
 
 TEST_F(TokenRevocation, AddInactiveDeactivatesOnlyAnActiveUser) {
