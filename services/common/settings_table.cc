@@ -156,8 +156,8 @@ constexpr std::array kTable{
             .min = 1,
             .max = 4096,
             .readers = {kGateway},
-            .doc = "worker threads; a connection holds one while served, an idle one (250 ms or more) gives "
-                   "it up when others wait"},
+            .doc = "worker threads; a keep-alive connection holds one while served (up to 5 s idle, 1000 "
+                   "requests), an idle one (250 ms or more) gives it up when others wait"},
     Setting{.name = "CALNDRO_HTTP_HEAD_TIMEOUT_MS",
             .kind = kMilliseconds,
             .default_value = "10000",
@@ -192,8 +192,10 @@ constexpr std::array kTable{
             .kind = kList,
             .readers = {kGateway, kNotify},
             .form = "host names, `*` for any, `.example.org` for a domain and its subdomains",
-            .doc = "`Host` values answered (else 400 before any RPC), plus the host of "
-                   "`CALNDRO_PUBLIC_BASE_URL`; empty: `localhost`, `127.0.0.1`, `[::1]`"},
+            .doc =
+                "`Host` values the gateway answers (else 400 before any RPC; `/healthz`, `/readyz` "
+                "excepted) and notify builds links from, plus the host of `CALNDRO_PUBLIC_BASE_URL`; empty: "
+                "`localhost`, `127.0.0.1`, `[::1]`"},
     Setting{.name = "CALNDRO_TRUSTED_PROXIES",
             .kind = kList,
             .readers = {kGateway},
@@ -206,8 +208,8 @@ constexpr std::array kTable{
             .kind = kSmtpUrl,
             .default_value = "smtp://127.0.0.1:1025",
             .readers = {kNotify},
-            .doc = "`smtps://` for TLS from the start; `smtp://` requires STARTTLS unless the host is "
-                   "loopback or in `CALNDRO_SMTP_PLAINTEXT_HOSTS`"},
+            .doc = "`smtps://` for TLS from the start; `smtp://` requires STARTTLS (the mail waits in the "
+                   "outbox otherwise) unless the host is loopback or in `CALNDRO_SMTP_PLAINTEXT_HOSTS`"},
     Setting{.name = "CALNDRO_SMTP_CA_FILE",
             .kind = kFile,
             .readers = {kNotify},
@@ -349,8 +351,9 @@ constexpr std::array kTable{
             .min = 1,
             .max = 1000000,
             .readers = {kEvents},
-            .doc = "mails one caller may cause about one event in an hour (notifies and calendar mails), "
-                   "then 429; a deletion counts but is never refused"},
+            .doc = "mails one caller may cause about one event in an hour (notifies; the invitations and "
+                   "cancellations of agree, reopen and a new title of an agreed event), then 429; a deletion "
+                   "counts but is never refused"},
     Setting{.name = "CALNDRO_NOTIFY_RELAY_POLL_MS",
             .kind = kMilliseconds,
             .default_value = "1000",
@@ -383,8 +386,8 @@ constexpr std::array kTable{
             .min = 0,
             .max = 604800,
             .readers = {kEvents, kNotify},
-            .doc = "each replica purges at start and then at this interval (events also idempotency records "
-                   "past their 24 h); 0: no purge job"},
+            .doc = "each replica purges at start and then at this interval (notify in batches of 1000 rows; "
+                   "events also idempotency records past their 24 h); 0: no purge job"},
 };
 
 }  // namespace
