@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "common/allowed_hosts.h"
 #include "common/grpc_channel.h"

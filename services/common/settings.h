@@ -11,7 +11,6 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <vector>
 
 // Every CALNDRO_* setting of every process in one table (settings_table.cc):
 // its kind, default, bounds, the processes that read it and what it does.

@@ -129,16 +129,19 @@ Config read_config() {
   config.service.allowed_hosts = values.parsed("CALNDRO_ALLOWED_HOSTS", [&config](const std::string& list) {
     return AllowedHosts::parse(list, config.service.mail.public_base_url);
   });
-  config.service.token_days = values.duration<std::chrono::days>("CALNDRO_TOKEN_DAYS").count();
+  config.service.token_days =
+      static_cast<int>(values.duration<std::chrono::days>("CALNDRO_TOKEN_DAYS").count());
   config.dispatcher = read_dispatcher_options(values, config.service.token_days);
-  config.retention.days = values.duration<std::chrono::days>("CALNDRO_RETENTION_DAYS").count();
+  config.retention.days =
+      static_cast<int>(values.duration<std::chrono::days>("CALNDRO_RETENTION_DAYS").count());
   config.retention.interval = values.duration<std::chrono::seconds>("CALNDRO_PURGE_INTERVAL_SECONDS");
   config.dispatcher.owner = replica_id(values, config.listen);
   // Longer than the SMTP transaction can take, so no lease ends while its mail is being sent.
   config.dispatcher.lease = config.smtp.connect_timeout + config.smtp.timeout + std::chrono::seconds(30);
   if (config.pool_size <= config.dispatcher.workers) {
-    throw std::runtime_error(
-        "CALNDRO_DB_POOL_SIZE must exceed CALNDRO_DISPATCH_WORKERS (each worker holds a connection)");
+    throw settings::Error("CALNDRO_DB_POOL_SIZE", "must be more than CALNDRO_DISPATCH_WORKERS (" +
+                                                      std::to_string(config.dispatcher.workers) +
+                                                      "): each worker holds a connection");
   }
   values.expect_all_read();
   return config;

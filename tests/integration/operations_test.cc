@@ -484,6 +484,7 @@ TEST(Settings, ARefusedValueStopsEachBinaryNamingTheSetting) {
       {"calndro-events", {"--health-check"}, "CALNDRO_EVENTS_LISTEN", "50051", "`unix:path`"},
       {"calndro-notify", {}, "CALNDRO_RETENTION_DAYS", "36500", "days from 1 to 3650"},
       {"calndro-notify", {}, "CALNDRO_DB_POOL_SIZE", "", "is empty"},
+      {"calndro-notify", {}, "CALNDRO_DB_POOL_SIZE", "1", "must be more than CALNDRO_DISPATCH_WORKERS (1)"},
       {"calndro-gateway", {}, "CALNDRO_RPC_TIMEOUT_MS", "1", "milliseconds from 50 to 600000"},
       {"calndro-gateway", {}, "CALNDRO_PUBLIC_BASE_URL", "https://calndro.example.org/?x=1", "without query"},
       {"calndro-admin", {"user", "list"}, "CALNDRO_DATABASE_URL", "mysql://db/x", "PostgreSQL URI"},
