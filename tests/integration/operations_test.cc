@@ -393,6 +393,23 @@ TEST_F(Operations, SigtermLetsTheDispatcherFinishTheMailInHand) {
   notify.env()["CALNDRO_SMTP_URL"] = normal_smtp;
 }
 
+// CALNDRO_PURGE_INTERVAL_SECONDS=0 turns the event service's purge job off,
+// as it does notify's (one rule for both): events starts, serves and says so.
+TEST_F(Operations, PurgeIntervalZeroTurnsTheEventServicesPurgeOff) {
+  Process& events = stack().events();
+  ASSERT_EQ(events.terminate(), 0);
+  events.env()["CALNDRO_PURGE_INTERVAL_SECONDS"] = "0";
+  events.start();
+  stack().wait_ready();
+  auto created = post("/", {{"parties", {user_.email}},
+                            {"slots", {{{"begin", "2031-07-01T09:00:00Z"}, {"duration", "01:00"}}}}});
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 201) << created->body;
+  EXPECT_NE(events.log().find("retention purge job off"), std::string::npos) << events.log_tail();
+  EXPECT_EQ(events.terminate(), 0);
+  events.env().erase("CALNDRO_PURGE_INTERVAL_SECONDS");
+}
+
 // The database refuses connections for a while (as during a restart): the
 // event service's health turns NOT_SERVING, then SERVING again, and calls
 // work again without restarting the service.
