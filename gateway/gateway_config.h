@@ -1,9 +1,14 @@
 #pragma once
 
+#include <chrono>
 #include <string>
-#include <string_view>
 
-// The gateway's configuration from the environment (docs/ARCHITECTURE.md).
+#include "common/grpc_channel.h"
+#include "common/settings.h"
+#include "gateway/client_address.h"
+
+// The gateway's configuration, from its settings (common/settings_table.cc
+// says what each one allows; docs/OPERATIONS.md lists them).
 namespace calndro::gateway {
 
 struct GatewayConfig {
@@ -21,12 +26,14 @@ struct GatewayConfig {
   // CALNDRO_GATEWAY_METRICS_LISTEN: Prometheus text on GET /metrics there,
   // never on the public port; empty when "off".
   std::string metrics_listen = "127.0.0.1:9103";
-  int rpc_timeout_ms = 5000;    // CALNDRO_RPC_TIMEOUT_MS
-  std::string public_base_url;  // CALNDRO_PUBLIC_BASE_URL
-  std::string allowed_hosts;    // CALNDRO_ALLOWED_HOSTS (common/allowed_hosts.h)
-  std::string trusted_proxies;  // CALNDRO_TRUSTED_PROXIES (gateway/client_address.h)
+  std::chrono::milliseconds rpc_timeout{5000};  // CALNDRO_RPC_TIMEOUT_MS
+  std::string public_base_url;                  // CALNDRO_PUBLIC_BASE_URL
+  // CALNDRO_ALLOWED_HOSTS as written (checked here; the Router parses it
+  // again with common/allowed_hosts.h).
+  std::string allowed_hosts;
+  TrustedProxies trusted_proxies;  // CALNDRO_TRUSTED_PROXIES (gateway/client_address.h)
   // CALNDRO_HTTP_HEAD_TIMEOUT_MS: the whole request head must arrive in this time.
-  int head_timeout_ms = 10000;
+  std::chrono::milliseconds head_timeout{10000};
   // CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS: connections served at once for
   // one client address, whatever they do (trusted proxies are not counted).
   int max_connections_per_address = 256;
@@ -37,13 +44,14 @@ struct GatewayConfig {
   // CALNDRO_HTTP_THREADS: a connection holds a worker while it is served;
   // an idle one gives it up when others wait (gateway/http_server.h).
   int http_threads = 64;
+  GrpcTls tls;  // CALNDRO_GRPC_TLS_*, for common/grpc_channel.h's use_grpc_tls()
 };
 
-// "host:port" or "[v6]:port", port 0..65535. False when malformed.
-bool split_host_port(std::string_view text, std::string& host, int& port);
+using settings::split_host_port;
 
-// Reads the environment; throws std::runtime_error naming the variable on
-// malformed values (bad configuration fails fast).
-GatewayConfig load_config();
+// The gateway's settings as its parts use them. Throws settings::Error (or
+// std::runtime_error for the internal credential) naming the variable when
+// a value is refused: bad configuration fails fast.
+GatewayConfig load_config(const settings::Values& settings);
 
 }  // namespace calndro::gateway

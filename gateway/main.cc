@@ -24,15 +24,15 @@
 namespace calndro::gateway {
 namespace {
 
-HttpServerOptions server_options(const GatewayConfig& config, const TrustedProxies& trusted_proxies) {
+HttpServerOptions server_options(const GatewayConfig& config) {
   HttpServerOptions options;
   options.threads = static_cast<std::size_t>(config.http_threads);
-  options.head_timeout = std::chrono::milliseconds(config.head_timeout_ms);
+  options.head_timeout = config.head_timeout;
   options.per_address = {
       .per_address = static_cast<std::size_t>(config.max_connections_per_address),
       .lingering_per_address = static_cast<std::size_t>(config.max_lingering_connections_per_address),
   };
-  options.trusted_proxies = trusted_proxies;
+  options.trusted_proxies = config.trusted_proxies;
   return options;
 }
 
@@ -65,8 +65,8 @@ bool serve_until_signal(HttpServer& server) {
 }
 
 // Binds and serves the router until a signal stops it.
-int serve(const GatewayConfig& config, const Router& router, const TrustedProxies& trusted_proxies) {
-  HttpServer server(router, server_options(config, trusted_proxies));
+int serve(const GatewayConfig& config, const Router& router) {
+  HttpServer server(router, server_options(config));
   const std::string listen = config.listen_host + ":" + std::to_string(config.listen_port);
   if (server.bind(config.listen_host, config.listen_port) < 0) {
     calndro::log::error("cannot listen", {{"listen", listen}});
@@ -76,21 +76,21 @@ int serve(const GatewayConfig& config, const Router& router, const TrustedProxie
                                    {"events", config.events_address},
                                    {"public_base_url", config.public_base_url},
                                    {"allowed_hosts", config.allowed_hosts},
-                                   {"rpc_timeout_ms", config.rpc_timeout_ms}});
+                                   {"rpc_timeout_ms", config.rpc_timeout.count()}});
   const bool served = serve_until_signal(server);
   calndro::log::info("stopped");
   return served ? 0 : 1;
 }
 
 int run() {
-  const GatewayConfig config = load_config();
-  (void)calndro::grpc_tls();  // bad TLS files stop the start here
+  const GatewayConfig config =
+      load_config(calndro::settings::Values::load(calndro::settings::Process::kGateway));
+  calndro::use_grpc_tls(config.tls);
 
   if (config.default_internal_token) {
     calndro::log::warn("CALNDRO_INTERNAL_TOKEN is not set; using the local default (fine for a laptop only)");
   }
-  auto client = EventClient::connect(config.events_address, std::chrono::milliseconds(config.rpc_timeout_ms),
-                                     config.internal_token);
+  auto client = EventClient::connect(config.events_address, config.rpc_timeout, config.internal_token);
   std::vector<ReadinessProbe::Dependency> dependencies{{"events", client->channel()}};
   if (!config.notify_address.empty()) {
     dependencies.push_back({"notify", calndro::make_balanced_channel(config.notify_address)});
@@ -98,8 +98,7 @@ int run() {
   const ReadinessProbe readiness(std::move(dependencies), std::chrono::milliseconds(1000));
   calndro::Metrics metrics;
   HttpMetrics http_metrics(metrics);
-  GatewayOptions options{config.public_base_url, config.allowed_hosts,
-                         TrustedProxies::parse(config.trusted_proxies)};
+  GatewayOptions options{config.public_base_url, config.allowed_hosts, config.trusted_proxies};
   options.readiness = &readiness;
   if (!config.metrics_listen.empty()) {
     options.http_metrics = &http_metrics;
@@ -107,12 +106,12 @@ int run() {
     metrics.serve(config.metrics_listen);  // a metrics port clash is logged, not fatal
   }
   const Router router(*client, options);
-  return serve(config, router, options.trusted_proxies);
+  return serve(config, router);
 }
 
 // The container health check: GET /readyz on our own port.
 int probe_readiness() {
-  const auto config = calndro::gateway::load_config();
+  const auto config = load_config(calndro::settings::Values::load(calndro::settings::Process::kGateway));
   const std::string host =
       config.listen_host == "0.0.0.0" || config.listen_host == "::" ? "127.0.0.1" : config.listen_host;
   httplib::Client client(host, config.listen_port);

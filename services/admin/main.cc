@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "admin/consistency_check.h"
-#include "common/config.h"
 #include "common/crypto.h"
 #include "common/email.h"
 #include "common/migrations.h"
+#include "common/settings.h"
 #include "common/time_format.h"
 #include "events/migrations.h"
 #include "events/user_store.h"
@@ -294,8 +294,10 @@ int main(int argc, char** argv) {
   const std::vector<std::string> rest(args.begin() + (checking ? 1 : 2), args.end());
   try {
     calndro::init_crypto();
-    const std::string url =
-        calndro::config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
+    const calndro::settings::Values settings =
+        calndro::settings::Values::load(calndro::settings::Process::kAdmin);
+    const std::string url = settings.text("CALNDRO_DATABASE_URL");
+    settings.expect_all_read();
     calndro::apply_migrations(url, calndro::events::kSchema, calndro::events::migrations());
     pqxx::connection connection(url);
     if (checking) {

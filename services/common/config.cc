@@ -1,39 +1,11 @@
 #include "common/config.h"
 
-#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 
 #include "common/crypto.h"
 
 namespace calndro::config {
-
-std::string string_or(const char* name, const std::string& fallback) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') {
-    return fallback;
-  }
-  return value;
-}
-
-int int_or(const char* name, int fallback, int min, int max) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') {
-    return fallback;
-  }
-  std::size_t used = 0;
-  long parsed = 0;
-  try {
-    parsed = std::stol(value, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || value[used] != '\0' || parsed < min || parsed > max) {
-    throw std::runtime_error(std::string(name) + " must be a whole number from " + std::to_string(min) +
-                             " to " + std::to_string(max) + ", got '" + value + "'");
-  }
-  return static_cast<int>(parsed);
-}
 
 namespace {
 
@@ -64,9 +36,10 @@ bool is_loopback_listen(std::string_view address) {
 
 namespace {
 
-InternalToken read_internal_token(bool loopback, const std::string& where, const std::string& risk) {
-  const std::string inline_value = string_or("CALNDRO_INTERNAL_TOKEN", "");
-  const std::string file = string_or("CALNDRO_INTERNAL_TOKEN_FILE", "");
+InternalToken read_internal_token(const settings::Values& settings, bool loopback, const std::string& where,
+                                  const std::string& risk) {
+  const std::string& inline_value = settings.text("CALNDRO_INTERNAL_TOKEN");
+  const std::string& file = settings.text("CALNDRO_INTERNAL_TOKEN_FILE");
   if (!inline_value.empty() && !file.empty()) {
     throw std::runtime_error("set CALNDRO_INTERNAL_TOKEN or CALNDRO_INTERNAL_TOKEN_FILE, not both");
   }
@@ -86,15 +59,15 @@ InternalToken read_internal_token(bool loopback, const std::string& where, const
 
 }  // namespace
 
-InternalToken internal_token(const std::string& listen_address) {
-  return read_internal_token(is_loopback_listen(listen_address),
+InternalToken internal_token(const settings::Values& settings, const std::string& listen_address) {
+  return read_internal_token(settings, is_loopback_listen(listen_address),
                              "the service listens beyond loopback (" + listen_address + ")",
                              "the built-in default is public, so anyone reaching the notification service "
                              "could send mail");
 }
 
-InternalToken internal_token_for_target(const std::string& target) {
-  return read_internal_token(is_loopback_listen(target),
+InternalToken internal_token_for_target(const settings::Values& settings, const std::string& target) {
+  return read_internal_token(settings, is_loopback_listen(target),
                              "the event service is beyond loopback (" + target + ")",
                              "it refuses the public default there, and without the credential it counts "
                              "every HTTP client under the gateway's own address");

@@ -4,13 +4,11 @@
 #include <string>
 #include <string_view>
 
-namespace calndro::config {
+#include "common/settings.h"
 
-// Configuration comes from the environment, with working local defaults.
-// A value that is set but malformed stops the process at start-up with a
-// message naming the variable: bad configuration fails fast.
-std::string string_or(const char* name, const std::string& fallback);
-int int_or(const char* name, int fallback, int min, int max);
+// The internal credential between the processes. The settings themselves
+// (CALNDRO_INTERNAL_TOKEN, _FILE) are read like every other: common/settings.h.
+namespace calndro::config {
 
 // The credential the gateway presents to the event service and the event
 // service to the notification service (metadata x-calndro-internal). The
@@ -30,12 +28,12 @@ struct InternalToken {
 };
 
 // CALNDRO_INTERNAL_TOKEN, or the first line of the file that
-// CALNDRO_INTERNAL_TOKEN_FILE names (not both). Unset means the public
-// default, which only a loopback `listen_address` may use: beyond loopback
-// the default, or a credential shorter than kMinInternalTokenLength, throws
-// (anyone who reaches the notification service could otherwise queue mail
-// to anyone).
-InternalToken internal_token(const std::string& listen_address);
+// CALNDRO_INTERNAL_TOKEN_FILE names (not both), from `settings`. Unset means
+// the public default, which only a loopback `listen_address` may use: beyond
+// loopback the default, or a credential shorter than kMinInternalTokenLength,
+// throws (anyone who reaches the notification service could otherwise queue
+// mail to anyone).
+InternalToken internal_token(const settings::Values& settings, const std::string& listen_address);
 
 // The same credential as a client reads it (the gateway, for the gRPC target
 // of the event service): the public default only while `target` is on
@@ -43,7 +41,7 @@ InternalToken internal_token(const std::string& listen_address);
 // kMinInternalTokenLength, throws: the event service, which refuses the
 // default there, would not believe the client addresses the gateway
 // forwards, and every HTTP client would share the gateway's login limit.
-InternalToken internal_token_for_target(const std::string& target);
+InternalToken internal_token_for_target(const settings::Values& settings, const std::string& target);
 
 // True when `offered` is the internal credential `expected`, compared in
 // constant time whatever the lengths (both are hashed first). Never true

@@ -6,10 +6,11 @@
 #include <cctype>
 #include <charconv>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 
-#include "common/config.h"
+#include "common/settings.h"
 
 namespace calndro {
 namespace {
@@ -56,9 +57,12 @@ bool valid_host_port(std::string_view text) {
   return valid_port(text.substr(colon + 1));
 }
 
+// A TLS setting's value, from a process's settings or from the environment.
+using TlsSetting = std::function<std::string(std::string_view name)>;
+
 // The PEM file a variable names, checked for a block of `kind` ("" when unset).
-std::string read_pem(const char* variable, std::string_view kind) {
-  const std::string path = config::string_or(variable, "");
+std::string read_pem(const TlsSetting& setting, const char* variable, std::string_view kind) {
+  const std::string path = setting(variable);
   if (path.empty()) {
     return "";
   }
@@ -76,14 +80,12 @@ std::string read_pem(const char* variable, std::string_view kind) {
   return pem;
 }
 
-}  // namespace
-
-GrpcTls read_grpc_tls() {
+GrpcTls read_tls(const TlsSetting& setting) {
   GrpcTls tls;
-  tls.cert_chain = read_pem("CALNDRO_GRPC_TLS_CERT", "CERTIFICATE");
-  tls.private_key = read_pem("CALNDRO_GRPC_TLS_KEY", "PRIVATE KEY");
-  tls.ca = read_pem("CALNDRO_GRPC_TLS_CA", "CERTIFICATE");
-  tls.server_name = config::string_or("CALNDRO_GRPC_TLS_SERVER_NAME", "");
+  tls.cert_chain = read_pem(setting, "CALNDRO_GRPC_TLS_CERT", "CERTIFICATE");
+  tls.private_key = read_pem(setting, "CALNDRO_GRPC_TLS_KEY", "PRIVATE KEY");
+  tls.ca = read_pem(setting, "CALNDRO_GRPC_TLS_CA", "CERTIFICATE");
+  tls.server_name = setting("CALNDRO_GRPC_TLS_SERVER_NAME");
   if (tls.cert_chain.empty() != tls.private_key.empty()) {
     throw std::runtime_error(
         "CALNDRO_GRPC_TLS_CERT and CALNDRO_GRPC_TLS_KEY go together: set both or neither");
@@ -95,8 +97,25 @@ GrpcTls read_grpc_tls() {
   return tls;
 }
 
+// Set by use_grpc_tls() before the first grpc_tls().
+std::optional<GrpcTls> process_tls;
+
+}  // namespace
+
+GrpcTls read_grpc_tls(const settings::Values& settings) {
+  return read_tls([&settings](std::string_view name) { return settings.text(name); });
+}
+
+GrpcTls read_grpc_tls() {
+  return read_tls(settings::from_environment);
+}
+
+void use_grpc_tls(GrpcTls tls) {
+  process_tls = std::move(tls);
+}
+
 const GrpcTls& grpc_tls() {
-  static const GrpcTls tls = read_grpc_tls();
+  static const GrpcTls tls = process_tls ? *process_tls : read_grpc_tls();
   return tls;
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/settings.h"
+
 namespace calndro {
 
 // Turns a CALNDRO_*_ADDR value into a gRPC target:
@@ -46,11 +48,16 @@ struct GrpcTls {
   bool enabled() const { return !cert_chain.empty() || !ca.empty(); }
 };
 
-// Reads the variables above now; throws with a sentence naming the
-// variable when a file is missing, unreadable or not the expected PEM, or
-// when CERT and KEY are not given together.
+// Reads the files the settings above name now; throws with a sentence
+// naming the variable when a file is missing, unreadable or not the
+// expected PEM, or when CERT and KEY are not given together.
+GrpcTls read_grpc_tls(const settings::Values& settings);
+// The same from the environment (for code that has no process's settings).
 GrpcTls read_grpc_tls();
-// read_grpc_tls() once per process (the mains call it early to fail fast).
+// The mains give it what read_grpc_tls(settings) read at start, before any
+// channel or server exists.
+void use_grpc_tls(GrpcTls tls);
+// This process's TLS: what use_grpc_tls() was given, else read_grpc_tls() once.
 const GrpcTls& grpc_tls();
 
 std::shared_ptr<grpc::ChannelCredentials> channel_credentials(const GrpcTls& tls);

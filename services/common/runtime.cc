@@ -7,6 +7,7 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
+#include "common/settings.h"
 #include "common/signals.h"
 
 namespace calndro {
@@ -19,8 +20,14 @@ void tune_runtime() {
 int server_main(int argc, char** argv, std::string_view binary, std::string_view service_name,
                 const std::function<int()>& health_check, const std::function<int()>& serve) {
   const bool probe = argc == 2 && std::string_view(argv[1]) == "--health-check";
+  if (argc == 2 && std::string_view(argv[1]) == "--print-settings-markdown") {
+    std::fputs(settings::markdown_table().c_str(), stdout);
+    return 0;
+  }
   if (argc > 1 && !probe) {
-    std::fprintf(stderr, "usage: %s [--health-check]\n(configuration comes from CALNDRO_* variables)\n",
+    std::fprintf(stderr,
+                 "usage: %s [--health-check | --print-settings-markdown]\n"
+                 "(configuration comes from CALNDRO_* variables: docs/OPERATIONS.md)\n",
                  std::string(binary).c_str());
     return 2;
   }

@@ -7,7 +7,8 @@ namespace calndro {
 
 // The main of every server binary. The command line is nothing, or
 // "--health-check" to probe the process already running (a container's
-// healthcheck); anything else prints the usage and exits 2. Before any
+// healthcheck), or "--print-settings-markdown" to print the table of
+// settings (docs/OPERATIONS.md); anything else prints the usage and exits 2. Before any
 // thread starts: SIGINT/SIGTERM blocked (common/signals.h), the log's
 // service name, libsodium, tune_runtime(). Then `health_check` or `serve`,
 // each returning the exit code; whatever they throw is logged as

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "common/config.h"
 #include "common/crypto.h"
@@ -14,6 +15,7 @@
 #include "common/metrics.h"
 #include "common/migrations.h"
 #include "common/runtime.h"
+#include "common/settings.h"
 #include "common/signals.h"
 #include "events/event_service.h"
 #include "events/migrations.h"
@@ -25,84 +27,71 @@ namespace {
 
 namespace config = calndro::config;
 namespace events = calndro::events;
+using calndro::settings::Values;
 
-// How long a revoked email token may still work (docs/OPERATIONS.md).
-constexpr int kMaxEmailTokenCacheSeconds = 60;
-
-// Everything the service reads from CALNDRO_* variables.
+// What the service reads from its settings (common/settings_table.cc).
 struct Settings {
   std::string listen;
-  std::string metrics_listen;
+  std::optional<std::string> metrics_listen;  // nullopt: off
   std::string notify_target;
   std::string database_url;
   int pool_size = 8;
   std::chrono::milliseconds rpc_timeout{5000};
   std::string internal_token;
+  calndro::GrpcTls tls;
   events::LoginLimits login_limits;
   std::chrono::milliseconds hashing_wait{1000};
   std::chrono::seconds email_token_cache_ttl{0};
   events::EventServiceOptions service;
   std::chrono::hours retention{24 * 30};
-  std::chrono::seconds purge_interval{3600};
+  std::chrono::seconds purge_interval{3600};  // zero: no purge job
   events::OutboxRelayOptions relay;
 };
 
-std::string listen_address() {
-  const std::string events_port = std::to_string(config::int_or("CALNDRO_EVENTS_PORT", 50051, 0, 65535));
-  return config::string_or("CALNDRO_EVENTS_LISTEN", "127.0.0.1:" + events_port);
-}
-
-void read_connections(Settings& settings) {
-  settings.metrics_listen = config::string_or("CALNDRO_EVENTS_METRICS_LISTEN", "127.0.0.1:9101");
-  const std::string notify_port = std::to_string(config::int_or("CALNDRO_NOTIFY_PORT", 50052, 1, 65535));
-  const std::string notify_address = config::string_or("CALNDRO_NOTIFY_ADDR", "127.0.0.1:" + notify_port);
-  std::string target_error;
-  const auto notify_target = calndro::grpc_target(notify_address, target_error);
-  if (!notify_target) {
-    throw std::runtime_error("CALNDRO_NOTIFY_ADDR: " + target_error);
-  }
-  settings.notify_target = *notify_target;
-  settings.database_url =
-      config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
-  settings.pool_size = config::int_or("CALNDRO_DB_POOL_SIZE", 8, 1, 256);
-  settings.rpc_timeout =
-      std::chrono::milliseconds(config::int_or("CALNDRO_RPC_TIMEOUT_MS", 5000, 50, 600000));
-  const config::InternalToken internal = config::internal_token(settings.listen);
+void read_connections(const Values& values, Settings& settings) {
+  settings.listen = values.text("CALNDRO_EVENTS_LISTEN");
+  settings.metrics_listen = values.unless_off("CALNDRO_EVENTS_METRICS_LISTEN");
+  settings.notify_target = values.text("CALNDRO_NOTIFY_ADDR");
+  settings.database_url = values.text("CALNDRO_DATABASE_URL");
+  settings.pool_size = values.integer("CALNDRO_DB_POOL_SIZE");
+  settings.rpc_timeout = values.milliseconds("CALNDRO_RPC_TIMEOUT_MS");
+  const config::InternalToken internal = config::internal_token(values, settings.listen);
   settings.internal_token = internal.value;
-  (void)calndro::grpc_tls();  // bad TLS files stop the start here
+  settings.tls = calndro::read_grpc_tls(values);
   if (internal.is_default) {
     calndro::log::warn("CALNDRO_INTERNAL_TOKEN is not set; using the local default (fine for a laptop only)");
   }
 }
 
-void read_policies(Settings& settings) {
-  settings.login_limits.failures_per_account =
-      config::int_or("CALNDRO_LOGIN_FAILURES_PER_ACCOUNT", 10, 1, 1000000);
-  settings.login_limits.failures_per_address =
-      config::int_or("CALNDRO_LOGIN_FAILURES_PER_ADDRESS", 100, 1, 1000000);
-  settings.login_limits.window =
-      std::chrono::seconds(config::int_or("CALNDRO_LOGIN_WINDOW_SECONDS", 300, 1, 86400));
-  settings.hashing_wait =
-      std::chrono::milliseconds(config::int_or("CALNDRO_PASSWORD_CHECK_WAIT_MS", 1000, 0, 60000));
+void read_policies(const Values& values, Settings& settings) {
+  settings.login_limits.failures_per_account = values.integer("CALNDRO_LOGIN_FAILURES_PER_ACCOUNT");
+  settings.login_limits.failures_per_address = values.integer("CALNDRO_LOGIN_FAILURES_PER_ADDRESS");
+  settings.login_limits.window = values.duration<std::chrono::seconds>("CALNDRO_LOGIN_WINDOW_SECONDS");
+  settings.hashing_wait = values.milliseconds("CALNDRO_PASSWORD_CHECK_WAIT_MS");
   // Resolved email tokens, so a link opened again skips the hop to the
   // notification service (docs/PERFORMANCE.md); bounded, and never kept past
   // a token's expiry. Off by default, and at most a minute: a token revoked
   // (calndro-admin token revoke --event, user deactivate) stays usable on a
   // replica that resolved it for up to this many seconds.
-  settings.email_token_cache_ttl = std::chrono::seconds(
-      config::int_or("CALNDRO_EMAIL_TOKEN_CACHE_SECONDS", 0, 0, kMaxEmailTokenCacheSeconds));
-  settings.service.api_token_lifetime =
-      std::chrono::hours(24 * config::int_or("CALNDRO_API_TOKEN_DAYS", 30, 1, 3650));
-  settings.service.mails_per_hour = config::int_or("CALNDRO_NOTIFY_MAILS_PER_HOUR", 100, 1, 1000000);
-  settings.retention = std::chrono::hours(24 * config::int_or("CALNDRO_RETENTION_DAYS", 30, 1, 3650));
-  settings.purge_interval =
-      std::chrono::seconds(config::int_or("CALNDRO_PURGE_INTERVAL_SECONDS", 3600, 1, 86400));
-  settings.relay.poll =
-      std::chrono::milliseconds(config::int_or("CALNDRO_NOTIFY_RELAY_POLL_MS", 1000, 10, 600000));
+  settings.email_token_cache_ttl = values.duration<std::chrono::seconds>("CALNDRO_EMAIL_TOKEN_CACHE_SECONDS");
+  settings.service.api_token_lifetime = values.duration<std::chrono::hours>("CALNDRO_API_TOKEN_DAYS");
+  settings.service.mails_per_hour = values.integer("CALNDRO_NOTIFY_MAILS_PER_HOUR");
+  settings.retention = values.duration<std::chrono::hours>("CALNDRO_RETENTION_DAYS");
+  settings.purge_interval = values.duration<std::chrono::seconds>("CALNDRO_PURGE_INTERVAL_SECONDS");
+  settings.relay.poll = values.milliseconds("CALNDRO_NOTIFY_RELAY_POLL_MS");
   settings.relay.max_backoff =
-      std::chrono::seconds(config::int_or("CALNDRO_NOTIFY_RELAY_MAX_BACKOFF_SECONDS", 60, 1, 3600));
+      values.duration<std::chrono::seconds>("CALNDRO_NOTIFY_RELAY_MAX_BACKOFF_SECONDS");
   // A claim outlives one call to the notification service.
   settings.relay.lease = std::max(settings.relay.lease, 2 * settings.rpc_timeout);
+}
+
+Settings read_settings() {
+  const Values values = Values::load(calndro::settings::Process::kEvents);
+  Settings settings;
+  read_connections(values, settings);
+  read_policies(values, settings);
+  values.expect_all_read();
+  return settings;
 }
 
 // The relay's backlog: accepted notifies not yet handed to the notification
@@ -150,14 +139,20 @@ int serve(const Settings& settings) {
   service_options.notify_committed = [&relay] { relay.wake(); };
   service_options.internal_token = settings.internal_token;
   events::EventServiceImpl service(database, authenticator, notifications, clock, random, service_options);
-  events::RetentionPurge purge(
-      database, clock, {settings.retention, settings.service.idempotency_window, settings.purge_interval});
+  std::optional<events::RetentionPurge> purge;
+  if (settings.purge_interval.count() > 0) {
+    purge.emplace(database, clock,
+                  events::RetentionPurgeOptions{settings.retention, settings.service.idempotency_window,
+                                                settings.purge_interval});
+  } else {
+    calndro::log::info("retention purge job off (CALNDRO_PURGE_INTERVAL_SECONDS=0)");
+  }
 
   calndro::Metrics metrics;
   calndro::register_pool_metrics(metrics, pool);
   register_relay_metrics(metrics, database, clock);
-  if (settings.metrics_listen != "off") {
-    metrics.serve(settings.metrics_listen);  // a metrics port clash is logged, not fatal
+  if (settings.metrics_listen) {
+    metrics.serve(*settings.metrics_listen);  // a metrics port clash is logged, not fatal
   }
   calndro::GrpcServerOptions options;
   options.metrics = &metrics;
@@ -172,12 +167,15 @@ int serve(const Settings& settings) {
 
 int main(int argc, char** argv) {
   return calndro::server_main(
-      argc, argv, "calndro-events", "events", [] { return calndro::probe_grpc_health(listen_address()); },
+      argc, argv, "calndro-events", "events",
       [] {
-        Settings settings;
-        settings.listen = listen_address();
-        read_connections(settings);
-        read_policies(settings);
+        const Values values = Values::load(calndro::settings::Process::kEvents);
+        calndro::use_grpc_tls(calndro::read_grpc_tls(values));
+        return calndro::probe_grpc_health(values.text("CALNDRO_EVENTS_LISTEN"));
+      },
+      [] {
+        const Settings settings = read_settings();
+        calndro::use_grpc_tls(settings.tls);
         calndro::apply_migrations_when_reachable(settings.database_url, events::kSchema,
                                                  events::migrations());
         return serve(settings);

@@ -19,6 +19,7 @@
 #include "common/metrics.h"
 #include "common/migrations.h"
 #include "common/runtime.h"
+#include "common/settings.h"
 #include "common/signals.h"
 #include "notify/dispatcher.h"
 #include "notify/mail_composer.h"
@@ -38,11 +39,14 @@ namespace {
 using namespace calndro;
 using namespace calndro::notify;
 
+using calndro::settings::Values;
+
 struct Config {
   std::string listen;
-  std::string metrics_listen;
+  std::optional<std::string> metrics_listen;  // nullopt: off
   std::string database_url;
   int pool_size = 8;
+  GrpcTls tls;
   SmtpSettings smtp;
   ServiceSettings service;
   DispatcherOptions dispatcher;
@@ -50,63 +54,41 @@ struct Config {
   bool default_internal_token = false;
 };
 
-SmtpSettings read_smtp() {
+SmtpSettings read_smtp(const Values& values) {
   SmtpSettings smtp;
-  smtp.url = config::string_or("CALNDRO_SMTP_URL", "smtp://127.0.0.1:1025");
-  if (!smtp.url.starts_with("smtp://") && !smtp.url.starts_with("smtps://")) {
-    throw std::runtime_error("CALNDRO_SMTP_URL must start with smtp:// or smtps://, got '" +
-                             redact_url(smtp.url) + "'");
-  }
-  smtp.ca_file = config::string_or("CALNDRO_SMTP_CA_FILE", "");
-  if (!smtp.ca_file.empty()) {
-    std::FILE* ca = std::fopen(smtp.ca_file.c_str(), "r");
-    if (ca == nullptr) {
-      throw std::runtime_error("CALNDRO_SMTP_CA_FILE: cannot read '" + smtp.ca_file + "'");
-    }
-    std::fclose(ca);
-  }
-  smtp.plaintext_hosts = parse_plaintext_hosts(config::string_or("CALNDRO_SMTP_PLAINTEXT_HOSTS", ""));
-  smtp.user = config::string_or("CALNDRO_SMTP_USER", "");
-  smtp.password = config::string_or("CALNDRO_SMTP_PASSWORD", "");
-  smtp.connect_timeout =
-      std::chrono::milliseconds(config::int_or("CALNDRO_SMTP_CONNECT_TIMEOUT_MS", 10000, 100, 600000));
-  smtp.timeout = std::chrono::milliseconds(config::int_or("CALNDRO_SMTP_TIMEOUT_MS", 60000, 100, 3600000));
+  smtp.url = values.text("CALNDRO_SMTP_URL");
+  smtp.ca_file = values.text("CALNDRO_SMTP_CA_FILE");
+  smtp.plaintext_hosts = values.parsed("CALNDRO_SMTP_PLAINTEXT_HOSTS", parse_plaintext_hosts);
+  smtp.user = values.text("CALNDRO_SMTP_USER");
+  smtp.password = values.text("CALNDRO_SMTP_PASSWORD");
+  smtp.connect_timeout = values.milliseconds("CALNDRO_SMTP_CONNECT_TIMEOUT_MS");
+  smtp.timeout = values.milliseconds("CALNDRO_SMTP_TIMEOUT_MS");
   return smtp;
 }
 
-MailSettings read_mail_settings() {
+MailSettings read_mail_settings(const Values& values) {
   MailSettings mail;
-  std::string error;
-  const std::string from_text = config::string_or("CALNDRO_MAIL_FROM", "calndro <noreply@calndro.localhost>");
-  auto from = parse_mailbox(from_text, error);
-  if (!from) {
-    throw std::runtime_error("CALNDRO_MAIL_FROM must be 'Name <user@example.org>' or an address, got '" +
-                             from_text + "': " + error);
-  }
-  mail.default_from = *from;
-  mail.subject_prefix = config::string_or("CALNDRO_SUBJECT_PREFIX", "[calndro] ");
-  if (strip_controls(mail.subject_prefix) != mail.subject_prefix) {
-    throw std::runtime_error("CALNDRO_SUBJECT_PREFIX must not contain control characters");
-  }
-  mail.public_base_url = config::string_or("CALNDRO_PUBLIC_BASE_URL", "");
-  if (!mail.public_base_url.empty() && !valid_link_base(mail.public_base_url)) {
-    throw std::runtime_error(
-        "CALNDRO_PUBLIC_BASE_URL must be an http(s) URL without query or fragment, got '" +
-        mail.public_base_url + "'");
-  }
+  mail.default_from = values.parsed("CALNDRO_MAIL_FROM", [](const std::string& text) {
+    std::string error;
+    auto from = parse_mailbox(text, error);
+    if (!from) {
+      throw std::invalid_argument("must be 'Name <user@example.org>' or an address, got '" + text +
+                                  "': " + error);
+    }
+    return *from;
+  });
+  mail.subject_prefix = values.text("CALNDRO_SUBJECT_PREFIX");
+  mail.public_base_url = values.text("CALNDRO_PUBLIC_BASE_URL");
   return mail;
 }
 
-DispatcherOptions read_dispatcher_options(int token_days) {
+DispatcherOptions read_dispatcher_options(const Values& values, int token_days) {
   DispatcherOptions dispatcher;
-  dispatcher.poll_interval =
-      std::chrono::milliseconds(config::int_or("CALNDRO_DISPATCH_POLL_MS", 250, 10, 60000));
-  dispatcher.workers = config::int_or("CALNDRO_DISPATCH_WORKERS", 1, 1, 16);
-  dispatcher.retry.base =
-      std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_BASE_MS", 2000, 10, 3600000));
-  dispatcher.retry.cap =
-      std::chrono::milliseconds(config::int_or("CALNDRO_RETRY_MAX_MS", 600000, 10, 86400000));
-  dispatcher.retry.max_attempts = config::int_or("CALNDRO_MAX_ATTEMPTS", 20, 1, 1000);
+  dispatcher.poll_interval = values.milliseconds("CALNDRO_DISPATCH_POLL_MS");
+  dispatcher.workers = values.integer("CALNDRO_DISPATCH_WORKERS");
+  dispatcher.retry.base = values.milliseconds("CALNDRO_RETRY_BASE_MS");
+  dispatcher.retry.cap = values.milliseconds("CALNDRO_RETRY_MAX_MS");
+  dispatcher.retry.max_attempts = values.integer("CALNDRO_MAX_ATTEMPTS");
   dispatcher.token_days = token_days;  // tokens are minted when mails are sent
   return dispatcher;
 }
@@ -114,8 +96,8 @@ DispatcherOptions read_dispatcher_options(int token_days) {
 // The replica's name in the outbox leases: CALNDRO_REPLICA_ID, else host
 // name and listening port, which a process started again on the same host
 // keeps (so it takes back its predecessor's leases at once).
-std::string replica_id(const std::string& listen) {
-  std::string id = config::string_or("CALNDRO_REPLICA_ID", "");
+std::string replica_id(const Values& values, const std::string& listen) {
+  std::string id = values.text("CALNDRO_REPLICA_ID");
   if (!id.empty()) {
     return id;
   }
@@ -126,35 +108,42 @@ std::string replica_id(const std::string& listen) {
   return std::string(host.data()) + ":" + listen.substr(listen.rfind(':') + 1);
 }
 
-Config read_config() {
-  Config config;
-  const int port = config::int_or("CALNDRO_NOTIFY_PORT", 50052, 0, 65535);
-  config.listen = config::string_or("CALNDRO_NOTIFY_LISTEN", "127.0.0.1:" + std::to_string(port));
-  config.metrics_listen = config::string_or("CALNDRO_NOTIFY_METRICS_LISTEN", "127.0.0.1:9102");
-  config.database_url =
-      config::string_or("CALNDRO_DATABASE_URL", "postgresql://calndro@127.0.0.1:5432/calndro");
-  config.pool_size = config::int_or("CALNDRO_DB_POOL_SIZE", 8, 2, 256);
-  config.smtp = read_smtp();
-  config.service.mail = read_mail_settings();
-  // Fails fast (std::invalid_argument naming the variable) on a bad entry.
-  config.service.allowed_hosts = AllowedHosts::parse(config::string_or("CALNDRO_ALLOWED_HOSTS", ""),
-                                                     config.service.mail.public_base_url);
-  config.service.token_days = config::int_or("CALNDRO_TOKEN_DAYS", 5, 1, 3650);
-  const config::InternalToken internal = config::internal_token(config.listen);
+// Where the service listens and what it talks to.
+void read_connections(const Values& values, Config& config) {
+  config.listen = values.text("CALNDRO_NOTIFY_LISTEN");
+  config.metrics_listen = values.unless_off("CALNDRO_NOTIFY_METRICS_LISTEN");
+  config.database_url = values.text("CALNDRO_DATABASE_URL");
+  config.pool_size = values.integer("CALNDRO_DB_POOL_SIZE");
+  config.smtp = read_smtp(values);
+  const config::InternalToken internal = config::internal_token(values, config.listen);
   config.service.internal_token = internal.value;
   config.default_internal_token = internal.is_default;
-  (void)grpc_tls();  // bad TLS files stop the start here
-  config.dispatcher = read_dispatcher_options(config.service.token_days);
-  config.retention.days = config::int_or("CALNDRO_RETENTION_DAYS", 30, 1, 36500);
-  config.retention.interval =
-      std::chrono::seconds(config::int_or("CALNDRO_PURGE_INTERVAL_SECONDS", 3600, 0, 604800));
-  config.dispatcher.owner = replica_id(config.listen);
+  config.tls = read_grpc_tls(values);
+}
+
+Config read_config() {
+  const Values values = Values::load(calndro::settings::Process::kNotify);
+  Config config;
+  read_connections(values, config);
+  config.service.mail = read_mail_settings(values);
+  config.service.allowed_hosts = values.parsed("CALNDRO_ALLOWED_HOSTS", [&config](const std::string& list) {
+    return AllowedHosts::parse(list, config.service.mail.public_base_url);
+  });
+  config.service.token_days =
+      static_cast<int>(values.duration<std::chrono::days>("CALNDRO_TOKEN_DAYS").count());
+  config.dispatcher = read_dispatcher_options(values, config.service.token_days);
+  config.retention.days =
+      static_cast<int>(values.duration<std::chrono::days>("CALNDRO_RETENTION_DAYS").count());
+  config.retention.interval = values.duration<std::chrono::seconds>("CALNDRO_PURGE_INTERVAL_SECONDS");
+  config.dispatcher.owner = replica_id(values, config.listen);
   // Longer than the SMTP transaction can take, so no lease ends while its mail is being sent.
   config.dispatcher.lease = config.smtp.connect_timeout + config.smtp.timeout + std::chrono::seconds(30);
   if (config.pool_size <= config.dispatcher.workers) {
-    throw std::runtime_error(
-        "CALNDRO_DB_POOL_SIZE must exceed CALNDRO_DISPATCH_WORKERS (each worker holds a connection)");
+    throw settings::Error("CALNDRO_DB_POOL_SIZE", "must be more than CALNDRO_DISPATCH_WORKERS (" +
+                                                      std::to_string(config.dispatcher.workers) +
+                                                      "): each worker holds a connection");
   }
+  values.expect_all_read();
   return config;
 }
 
@@ -198,10 +187,12 @@ void watch_gauges(Metrics& metrics, DbPool& pool, const Stores& stores) {
   });
 }
 
-// libcurl, then the configuration (throws when it is wrong).
+// libcurl, then the configuration (throws when it is wrong) and its TLS.
 Config start_config() {
   init_curl();
-  return read_config();
+  Config config = read_config();
+  use_grpc_tls(config.tls);
+  return config;
 }
 
 void apply_schema(const Config& config) {
@@ -232,8 +223,8 @@ int serve(Config config) {
   Metrics metrics;
   config.dispatcher.on_outcome = count_outcomes(metrics);
   watch_gauges(metrics, pool, jobs);
-  if (config.metrics_listen != "off") {
-    metrics.serve(config.metrics_listen);  // a metrics port clash is logged, not fatal
+  if (config.metrics_listen) {
+    metrics.serve(*config.metrics_listen);  // a metrics port clash is logged, not fatal
   }
   Dispatcher dispatcher(jobs, mailer, random, clock, config.service.mail, config.dispatcher);
   NotificationServiceImpl service({rpc_database, outbox, tokens}, config.service,

@@ -7,10 +7,12 @@
 
 #include <signal.h>
 #include <unistd.h>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <pqxx/pqxx>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -391,6 +393,23 @@ TEST_F(Operations, SigtermLetsTheDispatcherFinishTheMailInHand) {
   notify.env()["CALNDRO_SMTP_URL"] = normal_smtp;
 }
 
+// CALNDRO_PURGE_INTERVAL_SECONDS=0 turns the event service's purge job off,
+// as it does notify's (one rule for both): events starts, serves and says so.
+TEST_F(Operations, PurgeIntervalZeroTurnsTheEventServicesPurgeOff) {
+  Process& events = stack().events();
+  ASSERT_EQ(events.terminate(), 0);
+  events.env()["CALNDRO_PURGE_INTERVAL_SECONDS"] = "0";
+  events.start();
+  stack().wait_ready();
+  auto created = post("/", {{"parties", {user_.email}},
+                            {"slots", {{{"begin", "2031-07-01T09:00:00Z"}, {"duration", "01:00"}}}}});
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 201) << created->body;
+  EXPECT_NE(events.log().find("retention purge job off"), std::string::npos) << events.log_tail();
+  EXPECT_EQ(events.terminate(), 0);
+  events.env().erase("CALNDRO_PURGE_INTERVAL_SECONDS");
+}
+
 // The database refuses connections for a while (as during a restart): the
 // event service's health turns NOT_SERVING, then SERVING again, and calls
 // work again without restarting the service.
@@ -419,6 +438,81 @@ TEST_F(Operations, ReadinessFollowsTheDatabaseAndTheServiceReconnects) {
   auto after = post("/", {{"parties", {user_.email}}, {"slots", json::array()}});
   ASSERT_TRUE(after);
   EXPECT_EQ(after->status, 201) << after->body;
+}
+
+// The lines between <!-- settings:begin --> and <!-- settings:end -->.
+std::vector<std::string> settings_table_in(const std::string& path) {
+  std::ifstream doc(path);
+  std::vector<std::string> table;
+  std::string line;
+  bool inside = false;
+  while (std::getline(doc, line)) {
+    inside = inside && line != "<!-- settings:end -->";
+    if (inside) {
+      table.push_back(line);
+    }
+    inside = inside || line == "<!-- settings:begin -->";
+  }
+  return table;
+}
+
+// "" when equal, else the first line that differs.
+std::string first_difference(const std::vector<std::string>& documented, const std::string& printed) {
+  std::istringstream lines(printed);
+  std::string line;
+  std::size_t index = 0;
+  while (std::getline(lines, line)) {
+    if (index >= documented.size() || documented[index] != line) {
+      return "line " + std::to_string(index + 1) + " of the table: documented\n  " +
+             (index < documented.size() ? documented[index] : "(nothing)") + "\nprinted\n  " + line;
+    }
+    ++index;
+  }
+  return index == documented.size() ? "" : "the document has more lines, from " + documented[index];
+}
+
+// docs/OPERATIONS.md's table of settings is the one the binaries print.
+TEST(SettingsDoc, OperationsMdHasTheTableTheBinariesPrint) {
+  const std::vector<std::string> documented =
+      settings_table_in(std::string(CALNDRO_SOURCE_DIR) + "/docs/OPERATIONS.md");
+  ASSERT_FALSE(documented.empty())
+      << "no <!-- settings:begin --> ... <!-- settings:end --> in docs/OPERATIONS.md";
+  for (const char* binary : {"calndro-events", "calndro-notify", "calndro-gateway"}) {
+    const auto printed = run_command(bin_path(binary), {"--print-settings-markdown"}, {}, "", 20s);
+    ASSERT_EQ(printed.exit_code, 0) << binary << ": " << printed.output();
+    EXPECT_EQ(first_difference(documented, printed.out), "")
+        << "docs/OPERATIONS.md differs from " << binary
+        << " --print-settings-markdown: run the command under \"Configuration variables\" there";
+  }
+}
+
+// A value the table refuses stops each binary at once, naming the setting
+// and what it allows; nothing else is needed to get there.
+TEST(Settings, ARefusedValueStopsEachBinaryNamingTheSetting) {
+  struct Case {
+    const char* binary;
+    std::vector<std::string> args;
+    const char* name;
+    const char* value;
+    const char* allowed;
+  };
+  const Case cases[] = {
+      {"calndro-events", {}, "CALNDRO_NOTIFY_ADDR", "off", "cannot be off for events"},
+      {"calndro-events", {"--health-check"}, "CALNDRO_EVENTS_LISTEN", "50051", "`unix:path`"},
+      {"calndro-notify", {}, "CALNDRO_RETENTION_DAYS", "36500", "days from 1 to 3650"},
+      {"calndro-notify", {}, "CALNDRO_DB_POOL_SIZE", "", "is empty"},
+      {"calndro-notify", {}, "CALNDRO_DB_POOL_SIZE", "1", "must be more than CALNDRO_DISPATCH_WORKERS (1)"},
+      {"calndro-gateway", {}, "CALNDRO_RPC_TIMEOUT_MS", "1", "milliseconds from 50 to 600000"},
+      {"calndro-gateway", {}, "CALNDRO_PUBLIC_BASE_URL", "https://calndro.example.org/?x=1", "without query"},
+      {"calndro-admin", {"user", "list"}, "CALNDRO_DATABASE_URL", "mysql://db/x", "PostgreSQL URI"},
+  };
+  for (const Case& c : cases) {
+    const auto result = run_command(bin_path(c.binary), c.args, {{c.name, c.value}}, "", 20s);
+    EXPECT_EQ(result.exit_code, 1) << c.binary << " " << c.name << "=" << c.value << ": " << result.output();
+    const std::string stderr_line = std::string(c.name) + ": ";
+    EXPECT_NE(result.err.find(stderr_line), std::string::npos) << c.binary << ": " << result.output();
+    EXPECT_NE(result.err.find(c.allowed), std::string::npos) << c.binary << ": " << result.output();
+  }
 }
 
 }  // namespace

@@ -1,42 +1,26 @@
 #include "common/config.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
-
 #include <unistd.h>
 #include <filesystem>
 #include <fstream>
-#include <optional>
 #include <string>
 
 namespace calndro::config {
 namespace {
 
-// Sets (or unsets, for nullptr) a variable for the test's duration.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) {
-      old_ = old;
-    }
-    if (value == nullptr) {
-      ::unsetenv(name);
-    } else {
-      ::setenv(name, value, 1);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
+using settings::Environment;
+using settings::Process;
 
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+// The internal credential as `process` reads it from `environment`.
+InternalToken token_of(const Environment& environment, const std::string& listen_address,
+                       Process process = Process::kNotify) {
+  return internal_token(settings::Values::load(process, environment), listen_address);
+}
+
+InternalToken gateway_token_of(const Environment& environment, const std::string& target) {
+  return internal_token_for_target(settings::Values::load(Process::kGateway, environment), target);
+}
 
 const std::string kLongToken(40, 'k');
 
@@ -52,13 +36,12 @@ TEST(LoopbackListen, OnlyThisMachineCounts) {
 }
 
 TEST(InternalToken, TheDefaultServesLoopbackOnly) {
-  ScopedEnv token("CALNDRO_INTERNAL_TOKEN", nullptr);
-  ScopedEnv file("CALNDRO_INTERNAL_TOKEN_FILE", nullptr);
-  const auto local = internal_token("127.0.0.1:50052");
+  const auto local = token_of({}, "127.0.0.1:50052");
   EXPECT_EQ(local.value, kDefaultInternalToken);
   EXPECT_TRUE(local.is_default);
+  EXPECT_TRUE(token_of({{"CALNDRO_INTERNAL_TOKEN", ""}}, "127.0.0.1:50051", Process::kEvents).is_default);
   try {
-    (void)internal_token("0.0.0.0:50052");
+    (void)token_of({}, "0.0.0.0:50052");
     FAIL() << "the default was accepted beyond loopback";
   } catch (const std::runtime_error& error) {
     EXPECT_NE(std::string(error.what()).find("CALNDRO_INTERNAL_TOKEN"), std::string::npos) << error.what();
@@ -66,14 +49,12 @@ TEST(InternalToken, TheDefaultServesLoopbackOnly) {
 }
 
 TEST(InternalToken, ShortOrDefaultValuesAreRefusedBeyondLoopback) {
-  ScopedEnv file("CALNDRO_INTERNAL_TOKEN_FILE", nullptr);
   for (const char* bad : {"short", kDefaultInternalToken, "CHANGE-ME"}) {
-    ScopedEnv token("CALNDRO_INTERNAL_TOKEN", bad);
-    EXPECT_THROW((void)internal_token("0.0.0.0:50052"), std::runtime_error) << bad;
-    EXPECT_NO_THROW((void)internal_token("127.0.0.1:50052")) << bad;
+    const Environment environment = {{"CALNDRO_INTERNAL_TOKEN", bad}};
+    EXPECT_THROW((void)token_of(environment, "0.0.0.0:50052"), std::runtime_error) << bad;
+    EXPECT_NO_THROW((void)token_of(environment, "127.0.0.1:50052")) << bad;
   }
-  ScopedEnv token("CALNDRO_INTERNAL_TOKEN", kLongToken.c_str());
-  const auto open = internal_token("0.0.0.0:50052");
+  const auto open = token_of({{"CALNDRO_INTERNAL_TOKEN", kLongToken}}, "0.0.0.0:50052");
   EXPECT_EQ(open.value, kLongToken);
   EXPECT_FALSE(open.is_default);
 }
@@ -84,33 +65,38 @@ TEST(InternalToken, ReadFromAFile) {
     std::ofstream out(path);
     out << kLongToken << "\n";
   }
-  ScopedEnv token("CALNDRO_INTERNAL_TOKEN", nullptr);
-  ScopedEnv file("CALNDRO_INTERNAL_TOKEN_FILE", path.c_str());
-  EXPECT_EQ(internal_token("0.0.0.0:50052").value, kLongToken);
-  {
-    ScopedEnv both("CALNDRO_INTERNAL_TOKEN", kLongToken.c_str());
-    EXPECT_THROW((void)internal_token("0.0.0.0:50052"), std::runtime_error);
+  const Environment file = {{"CALNDRO_INTERNAL_TOKEN_FILE", path.string()}};
+  EXPECT_EQ(token_of(file, "0.0.0.0:50052").value, kLongToken);
+  try {
+    (void)token_of({{"CALNDRO_INTERNAL_TOKEN_FILE", path.string()}, {"CALNDRO_INTERNAL_TOKEN", kLongToken}},
+                   "0.0.0.0:50052");
+    ADD_FAILURE() << "both were accepted";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("not both"), std::string::npos) << error.what();
+    EXPECT_EQ(std::string(error.what()).find(kLongToken), std::string::npos) << "the secret in a message";
   }
   std::filesystem::remove(path);
-  EXPECT_THROW((void)internal_token("127.0.0.1:50052"), std::runtime_error);
+  try {
+    (void)token_of(file, "127.0.0.1:50052");
+    ADD_FAILURE() << "a missing file was accepted";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("CALNDRO_INTERNAL_TOKEN_FILE"), std::string::npos)
+        << error.what();
+  }
 }
 
 TEST(InternalToken, TheGatewayNeedsARealOneForAnEventServiceBeyondLoopback) {
-  ScopedEnv file("CALNDRO_INTERNAL_TOKEN_FILE", nullptr);
-  {
-    ScopedEnv token("CALNDRO_INTERNAL_TOKEN", nullptr);
-    EXPECT_TRUE(internal_token_for_target("127.0.0.1:50051").is_default);
-    for (const char* remote : {"dns:///events:50051", "events:50051", "ipv4:10.0.0.1:1,10.0.0.2:1"}) {
-      try {
-        (void)internal_token_for_target(remote);
-        ADD_FAILURE() << "the default was accepted for " << remote;
-      } catch (const std::runtime_error& error) {
-        EXPECT_NE(std::string(error.what()).find("event service"), std::string::npos) << error.what();
-      }
+  EXPECT_TRUE(gateway_token_of({}, "127.0.0.1:50051").is_default);
+  for (const char* remote : {"dns:///events:50051", "events:50051", "ipv4:10.0.0.1:1,10.0.0.2:1"}) {
+    try {
+      (void)gateway_token_of({}, remote);
+      ADD_FAILURE() << "the default was accepted for " << remote;
+    } catch (const std::runtime_error& error) {
+      EXPECT_NE(std::string(error.what()).find("event service"), std::string::npos) << error.what();
     }
   }
-  ScopedEnv token("CALNDRO_INTERNAL_TOKEN", kLongToken.c_str());
-  EXPECT_EQ(internal_token_for_target("dns:///events:50051").value, kLongToken);
+  EXPECT_EQ(gateway_token_of({{"CALNDRO_INTERNAL_TOKEN", kLongToken}}, "dns:///events:50051").value,
+            kLongToken);
 }
 
 TEST(InternalToken, OfferedCredentialsAreComparedWhole) {
