@@ -23,12 +23,14 @@
 # libraries (GTest) and their tools (clang, Docker, node, ...) are
 # deploy/test.sh's.
 #
-# build/ is shared with deploy/test.sh, so whichever runs second compiles
-# only what the first did not: run-local configures build/ only when it has
-# never been configured (then with the tests off, CALNDRO_BUILD_TESTS=OFF),
-# and test.sh turns them on in the same folder; a build/ that has the tests
-# on keeps them. A second start runs no apt and no configure, and the build
-# of the four targets is a no-op unless a source changed (then ccache helps).
+# build/ is shared with deploy/test.sh. run-local configures it only when it
+# has never been configured, for the quickest build of the four binaries:
+# Release (no debug information, which was a quarter of the compile time)
+# with the tests off (CALNDRO_BUILD_TESTS=OFF). test.sh configures the same
+# folder for testing (RelWithDebInfo, tests on), which compiles everything
+# once; from then on run-local runs what build/ holds and rebuilds nothing.
+# A second start runs no apt and no cmake configure; the build of the four
+# targets is a no-op unless a source changed (then ccache helps).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,7 +47,7 @@ if [ "${CALNDRO_SKIP_BUILD:-0}" != 1 ]; then
     if command -v ccache >/dev/null 2>&1; then
       launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
     fi
-    cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALNDRO_BUILD_TESTS=OFF "${launcher[@]}"
+    cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCALNDRO_BUILD_TESTS=OFF "${launcher[@]}"
   elif [ ! -f "$BUILD_DIR/Makefile" ] && [ ! -f "$BUILD_DIR/build.ninja" ]; then
     cmake -S . -B "$BUILD_DIR"
   fi
