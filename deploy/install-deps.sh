@@ -11,15 +11,18 @@
 #                  node, ...: a first start does not wait for them.
 #   --build-only   only what building the four binaries needs (deploy/Dockerfile's
 #                  build stage, configured with -DCALNDRO_BUILD_TESTS=OFF)
+#   --list         print the profile's packages, one a line, and install nothing
 set -euo pipefail
 
 PROFILE=all
+LIST=0
 for arg in "$@"; do
   case "$arg" in
     --all) PROFILE=all ;;
     --run) PROFILE=run ;;
     --build-only) PROFILE=build ;;
-    *) echo "install-deps: unknown option '$arg' (known: --all, --run, --build-only)" >&2; exit 2 ;;
+    --list) LIST=1 ;;
+    *) echo "install-deps: unknown option '$arg' (known: --all, --run, --build-only, --list)" >&2; exit 2 ;;
   esac
 done
 
@@ -68,6 +71,11 @@ if [ "$PROFILE" = all ]; then
   if ! command -v npm >/dev/null 2>&1; then
     PACKAGES+=(nodejs npm)
   fi
+fi
+
+if [ "$LIST" = 1 ]; then
+  printf '%s\n' "${PACKAGES[@]}"
+  exit 0
 fi
 
 # One dpkg-query for all: a second start of run-local pays only this.
