@@ -1,33 +1,54 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages calndro needs to build, run and test.
-# Only what is missing is installed, quietly; nothing happens when all is there.
+# Installs the Debian 12 packages calndro needs, by profile. Only what is
+# missing is installed, quietly; nothing happens (no apt at all) when all is there.
 #
-#   --build-only   only what building needs (deploy/Dockerfile's build stage):
-#                  no PostgreSQL server, SMTP sink, httpie, jq, curl, python3-yaml,
-#                  openssl, node, Docker, clang. GTest stays: CMake's configure step requires it.
+#   --all          (the default) everything the tests need: deploy/test.sh,
+#                  bench/run.sh, tests/deploy/compose-up.sh
+#   --run          what deploy/run-local.sh needs: the compiler and the -dev
+#                  libraries of the four binaries, ccache, the PostgreSQL
+#                  server, the SMTP sink (python3-aiosmtpd), and httpie and jq
+#                  for the seed scenario it prints. No GTest, clang, Docker,
+#                  node, ...: a first start does not wait for them.
+#   --build-only   only what building the four binaries needs (deploy/Dockerfile's
+#                  build stage, configured with -DCALNDRO_BUILD_TESTS=OFF)
+#   --list         print the profile's packages, one a line, and install nothing
 set -euo pipefail
 
-BUILD_ONLY=0
+PROFILE=all
+LIST=0
 for arg in "$@"; do
   case "$arg" in
-    --build-only) BUILD_ONLY=1 ;;
-    *) echo "install-deps: unknown option '$arg' (known: --build-only)" >&2; exit 2 ;;
+    --all) PROFILE=all ;;
+    --run) PROFILE=run ;;
+    --build-only) PROFILE=build ;;
+    --list) LIST=1 ;;
+    *) echo "install-deps: unknown option '$arg' (known: --all, --run, --build-only, --list)" >&2; exit 2 ;;
   esac
 done
 
+# Building calndro-events, calndro-notify, calndro-gateway and calndro-admin.
 PACKAGES=(
   g++ cmake make pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libpqxx-dev
   libcpp-httplib-dev nlohmann-json3-dev libsodium-dev libcurl4-openssl-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev
-  # rebuilds on the same machine (deploy/test.sh, tests/fuzz/run.sh)
-  ccache
 )
-if [ "$BUILD_ONLY" = 0 ]; then
+if [ "$PROFILE" != build ]; then
   PACKAGES+=(
-    postgresql postgresql-contrib
-    python3-aiosmtpd python3-icalendar httpie jq curl
+    # rebuilds on the same machine (run-local after a pull, deploy/test.sh, tests/fuzz/run.sh)
+    ccache
+    # the private cluster (server, initdb, pg_ctl, psql) and the SMTP sink
+    postgresql python3-aiosmtpd
+    # the seed scenario run-local points at
+    httpie jq
+  )
+fi
+if [ "$PROFILE" = all ]; then
+  PACKAGES+=(
+    # the unit and integration tests (CALNDRO_BUILD_TESTS)
+    libgtest-dev libgmock-dev
+    postgresql-contrib
+    python3-icalendar curl
     # tests/deploy/check-manifests.py
     python3-yaml
     # tests/integration/transport_test.cc makes its certificates with it
@@ -52,16 +73,23 @@ if [ "$BUILD_ONLY" = 0 ]; then
   fi
 fi
 
+if [ "$LIST" = 1 ]; then
+  printf '%s\n' "${PACKAGES[@]}"
+  exit 0
+fi
+
+# One dpkg-query for all: a second start of run-local pays only this.
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null \
+  | awk '$2 == "install" && $3 == "ok" && $4 == "installed" {print $1}' || true)
+declare -A have=()
+for p in $installed; do have[$p]=1; done
 missing=()
 for p in "${PACKAGES[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  if [ "$status" != "install ok installed" ]; then
-    missing+=("$p")
-  fi
+  [ -n "${have[$p]:-}" ] || missing+=("$p")
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  echo "install-deps: all ${#PACKAGES[@]} packages of --${PROFILE/build/build-only} present"
   exit 0
 fi
 
@@ -87,5 +115,10 @@ if printf '%s\n' "${missing[@]}" | grep -qx docker.io && [ ! -e /usr/sbin/policy
   trap '"${SUDO[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 "${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# force-unsafe-io: dpkg skips its fsync after every unpacked file, which made
+# the install minutes longer on a busy disk; a power cut during this install
+# could leave a package to reinstall, nothing else (Debian's container images
+# set it for every install).
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-unsafe-io \
+  "${missing[@]}" >/dev/null
 echo "install-deps: done"

@@ -25,13 +25,17 @@ summary() {
   echo "deploy/test.sh: $*"
 }
 
-bash "$ROOT/deploy/install-deps.sh" || { summary "FAILED (installing packages)"; exit 1; }
+# Everything: the packages deploy/run-local.sh installs and what the tests add.
+bash "$ROOT/deploy/install-deps.sh" --all || { summary "FAILED (installing packages)"; exit 1; }
 # ccache (installed by install-deps) makes a rebuild on the same machine cheap.
 LAUNCHER=()
 if command -v ccache >/dev/null 2>&1; then
   LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "${LAUNCHER[@]}" || { summary "FAILED (cmake configure)"; exit 1; }
+# The tests on, explicitly: build/ may have been configured by run-local
+# (tests off); its four binaries are then reused, not rebuilt.
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DCALNDRO_BUILD_TESTS=ON "${LAUNCHER[@]}" \
+  || { summary "FAILED (cmake configure)"; exit 1; }
 cmake --build "$BUILD_DIR" -j"$JOBS" || { summary "FAILED (build)"; exit 1; }
 
 TMP=$(mktemp -d /tmp/calndro-test.XXXXXX)

@@ -5,7 +5,10 @@
 #   2. tests/deploy/check-manifests.py: every deploy/k8s manifest and
 #      docker-compose.yml parsed and their required fields and cross-references
 #      checked, after a self-test that breaks copies in memory;
-#   3. shell syntax of the deploy scripts the Dockerfile runs.
+#   3. shell syntax of the deploy scripts the Dockerfile runs;
+#   4. what a first start installs and builds: install-deps.sh's --run profile
+#      holds what deploy/run-local.sh starts and none of the tests' tools, and
+#      CMake configures the four binaries without GTest when the tests are off.
 # Last line: "N passed, M failed"; exit 1 on any failure.
 set -uo pipefail
 
@@ -76,6 +79,46 @@ if grep -q -- '--build-only' deploy/Dockerfile && bash deploy/install-deps.sh --
 else
   ok "install-deps.sh rejects unknown flags; Dockerfile uses --build-only"
 fi
+
+# 4. The first start's share (deploy/run-local.sh).
+has_all() {  # LIST PACKAGE... -> the packages missing from LIST
+  local list=$1 p missing=()
+  shift
+  for p in "$@"; do grep -qxF -- "$p" <<<"$list" || missing+=("$p"); done
+  echo "${missing[*]}"
+}
+run_pkgs=$(bash deploy/install-deps.sh --run --list)
+build_pkgs=$(bash deploy/install-deps.sh --build-only --list)
+all_pkgs=$(bash deploy/install-deps.sh --all --list)
+missing=$(has_all "$run_pkgs" g++ cmake libgrpc++-dev libpqxx-dev ccache postgresql python3-aiosmtpd httpie jq)
+if [ -z "$missing" ]; then ok "install-deps --run: compiler, libraries, PostgreSQL, SMTP sink, httpie, jq"; else ko "install-deps --run lacks: $missing"; fi
+test_only=()
+for p in libgtest-dev libgmock-dev clang docker.io mmdebstrap nodejs npm kubernetes-client python3-yaml; do
+  if grep -qxF -- "$p" <<<"$run_pkgs$build_pkgs"; then test_only+=("$p"); fi
+done
+if [ ${#test_only[@]} = 0 ]; then ok "install-deps --run and --build-only: no test-only package"; else ko "install-deps --run/--build-only install test-only packages: ${test_only[*]}"; fi
+missing=$(has_all "$all_pkgs" $run_pkgs)
+if [ -z "$missing" ]; then ok "install-deps --all installs all of --run"; else ko "install-deps --all lacks: $missing"; fi
+missing=$(has_all "$run_pkgs" $build_pkgs)
+if grep -qxF postgresql <<<"$build_pkgs" || [ -n "$missing" ]; then
+  ko "install-deps --build-only is not the build part of --run (missing from --run: $missing)"
+else
+  ok "install-deps --build-only: the build part of --run, no PostgreSQL"
+fi
+CFG=$(mktemp -d /tmp/calndro-check-cfg.XXXXXX)
+if cmake -S . -B "$CFG/off" -DCALNDRO_BUILD_TESTS=OFF -DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON >"$CFG/off.log" 2>&1 \
+   && ! cmake --build "$CFG/off" --target help | grep -q 'calndro-unit\|calndro-integration'; then
+  ok "CALNDRO_BUILD_TESTS=OFF configures without GTest and defines no test target"
+else
+  ko "CALNDRO_BUILD_TESTS=OFF needs GTest or defines test targets:"; tail -5 "$CFG/off.log"
+fi
+if ! cmake -S . -B "$CFG/on" -DCALNDRO_BUILD_TESTS=ON -DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON >"$CFG/on.log" 2>&1 \
+   && grep -q 'GTest/GMock are missing' "$CFG/on.log"; then
+  ok "CALNDRO_BUILD_TESTS=ON without GTest stops configure, saying what to install"
+else
+  ko "CALNDRO_BUILD_TESTS=ON without GTest: no clear configure error"; tail -5 "$CFG/on.log"
+fi
+rm -rf "$CFG"
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]
