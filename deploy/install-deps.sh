@@ -4,25 +4,30 @@
 #
 #   --all          (the default) everything the tests need: deploy/test.sh,
 #                  bench/run.sh, tests/deploy/compose-up.sh
-#   --run          what deploy/run-local.sh needs: the compiler and the -dev
-#                  libraries of the four binaries, ccache, the PostgreSQL
+#   --run          what deploy/run-local.sh needs: --build-only, the PostgreSQL
 #                  server, the SMTP sink (python3-aiosmtpd), and httpie and jq
-#                  for the seed scenario it prints. No GTest, clang, Docker,
-#                  node, ...: a first start does not wait for them.
-#   --build-only   only what building the four binaries needs (deploy/Dockerfile's
-#                  build stage, configured with -DCALNDRO_BUILD_TESTS=OFF)
+#                  for the seed scenario it prints. No GTest, ccache, clang,
+#                  Docker, node, ...: a first start does not wait for them.
+#   --build-only   only what building the four binaries needs: the compiler,
+#                  cmake and the -dev libraries (deploy/Dockerfile's build
+#                  stage; run-local's first step, which compiles while the
+#                  rest of --run installs)
 #   --list         print the profile's packages, one a line, and install nothing
+#   --no-update    no apt-get update first, unless the install fails without it
+#                  (run-local's second step, seconds after its first)
 set -euo pipefail
 
 PROFILE=all
 LIST=0
+UPDATE=1
 for arg in "$@"; do
   case "$arg" in
     --all) PROFILE=all ;;
     --run) PROFILE=run ;;
     --build-only) PROFILE=build ;;
     --list) LIST=1 ;;
-    *) echo "install-deps: unknown option '$arg' (known: --all, --run, --build-only, --list)" >&2; exit 2 ;;
+    --no-update) UPDATE=0 ;;
+    *) echo "install-deps: unknown option '$arg' (known: --all, --run, --build-only, --list, --no-update)" >&2; exit 2 ;;
   esac
 done
 
@@ -35,8 +40,6 @@ PACKAGES=(
 )
 if [ "$PROFILE" != build ]; then
   PACKAGES+=(
-    # rebuilds on the same machine (run-local after a pull, deploy/test.sh, tests/fuzz/run.sh)
-    ccache
     # the private cluster (server, initdb, pg_ctl, psql) and the SMTP sink
     postgresql python3-aiosmtpd
     # the seed scenario run-local points at
@@ -47,6 +50,9 @@ if [ "$PROFILE" = all ]; then
   PACKAGES+=(
     # the unit and integration tests (CALNDRO_BUILD_TESTS)
     libgtest-dev libgmock-dev
+    # rebuilds on the same machine (deploy/test.sh, tests/fuzz/run.sh; run-local
+    # uses it when present)
+    ccache
     postgresql-contrib
     python3-icalendar curl
     # tests/deploy/check-manifests.py
@@ -114,11 +120,18 @@ if printf '%s\n' "${missing[@]}" | grep -qx docker.io && [ ! -e /usr/sbin/policy
   "${SUDO[@]}" chmod 755 /usr/sbin/policy-rc.d
   trap '"${SUDO[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
 fi
-"${SUDO[@]}" apt-get update -qq
-# force-unsafe-io: dpkg skips its fsync after every unpacked file, which made
-# the install minutes longer on a busy disk; a power cut during this install
-# could leave a package to reinstall, nothing else (Debian's container images
-# set it for every install).
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-unsafe-io \
-  "${missing[@]}" >/dev/null
+# force-unsafe-io: dpkg skips its fsync after every unpacked file, slow on a
+# busy or networked disk; a power cut during this install could leave a
+# package to reinstall, nothing else (Debian's container images set it for
+# every install).
+apt_install() {
+  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-unsafe-io \
+    "${missing[@]}" >/dev/null
+}
+if [ "$UPDATE" = 0 ]; then
+  apt_install || { "${SUDO[@]}" apt-get update -qq && apt_install; }
+else
+  "${SUDO[@]}" apt-get update -qq
+  apt_install
+fi
 echo "install-deps: done"

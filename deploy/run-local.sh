@@ -18,10 +18,10 @@
 #   CALNDRO_SKIP_BUILD=1  skip install and build (deploy/test.sh uses this)
 #
 # A first start installs only what running needs (install-deps.sh --run: the
-# compiler and the -dev libraries, ccache, PostgreSQL, the SMTP sink, httpie
-# and jq) and builds only the four binaries it runs. The tests, their
-# libraries (GTest) and their tools (clang, Docker, node, ...) are
-# deploy/test.sh's.
+# compiler and the -dev libraries, then, while the build runs, PostgreSQL,
+# the SMTP sink, httpie and jq) and builds only the four binaries it runs,
+# with ccache when present. The tests, their libraries (GTest) and their
+# tools (ccache, clang, Docker, node, ...) are deploy/test.sh's.
 #
 # build/ is shared with deploy/test.sh. run-local configures it only when it
 # has never been configured, for the quickest build of the four binaries:
@@ -38,7 +38,10 @@ cd "$ROOT"
 
 BUILD_DIR=${CALNDRO_BUILD_DIR:-$ROOT/build}
 if [ "${CALNDRO_SKIP_BUILD:-0}" != 1 ]; then
-  bash "$ROOT/deploy/install-deps.sh" --run
+  # What building needs first; what only running needs (PostgreSQL, the SMTP
+  # sink, httpie, jq: the longer half of the install) installs while the
+  # compiler works.
+  bash "$ROOT/deploy/install-deps.sh" --build-only
   # A configured folder reconfigures itself when a CMakeLists.txt changes:
   # cmake runs here only for a folder never configured, or whose configure
   # failed (then with the options already in its cache).
@@ -51,7 +54,16 @@ if [ "${CALNDRO_SKIP_BUILD:-0}" != 1 ]; then
   elif [ ! -f "$BUILD_DIR/Makefile" ] && [ ! -f "$BUILD_DIR/build.ninja" ]; then
     cmake -S . -B "$BUILD_DIR"
   fi
-  cmake --build "$BUILD_DIR" -j"$(nproc)" --target calndro-events calndro-notify calndro-gateway calndro-admin
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target calndro-events calndro-notify calndro-gateway calndro-admin &
+  build_pid=$!
+  install_status=0
+  bash "$ROOT/deploy/install-deps.sh" --run --no-update || install_status=$?
+  build_status=0
+  wait "$build_pid" || build_status=$?
+  if [ "$install_status" != 0 ] || [ "$build_status" != 0 ]; then
+    echo "run-local: the install (exit $install_status) or the build (exit $build_status) failed" >&2
+    exit 1
+  fi
 fi
 BIN=$BUILD_DIR/bin
 STACK_BIN=$BIN

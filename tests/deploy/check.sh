@@ -90,7 +90,7 @@ has_all() {  # LIST PACKAGE... -> the packages missing from LIST
 run_pkgs=$(bash deploy/install-deps.sh --run --list)
 build_pkgs=$(bash deploy/install-deps.sh --build-only --list)
 all_pkgs=$(bash deploy/install-deps.sh --all --list)
-missing=$(has_all "$run_pkgs" g++ cmake libgrpc++-dev libpqxx-dev ccache postgresql python3-aiosmtpd httpie jq)
+missing=$(has_all "$run_pkgs" g++ cmake libgrpc++-dev libpqxx-dev postgresql python3-aiosmtpd httpie jq)
 if [ -z "$missing" ]; then ok "install-deps --run: compiler, libraries, PostgreSQL, SMTP sink, httpie, jq"; else ko "install-deps --run lacks: $missing"; fi
 test_only=()
 for p in libgtest-dev libgmock-dev clang docker.io mmdebstrap nodejs npm kubernetes-client python3-yaml; do
