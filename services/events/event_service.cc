@@ -18,6 +18,7 @@
 #include "common/time_format.h"
 #include "events/caller_address.h"
 #include "events/event_calendar.h"
+#include "events/event_mapping.h"
 #include "events/mail_budget.h"
 #include "events/preconditions.h"
 #include "events/request_validation.h"
@@ -37,35 +38,6 @@ Credentials credentials_from(const grpc::ServerContext& context, std::string_vie
   // The gateway's HTTP client with the internal credential, else the peer.
   credentials.client_address = caller_address(context, internal_token);
   return credentials;
-}
-
-void slots_to_proto(const std::vector<Slot>& slots,
-                    google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& out) {
-  for (const auto& slot : slots) {
-    slot_to_proto(slot, *out.Add());
-  }
-}
-
-void event_to_proto(const EventRecord& event, v1::Event& out) {
-  out.Clear();
-  out.set_id(event.id);
-  out.set_title(event.title);
-  out.set_version(event.version);
-  for (const auto& party : event.parties) {
-    out.add_parties(party);
-  }
-  slots_to_proto(event.slots, *out.mutable_slots());
-  out.set_state(event.agreed_slot ? v1::EVENT_STATE_AGREED : v1::EVENT_STATE_OPEN);
-  if (event.agreed_slot) {
-    slot_to_proto(*event.agreed_slot, *out.mutable_agreed_slot());
-  }
-  out.set_calendar_sequence(event.calendar_sequence);
-  out.set_creator(event.creator);
-}
-
-// A slot in a log entry's data, spelled as the REST API spells slots.
-nlohmann::json slot_json(const Slot& slot) {
-  return {{"begin", format_instant(slot.begin)}, {"duration", format_duration(slot.duration)}};
 }
 
 // The slot an AgreeEvent request names: one of the event's current slots.
@@ -137,53 +109,6 @@ void event_page_to_proto(const Page<EventRecord>& page, v1::ListEventsResponse& 
   if (page.next_after) {
     response.set_next_page_token(std::to_string(*page.next_after));
   }
-}
-
-// Occurrence's values on the wire, in the enum's order.
-constexpr v1::Occurrence kOccurrenceOnTheWire[] = {v1::OCCURRENCE_UPDATE, v1::OCCURRENCE_NOTIFY,
-                                                   v1::OCCURRENCE_VIEW, v1::OCCURRENCE_AGREE};
-
-// nlohmann → google.protobuf.Value, for the log entries' `data`.
-void json_to_value(const nlohmann::json& in, google::protobuf::Value& out) {
-  if (in.is_null()) {
-    out.set_null_value(google::protobuf::NULL_VALUE);
-  } else if (in.is_boolean()) {
-    out.set_bool_value(in.get<bool>());
-  } else if (in.is_number()) {
-    out.set_number_value(in.get<double>());
-  } else if (in.is_string()) {
-    out.set_string_value(in.get<std::string>());
-  } else if (in.is_array()) {
-    auto* list = out.mutable_list_value();
-    for (const auto& item : in) {
-      json_to_value(item, *list->add_values());
-    }
-  } else {
-    auto* fields = out.mutable_struct_value()->mutable_fields();
-    for (const auto& [key, value] : in.items()) {
-      json_to_value(value, (*fields)[key]);
-    }
-  }
-}
-
-void log_entry_to_proto(const LogEntryRecord& entry, v1::LogEntry& out) {
-  out.set_id(entry.id);
-  *out.mutable_when() = instant_to_proto(entry.when);
-  out.set_occurrence(kOccurrenceOnTheWire[static_cast<int>(entry.occurrence)]);
-  out.set_effector(entry.effector);
-  slots_to_proto(entry.slots, *out.mutable_slots());
-  google::protobuf::Value data;
-  json_to_value(entry.data, data);
-  *out.mutable_data() = data.struct_value();
-}
-
-// What a log entry's `data` holds: the action's own fields, and for a caller
-// with an email token that token's fingerprint (never the token).
-nlohmann::json log_data(const Caller& caller, nlohmann::json data) {
-  if (caller.uses_email_token()) {
-    data["token"] = caller.token_fingerprint;
-  }
-  return data;
 }
 
 absl::Status require_allowed(Action action, const Caller& caller) {
