@@ -18,6 +18,7 @@
 #include "common/time_format.h"
 #include "events/caller_address.h"
 #include "events/event_calendar.h"
+#include "events/event_checks.h"
 #include "events/event_mapping.h"
 #include "events/mail_budget.h"
 #include "events/paging.h"
@@ -27,9 +28,6 @@
 
 namespace calndro::events {
 namespace {
-
-const char* kNotFound = "Not found.";
-const char* kForbidden = "You do not have permission to perform this action.";
 
 Credentials credentials_from(const grpc::ServerContext& context, std::string_view internal_token) {
   Credentials credentials;
@@ -62,23 +60,6 @@ std::string request_as_json(const calndro::notify::v1::QueueNotificationsRequest
     throw std::runtime_error("QueueNotificationsRequest not representable as JSON");
   }
   return json;
-}
-
-absl::Status require_allowed(Action action, const Caller& caller) {
-  if (decide(action, caller.relation_to(nullptr)) != Decision::kAllow) {
-    return absl::PermissionDeniedError(kForbidden);
-  }
-  return absl::OkStatus();
-}
-
-// The version check of a write on `event`, loaded under its row lock.
-absl::Status check_event_version(const std::optional<std::int64_t>& expected, const EventRecord& event) {
-  if (!expected) {
-    return absl::OkStatus();
-  }
-  v1::Event current;
-  event_to_proto(event, current);
-  return check_version(expected, current);
 }
 
 absl::StatusOr<EventChange> read_change(const v1::UpdateEventRequest& request) {
