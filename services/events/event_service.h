@@ -40,6 +40,10 @@ struct EventServiceOptions {
 // come in through the constructor; main.cc only wires them.
 // Each RPC's body returns an absl::Status; common/rpc_call.h's serve_rpc
 // turns it (or a database exception) into the wire status.
+// One class, its RPCs defined in a file per use case (events_read.cc,
+// event_changes.cc, event_agreement.cc, event_notify.cc, api_tokens.cc) on
+// the serving path of event_service.cc; the private members below are
+// grouped by the file that defines them.
 class EventServiceImpl final : public calndro::events::v1::EventService::Service {
  public:
   EventServiceImpl(Database& database, Authenticator& authenticator, NotificationClient& notifications,
@@ -71,11 +75,7 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
                            v1::Event* response) override;
 
  private:
-  // Who notify_parties() mails, and as whom.
-  struct Mailing {
-    std::vector<std::string> recipients;
-    std::string sender;
-  };
+  // The serving path (event_service.cc).
 
   // The caller's credentials and address from the call's metadata.
   Credentials read_credentials(const grpc::ServerContext& context) const;
@@ -115,6 +115,15 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
                                   Action action, std::optional<std::int64_t> expected_version, EventWork work,
                                   const IdempotentCall* once = nullptr);
 
+  // Loads a live event (or, with allow_deleted, a deleted one too) and checks
+  // `action` for `caller`: NOT_FOUND, then PERMISSION_DENIED.
+  absl::StatusOr<EventRecord> load_authorized(EventRepository& events, std::int64_t id, Action action,
+                                              const Caller& caller, bool lock, bool allow_deleted = false);
+  void append_log(EventRepository& events, const EventRecord& event, Occurrence occurrence,
+                  const Caller& caller, nlohmann::json data, std::optional<Instant> when = std::nullopt);
+
+  // events_read.cc
+
   // What a view does with the event (as GetEvent answers it): called before
   // the VIEW entry is written (`viewed` false: a status other than OK
   // refuses the call and logs nothing) and after it (`viewed` true).
@@ -124,15 +133,26 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   grpc::Status view_event(grpc::ServerContext* context, std::string_view method, std::int64_t id,
                           v1::Event& out, ViewWork respond);
 
-  // Loads a live event (or, with allow_deleted, a deleted one too) and checks
-  // `action` for `caller`: NOT_FOUND, then PERMISSION_DENIED.
-  absl::StatusOr<EventRecord> load_authorized(EventRepository& events, std::int64_t id, Action action,
-                                              const Caller& caller, bool lock, bool allow_deleted = false);
+  // event_changes.cc
+
   // The validated event a CreateEvent request describes, the caller among
   // its parties.
   absl::StatusOr<EventRecord> new_event(const v1::CreateEventRequest& request, const Caller& caller);
   // Stores `event` (with its creation log entry) and sets its id.
   void store_new_event(Repositories& stores, const Caller& caller, EventRecord& event);
+  // The change of an agreed event (UpdateEvent's second path): under the
+  // row lock, slots are refused and a new title (the creator's or staff's
+  // only) re-sends the invitation.
+  grpc::Status update_agreed(grpc::ServerContext* context, const v1::UpdateEventRequest& request,
+                             v1::Event& response);
+
+  // event_notify.cc
+
+  // Who NotifyParties mails, and as whom.
+  struct Mailing {
+    std::vector<std::string> recipients;
+    std::string sender;
+  };
   // RESOURCE_EXHAUSTED when `mails` more, caused by `caller`, would pass
   // the hourly limit for this event (SPEC §7). The caller holds the event's
   // row lock.
@@ -148,13 +168,6 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   // The outbox row of an accepted notify, with a new stable id.
   PendingNotification pending_notification(const EventRecord& event, const Mailing& mailing,
                                            const v1::NotifyPartiesRequest& request, const Caller& caller);
-  void append_log(EventRepository& events, const EventRecord& event, Occurrence occurrence,
-                  const Caller& caller, nlohmann::json data, std::optional<Instant> when = std::nullopt);
-  // The change of an agreed event (UpdateEvent's second path): under the
-  // row lock, slots are refused and a new title (the creator's or staff's
-  // only) re-sends the invitation.
-  grpc::Status update_agreed(grpc::ServerContext* context, const v1::UpdateEventRequest& request,
-                             v1::Event& response);
   // Queues the calendar mail of `event` as it now is (its calendar_sequence
   // is the new SEQUENCE) to every party, as of `now`, caused by `caller`:
   // the log entry of the change carries the same instant (calndro-admin
@@ -168,6 +181,9 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   };
   void queue_calendar(Repositories& stores, const EventRecord& event, const CalendarMail& mail,
                       const Caller& caller, Instant now);
+
+  // api_tokens.cc
+
   absl::Status mint_api_token(const Credentials& credentials, const v1::CreateApiTokenRequest& request,
                               v1::CreateApiTokenResponse& response);
   absl::StatusOr<VerifiedPassword> verify_login(const Credentials& credentials,
