@@ -25,12 +25,10 @@ Credentials credentials_from(const grpc::ServerContext& context, std::string_vie
 
 }  // namespace
 
-EventServiceImpl::EventServiceImpl(Database& database, Authenticator& authenticator,
-                                   NotificationClient& notifications, const Clock& clock,
+EventServiceImpl::EventServiceImpl(Database& database, Authenticator& authenticator, const Clock& clock,
                                    RandomSource& random, EventServiceOptions options)
     : database_(database),
       authenticator_(authenticator),
-      notifications_(notifications),
       clock_(clock),
       random_(random),
       options_(options),

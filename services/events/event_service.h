@@ -8,12 +8,12 @@
 
 #include "absl/status/statusor.h"
 #include "calndro/events/v1/events.grpc.pb.h"
+#include "calndro/notify/v1/notify.pb.h"
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "events/authenticator.h"
 #include "events/idempotency.h"
 #include "events/known_users.h"
-#include "events/notification_client.h"
 #include "events/stores.h"
 
 namespace calndro::events {
@@ -46,8 +46,8 @@ struct EventServiceOptions {
 // grouped by the file that defines them.
 class EventServiceImpl final : public calndro::events::v1::EventService::Service {
  public:
-  EventServiceImpl(Database& database, Authenticator& authenticator, NotificationClient& notifications,
-                   const Clock& clock, RandomSource& random, EventServiceOptions options = {});
+  EventServiceImpl(Database& database, Authenticator& authenticator, const Clock& clock, RandomSource& random,
+                   EventServiceOptions options = {});
 
   grpc::Status ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
                           v1::ListEventsResponse* response) override;
@@ -192,7 +192,6 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
 
   Database& database_;
   Authenticator& authenticator_;
-  NotificationClient& notifications_;
   const Clock& clock_;
   RandomSource& random_;
   const EventServiceOptions options_;
