@@ -54,7 +54,7 @@ nlohmann::json update_data(const EventChange& change) {
 // no longer has the version the caller expected.
 absl::Status refused_update(EventRepository& events, std::int64_t id,
                             const std::optional<std::int64_t>& expected_version) {
-  const auto current = events.load(id, /*lock=*/false);
+  const auto current = events.load(id, RowLock::kNone);
   if (!current || current->deleted) {
     return absl::NotFoundError(kNotFound);
   }
@@ -68,7 +68,7 @@ absl::StatusOr<EventRecord> EventServiceImpl::new_event(const v1::CreateEventReq
                                                         const Caller& caller) {
   std::vector<FieldViolation> violations;
   EventRecord event;
-  event.parties = validate_parties(request.parties(), violations, /*required=*/true);
+  event.parties = validate_parties(request.parties(), violations, Presence::kRequired);
   event.slots = validate_slots(request.slots(), violations);
   event.title = validate_title(request.title(), violations);
   if (!violations.empty()) {
@@ -149,7 +149,7 @@ grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context,
   // row lock, since it mails the invitation again.
   bool agreed = false;
   const grpc::Status status = serve_on_event(
-      context, "UpdateEvent", Atomicity::kPerStatement, request->id(), {Action::kUpdate, /*lock=*/false},
+      context, "UpdateEvent", Atomicity::kPerStatement, request->id(), {.action = Action::kUpdate},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
         const auto change = read_change(*request);  // before any write: a bad PATCH logs nothing
         if (!change.ok()) {
@@ -162,7 +162,7 @@ grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context,
         const auto changed = stores.events.update_logged(event.id, *change, clock_.now(), caller.email,
                                                          log_data(caller, update_data(*change)));
         if (!changed) {
-          const auto current = stores.events.load(event.id, /*lock=*/false);
+          const auto current = stores.events.load(event.id, RowLock::kNone);
           if (current && !current->deleted && current->agreed_slot) {
             agreed = true;  // agreed meanwhile: nothing was written
             return absl::OkStatus();
@@ -211,10 +211,11 @@ grpc::Status EventServiceImpl::update_agreed(grpc::ServerContext* context,
           return refused_update(stores.events, event.id, change->expected_version);
         }
         if (changed->agreed_slot && change->title) {
-          queue_calendar(
-              stores, *changed,
-              {false, *changed->agreed_slot, false, request.link_base_url(), calndro::request_id(*context)},
-              caller, now);
+          queue_calendar(stores, *changed,
+                         {.slot = *changed->agreed_slot,
+                          .link_base_url = request.link_base_url(),
+                          .caller_request_id = calndro::request_id(*context)},
+                         caller, now);
         }
         event_to_proto(*changed, response);
         return absl::OkStatus();
@@ -236,7 +237,12 @@ grpc::Status EventServiceImpl::DeleteEvent(grpc::ServerContext* context,
         if (event.agreed_slot) {
           EventRecord deleted = event;
           ++deleted.calendar_sequence;  // as mark_deleted() raised it
-          queue_calendar(stores, deleted, {true, *event.agreed_slot, true, "", calndro::request_id(*context)},
+          queue_calendar(stores, deleted,
+                         {.cancel = true,
+                          .slot = *event.agreed_slot,
+                          .without_link = true,  // the event page is gone
+                          .link_base_url = "",
+                          .caller_request_id = calndro::request_id(*context)},
                          caller, now);
         }
         return absl::OkStatus();

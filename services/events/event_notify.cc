@@ -33,7 +33,7 @@ std::string request_as_json(const calndro::notify::v1::QueueNotificationsRequest
 // slots the caller saw (a stale view is refused).
 std::vector<std::string> read_recipients(const v1::NotifyPartiesRequest& request, const EventRecord& event,
                                          std::vector<FieldViolation>& violations) {
-  std::vector<std::string> recipients = validate_parties(request.parties(), violations, /*required=*/true);
+  std::vector<std::string> recipients = validate_parties(request.parties(), violations, Presence::kRequired);
   for (const auto& recipient : recipients) {
     if (!event.has_party(recipient)) {
       violations.push_back({"parties", "Not in event: " + recipient});

@@ -75,20 +75,20 @@ grpc::Status EventServiceImpl::serve_authorized(grpc::ServerContext* context, st
 }
 
 absl::StatusOr<EventRecord> EventServiceImpl::load_authorized(EventRepository& events, std::int64_t id,
-                                                              Action action, const Caller& caller, bool lock,
-                                                              bool allow_deleted) {
+                                                              const EventAccess& access,
+                                                              const Caller& caller) {
   if (id <= 0) {
     return absl::NotFoundError(kNotFound);
   }
-  auto event = events.load(id, lock);
-  if (!event || (event->deleted && !allow_deleted)) {
+  auto event = events.load(id, access.lock);
+  if (!event || (event->deleted && access.deleted == DeletedEvent::kNotFound)) {
     return absl::NotFoundError(kNotFound);
   }
   const Relation relation = caller.relation_to(&*event);
   if (event->deleted && relation != Relation::kStaff) {
     return absl::NotFoundError(kNotFound);
   }
-  if (decide(action, relation) != Decision::kAllow) {
+  if (decide(access.action, relation) != Decision::kAllow) {
     return absl::PermissionDeniedError(kForbidden);
   }
   return *std::move(event);
@@ -107,8 +107,7 @@ grpc::Status EventServiceImpl::serve_on_event(grpc::ServerContext* context, std:
   return serve_authorized(
       context, method, atomicity,
       [&](Repositories& stores, const Caller& caller) -> absl::Status {
-        auto loaded =
-            load_authorized(stores.events, id, access.action, caller, access.lock, access.allow_deleted);
+        auto loaded = load_authorized(stores.events, id, access, caller);
         if (!loaded.ok()) {
           return loaded.status();
         }
@@ -123,7 +122,7 @@ grpc::Status EventServiceImpl::serve_locked_write(grpc::ServerContext* context, 
                                                   std::optional<std::int64_t> expected_version,
                                                   EventWork work, const IdempotentCall* once) {
   const grpc::Status status = serve_on_event(
-      context, method, Atomicity::kTransaction, id, {action, /*lock=*/true},
+      context, method, Atomicity::kTransaction, id, {.action = action, .lock = RowLock::kForUpdate},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
         if (absl::Status current = check_event_version(expected_version, event); !current.ok()) {
           return current;

@@ -93,11 +93,14 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
                                 Authenticator::CallerWork authorize, Authenticator::CallerWork act,
                                 const IdempotentCall* once);
 
+  // What a call on one event finds of a deleted event: nothing (NOT_FOUND),
+  // or, for staff only, the event as it was (its audit log).
+  enum class DeletedEvent { kNotFound, kShownToStaff };
   // What a call on one event may do, and how it reads the event.
   struct EventAccess {
     Action action;
-    bool lock = false;  // serialises with concurrent changes of the event
-    bool allow_deleted = false;
+    RowLock lock = RowLock::kNone;
+    DeletedEvent deleted = DeletedEvent::kNotFound;
   };
   using EventWork = absl::FunctionRef<absl::Status(Repositories&, const Caller&, const EventRecord&)>;
   // As serve_as_caller(), on the event `id` as load_authorized() gives it.
@@ -115,19 +118,20 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
                                   Action action, std::optional<std::int64_t> expected_version, EventWork work,
                                   const IdempotentCall* once = nullptr);
 
-  // Loads a live event (or, with allow_deleted, a deleted one too) and checks
-  // `action` for `caller`: NOT_FOUND, then PERMISSION_DENIED.
-  absl::StatusOr<EventRecord> load_authorized(EventRepository& events, std::int64_t id, Action action,
-                                              const Caller& caller, bool lock, bool allow_deleted = false);
+  // Loads the event `id` as `access` says and checks its action for
+  // `caller`: NOT_FOUND, then PERMISSION_DENIED.
+  absl::StatusOr<EventRecord> load_authorized(EventRepository& events, std::int64_t id,
+                                              const EventAccess& access, const Caller& caller);
   void append_log(EventRepository& events, const EventRecord& event, Occurrence occurrence,
                   const Caller& caller, nlohmann::json data, std::optional<Instant> when = std::nullopt);
 
   // events_read.cc
 
-  // What a view does with the event (as GetEvent answers it): called before
-  // the VIEW entry is written (`viewed` false: a status other than OK
-  // refuses the call and logs nothing) and after it (`viewed` true).
-  using ViewWork = absl::FunctionRef<absl::Status(const v1::Event&, bool viewed)>;
+  // The steps of a view: before the VIEW entry is written (a status other
+  // than OK refuses the call and logs nothing) and after it.
+  enum class ViewStep { kBeforeEntry, kAfterEntry };
+  // What a view does with the event (as GetEvent answers it) at each step.
+  using ViewWork = absl::FunctionRef<absl::Status(const v1::Event&, ViewStep step)>;
   // GetEvent's path: the access of a detail view, a VIEW entry, the event
   // into `out`; GetEventCalendar answers from the same path.
   grpc::Status view_event(grpc::ServerContext* context, std::string_view method, std::int64_t id,
@@ -173,9 +177,9 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   // the log entry of the change carries the same instant (calndro-admin
   // check pairs them).
   struct CalendarMail {
-    bool cancel = false;  // METHOD_CANCEL, else METHOD_REQUEST
-    Slot slot;            // the agreed slot (or the one cancelled)
-    bool without_link = false;
+    bool cancel = false;        // METHOD_CANCEL, else METHOD_REQUEST
+    Slot slot;                  // the agreed slot (or the one cancelled)
+    bool without_link = false;  // a deleted event's cancellation: no page to link to
     std::string link_base_url;
     std::string caller_request_id;
   };

@@ -35,22 +35,22 @@ grpc::Status EventServiceImpl::view_event(grpc::ServerContext* context, std::str
   // The VIEW entry is the only write, one statement: it needs no transaction
   // around the reads before it (two round trips fewer on the commonest call).
   return serve_on_event(
-      context, method, Atomicity::kPerStatement, id, {Action::kDetail, /*lock=*/false},
+      context, method, Atomicity::kPerStatement, id, {.action = Action::kDetail},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
         event_to_proto(event, out);
         // Checked before the entry is written: a refused request logs nothing.
-        if (absl::Status valid = respond(out, /*viewed=*/false); !valid.ok()) {
+        if (absl::Status valid = respond(out, ViewStep::kBeforeEntry); !valid.ok()) {
           return valid;
         }
         append_log(stores.events, event, Occurrence::kView, caller, nlohmann::json::object());
-        return respond(out, /*viewed=*/true);
+        return respond(out, ViewStep::kAfterEntry);
       });
 }
 
 grpc::Status EventServiceImpl::GetEvent(grpc::ServerContext* context, const v1::GetEventRequest* request,
                                         v1::Event* response) {
   return view_event(context, "GetEvent", request->id(), *response,
-                    [](const v1::Event&, bool) { return absl::OkStatus(); });
+                    [](const v1::Event&, ViewStep) { return absl::OkStatus(); });
 }
 
 grpc::Status EventServiceImpl::GetEventCalendar(grpc::ServerContext* context,
@@ -59,8 +59,8 @@ grpc::Status EventServiceImpl::GetEventCalendar(grpc::ServerContext* context,
   v1::Event event;
   absl::StatusOr<v1::EventCalendar> calendar;
   return view_event(context, "GetEventCalendar", request->id(), event,
-                    [&](const v1::Event& viewed, bool logged) -> absl::Status {
-                      if (!logged) {
+                    [&](const v1::Event& viewed, ViewStep step) -> absl::Status {
+                      if (step == ViewStep::kBeforeEntry) {
                         calendar = event_calendar(viewed, request->link_base_url(), clock_.now());
                         return calendar.status();
                       }
@@ -79,8 +79,9 @@ grpc::Status EventServiceImpl::GetEventLog(grpc::ServerContext* context,
         if (!page_request.ok()) {
           return page_request.status();
         }
-        const auto event = load_authorized(stores.events, request->id(), Action::kReadLog, caller,
-                                           /*lock=*/false, /*allow_deleted=*/true);
+        const auto event =
+            load_authorized(stores.events, request->id(),
+                            {.action = Action::kReadLog, .deleted = DeletedEvent::kShownToStaff}, caller);
         if (!event.ok()) {
           return event.status();
         }
