@@ -141,7 +141,7 @@ SendResult SmtpMailer::send(const Envelope& envelope) {
 
   const CURLcode code = curl_easy_perform(handle);
   if (code == CURLE_OK) {
-    return {.accepted = true};
+    return {.accepted = true, .error = ""};
   }
   long reply = 0;
   curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &reply);
