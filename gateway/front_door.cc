@@ -174,7 +174,7 @@ std::string error_detail(int status) {
 }
 
 // An answer the front door writes itself (httplib never saw the request).
-void write_front_door_response(SocketStream& stream, int status, std::string_view detail, bool close,
+void write_front_door_response(SocketStream& stream, int status, std::string_view detail, AfterAnswer after,
                                const std::string& request_id, std::string_view extra_headers) {
   const StatusWords* words = words_for(status);
   const std::string phrase(words != nullptr ? words->phrase : "Error");
@@ -183,7 +183,7 @@ void write_front_door_response(SocketStream& stream, int status, std::string_vie
       "HTTP/1.1 " + std::to_string(status) + " " + phrase +
       "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
       "\r\nX-Request-Id: " + request_id + "\r\n" + std::string(extra_headers) +
-      (close ? "Connection: close\r\n" : "") + "\r\n" + body;
+      (after == AfterAnswer::kClose ? "Connection: close\r\n" : "") + "\r\n" + body;
   size_t sent = 0;
   while (sent < response.size()) {
     const ssize_t n = stream.write(response.data() + sent, response.size() - sent);

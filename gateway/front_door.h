@@ -52,8 +52,11 @@ inline constexpr std::string_view kHeadersNeverEmpty[] = {"If-Match", "Idempoten
 // (nothing but blanks); empty when none.
 std::string_view empty_header_that_matters(std::string_view head);
 
+// What becomes of the connection after an answer.
+enum class AfterAnswer { kKeepAlive, kClose };
+
 // An answer the front door writes itself (httplib never saw the request).
-void write_front_door_response(SocketStream& stream, int status, std::string_view detail, bool close,
+void write_front_door_response(SocketStream& stream, int status, std::string_view detail, AfterAnswer after,
                                const std::string& request_id, std::string_view extra_headers = {});
 
 // The JSON detail of an error answered before the router: the front door's,

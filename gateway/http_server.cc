@@ -66,8 +66,8 @@ bool httplib_reads_body(const std::string& method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
 }
 
-HttpError body_error(httplib::Response& response, int status, bool close) {
-  if (close) {
+HttpError body_error(httplib::Response& response, int status, AfterAnswer after) {
+  if (after == AfterAnswer::kClose) {
     response.set_header("Connection", "close");
   }
   return detail_error(status, error_detail(status));
@@ -83,7 +83,7 @@ std::optional<HttpError> read_unread_body(const httplib::Request& request, Socke
     return std::nullopt;
   }
   if (request.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos) {
-    return body_error(response, 411, true);
+    return body_error(response, 411, AfterAnswer::kClose);
   }
   const std::string length_text = request.get_header_value("Content-Length");
   if (length_text.empty() || length_text == "0") {
@@ -91,14 +91,15 @@ std::optional<HttpError> read_unread_body(const httplib::Request& request, Socke
   }
   const int64_t length = parse_id(length_text);
   if (length == 0 || stream == nullptr) {
-    return body_error(response, 400, true);
+    return body_error(response, 400, AfterAnswer::kClose);
   }
   const auto size = static_cast<size_t>(length);
   if (size > kMaxBodyBytes) {
-    return body_error(response, 413, size > kMaxDiscardBytes || !stream->read_exactly(size, nullptr));
+    const bool discarded = size <= kMaxDiscardBytes && stream->read_exactly(size, nullptr);
+    return body_error(response, 413, discarded ? AfterAnswer::kKeepAlive : AfterAnswer::kClose);
   }
   if (!stream->read_exactly(size, &body)) {
-    return body_error(response, 400, true);
+    return body_error(response, 400, AfterAnswer::kClose);
   }
   return std::nullopt;
 }
@@ -263,7 +264,7 @@ class HttpServer::Server final : public httplib::Server {
     }
     const auto started = Clock::now();
     const std::string id = new_request_id();
-    write_front_door_response(stream, 429, "Too many connections from your address.", true, id,
+    write_front_door_response(stream, 429, "Too many connections from your address.", AfterAnswer::kClose, id,
                               "Retry-After: 1\r\n");
     log_front_door({}, 429, id, "connections per address", started);
     return false;
@@ -312,8 +313,8 @@ class HttpServer::Server final : public httplib::Server {
     }
     const std::string text(stream.peek().substr(0, 512));
     const std::string id = new_request_id();
-    write_front_door_response(stream, 429, "Too many slow or idle connections from your address.", true, id,
-                              "Retry-After: 1\r\n");
+    write_front_door_response(stream, 429, "Too many slow or idle connections from your address.",
+                              AfterAnswer::kClose, id, "Retry-After: 1\r\n");
     log_front_door(text, 429, id, "lingering connections per address", started);
     return {Head::Status::kClosed, 0};
   }
@@ -364,7 +365,8 @@ class HttpServer::Server final : public httplib::Server {
       registry_.remove(&connection);
     }
     const std::string id = new_request_id();
-    write_front_door_response(stream, status, detail, !keep, id);
+    write_front_door_response(stream, status, detail, keep ? AfterAnswer::kKeepAlive : AfterAnswer::kClose,
+                              id);
     log_front_door(text, status, id, reason, started);
     return keep;
   }
@@ -377,7 +379,8 @@ class HttpServer::Server final : public httplib::Server {
     if (head.status == Head::Status::kTimeout) {
       registry_.remove(&connection);
       const std::string text(stream.peek().substr(0, 512));
-      write_front_door_response(stream, 408, "The request head did not arrive in time.", true, id);
+      write_front_door_response(stream, 408, "The request head did not arrive in time.", AfterAnswer::kClose,
+                                id);
       log_front_door(text, 408, id, "head timeout", started);
       return false;
     }
@@ -387,7 +390,8 @@ class HttpServer::Server final : public httplib::Server {
     if (!keep) {
       registry_.remove(&connection);
     }
-    write_front_door_response(stream, 431, "Request headers too large (at most 16 KiB).", !keep, id);
+    write_front_door_response(stream, 431, "Request headers too large (at most 16 KiB).",
+                              keep ? AfterAnswer::kKeepAlive : AfterAnswer::kClose, id);
     log_front_door(text, 431, id, "head too large", started);
     return keep;
   }

@@ -20,11 +20,11 @@ bool wait_for(int fd, short events, int timeout_ms) {
   }
 }
 
-void address_of(int fd, bool peer, std::string& ip, int& port) {
+void address_of(int fd, SocketEnd end, std::string& ip, int& port) {
   sockaddr_storage address{};
   socklen_t length = sizeof(address);
-  int rc = peer ? ::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length)
-                : ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  int rc = end == SocketEnd::kPeer ? ::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length)
+                                   : ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   if (rc != 0) {
     return;
   }

@@ -24,8 +24,10 @@ inline constexpr std::size_t kReadBufferSize = 4096;
 // poll() for `events` on `fd` for up to `timeout_ms`; true when ready.
 bool wait_for(int fd, short events, int timeout_ms);
 
-// The socket's peer (`peer`) or local address and port.
-void address_of(int fd, bool peer, std::string& ip, int& port);
+enum class SocketEnd { kPeer, kLocal };
+
+// The address and port of the socket's `end`.
+void address_of(int fd, SocketEnd end, std::string& ip, int& port);
 
 // A buffered socket stream of our own: httplib 0.11 skips the body of a
 // GET, so the handler must be able to read it from the same buffer the
@@ -66,8 +68,12 @@ class SocketStream final : public httplib::Stream {
     return n;
   }
 
-  void get_remote_ip_and_port(std::string& ip, int& port) const override { address_of(fd_, true, ip, port); }
-  void get_local_ip_and_port(std::string& ip, int& port) const override { address_of(fd_, false, ip, port); }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    address_of(fd_, SocketEnd::kPeer, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    address_of(fd_, SocketEnd::kLocal, ip, port);
+  }
   socket_t socket() const override { return fd_; }
 
   size_t buffered() const { return buffer_.size() - begin_; }

@@ -8,10 +8,10 @@ DbPool::DbPool(std::string url, int size, Prepare prepare, std::chrono::millisec
     : url_(std::move(url)), size_(size), prepare_(std::move(prepare)), acquire_timeout_(acquire_timeout) {}
 
 DbPool::Lease::~Lease() {
-  if (pool != nullptr && connection != nullptr) {
-    pool->release(std::move(connection), broken);
-  } else if (pool != nullptr) {
-    pool->release(nullptr, true);
+  if (pool != nullptr) {
+    // A lease whose connection never opened frees its slot as a broken one.
+    const bool lost = broken || connection == nullptr;
+    pool->release(std::move(connection), lost);
   }
 }
 

@@ -56,10 +56,13 @@ std::string plain_value(std::string_view text) {
   return out;
 }
 
+// What a TEXT value makes of a line break: "\n", or a space.
+enum class LineBreaks { kKept, kSpaces };
+
 // RFC 5545 §3.3.11 TEXT: backslash, semicolon and comma escaped; a line
 // break (CRLF, LF or a lone CR) is "\n" when kept, else a space like every
 // other control character.
-std::string text_value(std::string_view text, bool keep_newlines) {
+std::string text_value(std::string_view text, LineBreaks line_breaks) {
   std::string out;
   out.reserve(text.size() + 8);
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -70,7 +73,7 @@ std::string text_value(std::string_view text, bool keep_newlines) {
     if (c == '\\' || c == ';' || c == ',') {
       out += '\\';
       out += static_cast<char>(c);
-    } else if ((c == '\n' || c == '\r') && keep_newlines) {
+    } else if ((c == '\n' || c == '\r') && line_breaks == LineBreaks::kKept) {
       out += "\\n";
     } else if (is_control(c)) {
       out += ' ';
@@ -135,7 +138,7 @@ void append_vevent(std::string& out, const Entry& entry) {
     append_line(out, std::string(name) + ":" + std::string(value));
   };
   line("BEGIN", "VEVENT");
-  line("UID", text_value(entry.uid, false));
+  line("UID", text_value(entry.uid, LineBreaks::kSpaces));
   line("SEQUENCE",
        std::to_string(std::clamp<std::int64_t>(entry.sequence, 0, std::numeric_limits<std::int32_t>::max())));
   line("DTSTAMP", utc_time(floor_seconds(entry.stamp)));
@@ -143,7 +146,7 @@ void append_vevent(std::string& out, const Entry& entry) {
   line("DTSTART", utc_time(start));
   line("DTEND",
        utc_time(std::max(std::min(start + 1, kLastSecond), ceil_seconds(entry.begin + entry.duration))));
-  line("SUMMARY", text_value(entry.summary, false));
+  line("SUMMARY", text_value(entry.summary, LineBreaks::kSpaces));
   line("STATUS", status_name(entry.status));
   if (!entry.organizer.empty()) {
     line("ORGANIZER", "mailto:" + plain_value(entry.organizer));
@@ -155,7 +158,7 @@ void append_vevent(std::string& out, const Entry& entry) {
     line("URL", plain_value(entry.url));
   }
   if (!entry.description.empty()) {
-    line("DESCRIPTION", text_value(entry.description, true));
+    line("DESCRIPTION", text_value(entry.description, LineBreaks::kKept));
   }
   line("END", "VEVENT");
 }

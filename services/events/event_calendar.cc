@@ -20,9 +20,10 @@ icalendar::Entry entry_for(const v1::Event& event, const calndro::common::v1::Ti
   return entry;
 }
 
-std::string description(const v1::Event& event, const std::string& url, bool agreed) {
-  std::string text = agreed ? "The agreed time for '" + event.title() + "'."
-                            : "One of the proposed times for '" + event.title() + "' (not agreed yet).";
+std::string description(const v1::Event& event, const std::string& url, icalendar::EntryStatus status) {
+  std::string text = status == icalendar::EntryStatus::kConfirmed
+                         ? "The agreed time for '" + event.title() + "'."
+                         : "One of the proposed times for '" + event.title() + "' (not agreed yet).";
   if (!url.empty()) {
     text += "\nThe event in calndro: " + url;
   }
@@ -54,7 +55,7 @@ absl::StatusOr<v1::EventCalendar> event_calendar(const v1::Event& event, std::st
     entry.uid = icalendar::event_uid(event.id());
     entry.sequence = event.calendar_sequence();
     entry.status = icalendar::EntryStatus::kConfirmed;
-    entry.description = description(event, url, true);
+    entry.description = description(event, url, entry.status);
     entries.push_back(std::move(entry));
   } else {
     for (const auto& slot : event.slots()) {
@@ -62,7 +63,7 @@ absl::StatusOr<v1::EventCalendar> event_calendar(const v1::Event& event, std::st
       entry.uid = icalendar::slot_uid(event.id(), entry.begin, entry.duration);
       entry.sequence = event.version();
       entry.status = icalendar::EntryStatus::kTentative;
-      entry.description = description(event, url, false);
+      entry.description = description(event, url, entry.status);
       entries.push_back(std::move(entry));
     }
   }

@@ -8,12 +8,12 @@
 
 #include "absl/status/statusor.h"
 #include "calndro/events/v1/events.grpc.pb.h"
+#include "calndro/notify/v1/notify.pb.h"
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "events/authenticator.h"
 #include "events/idempotency.h"
 #include "events/known_users.h"
-#include "events/notification_client.h"
 #include "events/stores.h"
 
 namespace calndro::events {
@@ -40,10 +40,14 @@ struct EventServiceOptions {
 // come in through the constructor; main.cc only wires them.
 // Each RPC's body returns an absl::Status; common/rpc_call.h's serve_rpc
 // turns it (or a database exception) into the wire status.
+// One class, its RPCs defined in a file per use case (events_read.cc,
+// event_changes.cc, event_agreement.cc, event_notify.cc, api_tokens.cc) on
+// the serving path of event_service.cc; the private members below are
+// grouped by the file that defines them.
 class EventServiceImpl final : public calndro::events::v1::EventService::Service {
  public:
-  EventServiceImpl(Database& database, Authenticator& authenticator, NotificationClient& notifications,
-                   const Clock& clock, RandomSource& random, EventServiceOptions options = {});
+  EventServiceImpl(Database& database, Authenticator& authenticator, const Clock& clock, RandomSource& random,
+                   EventServiceOptions options = {});
 
   grpc::Status ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
                           v1::ListEventsResponse* response) override;
@@ -71,11 +75,7 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
                            v1::Event* response) override;
 
  private:
-  // Who notify_parties() mails, and as whom.
-  struct Mailing {
-    std::vector<std::string> recipients;
-    std::string sender;
-  };
+  // The serving path (event_service.cc).
 
   // The caller's credentials and address from the call's metadata.
   Credentials read_credentials(const grpc::ServerContext& context) const;
@@ -93,11 +93,14 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
                                 Authenticator::CallerWork authorize, Authenticator::CallerWork act,
                                 const IdempotentCall* once);
 
+  // What a call on one event finds of a deleted event: nothing (NOT_FOUND),
+  // or, for staff only, the event as it was (its audit log).
+  enum class DeletedEvent { kNotFound, kShownToStaff };
   // What a call on one event may do, and how it reads the event.
   struct EventAccess {
     Action action;
-    bool lock = false;  // serialises with concurrent changes of the event
-    bool allow_deleted = false;
+    RowLock lock = RowLock::kNone;
+    DeletedEvent deleted = DeletedEvent::kNotFound;
   };
   using EventWork = absl::FunctionRef<absl::Status(Repositories&, const Caller&, const EventRecord&)>;
   // As serve_as_caller(), on the event `id` as load_authorized() gives it.
@@ -115,24 +118,45 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
                                   Action action, std::optional<std::int64_t> expected_version, EventWork work,
                                   const IdempotentCall* once = nullptr);
 
-  // What a view does with the event (as GetEvent answers it): called before
-  // the VIEW entry is written (`viewed` false: a status other than OK
-  // refuses the call and logs nothing) and after it (`viewed` true).
-  using ViewWork = absl::FunctionRef<absl::Status(const v1::Event&, bool viewed)>;
+  // Loads the event `id` as `access` says and checks its action for
+  // `caller`: NOT_FOUND, then PERMISSION_DENIED.
+  absl::StatusOr<EventRecord> load_authorized(EventRepository& events, std::int64_t id,
+                                              const EventAccess& access, const Caller& caller);
+  void append_log(EventRepository& events, const EventRecord& event, Occurrence occurrence,
+                  const Caller& caller, nlohmann::json data, std::optional<Instant> when = std::nullopt);
+
+  // events_read.cc
+
+  // The steps of a view: before the VIEW entry is written (a status other
+  // than OK refuses the call and logs nothing) and after it.
+  enum class ViewStep { kBeforeEntry, kAfterEntry };
+  // What a view does with the event (as GetEvent answers it) at each step.
+  using ViewWork = absl::FunctionRef<absl::Status(const v1::Event&, ViewStep step)>;
   // GetEvent's path: the access of a detail view, a VIEW entry, the event
   // into `out`; GetEventCalendar answers from the same path.
   grpc::Status view_event(grpc::ServerContext* context, std::string_view method, std::int64_t id,
                           v1::Event& out, ViewWork respond);
 
-  // Loads a live event (or, with allow_deleted, a deleted one too) and checks
-  // `action` for `caller`: NOT_FOUND, then PERMISSION_DENIED.
-  absl::StatusOr<EventRecord> load_authorized(EventRepository& events, std::int64_t id, Action action,
-                                              const Caller& caller, bool lock, bool allow_deleted = false);
+  // event_changes.cc
+
   // The validated event a CreateEvent request describes, the caller among
   // its parties.
   absl::StatusOr<EventRecord> new_event(const v1::CreateEventRequest& request, const Caller& caller);
   // Stores `event` (with its creation log entry) and sets its id.
   void store_new_event(Repositories& stores, const Caller& caller, EventRecord& event);
+  // The change of an agreed event (UpdateEvent's second path): under the
+  // row lock, slots are refused and a new title (the creator's or staff's
+  // only) re-sends the invitation.
+  grpc::Status update_agreed(grpc::ServerContext* context, const v1::UpdateEventRequest& request,
+                             v1::Event& response);
+
+  // event_notify.cc
+
+  // Who NotifyParties mails, and as whom.
+  struct Mailing {
+    std::vector<std::string> recipients;
+    std::string sender;
+  };
   // RESOURCE_EXHAUSTED when `mails` more, caused by `caller`, would pass
   // the hourly limit for this event (SPEC §7). The caller holds the event's
   // row lock.
@@ -148,26 +172,22 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   // The outbox row of an accepted notify, with a new stable id.
   PendingNotification pending_notification(const EventRecord& event, const Mailing& mailing,
                                            const v1::NotifyPartiesRequest& request, const Caller& caller);
-  void append_log(EventRepository& events, const EventRecord& event, Occurrence occurrence,
-                  const Caller& caller, nlohmann::json data, std::optional<Instant> when = std::nullopt);
-  // The change of an agreed event (UpdateEvent's second path): under the
-  // row lock, slots are refused and a new title (the creator's or staff's
-  // only) re-sends the invitation.
-  grpc::Status update_agreed(grpc::ServerContext* context, const v1::UpdateEventRequest& request,
-                             v1::Event& response);
   // Queues the calendar mail of `event` as it now is (its calendar_sequence
   // is the new SEQUENCE) to every party, as of `now`, caused by `caller`:
   // the log entry of the change carries the same instant (calndro-admin
   // check pairs them).
   struct CalendarMail {
-    bool cancel = false;  // METHOD_CANCEL, else METHOD_REQUEST
-    Slot slot;            // the agreed slot (or the one cancelled)
-    bool without_link = false;
+    bool cancel = false;        // METHOD_CANCEL, else METHOD_REQUEST
+    Slot slot;                  // the agreed slot (or the one cancelled)
+    bool without_link = false;  // a deleted event's cancellation: no page to link to
     std::string link_base_url;
     std::string caller_request_id;
   };
   void queue_calendar(Repositories& stores, const EventRecord& event, const CalendarMail& mail,
                       const Caller& caller, Instant now);
+
+  // api_tokens.cc
+
   absl::Status mint_api_token(const Credentials& credentials, const v1::CreateApiTokenRequest& request,
                               v1::CreateApiTokenResponse& response);
   absl::StatusOr<VerifiedPassword> verify_login(const Credentials& credentials,
@@ -176,7 +196,6 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
 
   Database& database_;
   Authenticator& authenticator_;
-  NotificationClient& notifications_;
   const Clock& clock_;
   RandomSource& random_;
   const EventServiceOptions options_;

@@ -210,8 +210,9 @@ void prepare_event_statements(pqxx::connection& connection) {
   }
 }
 
-std::optional<EventRecord> PgEventRepository::load(std::int64_t id, bool lock) {
-  const auto result = tx_.exec_prepared(lock ? "event_by_id_locked" : "event_by_id", id);
+std::optional<EventRecord> PgEventRepository::load(std::int64_t id, RowLock lock) {
+  const auto result =
+      tx_.exec_prepared(lock == RowLock::kForUpdate ? "event_by_id_locked" : "event_by_id", id);
   if (result.empty()) {
     return std::nullopt;
   }

@@ -12,11 +12,11 @@ namespace calndro::events {
 // every pooled connection. Every function runs in the caller's transaction.
 class PgEventRepository final : public EventRepository {
  public:
-  // `per_statement`: `tx` commits each statement on its own (Atomicity::kPerStatement).
-  PgEventRepository(pqxx::transaction_base& tx, bool per_statement)
-      : tx_(tx), per_statement_(per_statement) {}
+  // `atomicity`: kPerStatement when `tx` commits each statement on its own.
+  PgEventRepository(pqxx::transaction_base& tx, Atomicity atomicity)
+      : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement) {}
 
-  std::optional<EventRecord> load(std::int64_t id, bool lock) override;
+  std::optional<EventRecord> load(std::int64_t id, RowLock lock) override;
   std::optional<std::int64_t> create_logged(const EventRecord& event, std::int64_t created_by, Instant now,
                                             const std::string& effector,
                                             const nlohmann::json& log_data) override;

@@ -11,8 +11,8 @@ namespace calndro::events {
 // connection. Every function runs in the caller's transaction.
 class PgIdempotencyStore final : public IdempotencyStore {
  public:
-  PgIdempotencyStore(pqxx::transaction_base& tx, bool per_statement)
-      : tx_(tx), per_statement_(per_statement) {}
+  PgIdempotencyStore(pqxx::transaction_base& tx, Atomicity atomicity)
+      : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement) {}
 
   std::optional<IdempotencyRecord> claim(const std::string& caller, const std::string& key,
                                          const std::string& request_hash, Instant now,

@@ -138,7 +138,7 @@ int serve(const Settings& settings) {
   events::EventServiceOptions service_options = settings.service;
   service_options.notify_committed = [&relay] { relay.wake(); };
   service_options.internal_token = settings.internal_token;
-  events::EventServiceImpl service(database, authenticator, notifications, clock, random, service_options);
+  events::EventServiceImpl service(database, authenticator, clock, random, service_options);
   std::optional<events::RetentionPurge> purge;
   if (settings.purge_interval.count() > 0) {
     purge.emplace(database, clock,

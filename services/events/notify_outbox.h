@@ -11,8 +11,8 @@ namespace calndro::events {
 // connection. Every function runs in the caller's transaction.
 class PgNotificationOutbox final : public NotificationOutbox {
  public:
-  PgNotificationOutbox(pqxx::transaction_base& tx, bool per_statement)
-      : tx_(tx), per_statement_(per_statement) {}
+  PgNotificationOutbox(pqxx::transaction_base& tx, Atomicity atomicity)
+      : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement) {}
 
   void add(const PendingNotification& notification, Instant now) override;
   std::vector<PendingNotification> claim_due(Instant now, Instant lease_until, int limit) override;

@@ -17,9 +17,9 @@ bool worth_retrying(const absl::Status& status) {
 }  // namespace
 
 OutboxRelay::OutboxRelay(Database& database, NotificationClient& notifications, const Clock& clock,
-                         OutboxRelayOptions options, bool run_thread)
+                         OutboxRelayOptions options, Driver driver)
     : database_(database), notifications_(notifications), clock_(clock), options_(options) {
-  if (run_thread) {
+  if (driver == Driver::kOwnThread) {
     thread_ = std::jthread([this](std::stop_token stop) { loop(stop); });
   }
 }

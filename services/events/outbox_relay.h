@@ -34,9 +34,10 @@ struct OutboxRelayOptions {
 // rows another relay holds. No row of an event is locked during the call.
 class OutboxRelay {
  public:
-  // `run_thread`: false for tests, which call relay_once() themselves.
+  // Who calls relay_once(): the relay's own thread, or the caller (tests).
+  enum class Driver { kOwnThread, kCaller };
   OutboxRelay(Database& database, NotificationClient& notifications, const Clock& clock,
-              OutboxRelayOptions options, bool run_thread = true);
+              OutboxRelayOptions options, Driver driver = Driver::kOwnThread);
   OutboxRelay(const OutboxRelay&) = delete;
   OutboxRelay& operator=(const OutboxRelay&) = delete;
 

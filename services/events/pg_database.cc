@@ -42,18 +42,18 @@ absl::Status PgDatabase::run(Atomicity atomicity, Work work) {
 absl::Status PgDatabase::run_on(pqxx::connection& connection, Atomicity atomicity, Work work) {
   if (atomicity == Atomicity::kPerStatement) {
     pqxx::nontransaction statements(connection);
-    PgEventRepository events(statements, /*per_statement=*/true);
-    PgUserRepository users(statements, /*per_statement=*/true);
-    PgNotificationOutbox outbox(statements, /*per_statement=*/true);
-    PgIdempotencyStore idempotency(statements, /*per_statement=*/true);
+    PgEventRepository events(statements, Atomicity::kPerStatement);
+    PgUserRepository users(statements, Atomicity::kPerStatement);
+    PgNotificationOutbox outbox(statements, Atomicity::kPerStatement);
+    PgIdempotencyStore idempotency(statements, Atomicity::kPerStatement);
     Repositories repositories{events, users, outbox, idempotency};
     return work(repositories);
   }
   pqxx::work tx(connection);
-  PgEventRepository events(tx, /*per_statement=*/false);
-  PgUserRepository users(tx, /*per_statement=*/false);
-  PgNotificationOutbox outbox(tx, /*per_statement=*/false);
-  PgIdempotencyStore idempotency(tx, /*per_statement=*/false);
+  PgEventRepository events(tx, Atomicity::kTransaction);
+  PgUserRepository users(tx, Atomicity::kTransaction);
+  PgNotificationOutbox outbox(tx, Atomicity::kTransaction);
+  PgIdempotencyStore idempotency(tx, Atomicity::kTransaction);
   Repositories repositories{events, users, outbox, idempotency};
   absl::Status status = work(repositories);
   if (status.ok()) {

@@ -113,8 +113,8 @@ std::optional<std::string> title_problem(std::string_view title) {
 }  // namespace
 
 std::vector<std::string> validate_parties(const google::protobuf::RepeatedPtrField<std::string>& parties,
-                                          std::vector<FieldViolation>& violations, bool required) {
-  if (required && parties.empty()) {
+                                          std::vector<FieldViolation>& violations, Presence presence) {
+  if (presence == Presence::kRequired && parties.empty()) {
     violations.push_back({"parties", "At least one party is required."});
     return {};
   }

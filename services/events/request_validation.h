@@ -14,9 +14,12 @@
 // stopping at the first, so one 400 names every problem.
 namespace calndro::events {
 
+// Whether a list may be empty.
+enum class Presence { kRequired, kOptional };
+
 // Canonical emails, duplicates folded, first mention first.
 std::vector<std::string> validate_parties(const google::protobuf::RepeatedPtrField<std::string>& parties,
-                                          std::vector<FieldViolation>& violations, bool required);
+                                          std::vector<FieldViolation>& violations, Presence presence);
 
 // Canonical slot set (sorted, duplicates folded).
 std::vector<Slot> validate_slots(

@@ -74,13 +74,16 @@ struct User {
 
 // Events, their parties and their audit log. A change and its log entry
 // commit together or not at all (most are one statement).
+// Whether a read takes the event's row lock, which serialises concurrent
+// changes to one event until the transaction ends.
+enum class RowLock { kNone, kForUpdate };
+
 class EventRepository {
  public:
   virtual ~EventRepository() = default;
 
   // Includes deleted events (deleted = true); nullopt when no such id.
-  // `lock` serialises concurrent changes to one event.
-  virtual std::optional<EventRecord> load(std::int64_t id, bool lock) = 0;
+  virtual std::optional<EventRecord> load(std::int64_t id, RowLock lock) = 0;
   // Writes the event, its party rows and its creation log entry (UPDATE,
   // with the event's slots); returns the new id, or nullopt, having written
   // nothing, when a party has no user row (UserRepository::ensure_users).

@@ -15,8 +15,9 @@ namespace calndro::events {
 // connection. Every function runs in the caller's transaction.
 class PgUserRepository final : public UserRepository {
  public:
-  // `per_statement`: `tx` commits each statement on its own (Atomicity::kPerStatement).
-  PgUserRepository(pqxx::transaction_base& tx, bool per_statement) : tx_(tx), per_statement_(per_statement) {}
+  // `atomicity`: kPerStatement when `tx` commits each statement on its own.
+  PgUserRepository(pqxx::transaction_base& tx, Atomicity atomicity)
+      : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement) {}
 
   std::optional<User> find_by_login(const std::string& login) override;
   std::optional<User> find_by_api_token_hash(const std::string& token_hash, Instant now) override;

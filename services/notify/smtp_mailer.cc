@@ -108,7 +108,7 @@ std::string redact_url(std::string_view url) {
 SendResult SmtpMailer::send(const Envelope& envelope) {
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) {
-    return {false, "cannot create an SMTP client"};
+    return {.accepted = false, .error = "cannot create an SMTP client"};
   }
   CURL* handle = curl.get();
   const std::string from = "<" + envelope.mail_from + ">";
@@ -141,7 +141,7 @@ SendResult SmtpMailer::send(const Envelope& envelope) {
 
   const CURLcode code = curl_easy_perform(handle);
   if (code == CURLE_OK) {
-    return {true, ""};
+    return {.accepted = true, .error = ""};
   }
   long reply = 0;
   curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &reply);
@@ -149,7 +149,7 @@ SendResult SmtpMailer::send(const Envelope& envelope) {
   if (reply != 0) {
     error += " (SMTP reply " + std::to_string(reply) + ")";
   }
-  return {false, error};
+  return {.accepted = false, .error = error};
 }
 
 }  // namespace calndro::notify

@@ -3,12 +3,14 @@
 #   - every tracked C++ file is formatted by .clang-format (clang-format 14);
 #   - no function in services/ or gateway/ is longer than 60 lines (a ctags
 #     count from the first line to the closing brace, mains and lambdas included);
+#   - no file in services/ or gateway/ is longer than 500 lines (split by use case);
 #   - the project speaks of itself: no tracker numbers ("issue 7") anywhere.
 # Exits non-zero and names each offender.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 MAX_FUNCTION_LINES=60
+MAX_FILE_LINES=500
 failures=0
 
 mapfile -t cpp_files < <(git ls-files '*.cc' '*.h')
@@ -41,6 +43,15 @@ if [ -n "$long_functions" ]; then
   failures=$((failures + 1))
 else
   echo "style: no function in services/ or gateway/ over $MAX_FUNCTION_LINES lines (${#code_files[@]} files)"
+fi
+
+long_files=$(wc -l "${code_files[@]}" | awk -v max="$MAX_FILE_LINES" '$2 != "total" && $1 > max { printf "  %s (%d lines)\n", $2, $1 }')
+if [ -n "$long_files" ]; then
+  echo "style: files longer than $MAX_FILE_LINES lines (split them by use case):"
+  echo "$long_files"
+  failures=$((failures + 1))
+else
+  echo "style: no file in services/ or gateway/ over $MAX_FILE_LINES lines"
 fi
 
 if git grep -n -i -E '\bissues? ?#?[0-9]+' -- . ':!tests/style/check.sh'; then

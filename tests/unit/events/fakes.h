@@ -198,7 +198,7 @@ class FakeStores final : public Database,
     return entries;
   }
 
-  std::optional<EventRecord> load(std::int64_t id, bool) override {
+  std::optional<EventRecord> load(std::int64_t id, RowLock) override {
     const auto found = state.events.find(id);
     if (found == state.events.end()) {
       return std::nullopt;

@@ -30,7 +30,8 @@ class OutboxRelayTest : public ::testing::Test {
   FakeStores stores_;
   FakeNotifications notifications_;
   OutboxRelay relay_{stores_, notifications_, clock_,
-                     OutboxRelayOptions{.max_backoff = std::chrono::seconds(8)}, /*run_thread=*/false};
+                     OutboxRelayOptions{.max_backoff = std::chrono::seconds(8)},
+                     OutboxRelay::Driver::kCaller};
 };
 
 TEST_F(OutboxRelayTest, HandsOverWithTheIntentIdAndMarksIt) {

@@ -13,7 +13,7 @@ TEST(ValidateParties, FoldsDuplicatesAcrossCase) {
   request.add_parties("they@thar.net");
   request.add_parties("you@here.net");
   std::vector<FieldViolation> violations;
-  const auto parties = validate_parties(request.parties(), violations, true);
+  const auto parties = validate_parties(request.parties(), violations, Presence::kRequired);
   EXPECT_TRUE(violations.empty());
   EXPECT_EQ(parties, (std::vector<std::string>{"you@here.net", "they@thar.net"}));
 }
@@ -23,14 +23,14 @@ TEST(ValidateParties, NamesEachBadItemAndLimits) {
   request.add_parties("ok@here.net");
   request.add_parties("nope");
   std::vector<FieldViolation> violations;
-  validate_parties(request.parties(), violations, true);
+  validate_parties(request.parties(), violations, Presence::kRequired);
   ASSERT_EQ(violations.size(), 1u);
   EXPECT_EQ(violations[0].field, "parties");
   EXPECT_NE(violations[0].description.find("Item 2"), std::string::npos);
 
   v1::CreateEventRequest empty;
   violations.clear();
-  validate_parties(empty.parties(), violations, true);
+  validate_parties(empty.parties(), violations, Presence::kRequired);
   EXPECT_EQ(violations.size(), 1u);
 
   v1::CreateEventRequest many;
@@ -38,7 +38,7 @@ TEST(ValidateParties, NamesEachBadItemAndLimits) {
     many.add_parties("p" + std::to_string(i) + "@x.io");
   }
   violations.clear();
-  validate_parties(many.parties(), violations, true);
+  validate_parties(many.parties(), violations, Presence::kRequired);
   ASSERT_EQ(violations.size(), 1u);
   EXPECT_NE(violations[0].description.find("100"), std::string::npos);
 }

@@ -76,12 +76,12 @@ class ServiceFixture : public ::testing::Test {
   LoginThrottle throttle_{clock_, LoginLimits{}};
   Authenticator authenticator_{clock_, stores_, credential_cache_, throttle_, notifications_};
   int committed_notifies_ = 0;  // how often the service woke the relay
-  EventServiceImpl service_{stores_,
-                            authenticator_,
-                            notifications_,
-                            clock_,
-                            random_,
-                            {.notify_committed = [this] { ++committed_notifies_; }, .internal_token = kInternalToken}};
+  EventServiceImpl service_{
+      stores_,
+      authenticator_,
+      clock_,
+      random_,
+      {.notify_committed = [this] { ++committed_notifies_; }, .internal_token = kInternalToken}};
 };
 
 }  // namespace calndro::events
