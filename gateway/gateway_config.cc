@@ -80,7 +80,7 @@ GatewayConfig load_config() {
   } else {
     std::string metrics_host;
     int metrics_port = 0;
-    if (!split_host_port(config.metrics_listen, metrics_host, metrics_port) || metrics_port == 0) {
+    if (!split_host_port(config.metrics_listen, metrics_host, metrics_port)) {
       throw std::runtime_error("CALNDRO_GATEWAY_METRICS_LISTEN must be host:port or off, got '" +
                                config.metrics_listen + "'");
     }

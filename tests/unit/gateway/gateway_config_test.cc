@@ -51,6 +51,11 @@ TEST(GatewayConfig, MetricsListenOffOrHostPort) {
     ScopedEnv env("CALNDRO_GATEWAY_METRICS_LISTEN", "off");
     EXPECT_EQ(load_config().metrics_listen, "");
   }
+  {
+    // Port 0: the kernel chooses, and the gateway logs which ("metrics served").
+    ScopedEnv env("CALNDRO_GATEWAY_METRICS_LISTEN", "127.0.0.1:0");
+    EXPECT_EQ(load_config().metrics_listen, "127.0.0.1:0");
+  }
   ScopedEnv env("CALNDRO_GATEWAY_METRICS_LISTEN", "9103");
   EXPECT_NE(error_of_load().find("CALNDRO_GATEWAY_METRICS_LISTEN"), std::string::npos);
 }
