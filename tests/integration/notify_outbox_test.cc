@@ -90,7 +90,10 @@ TEST_F(NotifyOutbox, KillingTheEventServiceRightAfterTheAcceptLosesNoMail) {
   stack().notify().start();
   stack().events().start();
   stack().wait_ready();
-  stack().smtp().wait_for_to(guest_, 1, std::chrono::seconds(30));
+  // A notify the killed process had claimed waits out its claim's lease
+  // (30 s, services/events/outbox_relay.h) before the new process takes it:
+  // the deadline leaves room beyond that.
+  stack().smtp().wait_for_to(guest_, 1, std::chrono::seconds(60));
   wait_mail_settled(stack(), id_);
   EXPECT_EQ(mails_to_guest(), 1);
 }
