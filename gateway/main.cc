@@ -67,12 +67,15 @@ bool serve_until_signal(HttpServer& server) {
 // Binds and serves the router until a signal stops it.
 int serve(const GatewayConfig& config, const Router& router) {
   HttpServer server(router, server_options(config));
-  const std::string listen = config.listen_host + ":" + std::to_string(config.listen_port);
-  if (server.bind(config.listen_host, config.listen_port) < 0) {
-    calndro::log::error("cannot listen", {{"listen", listen}});
+  const int port = server.bind(config.listen_host, config.listen_port);
+  if (port < 0) {
+    calndro::log::error("cannot listen",
+                        {{"listen", config.listen_host + ":" + std::to_string(config.listen_port)}});
     return 1;
   }
-  calndro::log::info("listening", {{"listen", listen},
+  // The bound port, not the configured one: told port 0, the kernel chose.
+  calndro::log::info("listening", {{"listen", config.listen_host + ":" + std::to_string(port)},
+                                   {"port", port},
                                    {"events", config.events_address},
                                    {"public_base_url", config.public_base_url},
                                    {"allowed_hosts", config.allowed_hosts},

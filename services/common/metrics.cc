@@ -75,13 +75,16 @@ bool Metrics::serve(const std::string& address) {
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
     response.set_content(render(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  if (!server_->bind_to_port(host, port)) {
+  const int bound =
+      port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
+  if (bound < 0) {
     log::error("cannot listen for metrics", {{"address", address}});
     server_.reset();
     return false;
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
-  log::info("metrics served", {{"address", address}});
+  // The bound port: told port 0, the kernel chose (tests read it from here).
+  log::info("metrics served", {{"address", host + ":" + std::to_string(bound)}, {"port", bound}});
   return true;
 }
 

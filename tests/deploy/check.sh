@@ -14,10 +14,8 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok   - $*"; }
-ko() { FAIL=$((FAIL + 1)); echo "FAIL - $*"; }
+# shellcheck source=../lib/check.sh
+source "$ROOT/tests/lib/check.sh"
 
 install_pkg() {  # Debian package
   local sudo=()
@@ -59,16 +57,7 @@ fi
 out=$(/usr/bin/python3 tests/deploy/check-manifests.py 2>&1)
 status=$?
 echo "$out" | sed 's/^/    /'
-last=$(echo "$out" | tail -n 1)
-if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-  PASS=$((PASS + BASH_REMATCH[1]))
-  FAIL=$((FAIL + BASH_REMATCH[2]))
-  if [ "$status" != 0 ] && [ "${BASH_REMATCH[2]}" = 0 ]; then
-    ko "check-manifests.py exited $status"
-  fi
-else
-  ko "check-manifests.py gave no summary (exit $status)"
-fi
+add_counts check-manifests.py "$status" "$out"
 
 # 3. Scripts the image build runs.
 for s in deploy/install-deps.sh deploy/runtime-packages.sh; do
@@ -120,5 +109,4 @@ else
 fi
 rm -rf "$CFG"
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" = 0 ]
+summary

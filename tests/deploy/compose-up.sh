@@ -42,12 +42,8 @@ BINARIES=(calndro-events calndro-notify calndro-gateway calndro-admin)
 DOCKER=/usr/bin/docker
 T0=$(date +%s)
 
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok   - $*"; }
-ko() { FAIL=$((FAIL + 1)); echo "FAIL - $*"; }
-summary() { echo "$PASS passed, $FAIL failed"; }
-die() { ko "$*"; summary; exit 1; }
+# shellcheck source=../lib/check.sh
+source "$ROOT/tests/lib/check.sh"
 phase() { echo "---- $* (at $(($(date +%s) - T0)) s)"; }
 
 # ------------------------------------------------------------ prerequisites
@@ -506,17 +502,9 @@ if kubectl kustomize "$ROOT/deploy/k8s" >"$TMP/k8s.yaml" 2>"$TMP/k8s.err"; then
   out=$(node "$HERE/k8s-schema/validate.js" <"$TMP/k8s.yaml" 2>&1)
   status=$?
   printf '%s\n' "$out" | sed 's/^/    /'
-  last=$(printf '%s\n' "$out" | tail -n 1)
-  if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-    PASS=$((PASS + BASH_REMATCH[1]))
-    FAIL=$((FAIL + BASH_REMATCH[2]))
-    [ "$status" != 0 ] && [ "${BASH_REMATCH[2]}" = 0 ] && ko "validate.js exited $status"
-  else
-    ko "validate.js gave no summary (exit $status)"
-  fi
+  add_counts validate.js "$status" "$out"
 else
   ko "kubectl kustomize deploy/k8s: $(cat "$TMP/k8s.err")"
 fi
 
 summary
-[ "$FAIL" = 0 ]

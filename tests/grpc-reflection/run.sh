@@ -19,12 +19,8 @@ STACK_BIN=$BIN
 # shellcheck source=../../deploy/lib/stack.sh
 source "$ROOT/deploy/lib/stack.sh"
 
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok   - $*"; }
-ko() { FAIL=$((FAIL + 1)); echo "FAIL - $*"; }
-summary() { echo "$PASS passed, $FAIL failed"; }
-die() { echo "grpc-reflection: $*" >&2; FAIL=$((FAIL + 1)); summary; exit 1; }
+# shellcheck source=../lib/check.sh
+source "$ROOT/tests/lib/check.sh"
 
 for b in calndro-events calndro-notify calndro-gateway calndro-admin; do
   [ -x "$BIN/$b" ] || die "$BIN/$b is not built (cmake --build $BUILD_DIR)"
@@ -246,4 +242,3 @@ for b in calndro-events calndro-notify calndro-gateway; do
 done
 
 summary
-[ "$FAIL" = 0 ]

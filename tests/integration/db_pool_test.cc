@@ -4,31 +4,20 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "support/harness.h"
+#include "support/wait.h"
 
 namespace calndro::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-template <typename Condition>
-bool eventually(Condition condition) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
 
 // Waiters get the connection in arrival order, and a caller coming back for
 // another right after releasing one queues behind them: it cannot take the
@@ -42,23 +31,20 @@ TEST(DbPool, AReleasedConnectionGoesToTheLongestWaiter) {
     std::lock_guard lock(order_mutex);
     order.push_back(who);
   };
-  std::atomic<bool> let_go{false};
-  std::thread holder([&] {
-    pool.run([&](pqxx::connection&) {
-      while (!let_go) {
-        std::this_thread::sleep_for(1ms);
-      }
-    });
+  std::promise<void> let_go;
+  std::thread holder([&, released = let_go.get_future()] {
+    pool.run([&](pqxx::connection&) { released.wait(); });
     pool.run([&](pqxx::connection&) { record("holder again"); });
   });
-  ASSERT_TRUE(eventually([&] { return pool.in_use() == 1; }));
+  ASSERT_TRUE(wait_until([&] { return pool.in_use() == 1; }, 10s, "the holder to lease the connection"));
   std::vector<std::thread> waiters;
   for (int i = 0; i < 3; ++i) {
     waiters.emplace_back(
         [&, i] { pool.run([&](pqxx::connection&) { record("waiter " + std::to_string(i)); }); });
-    ASSERT_TRUE(eventually([&] { return pool.waiting() == i + 1; })) << "waiter " << i << " never queued";
+    ASSERT_TRUE(wait_until([&] { return pool.waiting() == i + 1; }, 10s,
+                           "waiter " + std::to_string(i) + " to queue"));
   }
-  let_go = true;
+  let_go.set_value();
   holder.join();
   for (auto& waiter : waiters) {
     waiter.join();
@@ -73,18 +59,13 @@ TEST(DbPool, AReleasedConnectionGoesToTheLongestWaiter) {
 TEST(DbPool, AWaiterGivesUpAfterTheTimeout) {
   Database db;
   DbPool pool(db.url(), 1, nullptr, 100ms);
-  std::atomic<bool> let_go{false};
-  std::thread holder([&] {
-    pool.run([&](pqxx::connection&) {
-      while (!let_go) {
-        std::this_thread::sleep_for(1ms);
-      }
-    });
-  });
-  ASSERT_TRUE(eventually([&] { return pool.in_use() == 1; }));
+  std::promise<void> let_go;
+  std::thread holder(
+      [&, released = let_go.get_future()] { pool.run([&](pqxx::connection&) { released.wait(); }); });
+  ASSERT_TRUE(wait_until([&] { return pool.in_use() == 1; }, 10s, "the holder to lease the connection"));
   EXPECT_THROW(pool.run([](pqxx::connection&) {}), DatabaseUnavailable);
   EXPECT_EQ(pool.waiting(), 0);
-  let_go = true;
+  let_go.set_value();
   holder.join();
   EXPECT_TRUE(pool.reachable());
   EXPECT_EQ(pool.in_use(), 0);

@@ -8,23 +8,28 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <sstream>
-#include <thread>
 
 #include "support/stack.h"
+#include "support/wait.h"
 
 using json = nlohmann::json;
 using namespace calndro::testing;
 
 namespace {
 
-// A stack whose gateway gives each call 1 s, one user and one event of theirs.
-class Deadlines : public ::testing::Test {
- protected:
-  void SetUp() override {
+// A stack whose gateway gives each call 1 s (shared by the suite); each test
+// gets one user and one event of theirs.
+class Deadlines : public SuiteStackTest<Deadlines> {
+ public:
+  static StackOptions options() {
     StackOptions options;
     options.env["CALNDRO_RPC_TIMEOUT_MS"] = "1000";
-    stack_ = std::make_unique<Stack>(options);
-    user_ = stack_->create_user(unique_email("deadline"), "deadline-Pass-1");
+    return options;
+  }
+
+ protected:
+  void prepare() override {
+    user_ = stack().create_user(unique_email("deadline"), "deadline-Pass-1");
     headers_ = {{"Authorization", basic_auth(user_.email, user_.password)}};
     auto created = client().Post(
         "/", headers_, json{{"title", "before"}, {"parties", {user_.email}}, {"slots", slots_}}.dump(),
@@ -34,29 +39,40 @@ class Deadlines : public ::testing::Test {
     id_ = std::to_string(json::parse(created->body)["id"].get<long long>());
   }
 
-  httplib::Client client() { return stack_->http(); }
+  httplib::Client client() { return stack().http(); }
 
   // The event service's answer to the last `method` call, from its log;
-  // waits up to `tries` tenths of a second for it.
-  std::string rpc_answer(const std::string& method, int tries) {
-    for (int i = 0; i < tries; ++i) {
-      std::string answer;
-      std::istringstream log(stack_->events().log());
-      for (std::string line; std::getline(log, line);) {
-        if (line.find("\"method\":\"" + method + "\"") != std::string::npos &&
-            line.find("\"msg\":\"rpc\"") != std::string::npos) {
-          answer = line;
-        }
-      }
-      if (!answer.empty()) {
-        return answer;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return "";
+  // waits up to `timeout` for it. Each test calls its own method, so the
+  // suite's shared log holds one such call.
+  std::string rpc_answer(const std::string& method, std::chrono::milliseconds timeout) {
+    std::string answer;
+    (void)wait_until(
+        [&] {
+          std::istringstream log(stack().events().log());
+          for (std::string line; std::getline(log, line);) {
+            if (line.find("\"method\":\"" + method + "\"") != std::string::npos &&
+                line.find("\"msg\":\"rpc\"") != std::string::npos) {
+              answer = line;
+            }
+          }
+          return !answer.empty();
+        },
+        timeout, "the event service's answer to " + method);
+    return answer;
   }
 
-  std::unique_ptr<Stack> stack_;
+  // Once the database shows no statement of this test's database waiting
+  // for a lock, a write the service gave up on cannot land later.
+  void wait_no_lock_waits() {
+    EXPECT_TRUE(wait_until(
+        [&] {
+          return stack().db().scalar(
+                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                     "AND datname = current_database()") == "0";
+        },
+        10s, "no statement to wait for a lock"));
+  }
+
   User user_;
   httplib::Headers headers_;
   const json slots_ = json::array({{{"begin", "2034-03-04T09:00:00Z"}, {"duration", "00:45"}}});
@@ -66,7 +82,7 @@ class Deadlines : public ::testing::Test {
 TEST_F(Deadlines, ANotifyAnswered504IsRolledBackNotCommittedWhenItsLockComes) {
   // The event's row lock, held elsewhere, keeps the notify waiting inside
   // its transaction until the gateway has given up on it.
-  pqxx::connection holder(stack_->db().url());
+  pqxx::connection holder(stack().db().url());
   pqxx::work lock(holder);
   lock.exec("SELECT id FROM events.events WHERE id = " + id_ + " FOR UPDATE");
   auto notified =
@@ -78,11 +94,11 @@ TEST_F(Deadlines, ANotifyAnswered504IsRolledBackNotCommittedWhenItsLockComes) {
 
   // The service, its lock granted, refuses to commit: its answer is
   // DEADLINE_EXCEEDED (4) or CANCELLED (1).
-  const std::string answer = rpc_answer("NotifyParties", 100);
+  const std::string answer = rpc_answer("NotifyParties", 10s);
   EXPECT_TRUE(answer.find("\"code\":4,") != std::string::npos ||
               answer.find("\"code\":1,") != std::string::npos)
-      << answer << stack_->events().log_tail();
-  const auto written = stack_->db().query(
+      << answer << stack().events().log_tail();
+  const auto written = stack().db().query(
       "SELECT (SELECT count(*) FROM events.log_entries WHERE event_id = " + id_ +
       " AND occurrence = 'NOTIFY'), (SELECT count(*) FROM events.pending_notifications WHERE event_id = " +
       id_ + ")");
@@ -91,7 +107,7 @@ TEST_F(Deadlines, ANotifyAnswered504IsRolledBackNotCommittedWhenItsLockComes) {
 }
 
 TEST_F(Deadlines, APatchWaitingForALockIsCancelledAtItsDeadlineAndNeverLands) {
-  pqxx::connection holder(stack_->db().url());
+  pqxx::connection holder(stack().db().url());
   pqxx::work lock(holder);
   lock.exec("SELECT id FROM events.events WHERE id = " + id_ + " FOR UPDATE");
   auto patched =
@@ -100,12 +116,12 @@ TEST_F(Deadlines, APatchWaitingForALockIsCancelledAtItsDeadlineAndNeverLands) {
   EXPECT_EQ(patched->status, 504) << patched->body;
   // Still holding the lock: the service has already answered, its statement
   // cancelled (DEADLINE_EXCEEDED, 4), rather than waiting for the lock.
-  const std::string answer = rpc_answer("UpdateEvent", 30);
-  EXPECT_NE(answer.find("\"code\":4,"), std::string::npos) << answer << stack_->events().log_tail();
+  const std::string answer = rpc_answer("UpdateEvent", 3s);
+  EXPECT_NE(answer.find("\"code\":4,"), std::string::npos) << answer << stack().events().log_tail();
+  wait_no_lock_waits();
   lock.commit();
 
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const auto row = stack_->db().query(
+  const auto row = stack().db().query(
       "SELECT title, version, (SELECT count(*) FROM events.log_entries WHERE event_id = " + id_ +
       " AND occurrence = 'UPDATE') FROM events.events WHERE id = " + id_);
   EXPECT_EQ(row[0][0], "before");
@@ -115,7 +131,7 @@ TEST_F(Deadlines, APatchWaitingForALockIsCancelledAtItsDeadlineAndNeverLands) {
   auto again = client().Patch("/" + id_ + "/", headers_, json{{"title", "after"}}.dump(), "application/json");
   ASSERT_TRUE(again);
   EXPECT_LT(again->status, 300) << again->body;
-  EXPECT_EQ(stack_->db().scalar("SELECT title FROM events.events WHERE id = " + id_), "after");
+  EXPECT_EQ(stack().db().scalar("SELECT title FROM events.events WHERE id = " + id_), "after");
 }
 
 }  // namespace

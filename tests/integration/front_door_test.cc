@@ -21,6 +21,7 @@
 
 #include "support/raw_http.h"
 #include "support/stack.h"
+#include "support/wait.h"
 
 using json = nlohmann::json;
 using namespace calndro::testing;
@@ -170,19 +171,28 @@ TEST_F(FrontDoor, SixtyFourKeepAliveConnectionsFromOneAddressNeverGet429) {
 // the lingering limit (16), and a request from that address is still served.
 TEST_F(FrontDoor, ManyIdleConnectionsFromOneAddressAreStillShed) {
   std::vector<int> idle;
+  const auto first_connected = std::chrono::steady_clock::now();
   for (int i = 0; i < 100; ++i) {
     const int fd = connect_from(stack().http_port(), "127.0.0.9");
     ASSERT_GE(fd, 0);
     idle.push_back(fd);
   }
-  std::this_thread::sleep_for(2s);  // well within the keep-alive timeout (5 s)
+  // Counted before the keep-alive timeout (5 s) would close them all anyway.
+  const auto keep_alive_margin = first_connected + 4s - std::chrono::steady_clock::now();
   int open = 0;
-  for (int fd : idle) {
-    char byte;
-    if (::recv(fd, &byte, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN) {
-      ++open;
-    }
-  }
+  (void)wait_until(
+      [&] {
+        open = 0;
+        for (int fd : idle) {
+          char byte;
+          if (::recv(fd, &byte, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN) {
+            ++open;
+          }
+        }
+        return open <= 16;
+      },
+      std::chrono::duration_cast<std::chrono::milliseconds>(keep_alive_margin),
+      "the idle connections to be shed");
   const std::string served =
       raw_http(stack().http_port(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
                "127.0.0.9");

@@ -12,31 +12,28 @@
 #include "support/http_call.h"
 #include "support/raw_http.h"
 #include "support/stack.h"
+#include "support/wait.h"
 
 using json = nlohmann::json;
 using namespace calndro::testing;
 
 namespace {
 
-class Idempotency : public ::testing::Test {
- protected:
-  static Stack& shared() {
-    static Stack* stack = [] {
-      StackOptions options = prompt_mail_options();
-      // The purge test ages a record by hand and waits for the job.
-      options.env["CALNDRO_PURGE_INTERVAL_SECONDS"] = "1";
-      return new Stack(options);
-    }();
-    return *stack;
+class Idempotency : public SuiteStackTest<Idempotency> {
+ public:
+  static StackOptions options() {
+    StackOptions options = prompt_mail_options();
+    // The purge test ages a record by hand and waits for the job.
+    options.env["CALNDRO_PURGE_INTERVAL_SECONDS"] = "1";
+    return options;
   }
 
-  void SetUp() override {
+ protected:
+  void prepare() override {
     user_ = stack().create_user(unique_email("idem"), "idem-Pass-1");
     guest_ = unique_email("idemguest");
     title_ = "idem " + unique_email("t");
   }
-
-  Stack& stack() { return shared(); }
 
   HttpReply post(const User& as, const std::string& path, const json& body, const std::string& key) {
     httplib::Headers headers;
@@ -239,10 +236,8 @@ TEST_F(Idempotency, ARecordPastItsWindowIsPurgedAndNotReplayed) {
       "WHERE key = '" +
       key + "'");
   const std::string record = "events.idempotency_records WHERE key = '" + key + "'";
-  for (int i = 0; i < 100 && sql_count(record) != "0"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_EQ(sql_count(record), "0") << "the purge job (every second here) left the record";
+  EXPECT_TRUE(wait_until([&] { return sql_count(record) == "0"; }, 10s,
+                         "the purge job (every second here) to remove the record"));
 
   const HttpReply again = create(key);
   ASSERT_EQ(again.status, 201) << again;

@@ -21,6 +21,7 @@
 #include "google/rpc/status.pb.h"
 #include "support/http_call.h"
 #include "support/stack.h"
+#include "support/wait.h"
 
 using namespace calndro::testing;
 using nlohmann::json;
@@ -343,12 +344,9 @@ TEST_F(ThrottleLimits, ExpiredKeysArePurgedAfterTheRetentionPeriod) {
                     rows[0][0]);
   stack().db().exec("UPDATE events.api_tokens SET expires_at = now() - interval '1 day' WHERE id = " +
                     rows[1][0]);
-  bool purged = false;
-  for (int i = 0; i < 100 && !purged; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    purged = stack().db().query(ids).size() == 1;
-  }
-  ASSERT_TRUE(purged) << "the key expired past the retention period is still there";
+  ASSERT_TRUE(
+      wait_until([&] { return stack().db().query(ids).size() == 1; }, 10s,
+                 "the purge job (every second here) to remove the key expired past the retention period"));
   EXPECT_EQ(stack().db().query(ids)[0][0], rows[1][0]);
 }
 
@@ -681,12 +679,15 @@ std::string victim_event_path(Stack& stack, const User& victim, const std::strin
 }
 
 // One flooder: wrong Basic passwords for `target` straight to the event
-// service until `stop`; adds the answers' codes to the figures.
+// service until `stop`; counts its calls in `sent` and adds the answers'
+// codes to the figures.
 void flood_wrong_passwords(const std::shared_ptr<grpc::Channel>& channel, const User& target,
-                           const std::atomic<bool>& stop, std::mutex& mutex, FloodFigures& figures) {
+                           const std::atomic<bool>& stop, std::atomic<int>& sent, std::mutex& mutex,
+                           FloodFigures& figures) {
   auto stub = ev1::EventService::NewStub(channel);
   std::map<grpc::StatusCode, int> codes;
   for (int n = 0; !stop.load() && n < 100000; ++n) {
+    ++sent;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
     context.AddMetadata("authorization", basic_auth(target.email, "wrong-" + std::to_string(n)));
@@ -731,6 +732,7 @@ FloodFigures flood(Stack& stack) {
   FloodFigures figures;
   std::mutex mutex;
   std::atomic<bool> stop{false};
+  std::atomic<int> sent{0};
   std::vector<std::thread> flooders;
   constexpr int kFlooders = 48;
   std::vector<std::shared_ptr<grpc::Channel>> channels;
@@ -739,9 +741,17 @@ FloodFigures flood(Stack& stack) {
   }
   for (int i = 0; i < kFlooders; ++i) {
     flooders.emplace_back(
-        [&, i] { flood_wrong_passwords(channels[i % channels.size()], target, stop, mutex, figures); });
+        [&, i] { flood_wrong_passwords(channels[i % channels.size()], target, stop, sent, mutex, figures); });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the flood build up
+  // The victim is measured once the flood is under way: as many guesses
+  // sent as there are flooders.
+  if (!wait_until([&] { return sent.load() >= kFlooders; }, 30s, "every flooder to send a guess")) {
+    stop.store(true);
+    for (auto& thread : flooders) {
+      thread.join();
+    }
+    throw std::runtime_error("the flood did not start");
+  }
   measure_victim(stack, key, path, figures);
   stop.store(true);
   for (auto& thread : flooders) {

@@ -12,6 +12,7 @@
 #include "calndro/events/v1/events.grpc.pb.h"
 #include "support/http_call.h"
 #include "support/stack.h"
+#include "support/wait.h"
 
 using json = nlohmann::json;
 using namespace calndro::testing;
@@ -198,23 +199,22 @@ TEST_F(NotifyHttp, RawTokenIsNowhereButTheMail) {
   EXPECT_EQ(responses_.find(key), std::string::npos) << "a response echoed the token";
   // The outbox keeps the mail text only until it is sent.
   std::string leaks;
-  for (int i = 0; i < 100; ++i) {
-    leaks.clear();
-    for (const auto& row :
-         stack().db().query("SELECT table_schema || '.' || table_name FROM information_schema.tables "
-                            "WHERE table_schema IN ('events', 'notify') AND table_type = 'BASE TABLE'")) {
-      std::string n =
-          stack().db().scalar("SELECT count(*) FROM " + row[0] + " t WHERE t::text LIKE '%" + key + "%'");
-      if (n != "0") {
-        leaks += row[0] + " ";
-      }
-    }
-    if (leaks.empty()) {
-      break;
-    }
-    std::this_thread::sleep_for(100ms);
-  }
-  EXPECT_TRUE(leaks.empty()) << "the raw token is stored in: " << leaks;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        leaks.clear();
+        for (const auto& row :
+             stack().db().query("SELECT table_schema || '.' || table_name FROM information_schema.tables "
+                                "WHERE table_schema IN ('events', 'notify') AND table_type = 'BASE TABLE'")) {
+          std::string n =
+              stack().db().scalar("SELECT count(*) FROM " + row[0] + " t WHERE t::text LIKE '%" + key + "%'");
+          if (n != "0") {
+            leaks += row[0] + " ";
+          }
+        }
+        return leaks.empty();
+      },
+      10s, "no table to hold the raw token"))
+      << "the raw token is stored in: " << leaks;
   EXPECT_EQ(stack().events().log().find(key), std::string::npos) << "events log holds the token";
   EXPECT_EQ(stack().notify().log().find(key), std::string::npos) << "notify log holds the token";
   EXPECT_EQ(stack().gateway().log().find(key), std::string::npos) << "gateway log holds the token";

@@ -4,27 +4,25 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "support/stack.h"
+#include "support/wait.h"
 
 using json = nlohmann::json;
 using namespace calndro::testing;
 
 namespace {
 
-class NotifyOutbox : public ::testing::Test {
- protected:
-  static Stack& shared() {
-    static Stack* stack = [] {
-      StackOptions options = prompt_mail_options();
-      options.env["CALNDRO_NOTIFY_RELAY_MAX_BACKOFF_SECONDS"] = "1";
-      return new Stack(options);
-    }();
-    return *stack;
+class NotifyOutbox : public SuiteStackTest<NotifyOutbox> {
+ public:
+  static StackOptions options() {
+    StackOptions options = prompt_mail_options();
+    options.env["CALNDRO_NOTIFY_RELAY_MAX_BACKOFF_SECONDS"] = "1";
+    return options;
   }
 
-  void SetUp() override {
+ protected:
+  void prepare() override {
     user_ = stack().create_user(unique_email("outbox"), "outbox-Pass-1");
     guest_ = unique_email("outboxguest");
     httplib::Client client = stack().http();
@@ -36,7 +34,6 @@ class NotifyOutbox : public ::testing::Test {
     id_ = std::to_string(json::parse(created->body)["id"].get<long long>());
   }
 
-  Stack& stack() { return shared(); }
   httplib::Headers headers() const { return {{"Authorization", basic_auth(user_.email, user_.password)}}; }
 
   int notify_guest() {
@@ -63,7 +60,15 @@ class NotifyOutbox : public ::testing::Test {
 TEST_F(NotifyOutbox, AcceptedWhileTheNotificationServiceIsDownAndMailedOnceItIsBack) {
   stack().notify().terminate();
   EXPECT_EQ(notify_guest(), 202);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // some relay rounds fail meanwhile
+  // A relay round fails meanwhile, and the notify stays pending.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return stack().db().scalar(
+                   "SELECT count(*) FROM events.pending_notifications WHERE state = 'pending' "
+                   "AND last_error IS NOT NULL AND event_id = " +
+                   id_) == "1";
+      },
+      10s, "a failed hand-over to the stopped notification service"));
   EXPECT_EQ(pending_count(), "1");
   EXPECT_EQ(mails_to_guest(), 0);
   stack().notify().start();
@@ -85,7 +90,10 @@ TEST_F(NotifyOutbox, KillingTheEventServiceRightAfterTheAcceptLosesNoMail) {
   stack().notify().start();
   stack().events().start();
   stack().wait_ready();
-  stack().smtp().wait_for_to(guest_, 1, std::chrono::seconds(30));
+  // A notify the killed process had claimed waits out its claim's lease
+  // (30 s, services/events/outbox_relay.h) before the new process takes it:
+  // the deadline leaves room beyond that.
+  stack().smtp().wait_for_to(guest_, 1, std::chrono::seconds(60));
   wait_mail_settled(stack(), id_);
   EXPECT_EQ(mails_to_guest(), 1);
 }

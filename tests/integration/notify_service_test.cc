@@ -21,6 +21,7 @@
 #include "support/calendar.h"
 #include "support/harness.h"
 #include "support/mail.h"
+#include "support/wait.h"
 
 using namespace calndro::testing;
 namespace nv1 = calndro::notify::v1;
@@ -74,16 +75,20 @@ class NotifyServiceTest : public ::testing::Test {
 
   NotifyReplica& start_replica(Env extra = {}) {
     NotifyReplica replica;
-    replica.port = free_port();
-    Env env = service_env(replica.port);
+    const std::string name = "notify-" + std::to_string(replicas_.size());
+    Env env = service_env(0);
+    // Its outbox leases' owner, kept across a restart (by default host and
+    // port, and the port is 0 here).
+    env["CALNDRO_REPLICA_ID"] = name;
     for (auto& [key, value] : extra) {
       env[key] = value;
     }
-    replica.process =
-        std::make_unique<Process>(bin_path("calndro-notify"), std::vector<std::string>{}, env,
-                                  dir_.path() / ("notify-" + std::to_string(replicas_.size()) + ".log"));
+    replica.process = std::make_unique<Process>(bin_path("calndro-notify"), std::vector<std::string>{}, env,
+                                                dir_.path() / (name + ".log"));
     replica.process->start();
-    replica.process->wait_port(replica.port, 30s);
+    replica.port = replica.process->wait_reported_port("serving", 30s);
+    // A restart listens where the tests' clients look for it.
+    replica.process->env()["CALNDRO_NOTIFY_LISTEN"] = loopback(replica.port);
     replicas_.push_back(std::move(replica));
     return replicas_.back();
   }
@@ -187,33 +192,26 @@ class NotifyServiceTest : public ::testing::Test {
 
   // Waits until the mail of `event_id` was tried at least `attempts` times.
   void wait_attempts(const NotifyReplica& replica, int64_t event_id, int attempts) {
-    const auto until = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < until) {
-      const auto page = list(replica, event_id);
-      if (page.deliveries_size() > 0 && page.deliveries(0).attempts() >= attempts) {
-        return;
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    ADD_FAILURE() << "mail of event " << event_id << " not tried " << attempts << " times";
+    EXPECT_TRUE(wait_until(
+        [&] {
+          const auto page = list(replica, event_id);
+          return page.deliveries_size() > 0 && page.deliveries(0).attempts() >= attempts;
+        },
+        20s,
+        "the mail of event " + std::to_string(event_id) + " to be tried " + std::to_string(attempts) +
+            " times"));
   }
 
   // Waits until every mail of `event_id` has left state queued.
   void wait_all_settled(const NotifyReplica& replica, int64_t event_id,
                         std::chrono::milliseconds timeout = 30s) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-      bool settled = true;
-      const auto page = list(replica, event_id, 1000);
-      for (const auto& d : page.deliveries()) {
-        settled = settled && d.state() != nv1::DELIVERY_STATE_QUEUED;
-      }
-      if (settled) {
-        return;
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-    ADD_FAILURE() << "mails of event " << event_id << " still queued";
+    EXPECT_TRUE(wait_until(
+        [&] {
+          const auto page = list(replica, event_id, 1000);
+          return std::none_of(page.deliveries().begin(), page.deliveries().end(),
+                              [](const auto& d) { return d.state() == nv1::DELIVERY_STATE_QUEUED; });
+        },
+        timeout, "every mail of event " + std::to_string(event_id) + " to leave state queued"));
   }
 
   TempDir dir_{"calndro-notify-it"};
@@ -588,7 +586,9 @@ TEST_F(NotifyServiceTest, RequestIdMakesQueueingIdempotent) {
   }
   sink_->wait_for(2, 20s);
   wait_all_settled(service, 11);
-  std::this_thread::sleep_for(500ms);
+  // A repeat queueing twice would show as rows here; settled rows were sent
+  // (the sink keeps a mail before it answers), so their mails are all in.
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.outbox WHERE event_id = 11"), "2");
   EXPECT_EQ(sink_->messages().size(), 2u);
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM notify.email_tokens"), "2");
   for (const auto& m : sink_->messages()) {
@@ -653,7 +653,7 @@ TEST_F(NotifyServiceTest, SmtpOutageKeepsMailQueuedUntilTheServerIsBack) {
   sink_->stop();
   auto& service = start_replica();
   queue(service, request("req-outage", 21, {"outage@example.org"}));
-  std::this_thread::sleep_for(2s);
+  wait_attempts(service, 21, 1);
   auto deliveries = list(service, 21);
   ASSERT_EQ(deliveries.deliveries_size(), 1);
   EXPECT_EQ(deliveries.deliveries(0).state(), nv1::DELIVERY_STATE_QUEUED);
@@ -668,7 +668,8 @@ TEST_F(NotifyServiceTest, SmtpOutageKeepsMailQueuedUntilTheServerIsBack) {
   deliveries = list(service, 21);
   EXPECT_EQ(deliveries.deliveries(0).state(), nv1::DELIVERY_STATE_SENT);
   EXPECT_TRUE(deliveries.deliveries(0).last_error().empty());
-  std::this_thread::sleep_for(500ms);
+  // Settled, so whatever was sent is in the sink already (it keeps a mail
+  // before it answers the sender).
   EXPECT_EQ(sink_->messages().size(), 1u);
 }
 
@@ -697,7 +698,8 @@ TEST_F(NotifyServiceTest, KilledAfterQueueingDeliversExactlyOnceAfterRestart) {
   service.process->wait_port(service.port, 30s);
   const auto mails = sink_->wait_for(2, 30s);
   wait_all_settled(service, 31);
-  std::this_thread::sleep_for(1s);
+  // One replica: a copy sent twice would have reached the sink before the
+  // row was marked sent, so before wait_all_settled() returned.
   ASSERT_EQ(sink_->messages().size(), 2u);
   std::set<std::string> recipients;
   for (const auto& m : sink_->messages()) {
@@ -726,18 +728,28 @@ TEST_F(NotifyServiceTest, MailAcceptedWhileTheDatabaseIsAwayIsMarkedWhenItIsBack
   auto& first = start_replica();
   auto& second = start_replica();  // must not claim the mail when the database is back
   queue(first, request("req-db-away", 81, {"away@example.org"}));
-  const auto until = std::chrono::steady_clock::now() + 20s;
-  while (db_->scalar("SELECT count(*) FROM notify.outbox WHERE event_id = 81 AND lease_until IS NOT NULL") !=
-         "1") {
-    ASSERT_LT(std::chrono::steady_clock::now(), until) << "the mail was never claimed";
-    std::this_thread::sleep_for(20ms);
-  }
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return db_->scalar(
+                   "SELECT count(*) FROM notify.outbox WHERE event_id = 81 AND lease_until IS NOT NULL") ==
+               "1";
+      },
+      20s, "the mail to be claimed"));
   set_database_reachable(db_->name(), false);
   const auto delivered = sink_->wait_for(1, 20s);
-  std::this_thread::sleep_for(2s);  // the mark fails a few times
+  // Either replica may have claimed it.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return (first.process->log() + second.process->log()).find("cannot record the mail's outcome yet") !=
+               std::string::npos;
+      },
+      20s, "the sent mark to fail on the absent database"));
   set_database_reachable(db_->name(), true);
   wait_all_settled(first, 81);
-  std::this_thread::sleep_for(1500ms);  // time for a second copy, if any were sent
+  // About time: a second copy (the other replica claiming the mail when the
+  // database came back) would be in the SMTP server's hand for its 3 s; the
+  // outbox row cannot show it (its mark would find the row sent already).
+  std::this_thread::sleep_for(1500ms);
 
   ASSERT_EQ(sink_->messages().size(), 1u);
   EXPECT_EQ(db_->scalar("SELECT state || ' ' || attempts FROM notify.outbox WHERE event_id = 81"), "sent 1");
@@ -761,6 +773,9 @@ TEST_F(NotifyServiceTest, TwoReplicasSendEachOfTwoHundredMailsOnce) {
   }
   sink_->wait_for(200, 120s);
   wait_all_settled(a, 41, 60s);
+  // About time: a copy sent twice by both replicas would arrive after the
+  // first copy's mark (the second mark changes nothing), so only a window
+  // of quiet can show there is none.
   std::this_thread::sleep_for(1s);
   const auto messages = sink_->messages();
   EXPECT_EQ(messages.size(), 200u);
@@ -948,11 +963,9 @@ TEST_F(NotifyServiceTest, RetentionPurgeDeletesOnlyWhatIsOlderThanThePeriod) {
       " sent_at) SELECT 'old-kept', id, 1, 'b@example.org', 'x@example.org', 's', 'sent',"
       " now() - interval '40 days', now() - interval '10 days' FROM notify.email_tokens WHERE fingerprint = "
       "'fb'");
-  const auto until = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < until &&
-         db_->scalar("SELECT count(*) FROM notify.requests WHERE request_id = 'old'") != "0") {
-    std::this_thread::sleep_for(100ms);
-  }
+  EXPECT_TRUE(wait_until(
+      [&] { return db_->scalar("SELECT count(*) FROM notify.requests WHERE request_id = 'old'") == "0"; },
+      30s, "the retention purge to remove the old request"));
   EXPECT_EQ(db_->scalar("SELECT string_agg(request_id, ',' ORDER BY request_id) FROM notify.requests"),
             "new,old-kept");
   EXPECT_EQ(db_->scalar("SELECT string_agg(fingerprint, ',' ORDER BY fingerprint) FROM notify.email_tokens"),
@@ -1037,7 +1050,8 @@ TEST_F(NotifyServiceTest, LinksUseOnlyTheConfiguredBaseOrAnAllowedHost) {
 }
 
 TEST_F(NotifyServiceTest, BadConfigurationFailsFast) {
-  const int port = free_port();
+  const int port = 0;  // the kernel chooses, should the service get as far as listening
+  const ClosedPort no_database;
   Env env = service_env(port);
   env["CALNDRO_TOKEN_DAYS"] = "zero";
   auto result = run_command(bin_path("calndro-notify"), {}, env, "", 30s);
@@ -1045,7 +1059,8 @@ TEST_F(NotifyServiceTest, BadConfigurationFailsFast) {
   EXPECT_NE(result.output().find("CALNDRO_TOKEN_DAYS"), std::string::npos) << result.output();
 
   env = service_env(port);
-  env["CALNDRO_DATABASE_URL"] = "postgresql://nobody@127.0.0.1:" + std::to_string(free_port()) + "/none";
+  env["CALNDRO_DATABASE_URL"] =
+      "postgresql://nobody@127.0.0.1:" + std::to_string(no_database.port()) + "/none";
   result = run_command(bin_path("calndro-notify"), {}, env, "", 60s);
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.output().find("unreachable"), std::string::npos) << result.output();

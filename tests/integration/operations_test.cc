@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <unistd.h>
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -17,6 +18,7 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "support/stack.h"
+#include "support/wait.h"
 
 using namespace calndro::testing;
 using json = nlohmann::json;
@@ -47,6 +49,12 @@ double sample(const std::string& text, const std::string& prefix) {
   return -1;
 }
 
+// How much the counter starting with `prefix` grew from `before` to `after`
+// (a counter not there yet is 0).
+double added(const std::string& before, const std::string& after, const std::string& prefix) {
+  return std::max(0.0, sample(after, prefix)) - std::max(0.0, sample(before, prefix));
+}
+
 grpc::health::v1::HealthCheckResponse::ServingStatus health_of(
     const std::shared_ptr<grpc::Channel>& channel) {
   auto stub = grpc::health::v1::Health::NewStub(channel);
@@ -58,32 +66,17 @@ grpc::health::v1::HealthCheckResponse::ServingStatus health_of(
   return status.ok() ? response.status() : grpc::health::v1::HealthCheckResponse::UNKNOWN;
 }
 
-bool wait_for_health(const std::shared_ptr<grpc::Channel>& channel,
-                     grpc::health::v1::HealthCheckResponse::ServingStatus wanted,
-                     std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (health_of(channel) == wanted) {
-      return true;
-    }
-    std::this_thread::sleep_for(200ms);
-  }
-  return false;
+::testing::AssertionResult wait_for_health(const std::shared_ptr<grpc::Channel>& channel,
+                                           grpc::health::v1::HealthCheckResponse::ServingStatus wanted,
+                                           std::chrono::seconds timeout) {
+  return wait_until([&] { return health_of(channel) == wanted; }, timeout,
+                    "health " + grpc::health::v1::HealthCheckResponse::ServingStatus_Name(wanted));
 }
 
 class Operations : public StackTest {
  protected:
-  void prepare() override {
-    // Tests here stop processes; when several run in one process (without
-    // ctest), the next one starts from a whole stack again.
-    for (Process* process : {&stack().notify(), &stack().events(), &stack().gateway()}) {
-      if (!process->running()) {
-        process->start();
-      }
-    }
-    stack().wait_ready();
-    user_ = stack().create_user(unique_email("ops"), "ops-Pass-1");
-  }
+  // Tests here stop processes: StackTest starts them again for the next.
+  void prepare() override { user_ = stack().create_user(unique_email("ops"), "ops-Pass-1"); }
 
   httplib::Result post(const std::string& path, const json& body) {
     httplib::Client client = stack().http();
@@ -114,16 +107,21 @@ class Operations : public StackTest {
 };
 
 TEST_F(Operations, ServicesCountCallsAndDeliveriesInPrometheusFormat) {
+  // The binary's other tests share the stack: count what this one adds.
+  const std::string created =
+      "calndro_rpc_total{code=\"0\",method=\"/calndro.events.v1.EventService/CreateEvent\"}";
+  const std::string notified =
+      "calndro_rpc_total{code=\"0\",method=\"/calndro.events.v1.EventService/NotifyParties\"}";
+  const std::string sent = "calndro_mail_delivery_attempts_total{outcome=\"sent\"}";
+  const std::string queued =
+      "calndro_rpc_total{code=\"0\",method=\"/calndro.notify.v1.NotificationService/QueueNotifications\"}";
+  const std::string events_before = get_metrics(stack().events_metrics_port());
+  const std::string notify_before = get_metrics(stack().notify_metrics_port());
   ASSERT_FALSE(create_and_notify(unique_email("opsguest")).empty());
 
   const std::string events = get_metrics(stack().events_metrics_port());
-  EXPECT_EQ(
-      sample(events, "calndro_rpc_total{code=\"0\",method=\"/calndro.events.v1.EventService/CreateEvent\"}"),
-      1)
-      << events;
-  EXPECT_EQ(sample(events,
-                   "calndro_rpc_total{code=\"0\",method=\"/calndro.events.v1.EventService/NotifyParties\"}"),
-            1);
+  EXPECT_EQ(added(events_before, events, created), 1) << events;
+  EXPECT_EQ(added(events_before, events, notified), 1) << events;
   EXPECT_GE(
       sample(events,
              "calndro_rpc_duration_seconds_count{method=\"/calndro.events.v1.EventService/CreateEvent\"}"),
@@ -131,35 +129,34 @@ TEST_F(Operations, ServicesCountCallsAndDeliveriesInPrometheusFormat) {
   EXPECT_EQ(sample(events, "calndro_db_pool_connections_in_use"), 0);
 
   // The dispatcher commits "sent" right after the SMTP server accepted.
-  double sent = -1;
   std::string notify;
-  for (int i = 0; i < 50 && sent < 1; ++i) {
-    notify = get_metrics(stack().notify_metrics_port());
-    sent = sample(notify, "calndro_mail_delivery_attempts_total{outcome=\"sent\"}");
-    std::this_thread::sleep_for(100ms);
-  }
-  EXPECT_EQ(sent, 1) << notify;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        notify = get_metrics(stack().notify_metrics_port());
+        return added(notify_before, notify, sent) >= 1 && sample(notify, "calndro_outbox_depth") == 0;
+      },
+      5s, "the notification service to count the mail sent and its outbox empty"));
+  EXPECT_EQ(added(notify_before, notify, sent), 1) << notify;
   EXPECT_EQ(sample(notify, "calndro_outbox_depth"), 0) << notify;
-  EXPECT_EQ(sample(notify,
-                   "calndro_rpc_total{code=\"0\",method=\"/calndro.notify.v1.NotificationService/"
-                   "QueueNotifications\"}"),
-            1)
-      << notify;
+  EXPECT_EQ(added(notify_before, notify, queued), 1) << notify;
 }
 
 TEST_F(Operations, GatewayServesRequestMetricsAndReadiness) {
   httplib::Client client = stack().http();
+  httplib::Client metrics_client("127.0.0.1", stack().gateway_metrics_port());
+  auto before = metrics_client.Get("/metrics");
+  ASSERT_TRUE(before);
   ASSERT_TRUE(client.Get("/1234567/"));  // 401: counted under its route template, not its path
   // Operators' numbers are not for the public port.
   auto public_metrics = client.Get("/metrics");
   ASSERT_TRUE(public_metrics);
   EXPECT_EQ(public_metrics->status, 404);
-  httplib::Client metrics_client("127.0.0.1", stack().gateway_metrics_port());
   auto metrics = metrics_client.Get("/metrics");
   ASSERT_TRUE(metrics);
   ASSERT_EQ(metrics->status, 200);
-  EXPECT_EQ(
-      sample(metrics->body, "calndro_http_requests_total{method=\"GET\",route=\"/{id}/\",status=\"401\"}"), 1)
+  EXPECT_EQ(added(before->body, metrics->body,
+                  "calndro_http_requests_total{method=\"GET\",route=\"/{id}/\",status=\"401\"}"),
+            1)
       << metrics->body;
   EXPECT_EQ(metrics->body.find("1234567"), std::string::npos);
   EXPECT_GE(sample(metrics->body, "calndro_http_request_duration_seconds_count{route=\"/{id}/\"}"), 1);
@@ -208,11 +205,13 @@ TEST_F(Operations, RequestIdTravelsThroughEveryProcessAndLogsAreJsonLines) {
 
   for (Process* process : {&stack().gateway(), &stack().events(), &stack().notify()}) {
     // The gateway writes its access line once the response is on the wire.
-    std::string log = process->log();
-    for (int i = 0; i < 50 && log.find(request_id) == std::string::npos; ++i) {
-      std::this_thread::sleep_for(20ms);
-      log = process->log();
-    }
+    std::string log;
+    (void)wait_until(
+        [&] {
+          log = process->log();
+          return log.find(request_id) != std::string::npos;
+        },
+        5s, process->program() + " to log the request");
     EXPECT_NE(log.find("\"request_id\":\"" + request_id + "\""), std::string::npos)
         << process->program() << ":\n"
         << process->log_tail();
@@ -267,7 +266,10 @@ TEST_F(Operations, SecretsNeverReachTheLogs) {
                                             api_key,
                                             base64(user_.email + ":" + user_.password),
                                             base64(user_.email + ":" + wrong_password)};
-  std::this_thread::sleep_for(200ms);  // the gateway logs a request after answering it
+  // The gateway logs a request after answering it: wait for the last one's line.
+  const std::string last_request = listed->get_header_value("X-Request-Id");
+  EXPECT_TRUE(wait_until([&] { return stack().gateway().log().find(last_request) != std::string::npos; }, 5s,
+                         "the gateway to log the last request"));
   for (Process* process : {&stack().gateway(), &stack().events(), &stack().notify()}) {
     const std::string log = process->log();
     for (const auto& secret : secrets) {
@@ -293,7 +295,7 @@ TEST_F(Operations, SigtermStopsEveryProcessWithExitZero) {
   EXPECT_EQ(stack().gateway().terminate(), 0) << stack().gateway().log_tail();
   EXPECT_EQ(stack().events().terminate(), 0) << stack().events().log_tail();
   EXPECT_EQ(stack().notify().terminate(), 0) << stack().notify().log_tail();
-  EXPECT_NE(stack().events().log().find("\"shutting down\""), std::string::npos);
+  EXPECT_NE(stack().events().log_since_start().find("\"shutting down\""), std::string::npos);
 }
 
 // A PATCH waits on the event's row lock (held here by an open transaction)
@@ -320,23 +322,20 @@ TEST_F(Operations, SigtermLetsTheCallInFlightFinish) {
     patched = client.Patch(("/" + id + "/").c_str(), headers, body.dump(), "application/json");
   });
   // The PATCH is waiting on the lock once the database shows it waiting.
-  bool waiting = false;
-  for (int i = 0; i < 100 && !waiting; ++i) {
-    std::this_thread::sleep_for(100ms);
-    waiting = stack().db().scalar(
-                  "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                  "AND datname = current_database()") != "0";
-  }
-  EXPECT_TRUE(waiting) << "the PATCH never waited on the row lock";
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return stack().db().scalar(
+                   "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                   "AND datname = current_database()") != "0";
+      },
+      10s, "the PATCH to wait on the row lock"));
 
   const pid_t events_pid = stack().events().pid();
   ASSERT_EQ(::kill(events_pid, SIGTERM), 0);
-  bool shutting_down = false;
-  for (int i = 0; i < 100 && !shutting_down; ++i) {
-    std::this_thread::sleep_for(50ms);
-    shutting_down = stack().events().log().find("\"shutting down\"") != std::string::npos;
-  }
-  EXPECT_TRUE(shutting_down) << stack().events().log_tail();
+  EXPECT_TRUE(wait_until(
+      [&] { return stack().events().log_since_start().find("\"shutting down\"") != std::string::npos; }, 5s,
+      "the event service to log that it is shutting down"))
+      << stack().events().log_tail();
   // No new calls while it drains (health_of() gives UNKNOWN for a refused call).
   EXPECT_NE(health_of(stack().events_channel()), grpc::health::v1::HealthCheckResponse::SERVING)
       << "the event service still answers SERVING after SIGTERM";
@@ -372,9 +371,10 @@ TEST_F(Operations, SigtermLetsTheDispatcherFinishTheMailInHand) {
   ASSERT_TRUE(notified);
   ASSERT_EQ(notified->status, 202) << notified->body;
 
-  // The notify call wakes the dispatcher at once; 800 ms later it has sent
-  // DATA and waits for the sink's answer, so the row is not yet 'sent'.
-  std::this_thread::sleep_for(800ms);
+  // The mail is in hand once the sink has its DATA: the sink answers 2 s
+  // later, so the row is not yet 'sent'.
+  ASSERT_TRUE(wait_until([&] { return slow.log().find("\"data received\"") != std::string::npos; }, 10s,
+                         "the dispatcher to send the mail's DATA"));
   EXPECT_EQ(stack().db().scalar("SELECT count(*) FROM notify.outbox WHERE event_id = " + id +
                                 " AND state = 'sent'"),
             "0")

@@ -55,7 +55,9 @@ TEST(ScaleOut, TwoReplicasOfEachServiceShareTheWorkAndSendEachMailOnce) {
   for (const auto& guest : guests) {
     stack.smtp().wait_for_to(guest, 1, 60s);
   }
-  std::this_thread::sleep_for(1s);  // a duplicate, if any, would arrive now
+  // About time: a mail sent twice (two replicas claiming it) would arrive
+  // after the first copy, with nothing else to show it; a window of quiet does.
+  std::this_thread::sleep_for(1s);
   std::map<std::string, int> mails_per_recipient;
   for (const auto& guest : guests) {
     mails_per_recipient[guest] = static_cast<int>(stack.smtp().messages_to(guest).size());

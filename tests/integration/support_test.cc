@@ -3,19 +3,37 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <thread>
 
 #include "support/harness.h"
 #include "support/mail.h"
+#include "support/wait.h"
 
 using namespace calndro::testing;
 
-TEST(Support, FreePortIsFree) {
-  int p = free_port();
-  EXPECT_GT(p, 0);
-  EXPECT_FALSE(port_accepts(p));
+TEST(Support, AClosedPortRefusesConnectionsWhileHeld) {
+  int port = 0;
+  {
+    ClosedPort closed;
+    port = closed.port();
+    EXPECT_GT(port, 0);
+    EXPECT_FALSE(port_accepts(port));
+    // Held: nobody else gets it from the kernel meanwhile.
+    ClosedPort other;
+    EXPECT_NE(other.port(), port);
+  }
 }
 
+TEST(Support, WaitUntilReturnsOnceTheConditionHoldsAndNamesWhatItWaitedFor) {
+  int calls = 0;
+  EXPECT_TRUE(wait_until([&] { return ++calls == 3; }, 5s, "the third call"));
+  EXPECT_EQ(calls, 3);
+  const auto started = std::chrono::steady_clock::now();
+  const auto never = wait_until([] { return false; }, 100ms, "something that never happens");
+  EXPECT_FALSE(never);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 100ms);
+  EXPECT_NE(std::string(never.message()).find("something that never happens"), std::string::npos)
+      << never.message();
+}
 TEST(Support, DatabaseIsFreshAndDropped) {
   std::string name;
   {
@@ -35,20 +53,50 @@ TEST(Support, RunCommandFeedsStdinAndCapturesOutput) {
   EXPECT_EQ(r.err, "err\n");
 }
 
-TEST(Support, ProcessWaitsForPortAndTerminates) {
+// A server that listens on $PORT (0: the kernel chooses) and says where, as
+// calndro's processes do.
+const char* kReportingServer =
+    "import json, os, socket\n"
+    "s = socket.socket()\n"
+    "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "s.bind(('127.0.0.1', int(os.environ['PORT'])))\n"
+    "s.listen()\n"
+    "print(json.dumps({'msg': 'listening', 'port': s.getsockname()[1]}), flush=True)\n"
+    "while True:\n"
+    "    s.accept()[0].close()\n";
+
+TEST(Support, ProcessReportsThePortTheKernelChoseAndTakesItBackOnRestart) {
   TempDir dir;
-  int port = free_port();
-  Process p("/usr/bin/python3", {"-m", "http.server", "-b", "127.0.0.1", std::to_string(port)},
-            {{"CALNDRO_X", "1"}}, dir.path() / "log");
+  Process p("/usr/bin/python3", {"-c", kReportingServer}, {{"PORT", "0"}}, dir.path() / "log");
   p.start();
-  p.wait_port(port);
+  const int port = p.wait_reported_port("listening");
+  EXPECT_GT(port, 0);
+  EXPECT_TRUE(port_accepts(port));
   EXPECT_TRUE(p.running());
   EXPECT_GE(p.terminate(), 0);
   EXPECT_FALSE(p.running());
+  EXPECT_FALSE(port_accepts(port));
+  // Only what the new run logged counts: the old line is not read again.
+  p.env()["PORT"] = std::to_string(port);
   p.start();
   p.wait_port(port);
+  EXPECT_EQ(p.wait_reported_port("listening"), port);
+  EXPECT_EQ(p.log_since_start().find("---- start"), std::string::npos);
   p.kill9();
   EXPECT_FALSE(p.running());
+}
+
+TEST(Support, WaitingForAReportFailsWithTheLogWhenTheProcessExits) {
+  TempDir dir;
+  Process p("/bin/sh", {"-c", "echo cannot listen; exit 3"}, {}, dir.path() / "log");
+  p.start();
+  try {
+    p.wait_reported_port("listening", 10s);
+    ADD_FAILURE() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("exited (code 3)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cannot listen"), std::string::npos) << e.what();
+  }
 }
 
 namespace {

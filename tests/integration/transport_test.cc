@@ -49,20 +49,23 @@ struct Service {
 const Service kServices[] = {{"calndro-notify", "CALNDRO_NOTIFY_LISTEN"},
                              {"calndro-events", "CALNDRO_EVENTS_LISTEN"}};
 
-Env service_env(const Database& db, const Service& service, int port) {
+// Listening beyond loopback on a port the kernel chooses; a notification
+// service that never answers.
+Env service_env(const Database& db, const Service& service, const ClosedPort& no_notify) {
   return {{"CALNDRO_DATABASE_URL", db.url()},
-          {service.listen_variable, "0.0.0.0:" + std::to_string(port)},
+          {service.listen_variable, "0.0.0.0:0"},
           {"CALNDRO_EVENTS_METRICS_LISTEN", "off"},
           {"CALNDRO_NOTIFY_METRICS_LISTEN", "off"},
-          {"CALNDRO_NOTIFY_ADDR", addr(free_port())}};
+          {"CALNDRO_NOTIFY_ADDR", addr(no_notify.port())}};
 }
 
 TEST(InternalCredential, RefusedBeyondLoopbackWhenDefaultShortOrMissing) {
   Database db;
+  const ClosedPort no_notify;
   for (const Service& service : kServices) {
     for (const char* token : {"", "calndro-local-internal", "too-short"}) {
       SCOPED_TRACE(std::string(service.binary) + " with CALNDRO_INTERNAL_TOKEN='" + token + "'");
-      Env env = service_env(db, service, free_port());
+      Env env = service_env(db, service, no_notify);
       env["CALNDRO_INTERNAL_TOKEN"] = token;
       const auto started = std::chrono::steady_clock::now();
       // Before the check, the service would have started and served: the
@@ -81,14 +84,16 @@ TEST(InternalCredential, RefusedBeyondLoopbackWhenDefaultShortOrMissing) {
 TEST(InternalCredential, ALongSecretStartsBeyondLoopback) {
   Database db;
   TempDir dir("calndro-internal");
+  const ClosedPort no_notify;
   for (const Service& service : kServices) {
     SCOPED_TRACE(service.binary);
-    const int port = free_port();
-    Env env = service_env(db, service, port);
+    Env env = service_env(db, service, no_notify);
     env["CALNDRO_INTERNAL_TOKEN"] = long_random_token();
     Process process(bin_path(service.binary), {}, env, dir.path() / (std::string(service.binary) + ".log"));
     process.start();
-    ASSERT_NO_THROW(process.wait_port(port));
+    int port = 0;
+    ASSERT_NO_THROW(port = process.wait_reported_port("serving"));
+    EXPECT_TRUE(port_accepts(port));
     EXPECT_EQ(process.terminate(), 0) << process.log_tail();
   }
 }
@@ -96,14 +101,15 @@ TEST(InternalCredential, ALongSecretStartsBeyondLoopback) {
 TEST(InternalCredential, TheDefaultStillServesOnLoopback) {
   Database db;
   TempDir dir("calndro-internal");
-  const int port = free_port();
   Process notify(bin_path("calndro-notify"), {},
                  {{"CALNDRO_DATABASE_URL", db.url()},
-                  {"CALNDRO_NOTIFY_LISTEN", addr(port)},
+                  {"CALNDRO_NOTIFY_LISTEN", addr(0)},
                   {"CALNDRO_NOTIFY_METRICS_LISTEN", "off"}},
                  dir.path() / "notify.log");
   notify.start();
-  ASSERT_NO_THROW(notify.wait_port(port));
+  int port = 0;
+  ASSERT_NO_THROW(port = notify.wait_reported_port("serving"));
+  EXPECT_TRUE(port_accepts(port));
   EXPECT_EQ(notify.terminate(), 0) << notify.log_tail();
 }
 
@@ -279,8 +285,8 @@ TEST(Tls, ReplicaListsWithAServerName) {
   // Without the name, the gateway and the event service refuse to start.
   Env env = stack.env();
   env.erase("CALNDRO_GRPC_TLS_SERVER_NAME");
-  env["CALNDRO_HTTP_LISTEN"] = addr(free_port());
-  env["CALNDRO_EVENTS_LISTEN"] = addr(free_port());
+  env["CALNDRO_HTTP_LISTEN"] = addr(0);
+  env["CALNDRO_EVENTS_LISTEN"] = addr(0);
   env["CALNDRO_EVENTS_METRICS_LISTEN"] = "off";
   for (const char* binary : {"calndro-gateway", "calndro-events"}) {
     CommandResult result;
@@ -314,9 +320,9 @@ TEST(Tls, BadFilesStopTheStartWithTheVariablesName) {
     SCOPED_TRACE(c.binary);
     Env env = c.env;
     env["CALNDRO_DATABASE_URL"] = db.url();
-    env["CALNDRO_EVENTS_LISTEN"] = addr(free_port());
-    env["CALNDRO_NOTIFY_LISTEN"] = addr(free_port());
-    env["CALNDRO_HTTP_LISTEN"] = addr(free_port());
+    env["CALNDRO_EVENTS_LISTEN"] = addr(0);
+    env["CALNDRO_NOTIFY_LISTEN"] = addr(0);
+    env["CALNDRO_HTTP_LISTEN"] = addr(0);
     env["CALNDRO_EVENTS_METRICS_LISTEN"] = "off";
     env["CALNDRO_NOTIFY_METRICS_LISTEN"] = "off";
     CommandResult result;

@@ -20,7 +20,8 @@ user=$(sed -n 's/^user=//p' "$STATE/demo-user")
 pwd=$(sed -n 's/^password=//p' "$STATE/demo-user")
 [ -n "$user" ] && [ -n "$pwd" ] || { echo "seed: no demo user in $STATE/demo-user" >&2; exit 1; }
 
-FAILURES=0
+# shellcheck source=../lib/check.sh
+source "$ROOT/tests/lib/check.sh"
 LAST_BODY=""
 # step EXPECTED DESCRIPTION http-args...: runs httpie, checks the status.
 step() {
@@ -31,11 +32,10 @@ step() {
   status=$(printf '%s\n' "$out" | head -n 1 | awk '{print $2}')
   LAST_BODY=$(printf '%s\n' "$out" | awk 'body {print} /^\r?$/ {body=1}')
   if [ "$status" = "$expected" ]; then
-    echo "  ok   $status  $what"
+    ok "$status $what"
   else
-    echo "  FAIL $what: expected $expected, got ${status:-nothing}" >&2
+    ko "$what: expected $expected, got ${status:-nothing}"
     printf '%s\n' "$out" | head -n 30 >&2
-    FAILURES=$((FAILURES + 1))
   fi
 }
 
@@ -81,8 +81,7 @@ run_once() {
   local evt_id
   evt_id=$(printf '%s' "$LAST_BODY" | jq .id)
   if ! [[ "$evt_id" =~ ^[0-9]+$ ]]; then
-    echo "  FAIL no event id in: $LAST_BODY" >&2
-    FAILURES=$((FAILURES + 1))
+    ko "no event id in: $LAST_BODY"
     return
   fi
   echo "       event $evt_id"
@@ -97,8 +96,7 @@ run_once() {
   # they: receive a message including a link with a temporary access token
   local key
   if ! key=$(token_from_mail they@thar.net "$evt_id"); then
-    echo "  FAIL no token mailed to they@thar.net" >&2
-    FAILURES=$((FAILURES + 1))
+    ko "no token mailed to they@thar.net"
     return
   fi
   echo "       token from the mail: ${key:0:6}..."
@@ -130,15 +128,13 @@ run_once() {
   views=$(printf '%s' "$log" | jq '[.entries[] | select(.occurrence == "VIEW")] | length' 2>/dev/null || echo 0)
   token_entries=$(printf '%s' "$log" | jq '[.entries[] | select(.data.token != null)] | length' 2>/dev/null || echo 0)
   if [ "$updates" -ge 2 ] && [ "$notifies" -eq 4 ] && [ "$views" -ge 1 ] && [ "$token_entries" -ge 4 ]; then
-    echo "  ok   log: $updates UPDATE, $notifies NOTIFY, $views VIEW, $token_entries by token"
+    ok "log: $updates UPDATE, $notifies NOTIFY, $views VIEW, $token_entries by token"
   else
-    echo "  FAIL log: $updates UPDATE (>=2), $notifies NOTIFY (4), $views VIEW (>=1), $token_entries by token (>=4)" >&2
+    ko "log: $updates UPDATE (>=2), $notifies NOTIFY (4), $views VIEW (>=1), $token_entries by token (>=4)"
     printf '%s\n' "$log" | head -c 3000 >&2
-    FAILURES=$((FAILURES + 1))
   fi
   if printf '%s' "$log" | grep -q "$key"; then
-    echo "  FAIL the raw token appears in the log" >&2
-    FAILURES=$((FAILURES + 1))
+    ko "the raw token appears in the log"
   fi
   # you: agree on a time, with the link that their notify mailed you (the
   # creator's own email token); they may not agree (only the creator or staff)
@@ -147,8 +143,7 @@ run_once() {
     slot:="$agreed_slot" "${tok[@]}"
   local mine
   if ! mine=$(token_from_mail you@here.net "$evt_id"); then
-    echo "  FAIL no token mailed to you@here.net" >&2
-    FAILURES=$((FAILURES + 1))
+    ko "no token mailed to you@here.net"
     return
   fi
   local -a my_tok=() my_q=""
@@ -159,10 +154,9 @@ run_once() {
   state=$(printf '%s' "$LAST_BODY" | jq -r .state 2>/dev/null || echo none)
   agreed_begin=$(printf '%s' "$LAST_BODY" | jq -r .agreed_slot.begin 2>/dev/null || echo none)
   if [ "$state" = agreed ] && [ "$agreed_begin" = "2030-11-02T12:34:00Z" ]; then
-    echo "  ok   state agreed on $agreed_begin"
+    ok "state agreed on $agreed_begin"
   else
-    echo "  FAIL after agree: state $state (agreed), agreed_slot.begin $agreed_begin (2030-11-02T12:34:00Z)" >&2
-    FAILURES=$((FAILURES + 1))
+    ko "after agree: state $state (agreed), agreed_slot.begin $agreed_begin (2030-11-02T12:34:00Z)"
   fi
 
   # The proposer reads the same log with credentials: the agreement is in it.
@@ -172,18 +166,13 @@ run_once() {
     jq '[.entries[] | select(.occurrence == "AGREE" and .effector == "you@here.net" and .data.token != null
          and .data.slot.begin == "2030-11-02T12:34:00Z")] | length' 2>/dev/null || echo 0)
   if [ "$agrees" -eq 1 ]; then
-    echo "  ok   log: one AGREE entry by you@here.net with your token's fingerprint"
+    ok "log: one AGREE entry by you@here.net with your token's fingerprint"
   else
-    echo "  FAIL log: $agrees AGREE entries by you@here.net (1)" >&2
-    FAILURES=$((FAILURES + 1))
+    ko "log: $agrees AGREE entries by you@here.net (1)"
   fi
 }
 
 run_once body
 run_once query
 
-if [ "$FAILURES" -ne 0 ]; then
-  echo "seed scenario: $FAILURES failure(s)" >&2
-  exit 1
-fi
-echo "seed scenario: passed"
+summary

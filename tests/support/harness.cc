@@ -14,11 +14,14 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "support/wait.h"
 
 extern char** environ;
 
@@ -30,16 +33,12 @@ namespace {
 // Waits up to `limit` for `pid` to end and reaps it; past that, kills it.
 // Returns whether it ended by itself.
 bool reap_within(pid_t pid, std::chrono::milliseconds limit, int& status) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (::waitpid(pid, &status, WNOHANG) != pid) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (wait_until([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, limit, "the process to end")) {
+    return true;
   }
-  return true;
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return false;
 }
 
 std::string random_hex(size_t n) {
@@ -137,23 +136,30 @@ int decode_status(int status) {
 
 }  // namespace
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) {
+ClosedPort::ClosedPort() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) {
     throw std::runtime_error("socket() failed");
   }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
+  socklen_t len = sizeof addr;
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd_);
     throw std::runtime_error("bind() to port 0 failed");
   }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  port_ = ntohs(addr.sin_port);
+}
+
+ClosedPort::~ClosedPort() {
+  ::close(fd_);
+}
+
+std::string loopback(int port) {
+  return "127.0.0.1:" + std::to_string(port);
 }
 
 bool port_accepts(int port) {
@@ -354,6 +360,7 @@ void Process::start() {
     std::ofstream mark(log_path_, std::ios::app);
     mark << "---- start " << program_ << " ----\n";
   }
+  log_offset_ = fs::file_size(log_path_);
   pid_ = spawn(program_, args_, env_, [this] {
     ::setpgid(0, 0);
     int devnull = ::open("/dev/null", O_RDONLY);
@@ -380,20 +387,64 @@ bool Process::running() const {
 }
 
 void Process::wait_port(int port, std::chrono::milliseconds timeout) const {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (!running()) {
-      throw std::runtime_error(program_ + " exited (code " + std::to_string(exit_status_) +
-                               ") before listening on port " + std::to_string(port) + "; log:\n" +
-                               log_tail());
-    }
-    if (port_accepts(port)) {
-      return;
-    }
-    std::this_thread::sleep_for(20ms);
+  const auto listening = wait_until(
+      [&] {
+        if (!running()) {
+          throw std::runtime_error(program_ + " exited (code " + std::to_string(exit_status_) +
+                                   ") before listening on port " + std::to_string(port) + "; log:\n" +
+                                   log_tail());
+        }
+        return port_accepts(port);
+      },
+      timeout, program_ + " to listen on port " + std::to_string(port));
+  if (!listening) {
+    throw std::runtime_error(std::string(listening.message()) + "; log:\n" + log_tail());
   }
-  throw std::runtime_error(program_ + " did not listen on port " + std::to_string(port) +
-                           " within the timeout; log:\n" + log_tail());
+}
+
+std::string Process::log_since_start() const {
+  const std::string all = log();
+  return log_offset_ < all.size() ? all.substr(log_offset_) : "";
+}
+
+namespace {
+
+// The "port" of the first JSON line in `log` whose "msg" is `message`; 0 when
+// there is none yet.
+int reported_port(const std::string& log, const std::string& message) {
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line.front() != '{' || line.find(message) == std::string::npos) {
+      continue;
+    }
+    const auto parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object() && parsed.value("msg", "") == message && parsed.contains("port") &&
+        parsed["port"].is_number_integer()) {
+      return parsed["port"].get<int>();
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int Process::wait_reported_port(const std::string& message, std::chrono::milliseconds timeout) const {
+  int port = 0;
+  const auto reported = wait_until(
+      [&] {
+        port = reported_port(log_since_start(), message);
+        if (port == 0 && !running()) {
+          throw std::runtime_error(program_ + " exited (code " + std::to_string(exit_status_) +
+                                   ") before it logged \"" + message + "\" with its port; log:\n" +
+                                   log_tail());
+        }
+        return port > 0;
+      },
+      timeout, program_ + " to log \"" + message + "\" with its port");
+  if (!reported) {
+    throw std::runtime_error(std::string(reported.message()) + "; log:\n" + log_tail());
+  }
+  return port;
 }
 
 int Process::terminate(std::chrono::milliseconds grace) {

@@ -1,12 +1,14 @@
 #pragma once
 
-// Building blocks for calndro's integration tests: free ports, temporary
-// folders, private PostgreSQL databases, child processes with captured logs.
+// Building blocks for calndro's integration tests: temporary folders,
+// private PostgreSQL databases, child processes with captured logs and the
+// ports they report listening on.
 // Everything throws std::runtime_error with a readable message on failure.
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -17,11 +19,29 @@ namespace calndro::testing {
 using Env = std::map<std::string, std::string>;
 using namespace std::chrono_literals;
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
-int free_port();
-
 // True when something accepts a TCP connection on 127.0.0.1:port.
 bool port_accepts(int port);
+
+// "127.0.0.1:port".
+std::string loopback(int port);
+
+// A port on 127.0.0.1 that refuses connections for as long as this object
+// lives: a socket bound to a port the kernel chose, never listening. For
+// addresses that must not answer (a peer that is down, a database that is
+// not there); no other process can take the port meanwhile, as it could a
+// port that was merely free a moment ago.
+class ClosedPort {
+ public:
+  ClosedPort();
+  ~ClosedPort();
+  ClosedPort(const ClosedPort&) = delete;
+  ClosedPort& operator=(const ClosedPort&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
 
 // Reads a whole file ("" when it does not exist).
 std::string read_file(const std::filesystem::path& path);
@@ -105,6 +125,13 @@ class Process {
   // Waits until 127.0.0.1:port accepts; throws (with the log's tail) when the
   // process exits first or the timeout passes.
   void wait_port(int port, std::chrono::milliseconds timeout = 30s) const;
+  // The port the process says it listens on since its last start: the
+  // "port" field of the first JSON log line whose "msg" is `message`
+  // (calndro's processes log "serving", "listening" and "metrics served",
+  // tests/support/smtp_sink.py "listening"). Told to listen on port 0, a
+  // process gets a free port from the kernel; this reads which. Throws
+  // (with the log's tail) when the process exits first or the timeout passes.
+  int wait_reported_port(const std::string& message, std::chrono::milliseconds timeout = 30s) const;
   // SIGTERM, then waits; SIGKILL after `grace`. Returns the exit code
   // (128+signal when killed), -1 when it was not running.
   int terminate(std::chrono::milliseconds grace = 10s);
@@ -120,6 +147,8 @@ class Process {
   Env& env() { return env_; }
   const std::filesystem::path& log_path() const { return log_path_; }
   std::string log() const { return read_file(log_path_); }
+  // What the process logged since its last start().
+  std::string log_since_start() const;
   // The last n lines of the log, for failure messages.
   std::string log_tail(size_t lines = 40) const;
 
@@ -130,6 +159,7 @@ class Process {
   std::filesystem::path log_path_;
   mutable pid_t pid_ = -1;
   mutable int exit_status_ = -1;
+  std::uintmax_t log_offset_ = 0;  // the log's size when the process last started
 };
 
 }  // namespace calndro::testing

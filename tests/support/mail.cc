@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "support/wait.h"
+
 namespace calndro::testing {
 namespace fs = std::filesystem;
 
@@ -176,10 +178,7 @@ std::string MailMessage::body_without_cr() const {
 
 SmtpSink::SmtpSink(fs::path dir, int port, std::chrono::milliseconds data_delay,
                    std::vector<std::string> server_args)
-    : dir_(std::move(dir)),
-      port_(port ? port : free_port()),
-      data_delay_(data_delay),
-      server_args_(std::move(server_args)) {
+    : dir_(std::move(dir)), port_(port), data_delay_(data_delay), server_args_(std::move(server_args)) {
   // aiosmtpd's Mailbox makes the Maildir only when the folder is missing:
   // make the whole layout so an existing empty folder works too.
   for (const char* sub : {"tmp", "new", "cur"}) {
@@ -196,22 +195,33 @@ void SmtpSink::start() {
   if (process_ && process_->running()) {
     return;
   }
-  std::vector<std::string> args{"-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(port_)};
+  // Port 0 the first time: the kernel chooses and the sink says which.
+  // Started again, it takes that port back, as a restarted mail server would.
+  std::vector<std::string> args{std::string(CALNDRO_SOURCE_DIR) + "/tests/support/smtp_sink.py", "-n", "-l",
+                                loopback(port_)};
   args.insert(args.end(), server_args_.begin(), server_args_.end());
   Env env;
   env["PYTHONPATH"] = std::string(CALNDRO_SOURCE_DIR) + "/tests/support";
   args.insert(args.end(), {"-c", "slow_mailbox.SlowMailbox", dir_.string(),
                            std::to_string(static_cast<double>(data_delay_.count()) / 1000.0)});
   process_ = std::make_unique<Process>("/usr/bin/python3", std::move(args), std::move(env),
-                                       dir_.parent_path() / ("smtp-" + std::to_string(port_) + ".log"));
+                                       dir_.parent_path() / ("smtp-" + dir_.filename().string() + ".log"));
   process_->start();
-  process_->wait_port(port_, 30s);
+  if (port_ == 0) {
+    port_ = process_->wait_reported_port("listening", 30s);
+  } else {
+    process_->wait_port(port_, 30s);
+  }
 }
 
 void SmtpSink::stop() {
   if (process_) {
     process_->terminate(5s);
   }
+}
+
+std::string SmtpSink::log() const {
+  return process_ ? process_->log() : "";
 }
 
 bool SmtpSink::running() const {
@@ -253,34 +263,34 @@ std::vector<MailMessage> SmtpSink::messages_to(const std::string& recipient) con
 }
 
 std::vector<MailMessage> SmtpSink::wait_for(size_t n, std::chrono::milliseconds timeout) const {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    auto msgs = messages();
-    if (msgs.size() >= n) {
-      return msgs;
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      throw std::runtime_error("SMTP sink: expected " + std::to_string(n) + " messages, got " +
-                               std::to_string(msgs.size()));
-    }
-    std::this_thread::sleep_for(50ms);
+  std::vector<MailMessage> msgs;
+  const auto arrived = wait_until(
+      [&] {
+        msgs = messages();
+        return msgs.size() >= n;
+      },
+      timeout, std::to_string(n) + " messages");
+  if (!arrived) {
+    throw std::runtime_error("SMTP sink: " + std::string(arrived.message()) + ", got " +
+                             std::to_string(msgs.size()));
   }
+  return msgs;
 }
 
 std::vector<MailMessage> SmtpSink::wait_for_to(const std::string& recipient, size_t n,
                                                std::chrono::milliseconds timeout) const {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    auto msgs = messages_to(recipient);
-    if (msgs.size() >= n) {
-      return msgs;
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      throw std::runtime_error("SMTP sink: expected " + std::to_string(n) + " messages to " + recipient +
-                               ", got " + std::to_string(msgs.size()));
-    }
-    std::this_thread::sleep_for(50ms);
+  std::vector<MailMessage> msgs;
+  const auto arrived = wait_until(
+      [&] {
+        msgs = messages_to(recipient);
+        return msgs.size() >= n;
+      },
+      timeout, std::to_string(n) + " messages to " + recipient);
+  if (!arrived) {
+    throw std::runtime_error("SMTP sink: " + std::string(arrived.message()) + ", got " +
+                             std::to_string(msgs.size()));
   }
+  return msgs;
 }
 
 }  // namespace calndro::testing

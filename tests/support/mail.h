@@ -1,7 +1,8 @@
 #pragma once
 
-// SmtpSink: a real SMTP server (Debian's python3-aiosmtpd) delivering into a
-// Maildir, for tests that check what calndro mails.
+// SmtpSink: a real SMTP server (Debian's python3-aiosmtpd, started by
+// tests/support/smtp_sink.py) delivering into a Maildir, for tests that check
+// what calndro mails.
 
 #include <chrono>
 #include <filesystem>
@@ -31,7 +32,8 @@ MailMessage parse_mail(const std::string& raw);
 
 class SmtpSink {
  public:
-  // Maildir under `dir` (created); port 0 picks a free one. Starts at once.
+  // Maildir under `dir` (created); port 0: the kernel chooses one (read back
+  // from the sink's log, see port()). Starts at once.
   // A non-zero `data_delay` holds every answer to the end of DATA that long
   // (tests/support/slow_mailbox.py), so a mail stays in the sender's hand.
   // `server_args` go to aiosmtpd as they are (e.g. --tlscert/--tlskey for
@@ -47,6 +49,9 @@ class SmtpSink {
   int port() const { return port_; }
   std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
   const std::filesystem::path& maildir() const { return dir_; }
+  // The sink's own log: a line {"msg": "data received", ...} each time a
+  // sender has sent a mail's DATA (before any `data_delay`).
+  std::string log() const;
 
   // Every message delivered so far, oldest first (by file time, then name).
   std::vector<MailMessage> messages() const;

@@ -1,14 +1,13 @@
 #include "support/stack.h"
 
-#include <cstdlib>
-#include <set>
-
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <random>
 #include <stdexcept>
-#include <thread>
+
+#include "support/wait.h"
 
 namespace calndro::testing {
 
@@ -22,10 +21,6 @@ std::string random_token() {
     s += digits[rd() % 16];
   }
   return s;
-}
-
-std::string addr(int port) {
-  return "127.0.0.1:" + std::to_string(port);
 }
 
 }  // namespace
@@ -63,17 +58,16 @@ StackOptions prompt_mail_options() {
 }
 
 void wait_mail_settled(Stack& stack, const std::string& event_id) {
-  for (int i = 0; i < 300; ++i) {
-    const auto rows = stack.db().query(
-        "SELECT (SELECT count(*) FROM events.pending_notifications WHERE state = 'pending' AND event_id = " +
-        event_id +
-        "), (SELECT count(*) FROM notify.outbox WHERE state = 'queued' AND event_id = " + event_id + ")");
-    if (rows[0][0] == "0" && rows[0][1] == "0") {
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ADD_FAILURE() << "mails of event " << event_id << " not settled in 30 s";
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const auto rows = stack.db().query(
+            "SELECT (SELECT count(*) FROM events.pending_notifications WHERE state = 'pending' AND event_id "
+            "= " +
+            event_id +
+            "), (SELECT count(*) FROM notify.outbox WHERE state = 'queued' AND event_id = " + event_id + ")");
+        return rows[0][0] == "0" && rows[0][1] == "0";
+      },
+      30s, "the mails of event " + event_id + " to leave both outboxes"));
 }
 
 std::string unique_email(const std::string& prefix) {
@@ -89,17 +83,39 @@ std::string unique_email(const std::string& prefix) {
 
 namespace {
 
-// n free ports, all different (free_port() may answer the same one twice).
-std::vector<int> distinct_free_ports(size_t n) {
-  std::set<int> taken;
-  std::vector<int> ports;
-  while (ports.size() < n) {
-    const int port = free_port();
-    if (taken.insert(port).second) {
-      ports.push_back(port);
+// One port a process listens on: the variable that names its address, the
+// log line that reports it, and where the stack keeps it (0 until known).
+struct Listener {
+  const char* variable;
+  const char* message;
+  int* port;
+};
+
+// Starts `process`. A listener whose port is still 0 listens where the
+// kernel chooses and the port is read back from the process's log; from
+// then on the process's environment names that port, so that a restart (by
+// the stack or by a test) listens where its peers already look for it.
+void launch(Process& process, const std::vector<Listener>& listeners) {
+  for (const Listener& listener : listeners) {
+    process.env()[listener.variable] = loopback(*listener.port);
+  }
+  process.start();
+  for (const Listener& listener : listeners) {
+    if (*listener.port == 0) {
+      *listener.port = process.wait_reported_port(listener.message, 60s);
+      process.env()[listener.variable] = loopback(*listener.port);
+    } else {
+      process.wait_port(*listener.port, 60s);
     }
   }
-  return ports;
+}
+
+std::string addresses(const std::vector<int>& ports) {
+  std::string out;
+  for (const int port : ports) {
+    out += (out.empty() ? "" : ",") + loopback(port);
+  }
+  return out;
 }
 
 }  // namespace
@@ -107,15 +123,6 @@ std::vector<int> distinct_free_ports(size_t n) {
 Stack::Stack(StackOptions options) : options_(std::move(options)), dir_("calndro-stack") {
   db_ = std::make_unique<Database>();
   smtp_ = std::make_unique<SmtpSink>(dir_.path() / "mail");
-  const auto ports = distinct_free_ports(8);
-  http_port_ = ports[0];
-  events_port_ = ports[1];
-  notify_port_ = ports[2];
-  events_metrics_port_ = ports[3];
-  notify_metrics_port_ = ports[4];
-  gateway_metrics_port_ = ports[5];
-  events_replica_port_ = ports[6];
-  notify_replica_port_ = ports[7];
   internal_token_ = random_token();
   if (options_.replicas == 0) {
     const char* replicas = std::getenv("CALNDRO_TEST_REPLICAS");
@@ -126,29 +133,25 @@ Stack::Stack(StackOptions options) : options_(std::move(options)), dir_("calndro
   start_services();
 }
 
+// Every process listens on port 0 at first (the kernel chooses) and learns
+// its peers' addresses as they start: start_services() fills them in.
 Env Stack::environment() const {
   Env env = {
       {"CALNDRO_DATABASE_URL", db_->url()},
       {"CALNDRO_DB_POOL_SIZE", "4"},
-      {"CALNDRO_EVENTS_PORT", std::to_string(events_port_)},
-      {"CALNDRO_NOTIFY_PORT", std::to_string(notify_port_)},
-      {"CALNDRO_HTTP_PORT", std::to_string(http_port_)},
-      {"CALNDRO_EVENTS_LISTEN", addr(events_port_)},
-      {"CALNDRO_NOTIFY_LISTEN", addr(notify_port_)},
-      {"CALNDRO_HTTP_LISTEN", addr(http_port_)},
-      {"CALNDRO_EVENTS_ADDR", addr(events_port_)},
-      {"CALNDRO_NOTIFY_ADDR", addr(notify_port_)},
-      {"CALNDRO_EVENTS_METRICS_LISTEN", addr(events_metrics_port_)},
-      {"CALNDRO_NOTIFY_METRICS_LISTEN", addr(notify_metrics_port_)},
-      {"CALNDRO_GATEWAY_METRICS_LISTEN", addr(gateway_metrics_port_)},
+      {"CALNDRO_EVENTS_LISTEN", loopback(0)},
+      {"CALNDRO_NOTIFY_LISTEN", loopback(0)},
+      {"CALNDRO_HTTP_LISTEN", loopback(0)},
+      {"CALNDRO_EVENTS_METRICS_LISTEN", loopback(0)},
+      {"CALNDRO_NOTIFY_METRICS_LISTEN", loopback(0)},
+      {"CALNDRO_GATEWAY_METRICS_LISTEN", loopback(0)},
       {"CALNDRO_INTERNAL_TOKEN", internal_token_},
       {"CALNDRO_SMTP_URL", smtp_->url()},
       {"CALNDRO_RPC_TIMEOUT_MS", "5000"},
+      // The outbox leases' owner; by default host and port, and every
+      // replica's configured port is 0 here.
+      {"CALNDRO_REPLICA_ID", "notify-1"},
   };
-  if (options_.replicas == 2) {
-    env["CALNDRO_EVENTS_ADDR"] = addr(events_port_) + "," + addr(events_replica_port_);
-    env["CALNDRO_NOTIFY_ADDR"] = addr(notify_port_) + "," + addr(notify_replica_port_);
-  }
   for (const auto& [k, v] : options_.env) {
     env[k] = v;
   }
@@ -162,16 +165,17 @@ void Stack::create_processes() {
   if (want_notify) {
     notify_ = std::make_unique<Process>(bin_path("calndro-notify"), std::vector<std::string>{}, env_,
                                         dir_.path() / "notify.log");
+  } else {
+    no_notify_ = std::make_unique<ClosedPort>();
   }
   events_ = std::make_unique<Process>(bin_path("calndro-events"), std::vector<std::string>{}, env_,
                                       dir_.path() / "events.log");
   if (options_.replicas == 2) {
     // Same database, same configuration; only the addresses they listen on differ.
     Env replica_env = env_;
-    replica_env["CALNDRO_EVENTS_LISTEN"] = addr(events_replica_port_);
-    replica_env["CALNDRO_NOTIFY_LISTEN"] = addr(notify_replica_port_);
     replica_env["CALNDRO_EVENTS_METRICS_LISTEN"] = "off";
     replica_env["CALNDRO_NOTIFY_METRICS_LISTEN"] = "off";
+    replica_env["CALNDRO_REPLICA_ID"] = "notify-2";
     events_replica_ = std::make_unique<Process>(bin_path("calndro-events"), std::vector<std::string>{},
                                                 replica_env, dir_.path() / "events-2.log");
     if (notify_) {
@@ -191,23 +195,48 @@ Stack::~Stack() {
   }
 }
 
+void Stack::set_everywhere(const std::string& variable, const std::string& value) {
+  env_[variable] = value;
+  for (auto* process : {&gateway_, &events_replica_, &events_, &notify_replica_, &notify_}) {
+    if (*process) {
+      (*process)->env()[variable] = value;
+    }
+  }
+}
+
+// Notify first, then events (which needs notify's addresses), then the
+// gateway (which needs both).
 void Stack::start_services() {
   if (notify_) {
-    notify_->start();
-    notify_->wait_port(notify_port_, 60s);
+    launch(*notify_, {{"CALNDRO_NOTIFY_LISTEN", "serving", &notify_port_},
+                      {"CALNDRO_NOTIFY_METRICS_LISTEN", "metrics served", &notify_metrics_port_}});
+    env_["CALNDRO_NOTIFY_LISTEN"] = loopback(notify_port_);
+    env_["CALNDRO_NOTIFY_METRICS_LISTEN"] = loopback(notify_metrics_port_);
   }
   if (notify_replica_) {
-    notify_replica_->start();
-    notify_replica_->wait_port(notify_replica_port_, 60s);
+    launch(*notify_replica_, {{"CALNDRO_NOTIFY_LISTEN", "serving", &notify_replica_port_}});
   }
-  events_->start();
-  events_->wait_port(events_port_, 60s);
+  std::vector<int> notify_ports{notify_ ? notify_port_ : no_notify_->port()};
+  if (notify_replica_) {
+    notify_ports.push_back(notify_replica_port_);
+  }
+  set_everywhere("CALNDRO_NOTIFY_ADDR", addresses(notify_ports));
+
+  launch(*events_, {{"CALNDRO_EVENTS_LISTEN", "serving", &events_port_},
+                    {"CALNDRO_EVENTS_METRICS_LISTEN", "metrics served", &events_metrics_port_}});
+  env_["CALNDRO_EVENTS_LISTEN"] = loopback(events_port_);
+  env_["CALNDRO_EVENTS_METRICS_LISTEN"] = loopback(events_metrics_port_);
+  std::vector<int> events_ports{events_port_};
   if (events_replica_) {
-    events_replica_->start();
-    events_replica_->wait_port(events_replica_port_, 60s);
+    launch(*events_replica_, {{"CALNDRO_EVENTS_LISTEN", "serving", &events_replica_port_}});
+    events_ports.push_back(events_replica_port_);
   }
-  gateway_->start();
-  gateway_->wait_port(http_port_, 60s);
+  set_everywhere("CALNDRO_EVENTS_ADDR", addresses(events_ports));
+
+  launch(*gateway_, {{"CALNDRO_HTTP_LISTEN", "listening", &http_port_},
+                     {"CALNDRO_GATEWAY_METRICS_LISTEN", "metrics served", &gateway_metrics_port_}});
+  env_["CALNDRO_HTTP_LISTEN"] = loopback(http_port_);
+  env_["CALNDRO_GATEWAY_METRICS_LISTEN"] = loopback(gateway_metrics_port_);
   wait_gateway_ready();
 }
 
@@ -217,19 +246,18 @@ void Stack::wait_gateway_ready() const {
   }
   // A listening port is not enough after a restart: the gateway's channels
   // may still be backing off. Its /readyz asks both services over them.
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (true) {
-    httplib::Client client = http();
-    client.set_connection_timeout(2s);
-    auto response = client.Get("/readyz");
-    if (response && response->status == 200) {
-      return;
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      throw std::runtime_error("the gateway's /readyz is not 200 after 60 s: " +
-                               (response ? response->body : std::string("no answer")));
-    }
-    std::this_thread::sleep_for(100ms);
+  std::string answer = "no answer";
+  const auto ready = wait_until(
+      [&] {
+        httplib::Client client = http();
+        client.set_connection_timeout(2s);
+        auto response = client.Get("/readyz");
+        answer = response ? response->body : std::string("no answer");
+        return response && response->status == 200;
+      },
+      60s, "the gateway's /readyz to be 200");
+  if (!ready) {
+    throw std::runtime_error(std::string(ready.message()) + "; it answered: " + answer);
   }
 }
 
@@ -240,6 +268,19 @@ void Stack::restart_services() {
     }
   }
   start_services();
+}
+
+void Stack::revive() {
+  bool stopped = false;
+  for (auto* process : {&notify_, &notify_replica_, &events_, &events_replica_, &gateway_}) {
+    if (*process && !(*process)->running()) {
+      (*process)->start();
+      stopped = true;
+    }
+  }
+  if (stopped) {
+    wait_ready();
+  }
 }
 
 void Stack::wait_ready() const {
@@ -313,11 +354,11 @@ httplib::Client Stack::http() const {
 }
 
 std::shared_ptr<grpc::Channel> Stack::events_channel() const {
-  return grpc::CreateChannel(addr(events_port_), grpc::InsecureChannelCredentials());
+  return grpc::CreateChannel(loopback(events_port_), grpc::InsecureChannelCredentials());
 }
 
 std::shared_ptr<grpc::Channel> Stack::notify_channel() const {
-  return grpc::CreateChannel(addr(notify_port_), grpc::InsecureChannelCredentials());
+  return grpc::CreateChannel(loopback(notify_port_), grpc::InsecureChannelCredentials());
 }
 
 CommandResult Stack::admin(const std::vector<std::string>& args, const std::string& stdin_data) const {
@@ -357,6 +398,7 @@ User Stack::create_user(const std::string& email, const std::string& password, b
 void StackTest::SetUp() {
   try {
     stack_ = &Stack::shared();
+    stack_->revive();
     prepare();
   } catch (const std::exception& e) {
     GTEST_FAIL() << e.what();

@@ -1,10 +1,12 @@
 #pragma once
 
 // The whole calndro stack for an integration test: a fresh database, an SMTP
-// sink, calndro-notify, calndro-events and calndro-gateway on free ports, with
-// the environment that docs/ARCHITECTURE.md documents. Stack::shared() starts
+// sink, calndro-notify, calndro-events and calndro-gateway, with the
+// environment that docs/ARCHITECTURE.md documents. Each process listens on a
+// port the kernel chooses (it is told port 0 and logs which port it got), so
+// stacks started side by side never race for a port. Stack::shared() starts
 // one stack per test binary on first use; tests use fresh emails
-// (unique_email()) so they never interfere.
+// (unique_email()) and events so they never interfere.
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -89,8 +91,12 @@ class Stack {
   User create_user(const std::string& email, const std::string& password = "pw-Secret-123",
                    bool staff = false, bool inactive = false, const std::string& username = "");
 
-  // Restarts every calndro process (not the database or the sink).
+  // Restarts every calndro process (not the database or the sink). Each
+  // listens again on the port it had, where its peers look for it.
   void restart_services();
+  // Starts again whichever calndro process a test stopped (or that died),
+  // and waits until the stack is ready; nothing when all run.
+  void revive();
   // Waits until each process listens again (after restart/kill by a test)
   // and the gateway's /readyz says both services answer.
   void wait_ready() const;
@@ -98,6 +104,9 @@ class Stack {
  private:
   Env environment() const;
   void create_processes();
+  // Sets a variable in the environment of every process (for their next
+  // start) and in env().
+  void set_everywhere(const std::string& variable, const std::string& value);
   void start_services();
   void wait_gateway_ready() const;
 
@@ -105,6 +114,9 @@ class Stack {
   TempDir dir_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<SmtpSink> smtp_;
+  // Where events finds "notify" when the stack runs without it: nothing answers.
+  std::unique_ptr<ClosedPort> no_notify_;
+  // 0 until the process has started and said which port it got.
   int http_port_ = 0, events_port_ = 0, notify_port_ = 0;
   int events_metrics_port_ = 0, notify_metrics_port_ = 0, gateway_metrics_port_ = 0;
   std::string internal_token_;
@@ -131,7 +143,8 @@ StackOptions prompt_mail_options();
 std::string basic_auth(const std::string& user, const std::string& password);
 std::string base64(const std::string& in);
 
-// Base fixture: fails the test (never skips it) when the shared stack cannot start.
+// Base fixture: fails the test (never skips it) when the shared stack cannot
+// start; starts again any process an earlier test of the binary stopped.
 class StackTest : public ::testing::Test {
  protected:
   void SetUp() final;
@@ -142,6 +155,49 @@ class StackTest : public ::testing::Test {
 
  private:
   Stack* stack_ = nullptr;
+};
+
+// Base fixture for a suite that needs a stack configured its own way: one
+// stack started before the suite's first test with `Suite::options()` and
+// stopped after its last, shared by the suite's tests (and by fixtures
+// derived from `Suite`, which get a stack of their own per suite). A test
+// fails (never skips) when it could not start.
+//   class Purge : public SuiteStackTest<Purge> {
+//    public:
+//     static StackOptions options() { ... }
+//   };
+template <typename Suite>
+class SuiteStackTest : public ::testing::Test {
+ public:
+  static void SetUpTestSuite() {
+    error_.clear();
+    try {
+      stack_ = std::make_unique<Stack>(Suite::options());
+    } catch (const std::exception& e) {
+      error_ = e.what();
+    }
+  }
+  static void TearDownTestSuite() { stack_.reset(); }
+
+ protected:
+  void SetUp() final {
+    if (!stack_) {
+      GTEST_FAIL() << "the suite's calndro stack could not start: " << error_;
+    }
+    try {
+      stack_->revive();
+      prepare();
+    } catch (const std::exception& e) {
+      GTEST_FAIL() << e.what();
+    }
+  }
+  // The fixture's own preparation (users, events), as in StackTest.
+  virtual void prepare() {}
+  static Stack& stack() { return *stack_; }
+
+ private:
+  static inline std::unique_ptr<Stack> stack_;
+  static inline std::string error_;
 };
 
 }  // namespace calndro::testing

@@ -59,6 +59,8 @@ TEST(GatewayConfig, MetricsListenOffOrHostPort) {
   EXPECT_NE(
       error_of_load({{"CALNDRO_GATEWAY_METRICS_LISTEN", "9103"}}).find("CALNDRO_GATEWAY_METRICS_LISTEN"),
       std::string::npos);
+  // Port 0: the kernel chooses, and the gateway logs which ("metrics served").
+  EXPECT_EQ(config_of({{"CALNDRO_GATEWAY_METRICS_LISTEN", "127.0.0.1:0"}}).metrics_listen, "127.0.0.1:0");
 }
 
 TEST(GatewayConfig, BadValuesFailFastNamingTheVariable) {
