@@ -114,7 +114,7 @@ export DEBIAN_FRONTEND=noninteractive
 # docker.io's postinst would start a machine-wide engine (with its iptables
 # NAT rules); tests/deploy/compose-up.sh starts a private one instead. So no
 # service is started during this install, unless a policy already decides.
-if printf '%s\n' "${missing[@]}" | grep -qx docker.io && [ ! -e /usr/sbin/policy-rc.d ]; then
+if [[ " ${missing[*]} " == *" docker.io "* ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\n# install-deps.sh: no service starts while packages install\nexit 101\n' \
     | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
   "${SUDO[@]}" chmod 755 /usr/sbin/policy-rc.d

@@ -311,7 +311,7 @@ n=$(docker-compose ps --services --filter status=running 2>/dev/null | sort | tr
 # The first user, as the README says.
 out=$(docker-compose run --rm admin user add you@here.net --username you --staff 2>"$TMP/admin.err")
 USER_PWD=$(printf '%s\n' "$out" | sed -n 's/^password: //p' | tr -d '\r')
-if [ -n "$USER_PWD" ] && printf '%s' "$out" | grep -q "you@here.net"; then
+if [ -n "$USER_PWD" ] && grep -q "you@here.net" <<<"$out"; then
   ok "docker-compose run --rm admin user add you@here.net --username you --staff (password generated)"
 else
   cat "$TMP/admin.err" >&2
@@ -319,7 +319,7 @@ else
 fi
 (umask 077 && printf 'user=you\nemail=you@here.net\npassword=%s\n' "$USER_PWD" >"$TMP/state/demo-user")
 out=$(docker-compose run --rm admin user list 2>/dev/null)
-printf '%s' "$out" | grep -q "you@here.net" && ok "admin user list shows the user" || ko "admin user list: $out"
+grep -q "you@here.net" <<<"$out" && ok "admin user list shows the user" || ko "admin user list: $out"
 
 # The seed scenario, literally, through the gateway's published port: both
 # token forms, each token read from the caught mail.
@@ -359,22 +359,22 @@ done
 check_grpc() {  # name port service
   local what=$1 port=$2 svc=$3 out
   out=$(GRPC -plaintext "127.0.0.1:$port" list 2>&1)
-  if printf '%s' "$out" | grep -qx "$svc" && printf '%s' "$out" | grep -qx "grpc.health.v1.Health"; then
+  if grep -qx "$svc" <<<"$out" && grep -qx "grpc.health.v1.Health" <<<"$out"; then
     ok "$what: reflection lists $svc and grpc.health.v1.Health (127.0.0.1:$port)"
   else
     ko "$what: reflection list on 127.0.0.1:$port: $out"
   fi
   out=$(GRPC -plaintext "127.0.0.1:$port" describe "$svc" 2>&1)
-  printf '%s' "$out" | grep -q "rpc " && ok "$what: describe $svc" || ko "$what: describe $svc: $(printf '%s' "$out" | head -c 300)"
+  grep -q "rpc " <<<"$out" && ok "$what: describe $svc" || ko "$what: describe $svc: $(head -c 300 <<<"$out")"
   out=$(GRPC -plaintext -d "{\"service\": \"$svc\"}" "127.0.0.1:$port" grpc.health.v1.Health/Check 2>&1)
-  printf '%s' "$out" | grep -q '"SERVING"' && ok "$what: health SERVING" || ko "$what: health: $out"
+  grep -q '"SERVING"' <<<"$out" && ok "$what: health SERVING" || ko "$what: health: $out"
 }
 check_grpc events "$EVENTS_PORT" calndro.events.v1.EventService
 check_grpc notify "$NOTIFY_PORT" calndro.notify.v1.NotificationService
 AUTH="authorization: Basic $(printf 'you:%s' "$USER_PWD" | base64 -w0)"
 out=$(GRPC -plaintext -H "$AUTH" -d "{\"id\": $EVENT_ID}" "127.0.0.1:$EVENTS_PORT" calndro.events.v1.EventService/GetEvent 2>&1)
-printf '%s' "$out" | grep -q '"title"' && ok "events: GetEvent $EVENT_ID with Basic credentials in metadata" \
-  || ko "events: GetEvent $EVENT_ID: $(printf '%s' "$out" | head -c 300)"
+grep -q '"title"' <<<"$out" && ok "events: GetEvent $EVENT_ID with Basic credentials in metadata" \
+  || ko "events: GetEvent $EVENT_ID: $(head -c 300 <<<"$out")"
 # The internal credential: ours, unless the stack reads it from a file.
 INTERNAL=$CALNDRO_INTERNAL_TOKEN
 file=$(docker-compose exec -T notify sh -c 'printf %s "${CALNDRO_INTERNAL_TOKEN_FILE:-}"' 2>/dev/null)
@@ -383,8 +383,8 @@ if [ -n "$file" ]; then
 fi
 out=$(GRPC -plaintext -H "x-calndro-internal: $INTERNAL" -d "{\"event_id\": $EVENT_ID, \"page_size\": 50}" \
   "127.0.0.1:$NOTIFY_PORT" calndro.notify.v1.NotificationService/ListDeliveries 2>&1)
-printf '%s' "$out" | grep -q 'thar.net' && ok "notify: ListDeliveries with the internal credential" \
-  || ko "notify: ListDeliveries: $(printf '%s' "$out" | head -c 300)"
+grep -q 'thar.net' <<<"$out" && ok "notify: ListDeliveries with the internal credential" \
+  || ko "notify: ListDeliveries: $(head -c 300 <<<"$out")"
 
 # restart events mid-way: the next calls succeed.
 t=$(date +%s)
@@ -416,8 +416,8 @@ for s in events notify gateway; do
   [ "$info" = "10001:10001 true [ALL] [no-new-privileges:true]" ] && ok "$s: user, read_only, cap_drop, no-new-privileges ($info)" \
     || ko "$s: container settings are '$info'"
   st=$(docker-compose exec -T "$s" sh -c 'id -u; grep ^CapEff /proc/1/status; touch /probe 2>&1; touch /tmp/probe 2>&1' 2>&1)
-  if printf '%s' "$st" | head -n 1 | grep -qx 10001 \
-     && printf '%s' "$st" | grep -q 'CapEff:[[:space:]]*0000000000000000' \
+  if [ "${st%%$'\n'*}" = 10001 ] \
+     && grep -q 'CapEff:[[:space:]]*0000000000000000' <<<"$st" \
      && [ "$(printf '%s' "$st" | grep -c 'Read-only file system')" = 2 ]; then
     ok "$s: runs as uid 10001, no effective capabilities, / and /tmp read-only"
   else
@@ -450,7 +450,7 @@ for s in events notify; do
   for i in 1 2; do
     hp=$(docker-compose port --index="$i" "$s" "$cport" 2>/dev/null | sed 's/.*://')
     if [ -n "$hp" ] && out=$(GRPC -plaintext -d "{\"service\": \"$svc\"}" "127.0.0.1:$hp" grpc.health.v1.Health/Check 2>&1) \
-       && printf '%s' "$out" | grep -q SERVING; then
+       && grep -q SERVING <<<"$out"; then
       ok "$s replica $i: health SERVING on 127.0.0.1:$hp (docker-compose port --index=$i $s $cport)"
     else
       ko "$s replica $i: port '$hp': ${out:-}"

@@ -29,13 +29,16 @@ step() {
   shift 2
   local out status
   out=$(http --ignore-stdin --pretty=none --print=hb "$@" 2>&1) || true
-  status=$(printf '%s\n' "$out" | head -n 1 | awk '{print $2}')
+  # No `printf | head` under pipefail: head may close the pipe before printf
+  # has written everything, and the SIGPIPE would end the script silently.
+  local first_line=${out%%$'\n'*}
+  read -r _ status _ <<<"$first_line" || true
   LAST_BODY=$(printf '%s\n' "$out" | awk 'body {print} /^\r?$/ {body=1}')
   if [ "$status" = "$expected" ]; then
     ok "$status $what"
   else
     ko "$what: expected $expected, got ${status:-nothing}"
-    printf '%s\n' "$out" | head -n 30 >&2
+    head -n 30 <<<"$out" >&2
   fi
 }
 
@@ -131,9 +134,9 @@ run_once() {
     ok "log: $updates UPDATE, $notifies NOTIFY, $views VIEW, $token_entries by token"
   else
     ko "log: $updates UPDATE (>=2), $notifies NOTIFY (4), $views VIEW (>=1), $token_entries by token (>=4)"
-    printf '%s\n' "$log" | head -c 3000 >&2
+    head -c 3000 <<<"$log" >&2
   fi
-  if printf '%s' "$log" | grep -q "$key"; then
+  if grep -qF -- "$key" <<<"$log"; then
     ko "the raw token appears in the log"
   fi
   # you: agree on a time, with the link that their notify mailed you (the
