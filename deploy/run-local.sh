@@ -25,7 +25,8 @@
 #
 # build/ is shared with deploy/test.sh. run-local configures it only when it
 # has never been configured, for the quickest build of the four binaries:
-# Release (no debug information, which was a quarter of the compile time)
+# Release (no debug information, which was a quarter of the compile time),
+# unity translation units (CALNDRO_UNITY_BUILD: 2.4 times less CPU)
 # with the tests off (CALNDRO_BUILD_TESTS=OFF). test.sh configures the same
 # folder for testing (RelWithDebInfo, tests on), which compiles everything
 # once; from then on run-local runs what build/ holds and rebuilds nothing.
@@ -50,7 +51,7 @@ if [ "${CALNDRO_SKIP_BUILD:-0}" != 1 ]; then
     if command -v ccache >/dev/null 2>&1; then
       launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
     fi
-    cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCALNDRO_BUILD_TESTS=OFF "${launcher[@]}"
+    cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCALNDRO_BUILD_TESTS=OFF -DCALNDRO_UNITY_BUILD=ON "${launcher[@]}"
   elif [ ! -f "$BUILD_DIR/Makefile" ] && [ ! -f "$BUILD_DIR/build.ninja" ]; then
     cmake -S . -B "$BUILD_DIR"
   fi

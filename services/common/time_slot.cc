@@ -7,8 +7,8 @@
 namespace calndro {
 namespace {
 // 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in Unix seconds.
-constexpr long long kMinSeconds = google::protobuf::util::TimeUtil::kTimestampMinSeconds;
-constexpr long long kMaxSeconds = google::protobuf::util::TimeUtil::kTimestampMaxSeconds;
+constexpr long long kMinTimestampSeconds = google::protobuf::util::TimeUtil::kTimestampMinSeconds;
+constexpr long long kMaxTimestampSeconds = google::protobuf::util::TimeUtil::kTimestampMaxSeconds;
 }  // namespace
 
 absl::StatusOr<Slot> slot_from_proto(const calndro::common::v1::TimeSlot& wire) {
@@ -19,7 +19,7 @@ absl::StatusOr<Slot> slot_from_proto(const calndro::common::v1::TimeSlot& wire) 
     return absl::InvalidArgumentError("duration is required.");
   }
   const auto& begin = wire.begin();
-  if (begin.seconds() < kMinSeconds || begin.seconds() > kMaxSeconds || begin.nanos() < 0 ||
+  if (begin.seconds() < kMinTimestampSeconds || begin.seconds() > kMaxTimestampSeconds || begin.nanos() < 0 ||
       begin.nanos() > 999999999) {
     return absl::InvalidArgumentError("begin: date-time out of range (years 1 to 9999).");
   }
