@@ -111,8 +111,10 @@ fi
 CALNDRO_INTERNAL_TOKEN=$(cat "$STATE/internal-token")
 stack_export_env "$EVENTS_PORT" "$NOTIFY_PORT" "$HTTP_PORT"
 export CALNDRO_HTTP_LISTEN=0.0.0.0:$HTTP_PORT
-# Links in mails point at the address served here, never at a request's
-# Host; reached under another name, set CALNDRO_ALLOWED_HOSTS too.
+# Exported to every process started below: notify builds the links in mails
+# from it alone (no request's Host reaches it), events the URL in event.ics.
+# Reached under another name, set CALNDRO_ALLOWED_HOSTS too (the gateway's
+# Host check).
 export CALNDRO_PUBLIC_BASE_URL=http://localhost:$HTTP_PORT
 eval "$USER_ENV"
 

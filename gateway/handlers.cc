@@ -188,7 +188,6 @@ Outcome update_event(Exchange& exchange) {
     // Answered here, so that nothing can be logged for it.
     return detail_error(400, "Provide slots and/or title.");
   }
-  rpc.set_link_base_url(exchange.base);  // a new title of an agreed event is mailed again
   return answer_event(exchange, &EventClient::update_event, rpc, 202);
 }
 
@@ -202,8 +201,9 @@ Outcome delete_event(Exchange& exchange) {
                       [&] { exchange.response.status = 204; });
 }
 
-// A write on the event that mails its parties: the body, If-Match,
-// Idempotency-Key and the base of the links in the mails.
+// A write on the event that mails its parties: the body, If-Match and
+// Idempotency-Key. The links in the mails are the notification service's
+// to build (from its own public base URL): the Host stays here.
 template <typename Rpc, typename Parse>
 Outcome read_mailing_write(Exchange& exchange, Rpc& rpc, Parse parse) {
   rpc.set_id(exchange.id);
@@ -213,11 +213,7 @@ Outcome read_mailing_write(Exchange& exchange, Rpc& rpc, Parse parse) {
   if (Outcome error = read_precondition(exchange, rpc)) {
     return error;
   }
-  if (Outcome error = read_request_id(exchange, rpc)) {
-    return error;
-  }
-  rpc.set_link_base_url(exchange.base);
-  return std::nullopt;
+  return read_request_id(exchange, rpc);
 }
 
 Outcome notify_parties(Exchange& exchange) {
@@ -248,7 +244,6 @@ Outcome reopen_event(Exchange& exchange) {
   if (Outcome error = read_precondition(exchange, rpc)) {
     return error;
   }
-  rpc.set_link_base_url(exchange.base);
   return answer_event(exchange, &EventClient::reopen_event, rpc, 200);
 }
 
@@ -278,7 +273,6 @@ std::string attachment_name(const std::string& offered, std::int64_t id) {
 Outcome get_event_calendar(Exchange& exchange) {
   v1::GetEventCalendarRequest rpc;
   rpc.set_id(exchange.id);
-  rpc.set_link_base_url(exchange.base);
   v1::EventCalendar reply;
   return answer(exchange.client.get_event_calendar(exchange.meta, rpc, &reply), [&] {
     exchange.response.status = 200;

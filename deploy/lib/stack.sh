@@ -143,6 +143,7 @@ stack_export_env() {  # EVENTS_PORT NOTIFY_PORT HTTP_PORT
   export CALNDRO_EVENTS_PORT=$1 CALNDRO_NOTIFY_PORT=$2 CALNDRO_HTTP_PORT=$3
   export CALNDRO_EVENTS_LISTEN=127.0.0.1:$1 CALNDRO_NOTIFY_LISTEN=127.0.0.1:$2 CALNDRO_HTTP_LISTEN=127.0.0.1:$3
   export CALNDRO_EVENTS_ADDR=127.0.0.1:$1 CALNDRO_NOTIFY_ADDR=127.0.0.1:$2
+  # Every process's: notify's links in mails, events' event.ics URL.
   export CALNDRO_PUBLIC_BASE_URL=http://127.0.0.1:$3
   if [ -z "${CALNDRO_INTERNAL_TOKEN:-}" ]; then
     CALNDRO_INTERNAL_TOKEN=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')

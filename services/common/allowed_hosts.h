@@ -5,9 +5,10 @@
 #include <string_view>
 #include <vector>
 
-// Which `Host` values calndro answers to and builds links from, as Django's
-// ALLOWED_HOSTS: a link in a mail carries a live token, so its host must be
-// one the operator named, never whatever a caller sent.
+// Which `Host` values the gateway answers to, as Django's ALLOWED_HOSTS: the
+// URLs of its responses follow the Host when no public base URL is set, so it
+// must be one the operator named. (Links in mails never follow a Host: the
+// notification service builds them from its configured base.)
 namespace calndro {
 
 class AllowedHosts {

@@ -185,17 +185,19 @@ constexpr std::array kTable{
                    "beyond it an idle one is closed and a slow head gets 429"},
     Setting{.name = "CALNDRO_PUBLIC_BASE_URL",
             .kind = kHttpUrl,
-            .readers = {kGateway, kNotify},
-            .doc = "the base of URLs in responses and of links in mails; empty: `http://` and the "
-                   "request's (allowed) `Host`"},
+            .readers = {kGateway, kEvents, kNotify},
+            .doc =
+                "the one base of links in mails (notify builds them; no `Host` reaches it; empty: "
+                "`http://localhost:9000`), of the event's URL in `event.ics` (events; empty: none) and of "
+                "URLs in the gateway's responses (empty: `http://` and the request's allowed `Host`); give "
+                "every process the same"},
     Setting{.name = "CALNDRO_ALLOWED_HOSTS",
             .kind = kList,
-            .readers = {kGateway, kNotify},
+            .readers = {kGateway},
             .form = "host names, `*` for any, `.example.org` for a domain and its subdomains",
-            .doc =
-                "`Host` values the gateway answers (else 400 before any RPC; `/healthz`, `/readyz` "
-                "excepted) and notify builds links from, plus the host of `CALNDRO_PUBLIC_BASE_URL`; empty: "
-                "`localhost`, `127.0.0.1`, `[::1]`"},
+            .doc = "`Host` values the gateway answers (else 400 before any RPC; `/healthz`, `/readyz` "
+                   "excepted), plus the host of `CALNDRO_PUBLIC_BASE_URL`; empty: `localhost`, `127.0.0.1`, "
+                   "`[::1]`"},
     Setting{.name = "CALNDRO_TRUSTED_PROXIES",
             .kind = kList,
             .readers = {kGateway},

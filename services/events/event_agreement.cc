@@ -54,10 +54,7 @@ grpc::Status EventServiceImpl::AgreeEvent(grpc::ServerContext* context, const v1
         const Instant now = clock_.now();
         const EventRecord agreed = stores.events.set_agreed_slot(event.id, *slot);
         append_log(stores.events, agreed, Occurrence::kAgree, caller, {{"slot", slot_json(*slot)}}, now);
-        queue_calendar(stores, agreed,
-                       {.slot = *slot,
-                        .link_base_url = request->link_base_url(),
-                        .caller_request_id = calndro::request_id(*context)},
+        queue_calendar(stores, agreed, {.slot = *slot, .caller_request_id = calndro::request_id(*context)},
                        caller, now);
         event_to_proto(agreed, *response);
         return absl::OkStatus();
@@ -81,12 +78,10 @@ grpc::Status EventServiceImpl::ReopenEvent(grpc::ServerContext* context,
         const Instant now = clock_.now();
         const EventRecord reopened = stores.events.set_agreed_slot(event.id, std::nullopt);
         append_log(stores.events, reopened, Occurrence::kUpdate, caller, {{"reopened", true}}, now);
-        queue_calendar(stores, reopened,
-                       {.cancel = true,
-                        .slot = *event.agreed_slot,
-                        .link_base_url = request->link_base_url(),
-                        .caller_request_id = calndro::request_id(*context)},
-                       caller, now);
+        queue_calendar(
+            stores, reopened,
+            {.cancel = true, .slot = *event.agreed_slot, .caller_request_id = calndro::request_id(*context)},
+            caller, now);
         event_to_proto(reopened, *response);
         return absl::OkStatus();
       });

@@ -39,7 +39,7 @@ std::string calendar_file_name(std::int64_t event_id) {
 absl::StatusOr<v1::EventCalendar> event_calendar(const v1::Event& event, std::string_view link_base,
                                                  Instant now) {
   if (!link_base.empty() && !valid_link_base(link_base)) {
-    return invalid_argument("link_base_url", "Must be an http(s) URL without query or fragment.");
+    return invalid_argument("CALNDRO_PUBLIC_BASE_URL", "Must be an http(s) URL without query or fragment.");
   }
   std::string url;
   if (!link_base.empty()) {

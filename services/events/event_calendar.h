@@ -23,8 +23,9 @@
 // the event's JSON).
 namespace calndro::events {
 
-// `link_base`: empty gives no URL; else an http(s) URL without query or
-// fragment (INVALID_ARGUMENT "link_base_url" otherwise).
+// `link_base`: the service's CALNDRO_PUBLIC_BASE_URL (checked at start-up),
+// never a caller's; empty gives no URL; else an http(s) URL without query or
+// fragment (INVALID_ARGUMENT otherwise).
 absl::StatusOr<v1::EventCalendar> event_calendar(const v1::Event& event, std::string_view link_base,
                                                  Instant now);
 

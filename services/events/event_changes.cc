@@ -212,9 +212,7 @@ grpc::Status EventServiceImpl::update_agreed(grpc::ServerContext* context,
         }
         if (changed->agreed_slot && change->title) {
           queue_calendar(stores, *changed,
-                         {.slot = *changed->agreed_slot,
-                          .link_base_url = request.link_base_url(),
-                          .caller_request_id = calndro::request_id(*context)},
+                         {.slot = *changed->agreed_slot, .caller_request_id = calndro::request_id(*context)},
                          caller, now);
         }
         event_to_proto(*changed, response);
@@ -241,7 +239,6 @@ grpc::Status EventServiceImpl::DeleteEvent(grpc::ServerContext* context,
                          {.cancel = true,
                           .slot = *event.agreed_slot,
                           .without_link = true,  // the event page is gone
-                          .link_base_url = "",
                           .caller_request_id = calndro::request_id(*context)},
                          caller, now);
         }

@@ -94,7 +94,6 @@ void EventServiceImpl::queue_calendar(Repositories& stores, const EventRecord& e
   PendingNotification pending = new_pending(event, event.parties, event.creator, caller, queue);
   pending.caller_request_id = mail.caller_request_id;
   slot_to_proto(mail.slot, *queue.add_slots());
-  queue.set_link_base_url(mail.link_base_url);
   notify_v1::CalendarInvitation& calendar = *queue.mutable_calendar();
   calendar.set_method(mail.cancel ? notify_v1::CalendarInvitation::METHOD_CANCEL
                                   : notify_v1::CalendarInvitation::METHOD_REQUEST);
@@ -158,7 +157,6 @@ PendingNotification EventServiceImpl::pending_notification(const EventRecord& ev
   PendingNotification pending = new_pending(event, mailing.recipients, mailing.sender, caller, queue);
   slots_to_proto(event.slots, *queue.mutable_slots());
   queue.set_invitation(request.invitation());
-  queue.set_link_base_url(request.link_base_url());
   pending.request = request_as_json(queue);
   return pending;
 }

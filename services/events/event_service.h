@@ -32,6 +32,10 @@ struct EventServiceOptions {
   // The internal credential (CALNDRO_INTERNAL_TOKEN): only a call carrying
   // it names its HTTP client's address (events/caller_address.h).
   std::string internal_token;
+  // CALNDRO_PUBLIC_BASE_URL (checked at start-up): the base of the event's
+  // URL in GetEventCalendar's document; empty: the document has none. Never
+  // taken from a caller: no Host crosses the services.
+  std::string public_base_url;
 };
 
 // The RPCs of calndro.events.v1.EventService. Every call authenticates from
@@ -180,7 +184,6 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
     bool cancel = false;        // METHOD_CANCEL, else METHOD_REQUEST
     Slot slot;                  // the agreed slot (or the one cancelled)
     bool without_link = false;  // a deleted event's cancellation: no page to link to
-    std::string link_base_url;
     std::string caller_request_id;
   };
   void queue_calendar(Repositories& stores, const EventRecord& event, const CalendarMail& mail,

@@ -61,7 +61,7 @@ grpc::Status EventServiceImpl::GetEventCalendar(grpc::ServerContext* context,
   return view_event(context, "GetEventCalendar", request->id(), event,
                     [&](const v1::Event& viewed, ViewStep step) -> absl::Status {
                       if (step == ViewStep::kBeforeEntry) {
-                        calendar = event_calendar(viewed, request->link_base_url(), clock_.now());
+                        calendar = event_calendar(viewed, options_.public_base_url, clock_.now());
                         return calendar.status();
                       }
                       *response = *std::move(calendar);

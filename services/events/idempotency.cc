@@ -14,7 +14,7 @@ namespace calndro::events {
 namespace {
 
 // Fields of a request that are not what the caller asks for.
-constexpr const char* kNotTheRequest[] = {"request_id", "link_base_url"};
+constexpr const char* kNotTheRequest[] = {"request_id"};
 
 std::string deterministic_bytes(const google::protobuf::Message& message) {
   std::string bytes;
@@ -46,6 +46,9 @@ std::string request_hash(std::string_view rpc, const google::protobuf::Message& 
       copy->GetReflection()->ClearField(copy.get(), field);
     }
   }
+  // What this service does not read is not what was asked for either: an
+  // older caller's removed link_base_url among them.
+  copy->DiscardUnknownFields();
   // The RPC's name has no newline: the two parts cannot run into each other.
   return sha256_hex(std::string(rpc) + "\n" + deterministic_bytes(*copy));
 }

@@ -45,8 +45,7 @@ struct IdempotentCall {
 absl::Status validate_idempotency_key(std::string_view key);
 
 // SHA-256 (hex) of `rpc` and the deterministic serialization of `request`
-// without request_id (the key) and link_base_url (where the gateway was
-// reached, not what was asked for).
+// without request_id (the key) and fields this service does not know.
 std::string request_hash(std::string_view rpc, const google::protobuf::Message& request);
 
 // The caller as records are keyed: "user:<id>", or for an email token

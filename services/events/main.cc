@@ -58,6 +58,7 @@ void read_connections(const Values& values, Settings& settings) {
   const config::InternalToken internal = config::internal_token(values, settings.listen);
   settings.internal_token = internal.value;
   settings.tls = calndro::read_grpc_tls(values);
+  settings.service.public_base_url = values.text("CALNDRO_PUBLIC_BASE_URL");
   if (internal.is_default) {
     calndro::log::warn("CALNDRO_INTERNAL_TOKEN is not set; using the local default (fine for a laptop only)");
   }

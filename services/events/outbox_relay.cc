@@ -67,7 +67,11 @@ int OutboxRelay::relay_once() {
 void OutboxRelay::hand_over(const PendingNotification& notification) {
   calndro::notify::v1::QueueNotificationsRequest request;
   absl::Status status;
-  if (!google::protobuf::util::JsonStringToMessage(notification.request, &request).ok()) {
+  // A row queued by an older release may name a field since removed
+  // (linkBaseUrl): its mail still goes out, without it.
+  google::protobuf::util::JsonParseOptions tolerant;
+  tolerant.ignore_unknown_fields = true;
+  if (!google::protobuf::util::JsonStringToMessage(notification.request, &request, tolerant).ok()) {
     status = absl::InvalidArgumentError("stored request is not a QueueNotificationsRequest");
   } else {
     request.set_request_id(notification.id);

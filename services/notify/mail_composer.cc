@@ -135,10 +135,8 @@ std::string strip_controls(std::string_view text) {
   return out;
 }
 
-std::string choose_link_base(const MailSettings& settings, std::string_view request_base) {
-  std::string base = !settings.public_base_url.empty() ? settings.public_base_url
-                     : !request_base.empty()           ? std::string(request_base)
-                                                       : std::string(kFallbackLinkBase);
+std::string link_base(const MailSettings& settings) {
+  std::string base = settings.public_base_url.empty() ? kFallbackLinkBase : settings.public_base_url;
   while (!base.empty() && base.back() == '/') {
     base.pop_back();
   }
@@ -190,8 +188,7 @@ std::string sender_name(const MailSettings& settings, const MailRequest& request
 void append_link(std::string& body, const MailSettings& settings, const MailRequest& request,
                  std::string_view token, Instant token_expires) {
   body += "Open the event here:\n\n";
-  body +=
-      "  " + event_link(choose_link_base(settings, request.link_base_url), request.event_id, token) + "\n\n";
+  body += "  " + event_link(link_base(settings), request.event_id, token) + "\n\n";
   body += "This link is your personal access to the event: do not forward it.\n";
   body += "It is valid until " + format_instant(token_expires) + " (UTC).\n";
 }
@@ -267,7 +264,7 @@ std::string compose_calendar(const MailSettings& settings, const MailRequest& re
   entry.organizer = calendar.organizer;
   entry.attendees = calendar.attendees;
   if (has_link(request)) {
-    entry.url = event_link(choose_link_base(settings, request.link_base_url), request.event_id, token);
+    entry.url = event_link(link_base(settings), request.event_id, token);
     entry.description = "Open the event in calndro (your personal link: do not forward it):\n" + entry.url;
   }
   return icalendar::render(calendar.method, {entry});

@@ -6,7 +6,6 @@
 #include <string_view>
 #include <vector>
 
-#include "common/allowed_hosts.h"
 #include "common/icalendar.h"
 #include "common/time_format.h"
 
@@ -28,7 +27,8 @@ std::optional<Mailbox> parse_mailbox(std::string_view text, std::string& error);
 struct MailSettings {
   std::string subject_prefix = "[calndro] ";
   Mailbox default_from{"calndro", "noreply@calndro.localhost"};
-  // CALNDRO_PUBLIC_BASE_URL; empty: the request's link_base_url is used.
+  // CALNDRO_PUBLIC_BASE_URL, the only base of links in mails (a caller never
+  // names one); empty: kFallbackLinkBase.
   std::string public_base_url;
 };
 
@@ -58,7 +58,6 @@ struct MailRequest {
   std::string title;
   std::string sender;  // canonical address; empty: the configured default
   bool invitation = false;
-  std::string link_base_url;  // from the request; may be empty
   std::vector<SlotText> slots;
   std::optional<CalendarRequest> calendar;
 };
@@ -75,13 +74,10 @@ struct MailContent {
 // caller sends can end a header line or start a new header.
 std::string strip_controls(std::string_view text);
 
-// BASE: the public base URL, else the request's, else kFallbackLinkBase; no
-// trailing slash.
-std::string choose_link_base(const MailSettings& settings, std::string_view request_base);
+// BASE: the public base URL, else kFallbackLinkBase; no trailing slash.
+std::string link_base(const MailSettings& settings);
 // "BASE/ID/?et=TOKEN".
 std::string event_link(std::string_view base, std::int64_t event_id, std::string_view token);
-
-// valid_link_base: common/allowed_hosts.h.
 
 // The subject alone (what compose_mail writes): known, and listed, before a
 // token exists. Calendar mails: "PREFIX'TITLE' agreed: <slot as the text

@@ -126,9 +126,6 @@ Config read_config() {
   Config config;
   read_connections(values, config);
   config.service.mail = read_mail_settings(values);
-  config.service.allowed_hosts = values.parsed("CALNDRO_ALLOWED_HOSTS", [&config](const std::string& list) {
-    return AllowedHosts::parse(list, config.service.mail.public_base_url);
-  });
   config.service.token_days =
       static_cast<int>(values.duration<std::chrono::days>("CALNDRO_TOKEN_DAYS").count());
   config.dispatcher = read_dispatcher_options(values, config.service.token_days);

@@ -187,9 +187,11 @@ void check_calendar(const v1::QueueNotificationsRequest& request, ValidatedQueue
 // is told apart from a retry.
 std::string content_hash(const ValidatedQueueRequest& valid) {
   const MailRequest& mail = valid.mail;
-  nlohmann::json canonical = {{"event_id", mail.event_id},     {"title", mail.title},
-                              {"sender", mail.sender},         {"recipients", valid.recipients},
-                              {"invitation", mail.invitation}, {"link_base_url", mail.link_base_url}};
+  nlohmann::json canonical = {{"event_id", mail.event_id},
+                              {"title", mail.title},
+                              {"sender", mail.sender},
+                              {"recipients", valid.recipients},
+                              {"invitation", mail.invitation}};
   nlohmann::json slots = nlohmann::json::array();
   for (const auto& slot : mail.slots) {
     slots.push_back({slot.begin.time_since_epoch().count(), slot.duration.count()});
@@ -229,9 +231,6 @@ absl::StatusOr<ValidatedQueueRequest> validate_queue_request(const v1::QueueNoti
   check_addresses(request, out, violations);
   check_slots(request, out, violations);
   check_calendar(request, out, violations);
-  if (!request.link_base_url().empty() && !valid_link_base(request.link_base_url())) {
-    violations.push_back({"link_base_url", "Must be an http(s) URL without query or fragment."});
-  }
   if (!violations.empty()) {
     return invalid_argument(std::move(violations));
   }
@@ -239,23 +238,8 @@ absl::StatusOr<ValidatedQueueRequest> validate_queue_request(const v1::QueueNoti
   out.mail.event_id = request.event_id();
   out.mail.title = request.event_title();
   out.mail.invitation = request.invitation();
-  out.mail.link_base_url = request.link_base_url();
   out.content_hash = content_hash(out);
   return out;
-}
-
-std::string trusted_link_base(const MailSettings& mail, const AllowedHosts& allowed,
-                              std::string_view request_base, bool& refused) {
-  refused = false;
-  if (!mail.public_base_url.empty() || request_base.empty()) {
-    return choose_link_base(mail, "");
-  }
-  const std::optional<std::string> host = host_of_url(request_base);
-  if (host && allowed.allows(*host)) {
-    return choose_link_base(mail, request_base);
-  }
-  refused = true;
-  return choose_link_base(mail, "");
 }
 
 std::string encode_page_token(std::int64_t event_id, std::int64_t last_id) {
@@ -383,16 +367,6 @@ absl::Status NotificationServiceImpl::queue(const grpc::ServerContext& context,
   }
   fields["idempotency_key"] = valid->request_id;
   fields["event_id"] = valid->mail.event_id;
-  bool refused_base = false;
-  valid->mail.link_base_url =
-      trusted_link_base(settings_.mail, settings_.allowed_hosts, valid->mail.link_base_url, refused_base);
-  if (refused_base) {
-    // The host only: validation already refused a query, and a path adds nothing.
-    nlohmann::json refused = fields;
-    refused["link_host"] = host_of_url(request.link_base_url()).value_or("(malformed)");
-    refused["link_base"] = valid->mail.link_base_url;
-    log::warn("link_base_url names a host that is not allowed; using the default base", refused);
-  }
   const QueueResult result = store_request(*valid);
   if (result.conflict) {
     log::warn("request id reused for a different request", fields);

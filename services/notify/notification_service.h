@@ -10,7 +10,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "calndro/notify/v1/notify.grpc.pb.h"
-#include "common/allowed_hosts.h"
 #include "common/limits.h"
 #include "notify/mail_composer.h"
 #include "notify/stores.h"
@@ -28,15 +27,14 @@ struct ServiceSettings {
   // CALNDRO_TOKEN_DAYS, read here; the dispatcher mints the tokens
   // (DispatcherOptions::token_days), QueueNotifications makes none.
   int token_days = 5;
+  // Its public_base_url is the base of every link: nothing a caller sends
+  // takes part in a link.
   MailSettings mail;
-  // CALNDRO_ALLOWED_HOSTS (with the public base URL's host): the only hosts
-  // a caller's link_base_url may name.
-  AllowedHosts allowed_hosts = AllowedHosts::parse("", "");
 };
 
 // Validation of QueueNotifications, exposed for unit tests: violations by
 // field ("request_id", "event_id", "recipients", "sender", "slots",
-// "event_title", "link_base_url", and for a calendar invitation
+// "event_title", and for a calendar invitation
 // "calendar.method", "calendar.uid", "calendar.sequence", "calendar.slot",
 // "calendar.organizer", "calendar.attendees") in an INVALID_ARGUMENT; on
 // success the normalised request (canonical addresses, duplicates folded).
@@ -78,14 +76,6 @@ class NotificationServiceImpl final : public v1::NotificationService::Service {
   const ServiceSettings settings_;
   const std::function<void()> on_queued_;
 };
-
-// The base of the links in a request's mails: the public base URL when one
-// is configured; else the caller's link_base_url when its host is allowed;
-// else kFallbackLinkBase. A link carries a live token, so a base nobody
-// configured (a party's forged Host, a direct gRPC caller) is never used;
-// `refused` tells the caller to log it.
-std::string trusted_link_base(const MailSettings& mail, const AllowedHosts& allowed,
-                              std::string_view request_base, bool& refused);
 
 // Opaque ListDeliveries cursor, bound to its event filter: the last mail id
 // listed, or nullopt for a token that is not one for `event_id`.

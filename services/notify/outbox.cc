@@ -159,7 +159,6 @@ std::string encode_mail_content(const MailRequest& request) {
   nlohmann::json content = {{"title", strip_controls(request.title)},
                             {"sender", request.sender},
                             {"invitation", request.invitation},
-                            {"link_base", request.link_base_url},
                             {"slots", slots}};
   if (request.calendar) {
     // Only when present: mails without one are stored as before.
@@ -179,7 +178,8 @@ std::optional<MailRequest> decode_mail_content(std::int64_t event_id, std::strin
     request.title = content.at("title").get<std::string>();
     request.sender = content.at("sender").get<std::string>();
     request.invitation = content.at("invitation").get<bool>();
-    request.link_base_url = content.at("link_base").get<std::string>();
+    // An older row's "link_base" (the caller's base) is ignored: links are
+    // built from this service's configuration when the mail is sent.
     for (const auto& slot : content.at("slots")) {
       request.slots.push_back(
           {Instant(Micros(slot.at(0).get<std::int64_t>())), Micros(slot.at(1).get<std::int64_t>())});

@@ -265,6 +265,14 @@ def check_k8s(r, files, env_names, root=None):
             tp = p.get("targetPort", p.get("port"))
             for d in targets:
                 r.check(tp in container_ports(d), f"{where}: targetPort {tp!r} is no containerPort of Deployment {get(d, 'metadata', 'name')}")
+    # Links in mails come from notify's own CALNDRO_PUBLIC_BASE_URL (no Host
+    # crosses the services); events writes it into event.ics, the gateway
+    # into its responses: each reads the one ConfigMap key.
+    for n in ("events", "notify", "gateway"):
+        containers = get(deployments.get(n) or {}, "spec", "template", "spec", "containers") or []
+        r.check(any(get(e, "valueFrom", "configMapKeyRef", "key") == "CALNDRO_PUBLIC_BASE_URL"
+                    for c in containers for e in c.get("env") or [] if e.get("name") == "CALNDRO_PUBLIC_BASE_URL"),
+                f"Deployment {n}: CALNDRO_PUBLIC_BASE_URL from the ConfigMap")
     for n in ("events", "notify"):
         if n in services:
             r.check(get(services[n], "spec", "clusterIP") == "None",
@@ -501,12 +509,14 @@ def check_compose(r, compose, env_names):
             r.check(get(s, "depends_on", "postgres", "condition") == "service_healthy", f"{where}: must wait for postgres healthy")
         if n == "notify":
             r.check(str(env.get("CALNDRO_SMTP_URL", "")).startswith("smtp://mailpit:1025"), f"{where}: CALNDRO_SMTP_URL smtp://mailpit:1025")
+        if n in ("events", "notify", "gateway"):
+            r.check(str(env.get("CALNDRO_PUBLIC_BASE_URL", "")).endswith("localhost:9000"),
+                    f"{where}: CALNDRO_PUBLIC_BASE_URL (default http://localhost:9000)")
         if n == "gateway":
             # "9000:9000", "${CALNDRO_HOST_HTTP_PORT:-9000}:9000"
             r.check(any(re.fullmatch(r"(.*:)?(9000|\$\{[A-Z_]+:-9000\}):9000", str(p)) for p in s.get("ports") or []),
                     f"{where}: port 9000 published")
             r.check(get(s, "depends_on", "events", "condition") == "service_healthy", f"{where}: must wait for events healthy")
-            r.check(str(env.get("CALNDRO_PUBLIC_BASE_URL", "")).endswith("localhost:9000"), f"{where}: CALNDRO_PUBLIC_BASE_URL")
         r.check(str(env.get("CALNDRO_EVENTS_ADDR", "")).startswith("events:"), f"{where}: CALNDRO_EVENTS_ADDR must name the events service")
         r.check(str(env.get("CALNDRO_NOTIFY_ADDR", "")).startswith("notify:"), f"{where}: CALNDRO_NOTIFY_ADDR must name the notify service")
     tokens = {(str((services.get(n) or {}).get("environment", {}).get("CALNDRO_INTERNAL_TOKEN")),

@@ -292,7 +292,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   request.title = in.ConsumeRandomLengthString(1024);
   request.sender = in.ConsumeRandomLengthString(64);
   request.invitation = in.ConsumeBool();
-  request.link_base_url = in.ConsumeRandomLengthString(128);
   const int slot_count = in.ConsumeIntegralInRange(0, 3);
   for (int i = 0; i < slot_count; ++i) {
     request.slots.push_back(
@@ -306,8 +305,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (unsigned char c : mail.subject) {
     FUZZ_CHECK(!is_control(c));
   }
-  const std::string link =
-      event_link(choose_link_base(settings, request.link_base_url), request.event_id, token);
+  const std::string link = event_link(link_base(settings), request.event_id, token);
   FUZZ_CHECK(mail.body.find(link) != std::string::npos);
 
   const auto from = checked_mailbox(from_text);

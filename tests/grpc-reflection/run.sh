@@ -167,20 +167,21 @@ contains "UpdateEvent replaces the slots (SlotSet, offset time)" '"begin": "2030
 g -H "$BASIC_OTHER" -d "{\"id\": $EVENT_ID, \"slot\": {\"begin\": \"2030-11-01T10:00:00Z\", \"duration\": \"1800s\"}}" \
   "$EV" calndro.events.v1.EventService/AgreeEvent
 expect_code "AgreeEvent by a registered non-party" PermissionDenied 71
-g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"slot\": {\"begin\": \"2030-11-01T10:00:00Z\", \"duration\": \"1800s\"},
-  \"link_base_url\": \"http://localhost:9000\"}" "$EV" calndro.events.v1.EventService/AgreeEvent
+g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"slot\": {\"begin\": \"2030-11-01T10:00:00Z\", \"duration\": \"1800s\"}}" \
+  "$EV" calndro.events.v1.EventService/AgreeEvent
 contains "AgreeEvent (the creator)" '"EVENT_STATE_AGREED"' '"begin": "2030-11-01T10:00:00Z"'
 AGREED_SEQUENCE=$(json 'd["calendarSequence"]')
 contains "AgreeEvent names the creator and the calendar sequence" '"creator": "ops@calndro.test"' '"calendarSequence": "1"'
 # The agreed event's document: one CONFIRMED VEVENT, the invitations' UID and
-# SEQUENCE, the agreed slot, the creator as ORGANIZER.
-g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"link_base_url\": \"http://localhost:9000\"}" \
-  "$EV" calndro.events.v1.EventService/GetEventCalendar
+# SEQUENCE, the agreed slot, the creator as ORGANIZER; its URL from the
+# service's own CALNDRO_PUBLIC_BASE_URL (a caller names no base).
+g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID}" "$EV" calndro.events.v1.EventService/GetEventCalendar
 ICS_CHECK='d["fileName"] == "calndro-@ID@.ics" and d["ics"].count("BEGIN:VEVENT") == 1 and all(
   "\r\n" + l + "\r\n" in d["ics"] for l in ["METHOD:PUBLISH", "STATUS:CONFIRMED", "UID:event-@ID@@calndro",
   "SEQUENCE:@SEQ@", "DTSTART:20301101T100000Z", "DTEND:20301101T103000Z", "ORGANIZER:mailto:ops@calndro.test",
-  "URL:http://localhost:9000/@ID@/"])'
+  "URL:@BASE@/@ID@/"])'
 ICS_CHECK=${ICS_CHECK//@ID@/$EVENT_ID}
+ICS_CHECK=${ICS_CHECK//@BASE@/$CALNDRO_PUBLIC_BASE_URL}
 if [ "$RC" = 0 ] && [ -n "$AGREED_SEQUENCE" ] && [ "$(json "${ICS_CHECK//@SEQ@/$AGREED_SEQUENCE}")" = True ]; then
   ok "GetEventCalendar of the agreed event: one CONFIRMED entry, UID event-$EVENT_ID@calndro, SEQUENCE $AGREED_SEQUENCE, ORGANIZER"
 else
@@ -190,8 +191,7 @@ g -H "$BASIC_OTHER" -d "{\"id\": $EVENT_ID}" "$EV" calndro.events.v1.EventServic
 expect_code "GetEventCalendar by a registered non-party" PermissionDenied 71
 g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"slots\": {\"slots\": []}}" "$EV" calndro.events.v1.EventService/UpdateEvent
 expect_code "UpdateEvent of the slots while agreed" FailedPrecondition 73
-g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"link_base_url\": \"http://localhost:9000\"}" \
-  "$EV" calndro.events.v1.EventService/ReopenEvent
+g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID}" "$EV" calndro.events.v1.EventService/ReopenEvent
 contains "ReopenEvent (the creator)" '"EVENT_STATE_OPEN"' '"calendarSequence": "2"'
 g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID}" "$EV" calndro.events.v1.EventService/GetEventCalendar
 if [ "$RC" = 0 ] && [ "$(json 'd["ics"].count("\r\nSTATUS:TENTATIVE\r\n") == 1 and "CONFIRMED" not in d["ics"] and "@calndro\r\n" in d["ics"] and "UID:event-'"$EVENT_ID"'@calndro" not in d["ics"]')" = True ]; then

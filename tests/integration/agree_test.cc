@@ -160,7 +160,7 @@ class Agree : public StackTest {
 
   // The calendar's URL is the recipient's own link, and its token opens the event.
   void expect_own_working_link(const json& event, const std::string& party) {
-    const std::string prefix = stack().base_url() + "/" + id_ + "/?et=";
+    const std::string prefix = stack().link_base() + "/" + id_ + "/?et=";
     const std::string url = event["url"].is_string() ? event["url"].get<std::string>() : "";
     ASSERT_TRUE(url.starts_with(prefix)) << party << ": " << url;
     const std::string token = url.substr(prefix.size());
@@ -470,7 +470,6 @@ class AgreeGrpc : public Agree {
     context.AddMetadata("authorization", authorization);
     ev1::AgreeEventRequest request;
     request.set_id(std::stoll(id_));
-    request.set_link_base_url(stack().base_url());
     google::protobuf::util::JsonStringToMessage(json{{"begin", which["begin"]}, {"duration", "3600s"}}.dump(),
                                                 request.mutable_slot());
     return ev1::EventService::NewStub(stack().events_channel())->AgreeEvent(&context, request, out);

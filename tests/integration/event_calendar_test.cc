@@ -112,7 +112,7 @@ class EventCalendarHttp : public StackTest {
     EXPECT_EQ(event["summary"], kTitle);
     EXPECT_EQ(event["organizer"], alice_.email);
     EXPECT_EQ(event["organizer"], invitation["organizer"]);
-    EXPECT_EQ(event["url"], stack().base_url() + "/" + id_ + "/");
+    EXPECT_EQ(event["url"], stack().link_base() + "/" + id_ + "/");
     EXPECT_TRUE(event["attendees"].empty()) << "PUBLISH names no attendee";
   }
 
@@ -153,8 +153,8 @@ TEST_F(EventCalendarHttp, OneTentativeEntryPerSlotAsAnAttachmentAndAView) {
     EXPECT_EQ(event["summary"], kTitle);
     EXPECT_EQ(event["organizer"], alice_.email) << "the creator (RFC 5546 PUBLISH asks for one)";
     EXPECT_TRUE(event["attendees"].empty());
-    EXPECT_EQ(event["url"], stack().base_url() + "/" + id_ + "/");
-    EXPECT_NE(event["description"].get<std::string>().find(stack().base_url() + "/" + id_ + "/"),
+    EXPECT_EQ(event["url"], stack().link_base() + "/" + id_ + "/");
+    EXPECT_NE(event["description"].get<std::string>().find(stack().link_base() + "/" + id_ + "/"),
               std::string::npos);
     EXPECT_NE(event["uid"], "event-" + id_ + "@calndro");
     uids.insert(event["uid"].get<std::string>());

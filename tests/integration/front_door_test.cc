@@ -101,6 +101,34 @@ TEST_F(FrontDoor, MailedLinksUseTheConfiguredBaseWhateverTheHost) {
   EXPECT_EQ(text.find("evil.example"), std::string::npos) << text;
 }
 
+// Without a public base URL the gateway answers after the (allowed) Host, but
+// the links in mails are notify's to build, from its own configured base:
+// two requests under two Hosts mail the same base, neither Host.
+TEST_F(FrontDoor, MailedLinksAreNotifysBaseWhicheverAllowedHostWasUsed) {
+  const User alice = stack().create_user(unique_email("fdhosts"), "alice-Pass-1");
+  const std::string guest = unique_email("fdhostsguest");
+  const std::string id = create_event(stack(), alice, guest);
+  const std::vector<std::string> hosts = {"localhost:4711", "127.0.0.1:4712"};
+  for (const std::string& host : hosts) {
+    auto res = notify_with_host(stack(), alice, id, guest, host);
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 202) << res->body;
+    EXPECT_EQ(json::parse(res->body)["event_url"], "http://" + host + "/" + id + "/")
+        << "responses follow the Host";
+  }
+  const auto mails = stack().smtp().wait_for_to(guest, hosts.size(), 30s);
+  ASSERT_EQ(mails.size(), hosts.size());
+  const std::regex link("\\n  " + std::regex_replace(stack().link_base(), std::regex(R"([.])"), "\\.") + "/" +
+                        id + "/\\?et=[0-9a-f]{40}\\n");
+  for (const auto& mail : mails) {
+    const std::string text = mail.text();
+    EXPECT_TRUE(std::regex_search(text, link)) << text;
+    for (const std::string& host : hosts) {
+      EXPECT_EQ(mail.raw.find(host), std::string::npos) << mail.raw;
+    }
+  }
+}
+
 TEST_F(FrontDoor, TwoHundredIdleConnectionsDoNotLockOutAnotherClient) {
   // Opening them is part of it: a listen backlog that overflows makes
   // clients wait for SYN retransmissions (1 s each).

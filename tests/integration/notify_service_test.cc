@@ -65,6 +65,7 @@ class NotifyServiceTest : public ::testing::Test {
             {"CALNDRO_SMTP_URL", sink_->url()},
             {"CALNDRO_INTERNAL_TOKEN", kInternalToken},
             {"CALNDRO_MAIL_FROM", "calndro <noreply@calndro.localhost>"},
+            {"CALNDRO_PUBLIC_BASE_URL", "http://127.0.0.1:9000/"},
             {"CALNDRO_DB_POOL_SIZE", "4"},
             {"CALNDRO_DISPATCH_POLL_MS", "100"},
             {"CALNDRO_RETRY_BASE_MS", "200"},
@@ -119,7 +120,6 @@ class NotifyServiceTest : public ::testing::Test {
     auto* slot = out.add_slots();
     EXPECT_TRUE(TimeUtil::FromString("2022-11-01T01:11:22.020Z", slot->mutable_begin()));
     *slot->mutable_duration() = TimeUtil::SecondsToDuration(600);
-    out.set_link_base_url("http://127.0.0.1:9000/");
     return out;
   }
 
@@ -317,7 +317,6 @@ nv1::QueueNotificationsRequest calendar_request(const std::string& request_id, i
   out.set_sender("you@here.net");
   out.add_recipients("they@thar.net");
   out.add_recipients("you@here.net");
-  out.set_link_base_url("http://127.0.0.1:9000/");
   auto* calendar = out.mutable_calendar();
   calendar->set_method(method);
   calendar->set_uid("event-" + std::to_string(event_id) + "@calndro");
@@ -1021,32 +1020,29 @@ TEST_F(NotifyServiceTest, SurvivesLostDatabaseConnections) {
   EXPECT_TRUE(service.process->running());
 }
 
-TEST_F(NotifyServiceTest, LinksUseOnlyTheConfiguredBaseOrAnAllowedHost) {
-  auto& service = start_replica();
-  auto evil = request("req-evil", 81, {"victim@example.org"});
-  evil.set_link_base_url("http://evil.example/steal");
-  queue(service, evil);
-  auto allowed = request("req-allowed", 82, {"fine@example.org"});
-  allowed.set_link_base_url("http://localhost:9000/");
-  queue(service, allowed);
-  const std::string victim_text = sink_->wait_for_to("victim@example.org", 1, 20s)[0].text();
-  EXPECT_EQ(victim_text.find("evil.example"), std::string::npos) << victim_text;
-  EXPECT_TRUE(
-      std::regex_search(victim_text, std::regex(R"(\n  http://localhost:9000/81/\?et=[0-9a-f]{40}\n)")))
-      << victim_text;
-  const std::string fine_text = sink_->wait_for_to("fine@example.org", 1, 20s)[0].text();
-  EXPECT_NE(fine_text.find("http://localhost:9000/82/?et="), std::string::npos) << fine_text;
-  EXPECT_NE(service.process->log().find("not allowed"), std::string::npos);
-
-  // With a public base URL, only it; an allowed list widens nothing then.
-  auto& configured = start_replica(
-      {{"CALNDRO_PUBLIC_BASE_URL", "https://cal.example.org/"}, {"CALNDRO_ALLOWED_HOSTS", "evil.example"}});
-  auto again = request("req-evil-2", 83, {"victim2@example.org"});
-  again.set_link_base_url("http://evil.example");
-  queue(configured, again);
-  const std::string text = sink_->wait_for_to("victim2@example.org", 1, 20s)[0].text();
-  EXPECT_TRUE(std::regex_search(text, std::regex(R"(\n  https://cal\.example\.org/83/\?et=[0-9a-f]{40}\n)")))
-      << text;
+// Links come from the replica's CALNDRO_PUBLIC_BASE_URL alone. An older
+// caller may still send the removed link_base_url (field 8, now unknown):
+// it reaches no mail, the text part and the calendar part alike.
+TEST_F(NotifyServiceTest, LinksUseTheConfiguredBaseWhateverTheCallerSends) {
+  auto& configured = start_replica({{"CALNDRO_PUBLIC_BASE_URL", "https://cal.example.org/"}});
+  auto plain = request("req-evil", 81, {"victim@example.org"});
+  plain.GetReflection()->MutableUnknownFields(&plain)->AddLengthDelimited(8, "http://evil.example/steal");
+  queue(configured, plain);
+  auto invitation = calendar_request("req-evil-cal", 82, nv1::CalendarInvitation::METHOD_REQUEST);
+  invitation.clear_recipients();
+  invitation.add_recipients("victim2@example.org");
+  invitation.GetReflection()->MutableUnknownFields(&invitation)->AddLengthDelimited(8, "http://evil.example");
+  queue(configured, invitation);
+  const auto plain_mail = sink_->wait_for_to("victim@example.org", 1, 20s)[0];
+  EXPECT_EQ(plain_mail.raw.find("evil.example"), std::string::npos) << plain_mail.raw;
+  EXPECT_TRUE(std::regex_search(plain_mail.text(),
+                                std::regex(R"(\n  https://cal\.example\.org/81/\?et=[0-9a-f]{40}\n)")))
+      << plain_mail.text();
+  const nlohmann::json summary =
+      expect_calendar_mail(sink_->wait_for_to("victim2@example.org", 1, 20s)[0], "REQUEST", 82);
+  EXPECT_EQ(summary.dump().find("evil"), std::string::npos) << summary.dump();
+  const std::string url = summary["calendar"]["events"][0]["url"].get<std::string>();
+  EXPECT_TRUE(std::regex_match(url, std::regex(R"(https://cal\.example\.org/82/\?et=[0-9a-f]{40})"))) << url;
 }
 
 TEST_F(NotifyServiceTest, BadConfigurationFailsFast) {
@@ -1072,10 +1068,10 @@ TEST_F(NotifyServiceTest, BadConfigurationFailsFast) {
   EXPECT_NE(result.output().find("CALNDRO_SMTP_CA_FILE"), std::string::npos) << result.output();
 
   env = service_env(port);
-  env["CALNDRO_ALLOWED_HOSTS"] = "http://cal.example.org";
+  env["CALNDRO_PUBLIC_BASE_URL"] = "https://cal.example.org/?x=1";
   result = run_command(bin_path("calndro-notify"), {}, env, "", 30s);
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_NE(result.output().find("CALNDRO_ALLOWED_HOSTS"), std::string::npos) << result.output();
+  EXPECT_NE(result.output().find("CALNDRO_PUBLIC_BASE_URL"), std::string::npos) << result.output();
 }
 
 }  // namespace

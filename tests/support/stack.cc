@@ -162,17 +162,19 @@ void Stack::create_processes() {
   bool notify_built = ::access(bin_path("calndro-notify").c_str(), X_OK) == 0;
   bool want_notify = options_.notify == StackOptions::Notify::kRequired ||
                      (options_.notify == StackOptions::Notify::kIfBuilt && notify_built);
+  Env services_env = env_;
+  services_env["CALNDRO_PUBLIC_BASE_URL"] = link_base();
   if (want_notify) {
-    notify_ = std::make_unique<Process>(bin_path("calndro-notify"), std::vector<std::string>{}, env_,
+    notify_ = std::make_unique<Process>(bin_path("calndro-notify"), std::vector<std::string>{}, services_env,
                                         dir_.path() / "notify.log");
   } else {
     no_notify_ = std::make_unique<ClosedPort>();
   }
-  events_ = std::make_unique<Process>(bin_path("calndro-events"), std::vector<std::string>{}, env_,
+  events_ = std::make_unique<Process>(bin_path("calndro-events"), std::vector<std::string>{}, services_env,
                                       dir_.path() / "events.log");
   if (options_.replicas == 2) {
     // Same database, same configuration; only the addresses they listen on differ.
-    Env replica_env = env_;
+    Env replica_env = services_env;
     replica_env["CALNDRO_EVENTS_METRICS_LISTEN"] = "off";
     replica_env["CALNDRO_NOTIFY_METRICS_LISTEN"] = "off";
     replica_env["CALNDRO_REPLICA_ID"] = "notify-2";
@@ -193,6 +195,15 @@ Stack::~Stack() {
       (*process)->terminate();
     }
   }
+}
+
+std::string Stack::link_base() const {
+  const auto configured = options_.env.find("CALNDRO_PUBLIC_BASE_URL");
+  std::string base = configured != options_.env.end() ? configured->second : "http://links.calndro.test:9000";
+  while (base.ends_with('/')) {
+    base.pop_back();
+  }
+  return base;
 }
 
 void Stack::set_everywhere(const std::string& variable, const std::string& value) {

@@ -74,6 +74,11 @@ class Stack {
   // The gateway's /metrics (never on the public port).
   int gateway_metrics_port() const { return gateway_metrics_port_; }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
+  // The base of links in mails and of the URL in event.ics: notify's and
+  // events' CALNDRO_PUBLIC_BASE_URL (StackOptions::env's, else a name that is
+  // not base_url(), where the gateway, with none, answers after the Host):
+  // a mail's link never follows the Host a request came with.
+  std::string link_base() const;
   const std::string& internal_token() const { return internal_token_; }
   // The environment every process got (database URL, ports, token, ...).
   const Env& env() const { return env_; }

@@ -245,7 +245,9 @@ TEST(SettingsKinds, UrlsAndTheirCredentials) {
   EXPECT_NE(smtp.find("'smtp://***@mail x'"), std::string::npos) << smtp;
   EXPECT_EQ(smtp.find("hunter2"), std::string::npos) << smtp;
 
-  for (const Process process : {Process::kGateway, Process::kNotify}) {
+  // Events writes it into event.ics, notify into every mail: no process
+  // takes a caller's base instead, so each checks its own at start-up.
+  for (const Process process : {Process::kGateway, Process::kEvents, Process::kNotify}) {
     EXPECT_EQ(refusal(process, {{"CALNDRO_PUBLIC_BASE_URL", "https://cal.example.org/base/"}}), "");
     for (const char* bad : {"cal.example.org", "ftp://cal.example.org", "https://cal.example.org/?x=1",
                             "https://cal.example.org/#top", "https://user@cal.example.org"}) {

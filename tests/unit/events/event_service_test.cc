@@ -75,10 +75,9 @@ class EventServiceTest : public ServiceFixture {
   }
 
   absl::Status calendar(const Metadata& caller, v1::EventCalendar* out = nullptr,
-                        const std::string& link_base = "https://cal.example.org/") {
-    v1::GetEventCalendarRequest request;
+                        const v1::GetEventCalendarRequest& base_request = {}) {
+    v1::GetEventCalendarRequest request = base_request;
     request.set_id(event_id_);
-    request.set_link_base_url(link_base);
     v1::EventCalendar response;
     const absl::Status status = call(&EventServiceImpl::GetEventCalendar, caller, request, response);
     if (out != nullptr) {
@@ -127,7 +126,6 @@ class EventServiceTest : public ServiceFixture {
     v1::AgreeEventRequest request;
     request.set_id(event_id_);
     slot_to_proto(slot, *request.mutable_slot());
-    request.set_link_base_url("http://localhost:9000");
     if (expected) {
       request.set_expected_version(*expected);
     }
@@ -524,14 +522,17 @@ TEST_F(EventServiceTest, CalendarLogsAViewAsGetDoesAndListsEachSlotWhileOpen) {
   EXPECT_EQ(ics.find("et="), std::string::npos) << "no token in a document that may be passed around";
 }
 
-TEST_F(EventServiceTest, CalendarWithABadLinkBaseIsRefusedAndLogsNothing) {
-  const std::size_t before = stores_.log_of(event_id_).size();
-  const absl::Status status = calendar(party_, nullptr, "http://x.example/?a=1");
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(violated_fields(status), std::vector<std::string>{"link_base_url"});
-  EXPECT_EQ(stores_.log_of(event_id_).size(), before);
-  EXPECT_EQ(calendar(stranger_).code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(stores_.log_of(event_id_).size(), before);
+// The event's URL in the document comes from the service's own public base
+// URL: a base an older caller still sends (the removed field 2) is ignored.
+TEST_F(EventServiceTest, CalendarUrlIsTheConfiguredBaseWhateverTheCallerSends) {
+  v1::GetEventCalendarRequest old_caller;
+  old_caller.GetReflection()->MutableUnknownFields(&old_caller)->AddLengthDelimited(2, "http://evil.example");
+  v1::EventCalendar document;
+  ASSERT_TRUE(calendar(party_, &document, old_caller).ok());
+  EXPECT_NE(document.ics().find("\r\nURL:https://cal.example.org/" + std::to_string(event_id_) + "/\r\n"),
+            std::string::npos)
+      << document.ics();
+  EXPECT_EQ(document.ics().find("evil"), std::string::npos) << document.ics();
 }
 
 // The document of an agreed event is the invitations' entry: their UID, the
@@ -662,7 +663,6 @@ TEST_F(EventServiceTest, AgreeFixesTheSlotLogsItAndQueuesAnInvitationToEveryPart
             (std::vector<std::string>{"owner@here.net", "party@here.net"}));
   EXPECT_EQ(mail.sender(), "owner@here.net");
   EXPECT_EQ(mail.event_title(), "Lunch");
-  EXPECT_EQ(mail.link_base_url(), "http://localhost:9000");
   ASSERT_TRUE(mail.has_calendar());
   EXPECT_EQ(mail.calendar().method(), notify_v1::CalendarInvitation::METHOD_REQUEST);
   EXPECT_EQ(mail.calendar().uid(), "event-" + std::to_string(event_id_) + "@calndro");
@@ -773,7 +773,6 @@ TEST_F(EventServiceTest, ANewTitleWhileAgreedSendsTheInvitationAgainInTheSameTra
   v1::UpdateEventRequest request;
   request.set_id(event_id_);
   request.set_title("Dinner");
-  request.set_link_base_url("http://localhost:9000");
   v1::Event changed;
   ASSERT_TRUE(call(&EventServiceImpl::UpdateEvent, owner_token_, request, changed).ok());
   EXPECT_EQ(changed.title(), "Dinner");

@@ -47,6 +47,19 @@ TEST_F(OutboxRelayTest, HandsOverWithTheIntentIdAndMarksIt) {
   EXPECT_EQ(stores_.backlog().pending, 0);
 }
 
+// A row an older release queued still names the link base it was given
+// (the field is gone): its mail goes out all the same, without it.
+TEST_F(OutboxRelayTest, ARowWithTheRemovedLinkBaseIsStillHandedOver) {
+  add_pending("ev-7-old");
+  PendingNotification& pending = stores_.state.outbox.at("ev-7-old").notification;
+  ASSERT_EQ(pending.request.back(), '}');
+  pending.request.insert(pending.request.size() - 1, R"(,"linkBaseUrl":"http://evil.example")");
+  EXPECT_EQ(relay_.relay_once(), 1);
+  ASSERT_EQ(notifications_.queued.size(), 1u);
+  EXPECT_EQ(notifications_.queued[0].event_id(), 7);
+  EXPECT_EQ(row("ev-7-old").state, "handed_over");
+}
+
 TEST_F(OutboxRelayTest, RetriesWithGrowingBackoffWhileTheNotificationServiceIsDown) {
   add_pending("ev-7-bb");
   notifications_.queue_status = absl::UnavailableError("down");

@@ -30,6 +30,7 @@ class ServiceFixture : public ::testing::Test {
  protected:
   // What the gateway presents, so the event service believes its client address.
   static constexpr const char* kInternalToken = "service-fixture-internal-credential";
+  static constexpr const char* kPublicBaseUrl = "https://cal.example.org/";
 
   static Metadata as_token(const std::string& key) {
     return {{"authorization", "Token " + key}, {"x-request-id", "req-1"}};
@@ -76,12 +77,13 @@ class ServiceFixture : public ::testing::Test {
   LoginThrottle throttle_{clock_, LoginLimits{}};
   Authenticator authenticator_{clock_, stores_, credential_cache_, throttle_, notifications_};
   int committed_notifies_ = 0;  // how often the service woke the relay
-  EventServiceImpl service_{
-      stores_,
-      authenticator_,
-      clock_,
-      random_,
-      {.notify_committed = [this] { ++committed_notifies_; }, .internal_token = kInternalToken}};
+  EventServiceImpl service_{stores_,
+                            authenticator_,
+                            clock_,
+                            random_,
+                            {.notify_committed = [this] { ++committed_notifies_; },
+                             .internal_token = kInternalToken,
+                             .public_base_url = kPublicBaseUrl}};
 };
 
 }  // namespace calndro::events

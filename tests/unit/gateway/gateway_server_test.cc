@@ -103,6 +103,16 @@ class FakeEventService final : public v1::EventService::Service {
     response->set_sender("you@here.net");
     return record(context, "NotifyParties", *request);
   }
+  grpc::Status AgreeEvent(grpc::ServerContext* context, const v1::AgreeEventRequest* request,
+                          v1::Event* response) override {
+    *response = event(request->id());
+    return record(context, "AgreeEvent", *request);
+  }
+  grpc::Status ReopenEvent(grpc::ServerContext* context, const v1::ReopenEventRequest* request,
+                           v1::Event* response) override {
+    *response = event(request->id());
+    return record(context, "ReopenEvent", *request);
+  }
   grpc::Status GetEventCalendar(grpc::ServerContext* context, const v1::GetEventCalendarRequest* request,
                                 v1::EventCalendar* response) override {
     response->set_ics("BEGIN:VCALENDAR\r\nMETHOD:PUBLISH\r\nSUMMARY:Caf\xc3\xa9\r\nEND:VCALENDAR\r\n");
@@ -328,7 +338,6 @@ TEST_F(GatewayServerTest, EventCalendarIsTextCalendarAsAnAttachment) {
   v1::GetEventCalendarRequest request;
   ASSERT_TRUE(request.ParseFromString(call.request));
   EXPECT_EQ(request.id(), 7);
-  EXPECT_EQ(request.link_base_url(), "http://calndro.test:9000");
   // A file name that would break the header is replaced.
   res = http().Get("/8/event.ics");
   ASSERT_TRUE(answered_with(res, 200));
@@ -517,7 +526,7 @@ TEST_F(GatewayServerTest, DeleteIs204WithoutBody) {
   EXPECT_EQ(only_call().method, "DeleteEvent");
 }
 
-TEST_F(GatewayServerTest, NotifyIs202WithLinkBase) {
+TEST_F(GatewayServerTest, NotifyIs202WithUrlsFromTheHost) {
   auto res = http().Post(
       "/7/notify/",
       R"({"parties": ["they@thar.net"], "slots": [], "sender": "you@here.net", "invitation": true})",
@@ -528,7 +537,6 @@ TEST_F(GatewayServerTest, NotifyIs202WithLinkBase) {
       "log_url": "http://calndro.test:9000/7/log/", "notify_url": "http://calndro.test:9000/7/notify/"})"));
   v1::NotifyPartiesRequest request;
   ASSERT_TRUE(request.ParseFromString(only_call().request));
-  EXPECT_EQ(request.link_base_url(), "http://calndro.test:9000");
   EXPECT_EQ(request.sender(), "you@here.net");
   EXPECT_TRUE(request.invitation());
 }
@@ -538,9 +546,31 @@ TEST_F(GatewayServerTest, PublicBaseUrlWins) {
   auto res = http().Post("/7/notify/", R"({"parties": ["they@thar.net"], "slots": []})", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(json::parse(res->body)["event_url"], "https://calndro.example/7/");
-  v1::NotifyPartiesRequest request;
-  ASSERT_TRUE(request.ParseFromString(only_call().request));
-  EXPECT_EQ(request.link_base_url(), "https://calndro.example");
+}
+
+// The Host and the public base URL build this gateway's own URLs only: no
+// call to the event service carries either (links in mails are the
+// notification service's, from its configuration).
+TEST_F(GatewayServerTest, NoHostOrBaseUrlCrossesToTheEventService) {
+  for (const char* base : {"", "https://calndro.example/"}) {
+    start(base);
+    const std::size_t before = service_.calls().size();
+    const std::string slot = R"({"begin": "2026-12-01T08:00:00Z", "duration": "01:00:00"})";
+    ASSERT_TRUE(answered_with(http().Patch("/7/", R"({"title": "x"})", "application/json"), 202));
+    ASSERT_TRUE(
+        answered_with(http().Post("/7/notify/", R"({"parties": [], "slots": []})", "application/json"), 202));
+    ASSERT_TRUE(
+        answered_with(http().Post("/7/agree/", R"({"slot": )" + slot + "}", "application/json"), 200));
+    ASSERT_TRUE(answered_with(http().Post("/7/reopen/", "{}", "application/json"), 200));
+    ASSERT_TRUE(answered_with(http().Get("/7/event.ics"), 200));
+    const auto calls = service_.calls();
+    ASSERT_EQ(calls.size(), before + 5) << base;
+    for (const auto& call : calls) {
+      EXPECT_EQ(call.request.find("calndro.test"), std::string::npos) << call.method;
+      EXPECT_EQ(call.request.find("calndro.example"), std::string::npos) << call.method;
+      EXPECT_EQ(call.request.find("http"), std::string::npos) << call.method;
+    }
+  }
 }
 
 TEST_F(GatewayServerTest, LogAndPagingLink) {

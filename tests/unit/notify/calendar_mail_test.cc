@@ -127,7 +127,6 @@ TEST(CalendarMail, PlainMailsAreUnchanged) {
   request.title = "cybes";
   request.sender = "you@here.net";
   request.invitation = true;
-  request.link_base_url = "http://localhost:9000";
   request.slots = {{Instant(Micros(1667265082020000)), Micros(600000000)},
                    {Instant(Micros(1615473240000000)), Micros(5400000000)}};
   const MailSettings settings;
@@ -153,7 +152,7 @@ TEST(CalendarMail, PlainMailsAreUnchanged) {
             "  - Thu 11 Mar 2021, 14:34 UTC for 1 h 30 min (2021-03-11T14:34:00Z, 01:30:00)\r\n\r\n"
             "-- \r\ncalndro\r\n");
   EXPECT_EQ(encode_mail_content(request),
-            R"({"invitation":true,"link_base":"http://localhost:9000","sender":"you@here.net",)"
+            R"({"invitation":true,"sender":"you@here.net",)"
             R"("slots":[[1667265082020000,600000000],[1615473240000000,5400000000]],"title":"cybes"})");
 }
 

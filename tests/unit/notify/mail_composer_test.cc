@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/allowed_hosts.h"
 #include "support/cases.h"
 
 namespace calndro::notify {
@@ -80,18 +81,17 @@ TEST(MailComposer, DefaultSenderNamedWhenNoSender) {
   EXPECT_NE(mail.body.find("calndro notified you"), std::string::npos) << mail.body;
 }
 
-TEST(MailComposer, LinkBasePreference) {
+// The link's base is the configuration's alone (a mail request names none).
+TEST(MailComposer, LinkBaseIsThePublicBaseUrl) {
   MailSettings settings;
-  EXPECT_EQ(choose_link_base(settings, ""), "http://localhost:9000");
-  EXPECT_EQ(choose_link_base(settings, "http://host:9000/"), "http://host:9000");
-  settings.public_base_url = "https://cal.example.org//";
-  EXPECT_EQ(choose_link_base(settings, "http://host:9000"), "https://cal.example.org");
+  EXPECT_EQ(link_base(settings), "http://localhost:9000");
+  settings.public_base_url = "https://cal.example.org/app//";
+  EXPECT_EQ(link_base(settings), "https://cal.example.org/app");
   EXPECT_EQ(event_link("https://cal.example.org", 42, kToken), "https://cal.example.org/42/?et=" + kToken);
 
-  MailRequest request = sample_request();
-  request.link_base_url = "http://127.0.0.1:9000/";
-  const MailContent mail = compose_mail(MailSettings{}, request, kToken, at("2022-11-06T00:00:00Z"));
-  EXPECT_NE(mail.body.find("http://127.0.0.1:9000/7/?et=" + kToken), std::string::npos);
+  const MailContent mail = compose_mail(settings, sample_request(), kToken, at("2022-11-06T00:00:00Z"));
+  EXPECT_NE(mail.body.find("  https://cal.example.org/app/7/?et=" + kToken + "\n"), std::string::npos)
+      << mail.body;
 }
 
 TEST(MailComposer, ValidLinkBase) {

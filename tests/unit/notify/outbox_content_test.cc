@@ -11,7 +11,6 @@ TEST(MailContent, RoundTripsWithoutAToken) {
   request.title = "Caf\xc3\xa9\r\nBcc: x@y.z";
   request.sender = "you@here.net";
   request.invitation = true;
-  request.link_base_url = "https://cal.example.org";
   request.slots = {{Instant(Micros(1667265082020000)), Micros(600000000)}, {Instant(Micros(-5)), Micros(1)}};
   const std::string json = encode_mail_content(request);
   EXPECT_EQ(json.find('\r'), std::string::npos);
@@ -21,7 +20,6 @@ TEST(MailContent, RoundTripsWithoutAToken) {
   EXPECT_EQ(back->title, "Caf\xc3\xa9  Bcc: x@y.z");
   EXPECT_EQ(back->sender, "you@here.net");
   EXPECT_TRUE(back->invitation);
-  EXPECT_EQ(back->link_base_url, "https://cal.example.org");
   ASSERT_EQ(back->slots.size(), 2u);
   EXPECT_EQ(back->slots[0].begin, request.slots[0].begin);
   EXPECT_EQ(back->slots[0].duration, request.slots[0].duration);
@@ -31,6 +29,20 @@ TEST(MailContent, RoundTripsWithoutAToken) {
   EXPECT_EQ(compose_mail(settings, *back, "t", Instant()).body,
             compose_mail(settings, request, "t", Instant()).body);
   EXPECT_EQ(compose_subject(settings, *back), compose_mail(settings, request, "t", Instant()).subject);
+}
+
+// A row queued by an older release holds the caller's link base: the mail
+// is composed with the configured one all the same.
+TEST(MailContent, AnOlderRowsLinkBaseIsIgnored) {
+  const auto back = decode_mail_content(
+      7, R"({"invitation":false,"link_base":"http://evil.example","sender":"you@here.net","slots":[],)"
+         R"("title":"cybes"})");
+  ASSERT_TRUE(back.has_value());
+  MailSettings settings;
+  settings.public_base_url = "https://cal.example.org";
+  const std::string body = compose_mail(settings, *back, "t", Instant()).body;
+  EXPECT_NE(body.find("https://cal.example.org/7/?et=t"), std::string::npos) << body;
+  EXPECT_EQ(body.find("evil"), std::string::npos) << body;
 }
 
 TEST(MailContent, UnreadableContentIsNullopt) {

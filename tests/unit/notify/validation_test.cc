@@ -56,11 +56,10 @@ TEST(Validation, SameContentSameHash) {
 TEST(Validation, NamesEveryBadField) {
   v1::QueueNotificationsRequest request;
   request.set_sender("nope");
-  request.set_link_base_url("http://x.y/?a=1");
   const auto result = validate_queue_request(request);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   const auto fields = fields_of(result);
-  for (const char* field : {"request_id", "event_id", "recipients", "sender", "link_base_url"}) {
+  for (const char* field : {"request_id", "event_id", "recipients", "sender"}) {
     EXPECT_NE(std::find(fields.begin(), fields.end(), field), fields.end()) << field;
   }
 }
@@ -114,34 +113,17 @@ TEST(Validation, SlotsAreCheckedLikeTheEventService) {
             "begin: at most microsecond precision.");
 }
 
-TEST(LinkBase, OnlyFromThePublicBaseUrlOrAnAllowedHost) {
-  MailSettings mail;
-  const AllowedHosts defaults = AllowedHosts::parse("", "");
-  bool refused = true;
-  EXPECT_EQ(trusted_link_base(mail, defaults, "http://127.0.0.1:9000/", refused), "http://127.0.0.1:9000");
-  EXPECT_FALSE(refused);
-  EXPECT_EQ(trusted_link_base(mail, defaults, "", refused), kFallbackLinkBase);
-  EXPECT_FALSE(refused);
-  // A forged Host or a direct caller's base: never in a link.
-  EXPECT_EQ(trusted_link_base(mail, defaults, "http://evil.example", refused), kFallbackLinkBase);
-  EXPECT_TRUE(refused);
-  EXPECT_EQ(trusted_link_base(mail, defaults, "http://localhost.evil.example/", refused), kFallbackLinkBase);
-  EXPECT_TRUE(refused);
-
-  const AllowedHosts listed = AllowedHosts::parse(".example.org", "");
-  EXPECT_EQ(trusted_link_base(mail, listed, "https://cal.example.org/x/", refused),
-            "https://cal.example.org/x");
-  EXPECT_FALSE(refused);
-  EXPECT_EQ(trusted_link_base(mail, listed, "https://example.org.evil.example", refused), kFallbackLinkBase);
-  EXPECT_TRUE(refused);
-
-  // A public base URL wins over anything a caller sends, allowed or not.
-  mail.public_base_url = "https://cal.example.org/";
-  const AllowedHosts with_public = AllowedHosts::parse("", mail.public_base_url);
-  EXPECT_EQ(trusted_link_base(mail, with_public, "http://evil.example", refused), "https://cal.example.org");
-  EXPECT_FALSE(refused);
-  EXPECT_EQ(trusted_link_base(mail, with_public, "http://localhost:9000", refused),
-            "https://cal.example.org");
+// An older caller may still send the removed link_base_url (field 8): it is
+// an unknown field now, so it changes neither the validation nor the hash
+// that tells a retry from a different request.
+TEST(Validation, TheRemovedLinkBaseIsIgnored) {
+  const auto request = valid_request();
+  auto old_caller = request;
+  old_caller.GetReflection()->MutableUnknownFields(&old_caller)->AddLengthDelimited(8, "http://evil.example");
+  const auto a = validate_queue_request(request);
+  const auto b = validate_queue_request(old_caller);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->content_hash, b->content_hash);
 }
 
 TEST(PageToken, RoundTripsAndIsBoundToTheFilter) {
