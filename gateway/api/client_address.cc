@@ -1,12 +1,12 @@
-#include "gateway/client_address.h"
+#include "gateway/api/client_address.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <stdexcept>
 
-#include "common/ip_address.h"
-#include "common/text.h"
+#include "common/text/ip_address.h"
+#include "common/text/text.h"
 
 namespace calndro::gateway {
 namespace {

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "gateway/event_client.h"
-#include "gateway/http_errors.h"
+#include "gateway/api/event_client.h"
+#include "gateway/api/http_errors.h"
 
 // The caller's credentials as forwarded to the event service: the
 // Authorization header verbatim and the email token (X-Email-Token, else

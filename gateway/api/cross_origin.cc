@@ -1,7 +1,7 @@
-#include "gateway/cross_origin.h"
+#include "gateway/api/cross_origin.h"
 
-#include "common/text.h"
-#include "gateway/request_text.h"
+#include "common/text/text.h"
+#include "gateway/api/request_text.h"
 
 namespace calndro::gateway {
 

@@ -1,11 +1,11 @@
-#include "gateway/event_client.h"
+#include "gateway/api/event_client.h"
 
 #include <google/protobuf/empty.pb.h>
 
 #include <thread>
 
-#include "common/config.h"
-#include "common/grpc_channel.h"
+#include "common/base/config.h"
+#include "common/grpc/grpc_channel.h"
 
 namespace calndro::gateway {
 

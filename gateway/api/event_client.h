@@ -25,7 +25,7 @@ struct CallMetadata {
   std::string authorization;  // "authorization": the HTTP header verbatim
   std::string email_token;    // "x-email-token"
   std::string request_id;     // "x-request-id"
-  // "x-calndro-client-addr": chosen by the gateway (gateway/client_address.h),
+  // "x-calndro-client-addr": chosen by the gateway (gateway/api/client_address.h),
   // never a value a client sent.
   std::string client_address;
 };
@@ -56,7 +56,7 @@ class EventClient {
               std::string internal_token = "");
 
   // A round_robin channel to the gRPC target `address` (see
-  // common/grpc_channel.h: one replica or several); connects lazily.
+  // common/grpc/grpc_channel.h: one replica or several); connects lazily.
   static std::unique_ptr<EventClient> connect(const std::string& address, std::chrono::milliseconds timeout,
                                               std::string internal_token = "");
 

@@ -2,9 +2,9 @@
 
 #include <string>
 
-#include "gateway/client_address.h"
-#include "gateway/http_metrics.h"
-#include "gateway/readiness.h"
+#include "gateway/api/client_address.h"
+#include "gateway/api/http_metrics.h"
+#include "gateway/api/readiness.h"
 
 namespace calndro::gateway {
 
@@ -12,10 +12,10 @@ namespace calndro::gateway {
 struct GatewayOptions {
   // CALNDRO_PUBLIC_BASE_URL (no trailing slash); empty: "http://" + Host.
   std::string public_base_url;
-  // CALNDRO_ALLOWED_HOSTS as written (common/allowed_hosts.h); the Router
+  // CALNDRO_ALLOWED_HOSTS as written (common/text/allowed_hosts.h); the Router
   // parses it (throws std::invalid_argument when malformed).
   std::string allowed_hosts;
-  // Whose X-Forwarded-For is believed (gateway/client_address.h).
+  // Whose X-Forwarded-For is believed (gateway/api/client_address.h).
   TrustedProxies trusted_proxies;
   // Answers GET /readyz; absent: /readyz is 200 whenever /healthz is.
   const ReadinessProbe* readiness = nullptr;

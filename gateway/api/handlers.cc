@@ -1,14 +1,14 @@
-#include "gateway/handlers.h"
+#include "gateway/api/handlers.h"
 
 #include <array>
 
-#include "gateway/http_response.h"
-#include "gateway/idempotency_key.h"
-#include "gateway/json_mapping.h"
-#include "gateway/openapi.h"
-#include "gateway/paging.h"
-#include "gateway/preconditions.h"
-#include "gateway/web_page.h"
+#include "gateway/api/http_response.h"
+#include "gateway/api/idempotency_key.h"
+#include "gateway/api/json_mapping.h"
+#include "gateway/api/openapi.h"
+#include "gateway/api/paging.h"
+#include "gateway/api/preconditions.h"
+#include "gateway/web/web_page.h"
 
 namespace calndro::gateway {
 

@@ -8,10 +8,10 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/event_client.h"
-#include "gateway/gateway_options.h"
-#include "gateway/http_errors.h"
-#include "gateway/route_table.h"
+#include "gateway/api/event_client.h"
+#include "gateway/api/gateway_options.h"
+#include "gateway/api/http_errors.h"
+#include "gateway/api/route_table.h"
 
 // One short handler per endpoint of SPEC §3 (handlers.cc). A handler writes
 // its answer to `response`, or returns the error to answer (a local 400, or

@@ -1,9 +1,9 @@
-#include "gateway/http_errors.h"
+#include "gateway/api/http_errors.h"
 
 #include <algorithm>
 #include <string_view>
 
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
 
 namespace calndro::gateway {
 

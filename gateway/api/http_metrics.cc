@@ -1,4 +1,4 @@
-#include "gateway/http_metrics.h"
+#include "gateway/api/http_metrics.h"
 
 namespace calndro::gateway {
 

@@ -1,6 +1,6 @@
-#include "gateway/http_response.h"
+#include "gateway/api/http_response.h"
 
-#include "gateway/json_mapping.h"
+#include "gateway/api/json_mapping.h"
 
 namespace calndro::gateway {
 

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "gateway/http_errors.h"
-#include "gateway/web_page.h"
+#include "gateway/api/http_errors.h"
+#include "gateway/web/web_page.h"
 
 // Writing responses: every JSON answer, error and asset goes out here.
 namespace calndro::gateway {

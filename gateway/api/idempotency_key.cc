@@ -1,7 +1,7 @@
-#include "gateway/idempotency_key.h"
+#include "gateway/api/idempotency_key.h"
 
-#include "common/limits.h"
-#include "common/text.h"
+#include "common/text/limits.h"
+#include "common/text/text.h"
 
 namespace calndro::gateway {
 

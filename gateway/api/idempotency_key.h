@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "gateway/event_client.h"
-#include "gateway/http_errors.h"
+#include "gateway/api/event_client.h"
+#include "gateway/api/http_errors.h"
 
 // SPEC §3 "Idempotency" at the HTTP edge: the Idempotency-Key header becomes
 // the request's request_id; a replayed answer carries Idempotent-Replayed.

@@ -10,9 +10,9 @@
 #include <string_view>
 
 #include "calndro/events/v1/events.pb.h"
-#include "common/proto_time.h"
-#include "common/time_format.h"
-#include "gateway/json_writer.h"
+#include "common/text/proto_time.h"
+#include "common/text/time_format.h"
+#include "gateway/api/json_writer.h"
 
 // JSON <-> proto for the REST API of SPEC §3. Only pure translation is
 // checked here (types, time spellings); semantic rules (emails, limits,

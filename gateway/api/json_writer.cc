@@ -1,4 +1,4 @@
-#include "gateway/json_writer.h"
+#include "gateway/api/json_writer.h"
 
 #include <charconv>
 

@@ -4,7 +4,7 @@
 
 namespace calndro::gateway {
 
-// gateway/openapi.json, compiled in at build time (see CMakeLists.txt).
+// gateway/api/openapi.json, compiled in at build time (see CMakeLists.txt).
 std::string_view openapi_document();
 
 }  // namespace calndro::gateway

@@ -1,9 +1,9 @@
-#include "gateway/paging.h"
+#include "gateway/api/paging.h"
 
 #include <limits>
 
-#include "gateway/json_mapping.h"
-#include "gateway/request_text.h"
+#include "gateway/api/json_mapping.h"
+#include "gateway/api/request_text.h"
 
 namespace calndro::gateway {
 

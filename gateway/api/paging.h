@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "gateway/http_errors.h"
+#include "gateway/api/http_errors.h"
 
 // ?limit=N&after=CURSOR <-> the RPCs' page_size/page_token, and the Link
 // header that carries the next page's cursor. The gateway checks the

@@ -1,7 +1,7 @@
-#include "gateway/preconditions.h"
+#include "gateway/api/preconditions.h"
 
 #include "calndro/events/v1/events.pb.h"
-#include "gateway/json_mapping.h"
+#include "gateway/api/json_mapping.h"
 #include "google/rpc/status.pb.h"
 
 namespace calndro::gateway {

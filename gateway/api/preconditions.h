@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/http_errors.h"
+#include "gateway/api/http_errors.h"
 
 // SPEC §3 "Versions and preconditions" at the HTTP edge: the ETag of an
 // event, the If-Match header of a write, and the 412 of a stale one.

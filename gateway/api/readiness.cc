@@ -1,4 +1,4 @@
-#include "gateway/readiness.h"
+#include "gateway/api/readiness.h"
 
 #include "grpc/health/v1/health.grpc.pb.h"
 

@@ -1,9 +1,9 @@
-#include "gateway/request_text.h"
+#include "gateway/api/request_text.h"
 
 #include <algorithm>
 #include <charconv>
 
-#include "common/text.h"
+#include "common/text/text.h"
 
 namespace calndro::gateway {
 

@@ -1,11 +1,11 @@
-#include "gateway/route_table.h"
+#include "gateway/api/route_table.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "common/text.h"
-#include "gateway/request_text.h"
-#include "gateway/web_page.h"
+#include "common/text/text.h"
+#include "gateway/api/request_text.h"
+#include "gateway/web/web_page.h"
 
 namespace calndro::gateway {
 

@@ -1,18 +1,18 @@
-#include "gateway/routes.h"
+#include "gateway/api/routes.h"
 
 #include <algorithm>
 #include <optional>
 #include <vector>
 
-#include "common/log.h"
-#include "gateway/credentials.h"
-#include "gateway/cross_origin.h"
-#include "gateway/handlers.h"
-#include "gateway/http_errors.h"
-#include "gateway/http_response.h"
-#include "gateway/json_mapping.h"
-#include "gateway/request_text.h"
-#include "gateway/web_page.h"
+#include "common/base/log.h"
+#include "gateway/api/credentials.h"
+#include "gateway/api/cross_origin.h"
+#include "gateway/api/handlers.h"
+#include "gateway/api/http_errors.h"
+#include "gateway/api/http_response.h"
+#include "gateway/api/json_mapping.h"
+#include "gateway/api/request_text.h"
+#include "gateway/web/web_page.h"
 
 namespace calndro::gateway {
 

@@ -4,10 +4,10 @@
 
 #include <string>
 
-#include "common/allowed_hosts.h"
-#include "gateway/event_client.h"
-#include "gateway/gateway_options.h"
-#include "gateway/route_table.h"
+#include "common/text/allowed_hosts.h"
+#include "gateway/api/event_client.h"
+#include "gateway/api/gateway_options.h"
+#include "gateway/api/route_table.h"
 
 // Runs a request against the event service: the route (route_table.h),
 // then Host, body type and credentials, then the endpoint's handler

@@ -1,4 +1,4 @@
-#include "gateway/connection_registry.h"
+#include "gateway/server/connection_registry.h"
 
 #include <algorithm>
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/socket_stream.h"
+#include "gateway/server/socket_stream.h"
 
 // The connections each client address holds (http_server.h). What a
 // connection costs is the worker it holds; one doing work gives it back

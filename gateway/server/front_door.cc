@@ -1,14 +1,14 @@
-#include "gateway/front_door.h"
+#include "gateway/server/front_door.h"
 
 #include <algorithm>
 #include <cmath>
 #include <optional>
 
-#include "common/log.h"
-#include "common/text.h"
-#include "gateway/http_server.h"
-#include "gateway/json_mapping.h"
-#include "gateway/request_text.h"
+#include "common/base/log.h"
+#include "common/text/text.h"
+#include "gateway/api/json_mapping.h"
+#include "gateway/api/request_text.h"
+#include "gateway/server/http_server.h"
 
 namespace calndro::gateway {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/socket_stream.h"
+#include "gateway/server/socket_stream.h"
 
 // The front door (http_server.h): what the gateway does with a request head
 // before httplib parses it, and the answers it writes itself.

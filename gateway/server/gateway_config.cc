@@ -1,8 +1,8 @@
-#include "gateway/gateway_config.h"
+#include "gateway/server/gateway_config.h"
 
-#include "common/allowed_hosts.h"
-#include "common/config.h"
-#include "common/grpc_channel.h"
+#include "common/base/config.h"
+#include "common/grpc/grpc_channel.h"
+#include "common/text/allowed_hosts.h"
 
 namespace calndro::gateway {
 namespace {

@@ -3,18 +3,18 @@
 #include <chrono>
 #include <string>
 
-#include "common/grpc_channel.h"
-#include "common/settings.h"
-#include "gateway/client_address.h"
+#include "common/base/settings.h"
+#include "common/grpc/grpc_channel.h"
+#include "gateway/api/client_address.h"
 
-// The gateway's configuration, from its settings (common/settings_table.cc
+// The gateway's configuration, from its settings (common/base/settings_table.cc
 // says what each one allows; docs/OPERATIONS.md lists them).
 namespace calndro::gateway {
 
 struct GatewayConfig {
   std::string listen_host = "0.0.0.0";  // CALNDRO_HTTP_LISTEN
   int listen_port = 9000;
-  std::string events_address;  // CALNDRO_EVENTS_ADDR, as a gRPC target (common/grpc_channel.h)
+  std::string events_address;  // CALNDRO_EVENTS_ADDR, as a gRPC target (common/grpc/grpc_channel.h)
   // CALNDRO_NOTIFY_ADDR: only asked for health, by /readyz; empty when "off"
   // (where the network lets only the event service reach it).
   std::string notify_address;
@@ -29,9 +29,9 @@ struct GatewayConfig {
   std::chrono::milliseconds rpc_timeout{5000};  // CALNDRO_RPC_TIMEOUT_MS
   std::string public_base_url;                  // CALNDRO_PUBLIC_BASE_URL
   // CALNDRO_ALLOWED_HOSTS as written (checked here; the Router parses it
-  // again with common/allowed_hosts.h).
+  // again with common/text/allowed_hosts.h).
   std::string allowed_hosts;
-  TrustedProxies trusted_proxies;  // CALNDRO_TRUSTED_PROXIES (gateway/client_address.h)
+  TrustedProxies trusted_proxies;  // CALNDRO_TRUSTED_PROXIES (gateway/api/client_address.h)
   // CALNDRO_HTTP_HEAD_TIMEOUT_MS: the whole request head must arrive in this time.
   std::chrono::milliseconds head_timeout{10000};
   // CALNDRO_HTTP_MAX_CONNECTIONS_PER_ADDRESS: connections served at once for
@@ -39,12 +39,12 @@ struct GatewayConfig {
   int max_connections_per_address = 256;
   // CALNDRO_HTTP_MAX_LINGERING_CONNECTIONS_PER_ADDRESS: of those, how many
   // may wait for a request, or take over a head, for 250 ms or more
-  // (gateway/connection_registry.h).
+  // (gateway/server/connection_registry.h).
   int max_lingering_connections_per_address = 16;
   // CALNDRO_HTTP_THREADS: a connection holds a worker while it is served;
-  // an idle one gives it up when others wait (gateway/http_server.h).
+  // an idle one gives it up when others wait (gateway/server/http_server.h).
   int http_threads = 64;
-  GrpcTls tls;  // CALNDRO_GRPC_TLS_*, for common/grpc_channel.h's use_grpc_tls()
+  GrpcTls tls;  // CALNDRO_GRPC_TLS_*, for common/grpc/grpc_channel.h's use_grpc_tls()
 };
 
 using settings::split_host_port;

@@ -1,4 +1,4 @@
-#include "gateway/http_server.h"
+#include "gateway/server/http_server.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -13,14 +13,14 @@
 #include <optional>
 #include <unordered_map>
 
-#include "common/crypto.h"
-#include "common/log.h"
-#include "gateway/front_door.h"
-#include "gateway/http_response.h"
-#include "gateway/json_mapping.h"
-#include "gateway/request_text.h"
-#include "gateway/socket_stream.h"
-#include "gateway/worker_pool.h"
+#include "common/base/log.h"
+#include "common/crypto/crypto.h"
+#include "gateway/api/http_response.h"
+#include "gateway/api/json_mapping.h"
+#include "gateway/api/request_text.h"
+#include "gateway/server/front_door.h"
+#include "gateway/server/socket_stream.h"
+#include "gateway/server/worker_pool.h"
 
 namespace calndro::gateway {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/client_address.h"
-#include "gateway/connection_registry.h"
-#include "gateway/routes.h"
+#include "gateway/api/client_address.h"
+#include "gateway/api/routes.h"
+#include "gateway/server/connection_registry.h"
 
 // The HTTP side of the gateway: cpp-httplib with a thread pool, the 64 KiB
 // body limit answered as JSON 413, JSON bodies on GET (httplib 0.11 does

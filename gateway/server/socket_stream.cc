@@ -1,4 +1,4 @@
-#include "gateway/socket_stream.h"
+#include "gateway/server/socket_stream.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-#include "gateway/worker_pool.h"
+#include "gateway/server/worker_pool.h"
 
 namespace calndro::gateway {
 

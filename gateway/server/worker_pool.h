@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/socket_stream.h"
+#include "gateway/server/socket_stream.h"
 
 // The workers connections run on (http_server.h); connection_registry.h
 // keeps the connections each client address holds.

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-// gateway/static/, compiled in at build time (see CMakeLists.txt).
+// gateway/web/static/, compiled in at build time (see CMakeLists.txt).
 namespace calndro::gateway::web_assets {
 
 std::string_view index_html();  // refers to the versioned app.css and app.js

@@ -1,11 +1,11 @@
-#include "gateway/web_page.h"
+#include "gateway/web/web_page.h"
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <string>
 
-#include "gateway/web_assets.h"
+#include "gateway/web/web_assets.h"
 
 namespace calndro::gateway {
 

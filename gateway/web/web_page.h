@@ -6,7 +6,7 @@
 #include <vector>
 
 // The page behind the link in the mail: content negotiation for
-// GET /ID/ and GET /ID/log/, and the static files in gateway/static/,
+// GET /ID/ and GET /ID/log/, and the static files in gateway/web/static/,
 // compiled into the binary at build time (see CMakeLists.txt).
 namespace calndro::gateway {
 

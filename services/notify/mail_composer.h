@@ -6,9 +6,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/allowed_hosts.h"
-#include "common/icalendar.h"
-#include "common/time_format.h"
+#include "common/text/allowed_hosts.h"
+#include "common/text/icalendar.h"
+#include "common/text/time_format.h"
 
 // What a notification mail says (SPEC §6) and how it is written on the wire
 // (RFC 5322). Pure functions: no clock, no randomness, no I/O, so every
@@ -81,7 +81,7 @@ std::string choose_link_base(const MailSettings& settings, std::string_view requ
 // "BASE/ID/?et=TOKEN".
 std::string event_link(std::string_view base, std::int64_t event_id, std::string_view token);
 
-// valid_link_base: common/allowed_hosts.h.
+// valid_link_base: common/text/allowed_hosts.h.
 
 // The subject alone (what compose_mail writes): known, and listed, before a
 // token exists. Calendar mails: "PREFIX'TITLE' agreed: <slot as the text
@@ -153,7 +153,7 @@ struct WireMail {
 // Content-Transfer-Encoding (encode_text_part's), then the body. With a
 // calendar the Content-Type is multipart/alternative: the text part, then the
 // "text/calendar; charset=UTF-8; method=..." part, 8bit (its lines are folded
-// at 75 octets, common/icalendar.h). No line exceeds kMaxMailLineOctets.
+// at 75 octets, common/text/icalendar.h). No line exceeds kMaxMailLineOctets.
 std::string render_message(const WireMail& mail);
 
 }  // namespace calndro::notify

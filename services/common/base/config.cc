@@ -1,9 +1,9 @@
-#include "common/config.h"
+#include "common/base/config.h"
 
 #include <fstream>
 #include <stdexcept>
 
-#include "common/crypto.h"
+#include "common/crypto/crypto.h"
 
 namespace calndro::config {
 

@@ -4,10 +4,10 @@
 #include <string>
 #include <string_view>
 
-#include "common/settings.h"
+#include "common/base/settings.h"
 
 // The internal credential between the processes. The settings themselves
-// (CALNDRO_INTERNAL_TOKEN, _FILE) are read like every other: common/settings.h.
+// (CALNDRO_INTERNAL_TOKEN, _FILE) are read like every other: common/base/settings.h.
 namespace calndro::config {
 
 // The credential the gateway presents to the event service and the event

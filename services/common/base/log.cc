@@ -1,11 +1,11 @@
-#include "common/log.h"
+#include "common/base/log.h"
 
 #include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <string>
 
-#include "common/time_format.h"
+#include "common/text/time_format.h"
 
 namespace calndro::log {
 namespace {

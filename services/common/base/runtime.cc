@@ -1,14 +1,14 @@
-#include "common/runtime.h"
+#include "common/base/runtime.h"
 
 #include <absl/synchronization/mutex.h>
 
 #include <cstdio>
 #include <string>
 
-#include "common/crypto.h"
-#include "common/log.h"
-#include "common/settings.h"
-#include "common/signals.h"
+#include "common/base/log.h"
+#include "common/base/settings.h"
+#include "common/base/signals.h"
+#include "common/crypto/crypto.h"
 
 namespace calndro {
 

@@ -9,7 +9,7 @@ namespace calndro {
 // "--health-check" to probe the process already running (a container's
 // healthcheck), or "--print-settings-markdown" to print the table of
 // settings (docs/OPERATIONS.md); anything else prints the usage and exits 2. Before any
-// thread starts: SIGINT/SIGTERM blocked (common/signals.h), the log's
+// thread starts: SIGINT/SIGTERM blocked (common/base/signals.h), the log's
 // service name, libsodium, tune_runtime(). Then `health_check` or `serve`,
 // each returning the exit code; whatever they throw is logged as
 // "cannot start", printed on stderr, and exits 1.

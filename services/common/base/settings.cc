@@ -1,4 +1,4 @@
-#include "common/settings.h"
+#include "common/base/settings.h"
 
 #include <charconv>
 #include <cstdlib>
@@ -7,8 +7,8 @@
 #include <sstream>
 #include <vector>
 
-#include "common/allowed_hosts.h"
-#include "common/grpc_channel.h"
+#include "common/text/allowed_hosts.h"
+#include "common/text/grpc_target.h"
 
 namespace calndro::settings {
 namespace {
@@ -355,7 +355,7 @@ const Values::Value& Values::get(std::string_view name) const {
   const auto found = values_.find(name);
   if (found == values_.end()) {
     throw std::logic_error(std::string(name) + " is not a setting " + std::string(process_name(process_)) +
-                           " reads (common/settings_table.cc)");
+                           " reads (common/base/settings_table.cc)");
   }
   found->second.read = true;
   return found->second;
@@ -409,7 +409,7 @@ void Values::expect_all_read() const {
     }
   }
   if (!unread.empty()) {
-    throw std::logic_error("common/settings_table.cc says " + std::string(process_name(process_)) +
+    throw std::logic_error("common/base/settings_table.cc says " + std::string(process_name(process_)) +
                            " reads " + unread + ", but nothing asked for it");
   }
 }
@@ -417,7 +417,7 @@ void Values::expect_all_read() const {
 std::string from_environment(std::string_view name) {
   const Setting* setting = find(name);
   if (setting == nullptr) {
-    throw std::logic_error(std::string(name) + " is not in common/settings_table.cc");
+    throw std::logic_error(std::string(name) + " is not in common/base/settings_table.cc");
   }
   return Resolver(process_environment(), std::nullopt).resolve(*setting).text;
 }

@@ -149,7 +149,7 @@ class Values {
 
 // One setting's value from this process's environment, checked against the
 // table whoever reads it: for code that reads its own settings when first
-// used (common/grpc_channel.h's TLS files).
+// used (common/grpc/grpc_channel.h's TLS files).
 std::string from_environment(std::string_view name);
 
 // "host:port" or "[v6]:port", port 0..65535. False when malformed.

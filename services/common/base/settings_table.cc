@@ -1,9 +1,9 @@
-// The table of settings (common/settings.h): data only, in the order of
+// The table of settings (common/base/settings.h): data only, in the order of
 // docs/OPERATIONS.md. A new setting is one entry here and one getter call
 // where its process is wired.
 #include <array>
 
-#include "common/settings.h"
+#include "common/base/settings.h"
 
 namespace calndro::settings {
 namespace {

@@ -1,4 +1,4 @@
-#include "common/signals.h"
+#include "common/base/signals.h"
 
 #include <pthread.h>
 

@@ -1,4 +1,4 @@
-#include "common/crypto.h"
+#include "common/crypto/crypto.h"
 
 #include <sodium.h>
 

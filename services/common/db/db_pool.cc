@@ -1,4 +1,4 @@
-#include "common/db_pool.h"
+#include "common/db/db_pool.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "common/deadline_watch.h"
+#include "common/db/deadline_watch.h"
 
 #include <algorithm>
 #include <condition_variable>
@@ -6,7 +6,7 @@
 #include <mutex>
 #include <thread>
 
-#include "common/log.h"
+#include "common/base/log.h"
 
 namespace calndro {
 

@@ -1,9 +1,9 @@
-#include "common/migrations.h"
+#include "common/db/migrations.h"
 
 #include <chrono>
 #include <thread>
 
-#include "common/log.h"
+#include "common/base/log.h"
 
 namespace calndro {
 

@@ -8,23 +8,16 @@
 #include <string>
 #include <string_view>
 
-#include "common/settings.h"
+#include "common/base/settings.h"
+#include "common/text/grpc_target.h"
 
 namespace calndro {
-
-// Turns a CALNDRO_*_ADDR value into a gRPC target:
-//   "host:port"                 as is (resolved through DNS when a name)
-//   "10.0.0.1:1,10.0.0.2:1"     "ipv4:10.0.0.1:1,10.0.0.2:1" (a fixed list of replicas)
-//   "dns:///events:50051", "ipv4:…", "ipv6:…", "unix:…"   as is
-// nullopt with a sentence in `error` when malformed (bad configuration
-// fails fast at start-up).
-std::optional<std::string> grpc_target(std::string_view address, std::string& error);
 
 // Limits set explicitly on both sides of every calndro channel. A message
 // holds at most one list page (ListEvents keeps a page under
 // kMaxListPageBytes, which also fits gRPC's 4 MiB default for generic
 // clients) or one event with its log; metadata holds the caller's
-// credentials and, in trailers, an error capped by common/rich_status.
+// credentials and, in trailers, an error capped by common/grpc/rich_status.h.
 inline constexpr int kMaxGrpcMessageBytes = 16 * 1024 * 1024;
 inline constexpr int kMaxGrpcMetadataBytes = 64 * 1024;
 inline constexpr std::size_t kMaxListPageBytes = 4 * 1024 * 1024 - 64 * 1024;

@@ -1,4 +1,4 @@
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
 
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"

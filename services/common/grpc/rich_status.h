@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "common/time_format.h"
+#include "common/text/time_format.h"
 
 // The one error style of the services: domain code returns absl::Status
 // (absl::StatusOr<T>), built here when it carries details. A detail travels as
@@ -36,7 +36,7 @@ inline constexpr const char* kIdempotencyKeyReusedReason = "IDEMPOTENCY_KEY_REUS
 
 // What an error carries at most, so that its trailer (the message and the
 // details, both repeated there) always fits the metadata limit of
-// common/grpc_channel.h: the first kMaxViolations violations, each field
+// common/grpc/grpc_channel.h: the first kMaxViolations violations, each field
 // and description cut to kMaxViolationBytes (on a UTF-8 boundary), then
 // one entry "And N more." (under the dropped violations' field when they
 // share one, else with no field).

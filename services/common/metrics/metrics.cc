@@ -1,10 +1,9 @@
-#include "common/metrics.h"
+#include "common/metrics/metrics.h"
 
 #include <httplib.h>
 #include <prometheus/text_serializer.h>
 
-#include "common/db_pool.h"
-#include "common/log.h"
+#include "common/base/log.h"
 
 namespace calndro {
 namespace {
@@ -39,13 +38,6 @@ void Metrics::on_scrape(std::function<void()> refresh) {
 
 prometheus::Gauge& Metrics::gauge(const std::string& name, const std::string& help) {
   return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
-}
-
-void register_pool_metrics(Metrics& metrics, const DbPool& pool) {
-  auto& in_use =
-      metrics.gauge("calndro_db_pool_connections_in_use", "Database connections lent out right now");
-  metrics.gauge("calndro_db_pool_size", "Configured database pool size").Set(pool.size());
-  metrics.on_scrape([&in_use, &pool] { in_use.Set(pool.in_use()); });
 }
 
 std::string Metrics::render() {

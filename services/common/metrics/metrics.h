@@ -18,8 +18,6 @@ class Server;
 
 namespace calndro {
 
-class DbPool;
-
 // One process's metrics (prometheus-cpp) and a tiny HTTP endpoint that
 // serves them as Prometheus text at GET /metrics. prometheus-cpp's own
 // "pull" server would bring civetweb; cpp-httplib is already linked.
@@ -54,8 +52,5 @@ class Metrics {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };
-
-// The pool's size and its connections lent out right now, read at each scrape.
-void register_pool_metrics(Metrics& metrics, const DbPool& pool);
 
 }  // namespace calndro

@@ -1,4 +1,4 @@
-#include "common/grpc_server.h"
+#include "common/rpc/grpc_server.h"
 
 #include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -12,9 +12,9 @@
 #include <mutex>
 #include <thread>
 
-#include "common/grpc_channel.h"
-#include "common/log.h"
-#include "common/metrics.h"
+#include "common/base/log.h"
+#include "common/grpc/grpc_channel.h"
+#include "common/metrics/metrics.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace calndro {
@@ -190,7 +190,7 @@ void apply_server_limits(grpc::ServerBuilder& builder) {
   // switching would dominate the profile). Idle pollers cost nothing.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 32);
-  // Explicit limits (common/grpc_channel.h), the same as our channels'.
+  // Explicit limits (common/grpc/grpc_channel.h), the same as our channels'.
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   builder.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, kMaxGrpcMetadataBytes);

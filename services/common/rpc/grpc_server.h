@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "common/signals.h"
+#include "common/base/signals.h"
 
 namespace calndro {
 

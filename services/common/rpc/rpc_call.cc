@@ -1,13 +1,13 @@
-#include "common/rpc_call.h"
+#include "common/rpc/rpc_call.h"
 
 #include <pqxx/pqxx>
 
 #include <chrono>
 #include <exception>
 
-#include "common/db_pool.h"
-#include "common/log.h"
-#include "common/rich_status.h"
+#include "common/base/log.h"
+#include "common/db/db_pool.h"
+#include "common/grpc/rich_status.h"
 
 namespace calndro {
 namespace {

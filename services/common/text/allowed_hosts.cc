@@ -1,10 +1,10 @@
-#include "common/allowed_hosts.h"
+#include "common/text/allowed_hosts.h"
 
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
 
-#include "common/text.h"
+#include "common/text/text.h"
 
 namespace calndro {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "common/time_format.h"
+#include "common/text/time_format.h"
 
 namespace calndro {
 

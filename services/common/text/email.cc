@@ -1,9 +1,9 @@
-#include "common/email.h"
+#include "common/text/email.h"
 
 #include <cctype>
 #include <cstring>
 
-#include "common/text.h"
+#include "common/text/text.h"
 
 namespace calndro {
 namespace {

@@ -1,4 +1,4 @@
-#include "common/icalendar.h"
+#include "common/text/icalendar.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/time_format.h"
+#include "common/text/time_format.h"
 
 // iCalendar (RFC 5545/5546) for calndro's agreed events: the invitation and
 // cancellation parts of mails and the event.ics document. TEXT values are

@@ -1,10 +1,10 @@
-#include "common/ip_address.h"
+#include "common/text/ip_address.h"
 
 #include <arpa/inet.h>
 
 #include <cstring>
 
-#include "common/text.h"
+#include "common/text/text.h"
 
 namespace calndro {
 namespace {

@@ -4,7 +4,7 @@
 #include <google/protobuf/timestamp.pb.h>
 #include <google/protobuf/util/time_util.h>
 
-#include "common/time_format.h"
+#include "common/text/time_format.h"
 
 // Instants and durations to and from their protobuf messages, through
 // protobuf's TimeUtil (which keeps nanos non-negative for times before 1970).

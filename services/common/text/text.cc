@@ -1,9 +1,9 @@
-#include "common/text.h"
+#include "common/text/text.h"
 
 #include <algorithm>
 #include <cctype>
 
-#include "common/limits.h"
+#include "common/text/limits.h"
 
 namespace calndro {
 

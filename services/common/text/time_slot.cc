@@ -1,8 +1,8 @@
-#include "common/time_slot.h"
+#include "common/text/time_slot.h"
 
 #include <algorithm>
 
-#include "common/proto_time.h"
+#include "common/text/proto_time.h"
 
 namespace calndro {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "calndro/common/v1/time_slot.pb.h"
-#include "common/time_format.h"
+#include "common/text/time_format.h"
 
 namespace calndro {
 
