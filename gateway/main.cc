@@ -10,16 +10,16 @@
 #include <thread>
 #include <vector>
 
-#include "common/crypto.h"
-#include "common/grpc_channel.h"
-#include "common/log.h"
-#include "common/metrics.h"
-#include "common/runtime.h"
-#include "common/signals.h"
-#include "gateway/event_client.h"
-#include "gateway/gateway_config.h"
-#include "gateway/http_server.h"
-#include "gateway/routes.h"
+#include "common/base/log.h"
+#include "common/base/runtime.h"
+#include "common/base/signals.h"
+#include "common/crypto/crypto.h"
+#include "common/grpc/grpc_channel.h"
+#include "common/metrics/metrics.h"
+#include "gateway/api/event_client.h"
+#include "gateway/api/routes.h"
+#include "gateway/server/gateway_config.h"
+#include "gateway/server/http_server.h"
 
 namespace calndro::gateway {
 namespace {
@@ -36,7 +36,7 @@ HttpServerOptions server_options(const GatewayConfig& config) {
   return options;
 }
 
-// Serves until SIGINT/SIGTERM (common/signals.h: only the waiter receives
+// Serves until SIGINT/SIGTERM (common/base/signals.h: only the waiter receives
 // them and stops the server cleanly). False when serving failed.
 bool serve_until_signal(HttpServer& server) {
   std::atomic<bool> finished{false};

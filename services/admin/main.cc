@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "admin/consistency_check.h"
-#include "common/crypto.h"
-#include "common/email.h"
-#include "common/migrations.h"
-#include "common/settings.h"
-#include "common/time_format.h"
+#include "common/base/settings.h"
+#include "common/crypto/crypto.h"
+#include "common/db/migrations.h"
+#include "common/text/email.h"
+#include "common/text/time_format.h"
 #include "events/migrations.h"
 #include "events/user_store.h"
 #include "notify/token_store.h"

@@ -2,10 +2,10 @@
 // RevokeApiToken (the key the call carries).
 #include "events/event_service.h"
 
-#include "common/crypto.h"
-#include "common/proto_time.h"
-#include "common/rich_status.h"
-#include "common/rpc_call.h"
+#include "common/crypto/crypto.h"
+#include "common/grpc/rich_status.h"
+#include "common/rpc/rpc_call.h"
+#include "common/text/proto_time.h"
 
 namespace calndro::events {
 

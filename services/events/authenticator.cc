@@ -4,9 +4,9 @@
 
 #include <cctype>
 
-#include "common/crypto.h"
-#include "common/proto_time.h"
-#include "common/rich_status.h"
+#include "common/crypto/crypto.h"
+#include "common/grpc/rich_status.h"
+#include "common/text/proto_time.h"
 
 namespace calndro::events {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
-#include "common/clock.h"
+#include "common/text/clock.h"
 #include "events/access_policy.h"
 #include "events/credential_cache.h"
 #include "events/email_token_cache.h"

@@ -2,9 +2,9 @@
 
 #include <optional>
 
-#include "common/config.h"
-#include "common/log.h"
-#include "common/rpc_call.h"
+#include "common/base/config.h"
+#include "common/base/log.h"
+#include "common/rpc/rpc_call.h"
 #include "events/login_throttle.h"
 
 namespace calndro::events {

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include "common/clock.h"
+#include "common/text/clock.h"
 #include "events/secret_keyed_cache.h"
 
 namespace calndro::events {

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/clock.h"
+#include "common/text/clock.h"
 #include "events/secret_keyed_cache.h"
 
 namespace calndro::events {

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "common/rich_status.h"
-#include "common/rpc_call.h"
-#include "common/time_slot.h"
+#include "common/grpc/rich_status.h"
+#include "common/rpc/rpc_call.h"
+#include "common/text/time_slot.h"
 #include "events/event_mapping.h"
 #include "events/preconditions.h"
 

@@ -1,9 +1,9 @@
 #include "events/event_calendar.h"
 
-#include "common/allowed_hosts.h"
-#include "common/icalendar.h"
-#include "common/proto_time.h"
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
+#include "common/text/allowed_hosts.h"
+#include "common/text/icalendar.h"
+#include "common/text/proto_time.h"
 
 namespace calndro::events {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "calndro/events/v1/events.pb.h"
-#include "common/time_format.h"
+#include "common/text/time_format.h"
 
 // GetEventCalendar's document (SPEC §3 GET /ID/event.ics), from the Event as
 // GetEvent answers it: METHOD:PUBLISH and

@@ -4,9 +4,9 @@
 
 #include <stdexcept>
 
-#include "common/limits.h"
-#include "common/rich_status.h"
-#include "common/rpc_call.h"
+#include "common/grpc/rich_status.h"
+#include "common/rpc/rpc_call.h"
+#include "common/text/limits.h"
 #include "events/event_checks.h"
 #include "events/event_mapping.h"
 #include "events/preconditions.h"

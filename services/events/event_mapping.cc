@@ -1,8 +1,8 @@
 #include "events/event_mapping.h"
 
-#include "common/proto_time.h"
-#include "common/time_format.h"
-#include "common/time_slot.h"
+#include "common/text/proto_time.h"
+#include "common/text/time_format.h"
+#include "common/text/time_slot.h"
 
 namespace calndro::events {
 namespace {

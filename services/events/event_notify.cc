@@ -7,12 +7,12 @@
 
 #include <stdexcept>
 
-#include "common/crypto.h"
-#include "common/email.h"
-#include "common/icalendar.h"
-#include "common/rich_status.h"
-#include "common/rpc_call.h"
-#include "common/time_slot.h"
+#include "common/crypto/crypto.h"
+#include "common/grpc/rich_status.h"
+#include "common/rpc/rpc_call.h"
+#include "common/text/email.h"
+#include "common/text/icalendar.h"
+#include "common/text/time_slot.h"
 #include "events/event_mapping.h"
 #include "events/mail_budget.h"
 #include "events/preconditions.h"

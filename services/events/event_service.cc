@@ -5,7 +5,7 @@
 // api_tokens.cc.
 #include "events/event_service.h"
 
-#include "common/rpc_call.h"
+#include "common/rpc/rpc_call.h"
 #include "events/caller_address.h"
 #include "events/event_checks.h"
 #include "events/event_mapping.h"

@@ -9,8 +9,8 @@
 #include "absl/status/statusor.h"
 #include "calndro/events/v1/events.grpc.pb.h"
 #include "calndro/notify/v1/notify.pb.h"
-#include "common/clock.h"
-#include "common/crypto.h"
+#include "common/crypto/crypto.h"
+#include "common/text/clock.h"
 #include "events/authenticator.h"
 #include "events/idempotency.h"
 #include "events/known_users.h"
@@ -42,7 +42,7 @@ struct EventServiceOptions {
 // metadata, checks SPEC §2, validates, and commits its change together with
 // its audit-log entry (one transaction, mostly one statement). Dependencies
 // come in through the constructor; main.cc only wires them.
-// Each RPC's body returns an absl::Status; common/rpc_call.h's serve_rpc
+// Each RPC's body returns an absl::Status; common/rpc/rpc_call.h's serve_rpc
 // turns it (or a database exception) into the wire status.
 // One class, its RPCs defined in a file per use case (events_read.cc,
 // event_changes.cc, event_agreement.cc, event_notify.cc, api_tokens.cc) on

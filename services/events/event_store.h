@@ -2,7 +2,7 @@
 
 #include <pqxx/pqxx>
 
-#include "common/rpc_call.h"
+#include "common/rpc/rpc_call.h"
 #include "events/stores.h"
 
 namespace calndro::events {

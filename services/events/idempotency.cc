@@ -6,9 +6,9 @@
 #include <memory>
 #include <stdexcept>
 
-#include "common/crypto.h"
-#include "common/rich_status.h"
-#include "common/text.h"
+#include "common/crypto/crypto.h"
+#include "common/grpc/rich_status.h"
+#include "common/text/text.h"
 
 namespace calndro::events {
 namespace {

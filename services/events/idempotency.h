@@ -8,7 +8,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
-#include "common/clock.h"
+#include "common/text/clock.h"
 #include "events/authenticator.h"
 #include "events/stores.h"
 

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <vector>
 
-#include "common/ip_address.h"
+#include "common/text/ip_address.h"
 
 namespace calndro::events {
 namespace {

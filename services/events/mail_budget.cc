@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
 
 namespace calndro::events {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "common/clock.h"
+#include "common/text/clock.h"
 #include "events/stores.h"
 
 // SPEC §7's hourly mail limit: every mail a request causes (a notify, the

@@ -6,17 +6,18 @@
 #include <cstdio>
 #include <optional>
 
-#include "common/config.h"
-#include "common/crypto.h"
-#include "common/db_pool.h"
-#include "common/grpc_channel.h"
-#include "common/grpc_server.h"
-#include "common/log.h"
-#include "common/metrics.h"
-#include "common/migrations.h"
-#include "common/runtime.h"
-#include "common/settings.h"
-#include "common/signals.h"
+#include "common/base/config.h"
+#include "common/base/log.h"
+#include "common/base/runtime.h"
+#include "common/base/settings.h"
+#include "common/base/signals.h"
+#include "common/crypto/crypto.h"
+#include "common/db/db_pool.h"
+#include "common/db/migrations.h"
+#include "common/db/pool_metrics.h"
+#include "common/grpc/grpc_channel.h"
+#include "common/metrics/metrics.h"
+#include "common/rpc/grpc_server.h"
 #include "events/event_service.h"
 #include "events/migrations.h"
 #include "events/outbox_relay.h"
@@ -29,7 +30,7 @@ namespace config = calndro::config;
 namespace events = calndro::events;
 using calndro::settings::Values;
 
-// What the service reads from its settings (common/settings_table.cc).
+// What the service reads from its settings (common/base/settings_table.cc).
 struct Settings {
   std::string listen;
   std::optional<std::string> metrics_listen;  // nullopt: off

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "common/migrations.h"
+#include "common/db/migrations.h"
 
 namespace calndro::events {
 

@@ -1,6 +1,6 @@
 #include "events/notification_client.h"
 
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
 
 namespace calndro::events {
 

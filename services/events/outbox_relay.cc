@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "common/log.h"
+#include "common/base/log.h"
 
 namespace calndro::events {
 namespace {

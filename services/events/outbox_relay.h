@@ -6,7 +6,7 @@
 #include <stop_token>
 #include <thread>
 
-#include "common/clock.h"
+#include "common/text/clock.h"
 #include "events/notification_client.h"
 #include "events/stores.h"
 

@@ -3,8 +3,8 @@
 #include <charconv>
 #include <vector>
 
-#include "common/grpc_channel.h"
-#include "common/rich_status.h"
+#include "common/grpc/grpc_channel.h"
+#include "common/grpc/rich_status.h"
 #include "events/event_mapping.h"
 
 namespace calndro::events {

@@ -5,7 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "calndro/events/v1/events.pb.h"
-#include "common/limits.h"
+#include "common/text/limits.h"
 #include "events/stores.h"
 
 // Paging of ListEvents and GetEventLog: the cursor a caller sends (a page

@@ -1,7 +1,7 @@
 #include "events/pg_database.h"
 
-#include "common/deadline_watch.h"
-#include "common/rpc_call.h"
+#include "common/db/deadline_watch.h"
+#include "common/rpc/rpc_call.h"
 #include "events/event_store.h"
 #include "events/idempotency_store.h"
 #include "events/notify_outbox.h"

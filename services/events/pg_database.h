@@ -1,6 +1,6 @@
 #pragma once
 
-#include "common/db_pool.h"
+#include "common/db/db_pool.h"
 #include "events/stores.h"
 
 namespace calndro::events {

@@ -6,9 +6,9 @@
 #include <string_view>
 #include <type_traits>
 
-#include "common/email.h"
-#include "common/limits.h"
-#include "common/text.h"
+#include "common/text/email.h"
+#include "common/text/limits.h"
+#include "common/text/text.h"
 
 namespace calndro::events {
 

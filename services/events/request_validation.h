@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "calndro/common/v1/time_slot.pb.h"
-#include "common/rich_status.h"
-#include "common/time_slot.h"
+#include "common/grpc/rich_status.h"
+#include "common/text/time_slot.h"
 
 // Checks of SPEC §3, §4 and §7 that the event service applies to every
 // caller, REST or direct gRPC. Each collects field violations instead of

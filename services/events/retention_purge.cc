@@ -1,6 +1,6 @@
 #include "events/retention_purge.h"
 
-#include "common/log.h"
+#include "common/base/log.h"
 
 namespace calndro::events {
 namespace {

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "common/clock.h"
+#include "common/text/clock.h"
 
 namespace calndro::events {
 

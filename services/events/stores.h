@@ -8,8 +8,8 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
-#include "common/clock.h"
-#include "common/time_slot.h"
+#include "common/text/clock.h"
+#include "common/text/time_slot.h"
 
 // What the event service needs from its database, as small interfaces: the
 // service logic takes them in its constructor, PostgreSQL implements them
@@ -243,7 +243,7 @@ class Database {
   virtual ~Database() = default;
   // Runs `work` as `atomicity` says; commits only when it returns OK (a
   // refused call changes nothing). Database failures are thrown
-  // (common/rpc_call.h maps them).
+  // (common/rpc/rpc_call.h maps them).
   virtual absl::Status run(Atomicity atomicity, Work work) = 0;
 };
 

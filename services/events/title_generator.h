@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "common/crypto.h"
+#include "common/crypto/crypto.h"
 
 namespace calndro::events {
 

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "common/db_pool.h"
+#include "common/db/db_pool.h"
 
 namespace calndro::notify {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "common/db_pool.h"
-#include "common/log.h"
+#include "common/base/log.h"
+#include "common/db/db_pool.h"
 #include "notify/token_store.h"
 
 namespace calndro::notify {

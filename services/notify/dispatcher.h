@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/clock.h"
-#include "common/crypto.h"
+#include "common/crypto/crypto.h"
+#include "common/text/clock.h"
 #include "notify/mail_composer.h"
 #include "notify/smtp_mailer.h"
 #include "notify/stores.h"

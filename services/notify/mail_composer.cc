@@ -7,8 +7,8 @@
 #include <chrono>
 #include <cstdio>
 
-#include "common/email.h"
-#include "common/text.h"
+#include "common/text/email.h"
+#include "common/text/text.h"
 
 namespace calndro::notify {
 namespace {

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "common/icalendar.h"
-#include "common/time_format.h"
+#include "common/text/icalendar.h"
+#include "common/text/time_format.h"
 
 // What a notification mail says (SPEC §6) and how it is written on the wire
 // (RFC 5322). Pure functions: no clock, no randomness, no I/O, so every
@@ -149,7 +149,7 @@ struct WireMail {
 // Content-Transfer-Encoding (encode_text_part's), then the body. With a
 // calendar the Content-Type is multipart/alternative: the text part, then the
 // "text/calendar; charset=UTF-8; method=..." part, 8bit (its lines are folded
-// at 75 octets, common/icalendar.h). No line exceeds kMaxMailLineOctets.
+// at 75 octets, common/text/icalendar.h). No line exceeds kMaxMailLineOctets.
 std::string render_message(const WireMail& mail);
 
 }  // namespace calndro::notify

@@ -7,14 +7,14 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "common/crypto.h"
-#include "common/email.h"
-#include "common/log.h"
-#include "common/proto_time.h"
-#include "common/rich_status.h"
-#include "common/rpc_call.h"
-#include "common/text.h"
-#include "common/time_slot.h"
+#include "common/base/log.h"
+#include "common/crypto/crypto.h"
+#include "common/grpc/rich_status.h"
+#include "common/rpc/rpc_call.h"
+#include "common/text/email.h"
+#include "common/text/proto_time.h"
+#include "common/text/text.h"
+#include "common/text/time_slot.h"
 #include "notify/outbox.h"
 #include "notify/token_store.h"
 

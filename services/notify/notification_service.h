@@ -10,7 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "calndro/notify/v1/notify.grpc.pb.h"
-#include "common/limits.h"
+#include "common/text/limits.h"
 #include "notify/mail_composer.h"
 #include "notify/stores.h"
 
@@ -47,7 +47,7 @@ struct ValidatedQueueRequest {
 absl::StatusOr<ValidatedQueueRequest> validate_queue_request(const v1::QueueNotificationsRequest& request);
 
 // The RPCs. Every call: authorize (metadata x-calndro-internal), validate,
-// then one transaction, inside common/rpc_call.h's serve_rpc (database down
+// then one transaction, inside common/rpc/rpc_call.h's serve_rpc (database down
 // -> UNAVAILABLE; anything unexpected -> INTERNAL, details only in the log).
 class NotificationServiceImpl final : public v1::NotificationService::Service {
  public:

@@ -2,7 +2,7 @@
 
 #include <pqxx/pqxx>
 
-#include "common/db_pool.h"
+#include "common/db/db_pool.h"
 #include "notify/stores.h"
 
 // Database over a DbPool: one pooled connection per transaction.

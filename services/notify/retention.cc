@@ -1,6 +1,6 @@
 #include "notify/retention.h"
 
-#include "common/log.h"
+#include "common/base/log.h"
 
 namespace calndro::notify {
 namespace {

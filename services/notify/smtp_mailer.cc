@@ -8,8 +8,8 @@
 #include <memory>
 #include <stdexcept>
 
-#include "common/ip_address.h"
-#include "common/text.h"
+#include "common/text/ip_address.h"
+#include "common/text/text.h"
 
 namespace calndro::notify {
 namespace {

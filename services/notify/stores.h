@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/functional/function_ref.h"
-#include "common/time_format.h"
+#include "common/text/time_format.h"
 #include "notify/mail_composer.h"
 
 // What the RPCs, the dispatcher and the retention purge need from storage:

@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "common/text.h"
+#include "common/text/text.h"
 #include "notify/pg_database.h"
 
 namespace calndro::notify {

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "common/crypto.h"
-#include "common/time_format.h"
+#include "common/crypto/crypto.h"
+#include "common/text/time_format.h"
 #include "notify/stores.h"
 
 // Email tokens (SPEC §6): 160 random bits as 40 lower-case hex characters.

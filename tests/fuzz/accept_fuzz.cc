@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "gateway/web_page.h"
+#include "gateway/web/web_page.h"
 
 using namespace calndro::gateway;
 

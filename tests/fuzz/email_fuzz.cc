@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/email.h"
+#include "common/text/email.h"
 #include "fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "gateway/json_mapping.h"
+#include "gateway/api/json_mapping.h"
 
 using namespace calndro;
 using namespace calndro::gateway;

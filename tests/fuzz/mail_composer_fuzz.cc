@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/email.h"
+#include "common/text/email.h"
 #include "fuzz_check.h"
 #include "notify/mail_composer.h"
 

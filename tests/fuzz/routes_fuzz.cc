@@ -8,8 +8,8 @@
 #include <string_view>
 
 #include "fuzz_check.h"
-#include "gateway/request_text.h"
-#include "gateway/route_table.h"
+#include "gateway/api/request_text.h"
+#include "gateway/api/route_table.h"
 
 using namespace calndro::gateway;
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/time_format.h"
+#include "common/text/time_format.h"
 #include "fuzz_check.h"
 
 using namespace calndro;

@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "calndro/events/v1/events.grpc.pb.h"
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
 #include "support/calendar.h"
 #include "support/http_call.h"
 #include "support/stack.h"

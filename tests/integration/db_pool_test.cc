@@ -1,6 +1,6 @@
 // The connection pool against a real database: who gets a connection when
 // all are leased.
-#include "common/db_pool.h"
+#include "common/db/db_pool.h"
 
 #include <gtest/gtest.h>
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "common/migrations.h"
+#include "common/db/migrations.h"
 #include "events/migrations.h"
 #include "support/harness.h"
 

@@ -4,6 +4,9 @@
 #   - no function in services/ or gateway/ is longer than 60 lines (a ctags
 #     count from the first line to the closing brace, mains and lambdas included);
 #   - no file in services/ or gateway/ is longer than 500 lines (split by use case);
+#   - layers: a folder of services/common or gateway/ includes only from the
+#     folders below it (the table below), and the gateway nothing of the
+#     database or the gRPC server;
 #   - the project speaks of itself: no tracker numbers ("issue 7") anywhere.
 # Exits non-zero and names each offender.
 set -uo pipefail
@@ -52,6 +55,52 @@ if [ -n "$long_files" ]; then
   failures=$((failures + 1))
 else
   echo "style: no file in services/ or gateway/ over $MAX_FILE_LINES lines"
+fi
+
+# Each folder and the folders its files may include from (its own and those
+# below it). A file obeys the longest folder that holds it. The CMake
+# libraries link the same way, so an include outside its row would either
+# not link or drag a layer into binaries that do not use it.
+layers="
+services/common/text     common/text
+services/common/crypto   common/crypto
+services/common/base     common/base common/text common/crypto
+services/common/metrics  common/metrics common/base
+services/common/grpc     common/grpc common/base common/text
+services/common/db       common/db common/base common/metrics
+services/common/rpc      common/rpc common/base common/grpc common/metrics common/db
+gateway/web              gateway/web
+gateway/api              gateway/api gateway/web common/text common/crypto common/base common/metrics common/grpc
+gateway/server           gateway/server gateway/api gateway/web common/text common/crypto common/base common/metrics common/grpc
+gateway                  gateway/server gateway/api gateway/web common/text common/crypto common/base common/metrics common/grpc
+"
+layer_breaks=$(git grep -n -E '^#include "(common|gateway)/' -- services/common gateway |
+  awk -v layers="$layers" '
+    BEGIN {
+      n = split(layers, rows, "\n");
+      for (i = 1; i <= n; i++) {
+        if (split(rows[i], cell, " ") < 2) continue;
+        allowed[cell[1]] = rows[i];
+      }
+    }
+    {
+      split($0, part, ":"); file = part[1];
+      match($0, /"[^"]+"/); included = substr($0, RSTART + 1, RLENGTH - 2);
+      best = "";
+      for (folder in allowed) {
+        if (index(file, folder "/") == 1 && length(folder) > length(best)) best = folder;
+      }
+      if (best == "") next;
+      split(allowed[best], cell, " "); ok = 0;
+      for (j = 2; j in cell; j++) if (index(included, cell[j] "/") == 1) ok = 1;
+      if (!ok) printf "  %s:%s includes %s (%s may include only: %s)\n", file, part[2], included, best, substr(allowed[best], length(best) + 2);
+    }' | sed 's/  */ /g; s/^ /  /')
+if [ -n "$layer_breaks" ]; then
+  echo "style: includes across layers:"
+  echo "$layer_breaks"
+  failures=$((failures + 1))
+else
+  echo "style: services/common and gateway/ include only from the layers below them"
 fi
 
 if git grep -n -i -E '\bissues? ?#?[0-9]+' -- . ':!tests/style/check.sh'; then

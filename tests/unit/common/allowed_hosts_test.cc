@@ -1,4 +1,4 @@
-#include "common/allowed_hosts.h"
+#include "common/text/allowed_hosts.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "common/config.h"
+#include "common/base/config.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -2,7 +2,7 @@
 // the watch lives, never after the watch is gone, and the watch's end waits
 // for a cancellation in progress (the event service's statements rely on it:
 // the connection goes back to the pool only after that).
-#include "common/deadline_watch.h"
+#include "common/db/deadline_watch.h"
 
 #include <gtest/gtest.h>
 

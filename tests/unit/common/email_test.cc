@@ -1,4 +1,4 @@
-#include "common/email.h"
+#include "common/text/email.h"
 
 #include <gtest/gtest.h>
 

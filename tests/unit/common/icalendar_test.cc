@@ -1,4 +1,4 @@
-#include "common/icalendar.h"
+#include "common/text/icalendar.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

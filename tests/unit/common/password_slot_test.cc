@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "common/crypto.h"
+#include "common/crypto/crypto.h"
 
 namespace calndro {
 namespace {

@@ -1,4 +1,4 @@
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
 
 #include <gtest/gtest.h>
 

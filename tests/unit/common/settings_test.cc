@@ -1,4 +1,4 @@
-#include "common/settings.h"
+#include "common/base/settings.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "common/time_format.h"
+#include "common/text/time_format.h"
 
 #include <gtest/gtest.h>
 

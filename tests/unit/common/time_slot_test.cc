@@ -1,4 +1,4 @@
-#include "common/time_slot.h"
+#include "common/text/time_slot.h"
 
 #include <gtest/gtest.h>
 

@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include "common/icalendar.h"
-#include "common/proto_time.h"
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
+#include "common/text/icalendar.h"
+#include "common/text/proto_time.h"
 
 namespace calndro::events {
 namespace {

@@ -4,8 +4,8 @@
 #include <grpcpp/test/server_context_test_spouse.h>
 #include <gtest/gtest.h>
 
-#include "common/rich_status.h"
-#include "common/time_format.h"
+#include "common/grpc/rich_status.h"
+#include "common/text/time_format.h"
 #include "events/event_store.h"
 #include "fake_clock.h"
 #include "fakes.h"

@@ -2,7 +2,7 @@
 
 // A clock the unit tests move by hand, for the caches' time-to-live rules.
 
-#include "common/clock.h"
+#include "common/text/clock.h"
 
 namespace calndro {
 

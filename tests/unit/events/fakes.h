@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "common/crypto.h"
+#include "common/crypto/crypto.h"
 #include "events/notification_client.h"
 #include "events/stores.h"
 

@@ -3,7 +3,7 @@
 #include <grpcpp/test/server_context_test_spouse.h>
 #include <gtest/gtest.h>
 
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
 #include "events/event_service.h"
 #include "fake_clock.h"
 #include "fakes.h"

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
 
 // SPEC §7's hourly mail limit as a rule over the outbox rows a caller
 // caused: what fits, and how long a refused request waits.

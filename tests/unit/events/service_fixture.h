@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
 #include "events/event_service.h"
 #include "events/idempotency.h"
 #include "fake_clock.h"

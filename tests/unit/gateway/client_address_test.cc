@@ -1,4 +1,4 @@
-#include "gateway/client_address.h"
+#include "gateway/api/client_address.h"
 
 #include <gtest/gtest.h>
 

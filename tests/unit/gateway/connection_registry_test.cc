@@ -1,6 +1,6 @@
-// The per-address limits (gateway/connection_registry.h) on their own, with
+// The per-address limits (gateway/server/connection_registry.h) on their own, with
 // time given by the test: connections at work are many, lingering ones few.
-#include "gateway/connection_registry.h"
+#include "gateway/server/connection_registry.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-// The cross-origin rule (SPEC §3, gateway/cross_origin.h) on its own: which
+// The cross-origin rule (SPEC §3, gateway/api/cross_origin.h) on its own: which
 // writes and which credentialed reads a page of another site may cause.
-#include "gateway/cross_origin.h"
+#include "gateway/api/cross_origin.h"
 
 #include <gtest/gtest.h>
 

@@ -13,13 +13,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "common/crypto.h"
-#include "common/rich_status.h"
-#include "gateway/credentials.h"
-#include "gateway/event_client.h"
-#include "gateway/http_server.h"
-#include "gateway/request_text.h"
-#include "gateway/routes.h"
+#include "common/crypto/crypto.h"
+#include "common/grpc/rich_status.h"
+#include "gateway/api/credentials.h"
+#include "gateway/api/event_client.h"
+#include "gateway/api/request_text.h"
+#include "gateway/api/routes.h"
+#include "gateway/server/http_server.h"
 #include "support/raw_http.h"
 
 #include "support/cases.h"

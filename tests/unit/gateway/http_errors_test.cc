@@ -1,8 +1,8 @@
-#include "gateway/http_errors.h"
+#include "gateway/api/http_errors.h"
 
 #include <gtest/gtest.h>
 
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
 
 namespace calndro::gateway {
 namespace {

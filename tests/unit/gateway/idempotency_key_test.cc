@@ -1,8 +1,8 @@
-#include "gateway/idempotency_key.h"
+#include "gateway/api/idempotency_key.h"
 
 #include <gtest/gtest.h>
 
-#include "gateway/front_door.h"
+#include "gateway/server/front_door.h"
 
 namespace calndro::gateway {
 namespace {

@@ -1,4 +1,4 @@
-#include "gateway/json_mapping.h"
+#include "gateway/api/json_mapping.h"
 
 #include <gtest/gtest.h>
 

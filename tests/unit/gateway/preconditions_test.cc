@@ -1,10 +1,10 @@
-#include "gateway/preconditions.h"
+#include "gateway/api/preconditions.h"
 
 #include <gtest/gtest.h>
 
 #include "absl/strings/cord.h"
 #include "calndro/events/v1/events.pb.h"
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
 
 namespace calndro::gateway {
 namespace {

@@ -1,12 +1,12 @@
-#include "gateway/route_table.h"
+#include "gateway/api/route_table.h"
 
 #include <gtest/gtest.h>
 
-#include "common/text.h"
-#include "gateway/gateway_config.h"
-#include "gateway/handlers.h"
-#include "gateway/http_server.h"
-#include "gateway/request_text.h"
+#include "common/text/text.h"
+#include "gateway/api/handlers.h"
+#include "gateway/api/request_text.h"
+#include "gateway/server/gateway_config.h"
+#include "gateway/server/http_server.h"
 
 namespace calndro::gateway {
 namespace {

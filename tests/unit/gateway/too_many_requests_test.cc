@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "common/rich_status.h"
-#include "gateway/http_errors.h"
+#include "common/grpc/rich_status.h"
+#include "gateway/api/http_errors.h"
 
 namespace calndro::gateway {
 namespace {

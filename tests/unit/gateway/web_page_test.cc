@@ -9,11 +9,11 @@
 #include <regex>
 #include <string>
 
-#include "common/crypto.h"
-#include "gateway/event_client.h"
-#include "gateway/routes.h"
-#include "gateway/web_assets.h"
-#include "gateway/web_page.h"
+#include "common/crypto/crypto.h"
+#include "gateway/api/event_client.h"
+#include "gateway/api/routes.h"
+#include "gateway/web/web_assets.h"
+#include "gateway/web/web_page.h"
 
 #include "support/cases.h"
 

@@ -3,7 +3,7 @@
 // outbox's `content` and the request's validation.
 #include <gtest/gtest.h>
 
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
 #include "notify/mail_composer.h"
 #include "notify/notification_service.h"
 #include "notify/outbox.h"

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "common/clock.h"
-#include "common/db_pool.h"
+#include "common/db/db_pool.h"
+#include "common/text/clock.h"
 #include "notify/smtp_mailer.h"
 #include "notify/stores.h"
 

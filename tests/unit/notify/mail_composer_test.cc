@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/allowed_hosts.h"
+#include "common/text/allowed_hosts.h"
 #include "support/cases.h"
 
 namespace calndro::notify {

@@ -3,8 +3,8 @@
 #include <grpcpp/test/server_context_test_spouse.h>
 #include <gtest/gtest.h>
 
-#include "common/proto_time.h"
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
+#include "common/text/proto_time.h"
 #include "fake_stores.h"
 #include "notify/notification_service.h"
 #include "notify/token_store.h"

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "common/rich_status.h"
+#include "common/grpc/rich_status.h"
 #include "notify/notification_service.h"
 
 namespace calndro::notify {
