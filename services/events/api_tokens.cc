@@ -2,6 +2,7 @@
 // RevokeApiToken (the key the call carries).
 #include "events/event_service.h"
 
+#include "common/base/status_macros.h"
 #include "common/crypto/crypto.h"
 #include "common/grpc/rich_status.h"
 #include "common/rpc/rpc_call.h"
@@ -23,14 +24,12 @@ absl::StatusOr<VerifiedPassword> EventServiceImpl::verify_login(const Credential
     return invalid_argument(std::move(violations));
   }
   const PasswordLogin login{request.username(), request.password()};
-  if (absl::Status screened = authenticator_.screen(login, credentials.client_address); !screened.ok()) {
-    return screened;
-  }
+  CALNDRO_RETURN_IF_ERROR(authenticator_.screen(login, credentials.client_address));
   std::optional<User> user;
-  (void)database_.run(Atomicity::kPerStatement, [&](Repositories& stores) {
+  CALNDRO_RETURN_IF_ERROR(database_.run(Atomicity::kPerStatement, [&](Repositories& stores) {
     user = stores.users.find_by_login(login.login);
     return absl::OkStatus();
-  });
+  }));
   return authenticator_.check_password(login, credentials.client_address, user, refusal);
 }
 
@@ -45,19 +44,16 @@ absl::Status EventServiceImpl::mint_api_token(const Credentials& credentials,
                                               const v1::CreateApiTokenRequest& request,
                                               v1::CreateApiTokenResponse& response) {
   const std::string refusal = "Unable to log in with provided credentials.";
-  const auto verified = verify_login(credentials, request, refusal);
-  if (!verified.ok()) {
-    return verified.status();
-  }
+  CALNDRO_ASSIGN_OR_RETURN(const VerifiedPassword verified, verify_login(credentials, request, refusal));
   const std::string token = random_hex(random_, 20);
   const Instant expires = clock_.now() + options_.api_token_lifetime;
   bool minted = false;
-  (void)database_.run(Atomicity::kPerStatement, [&](Repositories& stores) {
+  CALNDRO_RETURN_IF_ERROR(database_.run(Atomicity::kPerStatement, [&](Repositories& stores) {
     // Only while the password is still the one just verified and the user
     // still active: a change in between revoked every key.
-    minted = stores.users.add_api_token(verified->user_id, verified->stored_hash, sha256_hex(token), expires);
+    minted = stores.users.add_api_token(verified.user_id, verified.stored_hash, sha256_hex(token), expires);
     return absl::OkStatus();
-  });
+  }));
   if (!minted) {
     return absl::UnauthenticatedError(refusal);
   }
