@@ -101,8 +101,8 @@ Authenticator::Authenticator(const Clock& clock, Database& database, CredentialC
       token_cache_(token_cache),
       hashing_wait_(hashing_wait) {}
 
-absl::Status Authenticator::run_as_caller(const Credentials& credentials, Atomicity atomicity,
-                                          CallerWork work) {
+absl::Status Authenticator::run_as_caller(const CallContext& call, const Credentials& credentials,
+                                          Atomicity atomicity, CallerWork work) {
   CALNDRO_ASSIGN_OR_RETURN(const std::optional<PasswordLogin> login, password_login(credentials));
   if (login) {
     // A throttled login is refused before it costs a connection.
@@ -111,15 +111,17 @@ absl::Status Authenticator::run_as_caller(const Credentials& credentials, Atomic
   std::optional<VerifiedPassword> verified;
   for (int round = 0; round < 3; ++round) {
     std::optional<PasswordCheckNeeded> needed;
-    const absl::Status status = database_.run(atomicity, [&](Repositories& repositories) -> absl::Status {
-      CALNDRO_ASSIGN_OR_RETURN(Authentication authentication, authenticate(repositories.users, credentials,
-                                                                           verified ? &*verified : nullptr));
-      if (auto* check = std::get_if<PasswordCheckNeeded>(&authentication)) {
-        needed = std::move(*check);
-        return absl::OkStatus();  // nothing written yet
-      }
-      return work(repositories, std::get<Caller>(authentication));
-    });
+    const absl::Status status =
+        database_.run(call, atomicity, [&](Repositories& repositories) -> absl::Status {
+          CALNDRO_ASSIGN_OR_RETURN(
+              Authentication authentication,
+              authenticate(repositories.users, credentials, verified ? &*verified : nullptr));
+          if (auto* check = std::get_if<PasswordCheckNeeded>(&authentication)) {
+            needed = std::move(*check);
+            return absl::OkStatus();  // nothing written yet
+          }
+          return work(repositories, std::get<Caller>(authentication));
+        });
     if (!status.ok() || !needed) {
       return status;
     }

@@ -110,10 +110,11 @@ void register_relay_metrics(calndro::Metrics& metrics, events::Database& databas
     try {
       events::NotificationBacklog backlog;
       const absl::Status read =
-          database.run(events::Atomicity::kPerStatement, [&](events::Repositories& stores) {
-            backlog = stores.outbox.backlog();
-            return absl::OkStatus();
-          });
+          database.run(calndro::CallContext::background(), events::Atomicity::kPerStatement,
+                       [&](events::Repositories& stores) {
+                         backlog = stores.outbox.backlog();
+                         return absl::OkStatus();
+                       });
       if (!read.ok()) {
         // Unknown this scrape, as when unreachable; the next scrape asks again.
         pending.Set(-1);

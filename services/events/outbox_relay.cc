@@ -65,10 +65,11 @@ void OutboxRelay::loop(std::stop_token stop) {
 absl::StatusOr<int> OutboxRelay::relay_once() {
   std::vector<PendingNotification> claimed;
   const Instant now = clock_.now();
-  CALNDRO_RETURN_IF_ERROR(database_.run(Atomicity::kPerStatement, [&](Repositories& stores) {
-    claimed = stores.outbox.claim_due(now, now + options_.lease, options_.batch);
-    return absl::OkStatus();
-  }));
+  CALNDRO_RETURN_IF_ERROR(
+      database_.run(CallContext::background(), Atomicity::kPerStatement, [&](Repositories& stores) {
+        claimed = stores.outbox.claim_due(now, now + options_.lease, options_.batch);
+        return absl::OkStatus();
+      }));
   // Every claimed row is handed over even when recording one failed: the
   // first failure is reported once all were tried.
   absl::Status recorded;
@@ -114,7 +115,7 @@ absl::Status OutboxRelay::settle(const PendingNotification& notification, const 
     backoff *= 2;
   }
   backoff = std::min(backoff, options_.max_backoff);
-  return database_.run(Atomicity::kPerStatement, [&](Repositories& stores) {
+  return database_.run(CallContext::background(), Atomicity::kPerStatement, [&](Repositories& stores) {
     if (status.ok()) {
       stores.outbox.mark_handed_over(notification.id, now);
     } else if (worth_retrying(status)) {

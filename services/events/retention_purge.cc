@@ -12,10 +12,11 @@ template <typename Purge>
 void purge_logged(Database& database, const char* what, Purge purge) {
   try {
     std::int64_t purged = 0;
-    const absl::Status status = database.run(Atomicity::kPerStatement, [&](Repositories& stores) {
-      purged = purge(stores);
-      return absl::OkStatus();
-    });
+    const absl::Status status =
+        database.run(CallContext::background(), Atomicity::kPerStatement, [&](Repositories& stores) {
+          purged = purge(stores);
+          return absl::OkStatus();
+        });
     if (!status.ok()) {
       log::warn(std::string("purge of ") + what + " refused; next try later",
                 {{"code", static_cast<int>(status.code())}, {"error", std::string(status.message())}});

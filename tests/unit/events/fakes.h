@@ -79,7 +79,7 @@ class FakeStores final : public Database,
   // once empty, every run does its work.
   std::deque<absl::Status> next_runs;
 
-  absl::Status run(Atomicity atomicity, Work work) override {
+  absl::Status run(const CallContext&, Atomicity atomicity, Work work) override {
     runs.push_back(atomicity);
     before_run();
     if (!next_runs.empty()) {
