@@ -5,30 +5,36 @@
 namespace calndro::notify {
 
 template <typename PqxxTransaction>
-void PgDatabase::run(absl::FunctionRef<void(Transaction&)> work) {
-  auto once = [&work](pqxx::connection& connection) {
+absl::Status PgDatabase::run_in(const CallContext& call, Atomicity atomicity, Work work) {
+  auto once = [&](pqxx::connection& connection) {
     PqxxTransaction tx(connection);
     PgTransaction handle(tx);
-    work(handle);
-    tx.commit();
+    absl::Status status = work(handle);
+    if (status.ok() && atomicity == Atomicity::kTransaction) {
+      // As in the event service: a write whose caller gave up rolls back.
+      status = call.still_wanted();
+    }
+    if (status.ok()) {
+      tx.commit();
+    }
+    return status;
   };
   if (policy_ == StaleConnections::kRetryWhileFast) {
-    run_with_fresh_connections(pool_, once);
-  } else {
-    pool_.run(once);
+    return run_with_fresh_connections(pool_, once);
   }
+  return pool_.run(once);
 }
 
-void PgDatabase::write(absl::FunctionRef<void(Transaction&)> work) {
-  run<pqxx::work>(work);
-}
-
-void PgDatabase::read(absl::FunctionRef<void(Transaction&)> work) {
-  run<pqxx::read_transaction>(work);
-}
-
-void PgDatabase::single(absl::FunctionRef<void(Transaction&)> work) {
-  run<pqxx::nontransaction>(work);
+absl::Status PgDatabase::run(const CallContext& call, Atomicity atomicity, Work work) {
+  switch (atomicity) {
+    case Atomicity::kReadOnly:
+      return run_in<pqxx::read_transaction>(call, atomicity, work);
+    case Atomicity::kPerStatement:
+      return run_in<pqxx::nontransaction>(call, atomicity, work);
+    case Atomicity::kTransaction:
+      break;
+  }
+  return run_in<pqxx::work>(call, atomicity, work);
 }
 
 }  // namespace calndro::notify
