@@ -1,6 +1,7 @@
 #include "events/pg_database.h"
 
 #include "common/db/deadline_watch.h"
+#include "common/db/pg_unit_of_work.h"
 #include "events/event_store.h"
 #include "events/idempotency_store.h"
 #include "events/notify_outbox.h"
@@ -40,35 +41,14 @@ absl::Status PgDatabase::run(const CallContext& call, Atomicity atomicity, Work 
 
 absl::Status PgDatabase::run_on(pqxx::connection& connection, const CallContext& call, Atomicity atomicity,
                                 Work work) {
-  switch (atomicity) {
-    case Atomicity::kPerStatement:
-      return run_in<pqxx::nontransaction>(connection, call, atomicity, work);
-    case Atomicity::kReadOnly:
-      return run_in<pqxx::read_transaction>(connection, call, atomicity, work);
-    case Atomicity::kTransaction:
-      break;
-  }
-  return run_in<pqxx::work>(connection, call, atomicity, work);
-}
-
-template <typename PqxxTransaction>
-absl::Status PgDatabase::run_in(pqxx::connection& connection, const CallContext& call, Atomicity atomicity,
-                                Work work) {
-  PqxxTransaction tx(connection);
-  PgEventRepository events(tx, atomicity, call);
-  PgUserRepository users(tx, atomicity, call);
-  PgNotificationOutbox outbox(tx, atomicity, call);
-  PgIdempotencyStore idempotency(tx, atomicity, call);
-  Repositories repositories{events, users, outbox, idempotency};
-  absl::Status status = work(repositories);
-  if (status.ok() && atomicity != Atomicity::kPerStatement) {
-    // Last moment to refuse: the caller gone, the transaction rolls back.
-    status = call.still_wanted();
-  }
-  if (status.ok()) {
-    tx.commit();  // a nontransaction's commit sends nothing
-  }
-  return status;
+  return run_in_transaction(connection, call, atomicity, [&](pqxx::transaction_base& tx) {
+    PgEventRepository events(tx, atomicity, call);
+    PgUserRepository users(tx, atomicity, call);
+    PgNotificationOutbox outbox(tx, atomicity, call);
+    PgIdempotencyStore idempotency(tx, atomicity, call);
+    Repositories repositories{events, users, outbox, idempotency};
+    return work(repositories);
+  });
 }
 
 void PgDatabase::prepare(pqxx::connection& connection) {

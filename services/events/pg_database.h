@@ -19,9 +19,6 @@ class PgDatabase final : public Database {
  private:
   static absl::Status run_on(pqxx::connection& connection, const CallContext& call, Atomicity atomicity,
                              Work work);
-  template <typename PqxxTransaction>
-  static absl::Status run_in(pqxx::connection& connection, const CallContext& call, Atomicity atomicity,
-                             Work work);
 
   DbPool& pool_;
 };

@@ -33,9 +33,6 @@ class PgDatabase final : public Database {
   absl::Status run(const CallContext& call, Atomicity atomicity, Work work) override;
 
  private:
-  template <typename PqxxTransaction>
-  absl::Status run_in(const CallContext& call, Atomicity atomicity, Work work);
-
   DbPool& pool_;
   const StaleConnections policy_;
 };
