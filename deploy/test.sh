@@ -20,13 +20,24 @@ BUILD_DIR=${CALNDRO_BUILD_DIR:-$ROOT/build}
 BUILD_TYPE=${CALNDRO_BUILD_TYPE:-RelWithDebInfo}
 JOBS=$(nproc)
 
+# Where the run's time goes, printed with the summary (CI's budget is minutes).
+STAGE_TIMES=()
+STAGE_STARTED=$SECONDS
+stage_done() {
+  STAGE_TIMES+=("$1 $((SECONDS - STAGE_STARTED)) s")
+  STAGE_STARTED=$SECONDS
+}
 summary() {
   echo "================================================================"
+  local stage
+  for stage in "${STAGE_TIMES[@]}"; do echo "deploy/test.sh: time: $stage"; done
+  echo "deploy/test.sh: time: total $SECONDS s"
   echo "deploy/test.sh: $*"
 }
 
 # Everything: the packages deploy/run-local.sh installs and what the tests add.
 bash "$ROOT/deploy/install-deps.sh" --all || { summary "FAILED (installing packages)"; exit 1; }
+stage_done "packages"
 # ccache (installed by install-deps) makes a rebuild on the same machine cheap.
 LAUNCHER=()
 if command -v ccache >/dev/null 2>&1; then
@@ -38,6 +49,7 @@ fi
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DCALNDRO_BUILD_TESTS=ON -DCALNDRO_UNITY_BUILD=OFF "${LAUNCHER[@]}" \
   || { summary "FAILED (cmake configure)"; exit 1; }
 cmake --build "$BUILD_DIR" -j"$JOBS" || { summary "FAILED (build)"; exit 1; }
+stage_done "build"
 
 TMP=$(mktemp -d /tmp/calndro-test.XXXXXX)
 stack_init "$TMP" deploy/test.sh
@@ -71,6 +83,7 @@ if [ -z "${CALNDRO_CTEST_ARGS:-}" ]; then
   (cd "$BUILD_DIR" && CALNDRO_TEST_REPLICAS=2 ctest --output-on-failure -j"$JOBS" \
       -R 'integration\.(http_api|notify_http|grpc_direct)_test') || CTEST_STATUS=$?
 fi
+stage_done "ctest"
 
 # Scenario scripts against a whole stack started like run-local.
 SCEN_PASS=0
@@ -113,6 +126,7 @@ if [ ${#scenarios[@]} -gt 0 ]; then
   fi
   stack_kill run-local
 fi
+stage_done "scenarios"
 
 # Suites that bring their own stack or need no stack: the house style
 # (formatting, function lengths), the browser page
@@ -133,6 +147,7 @@ for suite in "${SUITES[@]}"; do
     SCEN_FAIL=$((SCEN_FAIL + 1))
     FAILED_SCENARIOS+=("$suite")
   fi
+  stage_done "$suite"
 done
 
 # The fault soak (tests/soak/run.sh, docs/RELIABILITY.md): the whole stack
@@ -159,6 +174,7 @@ else
   [ "$SOAK_STATUS" = 124 ] && SOAK_LINE="timed out after 600 s"
   echo "deploy/test.sh: soak FAILED (exit $SOAK_STATUS) — ${SOAK_LINE:-see its output above}"
 fi
+stage_done "soak"
 
 RESULT="PASSED"
 if [ "$CTEST_STATUS" != 0 ] || [ "$SCEN_FAIL" != 0 ]; then
