@@ -6,9 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "support/mail_text.h"
+
 namespace calndro::icalendar {
 namespace {
 
+using calndro::testing::crlf_lines;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
@@ -32,26 +35,10 @@ Entry sample_entry() {
   return entry;
 }
 
-// The physical lines, split at CRLF (the last, empty one dropped).
-std::vector<std::string> physical_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t end = text.find("\r\n", start);
-    if (end == std::string::npos) {
-      lines.push_back(text.substr(start));
-      break;
-    }
-    lines.push_back(text.substr(start, end - start));
-    start = end + 2;
-  }
-  return lines;
-}
-
 // Content lines as RFC 5545 §3.1 unfolds them.
 std::vector<std::string> content_lines(const std::string& text) {
   std::vector<std::string> lines;
-  for (const std::string& line : physical_lines(text)) {
+  for (const std::string& line : crlf_lines(text)) {
     if (!line.empty() && line.front() == ' ' && !lines.empty()) {
       lines.back() += line.substr(1);
     } else {
@@ -136,7 +123,7 @@ TEST(ICalendar, CrlfOnlyAndFoldsAt75OctetsKeepingUtf8Whole) {
   entry.url = "https://calendar.example.org/" + std::string(200, 'p') + "/7/";
   const std::string ics = render(Method::kRequest, {entry});
   ASSERT_TRUE(ics.ends_with("\r\n"));
-  const auto lines = physical_lines(ics);
+  const auto lines = crlf_lines(ics);
   int folded = 0;
   for (const std::string& line : lines) {
     EXPECT_EQ(line.find('\r'), std::string::npos);
@@ -164,7 +151,7 @@ TEST(ICalendar, FoldsRunsOfMultiOctetCharactersAtEveryOffset) {
       }
       const std::string ics = render(Method::kRequest, {entry});
       ASSERT_TRUE(ics.ends_with("\r\n"));
-      for (const std::string& line : physical_lines(ics)) {
+      for (const std::string& line : crlf_lines(ics)) {
         ASSERT_EQ(line.find_first_of("\r\n"), std::string::npos) << prefix << " " << count;
         ASSERT_LE(line.size(), 75u) << prefix << " " << count;
         ASSERT_TRUE(valid_utf8(line)) << prefix << " " << count;
@@ -178,7 +165,7 @@ TEST(ICalendar, InvalidUtf8IsCarriedWithoutBreakingLines) {
   Entry entry = sample_entry();
   entry.summary = std::string(100, '\xc3') + "\x80\xe6\x97" + std::string(50, '\x97');
   const std::string ics = render(Method::kRequest, {entry});
-  for (const std::string& line : physical_lines(ics)) {
+  for (const std::string& line : crlf_lines(ics)) {
     EXPECT_EQ(line.find_first_of("\r\n"), std::string::npos);
     EXPECT_LE(line.size(), 75u);
   }

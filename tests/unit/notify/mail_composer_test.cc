@@ -1,5 +1,6 @@
 #include "notify/mail_composer.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -8,9 +9,15 @@
 
 #include "common/text/allowed_hosts.h"
 #include "support/cases.h"
+#include "support/mail_text.h"
 
 namespace calndro::notify {
 namespace {
+
+using testing::crlf_lines;
+using testing::decode_quoted_printable;
+using ::testing::HasSubstr;
+using ::testing::Optional;
 
 Instant at(std::string_view text) {
   auto instant = parse_instant(text);
@@ -238,37 +245,10 @@ TEST(MailComposer, DisplayNameWithSpecialsIsQuoted) {
 
 // --- line lengths: no title makes a mail undeliverable (RFC 5322 §2.1.1) ---
 
-// RFC 2045 §6.7 undone, as a mail reader does: soft breaks joined, =XX
-// turned back into octets, hard breaks as "\n".
-std::string decode_quoted_printable(std::string_view wire) {
-  std::string out;
-  for (std::size_t i = 0; i < wire.size();) {
-    if (wire.substr(i).starts_with("=\r\n")) {
-      i += 3;
-    } else if (wire[i] == '=') {
-      EXPECT_LE(i + 3, wire.size()) << "a cut =XX";
-      out += static_cast<char>(std::stoi(std::string(wire.substr(i + 1, 2)), nullptr, 16));
-      i += 3;
-    } else if (wire.substr(i).starts_with("\r\n")) {
-      out += '\n';
-      i += 2;
-    } else {
-      out += wire[i++];
-    }
-  }
-  return out;
-}
-
+// The lines of a rendered message (or part), which ends in CRLF.
 std::vector<std::string> lines_of(const std::string& message) {
-  std::vector<std::string> lines;
-  std::size_t begin = 0;
-  while (begin < message.size()) {
-    const std::size_t end = message.find("\r\n", begin);
-    EXPECT_NE(end, std::string::npos) << "the message ends in CRLF";
-    lines.push_back(message.substr(begin, end - begin));
-    begin = end == std::string::npos ? message.size() : end + 2;
-  }
-  return lines;
+  EXPECT_TRUE(message.ends_with("\r\n")) << "the message ends in CRLF";
+  return crlf_lines(message);
 }
 
 std::string repeat(std::string_view unit, int times) {
@@ -354,9 +334,8 @@ TEST(MailLines, EveryLineFitsWhateverTheTitle) {
       } else {
         EXPECT_EQ(encoding, "8bit");
       }
-      EXPECT_NE(decode_quoted_printable(encode_quoted_printable(mail.body))
-                    .find("http://localhost:9000/7/?et=" + kToken + "\n"),
-                std::string::npos);
+      EXPECT_THAT(decode_quoted_printable(encode_quoted_printable(mail.body)),
+                  Optional(HasSubstr("http://localhost:9000/7/?et=" + kToken + "\n")));
     }
   }
 }
