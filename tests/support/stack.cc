@@ -50,10 +50,11 @@ std::string basic_auth(const std::string& user, const std::string& password) {
   return "Basic " + base64(user + ":" + password);
 }
 
-StackOptions prompt_mail_options() {
+StackOptions prompt_mail_options(const Env& env) {
   StackOptions options;
   options.notify = StackOptions::Notify::kRequired;
-  options.env["CALNDRO_NOTIFY_RELAY_POLL_MS"] = "100";
+  options.env = env;
+  options.env.emplace("CALNDRO_NOTIFY_RELAY_POLL_MS", "100");
   return options;
 }
 
@@ -307,6 +308,12 @@ void Stack::wait_ready() const {
   }
   gateway_->wait_port(http_port_, 60s);
   wait_gateway_ready();
+}
+
+void Stack::require_notify(const std::string& why) const {
+  if (!notify_) {
+    throw std::runtime_error("calndro-notify is not built: " + why);
+  }
 }
 
 Process& Stack::notify() {
