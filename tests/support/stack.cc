@@ -219,11 +219,16 @@ void Stack::set_everywhere(const std::string& variable, const std::string& value
 // Notify first, then events (which needs notify's addresses), then the
 // gateway (which needs both).
 void Stack::start_services() {
+  // Where a first replica listens is the stack's address for it (env()).
+  const auto launch_primary = [this](Process& process, const std::vector<Listener>& listeners) {
+    launch(process, listeners);
+    for (const Listener& listener : listeners) {
+      env_[listener.variable] = loopback(*listener.port);
+    }
+  };
   if (notify_) {
-    launch(*notify_, {{"CALNDRO_NOTIFY_LISTEN", "serving", &notify_port_},
-                      {"CALNDRO_NOTIFY_METRICS_LISTEN", "metrics served", &notify_metrics_port_}});
-    env_["CALNDRO_NOTIFY_LISTEN"] = loopback(notify_port_);
-    env_["CALNDRO_NOTIFY_METRICS_LISTEN"] = loopback(notify_metrics_port_);
+    launch_primary(*notify_, {{"CALNDRO_NOTIFY_LISTEN", "serving", &notify_port_},
+                              {"CALNDRO_NOTIFY_METRICS_LISTEN", "metrics served", &notify_metrics_port_}});
   }
   if (notify_replica_) {
     launch(*notify_replica_, {{"CALNDRO_NOTIFY_LISTEN", "serving", &notify_replica_port_}});
@@ -234,10 +239,8 @@ void Stack::start_services() {
   }
   set_everywhere("CALNDRO_NOTIFY_ADDR", addresses(notify_ports));
 
-  launch(*events_, {{"CALNDRO_EVENTS_LISTEN", "serving", &events_port_},
-                    {"CALNDRO_EVENTS_METRICS_LISTEN", "metrics served", &events_metrics_port_}});
-  env_["CALNDRO_EVENTS_LISTEN"] = loopback(events_port_);
-  env_["CALNDRO_EVENTS_METRICS_LISTEN"] = loopback(events_metrics_port_);
+  launch_primary(*events_, {{"CALNDRO_EVENTS_LISTEN", "serving", &events_port_},
+                            {"CALNDRO_EVENTS_METRICS_LISTEN", "metrics served", &events_metrics_port_}});
   std::vector<int> events_ports{events_port_};
   if (events_replica_) {
     launch(*events_replica_, {{"CALNDRO_EVENTS_LISTEN", "serving", &events_replica_port_}});
@@ -245,10 +248,8 @@ void Stack::start_services() {
   }
   set_everywhere("CALNDRO_EVENTS_ADDR", addresses(events_ports));
 
-  launch(*gateway_, {{"CALNDRO_HTTP_LISTEN", "listening", &http_port_},
-                     {"CALNDRO_GATEWAY_METRICS_LISTEN", "metrics served", &gateway_metrics_port_}});
-  env_["CALNDRO_HTTP_LISTEN"] = loopback(http_port_);
-  env_["CALNDRO_GATEWAY_METRICS_LISTEN"] = loopback(gateway_metrics_port_);
+  launch_primary(*gateway_, {{"CALNDRO_HTTP_LISTEN", "listening", &http_port_},
+                             {"CALNDRO_GATEWAY_METRICS_LISTEN", "metrics served", &gateway_metrics_port_}});
   wait_gateway_ready();
 }
 
