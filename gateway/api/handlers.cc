@@ -94,6 +94,14 @@ Outcome read_precondition(const Exchange& exchange, Rpc& rpc) {
   return std::nullopt;
 }
 
+// A write on the event the path names, without a body: its id, and
+// If-Match into the rpc's expected_version.
+template <typename Rpc>
+Outcome read_event_write(const Exchange& exchange, Rpc& rpc) {
+  rpc.set_id(exchange.id);
+  return read_precondition(exchange, rpc);
+}
+
 // The request's body into `rpc` by `parse` (json_mapping.h); its field errors.
 template <typename Rpc, typename Parse>
 Outcome from_body(const Exchange& exchange, Rpc& rpc, Parse parse) {
@@ -193,8 +201,7 @@ Outcome update_event(Exchange& exchange) {
 
 Outcome delete_event(Exchange& exchange) {
   v1::DeleteEventRequest rpc;
-  rpc.set_id(exchange.id);
-  if (Outcome error = read_precondition(exchange, rpc)) {
+  if (Outcome error = read_event_write(exchange, rpc)) {
     return error;
   }
   return answer_write(exchange, exchange.client.delete_event(exchange.meta, rpc),
@@ -240,8 +247,7 @@ Outcome agree_event(Exchange& exchange) {
 
 Outcome reopen_event(Exchange& exchange) {
   v1::ReopenEventRequest rpc;
-  rpc.set_id(exchange.id);
-  if (Outcome error = read_precondition(exchange, rpc)) {
+  if (Outcome error = read_event_write(exchange, rpc)) {
     return error;
   }
   return answer_event(exchange, &EventClient::reopen_event, rpc, 200);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <initializer_list>
+
 // SPEC §2 as a pure function: who may do what. Authentication (who is
 // calling) happens before, in Authenticator; existence checks (404) too.
 namespace calndro::events {
@@ -23,35 +25,37 @@ enum class Relation {
 
 enum class Decision { kAllow, kDeny };
 
+// kAllow for a relation among `allowed`, else kDeny.
+constexpr Decision allow_only(Relation relation, std::initializer_list<Relation> allowed) {
+  for (const Relation each : allowed) {
+    if (each == relation) {
+      return Decision::kAllow;
+    }
+  }
+  return Decision::kDeny;
+}
+
 constexpr Decision decide(Action action, Relation relation) {
   switch (action) {
     case Action::kList:
     case Action::kCreate:
-      // Email tokens open one event, not the service.
-      return (relation == Relation::kTokenForThisEvent || relation == Relation::kTokenForOtherEvent ||
-              relation == Relation::kCreatorToken)
-                 ? Decision::kDeny
-                 : Decision::kAllow;
+      // Registered users only: email tokens open one event, not the service.
+      return allow_only(relation,
+                        {Relation::kStaff, Relation::kCreator, Relation::kParty, Relation::kNonParty});
     case Action::kAgree:
     case Action::kRetitleAgreed:
       // SPEC §2: the creator by any credential (a token acts as its party),
       // and staff. A new title of an agreed event mails every party a new
       // invitation, from the creator: the same people decide it.
-      return (relation == Relation::kStaff || relation == Relation::kCreator ||
-              relation == Relation::kCreatorToken)
-                 ? Decision::kAllow
-                 : Decision::kDeny;
+      return allow_only(relation, {Relation::kStaff, Relation::kCreator, Relation::kCreatorToken});
     case Action::kDelete:
-      return relation == Relation::kStaff ? Decision::kAllow : Decision::kDeny;
+      return allow_only(relation, {Relation::kStaff});
     case Action::kDetail:
     case Action::kUpdate:
     case Action::kNotify:
     case Action::kReadLog:
-      return (relation == Relation::kStaff || relation == Relation::kCreator ||
-              relation == Relation::kParty || relation == Relation::kCreatorToken ||
-              relation == Relation::kTokenForThisEvent)
-                 ? Decision::kAllow
-                 : Decision::kDeny;
+      return allow_only(relation, {Relation::kStaff, Relation::kCreator, Relation::kParty,
+                                   Relation::kCreatorToken, Relation::kTokenForThisEvent});
   }
   return Decision::kDeny;
 }

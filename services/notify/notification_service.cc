@@ -299,22 +299,35 @@ absl::Status NotificationServiceImpl::authorize(const grpc::ServerContext& conte
   return status;
 }
 
+grpc::Status NotificationServiceImpl::serve_internal(grpc::ServerContext& context, const char* method,
+                                                     InternalWork work) {
+  return serve_rpc(context, method, [&] {
+    nlohmann::json fields = log_fields(context, method);
+    CALNDRO_RETURN_IF_ERROR(authorize(context, fields));
+    return work(fields);
+  });
+}
+
 grpc::Status NotificationServiceImpl::QueueNotifications(grpc::ServerContext* context,
                                                          const v1::QueueNotificationsRequest* request,
                                                          v1::QueueNotificationsResponse* response) {
-  return serve_rpc(*context, "QueueNotifications", [&] { return queue(*context, *request, *response); });
+  return serve_internal(*context, "QueueNotifications",
+                        [&](nlohmann::json& fields) { return queue(*context, *request, *response, fields); });
 }
 
 grpc::Status NotificationServiceImpl::ResolveToken(grpc::ServerContext* context,
                                                    const v1::ResolveTokenRequest* request,
                                                    v1::ResolveTokenResponse* response) {
-  return serve_rpc(*context, "ResolveToken", [&] { return resolve(*context, *request, *response); });
+  return serve_internal(*context, "ResolveToken", [&](nlohmann::json& fields) {
+    return resolve(*context, *request, *response, fields);
+  });
 }
 
 grpc::Status NotificationServiceImpl::ListDeliveries(grpc::ServerContext* context,
                                                      const v1::ListDeliveriesRequest* request,
                                                      v1::ListDeliveriesResponse* response) {
-  return serve_rpc(*context, "ListDeliveries", [&] { return list(*context, *request, *response); });
+  return serve_internal(*context, "ListDeliveries",
+                        [&](nlohmann::json&) { return list(*context, *request, *response); });
 }
 
 // What the queueing transaction found: the mails of the request (queued now
@@ -356,11 +369,8 @@ absl::StatusOr<NotificationServiceImpl::QueueResult> NotificationServiceImpl::st
 
 absl::Status NotificationServiceImpl::queue(const grpc::ServerContext& context,
                                             const v1::QueueNotificationsRequest& request,
-                                            v1::QueueNotificationsResponse& response) {
-  nlohmann::json fields = log_fields(context, "QueueNotifications");
-  if (absl::Status denied = authorize(context, fields); !denied.ok()) {
-    return denied;
-  }
+                                            v1::QueueNotificationsResponse& response,
+                                            nlohmann::json& fields) {
   absl::StatusOr<ValidatedQueueRequest> valid = validate_queue_request(request);
   if (!valid.ok()) {
     fields["error"] = std::string(valid.status().message());
@@ -392,11 +402,7 @@ absl::Status NotificationServiceImpl::queue(const grpc::ServerContext& context,
 
 absl::Status NotificationServiceImpl::resolve(const grpc::ServerContext& context,
                                               const v1::ResolveTokenRequest& request,
-                                              v1::ResolveTokenResponse& response) {
-  nlohmann::json fields = log_fields(context, "ResolveToken");
-  if (absl::Status denied = authorize(context, fields); !denied.ok()) {
-    return denied;
-  }
+                                              v1::ResolveTokenResponse& response, nlohmann::json& fields) {
   if (!well_formed_token(request.token())) {
     return invalid_argument("token", "An email token is 40 hexadecimal characters.");
   }
@@ -425,9 +431,6 @@ absl::Status NotificationServiceImpl::resolve(const grpc::ServerContext& context
 absl::Status NotificationServiceImpl::list(const grpc::ServerContext& context,
                                            const v1::ListDeliveriesRequest& request,
                                            v1::ListDeliveriesResponse& response) {
-  if (absl::Status denied = authorize(context, log_fields(context, "ListDeliveries")); !denied.ok()) {
-    return denied;
-  }
   std::vector<FieldViolation> violations;
   if (request.event_id() < 0) {
     violations.push_back({"event_id", "Must be 0 (every event) or an event id."});

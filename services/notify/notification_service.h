@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "calndro/notify/v1/notify.grpc.pb.h"
@@ -64,11 +65,15 @@ class NotificationServiceImpl final : public v1::NotificationService::Service {
  private:
   struct QueueResult;
   absl::Status authorize(const grpc::ServerContext& context, const nlohmann::json& fields) const;
+  // Serves `method` inside serve_rpc: the caller must hold the internal
+  // credential; `work` gets the fields every log line about the call carries.
+  using InternalWork = absl::FunctionRef<absl::Status(nlohmann::json& fields)>;
+  grpc::Status serve_internal(grpc::ServerContext& context, const char* method, InternalWork work);
   absl::Status queue(const grpc::ServerContext& context, const v1::QueueNotificationsRequest& request,
-                     v1::QueueNotificationsResponse& response);
+                     v1::QueueNotificationsResponse& response, nlohmann::json& fields);
   absl::StatusOr<QueueResult> store_request(const CallContext& call, const ValidatedQueueRequest& valid);
   absl::Status resolve(const grpc::ServerContext& context, const v1::ResolveTokenRequest& request,
-                       v1::ResolveTokenResponse& response);
+                       v1::ResolveTokenResponse& response, nlohmann::json& fields);
   absl::Status list(const grpc::ServerContext& context, const v1::ListDeliveriesRequest& request,
                     v1::ListDeliveriesResponse& response);
 

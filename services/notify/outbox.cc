@@ -9,35 +9,34 @@ namespace {
 
 #define MICROS(column) "(extract(epoch FROM " column ") * 1000000)::bigint"
 
-constexpr const char* kInsertRequest = "notify_insert_request";
-constexpr const char* kInsertRequestSql =
+constexpr Statement kInsertRequest{
+    "notify_insert_request",
     "INSERT INTO notify.requests (request_id, event_id, content_hash) VALUES ($1, $2, $3)"
-    " ON CONFLICT (request_id) DO NOTHING RETURNING request_id";
+    " ON CONFLICT (request_id) DO NOTHING RETURNING request_id"};
 
-constexpr const char* kRequestHash = "notify_request_hash";
-constexpr const char* kRequestHashSql = "SELECT content_hash FROM notify.requests WHERE request_id = $1";
+constexpr Statement kRequestHash{"notify_request_hash",
+                                 "SELECT content_hash FROM notify.requests WHERE request_id = $1"};
 
-constexpr const char* kQueuedForRequest = "notify_queued_for_request";
-constexpr const char* kQueuedForRequestSql =
-    "SELECT id, recipient FROM notify.outbox WHERE request_id = $1 ORDER BY id";
+constexpr Statement kQueuedForRequest{
+    "notify_queued_for_request", "SELECT id, recipient FROM notify.outbox WHERE request_id = $1 ORDER BY id"};
 
-constexpr const char* kEnqueue = "notify_enqueue";
-constexpr const char* kEnqueueSql =
+constexpr Statement kEnqueue{
+    "notify_enqueue",
     "INSERT INTO notify.outbox (request_id, event_id, recipient, sender, subject, content)"
-    " VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING id";
+    " VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING id"};
 
 // One mail per claim (LIMIT 1): a lease on several would hold back mails
 // that another dispatcher could be sending meanwhile. SKIP LOCKED: replicas
 // claiming at the same time take different rows instead of waiting.
-constexpr const char* kClaim = "notify_claim";
-constexpr const char* kClaimSql =
+constexpr Statement kClaim{
+    "notify_claim",
     "UPDATE notify.outbox o SET lease_owner = $1, lease_claim = $2,"
     " lease_until = now() + $3::bigint * interval '1 millisecond'"
     " FROM (SELECT id FROM notify.outbox WHERE state = 'queued' AND next_attempt_at <= now()"
     " AND (lease_until IS NULL OR lease_until <= now()) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) due"
     " WHERE o.id = due.id"
     " RETURNING o.id, o.recipient, o.sender, o.subject, o.body, o.attempts, " MICROS(
-        "o.queued_at") ", o.request_id, o.event_id, o.content::text";
+        "o.queued_at") ", o.request_id, o.event_id, o.content::text"};
 
 // The marks end the lease and keep its owner and number (who sent it). Each
 // applies only while the claim still holds the row; a mark that finds the
@@ -49,56 +48,54 @@ constexpr const char* kClaimSql =
   " RETURNING 1) SELECT EXISTS (SELECT 1 FROM marked) OR EXISTS (SELECT 1 FROM notify.outbox" \
   " WHERE id = $1 AND state = '" state "' AND lease_owner = $2 AND lease_claim = $3)"
 
-constexpr const char* kMarkSent = "notify_mark_sent";
-constexpr const char* kMarkSentSql =
+constexpr Statement kMarkSent{
+    "notify_mark_sent",
     "WITH marked AS (UPDATE notify.outbox SET state = 'sent', body = NULL, content = NULL,"
-    " token_id = coalesce($4, token_id), attempts = attempts + 1, last_error = '', sent_at = "
-    "clock_timestamp(),"
-    " lease_until = NULL" HELD_BY_CLAIM DONE_BY_CLAIM("sent");
+    " token_id = coalesce($4, token_id), attempts = attempts + 1, last_error = '',"
+    " sent_at = clock_timestamp(), lease_until = NULL" HELD_BY_CLAIM DONE_BY_CLAIM("sent")};
 
-constexpr const char* kMarkRetry = "notify_mark_retry";
-constexpr const char* kMarkRetrySql =
-    "UPDATE notify.outbox SET attempts = attempts + 1, last_error = $4,"
-    " next_attempt_at = clock_timestamp() + $5::bigint * interval '1 millisecond', lease_until = "
-    "NULL" HELD_BY_CLAIM;
+constexpr Statement kMarkRetry{"notify_mark_retry",
+                               "UPDATE notify.outbox SET attempts = attempts + 1, last_error = $4,"
+                               " next_attempt_at = clock_timestamp() + $5::bigint * interval '1 millisecond',"
+                               " lease_until = NULL" HELD_BY_CLAIM};
 
-constexpr const char* kMarkFailed = "notify_mark_failed";
-constexpr const char* kMarkFailedSql =
+constexpr Statement kMarkFailed{
+    "notify_mark_failed",
     "WITH marked AS (UPDATE notify.outbox SET state = 'failed', body = NULL, content = NULL,"
-    " attempts = attempts + 1, last_error = $4, lease_until = NULL" HELD_BY_CLAIM DONE_BY_CLAIM("failed");
+    " attempts = attempts + 1, last_error = $4, lease_until = NULL" HELD_BY_CLAIM DONE_BY_CLAIM("failed")};
 
 #undef HELD_BY_CLAIM
 #undef DONE_BY_CLAIM
 
-constexpr const char* kReleaseLeases = "notify_release_leases";
-constexpr const char* kReleaseLeasesSql =
+constexpr Statement kReleaseLeases{
+    "notify_release_leases",
     "UPDATE notify.outbox SET lease_until = NULL"
-    " WHERE state = 'queued' AND lease_owner = $1 AND lease_until IS NOT NULL";
+    " WHERE state = 'queued' AND lease_owner = $1 AND lease_until IS NOT NULL"};
 
-constexpr const char* kReleaseClaim = "notify_release_claim";
-constexpr const char* kReleaseClaimSql =
+constexpr Statement kReleaseClaim{
+    "notify_release_claim",
     "UPDATE notify.outbox SET lease_until = NULL"
-    " WHERE state = 'queued' AND lease_owner = $1 AND lease_claim = $2 AND lease_until IS NOT NULL";
+    " WHERE state = 'queued' AND lease_owner = $1 AND lease_claim = $2 AND lease_until IS NOT NULL"};
 
-constexpr const char* kList = "notify_list";
-constexpr const char* kListSql =
+constexpr Statement kList{"notify_list",
     "SELECT id, event_id, recipient, subject, state, attempts, last_error, " MICROS("queued_at") ", " MICROS(
         "sent_at") ", " MICROS("next_attempt_at")
     " FROM notify.outbox WHERE ($1::bigint = 0 OR event_id = $1::bigint) AND ($2::bigint = 0 OR id < $2::bigint)"
-    " ORDER BY id DESC LIMIT $3";
+    " ORDER BY id DESC LIMIT $3"};
 
 // SKIP LOCKED: replicas purging at the same time take different rows.
-constexpr const char* kPurgeFinished = "notify_purge_finished";
-constexpr const char* kPurgeFinishedSql =
+constexpr Statement kPurgeFinished{
+    "notify_purge_finished",
     "DELETE FROM notify.outbox WHERE id IN (SELECT id FROM notify.outbox WHERE state <> 'queued'"
-    " AND coalesce(sent_at, queued_at) < now() - $1::int * interval '1 day' LIMIT $2 FOR UPDATE SKIP LOCKED)";
+    " AND coalesce(sent_at, queued_at) < now() - $1::int * interval '1 day'"
+    " LIMIT $2 FOR UPDATE SKIP LOCKED)"};
 
-constexpr const char* kPurgeRequests = "notify_purge_requests";
-constexpr const char* kPurgeRequestsSql =
+constexpr Statement kPurgeRequests{
+    "notify_purge_requests",
     "DELETE FROM notify.requests WHERE request_id IN (SELECT r.request_id FROM notify.requests r"
     " WHERE r.created_at < now() - $1::int * interval '1 day'"
     " AND NOT EXISTS (SELECT 1 FROM notify.outbox o WHERE o.request_id = r.request_id)"
-    " LIMIT $2 FOR UPDATE OF r SKIP LOCKED)";
+    " LIMIT $2 FOR UPDATE OF r SKIP LOCKED)"};
 
 #undef MICROS
 
@@ -197,45 +194,35 @@ std::optional<MailRequest> decode_mail_content(std::int64_t event_id, std::strin
 }
 
 void PgOutbox::prepare(pqxx::connection& connection) {
-  connection.prepare(kInsertRequest, kInsertRequestSql);
-  connection.prepare(kRequestHash, kRequestHashSql);
-  connection.prepare(kQueuedForRequest, kQueuedForRequestSql);
-  connection.prepare(kEnqueue, kEnqueueSql);
-  connection.prepare(kClaim, kClaimSql);
-  connection.prepare(kMarkSent, kMarkSentSql);
-  connection.prepare(kMarkRetry, kMarkRetrySql);
-  connection.prepare(kMarkFailed, kMarkFailedSql);
-  connection.prepare(kReleaseLeases, kReleaseLeasesSql);
-  connection.prepare(kReleaseClaim, kReleaseClaimSql);
-  connection.prepare(kList, kListSql);
-  connection.prepare(kPurgeFinished, kPurgeFinishedSql);
-  connection.prepare(kPurgeRequests, kPurgeRequestsSql);
+  prepare_all(connection,
+              {kInsertRequest, kRequestHash, kQueuedForRequest, kEnqueue, kClaim, kMarkSent, kMarkRetry,
+               kMarkFailed, kReleaseLeases, kReleaseClaim, kList, kPurgeFinished, kPurgeRequests});
 }
 
 int PgOutbox::purge_finished(Transaction& tx, int days, int batch) {
-  return static_cast<int>(pg(tx).exec_prepared0(kPurgeFinished, days, batch).affected_rows());
+  return static_cast<int>(pg(tx).exec_prepared0(kPurgeFinished.name, days, batch).affected_rows());
 }
 
 int PgOutbox::purge_requests(Transaction& tx, int days, int batch) {
-  return static_cast<int>(pg(tx).exec_prepared0(kPurgeRequests, days, batch).affected_rows());
+  return static_cast<int>(pg(tx).exec_prepared0(kPurgeRequests.name, days, batch).affected_rows());
 }
 
 bool PgOutbox::insert_request(Transaction& tx, const std::string& request_id, std::int64_t event_id,
                               const std::string& content_hash) {
-  return !pg(tx).exec_prepared(kInsertRequest, request_id, event_id, content_hash).empty();
+  return !pg(tx).exec_prepared(kInsertRequest.name, request_id, event_id, content_hash).empty();
 }
 
 std::optional<std::string> PgOutbox::request_content_hash(Transaction& tx, const std::string& request_id) {
-  const auto result = pg(tx).exec_prepared(kRequestHash, request_id);
-  if (result.empty()) {
+  const auto row = first_row(pg(tx).exec_prepared(kRequestHash.name, request_id));
+  if (!row) {
     return std::nullopt;
   }
-  return result[0][0].as<std::string>();
+  return (*row)[0].as<std::string>();
 }
 
 std::vector<QueuedMail> PgOutbox::queued_for_request(Transaction& tx, const std::string& request_id) {
   std::vector<QueuedMail> mails;
-  for (const auto& row : pg(tx).exec_prepared(kQueuedForRequest, request_id)) {
+  for (const auto& row : pg(tx).exec_prepared(kQueuedForRequest.name, request_id)) {
     mails.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>()});
   }
   return mails;
@@ -243,19 +230,19 @@ std::vector<QueuedMail> PgOutbox::queued_for_request(Transaction& tx, const std:
 
 std::int64_t PgOutbox::enqueue(Transaction& tx, const NewMail& mail) {
   return pg(tx)
-      .exec_prepared1(kEnqueue, mail.request_id, mail.content.event_id, mail.recipient, mail.sender,
+      .exec_prepared1(kEnqueue.name, mail.request_id, mail.content.event_id, mail.recipient, mail.sender,
                       mail.subject, encode_mail_content(mail.content))[0]
       .as<std::int64_t>();
 }
 
 std::optional<OutgoingMail> PgOutbox::claim_next(Transaction& tx, const Claim& claim,
                                                  std::chrono::milliseconds lease) {
-  const auto result =
-      pg(tx).exec_prepared(kClaim, claim.owner, claim.number, static_cast<long long>(lease.count()));
-  if (result.empty()) {
+  const auto found = first_row(
+      pg(tx).exec_prepared(kClaim.name, claim.owner, claim.number, static_cast<long long>(lease.count())));
+  if (!found) {
     return std::nullopt;
   }
-  const auto row = result[0];
+  const pqxx::row& row = *found;
   OutgoingMail mail;
   mail.id = row[0].as<std::int64_t>();
   mail.recipient = row[1].as<std::string>();
@@ -274,27 +261,28 @@ std::optional<OutgoingMail> PgOutbox::claim_next(Transaction& tx, const Claim& c
 
 bool PgOutbox::mark_sent(Transaction& tx, std::int64_t id, std::optional<std::int64_t> token_id,
                          const Claim& claim) {
-  return pg(tx).exec_prepared1(kMarkSent, id, claim.owner, claim.number, token_id)[0].as<bool>();
+  return pg(tx).exec_prepared1(kMarkSent.name, id, claim.owner, claim.number, token_id)[0].as<bool>();
 }
 
 bool PgOutbox::mark_retry(Transaction& tx, std::int64_t id, const std::string& error,
                           std::chrono::milliseconds delay, const Claim& claim) {
   return pg(tx)
-             .exec_prepared0(kMarkRetry, id, claim.owner, claim.number, error,
+             .exec_prepared0(kMarkRetry.name, id, claim.owner, claim.number, error,
                              static_cast<long long>(delay.count()))
              .affected_rows() == 1;
 }
 
 bool PgOutbox::mark_failed(Transaction& tx, std::int64_t id, const std::string& error, const Claim& claim) {
-  return pg(tx).exec_prepared1(kMarkFailed, id, claim.owner, claim.number, error)[0].as<bool>();
+  return pg(tx).exec_prepared1(kMarkFailed.name, id, claim.owner, claim.number, error)[0].as<bool>();
 }
 
 int PgOutbox::release_leases(Transaction& tx, const std::string& owner) {
-  return static_cast<int>(pg(tx).exec_prepared0(kReleaseLeases, owner).affected_rows());
+  return static_cast<int>(pg(tx).exec_prepared0(kReleaseLeases.name, owner).affected_rows());
 }
 
 int PgOutbox::release_claim(Transaction& tx, const Claim& claim) {
-  return static_cast<int>(pg(tx).exec_prepared0(kReleaseClaim, claim.owner, claim.number).affected_rows());
+  return static_cast<int>(
+      pg(tx).exec_prepared0(kReleaseClaim.name, claim.owner, claim.number).affected_rows());
 }
 
 std::int64_t PgOutbox::depth(Transaction& tx) {
@@ -305,7 +293,7 @@ std::int64_t PgOutbox::depth(Transaction& tx) {
 std::vector<DeliveryRow> PgOutbox::list(Transaction& tx, std::int64_t event_id, std::int64_t before_id,
                                         int limit) {
   std::vector<DeliveryRow> rows;
-  for (const auto& row : pg(tx).exec_prepared(kList, event_id, before_id, limit)) {
+  for (const auto& row : pg(tx).exec_prepared(kList.name, event_id, before_id, limit)) {
     DeliveryRow out;
     out.id = row[0].as<std::int64_t>();
     out.event_id = row[1].as<std::int64_t>();

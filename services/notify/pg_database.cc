@@ -5,6 +5,19 @@
 
 namespace calndro::notify {
 
+void prepare_all(pqxx::connection& connection, std::initializer_list<Statement> statements) {
+  for (const Statement& statement : statements) {
+    connection.prepare(statement.name, statement.sql);
+  }
+}
+
+std::optional<pqxx::row> first_row(const pqxx::result& result) {
+  if (result.empty()) {
+    return std::nullopt;
+  }
+  return result[0];
+}
+
 absl::Status PgDatabase::run(const CallContext& call, Atomicity atomicity, Work work) {
   // As in the event service: a write whose caller gave up rolls back.
   auto once = [&](pqxx::connection& connection) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <initializer_list>
+#include <optional>
 #include <pqxx/pqxx>
 
 #include "common/db/db_pool.h"
@@ -21,6 +23,18 @@ class PgTransaction final : public Transaction {
 inline pqxx::transaction_base& pg(Transaction& tx) {
   return static_cast<PgTransaction&>(tx).tx();
 }
+
+// A prepared statement: the name it has on every pooled connection, and its SQL.
+struct Statement {
+  const char* name;
+  const char* sql;
+};
+
+// Prepares `statements` on `connection` (DbPool's Prepare).
+void prepare_all(pqxx::connection& connection, std::initializer_list<Statement> statements);
+
+// The first row of `result`; nullopt when it has none (a lookup that found nothing).
+std::optional<pqxx::row> first_row(const pqxx::result& result);
 
 class PgDatabase final : public Database {
  public:

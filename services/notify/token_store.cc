@@ -8,24 +8,23 @@
 namespace calndro::notify {
 namespace {
 
-constexpr const char* kInsertToken = "notify_insert_token";
-constexpr const char* kFindToken = "notify_find_token";
-constexpr const char* kRemoveToken = "notify_remove_token";
-constexpr const char* kRemoveTokenSql = "DELETE FROM notify.email_tokens WHERE id = $1";
-constexpr const char* kPurgeTokens = "notify_purge_tokens";
-constexpr const char* kPurgeTokensSql =
-    "DELETE FROM notify.email_tokens WHERE id IN (SELECT id FROM notify.email_tokens"
-    " WHERE expires_at < now() - $1::int * interval '1 day' LIMIT $2 FOR UPDATE SKIP LOCKED)";
-
-constexpr const char* kInsertTokenSql =
+constexpr Statement kInsertToken{
+    "notify_insert_token",
     "INSERT INTO notify.email_tokens (token_hash, fingerprint, event_id, party_email, expires_at, request_id)"
     " VALUES ($1, $2, $3, $4, 'epoch'::timestamptz + $5::bigint * interval '1 microsecond', $6)"
-    " RETURNING id";
+    " RETURNING id"};
 
-constexpr const char* kFindTokenSql =
-    "SELECT id, token_hash, fingerprint, event_id, party_email,"
-    " (extract(epoch FROM expires_at) * 1000000)::bigint"
-    " FROM notify.email_tokens WHERE token_hash = $1";
+constexpr Statement kFindToken{"notify_find_token",
+                               "SELECT id, token_hash, fingerprint, event_id, party_email,"
+                               " (extract(epoch FROM expires_at) * 1000000)::bigint"
+                               " FROM notify.email_tokens WHERE token_hash = $1"};
+
+constexpr Statement kRemoveToken{"notify_remove_token", "DELETE FROM notify.email_tokens WHERE id = $1"};
+
+constexpr Statement kPurgeTokens{
+    "notify_purge_tokens",
+    "DELETE FROM notify.email_tokens WHERE id IN (SELECT id FROM notify.email_tokens"
+    " WHERE expires_at < now() - $1::int * interval '1 day' LIMIT $2 FOR UPDATE SKIP LOCKED)"};
 
 }  // namespace
 
@@ -64,33 +63,30 @@ std::string token_fingerprint(std::string_view token) {
 }
 
 void PgTokenStore::prepare(pqxx::connection& connection) {
-  connection.prepare(kInsertToken, kInsertTokenSql);
-  connection.prepare(kFindToken, kFindTokenSql);
-  connection.prepare(kRemoveToken, kRemoveTokenSql);
-  connection.prepare(kPurgeTokens, kPurgeTokensSql);
+  prepare_all(connection, {kInsertToken, kFindToken, kRemoveToken, kPurgeTokens});
 }
 
 int PgTokenStore::purge_expired(Transaction& tx, int days, int batch) {
-  return static_cast<int>(pg(tx).exec_prepared0(kPurgeTokens, days, batch).affected_rows());
+  return static_cast<int>(pg(tx).exec_prepared0(kPurgeTokens.name, days, batch).affected_rows());
 }
 
 void PgTokenStore::remove(Transaction& tx, std::int64_t id) {
-  pg(tx).exec_prepared0(kRemoveToken, id);
+  pg(tx).exec_prepared0(kRemoveToken.name, id);
 }
 
 std::int64_t PgTokenStore::insert(Transaction& tx, const NewToken& token) {
   const auto row = pg(tx).exec_prepared1(
-      kInsertToken, token.hash, token.fingerprint, token.event_id, token.party_email,
+      kInsertToken.name, token.hash, token.fingerprint, token.event_id, token.party_email,
       static_cast<long long>(token.expires.time_since_epoch().count()), token.request_id);
   return row[0].as<std::int64_t>();
 }
 
 std::optional<TokenRecord> PgTokenStore::find_by_hash(Transaction& tx, const std::string& hash) {
-  const auto result = pg(tx).exec_prepared(kFindToken, hash);
-  if (result.empty()) {
+  const auto found = first_row(pg(tx).exec_prepared(kFindToken.name, hash));
+  if (!found) {
     return std::nullopt;
   }
-  const auto row = result[0];
+  const pqxx::row& row = *found;
   TokenRecord record;
   record.id = row[0].as<std::int64_t>();
   record.hash = row[1].as<std::string>();

@@ -19,9 +19,11 @@
 #include "common/text/email.h"
 #include "fuzz_check.h"
 #include "notify/mail_composer.h"
+#include "support/mail_text.h"
 
 using namespace calndro;
 using namespace calndro::notify;
+using calndro::testing::decode_quoted_printable;
 
 namespace {
 
@@ -123,30 +125,6 @@ void check_headers(const std::string& message) {
       FUZZ_CHECK(i + 1 < message.size() && message[i + 1] == '\n');
     }
   }
-}
-
-// RFC 2045 §6.7 undone: soft breaks joined, =XX back to octets, CRLF as "\n".
-std::string decode_quoted_printable(std::string_view wire) {
-  static constexpr std::string_view kHex = "0123456789ABCDEF";
-  std::string out;
-  for (std::size_t i = 0; i < wire.size();) {
-    if (wire.substr(i).starts_with("=\r\n")) {
-      i += 3;
-    } else if (wire[i] == '=') {
-      FUZZ_CHECK(i + 2 < wire.size());
-      const std::size_t high = kHex.find(wire[i + 1]);
-      const std::size_t low = kHex.find(wire[i + 2]);
-      FUZZ_CHECK(high != std::string_view::npos && low != std::string_view::npos);
-      out += static_cast<char>(high * 16 + low);
-      i += 3;
-    } else if (wire.substr(i).starts_with("\r\n")) {
-      out += '\n';
-      i += 2;
-    } else {
-      out += wire[i++];
-    }
-  }
-  return out;
 }
 
 // Every line of the message within RFC 5322's 998 octets; the text part

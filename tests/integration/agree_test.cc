@@ -32,23 +32,17 @@ namespace ev1 = calndro::events::v1;
 
 namespace {
 
-json slot(const std::string& begin, const std::string& duration) {
-  return {{"begin", begin}, {"duration", duration}};
-}
-
 class Agree : public StackTest {
  protected:
   void prepare() override {
-    if (!stack().has_notify()) {
-      GTEST_FAIL() << "calndro-notify is not built: the agree tests need it";
-    }
+    stack().require_notify("the agree tests need it");
     alice_ = stack().create_user(unique_email("aalice"), "alice-Pass-1");
     bob_ = stack().create_user(unique_email("abob"), "bob-Pass-1");
     stranger_ = stack().create_user(unique_email("astranger"), "stranger-Pass-1");
     staff_ = stack().create_user(unique_email("astaff"), "staff-Pass-1", /*staff=*/true);
     guest_ = unique_email("aguest");
-    slots_ =
-        json::array({slot("2030-07-01T10:00:00Z", "01:00:00"), slot("2030-07-02T10:00:00Z", "00:30:00")});
+    slots_ = json::array(
+        {slot_json("2030-07-01T10:00:00Z", "01:00:00"), slot_json("2030-07-02T10:00:00Z", "00:30:00")});
     HttpReply r = call("POST", "/", alice(),
                        json{{"title", "tea"}, {"parties", {bob_.email, guest_}}, {"slots", slots_}});
     ASSERT_EQ(r.status, 201) << r;
@@ -197,7 +191,7 @@ TEST_F(Agree, AnOpenEventShowsItsStateAndCalendarLink) {
 
 TEST_F(Agree, TheCreatorAgreesAndEveryPartyIsMailedTheInvitation) {
   // Another spelling of the first slot: equal as instant and duration.
-  HttpReply r = agree(alice(), slot("2030-07-01T12:00+02:00", "PT1H"));
+  HttpReply r = agree(alice(), slot_json("2030-07-01T12:00+02:00", "PT1H"));
   ASSERT_EQ(r.status, 200) << r;
   EXPECT_EQ(r.header("ETag"), "\"2\"");
   json agreed = r.j();
@@ -245,7 +239,7 @@ TEST_F(Agree, TheCreatorAgreesAndEveryPartyIsMailedTheInvitation) {
 // creator as organizer, every party as attendee, and the recipient's own
 // link, whose token works.
 TEST_F(Agree, EveryPartysInvitationIsACalendarRequestWithTheirOwnLink) {
-  ASSERT_EQ(agree(alice(), slot("2030-07-01T12:00+02:00", "PT1H")).status, 200);
+  ASSERT_EQ(agree(alice(), slot_json("2030-07-01T12:00+02:00", "PT1H")).status, 200);
   for (const auto& [party, mail] : nth_mails(1)) {
     EXPECT_THAT(mail.raw, HasSubstr("method=REQUEST")) << party;
     const json event = expect_calendar_mail(mail, "REQUEST", 1, "tea");
@@ -311,13 +305,13 @@ TEST_F(Agree, TheCreatorAgreesWithTheLinkAnotherPartyMailed) {
 }
 
 TEST_F(Agree, ASlotThatIsNotTheEventsIsRefusedAndChangesNothing) {
-  HttpReply other = agree(alice(), slot("2030-07-01T10:00:00Z", "00:30"));
+  HttpReply other = agree(alice(), slot_json("2030-07-01T10:00:00Z", "00:30"));
   EXPECT_EQ(other.status, 400) << other;
   EXPECT_TRUE(other.j().contains("slot")) << other;
   HttpReply missing = call("POST", "/" + id_ + "/agree/", alice(), json::object());
   EXPECT_EQ(missing.status, 400) << missing;
   EXPECT_TRUE(missing.j().contains("slot")) << missing;
-  HttpReply garbage = agree(alice(), slot("2030-02-30T10:00:00Z", "01:00"));
+  HttpReply garbage = agree(alice(), slot_json("2030-02-30T10:00:00Z", "01:00"));
   EXPECT_EQ(garbage.status, 400) << garbage;
   EXPECT_TRUE(garbage.j().contains("slot")) << garbage;
   EXPECT_EQ(call("GET", "/" + id_ + "/", alice()).j()["state"], "open");

@@ -23,10 +23,6 @@ namespace {
 
 const std::string kTitle = "Réunion d'équipe, très longue; 日本語の会議 — un titre assez long pour être plié";
 
-json slot(const std::string& begin, const std::string& duration) {
-  return {{"begin", begin}, {"duration", duration}};
-}
-
 class EventCalendarHttp : public StackTest {
  protected:
   void prepare() override {
@@ -34,9 +30,9 @@ class EventCalendarHttp : public StackTest {
     bob_ = stack().create_user(unique_email("cbob"), "bob-Pass-1");
     staff_ = stack().create_user(unique_email("cstaff"), "staff-Pass-1", true);
     guest_ = unique_email("cguest");
-    slots_ =
-        json::array({slot("2030-07-01T10:00:00Z", "01:00:00"), slot("2030-07-02T10:00:00.250Z", "00:30:00"),
-                     slot("2030-07-03T08:00:00+02:00", "1 02:00:00")});
+    slots_ = json::array({slot_json("2030-07-01T10:00:00Z", "01:00:00"),
+                          slot_json("2030-07-02T10:00:00.250Z", "00:30:00"),
+                          slot_json("2030-07-03T08:00:00+02:00", "1 02:00:00")});
     HttpReply r = call("POST", "/", alice(),
                        json{{"title", kTitle}, {"parties", {alice_.email, guest_}}, {"slots", slots_}});
     ASSERT_EQ(r.status, 201) << r;

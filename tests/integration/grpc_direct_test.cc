@@ -99,6 +99,15 @@ class GrpcDirect : public StackTest {
     *req.add_slots() = make_slot("2030-05-02T10:00:00Z", 1800);
     return req;
   }
+  // A notify of `event`'s guest on all its slots, under a fresh request id.
+  static ev1::NotifyPartiesRequest keyed_notify(const ev1::Event& event) {
+    ev1::NotifyPartiesRequest req;
+    req.set_id(event.id());
+    req.add_parties(event.parties(1));
+    *req.mutable_slots() = event.slots();
+    req.set_request_id("notify-" + unique_email("k"));
+    return req;
+  }
   size_t log_size(const User& u, int64_t id) {
     ev1::GetEventLogRequest req;
     req.set_id(id);
@@ -559,11 +568,7 @@ TEST_F(GrpcDirect, AMalformedRequestIdIsInvalidArgumentNamingIt) {
 
 TEST_F(GrpcDirect, ARepeatedNotifyWithARequestIdWritesNoSecondEntry) {
   const ev1::Event event = create_as(alice_, simple_request(alice_));
-  ev1::NotifyPartiesRequest req;
-  req.set_id(event.id());
-  req.add_parties(event.parties(1));
-  *req.mutable_slots() = event.slots();
-  req.set_request_id("notify-" + unique_email("k"));
+  const ev1::NotifyPartiesRequest req = keyed_notify(event);
   ev1::NotifyPartiesResponse first, again;
   ASSERT_TRUE(stub_->NotifyParties(ctx(as(alice_)).get(), req, &first).ok());
   const size_t entries = log_size(alice_, event.id());
@@ -628,11 +633,7 @@ TEST_F(GrpcDirect, TitlesWithControlsOrBidiOverridesAreInvalidArgument) {
 TEST_F(GrpcDirect, AReplayOnADeletedEventIsNotFound) {
   const User staff = stack().create_user(unique_email("gstaff"), "staff-Pass-1", /*staff=*/true);
   const ev1::Event event = create_as(alice_, simple_request(alice_));
-  ev1::NotifyPartiesRequest req;
-  req.set_id(event.id());
-  req.add_parties(event.parties(1));
-  *req.mutable_slots() = event.slots();
-  req.set_request_id("notify-" + unique_email("k"));
+  const ev1::NotifyPartiesRequest req = keyed_notify(event);
   ev1::NotifyPartiesResponse first, again;
   ASSERT_TRUE(stub_->NotifyParties(ctx(as(alice_)).get(), req, &first).ok());
   ev1::DeleteEventRequest remove;

@@ -29,14 +29,10 @@ struct Auth {
 
 using Resp = HttpReply;
 
-json slot(const std::string& begin, const std::string& duration) {
-  return {{"begin", begin}, {"duration", duration}};
-}
-
 // A few fixed slots in the future.
 json three_slots() {
-  return json::array({slot("2030-01-02T10:00:00Z", "01:00"), slot("2030-01-03T10:00:00Z", "01:00"),
-                      slot("2030-01-04T10:00:00Z", "00:30")});
+  return json::array({slot_json("2030-01-02T10:00:00Z", "01:00"), slot_json("2030-01-03T10:00:00Z", "01:00"),
+                      slot_json("2030-01-04T10:00:00Z", "00:30")});
 }
 
 // A syntactically valid email of exactly `length` characters (>= 70):
@@ -64,7 +60,7 @@ std::string email_of_length(size_t length) {
 json nth_slot(int i, const std::string& month = "02") {
   char begin[64];
   std::snprintf(begin, sizeof begin, "2030-%s-%02dT%02d:15:00Z", month.c_str(), 1 + i / 24, i % 24);
-  return slot(begin, "01:00");
+  return slot_json(begin, "01:00");
 }
 
 const std::regex kWhen(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$)");
@@ -201,6 +197,21 @@ class HttpApi : public StackTest {
       EXPECT_TRUE(m.is_string() && !m.get<std::string>().empty()) << what << ": " << r;
     }
   }
+  // `auth` has no event (a create refused as it should be leaves none).
+  void expect_no_events(const Auth& auth) {
+    Resp list = call("GET", "/", auth);
+    ASSERT_EQ(list.status, 200) << list;
+    EXPECT_EQ(list.j(), json::array()) << "a rejected create left an event behind";
+  }
+  // Each of `bodies` ({body, what it shows}) created as `auth` is 400
+  // naming `field`, and none leaves an event behind.
+  void expect_creates_rejected(const Auth& auth, const std::string& field,
+                               const std::vector<std::pair<json, std::string>>& bodies) {
+    for (const auto& [body, what] : bodies) {
+      expect_field_error(call("POST", "/", auth, body), field, what);
+    }
+    expect_no_events(auth);
+  }
   void expect_401(const Resp& r, const std::string& what) {
     EXPECT_EQ(r.status, 401) << what << ": " << r;
     EXPECT_EQ(r.header("WWW-Authenticate"), "Basic realm=\"calndro\"") << what;
@@ -250,7 +261,7 @@ TEST_F(HttpApi, CreateReturnsTheEventInSpecShape) {
   Resp r = call("POST", "/", Auth::of(u().alice),
                 json{{"title", "cybes"},
                      {"parties", {u().alice.email, guest}},
-                     {"slots", {slot("2022-11-01T01:11:22.02", "00:10")}}});
+                     {"slots", {slot_json("2022-11-01T01:11:22.02", "00:10")}}});
   ASSERT_EQ(r.status, 201) << r;
   EXPECT_THAT(r.header("Content-Type"), HasSubstr("application/json"));
   json ev = r.j();
@@ -262,7 +273,7 @@ TEST_F(HttpApi, CreateReturnsTheEventInSpecShape) {
   EXPECT_EQ(ev["notify_url"], base + "/" + id + "/notify/");
   EXPECT_EQ(ev["title"], "cybes");
   EXPECT_EQ(ev["parties"], json({u().alice.email, guest}));
-  EXPECT_EQ(ev["slots"], json::array({slot("2022-11-01T01:11:22.020000Z", "00:10:00")}));
+  EXPECT_EQ(ev["slots"], json::array({slot_json("2022-11-01T01:11:22.020000Z", "00:10:00")}));
   // Detail returns the same representation.
   Resp d = call("GET", "/" + id + "/", Auth::of(u().alice));
   ASSERT_EQ(d.status, 200) << d;
@@ -328,33 +339,33 @@ TEST_F(HttpApi, UnknownPartiesBecomeInactiveUsers) {
 
 TEST_F(HttpApi, DuplicatePartiesAndSlotsAreFolded) {
   std::string guest = unique_email("dup");
-  json ev = create(
-      Auth::of(u().alice),
-      {{"parties", {u().alice.email, guest, u().alice.email, guest}},
-       {"slots",
-        {slot("2022-11-01T01:11:22.02", "00:10"), slot("2022-11-01T01:11:22.020000Z", "00:10:00"),
-         slot("2022-11-01T03:11:22.02+02:00", "PT10M"), slot("2022-11-01T03:11:22.020+0200", "0 00:10:00"),
-         slot("2022-11-01T03:11:22.020000+02", "00:10:00.000000")}}});
+  json ev = create(Auth::of(u().alice), {{"parties", {u().alice.email, guest, u().alice.email, guest}},
+                                         {"slots",
+                                          {slot_json("2022-11-01T01:11:22.02", "00:10"),
+                                           slot_json("2022-11-01T01:11:22.020000Z", "00:10:00"),
+                                           slot_json("2022-11-01T03:11:22.02+02:00", "PT10M"),
+                                           slot_json("2022-11-01T03:11:22.020+0200", "0 00:10:00"),
+                                           slot_json("2022-11-01T03:11:22.020000+02", "00:10:00.000000")}}});
   EXPECT_EQ(ev["parties"], json({u().alice.email, guest}));
-  EXPECT_EQ(ev["slots"], json::array({slot("2022-11-01T01:11:22.020000Z", "00:10:00")}));
+  EXPECT_EQ(ev["slots"], json::array({slot_json("2022-11-01T01:11:22.020000Z", "00:10:00")}));
   json entries = log_entries(ev);
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0]["slots"], ev["slots"]);
 }
 
 TEST_F(HttpApi, OutputFormatsAndOrderFollowSpec) {
-  json ev = create(
-      Auth::of(u().alice),
-      {{"parties", {u().alice.email}},
-       {"slots",
-        {slot("2021-03-11T15:34:00+01:00", "PT1H30M"),  // 14:34Z
-         slot("2021-03-11T14:34:00Z", "26:00"),         // same begin, longer
-         slot("2021-03-11T14:34:00", "1 02:00:00"),     // duplicate of the one above
-         slot("2021-03-10T23:59:59.999999-0100", "00:00:01"), slot("2021-03-11T14:34:00.5Z", "00:01")}}});
-  EXPECT_EQ(ev["slots"],
-            json::array({slot("2021-03-11T00:59:59.999999Z", "00:00:01"),
-                         slot("2021-03-11T14:34:00Z", "01:30:00"), slot("2021-03-11T14:34:00Z", "1 02:00:00"),
-                         slot("2021-03-11T14:34:00.500000Z", "00:01:00")}))
+  json ev = create(Auth::of(u().alice),
+                   {{"parties", {u().alice.email}},
+                    {"slots",
+                     {slot_json("2021-03-11T15:34:00+01:00", "PT1H30M"),  // 14:34Z
+                      slot_json("2021-03-11T14:34:00Z", "26:00"),         // same begin, longer
+                      slot_json("2021-03-11T14:34:00", "1 02:00:00"),     // duplicate of the one above
+                      slot_json("2021-03-10T23:59:59.999999-0100", "00:00:01"),
+                      slot_json("2021-03-11T14:34:00.5Z", "00:01")}}});
+  EXPECT_EQ(ev["slots"], json::array({slot_json("2021-03-11T00:59:59.999999Z", "00:00:01"),
+                                      slot_json("2021-03-11T14:34:00Z", "01:30:00"),
+                                      slot_json("2021-03-11T14:34:00Z", "1 02:00:00"),
+                                      slot_json("2021-03-11T14:34:00.500000Z", "00:01:00")}))
       << ev.dump();
 }
 
@@ -591,7 +602,7 @@ TEST_F(HttpApi, PatchReplacesSlotsAndTitleAndIgnoresParties) {
   json after = r.j();
   EXPECT_EQ(after["parties"], ev["parties"]);
   EXPECT_EQ(after["title"], "narrowed");
-  EXPECT_EQ(after["slots"], json::array({slot("2030-01-04T10:00:00Z", "00:30:00")}));
+  EXPECT_EQ(after["slots"], json::array({slot_json("2030-01-04T10:00:00Z", "00:30:00")}));
   EXPECT_EQ(after["id"], ev["id"]);
   EXPECT_EQ(after["url"], ev["url"]);
   // Extend again, and empty the set entirely.
@@ -960,92 +971,105 @@ TEST_F(HttpApi, NotFoundRoutes) {
 
 // ---------- bad input, SPEC §3, §4, §7 ----------
 
-TEST_F(HttpApi, CreateRejectsBadBodiesNamingTheField) {
-  User fresh = stack().create_user(unique_email("strict"), "strict-Pass-1");
-  Auth a = Auth::of(fresh);
-  auto create_raw = [&](const std::string& body) {
-    return call("POST", "/", a, std::optional<std::string>(body));
-  };
-  // Not JSON, not an object: 400.
+// Each create test below runs as a fresh user: "nothing was created" is
+// an empty listing.
+TEST_F(HttpApi, CreateRejectsABodyThatIsNotAJsonObject) {
+  const Auth fresh = Auth::of(stack().create_user(unique_email("strict"), "strict-Pass-1"));
   for (const char* body : {"{", "", "not json", "{\"parties\": [}", "[]", "1", "\"x\"", "null", "true"}) {
-    Resp r = create_raw(body);
+    Resp r = call("POST", "/", fresh, std::optional<std::string>(body));
     EXPECT_EQ(r.status, 400) << "body " << body << ": " << r;
     if (r.status == 400) {
       EXPECT_TRUE(r.j().is_object()) << r;
     }
   }
-  json slots = three_slots();
-  std::string me = fresh.email;
-  std::vector<std::tuple<std::string, json, std::string>> cases = {
-      {"parties", json{{"slots", slots}}, "missing parties"},
-      {"parties", json{{"parties", json::array()}, {"slots", slots}}, "empty parties"},
-      {"parties", json{{"parties", "a@b.net"}, {"slots", slots}}, "parties not an array"},
-      {"parties", json{{"parties", {1, 2}}, {"slots", slots}}, "parties not strings"},
-      {"parties", json{{"parties", {"not-an-email"}}, {"slots", slots}}, "bad email"},
-      {"parties", json{{"parties", {"a@"}}, {"slots", slots}}, "bad email a@"},
-      {"parties", json{{"parties", {"@b.net"}}, {"slots", slots}}, "bad email @b.net"},
-      {"parties", json{{"parties", {"a b@c.net"}}, {"slots", slots}}, "email with space"},
-      {"parties", json{{"parties", {email_of_length(255)}}, {"slots", slots}}, "255-char email"},
-      {"slots", json{{"parties", {me}}, {"slots", "soon"}}, "slots not an array"},
-      {"slots", json{{"parties", {me}}, {"slots", {"2030-01-01T00:00:00Z"}}}, "slot not an object"},
-      {"slots", json{{"parties", {me}}, {"slots", {json{{"begin", "2030-01-01T00:00:00Z"}}}}},
-       "slot without duration"},
-      {"slots", json{{"parties", {me}}, {"slots", {json{{"duration", "01:00"}}}}}, "slot without begin"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2021-02-30T10:00:00Z", "01:00")}}}, "2021-02-30"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2021-13-01T10:00:00Z", "01:00")}}}, "month 13"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2021-01-01T24:30:00Z", "01:00")}}}, "hour 24"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2021-01-01T10:61:00Z", "01:00")}}}, "minute 61"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2021-01-01T10:00:00+25:00", "01:00")}}},
-       "offset +25:00"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("tomorrow", "01:00")}}}, "garbage begin"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("", "01:00")}}}, "empty begin"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2021-01-01T10:00:00.1234567Z", "01:00")}}},
-       "nanoseconds"},
-      {"slots", json{{"parties", {me}}, {"slots", {json{{"begin", 1612345678}, {"duration", "01:00"}}}}},
-       "numeric begin"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "00:00")}}}, "zero duration"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "00:00:00")}}},
-       "zero duration HH:MM:SS"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "PT0S")}}},
-       "zero ISO duration"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "-01:00")}}},
-       "negative duration"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "an hour")}}},
-       "garbage duration"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "")}}}, "empty duration"},
-      {"slots", json{{"parties", {me}}, {"slots", {slot("2030-01-01T10:00:00Z", "10:75")}}}, "75 minutes"},
-      {"title", json{{"parties", {me}}, {"slots", slots}, {"title", std::string(257, 't')}},
-       "257-char title"},
-      {"title", json{{"parties", {me}}, {"slots", slots}, {"title", 42}}, "numeric title"},
+  expect_no_events(fresh);
+}
+
+TEST_F(HttpApi, CreateRejectsBadPartiesNamingTheField) {
+  const User fresh = stack().create_user(unique_email("strict"), "strict-Pass-1");
+  const json slots = three_slots();
+  const auto with_parties = [&](const json& parties) { return json{{"parties", parties}, {"slots", slots}}; };
+  json many_parties = json::array({fresh.email});
+  for (int i = 0; i < 100; ++i) {
+    many_parties.push_back("p" + std::to_string(i) + "." + unique_email("many"));
+  }
+  expect_creates_rejected(Auth::of(fresh), "parties",
+                          {{json{{"slots", slots}}, "missing parties"},
+                           {with_parties(json::array()), "empty parties"},
+                           {with_parties("a@b.net"), "parties not an array"},
+                           {with_parties({1, 2}), "parties not strings"},
+                           {with_parties({"not-an-email"}), "bad email"},
+                           {with_parties({"a@"}), "bad email a@"},
+                           {with_parties({"@b.net"}), "bad email @b.net"},
+                           {with_parties({"a b@c.net"}), "email with space"},
+                           {with_parties({email_of_length(255)}), "255-char email"},
+                           {with_parties(many_parties), "101 parties"}});
+  CommandResult users = stack().admin({"user", "list"});
+  EXPECT_EQ(users.output().find("p0."), std::string::npos) << "a rejected create made users";
+}
+
+TEST_F(HttpApi, CreateRejectsBadSlotsNamingTheField) {
+  const User fresh = stack().create_user(unique_email("strict"), "strict-Pass-1");
+  const auto with_slots = [&](const json& slots) {
+    return json{{"parties", {fresh.email}}, {"slots", slots}};
   };
-  // 31 slots, 101 parties.
+  const auto with_slot = [&](const json& slot) { return with_slots(json::array({slot})); };
+  const auto starting = [&](const std::string& begin) { return with_slot(slot_json(begin, "01:00")); };
+  const auto lasting = [&](const std::string& duration) {
+    return with_slot(slot_json("2030-01-01T10:00:00Z", duration));
+  };
   json many_slots = json::array();
   for (int i = 0; i < 31; ++i) {
     many_slots.push_back(nth_slot(i));
   }
-  cases.push_back({"slots", json{{"parties", {me}}, {"slots", many_slots}}, "31 slots"});
-  json many_parties = json::array({me});
-  for (int i = 0; i < 100; ++i) {
-    many_parties.push_back("p" + std::to_string(i) + "." + unique_email("many"));
-  }
-  cases.push_back({"parties", json{{"parties", many_parties}, {"slots", slots}}, "101 parties"});
-  for (const auto& [field, body, what] : cases) {
-    expect_field_error(call("POST", "/", a, body), field, what);
-  }
-  // Nothing was created by any of these.
-  Resp list = call("GET", "/", a);
-  ASSERT_EQ(list.status, 200);
-  EXPECT_EQ(list.j(), json::array()) << "a rejected create left an event behind";
-  CommandResult users = stack().admin({"user", "list"});
-  EXPECT_EQ(users.output().find("p0."), std::string::npos) << "a rejected create made users";
+  expect_creates_rejected(Auth::of(fresh), "slots",
+                          {{with_slots("soon"), "slots not an array"},
+                           {with_slots(many_slots), "31 slots"},
+                           {with_slot("2030-01-01T00:00:00Z"), "slot not an object"},
+                           {with_slot(json{{"begin", "2030-01-01T00:00:00Z"}}), "slot without duration"},
+                           {with_slot(json{{"duration", "01:00"}}), "slot without begin"},
+                           {with_slot(json{{"begin", 1612345678}, {"duration", "01:00"}}), "numeric begin"},
+                           {starting("2021-02-30T10:00:00Z"), "2021-02-30"},
+                           {starting("2021-13-01T10:00:00Z"), "month 13"},
+                           {starting("2021-01-01T24:30:00Z"), "hour 24"},
+                           {starting("2021-01-01T10:61:00Z"), "minute 61"},
+                           {starting("2021-01-01T10:00:00+25:00"), "offset +25:00"},
+                           {starting("tomorrow"), "garbage begin"},
+                           {starting(""), "empty begin"},
+                           {starting("2021-01-01T10:00:00.1234567Z"), "nanoseconds"},
+                           {lasting("00:00"), "zero duration"},
+                           {lasting("00:00:00"), "zero duration HH:MM:SS"},
+                           {lasting("PT0S"), "zero ISO duration"},
+                           {lasting("-01:00"), "negative duration"},
+                           {lasting("an hour"), "garbage duration"},
+                           {lasting(""), "empty duration"},
+                           {lasting("10:75"), "75 minutes"}});
+}
 
-  // The limits themselves are fine: 30 slots, 100 parties, 256-char title, 254-char email.
-  many_slots.erase(many_slots.size() - 1);
-  many_parties.erase(many_parties.size() - 1);
-  std::string long_email = email_of_length(254);
-  many_parties[1] = long_email;
-  Resp ok = call("POST", "/", a,
-                 json{{"parties", many_parties}, {"slots", many_slots}, {"title", std::string(256, 't')}});
+TEST_F(HttpApi, CreateRejectsBadTitlesNamingTheField) {
+  const User fresh = stack().create_user(unique_email("strict"), "strict-Pass-1");
+  const auto with_title = [&](const json& title) {
+    return json{{"parties", {fresh.email}}, {"slots", three_slots()}, {"title", title}};
+  };
+  expect_creates_rejected(
+      Auth::of(fresh), "title",
+      {{with_title(std::string(257, 't')), "257-char title"}, {with_title(42), "numeric title"}});
+}
+
+// SPEC §7's limits themselves are fine: 30 slots, 100 parties, a 256-char
+// title, a 254-char email.
+TEST_F(HttpApi, CreateAcceptsEveryLimitItself) {
+  json slots = json::array();
+  for (int i = 0; i < 30; ++i) {
+    slots.push_back(nth_slot(i));
+  }
+  const User fresh = stack().create_user(unique_email("strict"), "strict-Pass-1");
+  json parties = json::array({fresh.email, email_of_length(254)});
+  for (int i = 2; i < 100; ++i) {
+    parties.push_back("p" + std::to_string(i) + "." + unique_email("many"));
+  }
+  Resp ok = call("POST", "/", Auth::of(fresh),
+                 json{{"parties", parties}, {"slots", slots}, {"title", std::string(256, 't')}});
   ASSERT_EQ(ok.status, 201) << ok;
   EXPECT_EQ(ok.j()["slots"].size(), 30u);
   EXPECT_EQ(ok.j()["parties"].size(), 100u);
@@ -1067,14 +1091,14 @@ TEST_F(HttpApi, PatchRejectsBadInputAndChangesNothing) {
     many.push_back(nth_slot(i, "03"));
   }
   std::vector<std::tuple<std::string, json, std::string>> cases = {
-      {"slots", json{{"slots", {slot("2021-02-30T10:00:00Z", "01:00")}}}, "2021-02-30"},
-      {"slots", json{{"slots", {slot("2021-02-28T10:00:00Z", "0:00")}}}, "zero duration"},
-      {"slots", json{{"slots", {slot("garbage", "01:00")}}}, "garbage"},
-      {"slots", json{{"slots", {slot("2030-01-01T10:00:00Z", "PT")}}}, "empty ISO duration"},
+      {"slots", json{{"slots", {slot_json("2021-02-30T10:00:00Z", "01:00")}}}, "2021-02-30"},
+      {"slots", json{{"slots", {slot_json("2021-02-28T10:00:00Z", "0:00")}}}, "zero duration"},
+      {"slots", json{{"slots", {slot_json("garbage", "01:00")}}}, "garbage"},
+      {"slots", json{{"slots", {slot_json("2030-01-01T10:00:00Z", "PT")}}}, "empty ISO duration"},
       {"slots", json{{"slots", "all"}}, "slots not an array"},
       {"slots", json{{"slots", nullptr}}, "slots null"},
       {"slots", json{{"slots", many}}, "31 slots"},
-      {"slots", json{{"title", "fine"}, {"slots", {slot("2030-01-01T10:00:00Z", "nope")}}},
+      {"slots", json{{"title", "fine"}, {"slots", {slot_json("2030-01-01T10:00:00Z", "nope")}}},
        "good title, bad slot"},
       {"title", json{{"title", std::string(257, 'x')}}, "257-char title"},
       {"title", json{{"title", json::array()}}, "title not a string"},
@@ -1136,19 +1160,19 @@ TEST_F(HttpApi, SeedSpellingsAreAccepted) {
   json ev = create(Auth::of(u().alice),
                    {{"parties", {u().alice.email, they, them}},
                     {"slots",
-                     {slot("2022-11-01T01:11:22.02", "00:10"), slot("2022-11-02T13:00", "01:00"),
-                      slot("2022-11-03T09:30:00+0100", "PT1H30M")}}});
-  EXPECT_EQ(ev["slots"], json::array({slot("2022-11-01T01:11:22.020000Z", "00:10:00"),
-                                      slot("2022-11-02T13:00:00Z", "01:00:00"),
-                                      slot("2022-11-03T08:30:00Z", "01:30:00")}));
+                     {slot_json("2022-11-01T01:11:22.02", "00:10"), slot_json("2022-11-02T13:00", "01:00"),
+                      slot_json("2022-11-03T09:30:00+0100", "PT1H30M")}}});
+  EXPECT_EQ(ev["slots"], json::array({slot_json("2022-11-01T01:11:22.020000Z", "00:10:00"),
+                                      slot_json("2022-11-02T13:00:00Z", "01:00:00"),
+                                      slot_json("2022-11-03T08:30:00Z", "01:30:00")}));
   // Narrow with different spellings of two of the same slots.
   Resp r = call("PATCH", path_of(ev), Auth::of(u().alice),
                 json{{"slots",
-                      {slot("2022-11-01T03:11:22.020000+02:00", "0:10:00"),
-                       slot("2022-11-03T08:30:00.000Z", "01:30")}}});
+                      {slot_json("2022-11-01T03:11:22.020000+02:00", "0:10:00"),
+                       slot_json("2022-11-03T08:30:00.000Z", "01:30")}}});
   ASSERT_EQ(r.status, 202) << r;
-  EXPECT_EQ(r.j()["slots"], json::array({slot("2022-11-01T01:11:22.020000Z", "00:10:00"),
-                                         slot("2022-11-03T08:30:00Z", "01:30:00")}));
+  EXPECT_EQ(r.j()["slots"], json::array({slot_json("2022-11-01T01:11:22.020000Z", "00:10:00"),
+                                         slot_json("2022-11-03T08:30:00Z", "01:30:00")}));
 }
 
 }  // namespace

@@ -22,10 +22,8 @@ namespace {
 class Idempotency : public SuiteStackTest<Idempotency> {
  public:
   static StackOptions options() {
-    StackOptions options = prompt_mail_options();
     // The purge test ages a record by hand and waits for the job.
-    options.env["CALNDRO_PURGE_INTERVAL_SECONDS"] = "1";
-    return options;
+    return prompt_mail_options({{"CALNDRO_PURGE_INTERVAL_SECONDS", "1"}});
   }
 
  protected:
@@ -47,6 +45,31 @@ class Idempotency : public SuiteStackTest<Idempotency> {
     return {{"title", title_}, {"parties", {user_.email, guest_}}, {"slots", slots_}};
   }
   HttpReply create(const std::string& key) { return post(user_, "/", create_body(), key); }
+  // The id of a new event made without a key; throws (failing the test)
+  // when it cannot be made.
+  std::string new_event() {
+    const HttpReply created = create("");
+    if (created.status != 201) {
+      throw std::runtime_error("creating an event: " + ::testing::PrintToString(created));
+    }
+    return std::to_string(created.j()["id"].get<long long>());
+  }
+
+  // The user's POST of `body` to `path` under `first_key`, then its repeat
+  // under `again_key`; throws (failing the test) unless both are `status`.
+  std::pair<HttpReply, HttpReply> post_twice(const std::string& path, const json& body,
+                                             const std::string& first_key, const std::string& again_key,
+                                             int status) {
+    HttpReply first = post(user_, path, body, first_key);
+    HttpReply again = first.status == status ? post(user_, path, body, again_key) : HttpReply{};
+    for (const HttpReply* reply : {&first, &again}) {
+      if (reply->status != status) {
+        throw std::runtime_error("POST " + path + ": expected " + std::to_string(status) + ", got " +
+                                 ::testing::PrintToString(*reply));
+      }
+    }
+    return {std::move(first), std::move(again)};
+  }
 
   std::string sql_count(const std::string& from_where) {
     return stack().db().scalar("SELECT count(*) FROM " + from_where);
@@ -87,16 +110,11 @@ TEST_F(Idempotency, ARepeatedCreateAnswersTheSame201AndCreatesNothing) {
 }
 
 TEST_F(Idempotency, ARepeatedNotifyQueuesNoSecondMailAndNoSecondEntry) {
-  const HttpReply created = create("");
-  ASSERT_EQ(created.status, 201) << created;
-  const std::string id = std::to_string(created.j()["id"].get<long long>());
+  const std::string id = new_event();
   const json body = {{"parties", {guest_}}, {"slots", slots_}};
   const std::string key = new_key();
 
-  const HttpReply first = post(user_, "/" + id + "/notify/", body, key);
-  ASSERT_EQ(first.status, 202) << first;
-  const HttpReply again = post(user_, "/" + id + "/notify/", body, key);
-  ASSERT_EQ(again.status, 202) << again;
+  const auto [first, again] = post_twice("/" + id + "/notify/", body, key, key, 202);
   EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
   EXPECT_EQ(again.body, first.body);
   stack().smtp().wait_for_to(guest_, 1, std::chrono::seconds(30));
@@ -252,9 +270,7 @@ TEST_F(Idempotency, ARecordPastItsWindowIsPurgedAndNotReplayed) {
 // the staff flag: the repeat is 403 and shows nothing.
 TEST_F(Idempotency, AReplayGoesOnlyToACallerWhoMayStillMakeTheCall) {
   const User staff = stack().create_user(unique_email("idemstaff"), "staff-Pass-1", /*staff=*/true);
-  const HttpReply created = create("");
-  ASSERT_EQ(created.status, 201) << created;
-  const std::string path = "/" + std::to_string(created.j()["id"].get<long long>()) + "/notify/";
+  const std::string path = "/" + new_event() + "/notify/";
   const json body = {{"parties", {guest_}}, {"slots", slots_}};
   const std::string key = new_key();
   ASSERT_EQ(post(staff, path, body, key).status, 202);
@@ -268,9 +284,7 @@ TEST_F(Idempotency, AReplayGoesOnlyToACallerWhoMayStillMakeTheCall) {
 // A deleted event is 404 for a repeat too, whatever the first answer was.
 TEST_F(Idempotency, AReplayOnADeletedEventIs404) {
   const User staff = stack().create_user(unique_email("idemstaff"), "staff-Pass-1", /*staff=*/true);
-  const HttpReply created = create("");
-  ASSERT_EQ(created.status, 201) << created;
-  const std::string id = std::to_string(created.j()["id"].get<long long>());
+  const std::string id = new_event();
   const json notify = {{"parties", {guest_}}, {"slots", slots_}};
   const json agree = {{"slot", slots_[0]}};
   const std::string notify_key = new_key();
@@ -293,16 +307,11 @@ TEST_F(Idempotency, AReplayOnADeletedEventIs404) {
 // Agreeing again on the agreed slot changes nothing and keeps no record
 // (a record is up to the size of the event's answer).
 TEST_F(Idempotency, AnAgreeThatChangesNothingKeepsNoRecord) {
-  const HttpReply created = create("");
-  ASSERT_EQ(created.status, 201) << created;
-  const std::string id = std::to_string(created.j()["id"].get<long long>());
+  const std::string id = new_event();
   const json agree = {{"slot", slots_[0]}};
   const std::string first_key = new_key();
   const std::string again_key = new_key();
-  const HttpReply first = post(user_, "/" + id + "/agree/", agree, first_key);
-  ASSERT_EQ(first.status, 200) << first;
-  const HttpReply again = post(user_, "/" + id + "/agree/", agree, again_key);
-  ASSERT_EQ(again.status, 200) << again;
+  const auto [first, again] = post_twice("/" + id + "/agree/", agree, first_key, again_key, 200);
   EXPECT_EQ(again.header("Idempotent-Replayed"), "");
   EXPECT_EQ(again.body, first.body);
   EXPECT_EQ(sql_count("events.idempotency_records WHERE key = '" + first_key + "'"), "1");

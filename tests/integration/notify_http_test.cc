@@ -22,21 +22,15 @@ namespace {
 
 using Resp = HttpReply;
 
-json slot(const std::string& b, const std::string& d) {
-  return {{"begin", b}, {"duration", d}};
-}
-
 class NotifyHttp : public StackTest {
  protected:
   void prepare() override {
-    if (!stack().has_notify()) {
-      GTEST_FAIL() << "calndro-notify is not built: the notify tests need it";
-    }
+    stack().require_notify("the notify tests need it");
     alice_ = stack().create_user(unique_email("nalice"), "alice-Pass-1");
     guest_ = unique_email("nguest");
     other_ = unique_email("nother");
-    slots_ =
-        json::array({slot("2030-07-01T10:00:00Z", "01:00:00"), slot("2030-07-02T10:00:00Z", "00:30:00")});
+    slots_ = json::array(
+        {slot_json("2030-07-01T10:00:00Z", "01:00:00"), slot_json("2030-07-02T10:00:00Z", "00:30:00")});
     Resp r = call("POST", "/", basic_auth(alice_.email, alice_.password),
                   json{{"title", "tea"}, {"parties", {alice_.email, guest_, other_}}, {"slots", slots_}});
     ASSERT_EQ(r.status, 201) << r;
@@ -122,7 +116,8 @@ TEST_F(NotifyHttp, NotifyValidatesRecipientsAndSlots) {
   Resp ok = call(
       "POST", path, alice(),
       json{{"parties", {guest_}},
-           {"slots", {slot("2030-07-02T12:00:00+02:00", "PT30M"), slot("2030-07-01T10:00:00", "01:00")}}});
+           {"slots",
+            {slot_json("2030-07-02T12:00:00+02:00", "PT30M"), slot_json("2030-07-01T10:00:00", "01:00")}}});
   EXPECT_EQ(ok.status, 202) << ok;
 }
 

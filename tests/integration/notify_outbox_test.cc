@@ -16,9 +16,7 @@ namespace {
 class NotifyOutbox : public SuiteStackTest<NotifyOutbox> {
  public:
   static StackOptions options() {
-    StackOptions options = prompt_mail_options();
-    options.env["CALNDRO_NOTIFY_RELAY_MAX_BACKOFF_SECONDS"] = "1";
-    return options;
+    return prompt_mail_options({{"CALNDRO_NOTIFY_RELAY_MAX_BACKOFF_SECONDS", "1"}});
   }
 
  protected:
@@ -48,6 +46,22 @@ class NotifyOutbox : public SuiteStackTest<NotifyOutbox> {
         "SELECT count(*) FROM events.pending_notifications WHERE state = 'pending' "
         "AND event_id = " +
         id_)[0][0];
+  }
+
+  // Removes the event's latest log entry of `occurrence`. The log is
+  // append-only: only a session without triggers can tamper with it.
+  void delete_last_entry(const std::string& occurrence) {
+    stack().db().exec(
+        "SET session_replication_role = replica; DELETE FROM events.log_entries WHERE id = (SELECT max(id) "
+        "FROM events.log_entries WHERE occurrence = '" +
+        occurrence + "' AND event_id = " + id_ + ")");
+  }
+
+  // `calndro-admin check` finds the database inconsistent and says `problem`.
+  void expect_check_names(const std::string& problem) {
+    const CommandResult check = stack().admin({"check"});
+    EXPECT_EQ(check.exit_code, 1) << check.output();
+    EXPECT_NE(check.err.find(problem), std::string::npos) << check.output();
   }
 
   int mails_to_guest() { return static_cast<int>(stack().smtp().messages_to(guest_).size()); }
@@ -126,24 +140,11 @@ TEST_F(NotifyOutbox, CheckPassesOnAConsistentDatabaseAndNamesATamperedOne) {
   const CommandResult consistent = stack().admin({"check"});
   EXPECT_EQ(consistent.exit_code, 0) << consistent.output();
 
-  // The log is append-only: only a session without triggers can tamper.
-  stack().db().exec(
-      "SET session_replication_role = replica; DELETE FROM events.log_entries WHERE id = (SELECT max(id) "
-      "FROM "
-      "events.log_entries WHERE occurrence = 'NOTIFY' AND event_id = " +
-      id_ + ")");
-  const CommandResult unlogged = stack().admin({"check"});
-  EXPECT_EQ(unlogged.exit_code, 1) << unlogged.output();
-  EXPECT_NE(
-      unlogged.err.find("event " + id_ + ": 1 accepted notify(s) to " + guest_ + " but 0 NOTIFY log entries"),
-      std::string::npos)
-      << unlogged.output();
+  delete_last_entry("NOTIFY");
+  expect_check_names("event " + id_ + ": 1 accepted notify(s) to " + guest_ + " but 0 NOTIFY log entries");
 
   stack().db().exec("DELETE FROM notify.outbox WHERE event_id = " + id_);
-  const CommandResult unmailed = stack().admin({"check"});
-  EXPECT_EQ(unmailed.exit_code, 1) << unmailed.output();
-  EXPECT_NE(unmailed.err.find("was handed over but has no mail to " + guest_), std::string::npos)
-      << unmailed.output();
+  expect_check_names("was handed over but has no mail to " + guest_);
 }
 
 TEST_F(NotifyOutbox, CheckNamesAnEventWhoseVersionDisagreesWithItsLog) {
@@ -158,19 +159,12 @@ TEST_F(NotifyOutbox, CheckNamesAnEventWhoseVersionDisagreesWithItsLog) {
   EXPECT_EQ(consistent.output().find(named), std::string::npos) << consistent.output();
 
   stack().db().exec("UPDATE events.events SET version = 7 WHERE id = " + id_);
-  const CommandResult bumped = stack().admin({"check"});
-  EXPECT_EQ(bumped.exit_code, 1) << bumped.output();
-  EXPECT_NE(bumped.err.find(named + " 7 but its log implies 2"), std::string::npos) << bumped.output();
+  expect_check_names(named + " 7 but its log implies 2");
 
-  // Back to 2, then the PATCH's entry removed (only a session without triggers can).
-  stack().db().exec("UPDATE events.events SET version = 2 WHERE id = " + id_ +
-                    "; SET session_replication_role = replica; DELETE FROM events.log_entries WHERE id = "
-                    "(SELECT max(id) FROM "
-                    "events.log_entries WHERE occurrence = 'UPDATE' AND event_id = " +
-                    id_ + ")");
-  const CommandResult unlogged = stack().admin({"check"});
-  EXPECT_EQ(unlogged.exit_code, 1) << unlogged.output();
-  EXPECT_NE(unlogged.err.find(named + " 2 but its log implies 1"), std::string::npos) << unlogged.output();
+  // Back to 2, then the PATCH's entry removed.
+  stack().db().exec("UPDATE events.events SET version = 2 WHERE id = " + id_);
+  delete_last_entry("UPDATE");
+  expect_check_names(named + " 2 but its log implies 1");
 }
 
 }  // namespace

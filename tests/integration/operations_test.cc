@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "support/http_call.h"
 #include "support/stack.h"
 #include "support/wait.h"
 
@@ -82,6 +83,28 @@ class Operations : public StackTest {
     httplib::Client client = stack().http();
     httplib::Headers headers = {{"Authorization", basic_auth(user_.email, user_.password)}};
     return client.Post(path.c_str(), headers, body.dump(), "application/json");
+  }
+
+  // An event of user_ alone on `slots`: its id, or "" after a failure.
+  std::string create_event(const json& slots) {
+    auto created = post("/", {{"parties", {user_.email}}, {"slots", slots}});
+    if (!created || created->status != 201) {
+      ADD_FAILURE() << "create: " << (created ? created->body : "no answer");
+      return "";
+    }
+    return std::to_string(json::parse(created->body).at("id").get<long long>());
+  }
+
+  // Stops `process` (it must exit 0), lays `env` over its environment and
+  // starts it again; the stack is ready on return. The test restores what
+  // later tests must not inherit.
+  void restart_with(Process& process, const Env& env) {
+    ASSERT_EQ(process.terminate(), 0) << process.log_tail();
+    for (const auto& [name, value] : env) {
+      process.env()[name] = value;
+    }
+    process.start();
+    stack().wait_ready();
   }
 
   // An event of user_ with `guest`, notified to the guest, its mail
@@ -302,12 +325,9 @@ TEST_F(Operations, SigtermStopsEveryProcessWithExitZero) {
 // when SIGTERM arrives: the event service stops accepting new calls, lets the
 // call in flight finish with its answer, and only then exits 0.
 TEST_F(Operations, SigtermLetsTheCallInFlightFinish) {
-  const json slots = {{{"begin", "2031-05-01T09:00:00Z"}, {"duration", "01:00"}},
-                      {{"begin", "2031-05-02T09:00:00Z"}, {"duration", "01:00"}}};
-  auto created = post("/", {{"parties", {user_.email}}, {"slots", slots}});
-  ASSERT_TRUE(created);
-  ASSERT_EQ(created->status, 201) << created->body;
-  const std::string id = std::to_string(json::parse(created->body).at("id").get<long long>());
+  const json slots = {slot_json("2031-05-01T09:00:00Z", "01:00"), slot_json("2031-05-02T09:00:00Z", "01:00")};
+  const std::string id = create_event(slots);
+  ASSERT_FALSE(id.empty());
 
   pqxx::connection locker(stack().db().url());
   pqxx::work lock(locker);
@@ -355,19 +375,13 @@ TEST_F(Operations, SigtermLetsTheCallInFlightFinish) {
 TEST_F(Operations, SigtermLetsTheDispatcherFinishTheMailInHand) {
   SmtpSink slow(stack().dir() / "slow-mail", 0, 2000ms);
   Process& notify = stack().notify();
-  ASSERT_EQ(notify.terminate(), 0);
   const std::string normal_smtp = notify.env()["CALNDRO_SMTP_URL"];
-  notify.env()["CALNDRO_SMTP_URL"] = slow.url();
-  notify.start();
-  stack().wait_ready();
+  ASSERT_NO_FATAL_FAILURE(restart_with(notify, {{"CALNDRO_SMTP_URL", slow.url()}}));
 
-  auto created = post("/", {{"parties", {user_.email}},
-                            {"slots", {{{"begin", "2031-06-01T09:00:00Z"}, {"duration", "01:00"}}}}});
-  ASSERT_TRUE(created);
-  ASSERT_EQ(created->status, 201) << created->body;
-  const json event = json::parse(created->body);
-  const std::string id = std::to_string(event.at("id").get<long long>());
-  auto notified = post("/" + id + "/notify/", {{"parties", {user_.email}}, {"slots", event.at("slots")}});
+  const json slots = json::array({slot_json("2031-06-01T09:00:00Z", "01:00")});
+  const std::string id = create_event(slots);
+  ASSERT_FALSE(id.empty());
+  auto notified = post("/" + id + "/notify/", {{"parties", {user_.email}}, {"slots", slots}});
   ASSERT_TRUE(notified);
   ASSERT_EQ(notified->status, 202) << notified->body;
 
@@ -397,14 +411,8 @@ TEST_F(Operations, SigtermLetsTheDispatcherFinishTheMailInHand) {
 // as it does notify's (one rule for both): events starts, serves and says so.
 TEST_F(Operations, PurgeIntervalZeroTurnsTheEventServicesPurgeOff) {
   Process& events = stack().events();
-  ASSERT_EQ(events.terminate(), 0);
-  events.env()["CALNDRO_PURGE_INTERVAL_SECONDS"] = "0";
-  events.start();
-  stack().wait_ready();
-  auto created = post("/", {{"parties", {user_.email}},
-                            {"slots", {{{"begin", "2031-07-01T09:00:00Z"}, {"duration", "01:00"}}}}});
-  ASSERT_TRUE(created);
-  EXPECT_EQ(created->status, 201) << created->body;
+  ASSERT_NO_FATAL_FAILURE(restart_with(events, {{"CALNDRO_PURGE_INTERVAL_SECONDS", "0"}}));
+  EXPECT_FALSE(create_event(json::array({slot_json("2031-07-01T09:00:00Z", "01:00")})).empty());
   EXPECT_NE(events.log().find("retention purge job off"), std::string::npos) << events.log_tail();
   EXPECT_EQ(events.terminate(), 0);
   events.env().erase("CALNDRO_PURGE_INTERVAL_SECONDS");

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <map>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "support/stack.h"
 
@@ -25,63 +27,98 @@ int count_of(const std::string& text, const std::string& needle) {
   return count;
 }
 
-TEST(ScaleOut, TwoReplicasOfEachServiceShareTheWorkAndSendEachMailOnce) {
-  StackOptions options;
-  options.replicas = 2;
-  options.notify = StackOptions::Notify::kRequired;
-  Stack stack(options);
-  ASSERT_EQ(stack.replicas(), 2);
-  const User user = stack.create_user(unique_email("scale"), "scale-Pass-1");
-  const std::string auth = basic_auth(user.email, user.password);
-  const json slots = json::array({{{"begin", "2032-03-04T09:00:00Z"}, {"duration", "00:45"}}});
+// Every process logs one line per RPC it serves.
+constexpr const char* kServed = "\"msg\":\"rpc\"";
+constexpr int kEvents = 20;
 
-  constexpr int kEvents = 20;
-  std::vector<std::string> guests;
-  for (int i = 0; i < kEvents; ++i) {
-    const std::string guest = unique_email("scaleguest");
-    guests.push_back(guest);
-    httplib::Client client = stack.http();
-    const httplib::Headers headers = {{"Authorization", auth}};
-    auto created = client.Post("/", headers, json{{"parties", {user.email, guest}}, {"slots", slots}}.dump(),
-                               "application/json");
-    ASSERT_TRUE(created);
-    ASSERT_EQ(created->status, 201) << created->body;
-    const std::string id = std::to_string(json::parse(created->body)["id"].get<long long>());
-    auto notified = client.Post("/" + id + "/notify/", headers,
-                                json{{"parties", {guest}}, {"slots", slots}}.dump(), "application/json");
-    ASSERT_TRUE(notified);
-    ASSERT_EQ(notified->status, 202) << notified->body;
+// One stack of two replicas of each service for the suite.
+class ScaleOut : public SuiteStackTest<ScaleOut> {
+ public:
+  static StackOptions options() {
+    StackOptions options;
+    options.replicas = 2;
+    options.notify = StackOptions::Notify::kRequired;
+    return options;
   }
+
+ protected:
+  void prepare() override {
+    ASSERT_EQ(stack().replicas(), 2);
+    user_ = stack().create_user(unique_email("scale"), "scale-Pass-1");
+  }
+
+  httplib::Headers headers() const { return {{"Authorization", basic_auth(user_.email, user_.password)}}; }
+
+  // kEvents events, each notifying a guest of its own: the guests.
+  std::vector<std::string> create_and_notify_events() {
+    const json slots = json::array({{{"begin", "2032-03-04T09:00:00Z"}, {"duration", "00:45"}}});
+    std::vector<std::string> guests;
+    for (int i = 0; i < kEvents; ++i) {
+      const std::string guest = unique_email("scaleguest");
+      httplib::Client client = stack().http();
+      auto created =
+          client.Post("/", headers(), json{{"parties", {user_.email, guest}}, {"slots", slots}}.dump(),
+                      "application/json");
+      EXPECT_TRUE(created && created->status == 201) << (created ? created->body : "no answer");
+      if (!created || created->status != 201) {
+        break;
+      }
+      const std::string id = std::to_string(json::parse(created->body)["id"].get<long long>());
+      auto notified = client.Post("/" + id + "/notify/", headers(),
+                                  json{{"parties", {guest}}, {"slots", slots}}.dump(), "application/json");
+      EXPECT_TRUE(notified && notified->status == 202) << (notified ? notified->body : "no answer");
+      guests.push_back(guest);
+    }
+    return guests;
+  }
+
+  User user_;
+};
+
+TEST_F(ScaleOut, EachMailIsSentOnceThoughTwoReplicasClaimMails) {
+  const std::vector<std::string> guests = create_and_notify_events();
+  ASSERT_EQ(guests.size(), static_cast<std::size_t>(kEvents));
   for (const auto& guest : guests) {
-    stack.smtp().wait_for_to(guest, 1, 60s);
+    stack().smtp().wait_for_to(guest, 1, 60s);
   }
   // About time: a mail sent twice (two replicas claiming it) would arrive
   // after the first copy, with nothing else to show it; a window of quiet does.
   std::this_thread::sleep_for(1s);
-  std::map<std::string, int> mails_per_recipient;
   for (const auto& guest : guests) {
-    mails_per_recipient[guest] = static_cast<int>(stack.smtp().messages_to(guest).size());
-    EXPECT_EQ(mails_per_recipient[guest], 1) << guest;
+    EXPECT_EQ(stack().smtp().messages_to(guest).size(), 1u) << guest;
   }
+}
 
-  // Both event-service replicas served calls (round_robin alternates, so
-  // count every call, not one kind); both notification replicas queued mails.
-  const std::string served = "\"msg\":\"rpc\"";
-  const int first_events = count_of(stack.events().log(), served);
-  const int second_events = count_of(stack.events_replica()->log(), served);
-  EXPECT_EQ(first_events + second_events, 2 * kEvents);
-  EXPECT_GE(first_events, kEvents / 2);
-  EXPECT_GE(second_events, kEvents / 2) << stack.events_replica()->log_tail();
+// round_robin alternates, so every call counts, not one kind.
+TEST_F(ScaleOut, CallsSpreadOverBothEventServiceReplicas) {
+  const int first_before = count_of(stack().events().log(), kServed);
+  const int second_before = count_of(stack().events_replica()->log(), kServed);
+  ASSERT_EQ(create_and_notify_events().size(), static_cast<std::size_t>(kEvents));
+  const int first = count_of(stack().events().log(), kServed) - first_before;
+  const int second = count_of(stack().events_replica()->log(), kServed) - second_before;
+  EXPECT_EQ(first + second, 2 * kEvents);
+  EXPECT_GE(first, kEvents / 2) << stack().events().log_tail();
+  EXPECT_GE(second, kEvents / 2) << stack().events_replica()->log_tail();
+}
+
+TEST_F(ScaleOut, BothNotificationServiceReplicasQueueMails) {
   const std::string queued = "QueueNotifications";
-  EXPECT_GT(count_of(stack.notify().log(), queued), 0) << stack.notify().log_tail();
-  EXPECT_GT(count_of(stack.notify_replica()->log(), queued), 0) << stack.notify_replica()->log_tail();
+  const int first_before = count_of(stack().notify().log(), queued);
+  const int second_before = count_of(stack().notify_replica()->log(), queued);
+  for (const auto& guest : create_and_notify_events()) {
+    stack().smtp().wait_for_to(guest, 1, 60s);
+  }
+  EXPECT_GT(count_of(stack().notify().log(), queued), first_before) << stack().notify().log_tail();
+  EXPECT_GT(count_of(stack().notify_replica()->log(), queued), second_before)
+      << stack().notify_replica()->log_tail();
+}
 
-  // One replica of each going away leaves the service working.
-  ASSERT_EQ(stack.events_replica()->terminate(), 0);
-  ASSERT_EQ(stack.notify_replica()->terminate(), 0);
+TEST_F(ScaleOut, OneReplicaOfEachGoingAwayLeavesTheServiceWorking) {
+  ASSERT_EQ(stack().events_replica()->terminate(), 0);
+  ASSERT_EQ(stack().notify_replica()->terminate(), 0);
   for (int i = 0; i < 4; ++i) {
-    httplib::Client client = stack.http();
-    auto listed = client.Get("/", httplib::Headers{{"Authorization", auth}});
+    httplib::Client client = stack().http();
+    auto listed = client.Get("/", headers());
     ASSERT_TRUE(listed);
     EXPECT_EQ(listed->status, 200) << listed->body;
   }

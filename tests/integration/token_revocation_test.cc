@@ -85,9 +85,7 @@ std::int64_t tokens_in_db(Stack& stack, const std::string& id, const std::string
 class TokenRevocation : public StackTest {
  protected:
   void prepare() override {
-    if (!stack().has_notify()) {
-      GTEST_FAIL() << "calndro-notify is not built: email tokens need it";
-    }
+    stack().require_notify("email tokens need it");
     alice_ = stack().create_user(unique_email("rv-alice"), "alice-Pass-1");
     bob_ = stack().create_user(unique_email("rv-bob"), "bob-Pass-1");
     carol_ = unique_email("rv-carol");  // invited only: an inactive user
@@ -198,8 +196,7 @@ TEST_F(TokenRevocation, BadRevocationsChangeNothingAndSayWhy) {
 // CALNDRO_EMAIL_TOKEN_CACHE_SECONDS: a resolved token is remembered that long,
 // so a revoked one works at most that much longer (docs/OPERATIONS.md).
 TEST(TokenRevocationWithCache, ARevokedTokenOutlivesItsRevocationByTheCacheTimeAtMost) {
-  StackOptions options = prompt_mail_options();
-  options.env["CALNDRO_EMAIL_TOKEN_CACHE_SECONDS"] = "2";
+  StackOptions options = prompt_mail_options({{"CALNDRO_EMAIL_TOKEN_CACHE_SECONDS", "2"}});
   options.replicas = 1;
   Stack stack(options);
   const User alice = stack.create_user(unique_email("rvc-alice"), "alice-Pass-1");

@@ -74,13 +74,18 @@ PY
 run_once() {
   local mode=$1  # body | query
   echo "seed scenario, token as $([ "$mode" = body ] && echo 'body field et=KEY' || echo 'query ?et=KEY'):"
+  # The slots the proposer offers (in three spellings of time and duration),
+  # and the two of them a party keeps.
+  local proposed='[{"begin": "2030-11-01T01:11:22.02", "duration": "00:10"},
+                   {"begin": "2030-11-02T14:34+02:00", "duration": "01:00"},
+                   {"begin": "2030-11-03T09:00:00Z", "duration": "PT1H30M"}]'
+  local narrowed='[{"begin": "2030-11-01T01:11:22.02", "duration": "00:10"},
+                   {"begin": "2030-11-02T14:34+02:00", "duration": "01:00"}]'
 
   # you: instantiate a coordination proposal
   step 201 "you: POST / (create)" -a "$user:$pwd" POST ":$PORT/" \
     parties:='["you@here.net", "they@thar.net", "them@whar.net"]' \
-    slots:='[{"begin": "2030-11-01T01:11:22.02", "duration": "00:10"},
-             {"begin": "2030-11-02T14:34+02:00", "duration": "01:00"},
-             {"begin": "2030-11-03T09:00:00Z", "duration": "PT1H30M"}]'
+    slots:="$proposed"
   local evt_id
   evt_id=$(printf '%s' "$LAST_BODY" | jq .id)
   if ! [[ "$evt_id" =~ ^[0-9]+$ ]]; then
@@ -92,9 +97,7 @@ run_once() {
   # you: notify other parties
   step 202 "you: POST /$evt_id/notify/" -a "$user:$pwd" POST ":$PORT/$evt_id/notify/" \
     parties:='["they@thar.net", "them@whar.net"]' \
-    slots:='[{"begin": "2030-11-01T01:11:22.02", "duration": "00:10"},
-             {"begin": "2030-11-02T14:34+02:00", "duration": "01:00"},
-             {"begin": "2030-11-03T09:00:00Z", "duration": "PT1H30M"}]'
+    slots:="$proposed"
 
   # they: receive a message including a link with a temporary access token
   local key
@@ -111,15 +114,13 @@ run_once() {
 
   # they: update with suitable selection
   step 202 "they: PATCH /$evt_id/ (narrow)" PATCH ":$PORT/$evt_id/$q" \
-    slots:='[{"begin": "2030-11-01T01:11:22.02", "duration": "00:10"},
-             {"begin": "2030-11-02T14:34+02:00", "duration": "01:00"}]' \
+    slots:="$narrowed" \
     "${tok[@]}"
 
   # they: notify other parties
   step 202 "they: POST /$evt_id/notify/" POST ":$PORT/$evt_id/notify/$q" \
     parties:='["you@here.net", "them@whar.net"]' \
-    slots:='[{"begin": "2030-11-01T01:11:22.02", "duration": "00:10"},
-             {"begin": "2030-11-02T14:34+02:00", "duration": "01:00"}]' \
+    slots:="$narrowed" \
     "${tok[@]}"
 
   # later: everyone views logs of the process

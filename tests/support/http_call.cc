@@ -65,4 +65,8 @@ HttpReply http_call(const Stack& stack, const HttpCall& call) {
   return reply;
 }
 
+nlohmann::json slot_json(const std::string& begin, const std::string& duration) {
+  return {{"begin", begin}, {"duration", duration}};
+}
+
 }  // namespace calndro::testing

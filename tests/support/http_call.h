@@ -39,6 +39,9 @@ struct HttpCall {
 
 HttpReply http_call(const Stack& stack, const HttpCall& call);
 
+// A slot as the REST API spells it: {"begin": ..., "duration": ...}.
+nlohmann::json slot_json(const std::string& begin, const std::string& duration);
+
 // HttpCall::body for a JSON body: its text, or none.
 std::optional<std::string> json_body(const std::optional<nlohmann::json>& body);
 

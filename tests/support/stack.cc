@@ -50,10 +50,11 @@ std::string basic_auth(const std::string& user, const std::string& password) {
   return "Basic " + base64(user + ":" + password);
 }
 
-StackOptions prompt_mail_options() {
+StackOptions prompt_mail_options(const Env& env) {
   StackOptions options;
   options.notify = StackOptions::Notify::kRequired;
-  options.env["CALNDRO_NOTIFY_RELAY_POLL_MS"] = "100";
+  options.env = env;
+  options.env.emplace("CALNDRO_NOTIFY_RELAY_POLL_MS", "100");
   return options;
 }
 
@@ -218,11 +219,16 @@ void Stack::set_everywhere(const std::string& variable, const std::string& value
 // Notify first, then events (which needs notify's addresses), then the
 // gateway (which needs both).
 void Stack::start_services() {
+  // Where a first replica listens is the stack's address for it (env()).
+  const auto launch_primary = [this](Process& process, const std::vector<Listener>& listeners) {
+    launch(process, listeners);
+    for (const Listener& listener : listeners) {
+      env_[listener.variable] = loopback(*listener.port);
+    }
+  };
   if (notify_) {
-    launch(*notify_, {{"CALNDRO_NOTIFY_LISTEN", "serving", &notify_port_},
-                      {"CALNDRO_NOTIFY_METRICS_LISTEN", "metrics served", &notify_metrics_port_}});
-    env_["CALNDRO_NOTIFY_LISTEN"] = loopback(notify_port_);
-    env_["CALNDRO_NOTIFY_METRICS_LISTEN"] = loopback(notify_metrics_port_);
+    launch_primary(*notify_, {{"CALNDRO_NOTIFY_LISTEN", "serving", &notify_port_},
+                              {"CALNDRO_NOTIFY_METRICS_LISTEN", "metrics served", &notify_metrics_port_}});
   }
   if (notify_replica_) {
     launch(*notify_replica_, {{"CALNDRO_NOTIFY_LISTEN", "serving", &notify_replica_port_}});
@@ -233,10 +239,8 @@ void Stack::start_services() {
   }
   set_everywhere("CALNDRO_NOTIFY_ADDR", addresses(notify_ports));
 
-  launch(*events_, {{"CALNDRO_EVENTS_LISTEN", "serving", &events_port_},
-                    {"CALNDRO_EVENTS_METRICS_LISTEN", "metrics served", &events_metrics_port_}});
-  env_["CALNDRO_EVENTS_LISTEN"] = loopback(events_port_);
-  env_["CALNDRO_EVENTS_METRICS_LISTEN"] = loopback(events_metrics_port_);
+  launch_primary(*events_, {{"CALNDRO_EVENTS_LISTEN", "serving", &events_port_},
+                            {"CALNDRO_EVENTS_METRICS_LISTEN", "metrics served", &events_metrics_port_}});
   std::vector<int> events_ports{events_port_};
   if (events_replica_) {
     launch(*events_replica_, {{"CALNDRO_EVENTS_LISTEN", "serving", &events_replica_port_}});
@@ -244,10 +248,8 @@ void Stack::start_services() {
   }
   set_everywhere("CALNDRO_EVENTS_ADDR", addresses(events_ports));
 
-  launch(*gateway_, {{"CALNDRO_HTTP_LISTEN", "listening", &http_port_},
-                     {"CALNDRO_GATEWAY_METRICS_LISTEN", "metrics served", &gateway_metrics_port_}});
-  env_["CALNDRO_HTTP_LISTEN"] = loopback(http_port_);
-  env_["CALNDRO_GATEWAY_METRICS_LISTEN"] = loopback(gateway_metrics_port_);
+  launch_primary(*gateway_, {{"CALNDRO_HTTP_LISTEN", "listening", &http_port_},
+                             {"CALNDRO_GATEWAY_METRICS_LISTEN", "metrics served", &gateway_metrics_port_}});
   wait_gateway_ready();
 }
 
@@ -307,6 +309,12 @@ void Stack::wait_ready() const {
   }
   gateway_->wait_port(http_port_, 60s);
   wait_gateway_ready();
+}
+
+void Stack::require_notify(const std::string& why) const {
+  if (!notify_) {
+    throw std::runtime_error("calndro-notify is not built: " + why);
+  }
 }
 
 Process& Stack::notify() {

@@ -64,6 +64,9 @@ class Stack {
   // Throws when the stack runs without calndro-notify.
   Process& notify();
   bool has_notify() const { return notify_ != nullptr; }
+  // Throws "calndro-notify is not built: <why>" when the stack runs without
+  // it: for a fixture's prepare(), where an exception fails the test.
+  void require_notify(const std::string& why) const;
 
   int http_port() const { return http_port_; }
   int events_port() const { return events_port_; }
@@ -141,8 +144,9 @@ std::string unique_email(const std::string& prefix = "user");
 void wait_mail_settled(Stack& stack, const std::string& event_id);
 
 // A stack whose notify relay polls every 100 ms (not the production second),
-// for tests that wait for the mails of an accepted notify.
-StackOptions prompt_mail_options();
+// for tests that wait for the mails of an accepted notify; `env` is laid
+// over it.
+StackOptions prompt_mail_options(const Env& env = {});
 
 // "Basic base64(user:password)".
 std::string basic_auth(const std::string& user, const std::string& password);

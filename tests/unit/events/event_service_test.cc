@@ -67,6 +67,19 @@ class EventServiceTest : public ServiceFixture {
     return event;
   }
 
+  // As call(), the response into `*out` when the test wants it.
+  template <typename Request, typename Response>
+  absl::Status call_into(grpc::Status (EventServiceImpl::*rpc)(grpc::ServerContext*, const Request*,
+                                                               Response*),
+                         const Metadata& caller, const Request& request, Response* out) {
+    Response response;
+    const absl::Status status = call(rpc, caller, request, response);
+    if (out != nullptr) {
+      *out = std::move(response);
+    }
+    return status;
+  }
+
   absl::Status get(const Metadata& caller) {
     v1::GetEventRequest request;
     request.set_id(event_id_);
@@ -78,12 +91,7 @@ class EventServiceTest : public ServiceFixture {
                         const v1::GetEventCalendarRequest& base_request = {}) {
     v1::GetEventCalendarRequest request = base_request;
     request.set_id(event_id_);
-    v1::EventCalendar response;
-    const absl::Status status = call(&EventServiceImpl::GetEventCalendar, caller, request, response);
-    if (out != nullptr) {
-      *out = response;
-    }
-    return status;
+    return call_into(&EventServiceImpl::GetEventCalendar, caller, request, out);
   }
 
   absl::Status patch(const Metadata& caller, v1::UpdateEventRequest request) {
@@ -113,12 +121,7 @@ class EventServiceTest : public ServiceFixture {
   absl::Status read_log(const Metadata& caller, v1::EventLog* out = nullptr) {
     v1::GetEventLogRequest request;
     request.set_id(event_id_);
-    v1::EventLog log;
-    const absl::Status status = call(&EventServiceImpl::GetEventLog, caller, request, log);
-    if (out != nullptr) {
-      *out = log;
-    }
-    return status;
+    return call_into(&EventServiceImpl::GetEventLog, caller, request, out);
   }
 
   absl::Status agree(const Metadata& caller, const Slot& slot, std::optional<std::int64_t> expected = {},
@@ -129,23 +132,13 @@ class EventServiceTest : public ServiceFixture {
     if (expected) {
       request.set_expected_version(*expected);
     }
-    v1::Event event;
-    const absl::Status status = call(&EventServiceImpl::AgreeEvent, caller, request, event);
-    if (out != nullptr) {
-      *out = event;
-    }
-    return status;
+    return call_into(&EventServiceImpl::AgreeEvent, caller, request, out);
   }
 
   absl::Status reopen(const Metadata& caller, v1::Event* out = nullptr) {
     v1::ReopenEventRequest request;
     request.set_id(event_id_);
-    v1::Event event;
-    const absl::Status status = call(&EventServiceImpl::ReopenEvent, caller, request, event);
-    if (out != nullptr) {
-      *out = event;
-    }
-    return status;
+    return call_into(&EventServiceImpl::ReopenEvent, caller, request, out);
   }
 
   // The outbox's rows as the requests they queue, oldest first.

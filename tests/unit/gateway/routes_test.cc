@@ -5,7 +5,6 @@
 #include "common/text/text.h"
 #include "gateway/api/handlers.h"
 #include "gateway/api/request_text.h"
-#include "gateway/server/gateway_config.h"
 #include "gateway/server/http_server.h"
 
 namespace calndro::gateway {
@@ -150,21 +149,6 @@ TEST(Routes, ParseId) {
   EXPECT_EQ(parse_id("-3"), 0);
   EXPECT_EQ(parse_id("3a"), 0);
   EXPECT_EQ(parse_id(""), 0);
-}
-
-TEST(Config, SplitHostPort) {
-  std::string host;
-  int port = 0;
-  EXPECT_TRUE(split_host_port("0.0.0.0:9000", host, port));
-  EXPECT_EQ(host, "0.0.0.0");
-  EXPECT_EQ(port, 9000);
-  EXPECT_TRUE(split_host_port("[::1]:80", host, port));
-  EXPECT_EQ(host, "::1");
-  EXPECT_FALSE(split_host_port("9000", host, port));
-  EXPECT_FALSE(split_host_port("host:", host, port));
-  EXPECT_FALSE(split_host_port("host:99999", host, port));
-  EXPECT_FALSE(split_host_port("host:9x", host, port));
-  EXPECT_FALSE(split_host_port("::1:80", host, port));
 }
 
 TEST(RequestId, SaneIds) {

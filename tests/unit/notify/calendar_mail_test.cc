@@ -8,6 +8,7 @@
 #include "notify/notification_service.h"
 #include "notify/outbox.h"
 #include "support/cases.h"
+#include "unit/notify/sample_mail.h"
 
 namespace calndro::notify {
 namespace {
@@ -26,19 +27,12 @@ std::string unfold(std::string text) {
   return text;
 }
 
+// A calendar mail (no slots proposed) about the sample's event, agreed or
+// cancelled on 2022-11-01T01:11:22Z for 10 minutes.
 MailRequest calendar_request(icalendar::Method method) {
-  MailRequest request;
-  request.event_id = 7;
-  request.title = "cybes";
-  request.sender = "you@here.net";
-  CalendarRequest calendar;
-  calendar.method = method;
-  calendar.uid = "event-7@calndro.example.org";
-  calendar.sequence = 2;
-  calendar.slot = {at("2022-11-01T01:11:22Z"), std::chrono::minutes(10)};
-  calendar.organizer = "you@here.net";
-  calendar.attendees = {"you@here.net", "they@thar.net"};
-  request.calendar = calendar;
+  MailRequest request = samples::mail_request();
+  request.slots.clear();
+  request.calendar = samples::calendar(method, {at("2022-11-01T01:11:22Z"), std::chrono::minutes(10)});
   return request;
 }
 
@@ -122,13 +116,9 @@ TEST(CalendarMail, RenderedAsMultipartAlternative) {
 
 // A mail without a calendar, byte for byte as before calendar mails existed.
 TEST(CalendarMail, PlainMailsAreUnchanged) {
-  MailRequest request;
-  request.event_id = 7;
-  request.title = "cybes";
-  request.sender = "you@here.net";
+  MailRequest request = samples::mail_request();
   request.invitation = true;
-  request.slots = {{Instant(Micros(1667265082020000)), Micros(600000000)},
-                   {Instant(Micros(1615473240000000)), Micros(5400000000)}};
+  request.slots.push_back({Instant(Micros(1615473240000000)), Micros(5400000000)});
   const MailSettings settings;
   const MailContent mail = compose_mail(settings, request, kToken, Instant(Micros(1667700000000000)));
   WireMail wire;

@@ -1,5 +1,6 @@
 #include "notify/mail_composer.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -8,9 +9,16 @@
 
 #include "common/text/allowed_hosts.h"
 #include "support/cases.h"
+#include "support/mail_text.h"
+#include "unit/notify/sample_mail.h"
 
 namespace calndro::notify {
 namespace {
+
+using testing::crlf_lines;
+using testing::decode_quoted_printable;
+using ::testing::HasSubstr;
+using ::testing::Optional;
 
 Instant at(std::string_view text) {
   auto instant = parse_instant(text);
@@ -18,24 +26,16 @@ Instant at(std::string_view text) {
   return instant.value_or(Instant{});
 }
 
-MailRequest sample_request() {
-  MailRequest request;
-  request.event_id = 7;
-  request.title = "cybes";
-  request.sender = "you@here.net";
-  request.slots = {{at("2022-11-01T01:11:22.02Z"), std::chrono::minutes(10)}};
-  return request;
-}
-
 const std::string kToken = "0123456789abcdef0123456789abcdef01234567";
 
 TEST(MailComposer, UpdateSubjectUsesPrefixAndQuotedTitle) {
-  const MailContent mail = compose_mail(MailSettings{}, sample_request(), kToken, at("2022-11-06T00:00:00Z"));
+  const MailContent mail =
+      compose_mail(MailSettings{}, samples::mail_request(), kToken, at("2022-11-06T00:00:00Z"));
   EXPECT_EQ(mail.subject, "[calndro] 'cybes' updated");
 }
 
 TEST(MailComposer, InvitationSubject) {
-  MailRequest request = sample_request();
+  MailRequest request = samples::mail_request();
   request.invitation = true;
   const MailContent mail = compose_mail(MailSettings{}, request, kToken, at("2022-11-06T00:00:00Z"));
   EXPECT_EQ(mail.subject, "[calndro] Invitation: 'cybes'");
@@ -45,12 +45,13 @@ TEST(MailComposer, InvitationSubject) {
 TEST(MailComposer, ConfiguredPrefix) {
   MailSettings settings;
   settings.subject_prefix = "[team] ";
-  const MailContent mail = compose_mail(settings, sample_request(), kToken, at("2022-11-06T00:00:00Z"));
+  const MailContent mail =
+      compose_mail(settings, samples::mail_request(), kToken, at("2022-11-06T00:00:00Z"));
   EXPECT_EQ(mail.subject, "[team] 'cybes' updated");
 }
 
 TEST(MailComposer, BodyHasSenderLinkExpiryAndSlots) {
-  MailRequest request = sample_request();
+  MailRequest request = samples::mail_request();
   request.slots.push_back({at("2021-03-11T14:34:00Z"), std::chrono::minutes(90)});
   const MailContent mail = compose_mail(MailSettings{}, request, kToken, at("2022-11-06T01:11:22Z"));
   EXPECT_NE(mail.body.find("you@here.net"), std::string::npos);
@@ -68,14 +69,14 @@ TEST(MailComposer, BodyHasSenderLinkExpiryAndSlots) {
 }
 
 TEST(MailComposer, NoSlots) {
-  MailRequest request = sample_request();
+  MailRequest request = samples::mail_request();
   request.slots.clear();
   const MailContent mail = compose_mail(MailSettings{}, request, kToken, at("2022-11-06T00:00:00Z"));
   EXPECT_NE(mail.body.find("No time slots"), std::string::npos);
 }
 
 TEST(MailComposer, DefaultSenderNamedWhenNoSender) {
-  MailRequest request = sample_request();
+  MailRequest request = samples::mail_request();
   request.sender.clear();
   const MailContent mail = compose_mail(MailSettings{}, request, kToken, at("2022-11-06T00:00:00Z"));
   EXPECT_NE(mail.body.find("calndro notified you"), std::string::npos) << mail.body;
@@ -89,7 +90,8 @@ TEST(MailComposer, LinkBaseIsThePublicBaseUrl) {
   EXPECT_EQ(link_base(settings), "https://cal.example.org/app");
   EXPECT_EQ(event_link("https://cal.example.org", 42, kToken), "https://cal.example.org/42/?et=" + kToken);
 
-  const MailContent mail = compose_mail(settings, sample_request(), kToken, at("2022-11-06T00:00:00Z"));
+  const MailContent mail =
+      compose_mail(settings, samples::mail_request(), kToken, at("2022-11-06T00:00:00Z"));
   EXPECT_NE(mail.body.find("  https://cal.example.org/app/7/?et=" + kToken + "\n"), std::string::npos)
       << mail.body;
 }
@@ -103,34 +105,20 @@ TEST(MailComposer, ValidLinkBase) {
 }
 
 TEST(MailComposer, TitleControlCharactersCannotForgeHeaders) {
-  MailRequest request = sample_request();
+  MailRequest request = samples::mail_request();
   request.title = "x\r\nBcc: victim@example.org\r\n\r\nhi";
   const MailContent mail = compose_mail(MailSettings{}, request, kToken, at("2022-11-06T00:00:00Z"));
   EXPECT_EQ(mail.subject.find('\r'), std::string::npos);
   EXPECT_EQ(mail.subject.find('\n'), std::string::npos);
 
-  WireMail wire;
-  wire.from = {"", "you@here.net"};
-  wire.to = "they@thar.net";
-  wire.subject = mail.subject;
-  wire.body = mail.body;
-  wire.date = at("2022-11-01T00:00:00Z");
-  wire.message_id = "<calndro.1.2@calndro.localhost>";
-  const std::string message = render_message(wire);
+  const std::string message = render_message(samples::wire_of(request, mail));
   const std::string headers = message.substr(0, message.find("\r\n\r\n"));
   EXPECT_EQ(headers.find("\r\nBcc:"), std::string::npos) << headers;
   // Every header line starts with a known name or a folding space.
-  std::size_t begin = 0;
-  while (begin < headers.size()) {
-    std::size_t end = headers.find("\r\n", begin);
-    if (end == std::string::npos) {
-      end = headers.size();
-    }
-    const std::string line = headers.substr(begin, end - begin);
+  for (const std::string& line : crlf_lines(headers)) {
     EXPECT_TRUE(line.find(": ") != std::string::npos || line.starts_with(" ")) << line;
     EXPECT_EQ(line.find('\n'), std::string::npos);
     EXPECT_EQ(line.find('\r'), std::string::npos);
-    begin = end + 2;
   }
 }
 
@@ -238,37 +226,10 @@ TEST(MailComposer, DisplayNameWithSpecialsIsQuoted) {
 
 // --- line lengths: no title makes a mail undeliverable (RFC 5322 §2.1.1) ---
 
-// RFC 2045 §6.7 undone, as a mail reader does: soft breaks joined, =XX
-// turned back into octets, hard breaks as "\n".
-std::string decode_quoted_printable(std::string_view wire) {
-  std::string out;
-  for (std::size_t i = 0; i < wire.size();) {
-    if (wire.substr(i).starts_with("=\r\n")) {
-      i += 3;
-    } else if (wire[i] == '=') {
-      EXPECT_LE(i + 3, wire.size()) << "a cut =XX";
-      out += static_cast<char>(std::stoi(std::string(wire.substr(i + 1, 2)), nullptr, 16));
-      i += 3;
-    } else if (wire.substr(i).starts_with("\r\n")) {
-      out += '\n';
-      i += 2;
-    } else {
-      out += wire[i++];
-    }
-  }
-  return out;
-}
-
+// The lines of a rendered message (or part), which ends in CRLF.
 std::vector<std::string> lines_of(const std::string& message) {
-  std::vector<std::string> lines;
-  std::size_t begin = 0;
-  while (begin < message.size()) {
-    const std::size_t end = message.find("\r\n", begin);
-    EXPECT_NE(end, std::string::npos) << "the message ends in CRLF";
-    lines.push_back(message.substr(begin, end - begin));
-    begin = end == std::string::npos ? message.size() : end + 2;
-  }
-  return lines;
+  EXPECT_TRUE(message.ends_with("\r\n")) << "the message ends in CRLF";
+  return crlf_lines(message);
 }
 
 std::string repeat(std::string_view unit, int times) {
@@ -291,17 +252,6 @@ const std::vector<std::string>& long_titles() {
   return titles;
 }
 
-WireMail wire_of(const MailRequest& request, const MailContent& mail) {
-  WireMail wire;
-  wire.from = {"calndro", "noreply@calndro.localhost"};
-  wire.to = "they@thar.net";
-  wire.subject = mail.subject;
-  wire.body = mail.body;
-  wire.date = at("2022-11-01T01:11:22Z");
-  wire.message_id = message_id(request.event_id, wire.date, "calndro.localhost");
-  return wire;
-}
-
 // The text/plain part's transfer encoding and its content as sent.
 std::pair<std::string, std::string> text_part(const std::string& message) {
   const std::string marker = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: ";
@@ -317,22 +267,17 @@ std::pair<std::string, std::string> text_part(const std::string& message) {
 TEST(MailLines, EveryLineFitsWhateverTheTitle) {
   for (const std::string& title : long_titles()) {
     for (const auto kind : {"update", "invitation", "agreed", "cancelled"}) {
-      MailRequest request = sample_request();
+      MailRequest request = samples::mail_request();
       request.title = title;
       request.invitation = std::string_view(kind) == "invitation";
       WireMail wire;
       if (std::string_view(kind) == "agreed" || std::string_view(kind) == "cancelled") {
-        CalendarRequest calendar;
-        calendar.method =
-            std::string_view(kind) == "agreed" ? icalendar::Method::kRequest : icalendar::Method::kCancel;
-        calendar.uid = "event-7@calndro.example.org";
-        calendar.slot = request.slots[0];
-        calendar.organizer = "you@here.net";
-        calendar.attendees = {"you@here.net", "they@thar.net"};
-        request.calendar = calendar;
+        request.calendar = samples::calendar(
+            std::string_view(kind) == "agreed" ? icalendar::Method::kRequest : icalendar::Method::kCancel,
+            request.slots[0]);
       }
       const MailContent mail = compose_mail(MailSettings{}, request, kToken, at("2022-11-06T00:00:00Z"));
-      wire = wire_of(request, mail);
+      wire = samples::wire_of(request, mail);
       if (request.calendar) {
         wire.calendar = compose_calendar(MailSettings{}, request, kToken, at("2022-11-01T00:00:00Z"));
         wire.calendar_method = request.calendar->method;
@@ -354,18 +299,17 @@ TEST(MailLines, EveryLineFitsWhateverTheTitle) {
       } else {
         EXPECT_EQ(encoding, "8bit");
       }
-      EXPECT_NE(decode_quoted_printable(encode_quoted_printable(mail.body))
-                    .find("http://localhost:9000/7/?et=" + kToken + "\n"),
-                std::string::npos);
+      EXPECT_THAT(decode_quoted_printable(encode_quoted_printable(mail.body)),
+                  Optional(HasSubstr("http://localhost:9000/7/?et=" + kToken + "\n")));
     }
   }
 }
 
 TEST(MailLines, AnEmojiTitleMakesTheTextQuotedPrintable) {
-  MailRequest request = sample_request();
+  MailRequest request = samples::mail_request();
   request.title = long_titles()[0];
   const MailContent mail = compose_mail(MailSettings{}, request, kToken, at("2022-11-06T00:00:00Z"));
-  const std::string message = render_message(wire_of(request, mail));
+  const std::string message = render_message(samples::wire_of(request, mail));
   EXPECT_EQ(text_part(message).first, "quoted-printable");
   EXPECT_NE(message.find("\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nHello,\r\n"),
             std::string::npos)
@@ -377,10 +321,10 @@ TEST(MailLines, AnEmojiTitleMakesTheTextQuotedPrintable) {
 
 TEST(MailLines, ShortLinesStay8bitSoTheLinkReadsAsWritten) {
   for (const std::string& title : {std::string("cybes"), long_titles()[1]}) {
-    MailRequest request = sample_request();
+    MailRequest request = samples::mail_request();
     request.title = title;
     const MailContent mail = compose_mail(MailSettings{}, request, kToken, at("2022-11-06T00:00:00Z"));
-    const std::string message = render_message(wire_of(request, mail));
+    const std::string message = render_message(samples::wire_of(request, mail));
     EXPECT_EQ(text_part(message).first, "8bit") << title;
     EXPECT_NE(message.find("\r\n  http://localhost:9000/7/?et=" + kToken + "\r\n"), std::string::npos);
   }

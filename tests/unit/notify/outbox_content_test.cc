@@ -1,17 +1,16 @@
 #include <gtest/gtest.h>
 
 #include "notify/outbox.h"
+#include "unit/notify/sample_mail.h"
 
 namespace calndro::notify {
 namespace {
 
 TEST(MailContent, RoundTripsWithoutAToken) {
-  MailRequest request;
-  request.event_id = 7;
+  MailRequest request = samples::mail_request();
   request.title = "Caf\xc3\xa9\r\nBcc: x@y.z";
-  request.sender = "you@here.net";
   request.invitation = true;
-  request.slots = {{Instant(Micros(1667265082020000)), Micros(600000000)}, {Instant(Micros(-5)), Micros(1)}};
+  request.slots.push_back({Instant(Micros(-5)), Micros(1)});
   const std::string json = encode_mail_content(request);
   EXPECT_EQ(json.find('\r'), std::string::npos);
   const auto back = decode_mail_content(7, json);
