@@ -78,9 +78,9 @@ void check_mails(pqxx::work& tx, std::vector<std::string>& problems) {
 
 // The log entries that change an event, each raising its version by one
 // (docs/ARCHITECTURE.md "Versions"): UPDATE (the creation, each PATCH, the
-// deletion, a reopening) and AGREE. A NOTIFY or VIEW entry changes nothing
-// the event shows. An occurrence that raises the version goes here.
-constexpr const char* kVersionedOccurrences = "('UPDATE', 'AGREE')";
+// deletion, a reopening), AGREE and ANSWER. A NOTIFY or VIEW entry changes
+// nothing the event shows. An occurrence that raises the version goes here.
+constexpr const char* kVersionedOccurrences = "('UPDATE', 'AGREE', 'ANSWER')";
 // When versions began (events migration 0006): an event created before it
 // started at 1 whatever its log held then.
 constexpr const char* kVersionsSince = "(SELECT applied_at FROM events.schema_migrations WHERE version = 6)";
@@ -101,7 +101,7 @@ void check_versions(pqxx::work& tx, std::vector<std::string>& problems) {
   for (const auto& row : tx.exec(sql)) {
     problems.push_back("event " + row[0].as<std::string>() + ": version " + row[1].as<std::string>() +
                        " but its log implies " + row[2].as<std::string>() +
-                       " (one per UPDATE or AGREE entry)");
+                       " (one per UPDATE, AGREE or ANSWER entry)");
   }
 }
 

@@ -8,8 +8,25 @@ namespace calndro::events {
 
 // kAgree covers reopening too: the same people fix and release the agreement.
 // kRetitleAgreed is a new title for an agreed event, which re-invites every
-// party; other changes are kUpdate.
-enum class Action { kList, kCreate, kDetail, kUpdate, kDelete, kNotify, kReadLog, kAgree, kRetitleAgreed };
+// party; kSetDeadline sets or clears the deadline for answers (and the
+// reminder's lead); other changes are kUpdate. kAnswer is answering for
+// oneself; kAnswerLate answering after the deadline; kSeeHiddenAnswers
+// seeing every party's answers of an event that hides them (SPEC §9).
+enum class Action {
+  kList,
+  kCreate,
+  kDetail,
+  kUpdate,
+  kDelete,
+  kNotify,
+  kReadLog,
+  kAgree,
+  kRetitleAgreed,
+  kSetDeadline,
+  kAnswer,
+  kAnswerLate,
+  kSeeHiddenAnswers,
+};
 
 // How the authenticated caller relates to the event in question (for kList
 // and kCreate there is no event: kParty and kNonParty mean "a registered user").
@@ -44,12 +61,23 @@ constexpr Decision decide(Action action, Relation relation) {
                         {Relation::kStaff, Relation::kCreator, Relation::kParty, Relation::kNonParty});
     case Action::kAgree:
     case Action::kRetitleAgreed:
+    case Action::kSetDeadline:
+    case Action::kAnswerLate:
+    case Action::kSeeHiddenAnswers:
       // SPEC §2: the creator by any credential (a token acts as its party),
       // and staff. A new title of an agreed event mails every party a new
-      // invitation, from the creator: the same people decide it.
+      // invitation, from the creator: the same people decide it. The
+      // deadline closes answers for everyone else: were they able to move
+      // it, it would close nothing.
       return allow_only(relation, {Relation::kStaff, Relation::kCreator, Relation::kCreatorToken});
     case Action::kDelete:
       return allow_only(relation, {Relation::kStaff});
+    case Action::kAnswer:
+      // Each party for itself. Staff relate as kStaff whether or not they
+      // are parties of the event: the answer is the caller's own row, which
+      // only a party has (event_answers.cc refuses staff who are not).
+      return allow_only(relation, {Relation::kStaff, Relation::kCreator, Relation::kParty,
+                                   Relation::kCreatorToken, Relation::kTokenForThisEvent});
     case Action::kDetail:
     case Action::kUpdate:
     case Action::kNotify:

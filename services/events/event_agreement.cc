@@ -43,7 +43,7 @@ grpc::Status EventServiceImpl::AgreeEvent(grpc::ServerContext* context, const v1
           return slot.status();
         }
         if (event.agreed_slot == *slot) {
-          event_to_proto(event, *response);  // agreed already: nothing to change, no one to mail
+          event_to_proto(event, caller, *response);  // agreed already: nothing to change, no one to mail
           once.outcome = Outcome::kChangedNothing;
           return absl::OkStatus();
         }
@@ -56,7 +56,7 @@ grpc::Status EventServiceImpl::AgreeEvent(grpc::ServerContext* context, const v1
         append_log(stores.events, agreed, Occurrence::kAgree, caller, {{"slot", slot_json(*slot)}}, now);
         queue_calendar(stores, agreed, {.slot = *slot, .caller_request_id = calndro::request_id(*context)},
                        caller, now);
-        event_to_proto(agreed, *response);
+        event_to_proto(agreed, caller, *response);
         return absl::OkStatus();
       },
       &once);
@@ -82,7 +82,7 @@ grpc::Status EventServiceImpl::ReopenEvent(grpc::ServerContext* context,
             stores, reopened,
             {.cancel = true, .slot = *event.agreed_slot, .caller_request_id = calndro::request_id(*context)},
             caller, now);
-        event_to_proto(reopened, *response);
+        event_to_proto(reopened, caller, *response);
         return absl::OkStatus();
       });
 }

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "common/base/status_macros.h"
 #include "common/grpc/rich_status.h"
 #include "common/rpc/rpc_call.h"
 #include "common/text/limits.h"
@@ -16,10 +17,27 @@
 namespace calndro::events {
 namespace {
 
-absl::StatusOr<EventChange> read_change(const v1::UpdateEventRequest& request) {
-  if (!request.has_title() && !request.has_slots()) {
-    return invalid_argument(std::vector<FieldViolation>{{"slots", "Provide slots and/or title."},
-                                                        {"title", "Provide slots and/or title."}});
+constexpr char kNothingToChange[] = "Provide slots, title, respond_by and/or remind_before.";
+
+// The deadline's part of a change: a new deadline (after `now`), or none.
+void read_deadline_change(const v1::UpdateEventRequest& request, Instant now, EventChange& change,
+                          std::vector<FieldViolation>& violations) {
+  if (request.has_respond_by()) {
+    change.respond_by = RespondByChange{};
+    if (request.respond_by().has_at()) {
+      change.respond_by->at = validate_respond_by(request.respond_by().at(), now, violations);
+    }
+  }
+  if (request.has_remind_before()) {
+    change.remind_before = validate_remind_before(request.remind_before(), violations);
+  }
+}
+
+absl::StatusOr<EventChange> read_change(const v1::UpdateEventRequest& request, Instant now) {
+  if (!request.has_title() && !request.has_slots() && !request.has_respond_by() &&
+      !request.has_remind_before()) {
+    return invalid_argument(
+        std::vector<FieldViolation>{{"slots", kNothingToChange}, {"title", kNothingToChange}});
   }
   std::vector<FieldViolation> violations;
   EventChange change;
@@ -35,6 +53,7 @@ absl::StatusOr<EventChange> read_change(const v1::UpdateEventRequest& request) {
       violations.push_back({"title", "This field may not be blank."});
     }
   }
+  read_deadline_change(request, now, change, violations);
   if (!violations.empty()) {
     return invalid_argument(std::move(violations));
   }
@@ -47,18 +66,38 @@ nlohmann::json update_data(const EventChange& change) {
   if (change.title) {
     data["title"] = *change.title;
   }
+  if (change.respond_by) {
+    data["respond_by"] =
+        change.respond_by->at ? nlohmann::json(format_instant(*change.respond_by->at)) : nullptr;
+  }
+  if (change.remind_before) {
+    data["remind_before"] = format_duration(*change.remind_before);
+  }
   return data;
+}
+
+// The deadline closes answers for every party but the creator: only the
+// creator and staff move it (access_policy.h kSetDeadline).
+absl::Status check_deadline_change(const EventChange& change, const Caller& caller,
+                                   const EventRecord& event) {
+  if ((change.respond_by || change.remind_before) &&
+      decide(Action::kSetDeadline, caller.relation_to(&event)) != Decision::kAllow) {
+    return absl::PermissionDeniedError(
+        "Only the creator and staff may set respond_by or remind_before (the deadline closes answers for "
+        "everyone else).");
+  }
+  return absl::OkStatus();
 }
 
 // Why an update changed nothing: the event was deleted meanwhile, or it
 // no longer has the version the caller expected.
 absl::Status refused_update(EventRepository& events, std::int64_t id,
-                            const std::optional<std::int64_t>& expected_version) {
+                            const std::optional<std::int64_t>& expected_version, const Caller& caller) {
   const auto current = events.load(id, RowLock::kNone);
   if (!current || current->deleted) {
     return absl::NotFoundError(kNotFound);
   }
-  absl::Status stale = check_event_version(expected_version, *current);
+  absl::Status stale = check_event_version(expected_version, *current, caller);
   return stale.ok() ? absl::NotFoundError(kNotFound) : stale;
 }
 
@@ -71,6 +110,13 @@ absl::StatusOr<EventRecord> EventServiceImpl::new_event(const v1::CreateEventReq
   event.parties = validate_parties(request.parties(), violations, Presence::kRequired);
   event.slots = validate_slots(request.slots(), violations);
   event.title = validate_title(request.title(), violations);
+  if (request.has_respond_by()) {
+    event.respond_by = validate_respond_by(request.respond_by(), clock_.now(), violations);
+  }
+  if (request.has_remind_before()) {
+    event.remind_before = validate_remind_before(request.remind_before(), violations);
+  }
+  event.hide_answers = request.hide_answers();
   if (!violations.empty()) {
     return invalid_argument(std::move(violations));
   }
@@ -134,7 +180,7 @@ grpc::Status EventServiceImpl::CreateEvent(grpc::ServerContext* context,
           return event.status();
         }
         store_new_event(stores, caller, *event);
-        event_to_proto(*event, *response);
+        event_to_proto(*event, caller, *response);
         return absl::OkStatus();
       },
       &once);
@@ -151,25 +197,24 @@ grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context,
   const grpc::Status status = serve_on_event(
       context, "UpdateEvent", Atomicity::kPerStatement, request->id(), {.action = Action::kUpdate},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
-        const auto change = read_change(*request);  // before any write: a bad PATCH logs nothing
-        if (!change.ok()) {
-          return change.status();
-        }
+        // Before any write: a bad PATCH logs nothing.
+        CALNDRO_ASSIGN_OR_RETURN(const EventChange change, read_change(*request, clock_.now()));
+        CALNDRO_RETURN_IF_ERROR(check_deadline_change(change, caller, event));
         if (event.agreed_slot) {
           agreed = true;
           return absl::OkStatus();
         }
-        const auto changed = stores.events.update_logged(event.id, *change, clock_.now(), caller.email,
-                                                         log_data(caller, update_data(*change)));
+        const auto changed = stores.events.update_logged(event.id, change, clock_.now(), caller.email,
+                                                         log_data(caller, update_data(change)));
         if (!changed) {
           const auto current = stores.events.load(event.id, RowLock::kNone);
           if (current && !current->deleted && current->agreed_slot) {
             agreed = true;  // agreed meanwhile: nothing was written
             return absl::OkStatus();
           }
-          return refused_update(stores.events, event.id, change->expected_version);
+          return refused_update(stores.events, event.id, change.expected_version, caller);
         }
-        event_to_proto(*changed, *response);
+        event_to_proto(*changed, caller, *response);
         return absl::OkStatus();
       });
   if (status.ok() && agreed) {
@@ -183,7 +228,8 @@ grpc::Status EventServiceImpl::update_agreed(grpc::ServerContext* context,
   return serve_locked_write(
       context, "UpdateEvent", request.id(), Action::kUpdate, expected_version_of(request),
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
-        auto change = read_change(request);  // valid: UpdateEvent read it before
+        // UpdateEvent read it and checked who may make it before.
+        auto change = read_change(request, clock_.now());
         if (!change.ok()) {
           return change.status();
         }
@@ -208,14 +254,14 @@ grpc::Status EventServiceImpl::update_agreed(grpc::ServerContext* context,
         const auto changed = stores.events.update_logged(event.id, *change, now, caller.email,
                                                          log_data(caller, update_data(*change)));
         if (!changed) {
-          return refused_update(stores.events, event.id, change->expected_version);
+          return refused_update(stores.events, event.id, change->expected_version, caller);
         }
         if (changed->agreed_slot && change->title) {
           queue_calendar(stores, *changed,
                          {.slot = *changed->agreed_slot, .caller_request_id = calndro::request_id(*context)},
                          caller, now);
         }
-        event_to_proto(*changed, response);
+        event_to_proto(*changed, caller, response);
         return absl::OkStatus();
       });
 }

@@ -12,12 +12,13 @@ absl::Status require_allowed(Action action, const Caller& caller) {
   return absl::OkStatus();
 }
 
-absl::Status check_event_version(const std::optional<std::int64_t>& expected, const EventRecord& event) {
+absl::Status check_event_version(const std::optional<std::int64_t>& expected, const EventRecord& event,
+                                 const Caller& caller) {
   if (!expected) {
     return absl::OkStatus();
   }
   v1::Event current;
-  event_to_proto(event, current);
+  event_to_proto(event, caller, current);
   return check_version(expected, current);
 }
 

@@ -18,7 +18,9 @@ inline constexpr char kForbidden[] = "You do not have permission to perform this
 // event (kList, kCreate).
 absl::Status require_allowed(Action action, const Caller& caller);
 
-// The version check of a write on `event`, loaded under its row lock.
-absl::Status check_event_version(const std::optional<std::int64_t>& expected, const EventRecord& event);
+// The version check of a write on `event`, loaded under its row lock; a
+// stale version's detail is the event as `caller` sees it.
+absl::Status check_event_version(const std::optional<std::int64_t>& expected, const EventRecord& event,
+                                 const Caller& caller);
 
 }  // namespace calndro::events

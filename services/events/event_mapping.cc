@@ -1,5 +1,7 @@
 #include "events/event_mapping.h"
 
+#include <algorithm>
+
 #include "common/text/proto_time.h"
 #include "common/text/time_format.h"
 #include "common/text/time_slot.h"
@@ -9,7 +11,58 @@ namespace {
 
 // Occurrence's values on the wire, in the enum's order.
 constexpr v1::Occurrence kOccurrenceOnTheWire[] = {v1::OCCURRENCE_UPDATE, v1::OCCURRENCE_NOTIFY,
-                                                   v1::OCCURRENCE_VIEW, v1::OCCURRENCE_AGREE};
+                                                   v1::OCCURRENCE_VIEW, v1::OCCURRENCE_AGREE,
+                                                   v1::OCCURRENCE_ANSWER};
+
+v1::Answer answer_to_proto(Answer answer) {
+  return answer == Answer::kYes     ? v1::ANSWER_YES
+         : answer == Answer::kMaybe ? v1::ANSWER_MAYBE
+                                    : v1::ANSWER_NO;
+}
+
+// The answers rows `viewer` may see, in the order of the parties.
+void answers_to_proto(const EventRecord& event, const Caller& viewer, v1::Event& out) {
+  const bool only_own =
+      event.hide_answers && decide(Action::kSeeHiddenAnswers, viewer.relation_to(&event)) != Decision::kAllow;
+  for (const std::string& party : event.parties) {
+    const auto row = event.answers.find(party);
+    if (row == event.answers.end() || (only_own && party != viewer.email)) {
+      continue;
+    }
+    v1::PartyAnswers& given = *out.add_answers();
+    given.set_party(party);
+    given.mutable_answers()->Resize(static_cast<int>(event.slots.size()), v1::ANSWER_UNSPECIFIED);
+    // Both lists are in slot order: one walk.
+    auto slot = event.slots.begin();
+    for (const SlotAnswer& answer : row->second) {
+      slot = std::lower_bound(slot, event.slots.end(), answer.slot);
+      if (slot != event.slots.end() && *slot == answer.slot) {
+        given.set_answers(static_cast<int>(slot - event.slots.begin()), answer_to_proto(answer.answer));
+      }
+    }
+  }
+}
+
+// The tally and best slot (visible to all) and the deadline.
+void poll_to_proto(const EventRecord& event, v1::Event& out) {
+  const std::vector<TallyRow> rows = tally(event.slots, event.parties, event.answers);
+  for (const TallyRow& row : rows) {
+    v1::TallyRow& wire = *out.add_tally();
+    slot_to_proto(row.slot, *wire.mutable_slot());
+    wire.set_yes(row.yes);
+    wire.set_maybe(row.maybe);
+    wire.set_no(row.no);
+    wire.set_pending(row.pending);
+  }
+  if (const auto best = best_slot(rows)) {
+    slot_to_proto(*best, *out.mutable_best_slot());
+  }
+  if (event.respond_by) {
+    *out.mutable_respond_by() = instant_to_proto(*event.respond_by);
+  }
+  *out.mutable_remind_before() = duration_to_proto(event.remind_before);
+  out.set_hide_answers(event.hide_answers);
+}
 
 }  // namespace
 
@@ -20,7 +73,7 @@ void slots_to_proto(const std::vector<Slot>& slots,
   }
 }
 
-void event_to_proto(const EventRecord& event, v1::Event& out) {
+void event_to_proto(const EventRecord& event, const Caller& viewer, v1::Event& out) {
   out.Clear();
   out.set_id(event.id);
   out.set_title(event.title);
@@ -35,6 +88,8 @@ void event_to_proto(const EventRecord& event, v1::Event& out) {
   }
   out.set_calendar_sequence(event.calendar_sequence);
   out.set_creator(event.creator);
+  answers_to_proto(event, viewer, out);
+  poll_to_proto(event, out);
 }
 
 nlohmann::json slot_json(const Slot& slot) {

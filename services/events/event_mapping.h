@@ -18,7 +18,9 @@ namespace calndro::events {
 void slots_to_proto(const std::vector<Slot>& slots,
                     google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& out);
 
-void event_to_proto(const EventRecord& event, v1::Event& out);
+// The event as `viewer` sees it: every party's answers, or, when the event
+// hides them from the viewer (SPEC §9 hide_answers), the viewer's own only.
+void event_to_proto(const EventRecord& event, const Caller& viewer, v1::Event& out);
 
 // A slot in a log entry's data, spelled as the REST API spells slots.
 nlohmann::json slot_json(const Slot& slot);

@@ -124,7 +124,7 @@ grpc::Status EventServiceImpl::serve_locked_write(grpc::ServerContext* context, 
   const grpc::Status status = serve_on_event(
       context, method, Atomicity::kTransaction, id, {.action = action, .lock = RowLock::kForUpdate},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
-        if (absl::Status current = check_event_version(expected_version, event); !current.ok()) {
+        if (absl::Status current = check_event_version(expected_version, event, caller); !current.ok()) {
           return current;
         }
         return work(stores, caller, event);

@@ -30,7 +30,49 @@ std::vector<Slot> slots_from_json(const nlohmann::json& in) {
 // page of them aggregates nothing.
 constexpr const char* kEventColumns =
     "e.id, e.title, e.deleted_at IS NOT NULL, e.parties, e.slots, e.version, e.creator, e.agreed_slot, "
-    "e.calendar_sequence";
+    "e.calendar_sequence, e.answers, (extract(epoch FROM e.respond_by) * 1000000)::bigint, "
+    "e.remind_before_us, "
+    "e.hide_answers";
+
+// Answers travel as the `answers` column holds them (migration 0010):
+// {"party": [[begin_epoch_us, duration_us, "yes"|"maybe"|"no"], ...], ...}.
+nlohmann::json answers_to_json(const Answers& answers) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [party, row] : answers) {
+    nlohmann::json given = nlohmann::json::array();
+    for (const SlotAnswer& answer : row) {
+      given.push_back({answer.slot.begin.time_since_epoch().count(), answer.slot.duration.count(),
+                       answer_word(answer.answer)});
+    }
+    out[party] = std::move(given);
+  }
+  return out;
+}
+
+Answers answers_from_json(const nlohmann::json& in) {
+  Answers answers;
+  for (const auto& [party, row] : in.items()) {
+    std::vector<SlotAnswer>& given = answers[party];
+    for (const auto& triple : row) {
+      const auto answer = answer_from_word(triple.at(2).get<std::string>());
+      if (!answer) {
+        throw std::runtime_error("events.answers holds an answer that is not yes, maybe or no");
+      }
+      given.push_back(
+          {{Instant(Micros(triple.at(0).get<long long>())), Micros(triple.at(1).get<long long>())}, *answer});
+    }
+  }
+  return answers;
+}
+
+// The deadline as a timestamptz literal: exact to the microsecond at any
+// date (an epoch offset in microseconds would pass through a float8).
+std::optional<std::string> respond_by_text(const std::optional<Instant>& respond_by) {
+  if (!respond_by) {
+    return std::nullopt;
+  }
+  return format_instant(*respond_by);
+}
 
 std::optional<Slot> agreed_slot_from(const pqxx::field& field) {
   if (field.is_null()) {
@@ -51,6 +93,12 @@ EventRecord read_event(const pqxx::row& row) {
   event.creator = row[6].as<std::string>();
   event.agreed_slot = agreed_slot_from(row[7]);
   event.calendar_sequence = row[8].as<std::int64_t>();
+  event.answers = answers_from_json(nlohmann::json::parse(row[9].c_str()));
+  if (!row[10].is_null()) {
+    event.respond_by = Instant(Micros(row[10].as<long long>()));
+  }
+  event.remind_before = Micros(row[11].as<long long>());
+  event.hide_answers = row[12].as<bool>();
   return event;
 }
 
@@ -71,7 +119,8 @@ Page<T> read_page(const pqxx::result& result, int limit, Read read) {
 constexpr std::pair<Occurrence, const char*> kOccurrenceNames[] = {{Occurrence::kUpdate, "UPDATE"},
                                                                    {Occurrence::kNotify, "NOTIFY"},
                                                                    {Occurrence::kView, "VIEW"},
-                                                                   {Occurrence::kAgree, "AGREE"}};
+                                                                   {Occurrence::kAgree, "AGREE"},
+                                                                   {Occurrence::kAnswer, "ANSWER"}};
 
 const char* occurrence_name(Occurrence occurrence) {
   for (const auto& [value, name] : kOccurrenceNames) {
@@ -144,8 +193,10 @@ Statements event_writes() {
       // user_id, so the whole statement fails (not_null_violation) rather
       // than leave the party out.
       {"event_create_logged",
-       "WITH e AS (INSERT INTO events.events (title, created_by, creator, created_at, parties, slots) "
-       "  VALUES ($1, $2, $6, 'epoch'::timestamptz + $3 * interval '1 microsecond', $4::json, $5::json) "
+       "WITH e AS (INSERT INTO events.events (title, created_by, creator, created_at, parties, slots, "
+       "  respond_by, remind_before_us, hide_answers) "
+       "  VALUES ($1, $2, $6, 'epoch'::timestamptz + $3 * interval '1 microsecond', $4::json, $5::json, "
+       "  $8::timestamptz, $9::bigint, $10::boolean) "
        "  RETURNING id), "
        "p AS (INSERT INTO events.event_parties (event_id, user_id, position) "
        "  SELECT e.id, u.id, i.position FROM e, json_array_elements_text($4::json) WITH ORDINALITY "
@@ -162,18 +213,24 @@ Statements event_writes() {
       // WHERE on the row it locked, so a change committed meanwhile makes
       // the statement change nothing. $10: only while open (no agreed slot).
       // A new title of an agreed event is a new invitation: its SEQUENCE grows.
+      // New slots keep only the answers to them. $11/$13 say whether the
+      // deadline ($12, NULL: none) and the reminder's lead ($14) change.
       {"event_update_logged",
        "WITH u AS (UPDATE events.events SET title = CASE WHEN $2 THEN $3 ELSE title END, "
-       "  slots = CASE WHEN $4 THEN $5::json ELSE slots END, version = version + 1, "
+       "  slots = CASE WHEN $4 THEN $5::json ELSE slots END, "
+       "  answers = CASE WHEN $4 THEN events.answers_within(answers, $5::json) ELSE answers END, "
+       "  respond_by = CASE WHEN $11 THEN $12::timestamptz ELSE respond_by END, "
+       "  remind_before_us = CASE WHEN $13 THEN $14::bigint ELSE remind_before_us END, "
+       "  version = version + 1, "
        "  calendar_sequence = calendar_sequence + CASE WHEN $2 AND agreed_slot IS NOT NULL THEN 1 ELSE 0 END "
        "  WHERE id = $1 AND deleted_at IS NULL AND ($9::bigint IS NULL OR version = $9) "
        "  AND (NOT $10 OR agreed_slot IS NULL) "
-       "  RETURNING id, title, parties, slots, version, creator, agreed_slot, calendar_sequence), "
+       "  RETURNING *), "
        "l AS (" +
            log_values("u.id", "$6", "'UPDATE'", "$7", "u.slots", "$8") +
            " FROM u) "
-           "SELECT u.id, u.title, false, u.parties, u.slots, u.version, u.creator, u.agreed_slot, "
-           "u.calendar_sequence FROM u"},
+           "SELECT " +
+           std::string(kEventColumns) + " FROM u AS e"},
       {"event_set_agreed_slot",
        "UPDATE events.events e SET agreed_slot = $2::json, version = version + 1, "
        "calendar_sequence = calendar_sequence + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING " +
@@ -183,6 +240,21 @@ Statements event_writes() {
        "version = version + 1, "
        "calendar_sequence = calendar_sequence + CASE WHEN agreed_slot IS NULL THEN 0 ELSE 1 END WHERE id = "
        "$1"},
+  };
+}
+
+// The statement of an answer: the caller holds the row lock and has checked
+// the answers.
+Statements answer_writes() {
+  return {
+      {"event_set_answers_logged",
+       "WITH u AS (UPDATE events.events SET answers = $2::json, version = version + 1 "
+       "  WHERE id = $1 AND deleted_at IS NULL RETURNING *), "
+       "l AS (" +
+           log_values("u.id", "$3", "'ANSWER'", "$4", "u.slots", "$5") +
+           " FROM u) "
+           "SELECT " +
+           std::string(kEventColumns) + " FROM u AS e"},
   };
 }
 
@@ -203,7 +275,7 @@ bool EventRecord::has_party(const std::string& email) const {
 }
 
 void prepare_event_statements(pqxx::connection& connection) {
-  for (const auto& statements : {event_reads(), event_writes(), log_statements()}) {
+  for (const auto& statements : {event_reads(), event_writes(), answer_writes(), log_statements()}) {
     for (const auto& [name, sql] : statements) {
       connection.prepare(name, sql);
     }
@@ -228,7 +300,8 @@ std::optional<std::int64_t> PgEventRepository::create_logged(const EventRecord& 
       return tx_
           .exec_prepared("event_create_logged", event.title, created_by, micros_of(now),
                          nlohmann::json(event.parties).dump(), slots_to_json(event.slots).dump(), effector,
-                         log_data.dump())[0][0]
+                         log_data.dump(), respond_by_text(event.respond_by),
+                         static_cast<long long>(event.remind_before.count()), event.hide_answers)[0][0]
           .as<std::int64_t>();
     });
   } catch (const pqxx::not_null_violation&) {
@@ -244,7 +317,10 @@ std::optional<EventRecord> PgEventRepository::update_logged(std::int64_t id, con
     return tx_.exec_prepared("event_update_logged", id, change.title.has_value(), change.title.value_or(""),
                              slots.has_value(), slots ? slots_to_json(*slots).dump() : std::string("[]"),
                              micros_of(now), effector, log_data.dump(), change.expected_version,
-                             change.only_while_open);
+                             change.only_while_open, change.respond_by.has_value(),
+                             change.respond_by ? respond_by_text(change.respond_by->at) : std::nullopt,
+                             change.remind_before.has_value(),
+                             static_cast<long long>(change.remind_before.value_or(Micros(0)).count()));
   });
   if (result.empty()) {
     return std::nullopt;
@@ -261,6 +337,19 @@ EventRecord PgEventRepository::set_agreed_slot(std::int64_t id, const std::optio
                                    [&] { return tx_.exec_prepared("event_set_agreed_slot", id, pair); });
   if (result.empty()) {
     throw std::logic_error("set_agreed_slot on an event that is not live (the caller holds its row lock)");
+  }
+  return read_event(result[0]);
+}
+
+EventRecord PgEventRepository::set_answers_logged(std::int64_t id, const Answers& answers, Instant now,
+                                                  const std::string& effector,
+                                                  const nlohmann::json& log_data) {
+  const auto result = written_once(per_statement_, call_, [&] {
+    return tx_.exec_prepared("event_set_answers_logged", id, answers_to_json(answers).dump(), micros_of(now),
+                             effector, log_data.dump());
+  });
+  if (result.empty()) {
+    throw std::logic_error("set_answers_logged on an event that is not live (the caller holds its row lock)");
   }
   return read_event(result[0]);
 }

@@ -23,6 +23,8 @@ class PgEventRepository final : public EventRepository {
                                            const std::string& effector,
                                            const nlohmann::json& log_data) override;
   EventRecord set_agreed_slot(std::int64_t id, const std::optional<Slot>& slot) override;
+  EventRecord set_answers_logged(std::int64_t id, const Answers& answers, Instant now,
+                                 const std::string& effector, const nlohmann::json& log_data) override;
   void mark_deleted(std::int64_t id, Instant now) override;
   Page<EventRecord> list_all(std::int64_t after, int limit) override;
   Page<EventRecord> list_for_user(std::int64_t user_id, std::int64_t after, int limit) override;

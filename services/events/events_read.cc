@@ -25,7 +25,7 @@ grpc::Status EventServiceImpl::ListEvents(grpc::ServerContext* context, const v1
         event_page_to_proto(caller.staff ? stores.events.list_all(page_request->after, page_request->limit)
                                          : stores.events.list_for_user(caller.user_id, page_request->after,
                                                                        page_request->limit),
-                            *response);
+                            caller, *response);
         return absl::OkStatus();
       });
 }
@@ -37,7 +37,7 @@ grpc::Status EventServiceImpl::view_event(grpc::ServerContext* context, std::str
   return serve_on_event(
       context, method, Atomicity::kPerStatement, id, {.action = Action::kDetail},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
-        event_to_proto(event, out);
+        event_to_proto(event, caller, out);
         // Checked before the entry is written: a refused request logs nothing.
         if (absl::Status valid = respond(out, ViewStep::kBeforeEntry); !valid.ok()) {
           return valid;

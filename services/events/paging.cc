@@ -31,12 +31,13 @@ absl::StatusOr<PageRequest> read_page_request(int page_size, const std::string& 
   return page;
 }
 
-void event_page_to_proto(const Page<EventRecord>& page, v1::ListEventsResponse& response) {
+void event_page_to_proto(const Page<EventRecord>& page, const Caller& viewer,
+                         v1::ListEventsResponse& response) {
   response.Clear();
   std::size_t bytes = 0;
   for (const auto& event : page.items) {
     v1::Event& out = *response.add_events();
-    event_to_proto(event, out);
+    event_to_proto(event, viewer, out);
     bytes += out.ByteSizeLong() + 8;  // and the field's tag and length
     if (bytes > kMaxListPageBytes && response.events_size() > 1) {
       response.mutable_events()->RemoveLast();

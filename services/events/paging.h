@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "calndro/events/v1/events.pb.h"
 #include "common/text/limits.h"
+#include "events/authenticator.h"
 #include "events/stores.h"
 
 // Paging of ListEvents and GetEventLog: the cursor a caller sends (a page
@@ -24,6 +25,8 @@ absl::StatusOr<PageRequest> read_page_request(int page_size, const std::string& 
 // A page of events for the wire. A page of long events (100 parties of
 // 254-character addresses) can outgrow a gRPC message: it ends early, under
 // kMaxListPageBytes, and the cursor continues after its last event.
-void event_page_to_proto(const Page<EventRecord>& page, v1::ListEventsResponse& response);
+// Each event as `viewer` sees it (event_to_proto()).
+void event_page_to_proto(const Page<EventRecord>& page, const Caller& viewer,
+                         v1::ListEventsResponse& response);
 
 }  // namespace calndro::events

@@ -110,6 +110,16 @@ std::optional<std::string> title_problem(std::string_view title) {
   return std::nullopt;
 }
 
+// slot_from_proto()'s sentence about one of its fields ("begin: out of
+// range."), for a violation that names the field itself: "Out of range."
+std::string without_field_name(std::string_view why, std::string_view prefix) {
+  std::string text(why.starts_with(prefix) ? why.substr(prefix.size()) : why);
+  if (!text.empty() && text.front() >= 'a' && text.front() <= 'z') {
+    text.front() = static_cast<char>(text.front() - 'a' + 'A');
+  }
+  return text;
+}
+
 }  // namespace
 
 std::vector<std::string> validate_parties(const google::protobuf::RepeatedPtrField<std::string>& parties,
@@ -156,6 +166,38 @@ std::string validate_title(const std::string& title, std::vector<FieldViolation>
                                        std::to_string(limits::kMaxTitleLength) + " characters."});
   }
   return trimmed;
+}
+
+Instant validate_respond_by(const google::protobuf::Timestamp& at, Instant now,
+                            std::vector<FieldViolation>& violations) {
+  // The checks of a slot's begin (time_slot.h), with a length that passes.
+  calndro::common::v1::TimeSlot as_slot;
+  *as_slot.mutable_begin() = at;
+  as_slot.mutable_duration()->set_seconds(1);
+  const auto slot = slot_from_proto(as_slot);
+  if (!slot.ok()) {
+    violations.push_back({"respond_by", without_field_name(std::string(slot.status().message()), "begin: ")});
+    return now;  // unused: the request is refused
+  }
+  if (slot->begin <= now) {
+    violations.push_back({"respond_by", "Must be in the future."});
+  }
+  return slot->begin;
+}
+
+Micros validate_remind_before(const google::protobuf::Duration& lead,
+                              std::vector<FieldViolation>& violations) {
+  // The checks of a slot's duration, with a begin that passes.
+  calndro::common::v1::TimeSlot as_slot;
+  as_slot.mutable_begin()->set_seconds(0);
+  *as_slot.mutable_duration() = lead;
+  const auto slot = slot_from_proto(as_slot);
+  if (!slot.ok()) {
+    violations.push_back(
+        {"remind_before", without_field_name(std::string(slot.status().message()), "duration: ")});
+    return Micros(0);  // unused: the request is refused
+  }
+  return slot->duration;
 }
 
 }  // namespace calndro::events

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <google/protobuf/duration.pb.h>
 #include <google/protobuf/repeated_field.h>
+#include <google/protobuf/timestamp.pb.h>
 
 #include <string>
 #include <vector>
@@ -32,5 +34,15 @@ std::vector<Slot> validate_slots(
 // U+2029) and bidirectional overrides and isolates, anywhere, and more than
 // limits::kMaxTitleLength characters.
 std::string validate_title(const std::string& title, std::vector<FieldViolation>& violations);
+
+// The deadline for answers (SPEC §9): an instant of years 1-9999, whole
+// microseconds, after `now`; a refusal names `respond_by`.
+Instant validate_respond_by(const google::protobuf::Timestamp& at, Instant now,
+                            std::vector<FieldViolation>& violations);
+
+// The reminder's lead: a duration of SPEC §4 (greater than zero, at most
+// kMaxSlotDuration, whole microseconds); a refusal names `remind_before`.
+Micros validate_remind_before(const google::protobuf::Duration& lead,
+                              std::vector<FieldViolation>& violations);
 
 }  // namespace calndro::events

@@ -11,12 +11,16 @@
 #include "common/db/unit_of_work.h"
 #include "common/text/clock.h"
 #include "common/text/time_slot.h"
+#include "events/answer_tally.h"
 
 // What the event service needs from its database, as small interfaces: the
 // service logic takes them in its constructor, PostgreSQL implements them
 // (event_store.h, user_store.h, pg_database.h) and the unit tests use
 // in-memory fakes.
 namespace calndro::events {
+
+// SPEC §9: a reminder a day before the deadline unless the event says otherwise.
+inline constexpr Micros kDefaultRemindBefore = std::chrono::hours(24);
 
 struct EventRecord {
   std::int64_t id = 0;
@@ -31,17 +35,32 @@ struct EventRecord {
   std::optional<Slot> agreed_slot;
   // SEQUENCE of the last invitation or cancellation mailed; 0 before any.
   std::int64_t calendar_sequence = 0;
+  // The parties' answers to the current slots (SPEC §9).
+  Answers answers;
+  // After it only the creator and staff answer; nullopt: no deadline.
+  std::optional<Instant> respond_by;
+  // How long before `respond_by` the parties that have not answered are reminded.
+  Micros remind_before = kDefaultRemindBefore;
+  // Parties other than the creator (and staff) see only their own answers.
+  bool hide_answers = false;
 
   bool has_party(const std::string& email) const;
 };
 
-enum class Occurrence { kUpdate, kNotify, kView, kAgree };
+enum class Occurrence { kUpdate, kNotify, kView, kAgree, kAnswer };
+
+// A new deadline for answers, or none (`at` empty: cleared).
+struct RespondByChange {
+  std::optional<Instant> at;
+};
 
 // The title and/or slot set an update asks for; with `expected_version`, only
 // if the event still has that version.
 struct EventChange {
   std::optional<std::string> title;
   std::optional<std::vector<Slot>> slots;
+  std::optional<RespondByChange> respond_by;
+  std::optional<Micros> remind_before;
   std::optional<std::int64_t> expected_version;
   // Only while the event is open: a change of an agreed one re-sends the
   // invitation, which a caller without the row lock cannot do atomically.
@@ -91,12 +110,14 @@ class EventRepository {
   virtual std::optional<std::int64_t> create_logged(const EventRecord& event, std::int64_t created_by,
                                                     Instant now, const std::string& effector,
                                                     const nlohmann::json& log_data) = 0;
-  // Sets the title and/or the slots (those given) of a live event, raises
-  // its version and logs the change (UPDATE); returns the event as changed,
-  // or nullopt, having changed nothing, when there is no such live event, it
-  // no longer has `change.expected_version`, or `change.only_while_open`
-  // and it is agreed. A title change of an agreed event raises its calendar
-  // sequence (the caller mails the new invitation).
+  // Sets the title, the slots, the deadline and/or the reminder's lead
+  // (those given) of a live event (new slots keep only the answers to them:
+  // answers_within()), raises its version and logs the change (UPDATE);
+  // returns the event as changed, or nullopt, having changed nothing, when
+  // there is no such live event, it no longer has `change.expected_version`,
+  // or `change.only_while_open` and it is agreed. A title change of an
+  // agreed event raises its calendar sequence (the caller mails the new
+  // invitation).
   virtual std::optional<EventRecord> update_logged(std::int64_t id, const EventChange& change, Instant now,
                                                    const std::string& effector,
                                                    const nlohmann::json& log_data) = 0;
@@ -104,6 +125,12 @@ class EventRepository {
   // version and its calendar sequence; returns the event as changed. The
   // caller holds the row lock and logs the change itself.
   virtual EventRecord set_agreed_slot(std::int64_t id, const std::optional<Slot>& slot) = 0;
+  // Replaces the answers of a live event, raises its version and logs an
+  // ANSWER entry (with the event's slots and `log_data`); returns the event
+  // as changed. The caller holds the row lock and has checked the answers
+  // against the event's slots.
+  virtual EventRecord set_answers_logged(std::int64_t id, const Answers& answers, Instant now,
+                                         const std::string& effector, const nlohmann::json& log_data) = 0;
   // Marks the event deleted and raises its version (and, while agreed, its
   // calendar sequence: the deletion mails a cancellation).
   virtual void mark_deleted(std::int64_t id, Instant now) = 0;

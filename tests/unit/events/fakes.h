@@ -248,7 +248,14 @@ class FakeStores final : public Database,
       ++event.calendar_sequence;
     }
     event.title = change.title.value_or(event.title);
-    event.slots = change.slots.value_or(event.slots);
+    if (change.slots) {
+      event.slots = *change.slots;
+      event.answers = answers_within(event.answers, event.slots);
+    }
+    if (change.respond_by) {
+      event.respond_by = change.respond_by->at;
+    }
+    event.remind_before = change.remind_before.value_or(event.remind_before);
     ++event.version;
     append_log(id, now, Occurrence::kUpdate, effector, event.slots, log_data);
     return event;
@@ -259,6 +266,15 @@ class FakeStores final : public Database,
     event.agreed_slot = slot;
     ++event.version;
     ++event.calendar_sequence;
+    return event;
+  }
+
+  EventRecord set_answers_logged(std::int64_t id, const Answers& answers, Instant now,
+                                 const std::string& effector, const nlohmann::json& log_data) override {
+    EventRecord& event = state.events.at(id);
+    event.answers = answers;
+    ++event.version;
+    append_log(id, now, Occurrence::kAnswer, effector, event.slots, log_data);
     return event;
   }
 
