@@ -370,8 +370,9 @@
     const line = $('deadline');
     const by = state.event.respond_by;
     clearTimeout(state.deadlineTimer);
-    line.hidden = !by;
-    if (!by) {
+    // Once agreed, answers are closed whatever the deadline (the hint says so).
+    line.hidden = !by || state.event.state === 'agreed';
+    if (line.hidden) {
       return;
     }
     const when = localDate.format(new Date(by));
