@@ -518,7 +518,7 @@ async function tokenApi(method, urlPath, token, body) {
 // The grid as text: a row per party ({party, cells}), the tally cells, the column headings.
 async function readGrid(page) {
   return page.evaluate(() => {
-    const text = (node) => node.textContent.replace(/\s+/g, ' ').trim();
+    const text = (node) => node.innerText.replace(/\s+/g, ' ').trim();
     return {
       heads: [...document.querySelectorAll('#grid-head th')].slice(1).map(text),
       rows: [...document.querySelectorAll('#grid-body tr')].map((row) => ({
@@ -670,7 +670,12 @@ await test('the creator sees every row, answers too, and agrees on the best slot
   assert.deepEqual(grid.best, [false, true, false]);
   assert.ok(await page.locator('#agree-best').isVisible(), "the creator's Agree beside the best slot");
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await page.locator('#answers').screenshot({ path: path.join(ARTIFACTS, 'answers.png') });
+  // The grid with a margin of the card around it.
+  const box = await page.locator('#answers').boundingBox();
+  await page.screenshot({
+    path: path.join(ARTIFACTS, 'answers.png'),
+    clip: { x: box.x - 16, y: box.y - 4, width: box.width + 32, height: box.height + 20 },
+  });
   await page.click('#agree-best');
   await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Agreed on'));
   assert.equal(await problemText(page), '');
