@@ -342,10 +342,21 @@ await test('phone-sized screen and keyboard: no sideways scrolling, controls rea
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than a phone screen`);
   await page.screenshot({ path: path.join(ARTIFACTS, 'phone.png'), fullPage: true });
-  // Tab from the top reaches the first slot's checkbox; Space toggles it.
+  // The answers grid scrolls inside its box, never the page.
+  assert.ok(await page.locator('#grid-wrap').isVisible());
+  // Tab from the top reaches the first answer button (yes for the first slot),
+  // then through the viewer's answer buttons to the first slot's checkbox;
+  // Space toggles it.
   await page.keyboard.press('Tab');
+  const first = await page.evaluate(() => ({ ...document.activeElement.dataset }));
+  assert.deepEqual(first, { slot: '0', answer: 'yes' }, 'the first Tab stop is the first answer button');
+  const answerButtons = await page.locator('#grid button.choice').count();
+  assert.equal(answerButtons, 3 * (await page.locator('#slots input').count()));
+  for (let i = 0; i < answerButtons; i += 1) {
+    await page.keyboard.press('Tab');
+  }
   const focused = await page.evaluate(() => document.activeElement && document.activeElement.dataset.index);
-  assert.equal(focused, '0', 'the first Tab stop is the first slot');
+  assert.equal(focused, '0', 'after the answer buttons, the first slot');
   await page.keyboard.press('Space');
   assert.equal(await page.locator('#slots input').first().isChecked(), false);
   // Then on to the save button, which is a real button.
@@ -491,6 +502,304 @@ await test('the creator reopens: back to open, the slots can be narrowed again',
   assert.equal(now.agreed_slot, null);
   noProblems(page);
   await page.close();
+});
+
+// ---- answers: a grid of parties x slots ------------------------------------------
+// The REST API as a token holder (the party the token was issued to).
+async function tokenApi(method, urlPath, token, body) {
+  const response = await fetch(BASE + urlPath, {
+    method,
+    headers: { 'X-Email-Token': token, Accept: 'application/json', 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, data: text ? JSON.parse(text) : null };
+}
+// The grid as text: a row per party ({party, cells}), the tally cells, the column headings.
+async function readGrid(page) {
+  return page.evaluate(() => {
+    const text = (node) => node.innerText.replace(/\s+/g, ' ').trim();
+    return {
+      heads: [...document.querySelectorAll('#grid-head th')].slice(1).map(text),
+      rows: [...document.querySelectorAll('#grid-body tr')].map((row) => ({
+        party: text(row.querySelector('th')),
+        cells: [...row.querySelectorAll('td')].map(text),
+      })),
+      tally: [...document.querySelectorAll('#grid-tally td')].map(text),
+      best: [...document.querySelectorAll('#grid-head th')].slice(1).map((th) => th.querySelector('.best-label') !== null),
+    };
+  });
+}
+function choice(page, slot, answer) {
+  return page.locator(`#grid-body tr.mine button.choice[data-slot="${slot}"][data-answer="${answer}"]`);
+}
+// Presses an answer button and waits for the page to say it was saved.
+async function press(page, slot, answer, saying) {
+  await choice(page, slot, answer).click();
+  await page.waitForFunction((start) => document.querySelector('#status').textContent.startsWith(start), saying);
+  assert.equal(await problemText(page), '');
+}
+const tally = (yes, maybe, no, pending) => `${yes} yes ${maybe} if need be ${no} no ${pending} pending`;
+// An instant as the browser (Europe/Berlin) shows it: the day and the time
+// of day there, and the zone. Chromium's ICU may word the rest differently
+// from node's, so only these parts are compared.
+function inBerlin(instant) {
+  const parts = (options) => new Intl.DateTimeFormat('en-GB', { ...options, timeZone: 'Europe/Berlin' }).format(instant);
+  const time = parts({ hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return new RegExp(`${parts({ day: 'numeric' })} ${parts({ month: 'long' })} ${instant.getUTCFullYear()}.* ${time} CET$`);
+}
+
+let answerEvent;
+let annAnswerMail;
+let bobAnswerMail;
+let proposerAnswerMail;
+
+await test('setup: an event for answers; Ann and Bob get links, and Ann\'s notify gives the proposer one', async () => {
+  answerEvent = await mustApi('POST', '/', { title: 'Planning day', parties: [PROPOSER, ANN, BOB], slots: SLOTS }, 201);
+  assert.deepEqual(answerEvent.answers, {});
+  assert.equal(answerEvent.best_slot, null);
+  await mustApi('POST', `/${answerEvent.id}/notify/`, { parties: [ANN, BOB], slots: answerEvent.slots }, 202);
+  annAnswerMail = await waitForMail(ANN, answerEvent.id);
+  bobAnswerMail = await waitForMail(BOB, answerEvent.id);
+  const sent = await tokenApi('POST', `/${answerEvent.id}/notify/`, annAnswerMail.token,
+    { parties: [PROPOSER], slots: answerEvent.slots });
+  assert.equal(sent.status, 202);
+  proposerAnswerMail = await waitForMail(PROPOSER, answerEvent.id);
+});
+
+await test('Ann answers with the buttons: her row, the tally and the best slot follow, the whole set is PUT', async () => {
+  const page = await openPage(annAnswerMail.link);
+  await page.waitForSelector('#event:not([hidden])');
+  let grid = await readGrid(page);
+  assert.deepEqual(grid.rows.map((r) => r.party), [PROPOSER, `${ANN} (you)`, BOB], 'a row per party, in order');
+  assert.equal(grid.heads.length, 3, 'a column per slot');
+  assert.match(grid.heads[0], /Fri, 1 Nov 2030 10:00, 1 h/, 'slots in her time zone');
+  assert.deepEqual(grid.rows[0].cells, ['? pending', '? pending', '? pending']);
+  assert.deepEqual(grid.tally, [tally(0, 0, 0, 3), tally(0, 0, 0, 3), tally(0, 0, 0, 3)]);
+  assert.deepEqual(grid.best, [false, false, false]);
+  assert.equal((await page.textContent('#best-text')).trim(), 'No best slot yet: nobody has answered yes or if need be.');
+  assert.equal(await page.locator('#grid-body tr.mine button.choice').count(), 9, 'her row: three buttons per slot');
+  assert.equal(await page.locator('#grid button[aria-pressed="true"]').count(), 0);
+  assert.ok(await page.locator('#agree-best').isHidden(), 'only the creator agrees');
+
+  await press(page, 0, 'yes', 'Saved: yes for Fri, 1 Nov 2030, 10:00');
+  assert.equal(await choice(page, 0, 'yes').getAttribute('aria-pressed'), 'true');
+  grid = await readGrid(page);
+  assert.deepEqual(grid.tally[0], tally(1, 0, 0, 2));
+  assert.deepEqual(grid.best, [true, false, false], 'the best slot is labelled');
+  assert.match(grid.heads[0], /★ Best/);
+  assert.match(await page.textContent('#best-text'), /^Best slot so far: Fri, 1 Nov 2030, 10:00 – 11:00 CET \(1 yes, 0 if need be\)\.$/);
+  assert.match(await page.locator('#slots li').first().textContent(), /Best so far/);
+
+  const puts = [];
+  page.on('request', (request) => {
+    if (request.method() === 'PUT') puts.push(request);
+  });
+  await press(page, 1, 'maybe', 'Saved: if need be for Sat, 2 Nov 2030, 13:30');
+  await press(page, 2, 'no', 'Saved: no for Sun, 3 Nov 2030, 09:00');
+  grid = await readGrid(page);
+  assert.deepEqual(grid.tally, [tally(1, 0, 0, 2), tally(0, 1, 0, 2), tally(0, 0, 1, 2)]);
+  // Each press sends her whole set, with If-Match and the token in its header.
+  assert.equal(puts.length, 2);
+  assert.equal(new URL(puts[1].url()).pathname, `/${answerEvent.id}/answers/`);
+  const headers = await puts[1].allHeaders();
+  assert.match(headers['if-match'], /^"\d+"$/);
+  assert.equal(headers['x-email-token'], annAnswerMail.token);
+  assert.deepEqual(JSON.parse(puts[1].postData()).answers.map((a) => a.answer), ['yes', 'maybe', 'no']);
+  const now = await mustApi('GET', `/${answerEvent.id}/`, undefined, 200);
+  assert.deepEqual(now.answers[ANN], [
+    { slot: answerEvent.slots[0], answer: 'yes' },
+    { slot: answerEvent.slots[1], answer: 'maybe' },
+    { slot: answerEvent.slots[2], answer: 'no' },
+  ]);
+  assert.deepEqual(now.best_slot, answerEvent.slots[0]);
+
+  // Pressing the pressed answer again takes it back.
+  await press(page, 2, 'no', 'Took back your answer for Sun, 3 Nov 2030, 09:00');
+  assert.equal(await choice(page, 2, 'no').getAttribute('aria-pressed'), 'false');
+  assert.deepEqual((await readGrid(page)).tally[2], tally(0, 0, 0, 3));
+  assert.equal((await mustApi('GET', `/${answerEvent.id}/`, undefined, 200)).answers[ANN].length, 2);
+  assert.match(await page.textContent('#log'), new RegExp(`${ANN} answered: 1 yes, 1 if need be \\(with a mail link\\)`));
+  noProblems(page);
+  await page.close();
+});
+
+await test("Bob sees Ann's answers as words; his answers move the best slot", async () => {
+  const page = await openPage(bobAnswerMail.link);
+  await page.waitForSelector('#event:not([hidden])');
+  let grid = await readGrid(page);
+  const ann = grid.rows.find((r) => r.party === ANN);
+  assert.deepEqual(ann.cells, ['✓ yes', '~ if need be', '? pending'], "Ann's row, as text");
+  const classes = await page.locator('#grid-body tr').nth(1).locator('td').evaluateAll((cells) => cells.map((c) => c.className));
+  assert.deepEqual(classes.map((c) => c.match(/ans-\w+/)[0]), ['ans-yes', 'ans-maybe', 'ans-pending']);
+  assert.equal(await page.locator('#grid-body tr').nth(1).locator('button').count(), 0, "no buttons in Ann's row");
+  await press(page, 1, 'yes', 'Saved: yes for Sat, 2 Nov 2030, 13:30');
+  grid = await readGrid(page);
+  assert.deepEqual(grid.best, [false, true, false], 'one yes and one if need be beat one yes');
+  assert.match(await page.textContent('#best-text'), /^Best slot so far: Sat, 2 Nov 2030, 13:30 – 14:00 CET \(1 yes, 1 if need be\)\.$/);
+  assert.deepEqual((await mustApi('GET', `/${answerEvent.id}/`, undefined, 200)).best_slot, answerEvent.slots[1]);
+  noProblems(page);
+  await page.close();
+});
+
+await test('an answer on a stale page (412): not saved, the page reloads and says so; the next press works', async () => {
+  const page = await openPage(bobAnswerMail.link);
+  await page.waitForSelector('#event:not([hidden])');
+  await mustApi('PATCH', `/${answerEvent.id}/`, { title: 'Planning day (room 4)' }, 202);
+  await choice(page, 0, 'maybe').click();
+  await page.waitForFunction(() => !document.querySelector('#problem').hidden);
+  assert.equal(await problemText(page), 'Someone changed this event meanwhile, so your answer was not saved. ' +
+    'The page now shows the event as it is: check and answer again.');
+  assert.equal((await page.textContent('#title')).trim(), 'Planning day (room 4)', 'reloaded');
+  assert.equal((await mustApi('GET', `/${answerEvent.id}/`, undefined, 200)).answers[BOB].length, 1, 'nothing saved');
+  await press(page, 0, 'maybe', 'Saved: if need be for Fri, 1 Nov 2030, 10:00');
+  assert.equal((await mustApi('GET', `/${answerEvent.id}/`, undefined, 200)).answers[BOB].length, 2);
+  noProblems(page);
+  await page.close();
+});
+
+await test('the creator sees every row, answers too, and agrees on the best slot from the page', async () => {
+  const page = await openPage(proposerAnswerMail.link);
+  await page.waitForSelector('#event:not([hidden])');
+  assert.equal((await page.textContent('#me')).trim(), PROPOSER);
+  await press(page, 1, 'yes', 'Saved: yes for Sat, 2 Nov 2030, 13:30');
+  const grid = await readGrid(page);
+  assert.deepEqual(grid.rows.map((r) => r.party), [`${PROPOSER} (you)`, ANN, BOB]);
+  assert.deepEqual(grid.rows[2].cells, ['~ if need be', '✓ yes', '? pending']);
+  assert.deepEqual(grid.tally, [tally(1, 1, 0, 1), tally(2, 1, 0, 0), tally(0, 0, 0, 3)]);
+  assert.deepEqual(grid.best, [false, true, false]);
+  assert.ok(await page.locator('#agree-best').isVisible(), "the creator's Agree beside the best slot");
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  // The grid with a margin of the card around it.
+  const box = await page.locator('#answers').boundingBox();
+  await page.screenshot({
+    path: path.join(ARTIFACTS, 'answers.png'),
+    clip: { x: box.x - 16, y: box.y - 4, width: box.width + 32, height: box.height + 20 },
+  });
+  await page.click('#agree-best');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Agreed on'));
+  assert.equal(await problemText(page), '');
+  assert.match(await page.textContent('#agreed-local'), /13:30/);
+  // While agreed nobody answers: the grid stays, as words.
+  assert.equal(await page.locator('#grid button.choice').count(), 0);
+  assert.match(await page.textContent('#answer-hint'), /^The time is agreed: answers are closed/);
+  assert.ok(await page.locator('#agree-best').isHidden());
+  const now = await mustApi('GET', `/${answerEvent.id}/`, undefined, 200);
+  assert.equal(now.state, 'agreed');
+  assert.deepEqual(now.agreed_slot, answerEvent.slots[1]);
+  const agrees = (await logEntries(answerEvent.id)).filter((e) => e.occurrence === 'AGREE');
+  assert.equal(agrees.length, 1);
+  assert.equal(agrees[0].effector, PROPOSER);
+  noProblems(page);
+  await page.close();
+});
+
+// An event whose deadline is a few seconds away: Ann's page says when, in her
+// zone; once it has passed, her answers are closed and the creator's are not.
+let deadlineEvent;
+let annDeadlineMail;
+let proposerDeadlineMail;
+
+await test('the deadline in the viewer\'s time zone; when it passes, a party\'s buttons go and the page says answers closed', async () => {
+  const respondBy = new Date(Date.now() + 10000).toISOString();
+  deadlineEvent = await mustApi('POST', '/',
+    { title: 'Deadline day', parties: [PROPOSER, ANN], slots: SLOTS, respond_by: respondBy }, 201);
+  const deadline = new Date(deadlineEvent.respond_by);
+  assert.ok(Math.abs(deadline - new Date(respondBy)) < 1000);
+  await mustApi('POST', `/${deadlineEvent.id}/notify/`, { parties: [ANN], slots: deadlineEvent.slots }, 202);
+  annDeadlineMail = await waitForMail(ANN, deadlineEvent.id);
+  const sent = await tokenApi('POST', `/${deadlineEvent.id}/notify/`, annDeadlineMail.token,
+    { parties: [PROPOSER], slots: deadlineEvent.slots });
+  assert.equal(sent.status, 202);
+  proposerDeadlineMail = await waitForMail(PROPOSER, deadlineEvent.id);
+  assert.ok(Date.now() < deadline.getTime() - 1500, 'setup took too long for this test');
+  const page = await openPage(annDeadlineMail.link);
+  await page.waitForSelector('#event:not([hidden])');
+  const shown = (await page.textContent('#deadline')).trim();
+  assert.match(shown, /^Answer by .+\.$/);
+  assert.match(shown.slice(0, -1), inBerlin(deadline), `${shown}: the deadline in her time zone`);
+  assert.equal(await page.locator('#grid-body tr.mine button.choice').count(), 9);
+  // The page closes her row by itself when the deadline passes.
+  await page.waitForFunction(() => document.querySelector('#deadline').textContent.startsWith('Answers closed'),
+    undefined, { timeout: 15000 });
+  assert.equal((await page.textContent('#deadline')).trim(), shown.replace(/^Answer by/, 'Answers closed on'));
+  assert.equal(await page.locator('#grid button.choice').count(), 0, 'no answer buttons after the deadline');
+  assert.deepEqual((await readGrid(page)).rows.find((r) => r.party === `${ANN} (you)`).cells,
+    ['? pending', '? pending', '? pending']);
+  // The service agrees: her answer is refused.
+  const refused = await tokenApi('PUT', `/${deadlineEvent.id}/answers/`, annDeadlineMail.token,
+    { answers: [{ slot: deadlineEvent.slots[0], answer: 'yes' }] });
+  assert.equal(refused.status, 409);
+  assert.match(refused.data.detail, /^Answers closed at /);
+  noProblems(page);
+  await page.close();
+});
+
+await test('after the deadline the creator can still answer, and the page says so', async () => {
+  const page = await openPage(proposerDeadlineMail.link);
+  await page.waitForSelector('#event:not([hidden])');
+  const shown = (await page.textContent('#deadline')).trim();
+  assert.match(shown, /^Answers closed for the others on (.+); as the creator you can still change yours\.$/);
+  assert.match(/ on (.+);/.exec(shown)[1], inBerlin(new Date(deadlineEvent.respond_by)));
+  await press(page, 0, 'yes', 'Saved: yes for Fri, 1 Nov 2030, 10:00');
+  assert.deepEqual((await mustApi('GET', `/${deadlineEvent.id}/`, undefined, 200)).answers[PROPOSER],
+    [{ slot: deadlineEvent.slots[0], answer: 'yes' }]);
+  noProblems(page);
+  await page.close();
+});
+
+await test("a page whose clock is behind: the service's 409 detail is shown and the page reloads", async () => {
+  // A browser of its own: its clock runs an hour late, so the page still
+  // offers Ann's buttons after the deadline.
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+  try {
+    const late = await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/Berlin' });
+    await late.clock.setFixedTime(Date.now() - 3600 * 1000);
+    const page = await late.newPage();
+    const errors = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(annDeadlineMail.link);
+    await page.waitForSelector('#event:not([hidden])');
+    assert.match(await page.textContent('#deadline'), /^Answer by /, 'the page believes the deadline is ahead');
+    await choice(page, 0, 'yes').click();
+    await page.waitForFunction(() => !document.querySelector('#problem').hidden);
+    assert.match(await problemText(page), /^Answers closed at .+ The page now shows it as it is\.$/);
+    assert.equal((await mustApi('GET', `/${deadlineEvent.id}/`, undefined, 200)).answers[ANN], undefined);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+await test('hidden answers: a party sees only their own row, with a sentence saying why, and the tally of all', async () => {
+  const hidden = await mustApi('POST', '/',
+    { title: 'Secret ballot', parties: [PROPOSER, ANN, BOB], slots: SLOTS, hide_answers: true }, 201);
+  assert.equal(hidden.hide_answers, true);
+  await mustApi('POST', `/${hidden.id}/notify/`, { parties: [ANN, BOB], slots: hidden.slots }, 202);
+  const annHidden = await waitForMail(ANN, hidden.id);
+  const bobHidden = await waitForMail(BOB, hidden.id);
+  const bob = await tokenApi('PUT', `/${hidden.id}/answers/`, bobHidden.token,
+    { answers: [{ slot: hidden.slots[2], answer: 'yes' }] });
+  assert.equal(bob.status, 200);
+  const page = await openPage(annHidden.link);
+  await page.waitForSelector('#event:not([hidden])');
+  assert.equal((await page.textContent('#answers-private')).trim(),
+    'The creator keeps the answers private: you see only your own row, and the tally of everyone’s answers.');
+  let grid = await readGrid(page);
+  assert.deepEqual(grid.rows.map((r) => r.party), [`${ANN} (you)`], 'only her own row');
+  assert.deepEqual(grid.tally[2], tally(1, 0, 0, 2), "Bob's answer counts in the tally");
+  assert.deepEqual(grid.best, [false, false, true]);
+  await press(page, 0, 'no', 'Saved: no for Fri, 1 Nov 2030, 10:00');
+  grid = await readGrid(page);
+  assert.deepEqual(grid.rows.map((r) => r.party), [`${ANN} (you)`]);
+  assert.deepEqual(grid.tally[0], tally(0, 0, 1, 2));
+  assert.match(await page.textContent('#log'), new RegExp(`${BOB} answered \\(kept private\\)`));
+  assert.ok(!(await page.textContent('#grid')).includes(BOB), "Bob's row is not shown");
+  noProblems(page);
+  await page.close();
+  // The creator, over the API, sees both rows.
+  const all = await mustApi('GET', `/${hidden.id}/`, undefined, 200);
+  assert.deepEqual(Object.keys(all.answers).sort(), [ANN, BOB]);
 });
 
 await context.close();

@@ -2,9 +2,12 @@
 # The user's seed scenario (../shared/seed-scenario.txt), literally, with
 # httpie and jq against a running stack: the proposer creates and notifies,
 # a party reads the token from the delivered mail and views, narrows and
-# notifies with it, then the log is read; last, the proposer agrees on a
-# slot with the link the party's notify mailed them. It runs twice: once with the token
-# as the body field `et=KEY` (as the seed writes it), once as `?et=KEY`.
+# notifies with it, then the log is read. After the seed's own steps: every
+# party answers each remaining slot (yes / if need be / no: two by their mailed
+# tokens, the proposer as a registered party), the tally and best_slot are
+# checked, and the proposer agrees on best_slot with the link the party's
+# notify mailed them. It runs twice: once with the token as the body field
+# `et=KEY` (as the seed writes it), once as `?et=KEY`.
 #
 # Needs a stack started by deploy/run-local.sh:
 #   CALNDRO_STATE_DIR  its state folder (demo-user credentials, mail/)
@@ -140,9 +143,12 @@ run_once() {
   if grep -qF -- "$key" <<<"$log"; then
     ko "the raw token appears in the log"
   fi
+
+  answer_slots "$evt_id" "$key" "$mode"
+  local best=$BEST_SLOT
   # you: agree on a time, with the link that their notify mailed you (the
   # creator's own email token); they may not agree (only the creator or staff)
-  local agreed_slot='{"begin": "2030-11-02T14:34+02:00", "duration": "01:00"}'
+  local agreed_slot=${best:-'{"begin": "2030-11-02T14:34+02:00", "duration": "01:00"}'}
   step 403 "they: POST /$evt_id/agree/ (not the creator)" POST ":$PORT/$evt_id/agree/$q" \
     slot:="$agreed_slot" "${tok[@]}"
   local mine
@@ -152,7 +158,7 @@ run_once() {
   fi
   local -a my_tok=() my_q=""
   if [ "$mode" = body ]; then my_tok=("et=$mine"); else my_q="?et=$mine"; fi
-  step 200 "you: POST /$evt_id/agree/ (by your mailed token)" POST ":$PORT/$evt_id/agree/$my_q" \
+  step 200 "you: POST /$evt_id/agree/ best_slot (by your mailed token)" POST ":$PORT/$evt_id/agree/$my_q" \
     slot:="$agreed_slot" "${my_tok[@]}"
   local state agreed_begin
   state=$(printf '%s' "$LAST_BODY" | jq -r .state 2>/dev/null || echo none)
@@ -173,6 +179,57 @@ run_once() {
     ok "log: one AGREE entry by you@here.net with your token's fingerprint"
   else
     ko "log: $agrees AGREE entries by you@here.net (1)"
+  fi
+  local answered
+  answered=$(printf '%s' "$LAST_BODY" |
+    jq -c '[.entries[] | select(.occurrence == "ANSWER") | .effector] | sort' 2>/dev/null || echo none)
+  if [ "$answered" = '["them@whar.net","they@thar.net","you@here.net"]' ]; then
+    ok "log: one ANSWER entry per party"
+  else
+    ko "log: ANSWER entries by $answered (one per party)"
+  fi
+}
+
+# Every party answers the two slots left after the narrowing: they and them
+# with the tokens from their mails (MODE: as body field or query, like the
+# seed's steps), you with the demo user's password. The slots are spelled as
+# the seed spells them, not as the service prints them: compared as instants.
+# Sets BEST_SLOT to the event's best_slot (JSON) when the tally is as expected.
+answer_slots() {
+  local evt_id=$1 key=$2 mode=$3
+  BEST_SLOT=""
+  local first='{"begin": "2030-11-01T01:11:22.02", "duration": "00:10"}'
+  local second='{"begin": "2030-11-02T14:34+02:00", "duration": "01:00"}'
+  local -a tok=() q=""
+  if [ "$mode" = body ]; then tok=("et=$key"); else q="?et=$key"; fi
+  step 200 "they: PUT /$evt_id/answers/ (if need be, yes)" PUT ":$PORT/$evt_id/answers/$q" \
+    answers:="[{\"slot\": $first, \"answer\": \"maybe\"}, {\"slot\": $second, \"answer\": \"yes\"}]" \
+    "${tok[@]}"
+
+  local theirs
+  if ! theirs=$(token_from_mail them@whar.net "$evt_id"); then
+    ko "no token mailed to them@whar.net"
+    return
+  fi
+  local -a their_tok=() their_q=""
+  if [ "$mode" = body ]; then their_tok=("et=$theirs"); else their_q="?et=$theirs"; fi
+  step 200 "them: PUT /$evt_id/answers/ (no, yes)" PUT ":$PORT/$evt_id/answers/$their_q" \
+    answers:="[{\"slot\": $first, \"answer\": \"no\"}, {\"slot\": $second, \"answer\": \"yes\"}]" \
+    "${their_tok[@]}"
+
+  step 200 "you: PUT /$evt_id/answers/ (yes, if need be)" -a "$user:$pwd" PUT ":$PORT/$evt_id/answers/" \
+    answers:="[{\"slot\": $first, \"answer\": \"yes\"}, {\"slot\": $second, \"answer\": \"maybe\"}]"
+
+  # [yes, maybe, no, pending] per slot, in slot order, over the three parties.
+  local counts best_begin
+  counts=$(printf '%s' "$LAST_BODY" | jq -c '[.tally[] | [.yes, .maybe, .no, .pending]]' 2>/dev/null || echo none)
+  best_begin=$(printf '%s' "$LAST_BODY" | jq -r '.best_slot.begin' 2>/dev/null || echo none)
+  if [ "$counts" = '[[1,1,1,0],[2,1,0,0]]' ] && [ "$best_begin" = "2030-11-02T12:34:00Z" ]; then
+    ok "tally $counts, best_slot $best_begin"
+    BEST_SLOT=$(printf '%s' "$LAST_BODY" | jq -c .best_slot)
+  else
+    ko "tally $counts ([[1,1,1,0],[2,1,0,0]]), best_slot.begin $best_begin (2030-11-02T12:34:00Z)"
+    head -c 2000 <<<"$LAST_BODY" >&2
   fi
 }
 

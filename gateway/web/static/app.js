@@ -14,6 +14,7 @@
     me: null,        // the party the token was issued to (from the log), when known
     creator: null,   // who created the event (the log's first entry): who may agree
     checked: new Set(),  // recipients ticked by the viewer
+    deadlineTimer: null, // re-renders the answers when respond_by passes
   };
 
   // ---- the token leaves the address bar at once ----------------------------
@@ -242,6 +243,193 @@
     return entries;
   }
 
+  // ---- answers ----------------------------------------------------------------
+  // The API's answer values and the words the page uses for them; the mark
+  // beside each word is for readers who cannot tell the colours apart.
+  const ANSWERS = [
+    { value: 'yes', label: 'yes', mark: '✓' },
+    { value: 'maybe', label: 'if need be', mark: '~' },
+    { value: 'no', label: 'no', mark: '✗' },
+  ];
+  const PENDING = { value: 'pending', label: 'pending', mark: '?' };
+
+  function answerInfo(value) {
+    return ANSWERS.find((option) => option.value === value) || PENDING;
+  }
+
+  // What `party` answered for `slot`: 'yes', 'maybe', 'no' or 'pending'.
+  function answerOf(party, slot) {
+    const rows = (state.event.answers || {})[party] || [];
+    const row = rows.find((given) => sameSlot(given.slot, slot));
+    return row ? row.answer : 'pending';
+  }
+
+  function tallyOf(slot) {
+    return (state.event.tally || []).find((row) => sameSlot(row.slot, slot)) ||
+      { yes: 0, maybe: 0, no: 0, pending: state.event.parties.length };
+  }
+
+  function bestIndex() {
+    return state.event.best_slot ? state.event.slots.findIndex((slot) => sameSlot(slot, state.event.best_slot)) : -1;
+  }
+
+  function deadlinePassed() {
+    const by = state.event.respond_by;
+    return Boolean(by) && Date.now() >= new Date(by).getTime();
+  }
+
+  // With hide_answers the service shows a party only their own row; the
+  // creator (and staff) see them all.
+  function answersHiddenFromMe() {
+    return Boolean(state.event.hide_answers) && !mayAgree();
+  }
+
+  // Why the viewer cannot answer now, or '' when they can. The service
+  // decides (409 past the deadline or while agreed); the page only avoids
+  // offering buttons that would be refused.
+  function answerBlock() {
+    const event = state.event;
+    if (!state.me || !event.parties.includes(state.me)) {
+      return 'The page cannot tell which party this link belongs to, so it cannot answer for you.';
+    }
+    if (event.state === 'agreed') {
+      return 'The time is agreed: answers are closed unless the creator reopens the event.';
+    }
+    if (deadlinePassed() && !mayAgree()) {
+      return 'The deadline has passed: your answers stay as they are.';
+    }
+    return '';
+  }
+
+  // A column heading: the slot's day and time in the viewer's zone, and the
+  // "Best" label (a word, not only a colour) on the best slot.
+  function slotHeading(slot, best) {
+    const text = describeSlot(slot);
+    const begin = new Date(slot.begin);
+    return el('th', { scope: 'col', class: best ? 'slot-col best-col' : 'slot-col', title: text.local + ' (' + text.utc + ')' },
+      el('span', { class: 'day' }, localDay.format(begin)),
+      el('span', { class: 'time' }, localTime.format(begin) + ', ' + text.duration),
+      best ? el('span', { class: 'best-label' }, '★ Best') : null);
+  }
+
+  function answerCell(value, best) {
+    const info = answerInfo(value);
+    return el('td', { class: 'answer ans-' + info.value + (best ? ' best-col' : '') },
+      el('span', { class: 'mark', 'aria-hidden': 'true' }, info.mark), ' ' + info.label);
+  }
+
+  // The viewer's own cell: one button per answer; the pressed one is the
+  // current answer, and pressing it again takes the answer back (pending).
+  function choiceCell(slot, index, best) {
+    const current = answerOf(state.me, slot);
+    const group = el('div', { class: 'choices', role: 'group', 'aria-label': 'Your answer for ' + describeSlot(slot).local });
+    for (const option of ANSWERS) {
+      const pressed = current === option.value;
+      const button = el('button', {
+        type: 'button', class: 'choice ans-' + option.value, 'aria-pressed': String(pressed),
+        'data-slot': String(index), 'data-answer': option.value,
+      }, option.label);
+      button.addEventListener('click', () => act(button, () => answer(index, pressed ? 'pending' : option.value)));
+      group.append(button);
+    }
+    return el('td', { class: 'answer mine' + (best ? ' best-col' : '') }, group);
+  }
+
+  function tallyCell(slot, best) {
+    const row = tallyOf(slot);
+    return el('td', { class: 'tally-cell' + (best ? ' best-col' : '') },
+      el('span', { class: 'ans-yes' }, row.yes + ' yes'),
+      el('span', { class: 'ans-maybe' }, row.maybe + ' if need be'),
+      el('span', { class: 'ans-no' }, row.no + ' no'),
+      el('span', { class: 'ans-pending' }, row.pending + ' pending'));
+  }
+
+  function partyRow(party, best, mayAnswer) {
+    const mine = party === state.me;
+    const row = el('tr', { class: mine ? 'mine' : '' },
+      el('th', { scope: 'row' }, party, mine ? el('span', { class: 'you' }, ' (you)') : null));
+    state.event.slots.forEach((slot, index) => {
+      row.append(mine && mayAnswer ? choiceCell(slot, index, index === best) : answerCell(answerOf(party, slot), index === best));
+    });
+    return row;
+  }
+
+  function renderGrid(best, mayAnswer) {
+    const event = state.event;
+    const head = $('grid-head');
+    head.replaceChildren(el('th', { scope: 'col' }, 'Party'));
+    event.slots.forEach((slot, index) => head.append(slotHeading(slot, index === best)));
+    const parties = answersHiddenFromMe() ? event.parties.filter((p) => p === state.me) : event.parties;
+    $('grid-body').replaceChildren(...parties.map((party) => partyRow(party, best, mayAnswer)));
+    const tally = $('grid-tally');
+    tally.replaceChildren(el('th', { scope: 'row' }, 'Tally'));
+    event.slots.forEach((slot, index) => tally.append(tallyCell(slot, index === best)));
+  }
+
+  function renderDeadline() {
+    const line = $('deadline');
+    const by = state.event.respond_by;
+    clearTimeout(state.deadlineTimer);
+    // Once agreed, answers are closed whatever the deadline (the hint says so).
+    line.hidden = !by || state.event.state === 'agreed';
+    if (line.hidden) {
+      return;
+    }
+    const when = localDate.format(new Date(by));
+    const passed = deadlinePassed();
+    line.classList.toggle('closed', passed);
+    if (!passed) {
+      line.textContent = 'Answer by ' + when + '.';
+      // The buttons go when the deadline passes, without a reload (timers
+      // beyond about 24 days overflow; a page is not left open that long).
+      const left = new Date(by).getTime() - Date.now();
+      if (left < 2 ** 31 - 1000) {
+        state.deadlineTimer = setTimeout(() => state.event && renderAnswers(), left + 500);
+      }
+    } else if (mayAgree()) {
+      line.textContent = 'Answers closed for the others on ' + when + '; as the creator you can still change yours.';
+    } else {
+      line.textContent = 'Answers closed on ' + when + '.';
+    }
+  }
+
+  function renderBest(best) {
+    const event = state.event;
+    const button = $('agree-best');
+    if (best < 0) {
+      $('best-text').textContent = 'No best slot yet: nobody has answered yes or if need be.';
+      button.hidden = true;
+      return;
+    }
+    const slot = event.slots[best];
+    const row = tallyOf(slot);
+    $('best-text').replaceChildren('Best slot so far: ', el('strong', {}, describeSlot(slot).local),
+      ' (' + row.yes + ' yes, ' + row.maybe + ' if need be).');
+    button.hidden = !(mayAgree() && event.state !== 'agreed');
+  }
+
+  function renderAnswers() {
+    const event = state.event;
+    const best = bestIndex();
+    const block = answerBlock();
+    const hasSlots = event.slots.length > 0;
+    $('answer-hint').textContent = !hasSlots ? 'There are no time slots to answer.'
+      : block || 'Your row has a button for each answer: press yes, if need be or no under each slot; ' +
+        'press a pressed button again to take that answer back. Each press is saved at once.';
+    const privacy = $('answers-private');
+    privacy.hidden = !event.hide_answers;
+    privacy.textContent = mayAgree()
+      ? 'You keep the answers private: only you see every row; the other parties see their own row and the tally.'
+      : 'The creator keeps the answers private: you see only your own row, and the tally of everyone’s answers.';
+    renderDeadline();
+    $('grid-wrap').hidden = !hasSlots;
+    $('best').hidden = !hasSlots;
+    if (hasSlots) {
+      renderGrid(best, !block);
+      renderBest(best);
+    }
+  }
+
   // ---- rendering --------------------------------------------------------------
   // The creator agrees and reopens (staff too, but not through this page).
   function mayAgree() {
@@ -309,6 +497,9 @@
           el('span', { class: 'local' }, text.local),
           el('span', { class: 'utc' }, text.utc),
           el('span', { class: 'dur' }, text.duration))));
+    if (!chosen && sameSlot(slot, state.event.best_slot)) {
+      row.append(el('span', { class: 'badge best' }, 'Best so far'));
+    }
     if (chosen) {
       row.append(el('span', { class: 'badge' }, 'Agreed'));
     } else if (mayAgree()) {
@@ -332,6 +523,7 @@
     $('tz').textContent = zone;
 
     renderAgreed();
+    renderAnswers();
     const agreed = event.state === 'agreed' ? event.agreed_slot : null;
     const list = $('slots');
     list.replaceChildren();
@@ -360,6 +552,8 @@
         return 'notified ' + (data.recipient || 'a party');
       case 'AGREE':
         return 'agreed on ' + (data.slot ? describeSlot(data.slot).local : 'a slot');
+      case 'ANSWER':
+        return describeAnswers(data);
       case 'UPDATE':
         if (data.opened) return 'created the event';
         if (data.closed) return 'deleted the event';
@@ -369,6 +563,18 @@
       default:
         return String(entry.occurrence).toLowerCase();
     }
+  }
+
+  // An ANSWER entry: how many slots got which answer (the entries of an
+  // event with hidden answers carry no answers).
+  function describeAnswers(data) {
+    if (data.hidden || !Array.isArray(data.answers)) {
+      return 'answered (kept private)';
+    }
+    const counts = ANSWERS.map((option) => [option, data.answers.filter((a) => a.answer === option.value).length])
+      .filter(([, n]) => n > 0)
+      .map(([option, n]) => n + ' ' + option.label);
+    return counts.length ? 'answered: ' + counts.join(', ') : 'took back every answer';
   }
 
   function renderLog(entries) {
@@ -490,6 +696,38 @@
       ', shown below with your choice applied. Check and save again.');
   }
 
+  // Answers are set as a whole: the viewer's current row with one slot
+  // changed. If-Match: when anyone changed the event meanwhile (412), the
+  // answer is not saved and the page shows the event as it is now.
+  async function answer(index, value) {
+    const event = state.event;
+    const answers = [];
+    event.slots.forEach((slot, i) => {
+      const given = i === index ? value : answerOf(state.me, slot);
+      if (given !== 'pending') {
+        answers.push({ slot, answer: given });
+      }
+    });
+    let reply;
+    try {
+      reply = await api('PUT', '/' + state.id + '/answers/', { answers }, state.version ? { 'If-Match': state.version } : {});
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 412) {
+        await load();
+        problem('Someone changed this event meanwhile, so your answer was not saved. ' +
+          'The page now shows the event as it is: check and answer again.');
+        return;
+      }
+      throw error;
+    }
+    state.event = reply.data;
+    state.version = reply.response.headers.get('ETag');
+    await refreshLog();
+    const when = describeSlot(event.slots[index]).local;
+    say(value === 'pending' ? 'Took back your answer for ' + when + '.'
+      : 'Saved: ' + answerInfo(value).label + ' for ' + when + '.');
+  }
+
   async function notify() {
     const parties = otherParties().filter((p) => state.checked.has(p));
     if (!parties.length) {
@@ -546,6 +784,7 @@
     $('reopen').addEventListener('click', () => act($('reopen'), reopen));
     $('ics').addEventListener('click', () => act($('ics'), downloadCalendar));
     $('ics-open').addEventListener('click', () => act($('ics-open'), downloadCalendar));
+    $('agree-best').addEventListener('click', () => act($('agree-best'), () => agree(state.event.slots[bestIndex()])));
     try {
       if (!state.id) {
         problem('This address does not name an event. Open the link from your calndro mail.');
