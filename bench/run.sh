@@ -30,7 +30,7 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-3}
 CONNS=${BENCH_CONNECTIONS:-16}
 THREADS=${BENCH_THREADS:-2}
-ONLY=${BENCH_ONLY:-"a b c d e f g h"}
+ONLY=${BENCH_ONLY:-"a b c d e f g h i j"}
 export BENCH_DIR=$ROOT/bench
 SEED=$ROOT/services/events/seed
 REPORT=(/usr/bin/python3 "$BENCH_DIR/report.py")
@@ -131,15 +131,23 @@ EV_A=$(new_event "detail token"); EV_B=$(new_event "detail basic"); EV_C=$(new_e
 EV_PG=$(new_event "pgbench ceiling")
 # (e) and (f) write: one event per connection, so the event's row lock
 # (held by a PATCH or notify until commit) is not what is measured.
-EVS_E=; EVS_F=; EVS_E64=
+EVS_E=; EVS_F=; EVS_E64=; EVS_I=
 for i in $(seq 1 "$CONNS"); do
   EVS_E="$EVS_E$(new_event "patch $i"),"; EVS_F="$EVS_F$(new_event "notify $i"),"
+  EVS_I="$EVS_I$(new_event "answers $i"),"
 done
 for i in $(seq 1 64); do
   EVS_E64="$EVS_E64$(new_event "patch64 $i"),"
 done
 EV_E=${EVS_E%%,*}; EV_F=${EVS_F%%,*}
 EV_G_SMALL=$(new_event "log 100"); EV_G_BIG=$(new_event "log 10000")
+# (j): the largest event there may be (100 parties, 30 slots), every party
+# having answered every slot (services/events/seed/bench_answers.sql).
+EV_J=$(curl -sf -H "Authorization: $APITOKEN" -H 'Content-Type: application/json' \
+  -d "$(jq -cn '{title: "answers 100 x 30",
+                 parties: (["alice@bench.test"] + [range(99) | "p\(.)@answers.test"]),
+                 slots: [range(30) | {begin: "2031-04-\(. + 1 | tostring | if length == 1 then "0" + . else . end)T09:00:00Z", duration: "01:00"}]}')" \
+  "$API/" | jq -r .id)
 
 # (c): a real email token, from the mail the notify flow delivers to carol.
 curl -sf -o /dev/null -H "Authorization: $APITOKEN" -H 'Content-Type: application/json' \
@@ -162,6 +170,9 @@ bulk_events() {  # count party every
     -f "$SEED/bench_events.sql"
 }
 grow_log "$EV_G_SMALL" 100
+sql -v event="$EV_J" -f "$SEED/bench_answers.sql"
+[ "$(curl -sf -H "Authorization: $APITOKEN" "$API/$EV_J/" | jq '[.tally[] | .yes + .maybe + .no] | add')" = 3000 ] \
+  || { say "the (j) event does not show 100 x 30 answers"; exit 1; }
 grow_log "$EV_G_BIG" 10000
 bulk_events 1000 hank 1
 say "seeded: events a=$EV_A b=$EV_B c=$EV_C e=$EV_E f=$EV_F pg=$EV_PG log100=$EV_G_SMALL log10k=$EV_G_BIG"

@@ -96,6 +96,17 @@ TEST(Migrations, BenchmarkSeedRunsOnTheMigratedSchema) {
   const std::string event = db.scalar("SELECT min(id) FROM events.events");
   ASSERT_EQ(run_seed(db, "bench_log.sql", {"event=" + event, "total=100", "effector=bulk@bench.test"}), 0);
   EXPECT_EQ(db.scalar("SELECT count(*) FROM events.log_entries WHERE event_id = " + event), "100");
+
+  // Every party of the event answers every slot.
+  ASSERT_EQ(run_seed(db, "bench_answers.sql", {"event=" + event}), 0);
+  const std::string expected = db.scalar(
+      "SELECT json_array_length(parties) * json_array_length(slots) FROM events.events WHERE id = " + event);
+  EXPECT_NE(expected, "0");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM events.events e, json_each(e.answers) AS party, "
+                      "json_array_elements(party.value) WHERE e.id = " +
+                      event),
+            expected);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM events.events WHERE answers::text <> '{}'"), "1");
 }
 
 }  // namespace
