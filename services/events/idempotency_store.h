@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "events/pg_statements.h"
 #include "events/stores.h"
 
 namespace calndro::events {
@@ -9,10 +10,9 @@ namespace calndro::events {
 // IdempotencyStore on PostgreSQL: events.idempotency_records, through the
 // statements prepare_idempotency_statements() registers on every pooled
 // connection. Every function runs in the caller's transaction.
-class PgIdempotencyStore final : public IdempotencyStore {
+class PgIdempotencyStore final : public IdempotencyStore, private PgStatements {
  public:
-  PgIdempotencyStore(pqxx::transaction_base& tx, Atomicity atomicity, const CallContext& call)
-      : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement), call_(call) {}
+  using PgStatements::PgStatements;
 
   std::optional<IdempotencyRecord> claim(const std::string& caller, const std::string& key,
                                          const std::string& request_hash, Instant now,
@@ -20,11 +20,6 @@ class PgIdempotencyStore final : public IdempotencyStore {
   void complete(const std::string& caller, const std::string& key, const std::string& response) override;
   void release(const std::string& caller, const std::string& key) override;
   std::int64_t purge_idempotency_records(Instant before) override;
-
- private:
-  pqxx::transaction_base& tx_;
-  const bool per_statement_;
-  const CallContext& call_;
 };
 
 void prepare_idempotency_statements(pqxx::connection& connection);

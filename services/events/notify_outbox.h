@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "events/pg_statements.h"
 #include "events/stores.h"
 
 namespace calndro::events {
@@ -9,10 +10,9 @@ namespace calndro::events {
 // NotificationOutbox on PostgreSQL: events.pending_notifications, through
 // the statements prepare_outbox_statements() registers on every pooled
 // connection. Every function runs in the caller's transaction.
-class PgNotificationOutbox final : public NotificationOutbox {
+class PgNotificationOutbox final : public NotificationOutbox, private PgStatements {
  public:
-  PgNotificationOutbox(pqxx::transaction_base& tx, Atomicity atomicity, const CallContext& call)
-      : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement), call_(call) {}
+  using PgStatements::PgStatements;
 
   void add(const PendingNotification& notification, Instant now) override;
   std::vector<PendingNotification> claim_due(Instant now, Instant lease_until, int limit) override;
@@ -22,11 +22,6 @@ class PgNotificationOutbox final : public NotificationOutbox {
   NotificationBacklog backlog() override;
   std::vector<QueuedMails> mails_caused_since(std::int64_t event_id, const std::string& caused_by,
                                               Instant since) override;
-
- private:
-  pqxx::transaction_base& tx_;
-  const bool per_statement_;
-  const CallContext& call_;
 };
 
 void prepare_outbox_statements(pqxx::connection& connection);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "events/pg_statements.h"
 #include "events/stores.h"
 
 namespace calndro::events {
@@ -13,11 +14,9 @@ namespace calndro::events {
 // UserRepository on PostgreSQL: events.users and events.api_tokens, through
 // the statements prepare_user_statements() registers on every pooled
 // connection. Every function runs in the caller's transaction.
-class PgUserRepository final : public UserRepository {
+class PgUserRepository final : public UserRepository, private PgStatements {
  public:
-  // `atomicity`: kPerStatement when `tx` commits each statement on its own.
-  PgUserRepository(pqxx::transaction_base& tx, Atomicity atomicity, const CallContext& call)
-      : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement), call_(call) {}
+  using PgStatements::PgStatements;
 
   std::optional<User> find_by_login(const std::string& login) override;
   std::optional<User> find_by_api_token_hash(const std::string& token_hash, Instant now) override;
@@ -27,11 +26,6 @@ class PgUserRepository final : public UserRepository {
   std::int64_t purge_api_tokens(Instant before) override;
   void ensure_users(const std::vector<std::string>& emails) override;
   bool is_staff_email(const std::string& email) override;
-
- private:
-  pqxx::transaction_base& tx_;
-  const bool per_statement_;
-  const CallContext& call_;
 };
 
 void prepare_user_statements(pqxx::connection& connection);
