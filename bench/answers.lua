@@ -12,13 +12,4 @@ local function answer_set(first, second, third)
     '{"slot": {"begin": "2031-03-12T09:00:00Z", "duration": "01:00"}, "answer": "' .. third .. '"}]}'
 end
 local sets = {answer_set("yes", "maybe", "no"), answer_set("no", "yes", "maybe")}
-local events, turn, next_index = {}, {}, 0
-function init(args)
-  events = my_events()
-end
-function request()
-  next_index = next_index % #events + 1
-  local id = events[next_index]
-  turn[id] = (turn[id] or 0) % 2 + 1
-  return wrk.format("PUT", "/" .. id .. "/answers/", nil, sets[turn[id]])
-end
+write_in_turn("PUT", function(id) return "/" .. id .. "/answers/" end, sets)

@@ -28,6 +28,22 @@ function my_events()
   return mine
 end
 
+-- (e), (f), (i): the write scenarios. Each request writes the next of this
+-- thread's events (my_events) with the next of `bodies` for that event, in
+-- turn, so that every request changes something; `path_of(id)` is its path.
+function write_in_turn(method, path_of, bodies)
+  local events, turn, next_index = {}, {}, 0
+  function init(args)
+    events = my_events()
+  end
+  function request()
+    next_index = next_index % #events + 1
+    local id = events[next_index]
+    turn[id] = (turn[id] or 0) % #bodies + 1
+    return wrk.format(method, path_of(id), nil, bodies[turn[id]])
+  end
+end
+
 non2xx = 0
 function response(status, headers, body)
   if status < 200 or status > 299 then

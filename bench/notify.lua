@@ -7,11 +7,4 @@ local body = '{"parties": ["bob@bench.test"], ' ..
   '"slots": [{"begin": "2031-03-10T09:00:00Z", "duration": "01:00"}, ' ..
   '{"begin": "2031-03-11T09:00:00Z", "duration": "01:00"}, ' ..
   '{"begin": "2031-03-12T09:00:00Z", "duration": "01:00"}]}'
-local events, next_index = {}, 0
-function init(args)
-  events = my_events()
-end
-function request()
-  next_index = next_index % #events + 1
-  return wrk.format("POST", "/" .. events[next_index] .. "/notify/", nil, body)
-end
+write_in_turn("POST", function(id) return "/" .. id .. "/notify/" end, {body})

@@ -10,13 +10,4 @@ local wide = '{"slots": [{"begin": "2031-03-10T09:00:00Z", "duration": "01:00"},
   '{"begin": "2031-03-12T09:00:00Z", "duration": "01:00"}]}'
 local narrow = '{"slots": [{"begin": "2031-03-10T09:00:00Z", "duration": "01:00"}, ' ..
   '{"begin": "2031-03-11T09:00:00Z", "duration": "01:00"}]}'
-local events, narrowed, next_index = {}, {}, 0
-function init(args)
-  events = my_events()
-end
-function request()
-  next_index = next_index % #events + 1
-  local id = events[next_index]
-  narrowed[id] = not narrowed[id]
-  return wrk.format("PATCH", "/" .. id .. "/", nil, narrowed[id] and narrow or wide)
-end
+write_in_turn("PATCH", function(id) return "/" .. id .. "/" end, {narrow, wide})
