@@ -84,14 +84,7 @@ class Answers : public StackTest {
 
   // `sender` notifies `who`; returns the token mailed to `who`.
   std::string token_for(const std::string& sender, const std::string& who) {
-    const size_t before = stack().smtp().messages_to(who).size();
-    HttpReply r = call("POST", "/" + id_ + "/notify/", sender, json{{"parties", {who}}, {"slots", slots_}});
-    EXPECT_EQ(r.status, 202) << r;
-    const auto mails = stack().smtp().wait_for_to(who, before + 1, 30s);
-    std::smatch m;
-    const std::string text = mails.back().text();
-    EXPECT_TRUE(std::regex_search(text, m, std::regex("/" + id_ + "/\\?et=([0-9a-f]{40})"))) << text;
-    return m.size() > 1 ? m[1].str() : "";
+    return notify_for_token(stack(), id_, sender, who, slots_);
   }
 
   json log_entries(const std::string& occurrence) {

@@ -53,16 +53,7 @@ class EventCalendarHttp : public StackTest {
   }
 
   // Alice notifies the guest; the token mailed to the guest.
-  std::string guest_token() {
-    HttpReply r =
-        call("POST", "/" + id_ + "/notify/", alice(), json{{"parties", {guest_}}, {"slots", slots_}});
-    EXPECT_EQ(r.status, 202) << r;
-    auto mails = stack().smtp().wait_for_to(guest_, 1, 30s);
-    std::smatch m;
-    const std::string text = mails.back().text();
-    EXPECT_TRUE(std::regex_search(text, m, std::regex("/" + id_ + "/\\?et=([0-9a-f]{40})"))) << text;
-    return m.size() > 1 ? m[1].str() : "";
-  }
+  std::string guest_token() { return notify_for_token(stack(), id_, alice(), guest_, slots_); }
 
   // A refused call: the status, a JSON body with "detail", nothing logged.
   void expect_refused(const HttpReply& r, int status, std::size_t log_size, const std::string& what) {

@@ -40,16 +40,7 @@ std::string create_event(Stack& stack, const User& creator, const std::vector<st
 
 // `creator` notifies `who` about event `id`; the token in the mail.
 std::string mailed_token(Stack& stack, const User& creator, const std::string& id, const std::string& who) {
-  const std::size_t before = stack.smtp().messages_to(who).size();
-  const HttpReply notified =
-      call(stack, "POST", "/" + id + "/notify/", basic_auth(creator.email, creator.password),
-           json{{"parties", {who}}, {"slots", kSlots}});
-  EXPECT_EQ(notified.status, 202) << notified;
-  const auto mails = stack.smtp().wait_for_to(who, before + 1, 30s);
-  const std::string text = mails.back().text();
-  std::smatch match;
-  EXPECT_TRUE(std::regex_search(text, match, std::regex("/" + id + "/\\?et=([0-9a-f]{40})"))) << text;
-  return match.size() > 1 ? match[1].str() : "";
+  return notify_for_token(stack, id, basic_auth(creator.email, creator.password), who, kSlots);
 }
 
 // GET /ID/?et=TOKEN: the HTTP status.

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <strings.h>
 
+#include <regex>
+
 namespace calndro::testing {
 
 std::string HttpReply::header(const std::string& name) const {
@@ -67,6 +69,23 @@ HttpReply http_call(const Stack& stack, const HttpCall& call) {
 
 nlohmann::json slot_json(const std::string& begin, const std::string& duration) {
   return {{"begin", begin}, {"duration", duration}};
+}
+
+std::string notify_for_token(Stack& stack, const std::string& id, const std::string& authorization,
+                             const std::string& who, const nlohmann::json& slots) {
+  const std::size_t before = stack.smtp().messages_to(who).size();
+  const HttpReply notified = http_call(stack, {"POST", "/" + id + "/notify/", authorization,
+                                               nlohmann::json{{"parties", {who}}, {"slots", slots}}.dump()});
+  EXPECT_EQ(notified.status, 202) << notified;
+  const auto mails = stack.smtp().wait_for_to(who, before + 1, std::chrono::seconds(30));
+  if (mails.size() <= before) {
+    ADD_FAILURE() << "no mail to " << who;
+    return "";
+  }
+  const std::string text = mails.back().text();
+  std::smatch match;
+  EXPECT_TRUE(std::regex_search(text, match, std::regex("/" + id + "/\\?et=([0-9a-f]{40})"))) << text;
+  return match.size() > 1 ? match[1].str() : "";
 }
 
 }  // namespace calndro::testing

@@ -45,4 +45,9 @@ nlohmann::json slot_json(const std::string& begin, const std::string& duration);
 // HttpCall::body for a JSON body: its text, or none.
 std::optional<std::string> json_body(const std::optional<nlohmann::json>& body);
 
+// `authorization` notifies `who` of event `id` about `slots` over REST; the
+// email token in the mail `who` then gets ("" and a test failure when none).
+std::string notify_for_token(Stack& stack, const std::string& id, const std::string& authorization,
+                             const std::string& who, const nlohmann::json& slots);
+
 }  // namespace calndro::testing
