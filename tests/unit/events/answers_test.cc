@@ -18,14 +18,6 @@ constexpr const char* kPartyToken = "0123456789abcdef0123456789abcdef01234567";
 constexpr const char* kOwnerToken = "00112233445566778899aabbccddeeff00112233";
 constexpr const char* kOtherEventToken = "fedcba9876543210fedcba9876543210fedcba98";
 
-std::vector<std::string> violated_fields(const absl::Status& status) {
-  std::vector<std::string> fields;
-  for (const auto& violation : decode_details(status).violations) {
-    fields.push_back(violation.field);
-  }
-  return fields;
-}
-
 class AnswersTest : public ServiceFixture {
  protected:
   AnswersTest() {

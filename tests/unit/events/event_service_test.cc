@@ -29,14 +29,6 @@ void add_slots(Repeated& out, const std::vector<Slot>& slots) {
   }
 }
 
-std::vector<std::string> violated_fields(const absl::Status& status) {
-  std::vector<std::string> fields;
-  for (const auto& violation : decode_details(status).violations) {
-    fields.push_back(violation.field);
-  }
-  return fields;
-}
-
 class EventServiceTest : public ServiceFixture {
  protected:
   EventServiceTest() {

@@ -26,6 +26,15 @@ inline Slot slot_at(int hour) {
   return {Instant(std::chrono::hours(24 * 365 * 56 + hour)), std::chrono::hours(1)};
 }
 
+// The fields a refusal's BadRequest names, in its order.
+inline std::vector<std::string> violated_fields(const absl::Status& status) {
+  std::vector<std::string> fields;
+  for (const auto& violation : decode_details(status).violations) {
+    fields.push_back(violation.field);
+  }
+  return fields;
+}
+
 class ServiceFixture : public ::testing::Test {
  protected:
   // What the gateway presents, so the event service believes its client address.
