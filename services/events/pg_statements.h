@@ -1,10 +1,29 @@
 #pragma once
 
 #include <pqxx/pqxx>
+#include <utility>
 
 #include "events/stores.h"
 
 namespace calndro::events {
+
+// Runs `write`, a statement that changes something. With each statement
+// committing on its own, a connection that breaks during it leaves the
+// change in doubt: that is not the "nothing happened" on which the pool
+// runs the work again.
+template <typename Write>
+auto written_once(bool per_statement, const CallContext& call, Write&& write) -> decltype(write()) {
+  if (!per_statement) {
+    return write();
+  }
+  // Nothing rolls this back: a call past its deadline is refused before it.
+  throw_if_past_deadline(call);
+  try {
+    return write();
+  } catch (const pqxx::broken_connection& error) {
+    throw pqxx::in_doubt_error(error.what());
+  }
+}
 
 // What every PostgreSQL store of the event service holds: the caller's
 // transaction, whether it commits each statement on its own, and the call
@@ -16,22 +35,10 @@ class PgStatements {
       : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement), call_(call) {}
 
  protected:
-  // Runs `write`, a statement that changes something. With each statement
-  // committing on its own, a connection that breaks during it leaves the
-  // change in doubt: that is not the "nothing happened" on which the pool
-  // runs the work again.
+  // written_once() above, for this store's transaction and call.
   template <typename Write>
   auto written_once(Write&& write) -> decltype(write()) {
-    if (!per_statement_) {
-      return write();
-    }
-    // Nothing rolls this back: a call past its deadline is refused before it.
-    throw_if_past_deadline(call_);
-    try {
-      return write();
-    } catch (const pqxx::broken_connection& error) {
-      throw pqxx::in_doubt_error(error.what());
-    }
+    return events::written_once(per_statement_, call_, std::forward<Write>(write));
   }
 
   pqxx::transaction_base& tx_;
