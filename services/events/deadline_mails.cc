@@ -116,6 +116,9 @@ absl::StatusOr<int> DeadlineMails::mail_once() {
   CALNDRO_RETURN_IF_ERROR(
       database_.run(CallContext::background(), Atomicity::kTransaction, [&](Repositories& stores) {
         round = Round{};  // the work may run again on a new connection
+        // Each claimed event is locked and was due when locked (PostgreSQL
+        // checks the condition again on a row it had to wait for): no other
+        // round settles it before this transaction ends.
         for (const std::int64_t id : stores.deadlines.claim_due_deadlines(now, options_.batch)) {
           const std::optional<EventRecord> event = stores.events.load(id, RowLock::kForUpdate);
           if (event && !event->deleted && event->respond_by &&
