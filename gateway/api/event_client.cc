@@ -177,6 +177,12 @@ grpc::Status EventClient::reopen_event(const CallMetadata& meta, const v1::Reope
   return unary(meta, kWrite, &v1::EventService::Stub::ReopenEvent, request, response);
 }
 
+grpc::Status EventClient::answer_slots(const CallMetadata& meta, const v1::AnswerSlotsRequest& request,
+                                       v1::Event* response) {
+  return unary(meta, !request.has_expected_version(), &v1::EventService::Stub::AnswerSlots, request,
+               response);
+}
+
 grpc::Status EventClient::create_api_token(const CallMetadata& meta, const v1::CreateApiTokenRequest& request,
                                            v1::CreateApiTokenResponse* response) {
   return unary(meta, kWrite, &v1::EventService::Stub::CreateApiToken, request, response);

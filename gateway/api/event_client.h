@@ -79,6 +79,10 @@ class EventClient {
                            v1::Event* response, CallInfo* info = nullptr);
   grpc::Status reopen_event(const CallMetadata& meta, const v1::ReopenEventRequest& request,
                             v1::Event* response);
+  // A whole set of answers, replaced: sent again, it changes nothing, so
+  // it is retried like a read unless it names the version it expects.
+  grpc::Status answer_slots(const CallMetadata& meta, const v1::AnswerSlotsRequest& request,
+                            v1::Event* response);
   grpc::Status get_event_calendar(const CallMetadata& meta, const v1::GetEventCalendarRequest& request,
                                   v1::EventCalendar* response);
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }

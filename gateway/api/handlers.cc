@@ -7,6 +7,7 @@
 #include "gateway/api/json_mapping.h"
 #include "gateway/api/openapi.h"
 #include "gateway/api/paging.h"
+#include "gateway/api/poll_mapping.h"
 #include "gateway/api/preconditions.h"
 #include "gateway/web/web_page.h"
 
@@ -186,7 +187,7 @@ Outcome update_event(Exchange& exchange) {
   }
   if (!any) {
     // Answered here, so that nothing can be logged for it.
-    return detail_error(400, "Provide slots and/or title.");
+    return detail_error(400, "Provide slots, title, respond_by and/or remind_before.");
   }
   return answer_event(exchange, &EventClient::update_event, rpc, 202);
 }
@@ -245,6 +246,18 @@ Outcome reopen_event(Exchange& exchange) {
     return error;
   }
   return answer_event(exchange, &EventClient::reopen_event, rpc, 200);
+}
+
+Outcome answer_slots(Exchange& exchange) {
+  v1::AnswerSlotsRequest rpc;
+  rpc.set_id(exchange.id);
+  if (Outcome error = from_body(exchange, rpc, answers_request_from_json)) {
+    return error;
+  }
+  if (Outcome error = read_precondition(exchange, rpc)) {
+    return error;
+  }
+  return answer_event(exchange, &EventClient::answer_slots, rpc, 200);
 }
 
 Outcome get_event_log(Exchange& exchange) {
@@ -325,6 +338,7 @@ constexpr RouteHandlers kHandlers[] = {
     {Route::kLog, {{{"GET", Needs::kPageOrCall, &get_event_log}}}},
     {Route::kAgree, {{{"POST", Needs::kCall, &agree_event}}}},
     {Route::kReopen, {{{"POST", Needs::kCall, &reopen_event}}}},
+    {Route::kAnswers, {{{"PUT", Needs::kCall, &answer_slots}}}},
     {Route::kCalendar, {{{"GET", Needs::kCall, &get_event_calendar}}}},
 };
 

@@ -41,11 +41,13 @@ void add_field_violations(const grpc::Status& status, HttpError& error) {
 }
 
 // A call the resource's state refuses (ErrorInfo reason: an agreed event's
-// slots, a reopen of an open event) is a conflict, 409; a stale version (the
+// slots or answers, a reopen of an open event, answers after the deadline)
+// is a conflict, 409; a stale version (the
 // current event as detail) is preconditions.h's 412; the rest are bad input.
 void add_conflict_or_violations(const grpc::Status& status, HttpError& error) {
   const StatusDetails details = decode_details(status);
-  if (details.reason == kEventAgreedReason || details.reason == kEventNotAgreedReason) {
+  if (details.reason == kEventAgreedReason || details.reason == kEventNotAgreedReason ||
+      details.reason == kAnswersClosedReason) {
     error.status = 409;
     return;
   }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 
+#include "gateway/api/poll_mapping.h"
+
 namespace calndro::gateway {
 
 using nlohmann::json;
@@ -184,15 +186,6 @@ std::string_view occurrence_name(v1::Occurrence occurrence) {
   return name.empty() ? "UNSPECIFIED" : name;
 }
 
-// SPEC §4 spellings, written in place (no string of their own).
-void write_instant(JsonWriter& writer, const google::protobuf::Timestamp& at) {
-  writer.plain_string([&](std::string& out) { append_instant(out, instant_from_proto(at)); });
-}
-
-void write_duration(JsonWriter& writer, const google::protobuf::Duration& length) {
-  writer.plain_string([&](std::string& out) { append_duration(out, duration_from_proto(length)); });
-}
-
 void write_log_entry(JsonWriter& writer, const v1::LogEntry& entry) {
   writer.begin_object();
   writer.key("id").number(entry.id());
@@ -216,6 +209,22 @@ std::string body_of(std::size_t expected_size, const std::function<void(JsonWrit
 }
 
 }  // namespace
+
+void write_instant(JsonWriter& writer, const google::protobuf::Timestamp& at) {
+  writer.plain_string([&](std::string& out) { append_instant(out, instant_from_proto(at)); });
+}
+
+void write_duration(JsonWriter& writer, const google::protobuf::Duration& length) {
+  writer.plain_string([&](std::string& out) { append_duration(out, duration_from_proto(length)); });
+}
+
+void write_optional_slot(JsonWriter& writer, const calndro::common::v1::TimeSlot* slot) {
+  if (slot != nullptr) {
+    write_slot(writer, *slot);
+  } else {
+    writer.value(nlohmann::json());
+  }
+}
 
 void write_slot(JsonWriter& writer, const calndro::common::v1::TimeSlot& slot) {
   writer.begin_object();
@@ -246,12 +255,9 @@ void write_event(JsonWriter& writer, const v1::Event& event, const std::string& 
   write_slots(writer, event.slots());
   writer.key("state").string(event.state() == v1::EVENT_STATE_AGREED ? "agreed" : "open");
   writer.key("agreed_slot");
-  if (event.has_agreed_slot()) {
-    write_slot(writer, event.agreed_slot());
-  } else {
-    writer.value(nlohmann::json());
-  }
+  write_optional_slot(writer, event.has_agreed_slot() ? &event.agreed_slot() : nullptr);
   writer.key("ics_url").string(url_into(scratch, base, event.id(), "event.ics"));
+  write_poll(writer, event);
   writer.end_object();
 }
 
@@ -312,8 +318,6 @@ std::string notify_response_body(const v1::NotifyPartiesResponse& response, int6
   });
 }
 
-namespace {
-
 // One slot object into `out`; errors go to `field`, each message prefixed.
 bool parse_slot(const json& item, const std::string& field, const std::string& prefix,
                 calndro::common::v1::TimeSlot& out, FieldErrors& errors) {
@@ -344,8 +348,6 @@ bool parse_slot(const json& item, const std::string& field, const std::string& p
   *out.mutable_duration() = duration_to_proto(*duration);
   return true;
 }
-
-}  // namespace
 
 void parse_slots(const json& value, google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>* out,
                  FieldErrors& errors) {
@@ -390,6 +392,7 @@ void create_request_from_json(const json& body, v1::CreateEventRequest& out, Fie
   } else {
     errors.add("slots", "This field is required.");
   }
+  create_poll_from_json(body, out, errors);
 }
 
 bool update_request_from_json(const json& body, v1::UpdateEventRequest& out, FieldErrors& errors) {
@@ -407,7 +410,7 @@ bool update_request_from_json(const json& body, v1::UpdateEventRequest& out, Fie
     any = true;
     parse_slots(*slots, out.mutable_slots()->mutable_slots(), errors);
   }
-  return any;
+  return update_poll_from_json(body, out, errors) || any;
 }
 
 void notify_request_from_json(const json& body, v1::NotifyPartiesRequest& out, FieldErrors& errors) {

@@ -49,13 +49,24 @@ std::string notify_response_body(const v1::NotifyPartiesResponse& response, int6
 void write_slots(JsonWriter& writer,
                  const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots);
 void write_event(JsonWriter& writer, const v1::Event& event, const std::string& base, std::string& scratch);
+void write_slot(JsonWriter& writer, const calndro::common::v1::TimeSlot& slot);
+// A slot, or null.
+void write_optional_slot(JsonWriter& writer, const calndro::common::v1::TimeSlot* slot);
+// SPEC §4 output spellings, written in place (no string of their own).
+void write_instant(JsonWriter& writer, const google::protobuf::Timestamp& at);
+void write_duration(JsonWriter& writer, const google::protobuf::Duration& length);
 
 // JSON -> proto. Field errors are added to `errors`; `out` is only
 // meaningful when `errors` stays empty.
 void parse_slots(const nlohmann::json& value,
                  google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>* out, FieldErrors& errors);
+// One slot object into `out`; false (errors under `field`, each message
+// prefixed with `prefix`) when it is not one.
+bool parse_slot(const nlohmann::json& item, const std::string& field, const std::string& prefix,
+                calndro::common::v1::TimeSlot& out, FieldErrors& errors);
 void create_request_from_json(const nlohmann::json& body, v1::CreateEventRequest& out, FieldErrors& errors);
-// Returns false when the body holds neither `slots` nor `title`.
+// Returns false when the body holds none of `slots`, `title`, `respond_by`
+// and `remind_before`.
 bool update_request_from_json(const nlohmann::json& body, v1::UpdateEventRequest& out, FieldErrors& errors);
 // {"slot": {"begin", "duration"}}: the slot to agree on (required).
 void agree_request_from_json(const nlohmann::json& body, v1::AgreeEventRequest& out, FieldErrors& errors);

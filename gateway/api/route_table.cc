@@ -32,6 +32,7 @@ constexpr RouteSpec kRoutes[] = {
     {"/{id}/log/", Route::kLog, "GET", "/{id}/log/"},
     {"/{id}/agree/", Route::kAgree, "POST", "/{id}/agree/"},
     {"/{id}/reopen/", Route::kReopen, "POST", "/{id}/reopen/"},
+    {"/{id}/answers/", Route::kAnswers, "PUT", "/{id}/answers/"},
     {"/{id}/event.ics", Route::kCalendar, "GET", "/{id}/event.ics"},
 };
 

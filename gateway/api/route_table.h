@@ -18,6 +18,7 @@ enum class Route {
   kLog,       // GET /ID/log/
   kAgree,     // POST /ID/agree/
   kReopen,    // POST /ID/reopen/
+  kAnswers,   // PUT /ID/answers/
   kCalendar,  // GET /ID/event.ics
   kApiToken,  // POST (mint) and DELETE (revoke) /api-token-auth/
   kStatic,    // GET /static/NAME (the page's assets; see web_page.h)

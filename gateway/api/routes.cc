@@ -127,10 +127,11 @@ void Router::handle(const httplib::Request& request, const std::string& body, co
   const auto started = std::chrono::steady_clock::now();
   handle_unmeasured(request, body, request_id, response);
   const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
-  const std::string method = (request.method == "GET" || request.method == "POST" ||
-                              request.method == "PATCH" || request.method == "DELETE")
-                                 ? request.method
-                                 : std::string("OTHER");
+  const std::string method =
+      (request.method == "GET" || request.method == "POST" || request.method == "PUT" ||
+       request.method == "PATCH" || request.method == "DELETE")
+          ? request.method
+          : std::string("OTHER");
   options_.http_metrics->observe(route_label(match_route(request.method, request.path)), method,
                                  response.status, elapsed.count());
 }

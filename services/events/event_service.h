@@ -45,7 +45,8 @@ struct EventServiceOptions {
 // Each RPC's body returns an absl::Status; common/rpc/rpc_call.h's serve_rpc
 // turns it (or a database exception) into the wire status.
 // One class, its RPCs defined in a file per use case (events_read.cc,
-// event_changes.cc, event_agreement.cc, event_notify.cc, api_tokens.cc) on
+// event_changes.cc, event_agreement.cc, event_answers.cc, event_notify.cc,
+// api_tokens.cc) on
 // the serving path of event_service.cc; the private members below are
 // grouped by the file that defines them.
 class EventServiceImpl final : public calndro::events::v1::EventService::Service {
@@ -76,6 +77,8 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   grpc::Status AgreeEvent(grpc::ServerContext* context, const v1::AgreeEventRequest* request,
                           v1::Event* response) override;
   grpc::Status ReopenEvent(grpc::ServerContext* context, const v1::ReopenEventRequest* request,
+                           v1::Event* response) override;
+  grpc::Status AnswerSlots(grpc::ServerContext* context, const v1::AnswerSlotsRequest* request,
                            v1::Event* response) override;
 
  private:
@@ -188,6 +191,13 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   };
   void queue_calendar(Repositories& stores, const EventRecord& event, const CalendarMail& mail,
                       const Caller& caller, Instant now);
+
+  // event_answers.cc
+
+  // AnswerSlots' work on `event`, loaded under its row lock: the caller's
+  // row of answers replaced, unless that changes nothing.
+  absl::Status answer_slots(Repositories& stores, const Caller& caller, const EventRecord& event,
+                            const v1::AnswerSlotsRequest& request, v1::Event& response);
 
   // api_tokens.cc
 

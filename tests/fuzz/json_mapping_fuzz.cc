@@ -11,6 +11,7 @@
 
 #include "fuzz_check.h"
 #include "gateway/api/json_mapping.h"
+#include "gateway/api/poll_mapping.h"
 
 using namespace calndro;
 using namespace calndro::gateway;
@@ -26,17 +27,21 @@ void check_round_trip(const Message& message) {
   FUZZ_CHECK(parsed.SerializeAsString() == wire);
 }
 
+void check_slot(const calndro::common::v1::TimeSlot& slot) {
+  const Instant begin = instant_from_proto(slot.begin());
+  const Micros duration = duration_from_proto(slot.duration());
+  FUZZ_CHECK(duration > Micros::zero() && duration <= kMaxSlotDuration);
+  const auto again = parse_instant(format_instant(begin));
+  FUZZ_CHECK(again.ok() && *again == begin);
+  const auto duration_again = parse_duration(format_duration(duration));
+  FUZZ_CHECK(duration_again.ok() && *duration_again == duration);
+  FUZZ_CHECK(instant_to_proto(begin).SerializeAsString() == slot.begin().SerializeAsString());
+  FUZZ_CHECK(duration_to_proto(duration).SerializeAsString() == slot.duration().SerializeAsString());
+}
+
 void check_slots(const google::protobuf::RepeatedPtrField<calndro::common::v1::TimeSlot>& slots) {
   for (const auto& slot : slots) {
-    const Instant begin = instant_from_proto(slot.begin());
-    const Micros duration = duration_from_proto(slot.duration());
-    FUZZ_CHECK(duration > Micros::zero() && duration <= kMaxSlotDuration);
-    const auto again = parse_instant(format_instant(begin));
-    FUZZ_CHECK(again.ok() && *again == begin);
-    const auto duration_again = parse_duration(format_duration(duration));
-    FUZZ_CHECK(duration_again.ok() && *duration_again == duration);
-    FUZZ_CHECK(instant_to_proto(begin).SerializeAsString() == slot.begin().SerializeAsString());
-    FUZZ_CHECK(duration_to_proto(duration).SerializeAsString() == slot.duration().SerializeAsString());
+    check_slot(slot);
   }
 }
 
@@ -47,12 +52,21 @@ void check_errors(const FieldErrors& errors) {
 }
 
 // The response body for an event holding what the request asked for.
-void check_event_body(const v1::CreateEventRequest& request) {
+void check_event_body(v1::CreateEventRequest request) {
+  // The event service's default lead of the reminder, which every event shows.
+  if (!request.has_remind_before()) {
+    request.mutable_remind_before()->set_seconds(24 * 3600);
+  }
   v1::Event event;
   event.set_id(7);
   event.set_title(request.title());
   *event.mutable_parties() = request.parties();
   *event.mutable_slots() = request.slots();
+  if (request.has_respond_by()) {
+    *event.mutable_respond_by() = request.respond_by();
+  }
+  *event.mutable_remind_before() = request.remind_before();
+  event.set_hide_answers(request.hide_answers());
   std::string error;
   const auto body = parse_json_object(event_body(event, "http://localhost:9000"), error);
   FUZZ_CHECK(body.has_value());
@@ -106,6 +120,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (const auto notify = mapped<v1::NotifyPartiesRequest>(*body, notify_request_from_json)) {
     check_slots(notify->slots());
+  }
+  if (const auto answers = mapped<v1::AnswerSlotsRequest>(*body, answers_request_from_json)) {
+    for (const auto& answer : answers->answers()) {
+      check_slot(answer.slot());
+      FUZZ_CHECK(answer.answer() != v1::ANSWER_UNSPECIFIED);
+    }
   }
   (void)mapped<v1::CreateApiTokenRequest>(*body, api_token_request_from_json);
   return 0;

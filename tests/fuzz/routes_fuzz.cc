@@ -28,6 +28,7 @@ bool known_label(const std::string& label) {
                                         "/{id}/log/",
                                         "/{id}/agree/",
                                         "/{id}/reopen/",
+                                        "/{id}/answers/",
                                         "/{id}/event.ics",
                                         "/api-token-auth/",
                                         "/static/"};
@@ -41,7 +42,8 @@ bool known_label(const std::string& label) {
 
 bool has_id(Route route) {
   return route == Route::kEvent || route == Route::kNotify || route == Route::kLog ||
-         route == Route::kAgree || route == Route::kReopen || route == Route::kCalendar;
+         route == Route::kAgree || route == Route::kReopen || route == Route::kAnswers ||
+         route == Route::kCalendar;
 }
 
 }  // namespace

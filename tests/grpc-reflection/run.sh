@@ -102,7 +102,8 @@ g "$EV" list calndro.events.v1.EventService
 contains "events: list methods" calndro.events.v1.EventService.ListEvents calndro.events.v1.EventService.CreateEvent \
   calndro.events.v1.EventService.GetEvent calndro.events.v1.EventService.UpdateEvent calndro.events.v1.EventService.DeleteEvent \
   calndro.events.v1.EventService.NotifyParties calndro.events.v1.EventService.GetEventLog calndro.events.v1.EventService.CreateApiToken \
-  calndro.events.v1.EventService.AgreeEvent calndro.events.v1.EventService.ReopenEvent calndro.events.v1.EventService.GetEventCalendar
+  calndro.events.v1.EventService.AgreeEvent calndro.events.v1.EventService.ReopenEvent calndro.events.v1.EventService.GetEventCalendar \
+  calndro.events.v1.EventService.AnswerSlots
 g "$EV" describe calndro.events.v1.EventService
 contains "events: describe EventService" "service EventService {" \
   "rpc CreateEvent ( .calndro.events.v1.CreateEventRequest ) returns ( .calndro.events.v1.Event );" \
@@ -199,6 +200,17 @@ if [ "$RC" = 0 ] && [ "$(json 'd["ics"].count("\r\nSTATUS:TENTATIVE\r\n") == 1 a
 else
   ko "GetEventCalendar after ReopenEvent (exit $RC)"; show
 fi
+# Answers and a deadline, as docs/OPERATIONS.md shows them: each party for
+# itself (ops created the event, so is a party), the deadline the creator's.
+g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"answers\": [
+  {\"slot\": {\"begin\": \"2030-11-01T10:00:00Z\", \"duration\": \"1800s\"}, \"answer\": \"ANSWER_YES\"}]}" \
+  "$EV" calndro.events.v1.EventService/AnswerSlots
+contains "AnswerSlots (a party for itself)" '"party": "ops@calndro.test"' '"ANSWER_YES"' '"yes": 1' '"bestSlot"'
+g -H "$BASIC_OTHER" -d "{\"id\": $EVENT_ID, \"answers\": []}" "$EV" calndro.events.v1.EventService/AnswerSlots
+expect_code "AnswerSlots by a registered non-party" PermissionDenied 71
+g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"respond_by\": {\"at\": \"2030-10-25T18:00:00Z\"}, \"remind_before\": \"7200s\"}" \
+  "$EV" calndro.events.v1.EventService/UpdateEvent
+contains "UpdateEvent sets the deadline and the reminder's lead" '"respondBy": "2030-10-25T18:00:00Z"' '"remindBefore": "7200s"'
 g -H "$BASIC_OPS" -d '{"page_size": 10}' "$EV" calndro.events.v1.EventService/ListEvents
 contains "ListEvents" '"renamed"'
 

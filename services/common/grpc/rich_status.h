@@ -28,9 +28,11 @@ struct FieldViolation {
 
 inline constexpr const char* kTokenExpiredReason = "TOKEN_EXPIRED";
 // The event's state does not allow the call now (REST 409): a change of the
-// slots of an agreed event, a reopen of an open one.
+// slots of an agreed event, a reopen of an open one, an answer too late.
 inline constexpr const char* kEventAgreedReason = "EVENT_AGREED";
 inline constexpr const char* kEventNotAgreedReason = "EVENT_NOT_AGREED";
+// Answers after the event's deadline, from anyone but the creator and staff.
+inline constexpr const char* kAnswersClosedReason = "ANSWERS_CLOSED";
 // An idempotency key (request_id) sent again with another request.
 inline constexpr const char* kIdempotencyKeyReusedReason = "IDEMPOTENCY_KEY_REUSED";
 

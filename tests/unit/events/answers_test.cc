@@ -3,6 +3,7 @@
 
 #include "common/grpc/rich_status.h"
 #include "common/text/proto_time.h"
+#include "events/event_mapping.h"
 #include "service_fixture.h"
 
 // SPEC §9 in the event service against in-memory stores: the deadline and
@@ -83,6 +84,39 @@ class AnswersTest : public ServiceFixture {
     const absl::Status status = call(&EventServiceImpl::GetEvent, caller, request, event);
     EXPECT_TRUE(status.ok()) << status;
     return event;
+  }
+
+  // AnswerSlots on the fixture's event; `answers` as (slot, answer) pairs.
+  absl::Status answer(const Metadata& caller, const std::vector<std::pair<Slot, v1::Answer>>& answers,
+                      v1::Event* out = nullptr, std::optional<std::int64_t> expected = std::nullopt) {
+    v1::AnswerSlotsRequest request;
+    request.set_id(event_id_);
+    for (const auto& [slot, word] : answers) {
+      v1::SlotAnswer& one = *request.add_answers();
+      slot_to_proto(slot, *one.mutable_slot());
+      one.set_answer(word);
+    }
+    if (expected) {
+      request.set_expected_version(*expected);
+    }
+    return answer_request(caller, request, out);
+  }
+
+  absl::Status answer_request(const Metadata& caller, const v1::AnswerSlotsRequest& request,
+                              v1::Event* out = nullptr) {
+    v1::Event event;
+    const absl::Status status = call(&EventServiceImpl::AnswerSlots, caller, request, event);
+    if (out != nullptr) {
+      *out = event;
+    }
+    return status;
+  }
+
+  // The deadline, as the creator sets it.
+  void set_deadline(Instant at) {
+    v1::UpdateEventRequest request;
+    *request.mutable_respond_by()->mutable_at() = instant_to_proto(at);
+    ASSERT_TRUE(patch(owner_, request).ok());
   }
 
   const EventRecord& stored() const { return stores_.state.events.at(event_id_); }
@@ -309,6 +343,217 @@ TEST_F(AnswersTest, AStaleVersionCarriesTheEventAsTheCallerSeesIt) {
   ASSERT_TRUE(current.ParseFromString(std::string(*payload)));
   EXPECT_EQ(current.answers_size(), 0) << "the guest's row is hidden from this party";
   EXPECT_EQ(current.tally(1).yes(), 1);
+}
+
+TEST(AnswerAccess, EachPartyForItselfAndLateOnlyTheCreatorAndStaff) {
+  const Relation all[] = {Relation::kStaff,
+                          Relation::kCreator,
+                          Relation::kParty,
+                          Relation::kNonParty,
+                          Relation::kCreatorToken,
+                          Relation::kTokenForThisEvent,
+                          Relation::kTokenForOtherEvent};
+  for (const Relation relation : all) {
+    const bool answers = relation != Relation::kNonParty && relation != Relation::kTokenForOtherEvent;
+    EXPECT_EQ(decide(Action::kAnswer, relation) == Decision::kAllow, answers) << static_cast<int>(relation);
+    const bool decides =
+        relation == Relation::kStaff || relation == Relation::kCreator || relation == Relation::kCreatorToken;
+    for (const Action action : {Action::kAnswerLate, Action::kSeeHiddenAnswers, Action::kSetDeadline}) {
+      EXPECT_EQ(decide(action, relation) == Decision::kAllow, decides) << static_cast<int>(relation);
+    }
+  }
+}
+
+TEST_F(AnswersTest, APartyAnswersForItselfAndTheEventShowsTheTallyAndTheBestSlot) {
+  v1::Event event;
+  // Given out of slot order: stored and logged in slot order.
+  ASSERT_TRUE(answer(party_, {{slot_at(3), v1::ANSWER_NO}, {slot_at(1), v1::ANSWER_YES}}, &event).ok());
+  EXPECT_EQ(event.version(), 2);
+  const Answers expected = {{"party@here.net", {{slot_at(1), Answer::kYes}, {slot_at(3), Answer::kNo}}}};
+  EXPECT_EQ(stored().answers, expected);
+  ASSERT_EQ(event.answers_size(), 1);
+  EXPECT_EQ(event.answers(0).party(), "party@here.net");
+  EXPECT_EQ(std::vector<int>(event.answers(0).answers().begin(), event.answers(0).answers().end()),
+            (std::vector<int>{v1::ANSWER_YES, v1::ANSWER_UNSPECIFIED, v1::ANSWER_NO}));
+  EXPECT_EQ(event.tally(0).yes(), 1);
+  EXPECT_EQ(event.tally(0).pending(), 3);
+  EXPECT_EQ(event.tally(2).no(), 1);
+  EXPECT_EQ(slot_from_proto(event.best_slot()).value(), slot_at(1));
+
+  const LogEntryRecord entry = log().back();
+  EXPECT_EQ(entry.occurrence, Occurrence::kAnswer);
+  EXPECT_EQ(entry.effector, "party@here.net");
+  EXPECT_EQ(entry.slots, stored().slots);
+  EXPECT_EQ(entry.data, nlohmann::json({{"answers",
+                                         {{{"slot", slot_json(slot_at(1))}, {"answer", "yes"}},
+                                          {{"slot", slot_json(slot_at(3))}, {"answer", "no"}}}}}));
+
+  // The guest's maybe on slot 2 and the creator's on 2 and 3: slot 2 wins
+  // on yes or maybe (2 against slot 1's 1).
+  ASSERT_TRUE(answer(owner_, {{slot_at(2), v1::ANSWER_YES}, {slot_at(3), v1::ANSWER_MAYBE}}, &event).ok());
+  ASSERT_TRUE(answer(staff_party_, {{slot_at(2), v1::ANSWER_MAYBE}}, &event).ok());
+  EXPECT_EQ(slot_from_proto(event.best_slot()).value(), slot_at(2));
+  EXPECT_EQ(event.version(), 4);
+  EXPECT_EQ(event.answers_size(), 3);
+  EXPECT_EQ(event.answers(0).party(), "owner@here.net") << "rows in the order of the parties";
+}
+
+TEST_F(AnswersTest, ATokenHolderAnswersAsTheTokensPartyAndTheEntryNamesTheTokensFingerprint) {
+  ASSERT_TRUE(answer(party_token_, {{slot_at(2), v1::ANSWER_MAYBE}}).ok());
+  EXPECT_EQ(stored().answers.at("party@here.net"), (std::vector<SlotAnswer>{{slot_at(2), Answer::kMaybe}}));
+  EXPECT_EQ(log().back().effector, "party@here.net");
+  EXPECT_EQ(log().back().data["token"], "fp-0123");
+  ASSERT_TRUE(answer(owner_token_, {{slot_at(1), v1::ANSWER_NO}}).ok());
+  EXPECT_EQ(stored().answers.at("owner@here.net"), (std::vector<SlotAnswer>{{slot_at(1), Answer::kNo}}));
+}
+
+TEST_F(AnswersTest, AnAnswerReplacesTheCallersWholeSetAndTouchesNoOneElses) {
+  ASSERT_TRUE(answer(owner_, {{slot_at(1), v1::ANSWER_YES}}).ok());
+  ASSERT_TRUE(answer(party_, {{slot_at(1), v1::ANSWER_YES}, {slot_at(2), v1::ANSWER_YES}}).ok());
+  ASSERT_TRUE(answer(party_, {{slot_at(2), v1::ANSWER_NO}}).ok());
+  EXPECT_EQ(stored().answers.at("party@here.net"), (std::vector<SlotAnswer>{{slot_at(2), Answer::kNo}}));
+  EXPECT_EQ(stored().answers.at("owner@here.net"), (std::vector<SlotAnswer>{{slot_at(1), Answer::kYes}}));
+  // None at all: the party is pending everywhere again.
+  v1::Event event;
+  ASSERT_TRUE(answer(party_, {}, &event).ok());
+  EXPECT_EQ(stored().answers.count("party@here.net"), 0u);
+  EXPECT_EQ(log().back().data, nlohmann::json({{"answers", nlohmann::json::array()}}));
+  EXPECT_EQ(event.tally(1).pending(), 4);
+  EXPECT_EQ(event.version(), 5);
+}
+
+TEST_F(AnswersTest, AnAnswerThatChangesNothingKeepsTheVersionAndLogsNothing) {
+  v1::Event event;
+  ASSERT_TRUE(answer(party_, {}, &event).ok());
+  EXPECT_EQ(event.version(), 1);
+  ASSERT_TRUE(answer(party_, {{slot_at(1), v1::ANSWER_YES}, {slot_at(2), v1::ANSWER_NO}}).ok());
+  const std::size_t entries = log().size();
+  ASSERT_TRUE(answer(party_token_, {{slot_at(2), v1::ANSWER_NO}, {slot_at(1), v1::ANSWER_YES}}, &event).ok());
+  EXPECT_EQ(event.version(), 2);
+  EXPECT_EQ(event.answers_size(), 1) << "the answer is the event as it is";
+  EXPECT_EQ(log().size(), entries);
+  EXPECT_EQ(stored().version, 2);
+}
+
+TEST_F(AnswersTest, OnlyPartiesAnswerAndEachOnlyForItself) {
+  const std::size_t entries = log().size();
+  EXPECT_EQ(answer(staff_, {{slot_at(1), v1::ANSWER_YES}}).code(), Code::kPermissionDenied);
+  EXPECT_EQ(answer(stranger_, {{slot_at(1), v1::ANSWER_YES}}).code(), Code::kPermissionDenied);
+  EXPECT_EQ(answer(other_event_token_, {{slot_at(1), v1::ANSWER_YES}}).code(), Code::kPermissionDenied);
+  EXPECT_EQ(answer({}, {{slot_at(1), v1::ANSWER_YES}}).code(), Code::kUnauthenticated);
+  EXPECT_TRUE(answer(staff_party_, {{slot_at(1), v1::ANSWER_YES}}).ok()) << "staff who are a party answer";
+  EXPECT_EQ(log().size(), entries + 1);
+
+  v1::AnswerSlotsRequest missing;
+  missing.set_id(event_id_ + 500);
+  EXPECT_EQ(answer_request(party_, missing).code(), Code::kNotFound);
+  stores_.state.events.at(event_id_).deleted = true;
+  EXPECT_EQ(answer(party_, {}).code(), Code::kNotFound);
+  EXPECT_EQ(answer(staff_party_, {}).code(), Code::kNotFound);
+}
+
+TEST_F(AnswersTest, BadAnswersAreRefusedNamingTheFieldAndChangeNothing) {
+  ASSERT_TRUE(answer(party_, {{slot_at(1), v1::ANSWER_YES}}).ok());
+  const EventRecord before = stored();
+  const std::size_t entries = log().size();
+  const std::vector<std::vector<std::pair<Slot, v1::Answer>>> bad = {
+      {{slot_at(9), v1::ANSWER_YES}},                               // not a slot of the event
+      {{slot_at(1), v1::ANSWER_YES}, {slot_at(1), v1::ANSWER_NO}},  // twice
+      {{slot_at(2), v1::ANSWER_UNSPECIFIED}},                       // no answer
+      {{slot_at(2), static_cast<v1::Answer>(7)}},                   // not an answer
+      {{{slot_at(2).begin, Micros(0)}, v1::ANSWER_YES}},            // not a slot at all
+  };
+  for (const auto& answers : bad) {
+    const absl::Status status = answer(party_, answers);
+    EXPECT_EQ(status.code(), Code::kInvalidArgument) << status;
+    EXPECT_EQ(violated_fields(status), std::vector<std::string>{"answers"}) << status;
+  }
+  v1::AnswerSlotsRequest without_slot;
+  without_slot.set_id(event_id_);
+  without_slot.add_answers()->set_answer(v1::ANSWER_YES);
+  EXPECT_EQ(violated_fields(answer_request(party_, without_slot)), std::vector<std::string>{"answers"});
+  v1::AnswerSlotsRequest too_many;
+  too_many.set_id(event_id_);
+  for (int i = 0; i < 31; ++i) {
+    slot_to_proto(slot_at(1), *too_many.add_answers()->mutable_slot());
+  }
+  EXPECT_EQ(violated_fields(answer_request(party_, too_many)), std::vector<std::string>{"answers"});
+  EXPECT_EQ(stored().answers, before.answers);
+  EXPECT_EQ(stored().version, before.version);
+  EXPECT_EQ(log().size(), entries);
+
+  const absl::Status twice = answer(party_, {{slot_at(2), v1::ANSWER_YES}, {slot_at(2), v1::ANSWER_YES}});
+  ASSERT_EQ(decode_details(twice).violations.size(), 1u);
+  EXPECT_EQ(decode_details(twice).violations[0].description,
+            "Answer 2: slot: the same slot as answer 1 (each slot at most once).");
+}
+
+TEST_F(AnswersTest, AStaleVersionChangesNothingAndCarriesTheCurrentEvent) {
+  const absl::Status status = answer(party_, {{slot_at(1), v1::ANSWER_YES}}, nullptr, 9);
+  ASSERT_EQ(status.code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(status.GetPayload("type.googleapis.com/calndro.events.v1.Event").has_value());
+  EXPECT_TRUE(stored().answers.empty());
+  EXPECT_TRUE(answer(party_, {{slot_at(1), v1::ANSWER_YES}}, nullptr, 1).ok());
+}
+
+TEST_F(AnswersTest, AnAgreedEventTakesNoAnswersFromAnyone) {
+  v1::AgreeEventRequest agree;
+  agree.set_id(event_id_);
+  slot_to_proto(slot_at(1), *agree.mutable_slot());
+  v1::Event agreed;
+  ASSERT_TRUE(call(&EventServiceImpl::AgreeEvent, owner_, agree, agreed).ok());
+  const std::size_t entries = log().size();
+  for (const Metadata& caller : {owner_, party_, party_token_, staff_party_}) {
+    const absl::Status status = answer(caller, {{slot_at(1), v1::ANSWER_YES}});
+    EXPECT_EQ(status.code(), Code::kFailedPrecondition);
+    EXPECT_EQ(decode_details(status).reason, kEventAgreedReason);
+  }
+  EXPECT_EQ(log().size(), entries);
+  EXPECT_TRUE(stored().answers.empty());
+}
+
+TEST_F(AnswersTest, AfterTheDeadlineOnlyTheCreatorAndStaffAnswer) {
+  set_deadline(in_hours(2));
+  ASSERT_TRUE(answer(party_, {{slot_at(1), v1::ANSWER_YES}}).ok()) << "before the deadline";
+  clock_.advance(std::chrono::hours(2));
+  for (const Metadata& caller : {party_, party_token_}) {
+    const absl::Status status = answer(caller, {{slot_at(2), v1::ANSWER_YES}});
+    EXPECT_EQ(status.code(), Code::kFailedPrecondition);
+    EXPECT_EQ(decode_details(status).reason, kAnswersClosedReason);
+    EXPECT_EQ(status.message(), "Answers closed at " + format_instant(in_hours(0)));
+  }
+  EXPECT_EQ(stored().answers.at("party@here.net"), (std::vector<SlotAnswer>{{slot_at(1), Answer::kYes}}));
+  EXPECT_TRUE(answer(owner_, {{slot_at(1), v1::ANSWER_NO}}).ok());
+  EXPECT_TRUE(answer(owner_token_, {{slot_at(2), v1::ANSWER_NO}}).ok());
+  EXPECT_TRUE(answer(staff_party_, {{slot_at(3), v1::ANSWER_MAYBE}}).ok());
+  EXPECT_EQ(answer(staff_, {{slot_at(3), v1::ANSWER_MAYBE}}).code(), Code::kPermissionDenied);
+
+  // A later deadline opens answers again; clearing it too.
+  set_deadline(in_hours(1));
+  EXPECT_TRUE(answer(party_token_, {{slot_at(2), v1::ANSWER_YES}}).ok());
+  clock_.advance(std::chrono::hours(1));
+  EXPECT_EQ(answer(party_, {}).code(), Code::kFailedPrecondition);
+  v1::UpdateEventRequest clear;
+  clear.mutable_respond_by();
+  ASSERT_TRUE(patch(staff_, clear).ok());
+  EXPECT_TRUE(answer(party_, {}).ok());
+}
+
+TEST_F(AnswersTest, HiddenAnswersAreLoggedAsHiddenAndAnsweredWithTheCallersOwnRow) {
+  v1::CreateEventRequest request = base_request();
+  request.set_hide_answers(true);
+  event_id_ = create(request).id();
+  add_email_token(kPartyToken, event_id_, "party@here.net");
+  ASSERT_TRUE(answer(owner_, {{slot_at(1), v1::ANSWER_YES}}).ok());
+  v1::Event event;
+  ASSERT_TRUE(answer(party_token_, {{slot_at(1), v1::ANSWER_NO}}, &event).ok());
+  EXPECT_EQ(log().back().data, nlohmann::json({{"hidden", true}, {"token", "fp-0123"}}));
+  ASSERT_EQ(event.answers_size(), 1);
+  EXPECT_EQ(event.answers(0).party(), "party@here.net");
+  EXPECT_EQ(event.tally(0).yes(), 1);
+  EXPECT_EQ(event.tally(0).no(), 1);
+  ASSERT_TRUE(answer(owner_, {{slot_at(2), v1::ANSWER_YES}}, &event).ok());
+  EXPECT_EQ(event.answers_size(), 2) << "the creator sees every row";
 }
 
 }  // namespace

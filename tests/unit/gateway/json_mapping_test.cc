@@ -33,7 +33,9 @@ TEST(JsonMapping, EventHasSpecShape) {
       "notify_url": "http://HOST/7/notify/", "title": "cybes",
       "parties": ["you@here.net", "they@thar.net"],
       "slots": [{"begin": "2022-11-01T01:11:22.020000Z", "duration": "00:10:00"}],
-      "state": "open", "agreed_slot": null, "ics_url": "http://HOST/7/event.ics"})"));
+      "state": "open", "agreed_slot": null, "ics_url": "http://HOST/7/event.ics",
+      "respond_by": null, "remind_before": "00:00:00", "hide_answers": false,
+      "answers": {}, "tally": [], "best_slot": null})"));
 }
 
 TEST(JsonMapping, AnAgreedEventShowsItsSlot) {
