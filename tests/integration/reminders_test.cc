@@ -104,18 +104,6 @@ class Client {
     return std::to_string(event.id());
   }
 
-  grpc::Status move_deadline(const std::string& id, std::optional<Clock::time_point> to) const {
-    ev1::UpdateEventRequest request;
-    request.set_id(std::stoll(id));
-    if (to) {
-      *request.mutable_respond_by()->mutable_at() = timestamp(*to);
-    } else {
-      request.mutable_respond_by();  // present without `at`: no deadline
-    }
-    ev1::Event event;
-    return stub_->UpdateEvent(context().get(), request, &event);
-  }
-
   grpc::Status answer_yes(const std::string& id) const {
     ev1::AnswerSlotsRequest request;
     request.set_id(std::stoll(id));
@@ -147,6 +135,20 @@ class Client {
   User user_;
   std::unique_ptr<ev1::EventService::Stub> stub_;
 };
+
+// SPEC §4's output form of an instant, to the microsecond.
+std::string rest_instant(Clock::time_point at) {
+  return TimeUtil::ToString(TimeUtil::MicrosecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count()));
+}
+
+HttpReply rest(const Stack& stack, const std::string& method, const std::string& path, const User& user,
+               const json& body) {
+  return http_call(stack, {.method = method,
+                           .path = path,
+                           .authorization = basic_auth(user.email, user.password),
+                           .body = body.dump()});
+}
 
 // A NOTIFY entry of a deadline mail, as the database holds it.
 struct DeadlineEntry {
@@ -215,7 +217,11 @@ TEST_F(Reminders, OnlyThePartiesThatHaveNotAnsweredAreRemindedThenTheCreatorGets
   const auto respond_by = Clock::now() + 12s;
   const auto remind_at = respond_by - 6s;
   const std::string id = creator_->create({silent, answered, quiet}, respond_by, 6s);
-  ASSERT_TRUE(answering_->answer_yes(id).ok());
+  const HttpReply answer =
+      rest(stack(), "PUT", "/" + id + "/answers/", answering_->user(),
+           {{"answers",
+             json::array({{{"slot", {{"begin", kSlotBegin}, {"duration", "01:00"}}}, {"answer", "yes"}}})}});
+  ASSERT_EQ(answer.status, 200) << answer;
 
   ASSERT_TRUE(wait_until(
       [&] {
@@ -258,7 +264,8 @@ TEST_F(Reminders, OnlyThePartiesThatHaveNotAnsweredAreRemindedThenTheCreatorGets
   ASSERT_EQ(log.status, 200) << log;
   int reminder_entries = 0;
   int summary_entries = 0;
-  for (const json& entry : log.j()["entries"]) {
+  const json page = log.j();
+  for (const json& entry : page.at("entries")) {
     if (entry["occurrence"] == "NOTIFY" && entry["data"].value("reminder", false)) {
       ++reminder_entries;
       EXPECT_NE(entry["data"]["recipient"], answered);
@@ -268,8 +275,8 @@ TEST_F(Reminders, OnlyThePartiesThatHaveNotAnsweredAreRemindedThenTheCreatorGets
       EXPECT_EQ(entry["data"]["recipient"], creator_->user().email);
     }
   }
-  EXPECT_EQ(reminder_entries, 2);
-  EXPECT_EQ(summary_entries, 1);
+  EXPECT_EQ(reminder_entries, 2) << log;
+  EXPECT_EQ(summary_entries, 1) << log;
 
   std::this_thread::sleep_for(kQuiet);  // nothing more comes: see kQuiet
   EXPECT_TRUE(mails_of(stack().smtp(), answered, kReminderText, id).empty()) << "the party that answered";
@@ -287,21 +294,29 @@ TEST_F(Reminders, OnlyThePartiesThatHaveNotAnsweredAreRemindedThenTheCreatorGets
   EXPECT_EQ(check.exit_code, 0) << check.output();
 }
 
+// Over REST, as the seed's user would set a deadline.
 TEST_F(Reminders, AReminderTimeAlreadyPastSendsAtOnceAndANewDeadlineReArmsIt) {
   const std::string guest = unique_email("rguest");
   // The default lead (a day) is longer than the time left: at once.
   const auto created = Clock::now();
-  const std::string id = creator_->create({guest}, created + 60s, std::nullopt);
+  const HttpReply made = rest(stack(), "POST", "/", creator_->user(),
+                              {{"parties", {guest}},
+                               {"slots", json::array({{{"begin", kSlotBegin}, {"duration", "01:00"}}})},
+                               {"respond_by", rest_instant(created + 60s)}});
+  ASSERT_EQ(made.status, 201) << made;
+  const std::string id = std::to_string(made.j()["id"].get<long long>());
   ASSERT_TRUE(wait_until([&] { return mails_of(stack().smtp(), guest, kReminderText, id).size() == 1; },
                          kMailWait, "the reminder sent at once"));
   expect_prompt(deadline_entries(stack(), id, "reminder"), created, "reminder");
 
   // The same deadline set again re-arms nothing; a new one does, at once.
-  const std::string respond_by = stack().db().scalar(
-      "SELECT (extract(epoch FROM respond_by) * 1000000)::bigint FROM events.events WHERE id = " + id);
-  ASSERT_TRUE(creator_->move_deadline(id, from_micros(std::stoll(respond_by))).ok());
+  const HttpReply same =
+      rest(stack(), "PATCH", "/" + id + "/", creator_->user(), {{"respond_by", made.j()["respond_by"]}});
+  ASSERT_EQ(same.status, 202) << same;
   const auto moved = Clock::now();
-  ASSERT_TRUE(creator_->move_deadline(id, moved + 90s).ok());
+  const HttpReply later =
+      rest(stack(), "PATCH", "/" + id + "/", creator_->user(), {{"respond_by", rest_instant(moved + 90s)}});
+  ASSERT_EQ(later.status, 202) << later;
   ASSERT_TRUE(wait_until([&] { return mails_of(stack().smtp(), guest, kReminderText, id).size() == 2; },
                          kMailWait, "the reminder of the new deadline"));
   const std::vector<DeadlineEntry> reminders = deadline_entries(stack(), id, "reminder");
@@ -309,9 +324,17 @@ TEST_F(Reminders, AReminderTimeAlreadyPastSendsAtOnceAndANewDeadlineReArmsIt) {
   expect_prompt({reminders[1]}, moved, "the second reminder");
 
   // No deadline: nothing is due any more.
-  ASSERT_TRUE(creator_->move_deadline(id, std::nullopt).ok());
+  const HttpReply cleared =
+      rest(stack(), "PATCH", "/" + id + "/", creator_->user(), {{"respond_by", nullptr}});
+  ASSERT_EQ(cleared.status, 202) << cleared;
   EXPECT_EQ(stack().db().scalar("SELECT deadline_mail_due_at IS NULL FROM events.events WHERE id = " + id),
             "t");
+  // A reminder is not a change: the ETag of the last PATCH still holds.
+  const HttpReply current =
+      http_call(stack(), {.method = "GET",
+                          .path = "/" + id + "/",
+                          .authorization = basic_auth(creator_->user().email, creator_->user().password)});
+  EXPECT_EQ(current.header("ETag"), "\"4\"") << "created, and three PATCHes";
   std::this_thread::sleep_for(kQuiet);  // nothing more comes: see kQuiet
   EXPECT_EQ(mails_of(stack().smtp(), guest, kReminderText, id).size(), 2u);
   EXPECT_TRUE(deadline_entries(stack(), id, "summary").empty());
@@ -396,12 +419,17 @@ TEST(RemindersScaleOut, ExactlyOnceWithTwoReplicasOnOneDatabase) {
   Stack stack(options);
   ASSERT_EQ(stack.replicas(), 2);
   const Client creator(stack, stack.create_user(unique_email("screator"), "creator-Pass-1"));
+  // A party of every event that answers each over gRPC: never reminded.
+  const Client answering(stack, stack.create_user(unique_email("sanswers"), "answers-Pass-1"));
   constexpr int kEvents = 8;
   const auto respond_by = Clock::now() + 12s;
   std::vector<std::pair<std::string, std::vector<std::string>>> events;
   for (int i = 0; i < kEvents; ++i) {
     std::vector<std::string> guests = {unique_email("sguest"), unique_email("sguest")};
-    events.emplace_back(creator.create(guests, respond_by, 6s), guests);
+    const std::string id = creator.create({guests[0], guests[1], answering.user().email}, respond_by, 6s);
+    const grpc::Status answered = answering.answer_yes(id);
+    ASSERT_TRUE(answered.ok()) << answered.error_message();
+    events.emplace_back(id, guests);
   }
   for (const auto& [id, guests] : events) {
     for (const std::string& guest : guests) {
@@ -420,6 +448,7 @@ TEST(RemindersScaleOut, ExactlyOnceWithTwoReplicasOnOneDatabase) {
       EXPECT_EQ(mails_of(stack.smtp(), guest, kReminderText, id).size(), 1u) << guest;
     }
     EXPECT_EQ(recipients_of(deadline_entries(stack, id, "reminder")), sorted(guests)) << id;
+    EXPECT_TRUE(mails_of(stack.smtp(), answering.user().email, kReminderText, id).empty()) << id;
     EXPECT_EQ(deadline_entries(stack, id, "summary").size(), 1u) << id;
     EXPECT_EQ(mails_of(stack.smtp(), creator.user().email, kSummaryText, id).size(), 1u) << id;
   }
