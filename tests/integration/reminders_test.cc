@@ -104,6 +104,14 @@ class Client {
     return std::to_string(event.id());
   }
 
+  grpc::Status move_deadline(const std::string& id, Clock::time_point to) const {
+    ev1::UpdateEventRequest request;
+    request.set_id(std::stoll(id));
+    *request.mutable_respond_by()->mutable_at() = timestamp(to);
+    ev1::Event event;
+    return stub_->UpdateEvent(context().get(), request, &event);
+  }
+
   grpc::Status answer_yes(const std::string& id) const {
     ev1::AnswerSlotsRequest request;
     request.set_id(std::stoll(id));
@@ -408,6 +416,45 @@ TEST_F(RemindersAcrossRestarts, ExactlyOnceWhenTheEventServiceIsKilledBeforeAndA
   EXPECT_EQ(recipients_of(deadline_entries(stack(), id, "reminder")), sorted(guests));
   EXPECT_EQ(deadline_entries(stack(), id, "summary").size(), 1u);
   EXPECT_EQ(mails_of(stack().smtp(), creator.user().email, kSummaryText, id).size(), 1u);
+}
+
+// A creator who keeps moving the deadline re-arms the reminders each time:
+// they count against the creator's hourly mail limit for the event, and
+// wait while it is spent.
+class RemindersMailLimit : public SuiteStackTest<RemindersMailLimit> {
+ public:
+  static StackOptions options() {
+    StackOptions options = prompt_mail_options();
+    options.env["CALNDRO_NOTIFY_MAILS_PER_HOUR"] = "3";
+    return options;
+  }
+};
+
+TEST_F(RemindersMailLimit, ReArmedRemindersWaitWhileTheCreatorsHourlyLimitIsSpent) {
+  const Client creator(stack(), stack().create_user(unique_email("lcreator"), "creator-Pass-1"));
+  const std::vector<std::string> guests = {unique_email("lguest"), unique_email("lguest")};
+  // The default lead of a day: due at once, each time.
+  const std::string id = creator.create(guests, Clock::now() + 120s, std::nullopt);
+  for (const std::string& guest : guests) {
+    ASSERT_TRUE(wait_until([&] { return mails_of(stack().smtp(), guest, kReminderText, id).size() == 1; },
+                           kMailWait, "the first reminder to " + guest));
+  }
+  const grpc::Status moved = creator.move_deadline(id, Clock::now() + 150s);
+  ASSERT_TRUE(moved.ok()) << moved.error_message();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return stack().events().log_since_start().find(
+                   "deadline mails wait for the creator's hourly mail limit") != std::string::npos;
+      },
+      kMailWait, "the job to hold the re-armed reminders back"));
+  std::this_thread::sleep_for(kQuiet);  // nothing more comes: see kQuiet
+  for (const std::string& guest : guests) {
+    EXPECT_EQ(mails_of(stack().smtp(), guest, kReminderText, id).size(), 1u) << guest;
+  }
+  EXPECT_EQ(deadline_entries(stack(), id, "reminder").size(), 2u);
+  EXPECT_EQ(stack().db().scalar("SELECT deadline_mail_due_at <= now() FROM events.events WHERE id = " + id),
+            "t")
+      << "still due: sent once the hour allows";
 }
 
 // Two event-service replicas on one database, both looking every 50 ms:
