@@ -18,6 +18,7 @@
 #include "common/grpc/grpc_channel.h"
 #include "common/metrics/metrics.h"
 #include "common/rpc/grpc_server.h"
+#include "events/deadline_mails.h"
 #include "events/event_service.h"
 #include "events/migrations.h"
 #include "events/outbox_relay.h"
@@ -47,6 +48,7 @@ struct Settings {
   std::chrono::hours retention{24 * 30};
   std::chrono::seconds purge_interval{3600};  // zero: no purge job
   events::OutboxRelayOptions relay;
+  events::DeadlineMailOptions deadline_mails;
 };
 
 void read_connections(const Values& values, Settings& settings) {
@@ -85,6 +87,8 @@ void read_policies(const Values& values, Settings& settings) {
       values.duration<std::chrono::seconds>("CALNDRO_NOTIFY_RELAY_MAX_BACKOFF_SECONDS");
   // A claim outlives one call to the notification service.
   settings.relay.lease = std::max(settings.relay.lease, 2 * settings.rpc_timeout);
+  settings.deadline_mails.poll = values.milliseconds("CALNDRO_DEADLINE_MAIL_POLL_MS");
+  settings.deadline_mails.mails_per_hour = settings.service.mails_per_hour;
 }
 
 Settings read_settings() {
@@ -149,6 +153,8 @@ int serve(const Settings& settings) {
   service_options.notify_committed = [&relay] { relay.wake(); };
   service_options.internal_token = settings.internal_token;
   events::EventServiceImpl service(database, authenticator, clock, random, service_options);
+  events::DeadlineMails deadline_mails(database, clock, random, settings.deadline_mails,
+                                       [&relay] { relay.wake(); });
   std::optional<events::RetentionPurge> purge;
   if (settings.purge_interval.count() > 0) {
     purge.emplace(database, clock,

@@ -2,6 +2,7 @@
 
 #include "common/db/deadline_watch.h"
 #include "common/db/pg_unit_of_work.h"
+#include "events/deadline_store.h"
 #include "events/event_store.h"
 #include "events/idempotency_store.h"
 #include "events/notify_outbox.h"
@@ -46,7 +47,8 @@ absl::Status PgDatabase::run_on(pqxx::connection& connection, const CallContext&
     PgUserRepository users(tx, atomicity, call);
     PgNotificationOutbox outbox(tx, atomicity, call);
     PgIdempotencyStore idempotency(tx, atomicity, call);
-    Repositories repositories{events, users, outbox, idempotency};
+    PgDeadlineRepository deadlines(tx, atomicity, call);
+    Repositories repositories{events, users, outbox, idempotency, deadlines};
     return work(repositories);
   });
 }
@@ -56,6 +58,7 @@ void PgDatabase::prepare(pqxx::connection& connection) {
   prepare_event_statements(connection);
   prepare_outbox_statements(connection);
   prepare_idempotency_statements(connection);
+  prepare_deadline_statements(connection);
 }
 
 }  // namespace calndro::events

@@ -258,11 +258,33 @@ class IdempotencyStore {
   virtual std::int64_t purge_idempotency_records(Instant before) = 0;
 };
 
+// Which deadline mails of an event (SPEC §9) a round settles: the
+// reminders, or the summary (and with it any reminders not yet sent).
+enum class DeadlineStep { kReminders, kSummary };
+
+// The schedule of deadline mails, kept on the event rows (migration 0011):
+// what is due is found from the database, by any replica, after any restart.
+class DeadlineRepository {
+ public:
+  virtual ~DeadlineRepository() = default;
+
+  // The ids of up to `limit` events whose next deadline mail is due at
+  // `now`, earliest first, each locked as RowLock::kForUpdate locks until the
+  // transaction ends. Events another transaction holds are skipped, not
+  // waited for: they are still due at the next round.
+  virtual std::vector<std::int64_t> claim_due_deadlines(Instant now, int limit) = 0;
+  // Records the mails of `step` as settled for the event's current
+  // respond_by, so they are never due again for it. The caller holds the
+  // row lock. Bookkeeping, not a change of the event: its version stays.
+  virtual void settle_deadline(std::int64_t id, DeadlineStep step) = 0;
+};
+
 struct Repositories {
   EventRepository& events;
   UserRepository& users;
   NotificationOutbox& outbox;
   IdempotencyStore& idempotency;
+  DeadlineRepository& deadlines;
 };
 
 // Runs work on one database connection (common/db/unit_of_work.h).

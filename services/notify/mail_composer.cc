@@ -9,6 +9,7 @@
 
 #include "common/text/email.h"
 #include "common/text/text.h"
+#include "notify/deadline_mail.h"
 
 namespace calndro::notify {
 namespace {
@@ -147,8 +148,6 @@ std::string event_link(std::string_view base, std::int64_t event_id, std::string
   return std::string(base) + "/" + std::to_string(event_id) + "/?et=" + std::string(token);
 }
 
-namespace {
-
 std::string display_title(const MailRequest& request) {
   std::string title = trim(strip_controls(request.title));
   if (title.empty()) {
@@ -157,8 +156,6 @@ std::string display_title(const MailRequest& request) {
   return title;
 }
 
-}  // namespace
-
 bool has_link(const MailRequest& request) {
   return !(request.calendar && request.calendar->without_link);
 }
@@ -166,6 +163,12 @@ bool has_link(const MailRequest& request) {
 std::string compose_subject(const MailSettings& settings, const MailRequest& request) {
   const std::string title = display_title(request);
   const std::string prefix = strip_controls(settings.subject_prefix);
+  if (request.deadline) {
+    return request.deadline->kind == DeadlineRequest::Kind::kReminder
+               ? prefix + "Reminder: answer for '" + title + "' by " +
+                     format_instant(request.deadline->respond_by)
+               : prefix + "'" + title + "': answers closed";
+  }
   if (request.calendar) {
     const SlotText& slot = request.calendar->slot;
     return request.calendar->method == icalendar::Method::kCancel
@@ -174,8 +177,6 @@ std::string compose_subject(const MailSettings& settings, const MailRequest& req
   }
   return request.invitation ? prefix + "Invitation: '" + title + "'" : prefix + "'" + title + "' updated";
 }
-
-namespace {
 
 std::string sender_name(const MailSettings& settings, const MailRequest& request) {
   if (!request.sender.empty()) {
@@ -192,6 +193,19 @@ void append_link(std::string& body, const MailSettings& settings, const MailRequ
   body += "This link is your personal access to the event: do not forward it.\n";
   body += "It is valid until " + format_instant(token_expires) + " (UTC).\n";
 }
+
+void append_slots(std::string& body, const std::vector<SlotText>& slots) {
+  if (slots.empty()) {
+    body += "No time slots are proposed at the moment.\n";
+    return;
+  }
+  body += slots.size() == 1 ? "Proposed time slot:\n\n" : "Proposed time slots:\n\n";
+  for (const SlotText& slot : slots) {
+    body += "  - " + describe_slot(slot.begin, slot.duration) + "\n";
+  }
+}
+
+namespace {
 
 // The text part of an invitation or a cancellation: the agreed time, what the
 // calendar part does, and the link unless there is none.
@@ -226,6 +240,10 @@ MailContent compose_mail(const MailSettings& settings, const MailRequest& reques
     mail.body = calendar_text(settings, request, token, token_expires);
     return mail;
   }
+  if (request.deadline) {
+    mail.body = deadline_text(settings, request, token, token_expires);
+    return mail;
+  }
 
   const std::string who = sender_name(settings, request);
   std::string& body = mail.body;
@@ -237,14 +255,7 @@ MailContent compose_mail(const MailSettings& settings, const MailRequest& reques
   }
   append_link(body, settings, request, token, token_expires);
   body += "\n";
-  if (request.slots.empty()) {
-    body += "No time slots are proposed at the moment.\n";
-  } else {
-    body += request.slots.size() == 1 ? "Proposed time slot:\n\n" : "Proposed time slots:\n\n";
-    for (const SlotText& slot : request.slots) {
-      body += "  - " + describe_slot(slot.begin, slot.duration) + "\n";
-    }
-  }
+  append_slots(body, request.slots);
   body += "\n-- \ncalndro\n";
   return mail;
 }

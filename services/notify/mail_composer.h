@@ -52,6 +52,25 @@ struct CalendarRequest {
   bool without_link = false;
 };
 
+// One slot's answers over all parties, for a summary.
+struct SlotCount {
+  SlotText slot;
+  int yes = 0;
+  int maybe = 0;
+  int no = 0;
+  int pending = 0;
+};
+
+// QueueNotificationsRequest.deadline, validated: a deadline mail of SPEC §9.
+struct DeadlineRequest {
+  enum class Kind { kReminder, kSummary };
+  Kind kind = Kind::kReminder;
+  Instant respond_by;
+  // kSummary: one row per slot, in slot order; and the best slot, if any.
+  std::vector<SlotCount> tally;
+  std::optional<SlotText> best_slot;
+};
+
 // What QueueNotifications knows about one mail, apart from the token.
 struct MailRequest {
   std::int64_t event_id = 0;
@@ -60,6 +79,7 @@ struct MailRequest {
   bool invitation = false;
   std::vector<SlotText> slots;
   std::optional<CalendarRequest> calendar;
+  std::optional<DeadlineRequest> deadline;  // never with `calendar`
 };
 
 // Whether a mail of `request` carries a link, and so needs a token.
@@ -81,8 +101,21 @@ std::string event_link(std::string_view base, std::int64_t event_id, std::string
 
 // The subject alone (what compose_mail writes): known, and listed, before a
 // token exists. Calendar mails: "PREFIX'TITLE' agreed: <slot as the text
-// says it>" (REQUEST) and "PREFIX'TITLE' cancelled" (CANCEL).
+// says it>" (REQUEST) and "PREFIX'TITLE' cancelled" (CANCEL). Deadline
+// mails: "PREFIXReminder: answer for 'TITLE' by <respond_by>" and
+// "PREFIX'TITLE': answers closed".
 std::string compose_subject(const MailSettings& settings, const MailRequest& request);
+
+// The parts every mail's text shares (deadline_mail.cc's texts too).
+// The title as mails show it: no control characters; "event ID" when blank.
+std::string display_title(const MailRequest& request);
+// Who the text says sent the mail: the sender, else the configured default.
+std::string sender_name(const MailSettings& settings, const MailRequest& request);
+// "Open the event here:", the recipient's link with `token`, and its expiry.
+void append_link(std::string& body, const MailSettings& settings, const MailRequest& request,
+                 std::string_view token, Instant token_expires);
+// The proposed slots, a line each, or that there are none.
+void append_slots(std::string& body, const std::vector<SlotText>& slots);
 
 // Subject and body (the text part) for one recipient. `token` appears in
 // the body's link only; a calendar mail without_link has neither.

@@ -16,6 +16,7 @@
 #include "common/text/proto_time.h"
 #include "common/text/text.h"
 #include "common/text/time_slot.h"
+#include "notify/deadline_mail.h"
 #include "notify/outbox.h"
 #include "notify/token_store.h"
 
@@ -203,6 +204,9 @@ std::string content_hash(const ValidatedQueueRequest& valid) {
     // retries across an upgrade still match.
     canonical["calendar"] = encode_calendar_json(*mail.calendar);
   }
+  if (mail.deadline) {
+    canonical["deadline"] = encode_deadline_json(*mail.deadline);
+  }
   return sha256_hex(canonical.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
@@ -232,6 +236,7 @@ absl::StatusOr<ValidatedQueueRequest> validate_queue_request(const v1::QueueNoti
   check_addresses(request, out, violations);
   check_slots(request, out, violations);
   check_calendar(request, out, violations);
+  check_deadline(request, out.mail, violations);
   if (!violations.empty()) {
     return invalid_argument(std::move(violations));
   }

@@ -37,7 +37,8 @@ struct ServiceSettings {
 // field ("request_id", "event_id", "recipients", "sender", "slots",
 // "event_title", and for a calendar invitation
 // "calendar.method", "calendar.uid", "calendar.sequence", "calendar.slot",
-// "calendar.organizer", "calendar.attendees") in an INVALID_ARGUMENT; on
+// "calendar.organizer", "calendar.attendees", and for a deadline mail
+// deadline_mail.h's) in an INVALID_ARGUMENT; on
 // success the normalised request (canonical addresses, duplicates folded).
 struct ValidatedQueueRequest {
   std::string request_id;

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "notify/deadline_mail.h"
 #include "notify/pg_database.h"
 
 namespace calndro::notify {
@@ -161,6 +162,9 @@ std::string encode_mail_content(const MailRequest& request) {
     // Only when present: mails without one are stored as before.
     content["calendar"] = encode_calendar_json(*request.calendar);
   }
+  if (request.deadline) {
+    content["deadline"] = encode_deadline_json(*request.deadline);
+  }
   return content.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -184,6 +188,12 @@ std::optional<MailRequest> decode_mail_content(std::int64_t event_id, std::strin
     if (const auto calendar = content.find("calendar"); calendar != content.end()) {
       request.calendar = decode_calendar(*calendar);
       if (!request.calendar) {
+        return std::nullopt;
+      }
+    }
+    if (const auto deadline = content.find("deadline"); deadline != content.end()) {
+      request.deadline = decode_deadline_json(*deadline);
+      if (!request.deadline) {
         return std::nullopt;
       }
     }

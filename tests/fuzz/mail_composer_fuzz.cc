@@ -5,6 +5,7 @@
 // the RFC 2047 encoder on their own. With a calendar: the text/calendar part
 // has CRLF lines of at most 75 octets, carries the link only when the mail
 // has one, and the multipart boundary occurs only as the three delimiters.
+// A reminder or a summary: the same guarantees for its text.
 // Whatever the input, no line of a rendered message exceeds RFC 5322's 998
 // octets, and a quoted-printable text part decodes to the mail's text.
 #include <fuzzer/FuzzedDataProvider.h>
@@ -240,6 +241,45 @@ void check_calendar_mail(const MailSettings& settings, const MailRequest& reques
   check_text_part(message, first, message.find(delimiter, first + 1), mail.body);
 }
 
+// A reminder or a summary (SPEC §9) of arbitrary counts and times; nullopt
+// when the input says the mail is none.
+std::optional<DeadlineRequest> deadline_from(FuzzedDataProvider& in) {
+  if (!in.ConsumeBool()) {
+    return std::nullopt;
+  }
+  DeadlineRequest deadline;
+  deadline.kind = in.ConsumeBool() ? DeadlineRequest::Kind::kReminder : DeadlineRequest::Kind::kSummary;
+  deadline.respond_by = instant_from(in);
+  const int rows = in.ConsumeIntegralInRange(0, 3);
+  for (int i = 0; i < rows; ++i) {
+    const SlotText slot{instant_from(in),
+                        Micros(in.ConsumeIntegralInRange<int64_t>(1, kMaxSlotDuration.count()))};
+    deadline.tally.push_back({slot, in.ConsumeIntegralInRange(0, 100), in.ConsumeIntegralInRange(0, 100),
+                              in.ConsumeIntegralInRange(0, 100), in.ConsumeIntegralInRange(0, 100)});
+  }
+  if (!deadline.tally.empty() && in.ConsumeBool()) {
+    deadline.best_slot = deadline.tally.front().slot;
+  }
+  return deadline;
+}
+
+// A deadline mail: one subject line, the recipient's link, and a rendered
+// message whose header block and text part hold as any mail's.
+void check_deadline_mail(const MailSettings& settings, const MailRequest& request, const std::string& token,
+                         Instant now, WireMail wire) {
+  const MailContent mail = compose_mail(settings, request, token, now);
+  for (unsigned char c : mail.subject) {
+    FUZZ_CHECK(!is_control(c));
+  }
+  FUZZ_CHECK(mail.body.find(event_link(link_base(settings), request.event_id, token)) != std::string::npos);
+  check_header_text(mail.subject);
+  wire.subject = mail.subject;
+  wire.body = mail.body;
+  const std::string message = render_message(wire);
+  check_headers(message);
+  check_text_part(message, 0, message.size(), mail.body);
+}
+
 // A From text parsed: a clean mailbox, or no mailbox and a reason.
 std::optional<Mailbox> checked_mailbox(const std::string& from_text) {
   std::string error;
@@ -308,6 +348,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   request.calendar = calendar_from(in);
   if (request.calendar) {
     check_calendar_mail(settings, request, token, expires, wire);
+    return 0;
+  }
+  request.deadline = deadline_from(in);
+  if (request.deadline) {
+    check_deadline_mail(settings, request, token, expires, wire);
   }
   return 0;
 }

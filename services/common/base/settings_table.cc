@@ -355,7 +355,8 @@ constexpr std::array kTable{
             .readers = {kEvents},
             .doc = "mails one caller may cause about one event in an hour (notifies; the invitations and "
                    "cancellations of agree, reopen and a new title of an agreed event), then 429; a deletion "
-                   "counts but is never refused"},
+                   "counts but is never refused; reminders and summaries count against the creator and wait "
+                   "while over"},
     Setting{.name = "CALNDRO_NOTIFY_RELAY_POLL_MS",
             .kind = kMilliseconds,
             .default_value = "1000",
@@ -372,6 +373,14 @@ constexpr std::array kTable{
             .readers = {kEvents},
             .doc = "the longest wait between two hand-overs of one notify while notify fails (1 s, "
                    "doubling)"},
+    Setting{.name = "CALNDRO_DEADLINE_MAIL_POLL_MS",
+            .kind = kMilliseconds,
+            .default_value = "2000",
+            .min = 10,
+            .max = 10000,
+            .readers = {kEvents},
+            .doc = "how often each replica looks for due deadline mails (the reminders before an event's "
+                   "`respond_by` and the summary at it); at most 10 s, the delay they are allowed"},
 
     // Both services' purges.
     Setting{.name = "CALNDRO_RETENTION_DAYS",

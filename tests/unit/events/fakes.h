@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/crypto/crypto.h"
+#include "events/deadline_plan.h"
 #include "events/notification_client.h"
 #include "events/stores.h"
 
@@ -44,7 +45,8 @@ class FakeStores final : public Database,
                          public EventRepository,
                          public UserRepository,
                          public NotificationOutbox,
-                         public IdempotencyStore {
+                         public IdempotencyStore,
+                         public DeadlineRepository {
  public:
   struct ApiToken {
     std::int64_t user_id = 0;
@@ -67,6 +69,7 @@ class FakeStores final : public Database,
     std::int64_t next_id = 1;
     std::map<std::string, Outboxed> outbox;                                        // by id
     std::map<std::pair<std::string, std::string>, IdempotencyRecord> idempotency;  // by (caller, key)
+    std::map<std::int64_t, DeadlineMarks> deadline_marks;                          // by event id
   };
 
   State state;
@@ -90,7 +93,7 @@ class FakeStores final : public Database,
       }
     }
     const State before = state;
-    Repositories repositories{*this, *this, *this, *this};
+    Repositories repositories{*this, *this, *this, *this, *this};
     absl::Status status;
     try {
       status = work(repositories);
@@ -176,6 +179,33 @@ class FakeStores final : public Database,
   std::int64_t purge_idempotency_records(Instant before) override {
     return static_cast<std::int64_t>(
         std::erase_if(state.idempotency, [&](const auto& item) { return item.second.created_at < before; }));
+  }
+
+  // Due as events.deadline_mail_due_at says; no row is ever locked here.
+  std::vector<std::int64_t> claim_due_deadlines(Instant now, int limit) override {
+    std::vector<std::pair<Instant, std::int64_t>> due;
+    for (const auto& [id, event] : state.events) {
+      const auto at = deadline_mail_due_at(event, state.deadline_marks[id]);
+      if (at && *at <= now) {
+        due.emplace_back(*at, id);
+      }
+    }
+    std::sort(due.begin(), due.end());
+    std::vector<std::int64_t> ids;
+    for (const auto& [at, id] : due) {
+      if (static_cast<int>(ids.size()) < limit) {
+        ids.push_back(id);
+      }
+    }
+    return ids;
+  }
+  void settle_deadline(std::int64_t id, DeadlineStep step) override {
+    const EventRecord& event = state.events.at(id);
+    DeadlineMarks& marks = state.deadline_marks[id];
+    marks.reminded_for = event.respond_by;
+    if (step == DeadlineStep::kSummary) {
+      marks.summarized_for = event.respond_by;
+    }
   }
 
   // A user with an API key: returns the key.
