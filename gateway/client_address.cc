@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <ranges>
 #include <stdexcept>
 
 #include "common/ip_address.h"
@@ -90,8 +91,8 @@ std::string choose_client_address(std::string_view peer_ip, const std::vector<st
     return chosen;
   }
   // Right to left: each trusted hop vouches for the entry before it.
-  for (auto header = forwarded_for.rbegin(); header != forwarded_for.rend(); ++header) {
-    std::string_view list = *header;
+  for (const std::string& header : std::ranges::reverse_view(forwarded_for)) {
+    std::string_view list = header;
     while (true) {
       const auto comma = list.rfind(',');
       const std::string_view entry =
