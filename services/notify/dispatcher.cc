@@ -19,12 +19,12 @@ std::chrono::milliseconds backoff_delay(int failed_attempts, const RetryPolicy& 
 
 Dispatcher::Dispatcher(Stores stores, Mailer& mailer, RandomSource& random, const Clock& clock,
                        MailSettings mail, DispatcherOptions options)
-    : stores_(stores),
+    : stores_(std::move(stores)),
       mailer_(mailer),
       random_(random),
       clock_(clock),
       mail_(std::move(mail)),
-      options_(options) {}
+      options_(std::move(options)) {}
 
 Dispatcher::~Dispatcher() {
   stop();
