@@ -19,7 +19,7 @@ std::chrono::milliseconds backoff_delay(int failed_attempts, const RetryPolicy& 
 
 Dispatcher::Dispatcher(Stores stores, Mailer& mailer, RandomSource& random, const Clock& clock,
                        MailSettings mail, DispatcherOptions options)
-    : stores_(std::move(stores)),
+    : stores_(stores),
       mailer_(mailer),
       random_(random),
       clock_(clock),
