@@ -115,7 +115,7 @@ absl::Status Authenticator::run_as_caller(const Credentials& credentials, Atomic
   std::optional<VerifiedPassword> verified;
   for (int round = 0; round < 3; ++round) {
     std::optional<PasswordCheckNeeded> needed;
-    const absl::Status status = database_.run(atomicity, [&](Repositories& repositories) -> absl::Status {
+    absl::Status status = database_.run(atomicity, [&](Repositories& repositories) -> absl::Status {
       auto authentication = authenticate(repositories.users, credentials, verified ? &*verified : nullptr);
       if (!authentication.ok()) {
         return authentication.status();

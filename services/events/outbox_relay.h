@@ -47,7 +47,7 @@ class OutboxRelay {
   int relay_once();
 
  private:
-  void loop(std::stop_token stop);
+  void loop(const std::stop_token& stop);
   void hand_over(const PendingNotification& notification);
   void settle(const PendingNotification& notification, const absl::Status& status);
 
