@@ -211,44 +211,54 @@ void log_front_door(std::string_view head, int status, const std::string& reques
                         {"duration_ms", milliseconds_since(started)}});
 }
 
+namespace {
+
+// Calls visit(line) for each header line of a head (the request line
+// skipped, CRLFs not included) until visit returns false. Both checks below
+// walk the head this way; no copy, since they run on every request.
+template <typename Visit>
+void for_each_header_line(std::string_view head, Visit visit) {
+  size_t start = head.find("\r\n");
+  while (start != std::string_view::npos) {
+    start += 2;
+    const size_t end = head.find("\r\n", start);
+    if (end == std::string_view::npos || !visit(head.substr(start, end - start))) {
+      return;
+    }
+    start = end;
+  }
+}
+
+}  // namespace
+
 // The length of the longest header line (not the request line) of a head,
 // with its CRLF.
 size_t longest_header_line(std::string_view head) {
   size_t longest = 0;
-  size_t start = head.find("\r\n");
-  while (start != std::string_view::npos) {
-    start += 2;
-    const size_t end = head.find("\r\n", start);
-    if (end == std::string_view::npos) {
-      break;
-    }
-    longest = std::max(longest, end + 2 - start);
-    start = end;
-  }
+  for_each_header_line(head, [&longest](std::string_view line) {
+    longest = std::max(longest, line.size() + 2);
+    return true;
+  });
   return longest;
 }
 
 std::string_view empty_header_that_matters(std::string_view head) {
-  size_t start = head.find("\r\n");
-  while (start != std::string_view::npos) {
-    start += 2;
-    const size_t end = head.find("\r\n", start);
-    if (end == std::string_view::npos) {
-      break;
-    }
-    const std::string_view line = head.substr(start, end - start);
+  std::string_view found;
+  for_each_header_line(head, [&found](std::string_view line) {
     const size_t colon = line.find(':');
-    if (colon != std::string_view::npos && trim_blanks(line.substr(colon + 1)).empty()) {
-      const std::string name = to_lower_ascii(line.substr(0, colon));
-      for (const std::string_view wanted : kHeadersNeverEmpty) {
-        if (name == to_lower_ascii(wanted)) {
-          return wanted;
-        }
+    if (colon == std::string_view::npos || !trim_blanks(line.substr(colon + 1)).empty()) {
+      return true;
+    }
+    const std::string name = to_lower_ascii(line.substr(0, colon));
+    for (const std::string_view wanted : kHeadersNeverEmpty) {
+      if (name == to_lower_ascii(wanted)) {
+        found = wanted;
+        return false;
       }
     }
-    start = end;
-  }
-  return {};
+    return true;
+  });
+  return found;
 }
 
 }  // namespace calndro::gateway

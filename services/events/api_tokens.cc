@@ -2,6 +2,7 @@
 // RevokeApiToken (the key the call carries).
 #include "events/event_service.h"
 
+#include "common/base/status_macros.h"
 #include "common/crypto/crypto.h"
 #include "common/grpc/rich_status.h"
 #include "common/rpc/rpc_call.h"
@@ -9,7 +10,8 @@
 
 namespace calndro::events {
 
-absl::StatusOr<VerifiedPassword> EventServiceImpl::verify_login(const Credentials& credentials,
+absl::StatusOr<VerifiedPassword> EventServiceImpl::verify_login(const CallContext& call,
+                                                                const Credentials& credentials,
                                                                 const v1::CreateApiTokenRequest& request,
                                                                 const std::string& refusal) {
   std::vector<FieldViolation> violations;
@@ -23,41 +25,38 @@ absl::StatusOr<VerifiedPassword> EventServiceImpl::verify_login(const Credential
     return invalid_argument(std::move(violations));
   }
   const PasswordLogin login{request.username(), request.password()};
-  if (absl::Status screened = authenticator_.screen(login, credentials.client_address); !screened.ok()) {
-    return screened;
-  }
+  CALNDRO_RETURN_IF_ERROR(authenticator_.screen(login, credentials.client_address));
   std::optional<User> user;
-  (void)database_.run(Atomicity::kPerStatement, [&](Repositories& stores) {
+  CALNDRO_RETURN_IF_ERROR(database_.run(call, Atomicity::kPerStatement, [&](Repositories& stores) {
     user = stores.users.find_by_login(login.login);
     return absl::OkStatus();
-  });
+  }));
   return authenticator_.check_password(login, credentials.client_address, user, refusal);
 }
 
 grpc::Status EventServiceImpl::CreateApiToken(grpc::ServerContext* context,
                                               const v1::CreateApiTokenRequest* request,
                                               v1::CreateApiTokenResponse* response) {
-  return serve_rpc(*context, "CreateApiToken",
-                   [&] { return mint_api_token(read_credentials(*context), *request, *response); });
+  return serve_rpc(*context, "CreateApiToken", [&] {
+    return mint_api_token(call_context(*context), read_credentials(*context), *request, *response);
+  });
 }
 
-absl::Status EventServiceImpl::mint_api_token(const Credentials& credentials,
+absl::Status EventServiceImpl::mint_api_token(const CallContext& call, const Credentials& credentials,
                                               const v1::CreateApiTokenRequest& request,
                                               v1::CreateApiTokenResponse& response) {
   const std::string refusal = "Unable to log in with provided credentials.";
-  const auto verified = verify_login(credentials, request, refusal);
-  if (!verified.ok()) {
-    return verified.status();
-  }
+  CALNDRO_ASSIGN_OR_RETURN(const VerifiedPassword verified,
+                           verify_login(call, credentials, request, refusal));
   const std::string token = random_hex(random_, 20);
   const Instant expires = clock_.now() + options_.api_token_lifetime;
   bool minted = false;
-  (void)database_.run(Atomicity::kPerStatement, [&](Repositories& stores) {
+  CALNDRO_RETURN_IF_ERROR(database_.run(call, Atomicity::kPerStatement, [&](Repositories& stores) {
     // Only while the password is still the one just verified and the user
     // still active: a change in between revoked every key.
-    minted = stores.users.add_api_token(verified->user_id, verified->stored_hash, sha256_hex(token), expires);
+    minted = stores.users.add_api_token(verified.user_id, verified.stored_hash, sha256_hex(token), expires);
     return absl::OkStatus();
-  });
+  }));
   if (!minted) {
     return absl::UnauthenticatedError(refusal);
   }
@@ -76,7 +75,8 @@ grpc::Status EventServiceImpl::RevokeApiToken(grpc::ServerContext* context, cons
     }
     // Authenticated first: a valid, unexpired key of an active user.
     return authenticator_.run_as_caller(
-        credentials, Atomicity::kPerStatement, [&](Repositories& stores, const Caller&) -> absl::Status {
+        call_context(*context), credentials, Atomicity::kPerStatement,
+        [&](Repositories& stores, const Caller&) -> absl::Status {
           if (!stores.users.revoke_api_token(sha256_hex(*token))) {
             return absl::UnauthenticatedError("Invalid token.");  // revoked meanwhile
           }

@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "common/base/status_macros.h"
 #include "common/crypto/crypto.h"
 #include "common/grpc/rich_status.h"
 #include "common/text/proto_time.h"
@@ -100,31 +101,24 @@ Authenticator::Authenticator(const Clock& clock, Database& database, CredentialC
       token_cache_(token_cache),
       hashing_wait_(hashing_wait) {}
 
-absl::Status Authenticator::run_as_caller(const Credentials& credentials, Atomicity atomicity,
-                                          CallerWork work) {
-  const auto login = password_login(credentials);
-  if (!login.ok()) {
-    return login.status();
-  }
-  if (*login) {
+absl::Status Authenticator::run_as_caller(const CallContext& call, const Credentials& credentials,
+                                          Atomicity atomicity, CallerWork work) {
+  CALNDRO_ASSIGN_OR_RETURN(const std::optional<PasswordLogin> login, password_login(credentials));
+  if (login) {
     // A throttled login is refused before it costs a connection.
-    if (absl::Status screened = screen(**login, credentials.client_address); !screened.ok()) {
-      return screened;
-    }
+    CALNDRO_RETURN_IF_ERROR(screen(*login, credentials.client_address));
   }
   std::optional<VerifiedPassword> verified;
   for (int round = 0; round < 3; ++round) {
     std::optional<PasswordCheckNeeded> needed;
-    absl::Status status = database_.run(atomicity, [&](Repositories& repositories) -> absl::Status {
-      auto authentication = authenticate(repositories.users, credentials, verified ? &*verified : nullptr);
-      if (!authentication.ok()) {
-        return authentication.status();
-      }
-      if (auto* check = std::get_if<PasswordCheckNeeded>(&*authentication)) {
+    absl::Status status = database_.run(call, atomicity, [&](Repositories& repositories) -> absl::Status {
+      CALNDRO_ASSIGN_OR_RETURN(Authentication authentication, authenticate(repositories.users, credentials,
+                                                                           verified ? &*verified : nullptr));
+      if (auto* check = std::get_if<PasswordCheckNeeded>(&authentication)) {
         needed = std::move(*check);
         return absl::OkStatus();  // nothing written yet
       }
-      return work(repositories, std::get<Caller>(*authentication));
+      return work(repositories, std::get<Caller>(authentication));
     });
     if (!status.ok() || !needed) {
       return status;
@@ -132,12 +126,8 @@ absl::Status Authenticator::run_as_caller(const Credentials& credentials, Atomic
     if (round == 2) {
       break;
     }
-    auto checked =
-        check_password(**login, credentials.client_address, needed->user, "Invalid username/password.");
-    if (!checked.ok()) {
-      return checked.status();
-    }
-    verified = std::move(*checked);
+    CALNDRO_ASSIGN_OR_RETURN(verified, check_password(*login, credentials.client_address, needed->user,
+                                                      "Invalid username/password."));
   }
   return absl::UnavailableError("The password changed during the request; try again.");
 }
@@ -177,12 +167,9 @@ absl::StatusOr<Authentication> Authenticator::authenticate(UserRepository& users
                                                            const Credentials& credentials,
                                                            const VerifiedPassword* verified) {
   if (credentials.authorization) {
-    const auto login = password_login(credentials);
-    if (!login.ok()) {
-      return login.status();
-    }
-    if (*login) {
-      return from_basic(users, **login, verified);
+    CALNDRO_ASSIGN_OR_RETURN(const std::optional<PasswordLogin> login, password_login(credentials));
+    if (login) {
+      return from_basic(users, *login, verified);
     }
     std::string rest;
     if (starts_with_scheme(*credentials.authorization, "token", rest)) {
@@ -219,11 +206,8 @@ absl::StatusOr<VerifiedPassword> Authenticator::check_password(const PasswordLog
   if (const auto wait = throttle_.count_failure(account, address, counted_at)) {
     return throttled(*wait);
   }
-  const auto verified = verify_in_slot(login, user, account, address, counted_at);
-  if (!verified.ok()) {
-    return verified.status();
-  }
-  if (!*verified) {
+  CALNDRO_ASSIGN_OR_RETURN(const bool verified, verify_in_slot(login, user, account, address, counted_at));
+  if (!verified) {
     return refuse(refusal);  // the failure stays counted
   }
   throttle_.succeeded(account, address, counted_at);
@@ -305,18 +289,15 @@ absl::StatusOr<Caller> Authenticator::from_email_token(const std::string& token,
   if (!is_token_shape(token)) {
     return refuse("Invalid email token.");
   }
-  auto resolved = resolve_email_token(token, request_id);
-  if (!resolved.ok()) {
-    return resolved.status();
-  }
-  if (resolved->expires <= clock_.now()) {
-    return token_expired(resolved->expires);
+  CALNDRO_ASSIGN_OR_RETURN(auto resolved, resolve_email_token(token, request_id));
+  if (resolved.expires <= clock_.now()) {
+    return token_expired(resolved.expires);
   }
   Caller caller;
   caller.kind = Caller::Kind::kEmailToken;
-  caller.email = std::move(resolved->party_email);
-  caller.token_event_id = resolved->event_id;
-  caller.token_fingerprint = std::move(resolved->fingerprint);
+  caller.email = std::move(resolved.party_email);
+  caller.token_event_id = resolved.event_id;
+  caller.token_fingerprint = std::move(resolved.fingerprint);
   return caller;
 }
 

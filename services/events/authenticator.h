@@ -85,11 +85,12 @@ class Authenticator {
                 std::chrono::milliseconds hashing_wait = std::chrono::seconds(1));
 
   // Authenticates the caller and runs `work` as that caller on one
-  // connection, as `atomicity` says. A password not verified recently is
+  // connection, as `atomicity` says, for `call`. A password not verified recently is
   // checked between two connection leases: the first looks the user up, the
   // second does the work. A third happens only when the password changed in
   // between.
-  absl::Status run_as_caller(const Credentials& credentials, Atomicity atomicity, CallerWork work);
+  absl::Status run_as_caller(const CallContext& call, const Credentials& credentials, Atomicity atomicity,
+                             CallerWork work);
 
   // The decoded Basic credentials, if that is what `credentials` holds;
   // UNAUTHENTICATED for a malformed Basic header.

@@ -66,7 +66,7 @@ grpc::Status EventServiceImpl::serve_authorized(grpc::ServerContext* context, st
                               [&] { return act(stores, caller); });
     };
     absl::Status status = authenticator_.run_as_caller(
-        credentials, keyed ? Atomicity::kTransaction : atomicity, authorized_act);
+        call_context(*context), credentials, keyed ? Atomicity::kTransaction : atomicity, authorized_act);
     if (status.ok() && replayed) {
       context->AddInitialMetadata(kReplayedMetadata, "true");
     }

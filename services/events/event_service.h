@@ -191,9 +191,9 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
 
   // api_tokens.cc
 
-  absl::Status mint_api_token(const Credentials& credentials, const v1::CreateApiTokenRequest& request,
-                              v1::CreateApiTokenResponse& response);
-  absl::StatusOr<VerifiedPassword> verify_login(const Credentials& credentials,
+  absl::Status mint_api_token(const CallContext& call, const Credentials& credentials,
+                              const v1::CreateApiTokenRequest& request, v1::CreateApiTokenResponse& response);
+  absl::StatusOr<VerifiedPassword> verify_login(const CallContext& call, const Credentials& credentials,
                                                 const v1::CreateApiTokenRequest& request,
                                                 const std::string& refusal);
 

@@ -224,7 +224,7 @@ std::optional<std::int64_t> PgEventRepository::create_logged(const EventRecord& 
                                                              const std::string& effector,
                                                              const nlohmann::json& log_data) {
   try {
-    return written_once(per_statement_, [&] {
+    return written_once(per_statement_, call_, [&] {
       return tx_
           .exec_prepared("event_create_logged", event.title, created_by, micros_of(now),
                          nlohmann::json(event.parties).dump(), slots_to_json(event.slots).dump(), effector,
@@ -240,7 +240,7 @@ std::optional<EventRecord> PgEventRepository::update_logged(std::int64_t id, con
                                                             Instant now, const std::string& effector,
                                                             const nlohmann::json& log_data) {
   const auto& slots = change.slots;
-  const auto result = written_once(per_statement_, [&] {
+  const auto result = written_once(per_statement_, call_, [&] {
     return tx_.exec_prepared("event_update_logged", id, change.title.has_value(), change.title.value_or(""),
                              slots.has_value(), slots ? slots_to_json(*slots).dump() : std::string("[]"),
                              micros_of(now), effector, log_data.dump(), change.expected_version,
@@ -257,8 +257,8 @@ EventRecord PgEventRepository::set_agreed_slot(std::int64_t id, const std::optio
   if (slot) {
     pair = nlohmann::json::array({slot->begin.time_since_epoch().count(), slot->duration.count()}).dump();
   }
-  const auto result =
-      written_once(per_statement_, [&] { return tx_.exec_prepared("event_set_agreed_slot", id, pair); });
+  const auto result = written_once(per_statement_, call_,
+                                   [&] { return tx_.exec_prepared("event_set_agreed_slot", id, pair); });
   if (result.empty()) {
     throw std::logic_error("set_agreed_slot on an event that is not live (the caller holds its row lock)");
   }
@@ -266,7 +266,7 @@ EventRecord PgEventRepository::set_agreed_slot(std::int64_t id, const std::optio
 }
 
 void PgEventRepository::mark_deleted(std::int64_t id, Instant now) {
-  written_once(per_statement_, [&] { tx_.exec_prepared("event_mark_deleted", id, micros_of(now)); });
+  written_once(per_statement_, call_, [&] { tx_.exec_prepared("event_mark_deleted", id, micros_of(now)); });
 }
 
 Page<EventRecord> PgEventRepository::list_all(std::int64_t after, int limit) {
@@ -281,7 +281,7 @@ Page<EventRecord> PgEventRepository::list_for_user(std::int64_t user_id, std::in
 void PgEventRepository::append_log(std::int64_t event_id, Instant when, Occurrence occurrence,
                                    const std::string& effector, const std::vector<Slot>& slots,
                                    const nlohmann::json& data) {
-  written_once(per_statement_, [&] {
+  written_once(per_statement_, call_, [&] {
     tx_.exec_prepared("log_append", event_id, micros_of(when), std::string(occurrence_name(occurrence)),
                       effector, slots_to_json(slots).dump(), data.dump());
   });

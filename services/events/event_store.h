@@ -2,7 +2,6 @@
 
 #include <pqxx/pqxx>
 
-#include "common/rpc/rpc_call.h"
 #include "events/stores.h"
 
 namespace calndro::events {
@@ -13,8 +12,8 @@ namespace calndro::events {
 class PgEventRepository final : public EventRepository {
  public:
   // `atomicity`: kPerStatement when `tx` commits each statement on its own.
-  PgEventRepository(pqxx::transaction_base& tx, Atomicity atomicity)
-      : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement) {}
+  PgEventRepository(pqxx::transaction_base& tx, Atomicity atomicity, const CallContext& call)
+      : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement), call_(call) {}
 
   std::optional<EventRecord> load(std::int64_t id, RowLock lock) override;
   std::optional<std::int64_t> create_logged(const EventRecord& event, std::int64_t created_by, Instant now,
@@ -34,6 +33,7 @@ class PgEventRepository final : public EventRepository {
  private:
   pqxx::transaction_base& tx_;
   const bool per_statement_;
+  const CallContext& call_;
 };
 
 void prepare_event_statements(pqxx::connection& connection);
@@ -43,12 +43,12 @@ void prepare_event_statements(pqxx::connection& connection);
 // change in doubt: that is not the "nothing happened" on which the pool
 // runs the work again.
 template <typename Write>
-auto written_once(bool per_statement, Write&& write) -> decltype(write()) {
+auto written_once(bool per_statement, const CallContext& call, Write&& write) -> decltype(write()) {
   if (!per_statement) {
     return write();
   }
   // Nothing rolls this back: a call past its deadline is refused before it.
-  throw_if_past_deadline();
+  throw_if_past_deadline(call);
   try {
     return write();
   } catch (const pqxx::broken_connection& error) {

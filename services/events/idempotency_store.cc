@@ -43,7 +43,7 @@ void prepare_idempotency_statements(pqxx::connection& connection) {
 std::optional<IdempotencyRecord> PgIdempotencyStore::claim(const std::string& caller, const std::string& key,
                                                            const std::string& request_hash, Instant now,
                                                            Instant expired_before) {
-  const auto claimed = written_once(per_statement_, [&] {
+  const auto claimed = written_once(per_statement_, call_, [&] {
     return tx_.exec_prepared("idempotency_claim", caller, key, request_hash, micros(now),
                              micros(expired_before));
   });
@@ -65,17 +65,17 @@ std::optional<IdempotencyRecord> PgIdempotencyStore::claim(const std::string& ca
 
 void PgIdempotencyStore::complete(const std::string& caller, const std::string& key,
                                   const std::string& response) {
-  written_once(per_statement_,
+  written_once(per_statement_, call_,
                [&] { tx_.exec_prepared("idempotency_complete", caller, key, pqxx::binarystring(response)); });
 }
 
 void PgIdempotencyStore::release(const std::string& caller, const std::string& key) {
-  written_once(per_statement_, [&] { tx_.exec_prepared("idempotency_release", caller, key); });
+  written_once(per_statement_, call_, [&] { tx_.exec_prepared("idempotency_release", caller, key); });
 }
 
 std::int64_t PgIdempotencyStore::purge_idempotency_records(Instant before) {
-  const auto result =
-      written_once(per_statement_, [&] { return tx_.exec_prepared("idempotency_purge", micros(before)); });
+  const auto result = written_once(per_statement_, call_,
+                                   [&] { return tx_.exec_prepared("idempotency_purge", micros(before)); });
   return static_cast<std::int64_t>(result.affected_rows());
 }
 

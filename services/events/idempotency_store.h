@@ -11,8 +11,8 @@ namespace calndro::events {
 // connection. Every function runs in the caller's transaction.
 class PgIdempotencyStore final : public IdempotencyStore {
  public:
-  PgIdempotencyStore(pqxx::transaction_base& tx, Atomicity atomicity)
-      : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement) {}
+  PgIdempotencyStore(pqxx::transaction_base& tx, Atomicity atomicity, const CallContext& call)
+      : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement), call_(call) {}
 
   std::optional<IdempotencyRecord> claim(const std::string& caller, const std::string& key,
                                          const std::string& request_hash, Instant now,
@@ -24,6 +24,7 @@ class PgIdempotencyStore final : public IdempotencyStore {
  private:
   pqxx::transaction_base& tx_;
   const bool per_statement_;
+  const CallContext& call_;
 };
 
 void prepare_idempotency_statements(pqxx::connection& connection);

@@ -109,10 +109,18 @@ void register_relay_metrics(calndro::Metrics& metrics, events::Database& databas
   metrics.on_scrape([&pending, &oldest, &database, &clock] {
     try {
       events::NotificationBacklog backlog;
-      (void)database.run(events::Atomicity::kPerStatement, [&](events::Repositories& stores) {
-        backlog = stores.outbox.backlog();
-        return absl::OkStatus();
-      });
+      const absl::Status read =
+          database.run(calndro::CallContext::background(), events::Atomicity::kPerStatement,
+                       [&](events::Repositories& stores) {
+                         backlog = stores.outbox.backlog();
+                         return absl::OkStatus();
+                       });
+      if (!read.ok()) {
+        // Unknown this scrape, as when unreachable; the next scrape asks again.
+        pending.Set(-1);
+        oldest.Set(-1);
+        return;
+      }
       pending.Set(static_cast<double>(backlog.pending));
       oldest.Set(backlog.oldest ? std::chrono::duration<double>(clock.now() - *backlog.oldest).count() : 0.0);
     } catch (const std::exception&) {

@@ -57,7 +57,7 @@ void prepare_outbox_statements(pqxx::connection& connection) {
 }
 
 void PgNotificationOutbox::add(const PendingNotification& notification, Instant now) {
-  written_once(per_statement_, [&] {
+  written_once(per_statement_, call_, [&] {
     tx_.exec_prepared("outbox_add", notification.id, micros(now), notification.event_id,
                       nlohmann::json(notification.recipients).dump(), notification.request,
                       notification.caller_request_id, notification.caused_by);
@@ -76,7 +76,7 @@ std::vector<QueuedMails> PgNotificationOutbox::mails_caused_since(std::int64_t e
 
 std::vector<PendingNotification> PgNotificationOutbox::claim_due(Instant now, Instant lease_until,
                                                                  int limit) {
-  const auto result = written_once(per_statement_, [&] {
+  const auto result = written_once(per_statement_, call_, [&] {
     return tx_.exec_prepared("outbox_claim", micros(now), micros(lease_until), limit);
   });
   std::vector<PendingNotification> claimed;
@@ -94,15 +94,15 @@ std::vector<PendingNotification> PgNotificationOutbox::claim_due(Instant now, In
 }
 
 void PgNotificationOutbox::mark_handed_over(const std::string& id, Instant now) {
-  written_once(per_statement_, [&] { tx_.exec_prepared("outbox_handed_over", id, micros(now)); });
+  written_once(per_statement_, call_, [&] { tx_.exec_prepared("outbox_handed_over", id, micros(now)); });
 }
 
 void PgNotificationOutbox::retry_at(const std::string& id, Instant when, const std::string& error) {
-  written_once(per_statement_, [&] { tx_.exec_prepared("outbox_retry", id, micros(when), error); });
+  written_once(per_statement_, call_, [&] { tx_.exec_prepared("outbox_retry", id, micros(when), error); });
 }
 
 void PgNotificationOutbox::mark_refused(const std::string& id, Instant now, const std::string& error) {
-  written_once(per_statement_, [&] { tx_.exec_prepared("outbox_refused", id, micros(now), error); });
+  written_once(per_statement_, call_, [&] { tx_.exec_prepared("outbox_refused", id, micros(now), error); });
 }
 
 NotificationBacklog PgNotificationOutbox::backlog() {

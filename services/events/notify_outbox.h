@@ -11,8 +11,8 @@ namespace calndro::events {
 // connection. Every function runs in the caller's transaction.
 class PgNotificationOutbox final : public NotificationOutbox {
  public:
-  PgNotificationOutbox(pqxx::transaction_base& tx, Atomicity atomicity)
-      : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement) {}
+  PgNotificationOutbox(pqxx::transaction_base& tx, Atomicity atomicity, const CallContext& call)
+      : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement), call_(call) {}
 
   void add(const PendingNotification& notification, Instant now) override;
   std::vector<PendingNotification> claim_due(Instant now, Instant lease_until, int limit) override;
@@ -26,6 +26,7 @@ class PgNotificationOutbox final : public NotificationOutbox {
  private:
   pqxx::transaction_base& tx_;
   const bool per_statement_;
+  const CallContext& call_;
 };
 
 void prepare_outbox_statements(pqxx::connection& connection);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/base/log.h"
+#include "common/base/status_macros.h"
 
 namespace calndro::events {
 namespace {
@@ -37,9 +38,19 @@ void OutboxRelay::loop(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     woken_ = false;
     lock.unlock();
+    // A failure is logged and left to the next tick: an unclaimed row is
+    // still due, and a row whose hand-over went unrecorded is claimed again
+    // once its lease ends (the notification service deduplicates by id).
     int claimed = 0;
     try {
-      claimed = relay_once();
+      const absl::StatusOr<int> relayed = relay_once();
+      if (relayed.ok()) {
+        claimed = *relayed;
+      } else {
+        log::warn("notification relay failed; next try later",
+                  {{"code", static_cast<int>(relayed.status().code())},
+                   {"error", std::string(relayed.status().message())}});
+      }
     } catch (const std::exception& error) {
       log::warn("notification relay failed; next try later", {{"error", error.what()}});
     }
@@ -51,20 +62,25 @@ void OutboxRelay::loop(const std::stop_token& stop) {
   }
 }
 
-int OutboxRelay::relay_once() {
+absl::StatusOr<int> OutboxRelay::relay_once() {
   std::vector<PendingNotification> claimed;
   const Instant now = clock_.now();
-  (void)database_.run(Atomicity::kPerStatement, [&](Repositories& stores) {
-    claimed = stores.outbox.claim_due(now, now + options_.lease, options_.batch);
-    return absl::OkStatus();
-  });
+  CALNDRO_RETURN_IF_ERROR(
+      database_.run(CallContext::background(), Atomicity::kPerStatement, [&](Repositories& stores) {
+        claimed = stores.outbox.claim_due(now, now + options_.lease, options_.batch);
+        return absl::OkStatus();
+      }));
+  // Every claimed row is handed over even when recording one failed: the
+  // first failure is reported once all were tried.
+  absl::Status recorded;
   for (const auto& notification : claimed) {
-    hand_over(notification);
+    recorded.Update(hand_over(notification));
   }
+  CALNDRO_RETURN_IF_ERROR(recorded);
   return static_cast<int>(claimed.size());
 }
 
-void OutboxRelay::hand_over(const PendingNotification& notification) {
+absl::Status OutboxRelay::hand_over(const PendingNotification& notification) {
   calndro::notify::v1::QueueNotificationsRequest request;
   absl::Status status;
   // A row queued by an older release may name a field since removed
@@ -82,10 +98,10 @@ void OutboxRelay::hand_over(const PendingNotification& notification) {
         notification.caller_request_id.empty() ? notification.id : notification.caller_request_id;
     status = notifications_.queue_notifications(request, trace, response);
   }
-  settle(notification, status);
+  return settle(notification, status);
 }
 
-void OutboxRelay::settle(const PendingNotification& notification, const absl::Status& status) {
+absl::Status OutboxRelay::settle(const PendingNotification& notification, const absl::Status& status) {
   const Instant now = clock_.now();
   const std::string error(status.message());
   if (!status.ok()) {
@@ -99,7 +115,7 @@ void OutboxRelay::settle(const PendingNotification& notification, const absl::St
     backoff *= 2;
   }
   backoff = std::min(backoff, options_.max_backoff);
-  (void)database_.run(Atomicity::kPerStatement, [&](Repositories& stores) {
+  return database_.run(CallContext::background(), Atomicity::kPerStatement, [&](Repositories& stores) {
     if (status.ok()) {
       stores.outbox.mark_handed_over(notification.id, now);
     } else if (worth_retrying(status)) {

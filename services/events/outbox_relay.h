@@ -43,13 +43,15 @@ class OutboxRelay {
 
   // A notify committed in this process: relay now rather than at the next poll.
   void wake();
-  // Hands over what is due; returns how many were claimed.
-  int relay_once();
+  // Hands over what is due; returns how many were claimed, or the
+  // database's refusal to claim or to record a hand-over (the loop logs it
+  // and tries again on its next tick).
+  absl::StatusOr<int> relay_once();
 
  private:
   void loop(const std::stop_token& stop);
-  void hand_over(const PendingNotification& notification);
-  void settle(const PendingNotification& notification, const absl::Status& status);
+  absl::Status hand_over(const PendingNotification& notification);
+  absl::Status settle(const PendingNotification& notification, const absl::Status& status);
 
   Database& database_;
   NotificationClient& notifications_;

@@ -1,7 +1,7 @@
 #include "events/pg_database.h"
 
 #include "common/db/deadline_watch.h"
-#include "common/rpc/rpc_call.h"
+#include "common/db/pg_unit_of_work.h"
 #include "events/event_store.h"
 #include "events/idempotency_store.h"
 #include "events/notify_outbox.h"
@@ -24,11 +24,11 @@ bool cancelled(const pqxx::sql_error& error) {
 // with it the transaction it belongs to, so a write never lands after its
 // caller was told it failed; the call answers DEADLINE_EXCEEDED. The watch
 // costs no round trip: nothing is sent unless the deadline passes.
-absl::Status PgDatabase::run(Atomicity atomicity, Work work) {
+absl::Status PgDatabase::run(const CallContext& call, Atomicity atomicity, Work work) {
   return pool_.run([&](pqxx::connection& connection) {
-    const DeadlineWatch watch(call_deadline(), [&connection] { connection.cancel_query(); });
+    const DeadlineWatch watch(call.deadline, [&connection] { connection.cancel_query(); });
     try {
-      return run_on(connection, atomicity, work);
+      return run_on(connection, call, atomicity, work);
     } catch (const pqxx::sql_error& error) {
       if (!watch.fired() || !cancelled(error)) {
         throw;
@@ -39,31 +39,16 @@ absl::Status PgDatabase::run(Atomicity atomicity, Work work) {
   });
 }
 
-absl::Status PgDatabase::run_on(pqxx::connection& connection, Atomicity atomicity, Work work) {
-  if (atomicity == Atomicity::kPerStatement) {
-    pqxx::nontransaction statements(connection);
-    PgEventRepository events(statements, Atomicity::kPerStatement);
-    PgUserRepository users(statements, Atomicity::kPerStatement);
-    PgNotificationOutbox outbox(statements, Atomicity::kPerStatement);
-    PgIdempotencyStore idempotency(statements, Atomicity::kPerStatement);
+absl::Status PgDatabase::run_on(pqxx::connection& connection, const CallContext& call, Atomicity atomicity,
+                                Work work) {
+  return run_in_transaction(connection, call, atomicity, [&](pqxx::transaction_base& tx) {
+    PgEventRepository events(tx, atomicity, call);
+    PgUserRepository users(tx, atomicity, call);
+    PgNotificationOutbox outbox(tx, atomicity, call);
+    PgIdempotencyStore idempotency(tx, atomicity, call);
     Repositories repositories{events, users, outbox, idempotency};
     return work(repositories);
-  }
-  pqxx::work tx(connection);
-  PgEventRepository events(tx, Atomicity::kTransaction);
-  PgUserRepository users(tx, Atomicity::kTransaction);
-  PgNotificationOutbox outbox(tx, Atomicity::kTransaction);
-  PgIdempotencyStore idempotency(tx, Atomicity::kTransaction);
-  Repositories repositories{events, users, outbox, idempotency};
-  absl::Status status = work(repositories);
-  if (status.ok()) {
-    // Last moment to refuse: the caller gone, the transaction rolls back.
-    status = call_still_wanted();
-  }
-  if (status.ok()) {
-    tx.commit();
-  }
-  return status;
+  });
 }
 
 void PgDatabase::prepare(pqxx::connection& connection) {

@@ -11,13 +11,14 @@ class PgDatabase final : public Database {
  public:
   explicit PgDatabase(DbPool& pool) : pool_(pool) {}
 
-  absl::Status run(Atomicity atomicity, Work work) override;
+  absl::Status run(const CallContext& call, Atomicity atomicity, Work work) override;
 
   // Registers the statements of both repositories on a new connection.
   static void prepare(pqxx::connection& connection);
 
  private:
-  static absl::Status run_on(pqxx::connection& connection, Atomicity atomicity, Work work);
+  static absl::Status run_on(pqxx::connection& connection, const CallContext& call, Atomicity atomicity,
+                             Work work);
 
   DbPool& pool_;
 };

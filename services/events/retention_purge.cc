@@ -5,16 +5,22 @@
 namespace calndro::events {
 namespace {
 
-// Runs one purge statement; a failure is logged and tried again next time.
+// Runs one purge statement; a failure (thrown or refused) is logged and the
+// purge tried again on the next tick: what it would have deleted stays
+// expired until then.
 template <typename Purge>
 void purge_logged(Database& database, const char* what, Purge purge) {
   try {
     std::int64_t purged = 0;
-    (void)database.run(Atomicity::kPerStatement, [&](Repositories& stores) {
-      purged = purge(stores);
-      return absl::OkStatus();
-    });
-    if (purged > 0) {
+    const absl::Status status =
+        database.run(CallContext::background(), Atomicity::kPerStatement, [&](Repositories& stores) {
+          purged = purge(stores);
+          return absl::OkStatus();
+        });
+    if (!status.ok()) {
+      log::warn(std::string("purge of ") + what + " refused; next try later",
+                {{"code", static_cast<int>(status.code())}, {"error", std::string(status.message())}});
+    } else if (purged > 0) {
       log::info(std::string("purged ") + what, {{"count", purged}});
     }
   } catch (const std::exception& error) {

@@ -8,6 +8,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "common/db/unit_of_work.h"
 #include "common/text/clock.h"
 #include "common/text/time_slot.h"
 
@@ -140,14 +141,16 @@ class UserRepository {
   virtual bool is_staff_email(const std::string& email) = 0;
 };
 
-// kTransaction: every statement of the work commits together (writes with
-// more than one statement, or reads that must agree with a write).
-// kPerStatement: each statement commits on its own, which saves the BEGIN
-// and COMMIT round trips; for work whose change, if any, is one statement,
-// with at most idempotent writes before it. Should the connection break
-// during such a statement, whether it committed is unknown: the repositories
-// then throw pqxx::in_doubt_error, which no one retries.
-enum class Atomicity { kTransaction, kPerStatement };
+// common/db/unit_of_work.h's Atomicity. kTransaction: every statement of the
+// work commits together (writes with more than one statement, or reads that
+// must agree with a write). kPerStatement: each statement commits on its
+// own, which saves the BEGIN and COMMIT round trips; for work whose change,
+// if any, is one statement, with at most idempotent writes before it. Should
+// the connection break during such a statement, whether it committed is
+// unknown: the repositories then throw pqxx::in_doubt_error, which no one
+// retries.
+using calndro::Atomicity;
+using calndro::CallContext;
 
 // An accepted notify waiting for the notification service: `id` is the
 // request id it is queued with there (stable across retries), `request`
@@ -235,16 +238,7 @@ struct Repositories {
   IdempotencyStore& idempotency;
 };
 
-// Runs work on one database connection.
-class Database {
- public:
-  using Work = absl::FunctionRef<absl::Status(Repositories&)>;
-
-  virtual ~Database() = default;
-  // Runs `work` as `atomicity` says; commits only when it returns OK (a
-  // refused call changes nothing). Database failures are thrown
-  // (common/rpc/rpc_call.h maps them).
-  virtual absl::Status run(Atomicity atomicity, Work work) = 0;
-};
+// Runs work on one database connection (common/db/unit_of_work.h).
+using Database = UnitOfWork<Repositories>;
 
 }  // namespace calndro::events

@@ -76,14 +76,14 @@ std::optional<User> PgUserRepository::find_by_api_token_hash(const std::string& 
 
 bool PgUserRepository::add_api_token(std::int64_t user_id, const std::string& stored_hash,
                                      const std::string& token_hash, Instant expires) {
-  return written_once(per_statement_, [&] {
+  return written_once(per_statement_, call_, [&] {
     return tx_.exec_prepared("add_api_token", token_hash, user_id, stored_hash, micros_of(expires))
                .affected_rows() == 1;
   });
 }
 
 bool PgUserRepository::revoke_api_token(const std::string& token_hash) {
-  return written_once(per_statement_,
+  return written_once(per_statement_, call_,
                       [&] { return tx_.exec_prepared("revoke_api_token", token_hash).affected_rows() == 1; });
 }
 

@@ -16,8 +16,8 @@ namespace calndro::events {
 class PgUserRepository final : public UserRepository {
  public:
   // `atomicity`: kPerStatement when `tx` commits each statement on its own.
-  PgUserRepository(pqxx::transaction_base& tx, Atomicity atomicity)
-      : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement) {}
+  PgUserRepository(pqxx::transaction_base& tx, Atomicity atomicity, const CallContext& call)
+      : tx_(tx), per_statement_(atomicity == Atomicity::kPerStatement), call_(call) {}
 
   std::optional<User> find_by_login(const std::string& login) override;
   std::optional<User> find_by_api_token_hash(const std::string& token_hash, Instant now) override;
@@ -31,6 +31,7 @@ class PgUserRepository final : public UserRepository {
  private:
   pqxx::transaction_base& tx_;
   const bool per_statement_;
+  const CallContext& call_;
 };
 
 void prepare_user_statements(pqxx::connection& connection);

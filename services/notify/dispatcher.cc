@@ -123,8 +123,11 @@ void Dispatcher::release_own_leases() {
   // Before this process's first claim: its own leases are its predecessor's.
   std::call_once(leases_released_, [this] {
     int released = 0;
-    stores_.database.write(
-        [&](Transaction& tx) { released = stores_.outbox.release_leases(tx, options_.owner); });
+    throw_if_refused(
+        stores_.database.run(CallContext::background(), Atomicity::kTransaction, [&](Transaction& tx) {
+          released = stores_.outbox.release_leases(tx, options_.owner);
+          return absl::OkStatus();
+        }));
     if (released > 0) {
       log::warn("dispatcher: took back the mails claimed before this replica restarted",
                 {{"owner", options_.owner}, {"mails", released}});
@@ -141,8 +144,11 @@ void Dispatcher::end_claims_in_doubt() {
   for (std::size_t i = 0; i < claims.size(); ++i) {
     try {
       int released = 0;
-      stores_.database.write(
-          [&](Transaction& tx) { released = stores_.outbox.release_claim(tx, claims[i]); });
+      throw_if_refused(
+          stores_.database.run(CallContext::background(), Atomicity::kTransaction, [&](Transaction& tx) {
+            released = stores_.outbox.release_claim(tx, claims[i]);
+            return absl::OkStatus();
+          }));
       if (released > 0) {
         log::warn("dispatcher: took back a mail whose claim was in doubt (database gone during COMMIT)",
                   {{"owner", claims[i].owner}, {"mails", released}});
@@ -158,29 +164,33 @@ void Dispatcher::end_claims_in_doubt() {
 
 std::optional<Dispatcher::Attempt> Dispatcher::claim(const Claim& claim, std::optional<Sending>& sending) {
   std::optional<Attempt> attempt;
-  stores_.database.write([&](Transaction& tx) {
-    attempt.reset();
-    sending.reset();
-    std::optional<OutgoingMail> mail = stores_.outbox.claim_next(tx, claim, options_.lease);
-    if (!mail) {
-      return;
-    }
-    attempt.emplace();
-    attempt->mail_id = mail->id;
-    attempt->request_id = mail->request_id;
-    attempt->attempts = mail->attempts + 1;
-    std::string error;
-    const std::optional<Mailbox> from = parse_mailbox(mail->sender, error);
-    if (!from || (!mail->content && mail->legacy_body.empty())) {
-      // Cannot happen for rows this service wrote; do not retry garbage.
-      attempt->error = !from ? "stored sender is not a valid address" : "stored mail content is unreadable";
-      stores_.outbox.mark_failed(tx, mail->id, attempt->error, claim);
-      return;
-    }
-    MailText text = mail_text(tx, *mail);
-    attempt->token_fingerprint = text.token_fingerprint;
-    sending = Sending{std::move(*mail), *from, std::move(text)};
-  });
+  const absl::Status claimed =
+      stores_.database.run(CallContext::background(), Atomicity::kTransaction, [&](Transaction& tx) {
+        attempt.reset();
+        sending.reset();
+        std::optional<OutgoingMail> mail = stores_.outbox.claim_next(tx, claim, options_.lease);
+        if (!mail) {
+          return absl::OkStatus();
+        }
+        attempt.emplace();
+        attempt->mail_id = mail->id;
+        attempt->request_id = mail->request_id;
+        attempt->attempts = mail->attempts + 1;
+        std::string error;
+        const std::optional<Mailbox> from = parse_mailbox(mail->sender, error);
+        if (!from || (!mail->content && mail->legacy_body.empty())) {
+          // Cannot happen for rows this service wrote; do not retry garbage.
+          attempt->error =
+              !from ? "stored sender is not a valid address" : "stored mail content is unreadable";
+          stores_.outbox.mark_failed(tx, mail->id, attempt->error, claim);
+          return absl::OkStatus();
+        }
+        MailText text = mail_text(tx, *mail);
+        attempt->token_fingerprint = text.token_fingerprint;
+        sending = Sending{std::move(*mail), *from, std::move(text)};
+        return absl::OkStatus();
+      });
+  throw_if_refused(claimed);
   return attempt;
 }
 
@@ -221,7 +231,11 @@ void Dispatcher::record(const Sending& sending, const Claim& claim, const Attemp
   for (int tries = 1;; ++tries) {
     try {
       bool held = false;
-      stores_.database.write([&](Transaction& tx) { held = write_outcome(tx, sending, claim, attempt); });
+      throw_if_refused(
+          stores_.database.run(CallContext::background(), Atomicity::kTransaction, [&](Transaction& tx) {
+            held = write_outcome(tx, sending, claim, attempt);
+            return absl::OkStatus();
+          }));
       if (!held) {
         log::error(
             "dispatcher: the mail's lease ran out before its outcome was recorded; another claim has it",

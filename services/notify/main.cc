@@ -177,8 +177,13 @@ void watch_gauges(Metrics& metrics, DbPool& pool, const Stores& stores) {
   metrics.on_scrape([&outbox_depth, stores] {
     try {
       std::int64_t depth = 0;
-      stores.database.read([&](Transaction& tx) { depth = stores.outbox.depth(tx); });
-      outbox_depth.Set(static_cast<double>(depth));
+      const absl::Status read =
+          stores.database.run(CallContext::background(), Atomicity::kReadOnly, [&](Transaction& tx) {
+            depth = stores.outbox.depth(tx);
+            return absl::OkStatus();
+          });
+      // Refused: unknown this scrape, as when unreachable; the next asks again.
+      outbox_depth.Set(read.ok() ? static_cast<double>(depth) : -1);
     } catch (const std::exception&) {
       outbox_depth.Set(-1);  // unknown: the database is unreachable
     }

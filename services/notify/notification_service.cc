@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/base/log.h"
+#include "common/base/status_macros.h"
 #include "common/crypto/crypto.h"
 #include "common/grpc/rich_status.h"
 #include "common/rpc/rpc_call.h"
@@ -324,12 +325,12 @@ struct NotificationServiceImpl::QueueResult {
   bool conflict = false;
 };
 
-NotificationServiceImpl::QueueResult NotificationServiceImpl::store_request(
-    const ValidatedQueueRequest& valid) {
+absl::StatusOr<NotificationServiceImpl::QueueResult> NotificationServiceImpl::store_request(
+    const CallContext& call, const ValidatedQueueRequest& valid) {
   const std::string from =
       valid.mail.sender.empty() ? mailbox_text(settings_.mail.default_from) : valid.mail.sender;
   QueueResult result;
-  stores_.database.write([&](Transaction& tx) {
+  CALNDRO_RETURN_IF_ERROR(stores_.database.run(call, Atomicity::kTransaction, [&](Transaction& tx) {
     result = QueueResult{};
     Outbox& outbox = stores_.outbox;
     if (!outbox.insert_request(tx, valid.request_id, valid.mail.event_id, valid.content_hash)) {
@@ -339,7 +340,7 @@ NotificationServiceImpl::QueueResult NotificationServiceImpl::store_request(
       if (!result.conflict) {
         result.mails = outbox.queued_for_request(tx, valid.request_id);
       }
-      return;
+      return absl::OkStatus();
     }
     // No token yet: the dispatcher mints it when it sends the mail, so the
     // outbox never holds one (SPEC §6).
@@ -348,7 +349,8 @@ NotificationServiceImpl::QueueResult NotificationServiceImpl::store_request(
       const std::int64_t id = outbox.enqueue(tx, {valid.request_id, recipient, from, subject, valid.mail});
       result.mails.push_back({id, recipient});
     }
-  });
+    return absl::OkStatus();
+  }));
   return result;
 }
 
@@ -367,7 +369,7 @@ absl::Status NotificationServiceImpl::queue(const grpc::ServerContext& context,
   }
   fields["idempotency_key"] = valid->request_id;
   fields["event_id"] = valid->mail.event_id;
-  const QueueResult result = store_request(*valid);
+  CALNDRO_ASSIGN_OR_RETURN(const QueueResult result, store_request(call_context(context), *valid));
   if (result.conflict) {
     log::warn("request id reused for a different request", fields);
     return absl::AlreadyExistsError("This request_id was already used for a different notification request.");
@@ -401,7 +403,11 @@ absl::Status NotificationServiceImpl::resolve(const grpc::ServerContext& context
   const std::string hash = token_hash(canonical_token(request.token()));
   std::optional<TokenRecord> record;
   // One SELECT: no BEGIN/COMMIT round trips (each `?et=` request comes here).
-  stores_.database.single([&](Transaction& tx) { record = stores_.tokens.find_by_hash(tx, hash); });
+  CALNDRO_RETURN_IF_ERROR(
+      stores_.database.run(call_context(context), Atomicity::kPerStatement, [&](Transaction& tx) {
+        record = stores_.tokens.find_by_hash(tx, hash);
+        return absl::OkStatus();
+      }));
   if (!record || !constant_time_equal(record->hash, hash)) {
     log::info("unknown email token", fields);
     return absl::NotFoundError("Unknown email token.");
@@ -442,9 +448,11 @@ absl::Status NotificationServiceImpl::list(const grpc::ServerContext& context,
   const int page_size = request.page_size() == 0 ? limits::kDefaultPageSize
                                                  : std::min(request.page_size(), limits::kMaxPageSize);
   std::vector<DeliveryRow> rows;
-  stores_.database.read([&](Transaction& tx) {
-    rows = stores_.outbox.list(tx, request.event_id(), *before_id, page_size + 1);
-  });
+  CALNDRO_RETURN_IF_ERROR(
+      stores_.database.run(call_context(context), Atomicity::kReadOnly, [&](Transaction& tx) {
+        rows = stores_.outbox.list(tx, request.event_id(), *before_id, page_size + 1);
+        return absl::OkStatus();
+      }));
   const bool more = static_cast<int>(rows.size()) > page_size;
   if (more) {
     rows.resize(page_size);

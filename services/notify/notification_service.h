@@ -66,7 +66,7 @@ class NotificationServiceImpl final : public v1::NotificationService::Service {
   absl::Status authorize(const grpc::ServerContext& context, const nlohmann::json& fields) const;
   absl::Status queue(const grpc::ServerContext& context, const v1::QueueNotificationsRequest& request,
                      v1::QueueNotificationsResponse& response);
-  QueueResult store_request(const ValidatedQueueRequest& valid);
+  absl::StatusOr<QueueResult> store_request(const CallContext& call, const ValidatedQueueRequest& valid);
   absl::Status resolve(const grpc::ServerContext& context, const v1::ResolveTokenRequest& request,
                        v1::ResolveTokenResponse& response);
   absl::Status list(const grpc::ServerContext& context, const v1::ListDeliveriesRequest& request,

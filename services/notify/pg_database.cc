@@ -1,34 +1,22 @@
 #include "notify/pg_database.h"
 
+#include "common/db/pg_unit_of_work.h"
 #include "notify/db_retry.h"
 
 namespace calndro::notify {
 
-template <typename PqxxTransaction>
-void PgDatabase::run(absl::FunctionRef<void(Transaction&)> work) {
-  auto once = [&work](pqxx::connection& connection) {
-    PqxxTransaction tx(connection);
-    PgTransaction handle(tx);
-    work(handle);
-    tx.commit();
+absl::Status PgDatabase::run(const CallContext& call, Atomicity atomicity, Work work) {
+  // As in the event service: a write whose caller gave up rolls back.
+  auto once = [&](pqxx::connection& connection) {
+    return run_in_transaction(connection, call, atomicity, [&](pqxx::transaction_base& tx) {
+      PgTransaction handle(tx);
+      return work(handle);
+    });
   };
   if (policy_ == StaleConnections::kRetryWhileFast) {
-    run_with_fresh_connections(pool_, once);
-  } else {
-    pool_.run(once);
+    return run_with_fresh_connections(pool_, once);
   }
-}
-
-void PgDatabase::write(absl::FunctionRef<void(Transaction&)> work) {
-  run<pqxx::work>(work);
-}
-
-void PgDatabase::read(absl::FunctionRef<void(Transaction&)> work) {
-  run<pqxx::read_transaction>(work);
-}
-
-void PgDatabase::single(absl::FunctionRef<void(Transaction&)> work) {
-  run<pqxx::nontransaction>(work);
+  return pool_.run(once);
 }
 
 }  // namespace calndro::notify

@@ -30,14 +30,9 @@ class PgDatabase final : public Database {
   };
   PgDatabase(DbPool& pool, StaleConnections policy) : pool_(pool), policy_(policy) {}
 
-  void write(absl::FunctionRef<void(Transaction&)> work) override;
-  void read(absl::FunctionRef<void(Transaction&)> work) override;
-  void single(absl::FunctionRef<void(Transaction&)> work) override;
+  absl::Status run(const CallContext& call, Atomicity atomicity, Work work) override;
 
  private:
-  template <typename PqxxTransaction>
-  void run(absl::FunctionRef<void(Transaction&)> work);
-
   DbPool& pool_;
   const StaleConnections policy_;
 };

@@ -13,7 +13,10 @@ std::int64_t delete_in_batches(Database& database, const RetentionOptions& optio
   std::int64_t total = 0;
   for (int i = 0; i < kMaxBatches; ++i) {
     int deleted = 0;
-    database.write([&](Transaction& tx) { deleted = batch(tx, options.days, options.batch); });
+    throw_if_refused(database.run(CallContext::background(), Atomicity::kTransaction, [&](Transaction& tx) {
+      deleted = batch(tx, options.days, options.batch);
+      return absl::OkStatus();
+    }));
     total += deleted;
     if (deleted < options.batch) {
       break;

@@ -3,10 +3,12 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
+#include "common/db/unit_of_work.h"
 #include "common/text/time_format.h"
 #include "notify/mail_composer.h"
 
@@ -24,19 +26,26 @@ class Transaction {
   virtual ~Transaction() = default;
 };
 
-class Database {
+// Runs `work` as common/db/unit_of_work.h says: kTransaction read-write,
+// kReadOnly, or kPerStatement (one statement, no BEGIN/COMMIT round trips).
+// `work` may run more than once (a try that failed committed nothing), so
+// it starts from scratch each time. Throws DatabaseUnavailable when the
+// database cannot be reached.
+using Database = UnitOfWork<Transaction>;
+
+// A unit of work refused (its status not OK) where the caller is a
+// background loop: thrown, the loop logs it and tries again on its next
+// round, as it does when the database is down.
+class WorkRefused : public std::runtime_error {
  public:
-  virtual ~Database() = default;
-  // Runs `work` in a read-write transaction, committed when `work` returns.
-  // `work` may run more than once (a try that failed committed nothing), so
-  // it starts from scratch each time. Throws DatabaseUnavailable when the
-  // database cannot be reached.
-  virtual void write(absl::FunctionRef<void(Transaction&)> work) = 0;
-  // The same, read-only.
-  virtual void read(absl::FunctionRef<void(Transaction&)> work) = 0;
-  // One statement on its own, with no BEGIN/COMMIT round trips.
-  virtual void single(absl::FunctionRef<void(Transaction&)> work) = 0;
+  explicit WorkRefused(const absl::Status& status) : std::runtime_error(status.ToString()) {}
 };
+
+inline void throw_if_refused(const absl::Status& status) {
+  if (!status.ok()) {
+    throw WorkRefused(status);
+  }
+}
 
 // What QueueNotifications answers for one recipient (first call or replay).
 struct QueuedMail {

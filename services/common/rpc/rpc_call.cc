@@ -64,60 +64,20 @@ absl::Status status_from_exception(std::string_view method, const std::string& r
   }
 }
 
-namespace {
-
-// The call the current thread serves, while serve_rpc runs its body.
-thread_local const grpc::ServerContext* served_call = nullptr;
-
-class ServedCall {
- public:
-  explicit ServedCall(const grpc::ServerContext& context) : previous_(served_call) { served_call = &context; }
-  ~ServedCall() { served_call = previous_; }
-  ServedCall(const ServedCall&) = delete;
-  ServedCall& operator=(const ServedCall&) = delete;
-
- private:
-  const grpc::ServerContext* previous_;
-};
-
-}  // namespace
-
-absl::Status call_within_deadline() {
-  if (served_call != nullptr && std::chrono::system_clock::now() >= served_call->deadline()) {
-    return absl::DeadlineExceededError("The call's deadline passed; nothing was changed.");
+CallContext call_context(const grpc::ServerContext& context) {
+  CallContext call;
+  if (context.deadline() != std::chrono::system_clock::time_point::max()) {
+    call.deadline = context.deadline();
   }
-  return absl::OkStatus();
-}
-
-absl::Status call_still_wanted() {
-  if (absl::Status within = call_within_deadline(); !within.ok()) {
-    return within;
-  }
-  if (served_call != nullptr && served_call->IsCancelled()) {
-    return absl::CancelledError("The caller cancelled the call; nothing was changed.");
-  }
-  return absl::OkStatus();
-}
-
-std::optional<std::chrono::system_clock::time_point> call_deadline() {
-  if (served_call == nullptr || served_call->deadline() == std::chrono::system_clock::time_point::max()) {
-    return std::nullopt;
-  }
-  return served_call->deadline();
-}
-
-void throw_if_past_deadline() {
-  if (absl::Status within = call_within_deadline(); !within.ok()) {
-    throw CallAbandoned(std::move(within));
-  }
+  call.cancelled = [&context] { return context.IsCancelled(); };
+  return call;
 }
 
 grpc::Status serve_rpc(const grpc::ServerContext& context, std::string_view method,
                        absl::FunctionRef<absl::Status()> body) {
   const auto started = std::chrono::steady_clock::now();
   const std::string id = request_id(context);
-  const ServedCall served(context);
-  absl::Status status = call_within_deadline();
+  absl::Status status = call_context(context).within_deadline();
   try {
     if (status.ok()) {
       status = body();

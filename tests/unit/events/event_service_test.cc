@@ -946,9 +946,27 @@ TEST_F(EventServiceTest, DeletingAnOpenEventMailsNoOne) {
 
 TEST(WrittenOnce, TurnsABrokenConnectionIntoDoubtPerStatementOnly) {
   const auto broken = []() -> int { throw pqxx::broken_connection("lost"); };
-  EXPECT_THROW(written_once(/*per_statement=*/true, broken), pqxx::in_doubt_error);
-  EXPECT_THROW(written_once(/*per_statement=*/false, broken), pqxx::broken_connection);
-  EXPECT_EQ(written_once(true, [] { return 7; }), 7);
+  const CallContext call = CallContext::background();
+  EXPECT_THROW(written_once(/*per_statement=*/true, call, broken), pqxx::in_doubt_error);
+  EXPECT_THROW(written_once(/*per_statement=*/false, call, broken), pqxx::broken_connection);
+  EXPECT_EQ(written_once(true, call, [] { return 7; }), 7);
+}
+
+// Nothing rolls back a write that commits on its own: past the deadline of
+// the call it was handed, it is not sent at all.
+TEST(WrittenOnce, RefusesAWriteOnItsOwnPastTheCallsDeadline) {
+  CallContext past;
+  past.deadline = std::chrono::system_clock::now() - std::chrono::seconds(1);
+  int writes = 0;
+  const auto write = [&writes] { return ++writes; };
+  try {
+    written_once(/*per_statement=*/true, past, write);
+    ADD_FAILURE() << "the write was sent";
+  } catch (const CallAbandoned& abandoned) {
+    EXPECT_EQ(abandoned.status().code(), absl::StatusCode::kDeadlineExceeded);
+  }
+  EXPECT_EQ(writes, 0);
+  EXPECT_EQ(written_once(/*per_statement=*/false, past, write), 1);  // a transaction checks before COMMIT
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 // real database as the truth.
 
 #include <algorithm>
+#include <deque>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -73,10 +74,21 @@ class FakeStores final : public Database,
   bool fail_log_append = false;  // append_log throws, as a lost connection would
   // Called as each lease begins: what other callers changed meanwhile.
   std::function<void()> before_run = [] {};
+  // The outcomes of the next runs, in order: a non-OK one is returned
+  // without running the work, as a database that refuses the call does;
+  // once empty, every run does its work.
+  std::deque<absl::Status> next_runs;
 
-  absl::Status run(Atomicity atomicity, Work work) override {
+  absl::Status run(const CallContext&, Atomicity atomicity, Work work) override {
     runs.push_back(atomicity);
     before_run();
+    if (!next_runs.empty()) {
+      const absl::Status next = next_runs.front();
+      next_runs.pop_front();
+      if (!next.ok()) {
+        return next;
+      }
+    }
     const State before = state;
     Repositories repositories{*this, *this, *this, *this};
     absl::Status status;

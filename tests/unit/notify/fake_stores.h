@@ -62,9 +62,17 @@ class FakeStores final : public Database, public Outbox, public TokenStore {
   std::set<int> in_doubt;    // these do their work, then throw DatabaseUnavailable (an answerless COMMIT)
 
   // --- Database
-  void write(absl::FunctionRef<void(Transaction&)> work) override { run(work); }
-  void read(absl::FunctionRef<void(Transaction&)> work) override { run(work); }
-  void single(absl::FunctionRef<void(Transaction&)> work) override { run(work); }
+  std::vector<Atomicity> runs;  // how each unit of work asked to commit
+  // Not OK: every unit of work answers it without doing its work (a call
+  // its caller gave up).
+  absl::Status refusal = absl::OkStatus();
+  absl::Status run(const CallContext&, Atomicity atomicity, Work work) override {
+    runs.push_back(atomicity);
+    if (!refusal.ok()) {
+      return refusal;
+    }
+    return run_work(work);
+  }
 
   // --- Outbox
   bool insert_request(Transaction&, const std::string& request_id, std::int64_t event_id,
@@ -207,16 +215,17 @@ class FakeStores final : public Database, public Outbox, public TokenStore {
   int purge_expired(Transaction&, int, int) override { return 0; }
 
  private:
-  void run(absl::FunctionRef<void(Transaction&)> work) {
+  absl::Status run_work(Work work) {
     ++transactions;
     if (unavailable || failing.contains(transactions)) {
       throw DatabaseUnavailable("fake database is down");
     }
     FakeTransaction tx;
-    work(tx);
+    absl::Status status = work(tx);
     if (in_doubt.contains(transactions)) {
       throw DatabaseUnavailable("fake database went away during COMMIT");
     }
+    return status;
   }
   bool held(std::int64_t id, const Claim& claim) const {
     const FakeMail& mail = mails.at(id);

@@ -148,6 +148,36 @@ TEST_F(NotificationServiceTest, DatabaseDownIsUnavailable) {
   EXPECT_EQ(wakeups_, 0);
 }
 
+// Each RPC's unit of work: queueing commits its statements together, a
+// token is one statement, a list one read-only transaction.
+TEST_F(NotificationServiceTest, EachRpcAsksForItsAtomicity) {
+  v1::QueueNotificationsResponse queued;
+  ASSERT_TRUE(queue(queue_request(), queued).ok());
+  v1::ResolveTokenRequest resolve;
+  resolve.set_token(std::string(40, 'f'));
+  v1::ResolveTokenResponse resolved;
+  call(&NotificationServiceImpl::ResolveToken, resolve, resolved);
+  v1::ListDeliveriesResponse listed;
+  ASSERT_TRUE(call(&NotificationServiceImpl::ListDeliveries, v1::ListDeliveriesRequest(), listed).ok());
+  EXPECT_EQ(fake_.runs, (std::vector<Atomicity>{Atomicity::kTransaction, Atomicity::kPerStatement,
+                                                Atomicity::kReadOnly}));
+}
+
+// A unit of work the database refuses (its call given up): that status is
+// the answer, nothing is queued and the dispatcher is not woken.
+TEST_F(NotificationServiceTest, ARefusedUnitOfWorkIsTheAnswer) {
+  fake_.refusal = absl::DeadlineExceededError("deadline passed");
+  v1::QueueNotificationsResponse response;
+  const grpc::Status status = queue(queue_request(), response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(response.mails_size(), 0);
+  EXPECT_TRUE(fake_.mails.empty());
+  EXPECT_EQ(wakeups_, 0);
+  v1::ListDeliveriesResponse listed;
+  EXPECT_EQ(call(&NotificationServiceImpl::ListDeliveries, v1::ListDeliveriesRequest(), listed).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
 TEST_F(NotificationServiceTest, ResolveTokenReadsTheStoredToken) {
   const std::string token = "00112233445566778899AABBCCDDEEFF00112233";  // upper case is accepted
   const Instant expires = clock_.now() + std::chrono::days(5);
