@@ -64,8 +64,8 @@ if [ "$PROFILE" = all ]; then
     docker.io docker-compose mmdebstrap
     # tests/fuzz/run.sh: clang's ASan+UBSan build and libFuzzer (compiler-rt)
     clang libclang-rt-14-dev
-    # tests/style/check.sh: formatting and function lengths
-    clang-format universal-ctags
+    # tests/style/check.sh: formatting, function lengths, clang-tidy
+    clang-format universal-ctags clang-tidy
   )
   # tests/deploy/compose-up.sh: kubectl kustomize. A kubectl already on the
   # machine (a newer one) conflicts with Debian's kubernetes-client.

@@ -17,7 +17,7 @@ namespace {
 constexpr std::string_view kHeadEnd = "\r\n\r\n";
 // A head over kMaxHeadBytes is still read (and dropped) up to this size,
 // so that the 431 can keep the connection.
-constexpr size_t kMaxDiscardHeadBytes = 64 * 1024;
+constexpr size_t kMaxDiscardHeadBytes = size_t{64} * 1024;
 
 int remaining_ms(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();

@@ -19,7 +19,7 @@ struct Head {
 
 // A body over the limit is read and dropped up to this size so the
 // connection stays usable; beyond it the connection is closed.
-inline constexpr std::size_t kMaxDiscardBytes = 8 * 1024 * 1024;
+inline constexpr std::size_t kMaxDiscardBytes = std::size_t{8} * 1024 * 1024;
 
 // httplib 0.11's compiled-in CPPHTTPLIB_HEADER_MAX_LENGTH: a longer header
 // line makes it stop reading the head half way (a plain 400).

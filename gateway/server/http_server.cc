@@ -186,10 +186,11 @@ class HttpServer::Server final : public httplib::Server {
       send_json(response, response.status, dump(nlohmann::json{{"detail", error_detail(response.status)}}));
       return HandlerResponse::Handled;
     }));
-    set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
-      response.headers.erase("Link");
-      send_json(response, 500, R"({"detail":"Internal server error."})");
-    });
+    set_exception_handler(
+        [](const httplib::Request&, httplib::Response& response, const std::exception_ptr&) {
+          response.headers.erase("Link");
+          send_json(response, 500, R"({"detail":"Internal server error."})");
+        });
   }
 
   // One line per request; the path without its query (it may hold a token).
@@ -449,7 +450,7 @@ HttpServerOptions with_threads(std::size_t threads) {
 HttpServer::HttpServer(const Router& router, std::size_t threads)
     : HttpServer(router, with_threads(threads)) {}
 
-HttpServer::HttpServer(const Router& router, HttpServerOptions options)
+HttpServer::HttpServer(const Router& router, const HttpServerOptions& options)
     : server_(std::make_unique<Server>(options)) {
   auto& server = *server_;
   server.set_payload_max_length(kMaxBodyBytes);

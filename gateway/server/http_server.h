@@ -31,8 +31,8 @@
 // reconnect.
 namespace calndro::gateway {
 
-inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
-inline constexpr std::size_t kMaxHeadBytes = 16 * 1024;
+inline constexpr std::size_t kMaxBodyBytes = std::size_t{64} * 1024;
+inline constexpr std::size_t kMaxHeadBytes = std::size_t{16} * 1024;
 inline constexpr std::size_t kDefaultThreads = 64;
 // Requests served on one keep-alive connection before it is closed
 // (httplib's default of 5 made clients reconnect every fifth request).
@@ -53,7 +53,7 @@ struct HttpServerOptions {
 class HttpServer {
  public:
   explicit HttpServer(const Router& router, std::size_t threads = kDefaultThreads);
-  HttpServer(const Router& router, HttpServerOptions options);
+  HttpServer(const Router& router, const HttpServerOptions& options);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

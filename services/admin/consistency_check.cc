@@ -119,7 +119,7 @@ std::vector<std::string> check_consistency(pqxx::connection& connection) {
   if (tx.exec1("SELECT to_regclass('notify.outbox') IS NOT NULL")[0].as<bool>()) {
     check_mails(tx, problems);
   } else {
-    problems.push_back("notify.outbox is not in this database: mails not checked");
+    problems.emplace_back("notify.outbox is not in this database: mails not checked");
   }
   return problems;
 }

@@ -296,7 +296,7 @@ int main(int argc, char** argv) {
     calndro::init_crypto();
     const calndro::settings::Values settings =
         calndro::settings::Values::load(calndro::settings::Process::kAdmin);
-    const std::string url = settings.text("CALNDRO_DATABASE_URL");
+    const std::string& url = settings.text("CALNDRO_DATABASE_URL");
     settings.expect_all_read();
     calndro::apply_migrations(url, calndro::events::kSchema, calndro::events::migrations());
     pqxx::connection connection(url);

@@ -111,17 +111,15 @@ absl::Status Authenticator::run_as_caller(const CallContext& call, const Credent
   std::optional<VerifiedPassword> verified;
   for (int round = 0; round < 3; ++round) {
     std::optional<PasswordCheckNeeded> needed;
-    const absl::Status status =
-        database_.run(call, atomicity, [&](Repositories& repositories) -> absl::Status {
-          CALNDRO_ASSIGN_OR_RETURN(
-              Authentication authentication,
-              authenticate(repositories.users, credentials, verified ? &*verified : nullptr));
-          if (auto* check = std::get_if<PasswordCheckNeeded>(&authentication)) {
-            needed = std::move(*check);
-            return absl::OkStatus();  // nothing written yet
-          }
-          return work(repositories, std::get<Caller>(authentication));
-        });
+    absl::Status status = database_.run(call, atomicity, [&](Repositories& repositories) -> absl::Status {
+      CALNDRO_ASSIGN_OR_RETURN(Authentication authentication, authenticate(repositories.users, credentials,
+                                                                           verified ? &*verified : nullptr));
+      if (auto* check = std::get_if<PasswordCheckNeeded>(&authentication)) {
+        needed = std::move(*check);
+        return absl::OkStatus();  // nothing written yet
+      }
+      return work(repositories, std::get<Caller>(authentication));
+    });
     if (!status.ok() || !needed) {
       return status;
     }

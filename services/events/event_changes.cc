@@ -194,7 +194,7 @@ grpc::Status EventServiceImpl::UpdateEvent(grpc::ServerContext* context,
   // an agreed event takes update_agreed()'s path: a transaction under the
   // row lock, since it mails the invitation again.
   bool agreed = false;
-  const grpc::Status status = serve_on_event(
+  grpc::Status status = serve_on_event(
       context, "UpdateEvent", Atomicity::kPerStatement, request->id(), {.action = Action::kUpdate},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
         // Before any write: a bad PATCH logs nothing.

@@ -26,7 +26,7 @@ Credentials credentials_from(const grpc::ServerContext& context, std::string_vie
 }  // namespace
 
 EventServiceImpl::EventServiceImpl(Database& database, Authenticator& authenticator, const Clock& clock,
-                                   RandomSource& random, EventServiceOptions options)
+                                   RandomSource& random, const EventServiceOptions& options)
     : database_(database),
       authenticator_(authenticator),
       clock_(clock),
@@ -65,7 +65,7 @@ grpc::Status EventServiceImpl::serve_authorized(grpc::ServerContext* context, st
       return idempotency_.run(stores.idempotency, caller, method, *once, replayed,
                               [&] { return act(stores, caller); });
     };
-    const absl::Status status = authenticator_.run_as_caller(
+    absl::Status status = authenticator_.run_as_caller(
         call_context(*context), credentials, keyed ? Atomicity::kTransaction : atomicity, authorized_act);
     if (status.ok() && replayed) {
       context->AddInitialMetadata(kReplayedMetadata, "true");
@@ -121,7 +121,7 @@ grpc::Status EventServiceImpl::serve_locked_write(grpc::ServerContext* context, 
                                                   std::int64_t id, Action action,
                                                   std::optional<std::int64_t> expected_version,
                                                   EventWork work, const IdempotentCall* once) {
-  const grpc::Status status = serve_on_event(
+  grpc::Status status = serve_on_event(
       context, method, Atomicity::kTransaction, id, {.action = action, .lock = RowLock::kForUpdate},
       [&](Repositories& stores, const Caller& caller, const EventRecord& event) -> absl::Status {
         if (absl::Status current = check_event_version(expected_version, event, caller); !current.ok()) {

@@ -52,7 +52,7 @@ struct EventServiceOptions {
 class EventServiceImpl final : public calndro::events::v1::EventService::Service {
  public:
   EventServiceImpl(Database& database, Authenticator& authenticator, const Clock& clock, RandomSource& random,
-                   EventServiceOptions options = {});
+                   const EventServiceOptions& options = {});
 
   grpc::Status ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
                           v1::ListEventsResponse* response) override;

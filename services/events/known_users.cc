@@ -7,7 +7,7 @@ KnownUsers::KnownUsers(std::size_t capacity) : capacity_(capacity) {}
 bool KnownUsers::contain_all(const std::vector<std::string>& emails) const {
   std::lock_guard lock(mutex_);
   for (const auto& email : emails) {
-    if (emails_.count(email) == 0) {
+    if (!emails_.contains(email)) {
       return false;
     }
   }

@@ -21,7 +21,7 @@ OutboxRelay::OutboxRelay(Database& database, NotificationClient& notifications, 
                          OutboxRelayOptions options, Driver driver)
     : database_(database), notifications_(notifications), clock_(clock), options_(options) {
   if (driver == Driver::kOwnThread) {
-    thread_ = std::jthread([this](std::stop_token stop) { loop(stop); });
+    thread_ = std::jthread([this](const std::stop_token& stop) { loop(stop); });
   }
 }
 
@@ -33,7 +33,7 @@ void OutboxRelay::wake() {
   wake_.notify_one();
 }
 
-void OutboxRelay::loop(std::stop_token stop) {
+void OutboxRelay::loop(const std::stop_token& stop) {
   std::unique_lock lock(mutex_);
   while (!stop.stop_requested()) {
     woken_ = false;

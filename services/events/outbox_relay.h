@@ -49,7 +49,7 @@ class OutboxRelay {
   absl::StatusOr<int> relay_once();
 
  private:
-  void loop(std::stop_token stop);
+  void loop(const std::stop_token& stop);
   absl::Status hand_over(const PendingNotification& notification);
   absl::Status settle(const PendingNotification& notification, const absl::Status& status);
 

@@ -34,9 +34,9 @@ RetentionPurge::RetentionPurge(Database& database, const Clock& clock, Retention
     : database_(database),
       clock_(clock),
       options_(options),
-      thread_([this](std::stop_token stop) { loop(stop); }) {}
+      thread_([this](const std::stop_token& stop) { loop(stop); }) {}
 
-void RetentionPurge::loop(std::stop_token stop) {
+void RetentionPurge::loop(const std::stop_token& stop) {
   std::unique_lock lock(mutex_);
   while (!stop.stop_requested()) {
     lock.unlock();

@@ -31,7 +31,7 @@ class RetentionPurge {
   RetentionPurge& operator=(const RetentionPurge&) = delete;
 
  private:
-  void loop(std::stop_token stop);
+  void loop(const std::stop_token& stop);
   void purge_once();
 
   Database& database_;

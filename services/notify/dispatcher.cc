@@ -24,7 +24,7 @@ Dispatcher::Dispatcher(Stores stores, Mailer& mailer, RandomSource& random, cons
       random_(random),
       clock_(clock),
       mail_(std::move(mail)),
-      options_(options) {}
+      options_(std::move(options)) {}
 
 Dispatcher::~Dispatcher() {
   stop();

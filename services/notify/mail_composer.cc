@@ -85,7 +85,7 @@ std::string display_phrase(std::string_view name) {
 
 std::string mailbox_header(const Mailbox& mailbox) {
   const std::string name = strip_controls(mailbox.display_name);
-  const std::string address = strip_controls(mailbox.address);
+  std::string address = strip_controls(mailbox.address);
   if (trim(name).empty()) {
     return address;
   }
@@ -282,7 +282,7 @@ std::string compose_calendar(const MailSettings& settings, const MailRequest& re
 }
 
 std::string encode_header_text(std::string_view text) {
-  const std::string clean = strip_controls(text);
+  std::string clean = strip_controls(text);
   if (plain_ascii(clean) && clean.size() <= kMaxPlainHeaderText) {
     return clean;
   }
@@ -337,7 +337,7 @@ void append_crlf_text(std::string& out, std::string_view text) {
 std::string part_boundary(std::string_view text, std::string_view calendar) {
   std::string boundary = "=_calndro_alternative_";
   for (int n = 0;; ++n) {
-    const std::string candidate = boundary + std::to_string(n);
+    std::string candidate = boundary + std::to_string(n);
     if (text.find(candidate) == std::string::npos && calendar.find(candidate) == std::string::npos) {
       return candidate;
     }

@@ -54,9 +54,15 @@ absl::Status status_of(absl::StatusOr<T>&& status_or) {
 #define CALNDRO_ASSIGN_OR_RETURN(lhs, expr) \
   CALNDRO_ASSIGN_OR_RETURN_IMPL_(CALNDRO_STATUS_CONCAT_(calndro_status_or_, __LINE__), lhs, expr)
 
+// No parentheses around the arguments here (clang-tidy's
+// bugprone-macro-parentheses asks for them): `lhs` is a declaration
+// (`const auto user`), which they would break, and `status_or` is the name
+// of the variable this macro declares, never an expression of the caller's.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define CALNDRO_ASSIGN_OR_RETURN_IMPL_(status_or, lhs, expr) \
   auto status_or = (expr);                                   \
   if (!status_or.ok()) {                                     \
     return std::move(status_or).status();                    \
   }                                                          \
   lhs = std::move(status_or).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -9,7 +9,7 @@
 namespace calndro {
 namespace {
 constexpr unsigned long long kPasswordOpsLimit = 2;
-constexpr std::size_t kPasswordMemLimit = 19u * 1024u * 1024u;
+constexpr std::size_t kPasswordMemLimit = std::size_t{19} * 1024 * 1024;
 }  // namespace
 
 void init_crypto() {

@@ -27,7 +27,7 @@ constexpr std::chrono::milliseconds kTick{50};
 class Watcher {
  public:
   static Watcher& instance() {
-    static Watcher* watcher = new Watcher();
+    static auto* watcher = new Watcher();
     return *watcher;
   }
 

@@ -28,7 +28,7 @@ std::string read_pem(const TlsSetting& setting, const char* variable, std::strin
   }
   std::ostringstream content;
   content << in.rdbuf();
-  const std::string pem = content.str();
+  std::string pem = content.str();
   const auto begin = pem.find("-----BEGIN ");
   if (begin == std::string::npos || pem.find(std::string(kind) + "-----", begin) == std::string::npos) {
     throw std::runtime_error(std::string(variable) + ": '" + path + "' holds no PEM " + std::string(kind));

@@ -96,15 +96,15 @@ absl::Status token_expired(Instant expires) {
   return with_detail(absl::StatusCode::kUnauthenticated, "Token expired", info);
 }
 
-absl::Status state_conflict(std::string reason, std::string message) {
+absl::Status state_conflict(std::string reason, const std::string& message) {
   return with_detail(absl::StatusCode::kFailedPrecondition, message, reason_info(std::move(reason)));
 }
 
-absl::Status idempotency_key_reused(std::string message) {
+absl::Status idempotency_key_reused(const std::string& message) {
   return with_detail(absl::StatusCode::kAlreadyExists, message, reason_info(kIdempotencyKeyReusedReason));
 }
 
-absl::Status resource_exhausted(std::string message, std::chrono::seconds retry_after) {
+absl::Status resource_exhausted(const std::string& message, std::chrono::seconds retry_after) {
   google::rpc::RetryInfo info;
   info.mutable_retry_delay()->set_seconds(retry_after.count());
   return with_detail(absl::StatusCode::kResourceExhausted, message, info);

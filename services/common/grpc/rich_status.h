@@ -56,13 +56,13 @@ absl::Status token_expired(Instant expires);
 // FAILED_PRECONDITION with google.rpc.ErrorInfo {reason} (one of the
 // reasons above): a call the resource's state refuses, as opposed to a stale
 // version (which carries the current resource instead).
-absl::Status state_conflict(std::string reason, std::string message);
+absl::Status state_conflict(std::string reason, const std::string& message);
 // ALREADY_EXISTS with google.rpc.ErrorInfo {reason: IDEMPOTENCY_KEY_REUSED}.
-absl::Status idempotency_key_reused(std::string message);
+absl::Status idempotency_key_reused(const std::string& message);
 
 // RESOURCE_EXHAUSTED with google.rpc.RetryInfo {retry_delay}: the caller may
 // try again after that long (the gateway's 429 with Retry-After).
-absl::Status resource_exhausted(std::string message, std::chrono::seconds retry_after);
+absl::Status resource_exhausted(const std::string& message, std::chrono::seconds retry_after);
 
 // The same status for the wire: code, message and the details above.
 grpc::Status to_grpc_status(const absl::Status& status);

@@ -16,6 +16,9 @@ namespace calndro {
 struct Slot {
   Instant begin;
   Micros duration;
+  // clang-tidy 14 takes the 0 that the defaulted <=> compares against for a
+  // null pointer (later versions do not).
+  // NOLINTNEXTLINE(modernize-use-nullptr)
   auto operator<=>(const Slot&) const = default;
 };
 
