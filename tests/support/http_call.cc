@@ -74,8 +74,8 @@ nlohmann::json slot_json(const std::string& begin, const std::string& duration) 
 std::string notify_for_token(Stack& stack, const std::string& id, const std::string& authorization,
                              const std::string& who, const nlohmann::json& slots) {
   const std::size_t before = stack.smtp().messages_to(who).size();
-  const HttpReply notified = http_call(stack, {"POST", "/" + id + "/notify/", authorization,
-                                               nlohmann::json{{"parties", {who}}, {"slots", slots}}.dump()});
+  const std::string body = nlohmann::json{{"parties", {who}}, {"slots", slots}}.dump();
+  const HttpReply notified = http_call(stack, {"POST", "/" + id + "/notify/", authorization, body, {}});
   EXPECT_EQ(notified.status, 202) << notified;
   const auto mails = stack.smtp().wait_for_to(who, before + 1, std::chrono::seconds(30));
   if (mails.size() <= before) {
