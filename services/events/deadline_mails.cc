@@ -78,35 +78,12 @@ void log_mail(EventRepository& events, const EventRecord& event, DeadlineMailKin
 DeadlineMails::DeadlineMails(Database& database, const Clock& clock, RandomSource& random,
                              DeadlineMailOptions options, std::function<void()> queued, Driver driver)
     : database_(database), clock_(clock), random_(random), options_(options), queued_(std::move(queued)) {
+  // A failed round changed nothing (one transaction): what was due is still
+  // due, and the next tick tries again.
   if (driver == Driver::kOwnThread) {
-    thread_ = std::jthread([this](std::stop_token stop) { loop(stop); });
-  }
-}
-
-void DeadlineMails::loop(std::stop_token stop) {
-  std::unique_lock lock(mutex_);
-  while (!stop.stop_requested()) {
-    lock.unlock();
-    // A refused or failed round changed nothing (one transaction): what was
-    // due is still due, and the next tick tries again.
-    int settled = 0;
-    try {
-      const absl::StatusOr<int> round = mail_once();
-      if (round.ok()) {
-        settled = *round;
-      } else {
-        log::warn("deadline mails refused; next try later",
-                  {{"code", static_cast<int>(round.status().code())},
-                   {"error", std::string(round.status().message())}});
-      }
-    } catch (const std::exception& error) {
-      log::warn("deadline mails failed; next try later", {{"error", error.what()}});
-    }
-    lock.lock();
-    // A full batch: more may be due at once.
-    if (settled < options_.batch) {
-      wake_.wait_for(lock, stop, options_.poll, [] { return false; });
-    }
+    rounds_.emplace(
+        BackgroundRounds::Options{.what = "deadline mails", .pause = options_.poll, .batch = options_.batch},
+        [this] { return mail_once(); });
   }
 }
 

@@ -1,17 +1,15 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <stop_token>
-#include <thread>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/crypto/crypto.h"
 #include "common/text/clock.h"
+#include "events/background_rounds.h"
 #include "events/stores.h"
 
 namespace calndro::events {
@@ -66,7 +64,6 @@ class DeadlineMails {
     std::vector<nlohmann::json> queued;
   };
 
-  void loop(std::stop_token stop);
   Outcome settle(Repositories& stores, const EventRecord& event, Instant now, Round& round);
   void queue_reminders(Repositories& stores, const EventRecord& event,
                        const std::vector<std::string>& parties, Instant now);
@@ -77,9 +74,7 @@ class DeadlineMails {
   RandomSource& random_;
   const DeadlineMailOptions options_;
   const std::function<void()> queued_;
-  std::mutex mutex_;
-  std::condition_variable_any wake_;
-  std::jthread thread_;  // last: stopped and joined first
+  std::optional<BackgroundRounds> rounds_;  // last: stopped and joined first
 };
 
 }  // namespace calndro::events

@@ -20,45 +20,20 @@ bool worth_retrying(const absl::Status& status) {
 OutboxRelay::OutboxRelay(Database& database, NotificationClient& notifications, const Clock& clock,
                          OutboxRelayOptions options, Driver driver)
     : database_(database), notifications_(notifications), clock_(clock), options_(options) {
+  // A failed round is left to the next tick: an unclaimed row is still due,
+  // and a row whose hand-over went unrecorded is claimed again once its
+  // lease ends (the notification service deduplicates by id).
   if (driver == Driver::kOwnThread) {
-    thread_ = std::jthread([this](const std::stop_token& stop) { loop(stop); });
+    rounds_.emplace(
+        BackgroundRounds::Options{
+            .what = "notification relay", .pause = options_.poll, .batch = options_.batch},
+        [this] { return relay_once(); });
   }
 }
 
 void OutboxRelay::wake() {
-  {
-    std::lock_guard lock(mutex_);
-    woken_ = true;
-  }
-  wake_.notify_one();
-}
-
-void OutboxRelay::loop(const std::stop_token& stop) {
-  std::unique_lock lock(mutex_);
-  while (!stop.stop_requested()) {
-    woken_ = false;
-    lock.unlock();
-    // A failure is logged and left to the next tick: an unclaimed row is
-    // still due, and a row whose hand-over went unrecorded is claimed again
-    // once its lease ends (the notification service deduplicates by id).
-    int claimed = 0;
-    try {
-      const absl::StatusOr<int> relayed = relay_once();
-      if (relayed.ok()) {
-        claimed = *relayed;
-      } else {
-        log::warn("notification relay failed; next try later",
-                  {{"code", static_cast<int>(relayed.status().code())},
-                   {"error", std::string(relayed.status().message())}});
-      }
-    } catch (const std::exception& error) {
-      log::warn("notification relay failed; next try later", {{"error", error.what()}});
-    }
-    lock.lock();
-    // A full batch: more may be due at once.
-    if (claimed < options_.batch) {
-      wake_.wait_for(lock, stop, options_.poll, [this] { return woken_; });
-    }
+  if (rounds_) {
+    rounds_->wake();
   }
 }
 

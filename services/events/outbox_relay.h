@@ -1,12 +1,10 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <stop_token>
-#include <thread>
+#include <optional>
 
 #include "common/text/clock.h"
+#include "events/background_rounds.h"
 #include "events/notification_client.h"
 #include "events/stores.h"
 
@@ -49,7 +47,6 @@ class OutboxRelay {
   absl::StatusOr<int> relay_once();
 
  private:
-  void loop(const std::stop_token& stop);
   absl::Status hand_over(const PendingNotification& notification);
   absl::Status settle(const PendingNotification& notification, const absl::Status& status);
 
@@ -57,10 +54,7 @@ class OutboxRelay {
   NotificationClient& notifications_;
   const Clock& clock_;
   const OutboxRelayOptions options_;
-  std::mutex mutex_;
-  std::condition_variable_any wake_;
-  bool woken_ = false;
-  std::jthread thread_;  // last: stopped and joined first
+  std::optional<BackgroundRounds> rounds_;  // last: stopped and joined first
 };
 
 }  // namespace calndro::events

@@ -34,17 +34,13 @@ RetentionPurge::RetentionPurge(Database& database, const Clock& clock, Retention
     : database_(database),
       clock_(clock),
       options_(options),
-      thread_([this](const std::stop_token& stop) { loop(stop); }) {}
-
-void RetentionPurge::loop(const std::stop_token& stop) {
-  std::unique_lock lock(mutex_);
-  while (!stop.stop_requested()) {
-    lock.unlock();
-    purge_once();
-    lock.lock();
-    wake_.wait_for(lock, stop, options_.interval, [] { return false; });
-  }
-}
+      // Each purge statement logs its own refusal (purge_logged): a round
+      // always answers 0, and the next comes after `interval`.
+      rounds_(BackgroundRounds::Options{.what = "retention purge", .pause = options_.interval, .batch = 1},
+              [this]() -> absl::StatusOr<int> {
+                purge_once();
+                return 0;
+              }) {}
 
 void RetentionPurge::purge_once() {
   const Instant now = clock_.now();

@@ -1,12 +1,9 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <stop_token>
-#include <thread>
 
 #include "common/text/clock.h"
+#include "events/background_rounds.h"
 #include "events/stores.h"
 
 namespace calndro::events {
@@ -31,15 +28,12 @@ class RetentionPurge {
   RetentionPurge& operator=(const RetentionPurge&) = delete;
 
  private:
-  void loop(const std::stop_token& stop);
   void purge_once();
 
   Database& database_;
   const Clock& clock_;
   const RetentionPurgeOptions options_;
-  std::mutex mutex_;
-  std::condition_variable_any wake_;
-  std::jthread thread_;  // last: stopped and joined first
+  BackgroundRounds rounds_;  // last: stopped and joined first
 };
 
 }  // namespace calndro::events
