@@ -129,7 +129,8 @@ fi
 stage_done "scenarios"
 
 # Suites that bring their own stack or need no stack: the house style
-# (formatting, function lengths), the browser page
+# (formatting, lengths, layers, and clang-tidy over the unity files of a
+# build it configures in $BUILD_DIR/clang-tidy-UnifiedSource), the browser page
 # (headless Chromium), grpcurl's part (a reflection client from npm), the
 # deployment files (docker-compose config, Kubernetes manifests), the
 # sanitizer stage (its own clang build: the unit tests under ASan+UBSan, each

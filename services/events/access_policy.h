@@ -72,16 +72,15 @@ constexpr Decision decide(Action action, Relation relation) {
       return allow_only(relation, {Relation::kStaff, Relation::kCreator, Relation::kCreatorToken});
     case Action::kDelete:
       return allow_only(relation, {Relation::kStaff});
-    case Action::kAnswer:
-      // Each party for itself. Staff relate as kStaff whether or not they
-      // are parties of the event: the answer is the caller's own row, which
-      // only a party has (event_answers.cc refuses staff who are not).
-      return allow_only(relation, {Relation::kStaff, Relation::kCreator, Relation::kParty,
-                                   Relation::kCreatorToken, Relation::kTokenForThisEvent});
     case Action::kDetail:
     case Action::kUpdate:
     case Action::kNotify:
     case Action::kReadLog:
+    case Action::kAnswer:
+      // Answers: each party for itself. Staff relate as kStaff whether or
+      // not they are parties of the event: the answer is the caller's own
+      // row, which only a party has (event_answers.cc refuses staff who are
+      // not).
       return allow_only(relation, {Relation::kStaff, Relation::kCreator, Relation::kParty,
                                    Relation::kCreatorToken, Relation::kTokenForThisEvent});
   }

@@ -135,8 +135,10 @@ tidy() {
   shift 2
   # shellcheck disable=SC2016  # expanded by the inner shell
   printf '%s\0' "$@" | xargs -0 -P "$(nproc)" -n 1 sh -c \
-    'out=$(clang-tidy --quiet --config-file="$0/.clang-tidy" -p "$1" --header-filter="$2" "$3" 2>&1) ||
-       printf "%s\n" "$out" | grep -v "^[0-9]* warnings\{0,1\} generated\.$"' "$ROOT" "$build_dir" "$header_filter"
+    'out=$(clang-tidy --quiet --config-file="$0/.clang-tidy" -p "$1" --header-filter="$2" "$3" 2>&1) && exit 0
+     status=$?
+     printf "%s\n" "$out" | grep -v "^[0-9]* warnings\{0,1\} generated\.$"
+     echo "  clang-tidy exited $status on $3"' "$ROOT" "$build_dir" "$header_filter"
 }
 
 # The stage's premise, checked on two findings planted in a .cc file that
