@@ -16,6 +16,7 @@
 #include "events/deadline_plan.h"
 #include "events/event_mapping.h"
 #include "events/mail_budget.h"
+#include "events/pending_mail.h"
 
 namespace calndro::events {
 namespace {
@@ -44,17 +45,8 @@ std::string request_as_json(const notify_v1::QueueNotificationsRequest& queue) {
 PendingNotification new_pending(RandomSource& random, const EventRecord& event, DeadlineMailKind kind,
                                 const std::vector<std::string>& recipients,
                                 notify_v1::QueueNotificationsRequest& queue) {
-  PendingNotification pending;
-  pending.id = "ev-" + std::to_string(event.id) + "-" + kind_word(kind) + "-" + random_hex(random, 16);
-  pending.event_id = event.id;
-  pending.recipients = recipients;
-  pending.caused_by = event.creator;
-  queue.set_request_id(pending.id);
-  queue.set_event_id(event.id);
-  queue.set_event_title(event.title);
-  for (const std::string& recipient : recipients) {
-    queue.add_recipients(recipient);
-  }
+  PendingNotification pending =
+      new_pending_mail(random, event, std::string(kind_word(kind)) + "-", recipients, event.creator, queue);
   slots_to_proto(event.slots, *queue.mutable_slots());
   notify_v1::DeadlineMail& deadline = *queue.mutable_deadline();
   deadline.set_kind(kind == DeadlineMailKind::kReminder ? notify_v1::DeadlineMail::KIND_REMINDER

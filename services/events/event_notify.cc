@@ -15,6 +15,7 @@
 #include "common/text/time_slot.h"
 #include "events/event_mapping.h"
 #include "events/mail_budget.h"
+#include "events/pending_mail.h"
 #include "events/preconditions.h"
 #include "events/request_validation.h"
 
@@ -71,18 +72,8 @@ PendingNotification EventServiceImpl::new_pending(const EventRecord& event,
                                                   const std::vector<std::string>& recipients,
                                                   const std::string& sender, const Caller& caller,
                                                   calndro::notify::v1::QueueNotificationsRequest& queue) {
-  PendingNotification pending;
-  pending.id = "ev-" + std::to_string(event.id) + "-" + random_hex(random_, 16);
-  pending.event_id = event.id;
-  pending.recipients = recipients;
-  pending.caused_by = caller.email;
-  queue.set_request_id(pending.id);
-  queue.set_event_id(event.id);
-  queue.set_event_title(event.title);
+  PendingNotification pending = new_pending_mail(random_, event, "", recipients, caller.email, queue);
   queue.set_sender(sender);
-  for (const auto& recipient : recipients) {
-    queue.add_recipients(recipient);
-  }
   return pending;
 }
 
