@@ -57,6 +57,8 @@ if [ "$PROFILE" = all ]; then
     python3-icalendar curl
     # tests/deploy/check-manifests.py
     python3-yaml
+    # tests/audit: tools/verify_log.py checks the log's Ed25519 signatures
+    python3-nacl
     # tests/integration/transport_test.cc makes its certificates with it
     openssl
     # tests/deploy/compose-up.sh: a private Docker engine, compose, and the

@@ -305,10 +305,15 @@ class Vectors(unittest.TestCase):
             self.assertIn(expected, canonical)
 
     def test_the_worked_example_of_the_documentation(self):
-        first = mv.vectors()["entries"][0]
+        content = mv.vectors()
         doc = (HERE.parent.parent / "docs" / "AUDIT-LOG.md").read_text(encoding="utf-8")
-        for text in (first["canonical"], first["hash"], mv.vectors()["public_key"], mv.vectors()["key_id"]):
+        fifth, head = content["entries"][4], content["head"]
+        for text in (fifth["canonical"], fifth["prev"], fifth["hash"], content["public_key"], content["key_id"],
+                     head["hash"], head["signature"], head["text"].replace("\n", "\\n")):
             self.assertIn(text, doc)
+        snippet = doc.split("```python\n", 1)[1].split("```", 1)[0]
+        run = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, timeout=60)
+        self.assertEqual(run.stdout, fifth["hash"] + "\n", run.stderr)
 
     def test_the_key_id_and_the_signed_head(self):
         content = json.loads((HERE / "vectors.json").read_text(encoding="utf-8"))

@@ -82,7 +82,7 @@ all_pkgs=$(bash deploy/install-deps.sh --all --list)
 missing=$(has_all "$run_pkgs" g++ cmake libgrpc++-dev libpqxx-dev postgresql python3-aiosmtpd httpie jq)
 if [ -z "$missing" ]; then ok "install-deps --run: compiler, libraries, PostgreSQL, SMTP sink, httpie, jq"; else ko "install-deps --run lacks: $missing"; fi
 test_only=()
-for p in libgtest-dev libgmock-dev clang clang-tidy docker.io mmdebstrap nodejs npm kubernetes-client python3-yaml; do
+for p in libgtest-dev libgmock-dev clang clang-tidy docker.io mmdebstrap nodejs npm kubernetes-client python3-yaml python3-nacl; do
   if grep -qxF -- "$p" <<<"$run_pkgs$build_pkgs"; then test_only+=("$p"); fi
 done
 if [ ${#test_only[@]} = 0 ]; then ok "install-deps --run and --build-only: no test-only package"; else ko "install-deps --run/--build-only install test-only packages: ${test_only[*]}"; fi
