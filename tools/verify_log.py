@@ -61,10 +61,6 @@ def read_key(path):
     return VerifyKey(raw), key.get("key_id")
 
 
-def is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def read_page(path):
     """(event ID, entries, head) of a saved GET /ID/log/ page."""
     page = load(path)
@@ -81,13 +77,13 @@ def read_page(path):
         require(isinstance(entry, dict) and all(f in entry for f in FIELDS), path,
                 f"an entry lacks one of {', '.join(FIELDS)}")
         seq, prev, hash_ = entry["seq"], entry["prev"], entry["hash"]
-        require(seq is None or is_int(seq), path, f"entry id {entry['id']}: seq is not an integer")
+        require(seq is None or type(seq) is int, path, f"entry id {entry['id']}: seq is not an integer")
         require(all(v is None or isinstance(v, str) for v in (prev, hash_)), path,
                 f"entry id {entry['id']}: prev and hash must be strings or null")
         require(seq is not None or (prev is None and hash_ is None), path,
                 f"entry id {entry['id']}: not sealed (seq null) but prev or hash set")
     head = page["head"]
-    require(head is None or (isinstance(head, dict) and is_int(head.get("seq"))
+    require(head is None or (isinstance(head, dict) and type(head.get("seq")) is int
                              and all(isinstance(head.get(f), str) for f in ("hash", "signed_at", "signature"))),
             path, 'head is neither null nor {"seq", "hash", "signed_at", "signature"}')
     return int(segments[-1]), page["entries"], head

@@ -12,7 +12,6 @@ canonical texts are RFC 8785 by a second, separate serializer.
 
 Needs PyNaCl (Debian: python3-nacl). Run: /usr/bin/python3 tests/audit/verify_log_test.py
 """
-import copy
 import json
 import pathlib
 import subprocess
