@@ -93,10 +93,33 @@ def pgbench_figures(log):
 ROW = "| %-58s | %5s | %9s | %8s | %8s | %7s | %6s | %-26s |"
 
 
+def lag_buckets(text):
+    """{upper bound: cumulative count} of calndro_log_seal_lag_seconds in a
+    Prometheus text scrape."""
+    buckets = {}
+    for line in text.splitlines():
+        if line.startswith("calndro_log_seal_lag_seconds_bucket{"):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets[float("inf") if bound == "+Inf" else float(bound)] = float(line.rsplit(" ", 1)[1])
+    return buckets
+
+
+def seal_lag(before_file, after_file):
+    """Entries sealed between two scrapes and the bucket bounds under which
+    50 % and 99 % of their lags fall: "count p50 p99" (seconds; "-" when none)."""
+    with open(before_file) as b, open(after_file) as a:
+        before, after = lag_buckets(b.read()), lag_buckets(a.read())
+    delta = sorted((bound, after[bound] - before.get(bound, 0.0)) for bound in after)
+    total = delta[-1][1] if delta else 0.0
+    def quantile(q):
+        return next(("%g" % bound for bound, count in delta if count >= q * total), "-") if total else "-"
+    print("%d %s %s" % (total, quantile(0.5), quantile(0.99)))
+
+
 def rows(results):
     """The scenarios' lines, (a)'s req/s, the pgbench figures by variant, and
     the scenarios that had answers other than 2xx or socket errors."""
-    lines, a_rps, pg, failing = [], None, {}, []
+    lines, a_rps, pg, failing, seals = [], None, {}, [], []
     for record in results:
         if record[0] == "wrk":
             _, key, label, conns, result, before, after = record
@@ -107,11 +130,14 @@ def rows(results):
                 failing.append("%s (%s non-2xx, %s socket errors, %s requests)" % (key, bad, sock, requests))
             if key == "a":
                 a_rps = float(rps)
+        elif record[0] == "seal":
+            _, key, label, count, p50, p99 = record
+            seals.append("| %-58s | %9s | %8s | %8s |" % (label, count, "<= " + p50, "<= " + p99))
         elif record[0] == "pgbench":
             _, variant, log, before, after = record
             pg[variant] = pgbench_figures(log)
             pg[variant]["cpu"] = cpu_ms_per(before, after, pg[variant]["xacts"], only_postgres=True)[0]
-    return lines, a_rps, pg, failing
+    return lines, a_rps, pg, failing, seals
 
 
 def machine():
@@ -145,7 +171,7 @@ def ceiling_lines(a_rps, pg):
 def table(args):
     with open(args.results) as f:
         results = [line.rstrip("\n").split("\t") for line in f if line.strip()]
-    lines, a_rps, pg, failing = rows(results)
+    lines, a_rps, pg, failing, seals = rows(results)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     out = ["",
            f"calndro benchmark: wrk -t{args.threads} -c{args.connections} (or the scenario's conns) "
@@ -159,6 +185,14 @@ def table(args):
     out += lines
     if a_rps is not None and "tx" in pg and "as-run" in pg:
         out += ceiling_lines(a_rps, pg)
+    if seals:
+        out += ["",
+                "sealing lag (SPEC §10: within 2 s), from each entry's commit to its sealing, entries sealed during",
+                "the scenario and the 3 s after it (calndro_log_seal_lag_seconds; p50/p99 as the histogram bucket",
+                "bounds they fall under)",
+                "",
+                "| %-58s | %9s | %8s | %8s |" % ("scenario", "entries", "p50 s", "p99 s"),
+                "|%s|%s|%s|%s|" % ("-" * 60, "-" * 11, "-" * 10, "-" * 10)] + seals
     mib = [vm_hwm(pid) // 1024 for pid in (args.events, args.notify, args.gateway)]
     out += ["",
             "peak RSS (VmHWM): calndro-events %d MiB, calndro-notify %d MiB, calndro-gateway %d MiB" % tuple(mib),
@@ -176,6 +210,8 @@ def table(args):
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "ticks":
         return ticks(sys.argv[2:])
+    if len(sys.argv) > 1 and sys.argv[1] == "lag":
+        return seal_lag(sys.argv[2], sys.argv[3])
     if len(sys.argv) > 1 and sys.argv[1] == "hwm":
         return print(" ".join(str(vm_hwm(pid)) for pid in sys.argv[2:]))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

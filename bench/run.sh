@@ -77,14 +77,16 @@ stack_after_stop() {
     rm -rf "$STATE/pg" "$STATE/mail"
   fi
 }
-read -r PG_PORT SMTP_PORT EVENTS_PORT NOTIFY_PORT HTTP_PORT < <(stack_free_ports 5)
+read -r PG_PORT SMTP_PORT EVENTS_PORT NOTIFY_PORT HTTP_PORT METRICS_PORT < <(stack_free_ports 6)
 stack_postgres "$PG_PORT"
 sql() { "$PSQL" -h 127.0.0.1 -p "$PG_PORT" -U calndro -d calndro -v ON_ERROR_STOP=1 -Atq "$@"; }
 say "PostgreSQL on 127.0.0.1:$PG_PORT ($(sql -c \
   "SELECT 'fsync=' || current_setting('fsync') || ' synchronous_commit=' || current_setting('synchronous_commit')"))"
 stack_smtp "$SMTP_PORT"
 stack_export_env "$EVENTS_PORT" "$NOTIFY_PORT" "$HTTP_PORT"
-export CALNDRO_EVENTS_METRICS_LISTEN=off CALNDRO_NOTIFY_METRICS_LISTEN=off CALNDRO_GATEWAY_METRICS_LISTEN=off
+export CALNDRO_NOTIFY_METRICS_LISTEN=off CALNDRO_GATEWAY_METRICS_LISTEN=off
+# The event service's metrics: the audit log's sealing lag per scenario.
+export CALNDRO_EVENTS_METRICS_LISTEN=127.0.0.1:$METRICS_PORT
 # wrk's connections all come from 127.0.0.1, one client address, as a client
 # pool or an office behind one NAT: the gateway's per-address limits stay at
 # their defaults, which must serve 64 of them without a single 429.
@@ -226,6 +228,7 @@ run_wrk() {  # key label auth script url events connections
       >"$STATE/logs/wrk-$key-warmup.txt" 2>&1 || true
   fi
   profile_start "$key"
+  curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" >"$STATE/logs/metrics-$key-before.txt" || true
   before=$("${REPORT[@]}" ticks "${PROCESSES[@]}")
   out=$(wrk -t"$THREADS" -c"$conns" -d"${DURATION}s" --latency -s "$BENCH_DIR/$script" "$url" \
     2>"$STATE/logs/wrk-$key.err" | tee "$STATE/logs/wrk-$key.txt" | sed -n 's/^RESULT //p')
@@ -233,6 +236,12 @@ run_wrk() {  # key label auth script url events connections
   printf 'wrk\t%s\t%s\t%s\t%s\t%s\t%s\n' "$key" "$label" "$conns" "$out" "$before" \
     "$("${REPORT[@]}" ticks "${PROCESSES[@]}")" >>"$RESULTS"
   profile_stop "$key"
+  # What the scenario wrote is sealed within 2 s (SPEC §10): the lag of all
+  # of it, the last entries included.
+  sleep 3
+  curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" >"$STATE/logs/metrics-$key-after.txt" || true
+  printf 'seal\t%s\t%s\t%s\n' "$key" "$label" "$(tr ' ' '\t' < <("${REPORT[@]}" lag \
+    "$STATE/logs/metrics-$key-before.txt" "$STATE/logs/metrics-$key-after.txt"))" >>"$RESULTS"
   say "$key: $out (VmHWM so far, kB: events and gateway" \
     "$("${REPORT[@]}" hwm "${STACK_PID[calndro-events]}" "${STACK_PID[calndro-gateway]}"))"
 }

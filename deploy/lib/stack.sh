@@ -149,6 +149,10 @@ stack_export_env() {  # EVENTS_PORT NOTIFY_PORT HTTP_PORT
     CALNDRO_INTERNAL_TOKEN=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
   fi
   export CALNDRO_INTERNAL_TOKEN
+  # The key that signs the audit log heads: made at the first start, kept
+  # with the stack's state.
+  export CALNDRO_LOG_KEY_FILE=${CALNDRO_LOG_KEY_FILE:-$STACK_DIR/log-signing.key}
+  export CALNDRO_LOG_KEY_MISSING=${CALNDRO_LOG_KEY_MISSING:-create}
 }
 
 stack_spawn() {  # NAME CMD...

@@ -194,4 +194,8 @@ grpc::Status EventClient::revoke_api_token(const CallMetadata& meta,
   return unary(meta, kWrite, &v1::EventService::Stub::RevokeApiToken, request, &response);
 }
 
+grpc::Status EventClient::get_log_key(const CallMetadata& meta, v1::LogKey* response) {
+  return unary(meta, kRead, &v1::EventService::Stub::GetLogKey, v1::GetLogKeyRequest(), response);
+}
+
 }  // namespace calndro::gateway

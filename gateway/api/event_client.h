@@ -89,6 +89,7 @@ class EventClient {
   grpc::Status create_api_token(const CallMetadata& meta, const v1::CreateApiTokenRequest& request,
                                 v1::CreateApiTokenResponse* response);
   grpc::Status revoke_api_token(const CallMetadata& meta, const v1::RevokeApiTokenRequest& request);
+  grpc::Status get_log_key(const CallMetadata& meta, v1::LogKey* response);
 
  private:
   void prepare(grpc::ClientContext& context, const CallMetadata& meta,

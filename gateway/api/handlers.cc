@@ -322,6 +322,14 @@ Outcome revoke_api_token(Exchange& exchange) {
                 [&] { exchange.response.status = 204; });
 }
 
+Outcome get_log_key(Exchange& exchange) {
+  v1::LogKey reply;
+  return answer(exchange.client.get_log_key(exchange.meta, &reply), [&] {
+    send_json(exchange.response, 200,
+              dump({{"alg", reply.alg()}, {"key_id", reply.key_id()}, {"public_key", reply.public_key()}}));
+  });
+}
+
 // A route's handlers, one per method it takes (route_table.cc's Allow).
 struct RouteHandlers {
   Route route;
@@ -336,6 +344,7 @@ constexpr RouteHandlers kHandlers[] = {
     {Route::kApiToken,
      {{{"POST", Needs::kCall, &create_api_token}, {"DELETE", Needs::kCall, &revoke_api_token}}}},
     {Route::kStatic, {{{"GET", Needs::kNothing, &static_asset}}}},
+    {Route::kLogKey, {{{"GET", Needs::kCall, &get_log_key}}}},
     {Route::kEvent,
      {{{"GET", Needs::kPageOrCall, &get_event},
        {"PATCH", Needs::kCall, &update_event},

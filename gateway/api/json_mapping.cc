@@ -1,6 +1,7 @@
 #include "gateway/api/json_mapping.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 
 #include "gateway/api/poll_mapping.h"
@@ -135,6 +136,18 @@ void write_string_list(JsonWriter& writer, const google::protobuf::RepeatedPtrFi
 
 void write_value(JsonWriter& writer, const google::protobuf::Value& value);
 
+// A whole number as an integer (Struct holds every number as a double, and
+// SPEC §10 hashes a log entry's data with integers only); any other in
+// nlohmann's spelling of a double.
+void write_number(JsonWriter& writer, double number) {
+  constexpr double kExactIntegers = 9007199254740992.0;  // 2^53
+  if (std::isfinite(number) && std::trunc(number) == number && std::fabs(number) <= kExactIntegers) {
+    writer.number(static_cast<std::int64_t>(number));
+  } else {
+    writer.value(number);
+  }
+}
+
 void write_struct(JsonWriter& writer, const google::protobuf::Struct& value) {
   // Sorted keys: protobuf's map order is unspecified.
   std::vector<const std::string*> keys;
@@ -154,7 +167,7 @@ void write_struct(JsonWriter& writer, const google::protobuf::Struct& value) {
 void write_value(JsonWriter& writer, const google::protobuf::Value& value) {
   switch (value.kind_case()) {
     case google::protobuf::Value::kNumberValue:
-      writer.value(value.number_value());  // nlohmann's spelling of a double
+      write_number(writer, value.number_value());
       break;
     case google::protobuf::Value::kStringValue:
       writer.string(value.string_value());
@@ -196,6 +209,29 @@ void write_log_entry(JsonWriter& writer, const v1::LogEntry& entry) {
   write_slots(writer, entry.slots());
   writer.key("data");
   write_struct(writer, entry.data());
+  // Null until the entry is sealed into its chain (SPEC §10).
+  if (entry.has_seq()) {
+    writer.key("seq").number(entry.seq());
+    writer.key("prev").string(entry.prev());
+    writer.key("hash").string(entry.hash());
+  } else {
+    writer.key("seq").value(nullptr);
+    writer.key("prev").value(nullptr);
+    writer.key("hash").value(nullptr);
+  }
+  writer.end_object();
+}
+
+void write_log_head(JsonWriter& writer, const v1::EventLog& log) {
+  if (!log.has_head()) {
+    writer.value(nullptr);
+    return;
+  }
+  writer.begin_object();
+  writer.key("seq").number(log.head().seq());
+  writer.key("hash").string(log.head().hash());
+  write_instant(writer.key("signed_at"), log.head().signed_at());
+  writer.key("signature").string(log.head().signature());
   writer.end_object();
 }
 
@@ -297,6 +333,8 @@ std::string event_log_body(const v1::EventLog& log, int64_t event_id, const std:
       write_log_entry(writer, entry);
     }
     writer.end_array();
+    writer.key("head");
+    write_log_head(writer, log);
     writer.end_object();
   });
 }

@@ -26,6 +26,7 @@ constexpr RouteSpec kRoutes[] = {
     {"/readyz", Route::kReady, "GET", "/readyz"},
     {"/openapi", Route::kOpenApi, "GET", "/openapi"},
     {"/api-token-auth/", Route::kApiToken, "POST, DELETE", "/api-token-auth/"},
+    {"/log-key", Route::kLogKey, "GET", "/log-key"},
     {"/static/{asset}", Route::kStatic, "GET", "/static/"},
     {"/{id}/", Route::kEvent, "GET, PATCH, DELETE", "/{id}/"},
     {"/{id}/notify/", Route::kNotify, "POST", "/{id}/notify/"},

@@ -21,6 +21,7 @@ enum class Route {
   kAnswers,   // PUT /ID/answers/
   kCalendar,  // GET /ID/event.ics
   kApiToken,  // POST (mint) and DELETE (revoke) /api-token-auth/
+  kLogKey,    // GET /log-key (the key that signs the log heads)
   kStatic,    // GET /static/NAME (the page's assets; see web_page.h)
 };
 

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "admin/consistency_check.h"
+#include "admin/log_verify.h"
+#include "common/audit/log_signing_key.h"
 #include "common/base/settings.h"
 #include "common/crypto/crypto.h"
 #include "common/db/migrations.h"
@@ -39,6 +41,8 @@ constexpr const char* kUsage =
     "                                                (the email tokens of an event's mail links: every\n"
     "                                                 party's, or one party's)\n"
     "       calndro-admin check                      (notifies, log entries, mails and versions agree)\n"
+    "       calndro-admin log verify [--event ID]    (every event's audit log chain and signed head;\n"
+    "                                                 the key from CALNDRO_LOG_KEY_FILE)\n"
     "A new password also revokes the user's API keys.\n"
     "The database comes from CALNDRO_DATABASE_URL.\n";
 
@@ -270,6 +274,37 @@ int check(pqxx::connection& connection) {
   return 0;
 }
 
+// log verify [--event ID]: names the first bad seq of each broken chain on
+// stdout; exits 1 when there is one.
+int verify_log(pqxx::connection& connection, const std::string& key_file,
+               const std::vector<std::string>& args) {
+  std::optional<std::int64_t> only_event;
+  if (!args.empty()) {
+    only_event = args.size() == 2 && args[0] == "--event" ? positive_id(args[1]) : std::nullopt;
+    if (!only_event) {
+      return usage_error("log verify [--event ID] (ID: a positive event id)");
+    }
+  }
+  const auto key = calndro::audit::LogSigningKey::load(key_file, calndro::audit::MissingKey::kRefuse);
+  if (!key.ok()) {
+    std::cerr << "calndro-admin: CALNDRO_LOG_KEY_FILE: " << key.status().message() << "\n";
+    return 2;
+  }
+  const calndro::admin::LogVerification found =
+      calndro::admin::verify_logs(connection, key->public_key_base64(), only_event);
+  for (const auto& line : found.broken) {
+    std::cout << line << "\n";
+  }
+  if (!found.broken.empty()) {
+    std::cerr << "calndro-admin: " << found.broken.size() << " of " << found.events
+              << " audit log chains are broken\n";
+    return 1;
+  }
+  std::cout << found.events << " audit log chains, " << found.entries
+            << " sealed entries: every chain and head checks out (key " << key->key_id() << ")\n";
+  return 0;
+}
+
 int list(pqxx::connection& connection) {
   pqxx::work tx(connection);
   std::cout << "id\temail\tusername\tactive\tstaff\tpassword\n";
@@ -286,7 +321,7 @@ int list(pqxx::connection& connection) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   const bool checking = args.size() == 1 && args[0] == "check";
-  if (!checking && (args.size() < 2 || (args[0] != "user" && args[0] != "token"))) {
+  if (!checking && (args.size() < 2 || (args[0] != "user" && args[0] != "token" && args[0] != "log"))) {
     return usage_error(args.empty() ? "missing command" : "unknown command '" + args[0] + "'");
   }
   const bool tokens = args[0] == "token";
@@ -297,11 +332,16 @@ int main(int argc, char** argv) {
     const calndro::settings::Values settings =
         calndro::settings::Values::load(calndro::settings::Process::kAdmin);
     const std::string& url = settings.text("CALNDRO_DATABASE_URL");
+    const std::string& log_key_file = settings.text("CALNDRO_LOG_KEY_FILE");
     settings.expect_all_read();
     calndro::apply_migrations(url, calndro::events::kSchema, calndro::events::migrations());
     pqxx::connection connection(url);
     if (checking) {
       return check(connection);
+    }
+    if (args[0] == "log") {
+      return command == "verify" ? verify_log(connection, log_key_file, rest)
+                                 : usage_error("unknown command 'log " + command + "'");
     }
     if (tokens) {
       if (command == "list") {

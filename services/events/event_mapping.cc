@@ -127,6 +127,18 @@ void log_entry_to_proto(const LogEntryRecord& entry, v1::LogEntry& out) {
   google::protobuf::Value data;
   json_to_value(entry.data, data);
   *out.mutable_data() = data.struct_value();
+  if (entry.link) {
+    out.set_seq(entry.link->seq);
+    out.set_prev(entry.link->prev);
+    out.set_hash(entry.link->hash);
+  }
+}
+
+void log_head_to_proto(const audit::LogHead& head, v1::LogHead& out) {
+  out.set_seq(head.seq);
+  out.set_hash(head.hash);
+  *out.mutable_signed_at() = instant_to_proto(head.signed_at);
+  out.set_signature(head.signature);
 }
 
 nlohmann::json log_data(const Caller& caller, nlohmann::json data) {

@@ -29,6 +29,7 @@ nlohmann::json slot_json(const Slot& slot);
 void json_to_value(const nlohmann::json& in, google::protobuf::Value& out);
 
 void log_entry_to_proto(const LogEntryRecord& entry, v1::LogEntry& out);
+void log_head_to_proto(const audit::LogHead& head, v1::LogHead& out);
 
 // What a log entry's `data` holds: the action's own fields, and for a caller
 // with an email token that token's fingerprint (never the token).

@@ -36,6 +36,9 @@ struct EventServiceOptions {
   // URL in GetEventCalendar's document; empty: the document has none. Never
   // taken from a caller: no Host crosses the services.
   std::string public_base_url;
+  // What GetLogKey publishes: the public half of the key that signs the
+  // log heads (main.cc loads it; log_sealer.h signs with it).
+  v1::LogKey log_key;
 };
 
 // The RPCs of calndro.events.v1.EventService. Every call authenticates from
@@ -46,7 +49,7 @@ struct EventServiceOptions {
 // turns it (or a database exception) into the wire status.
 // One class, its RPCs defined in a file per use case (events_read.cc,
 // event_changes.cc, event_agreement.cc, event_answers.cc, event_notify.cc,
-// api_tokens.cc) on
+// api_tokens.cc; GetEventLog and GetLogKey in events_read.cc) on
 // the serving path of event_service.cc; the private members below are
 // grouped by the file that defines them.
 class EventServiceImpl final : public calndro::events::v1::EventService::Service {
@@ -80,6 +83,8 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
                            v1::Event* response) override;
   grpc::Status AnswerSlots(grpc::ServerContext* context, const v1::AnswerSlotsRequest* request,
                            v1::Event* response) override;
+  grpc::Status GetLogKey(grpc::ServerContext* context, const v1::GetLogKeyRequest* request,
+                         v1::LogKey* response) override;
 
  private:
   // The serving path (event_service.cc).

@@ -115,31 +115,6 @@ Page<T> read_page(const pqxx::result& result, int limit, Read read) {
   return page;
 }
 
-// The audit log's occurrence names as stored (and as SPEC §5 shows them).
-constexpr std::pair<Occurrence, const char*> kOccurrenceNames[] = {{Occurrence::kUpdate, "UPDATE"},
-                                                                   {Occurrence::kNotify, "NOTIFY"},
-                                                                   {Occurrence::kView, "VIEW"},
-                                                                   {Occurrence::kAgree, "AGREE"},
-                                                                   {Occurrence::kAnswer, "ANSWER"}};
-
-const char* occurrence_name(Occurrence occurrence) {
-  for (const auto& [value, name] : kOccurrenceNames) {
-    if (value == occurrence) {
-      return name;
-    }
-  }
-  return "UPDATE";
-}
-
-Occurrence occurrence_from(const std::string& name) {
-  for (const auto& [value, known] : kOccurrenceNames) {
-    if (name == known) {
-      return value;
-    }
-  }
-  return Occurrence::kUpdate;
-}
-
 long long micros_of(Instant instant) {
   return instant.time_since_epoch().count();
 }
@@ -262,13 +237,58 @@ Statements answer_writes() {
 Statements log_statements() {
   return {
       {"log_append", log_values("$1", "$2", "$3", "$4", "$5", "$6")},
-      {"log_read",
-       "SELECT id, (extract(epoch FROM at) * 1000000)::bigint, occurrence, effector, slots, data "
-       "FROM events.log_entries WHERE event_id = $1 AND id > $2 ORDER BY id LIMIT $3"},
+      {"log_read", std::string("SELECT ") + kLogEntryColumns +
+                       " FROM events.log_entries WHERE event_id = $1 AND id > $2 ORDER BY id LIMIT $3"},
+      {"log_head",
+       "SELECT seq, hash, (extract(epoch FROM signed_at) * 1000000)::bigint, signature "
+       "FROM events.log_heads WHERE event_id = $1 AND seq IS NOT NULL"},
   };
 }
 
 }  // namespace
+
+// The audit log's occurrence names as stored (and as SPEC §5 shows them).
+constexpr std::pair<Occurrence, const char*> kOccurrenceNames[] = {{Occurrence::kUpdate, "UPDATE"},
+                                                                   {Occurrence::kNotify, "NOTIFY"},
+                                                                   {Occurrence::kView, "VIEW"},
+                                                                   {Occurrence::kAgree, "AGREE"},
+                                                                   {Occurrence::kAnswer, "ANSWER"}};
+
+const char* occurrence_name(Occurrence occurrence) {
+  for (const auto& [value, name] : kOccurrenceNames) {
+    if (value == occurrence) {
+      return name;
+    }
+  }
+  return "UPDATE";
+}
+
+namespace {
+
+Occurrence occurrence_from(const std::string& name) {
+  for (const auto& [value, known] : kOccurrenceNames) {
+    if (name == known) {
+      return value;
+    }
+  }
+  return Occurrence::kUpdate;
+}
+
+}  // namespace
+
+LogEntryRecord log_entry_from_row(const pqxx::row& row) {
+  LogEntryRecord entry;
+  entry.id = row[0].as<std::int64_t>();
+  entry.when = Instant(Micros(row[1].as<long long>()));
+  entry.occurrence = occurrence_from(row[2].as<std::string>());
+  entry.effector = row[3].as<std::string>();
+  entry.slots = slots_from_json(nlohmann::json::parse(row[4].c_str()));
+  entry.data = nlohmann::json::parse(row[5].c_str());
+  if (!row[6].is_null()) {
+    entry.link = ChainLink{row[6].as<std::int64_t>(), row[7].as<std::string>(), row[8].as<std::string>()};
+  }
+  return entry;
+}
 
 bool EventRecord::has_party(const std::string& email) const {
   return std::find(parties.begin(), parties.end(), email) != parties.end();
@@ -377,16 +397,20 @@ void PgEventRepository::append_log(std::int64_t event_id, Instant when, Occurren
 
 Page<LogEntryRecord> PgEventRepository::read_log(std::int64_t event_id, std::int64_t after, int limit) {
   return read_page<LogEntryRecord>(tx_.exec_prepared("log_read", event_id, after, limit + 1), limit,
-                                   [](const pqxx::row& row) {
-                                     LogEntryRecord entry;
-                                     entry.id = row[0].as<std::int64_t>();
-                                     entry.when = Instant(Micros(row[1].as<long long>()));
-                                     entry.occurrence = occurrence_from(row[2].as<std::string>());
-                                     entry.effector = row[3].as<std::string>();
-                                     entry.slots = slots_from_json(nlohmann::json::parse(row[4].c_str()));
-                                     entry.data = nlohmann::json::parse(row[5].c_str());
-                                     return entry;
-                                   });
+                                   log_entry_from_row);
+}
+
+std::optional<audit::LogHead> PgEventRepository::read_log_head(std::int64_t event_id) {
+  const auto result = tx_.exec_prepared("log_head", event_id);
+  if (result.empty()) {
+    return std::nullopt;
+  }
+  const auto& row = result[0];
+  return audit::LogHead{.event_id = event_id,
+                        .seq = row[0].as<std::int64_t>(),
+                        .hash = row[1].as<std::string>(),
+                        .signed_at = Instant(Micros(row[2].as<long long>())),
+                        .signature = row[3].as<std::string>()};
 }
 
 }  // namespace calndro::events

@@ -30,8 +30,17 @@ class PgEventRepository final : public EventRepository, private PgStatements {
   void append_log(std::int64_t event_id, Instant when, Occurrence occurrence, const std::string& effector,
                   const std::vector<Slot>& slots, const nlohmann::json& data) override;
   Page<LogEntryRecord> read_log(std::int64_t event_id, std::int64_t after, int limit) override;
+  std::optional<audit::LogHead> read_log_head(std::int64_t event_id) override;
 };
 
 void prepare_event_statements(pqxx::connection& connection);
+
+// The columns log_entry_from_row() reads, in its order.
+inline constexpr const char* kLogEntryColumns =
+    "id, (extract(epoch FROM at) * 1000000)::bigint, occurrence, effector, slots, data, seq, prev, hash";
+LogEntryRecord log_entry_from_row(const pqxx::row& row);
+
+// "UPDATE", "NOTIFY", ...: an occurrence as stored and shown (SPEC §5).
+const char* occurrence_name(Occurrence occurrence);
 
 }  // namespace calndro::events

@@ -1,7 +1,8 @@
 // EventServiceImpl's reading RPCs: ListEvents, GetEvent, GetEventCalendar
-// (both write a VIEW entry) and GetEventLog.
+// (both write a VIEW entry), GetEventLog and GetLogKey.
 #include "events/event_service.h"
 
+#include "common/rpc/rpc_call.h"
 #include "events/event_calendar.h"
 #include "events/event_checks.h"
 #include "events/event_mapping.h"
@@ -85,6 +86,10 @@ grpc::Status EventServiceImpl::GetEventLog(grpc::ServerContext* context,
         if (!event.ok()) {
           return event.status();
         }
+        // The head before the page: each statement sees its own snapshot, and
+        // a head read after the page could name an entry the page shows
+        // unsealed. Read first, every entry it covers is sealed on the page.
+        const auto head = stores.events.read_log_head(event->id);
         const auto page = stores.events.read_log(event->id, page_request->after, page_request->limit);
         response->Clear();
         response->set_event_id(event->id);
@@ -97,8 +102,19 @@ grpc::Status EventServiceImpl::GetEventLog(grpc::ServerContext* context,
         if (page.next_after) {
           response->set_next_page_token(std::to_string(*page.next_after));
         }
+        if (head) {
+          log_head_to_proto(*head, *response->mutable_head());
+        }
         return absl::OkStatus();
       });
+}
+
+grpc::Status EventServiceImpl::GetLogKey(grpc::ServerContext* context,
+                                         const v1::GetLogKeyRequest* /*request*/, v1::LogKey* response) {
+  return serve_rpc(*context, "GetLogKey", [&] {
+    *response = options_.log_key;
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace calndro::events

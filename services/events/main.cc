@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "common/audit/log_signing_key.h"
 #include "common/base/config.h"
 #include "common/base/log.h"
 #include "common/base/runtime.h"
@@ -20,6 +21,7 @@
 #include "common/rpc/grpc_server.h"
 #include "events/deadline_mails.h"
 #include "events/event_service.h"
+#include "events/log_sealer.h"
 #include "events/migrations.h"
 #include "events/outbox_relay.h"
 #include "events/pg_database.h"
@@ -49,7 +51,20 @@ struct Settings {
   std::chrono::seconds purge_interval{3600};  // zero: no purge job
   events::OutboxRelayOptions relay;
   events::DeadlineMailOptions deadline_mails;
+  std::string log_key_file;
+  calndro::audit::MissingKey log_key_missing = calndro::audit::MissingKey::kRefuse;
+  events::LogSealerOptions sealer;
 };
+
+calndro::audit::MissingKey missing_key_policy(const std::string& text) {
+  if (text == "create") {
+    return calndro::audit::MissingKey::kCreate;
+  }
+  if (text != "refuse") {
+    throw std::runtime_error("CALNDRO_LOG_KEY_MISSING must be `refuse` or `create`, not '" + text + "'");
+  }
+  return calndro::audit::MissingKey::kRefuse;
+}
 
 void read_connections(const Values& values, Settings& settings) {
   settings.listen = values.text("CALNDRO_EVENTS_LISTEN");
@@ -89,6 +104,9 @@ void read_policies(const Values& values, Settings& settings) {
   settings.relay.lease = std::max(settings.relay.lease, 2 * settings.rpc_timeout);
   settings.deadline_mails.poll = values.milliseconds("CALNDRO_DEADLINE_MAIL_POLL_MS");
   settings.deadline_mails.mails_per_hour = settings.service.mails_per_hour;
+  settings.log_key_file = values.text("CALNDRO_LOG_KEY_FILE");
+  settings.log_key_missing = missing_key_policy(values.text("CALNDRO_LOG_KEY_MISSING"));
+  settings.sealer.pause = values.milliseconds("CALNDRO_LOG_SEAL_POLL_MS");
 }
 
 Settings read_settings() {
@@ -134,8 +152,18 @@ void register_relay_metrics(calndro::Metrics& metrics, events::Database& databas
   });
 }
 
+calndro::audit::LogSigningKey load_log_key(const Settings& settings) {
+  auto key = calndro::audit::LogSigningKey::load(settings.log_key_file, settings.log_key_missing);
+  if (!key.ok()) {
+    throw std::runtime_error("CALNDRO_LOG_KEY_FILE: " + std::string(key.status().message()));
+  }
+  calndro::log::info("log heads are signed", {{"key_id", key->key_id()}});
+  return *std::move(key);
+}
+
 // Builds the service's dependencies and serves until SIGTERM.
 int serve(const Settings& settings) {
+  const calndro::audit::LogSigningKey log_key = load_log_key(settings);
   calndro::SystemClock clock;
   calndro::SystemRandom random;
   calndro::DbPool pool(settings.database_url, settings.pool_size, events::PgDatabase::prepare,
@@ -152,6 +180,9 @@ int serve(const Settings& settings) {
   events::EventServiceOptions service_options = settings.service;
   service_options.notify_committed = [&relay] { relay.wake(); };
   service_options.internal_token = settings.internal_token;
+  service_options.log_key.set_alg("Ed25519");
+  service_options.log_key.set_key_id(log_key.key_id());
+  service_options.log_key.set_public_key(log_key.public_key_base64());
   events::EventServiceImpl service(database, authenticator, clock, random, service_options);
   events::DeadlineMails deadline_mails(database, clock, random, settings.deadline_mails,
                                        [&relay] { relay.wake(); });
@@ -165,6 +196,12 @@ int serve(const Settings& settings) {
   }
 
   calndro::Metrics metrics;
+  auto& seal_lag = metrics.histogram("calndro_log_seal_lag_seconds",
+                                     "From an audit log entry's commit to its sealing into the chain",
+                                     {0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10});
+  const events::LogSealer sealer(database, clock, log_key, settings.sealer, [&seal_lag](calndro::Micros lag) {
+    seal_lag.Observe(std::chrono::duration<double>(lag).count());
+  });
   calndro::register_pool_metrics(metrics, pool);
   register_relay_metrics(metrics, database, clock);
   if (settings.metrics_listen) {

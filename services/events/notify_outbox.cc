@@ -32,7 +32,10 @@ void prepare_outbox_statements(pqxx::connection& connection) {
       "  next_attempt_at <= 'epoch'::timestamptz + $1 * interval '1 microsecond' "
       "  ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) due "
       "WHERE p.id = due.id "
-      "RETURNING p.id, p.event_id, p.recipients, p.request, p.attempts - 1, p.caller_request_id");
+      "RETURNING p.id, p.event_id, p.recipients, p.request, p.attempts - 1, p.caller_request_id, "
+      // The event's log head as the mail is handed over: its receipt (SPEC §10).
+      "(SELECT h.seq FROM events.log_heads h WHERE h.event_id = p.event_id), "
+      "(SELECT h.hash FROM events.log_heads h WHERE h.event_id = p.event_id)");
   connection.prepare("outbox_handed_over",
                      "UPDATE events.pending_notifications SET state = 'handed_over', last_error = NULL, "
                      "handed_over_at = " +
@@ -87,6 +90,9 @@ std::vector<PendingNotification> PgNotificationOutbox::claim_due(Instant now, In
     notification.request = row[3].as<std::string>();
     notification.attempts = row[4].as<int>();
     notification.caller_request_id = row[5].as<std::string>();
+    if (!row[6].is_null()) {
+      notification.audit_head = AuditReceipt{row[6].as<std::int64_t>(), row[7].as<std::string>()};
+    }
     claimed.push_back(std::move(notification));
   }
   return claimed;

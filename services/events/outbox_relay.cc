@@ -66,6 +66,10 @@ absl::Status OutboxRelay::hand_over(const PendingNotification& notification) {
     status = absl::InvalidArgumentError("stored request is not a QueueNotificationsRequest");
   } else {
     request.set_request_id(notification.id);
+    if (notification.audit_head) {
+      request.mutable_audit_head()->set_seq(notification.audit_head->seq);
+      request.mutable_audit_head()->set_hash(notification.audit_head->hash);
+    }
     calndro::notify::v1::QueueNotificationsResponse response;
     // The notify's own request id, when it had one, names the call in the
     // logs; the body's request_id (the stable id) is what deduplicates.

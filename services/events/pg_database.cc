@@ -5,6 +5,7 @@
 #include "events/deadline_store.h"
 #include "events/event_store.h"
 #include "events/idempotency_store.h"
+#include "events/log_seal_store.h"
 #include "events/notify_outbox.h"
 #include "events/user_store.h"
 
@@ -48,7 +49,8 @@ absl::Status PgDatabase::run_on(pqxx::connection& connection, const CallContext&
     PgNotificationOutbox outbox(tx, atomicity, call);
     PgIdempotencyStore idempotency(tx, atomicity, call);
     PgDeadlineRepository deadlines(tx, atomicity, call);
-    Repositories repositories{events, users, outbox, idempotency, deadlines};
+    PgLogSealRepository log_seals(tx, atomicity, call);
+    Repositories repositories{events, users, outbox, idempotency, deadlines, log_seals};
     return work(repositories);
   });
 }
@@ -59,6 +61,7 @@ void PgDatabase::prepare(pqxx::connection& connection) {
   prepare_outbox_statements(connection);
   prepare_idempotency_statements(connection);
   prepare_deadline_statements(connection);
+  prepare_log_seal_statements(connection);
 }
 
 }  // namespace calndro::events

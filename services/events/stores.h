@@ -8,6 +8,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "common/audit/log_chain.h"
 #include "common/db/unit_of_work.h"
 #include "common/text/clock.h"
 #include "common/text/time_slot.h"
@@ -67,6 +68,13 @@ struct EventChange {
   bool only_while_open = false;
 };
 
+// Where a sealed entry sits in its event's hash chain (SPEC §10).
+struct ChainLink {
+  std::int64_t seq = 0;
+  std::string prev;
+  std::string hash;
+};
+
 struct LogEntryRecord {
   std::int64_t id = 0;
   Instant when;
@@ -74,6 +82,7 @@ struct LogEntryRecord {
   std::string effector;
   std::vector<Slot> slots;
   nlohmann::json data;
+  std::optional<ChainLink> link;  // nullopt until sealed
 };
 
 template <typename T>
@@ -143,6 +152,44 @@ class EventRepository {
                           const std::string& effector, const std::vector<Slot>& slots,
                           const nlohmann::json& data) = 0;
   virtual Page<LogEntryRecord> read_log(std::int64_t event_id, std::int64_t after, int limit) = 0;
+  // The event's signed head; nullopt before its first entry is sealed.
+  virtual std::optional<audit::LogHead> read_log_head(std::int64_t event_id) = 0;
+};
+
+// The last link of an event's chain as the sealer extends it: seq 0 and
+// audit::kGenesisHash before the first entry is sealed.
+struct ChainTip {
+  std::int64_t event_id = 0;
+  std::int64_t seq = 0;
+  std::string hash;
+};
+
+// An entry not sealed yet, with its event.
+struct UnsealedEntry {
+  std::int64_t event_id = 0;
+  LogEntryRecord entry;
+};
+
+// What the sealer (log_sealer.h) reads and writes: the entries still
+// without seq and the heads of their events (migration 0012).
+class LogSealRepository {
+ public:
+  virtual ~LogSealRepository() = default;
+
+  // Up to `limit` events with unsealed entries, the longest waiting first.
+  virtual std::vector<std::int64_t> events_to_seal(int limit) = 0;
+  // Makes sure each of `events` has a head row to lock (seq NULL: no head yet).
+  virtual void add_head_rows(const std::vector<std::int64_t>& events) = 0;
+  // Locks the head rows of `events` until the transaction ends, skipping
+  // those another transaction holds (another replica sealing them), and
+  // returns the tips of the locked ones.
+  virtual std::vector<ChainTip> lock_heads(const std::vector<std::int64_t>& events) = 0;
+  // Up to `limit` unsealed entries of `events`, by event, then by id.
+  virtual std::vector<UnsealedEntry> unsealed_entries(const std::vector<std::int64_t>& events, int limit) = 0;
+  // Sets seq, prev and hash of each entry (by id); the caller holds the heads.
+  virtual void seal(const std::vector<std::pair<std::int64_t, ChainLink>>& links) = 0;
+  // Moves each event's head to the given one, signed with the key `key_id`.
+  virtual void move_heads(const std::vector<audit::LogHead>& heads, const std::string& key_id) = 0;
 };
 
 // Users and their API keys.
@@ -182,6 +229,12 @@ using calndro::CallContext;
 // An accepted notify waiting for the notification service: `id` is the
 // request id it is queued with there (stable across retries), `request`
 // the calndro.notify.v1.QueueNotificationsRequest as JSON.
+// The head of an event's log a mail quotes (SPEC §10's receipt).
+struct AuditReceipt {
+  std::int64_t seq = 0;
+  std::string hash;
+};
+
 struct PendingNotification {
   std::string id;
   std::int64_t event_id = 0;
@@ -192,6 +245,9 @@ struct PendingNotification {
   // The email of the caller whose request queued these mails (the log
   // entry's effector): the hourly mail limit counts against it.
   std::string caused_by;
+  // The event's log head when claimed for a hand-over; nullopt before any
+  // entry of the event is sealed.
+  std::optional<AuditReceipt> audit_head;
 };
 
 // The mails one outbox row queued: when, and how many (its recipients).
@@ -285,6 +341,7 @@ struct Repositories {
   NotificationOutbox& outbox;
   IdempotencyStore& idempotency;
   DeadlineRepository& deadlines;
+  LogSealRepository& log_seals;
 };
 
 // Runs work on one database connection (common/db/unit_of_work.h).

@@ -231,23 +231,15 @@ std::string calendar_text(const MailSettings& settings, const MailRequest& reque
 
 }  // namespace
 
-MailContent compose_mail(const MailSettings& settings, const MailRequest& request, std::string_view token,
-                         Instant token_expires) {
-  const std::string title = display_title(request);
-  MailContent mail;
-  mail.subject = compose_subject(settings, request);
-  if (request.calendar) {
-    mail.body = calendar_text(settings, request, token, token_expires);
-    return mail;
-  }
-  if (request.deadline) {
-    mail.body = deadline_text(settings, request, token, token_expires);
-    return mail;
-  }
+namespace {
 
+// The body of any mail but a calendar or deadline mail: "updated" or an
+// invitation, the link and the slots.
+std::string update_text(const MailSettings& settings, const MailRequest& request, std::string_view token,
+                        Instant token_expires) {
+  const std::string title = display_title(request);
   const std::string who = sender_name(settings, request);
-  std::string& body = mail.body;
-  body += "Hello,\n\n";
+  std::string body = "Hello,\n\n";
   if (request.invitation) {
     body += who + " invites you to agree on a time for '" + title + "'.\n\n";
   } else {
@@ -257,6 +249,35 @@ MailContent compose_mail(const MailSettings& settings, const MailRequest& reques
   body += "\n";
   append_slots(body, request.slots);
   body += "\n-- \ncalndro\n";
+  return body;
+}
+
+// SPEC §10's receipt, above the signature: what the event's log said when
+// the mail was made, which the party can hold the log to later.
+void append_receipt(std::string& body, const MailRequest& request) {
+  if (!request.audit_head) {
+    return;
+  }
+  const std::string line = "Audit log: seq " + std::to_string(request.audit_head->seq) + ", sha256 " +
+                           strip_controls(request.audit_head->hash) + "\n";
+  const std::size_t signature = body.rfind("\n-- \n");
+  body.insert(signature == std::string::npos ? body.size() : signature + 1, line);
+}
+
+}  // namespace
+
+MailContent compose_mail(const MailSettings& settings, const MailRequest& request, std::string_view token,
+                         Instant token_expires) {
+  MailContent mail;
+  mail.subject = compose_subject(settings, request);
+  if (request.calendar) {
+    mail.body = calendar_text(settings, request, token, token_expires);
+  } else if (request.deadline) {
+    mail.body = deadline_text(settings, request, token, token_expires);
+  } else {
+    mail.body = update_text(settings, request, token, token_expires);
+  }
+  append_receipt(mail.body, request);
   return mail;
 }
 

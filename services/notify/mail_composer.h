@@ -71,6 +71,12 @@ struct DeadlineRequest {
   std::optional<SlotText> best_slot;
 };
 
+// The event's audit log head quoted in a mail (SPEC §10's receipt).
+struct AuditReceipt {
+  std::int64_t seq = 0;
+  std::string hash;  // 64 lowercase hex digits
+};
+
 // What QueueNotifications knows about one mail, apart from the token.
 struct MailRequest {
   std::int64_t event_id = 0;
@@ -80,6 +86,7 @@ struct MailRequest {
   std::vector<SlotText> slots;
   std::optional<CalendarRequest> calendar;
   std::optional<DeadlineRequest> deadline;  // never with `calendar`
+  std::optional<AuditReceipt> audit_head;   // nullopt: nothing sealed yet
 };
 
 // Whether a mail of `request` carries a link, and so needs a token.

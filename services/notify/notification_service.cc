@@ -185,6 +185,20 @@ void check_calendar(const v1::QueueNotificationsRequest& request, ValidatedQueue
   out.mail.calendar = std::move(calendar);
 }
 
+// QueueNotificationsRequest.audit_head, when present: a seq and a SHA-256 in hex.
+void check_audit_head(const v1::QueueNotificationsRequest& request, std::vector<FieldViolation>& violations) {
+  if (!request.has_audit_head()) {
+    return;
+  }
+  const std::string& hash = request.audit_head().hash();
+  if (request.audit_head().seq() < 1) {
+    violations.push_back({"audit_head.seq", "Must be 1 or more."});
+  }
+  if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    violations.push_back({"audit_head.hash", "Must be 64 lowercase hex digits."});
+  }
+}
+
 // A hash of the normalised request: a repeated request_id with other content
 // is told apart from a retry.
 std::string content_hash(const ValidatedQueueRequest& valid) {
@@ -237,6 +251,7 @@ absl::StatusOr<ValidatedQueueRequest> validate_queue_request(const v1::QueueNoti
   check_slots(request, out, violations);
   check_calendar(request, out, violations);
   check_deadline(request, out.mail, violations);
+  check_audit_head(request, violations);
   if (!violations.empty()) {
     return invalid_argument(std::move(violations));
   }
@@ -244,6 +259,11 @@ absl::StatusOr<ValidatedQueueRequest> validate_queue_request(const v1::QueueNoti
   out.mail.event_id = request.event_id();
   out.mail.title = request.event_title();
   out.mail.invitation = request.invitation();
+  // Not in the content hash: a hand-over tried again after the log moved on
+  // quotes a newer head, and is still the same request.
+  if (request.has_audit_head()) {
+    out.mail.audit_head = AuditReceipt{request.audit_head().seq(), request.audit_head().hash()};
+  }
   out.content_hash = content_hash(out);
   return out;
 }

@@ -165,6 +165,9 @@ std::string encode_mail_content(const MailRequest& request) {
   if (request.deadline) {
     content["deadline"] = encode_deadline_json(*request.deadline);
   }
+  if (request.audit_head) {
+    content["audit_head"] = {{"seq", request.audit_head->seq}, {"hash", request.audit_head->hash}};
+  }
   return content.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -196,6 +199,10 @@ std::optional<MailRequest> decode_mail_content(std::int64_t event_id, std::strin
       if (!request.deadline) {
         return std::nullopt;
       }
+    }
+    if (const auto head = content.find("audit_head"); head != content.end()) {
+      request.audit_head =
+          AuditReceipt{head->at("seq").get<std::int64_t>(), head->at("hash").get<std::string>()};
     }
     return request;
   } catch (const nlohmann::json::exception&) {

@@ -103,7 +103,7 @@ contains "events: list methods" calndro.events.v1.EventService.ListEvents calndr
   calndro.events.v1.EventService.GetEvent calndro.events.v1.EventService.UpdateEvent calndro.events.v1.EventService.DeleteEvent \
   calndro.events.v1.EventService.NotifyParties calndro.events.v1.EventService.GetEventLog calndro.events.v1.EventService.CreateApiToken \
   calndro.events.v1.EventService.AgreeEvent calndro.events.v1.EventService.ReopenEvent calndro.events.v1.EventService.GetEventCalendar \
-  calndro.events.v1.EventService.AnswerSlots
+  calndro.events.v1.EventService.AnswerSlots calndro.events.v1.EventService.GetLogKey
 g "$EV" describe calndro.events.v1.EventService
 contains "events: describe EventService" "service EventService {" \
   "rpc CreateEvent ( .calndro.events.v1.CreateEventRequest ) returns ( .calndro.events.v1.Event );" \
@@ -208,6 +208,9 @@ g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"answers\": [
 contains "AnswerSlots (a party for itself)" '"party": "ops@calndro.test"' '"ANSWER_YES"' '"yes": 1' '"bestSlot"'
 g -H "$BASIC_OTHER" -d "{\"id\": $EVENT_ID, \"answers\": []}" "$EV" calndro.events.v1.EventService/AnswerSlots
 expect_code "AnswerSlots by a registered non-party" PermissionDenied 71
+# The key that signs the log heads: public, no metadata (docs/AUDIT-LOG.md).
+g -d '{}' "$EV" calndro.events.v1.EventService/GetLogKey
+contains "GetLogKey (no metadata)" '"alg": "Ed25519"' '"keyId": "' '"publicKey": "'
 g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"respond_by\": {\"at\": \"2030-10-25T18:00:00Z\"}, \"remind_before\": \"7200s\"}" \
   "$EV" calndro.events.v1.EventService/UpdateEvent
 contains "UpdateEvent sets the deadline and the reminder's lead" '"respondBy": "2030-10-25T18:00:00Z"' '"remindBefore": "7200s"'

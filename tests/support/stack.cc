@@ -152,6 +152,9 @@ Env Stack::environment() const {
       // The outbox leases' owner; by default host and port, and every
       // replica's configured port is 0 here.
       {"CALNDRO_REPLICA_ID", "notify-1"},
+      // One key for the stack's replicas, made by the first to start.
+      {"CALNDRO_LOG_KEY_FILE", log_key_file().string()},
+      {"CALNDRO_LOG_KEY_MISSING", "create"},
   };
   for (const auto& [k, v] : options_.env) {
     env[k] = v;
@@ -381,8 +384,10 @@ std::shared_ptr<grpc::Channel> Stack::notify_channel() const {
 }
 
 CommandResult Stack::admin(const std::vector<std::string>& args, const std::string& stdin_data) const {
-  return run_command(bin_path("calndro-admin"), args, Env{{"CALNDRO_DATABASE_URL", db_->url()}}, stdin_data,
-                     120s);
+  return run_command(
+      bin_path("calndro-admin"), args,
+      Env{{"CALNDRO_DATABASE_URL", db_->url()}, {"CALNDRO_LOG_KEY_FILE", log_key_file().string()}},
+      stdin_data, 120s);
 }
 
 User Stack::create_user(const std::string& email, const std::string& password, bool staff, bool inactive,

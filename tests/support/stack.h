@@ -86,13 +86,16 @@ class Stack {
   // The environment every process got (database URL, ports, token, ...).
   const Env& env() const { return env_; }
   const std::filesystem::path& dir() const { return dir_.path(); }
+  // The key that signs the log heads (CALNDRO_LOG_KEY_FILE), made by the
+  // event service at its first start.
+  std::filesystem::path log_key_file() const { return dir_.path() / "log-signing.key"; }
 
   // A client for the gateway (no keep-alive surprises: one per call site).
   httplib::Client http() const;
   std::shared_ptr<grpc::Channel> events_channel() const;
   std::shared_ptr<grpc::Channel> notify_channel() const;
 
-  // Runs calndro-admin with CALNDRO_DATABASE_URL of this stack.
+  // Runs calndro-admin with CALNDRO_DATABASE_URL and CALNDRO_LOG_KEY_FILE of this stack.
   CommandResult admin(const std::vector<std::string>& args, const std::string& stdin_data = "") const;
   // `calndro-admin user add`; throws when it fails. An empty password with
   // inactive=true makes an inactive user without password.

@@ -382,6 +382,31 @@ constexpr std::array kTable{
             .doc = "how often each replica looks for due deadline mails (the reminders before an event's "
                    "`respond_by` and the summary at it); at most 10 s, the delay they are allowed"},
 
+    // The audit log's chains and signed heads (SPEC §10).
+    Setting{.name = "CALNDRO_LOG_KEY_FILE",
+            .kind = kText,
+            .default_value = "/var/lib/calndro/log-signing.key",
+            .readers = {kEvents, kAdmin},
+            .form = "a path",
+            .doc = "the Ed25519 key that signs every event's log head: the base64 of a 32-byte seed on one "
+                   "line, readable by the service only (a Kubernetes Secret, a compose volume); "
+                   "`GET /log-key` publishes its public half"},
+    Setting{.name = "CALNDRO_LOG_KEY_MISSING",
+            .kind = kText,
+            .default_value = "refuse",
+            .readers = {kEvents},
+            .form = "`refuse` or `create`",
+            .doc = "when `CALNDRO_LOG_KEY_FILE` does not exist: `refuse` to start, or `create` a new key "
+                   "there (a first local start; replicas sharing the file keep the first one made)"},
+    Setting{.name = "CALNDRO_LOG_SEAL_POLL_MS",
+            .kind = kMilliseconds,
+            .default_value = "250",
+            .min = 10,
+            .max = 1000,
+            .readers = {kEvents},
+            .doc = "how often each replica seals the audit log entries committed since (SPEC §10: within "
+                   "2 s of their commit)"},
+
     // Both services' purges.
     Setting{.name = "CALNDRO_RETENTION_DAYS",
             .kind = kDays,

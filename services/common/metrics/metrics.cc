@@ -40,6 +40,11 @@ prometheus::Gauge& Metrics::gauge(const std::string& name, const std::string& he
   return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
 }
 
+prometheus::Histogram& Metrics::histogram(const std::string& name, const std::string& help,
+                                          const std::vector<double>& buckets) {
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(*registry_).Add({}, buckets);
+}
+
 std::string Metrics::render() {
   {
     std::lock_guard lock(mutex_);

@@ -32,6 +32,9 @@ class Metrics {
   void on_scrape(std::function<void()> refresh);
   // A new unlabelled gauge in this registry.
   prometheus::Gauge& gauge(const std::string& name, const std::string& help);
+  // A new unlabelled histogram in this registry, with these bucket bounds.
+  prometheus::Histogram& histogram(const std::string& name, const std::string& help,
+                                   const std::vector<double>& buckets);
   // Prometheus text format of everything registered.
   std::string render();
 

@@ -46,7 +46,8 @@ class FakeStores final : public Database,
                          public UserRepository,
                          public NotificationOutbox,
                          public IdempotencyStore,
-                         public DeadlineRepository {
+                         public DeadlineRepository,
+                         public LogSealRepository {
  public:
   struct ApiToken {
     std::int64_t user_id = 0;
@@ -70,6 +71,7 @@ class FakeStores final : public Database,
     std::map<std::string, Outboxed> outbox;                                        // by id
     std::map<std::pair<std::string, std::string>, IdempotencyRecord> idempotency;  // by (caller, key)
     std::map<std::int64_t, DeadlineMarks> deadline_marks;                          // by event id
+    std::map<std::int64_t, audit::LogHead> log_heads;                              // by event id
   };
 
   State state;
@@ -93,7 +95,7 @@ class FakeStores final : public Database,
       }
     }
     const State before = state;
-    Repositories repositories{*this, *this, *this, *this, *this};
+    Repositories repositories{*this, *this, *this, *this, *this, *this};
     absl::Status status;
     try {
       status = work(repositories);
@@ -206,6 +208,57 @@ class FakeStores final : public Database,
     if (step == DeadlineStep::kSummary) {
       marks.summarized_for = event.respond_by;
     }
+  }
+
+  // The chains as log_sealer.h extends them; no row is ever locked here.
+  std::vector<std::int64_t> events_to_seal(int limit) override {
+    std::vector<std::int64_t> due;
+    for (const auto& item : state.log) {
+      if (!item.entry.link && std::find(due.begin(), due.end(), item.event_id) == due.end() &&
+          static_cast<int>(due.size()) < limit) {
+        due.push_back(item.event_id);
+      }
+    }
+    return due;
+  }
+  void add_head_rows(const std::vector<std::int64_t>& /*events*/) override {}
+  std::vector<ChainTip> lock_heads(const std::vector<std::int64_t>& events) override {
+    std::vector<ChainTip> tips;
+    for (const std::int64_t event_id : events) {
+      const auto head = state.log_heads.find(event_id);
+      tips.push_back(head == state.log_heads.end() ? ChainTip{event_id, 0, std::string(audit::kGenesisHash)}
+                                                   : ChainTip{event_id, head->second.seq, head->second.hash});
+    }
+    return tips;
+  }
+  std::vector<UnsealedEntry> unsealed_entries(const std::vector<std::int64_t>& events, int limit) override {
+    std::vector<UnsealedEntry> entries;
+    for (const std::int64_t event_id : events) {
+      for (const auto& item : state.log) {
+        if (item.event_id == event_id && !item.entry.link && static_cast<int>(entries.size()) < limit) {
+          entries.push_back({item.event_id, item.entry});
+        }
+      }
+    }
+    return entries;
+  }
+  void seal(const std::vector<std::pair<std::int64_t, ChainLink>>& links) override {
+    for (const auto& [id, link] : links) {
+      for (auto& item : state.log) {
+        if (item.entry.id == id && !item.entry.link) {
+          item.entry.link = link;
+        }
+      }
+    }
+  }
+  void move_heads(const std::vector<audit::LogHead>& heads, const std::string& /*key_id*/) override {
+    for (const auto& head : heads) {
+      state.log_heads[head.event_id] = head;
+    }
+  }
+  std::optional<audit::LogHead> read_log_head(std::int64_t event_id) override {
+    const auto head = state.log_heads.find(event_id);
+    return head == state.log_heads.end() ? std::nullopt : std::optional(head->second);
   }
 
   // A user with an API key: returns the key.
