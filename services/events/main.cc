@@ -61,7 +61,7 @@ calndro::audit::MissingKey missing_key_policy(const std::string& text) {
     return calndro::audit::MissingKey::kCreate;
   }
   if (text != "refuse") {
-    throw std::runtime_error("CALNDRO_LOG_KEY_MISSING must be `refuse` or `create`, not '" + text + "'");
+    throw std::runtime_error("CALNDRO_LOG_KEY_MISSING: must be `refuse` or `create`, not '" + text + "'");
   }
   return calndro::audit::MissingKey::kRefuse;
 }

@@ -507,6 +507,7 @@ TEST(Settings, ARefusedValueStopsEachBinaryNamingTheSetting) {
   const Case cases[] = {
       {"calndro-events", {}, "CALNDRO_NOTIFY_ADDR", "off", "cannot be off for events"},
       {"calndro-events", {"--health-check"}, "CALNDRO_EVENTS_LISTEN", "50051", "`unix:path`"},
+      {"calndro-events", {}, "CALNDRO_LOG_KEY_MISSING", "maybe", "must be `refuse` or `create`"},
       {"calndro-notify", {}, "CALNDRO_RETENTION_DAYS", "36500", "days from 1 to 3650"},
       {"calndro-notify", {}, "CALNDRO_DB_POOL_SIZE", "", "is empty"},
       {"calndro-notify", {}, "CALNDRO_DB_POOL_SIZE", "1", "must be more than CALNDRO_DISPATCH_WORKERS (1)"},

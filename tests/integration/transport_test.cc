@@ -51,21 +51,25 @@ const Service kServices[] = {{"calndro-notify", "CALNDRO_NOTIFY_LISTEN"},
 
 // Listening beyond loopback on a port the kernel chooses; a notification
 // service that never answers.
-Env service_env(const Database& db, const Service& service, const ClosedPort& no_notify) {
+// `dir`: where the event service makes its log signing key.
+Env service_env(const Database& db, const Service& service, const ClosedPort& no_notify, const TempDir& dir) {
   return {{"CALNDRO_DATABASE_URL", db.url()},
           {service.listen_variable, "0.0.0.0:0"},
           {"CALNDRO_EVENTS_METRICS_LISTEN", "off"},
           {"CALNDRO_NOTIFY_METRICS_LISTEN", "off"},
-          {"CALNDRO_NOTIFY_ADDR", addr(no_notify.port())}};
+          {"CALNDRO_NOTIFY_ADDR", addr(no_notify.port())},
+          {"CALNDRO_LOG_KEY_FILE", (dir.path() / "log-signing.key").string()},
+          {"CALNDRO_LOG_KEY_MISSING", "create"}};
 }
 
 TEST(InternalCredential, RefusedBeyondLoopbackWhenDefaultShortOrMissing) {
   Database db;
+  TempDir dir("calndro-internal");
   const ClosedPort no_notify;
   for (const Service& service : kServices) {
     for (const char* token : {"", "calndro-local-internal", "too-short"}) {
       SCOPED_TRACE(std::string(service.binary) + " with CALNDRO_INTERNAL_TOKEN='" + token + "'");
-      Env env = service_env(db, service, no_notify);
+      Env env = service_env(db, service, no_notify, dir);
       env["CALNDRO_INTERNAL_TOKEN"] = token;
       const auto started = std::chrono::steady_clock::now();
       // Before the check, the service would have started and served: the
@@ -87,7 +91,7 @@ TEST(InternalCredential, ALongSecretStartsBeyondLoopback) {
   const ClosedPort no_notify;
   for (const Service& service : kServices) {
     SCOPED_TRACE(service.binary);
-    Env env = service_env(db, service, no_notify);
+    Env env = service_env(db, service, no_notify, dir);
     env["CALNDRO_INTERNAL_TOKEN"] = long_random_token();
     Process process(bin_path(service.binary), {}, env, dir.path() / (std::string(service.binary) + ".log"));
     process.start();

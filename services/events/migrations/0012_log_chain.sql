@@ -39,9 +39,12 @@ CREATE TRIGGER log_entries_append_only
 
 -- Each event's head: its last sealed entry and the signature over it
 -- (common/audit/log_chain.h's head_text()). A row with seq NULL is the lock
--- the sealer takes before the first entry is sealed: no head yet.
+-- the sealer takes before the first entry is sealed: no head yet. No
+-- foreign key to events: its check would lock the event's row (FOR KEY
+-- SHARE), and the sealer would wait behind every write holding that row;
+-- a head exists only for an event with entries, which have the key.
 CREATE TABLE log_heads (
-  event_id  bigint PRIMARY KEY REFERENCES events (id),
+  event_id  bigint PRIMARY KEY,
   seq       bigint,
   hash      text,
   signed_at timestamptz,

@@ -314,6 +314,8 @@ TEST(SettingsValues, EverySettingAProcessReadsIsAskedFor) {
   const Values admin = Values::load(Process::kAdmin, {});
   EXPECT_THROW(admin.expect_all_read(), std::logic_error);
   (void)admin.text("CALNDRO_DATABASE_URL");
+  EXPECT_THROW(admin.expect_all_read(), std::logic_error);
+  (void)admin.text("CALNDRO_LOG_KEY_FILE");
   EXPECT_NO_THROW(admin.expect_all_read());
 
   const Values gateway = Values::load(Process::kGateway, {});

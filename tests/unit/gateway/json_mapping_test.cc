@@ -243,6 +243,28 @@ TEST(JsonMapping, BodyParsing) {
   EXPECT_FALSE(parse_json_object("{\"a\": \"\xff\"}", error).has_value());
 }
 
+TEST(JsonMapping, ASealedEntryCarriesItsLinksAndTheLogItsSignedHead) {
+  v1::EventLog log;
+  auto* entry = log.add_entries();
+  entry->set_id(3);
+  entry->set_occurrence(v1::OCCURRENCE_VIEW);
+  entry->set_seq(1);
+  entry->set_prev(std::string(64, '0'));
+  entry->set_hash(std::string(64, 'a'));
+  entry->mutable_data()->mutable_fields()->operator[]("ratio").set_number_value(0.5);
+  log.mutable_head()->set_seq(1);
+  log.mutable_head()->set_hash(std::string(64, 'a'));
+  log.mutable_head()->mutable_signed_at()->set_seconds(1615473240);
+  log.mutable_head()->set_signature("c2ln");
+  const json body = json::parse(event_log_body(log, 7, "https://x.example"));
+  EXPECT_EQ(body["entries"][0]["seq"], 1);
+  EXPECT_EQ(body["entries"][0]["prev"], std::string(64, '0'));
+  EXPECT_EQ(body["entries"][0]["hash"], std::string(64, 'a'));
+  EXPECT_EQ(body["entries"][0]["data"]["ratio"], 0.5);  // a fraction stays one
+  EXPECT_EQ(body["head"], json::parse(R"({"seq": 1, "hash": ")" + std::string(64, 'a') +
+                                      R"(", "signed_at": "2021-03-11T14:34:00Z", "signature": "c2ln"})"));
+}
+
 TEST(JsonMapping, LogEntriesAndNotifyResponse) {
   v1::EventLog log;
   log.set_event_id(7);
@@ -262,7 +284,11 @@ TEST(JsonMapping, LogEntriesAndNotifyResponse) {
       "event": "https://x.example/7/", "parties": ["you@here.net"],
       "entries": [{"id": 3, "when": "2021-03-11T14:34:00Z", "occurrence": "NOTIFY", "effector": "you@here.net",
                    "slots": [{"begin": "2022-11-01T01:11:22.020000Z", "duration": "00:10:00"}],
-                   "data": {"recipient": "they@thar.net", "count": 2.0, "flag": true, "nested": {"k": null}}}]})"));
+                   "data": {"recipient": "they@thar.net", "count": 2, "flag": true, "nested": {"k": null}},
+                   "seq": null, "prev": null, "hash": null}],
+      "head": null})"));
+  // A whole number in data is written as an integer (SPEC §10 hashes integers).
+  EXPECT_NE(event_log_body(log, 7, "https://x.example").find(R"("count":2,)"), std::string::npos);
 
   v1::NotifyPartiesResponse response;
   response.add_parties("they@thar.net");
