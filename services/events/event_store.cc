@@ -193,7 +193,11 @@ Statements event_writes() {
       {"event_update_logged",
        "WITH u AS (UPDATE events.events SET title = CASE WHEN $2 THEN $3 ELSE title END, "
        "  slots = CASE WHEN $4 THEN $5::json ELSE slots END, "
-       "  answers = CASE WHEN $4 THEN events.answers_within(answers, $5::json) ELSE answers END, "
+       // answers_within() only when there are answers to keep: an SQL
+       // function that cannot be inlined has its body planned again on every
+       // execution of this statement (docs/PERFORMANCE.md).
+       "  answers = CASE WHEN $4 AND answers::text <> '{}' THEN events.answers_within(answers, $5::json) "
+       "  ELSE answers END, "
        "  respond_by = CASE WHEN $11 THEN $12::timestamptz ELSE respond_by END, "
        "  remind_before_us = CASE WHEN $13 THEN $14::bigint ELSE remind_before_us END, "
        "  version = version + 1, "

@@ -33,15 +33,14 @@ LogSealer::LogSealer(Database& database, const Clock& clock, const audit::LogSig
       sealed_(std::move(sealed)),
       rounds_(BackgroundRounds::Options{.what = "log sealing", .pause = options_.pause, .batch = 1},
               [this]() -> absl::StatusOr<int> {
-                // A full round means more may wait: go on at once (batch 1).
-                const absl::StatusOr<int> sealed = seal_once();
-                if (!sealed.ok()) {
-                  return sealed.status();
-                }
-                return *sealed >= options_.entries_per_round ? 1 : 0;
+                // A full round means more may wait (a backlog: the entries of
+                // a first start after the upgrade, or of a burst): go on at
+                // once (batch 1) rather than pause.
+                CALNDRO_ASSIGN_OR_RETURN(const Round round, seal_round());
+                return round.full ? 1 : 0;
               }) {}
 
-absl::StatusOr<int> LogSealer::seal_once() {
+absl::StatusOr<LogSealer::Round> LogSealer::seal_round() {
   std::vector<std::int64_t> due;
   // The head rows first, each insert committing on its own: a replica that
   // adds the same rows waits for one statement, not for a whole round.
@@ -54,9 +53,10 @@ absl::StatusOr<int> LogSealer::seal_once() {
         return absl::OkStatus();
       }));
   if (due.empty()) {
-    return 0;
+    return Round{};
   }
   int sealed = 0;
+  bool all_entries_taken = true;
   std::vector<Micros> lags;
   CALNDRO_RETURN_IF_ERROR(
       database_.run(CallContext::background(), Atomicity::kTransaction, [&](Repositories& stores) {
@@ -71,6 +71,7 @@ absl::StatusOr<int> LogSealer::seal_once() {
         }
         const std::vector<UnsealedEntry> entries =
             stores.log_seals.unsealed_entries(locked, options_.entries_per_round);
+        all_entries_taken = static_cast<int>(entries.size()) < options_.entries_per_round;
         lags = link(stores, std::move(tips), entries);
         sealed = static_cast<int>(lags.size());
         return absl::OkStatus();
@@ -80,7 +81,8 @@ absl::StatusOr<int> LogSealer::seal_once() {
       sealed_(lag);
     }
   }
-  return sealed;
+  return Round{.sealed = sealed,
+               .full = static_cast<int>(due.size()) == options_.events_per_round || !all_entries_taken};
 }
 
 std::vector<Micros> LogSealer::link(Repositories& stores, std::vector<ChainTip> tips,

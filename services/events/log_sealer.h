@@ -14,7 +14,7 @@ struct LogSealerOptions {
   // SPEC §10: an entry is sealed within 2 seconds of its commit; a round
   // every `pause` keeps that with room for the round itself.
   std::chrono::milliseconds pause{250};
-  int events_per_round = 256;
+  int events_per_round = 1024;
   int entries_per_round = 4096;
 };
 
@@ -35,10 +35,15 @@ class LogSealer {
   LogSealer(const LogSealer&) = delete;
   LogSealer& operator=(const LogSealer&) = delete;
 
-  // One round now (tests): how many entries it sealed.
-  absl::StatusOr<int> seal_once();
-
  private:
+  struct Round {
+    int sealed = 0;
+    // It took as many events or entries as a round may: more may wait.
+    bool full = false;
+  };
+  // One round: the due events' heads locked, their entries sealed.
+  absl::StatusOr<Round> seal_round();
+
   // Extends the locked chains with `entries` and signs the heads moved;
   // the lag of each entry sealed.
   std::vector<Micros> link(Repositories& stores, std::vector<ChainTip> tips,
