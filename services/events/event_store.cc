@@ -188,14 +188,11 @@ Statements event_writes() {
       // WHERE on the row it locked, so a change committed meanwhile makes
       // the statement change nothing. $10: only while open (no agreed slot).
       // A new title of an agreed event is a new invitation: its SEQUENCE grows.
-      // New slots keep only the answers to them. $11/$13 say whether the
-      // deadline ($12, NULL: none) and the reminder's lead ($14) change.
+      // New slots keep only the answers to them (answers_within(), planned on
+      // each call: only with answers). $11/$13: deadline ($12)/lead ($14) given.
       {"event_update_logged",
        "WITH u AS (UPDATE events.events SET title = CASE WHEN $2 THEN $3 ELSE title END, "
        "  slots = CASE WHEN $4 THEN $5::json ELSE slots END, "
-       // answers_within() only when there are answers to keep: an SQL
-       // function that cannot be inlined has its body planned again on every
-       // execution of this statement (docs/PERFORMANCE.md).
        "  answers = CASE WHEN $4 AND answers::text <> '{}' THEN events.answers_within(answers, $5::json) "
        "  ELSE answers END, "
        "  respond_by = CASE WHEN $11 THEN $12::timestamptz ELSE respond_by END, "

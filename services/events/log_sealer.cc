@@ -115,11 +115,11 @@ std::vector<Micros> LogSealer::link(Repositories& stores, std::vector<ChainTip> 
       stuck.insert(unsealed.event_id);
       continue;
     }
-    links.push_back({unsealed.entry.id, ChainLink{seq, tip.hash, hash}});
+    links.emplace_back(unsealed.entry.id, ChainLink{seq, tip.hash, hash});
     tip.seq = seq;
     tip.hash = std::move(hash);
     heads[unsealed.event_id] = {
-        .event_id = unsealed.event_id, .seq = seq, .hash = tip.hash, .signed_at = now};
+        .event_id = unsealed.event_id, .seq = seq, .hash = tip.hash, .signed_at = now, .signature = {}};
     lags.push_back(std::max(Micros(0), now - unsealed.entry.when));
   }
   std::vector<audit::LogHead> moved;

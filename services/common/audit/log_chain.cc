@@ -68,7 +68,7 @@ std::string canonical_entry(const ChainedEntry& entry) {
 }
 
 std::string chain_hash(std::string_view prev_hex, std::string_view canonical) {
-  if (prev_hex.size() != 2 * crypto_hash_sha256_BYTES) {
+  if (prev_hex.size() != std::size_t{2} * crypto_hash_sha256_BYTES) {
     throw std::invalid_argument("prev is not 64 hex digits");
   }
   unsigned char prev[crypto_hash_sha256_BYTES];

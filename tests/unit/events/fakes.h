@@ -384,7 +384,7 @@ class FakeStores final : public Database,
     if (fail_log_append) {
       throw std::runtime_error("connection lost");
     }
-    state.log.push_back({event_id, {state.next_id++, when, occurrence, effector, slots, data}});
+    state.log.push_back({event_id, {state.next_id++, when, occurrence, effector, slots, data, std::nullopt}});
   }
 
   Page<LogEntryRecord> read_log(std::int64_t event_id, std::int64_t after, int limit) override {

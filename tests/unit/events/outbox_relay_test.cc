@@ -18,7 +18,8 @@ class OutboxRelayTest : public ::testing::Test {
     request.set_request_id(id);
     request.set_event_id(7);
     request.add_recipients("party@here.net");
-    PendingNotification pending{id, 7, {"party@here.net"}, "", 0, "trace-" + id, "party@here.net"};
+    PendingNotification pending{id,          7, {"party@here.net"}, "", 0, "trace-" + id, "party@here.net",
+                                std::nullopt};
     ASSERT_TRUE(google::protobuf::util::MessageToJsonString(request, &pending.request).ok());
     stores_.state.outbox.emplace(id,
                                  FakeStores::Outboxed{pending, clock_.now(), "pending", clock_.now(), ""});

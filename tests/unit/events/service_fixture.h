@@ -92,7 +92,8 @@ class ServiceFixture : public ::testing::Test {
                             random_,
                             {.notify_committed = [this] { ++committed_notifies_; },
                              .internal_token = kInternalToken,
-                             .public_base_url = kPublicBaseUrl}};
+                             .public_base_url = kPublicBaseUrl,
+                             .log_key = {}}};
 };
 
 }  // namespace calndro::events
