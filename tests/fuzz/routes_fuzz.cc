@@ -31,6 +31,7 @@ bool known_label(const std::string& label) {
                                         "/{id}/answers/",
                                         "/{id}/event.ics",
                                         "/api-token-auth/",
+                                        "/log-key",
                                         "/static/"};
   for (const char* known : kLabels) {
     if (label == known) {
