@@ -13,13 +13,7 @@ std::vector<audit::StoredEntry> sealed_entries(pqxx::transaction_base& tx, std::
                                    event_id);
   for (const auto& row : rows) {
     const events::LogEntryRecord entry = events::log_entry_from_row(row);
-    sealed.push_back({.content = {.event_id = event_id,
-                                  .seq = entry.link->seq,
-                                  .when = entry.when,
-                                  .occurrence = events::occurrence_name(entry.occurrence),
-                                  .effector = entry.effector,
-                                  .slots = entry.slots,
-                                  .data = entry.data},
+    sealed.push_back({.content = events::chained_entry(event_id, entry.link->seq, entry),
                       .prev = entry.link->prev,
                       .hash = entry.link->hash});
   }

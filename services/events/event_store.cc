@@ -277,6 +277,16 @@ Occurrence occurrence_from(const std::string& name) {
 
 }  // namespace
 
+audit::ChainedEntry chained_entry(std::int64_t event_id, std::int64_t seq, const LogEntryRecord& entry) {
+  return {.event_id = event_id,
+          .seq = seq,
+          .when = entry.when,
+          .occurrence = occurrence_name(entry.occurrence),
+          .effector = entry.effector,
+          .slots = entry.slots,
+          .data = entry.data};
+}
+
 LogEntryRecord log_entry_from_row(const pqxx::row& row) {
   LogEntryRecord entry;
   entry.id = row[0].as<std::int64_t>();

@@ -43,4 +43,8 @@ LogEntryRecord log_entry_from_row(const pqxx::row& row);
 // "UPDATE", "NOTIFY", ...: an occurrence as stored and shown (SPEC §5).
 const char* occurrence_name(Occurrence occurrence);
 
+// What of `entry` its hash covers, at `seq` of event `event_id`'s chain
+// (the sealer links it; calndro-admin log verify checks it).
+audit::ChainedEntry chained_entry(std::int64_t event_id, std::int64_t seq, const LogEntryRecord& entry);
+
 }  // namespace calndro::events

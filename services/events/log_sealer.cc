@@ -10,19 +10,6 @@
 #include "events/event_store.h"
 
 namespace calndro::events {
-namespace {
-
-audit::ChainedEntry chained(std::int64_t event_id, std::int64_t seq, const LogEntryRecord& entry) {
-  return {.event_id = event_id,
-          .seq = seq,
-          .when = entry.when,
-          .occurrence = occurrence_name(entry.occurrence),
-          .effector = entry.effector,
-          .slots = entry.slots,
-          .data = entry.data};
-}
-
-}  // namespace
 
 LogSealer::LogSealer(Database& database, const Clock& clock, const audit::LogSigningKey& key,
                      LogSealerOptions options, SealedHook sealed)
@@ -105,7 +92,7 @@ std::vector<Micros> LogSealer::link(Repositories& stores, std::vector<ChainTip> 
     const std::int64_t seq = tip.seq + 1;
     std::string hash;
     try {
-      hash = audit::entry_hash(tip.hash, chained(unsealed.event_id, seq, unsealed.entry));
+      hash = audit::entry_hash(tip.hash, chained_entry(unsealed.event_id, seq, unsealed.entry));
     } catch (const std::exception& error) {
       // An entry no chain can hold (a fractional number in data, written by
       // hand): its event's chain stops before it, and says so every round;

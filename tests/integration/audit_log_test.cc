@@ -31,10 +31,7 @@ constexpr auto kSealWait = 15s;
 
 class AuditLog : public SuiteStackTest<AuditLog> {
  public:
-  static StackOptions options() {
-    StackOptions options = prompt_mail_options();
-    return options;
-  }
+  static StackOptions options() { return prompt_mail_options(); }
 
  protected:
   void prepare() override {
@@ -193,13 +190,13 @@ TEST_F(AuditLog, OverGrpcTheLogCarriesTheChainAndTheHead) {
   const std::string id = create_event();
   act_on(id);
   wait_sealed(id);
-  auto stub = ev1::EventService::NewStub(stack().events_channel());
+  auto events = ev1::EventService::NewStub(stack().events_channel());
   ev1::EventLog log;
   grpc::ClientContext context;
   context.AddMetadata("authorization", auth_);
   ev1::GetEventLogRequest request;
   request.set_id(std::stoll(id));
-  ASSERT_TRUE(stub->GetEventLog(&context, request, &log).ok());
+  ASSERT_TRUE(events->GetEventLog(&context, request, &log).ok());
   ASSERT_TRUE(log.has_head());
   ASSERT_EQ(log.entries_size(), static_cast<int>(log.head().seq()));
   EXPECT_EQ(log.entries(0).seq(), 1);
@@ -209,7 +206,7 @@ TEST_F(AuditLog, OverGrpcTheLogCarriesTheChainAndTheHead) {
 
   ev1::LogKey key;
   grpc::ClientContext anonymous;  // GetLogKey needs no metadata
-  ASSERT_TRUE(stub->GetLogKey(&anonymous, ev1::GetLogKeyRequest(), &key).ok());
+  ASSERT_TRUE(events->GetLogKey(&anonymous, ev1::GetLogKeyRequest(), &key).ok());
   EXPECT_EQ(json({{"alg", key.alg()}, {"key_id", key.key_id()}, {"public_key", key.public_key()}}),
             published_key());
 }
@@ -360,22 +357,28 @@ class AuditLogReplicas : public SuiteStackTest<AuditLogReplicas> {
   }
 };
 
+// `count` events of a new user; their ids.
+std::vector<std::string> busy_events(Stack& stack, const std::string& auth, int count) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < count; ++i) {
+    const HttpReply created =
+        http_call(stack, {.method = "POST",
+                          .path = "/",
+                          .authorization = auth,
+                          .body = json_body(json{{"title", "busy"},
+                                                 {"parties", {"p@example.org"}},
+                                                 {"slots", {slot_json("2031-05-01T09:00:00Z", "01:00")}}}),
+                          .headers = {}});
+    EXPECT_EQ(created.status, 201) << created;
+    ids.push_back(std::to_string(created.j().value("id", 0)));
+  }
+  return ids;
+}
+
 TEST_F(AuditLogReplicas, OneChainPerEventWhateverSealsAndDies) {
   const User user = stack().create_user("replicas@example.org");
   const std::string auth = basic_auth(user.email, user.password);
-  std::vector<std::string> ids;
-  for (int i = 0; i < 4; ++i) {
-    const HttpReply created =
-        http_call(stack(), {.method = "POST",
-                            .path = "/",
-                            .authorization = auth,
-                            .body = json_body(json{{"title", "busy"},
-                                                   {"parties", {"p@example.org"}},
-                                                   {"slots", {slot_json("2031-05-01T09:00:00Z", "01:00")}}}),
-                            .headers = {}});
-    ASSERT_EQ(created.status, 201) << created;
-    ids.push_back(std::to_string(created.j()["id"].get<int>()));
-  }
+  const std::vector<std::string> ids = busy_events(stack(), auth, 4);
   // Both replicas write VIEW entries (each GetEvent is one) and seal, from
   // four threads, while the first replica is killed and started again.
   std::atomic<bool> stop{false};
