@@ -374,6 +374,22 @@ TEST_F(WatchEventTest, ChangesStillArriveAfterTheFeedsConnectionBroke) {
   ASSERT_TRUE(watch.wait_version(v3));
 }
 
+TEST_F(WatchEventTest, AStoppingReplicaEndsItsStreamsAtOnce) {
+  Watch watch(replica(0), id_, bob());
+  ASSERT_TRUE(watch.wait_messages(1));
+  const auto started = std::chrono::steady_clock::now();
+  std::thread stopping([&] { stack().events().terminate(); });
+  const auto status = watch.wait_end(5s);
+  stopping.join();
+  ASSERT_TRUE(status.has_value()) << "the stream held the replica's shutdown up";
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::UNAVAILABLE) << status->error_message();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  // The other replica serves a new stream, resuming where this one was.
+  Watch resumed(replica(1), id_, bob(), watch.versions().back());
+  ASSERT_TRUE(resumed.wait_messages(1));
+  EXPECT_TRUE(resumed.messages().front().has_heartbeat());
+}
+
 TEST_F(WatchEventTest, OneCallerHoldsAtMostTheConfiguredStreams) {
   // The limit is each replica's: every stream here goes to the first.
   const auto one = replica(0);
