@@ -26,6 +26,7 @@
 #include "events/outbox_relay.h"
 #include "events/pg_database.h"
 #include "events/retention_purge.h"
+#include "events/webhook_relay.h"
 
 namespace {
 
@@ -54,6 +55,7 @@ struct Settings {
   std::string log_key_file;
   calndro::audit::MissingKey log_key_missing = calndro::audit::MissingKey::kRefuse;
   events::LogSealerOptions sealer;
+  events::WebhookRelayOptions webhook_relay;
 };
 
 calndro::audit::MissingKey missing_key_policy(const std::string& text) {
@@ -107,6 +109,10 @@ void read_policies(const Values& values, Settings& settings) {
   settings.log_key_file = values.text("CALNDRO_LOG_KEY_FILE");
   settings.log_key_missing = missing_key_policy(values.text("CALNDRO_LOG_KEY_MISSING"));
   settings.sealer.pause = values.milliseconds("CALNDRO_LOG_SEAL_POLL_MS");
+  settings.webhook_relay.poll = values.milliseconds("CALNDRO_WEBHOOK_RELAY_POLL_MS");
+  if (!settings.service.public_base_url.empty()) {
+    settings.webhook_relay.public_base_url = settings.service.public_base_url;
+  }
 }
 
 Settings read_settings() {
@@ -169,8 +175,9 @@ int serve(const Settings& settings) {
   calndro::DbPool pool(settings.database_url, settings.pool_size, events::PgDatabase::prepare,
                        std::chrono::seconds(5));
   events::PgDatabase database(pool);
-  events::GrpcNotificationClient notifications(calndro::make_balanced_channel(settings.notify_target),
-                                               settings.internal_token, settings.rpc_timeout);
+  const auto notify_channel = calndro::make_balanced_channel(settings.notify_target);
+  events::GrpcNotificationClient notifications(notify_channel, settings.internal_token, settings.rpc_timeout);
+  events::GrpcWebhookEndpoints webhook_endpoints(notify_channel, settings.internal_token, settings.rpc_timeout);
   events::CredentialCache credential_cache(clock, std::chrono::seconds(60), 10000);
   events::EmailTokenCache token_cache(clock, settings.email_token_cache_ttl, 10000);
   events::LoginThrottle login_throttle(clock, settings.login_limits);
@@ -180,10 +187,12 @@ int serve(const Settings& settings) {
   events::EventServiceOptions service_options = settings.service;
   service_options.notify_committed = [&relay] { relay.wake(); };
   service_options.internal_token = settings.internal_token;
+  service_options.webhook_endpoints = &webhook_endpoints;
   service_options.log_key.set_alg("Ed25519");
   service_options.log_key.set_key_id(log_key.key_id());
   service_options.log_key.set_public_key(log_key.public_key_base64());
   events::EventServiceImpl service(database, authenticator, clock, random, service_options);
+  const events::WebhookRelay webhook_relay(database, webhook_endpoints, settings.webhook_relay);
   events::DeadlineMails deadline_mails(database, clock, random, settings.deadline_mails,
                                        [&relay] { relay.wake(); });
   std::optional<events::RetentionPurge> purge;
