@@ -18,8 +18,9 @@ std::string webhook_message_body(const WebhookOccurrence& occurrence, const Even
   } else {
     // The creator's view: every answer, even of an event that hides them
     // from the other parties.
-    const Caller creator{
-        .kind = Caller::Kind::kUser, .user_id = occurrence.creator_id, .email = event.creator};
+    Caller creator;
+    creator.user_id = occurrence.creator_id;
+    creator.email = event.creator;
     v1::Event rendered;
     event_to_proto(event, creator, rendered);
     data = calndro::gateway::event_body(rendered, base);

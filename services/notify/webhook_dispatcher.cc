@@ -104,13 +104,15 @@ WebhookAnswer WebhookDispatcher::attempt(const ClaimedWebhookMessage& claimed) {
   }
   const WebhookMessageRecord& message = claimed.message;
   const std::int64_t timestamp = unix_seconds(delivery_.clock.now());
-  WebhookPost post{.url = claimed.url, .address = destination->address, .port = destination->url.port};
-  post.headers = {
-      "Content-Type: application/json", "webhook-id: " + message.message_id,
-      "webhook-timestamp: " + std::to_string(timestamp),
-      "webhook-signature: " + webhook_signature(*key, message.message_id, timestamp, message.body)};
-  post.body = message.body;
-  return delivery_.poster.post(post);
+  return delivery_.poster.post(
+      WebhookPost{.url = claimed.url,
+                  .address = destination->address,
+                  .port = destination->url.port,
+                  .headers = {"Content-Type: application/json", "webhook-id: " + message.message_id,
+                              "webhook-timestamp: " + std::to_string(timestamp),
+                              "webhook-signature: " +
+                                  webhook_signature(*key, message.message_id, timestamp, message.body)},
+                  .body = message.body});
 }
 
 WebhookAttemptOutcome WebhookDispatcher::outcome_of(const ClaimedWebhookMessage& claimed,
