@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gateway/api/handlers.h"
+#include "gateway/api/json_mapping.h"
 
 // The handlers of /webhooks/ (SPEC §11), their JSON in and out: translation
 // only, every decision is the event service's.
