@@ -133,7 +133,8 @@ void read_webhook_settings(const Values& values, Config& config) {
   config.webhook_key_file = values.text("CALNDRO_WEBHOOK_KEY_FILE");
   const std::string missing = values.text("CALNDRO_WEBHOOK_KEY_MISSING");
   if (missing != "refuse" && missing != "create") {
-    throw settings::Error("CALNDRO_WEBHOOK_KEY_MISSING", "must be `refuse` or `create`, not '" + missing + "'");
+    throw settings::Error("CALNDRO_WEBHOOK_KEY_MISSING",
+                          "must be `refuse` or `create`, not '" + missing + "'");
   }
   config.webhook_key_missing = missing == "create" ? MissingKeyFile::kCreate : MissingKeyFile::kRefuse;
   config.webhooks.allow = values.parsed("CALNDRO_WEBHOOK_ALLOW", AddressAllowList::parse);
@@ -290,7 +291,7 @@ int serve(Config config) {
                          {"replica", config.dispatcher.owner}});
   dispatcher.start();
   webhooks.dispatcher.start();
-  RetentionJob retention(jobs, config.retention);
+  RetentionJob retention(jobs, config.retention, &webhooks.store);
   retention.start();
 
   GrpcServerOptions options;

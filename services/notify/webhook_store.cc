@@ -1,5 +1,7 @@
 #include "notify/webhook_store.h"
 
+#include <algorithm>
+
 #include "notify/pg_database.h"
 
 namespace calndro::notify {
@@ -62,6 +64,16 @@ constexpr Statement kListAttempts{
         "at") ", status, error FROM notify.webhook_attempts"
               " WHERE webhook_id = $1 AND ($2::bigint = 0 OR id < $2) ORDER BY id DESC LIMIT $3"};
 
+constexpr Statement kPurgeMessages{
+    "webhook_purge_messages",
+    "DELETE FROM notify.webhook_messages WHERE message_id IN (SELECT message_id FROM notify.webhook_messages"
+    " WHERE state <> 'queued' AND finished_at < now() - $1::integer * interval '1 day' LIMIT $2)"};
+
+constexpr Statement kPurgeAttempts{
+    "webhook_purge_attempts",
+    "DELETE FROM notify.webhook_attempts WHERE id IN (SELECT id FROM notify.webhook_attempts"
+    " WHERE at < now() - $1::integer * interval '1 day' ORDER BY id LIMIT $2)"};
+
 long long micros(Instant instant) {
   return instant.time_since_epoch().count();
 }
@@ -82,7 +94,7 @@ const char* state_name(WebhookMessageState state) {
 
 void PgWebhookStore::prepare(pqxx::connection& connection) {
   prepare_all(connection, {kInsertEndpoint, kRemoveEndpoint, kEndpointExists, kEnqueue, kClaim,
-                           kRecordAttempt, kListAttempts});
+                           kRecordAttempt, kListAttempts, kPurgeMessages, kPurgeAttempts});
 }
 
 bool PgWebhookStore::insert_endpoint(Transaction& tx, const WebhookEndpoint& endpoint) {
@@ -160,6 +172,12 @@ std::vector<WebhookAttemptRow> PgWebhookStore::list_attempts(Transaction& tx, st
     rows.push_back(std::move(out));
   }
   return rows;
+}
+
+int PgWebhookStore::purge_finished(Transaction& tx, int days, int batch) {
+  const auto messages = pg(tx).exec_prepared(kPurgeMessages.name, days, batch).affected_rows();
+  const auto attempts = pg(tx).exec_prepared(kPurgeAttempts.name, days, batch).affected_rows();
+  return static_cast<int>(std::max(messages, attempts));  // a full batch of either: another round
 }
 
 }  // namespace calndro::notify

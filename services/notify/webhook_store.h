@@ -88,6 +88,10 @@ class WebhookStore {
   // Newest first; before_id 0: from the newest.
   virtual std::vector<WebhookAttemptRow> list_attempts(Transaction& tx, std::int64_t webhook_id,
                                                        std::int64_t before_id, int limit) = 0;
+  // Retention: at most `batch` delivered or failed messages finished more
+  // than `days` ago, and as many attempts made before then; the larger of
+  // the two counts deleted.
+  virtual int purge_finished(Transaction& tx, int days, int batch) = 0;
 };
 
 class PgWebhookStore final : public WebhookStore {
@@ -104,6 +108,7 @@ class PgWebhookStore final : public WebhookStore {
                       const WebhookAttemptOutcome& outcome) override;
   std::vector<WebhookAttemptRow> list_attempts(Transaction& tx, std::int64_t webhook_id,
                                                std::int64_t before_id, int limit) override;
+  int purge_finished(Transaction& tx, int days, int batch) override;
 };
 
 }  // namespace calndro::notify

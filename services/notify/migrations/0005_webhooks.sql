@@ -52,3 +52,5 @@ CREATE TABLE webhook_attempts (
   error       text
 );
 CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts (webhook_id, id);
+-- The retention purge (CALNDRO_RETENTION_DAYS).
+CREATE INDEX webhook_attempts_at ON webhook_attempts (at);
