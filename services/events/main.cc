@@ -177,7 +177,8 @@ int serve(const Settings& settings) {
   events::PgDatabase database(pool);
   const auto notify_channel = calndro::make_balanced_channel(settings.notify_target);
   events::GrpcNotificationClient notifications(notify_channel, settings.internal_token, settings.rpc_timeout);
-  events::GrpcWebhookEndpoints webhook_endpoints(notify_channel, settings.internal_token, settings.rpc_timeout);
+  events::GrpcWebhookEndpoints webhook_endpoints(notify_channel, settings.internal_token,
+                                                 settings.rpc_timeout);
   events::CredentialCache credential_cache(clock, std::chrono::seconds(60), 10000);
   events::EmailTokenCache token_cache(clock, settings.email_token_cache_ttl, 10000);
   events::LoginThrottle login_throttle(clock, settings.login_limits);

@@ -413,9 +413,10 @@ constexpr std::array kTable{
             .default_value = "/var/lib/calndro/webhook-secrets.key",
             .readers = {kNotify},
             .form = "a path",
-            .doc = "the key that encrypts the webhooks' secrets in the database (XSalsa20-Poly1305): the "
-                   "base64 of 32 random bytes on one line, readable by the service only (a Kubernetes Secret, "
-                   "a compose volume); every notify replica needs the same one"},
+            .doc =
+                "the key that encrypts the webhooks' secrets in the database (XSalsa20-Poly1305): the "
+                "base64 of 32 random bytes on one line, readable by the service only (a Kubernetes Secret, "
+                "a compose volume); every notify replica needs the same one"},
     Setting{.name = "CALNDRO_WEBHOOK_KEY_MISSING",
             .kind = kText,
             .default_value = "refuse",
@@ -427,8 +428,9 @@ constexpr std::array kTable{
             .kind = kList,
             .readers = {kNotify},
             .form = "CIDR blocks",
-            .doc = "addresses a webhook may reach although they are loopback, private, link-local or otherwise "
-                   "refused (tests, private deployments); `http` URLs are accepted only to these"},
+            .doc =
+                "addresses a webhook may reach although they are loopback, private, link-local or otherwise "
+                "refused (tests, private deployments); `http` URLs are accepted only to these"},
     Setting{.name = "CALNDRO_WEBHOOK_FIRST_RETRY_MS",
             .kind = kMilliseconds,
             .default_value = "5000",
