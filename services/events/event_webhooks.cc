@@ -126,7 +126,7 @@ grpc::Status EventServiceImpl::CreateWebhook(grpc::ServerContext* context,
     const std::string trace = calndro::request_id(*context);
     CALNDRO_ASSIGN_OR_RETURN(const std::string secret,
                              endpoints->register_endpoint(webhook.id, webhook.url, trace));
-    const absl::Status stored =
+    absl::Status stored =
         database_.run(call_context(*context), Atomicity::kPerStatement, [&](Repositories& stores) {
           stores.webhooks.insert_webhook(webhook);
           return absl::OkStatus();

@@ -58,7 +58,7 @@ struct WebhookUrl {
   int port = 0;        // explicit or the scheme's
 };
 // INVALID_ARGUMENT with a message for the caller ("url").
-absl::StatusOr<WebhookUrl> parse_webhook_url(std::string_view url);
+absl::StatusOr<WebhookUrl> parse_webhook_url(std::string_view text);
 
 // Looks a host up (getaddrinfo; an IP literal is itself). Tests give their own.
 class Resolver {
