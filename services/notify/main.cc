@@ -131,7 +131,7 @@ void read_connections(const Values& values, Config& config) {
 // Webhooks (SPEC §11): the key of their secrets, the allow list, the retries.
 void read_webhook_settings(const Values& values, Config& config) {
   config.webhook_key_file = values.text("CALNDRO_WEBHOOK_KEY_FILE");
-  const std::string missing = values.text("CALNDRO_WEBHOOK_KEY_MISSING");
+  const std::string& missing = values.text("CALNDRO_WEBHOOK_KEY_MISSING");
   if (missing != "refuse" && missing != "create") {
     throw settings::Error("CALNDRO_WEBHOOK_KEY_MISSING",
                           "must be `refuse` or `create`, not '" + missing + "'");
