@@ -238,8 +238,9 @@ SecretBox load_webhook_key(const Config& config) {
 
 // The webhook side (SPEC §11): its store, its dispatcher and its RPCs.
 struct Webhooks {
-  Webhooks(const Config& config, Database& jobs, Database& rpcs, RandomSource& random, const Clock& clock)
-      : box(load_webhook_key(config)),
+  Webhooks(const Config& config, SecretBox key, Database& jobs, Database& rpcs, RandomSource& random,
+           const Clock& clock)
+      : box(std::move(key)),
         dispatcher({jobs, store, poster, resolver, box, clock, random}, config.webhooks),
         service({rpcs, store, box, random, resolver},
                 {.internal_token = config.service.internal_token, .allow = config.webhooks.allow},
@@ -256,6 +257,8 @@ struct Webhooks {
 // The stores, the dispatcher, the purge and the service over one pool,
 // served until SIGTERM; the process's exit code.
 int serve(Config config) {
+  // Before anything runs: a missing key stops the process at once.
+  SecretBox webhook_key = load_webhook_key(config);
   DbPool pool(
       config.database_url, config.pool_size,
       [](pqxx::connection& connection) {
@@ -279,7 +282,7 @@ int serve(Config config) {
     metrics.serve(*config.metrics_listen);  // a metrics port clash is logged, not fatal
   }
   Dispatcher dispatcher(jobs, mailer, random, clock, config.service.mail, config.dispatcher);
-  Webhooks webhooks(config, jobs_database, rpc_database, random, clock);
+  Webhooks webhooks(config, std::move(webhook_key), jobs_database, rpc_database, random, clock);
   NotificationServiceImpl service({rpc_database, outbox, tokens}, config.service,
                                   [&dispatcher] { dispatcher.wake(); });
   log::info("starting", {{"listen", config.listen},
