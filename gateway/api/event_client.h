@@ -90,6 +90,15 @@ class EventClient {
                                 v1::CreateApiTokenResponse* response);
   grpc::Status revoke_api_token(const CallMetadata& meta, const v1::RevokeApiTokenRequest& request);
   grpc::Status get_log_key(const CallMetadata& meta, v1::LogKey* response);
+  // Webhooks (SPEC §11).
+  grpc::Status create_webhook(const CallMetadata& meta, const v1::CreateWebhookRequest& request,
+                              v1::Webhook* response);
+  grpc::Status list_webhooks(const CallMetadata& meta, const v1::ListWebhooksRequest& request,
+                             v1::ListWebhooksResponse* response);
+  grpc::Status delete_webhook(const CallMetadata& meta, const v1::DeleteWebhookRequest& request);
+  grpc::Status list_webhook_deliveries(const CallMetadata& meta,
+                                       const v1::ListWebhookDeliveriesRequest& request,
+                                       v1::ListWebhookDeliveriesResponse* response);
 
  private:
   void prepare(grpc::ClientContext& context, const CallMetadata& meta,
