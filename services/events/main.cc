@@ -201,7 +201,9 @@ int serve_streams_too(const Settings& settings, events::EventServiceImpl& servic
     streams.end_all(grpc::Status(grpc::StatusCode::UNAVAILABLE, "This replica is stopping; reconnect."));
   };
   options.service_names = {"calndro.events.v1.EventService"};
-  return calndro::run_grpc_server(options);
+  const int exit_code = calndro::run_grpc_server(options);
+  service.serve_streams(nullptr);  // `streams` goes now; the service lives on a moment
+  return exit_code;
 }
 
 // Builds the service's dependencies and serves until SIGTERM.
