@@ -198,4 +198,12 @@ grpc::Status EventClient::get_log_key(const CallMetadata& meta, v1::LogKey* resp
   return unary(meta, kRead, &v1::EventService::Stub::GetLogKey, v1::GetLogKeyRequest(), response);
 }
 
+void EventClient::watch_event(grpc::ClientContext& context, const CallMetadata& meta,
+                              const v1::WatchEventRequest& request,
+                              grpc::ClientReadReactor<v1::EventChange>* reactor, WaitForReady wait) {
+  prepare(context, meta, std::chrono::system_clock::time_point::max());
+  context.set_wait_for_ready(wait == WaitForReady::kYes);
+  stub_->async()->WatchEvent(&context, &request, reactor);
+}
+
 }  // namespace calndro::gateway

@@ -37,6 +37,10 @@ struct CallInfo {
   bool replayed = false;
 };
 
+// Whether a call waits for a connection to the service (a retry after a
+// broken one) or fails at once when there is none.
+enum class WaitForReady { kNo, kYes };
+
 // What a failed call says about whether it reached the service.
 enum class CallFailure {
   kNone,       // not a transport failure: the service answered (or it is not UNAVAILABLE)
@@ -90,6 +94,16 @@ class EventClient {
                                 v1::CreateApiTokenResponse* response);
   grpc::Status revoke_api_token(const CallMetadata& meta, const v1::RevokeApiTokenRequest& request);
   grpc::Status get_log_key(const CallMetadata& meta, v1::LogKey* response);
+  // Starts WatchEvent on gRPC's callback API, so no thread waits on a
+  // stream: `reactor` then drives it (StartRead, StartCall) and learns its
+  // end. The caller's metadata, and no deadline: a stream lasts as long as
+  // its client stays. `context` and `request` must outlive the call.
+  void watch_event(grpc::ClientContext& context, const CallMetadata& meta,
+                   const v1::WatchEventRequest& request, grpc::ClientReadReactor<v1::EventChange>* reactor,
+                   WaitForReady wait);
+  // How long a call may take: the deadline of unary calls, and how long a
+  // stream may take to send its first message.
+  std::chrono::milliseconds timeout() const { return timeout_; }
 
  private:
   void prepare(grpc::ClientContext& context, const CallMetadata& meta,

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "gateway/api/event_stream.h"
 #include "gateway/api/http_response.h"
 #include "gateway/api/idempotency_key.h"
 #include "gateway/api/json_mapping.h"
@@ -355,6 +356,7 @@ constexpr RouteHandlers kHandlers[] = {
     {Route::kReopen, {{{"POST", Needs::kCall, &reopen_event}}}},
     {Route::kAnswers, {{{"PUT", Needs::kCall, &answer_slots}}}},
     {Route::kCalendar, {{{"GET", Needs::kCall, &get_event_calendar}}}},
+    {Route::kChanges, {{{"GET", Needs::kCall, &watch_changes}}}},
 };
 
 }  // namespace
