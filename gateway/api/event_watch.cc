@@ -6,13 +6,13 @@
 
 namespace calndro::gateway {
 
-EventWatch::EventWatch(std::string base, const v1::WatchEventRequest& request)
-    : base_(std::move(base)), request_(request) {}
+EventWatch::EventWatch(OpenCalls& calls, std::string base, v1::WatchEventRequest request)
+    : ticket_(calls), base_(std::move(base)), request_(std::move(request)) {}
 
 std::shared_ptr<EventWatch> EventWatch::start(EventClient& client, const CallMetadata& meta,
                                               const v1::WatchEventRequest& request, std::string base,
                                               WaitForReady wait) {
-  auto watch = std::make_shared<EventWatch>(std::move(base), request);
+  auto watch = std::make_shared<EventWatch>(client.open_calls(), std::move(base), request);
   watch->self_ = watch;
   client.watch_event(watch->context_, meta, watch->request_, watch.get(), wait);
   watch->StartRead(&watch->incoming_);

@@ -47,13 +47,15 @@ class EventWatch final : public grpc::ClientReadReactor<v1::EventChange>, public
   void OnReadDone(bool ok) override;
   void OnDone(const grpc::Status& status) override;
 
-  EventWatch(std::string base, const v1::WatchEventRequest& request);
+  EventWatch(OpenCalls& calls, std::string base, v1::WatchEventRequest request);
 
  private:
   // Keeps what `change` asks the client to be sent; true when it is news.
   bool keep_locked(const v1::EventChange& change);
   void ring_locked() const;
 
+  // Released after the context (OpenCalls): declared before it.
+  OpenCalls::Ticket ticket_;
   const std::string base_;
   const v1::WatchEventRequest request_;
   grpc::ClientContext context_;

@@ -3,7 +3,6 @@
 // what the test pushes. The client is a plain socket, so the test sees the
 // exact bytes and can stop reading.
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,13 +23,14 @@
 #include "gateway/api/sse_frames.h"
 #include "gateway/server/http_server.h"
 #include "support/raw_http.h"
+#include "support/sse_client.h"
 
 namespace calndro::gateway {
 namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-using testing::connect_from;
+using StreamClient = testing::SseClient;
 
 constexpr int64_t kCurrentVersion = 3;
 
@@ -191,74 +191,6 @@ class FakeWatchService final : public v1::EventService::Service {
   int cancelled_ = 0;
 };
 
-// A client of one stream on a plain socket.
-class StreamClient {
- public:
-  StreamClient(int port, const std::string& target, const std::string& headers = "") {
-    fd_ = connect_from(port);
-    const std::string request = "GET " + target + " HTTP/1.1\r\nHost: h\r\n" + headers + "\r\n";
-    if (fd_ >= 0) {
-      ::send(fd_, request.data(), request.size(), MSG_NOSIGNAL);
-    }
-  }
-  ~StreamClient() { close(); }
-  StreamClient(const StreamClient&) = delete;
-  StreamClient& operator=(const StreamClient&) = delete;
-
-  void close() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-
-  // Reads until what arrived contains `needle` (true), the server closes or
-  // `timeout` passes (false).
-  bool read_until(const std::string& needle, std::chrono::milliseconds timeout = 5000ms) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (received_.find(needle) == std::string::npos) {
-      if (!read_some(deadline)) {
-        return false;
-      }
-    }
-    return true;
-  }
-  // True when the server closes the connection within `timeout`.
-  bool closed_within(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (read_some(deadline)) {
-    }
-    return eof_;
-  }
-  const std::string& received() const { return received_; }
-  std::string body() const {
-    const auto end = received_.find("\r\n\r\n");
-    return end == std::string::npos ? "" : received_.substr(end + 4);
-  }
-
- private:
-  bool read_some(std::chrono::steady_clock::time_point deadline) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd pfd{fd_, POLLIN, 0};
-    if (fd_ < 0 || eof_ || left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) {
-      return false;
-    }
-    char buffer[65536];
-    const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
-    if (n <= 0) {
-      eof_ = true;
-      return false;
-    }
-    received_.append(buffer, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  std::string received_;
-  bool eof_ = false;
-};
-
 class EventStreamTest : public ::testing::Test {
  protected:
   void SetUp() override { start(); }
@@ -275,7 +207,7 @@ class EventStreamTest : public ::testing::Test {
     ASSERT_NE(grpc_server_, nullptr);
     client_ = EventClient::connect("127.0.0.1:" + std::to_string(grpc_port), timeout);
     GatewayOptions options;
-    options.allowed_hosts = "h";
+    options.allowed_hosts = "h,127.0.0.1";
     router_ = std::make_unique<Router>(*client_, options);
     HttpServerOptions server_options;
     server_options.threads = 4;
@@ -322,7 +254,7 @@ class EventStreamTest : public ::testing::Test {
 
   std::string get(const std::string& target, const std::string& headers = "") {
     return testing::raw_http(
-        port_, "GET " + target + " HTTP/1.1\r\nHost: h\r\nConnection: close\r\n" + headers + "\r\n");
+        port_, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers + "\r\n");
   }
 
   FakeWatchService service_;
