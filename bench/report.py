@@ -12,6 +12,7 @@
 """
 import argparse
 import datetime
+import json
 import os
 import re
 import sys
@@ -119,7 +120,7 @@ def seal_lag(before_file, after_file):
 def rows(results):
     """The scenarios' lines, (a)'s req/s, the pgbench figures by variant, and
     the scenarios that had answers other than 2xx or socket errors."""
-    lines, a_rps, pg, failing, seals = [], None, {}, [], []
+    lines, a_rps, pg, failing, seals, streams = [], None, {}, [], [], []
     for record in results:
         if record[0] == "wrk":
             _, key, label, conns, result, before, after = record
@@ -133,11 +134,23 @@ def rows(results):
         elif record[0] == "seal":
             _, key, label, count, p50, p99 = record
             seals.append("| %-58s | %9s | %8s | %8s |" % (label, count, "<= " + p50, "<= " + p99))
+        elif record[0] == "streams":
+            _, count, result, rss_kb, _before, _after = record
+            r = json.loads(result)
+            ms = lambda v: "-" if v is None else "%.0f" % v
+            streams.append(("(k) %s streams open on the gateway: %s open, %s failed, %s broke; %s changes, %s of %s "
+                          "deliveries; change-to-delivery p50 %s ms, p99 %s ms, max %s ms; gateway RSS %d MiB")
+                         % (count, r["streams_open"], r["streams_failed"], r["streams_broken"], r["changes"],
+                            r["deliveries"], r["deliveries_expected"], ms(r["p50_ms"]), ms(r["p99_ms"]),
+                            ms(r["max_ms"]), int(rss_kb or 0) // 1024))
+            if r["streams_failed"] or r["deliveries"] < r["deliveries_expected"]:
+                failing.append("k (%s streams failed, %s of %s deliveries)"
+                               % (r["streams_failed"], r["deliveries"], r["deliveries_expected"]))
         elif record[0] == "pgbench":
             _, variant, log, before, after = record
             pg[variant] = pgbench_figures(log)
             pg[variant]["cpu"] = cpu_ms_per(before, after, pg[variant]["xacts"], only_postgres=True)[0]
-    return lines, a_rps, pg, failing, seals
+    return lines, a_rps, pg, failing, seals, streams
 
 
 def machine():
@@ -171,7 +184,7 @@ def ceiling_lines(a_rps, pg):
 def table(args):
     with open(args.results) as f:
         results = [line.rstrip("\n").split("\t") for line in f if line.strip()]
-    lines, a_rps, pg, failing, seals = rows(results)
+    lines, a_rps, pg, failing, seals, streams = rows(results)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     out = ["",
            f"calndro benchmark: wrk -t{args.threads} -c{args.connections} (or the scenario's conns) "
@@ -193,6 +206,9 @@ def table(args):
                 "",
                 "| %-58s | %9s | %8s | %8s |" % ("scenario", "entries", "p50 s", "p99 s"),
                 "|%s|%s|%s|%s|" % ("-" * 60, "-" * 11, "-" * 10, "-" * 10)] + seals
+    if streams:
+        out += ["", "change streams (SPEC §11: within 1 s of the commit; target p99 <= 250 ms, gateway RSS <= 256 MB),",
+                "the time of a change being when its PATCH was sent"] + streams
     mib = [vm_hwm(pid) // 1024 for pid in (args.events, args.notify, args.gateway)]
     out += ["",
             "peak RSS (VmHWM): calndro-events %d MiB, calndro-notify %d MiB, calndro-gateway %d MiB" % tuple(mib),

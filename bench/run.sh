@@ -16,6 +16,9 @@
 #                                scenarios; reports in build-bench/bench-state/logs/perf-*.txt
 #   BENCH_EMAIL_TOKEN_CACHE_SECONDS=0    the event service's email-token cache (default 0: off, as shipped)
 #   BENCH_PRELOAD=/path/lib.so    LD_PRELOAD for the three calndro processes only (e.g. an allocator, for A/B)
+#   BENCH_STREAMS=1000           (k): change streams open on the gateway (GET /ID/changes/)
+#   BENCH_STREAMS_OPEN=1         keep BENCH_STREAMS streams open (idle but for heartbeats) during every
+#                                other scenario, to compare their figures with a run without
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,7 +33,8 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-3}
 CONNS=${BENCH_CONNECTIONS:-16}
 THREADS=${BENCH_THREADS:-2}
-ONLY=${BENCH_ONLY:-"a b c d e f g h i j"}
+ONLY=${BENCH_ONLY:-"a b c d e f g h i j k"}
+STREAMS=${BENCH_STREAMS:-1000}
 export BENCH_DIR=$ROOT/bench
 SEED=$ROOT/services/events/seed
 REPORT=(/usr/bin/python3 "$BENCH_DIR/report.py")
@@ -96,6 +100,9 @@ export CALNDRO_NOTIFY_MAILS_PER_HOUR=1000000
 # The event service's cache of resolved email tokens: off, as shipped (see
 # docs/PERFORMANCE.md); BENCH_EMAIL_TOKEN_CACHE_SECONDS=60 measures (c) with it.
 export CALNDRO_EMAIL_TOKEN_CACHE_SECONDS=${BENCH_EMAIL_TOKEN_CACHE_SECONDS:-0}
+# (k) holds all its streams as alice (one caller), on one replica: the
+# per-caller limit (20 as shipped) would refuse all but 20.
+export CALNDRO_STREAMS_PER_CALLER=$((STREAMS + 100))
 STACK_PRELOAD=${BENCH_PRELOAD:-}
 stack_services
 say "stack up: gateway http://127.0.0.1:$HTTP_PORT events :$EVENTS_PORT notify :$NOTIFY_PORT smtp :$SMTP_PORT"
@@ -142,6 +149,11 @@ for i in $(seq 1 64); do
   EVS_E64="$EVS_E64$(new_event "patch64 $i"),"
 done
 EV_E=${EVS_E%%,*}; EV_F=${EVS_F%%,*}
+# (k): the streams spread over 100 events, 10 a piece at 1,000 streams.
+EVS_K=
+for i in $(seq 1 100); do
+  EVS_K="$EVS_K$(new_event "streamed $i"),"
+done
 EV_G_SMALL=$(new_event "log 100"); EV_G_BIG=$(new_event "log 10000")
 # (j): the largest event there may be (100 parties, 30 slots), every party
 # having answered every slot (services/events/seed/bench_answers.sql).
@@ -297,6 +309,19 @@ run_scenarios() {  # data set: small or large
   done 3<"$BENCH_DIR/scenarios"
 }
 
+# The streams held open during the other scenarios (BENCH_STREAMS_OPEN=1).
+HELD_STREAMS=
+if [ "${BENCH_STREAMS_OPEN:-0}" = 1 ]; then
+  /usr/bin/python3 "$BENCH_DIR/streams.py" --base "$API" --auth "$APITOKEN" --events "$EVS_K" \
+    --streams "$STREAMS" --hold 2>"$STATE/logs/streams-held.txt" &
+  HELD_STREAMS=$!
+  for _ in $(seq 1 600); do
+    grep -q '^streams:' "$STATE/logs/streams-held.txt" && break
+    sleep 0.1
+  done
+  say "held open during the scenarios: $(cat "$STATE/logs/streams-held.txt")"
+fi
+
 run_scenarios small
 [ "${BENCH_STOP_AFTER_SMALL:-0}" = 1 ] && exit 0  # for EXPLAIN on the small data set (with BENCH_KEEP=1)
 bulk_events 100000 ivy 100
@@ -308,6 +333,24 @@ wait_sealed "100,000 seeded events' creation entries"
 # new 16 MB WAL segments while commits wait.
 sql -c "CHECKPOINT"
 run_scenarios large
+
+# (k): BENCH_STREAMS streams open on the gateway while their events change
+# 20 times a second; change-to-delivery on every stream, the gateway's RSS.
+if [ -n "$HELD_STREAMS" ]; then
+  kill -TERM "$HELD_STREAMS" 2>/dev/null || true
+  wait "$HELD_STREAMS" 2>/dev/null || true
+fi
+case " $ONLY " in
+  *" k "*)
+    before=$("${REPORT[@]}" ticks "${PROCESSES[@]}")
+    out=$(/usr/bin/python3 "$BENCH_DIR/streams.py" --base "$API" --auth "$APITOKEN" --events "$EVS_K" \
+      --streams "$STREAMS" --duration "$((DURATION * 3))" --rate 20 2>"$STATE/logs/streams-k.err")
+    printf 'streams\t%s\t%s\t%s\t%s\t%s\n' "$STREAMS" "$out" "$(grep -E '^VmRSS' \
+      "/proc/${STACK_PID[calndro-gateway]}/status" | awk '{print $2}')" "$before" \
+      "$("${REPORT[@]}" ticks "${PROCESSES[@]}")" >>"$RESULTS"
+    say "k: $out"
+    ;;
+esac
 
 # --- the ceiling: pgbench with scenario (a)'s statements -----------------
 # Two ceilings for the same statements (bench/pgbench-a.sql): "tx" wraps them

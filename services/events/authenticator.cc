@@ -201,6 +201,12 @@ absl::StatusOr<VerifiedPassword> Authenticator::check_password(const PasswordLog
                                                                const std::string& address,
                                                                const std::optional<User>& user,
                                                                const std::string& refusal) {
+  // Verified by a concurrent request while this one was on its way: not a
+  // guess, so not counted against the limits.
+  if (user && user->active && !user->password_hash.empty() &&
+      cache_.contains(user->password_hash, login.password)) {
+    return VerifiedPassword{user->id, user->password_hash};
+  }
   const std::string account = throttle_.account_key(login.login);
   Instant counted_at;
   if (const auto wait = throttle_.count_failure(account, address, counted_at)) {

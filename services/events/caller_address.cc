@@ -9,7 +9,7 @@
 
 namespace calndro::events {
 
-std::string caller_address(const grpc::ServerContext& context, std::string_view internal_token) {
+std::string caller_address(const grpc::ServerContextBase& context, std::string_view internal_token) {
   if (const auto forwarded = metadata_value(context, kClientAddressMetadata)) {
     const auto offered = metadata_value(context, config::kInternalCredentialMetadata);
     if (offered && config::is_internal_credential(*offered, internal_token)) {

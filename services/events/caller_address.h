@@ -19,6 +19,6 @@ inline constexpr const char* kClientAddressMetadata = "x-calndro-client-addr";
 // call counts under the peer address of its gRPC connection; one that sent
 // the metadata without the credential is logged (a gateway without the
 // credential makes every HTTP client share its own address).
-std::string caller_address(const grpc::ServerContext& context, std::string_view internal_token);
+std::string caller_address(const grpc::ServerContextBase& context, std::string_view internal_token);
 
 }  // namespace calndro::events

@@ -13,8 +13,9 @@ namespace calndro::events {
 // the argon2id cost each time. Keys are a keyed BLAKE2b hash (random key per
 // process) of the stored password hash and the offered password: nothing in
 // memory can be replayed, and a changed password changes the stored hash,
-// so no older entry can ever match it again. Bounded: when full, expired
-// entries go, and if none did, everything goes.
+// so no older entry can ever match it again. An entry lives `ttl` after its
+// last use. Bounded: when full, expired entries go, and if none did,
+// everything goes.
 class CredentialCache {
  public:
   CredentialCache(const Clock& clock, std::chrono::seconds ttl, std::size_t capacity);

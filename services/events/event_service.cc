@@ -13,7 +13,7 @@
 namespace calndro::events {
 namespace {
 
-Credentials credentials_from(const grpc::ServerContext& context, std::string_view internal_token) {
+Credentials credentials_from(const grpc::ServerContextBase& context, std::string_view internal_token) {
   Credentials credentials;
   credentials.authorization = metadata_value(context, "authorization");
   credentials.email_token = metadata_value(context, "x-email-token");
@@ -34,7 +34,7 @@ EventServiceImpl::EventServiceImpl(Database& database, Authenticator& authentica
       options_(options),
       idempotency_(clock, options.idempotency_window) {}
 
-Credentials EventServiceImpl::read_credentials(const grpc::ServerContext& context) const {
+Credentials EventServiceImpl::read_credentials(const grpc::ServerContextBase& context) const {
   return credentials_from(context, options_.internal_token);
 }
 

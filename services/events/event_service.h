@@ -12,6 +12,7 @@
 #include "common/crypto/crypto.h"
 #include "common/text/clock.h"
 #include "events/authenticator.h"
+#include "events/event_streams.h"
 #include "events/idempotency.h"
 #include "events/known_users.h"
 #include "events/stores.h"
@@ -52,7 +53,8 @@ struct EventServiceOptions {
 // api_tokens.cc; GetEventLog and GetLogKey in events_read.cc) on
 // the serving path of event_service.cc; the private members below are
 // grouped by the file that defines them.
-class EventServiceImpl final : public calndro::events::v1::EventService::Service {
+class EventServiceImpl final
+    : public v1::EventService::WithCallbackMethod_WatchEvent<v1::EventService::Service> {
  public:
   EventServiceImpl(Database& database, Authenticator& authenticator, const Clock& clock, RandomSource& random,
                    const EventServiceOptions& options = {});
@@ -85,12 +87,19 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
                            v1::Event* response) override;
   grpc::Status GetLogKey(grpc::ServerContext* context, const v1::GetLogKeyRequest* request,
                          v1::LogKey* response) override;
+  // On gRPC's callback API: an open stream holds no thread (event_watch.h).
+  grpc::ServerWriteReactor<v1::EventChange>* WatchEvent(grpc::CallbackServerContext* context,
+                                                        const v1::WatchEventRequest* request) override;
+
+  // Where WatchEvent's streams live (main.cc); until then WatchEvent is
+  // UNIMPLEMENTED. `streams` must outlive the calls it serves.
+  void serve_streams(EventStreams* streams) { streams_ = streams; }
 
  private:
   // The serving path (event_service.cc).
 
   // The caller's credentials and address from the call's metadata.
-  Credentials read_credentials(const grpc::ServerContext& context) const;
+  Credentials read_credentials(const grpc::ServerContextBase& context) const;
 
   // Serves `method`: authenticates the caller from metadata and runs `work`.
   grpc::Status serve_as_caller(grpc::ServerContext* context, std::string_view method, Atomicity atomicity,
@@ -148,6 +157,11 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   // into `out`; GetEventCalendar answers from the same path.
   grpc::Status view_event(grpc::ServerContext* context, std::string_view method, std::int64_t id,
                           v1::Event& out, ViewWork respond);
+
+  // event_watching.cc
+
+  // What one of WatchEvent's streams finds of event `id` as its caller.
+  WatchLook look_for_watch(const Credentials& credentials, std::int64_t id, LookKind kind);
 
   // event_changes.cc
 
@@ -219,6 +233,7 @@ class EventServiceImpl final : public calndro::events::v1::EventService::Service
   const EventServiceOptions options_;
   const Idempotency idempotency_;
   KnownUsers known_users_{10000};
+  EventStreams* streams_ = nullptr;
 };
 
 }  // namespace calndro::events

@@ -19,8 +19,10 @@
 #include "common/grpc/grpc_channel.h"
 #include "common/metrics/metrics.h"
 #include "common/rpc/grpc_server.h"
+#include "events/change_feed.h"
 #include "events/deadline_mails.h"
 #include "events/event_service.h"
+#include "events/event_streams.h"
 #include "events/log_sealer.h"
 #include "events/migrations.h"
 #include "events/outbox_relay.h"
@@ -54,6 +56,7 @@ struct Settings {
   std::string log_key_file;
   calndro::audit::MissingKey log_key_missing = calndro::audit::MissingKey::kRefuse;
   events::LogSealerOptions sealer;
+  events::StreamOptions streams;
 };
 
 calndro::audit::MissingKey missing_key_policy(const std::string& text) {
@@ -107,6 +110,9 @@ void read_policies(const Values& values, Settings& settings) {
   settings.log_key_file = values.text("CALNDRO_LOG_KEY_FILE");
   settings.log_key_missing = missing_key_policy(values.text("CALNDRO_LOG_KEY_MISSING"));
   settings.sealer.pause = values.milliseconds("CALNDRO_LOG_SEAL_POLL_MS");
+  settings.streams.per_caller = static_cast<std::size_t>(values.integer("CALNDRO_STREAMS_PER_CALLER"));
+  settings.streams.heartbeat = values.duration<std::chrono::seconds>("CALNDRO_STREAM_HEARTBEAT_SECONDS");
+  settings.streams.recheck = values.duration<std::chrono::seconds>("CALNDRO_STREAM_RECHECK_SECONDS");
 }
 
 Settings read_settings() {
@@ -202,6 +208,17 @@ int serve(const Settings& settings) {
   const events::LogSealer sealer(database, clock, log_key, settings.sealer, [&seal_lag](calndro::Micros lag) {
     seal_lag.Observe(std::chrono::duration<double>(lag).count());
   });
+  // Declared after the service: its streams end (and these threads stop)
+  // before it goes.
+  events::EventStreams streams(settings.streams);
+  service.serve_streams(&streams);
+  const events::ChangeFeed feed(
+      settings.database_url,
+      {.changed = [&streams](std::int64_t id, std::int64_t version) { streams.changed(id, version); },
+       .resync = [&streams] { streams.resync(); }});
+  auto& open_streams = metrics.gauge("calndro_event_streams_open", "WatchEvent streams open on this replica");
+  metrics.on_scrape(
+      [&streams, &open_streams] { open_streams.Set(static_cast<double>(streams.open_streams())); });
   calndro::register_pool_metrics(metrics, pool);
   register_relay_metrics(metrics, database, clock);
   if (settings.metrics_listen) {
@@ -212,6 +229,11 @@ int serve(const Settings& settings) {
   options.readiness_check = [&pool] { return pool.reachable(); };
   options.address = settings.listen;
   options.services = {&service};
+  // Streams never end by themselves: they end now, and their clients
+  // reconnect to a replica that serves.
+  options.on_shutdown = [&streams] {
+    streams.end_all(grpc::Status(grpc::StatusCode::UNAVAILABLE, "This replica is stopping; reconnect."));
+  };
   options.service_names = {"calndro.events.v1.EventService"};
   return calndro::run_grpc_server(options);
 }

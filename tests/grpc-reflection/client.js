@@ -329,6 +329,25 @@ function invoke(addr, method, request, md, deadline) {
   });
 }
 
+// A server-streaming call, as grpcurl makes it: each message printed as it
+// comes; resolves at the stream's end, rejects with its error status.
+function invokeServerStream(addr, method, request, md, deadline, onMessage) {
+  const reqType = method.resolvedRequestType;
+  const resType = method.resolvedResponseType;
+  const client = new grpc.Client(addr, grpc.credentials.createInsecure());
+  const path = `/${typeName(method.parent)}/${method.name}`;
+  return new Promise((resolve, reject) => {
+    const call = client.makeServerStreamRequest(
+      path,
+      (obj) => Buffer.from(reqType.encode(reqType.fromObject(obj)).finish()),
+      (buf) => resType.decode(buf),
+      request, md, { deadline: deadline() });
+    call.on('data', onMessage);
+    call.on('error', (err) => { client.close(); reject(err); });
+    call.on('end', () => { client.close(); resolve(); });
+  });
+}
+
 async function main(argv) {
   const opts = parseArgs(argv);
   const [addr, cmd, arg, ...extra] = opts.rest;
@@ -379,7 +398,7 @@ async function main(argv) {
   const service = root.lookupService(serviceName);
   const method = service.methods[methodName];
   if (!method) throw new Error(`service ${serviceName} has no method ${methodName}`);
-  if (method.requestStream || method.responseStream) throw new Error('streaming methods are not supported');
+  if (method.requestStream) throw new Error('client-streaming methods are not supported');
   const body = opts.data === '@' ? fs.readFileSync(0, 'utf8') : opts.data;
   let json;
   try {
@@ -388,9 +407,14 @@ async function main(argv) {
     throw new Error(`-d is not JSON: ${e.message}`);
   }
   const request = jsonToObject(method.resolvedRequestType, json);
-  try {
-    const response = await invoke(addr, method, request, md, deadline);
+  const print = (response) =>
     console.log(JSON.stringify(messageToJson(method.resolvedResponseType, response, opts.emitDefaults), null, 2));
+  try {
+    if (method.responseStream) {
+      await invokeServerStream(addr, method, request, md, deadline, print);
+    } else {
+      print(await invoke(addr, method, request, md, deadline));
+    }
     return 0;
   } catch (err) {
     if (typeof err.code !== 'number') throw err;

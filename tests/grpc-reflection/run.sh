@@ -103,11 +103,13 @@ contains "events: list methods" calndro.events.v1.EventService.ListEvents calndr
   calndro.events.v1.EventService.GetEvent calndro.events.v1.EventService.UpdateEvent calndro.events.v1.EventService.DeleteEvent \
   calndro.events.v1.EventService.NotifyParties calndro.events.v1.EventService.GetEventLog calndro.events.v1.EventService.CreateApiToken \
   calndro.events.v1.EventService.AgreeEvent calndro.events.v1.EventService.ReopenEvent calndro.events.v1.EventService.GetEventCalendar \
-  calndro.events.v1.EventService.AnswerSlots calndro.events.v1.EventService.GetLogKey
+  calndro.events.v1.EventService.AnswerSlots calndro.events.v1.EventService.GetLogKey \
+  calndro.events.v1.EventService.WatchEvent
 g "$EV" describe calndro.events.v1.EventService
 contains "events: describe EventService" "service EventService {" \
   "rpc CreateEvent ( .calndro.events.v1.CreateEventRequest ) returns ( .calndro.events.v1.Event );" \
-  "rpc DeleteEvent ( .calndro.events.v1.DeleteEventRequest ) returns ( .google.protobuf.Empty );"
+  "rpc DeleteEvent ( .calndro.events.v1.DeleteEventRequest ) returns ( .google.protobuf.Empty );" \
+  "rpc WatchEvent ( .calndro.events.v1.WatchEventRequest ) returns ( stream .calndro.events.v1.EventChange );"
 g "$EV" describe calndro.events.v1.Event
 contains "events: describe Event" "int64 calendar_sequence = 8;" "string creator = 9;"
 g "$EV" describe calndro.events.v1.CreateEventRequest
@@ -214,6 +216,16 @@ contains "GetLogKey (no metadata)" '"alg": "Ed25519"' '"keyId": "' '"publicKey":
 g -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID, \"respond_by\": {\"at\": \"2030-10-25T18:00:00Z\"}, \"remind_before\": \"7200s\"}" \
   "$EV" calndro.events.v1.EventService/UpdateEvent
 contains "UpdateEvent sets the deadline and the reminder's lead" '"respondBy": "2030-10-25T18:00:00Z"' '"remindBefore": "7200s"'
+# A change stream (SPEC §11), as docs/OPERATIONS.md shows it: the event at
+# once, then heartbeats; it runs until the call's deadline passes (exit 68).
+g -max-time 3 -H "$BASIC_OPS" -d "{\"id\": $EVENT_ID}" "$EV" calndro.events.v1.EventService/WatchEvent
+if [ "$RC" = 68 ] && grep -qF '"version": "' "$OUT" && grep -qF '"title": "renamed"' "$OUT"; then
+  ok "WatchEvent: the event first, the stream open until the deadline"
+else
+  ko "WatchEvent (exit $RC)"; show
+fi
+g -H "$BASIC_OTHER" -d "{\"id\": $EVENT_ID}" "$EV" calndro.events.v1.EventService/WatchEvent
+expect_code "WatchEvent by a registered non-party" PermissionDenied 71
 g -H "$BASIC_OPS" -d '{"page_size": 10}' "$EV" calndro.events.v1.EventService/ListEvents
 contains "ListEvents" '"renamed"'
 

@@ -415,6 +415,29 @@ constexpr std::array kTable{
             .readers = {kEvents},
             .doc = "how often each replica seals the audit log entries committed since (SPEC §10: within "
                    "2 s of their commit)"},
+    Setting{.name = "CALNDRO_STREAMS_PER_CALLER",
+            .kind = kInteger,
+            .default_value = "20",
+            .min = 1,
+            .max = 10000,
+            .readers = {kEvents},
+            .doc = "open change streams (`GET /ID/changes/`, `WatchEvent`) one user or one email token may hold "
+                   "on one replica; beyond: 429 / RESOURCE_EXHAUSTED"},
+    Setting{.name = "CALNDRO_STREAM_HEARTBEAT_SECONDS",
+            .kind = kSeconds,
+            .default_value = "15",
+            .min = 1,
+            .max = 300,
+            .readers = {kEvents},
+            .doc = "quiet this long, a change stream gets a heartbeat (an SSE comment line)"},
+    Setting{.name = "CALNDRO_STREAM_RECHECK_SECONDS",
+            .kind = kSeconds,
+            .default_value = "30",
+            .min = 1,
+            .max = 60,
+            .readers = {kEvents},
+            .doc = "how often each change stream checks its caller's credentials and access again, and the "
+                   "event's version (an expired email token ends its streams within this)"},
 
     // Both services' purges.
     Setting{.name = "CALNDRO_RETENTION_DAYS",

@@ -16,7 +16,7 @@ constexpr const char* kDatabaseDown = "The database is unavailable; try again la
 
 }  // namespace
 
-std::optional<std::string> metadata_value(const grpc::ServerContext& context, std::string_view key) {
+std::optional<std::string> metadata_value(const grpc::ServerContextBase& context, std::string_view key) {
   const auto& metadata = context.client_metadata();
   const auto found = metadata.find(grpc::string_ref(key.data(), key.size()));
   if (found == metadata.end()) {
@@ -25,7 +25,7 @@ std::optional<std::string> metadata_value(const grpc::ServerContext& context, st
   return std::string(found->second.data(), found->second.size());
 }
 
-std::string request_id(const grpc::ServerContext& context) {
+std::string request_id(const grpc::ServerContextBase& context) {
   std::string id = metadata_value(context, "x-request-id").value_or("");
   if (id.size() > kMaxRequestIdBytes) {
     id.resize(kMaxRequestIdBytes);

@@ -24,9 +24,9 @@ namespace calndro {
 inline constexpr std::size_t kMaxRequestIdBytes = 128;
 
 // A metadata value the caller sent, if any.
-std::optional<std::string> metadata_value(const grpc::ServerContext& context, std::string_view key);
+std::optional<std::string> metadata_value(const grpc::ServerContextBase& context, std::string_view key);
 // The caller's x-request-id, cut to kMaxRequestIdBytes; empty when absent.
-std::string request_id(const grpc::ServerContext& context);
+std::string request_id(const grpc::ServerContextBase& context);
 
 // The status for an exception that escaped a handler; logs its detail with
 // `method` and the request id (the caller never sees it).
