@@ -20,10 +20,11 @@ namespace calndro::testing {
 class SseClient {
  public:
   // Connects to 127.0.0.1:port and sends GET `target` with `headers`
-  // (each line ending in CRLF; Host is added).
+  // (each line ending in CRLF; Host 127.0.0.1:port is added).
   SseClient(int port, const std::string& target, const std::string& headers = "") {
     fd_ = connect_from(port);
-    const std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "\r\n";
+    const std::string request =
+        "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n" + headers + "\r\n";
     if (fd_ >= 0) {
       ::send(fd_, request.data(), request.size(), MSG_NOSIGNAL);
     }

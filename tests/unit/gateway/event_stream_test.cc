@@ -253,8 +253,9 @@ class EventStreamTest : public ::testing::Test {
   }
 
   std::string get(const std::string& target, const std::string& headers = "") {
-    return testing::raw_http(
-        port_, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers + "\r\n");
+    return testing::raw_http(port_, "GET " + target +
+                                        " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) +
+                                        "\r\nConnection: close\r\n" + headers + "\r\n");
   }
 
   FakeWatchService service_;
