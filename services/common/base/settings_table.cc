@@ -421,8 +421,9 @@ constexpr std::array kTable{
             .min = 1,
             .max = 10000,
             .readers = {kEvents},
-            .doc = "open change streams (`GET /ID/changes/`, `WatchEvent`) one user or one email token may hold "
-                   "on one replica; beyond: 429 / RESOURCE_EXHAUSTED"},
+            .doc =
+                "open change streams (`GET /ID/changes/`, `WatchEvent`) one user or one email token may hold "
+                "on one replica; beyond: 429 / RESOURCE_EXHAUSTED"},
     Setting{.name = "CALNDRO_STREAM_HEARTBEAT_SECONDS",
             .kind = kSeconds,
             .default_value = "15",
