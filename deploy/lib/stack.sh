@@ -153,6 +153,9 @@ stack_export_env() {  # EVENTS_PORT NOTIFY_PORT HTTP_PORT
   # with the stack's state.
   export CALNDRO_LOG_KEY_FILE=${CALNDRO_LOG_KEY_FILE:-$STACK_DIR/log-signing.key}
   export CALNDRO_LOG_KEY_MISSING=${CALNDRO_LOG_KEY_MISSING:-create}
+  # The key that encrypts the webhooks' secrets in the database: the same.
+  export CALNDRO_WEBHOOK_KEY_FILE=${CALNDRO_WEBHOOK_KEY_FILE:-$STACK_DIR/webhook-secrets.key}
+  export CALNDRO_WEBHOOK_KEY_MISSING=${CALNDRO_WEBHOOK_KEY_MISSING:-create}
 }
 
 stack_spawn() {  # NAME CMD...

@@ -224,6 +224,27 @@ grpc::Status EventClient::get_log_key(const CallMetadata& meta, v1::LogKey* resp
   return unary(meta, kRead, &v1::EventService::Stub::GetLogKey, v1::GetLogKeyRequest(), response);
 }
 
+grpc::Status EventClient::create_webhook(const CallMetadata& meta, const v1::CreateWebhookRequest& request,
+                                         v1::Webhook* response) {
+  return unary(meta, kWrite, &v1::EventService::Stub::CreateWebhook, request, response);
+}
+
+grpc::Status EventClient::list_webhooks(const CallMetadata& meta, const v1::ListWebhooksRequest& request,
+                                        v1::ListWebhooksResponse* response) {
+  return unary(meta, kRead, &v1::EventService::Stub::ListWebhooks, request, response);
+}
+
+grpc::Status EventClient::delete_webhook(const CallMetadata& meta, const v1::DeleteWebhookRequest& request) {
+  google::protobuf::Empty response;
+  return unary(meta, kWrite, &v1::EventService::Stub::DeleteWebhook, request, &response);
+}
+
+grpc::Status EventClient::list_webhook_deliveries(const CallMetadata& meta,
+                                                  const v1::ListWebhookDeliveriesRequest& request,
+                                                  v1::ListWebhookDeliveriesResponse* response) {
+  return unary(meta, kRead, &v1::EventService::Stub::ListWebhookDeliveries, request, response);
+}
+
 void EventClient::watch_event(grpc::ClientContext& context, const CallMetadata& meta,
                               const v1::WatchEventRequest& request,
                               grpc::ClientReadReactor<v1::EventChange>* reactor, WaitForReady wait) {

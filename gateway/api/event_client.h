@@ -129,6 +129,15 @@ class EventClient {
                                 v1::CreateApiTokenResponse* response);
   grpc::Status revoke_api_token(const CallMetadata& meta, const v1::RevokeApiTokenRequest& request);
   grpc::Status get_log_key(const CallMetadata& meta, v1::LogKey* response);
+  // Webhooks (SPEC §11).
+  grpc::Status create_webhook(const CallMetadata& meta, const v1::CreateWebhookRequest& request,
+                              v1::Webhook* response);
+  grpc::Status list_webhooks(const CallMetadata& meta, const v1::ListWebhooksRequest& request,
+                             v1::ListWebhooksResponse* response);
+  grpc::Status delete_webhook(const CallMetadata& meta, const v1::DeleteWebhookRequest& request);
+  grpc::Status list_webhook_deliveries(const CallMetadata& meta,
+                                       const v1::ListWebhookDeliveriesRequest& request,
+                                       v1::ListWebhookDeliveriesResponse* response);
   // Starts WatchEvent on gRPC's callback API, so no thread waits on a
   // stream: `reactor` then drives it (StartRead, StartCall) and learns its
   // end. The caller's metadata, and no deadline: a stream lasts as long as

@@ -10,6 +10,7 @@
 #include "gateway/api/paging.h"
 #include "gateway/api/poll_mapping.h"
 #include "gateway/api/preconditions.h"
+#include "gateway/api/webhook_handlers.h"
 #include "gateway/web/web_page.h"
 
 namespace calndro::gateway {
@@ -357,6 +358,9 @@ constexpr RouteHandlers kHandlers[] = {
     {Route::kAnswers, {{{"PUT", Needs::kCall, &answer_slots}}}},
     {Route::kCalendar, {{{"GET", Needs::kCall, &get_event_calendar}}}},
     {Route::kChanges, {{{"GET", Needs::kCall, &watch_changes}}}},
+    {Route::kWebhooks, {{{"GET", Needs::kCall, &list_webhooks}, {"POST", Needs::kCall, &create_webhook}}}},
+    {Route::kWebhook, {{{"DELETE", Needs::kCall, &delete_webhook}}}},
+    {Route::kWebhookDeliveries, {{{"GET", Needs::kCall, &list_webhook_deliveries}}}},
 };
 
 }  // namespace

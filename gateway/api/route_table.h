@@ -9,21 +9,24 @@
 namespace calndro::gateway {
 
 enum class Route {
-  kHealth,    // GET /healthz (the process is alive)
-  kReady,     // GET /readyz (the services behind are SERVING)
-  kOpenApi,   // GET /openapi
-  kEvents,    // GET, POST /
-  kEvent,     // GET, PATCH, DELETE /ID/
-  kNotify,    // POST /ID/notify/
-  kLog,       // GET /ID/log/
-  kAgree,     // POST /ID/agree/
-  kReopen,    // POST /ID/reopen/
-  kAnswers,   // PUT /ID/answers/
-  kCalendar,  // GET /ID/event.ics
-  kChanges,   // GET /ID/changes/ (a stream of Server-Sent Events)
-  kApiToken,  // POST (mint) and DELETE (revoke) /api-token-auth/
-  kLogKey,    // GET /log-key (the key that signs the log heads)
-  kStatic,    // GET /static/NAME (the page's assets; see web_page.h)
+  kHealth,             // GET /healthz (the process is alive)
+  kReady,              // GET /readyz (the services behind are SERVING)
+  kOpenApi,            // GET /openapi
+  kEvents,             // GET, POST /
+  kEvent,              // GET, PATCH, DELETE /ID/
+  kNotify,             // POST /ID/notify/
+  kLog,                // GET /ID/log/
+  kAgree,              // POST /ID/agree/
+  kReopen,             // POST /ID/reopen/
+  kAnswers,            // PUT /ID/answers/
+  kCalendar,           // GET /ID/event.ics
+  kChanges,            // GET /ID/changes/ (a stream of Server-Sent Events)
+  kApiToken,           // POST (mint) and DELETE (revoke) /api-token-auth/
+  kLogKey,             // GET /log-key (the key that signs the log heads)
+  kStatic,             // GET /static/NAME (the page's assets; see web_page.h)
+  kWebhooks,           // GET, POST /webhooks/
+  kWebhook,            // DELETE /webhooks/WID/
+  kWebhookDeliveries,  // GET /webhooks/WID/deliveries/
 };
 
 struct RouteMatch {

@@ -125,6 +125,7 @@ grpc::Status EventServiceImpl::NotifyParties(grpc::ServerContext* context,
         PendingNotification pending = pending_notification(event, mailing, *request, caller);
         pending.caller_request_id = calndro::request_id(*context);
         stores.outbox.add(pending, clock_.now());
+        stores.webhooks.record_notified(event.id);  // SPEC §11: event.notified, in this transaction
         response->Clear();
         for (const auto& recipient : mailing.recipients) {
           nlohmann::json data = {{"recipient", recipient}, {"sender", mailing.sender}};

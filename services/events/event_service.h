@@ -16,6 +16,7 @@
 #include "events/idempotency.h"
 #include "events/known_users.h"
 #include "events/stores.h"
+#include "events/webhook_endpoints.h"
 
 namespace calndro::events {
 
@@ -40,6 +41,9 @@ struct EventServiceOptions {
   // What GetLogKey publishes: the public half of the key that signs the
   // log heads (main.cc loads it; log_sealer.h signs with it).
   v1::LogKey log_key;
+  // The notification service's webhook side (SPEC §11), for the webhook
+  // RPCs (event_webhooks.cc); nullptr: they answer UNAVAILABLE.
+  WebhookEndpoints* webhook_endpoints = nullptr;
 };
 
 // The RPCs of calndro.events.v1.EventService. Every call authenticates from
@@ -87,6 +91,15 @@ class EventServiceImpl final
                            v1::Event* response) override;
   grpc::Status GetLogKey(grpc::ServerContext* context, const v1::GetLogKeyRequest* request,
                          v1::LogKey* response) override;
+  grpc::Status CreateWebhook(grpc::ServerContext* context, const v1::CreateWebhookRequest* request,
+                             v1::Webhook* response) override;
+  grpc::Status ListWebhooks(grpc::ServerContext* context, const v1::ListWebhooksRequest* request,
+                            v1::ListWebhooksResponse* response) override;
+  grpc::Status DeleteWebhook(grpc::ServerContext* context, const v1::DeleteWebhookRequest* request,
+                             google::protobuf::Empty* response) override;
+  grpc::Status ListWebhookDeliveries(grpc::ServerContext* context,
+                                     const v1::ListWebhookDeliveriesRequest* request,
+                                     v1::ListWebhookDeliveriesResponse* response) override;
   // On gRPC's callback API: an open stream holds no thread (event_watch.h).
   grpc::ServerWriteReactor<v1::EventChange>* WatchEvent(grpc::CallbackServerContext* context,
                                                         const v1::WatchEventRequest* request) override;
@@ -217,6 +230,15 @@ class EventServiceImpl final
   // row of answers replaced, unless that changes nothing.
   absl::Status answer_slots(Repositories& stores, const Caller& caller, const EventRecord& event,
                             const v1::AnswerSlotsRequest& request, v1::Event& response);
+
+  // event_webhooks.cc
+
+  // The webhook `id` of `caller` (registered, its owner): NOT_FOUND for
+  // anyone else's; PERMISSION_DENIED for an email token.
+  absl::StatusOr<WebhookRecord> owned_webhook(grpc::ServerContext& context, std::int64_t id);
+  // CreateWebhook's first step: the caller and the webhook to make, its id reserved.
+  absl::StatusOr<WebhookRecord> plan_webhook(grpc::ServerContext& context,
+                                             const v1::CreateWebhookRequest& request);
 
   // api_tokens.cc
 

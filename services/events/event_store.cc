@@ -131,6 +131,18 @@ std::string log_values(const char* event_id, const char* at, const char* occurre
          effector + ", " + slots + "::jsonb, " + data + "::jsonb";
 }
 
+}  // namespace
+
+const char* event_columns() {
+  return kEventColumns;
+}
+
+EventRecord event_from_row(const pqxx::row& row) {
+  return read_event(row);
+}
+
+namespace {
+
 // The statements that read events.
 Statements event_reads() {
   const std::string columns = kEventColumns;

@@ -40,6 +40,10 @@ inline constexpr const char* kLogEntryColumns =
     "id, (extract(epoch FROM at) * 1000000)::bigint, occurrence, effector, slots, data, seq, prev, hash";
 LogEntryRecord log_entry_from_row(const pqxx::row& row);
 
+// The columns event_from_row() reads, in its order, of an events row `e`.
+const char* event_columns();
+EventRecord event_from_row(const pqxx::row& row);
+
 // "UPDATE", "NOTIFY", ...: an occurrence as stored and shown (SPEC §5).
 const char* occurrence_name(Occurrence occurrence);
 

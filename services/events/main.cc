@@ -28,6 +28,7 @@
 #include "events/outbox_relay.h"
 #include "events/pg_database.h"
 #include "events/retention_purge.h"
+#include "events/webhook_relay.h"
 
 namespace {
 
@@ -57,6 +58,7 @@ struct Settings {
   calndro::audit::MissingKey log_key_missing = calndro::audit::MissingKey::kRefuse;
   events::LogSealerOptions sealer;
   events::StreamOptions streams;
+  events::WebhookRelayOptions webhook_relay;
 };
 
 calndro::audit::MissingKey missing_key_policy(const std::string& text) {
@@ -113,6 +115,10 @@ void read_policies(const Values& values, Settings& settings) {
   settings.streams.per_caller = static_cast<std::size_t>(values.integer("CALNDRO_STREAMS_PER_CALLER"));
   settings.streams.heartbeat = values.duration<std::chrono::seconds>("CALNDRO_STREAM_HEARTBEAT_SECONDS");
   settings.streams.recheck = values.duration<std::chrono::seconds>("CALNDRO_STREAM_RECHECK_SECONDS");
+  settings.webhook_relay.poll = values.milliseconds("CALNDRO_WEBHOOK_RELAY_POLL_MS");
+  if (!settings.service.public_base_url.empty()) {
+    settings.webhook_relay.public_base_url = settings.service.public_base_url;
+  }
 }
 
 Settings read_settings() {
@@ -167,6 +173,37 @@ calndro::audit::LogSigningKey load_log_key(const Settings& settings) {
   return *std::move(key);
 }
 
+// Serves `service` until SIGTERM, with WatchEvent's streams and the change
+// feed that tells them of new versions. Declared after the service, they
+// end (and their threads stop) before it goes.
+int serve_streams_too(const Settings& settings, events::EventServiceImpl& service, calndro::Metrics& metrics,
+                      calndro::DbPool& pool) {
+  events::EventStreams streams(settings.streams);
+  service.serve_streams(&streams);
+  const events::ChangeFeed feed(
+      settings.database_url,
+      {.changed = [&streams](std::int64_t id, std::int64_t version) { streams.changed(id, version); },
+       .resync = [&streams] { streams.resync(); }});
+  auto& open_streams = metrics.gauge("calndro_event_streams_open", "WatchEvent streams open on this replica");
+  metrics.on_scrape(
+      [&streams, &open_streams] { open_streams.Set(static_cast<double>(streams.open_streams())); });
+  if (settings.metrics_listen) {
+    metrics.serve(*settings.metrics_listen);  // a metrics port clash is logged, not fatal
+  }
+  calndro::GrpcServerOptions options;
+  options.metrics = &metrics;
+  options.readiness_check = [&pool] { return pool.reachable(); };
+  options.address = settings.listen;
+  options.services = {&service};
+  // Streams never end by themselves: they end now, and their clients
+  // reconnect to a replica that serves.
+  options.on_shutdown = [&streams] {
+    streams.end_all(grpc::Status(grpc::StatusCode::UNAVAILABLE, "This replica is stopping; reconnect."));
+  };
+  options.service_names = {"calndro.events.v1.EventService"};
+  return calndro::run_grpc_server(options);
+}
+
 // Builds the service's dependencies and serves until SIGTERM.
 int serve(const Settings& settings) {
   const calndro::audit::LogSigningKey log_key = load_log_key(settings);
@@ -175,8 +212,10 @@ int serve(const Settings& settings) {
   calndro::DbPool pool(settings.database_url, settings.pool_size, events::PgDatabase::prepare,
                        std::chrono::seconds(5));
   events::PgDatabase database(pool);
-  events::GrpcNotificationClient notifications(calndro::make_balanced_channel(settings.notify_target),
-                                               settings.internal_token, settings.rpc_timeout);
+  const auto notify_channel = calndro::make_balanced_channel(settings.notify_target);
+  events::GrpcNotificationClient notifications(notify_channel, settings.internal_token, settings.rpc_timeout);
+  events::GrpcWebhookEndpoints webhook_endpoints(notify_channel, settings.internal_token,
+                                                 settings.rpc_timeout);
   events::CredentialCache credential_cache(clock, std::chrono::seconds(60), 10000);
   events::EmailTokenCache token_cache(clock, settings.email_token_cache_ttl, 10000);
   events::LoginThrottle login_throttle(clock, settings.login_limits);
@@ -186,10 +225,12 @@ int serve(const Settings& settings) {
   events::EventServiceOptions service_options = settings.service;
   service_options.notify_committed = [&relay] { relay.wake(); };
   service_options.internal_token = settings.internal_token;
+  service_options.webhook_endpoints = &webhook_endpoints;
   service_options.log_key.set_alg("Ed25519");
   service_options.log_key.set_key_id(log_key.key_id());
   service_options.log_key.set_public_key(log_key.public_key_base64());
   events::EventServiceImpl service(database, authenticator, clock, random, service_options);
+  const events::WebhookRelay webhook_relay(database, webhook_endpoints, settings.webhook_relay);
   events::DeadlineMails deadline_mails(database, clock, random, settings.deadline_mails,
                                        [&relay] { relay.wake(); });
   std::optional<events::RetentionPurge> purge;
@@ -208,34 +249,9 @@ int serve(const Settings& settings) {
   const events::LogSealer sealer(database, clock, log_key, settings.sealer, [&seal_lag](calndro::Micros lag) {
     seal_lag.Observe(std::chrono::duration<double>(lag).count());
   });
-  // Declared after the service: its streams end (and these threads stop)
-  // before it goes.
-  events::EventStreams streams(settings.streams);
-  service.serve_streams(&streams);
-  const events::ChangeFeed feed(
-      settings.database_url,
-      {.changed = [&streams](std::int64_t id, std::int64_t version) { streams.changed(id, version); },
-       .resync = [&streams] { streams.resync(); }});
-  auto& open_streams = metrics.gauge("calndro_event_streams_open", "WatchEvent streams open on this replica");
-  metrics.on_scrape(
-      [&streams, &open_streams] { open_streams.Set(static_cast<double>(streams.open_streams())); });
   calndro::register_pool_metrics(metrics, pool);
   register_relay_metrics(metrics, database, clock);
-  if (settings.metrics_listen) {
-    metrics.serve(*settings.metrics_listen);  // a metrics port clash is logged, not fatal
-  }
-  calndro::GrpcServerOptions options;
-  options.metrics = &metrics;
-  options.readiness_check = [&pool] { return pool.reachable(); };
-  options.address = settings.listen;
-  options.services = {&service};
-  // Streams never end by themselves: they end now, and their clients
-  // reconnect to a replica that serves.
-  options.on_shutdown = [&streams] {
-    streams.end_all(grpc::Status(grpc::StatusCode::UNAVAILABLE, "This replica is stopping; reconnect."));
-  };
-  options.service_names = {"calndro.events.v1.EventService"};
-  return calndro::run_grpc_server(options);
+  return serve_streams_too(settings, service, metrics, pool);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "events/log_seal_store.h"
 #include "events/notify_outbox.h"
 #include "events/user_store.h"
+#include "events/webhook_store.h"
 
 namespace calndro::events {
 
@@ -50,7 +51,8 @@ absl::Status PgDatabase::run_on(pqxx::connection& connection, const CallContext&
     PgIdempotencyStore idempotency(tx, atomicity, call);
     PgDeadlineRepository deadlines(tx, atomicity, call);
     PgLogSealRepository log_seals(tx, atomicity, call);
-    Repositories repositories{events, users, outbox, idempotency, deadlines, log_seals};
+    PgWebhookRepository webhooks(tx, atomicity, call);
+    Repositories repositories{events, users, outbox, idempotency, deadlines, log_seals, webhooks};
     return work(repositories);
   });
 }
@@ -62,6 +64,7 @@ void PgDatabase::prepare(pqxx::connection& connection) {
   prepare_idempotency_statements(connection);
   prepare_deadline_statements(connection);
   prepare_log_seal_statements(connection);
+  prepare_webhook_statements(connection);
 }
 
 }  // namespace calndro::events

@@ -13,6 +13,7 @@
 #include "common/text/clock.h"
 #include "common/text/time_slot.h"
 #include "events/answer_tally.h"
+#include "events/webhook_repository.h"
 
 // What the event service needs from its database, as small interfaces: the
 // service logic takes them in its constructor, PostgreSQL implements them
@@ -342,6 +343,7 @@ struct Repositories {
   IdempotencyStore& idempotency;
   DeadlineRepository& deadlines;
   LogSealRepository& log_seals;
+  WebhookRepository& webhooks;
 };
 
 // Runs work on one database connection (common/db/unit_of_work.h).

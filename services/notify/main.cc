@@ -30,6 +30,9 @@
 #include "notify/retention.h"
 #include "notify/smtp_mailer.h"
 #include "notify/token_store.h"
+#include "notify/webhook_dispatcher.h"
+#include "notify/webhook_service.h"
+#include "notify/webhook_store.h"
 
 namespace calndro::notify {
 const std::vector<calndro::Migration>& migrations();
@@ -53,6 +56,9 @@ struct Config {
   DispatcherOptions dispatcher;
   RetentionOptions retention;
   bool default_internal_token = false;
+  std::string webhook_key_file;
+  MissingKeyFile webhook_key_missing = MissingKeyFile::kRefuse;
+  WebhookDispatcherOptions webhooks;
 };
 
 SmtpSettings read_smtp(const Values& values) {
@@ -122,6 +128,21 @@ void read_connections(const Values& values, Config& config) {
   config.tls = read_grpc_tls(values);
 }
 
+// Webhooks (SPEC §11): the key of their secrets, the allow list, the retries.
+void read_webhook_settings(const Values& values, Config& config) {
+  config.webhook_key_file = values.text("CALNDRO_WEBHOOK_KEY_FILE");
+  const std::string& missing = values.text("CALNDRO_WEBHOOK_KEY_MISSING");
+  if (missing != "refuse" && missing != "create") {
+    throw settings::Error("CALNDRO_WEBHOOK_KEY_MISSING",
+                          "must be `refuse` or `create`, not '" + missing + "'");
+  }
+  config.webhook_key_missing = missing == "create" ? MissingKeyFile::kCreate : MissingKeyFile::kRefuse;
+  config.webhooks.allow = values.parsed("CALNDRO_WEBHOOK_ALLOW", AddressAllowList::parse);
+  config.webhooks.first_retry = values.milliseconds("CALNDRO_WEBHOOK_FIRST_RETRY_MS");
+  config.webhooks.workers = values.integer("CALNDRO_WEBHOOK_WORKERS");
+  config.webhooks.poll = values.milliseconds("CALNDRO_WEBHOOK_POLL_MS");
+}
+
 Config read_config() {
   const Values values = Values::load(calndro::settings::Process::kNotify);
   Config config;
@@ -134,6 +155,8 @@ Config read_config() {
       static_cast<int>(values.duration<std::chrono::days>("CALNDRO_RETENTION_DAYS").count());
   config.retention.interval = values.duration<std::chrono::seconds>("CALNDRO_PURGE_INTERVAL_SECONDS");
   config.dispatcher.owner = replica_id(values, config.listen);
+  read_webhook_settings(values, config);
+  config.webhooks.owner = config.dispatcher.owner;
   // Longer than the SMTP transaction can take, so no lease ends while its mail is being sent.
   config.dispatcher.lease = config.smtp.connect_timeout + config.smtp.timeout + std::chrono::seconds(30);
   if (config.pool_size <= config.dispatcher.workers) {
@@ -205,14 +228,43 @@ void apply_schema(const Config& config) {
   apply_migrations_when_reachable(config.database_url, "notify", notify::migrations());
 }
 
+SecretBox load_webhook_key(const Config& config) {
+  auto box = SecretBox::load(config.webhook_key_file, config.webhook_key_missing);
+  if (!box.ok()) {
+    throw std::runtime_error("CALNDRO_WEBHOOK_KEY_FILE: " + std::string(box.status().message()));
+  }
+  return *std::move(box);
+}
+
+// The webhook side (SPEC §11): its store, its dispatcher and its RPCs.
+struct Webhooks {
+  Webhooks(const Config& config, SecretBox key, Database& jobs, Database& rpcs, RandomSource& random,
+           const Clock& clock)
+      : box(std::move(key)),
+        dispatcher({jobs, store, poster, resolver, box, clock, random}, config.webhooks),
+        service({rpcs, store, box, random, resolver},
+                {.internal_token = config.service.internal_token, .allow = config.webhooks.allow},
+                [this] { dispatcher.wake(); }) {}
+
+  SecretBox box;
+  PgWebhookStore store;
+  SystemResolver resolver;
+  CurlWebhookPoster poster;
+  WebhookDispatcher dispatcher;
+  WebhookServiceImpl service;
+};
+
 // The stores, the dispatcher, the purge and the service over one pool,
 // served until SIGTERM; the process's exit code.
 int serve(Config config) {
+  // Before anything runs: a missing key stops the process at once.
+  SecretBox webhook_key = load_webhook_key(config);
   DbPool pool(
       config.database_url, config.pool_size,
       [](pqxx::connection& connection) {
         PgTokenStore::prepare(connection);
         PgOutbox::prepare(connection);
+        PgWebhookStore::prepare(connection);
       },
       std::chrono::seconds(5));
   PgDatabase jobs_database(pool, PgDatabase::StaleConnections::kRetryOnce);
@@ -230,6 +282,7 @@ int serve(Config config) {
     metrics.serve(*config.metrics_listen);  // a metrics port clash is logged, not fatal
   }
   Dispatcher dispatcher(jobs, mailer, random, clock, config.service.mail, config.dispatcher);
+  Webhooks webhooks(config, std::move(webhook_key), jobs_database, rpc_database, random, clock);
   NotificationServiceImpl service({rpc_database, outbox, tokens}, config.service,
                                   [&dispatcher] { dispatcher.wake(); });
   log::info("starting", {{"listen", config.listen},
@@ -240,15 +293,17 @@ int serve(Config config) {
                          {"dispatch_workers", config.dispatcher.workers},
                          {"replica", config.dispatcher.owner}});
   dispatcher.start();
-  RetentionJob retention(jobs, config.retention);
+  webhooks.dispatcher.start();
+  RetentionJob retention(jobs, config.retention, &webhooks.store);
   retention.start();
 
   GrpcServerOptions options;
   options.address = config.listen;
-  options.services = {&service};
-  options.service_names = {kServiceName};
-  options.on_shutdown = [&dispatcher, &retention] {
+  options.services = {&service, &webhooks.service};
+  options.service_names = {kServiceName, kWebhookServiceName};
+  options.on_shutdown = [&dispatcher, &retention, &webhooks] {
     dispatcher.stop();
+    webhooks.dispatcher.stop();
     retention.stop();
   };
   options.metrics = &metrics;

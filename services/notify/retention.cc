@@ -27,7 +27,7 @@ std::int64_t delete_in_batches(Database& database, const RetentionOptions& optio
 
 }  // namespace
 
-PurgeCounts purge_expired(const Stores& stores, const RetentionOptions& options) {
+PurgeCounts purge_expired(const Stores& stores, const RetentionOptions& options, WebhookStore* webhooks) {
   PurgeCounts counts;
   counts.mails = delete_in_batches(stores.database, options, [&](Transaction& tx, int days, int batch) {
     return stores.outbox.purge_finished(tx, days, batch);
@@ -38,6 +38,11 @@ PurgeCounts purge_expired(const Stores& stores, const RetentionOptions& options)
   counts.requests = delete_in_batches(stores.database, options, [&](Transaction& tx, int days, int batch) {
     return stores.outbox.purge_requests(tx, days, batch);
   });
+  if (webhooks != nullptr) {
+    counts.webhook_messages = delete_in_batches(
+        stores.database, options,
+        [&](Transaction& tx, int days, int batch) { return webhooks->purge_finished(tx, days, batch); });
+  }
   return counts;
 }
 
@@ -69,12 +74,13 @@ void RetentionJob::stop() {
 void RetentionJob::run() {
   while (true) {
     try {
-      const PurgeCounts counts = purge_expired(stores_, options_);
-      if (counts.mails + counts.tokens + counts.requests > 0) {
+      const PurgeCounts counts = purge_expired(stores_, options_, webhooks_);
+      if (counts.mails + counts.tokens + counts.requests + counts.webhook_messages > 0) {
         log::info("retention purge", {{"retention_days", options_.days},
                                       {"mails", counts.mails},
                                       {"tokens", counts.tokens},
-                                      {"requests", counts.requests}});
+                                      {"requests", counts.requests},
+                                      {"webhook_messages", counts.webhook_messages}});
       }
     } catch (const std::exception& error) {
       // The next pass tries again; nothing is lost by waiting.

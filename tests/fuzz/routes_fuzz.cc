@@ -33,7 +33,10 @@ bool known_label(const std::string& label) {
                                         "/{id}/changes/",
                                         "/api-token-auth/",
                                         "/log-key",
-                                        "/static/"};
+                                        "/static/",
+                                        "/webhooks/",
+                                        "/webhooks/{id}/",
+                                        "/webhooks/{id}/deliveries/"};
   for (const char* known : kLabels) {
     if (label == known) {
       return true;
@@ -46,6 +49,11 @@ bool has_id(Route route) {
   return route == Route::kEvent || route == Route::kNotify || route == Route::kLog ||
          route == Route::kAgree || route == Route::kReopen || route == Route::kAnswers ||
          route == Route::kCalendar || route == Route::kChanges;
+}
+
+// /webhooks/WID/...: the id is the second segment.
+bool has_webhook_id(Route route) {
+  return route == Route::kWebhook || route == Route::kWebhookDeliveries;
 }
 
 }  // namespace
@@ -75,6 +83,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (has_id(match.route)) {
         FUZZ_CHECK(match.id > 0);
         const std::string_view rest = path.substr(1);
+        FUZZ_CHECK(parse_id(rest.substr(0, rest.find('/'))) == match.id);
+      } else if (has_webhook_id(match.route)) {
+        FUZZ_CHECK(match.id > 0);
+        const std::string_view rest = path.substr(std::string_view("/webhooks/").size());
         FUZZ_CHECK(parse_id(rest.substr(0, rest.find('/'))) == match.id);
       } else {
         FUZZ_CHECK(match.id == 0);

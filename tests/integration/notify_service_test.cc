@@ -71,7 +71,10 @@ class NotifyServiceTest : public ::testing::Test {
             {"CALNDRO_RETRY_BASE_MS", "200"},
             {"CALNDRO_RETRY_MAX_MS", "800"},
             {"CALNDRO_SMTP_CONNECT_TIMEOUT_MS", "1000"},
-            {"CALNDRO_SMTP_TIMEOUT_MS", "10000"}};
+            {"CALNDRO_SMTP_TIMEOUT_MS", "10000"},
+            // The key of the webhooks' secrets, one for the replicas.
+            {"CALNDRO_WEBHOOK_KEY_FILE", (dir_.path() / "webhook-secrets.key").string()},
+            {"CALNDRO_WEBHOOK_KEY_MISSING", "create"}};
   }
 
   NotifyReplica& start_replica(Env extra = {}) {
@@ -1066,6 +1069,14 @@ TEST_F(NotifyServiceTest, BadConfigurationFailsFast) {
   result = run_command(bin_path("calndro-notify"), {}, env, "", 30s);
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.output().find("CALNDRO_SMTP_CA_FILE"), std::string::npos) << result.output();
+
+  // A deployment brings the webhooks' key; a missing one stops the service.
+  env = service_env(port);
+  env["CALNDRO_WEBHOOK_KEY_FILE"] = (dir_.path() / "no-such-webhook.key").string();
+  env["CALNDRO_WEBHOOK_KEY_MISSING"] = "refuse";
+  result = run_command(bin_path("calndro-notify"), {}, env, "", 60s);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output().find("CALNDRO_WEBHOOK_KEY_FILE"), std::string::npos) << result.output();
 
   env = service_env(port);
   env["CALNDRO_PUBLIC_BASE_URL"] = "https://cal.example.org/?x=1";

@@ -155,6 +155,11 @@ Env Stack::environment() const {
       // One key for the stack's replicas, made by the first to start.
       {"CALNDRO_LOG_KEY_FILE", log_key_file().string()},
       {"CALNDRO_LOG_KEY_MISSING", "create"},
+      // The key of the webhooks' secrets, one for the notify replicas.
+      {"CALNDRO_WEBHOOK_KEY_FILE", (dir_.path() / "webhook-secrets.key").string()},
+      {"CALNDRO_WEBHOOK_KEY_MISSING", "create"},
+      // Webhook receivers in tests listen on the loopback.
+      {"CALNDRO_WEBHOOK_ALLOW", "127.0.0.1/32"},
   };
   for (const auto& [k, v] : options_.env) {
     env[k] = v;

@@ -440,6 +440,60 @@ constexpr std::array kTable{
             .doc = "how often each change stream checks its caller's credentials and access again, and the "
                    "event's version (an expired email token ends its streams within this)"},
 
+    // Webhooks (SPEC §11, docs/WEBHOOKS.md).
+    Setting{.name = "CALNDRO_WEBHOOK_KEY_FILE",
+            .kind = kText,
+            .default_value = "/var/lib/calndro/webhook-secrets.key",
+            .readers = {kNotify},
+            .form = "a path",
+            .doc =
+                "the key that encrypts the webhooks' secrets in the database (XSalsa20-Poly1305): the "
+                "base64 of 32 random bytes on one line, readable by the service only (a Kubernetes Secret, "
+                "a compose volume); every notify replica needs the same one"},
+    Setting{.name = "CALNDRO_WEBHOOK_KEY_MISSING",
+            .kind = kText,
+            .default_value = "refuse",
+            .readers = {kNotify},
+            .form = "`refuse` or `create`",
+            .doc = "when `CALNDRO_WEBHOOK_KEY_FILE` does not exist: `refuse` to start, or `create` a new key "
+                   "there (a first local start; replicas sharing the file keep the first one made)"},
+    Setting{.name = "CALNDRO_WEBHOOK_ALLOW",
+            .kind = kList,
+            .readers = {kNotify},
+            .form = "CIDR blocks",
+            .doc =
+                "addresses a webhook may reach although they are loopback, private, link-local or otherwise "
+                "refused (tests, private deployments); `http` URLs are accepted only to these"},
+    Setting{.name = "CALNDRO_WEBHOOK_FIRST_RETRY_MS",
+            .kind = kMilliseconds,
+            .default_value = "5000",
+            .min = 10,
+            .max = 60000,
+            .readers = {kNotify},
+            .doc = "the wait before a failed webhook delivery's first retry (the later ones: 30 s, 2 min, "
+                   "10 min, 30 min, 1 h, then every 3 h until 24 h after the occurrence); shorter in tests"},
+    Setting{.name = "CALNDRO_WEBHOOK_WORKERS",
+            .kind = kInteger,
+            .default_value = "4",
+            .min = 1,
+            .max = 64,
+            .readers = {kNotify},
+            .doc = "webhook deliveries in flight at once per notify replica (each waits at most 5 s)"},
+    Setting{.name = "CALNDRO_WEBHOOK_POLL_MS",
+            .kind = kMilliseconds,
+            .default_value = "250",
+            .min = 10,
+            .max = 60000,
+            .readers = {kNotify},
+            .doc = "idle poll of the webhook outbox"},
+    Setting{.name = "CALNDRO_WEBHOOK_RELAY_POLL_MS",
+            .kind = kMilliseconds,
+            .default_value = "250",
+            .min = 10,
+            .max = 10000,
+            .readers = {kEvents},
+            .doc = "how often the event service hands the webhook occurrences its writes recorded to notify"},
+
     // Both services' purges.
     Setting{.name = "CALNDRO_RETENTION_DAYS",
             .kind = kDays,
