@@ -33,6 +33,7 @@ HttpServerOptions server_options(const GatewayConfig& config) {
       .lingering_per_address = static_cast<std::size_t>(config.max_lingering_connections_per_address),
   };
   options.trusted_proxies = config.trusted_proxies;
+  options.streams.slow_reader = config.sse_slow_reader;
   return options;
 }
 

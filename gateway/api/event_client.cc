@@ -5,12 +5,14 @@
 #include <thread>
 
 #include "common/base/config.h"
+#include "common/base/log.h"
 #include "common/grpc/grpc_channel.h"
 
 namespace calndro::gateway {
 
 namespace {
 constexpr std::chrono::milliseconds kRetryPause{20};
+constexpr std::chrono::milliseconds kOpenCallsWait{5000};
 // Response initial metadata of an answer replayed for an idempotency key.
 constexpr const char* kReplayedMetadata = "x-idempotent-replayed";
 }  // namespace
@@ -38,6 +40,30 @@ CallFailure classify_failure(const grpc::Status& status) {
     }
   }
   return CallFailure::kNone;
+}
+
+OpenCalls::Ticket::Ticket(OpenCalls& calls) : calls_(calls) {
+  std::lock_guard lock(calls_.mutex_);
+  ++calls_.open_;
+}
+
+OpenCalls::Ticket::~Ticket() {
+  std::lock_guard lock(calls_.mutex_);
+  if (--calls_.open_ == 0) {
+    calls_.none_.notify_all();
+  }
+}
+
+bool OpenCalls::wait_until_none(std::chrono::milliseconds limit) {
+  std::unique_lock lock(mutex_);
+  return none_.wait_for(lock, limit, [this] { return open_ == 0; });
+}
+
+EventClient::~EventClient() {
+  // Every stream is cancelled by then (the server's stop); their ends come at once.
+  if (!open_calls_.wait_until_none(kOpenCallsWait)) {
+    log::warn("event client: calls still open at exit");
+  }
 }
 
 EventClient::EventClient(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds timeout,
@@ -217,6 +243,14 @@ grpc::Status EventClient::list_webhook_deliveries(const CallMetadata& meta,
                                                   const v1::ListWebhookDeliveriesRequest& request,
                                                   v1::ListWebhookDeliveriesResponse* response) {
   return unary(meta, kRead, &v1::EventService::Stub::ListWebhookDeliveries, request, response);
+}
+
+void EventClient::watch_event(grpc::ClientContext& context, const CallMetadata& meta,
+                              const v1::WatchEventRequest& request,
+                              grpc::ClientReadReactor<v1::EventChange>* reactor, WaitForReady wait) {
+  prepare(context, meta, std::chrono::system_clock::time_point::max());
+  context.set_wait_for_ready(wait == WaitForReady::kYes);
+  stub_->async()->WatchEvent(&context, &request, reactor);
 }
 
 }  // namespace calndro::gateway

@@ -3,7 +3,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "calndro/events/v1/events.grpc.pb.h"
@@ -37,6 +39,39 @@ struct CallInfo {
   bool replayed = false;
 };
 
+// Whether a call waits for a connection to the service (a retry after a
+// broken one) or fails at once when there is none.
+enum class WaitForReady { kNo, kYes };
+
+// The calls on gRPC's callback API that have not yet released their
+// ClientContext. gRPC 1.51 runs their callbacks on threads of a shared
+// completion queue that the last channel using it shuts down, joining those
+// threads: were a call's context (which holds the channel) the channel's
+// last owner, its release on one of those threads would join that thread
+// from itself. So the client outlives its calls: it waits for them.
+class OpenCalls {
+ public:
+  // Held by a call object, declared before its ClientContext (released after it).
+  class Ticket {
+   public:
+    explicit Ticket(OpenCalls& calls);
+    ~Ticket();
+    Ticket(const Ticket&) = delete;
+    Ticket& operator=(const Ticket&) = delete;
+
+   private:
+    OpenCalls& calls_;
+  };
+
+  // True when none is left within `limit`.
+  bool wait_until_none(std::chrono::milliseconds limit);
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable none_;
+  std::size_t open_ = 0;
+};
+
 // What a failed call says about whether it reached the service.
 enum class CallFailure {
   kNone,       // not a transport failure: the service answered (or it is not UNAVAILABLE)
@@ -54,6 +89,10 @@ class EventClient {
   // address that CallMetadata names (SPEC §2). Empty: not sent.
   EventClient(std::shared_ptr<grpc::Channel> channel, std::chrono::milliseconds timeout,
               std::string internal_token = "");
+  // Waits (a few seconds at most) for the calls still under way (OpenCalls).
+  ~EventClient();
+  EventClient(const EventClient&) = delete;
+  EventClient& operator=(const EventClient&) = delete;
 
   // A round_robin channel to the gRPC target `address` (see
   // common/grpc/grpc_channel.h: one replica or several); connects lazily.
@@ -99,6 +138,18 @@ class EventClient {
   grpc::Status list_webhook_deliveries(const CallMetadata& meta,
                                        const v1::ListWebhookDeliveriesRequest& request,
                                        v1::ListWebhookDeliveriesResponse* response);
+  // Starts WatchEvent on gRPC's callback API, so no thread waits on a
+  // stream: `reactor` then drives it (StartRead, StartCall) and learns its
+  // end. The caller's metadata, and no deadline: a stream lasts as long as
+  // its client stays. `context` and `request` must outlive the call.
+  void watch_event(grpc::ClientContext& context, const CallMetadata& meta,
+                   const v1::WatchEventRequest& request, grpc::ClientReadReactor<v1::EventChange>* reactor,
+                   WaitForReady wait);
+  // How long a call may take: the deadline of unary calls, and how long a
+  // stream may take to send its first message.
+  std::chrono::milliseconds timeout() const { return timeout_; }
+  // For each call object on the callback API to hold (OpenCalls::Ticket).
+  OpenCalls& open_calls() { return open_calls_; }
 
  private:
   void prepare(grpc::ClientContext& context, const CallMetadata& meta,
@@ -118,6 +169,7 @@ class EventClient {
   std::unique_ptr<v1::EventService::Stub> stub_;
   std::chrono::milliseconds timeout_;
   std::string internal_token_;
+  OpenCalls open_calls_;
 };
 
 }  // namespace calndro::gateway

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "gateway/api/event_stream.h"
 #include "gateway/api/http_response.h"
 #include "gateway/api/idempotency_key.h"
 #include "gateway/api/json_mapping.h"
@@ -356,6 +357,7 @@ constexpr RouteHandlers kHandlers[] = {
     {Route::kReopen, {{{"POST", Needs::kCall, &reopen_event}}}},
     {Route::kAnswers, {{{"PUT", Needs::kCall, &answer_slots}}}},
     {Route::kCalendar, {{{"GET", Needs::kCall, &get_event_calendar}}}},
+    {Route::kChanges, {{{"GET", Needs::kCall, &watch_changes}}}},
     {Route::kWebhooks, {{{"GET", Needs::kCall, &list_webhooks}, {"POST", Needs::kCall, &create_webhook}}}},
     {Route::kWebhook, {{{"DELETE", Needs::kCall, &delete_webhook}}}},
     {Route::kWebhookDeliveries, {{{"GET", Needs::kCall, &list_webhook_deliveries}}}},

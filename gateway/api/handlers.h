@@ -11,6 +11,7 @@
 #include "gateway/api/event_client.h"
 #include "gateway/api/gateway_options.h"
 #include "gateway/api/http_errors.h"
+#include "gateway/api/live_stream.h"
 #include "gateway/api/route_table.h"
 
 // One short handler per endpoint of SPEC §3 (handlers.cc). A handler writes
@@ -28,6 +29,9 @@ struct Exchange {
   nlohmann::json document = nlohmann::json::object();  // the JSON body, without "et"
   CallMetadata meta;                                   // forwarded to the service
   std::string base;                                    // of the URLs in the answer
+  // Set by a handler whose answer goes on after it returns (event_stream.h):
+  // the server writes it instead of `response`.
+  std::optional<StreamingAnswer> streaming;
 };
 
 using Outcome = std::optional<HttpError>;  // nullopt: `response` holds the answer

@@ -37,7 +37,7 @@ std::optional<v1::Answer> answer_from_word(std::string_view word) {
   return std::nullopt;
 }
 
-const json* member(const json& body, const char* name) {
+const json* find_member(const json& body, const char* name) {
   auto it = body.find(name);
   return it == body.end() ? nullptr : &*it;
 }
@@ -87,13 +87,13 @@ bool parse_answer(const json& item, int index, v1::SlotAnswer& out, FieldErrors&
     return false;
   }
   bool ok = true;
-  if (const json* slot = member(item, "slot"); slot == nullptr) {
+  if (const json* slot = find_member(item, "slot"); slot == nullptr) {
     errors.add("answers", prefix + "slot: This field is required.");
     ok = false;
   } else {
     ok = parse_slot(*slot, "answers", prefix + "slot: ", *out.mutable_slot(), errors);
   }
-  const json* word = member(item, "answer");
+  const json* word = find_member(item, "answer");
   const auto answer =
       word != nullptr && word->is_string() ? answer_from_word(word->get<std::string>()) : std::nullopt;
   if (!answer) {
@@ -154,7 +154,7 @@ void write_poll(JsonWriter& writer, const v1::Event& event) {
 }
 
 void answers_request_from_json(const json& body, v1::AnswerSlotsRequest& out, FieldErrors& errors) {
-  const json* answers = member(body, "answers");
+  const json* answers = find_member(body, "answers");
   if (answers == nullptr) {
     errors.add("answers", "This field is required.");
     return;
@@ -173,13 +173,14 @@ void answers_request_from_json(const json& body, v1::AnswerSlotsRequest& out, Fi
 }
 
 void create_poll_from_json(const json& body, v1::CreateEventRequest& out, FieldErrors& errors) {
-  if (const json* respond_by = member(body, "respond_by"); respond_by != nullptr && !respond_by->is_null()) {
+  if (const json* respond_by = find_member(body, "respond_by");
+      respond_by != nullptr && !respond_by->is_null()) {
     parse_instant_field(*respond_by, "respond_by", *out.mutable_respond_by(), errors);
   }
-  if (const json* lead = member(body, "remind_before"); lead != nullptr && !lead->is_null()) {
+  if (const json* lead = find_member(body, "remind_before"); lead != nullptr && !lead->is_null()) {
     parse_duration_field(*lead, "remind_before", *out.mutable_remind_before(), errors);
   }
-  if (const json* hide = member(body, "hide_answers"); hide != nullptr && !hide->is_null()) {
+  if (const json* hide = find_member(body, "hide_answers"); hide != nullptr && !hide->is_null()) {
     if (hide->is_boolean()) {
       out.set_hide_answers(hide->get<bool>());
     } else {
@@ -189,14 +190,14 @@ void create_poll_from_json(const json& body, v1::CreateEventRequest& out, FieldE
 }
 
 bool update_poll_from_json(const json& body, v1::UpdateEventRequest& out, FieldErrors& errors) {
-  const json* respond_by = member(body, "respond_by");
+  const json* respond_by = find_member(body, "respond_by");
   if (respond_by != nullptr) {
     v1::RespondBy& change = *out.mutable_respond_by();  // present: set, or with null cleared
     if (!respond_by->is_null()) {
       parse_instant_field(*respond_by, "respond_by", *change.mutable_at(), errors);
     }
   }
-  const json* lead = member(body, "remind_before");
+  const json* lead = find_member(body, "remind_before");
   if (lead != nullptr) {
     parse_duration_field(*lead, "remind_before", *out.mutable_remind_before(), errors);
   }

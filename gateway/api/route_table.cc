@@ -38,6 +38,7 @@ constexpr RouteSpec kRoutes[] = {
     {"/{id}/reopen/", Route::kReopen, "POST", "/{id}/reopen/"},
     {"/{id}/answers/", Route::kAnswers, "PUT", "/{id}/answers/"},
     {"/{id}/event.ics", Route::kCalendar, "GET", "/{id}/event.ics"},
+    {"/{id}/changes/", Route::kChanges, "GET", "/{id}/changes/"},
 };
 
 std::vector<std::string_view> split(std::string_view text, char separator) {

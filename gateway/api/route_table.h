@@ -20,6 +20,7 @@ enum class Route {
   kReopen,             // POST /ID/reopen/
   kAnswers,            // PUT /ID/answers/
   kCalendar,           // GET /ID/event.ics
+  kChanges,            // GET /ID/changes/ (a stream of Server-Sent Events)
   kApiToken,           // POST (mint) and DELETE (revoke) /api-token-auth/
   kLogKey,             // GET /log-key (the key that signs the log heads)
   kStatic,             // GET /static/NAME (the page's assets; see web_page.h)

@@ -118,14 +118,15 @@ std::string Router::client_address(const httplib::Request& request) const {
   return choose_client_address(request.remote_addr, forwarded_for, options_.trusted_proxies);
 }
 
-void Router::handle(const httplib::Request& request, const std::string& body, const std::string& request_id,
-                    httplib::Response& response) const {
+std::optional<StreamingAnswer> Router::handle(const httplib::Request& request, const std::string& body,
+                                              const std::string& request_id,
+                                              httplib::Response& response) const {
   if (options_.http_metrics == nullptr) {
-    handle_unmeasured(request, body, request_id, response);
-    return;
+    return handle_unmeasured(request, body, request_id, response);
   }
+  // A stream is measured to its first message: what its caller waited for.
   const auto started = std::chrono::steady_clock::now();
-  handle_unmeasured(request, body, request_id, response);
+  std::optional<StreamingAnswer> streaming = handle_unmeasured(request, body, request_id, response);
   const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
   const std::string method =
       (request.method == "GET" || request.method == "POST" || request.method == "PUT" ||
@@ -134,12 +135,15 @@ void Router::handle(const httplib::Request& request, const std::string& body, co
           : std::string("OTHER");
   options_.http_metrics->observe(route_label(match_route(request.method, request.path)), method,
                                  response.status, elapsed.count());
+  return streaming;
 }
 
-void Router::handle_unmeasured(const httplib::Request& request, const std::string& body,
-                               const std::string& request_id, httplib::Response& response) const {
+std::optional<StreamingAnswer> Router::handle_unmeasured(const httplib::Request& request,
+                                                         const std::string& body,
+                                                         const std::string& request_id,
+                                                         httplib::Response& response) const {
   try {
-    dispatch(request, body, request_id, response);
+    return dispatch(request, body, request_id, response);
   } catch (const std::exception& e) {
     log::error("request failed", {{"request_id", request_id}, {"error", e.what()}});
     response.headers.erase("Link");
@@ -148,6 +152,7 @@ void Router::handle_unmeasured(const httplib::Request& request, const std::strin
     log::error("request failed", {{"request_id", request_id}});
     send_json(response, 500, R"({"detail":"Internal server error."})");
   }
+  return std::nullopt;
 }
 
 // Probes send pod addresses as Host; every other answer may carry links.
@@ -165,11 +170,12 @@ bool Router::host_allowed(const httplib::Request& request, const RouteMatch& mat
   return false;
 }
 
-void Router::dispatch(const httplib::Request& request, const std::string& body, const std::string& request_id,
-                      httplib::Response& response) const {
+std::optional<StreamingAnswer> Router::dispatch(const httplib::Request& request, const std::string& body,
+                                                const std::string& request_id,
+                                                httplib::Response& response) const {
   const RouteMatch match = match_route(request.method, request.path);
   if (!host_allowed(request, match, response)) {
-    return;
+    return std::nullopt;
   }
   const HandlerSpec* spec =
       match.kind == RouteMatch::Kind::kFound ? find_handler(match.route, request.method) : nullptr;
@@ -179,16 +185,16 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
       spec != nullptr && spec->needs != Needs::kNothing ? ReadGuard::kCredentialed : ReadGuard::kOpen;
   if (auto refusal = cross_origin_refusal(request_source(request), guard)) {
     send_error(response, detail_error(403, std::move(*refusal)));
-    return;
+    return std::nullopt;
   }
   if (spec == nullptr) {
     answer_unrouted(request, match, response);
-    return;
+    return std::nullopt;
   }
   if (spec->needs == Needs::kPageOrCall && served_page(request, response)) {
-    return;
+    return std::nullopt;
   }
-  Exchange exchange{request, response, client_, options_, match.id, nlohmann::json::object(), {}, {}};
+  Exchange exchange{request, response, client_, options_, match.id, nlohmann::json::object(), {}, {}, {}};
   Outcome outcome;
   if (spec->needs != Needs::kNothing) {
     exchange.meta.request_id = request_id;
@@ -201,7 +207,9 @@ void Router::dispatch(const httplib::Request& request, const std::string& body, 
   }
   if (outcome) {
     send_error(response, *outcome);
+    return std::nullopt;
   }
+  return std::move(exchange.streaming);
 }
 
 }  // namespace calndro::gateway

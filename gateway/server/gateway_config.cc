@@ -30,6 +30,7 @@ void read_front_door(const settings::Values& settings, GatewayConfig& config) {
     return AllowedHosts::parse(list, config.public_base_url);
   });
   config.trusted_proxies = settings.parsed("CALNDRO_TRUSTED_PROXIES", TrustedProxies::parse);
+  config.sse_slow_reader = settings.milliseconds("CALNDRO_SSE_SLOW_READER_MS");
 }
 
 }  // namespace

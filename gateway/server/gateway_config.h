@@ -44,6 +44,9 @@ struct GatewayConfig {
   // CALNDRO_HTTP_THREADS: a connection holds a worker while it is served;
   // an idle one gives it up when others wait (gateway/server/http_server.h).
   int http_threads = 64;
+  // CALNDRO_SSE_SLOW_READER_MS: a stream's client that leaves written bytes
+  // unread this long is disconnected (gateway/server/sse_hub.h).
+  std::chrono::milliseconds sse_slow_reader{30000};
   GrpcTls tls;  // CALNDRO_GRPC_TLS_*, for common/grpc/grpc_channel.h's use_grpc_tls()
 };
 

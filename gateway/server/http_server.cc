@@ -11,15 +11,16 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
-#include <unordered_map>
 
 #include "common/base/log.h"
 #include "common/crypto/crypto.h"
 #include "gateway/api/http_response.h"
 #include "gateway/api/json_mapping.h"
-#include "gateway/api/request_text.h"
 #include "gateway/server/front_door.h"
+#include "gateway/server/request_body.h"
+#include "gateway/server/requests_in_flight.h"
 #include "gateway/server/socket_stream.h"
+#include "gateway/server/sse_hub.h"
 #include "gateway/server/worker_pool.h"
 
 namespace calndro::gateway {
@@ -30,79 +31,6 @@ namespace {
 // before it is refused (a client sends it right after connecting).
 constexpr int kReadyGraceMs = 50;
 constexpr int kListenBacklog = 1024;
-
-// The requests being served, each with the connection it came on, keyed by
-// the Request httplib hands to the handler and the logger: bound through
-// process_request's setup_request, called for the request it is about to
-// route.
-class RequestsInFlight {
- public:
-  struct Entry {
-    SocketStream* stream = nullptr;
-    Clock::time_point started;
-    Connection* connection = nullptr;
-  };
-
-  void bind(const httplib::Request* request, Entry entry) {
-    std::lock_guard lock(mutex_);
-    entries_[request] = entry;
-  }
-  void unbind(const httplib::Request* request) {
-    std::lock_guard lock(mutex_);
-    entries_.erase(request);
-  }
-  std::optional<Entry> find(const httplib::Request& request) const {
-    std::lock_guard lock(mutex_);
-    const auto it = entries_.find(&request);
-    return it == entries_.end() ? std::nullopt : std::optional<Entry>(it->second);
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::unordered_map<const httplib::Request*, Entry> entries_;
-};
-
-bool httplib_reads_body(const std::string& method) {
-  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
-}
-
-HttpError body_error(httplib::Response& response, int status, AfterAnswer after) {
-  if (after == AfterAnswer::kClose) {
-    response.set_header("Connection", "close");
-  }
-  return detail_error(status, error_detail(status));
-}
-
-// The body as sent, including the GET body httplib left on `stream`. The
-// error to answer otherwise, with Connection: close when the connection
-// cannot be reused.
-std::optional<HttpError> read_unread_body(const httplib::Request& request, SocketStream* stream,
-                                          httplib::Response& response, std::string& body) {
-  if (httplib_reads_body(request.method)) {
-    body = request.body;
-    return std::nullopt;
-  }
-  if (request.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos) {
-    return body_error(response, 411, AfterAnswer::kClose);
-  }
-  const std::string length_text = request.get_header_value("Content-Length");
-  if (length_text.empty() || length_text == "0") {
-    return std::nullopt;
-  }
-  const int64_t length = parse_id(length_text);
-  if (length == 0 || stream == nullptr) {
-    return body_error(response, 400, AfterAnswer::kClose);
-  }
-  const auto size = static_cast<size_t>(length);
-  if (size > kMaxBodyBytes) {
-    const bool discarded = size <= kMaxDiscardBytes && stream->read_exactly(size, nullptr);
-    return body_error(response, 413, discarded ? AfterAnswer::kKeepAlive : AfterAnswer::kClose);
-  }
-  if (!stream->read_exactly(size, &body)) {
-    return body_error(response, 400, AfterAnswer::kClose);
-  }
-  return std::nullopt;
-}
 
 }  // namespace
 
@@ -126,7 +54,8 @@ class HttpServer::Server final : public httplib::Server {
   explicit Server(const HttpServerOptions& options)
       : head_timeout_(options.head_timeout),
         trusted_proxies_(options.trusted_proxies),
-        registry_(options.per_address) {
+        registry_(options.per_address),
+        hub_(options.streams) {
     const size_t threads = options.threads;
     new_task_queue = [this, threads] {
       auto* pool = new WorkerPool(threads);
@@ -161,8 +90,8 @@ class HttpServer::Server final : public httplib::Server {
       std::string body;
       if (auto error = read_unread_body(request, entry ? entry->stream : nullptr, response, body)) {
         send_error(response, *error);
-      } else {
-        router.handle(request, body, request_id, response);
+      } else if (auto streaming = router.handle(request, body, request_id, response)) {
+        take_over(entry, std::move(*streaming));
       }
       if (entry && response.get_header_value("Connection") == "close") {
         registry_.remove(entry->connection);  // free before the client sees the close
@@ -233,9 +162,25 @@ class HttpServer::Server final : public httplib::Server {
       ok = serve_requests(stream, connection);
       registry_.remove(&connection);
     }
-    close_socket(sock);
+    if (!stream.taken_over()) {
+      close_socket(sock);
+    }
     return ok;
   }
+
+  // A streaming answer (live_stream.h): from now on httplib's writes go
+  // nowhere; once httplib is done with the request, the connection goes
+  // to the stream hub (serve_complete_head).
+  static void take_over(const std::optional<RequestsInFlight::Entry>& entry, StreamingAnswer streaming) {
+    if (!entry) {
+      streaming.source->cancel();  // cannot happen: a routed request is in flight
+      return;
+    }
+    entry->stream->take_over();
+    *entry->streaming = std::move(streaming);
+  }
+
+  SseHub& hub() { return hub_; }
 
   // The request being served on `request`'s connection; nullopt for a
   // request httplib answered before routing it (a malformed request line).
@@ -337,9 +282,10 @@ class HttpServer::Server final : public httplib::Server {
     const uint64_t head_end = stream.consumed() + head.size;
     bool connection_closed = false;
     const httplib::Request* bound = nullptr;
+    std::optional<StreamingAnswer> streaming;
     ok = process_request(stream, last, connection_closed, [&](httplib::Request& request) {
       bound = &request;
-      in_flight_.bind(bound, {&stream, started, &connection});
+      in_flight_.bind(bound, {&stream, started, &connection, &streaming});
       // Its answer ends the connection (the last one it may serve, or the
       // client asked): its place is free before the client sees the close
       // and reconnects.
@@ -350,9 +296,23 @@ class HttpServer::Server final : public httplib::Server {
     if (bound != nullptr) {
       in_flight_.unbind(bound);
     }
+    if (streaming) {
+      hand_to_hub(stream, connection, *streaming);
+      return false;
+    }
     // httplib stops reading a head it rejects (a bad request line): what
     // follows cannot be framed, so the connection ends after its answer.
     return ok && !connection_closed && stream.consumed() >= head_end;
+  }
+
+  // The connection, no longer this worker's, to the stream hub; its place
+  // among its address's connections is free (it holds no worker now).
+  void hand_to_hub(SocketStream& stream, Connection& connection, StreamingAnswer& streaming) {
+    registry_.remove(&connection);
+    if (!hub_.adopt(stream.socket(), streaming)) {
+      streaming.source->cancel();
+      close_socket(stream.socket());
+    }
   }
 
   // Answers a whole head the front door refuses, dropping its body. True
@@ -435,6 +395,7 @@ class HttpServer::Server final : public httplib::Server {
   ConnectionRegistry registry_;
   RequestsInFlight in_flight_;
   std::atomic<WorkerPool*> pool_{nullptr};
+  SseHub hub_;
 };
 
 namespace {
@@ -488,6 +449,12 @@ void HttpServer::stop() {
     server_->stop();
     stopped_ = true;
   }
+  // Streams hold no worker: httplib's stop does not end them.
+  server_->hub().stop();
+}
+
+std::size_t HttpServer::open_streams() const {
+  return server_->hub().open_streams();
 }
 
 bool HttpServer::is_running() const {

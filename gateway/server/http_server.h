@@ -11,6 +11,7 @@
 #include "gateway/api/client_address.h"
 #include "gateway/api/routes.h"
 #include "gateway/server/connection_registry.h"
+#include "gateway/server/sse_hub.h"
 
 // The HTTP side of the gateway: cpp-httplib with a thread pool, the 64 KiB
 // body limit answered as JSON 413, JSON bodies on GET (httplib 0.11 does
@@ -48,6 +49,7 @@ struct HttpServerOptions {
   ConnectionLimits per_address;                   // connection_registry.h
   TrustedProxies trusted_proxies;                 // CALNDRO_TRUSTED_PROXIES: exempt from the limits
   std::size_t keep_alive_max_requests = kKeepAliveMaxRequests;
+  SseHubOptions streams;  // the answers that outlive their handler (sse_hub.h)
 };
 
 class HttpServer {
@@ -62,8 +64,11 @@ class HttpServer {
   int bind(const std::string& host, int port);
   // Serves until stop(); returns false when it could not serve.
   bool listen_after_bind();
+  // Stops serving and ends every stream.
   void stop();
   bool is_running() const;
+  // Streams (GET /ID/changes/) being written now.
+  std::size_t open_streams() const;
 
  private:
   class Server;

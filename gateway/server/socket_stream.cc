@@ -42,11 +42,14 @@ void address_of(int fd, SocketEnd end, std::string& ip, int& port) {
 }
 
 bool SocketStream::is_readable() const {
+  if (taken_over_) {
+    return false;
+  }
   return buffered() > 0 || wait_for(fd_, POLLIN, read_timeout_ms_);
 }
 
 bool SocketStream::is_writable() const {
-  return wait_for(fd_, POLLOUT, write_timeout_ms_);
+  return taken_over_ || wait_for(fd_, POLLOUT, write_timeout_ms_);
 }
 
 }  // namespace calndro::gateway

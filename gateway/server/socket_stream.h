@@ -42,7 +42,7 @@ class SocketStream final : public httplib::Stream {
   bool is_writable() const override;
 
   ssize_t read(char* out, size_t size) override {
-    if (size == 0) {
+    if (size == 0 || taken_over_) {
       return 0;
     }
     if (buffered() == 0) {
@@ -58,6 +58,9 @@ class SocketStream final : public httplib::Stream {
   }
 
   ssize_t write(const char* data, size_t size) override {
+    if (taken_over_) {
+      return static_cast<ssize_t>(size);  // the stream hub writes this connection now
+    }
     if (!wait_for(fd_, POLLOUT, write_timeout_ms_)) {
       return -1;
     }
@@ -75,6 +78,13 @@ class SocketStream final : public httplib::Stream {
     address_of(fd_, SocketEnd::kLocal, ip, port);
   }
   socket_t socket() const override { return fd_; }
+
+  // The connection now belongs to someone else (the stream hub, which
+  // writes a response that outlives its handler): httplib's writes of the
+  // request's response go nowhere, reads find the end, and the server
+  // neither serves another request on it nor closes it.
+  void take_over() { taken_over_ = true; }
+  bool taken_over() const { return taken_over_; }
 
   size_t buffered() const { return buffer_.size() - begin_; }
   std::string_view peek() const { return std::string_view(buffer_).substr(begin_); }
@@ -134,6 +144,7 @@ class SocketStream final : public httplib::Stream {
   std::string buffer_;
   size_t begin_ = 0;
   uint64_t consumed_ = 0;
+  bool taken_over_ = false;
 };
 
 }  // namespace calndro::gateway

@@ -121,8 +121,15 @@ const context = await chromium.launchPersistentContext(userDataDir, {
 context.setDefaultTimeout(15000);
 
 // A fresh page that records script errors, CSP violations and every request it makes.
-async function openPage(url) {
+// It returns once the page follows the event's changes (its stream logged its
+// VIEW), unless `live` is false: then the stream is refused (as by a network
+// that drops it), for the tests of a page that missed a change.
+async function openPage(url, { live = true } = {}) {
   const page = await context.newPage();
+  page.streamRoute = (u) => u.pathname.endsWith('/changes/');
+  if (!live) {
+    await page.route(page.streamRoute, (route) => route.abort());
+  }
   page.problems = [];
   page.requests = [];
   page.on('request', (request) => page.requests.push(request));
@@ -134,7 +141,14 @@ async function openPage(url) {
   });
   page.mainResponse = await page.goto(url);
   await page.waitForSelector('#loading', { state: 'hidden' });
+  await page.waitForFunction(() => {
+    const badge = document.querySelector('#live');
+    return badge.hidden || badge.dataset.state !== 'connecting';
+  });
   return page;
+}
+async function liveState(page) {
+  return page.evaluate(() => document.querySelector('#live').dataset.state || '');
 }
 function noProblems(page) {
   assert.deepEqual(page.problems, [], 'script errors or CSP violations on the page');
@@ -261,7 +275,7 @@ await test('over the API: the event has one slot and a new mail went out to the 
 });
 
 await test('stale slots: someone narrowed meanwhile, the page explains and shows the current slots', async () => {
-  const page = await openPage(annMail.link);
+  const page = await openPage(annMail.link, { live: false });
   await page.waitForSelector('#event:not([hidden])');
   assert.equal(await page.locator('#slots li').count(), 1);
   // The proposer extends the proposal behind Ann's back.
@@ -278,7 +292,7 @@ await test('stale slots: someone narrowed meanwhile, the page explains and shows
 });
 
 await test('a save after someone else changed the event: 412, the new slots with her choice applied, saved again', async () => {
-  const page = await openPage(annMail.link);
+  const page = await openPage(annMail.link, { live: false });
   await page.waitForSelector('#event:not([hidden])');
   assert.equal(await page.locator('#slots li').count(), 2);
   // Ann drops the later slot; meanwhile the proposer offers all three again.
@@ -295,6 +309,62 @@ await test('a save after someone else changed the event: 412, the new slots with
   assert.deepEqual((await mustApi('GET', `/${event.id}/`, undefined, 200)).slots, [event.slots[0], event.slots[1]]);
   noProblems(page);
   await page.close();
+});
+
+await test('the page follows changes made elsewhere: shown within seconds, no reload, "live" badge', async () => {
+  const page = await openPage(annMail.link);
+  await page.waitForSelector('#event:not([hidden])');
+  assert.equal(await liveState(page), 'live');
+  assert.equal((await page.textContent('#live')).trim(), 'live');
+  const before = await mustApi('GET', `/${event.id}/`, undefined, 200);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'live-before.png') });
+  const reads = () => page.requests.filter((r) => r.method() === 'GET' && new URL(r.url()).pathname === `/${event.id}/`).length;
+  const readsBefore = reads();
+  // Another client (the proposer, over the API) renames the event and offers one slot more.
+  const started = Date.now();
+  const extra = event.slots.find((slot) => !before.slots.some((kept) => kept.begin === slot.begin));
+  assert.ok(extra, 'a slot of the proposal not offered now');
+  await mustApi('PATCH', `/${event.id}/`, { title: 'Quarterly review (board room)', slots: [...before.slots, extra] }, 202);
+  await page.waitForFunction(() => document.querySelector('#title').textContent === 'Quarterly review (board room)',
+    null, { timeout: 5000 });
+  const took = Date.now() - started;
+  assert.equal(await page.locator('#slots li').count(), before.slots.length + 1);
+  assert.equal((await page.textContent('#status')).trim(), 'This event just changed: the page shows it as it is now.');
+  assert.equal(reads(), readsBefore, 'the change came with the stream, not with another GET');
+  await page.waitForFunction(() => document.querySelector('#log li').textContent.includes('renamed the event'));
+  await page.screenshot({ path: path.join(ARTIFACTS, 'live-after.png') });
+  console.log(`      the change reached the page in ${took} ms`);
+  // The stream carries the token in a header, never in its address.
+  const stream = page.requests.find((r) => new URL(r.url()).pathname === `/${event.id}/changes/`);
+  assert.ok(stream, 'the page opened the stream');
+  assert.equal(new URL(stream.url()).search, '');
+  assert.equal((await stream.allHeaders())['x-email-token'], annMail.token);
+  noProblems(page);
+  await page.close();
+
+  // A stream that cannot get through: "reconnecting…", and no change shows
+  // until it does; then the page catches up (Last-Event-ID: the version it
+  // shows) and says "live".
+  const cut = await openPage(annMail.link, { live: false });
+  await cut.waitForSelector('#event:not([hidden])');
+  assert.equal(await liveState(cut), 'reconnecting');
+  assert.equal((await cut.textContent('#live')).trim(), 'reconnecting…');
+  const shownReply = await api('GET', `/${event.id}/`);
+  const shown = shownReply.data;
+  await mustApi('PATCH', `/${event.id}/`, { title: 'Quarterly review (room 2)' }, 202);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal((await cut.textContent('#title')).trim(), shown.title, 'no stream, no change shown');
+  await cut.unroute(cut.streamRoute);
+  await cut.waitForFunction(() => document.querySelector('#title').textContent === 'Quarterly review (room 2)',
+    null, { timeout: 40000 });
+  await cut.waitForFunction(() => document.querySelector('#live').dataset.state === 'live');
+  const resumed = cut.requests.filter((r) => new URL(r.url()).pathname === `/${event.id}/changes/`).pop();
+  assert.equal((await resumed.allHeaders())['last-event-id'], shownReply.headers.get('etag').replace(/"/g, ''));
+  // Back as it was for the tests below.
+  await mustApi('PATCH', `/${event.id}/`, { title: before.title, slots: before.slots }, 202);
+  await cut.waitForFunction((title) => document.querySelector('#title').textContent === title, before.title);
+  noProblems(cut);
+  await cut.close();
 });
 
 await test('an expired token shows the expiry sentence and no event data', async () => {
@@ -643,7 +713,7 @@ await test("Bob sees Ann's answers as words; his answers move the best slot", as
 });
 
 await test('an answer on a stale page (412): not saved, the page reloads and says so; the next press works', async () => {
-  const page = await openPage(bobAnswerMail.link);
+  const page = await openPage(bobAnswerMail.link, { live: false });
   await page.waitForSelector('#event:not([hidden])');
   await mustApi('PATCH', `/${answerEvent.id}/`, { title: 'Planning day (room 4)' }, 202);
   await choice(page, 0, 'maybe').click();

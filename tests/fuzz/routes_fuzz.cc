@@ -30,6 +30,7 @@ bool known_label(const std::string& label) {
                                         "/{id}/reopen/",
                                         "/{id}/answers/",
                                         "/{id}/event.ics",
+                                        "/{id}/changes/",
                                         "/api-token-auth/",
                                         "/log-key",
                                         "/static/",
@@ -47,7 +48,7 @@ bool known_label(const std::string& label) {
 bool has_id(Route route) {
   return route == Route::kEvent || route == Route::kNotify || route == Route::kLog ||
          route == Route::kAgree || route == Route::kReopen || route == Route::kAnswers ||
-         route == Route::kCalendar;
+         route == Route::kCalendar || route == Route::kChanges;
 }
 
 // /webhooks/WID/...: the id is the second segment.

@@ -15,6 +15,9 @@
     creator: null,   // who created the event (the log's first entry): who may agree
     checked: new Set(),  // recipients ticked by the viewer
     deadlineTimer: null, // re-renders the answers when respond_by passes
+    acting: false,       // one of the viewer's own changes is under way
+    stream: null,        // the AbortController of the request following the event's changes
+    streamFailures: 0,   // failed tries to follow since the stream was last open
   };
 
   // ---- the token leaves the address bar at once ----------------------------
@@ -632,6 +635,7 @@
     buttons.forEach((b) => { b.disabled = true; });
     problem('');
     say('');
+    state.acting = true;
     try {
       await work();
     } catch (error) {
@@ -643,6 +647,7 @@
         }
       }
     } finally {
+      state.acting = false;
       buttons.forEach((b) => { b.disabled = false; });
     }
   }
@@ -680,9 +685,15 @@
     return slot.begin + '/' + slot.duration;
   }
 
-  // The event as someone else left it, with the slots this person had
+  // The slots the viewer has unticked and not saved yet.
+  function droppedSlots() {
+    return [...$('slots').querySelectorAll('input[type="checkbox"]')].filter((b) => !b.checked)
+      .map((b) => slotKey(state.event.slots[Number(b.dataset.index)]));
+  }
+
+  // `event` as someone else left it, with the slots this person had
   // dropped unticked again where they are still offered.
-  function showChanged(event, etag, dropped) {
+  function renderKeepingChoice(event, etag, dropped) {
     state.event = event;
     state.version = etag;
     renderEvent();
@@ -692,6 +703,10 @@
         box.closest('li').classList.add('dropped');
       }
     }
+  }
+
+  function showChanged(event, etag, dropped) {
+    renderKeepingChoice(event, etag, dropped);
     problem('Someone changed this event meanwhile: it now offers ' + plural(event.slots.length, 'slot', 'slots') +
       ', shown below with your choice applied. Check and save again.');
   }
@@ -777,6 +792,176 @@
     await agreeOrReopen('/reopen/', undefined, 'Reopened: the slots can change again. Every party gets a cancellation.');
   }
 
+  // ---- live: the event's changes as they happen ---------------------------------
+  // GET /ID/changes/ (Server-Sent Events), read with fetch rather than
+  // EventSource, which cannot send headers: the token would have to ride in
+  // the stream's address (?et=), where a proxy's access log keeps it;
+  // EventSource also sends cached Basic credentials (which would win over
+  // the token) and, when it gives up, does not say why. With fetch the
+  // token stays in X-Email-Token, credentials are omitted, and an expired
+  // link gets its sentence from the 401. The page reads the frames and
+  // reconnects with Last-Event-ID (the version it shows) as EventSource
+  // would.
+  const LIVE = {
+    connecting: ['connecting…', 'Connecting to follow changes as they happen.'],
+    live: ['live', 'Changes by the other parties appear here as they happen.'],
+    reconnecting: ['reconnecting…', 'The connection dropped; reconnecting to follow changes.'],
+    offline: ['not live', 'Changes by others no longer appear by themselves: reload the page to see them.'],
+  };
+  // The service sends a keep-alive every 15 seconds: silence for longer
+  // than this means the connection is gone without a word.
+  const STREAM_SILENCE_MS = 45000;
+
+  function showLive(name) {
+    const badge = $('live');
+    badge.hidden = false;
+    badge.dataset.state = name;
+    [badge.textContent, badge.title] = LIVE[name];
+  }
+
+  function versionOf(etag) {
+    const m = /^"(\d+)"$/.exec(etag || '');
+    return m ? Number(m[1]) : 0;
+  }
+
+  function stopFollowing() {
+    if (state.stream) {
+      state.stream.abort();
+      state.stream = null;
+    }
+  }
+
+  async function follow() {
+    stopFollowing();
+    const stream = new AbortController();
+    state.stream = stream;
+    showLive(state.streamFailures ? 'reconnecting' : 'connecting');
+    let response;
+    try {
+      response = await fetch('/' + state.id + '/changes/', {
+        headers: {
+          'Accept': 'text/event-stream', 'X-Email-Token': state.token,
+          'Last-Event-ID': String(versionOf(state.version)),
+        },
+        cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer', signal: stream.signal,
+      });
+    } catch (error) {
+      followAgainLater(stream);
+      return;
+    }
+    if (!response.ok) {
+      const text = await response.text().catch(() => '');
+      refused(stream, new ApiError(response.status, parseJson(text)));
+      return;
+    }
+    state.streamFailures = 0;
+    showLive('live');
+    try {
+      await readFrames(response.body, stream);
+    } catch (error) {
+      // The connection dropped (or this page stopped following): below.
+    }
+    followAgainLater(stream);
+  }
+
+  // A refusal that passes (no answer, 429, 5xx) is tried again; any other
+  // says what to do (an expired link: explain()'s sentence).
+  function refused(stream, error) {
+    if ([429, 502, 503, 504].includes(error.status)) {
+      followAgainLater(stream);
+      return;
+    }
+    if (state.stream === stream) {
+      state.stream = null;
+      explain(error);
+      showLive('offline');
+    }
+  }
+
+  // After 1, 2, 4... seconds (at most 30), unless the page stopped following.
+  function followAgainLater(stream) {
+    if (state.stream !== stream) {
+      return;
+    }
+    state.stream = null;
+    state.streamFailures += 1;
+    showLive('reconnecting');
+    setTimeout(() => {
+      if (!state.stream && state.event) {
+        follow();
+      }
+    }, Math.min(30000, 1000 * 2 ** (state.streamFailures - 1)));
+  }
+
+  // Server-Sent Events as the WHATWG standard frames them (the gateway ends
+  // lines with LF only): a blank line ends a message, ':' a comment.
+  async function readFrames(body, stream) {
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    let watchdog = setTimeout(() => stream.abort(), STREAM_SILENCE_MS);
+    try {
+      while (state.stream === stream) {
+        const { value, done } = await reader.read();
+        if (done) {
+          return;
+        }
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => stream.abort(), STREAM_SILENCE_MS);
+        buffer += decoder.decode(value, { stream: true });
+        for (let end = buffer.indexOf('\n\n'); end >= 0 && state.stream === stream; end = buffer.indexOf('\n\n')) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          onMessage(parseFrame(frame));
+        }
+      }
+    } finally {
+      clearTimeout(watchdog);
+    }
+  }
+
+  function parseFrame(frame) {
+    const message = { event: 'message', id: null, data: [] };
+    for (const line of frame.split('\n')) {
+      const colon = line.indexOf(':');
+      const name = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(line[colon + 1] === ' ' ? colon + 2 : colon + 1);
+      if (name === 'event') message.event = value;
+      else if (name === 'id') message.id = value;
+      else if (name === 'data') message.data.push(value);
+    }
+    return message;
+  }
+
+  function onMessage(message) {
+    if (message.event === 'change') {
+      applyChange(parseJson(message.data.join('\n')), Number(message.id));
+    } else if (message.event === 'deleted') {
+      stopFollowing();
+      showLive('offline');
+      hideEvent();
+      problem('This event has been deleted.');
+    }
+  }
+
+  // A newer version from the stream: shown at once, keeping the viewer's
+  // unsaved choice of slots; then the history. A version the page already
+  // shows (its own change, whose answer came first) is skipped.
+  async function applyChange(event, version) {
+    if (!event || !state.event || !(version > versionOf(state.version))) {
+      return;
+    }
+    renderKeepingChoice(event, '"' + version + '"', droppedSlots());
+    if (!state.acting) {
+      say('This event just changed: the page shows it as it is now.');
+    }
+    try {
+      renderLog(await fetchLog());
+    } catch (error) {
+      // The history catches up with the next change or action.
+    }
+  }
+
   // ---- start ------------------------------------------------------------------
   async function start() {
     $('save').addEventListener('click', () => act($('save'), save));
@@ -802,6 +987,7 @@
           $('log-heading').focus();
           $('history').scrollIntoView();
         }
+        follow();
       } catch (error) {
         explain(error);
       }

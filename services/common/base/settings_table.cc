@@ -183,6 +183,15 @@ constexpr std::array kTable{
             .readers = {kGateway},
             .doc = "of those, how many may wait for a request or take over a head for 250 ms or more; "
                    "beyond it an idle one is closed and a slow head gets 429"},
+    Setting{.name = "CALNDRO_SSE_SLOW_READER_MS",
+            .kind = kMilliseconds,
+            .default_value = "30000",
+            .min = 100,
+            .max = 3600000,
+            .readers = {kGateway},
+            .doc = "a `GET /ID/changes/` client that leaves the bytes written to it unread this long is "
+                   "disconnected (it then reconnects with `Last-Event-ID` and misses nothing but skipped "
+                   "versions)"},
     Setting{.name = "CALNDRO_PUBLIC_BASE_URL",
             .kind = kHttpUrl,
             .readers = {kGateway, kEvents, kNotify},
@@ -412,8 +421,9 @@ constexpr std::array kTable{
             .min = 1,
             .max = 10000,
             .readers = {kEvents},
-            .doc = "open change streams (`GET /ID/changes/`, `WatchEvent`) one user or one email token may hold "
-                   "on one replica; beyond: 429 / RESOURCE_EXHAUSTED"},
+            .doc =
+                "open change streams (`GET /ID/changes/`, `WatchEvent`) one user or one email token may hold "
+                "on one replica; beyond: 429 / RESOURCE_EXHAUSTED"},
     Setting{.name = "CALNDRO_STREAM_HEARTBEAT_SECONDS",
             .kind = kSeconds,
             .default_value = "15",

@@ -459,7 +459,7 @@ TEST_F(GatewayServerTest, HealthAndOpenApi) {
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
   json doc = json::parse(res->body);
   EXPECT_EQ(doc["openapi"].get<std::string>().rfind("3.0", 0), 0u);
-  for (const char* path : {"/", "/{id}/", "/{id}/notify/", "/{id}/log/", "/{id}/event.ics",
+  for (const char* path : {"/", "/{id}/", "/{id}/notify/", "/{id}/log/", "/{id}/event.ics", "/{id}/changes/",
                            "/api-token-auth/", "/openapi", "/healthz"}) {
     EXPECT_TRUE(doc["paths"].contains(path)) << path;
   }

@@ -33,6 +33,7 @@ TEST(Routes, FoundRoutes) {
       {"POST", "/7/reopen/", Route::kReopen, 7},
       {"GET", "/7/event.ics", Route::kCalendar, 7},
       {"GET", "/007/event.ics", Route::kCalendar, 7},
+      {"GET", "/7/changes/", Route::kChanges, 7},
   };
   for (const auto& row : rows) {
     RouteMatch match = match_route(row.method, row.path);
@@ -44,7 +45,7 @@ TEST(Routes, FoundRoutes) {
 
 TEST(Routes, EveryMethodARouteAllowsHasAHandler) {
   for (const char* path : {"/", "/healthz", "/readyz", "/openapi", "/api-token-auth/", "/7/", "/7/notify/",
-                           "/7/log/", "/7/agree/", "/7/reopen/", "/7/event.ics"}) {
+                           "/7/log/", "/7/agree/", "/7/reopen/", "/7/event.ics", "/7/changes/"}) {
     const RouteMatch refused = match_route("PUT", path);
     ASSERT_EQ(refused.kind, Kind::kMethodNotAllowed) << path;
     for (std::string_view method : split_list(refused.allow)) {
@@ -65,6 +66,7 @@ TEST(Routes, MissingSlashRedirects) {
   EXPECT_EQ(match_route("GET", "/7/log").redirect_path, "/7/log/");
   EXPECT_EQ(match_route("POST", "/7/agree").redirect_path, "/7/agree/");
   EXPECT_EQ(match_route("POST", "/7/reopen").redirect_path, "/7/reopen/");
+  EXPECT_EQ(match_route("GET", "/7/changes").redirect_path, "/7/changes/");
   EXPECT_EQ(match_route("GET", "/x").kind, Kind::kNotFound);
 }
 

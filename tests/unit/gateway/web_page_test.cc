@@ -199,7 +199,7 @@ class PageRoutingTest : public ::testing::Test {
       request.headers.emplace("Accept", accept);
     }
     httplib::Response response;
-    router_->handle(request, "", "req-1", response);
+    EXPECT_FALSE(router_->handle(request, "", "req-1", response)) << "no stream for " << path;
     return response;
   }
 
