@@ -57,9 +57,11 @@ void EventWatch::open() {
     return;
   }
   if (!streams_.admit(look.caller_key)) {
-    finish_locked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                               "Too many open streams for this caller (at most " +
-                                   std::to_string(streams_.options().per_caller) + ")."));
+    // RetryInfo (REST: Retry-After): a place frees when one of the
+    // caller's streams closes, which this cannot foresee; soon is a guess.
+    finish_locked(to_grpc_status(resource_exhausted("Too many open streams for this caller (at most " +
+                                                        std::to_string(streams_.options().per_caller) + ").",
+                                                    std::chrono::seconds(5))));
     return;
   }
   opened_ = true;

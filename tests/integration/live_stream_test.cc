@@ -233,6 +233,7 @@ TEST_F(LiveStream, ACallerBeyondItsStreamsGets429) {
   const HttpReply fourth = http_call(
       stack(), {.method = "GET", .path = changes(), .authorization = bob(), .body = {}, .headers = {}});
   EXPECT_EQ(fourth.status, 429) << fourth;
+  EXPECT_EQ(fourth.header("Retry-After"), "5") << fourth;
   // Leaving gives the place back (the gateway cancels the call at once).
   open_streams.pop_back();
   ASSERT_TRUE(wait_until(

@@ -83,6 +83,8 @@ struct Setting {
 
 // The table, in the order of the docs.
 std::span<const Setting> table();
+// The part of table() for change streams and webhooks (settings_table_live.cc).
+std::span<const Setting> live_settings();
 // nullptr for a name that is not in the table.
 const Setting* find(std::string_view name);
 
