@@ -51,7 +51,8 @@ const Service kServices[] = {{"calndro-notify", "CALNDRO_NOTIFY_LISTEN"},
 
 // Listening beyond loopback on a port the kernel chooses; a notification
 // service that never answers.
-// `dir`: where the event service makes its log signing key.
+// `dir`: where the event service makes its log signing key, and the
+// notification service its webhook key.
 Env service_env(const Database& db, const Service& service, const ClosedPort& no_notify, const TempDir& dir) {
   return {{"CALNDRO_DATABASE_URL", db.url()},
           {service.listen_variable, "0.0.0.0:0"},
@@ -59,7 +60,9 @@ Env service_env(const Database& db, const Service& service, const ClosedPort& no
           {"CALNDRO_NOTIFY_METRICS_LISTEN", "off"},
           {"CALNDRO_NOTIFY_ADDR", addr(no_notify.port())},
           {"CALNDRO_LOG_KEY_FILE", (dir.path() / "log-signing.key").string()},
-          {"CALNDRO_LOG_KEY_MISSING", "create"}};
+          {"CALNDRO_LOG_KEY_MISSING", "create"},
+          {"CALNDRO_WEBHOOK_KEY_FILE", (dir.path() / "webhook-secrets.key").string()},
+          {"CALNDRO_WEBHOOK_KEY_MISSING", "create"}};
 }
 
 TEST(InternalCredential, RefusedBeyondLoopbackWhenDefaultShortOrMissing) {
@@ -108,7 +111,9 @@ TEST(InternalCredential, TheDefaultStillServesOnLoopback) {
   Process notify(bin_path("calndro-notify"), {},
                  {{"CALNDRO_DATABASE_URL", db.url()},
                   {"CALNDRO_NOTIFY_LISTEN", addr(0)},
-                  {"CALNDRO_NOTIFY_METRICS_LISTEN", "off"}},
+                  {"CALNDRO_NOTIFY_METRICS_LISTEN", "off"},
+                  {"CALNDRO_WEBHOOK_KEY_FILE", (dir.path() / "webhook-secrets.key").string()},
+                  {"CALNDRO_WEBHOOK_KEY_MISSING", "create"}},
                  dir.path() / "notify.log");
   notify.start();
   int port = 0;
