@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/text/ip_address.h"
+
 // Which address a request comes from, for the event service's login
 // throttle (gRPC metadata x-calndro-client-addr) and the gateway's cap on
 // connections per address. X-Forwarded-For is a client-written header: it
@@ -24,11 +26,7 @@ class TrustedProxies {
   bool empty() const { return blocks_.empty(); }
 
  private:
-  struct Block {
-    in6_addr address{};  // IPv4 as ::ffff:a.b.c.d
-    int prefix = 128;    // in bits of the 128-bit form
-  };
-  std::vector<Block> blocks_;
+  std::vector<IpBlock> blocks_;
 };
 
 // The canonical text of an IP address ("::ffff:1.2.3.4" and "1.2.3.4"

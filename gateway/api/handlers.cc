@@ -3,6 +3,7 @@
 #include <array>
 
 #include "gateway/api/event_stream.h"
+#include "gateway/api/handler_answers.h"
 #include "gateway/api/http_response.h"
 #include "gateway/api/idempotency_key.h"
 #include "gateway/api/json_mapping.h"
@@ -16,16 +17,6 @@
 namespace calndro::gateway {
 
 namespace {
-
-// The answer to a call: `on_success` writes it when the service said OK.
-template <typename Write>
-Outcome answer(const grpc::Status& status, Write on_success) {
-  if (!status.ok()) {
-    return http_error_from_status(status);
-  }
-  on_success();
-  return std::nullopt;
-}
 
 // The answer to a write that may name the version it expects: a stale one
 // is 412 with the current event.
@@ -111,21 +102,6 @@ Outcome from_body(const Exchange& exchange, Rpc& rpc, Parse parse) {
   FieldErrors errors;
   parse(exchange.document, rpc, errors);
   return errors.empty() ? Outcome() : field_errors(errors.to_json());
-}
-
-// ?limit and ?after into a list request's page fields.
-template <typename Rpc>
-Outcome read_page(const Exchange& exchange, Paging& paging, Rpc& rpc) {
-  Outcome error = read_paging(exchange.request, paging);
-  rpc.set_page_size(paging.page_size);
-  rpc.set_page_token(paging.page_token);
-  return error;
-}
-
-void send_page(Exchange& exchange, const Paging& paging, const std::string& next_token,
-               const std::string& body) {
-  add_next_link(exchange.response, exchange.base, exchange.request.path, paging, next_token);
-  send_json(exchange.response, 200, body);
 }
 
 Outcome health(Exchange& exchange) {

@@ -1,31 +1,11 @@
 #include "gateway/api/webhook_handlers.h"
 
+#include "gateway/api/handler_answers.h"
 #include "gateway/api/http_response.h"
 #include "gateway/api/json_mapping.h"
 #include "gateway/api/paging.h"
 
 namespace calndro::gateway {
-namespace {
-
-template <typename Write>
-Outcome answer(const grpc::Status& status, Write on_success) {
-  if (!status.ok()) {
-    return http_error_from_status(status);
-  }
-  on_success();
-  return std::nullopt;
-}
-
-// ?limit and ?after into the request; the next page in Link.
-template <typename Rpc>
-Outcome read_page(const Exchange& exchange, Paging& paging, Rpc& rpc) {
-  Outcome error = read_paging(exchange.request, paging);
-  rpc.set_page_size(paging.page_size);
-  rpc.set_page_token(paging.page_token);
-  return error;
-}
-
-}  // namespace
 
 void webhook_request_from_json(const nlohmann::json& body, v1::CreateWebhookRequest& out,
                                FieldErrors& errors) {
@@ -100,8 +80,7 @@ Outcome list_webhooks(Exchange& exchange) {
     for (const v1::Webhook& webhook : reply.webhooks()) {
       webhooks.push_back(webhook_json(webhook));
     }
-    add_next_link(exchange.response, exchange.base, exchange.request.path, paging, reply.next_page_token());
-    send_json(exchange.response, 200, dump({{"webhooks", webhooks}}));
+    send_page(exchange, paging, reply.next_page_token(), dump({{"webhooks", webhooks}}));
   });
 }
 
@@ -124,8 +103,7 @@ Outcome list_webhook_deliveries(Exchange& exchange) {
     for (const v1::WebhookDelivery& delivery : reply.deliveries()) {
       deliveries.push_back(webhook_delivery_json(delivery));
     }
-    add_next_link(exchange.response, exchange.base, exchange.request.path, paging, reply.next_page_token());
-    send_json(exchange.response, 200, dump({{"deliveries", deliveries}}));
+    send_page(exchange, paging, reply.next_page_token(), dump({{"deliveries", deliveries}}));
   });
 }
 

@@ -57,7 +57,7 @@ struct Config {
   RetentionOptions retention;
   bool default_internal_token = false;
   std::string webhook_key_file;
-  MissingKeyFile webhook_key_missing = MissingKeyFile::kRefuse;
+  MissingKey webhook_key_missing = MissingKey::kRefuse;
   WebhookDispatcherOptions webhooks;
 };
 
@@ -136,7 +136,7 @@ void read_webhook_settings(const Values& values, Config& config) {
     throw settings::Error("CALNDRO_WEBHOOK_KEY_MISSING",
                           "must be `refuse` or `create`, not '" + missing + "'");
   }
-  config.webhook_key_missing = missing == "create" ? MissingKeyFile::kCreate : MissingKeyFile::kRefuse;
+  config.webhook_key_missing = missing == "create" ? MissingKey::kCreate : MissingKey::kRefuse;
   config.webhooks.allow = values.parsed("CALNDRO_WEBHOOK_ALLOW", AddressAllowList::parse);
   config.webhooks.first_retry = values.milliseconds("CALNDRO_WEBHOOK_FIRST_RETRY_MS");
   config.webhooks.workers = values.integer("CALNDRO_WEBHOOK_WORKERS");

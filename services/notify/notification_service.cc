@@ -17,13 +17,12 @@
 #include "common/text/text.h"
 #include "common/text/time_slot.h"
 #include "notify/deadline_mail.h"
+#include "notify/internal_rpc.h"
 #include "notify/outbox.h"
 #include "notify/token_store.h"
 
 namespace calndro::notify {
 namespace {
-
-constexpr const char* kInternalHeader = "x-calndro-internal";
 
 // What every log line about a call carries besides serve_rpc's own line.
 nlohmann::json log_fields(const grpc::ServerContext& context, const char* method) {
@@ -268,67 +267,15 @@ absl::StatusOr<ValidatedQueueRequest> validate_queue_request(const v1::QueueNoti
   return out;
 }
 
-std::string encode_page_token(std::int64_t event_id, std::int64_t last_id) {
-  const std::string raw = "v1:" + std::to_string(event_id) + ":" + std::to_string(last_id);
-  std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  out.resize(std::strlen(out.c_str()));
-  return out;
-}
-
-std::optional<std::int64_t> decode_page_token(const std::string& token, std::int64_t event_id) {
-  if (token.size() > limits::kMaxPageTokenLength) {
-    return std::nullopt;
-  }
-  std::string raw(token.size(), '\0');
-  std::size_t length = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), token.data(), token.size(),
-                        nullptr, &length, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
-    return std::nullopt;
-  }
-  raw.resize(length);
-  const std::string prefix = "v1:" + std::to_string(event_id) + ":";
-  if (!raw.starts_with(prefix)) {
-    return std::nullopt;
-  }
-  const std::string number = raw.substr(prefix.size());
-  if (number.empty() || number.size() > 18 || number.find_first_not_of("0123456789") != std::string::npos) {
-    return std::nullopt;
-  }
-  const std::int64_t last_id = std::stoll(number);
-  if (last_id <= 0) {
-    return std::nullopt;
-  }
-  return last_id;
-}
-
 NotificationServiceImpl::NotificationServiceImpl(Stores stores, ServiceSettings settings,
                                                  std::function<void()> on_queued)
     : stores_(stores), settings_(std::move(settings)), on_queued_(std::move(on_queued)) {}
-
-absl::Status NotificationServiceImpl::authorize(const grpc::ServerContext& context,
-                                                const nlohmann::json& fields) const {
-  const std::optional<std::string> offered = metadata_value(context, kInternalHeader);
-  absl::Status status;
-  if (!offered) {
-    status = absl::UnauthenticatedError("The internal credential (metadata x-calndro-internal) is missing.");
-  } else if (!constant_time_equal(sha256_hex(*offered), sha256_hex(settings_.internal_token))) {
-    status = absl::PermissionDeniedError("The internal credential is wrong.");
-  }
-  if (!status.ok()) {
-    nlohmann::json refused = fields;
-    refused["code"] = static_cast<int>(status.code());
-    log::warn("call refused", refused);
-  }
-  return status;
-}
 
 grpc::Status NotificationServiceImpl::serve_internal(grpc::ServerContext& context, const char* method,
                                                      InternalWork work) {
   return serve_rpc(context, method, [&] {
     nlohmann::json fields = log_fields(context, method);
-    CALNDRO_RETURN_IF_ERROR(authorize(context, fields));
+    CALNDRO_RETURN_IF_ERROR(check_internal_credential(context, settings_.internal_token, fields));
     return work(fields);
   });
 }
@@ -460,31 +407,20 @@ absl::Status NotificationServiceImpl::list(const grpc::ServerContext& context,
   if (request.event_id() < 0) {
     violations.push_back({"event_id", "Must be 0 (every event) or an event id."});
   }
-  if (request.page_size() < 0) {
-    violations.push_back({"page_size", "Must not be negative."});
-  }
-  std::optional<std::int64_t> before_id = 0;
-  if (!request.page_token().empty()) {
-    before_id = decode_page_token(request.page_token(), request.event_id());
-    if (!before_id) {
-      violations.push_back({"page_token", "Not a page token from a previous call with the same filter."});
-    }
-  }
+  const ListPage page =
+      read_list_page(request.page_size(), request.page_token(), request.event_id(),
+                     "Not a page token from a previous call with the same filter.", violations);
   if (!violations.empty()) {
     return invalid_argument(std::move(violations));
   }
-  const int page_size = request.page_size() == 0 ? limits::kDefaultPageSize
-                                                 : std::min(request.page_size(), limits::kMaxPageSize);
   std::vector<DeliveryRow> rows;
   CALNDRO_RETURN_IF_ERROR(
       stores_.database.run(call_context(context), Atomicity::kReadOnly, [&](Transaction& tx) {
-        rows = stores_.outbox.list(tx, request.event_id(), *before_id, page_size + 1);
+        rows = stores_.outbox.list(tx, request.event_id(), page.before_id, page.size + 1);
         return absl::OkStatus();
       }));
-  const bool more = static_cast<int>(rows.size()) > page_size;
-  if (more) {
-    rows.resize(page_size);
-  }
+  const bool more = static_cast<int>(rows.size()) > page.size;
+  rows.resize(std::min<std::size_t>(rows.size(), page.size));
   for (const DeliveryRow& row : rows) {
     fill_delivery(row, *response.add_deliveries());
   }

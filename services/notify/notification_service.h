@@ -65,7 +65,6 @@ class NotificationServiceImpl final : public v1::NotificationService::Service {
 
  private:
   struct QueueResult;
-  absl::Status authorize(const grpc::ServerContext& context, const nlohmann::json& fields) const;
   // Serves `method` inside serve_rpc: the caller must hold the internal
   // credential; `work` gets the fields every log line about the call carries.
   using InternalWork = absl::FunctionRef<absl::Status(nlohmann::json& fields)>;
@@ -82,10 +81,5 @@ class NotificationServiceImpl final : public v1::NotificationService::Service {
   const ServiceSettings settings_;
   const std::function<void()> on_queued_;
 };
-
-// Opaque ListDeliveries cursor, bound to its event filter: the last mail id
-// listed, or nullopt for a token that is not one for `event_id`.
-std::string encode_page_token(std::int64_t event_id, std::int64_t last_id);
-std::optional<std::int64_t> decode_page_token(const std::string& token, std::int64_t event_id);
 
 }  // namespace calndro::notify

@@ -51,19 +51,6 @@ bool starts_with_bytes(const in6_addr& address, std::initializer_list<unsigned c
   return std::memcmp(address.s6_addr, std::data(prefix), prefix.size()) == 0;
 }
 
-bool in_block(const in6_addr& address, const in6_addr& block, int prefix) {
-  const int whole = prefix / 8;
-  if (std::memcmp(address.s6_addr, block.s6_addr, static_cast<std::size_t>(whole)) != 0) {
-    return false;
-  }
-  const int bits = prefix % 8;
-  if (bits == 0) {
-    return true;
-  }
-  const auto mask = static_cast<unsigned char>(0xff << (8 - bits));
-  return (address.s6_addr[whole] & mask) == (block.s6_addr[whole] & mask);
-}
-
 // The IPv6 forms that carry an IPv4 address, or none.
 const unsigned char* embedded_v4(const in6_addr& address) {
   const unsigned char* bytes = address.s6_addr;
@@ -155,41 +142,13 @@ const char* address_class_name(AddressClass kind) {
 
 AddressAllowList AddressAllowList::parse(std::string_view list) {
   AddressAllowList allow;
-  for (const std::string_view entry : split_list(list)) {
-    const auto error = [&] {
-      return std::invalid_argument("CALNDRO_WEBHOOK_ALLOW: '" + std::string(entry) + "' is not a CIDR block");
-    };
-    std::string_view ip = entry;
-    int prefix = -1;
-    if (const auto slash = entry.find('/'); slash != std::string_view::npos) {
-      ip = entry.substr(0, slash);
-      const std::string_view bits = entry.substr(slash + 1);
-      const auto [end, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), prefix);
-      if (bits.empty() || ec != std::errc() || end != bits.data() + bits.size()) {
-        throw error();
-      }
-    }
-    const bool with_port =
-        ip.find('[') != std::string_view::npos || std::count(ip.begin(), ip.end(), ':') == 1;
-    const auto address = with_port ? std::nullopt : parse_ip(ip);
-    if (!address) {
-      throw error();
-    }
-    const bool v4 = is_mapped_v4(*address);
-    if (prefix < 0) {
-      prefix = v4 ? 32 : 128;
-    }
-    if (prefix > (v4 ? 32 : 128)) {
-      throw error();
-    }
-    allow.blocks_.push_back({*address, v4 ? prefix + 96 : prefix});
-  }
+  allow.blocks_ = parse_ip_block_list(list, "CALNDRO_WEBHOOK_ALLOW");
   return allow;
 }
 
 bool AddressAllowList::contains(const in6_addr& address) const {
   return std::any_of(blocks_.begin(), blocks_.end(),
-                     [&](const Block& block) { return in_block(address, block.address, block.prefix); });
+                     [&](const IpBlock& block) { return block.contains(address); });
 }
 
 absl::StatusOr<WebhookUrl> parse_webhook_url(std::string_view text) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/text/ip_address.h"
 
 // Where a webhook may be delivered (SPEC §11): the URL's rules and the
 // address policy that keeps a webhook from reaching the deployment's own
@@ -42,11 +43,7 @@ class AddressAllowList {
   bool contains(const in6_addr& address) const;
 
  private:
-  struct Block {
-    in6_addr address{};  // IPv4 as ::ffff:a.b.c.d
-    int prefix = 128;    // bits of the 128-bit form
-  };
-  std::vector<Block> blocks_;
+  std::vector<IpBlock> blocks_;
 };
 
 // A webhook URL taken apart as the HTTP client will read it (libcurl's own

@@ -1,13 +1,8 @@
 #include "notify/webhook_crypto.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include "common/crypto/crypto.h"
 
 namespace calndro::notify {
 namespace {
@@ -15,53 +10,8 @@ namespace {
 constexpr std::string_view kSecretPrefix = "whsec_";
 constexpr std::size_t kSecretBytes = 24;
 
-std::string to_base64(const unsigned char* data, std::size_t size) {
-  std::string out(sodium_base64_ENCODED_LEN(size, sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), data, size, sodium_base64_VARIANT_ORIGINAL);
-  out.pop_back();  // the terminating NUL
-  return out;
-}
-
-// The bytes of standard base64 (padding required), or nullopt.
-std::optional<std::string> from_base64(std::string_view text) {
-  std::string out(text.size(), '\0');
-  std::size_t length = 0;
-  const char* end = nullptr;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(),
-                        nullptr, &length, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-      end != text.data() + text.size()) {
-    return std::nullopt;
-  }
-  out.resize(length);
-  return out;
-}
-
 const unsigned char* bytes(std::string_view text) {
   return reinterpret_cast<const unsigned char*>(text.data());
-}
-
-// Writes a fresh key to `path` unless the file exists (O_EXCL: two replicas
-// starting together keep one key).
-absl::Status create_key_file(const std::filesystem::path& path) {
-  unsigned char key[crypto_secretbox_KEYBYTES];
-  randombytes_buf(key, sizeof key);
-  const std::string line = to_base64(key, sizeof key) + "\n";
-  sodium_memzero(key, sizeof key);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) {
-      return absl::OkStatus();
-    }
-    return absl::FailedPreconditionError("cannot create the webhook key " + path.string() + ": " +
-                                         std::strerror(errno));
-  }
-  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || !synced) {
-    return absl::FailedPreconditionError("cannot write the webhook key " + path.string());
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -78,7 +28,7 @@ std::optional<std::string> webhook_secret_key(std::string_view secret) {
   if (!secret.starts_with(kSecretPrefix)) {
     return std::nullopt;
   }
-  auto key = from_base64(secret.substr(kSecretPrefix.size()));
+  auto key = calndro::from_base64(secret.substr(kSecretPrefix.size()));
   if (!key || key->empty()) {
     return std::nullopt;
   }
@@ -101,7 +51,7 @@ std::string webhook_signature(std::string_view key, std::string_view message_id,
 }
 
 absl::StatusOr<SecretBox> SecretBox::from_base64(std::string_view key_base64) {
-  auto key = notify::from_base64(key_base64);
+  auto key = calndro::from_base64(key_base64);
   if (!key || key->size() != crypto_secretbox_KEYBYTES) {
     return absl::InvalidArgumentError("the webhook key is not the base64 of 32 bytes");
   }
@@ -110,26 +60,13 @@ absl::StatusOr<SecretBox> SecretBox::from_base64(std::string_view key_base64) {
   return box;
 }
 
-absl::StatusOr<SecretBox> SecretBox::load(const std::filesystem::path& path, MissingKeyFile missing) {
-  if (missing == MissingKeyFile::kCreate) {
-    if (absl::Status created = create_key_file(path); !created.ok()) {
-      return created;
-    }
+absl::StatusOr<SecretBox> SecretBox::load(const std::filesystem::path& path, MissingKey missing) {
+  auto key = read_key_file(path, crypto_secretbox_KEYBYTES, missing, "the webhook key");
+  if (!key.ok()) {
+    return key.status();
   }
-  std::ifstream file(path);
-  if (!file) {
-    return absl::FailedPreconditionError("cannot read the webhook key " + path.string());
-  }
-  std::stringstream text;
-  text << file.rdbuf();
-  std::string line = text.str();
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' ')) {
-    line.pop_back();
-  }
-  auto box = from_base64(line);
-  if (!box.ok()) {
-    return absl::InvalidArgumentError(path.string() + ": " + std::string(box.status().message()));
-  }
+  SecretBox box;
+  box.key_ = *std::move(key);
   return box;
 }
 
@@ -142,7 +79,7 @@ std::string SecretBox::seal(std::string_view plain, RandomSource& random) const 
 }
 
 absl::StatusOr<std::string> SecretBox::open(std::string_view sealed) const {
-  const auto raw = notify::from_base64(sealed);
+  const auto raw = calndro::from_base64(sealed);
   if (!raw || raw->size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
     return absl::DataLossError("a stored webhook secret is not one this service sealed");
   }

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/crypto/crypto.h"
+#include "common/crypto/key_file.h"
 
 // The cryptography of webhooks (libsodium): the secret a webhook is given,
 // the Standard Webhooks signature of each delivery, and the key that keeps
@@ -24,10 +25,6 @@ std::optional<std::string> webhook_secret_key(std::string_view secret);
 std::string webhook_signature(std::string_view key, std::string_view message_id, std::int64_t timestamp,
                               std::string_view body);
 
-// Whether a missing key file is made (a first local start) or an error (a
-// deployment whose key comes from a Secret: a missing key is a mistake).
-enum class MissingKeyFile { kCreate, kRefuse };
-
 // The key that encrypts the webhooks' secrets at rest (XSalsa20-Poly1305,
 // crypto_secretbox): a stolen database copy does not sign deliveries. Its
 // file holds the 32 bytes in standard base64 on one line.
@@ -36,7 +33,7 @@ class SecretBox {
   // The key in `path`; a missing file is created with a fresh key (mode
   // 0600, never overwriting one another process made meanwhile) when
   // `missing` says so.
-  static absl::StatusOr<SecretBox> load(const std::filesystem::path& path, MissingKeyFile missing);
+  static absl::StatusOr<SecretBox> load(const std::filesystem::path& path, MissingKey missing);
   // The key from its standard base64 (32 bytes).
   static absl::StatusOr<SecretBox> from_base64(std::string_view key_base64);
 

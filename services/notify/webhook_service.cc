@@ -9,6 +9,7 @@
 #include "common/rpc/rpc_call.h"
 #include "common/text/limits.h"
 #include "common/text/proto_time.h"
+#include "notify/internal_rpc.h"
 #include "notify/notification_service.h"
 
 namespace calndro::notify {
@@ -58,14 +59,8 @@ WebhookServiceImpl::WebhookServiceImpl(WebhookServiceDeps deps, WebhookServiceSe
 
 grpc::Status WebhookServiceImpl::serve_internal(grpc::ServerContext& context, const char* method, Work work) {
   return serve_rpc(context, method, [&]() -> absl::Status {
-    const std::optional<std::string> offered = metadata_value(context, "x-calndro-internal");
-    if (!offered) {
-      return absl::UnauthenticatedError("The internal credential (metadata x-calndro-internal) is missing.");
-    }
-    if (!constant_time_equal(sha256_hex(*offered), sha256_hex(settings_.internal_token))) {
-      log::warn("call refused", {{"method", method}, {"request_id", request_id(context)}});
-      return absl::PermissionDeniedError("The internal credential is wrong.");
-    }
+    CALNDRO_RETURN_IF_ERROR(check_internal_credential(
+        context, settings_.internal_token, {{"method", method}, {"request_id", request_id(context)}}));
     return work();
   });
 }
@@ -124,30 +119,20 @@ absl::Status WebhookServiceImpl::list(const grpc::ServerContext& context,
                                       const v1::ListWebhookAttemptsRequest& request,
                                       v1::ListWebhookAttemptsResponse& response) {
   std::vector<FieldViolation> violations;
-  if (request.page_size() < 0) {
-    violations.push_back({"page_size", "Must not be negative."});
-  }
-  std::optional<std::int64_t> before_id = 0;
-  if (!request.page_token().empty()) {
-    // The mail list's cursor form, bound to the webhook instead of an event.
-    before_id = decode_page_token(request.page_token(), request.webhook_id());
-    if (!before_id) {
-      violations.push_back({"page_token", "Not a page token from a previous call for this webhook."});
-    }
-  }
+  // The mail list's cursor form, bound to the webhook instead of an event.
+  const ListPage page = read_list_page(request.page_size(), request.page_token(), request.webhook_id(),
+                                       "Not a page token from a previous call for this webhook.", violations);
   if (!violations.empty()) {
     return invalid_argument(std::move(violations));
   }
-  const int page_size = request.page_size() == 0 ? limits::kDefaultPageSize
-                                                 : std::min(request.page_size(), limits::kMaxPageSize);
   std::vector<WebhookAttemptRow> rows;
   CALNDRO_RETURN_IF_ERROR(
       deps_.database.run(call_context(context), Atomicity::kPerStatement, [&](Transaction& tx) {
-        rows = deps_.store.list_attempts(tx, request.webhook_id(), *before_id, page_size + 1);
+        rows = deps_.store.list_attempts(tx, request.webhook_id(), page.before_id, page.size + 1);
         return absl::OkStatus();
       }));
-  const bool more = static_cast<int>(rows.size()) > page_size;
-  rows.resize(std::min<std::size_t>(rows.size(), page_size));
+  const bool more = static_cast<int>(rows.size()) > page.size;
+  rows.resize(std::min<std::size_t>(rows.size(), page.size));
   for (const WebhookAttemptRow& row : rows) {
     v1::WebhookAttempt& out = *response.add_attempts();
     out.set_webhook_id(row.webhook_id);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "support/http_call.h"
+#include "support/party_event.h"
 #include "support/sse_client.h"
 #include "support/stack.h"
 #include "support/wait.h"
@@ -22,68 +23,18 @@ namespace {
 // SPEC: within 1 s of the commit; more here for a loaded machine.
 constexpr auto kArrival = 10s;
 
-std::int64_t version_of(const HttpReply& reply) {
-  const std::string etag = reply.header("ETag");
-  EXPECT_GE(etag.size(), 3u) << reply;
-  return etag.size() < 3 ? 0 : std::stoll(etag.substr(1, etag.size() - 2));
-}
-
+// PartyEventTest (support/party_event.h) with the stream's target and client.
 template <typename Suite>
-class LiveFixture : public SuiteStackTest<Suite> {
- public:
-  static Stack& stack() { return SuiteStackTest<Suite>::stack(); }
-
+class LiveFixture : public PartyEventTest<Suite> {
  protected:
-  void prepare() override {
-    alice_ = stack().create_user(unique_email("lalice"), "alice-Pass-1");
-    bob_ = stack().create_user(unique_email("lbob"), "bob-Pass-1");
-    carol_ = stack().create_user(unique_email("lcarol"), "carol-Pass-1");
-    staff_ = stack().create_user(unique_email("lstaff"), "staff-Pass-1", true);
-    guest_ = unique_email("lguest");
-    const HttpReply created = http_call(
-        stack(),
-        {.method = "POST",
-         .path = "/",
-         .authorization = alice(),
-         .body = json_body(
-             json{{"title", "live"}, {"parties", {alice_.email, bob_.email, guest_}}, {"slots", slots()}}),
-         .headers = {}});
-    ASSERT_EQ(created.status, 201) << created;
-    id_ = created.j()["id"].get<std::int64_t>();
-    version_ = version_of(created);
-  }
+  LiveFixture() : PartyEventTest<Suite>("live") {}
 
-  std::string alice() const { return basic_auth(alice_.email, alice_.password); }
-  std::string bob() const { return basic_auth(bob_.email, bob_.password); }
-  std::string staff() const { return basic_auth(staff_.email, staff_.password); }
-  std::string path() const { return "/" + std::to_string(id_) + "/"; }
-  std::string changes() const { return path() + "changes/"; }
-  json slots() const {
-    return json::array(
-        {slot_json("2031-06-01T09:00:00Z", "01:00"), slot_json("2031-06-02T09:00:00Z", "01:00")});
-  }
-  std::string guest_token() {
-    return notify_for_token(stack(), std::to_string(id_), alice(), guest_, slots());
-  }
+  std::string changes() const { return this->path() + "changes/"; }
   // A stream opened with `headers` (CRLF-terminated lines).
   std::unique_ptr<SseClient> open(const std::string& target, const std::string& headers) {
-    return std::make_unique<SseClient>(stack().http_port(), target,
+    return std::make_unique<SseClient>(this->stack().http_port(), target,
                                        "Accept: text/event-stream\r\n" + headers);
   }
-  // A new title over REST; the event's new version.
-  std::int64_t retitle(const std::string& title) {
-    const HttpReply patched = http_call(stack(), {.method = "PATCH",
-                                                  .path = path(),
-                                                  .authorization = alice(),
-                                                  .body = json_body(json{{"title", title}}),
-                                                  .headers = {}});
-    EXPECT_EQ(patched.status, 202) << patched;
-    return version_of(patched);
-  }
-  User alice_, bob_, carol_, staff_;
-  std::string guest_;
-  std::int64_t id_ = 0;
-  std::int64_t version_ = 0;
 };
 
 class LiveStream : public LiveFixture<LiveStream> {

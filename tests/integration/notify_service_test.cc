@@ -978,6 +978,47 @@ TEST_F(NotifyServiceTest, RetentionPurgeDeletesOnlyWhatIsOlderThanThePeriod) {
   EXPECT_EQ(logs.find("retention purge failed"), std::string::npos) << logs;
 }
 
+// Webhook messages go after the same period once delivered or given up;
+// one still queued stays however old, and so do newer attempts.
+TEST_F(NotifyServiceTest, RetentionPurgeDeletesFinishedWebhookMessagesAndOldAttempts) {
+  auto& service = start_replica({{"CALNDRO_PURGE_INTERVAL_SECONDS", "1"}});
+  db_->exec(
+      "INSERT INTO notify.webhook_endpoints (webhook_id, url, secret_sealed) VALUES"
+      " (901, 'https://hooks.example.org/a', 'sealed')"
+      "; "
+      // Not due for ten days: the dispatcher leaves the queued one alone.
+      "INSERT INTO notify.webhook_messages (message_id, webhook_id, event_id, sequence, type, version,"
+      " occurred_at, body, state, attempts, next_attempt_at, finished_at) VALUES"
+      " ('msg_old_delivered', 901, 1, 1, 'event.created', 1, now() - interval '41 days', '{}', 'delivered', "
+      "1,"
+      "  now() - interval '40 days', now() - interval '40 days'),"
+      " ('msg_old_failed', 901, 1, 2, 'event.updated', 2, now() - interval '41 days', '{}', 'failed', 20,"
+      "  now() - interval '40 days', now() - interval '39 days'),"
+      " ('msg_recent', 901, 2, 1, 'event.created', 1, now() - interval '11 days', '{}', 'delivered', 1,"
+      "  now() - interval '10 days', now() - interval '10 days'),"
+      " ('msg_old_queued', 901, 3, 1, 'event.created', 1, now() - interval '41 days', '{}', 'queued', 3,"
+      "  now() + interval '10 days', NULL)"
+      "; "
+      "INSERT INTO notify.webhook_attempts (webhook_id, message_id, type, version, attempt, at, status) "
+      "VALUES"
+      " (901, 'msg_old_delivered', 'event.created', 1, 1, now() - interval '40 days', 204),"
+      " (901, 'msg_recent', 'event.created', 1, 1, now() - interval '10 days', 204)");
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return db_->scalar(
+                   "SELECT count(*) FROM notify.webhook_messages WHERE message_id LIKE 'msg_old_%'"
+                   " AND state <> 'queued'") == "0";
+      },
+      30s, "the retention purge to remove the finished webhook messages"));
+  EXPECT_EQ(
+      db_->scalar("SELECT string_agg(message_id, ',' ORDER BY message_id) FROM notify.webhook_messages"),
+      "msg_old_queued,msg_recent");
+  EXPECT_EQ(db_->scalar("SELECT string_agg(message_id, ',') FROM notify.webhook_attempts"), "msg_recent");
+  const std::string logs = service.process->log();
+  EXPECT_NE(logs.find("\"webhook_messages\":2"), std::string::npos) << logs;
+  EXPECT_EQ(logs.find("retention purge failed"), std::string::npos) << logs;
+}
+
 TEST_F(NotifyServiceTest, ListDeliveriesPagesNewestFirst) {
   auto& service = start_replica();
   queue(service, request("req-page-1", 61, {"a1@example.org", "a2@example.org", "a3@example.org"}));

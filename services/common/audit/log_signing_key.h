@@ -6,12 +6,11 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "common/crypto/key_file.h"
 
 namespace calndro::audit {
 
-// Whether a missing key file is made (a first local start) or an error (a
-// deployment whose key comes from a Secret: a missing key is a mistake).
-enum class MissingKey { kCreate, kRefuse };
+using calndro::MissingKey;
 
 // The Ed25519 key that signs the log heads (libsodium). Its file holds the
 // 32-byte seed in standard base64 on one line, readable by its owner only.
@@ -32,6 +31,9 @@ class LogSigningKey {
   std::string key_id() const;
 
  private:
+  // Wipes `seed` once the key pair is made.
+  static LogSigningKey from_seed(std::string& seed);
+
   std::array<unsigned char, 64> secret_{};
   std::array<unsigned char, 32> public_{};
 };

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,11 @@ class SystemRandom final : public RandomSource {
 std::string random_hex(RandomSource& random, std::size_t bytes);
 
 std::string to_hex(const unsigned char* data, std::size_t size);
+
+// Standard base64 (RFC 4648 §4, padded), as key files and signatures spell bytes.
+std::string to_base64(const unsigned char* data, std::size_t size);
+// The bytes of standard base64 (padding required), or nullopt.
+std::optional<std::string> from_base64(std::string_view text);
 
 // SHA-256 of `data`, lower-case hex. For high-entropy secrets (API and email
 // tokens) only: their hash is what the database stores and looks up.

@@ -2,7 +2,10 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cstring>
+#include <stdexcept>
 
 #include "common/text/text.h"
 
@@ -66,6 +69,59 @@ std::string ip_text(const in6_addr& address) {
     ::inet_ntop(AF_INET6, &address, text, sizeof(text));
   }
   return text;
+}
+
+bool IpBlock::contains(const in6_addr& candidate) const {
+  const int whole = prefix / 8;
+  if (std::memcmp(candidate.s6_addr, address.s6_addr, static_cast<std::size_t>(whole)) != 0) {
+    return false;
+  }
+  const int bits = prefix % 8;
+  if (bits == 0) {
+    return true;
+  }
+  const auto mask = static_cast<unsigned char>(0xff << (8 - bits));
+  return (candidate.s6_addr[whole] & mask) == (address.s6_addr[whole] & mask);
+}
+
+std::optional<IpBlock> parse_ip_block(std::string_view text) {
+  std::string_view ip = text;
+  int prefix = -1;
+  if (const auto slash = text.find('/'); slash != std::string_view::npos) {
+    ip = text.substr(0, slash);
+    const std::string_view bits = text.substr(slash + 1);
+    const auto [end, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), prefix);
+    if (bits.empty() || ec != std::errc() || end != bits.data() + bits.size()) {
+      return std::nullopt;
+    }
+  }
+  const bool with_port = ip.find('[') != std::string_view::npos || std::count(ip.begin(), ip.end(), ':') == 1;
+  const auto address = with_port ? std::nullopt : parse_ip(ip);
+  if (!address) {
+    return std::nullopt;
+  }
+  const bool v4 = is_mapped_v4(*address);
+  const int width = v4 ? 32 : 128;
+  if (prefix < 0) {
+    prefix = width;
+  }
+  if (prefix > width) {
+    return std::nullopt;
+  }
+  return IpBlock{*address, v4 ? prefix + 96 : prefix};
+}
+
+std::vector<IpBlock> parse_ip_block_list(std::string_view list, std::string_view setting) {
+  std::vector<IpBlock> blocks;
+  for (const std::string_view entry : split_list(list)) {
+    const auto block = parse_ip_block(entry);
+    if (!block) {
+      throw std::invalid_argument(std::string(setting) + ": '" + std::string(entry) +
+                                  "' is not an IP address or CIDR block");
+    }
+    blocks.push_back(*block);
+  }
+  return blocks;
 }
 
 }  // namespace calndro

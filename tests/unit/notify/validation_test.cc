@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "common/grpc/rich_status.h"
+#include "notify/internal_rpc.h"
 #include "notify/notification_service.h"
 
 namespace calndro::notify {

@@ -115,13 +115,13 @@ TEST(WebhookSecretBox, KeyFileIsCreatedOnceWhenAskedAndRefusedWhenMissing) {
       std::filesystem::temp_directory_path() / ("calndro-webhook-key-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = dir / "webhook.key";
-  EXPECT_FALSE(SecretBox::load(path, MissingKeyFile::kRefuse).ok());
-  const auto made = SecretBox::load(path, MissingKeyFile::kCreate);
+  EXPECT_FALSE(SecretBox::load(path, MissingKey::kRefuse).ok());
+  const auto made = SecretBox::load(path, MissingKey::kCreate);
   ASSERT_TRUE(made.ok()) << made.status();
   EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   CountingRandom random;
-  const auto again = SecretBox::load(path, MissingKeyFile::kCreate);  // kept, not made anew
+  const auto again = SecretBox::load(path, MissingKey::kCreate);  // kept, not made anew
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again->open(made->seal("x", random)), "x");
   std::filesystem::remove_all(dir);
