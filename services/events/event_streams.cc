@@ -4,7 +4,7 @@
 
 namespace calndro::events {
 
-EventStreams::EventStreams(StreamOptions options) : options_(options) {
+EventStreams::EventStreams(StreamOptions options, StreamCensus* census) : options_(options), census_(census) {
   for (std::size_t i = 0; i < std::max<std::size_t>(options_.workers, 1); ++i) {
     workers_.emplace_back([this](const std::stop_token& stop) { work(stop); });
   }
@@ -44,6 +44,7 @@ void EventStreams::work(const std::stop_token& stop) {
 }
 
 void EventStreams::tick(const std::stop_token& stop) {
+  auto census_due = std::chrono::steady_clock::now() + kCensusInterval;
   while (!stop.stop_requested()) {
     {
       std::mutex pause;
@@ -54,19 +55,52 @@ void EventStreams::tick(const std::stop_token& stop) {
     for (const auto& watch : followers(0)) {
       watch->tick(now);
     }
+    if (census_ != nullptr && now >= census_due) {
+      census_due = now + kCensusInterval;
+      post([this] { publish_census(); });
+    }
   }
 }
 
+void EventStreams::publish_census() {
+  std::unique_lock census_lock(census_mutex_);
+  std::map<std::string, std::size_t> open;
+  {
+    std::lock_guard lock(follow_mutex_);
+    open = per_caller_;
+  }
+  // Nothing open now nor at the last refresh: nothing to tell.
+  if (open.empty() && census_published_empty_) {
+    return;
+  }
+  census_->publish(open);
+  census_published_empty_ = open.empty();
+}
+
 bool EventStreams::admit(const std::string& caller_key) {
-  std::lock_guard lock(follow_mutex_);
-  std::size_t& open = per_caller_[caller_key];
-  if (open >= options_.per_caller) {
-    if (open == 0) {
-      per_caller_.erase(caller_key);
+  std::shared_lock census_lock(census_mutex_, std::defer_lock);
+  if (census_ != nullptr) {
+    census_lock.lock();
+  }
+  std::size_t open_before = 0;
+  {
+    std::lock_guard lock(follow_mutex_);
+    std::size_t& open = per_caller_[caller_key];
+    if (open >= options_.per_caller) {
+      if (open == 0) {
+        per_caller_.erase(caller_key);
+      }
+      return false;
     }
+    open_before = open++;  // held while the census is asked
+  }
+  if (census_ != nullptr && !census_->admit(caller_key, open_before, options_.per_caller)) {
+    leave(caller_key);
     return false;
   }
-  ++open;
+  if (census_ != nullptr) {
+    census_published_empty_ = false;
+  }
   return true;
 }
 

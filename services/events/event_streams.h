@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -27,8 +29,8 @@
 namespace calndro::events {
 
 struct StreamOptions {
-  // Open streams one caller (a user, or an email token) may hold on this
-  // process (CALNDRO_STREAMS_PER_CALLER).
+  // Open streams one caller (a user, or an email token) may hold, on all
+  // replicas together when there is a census (CALNDRO_STREAMS_PER_CALLER).
   std::size_t per_caller = 20;
   // Quiet this long, a stream gets a heartbeat (CALNDRO_STREAM_HEARTBEAT_SECONDS).
   std::chrono::seconds heartbeat{15};
@@ -66,9 +68,27 @@ using LookAtEvent = std::function<WatchLook(const Credentials&, std::int64_t id,
 
 class EventWatch;
 
+// The streams the other replicas hold, for the per-caller limit across the
+// deployment (stream_census.h keeps them in the database).
+class StreamCensus {
+ public:
+  virtual ~StreamCensus() = default;
+  // Whether `caller_key`, holding `open_here` streams on this replica, may
+  // open one more when the others' count too; when it may, the new count
+  // is where the other replicas see it.
+  virtual bool admit(const std::string& caller_key, std::size_t open_here, std::size_t limit) = 0;
+  // All of this replica's counts (caller key -> open streams), refreshed.
+  virtual void publish(const std::map<std::string, std::size_t>& open) = 0;
+};
+
 class EventStreams {
  public:
-  explicit EventStreams(StreamOptions options);
+  // Every 5 s the census hears this replica's counts (a stream closed here
+  // frees its place elsewhere within that).
+  static constexpr std::chrono::seconds kCensusInterval{5};
+
+  // `census` (optional, outliving this): the limit counts other replicas' streams.
+  explicit EventStreams(StreamOptions options, StreamCensus* census = nullptr);
   ~EventStreams();
   EventStreams(const EventStreams&) = delete;
   EventStreams& operator=(const EventStreams&) = delete;
@@ -79,7 +99,8 @@ class EventStreams {
   // gRPC's threads.
   void post(std::function<void()> job);
 
-  // Counts a stream for `caller_key`; false (not counted) at the limit.
+  // Counts a stream for `caller_key`; false (not counted) at the limit, here
+  // or across replicas. May wait for the database: a worker's call.
   bool admit(const std::string& caller_key);
   void leave(const std::string& caller_key);
 
@@ -100,10 +121,17 @@ class EventStreams {
  private:
   void work(const std::stop_token& stop);
   void tick(const std::stop_token& stop);
+  // Tells the census this replica's counts (on a worker).
+  void publish_census();
   // The followers of `id` (every one when `id` is 0) that are still alive.
   std::vector<std::shared_ptr<EventWatch>> followers(std::int64_t id) const;
 
   const StreamOptions options_;
+  StreamCensus* const census_;
+  // Admissions share it; a census refresh takes it alone, so that the counts
+  // it writes are never older than an admission's.
+  std::shared_mutex census_mutex_;
+  std::atomic<bool> census_published_empty_{true};
 
   mutable std::mutex follow_mutex_;
   std::unordered_multimap<std::int64_t, std::weak_ptr<EventWatch>> following_;

@@ -28,6 +28,7 @@
 #include "events/outbox_relay.h"
 #include "events/pg_database.h"
 #include "events/retention_purge.h"
+#include "events/stream_census.h"
 #include "events/webhook_relay.h"
 
 namespace {
@@ -177,8 +178,10 @@ calndro::audit::LogSigningKey load_log_key(const Settings& settings) {
 // feed that tells them of new versions. Declared after the service, they
 // end (and their threads stop) before it goes.
 int serve_streams_too(const Settings& settings, events::EventServiceImpl& service, calndro::Metrics& metrics,
-                      calndro::DbPool& pool) {
-  events::EventStreams streams(settings.streams);
+                      calndro::DbPool& pool, events::Database& database) {
+  calndro::SystemRandom random;
+  events::DatabaseStreamCensus census(database, events::replica_name(random));
+  events::EventStreams streams(settings.streams, &census);
   service.serve_streams(&streams);
   const events::ChangeFeed feed(
       settings.database_url,
@@ -253,7 +256,7 @@ int serve(const Settings& settings) {
   });
   calndro::register_pool_metrics(metrics, pool);
   register_relay_metrics(metrics, database, clock);
-  return serve_streams_too(settings, service, metrics, pool);
+  return serve_streams_too(settings, service, metrics, pool, database);
 }
 
 }  // namespace

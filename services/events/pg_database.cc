@@ -7,6 +7,7 @@
 #include "events/idempotency_store.h"
 #include "events/log_seal_store.h"
 #include "events/notify_outbox.h"
+#include "events/stream_census_store.h"
 #include "events/user_store.h"
 #include "events/webhook_store.h"
 
@@ -52,7 +53,9 @@ absl::Status PgDatabase::run_on(pqxx::connection& connection, const CallContext&
     PgDeadlineRepository deadlines(tx, atomicity, call);
     PgLogSealRepository log_seals(tx, atomicity, call);
     PgWebhookRepository webhooks(tx, atomicity, call);
-    Repositories repositories{events, users, outbox, idempotency, deadlines, log_seals, webhooks};
+    PgStreamCensusRepository stream_census(tx, atomicity, call);
+    Repositories repositories{events,    users,     outbox,   idempotency,
+                              deadlines, log_seals, webhooks, stream_census};
     return work(repositories);
   });
 }
@@ -65,6 +68,7 @@ void PgDatabase::prepare(pqxx::connection& connection) {
   prepare_deadline_statements(connection);
   prepare_log_seal_statements(connection);
   prepare_webhook_statements(connection);
+  prepare_stream_census_statements(connection);
 }
 
 }  // namespace calndro::events

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -336,6 +338,30 @@ class DeadlineRepository {
   virtual void settle_deadline(std::int64_t id, DeadlineStep step) = 0;
 };
 
+// Open change streams by replica and caller (migration 0015), so that the
+// per-caller limit of SPEC §11 holds across replicas (stream_census.h).
+class StreamCensusRepository {
+ public:
+  virtual ~StreamCensusRepository() = default;
+
+  // Holds `caller_key`'s census until the transaction ends: two replicas
+  // admitting the caller's streams at once take turns.
+  virtual void lock_caller(const std::string& caller_key) = 0;
+  // The streams `caller_key` holds on replicas other than `replica` that
+  // refreshed their counts within `fresh` (the database's clock: replicas'
+  // clocks may disagree).
+  virtual std::int64_t open_elsewhere(const std::string& replica, const std::string& caller_key,
+                                      std::chrono::seconds fresh) = 0;
+  // Sets `replica`'s counts of the callers in `open` (caller key -> streams,
+  // all above 0), refreshed now. kWholeReplica: `open` is all the replica
+  // holds, and its other callers' rows go.
+  enum class Scope { kTheseCallers, kWholeReplica };
+  virtual void record(const std::string& replica, const std::map<std::string, std::size_t>& open,
+                      Scope scope) = 0;
+  // Removes every replica's rows not refreshed within `stale` (stopped replicas).
+  virtual void forget_stale(std::chrono::seconds stale) = 0;
+};
+
 struct Repositories {
   EventRepository& events;
   UserRepository& users;
@@ -344,6 +370,7 @@ struct Repositories {
   DeadlineRepository& deadlines;
   LogSealRepository& log_seals;
   WebhookRepository& webhooks;
+  StreamCensusRepository& stream_census;
 };
 
 // Runs work on one database connection (common/db/unit_of_work.h).

@@ -29,7 +29,7 @@ constexpr std::array kLiveTable{
             .readers = {kEvents},
             .doc =
                 "open change streams (`GET /ID/changes/`, `WatchEvent`) one user or one email token may hold "
-                "on one replica; beyond: 429 / RESOURCE_EXHAUSTED"},
+                "across all replicas (counted in `events.stream_census`); beyond: 429 / RESOURCE_EXHAUSTED"},
     Setting{.name = "CALNDRO_STREAM_HEARTBEAT_SECONDS",
             .kind = kSeconds,
             .default_value = "15",

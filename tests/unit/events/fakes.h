@@ -18,6 +18,7 @@
 #include "events/deadline_plan.h"
 #include "events/notification_client.h"
 #include "events/stores.h"
+#include "fake_stream_census.h"
 #include "fake_webhooks.h"
 
 namespace calndro::events {
@@ -77,6 +78,7 @@ class FakeStores final : public Database,
 
   State state;
   FakeWebhooks webhooks;
+  FakeStreamCensus stream_census;
   std::vector<Atomicity> runs;   // one per connection lease
   bool fail_log_append = false;  // append_log throws, as a lost connection would
   // Called as each lease begins: what other callers changed meanwhile.
@@ -97,7 +99,7 @@ class FakeStores final : public Database,
       }
     }
     const State before = state;
-    Repositories repositories{*this, *this, *this, *this, *this, *this, webhooks};
+    Repositories repositories{*this, *this, *this, *this, *this, *this, webhooks, stream_census};
     absl::Status status;
     try {
       status = work(repositories);
