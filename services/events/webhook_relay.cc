@@ -1,5 +1,6 @@
 #include "events/webhook_relay.h"
 
+#include "common/base/log.h"
 #include "common/base/status_macros.h"
 #include "common/text/proto_time.h"
 #include "common/text/time_format.h"
@@ -68,13 +69,36 @@ absl::StatusOr<int> WebhookRelay::relay_once() {
           message.set_body(webhook_message_body(occurrence, events[i], options_.public_base_url));
           ids.push_back(occurrence.id);
         }
-        notify_v1::QueueWebhookMessagesResponse response;
-        CALNDRO_RETURN_IF_ERROR(endpoints_.queue_messages(request, response));
+        CALNDRO_RETURN_IF_ERROR(hand_over(request));
         stores.webhooks.delete_occurrences(ids);
         handed_over = static_cast<int>(ids.size());
         return absl::OkStatus();
       }));
   return handed_over;
+}
+
+absl::Status WebhookRelay::hand_over(const notify_v1::QueueWebhookMessagesRequest& request) {
+  notify_v1::QueueWebhookMessagesResponse response;
+  const absl::Status status = endpoints_.queue_messages(request, response);
+  if (status.code() != absl::StatusCode::kInvalidArgument) {
+    return status;
+  }
+  // One message the notification service will never take would hold back
+  // every later one, of every webhook: find it, drop it, say so.
+  for (const notify_v1::WebhookMessage& message : request.messages()) {
+    notify_v1::QueueWebhookMessagesRequest single;
+    *single.add_messages() = message;
+    const absl::Status alone = endpoints_.queue_messages(single, response);
+    if (alone.code() == absl::StatusCode::kInvalidArgument) {
+      log::error("webhook message refused as invalid; dropped", {{"message_id", message.message_id()},
+                                                                 {"webhook_id", message.webhook_id()},
+                                                                 {"event_id", message.event_id()},
+                                                                 {"error", std::string(alone.message())}});
+    } else if (!alone.ok()) {
+      return alone;
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace calndro::events

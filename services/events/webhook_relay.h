@@ -30,7 +30,8 @@ struct WebhookRelayOptions {
 // lock, tried not waited for): every message of one event reaches the
 // notification service in order. A round is one transaction: the oldest
 // occurrences, their hand-over (idempotent per message id), their deletion;
-// a round that fails changes nothing and the next hands them over again.
+// a round that fails changes nothing and the next hands them over again
+// (but for a message the notification service refuses as invalid: dropped).
 class WebhookRelay {
  public:
   enum class Driver { kOwnThread, kCaller };
@@ -43,6 +44,12 @@ class WebhookRelay {
   absl::StatusOr<int> relay_once();
 
  private:
+  // Queues `request` with the notification service. A batch it refuses as
+  // invalid goes again one message at a time, and a message refused alone
+  // is dropped (logged as an error): it could never be delivered, and it
+  // would hold back every later one.
+  absl::Status hand_over(const calndro::notify::v1::QueueWebhookMessagesRequest& request);
+
   Database& database_;
   WebhookEndpoints& endpoints_;
   const WebhookRelayOptions options_;

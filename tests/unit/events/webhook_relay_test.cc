@@ -6,9 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "events/webhook_relay.h"
+#include "fakes.h"
 
 namespace calndro::events {
 namespace {
+
+namespace notify_v1 = calndro::notify::v1;
 
 EventRecord hidden_answers_event() {
   EventRecord event;
@@ -61,6 +64,76 @@ TEST(WebhookMessageBody, ADeletedEventIsItsIdOnly) {
                                                          {"timestamp", "2026-01-01T00:00:00.123456Z"},
                                                          {"version", 3},
                                                          {"data", {{"id", 42}}}}));
+}
+
+// The notification service's side: refuses a request holding a message in
+// `invalid` as notify's check_messages() does (the whole request), and
+// records what it queued.
+class RefusingEndpoints final : public WebhookEndpoints {
+ public:
+  std::vector<std::string> invalid;
+  std::vector<std::string> queued;  // message ids, in order
+  absl::Status unavailable = absl::OkStatus();
+
+  absl::StatusOr<std::string> register_endpoint(std::int64_t, const std::string&,
+                                                const std::string&) override {
+    return "whsec_x";
+  }
+  absl::Status remove_endpoint(std::int64_t, const std::string&) override { return absl::OkStatus(); }
+  absl::Status queue_messages(const notify_v1::QueueWebhookMessagesRequest& request,
+                              notify_v1::QueueWebhookMessagesResponse&) override {
+    if (!unavailable.ok()) {
+      return unavailable;
+    }
+    for (const auto& message : request.messages()) {
+      if (std::find(invalid.begin(), invalid.end(), message.message_id()) != invalid.end()) {
+        return absl::InvalidArgumentError(
+            "messages: type, body (at most 1 MiB) and occurred_at are required.");
+      }
+    }
+    for (const auto& message : request.messages()) {
+      queued.push_back(message.message_id());
+    }
+    return absl::OkStatus();
+  }
+  absl::Status list_attempts(const notify_v1::ListWebhookAttemptsRequest&, const std::string&,
+                             notify_v1::ListWebhookAttemptsResponse&) override {
+    return absl::OkStatus();
+  }
+};
+
+void wait_for_relay(FakeStores& database, std::int64_t first_id, int count) {
+  for (int i = 0; i < count; ++i) {
+    WebhookOccurrence waiting = occurrence("event.updated");
+    waiting.id = first_id + i;
+    database.webhooks.occurrences.emplace_back(waiting, hidden_answers_event());
+  }
+}
+
+TEST(WebhookRelay, AMessageRefusedAsInvalidIsDroppedAndTheOthersGoOn) {
+  FakeStores database;
+  RefusingEndpoints endpoints;
+  WebhookRelay relay(database, endpoints, {}, WebhookRelay::Driver::kCaller);
+  wait_for_relay(database, 10, 3);
+  endpoints.invalid = {"msg_11"};
+  const auto relayed = relay.relay_once();
+  ASSERT_TRUE(relayed.ok()) << relayed.status();
+  EXPECT_EQ(*relayed, 3);
+  EXPECT_EQ(endpoints.queued, (std::vector<std::string>{"msg_10", "msg_12"}));
+  EXPECT_TRUE(database.webhooks.occurrences.empty());
+}
+
+TEST(WebhookRelay, ANotificationServiceThatCannotBeReachedKeepsEveryOccurrence) {
+  FakeStores database;
+  RefusingEndpoints endpoints;
+  WebhookRelay relay(database, endpoints, {}, WebhookRelay::Driver::kCaller);
+  wait_for_relay(database, 10, 2);
+  endpoints.unavailable = absl::UnavailableError("notify is down");
+  EXPECT_EQ(relay.relay_once().status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(database.webhooks.occurrences.size(), 2u);
+  endpoints.unavailable = absl::OkStatus();
+  ASSERT_TRUE(relay.relay_once().ok());
+  EXPECT_EQ(endpoints.queued, (std::vector<std::string>{"msg_10", "msg_11"}));
 }
 
 }  // namespace
