@@ -8,7 +8,8 @@
 #   CALNDRO_BUILD_DIR   build folder (build)
 #   CALNDRO_BUILD_TYPE  Debug or RelWithDebInfo (RelWithDebInfo)
 #   CALNDRO_CTEST_ARGS  extra ctest arguments (e.g. "-L integration")
-#   CALNDRO_FUZZ_SECONDS  seconds per fuzz target in tests/fuzz/run.sh (30)
+#   CALNDRO_FUZZ_SECONDS  seconds per fuzz target in tests/fuzz/run.sh (15)
+#   CALNDRO_UNITY_BUILD   ON (default) or OFF: every service file compiled alone
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,18 +44,43 @@ LAUNCHER=()
 if command -v ccache >/dev/null 2>&1; then
   LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
-# The tests on and the unity build off, explicitly: build/ may have been
-# configured by run-local (tests off, unity on); the tests want every file
-# compiled alone (clang-tidy and include hygiene), so it compiles once more.
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DCALNDRO_BUILD_TESTS=ON -DCALNDRO_UNITY_BUILD=OFF "${LAUNCHER[@]}" \
+# The tests on, and the services unity-built as run-local builds them (275
+# CPU-s instead of 669: CI has 2 cores and 30 minutes). What a unity build
+# could hide, a file that compiles only because another one in its chunk
+# included something for it, CALNDRO_UNITY_BUILD=OFF finds (the build
+# folder's default); clang-tidy reads its own unity build either way.
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DCALNDRO_BUILD_TESTS=ON \
+  -DCALNDRO_UNITY_BUILD="${CALNDRO_UNITY_BUILD:-ON}" "${LAUNCHER[@]}" \
   || { summary "FAILED (cmake configure)"; exit 1; }
 cmake --build "$BUILD_DIR" -j"$JOBS" || { summary "FAILED (build)"; exit 1; }
 stage_done "build"
 
 TMP=$(mktemp -d /tmp/calndro-test.XXXXXX)
+declare -A BACKGROUND_PID=()
 stack_init "$TMP" deploy/test.sh
+
+# The two suites that only compute, the house style (clang-tidy) and the
+# sanitizer stage (a clang build, the unit tests under ASan+UBSan, the fuzz
+# smoke), start now beside the tests, at the lowest priority: the
+# integration tests mostly wait on their stacks, and what they leave of the
+# two cores goes to these. Their output is printed, and they are waited
+# for, at their turn below; the soak and docker-compose run after them.
+BACKGROUND_SUITES=(tests/style/check.sh "tests/fuzz/run.sh ${CALNDRO_FUZZ_SECONDS:-15}")
+for suite in "${BACKGROUND_SUITES[@]}"; do
+  log="$TMP/suite-${suite%% *}.log"
+  mkdir -p "$(dirname "$log")"
+  # shellcheck disable=SC2086
+  CALNDRO_BUILD_DIR="$BUILD_DIR" setsid nice -n 19 bash "$ROOT"/$suite >"$log" 2>&1 &
+  BACKGROUND_PID[$suite]=$!
+done
 # shellcheck disable=SC2317  # called by the launcher on exit
 stack_after_stop() {
+  # A background suite still running (this script stopped early): its
+  # process group, which setsid gave it, goes with it.
+  local pid
+  for pid in "${BACKGROUND_PID[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || true
+  done
   if [ -z "${CALNDRO_TEST_KEEP:-}" ]; then
     rm -rf "$TMP"
   else
@@ -134,15 +160,24 @@ stage_done "scenarios"
 # (headless Chromium), grpcurl's part (a reflection client from npm), the
 # deployment files (docker-compose config, Kubernetes manifests), the
 # sanitizer stage (its own clang build: the unit tests under ASan+UBSan, each
-# fuzz target for CALNDRO_FUZZ_SECONDS, default 30), and docker-compose up on
+# fuzz target for CALNDRO_FUZZ_SECONDS, default 15), and docker-compose up on
 # a private Docker engine (with the Kubernetes objects validated against the
 # API schemas).
-SUITES=(tests/style/check.sh tests/deploy/check.sh tests/grpc-reflection/run.sh tests/browser/run.sh
-        "tests/fuzz/run.sh ${CALNDRO_FUZZ_SECONDS:-30}" tests/deploy/compose-up.sh)
+SUITES=(tests/deploy/check.sh tests/grpc-reflection/run.sh tests/browser/run.sh
+        "${BACKGROUND_SUITES[@]}" tests/deploy/compose-up.sh)
 for suite in "${SUITES[@]}"; do
   echo "---- suite $suite"
-  # shellcheck disable=SC2086
-  if CALNDRO_BUILD_DIR="$BUILD_DIR" bash "$ROOT"/$suite; then
+  if [ -n "${BACKGROUND_PID[$suite]:-}" ]; then
+    # Started beside the tests (above): its result, and its output now.
+    wait "${BACKGROUND_PID[$suite]}"
+    status=$?
+    cat "$TMP/suite-${suite%% *}.log"
+  else
+    # shellcheck disable=SC2086
+    CALNDRO_BUILD_DIR="$BUILD_DIR" bash "$ROOT"/$suite
+    status=$?
+  fi
+  if [ "$status" = 0 ]; then
     SCEN_PASS=$((SCEN_PASS + 1))
   else
     SCEN_FAIL=$((SCEN_FAIL + 1))
