@@ -31,7 +31,8 @@ TEST(DeadlineMailDueAt, TheReminderTimeThenTheDeadlineThenNothing) {
   event.respond_by = deadline;
   event.remind_before = hours(24);
   EXPECT_EQ(deadline_mail_due_at(event, {}), deadline - hours(24));
-  EXPECT_EQ(deadline_mail_due_at(event, {.reminded_for = deadline, .summarized_for = std::nullopt}), deadline);
+  EXPECT_EQ(deadline_mail_due_at(event, {.reminded_for = deadline, .summarized_for = std::nullopt}),
+            deadline);
   EXPECT_EQ(deadline_mail_due_at(event, {.reminded_for = deadline, .summarized_for = deadline}),
             std::nullopt);
   // Marks of another deadline: the new one is armed again.
