@@ -79,7 +79,7 @@ absl::StatusOr<int> WebhookRelay::relay_once() {
 
 absl::Status WebhookRelay::hand_over(const notify_v1::QueueWebhookMessagesRequest& request) {
   notify_v1::QueueWebhookMessagesResponse response;
-  const absl::Status status = endpoints_.queue_messages(request, response);
+  absl::Status status = endpoints_.queue_messages(request, response);
   if (status.code() != absl::StatusCode::kInvalidArgument) {
     return status;
   }
@@ -88,7 +88,7 @@ absl::Status WebhookRelay::hand_over(const notify_v1::QueueWebhookMessagesReques
   for (const notify_v1::WebhookMessage& message : request.messages()) {
     notify_v1::QueueWebhookMessagesRequest single;
     *single.add_messages() = message;
-    const absl::Status alone = endpoints_.queue_messages(single, response);
+    absl::Status alone = endpoints_.queue_messages(single, response);
     if (alone.code() == absl::StatusCode::kInvalidArgument) {
       log::error("webhook message refused as invalid; dropped", {{"message_id", message.message_id()},
                                                                  {"webhook_id", message.webhook_id()},
