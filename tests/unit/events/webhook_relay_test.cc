@@ -102,7 +102,8 @@ class RefusingEndpoints final : public WebhookEndpoints {
   }
 };
 
-void wait_for_relay(FakeStores& database, std::int64_t first_id, int count) {
+// `count` occurrences with ids from `first_id`, waiting for the relay.
+void add_waiting_occurrences(FakeStores& database, std::int64_t first_id, int count) {
   for (int i = 0; i < count; ++i) {
     WebhookOccurrence waiting = occurrence("event.updated");
     waiting.id = first_id + i;
@@ -114,7 +115,7 @@ TEST(WebhookRelay, AMessageRefusedAsInvalidIsDroppedAndTheOthersGoOn) {
   FakeStores database;
   RefusingEndpoints endpoints;
   WebhookRelay relay(database, endpoints, {}, WebhookRelay::Driver::kCaller);
-  wait_for_relay(database, 10, 3);
+  add_waiting_occurrences(database, 10, 3);
   endpoints.invalid = {"msg_11"};
   const auto relayed = relay.relay_once();
   ASSERT_TRUE(relayed.ok()) << relayed.status();
@@ -127,7 +128,7 @@ TEST(WebhookRelay, ANotificationServiceThatCannotBeReachedKeepsEveryOccurrence) 
   FakeStores database;
   RefusingEndpoints endpoints;
   WebhookRelay relay(database, endpoints, {}, WebhookRelay::Driver::kCaller);
-  wait_for_relay(database, 10, 2);
+  add_waiting_occurrences(database, 10, 2);
   endpoints.unavailable = absl::UnavailableError("notify is down");
   EXPECT_EQ(relay.relay_once().status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(database.webhooks.occurrences.size(), 2u);
