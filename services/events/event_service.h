@@ -58,7 +58,7 @@ struct EventServiceOptions {
 // the serving path of event_service.cc; the private members below are
 // grouped by the file that defines them.
 class EventServiceImpl final
-    : public v1::EventService::WithCallbackMethod_WatchEvent<v1::EventService::Service> {
+    : public v1::EventService::WithAsyncMethod_WatchEvent<v1::EventService::Service> {
  public:
   EventServiceImpl(Database& database, Authenticator& authenticator, const Clock& clock, RandomSource& random,
                    const EventServiceOptions& options = {});
@@ -100,19 +100,17 @@ class EventServiceImpl final
   grpc::Status ListWebhookDeliveries(grpc::ServerContext* context,
                                      const v1::ListWebhookDeliveriesRequest* request,
                                      v1::ListWebhookDeliveriesResponse* response) override;
-  // On gRPC's callback API: an open stream holds no thread (event_watch.h).
-  grpc::ServerWriteReactor<v1::EventChange>* WatchEvent(grpc::CallbackServerContext* context,
-                                                        const v1::WatchEventRequest* request) override;
-
-  // Where WatchEvent's streams live (main.cc); until then WatchEvent is
-  // UNIMPLEMENTED. `streams` must outlive the calls it serves.
-  void serve_streams(EventStreams* streams) { streams_ = streams; }
-
- private:
-  // The serving path (event_service.cc).
+  // WatchEvent is on gRPC's async API (watch_serving.h serves it); what
+  // its streams need of the service:
 
   // The caller's credentials and address from the call's metadata.
   Credentials read_credentials(const grpc::ServerContextBase& context) const;
+  // What one of WatchEvent's streams finds of event `id` as its caller
+  // (event_watching.cc).
+  WatchLook look_for_watch(const Credentials& credentials, std::int64_t id, LookKind kind);
+
+ private:
+  // The serving path (event_service.cc).
 
   // Serves `method`: authenticates the caller from metadata and runs `work`.
   grpc::Status serve_as_caller(grpc::ServerContext* context, std::string_view method, Atomicity atomicity,
@@ -170,11 +168,6 @@ class EventServiceImpl final
   // into `out`; GetEventCalendar answers from the same path.
   grpc::Status view_event(grpc::ServerContext* context, std::string_view method, std::int64_t id,
                           v1::Event& out, ViewWork respond);
-
-  // event_watching.cc
-
-  // What one of WatchEvent's streams finds of event `id` as its caller.
-  WatchLook look_for_watch(const Credentials& credentials, std::int64_t id, LookKind kind);
 
   // event_changes.cc
 
@@ -255,7 +248,6 @@ class EventServiceImpl final
   const EventServiceOptions options_;
   const Idempotency idempotency_;
   KnownUsers known_users_{10000};
-  EventStreams* streams_ = nullptr;
 };
 
 }  // namespace calndro::events

@@ -12,41 +12,48 @@ v1::EventChange heartbeat() {
   return change;
 }
 
-class RefusedWatch final : public grpc::ServerWriteReactor<v1::EventChange> {
- public:
-  explicit RefusedWatch(const grpc::Status& status) { Finish(status); }
-  void OnDone() override { delete this; }
-};
-
 }  // namespace
 
-grpc::ServerWriteReactor<v1::EventChange>* refused_watch(const grpc::Status& status) {
-  return new RefusedWatch(status);
+EventWatch::EventWatch(EventStreams& streams, const WatchHooks& hooks) : streams_(streams), hooks_(hooks) {}
+
+void EventWatch::await(EventStreams& streams, const WatchHooks& hooks) {
+  auto watch = std::make_shared<EventWatch>(streams, hooks);
+  watch->self_ = watch;
+  // Before the call starts, or gRPC never reports its end.
+  watch->context_.AsyncNotifyWhenDone(&watch->done_tag_);
+  hooks.request(&watch->context_, &watch->request_, &watch->writer_, &watch->accepted_tag_);
 }
 
-EventWatch::EventWatch(EventStreams& streams, LookAtEvent look, Credentials credentials,
-                       const v1::WatchEventRequest& request)
-    : streams_(streams),
-      look_(std::move(look)),
-      credentials_(std::move(credentials)),
-      event_id_(request.id()),
-      sent_version_(std::max<std::int64_t>(request.after_version(), 0)) {}
+void EventWatch::complete(void* tag, bool ok) {
+  auto* completion = static_cast<Completion*>(tag);
+  (completion->watch->*completion->run)(ok);
+}
 
-EventWatch* EventWatch::start(EventStreams& streams, LookAtEvent look, Credentials credentials,
-                              const v1::WatchEventRequest& request) {
-  auto watch = std::make_shared<EventWatch>(streams, std::move(look), std::move(credentials), request);
-  watch->self_ = watch;
-  watch->looking_ = true;
-  // Calls on the reactor before gRPC has bound it are held until it has.
-  streams.post([watch] { watch->open(); });
-  return watch.get();
+void EventWatch::accepted(bool ok) {
+  if (!ok) {
+    // The server stops before a call came: gRPC reports nothing more of it.
+    std::lock_guard lock(mutex_);
+    call_done_ = true;
+    finished_ = true;
+    release_when_idle_locked();
+    return;
+  }
+  hooks_.accepted();
+  // Read on this thread before any job is posted; the jobs read them after.
+  credentials_ = hooks_.credentials(context_);
+  event_id_ = request_.id();
+  std::lock_guard lock(mutex_);
+  started_ = Steady::now();
+  sent_version_ = std::max<std::int64_t>(request_.after_version(), 0);
+  looking_ = true;
+  streams_.post([watch = shared_from_this()] { watch->open(); });
 }
 
 void EventWatch::open() {
   // Following before looking: a change committed while the look runs is
   // not missed (it makes the look run once more).
   streams_.follow(event_id_, shared_from_this());
-  const WatchLook look = look_(credentials_, event_id_, LookKind::kOpening);
+  const WatchLook look = hooks_.look(credentials_, event_id_, LookKind::kOpening);
   std::lock_guard lock(mutex_);
   looking_ = false;
   if (finished_) {
@@ -85,7 +92,7 @@ void EventWatch::open() {
 }
 
 void EventWatch::follow_up() {
-  const WatchLook look = look_(credentials_, event_id_, LookKind::kFollowing);
+  const WatchLook look = hooks_.look(credentials_, event_id_, LookKind::kFollowing);
   std::lock_guard lock(mutex_);
   looking_ = false;
   if (finished_) {
@@ -168,7 +175,7 @@ void EventWatch::tick(Steady::time_point now) {
 }
 
 void EventWatch::send_locked(v1::EventChange message) {
-  if (finished_ || finish_after_writes_) {
+  if (finished_ || finish_after_writes_ || call_done_) {
     return;
   }
   last_sent_ = Steady::now();
@@ -178,7 +185,7 @@ void EventWatch::send_locked(v1::EventChange message) {
   }
   writing_ = true;
   in_flight_ = std::move(message);
-  StartWrite(&in_flight_);
+  writer_.Write(in_flight_, &write_tag_);
 }
 
 void EventWatch::finish_locked(const grpc::Status& status) {
@@ -201,46 +208,57 @@ void EventWatch::finish_locked(const grpc::Status& status) {
                     {"code", static_cast<int>(status.error_code())},
                     {"request_id", credentials_.request_id},
                     {"duration_ms", open_for.count()}});
-  Finish(status);
+  if (!call_done_) {
+    finishing_ = true;
+    writer_.Finish(status, &finish_tag_);
+  }
 }
 
-void EventWatch::OnWriteDone(bool ok) {
+void EventWatch::write_done(bool ok) {
   std::lock_guard lock(mutex_);
   writing_ = false;
   if (!ok) {
     waiting_.reset();
     finish_after_writes_.reset();
     finish_locked(grpc::Status(grpc::StatusCode::CANCELLED, "The stream's reader went away."));
-    return;
-  }
-  if (waiting_) {
+  } else if (waiting_ && !call_done_) {
     writing_ = true;
     in_flight_ = std::move(*waiting_);
     waiting_.reset();
-    StartWrite(&in_flight_);
-    return;
-  }
-  if (finish_after_writes_) {
+    writer_.Write(in_flight_, &write_tag_);
+  } else if (finish_after_writes_) {
     const grpc::Status status = *finish_after_writes_;
     finish_locked(status);
   }
+  release_when_idle_locked();
 }
 
-void EventWatch::OnCancel() {
+void EventWatch::finish_done(bool /*ok*/) {
   std::lock_guard lock(mutex_);
+  finishing_ = false;
+  release_when_idle_locked();
+}
+
+void EventWatch::call_done(bool /*ok*/) {
+  std::lock_guard lock(mutex_);
+  call_done_ = true;
+  // Unless we finished it, the client cancelled or went away: no Finish
+  // then (the call is over), only the stream's log line.
   finish_locked(grpc::Status(grpc::StatusCode::CANCELLED, "The stream was cancelled."));
-}
-
-void EventWatch::OnDone() {
-  std::lock_guard lock(mutex_);
-  finished_ = true;
   streams_.unfollow(event_id_, this);
   if (opened_) {
     streams_.leave(caller_key_);
     opened_ = false;
   }
-  // Not destroyed here, inside gRPC's call and our own lock: the last
-  // reference goes on a worker (or with the last job that holds one).
+  release_when_idle_locked();
+}
+
+void EventWatch::release_when_idle_locked() {
+  if (!call_done_ || writing_ || finishing_ || self_ == nullptr) {
+    return;
+  }
+  // Not destroyed here, inside our own lock: the last reference goes on a
+  // worker (or with the last job that holds one).
   streams_.post([last_reference = std::move(self_)] {});
 }
 

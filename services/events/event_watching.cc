@@ -1,10 +1,10 @@
-// EventServiceImpl's WatchEvent (SPEC §11): the stream itself is
-// event_watch.h's; here is what each of its looks at the event decides.
+// EventServiceImpl's part of WatchEvent (SPEC §11): the stream itself is
+// event_watch.h's, served by watch_serving.h; here is what each of its
+// looks at the event decides.
 #include "common/rpc/rpc_call.h"
 #include "events/event_checks.h"
 #include "events/event_mapping.h"
 #include "events/event_service.h"
-#include "events/event_watch.h"
 
 namespace calndro::events {
 namespace {
@@ -35,19 +35,6 @@ bool ends_the_stream(const absl::Status& status) {
 }
 
 }  // namespace
-
-grpc::ServerWriteReactor<v1::EventChange>* EventServiceImpl::WatchEvent(
-    grpc::CallbackServerContext* context, const v1::WatchEventRequest* request) {
-  if (streams_ == nullptr) {
-    return refused_watch(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "Streams are not served here."));
-  }
-  return EventWatch::start(
-      *streams_,
-      [this](const Credentials& credentials, std::int64_t id, LookKind kind) {
-        return look_for_watch(credentials, id, kind);
-      },
-      read_credentials(*context), *request);
-}
 
 WatchLook EventServiceImpl::look_for_watch(const Credentials& credentials, std::int64_t id, LookKind kind) {
   WatchLook look;

@@ -29,6 +29,7 @@
 #include "events/pg_database.h"
 #include "events/retention_purge.h"
 #include "events/stream_census.h"
+#include "events/watch_serving.h"
 #include "events/webhook_relay.h"
 
 namespace {
@@ -182,7 +183,7 @@ int serve_streams_too(const Settings& settings, events::EventServiceImpl& servic
   calndro::SystemRandom random;
   events::DatabaseStreamCensus census(database, events::replica_name(random));
   events::EventStreams streams(settings.streams, &census);
-  service.serve_streams(&streams);
+  events::WatchServing watch_serving(service, streams);
   const events::ChangeFeed feed(
       settings.database_url,
       {.changed = [&streams](std::int64_t id, std::int64_t version) { streams.changed(id, version); },
@@ -198,15 +199,14 @@ int serve_streams_too(const Settings& settings, events::EventServiceImpl& servic
   options.readiness_check = [&pool] { return pool.reachable(); };
   options.address = settings.listen;
   options.services = {&service};
+  options.async_calls = {&watch_serving};
   // Streams never end by themselves: they end now, and their clients
   // reconnect to a replica that serves.
   options.on_shutdown = [&streams] {
     streams.end_all(grpc::Status(grpc::StatusCode::UNAVAILABLE, "This replica is stopping; reconnect."));
   };
   options.service_names = {"calndro.events.v1.EventService"};
-  const int exit_code = calndro::run_grpc_server(options);
-  service.serve_streams(nullptr);  // `streams` goes now; the service lives on a moment
-  return exit_code;
+  return calndro::run_grpc_server(options);
 }
 
 // Builds the service's dependencies and serves until SIGTERM.

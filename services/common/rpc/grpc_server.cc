@@ -248,6 +248,16 @@ int run_grpc_server(GrpcServerOptions options) {
   for (grpc::Service* service : options.services) {
     builder.RegisterService(service);
   }
+  // Not "frequently polled" (each has a thread in Next() all the same): a
+  // frequently polled queue, as a callback method, makes gRPC build a
+  // hybrid server, whose synchronous queues then leave all network polling
+  // to the others; the callback queue's threads nap 100 ms after an idle
+  // second, which every synchronous call then waits out now and again
+  // (docs/PERFORMANCE.md).
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> async_queues;
+  for (std::size_t i = 0; i < options.async_calls.size(); ++i) {
+    async_queues.push_back(builder.AddCompletionQueue(/*is_frequently_polled=*/false));
+  }
   std::atomic<int> in_flight{0};
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<CallTrackingInterceptorFactory>(options.metrics, in_flight));
@@ -268,7 +278,13 @@ int run_grpc_server(GrpcServerOptions options) {
   if (options.readiness_check) {
     readiness = std::make_unique<ReadinessWatcher>(health, options.readiness_check, names);
   }
+  for (std::size_t i = 0; i < options.async_calls.size(); ++i) {
+    options.async_calls[i]->start(*async_queues[i]);
+  }
   drain_after_signal(*server, health, std::move(readiness), options, in_flight);
+  for (AsyncCalls* calls : options.async_calls) {
+    calls->stop();
+  }
   log::info("stopped");
   return 0;
 }

@@ -13,9 +13,22 @@ namespace calndro {
 
 class Metrics;
 
+// Calls a server serves on gRPC's async API (a completion queue of its own,
+// drained by the owner's thread), beside its synchronous services.
+class AsyncCalls {
+ public:
+  virtual ~AsyncCalls() = default;
+  // The server serves: request calls on `queue` and run its completions.
+  virtual void start(grpc::ServerCompletionQueue& queue) = 0;
+  // The server has stopped (every call over): shut `queue` down and drain it.
+  virtual void stop() = 0;
+};
+
 struct GrpcServerOptions {
   std::string address;  // "127.0.0.1:50051"; port 0 picks a free one
   std::vector<grpc::Service*> services;
+  // Parts of those services on the async API; each gets a queue.
+  std::vector<AsyncCalls*> async_calls;
   std::vector<std::string> service_names;  // full names, e.g. "calndro.events.v1.EventService", for health
   std::chrono::seconds drain_timeout{10};
   // Called once health turned NOT_SERVING, while the server refuses new
