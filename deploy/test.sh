@@ -63,8 +63,8 @@ stack_init "$TMP" deploy/test.sh
 # sanitizer stage (a clang build, the unit tests under ASan+UBSan, the fuzz
 # smoke), start now beside the tests, at the lowest priority: the
 # integration tests mostly wait on their stacks, and what they leave of the
-# two cores goes to these. Their output is printed, and they are waited
-# for, at their turn below; the soak and docker-compose run after them.
+# two cores goes to these. They are waited for last, after docker-compose
+# and the soak (which mostly wait too), and their output is printed then.
 BACKGROUND_SUITES=(tests/style/check.sh "tests/fuzz/run.sh ${CALNDRO_FUZZ_SECONDS:-15}")
 for suite in "${BACKGROUND_SUITES[@]}"; do
   log="$TMP/suite-${suite%% *}.log"
@@ -162,13 +162,16 @@ stage_done "scenarios"
 # sanitizer stage (its own clang build: the unit tests under ASan+UBSan, each
 # fuzz target for CALNDRO_FUZZ_SECONDS, default 15), and docker-compose up on
 # a private Docker engine (with the Kubernetes objects validated against the
-# API schemas).
-SUITES=(tests/deploy/check.sh tests/grpc-reflection/run.sh tests/browser/run.sh
-        "${BACKGROUND_SUITES[@]}" tests/deploy/compose-up.sh)
-for suite in "${SUITES[@]}"; do
+# API schemas). The two started beside the tests are waited for after the
+# soak: what is left of their run overlaps docker-compose's and the soak's.
+
+# run_suite SUITE: runs SUITE (a path, maybe with arguments) and counts its
+# result; one started beside the tests (above) is waited for instead, and
+# its output printed now.
+run_suite() {
+  local suite=$1 status
   echo "---- suite $suite"
   if [ -n "${BACKGROUND_PID[$suite]:-}" ]; then
-    # Started beside the tests (above): its result, and its output now.
     wait "${BACKGROUND_PID[$suite]}"
     status=$?
     cat "$TMP/suite-${suite%% *}.log"
@@ -184,6 +187,10 @@ for suite in "${SUITES[@]}"; do
     FAILED_SCENARIOS+=("$suite")
   fi
   stage_done "$suite"
+}
+
+for suite in tests/deploy/check.sh tests/grpc-reflection/run.sh tests/browser/run.sh tests/deploy/compose-up.sh; do
+  run_suite "$suite"
 done
 
 # The fault soak (tests/soak/run.sh, docs/RELIABILITY.md): the whole stack
@@ -211,6 +218,10 @@ else
   echo "deploy/test.sh: soak FAILED (exit $SOAK_STATUS) — ${SOAK_LINE:-see its output above}"
 fi
 stage_done "soak"
+
+for suite in "${BACKGROUND_SUITES[@]}"; do
+  run_suite "$suite"
+done
 
 RESULT="PASSED"
 if [ "$CTEST_STATUS" != 0 ] || [ "$SCEN_FAIL" != 0 ]; then
