@@ -954,5 +954,16 @@ TEST(WrittenOnce, RefusesAWriteOnItsOwnPastTheCallsDeadline) {
   EXPECT_EQ(written_once(/*per_statement=*/false, past, write), 1);  // a transaction checks before COMMIT
 }
 
+// WatchEvent is the service's one async method and none is on the callback
+// API: a callback method makes gRPC 1.51 build a hybrid server, whose
+// synchronous queues stop polling the network, and every other RPC then
+// waits out the callback threads' 100 ms naps now and again
+// (services/events/watch_serving.h).
+TEST_F(EventServiceTest, KeepsTheServerSynchronousWithWatchEventOnTheAsyncApi) {
+  EXPECT_FALSE(service_.has_callback_methods());
+  EXPECT_TRUE(service_.has_async_methods());
+  EXPECT_TRUE(service_.has_synchronous_methods());
+}
+
 }  // namespace
 }  // namespace calndro::events
