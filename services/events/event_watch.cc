@@ -260,6 +260,7 @@ void EventWatch::release_when_idle_locked() {
   // Not destroyed here, inside our own lock: the last reference goes on a
   // worker (or with the last job that holds one).
   streams_.post([last_reference = std::move(self_)] {});
+  hooks_.released();
 }
 
 }  // namespace calndro::events

@@ -35,6 +35,10 @@ struct WatchHooks {
       request;
   // A call came: the service awaits the next one.
   std::function<void()> accepted;
+  // The stream is over and gRPC owes it nothing more: from now on it starts
+  // no operation on the queue (the service may shut the queue down once
+  // every stream it awaited has said so).
+  std::function<void()> released;
 };
 
 class EventWatch final : public std::enable_shared_from_this<EventWatch> {

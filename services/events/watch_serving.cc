@@ -15,7 +15,12 @@ WatchServing::WatchServing(EventServiceImpl& service, EventStreams& streams) : s
                                     grpc::ServerAsyncWriter<v1::EventChange>* writer, void* tag) {
     service.RequestWatchEvent(context, request, writer, queue_, queue_, tag);
   };
-  hooks_.accepted = [this] { EventWatch::await(streams_, hooks_); };
+  hooks_.accepted = [this] { await_next(); };
+  hooks_.released = [this] {
+    std::lock_guard lock(mutex_);
+    --unreleased_;
+    all_released_.notify_all();
+  };
 }
 
 WatchServing::~WatchServing() {
@@ -26,12 +31,29 @@ WatchServing::~WatchServing() {
 
 void WatchServing::start(grpc::ServerCompletionQueue& queue) {
   queue_ = &queue;
-  EventWatch::await(streams_, hooks_);
+  await_next();
   thread_ = std::thread([this] { run_completions(); });
 }
 
+void WatchServing::await_next() {
+  std::lock_guard lock(mutex_);
+  if (stopping_) {
+    return;
+  }
+  ++unreleased_;
+  EventWatch::await(streams_, hooks_);
+}
+
 void WatchServing::stop() {
-  queue_->Shutdown();
+  {
+    // The server has stopped: every call is over, and the queue's thread
+    // hands each stream its end (a stream still awaiting a call is told
+    // none comes). Bounded, should a stream never say so.
+    std::unique_lock lock(mutex_);
+    all_released_.wait_for(lock, std::chrono::seconds(10), [this] { return unreleased_ == 0; });
+    stopping_ = true;
+    queue_->Shutdown();
+  }
   thread_.join();
 }
 

@@ -2,6 +2,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "common/rpc/grpc_server.h"
@@ -37,12 +39,22 @@ class WatchServing final : public AsyncCalls {
   void stop() override;
 
  private:
+  // One stream awaits the next call (unless the queue is shutting down).
+  void await_next();
   void run_completions();
 
   EventStreams& streams_;
   WatchHooks hooks_;
   grpc::ServerCompletionQueue* queue_ = nullptr;
   std::thread thread_;
+
+  // The queue is shut down only once no stream can start an operation on
+  // it (gRPC aborts on an operation begun on a queue that has shut down):
+  // stop() waits for every awaited stream's release.
+  std::mutex mutex_;
+  std::condition_variable all_released_;
+  int unreleased_ = 0;
+  bool stopping_ = false;
 };
 
 }  // namespace calndro::events

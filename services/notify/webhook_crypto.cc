@@ -10,10 +10,6 @@ namespace {
 constexpr std::string_view kSecretPrefix = "whsec_";
 constexpr std::size_t kSecretBytes = 24;
 
-const unsigned char* bytes(std::string_view text) {
-  return reinterpret_cast<const unsigned char*>(text.data());
-}
-
 }  // namespace
 
 std::string new_webhook_secret(RandomSource& random) {
@@ -39,12 +35,12 @@ std::string webhook_signature(std::string_view key, std::string_view message_id,
                               std::string_view body) {
   const std::string stamp = std::to_string(timestamp);
   crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, bytes(key), key.size());
-  crypto_auth_hmacsha256_update(&state, bytes(message_id), message_id.size());
-  crypto_auth_hmacsha256_update(&state, bytes("."), 1);
-  crypto_auth_hmacsha256_update(&state, bytes(stamp), stamp.size());
-  crypto_auth_hmacsha256_update(&state, bytes("."), 1);
-  crypto_auth_hmacsha256_update(&state, bytes(body), body.size());
+  crypto_auth_hmacsha256_init(&state, bytes_of(key), key.size());
+  crypto_auth_hmacsha256_update(&state, bytes_of(message_id), message_id.size());
+  crypto_auth_hmacsha256_update(&state, bytes_of("."), 1);
+  crypto_auth_hmacsha256_update(&state, bytes_of(stamp), stamp.size());
+  crypto_auth_hmacsha256_update(&state, bytes_of("."), 1);
+  crypto_auth_hmacsha256_update(&state, bytes_of(body), body.size());
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256_final(&state, mac);
   return "v1," + to_base64(mac, sizeof mac);
@@ -74,7 +70,8 @@ std::string SecretBox::seal(std::string_view plain, RandomSource& random) const 
   std::string out(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plain.size(), '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(out.data());
   random.fill(nonce, crypto_secretbox_NONCEBYTES);
-  crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES, bytes(plain), plain.size(), nonce, bytes(key_));
+  crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES, bytes_of(plain), plain.size(), nonce,
+                        bytes_of(key_));
   return to_base64(nonce, out.size());
 }
 
@@ -83,11 +80,11 @@ absl::StatusOr<std::string> SecretBox::open(std::string_view sealed) const {
   if (!raw || raw->size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
     return absl::DataLossError("a stored webhook secret is not one this service sealed");
   }
-  const unsigned char* nonce = bytes(*raw);
+  const unsigned char* nonce = bytes_of(*raw);
   const std::size_t boxed = raw->size() - crypto_secretbox_NONCEBYTES;
   std::string plain(boxed - crypto_secretbox_MACBYTES, '\0');
   if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()),
-                                 nonce + crypto_secretbox_NONCEBYTES, boxed, nonce, bytes(key_)) != 0) {
+                                 nonce + crypto_secretbox_NONCEBYTES, boxed, nonce, bytes_of(key_)) != 0) {
     return absl::DataLossError("a stored webhook secret does not open with CALNDRO_WEBHOOK_KEY_FILE's key");
   }
   return plain;

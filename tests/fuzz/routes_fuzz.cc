@@ -56,6 +56,25 @@ bool has_webhook_id(Route route) {
   return route == Route::kWebhook || route == Route::kWebhookDeliveries;
 }
 
+// A 405's Allow names methods that each match `path` to the same route and
+// id; any other answer has none.
+void check_allow(const RouteMatch& match, std::string_view path) {
+  if (match.kind != RouteMatch::Kind::kMethodNotAllowed) {
+    FUZZ_CHECK(match.allow.empty());
+    return;
+  }
+  FUZZ_CHECK(!match.allow.empty());
+  std::string_view allow = match.allow;
+  while (!allow.empty()) {
+    const std::size_t comma = allow.find(", ");
+    const std::string_view name = allow.substr(0, comma);
+    const RouteMatch allowed = match_route(name, path);
+    FUZZ_CHECK(allowed.kind == RouteMatch::Kind::kFound);
+    FUZZ_CHECK(allowed.route == match.route && allowed.id == match.id);
+    allow = comma == std::string_view::npos ? std::string_view() : allow.substr(comma + 2);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -106,19 +125,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case RouteMatch::Kind::kNotFound:
       break;
   }
-  if (match.kind == RouteMatch::Kind::kMethodNotAllowed) {
-    FUZZ_CHECK(!match.allow.empty());
-    std::string_view allow = match.allow;
-    while (!allow.empty()) {
-      const std::size_t comma = allow.find(", ");
-      const std::string_view name = allow.substr(0, comma);
-      const RouteMatch allowed = match_route(name, path);
-      FUZZ_CHECK(allowed.kind == RouteMatch::Kind::kFound);
-      FUZZ_CHECK(allowed.route == match.route && allowed.id == match.id);
-      allow = comma == std::string_view::npos ? std::string_view() : allow.substr(comma + 2);
-    }
-  } else {
-    FUZZ_CHECK(match.allow.empty());
-  }
+  check_allow(match, path);
   return 0;
 }

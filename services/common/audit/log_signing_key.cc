@@ -18,10 +18,6 @@ std::optional<std::string> from_base64_of_size(std::string_view text, std::size_
   return bytes;
 }
 
-const unsigned char* bytes_of(const std::string& text) {
-  return reinterpret_cast<const unsigned char*>(text.data());
-}
-
 }  // namespace
 
 absl::StatusOr<LogSigningKey> LogSigningKey::from_seed_base64(std::string_view seed_base64) {

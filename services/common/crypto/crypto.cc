@@ -52,14 +52,14 @@ std::optional<std::string> from_base64(std::string_view text) {
 std::string random_hex(RandomSource& random, std::size_t bytes) {
   std::string raw(bytes, '\0');
   random.fill(reinterpret_cast<unsigned char*>(raw.data()), bytes);
-  std::string hex = to_hex(reinterpret_cast<const unsigned char*>(raw.data()), bytes);
+  std::string hex = to_hex(bytes_of(raw), bytes);
   sodium_memzero(raw.data(), raw.size());
   return hex;
 }
 
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  crypto_hash_sha256(digest, bytes_of(data), data.size());
   return to_hex(digest, sizeof digest);
 }
 

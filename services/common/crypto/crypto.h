@@ -27,6 +27,11 @@ class SystemRandom final : public RandomSource {
 // `bytes` random bytes as lower-case hex (2 * bytes characters).
 std::string random_hex(RandomSource& random, std::size_t bytes);
 
+// The bytes of `text`, as libsodium's functions take them.
+inline const unsigned char* bytes_of(std::string_view text) {
+  return reinterpret_cast<const unsigned char*>(text.data());
+}
+
 std::string to_hex(const unsigned char* data, std::size_t size);
 
 // Standard base64 (RFC 4648 §4, padded), as key files and signatures spell bytes.

@@ -19,7 +19,7 @@ namespace {
 absl::Status create_key_file(const std::filesystem::path& path, std::size_t size, std::string_view what) {
   std::string key(size, '\0');
   randombytes_buf(key.data(), key.size());
-  std::string line = to_base64(reinterpret_cast<const unsigned char*>(key.data()), key.size()) + "\n";
+  std::string line = to_base64(bytes_of(key), key.size()) + "\n";
   sodium_memzero(key.data(), key.size());
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
