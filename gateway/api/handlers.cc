@@ -1,5 +1,7 @@
 #include "gateway/api/handlers.h"
 
+#include <google/protobuf/arena.h>
+
 #include <array>
 
 #include "gateway/api/event_stream.h"
@@ -17,6 +19,21 @@
 namespace calndro::gateway {
 
 namespace {
+
+// A page's reply is hundreds of small strings and messages (a log entry's
+// `data` is a Struct: a map node per key): parsed into one arena, they are
+// freed at once instead of one by one (malloc and free were a quarter of the
+// gateway's samples in a profile of the log page).
+template <typename Message>
+class ArenaReply {
+ public:
+  Message* operator->() { return message_; }
+  Message* get() { return message_; }
+
+ private:
+  google::protobuf::Arena arena_;
+  Message* message_ = google::protobuf::Arena::CreateMessage<Message>(&arena_);
+};
 
 // The answer to a write that may name the version it expects: a stale one
 // is 412 with the current event.
@@ -135,9 +152,9 @@ Outcome list_events(Exchange& exchange) {
   if (Outcome error = read_page(exchange, paging, rpc)) {
     return error;
   }
-  v1::ListEventsResponse reply;
-  return answer(exchange.client.list_events(exchange.meta, rpc, &reply), [&] {
-    send_page(exchange, paging, reply.next_page_token(), event_list_body(reply.events(), exchange.base));
+  ArenaReply<v1::ListEventsResponse> reply;
+  return answer(exchange.client.list_events(exchange.meta, rpc, reply.get()), [&] {
+    send_page(exchange, paging, reply->next_page_token(), event_list_body(reply->events(), exchange.base));
   });
 }
 
@@ -251,9 +268,9 @@ Outcome get_event_log(Exchange& exchange) {
   if (Outcome error = read_page(exchange, paging, rpc)) {
     return error;
   }
-  v1::EventLog reply;
-  return answer(exchange.client.get_event_log(exchange.meta, rpc, &reply), [&] {
-    send_page(exchange, paging, reply.next_page_token(), event_log_body(reply, exchange.id, exchange.base));
+  ArenaReply<v1::EventLog> reply;
+  return answer(exchange.client.get_event_log(exchange.meta, rpc, reply.get()), [&] {
+    send_page(exchange, paging, reply->next_page_token(), event_log_body(*reply.get(), exchange.id, exchange.base));
   });
 }
 

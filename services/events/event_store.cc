@@ -250,11 +250,17 @@ Statements answer_writes() {
 Statements log_statements() {
   return {
       {"log_append", log_values("$1", "$2", "$3", "$4", "$5", "$6")},
-      {"log_read", std::string("SELECT ") + kLogEntryColumns +
-                       " FROM events.log_entries WHERE event_id = $1 AND id > $2 ORDER BY id LIMIT $3"},
-      {"log_head",
-       "SELECT seq, hash, (extract(epoch FROM signed_at) * 1000000)::bigint, signature "
-       "FROM events.log_heads WHERE event_id = $1 AND seq IS NOT NULL"},
+      // A page and the signed head in one statement (one snapshot, one round
+      // trip): the head rides on the page's first row, or on a row of its own
+      // when the page is empty. Columns: the entry's (kLogEntryColumns), its
+      // place on the page, the head's seq, hash, signed_at and signature.
+      {"log_read",
+       std::string("WITH p AS (SELECT ") + kLogEntryColumns +
+           ", row_number() OVER (ORDER BY id) AS n"
+           " FROM events.log_entries WHERE event_id = $1 AND id > $2 ORDER BY id LIMIT $3), "
+           "h AS (SELECT 1 AS n, seq, hash, (extract(epoch FROM signed_at) * 1000000)::bigint AS signed_at, "
+           "signature FROM events.log_heads WHERE event_id = $1 AND seq IS NOT NULL) "
+           "SELECT p.*, h.seq, h.hash, h.signed_at, h.signature FROM p FULL JOIN h ON p.n = h.n ORDER BY p.n"},
   };
 }
 
@@ -418,22 +424,24 @@ void PgEventRepository::append_log(std::int64_t event_id, Instant when, Occurren
   });
 }
 
-Page<LogEntryRecord> PgEventRepository::read_log(std::int64_t event_id, std::int64_t after, int limit) {
-  return read_page<LogEntryRecord>(tx_.exec_prepared("log_read", event_id, after, limit + 1), limit,
-                                   log_entry_from_row);
-}
-
-std::optional<audit::LogHead> PgEventRepository::read_log_head(std::int64_t event_id) {
-  const auto result = tx_.exec_prepared("log_head", event_id);
-  if (result.empty()) {
-    return std::nullopt;
+LogPage PgEventRepository::read_log(std::int64_t event_id, std::int64_t after, int limit) {
+  // The columns after the entry's and its place on the page (see "log_read").
+  constexpr int kHead = 10;
+  const auto result = tx_.exec_prepared("log_read", event_id, after, limit + 1);
+  LogPage page;
+  if (!result.empty() && !result[0][kHead].is_null()) {
+    const auto& row = result[0];
+    page.head = audit::LogHead{.event_id = event_id,
+                               .seq = row[kHead].as<std::int64_t>(),
+                               .hash = row[kHead + 1].as<std::string>(),
+                               .signed_at = Instant(Micros(row[kHead + 2].as<long long>())),
+                               .signature = row[kHead + 3].as<std::string>()};
   }
-  const auto& row = result[0];
-  return audit::LogHead{.event_id = event_id,
-                        .seq = row[0].as<std::int64_t>(),
-                        .hash = row[1].as<std::string>(),
-                        .signed_at = Instant(Micros(row[2].as<long long>())),
-                        .signature = row[3].as<std::string>()};
+  const bool head_alone = !result.empty() && result[0][0].is_null();
+  if (!head_alone) {
+    page.entries = read_page<LogEntryRecord>(result, limit, log_entry_from_row);
+  }
+  return page;
 }
 
 }  // namespace calndro::events

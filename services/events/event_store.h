@@ -29,8 +29,7 @@ class PgEventRepository final : public EventRepository, private PgStatements {
   Page<EventRecord> list_for_user(std::int64_t user_id, std::int64_t after, int limit) override;
   void append_log(std::int64_t event_id, Instant when, Occurrence occurrence, const std::string& effector,
                   const std::vector<Slot>& slots, const nlohmann::json& data) override;
-  Page<LogEntryRecord> read_log(std::int64_t event_id, std::int64_t after, int limit) override;
-  std::optional<audit::LogHead> read_log_head(std::int64_t event_id) override;
+  LogPage read_log(std::int64_t event_id, std::int64_t after, int limit) override;
 };
 
 void prepare_event_statements(pqxx::connection& connection);

@@ -86,24 +86,20 @@ grpc::Status EventServiceImpl::GetEventLog(grpc::ServerContext* context,
         if (!event.ok()) {
           return event.status();
         }
-        // The head before the page: each statement sees its own snapshot, and
-        // a head read after the page could name an entry the page shows
-        // unsealed. Read first, every entry it covers is sealed on the page.
-        const auto head = stores.events.read_log_head(event->id);
         const auto page = stores.events.read_log(event->id, page_request->after, page_request->limit);
         response->Clear();
         response->set_event_id(event->id);
         for (const auto& party : event->parties) {
           response->add_parties(party);
         }
-        for (const auto& entry : page.items) {
+        for (const auto& entry : page.entries.items) {
           log_entry_to_proto(entry, *response->add_entries());
         }
-        if (page.next_after) {
-          response->set_next_page_token(std::to_string(*page.next_after));
+        if (page.entries.next_after) {
+          response->set_next_page_token(std::to_string(*page.entries.next_after));
         }
-        if (head) {
-          log_head_to_proto(*head, *response->mutable_head());
+        if (page.head) {
+          log_head_to_proto(*page.head, *response->mutable_head());
         }
         return absl::OkStatus();
       });

@@ -95,6 +95,13 @@ struct Page {
   std::optional<std::int64_t> next_after;
 };
 
+// A page of an event's log and the event's signed head (nullopt before its
+// first entry is sealed).
+struct LogPage {
+  Page<LogEntryRecord> entries;
+  std::optional<audit::LogHead> head;
+};
+
 struct User {
   std::int64_t id = 0;
   std::string email;
@@ -154,9 +161,9 @@ class EventRepository {
   virtual void append_log(std::int64_t event_id, Instant when, Occurrence occurrence,
                           const std::string& effector, const std::vector<Slot>& slots,
                           const nlohmann::json& data) = 0;
-  virtual Page<LogEntryRecord> read_log(std::int64_t event_id, std::int64_t after, int limit) = 0;
-  // The event's signed head; nullopt before its first entry is sealed.
-  virtual std::optional<audit::LogHead> read_log_head(std::int64_t event_id) = 0;
+  // A page of the event's log with its signed head, read in one snapshot:
+  // every entry the head covers is sealed on the page.
+  virtual LogPage read_log(std::int64_t event_id, std::int64_t after, int limit) = 0;
 };
 
 // The last link of an event's chain as the sealer extends it: seq 0 and

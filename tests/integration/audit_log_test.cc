@@ -204,6 +204,15 @@ TEST_F(AuditLog, OverGrpcTheLogCarriesTheChainAndTheHead) {
   EXPECT_EQ(log.entries(log.entries_size() - 1).hash(), log.head().hash());
   EXPECT_EQ(log.head().signature().size(), 88U);  // base64 of 64 bytes
 
+  // A page past the last entry is empty and still carries the head.
+  ev1::EventLog past_the_end;
+  grpc::ClientContext past_context;
+  past_context.AddMetadata("authorization", auth_);
+  request.set_page_token(std::to_string(log.entries(log.entries_size() - 1).id()));
+  ASSERT_TRUE(events->GetEventLog(&past_context, request, &past_the_end).ok());
+  EXPECT_EQ(past_the_end.entries_size(), 0);
+  EXPECT_EQ(past_the_end.head().SerializeAsString(), log.head().SerializeAsString());
+
   ev1::LogKey key;
   grpc::ClientContext anonymous;  // GetLogKey needs no metadata
   ASSERT_TRUE(events->GetLogKey(&anonymous, ev1::GetLogKeyRequest(), &key).ok());

@@ -260,10 +260,6 @@ class FakeStores final : public Database,
       state.log_heads[head.event_id] = head;
     }
   }
-  std::optional<audit::LogHead> read_log_head(std::int64_t event_id) override {
-    const auto head = state.log_heads.find(event_id);
-    return head == state.log_heads.end() ? std::nullopt : std::optional(head->second);
-  }
 
   // A user with an API key: returns the key.
   std::string add_user(const std::string& email, bool staff = false) {
@@ -391,14 +387,16 @@ class FakeStores final : public Database,
     state.log.push_back({event_id, {state.next_id++, when, occurrence, effector, slots, data, std::nullopt}});
   }
 
-  Page<LogEntryRecord> read_log(std::int64_t event_id, std::int64_t after, int limit) override {
+  LogPage read_log(std::int64_t event_id, std::int64_t after, int limit) override {
     std::vector<LogEntryRecord> entries;
     for (const auto& entry : log_of(event_id)) {
       if (entry.id > after) {
         entries.push_back(entry);
       }
     }
-    return page_of(std::move(entries), limit);
+    const auto head = state.log_heads.find(event_id);
+    return {.entries = page_of(std::move(entries), limit),
+            .head = head == state.log_heads.end() ? std::nullopt : std::optional(head->second)};
   }
 
   std::optional<User> find_by_login(const std::string& login) override {
