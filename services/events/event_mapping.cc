@@ -111,10 +111,14 @@ void json_to_value(const nlohmann::json& in, google::protobuf::Value& out) {
       json_to_value(item, *list->add_values());
     }
   } else {
-    auto* fields = out.mutable_struct_value()->mutable_fields();
-    for (const auto& [key, value] : in.items()) {
-      json_to_value(value, (*fields)[key]);
-    }
+    json_to_struct(in, *out.mutable_struct_value());
+  }
+}
+
+void json_to_struct(const nlohmann::json& object, google::protobuf::Struct& out) {
+  auto& fields = *out.mutable_fields();
+  for (const auto& [key, value] : object.items()) {
+    json_to_value(value, fields[key]);
   }
 }
 
@@ -124,9 +128,9 @@ void log_entry_to_proto(const LogEntryRecord& entry, v1::LogEntry& out) {
   out.set_occurrence(kOccurrenceOnTheWire[static_cast<int>(entry.occurrence)]);
   out.set_effector(entry.effector);
   slots_to_proto(entry.slots, *out.mutable_slots());
-  google::protobuf::Value data;
-  json_to_value(entry.data, data);
-  *out.mutable_data() = data.struct_value();
+  if (entry.data.is_object()) {
+    json_to_struct(entry.data, *out.mutable_data());  // built in place: a page has a hundred
+  }
   if (entry.link) {
     out.set_seq(entry.link->seq);
     out.set_prev(entry.link->prev);

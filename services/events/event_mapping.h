@@ -27,6 +27,8 @@ nlohmann::json slot_json(const Slot& slot);
 
 // nlohmann → google.protobuf.Value, for the log entries' `data`.
 void json_to_value(const nlohmann::json& in, google::protobuf::Value& out);
+// The members of a JSON object as a Struct's fields.
+void json_to_struct(const nlohmann::json& object, google::protobuf::Struct& out);
 
 void log_entry_to_proto(const LogEntryRecord& entry, v1::LogEntry& out);
 void log_head_to_proto(const audit::LogHead& head, v1::LogHead& out);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/crypto/crypto.h"
+#include "support/counting_random.h"
 #include "events/deadline_plan.h"
 #include "events/notification_client.h"
 #include "events/stores.h"
@@ -23,18 +24,13 @@
 
 namespace calndro::events {
 
-class CountingRandom final : public RandomSource {
+// The service's tests draw thousands of tokens and titles: spread, so none repeats.
+class SpreadRandom final : public RandomSource {
  public:
-  void fill(unsigned char* out, std::size_t size) override {
-    for (std::size_t i = 0; i < size; ++i) {
-      // The high bits too: thousands of draws before a repeat.
-      const unsigned n = next_++;
-      out[i] = static_cast<unsigned char>(n * 37 + (n >> 8) * 101 + i * 11);
-    }
-  }
+  void fill(unsigned char* out, std::size_t size) override { counter_.fill(out, size); }
 
  private:
-  unsigned next_ = 0;
+  calndro::testing::CountingRandom counter_{calndro::testing::CountingRandom::Bytes::kSpread};
 };
 
 // A log entry with the event it belongs to.

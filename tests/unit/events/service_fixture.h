@@ -81,7 +81,7 @@ class ServiceFixture : public ::testing::Test {
   FakeClock clock_;
   FakeStores stores_;
   FakeNotifications notifications_;
-  CountingRandom random_;
+  SpreadRandom random_;
   CredentialCache credential_cache_{clock_, std::chrono::seconds(60), 100};
   LoginThrottle throttle_{clock_, LoginLimits{}};
   Authenticator authenticator_{clock_, stores_, credential_cache_, throttle_, notifications_};

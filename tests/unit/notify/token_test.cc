@@ -7,22 +7,12 @@
 #include "notify/token_store.h"
 
 #include "support/cases.h"
+#include "support/counting_random.h"
 
 namespace calndro::notify {
 namespace {
 
-// Predictable "randomness": a counter, so tests know every byte.
-class CountingRandom final : public RandomSource {
- public:
-  void fill(unsigned char* out, std::size_t size) override {
-    for (std::size_t i = 0; i < size; ++i) {
-      out[i] = static_cast<unsigned char>(next_++);
-    }
-  }
-
- private:
-  unsigned next_ = 0;
-};
+using calndro::testing::CountingRandom;
 
 class FixedRandom final : public RandomSource {
  public:

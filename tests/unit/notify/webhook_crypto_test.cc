@@ -11,21 +11,12 @@
 
 #include "notify/webhook_crypto.h"
 #include "notify/webhook_dispatcher.h"
+#include "support/counting_random.h"
 
 namespace calndro::notify {
 namespace {
 
-class CountingRandom final : public RandomSource {
- public:
-  void fill(unsigned char* out, std::size_t size) override {
-    for (std::size_t i = 0; i < size; ++i) {
-      out[i] = static_cast<unsigned char>(next_++ * 7 + 3);
-    }
-  }
-
- private:
-  unsigned next_ = 0;
-};
+using calndro::testing::CountingRandom;
 
 TEST(WebhookSignature, MatchesTheSpecificationsExample) {
   const auto key = webhook_secret_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
