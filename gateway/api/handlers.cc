@@ -270,7 +270,8 @@ Outcome get_event_log(Exchange& exchange) {
   }
   ArenaReply<v1::EventLog> reply;
   return answer(exchange.client.get_event_log(exchange.meta, rpc, reply.get()), [&] {
-    send_page(exchange, paging, reply->next_page_token(), event_log_body(*reply.get(), exchange.id, exchange.base));
+    send_page(exchange, paging, reply->next_page_token(),
+              event_log_body(*reply.get(), exchange.id, exchange.base));
   });
 }
 

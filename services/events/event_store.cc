@@ -255,13 +255,12 @@ Statements log_statements() {
       // head's row (nine NULLs, then its seq, hash, signed_at and signature).
       // A UNION ALL only appends (a join or a window over the page cost
       // PostgreSQL a quarter more than two statements, pgbench measured).
-      {"log_read",
-       std::string("(SELECT ") + kLogEntryColumns +
-           ", NULL::bigint, NULL::text, NULL::bigint, NULL::text"
-           " FROM events.log_entries WHERE event_id = $1 AND id > $2 ORDER BY id LIMIT $3) "
-           "UNION ALL (SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, seq, hash, "
-           "(extract(epoch FROM signed_at) * 1000000)::bigint, signature "
-           "FROM events.log_heads WHERE event_id = $1 AND seq IS NOT NULL)"},
+      {"log_read", std::string("(SELECT ") + kLogEntryColumns +
+                       ", NULL::bigint, NULL::text, NULL::bigint, NULL::text"
+                       " FROM events.log_entries WHERE event_id = $1 AND id > $2 ORDER BY id LIMIT $3) "
+                       "UNION ALL (SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, seq, hash, "
+                       "(extract(epoch FROM signed_at) * 1000000)::bigint, signature "
+                       "FROM events.log_heads WHERE event_id = $1 AND seq IS NOT NULL)"},
   };
 }
 

@@ -20,7 +20,8 @@ class CountingRandom final : public RandomSource {
   void fill(unsigned char* out, std::size_t size) override {
     for (std::size_t i = 0; i < size; ++i) {
       const unsigned n = next_++;
-      out[i] = static_cast<unsigned char>(bytes_ == Bytes::kSequential ? n : n * 37 + (n >> 8) * 101 + i * 11);
+      out[i] =
+          static_cast<unsigned char>(bytes_ == Bytes::kSequential ? n : n * 37 + (n >> 8) * 101 + i * 11);
     }
   }
 

@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "common/crypto/crypto.h"
-#include "support/counting_random.h"
 #include "events/deadline_plan.h"
 #include "events/notification_client.h"
 #include "events/stores.h"
 #include "fake_stream_census.h"
 #include "fake_webhooks.h"
+#include "support/counting_random.h"
 
 namespace calndro::events {
 

@@ -22,6 +22,7 @@
 #include "gateway/api/routes.h"
 #include "gateway/api/sse_frames.h"
 #include "gateway/server/http_server.h"
+#include "serving_gateway.h"
 #include "support/raw_http.h"
 #include "support/sse_client.h"
 
@@ -199,38 +200,22 @@ class EventStreamTest : public ::testing::Test {
   void start(std::chrono::milliseconds slow_reader = 30000ms, std::chrono::milliseconds timeout = 3000ms) {
     init_crypto();
     service_.reopen();
-    grpc::ServerBuilder builder;
     int grpc_port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &grpc_port);
-    builder.RegisterService(&service_);
-    grpc_server_ = builder.BuildAndStart();
+    grpc_server_ = serve_on_a_free_port(service_, grpc_port);
     ASSERT_NE(grpc_server_, nullptr);
     client_ = EventClient::connect("127.0.0.1:" + std::to_string(grpc_port), timeout);
     GatewayOptions options;
     options.allowed_hosts = "h,127.0.0.1";
-    router_ = std::make_unique<Router>(*client_, options);
     HttpServerOptions server_options;
     server_options.threads = 4;
     server_options.streams.slow_reader = slow_reader;
-    http_ = std::make_unique<HttpServer>(*router_, server_options);
-    port_ = http_->bind("127.0.0.1", 0);
-    ASSERT_GT(port_, 0);
-    listener_ = std::thread([this] { http_->listen_after_bind(); });
-    for (int i = 0; i < 200 && !http_->is_running(); ++i) {
-      std::this_thread::sleep_for(5ms);
-    }
-    ASSERT_TRUE(http_->is_running());
+    gateway_ = std::make_unique<ServingGateway>(*client_, options, server_options);
+    ASSERT_TRUE(gateway_->serving());
+    port_ = gateway_->port();
   }
 
   void stop() {
-    if (http_) {
-      http_->stop();
-    }
-    if (listener_.joinable()) {
-      listener_.join();
-    }
-    http_.reset();
-    router_.reset();
+    gateway_.reset();
     client_.reset();
     if (grpc_server_) {
       service_.finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "test over"));
@@ -261,9 +246,7 @@ class EventStreamTest : public ::testing::Test {
   FakeWatchService service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<EventClient> client_;
-  std::unique_ptr<Router> router_;
-  std::unique_ptr<HttpServer> http_;
-  std::thread listener_;
+  std::unique_ptr<ServingGateway> gateway_;
   int port_ = 0;
 };
 
@@ -422,7 +405,7 @@ TEST_F(EventStreamTest, DeletedEndsTheStream) {
   const std::string ending = "\n\nevent: deleted\ndata: {\"id\": 7}\n\n";
   ASSERT_GT(stream.body().size(), ending.size());
   EXPECT_EQ(stream.body().substr(stream.body().size() - ending.size()), ending);
-  EXPECT_TRUE(eventually([this] { return http_->open_streams() == 0; }));
+  EXPECT_TRUE(eventually([this] { return gateway_->http().open_streams() == 0; }));
 }
 
 TEST_F(EventStreamTest, AnErrorAfterTheStartClosesTheStream) {
@@ -431,7 +414,7 @@ TEST_F(EventStreamTest, AnErrorAfterTheStartClosesTheStream) {
   service_.finish(to_grpc_status(token_expired(Instant(std::chrono::seconds(1667265082)))));
   EXPECT_TRUE(stream.closed_within(5000ms));
   EXPECT_EQ(stream.body().find("401"), std::string::npos);
-  EXPECT_TRUE(eventually([this] { return http_->open_streams() == 0; }));
+  EXPECT_TRUE(eventually([this] { return gateway_->http().open_streams() == 0; }));
 }
 
 TEST_F(EventStreamTest, TheClientClosingCancelsTheCall) {
@@ -440,7 +423,7 @@ TEST_F(EventStreamTest, TheClientClosingCancelsTheCall) {
   EXPECT_EQ(service_.open_calls(), 1);
   stream.close();
   EXPECT_TRUE(eventually([this] { return service_.cancelled_calls() == 1; }));
-  EXPECT_TRUE(eventually([this] { return http_->open_streams() == 0; }));
+  EXPECT_TRUE(eventually([this] { return gateway_->http().open_streams() == 0; }));
 }
 
 TEST_F(EventStreamTest, StopEndsEveryStream) {
@@ -448,7 +431,7 @@ TEST_F(EventStreamTest, StopEndsEveryStream) {
   StreamClient second(port_, "/7/changes/");
   ASSERT_TRUE(first.read_until("id: 3\n"));
   ASSERT_TRUE(second.read_until("id: 3\n"));
-  http_->stop();
+  gateway_->http().stop();
   EXPECT_TRUE(first.closed_within(5000ms));
   EXPECT_TRUE(second.closed_within(5000ms));
   EXPECT_TRUE(eventually([this] { return service_.cancelled_calls() == 2; }));
@@ -462,7 +445,7 @@ TEST_F(EventStreamTest, StreamsHoldNoWorker) {
     streams.push_back(std::make_unique<StreamClient>(port_, "/7/changes/"));
     ASSERT_TRUE(streams.back()->read_until("id: 3\n")) << i << ": " << streams.back()->received();
   }
-  EXPECT_EQ(http_->open_streams(), 24u);
+  EXPECT_EQ(gateway_->http().open_streams(), 24u);
   const auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(status_line(get("/7/")), "HTTP/1.1 200 OK");
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1000ms);
@@ -479,11 +462,11 @@ TEST_F(EventStreamTest, ASlowReaderIsDisconnected) {
   stop();
   start(300ms);
   StreamClient stream(port_, "/7/changes/");
-  ASSERT_TRUE(eventually([this] { return http_->open_streams() == 1; }));
+  ASSERT_TRUE(eventually([this] { return gateway_->http().open_streams() == 1; }));
   bool dropped = false;
   for (int version = 4; version < 400 && !dropped; ++version) {
     service_.push(change_to(version, 256 * 1024));
-    dropped = eventually([this] { return http_->open_streams() == 0; }, 20ms);
+    dropped = eventually([this] { return gateway_->http().open_streams() == 0; }, 20ms);
   }
   EXPECT_TRUE(dropped);
   EXPECT_TRUE(eventually([this] { return service_.cancelled_calls() == 1; }));

@@ -20,6 +20,7 @@
 #include "gateway/api/request_text.h"
 #include "gateway/api/routes.h"
 #include "gateway/server/http_server.h"
+#include "serving_gateway.h"
 #include "support/raw_http.h"
 
 #include "support/cases.h"
@@ -188,14 +189,8 @@ class GatewayServerTest : public ::testing::Test {
     init_crypto();
     std::string events_address = "127.0.0.1:1";  // nothing listens there
     if (service_up) {
-      grpc::ServerBuilder builder;
       int grpc_port = 0;
-      builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &grpc_port);
-      builder.RegisterService(&service_);
-      if (service_max_metadata_ > 0) {
-        builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, service_max_metadata_);
-      }
-      grpc_server_ = builder.BuildAndStart();
+      grpc_server_ = serve_on_a_free_port(service_, grpc_port, service_max_metadata_);
       ASSERT_NE(grpc_server_, nullptr);
       ASSERT_GT(grpc_port, 0);
       events_address = "127.0.0.1:" + std::to_string(grpc_port);
@@ -205,26 +200,13 @@ class GatewayServerTest : public ::testing::Test {
     if (gateway_options.allowed_hosts.empty()) {
       gateway_options.allowed_hosts = "calndro.test,h";
     }
-    router_ = std::make_unique<Router>(*client_, gateway_options);
-    http_ = std::make_unique<HttpServer>(*router_, server_options);
-    port_ = http_->bind("127.0.0.1", 0);
-    ASSERT_GT(port_, 0);
-    listener_ = std::thread([this] { http_->listen_after_bind(); });
-    for (int i = 0; i < 200 && !http_->is_running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    ASSERT_TRUE(http_->is_running());
+    gateway_ = std::make_unique<ServingGateway>(*client_, gateway_options, server_options);
+    ASSERT_TRUE(gateway_->serving());
+    port_ = gateway_->port();
   }
 
   void stop() {
-    if (http_) {
-      http_->stop();
-    }
-    if (listener_.joinable()) {
-      listener_.join();
-    }
-    http_.reset();
-    router_.reset();
+    gateway_.reset();
     client_.reset();
     if (grpc_server_) {
       grpc_server_->Shutdown();
@@ -301,9 +283,7 @@ class GatewayServerTest : public ::testing::Test {
   int service_max_metadata_ = 0;  // > 0: the fake service's GRPC_ARG_MAX_METADATA_SIZE
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<EventClient> client_;
-  std::unique_ptr<Router> router_;
-  std::unique_ptr<HttpServer> http_;
-  std::thread listener_;
+  std::unique_ptr<ServingGateway> gateway_;
   int port_ = 0;
 };
 

@@ -14,6 +14,7 @@
 #include "gateway/api/routes.h"
 #include "gateway/web/web_assets.h"
 #include "gateway/web/web_page.h"
+#include "serving_gateway.h"
 
 #include "support/cases.h"
 
@@ -169,11 +170,8 @@ class PageRoutingTest : public ::testing::Test {
  protected:
   void SetUp() override {
     init_crypto();
-    grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&service_);
-    server_ = builder.BuildAndStart();
+    server_ = serve_on_a_free_port(service_, port);
     ASSERT_NE(server_, nullptr);
     client_ = EventClient::connect("127.0.0.1:" + std::to_string(port), std::chrono::milliseconds(3000));
     GatewayOptions options;
