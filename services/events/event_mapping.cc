@@ -1,6 +1,7 @@
 #include "events/event_mapping.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "common/text/proto_time.h"
 #include "common/text/time_format.h"
@@ -122,19 +123,19 @@ void json_to_struct(const nlohmann::json& object, google::protobuf::Struct& out)
   }
 }
 
-void log_entry_to_proto(const LogEntryRecord& entry, v1::LogEntry& out) {
+void log_entry_to_proto(LogEntryRecord&& entry, v1::LogEntry& out) {
   out.set_id(entry.id);
   *out.mutable_when() = instant_to_proto(entry.when);
   out.set_occurrence(kOccurrenceOnTheWire[static_cast<int>(entry.occurrence)]);
-  out.set_effector(entry.effector);
+  out.set_effector(std::move(entry.effector));
   slots_to_proto(entry.slots, *out.mutable_slots());
   if (entry.data.is_object()) {
     json_to_struct(entry.data, *out.mutable_data());  // built in place: a page has a hundred
   }
   if (entry.link) {
     out.set_seq(entry.link->seq);
-    out.set_prev(entry.link->prev);
-    out.set_hash(entry.link->hash);
+    out.set_prev(std::move(entry.link->prev));
+    out.set_hash(std::move(entry.link->hash));
   }
 }
 

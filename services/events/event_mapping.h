@@ -30,7 +30,8 @@ void json_to_value(const nlohmann::json& in, google::protobuf::Value& out);
 // The members of a JSON object as a Struct's fields.
 void json_to_struct(const nlohmann::json& object, google::protobuf::Struct& out);
 
-void log_entry_to_proto(const LogEntryRecord& entry, v1::LogEntry& out);
+// Takes the entry's strings (a page has hundreds: effector, prev, hash).
+void log_entry_to_proto(LogEntryRecord&& entry, v1::LogEntry& out);
 void log_head_to_proto(const audit::LogHead& head, v1::LogHead& out);
 
 // What a log entry's `data` holds: the action's own fields, and for a caller

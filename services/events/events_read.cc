@@ -86,14 +86,15 @@ grpc::Status EventServiceImpl::GetEventLog(grpc::ServerContext* context,
         if (!event.ok()) {
           return event.status();
         }
-        const auto page = stores.events.read_log(event->id, page_request->after, page_request->limit);
+        auto page = stores.events.read_log(event->id, page_request->after, page_request->limit);
         response->Clear();
         response->set_event_id(event->id);
         for (const auto& party : event->parties) {
           response->add_parties(party);
         }
-        for (const auto& entry : page.entries.items) {
-          log_entry_to_proto(entry, *response->add_entries());
+        response->mutable_entries()->Reserve(static_cast<int>(page.entries.items.size()));
+        for (auto& entry : page.entries.items) {
+          log_entry_to_proto(std::move(entry), *response->add_entries());
         }
         if (page.entries.next_after) {
           response->set_next_page_token(std::to_string(*page.entries.next_after));
