@@ -28,6 +28,7 @@ template <typename Message>
 class ArenaReply {
  public:
   Message* operator->() { return message_; }
+  Message& operator*() { return *message_; }
   Message* get() { return message_; }
 
  private:
@@ -270,8 +271,7 @@ Outcome get_event_log(Exchange& exchange) {
   }
   ArenaReply<v1::EventLog> reply;
   return answer(exchange.client.get_event_log(exchange.meta, rpc, reply.get()), [&] {
-    send_page(exchange, paging, reply->next_page_token(),
-              event_log_body(*reply.get(), exchange.id, exchange.base));
+    send_page(exchange, paging, reply->next_page_token(), event_log_body(*reply, exchange.id, exchange.base));
   });
 }
 

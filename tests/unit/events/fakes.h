@@ -24,14 +24,7 @@
 
 namespace calndro::events {
 
-// The service's tests draw thousands of tokens and titles: spread, so none repeats.
-class SpreadRandom final : public RandomSource {
- public:
-  void fill(unsigned char* out, std::size_t size) override { counter_.fill(out, size); }
-
- private:
-  calndro::testing::CountingRandom counter_{calndro::testing::CountingRandom::Bytes::kSpread};
-};
+using calndro::testing::CountingRandom;
 
 // A log entry with the event it belongs to.
 struct FakeLogEntry {

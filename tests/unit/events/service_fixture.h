@@ -81,7 +81,8 @@ class ServiceFixture : public ::testing::Test {
   FakeClock clock_;
   FakeStores stores_;
   FakeNotifications notifications_;
-  SpreadRandom random_;
+  // The service's tests draw thousands of tokens and titles: spread, so none repeats.
+  CountingRandom random_{CountingRandom::Bytes::kSpread};
   CredentialCache credential_cache_{clock_, std::chrono::seconds(60), 100};
   LoginThrottle throttle_{clock_, LoginLimits{}};
   Authenticator authenticator_{clock_, stores_, credential_cache_, throttle_, notifications_};

@@ -11,7 +11,7 @@ namespace calndro::events {
 namespace {
 
 TEST(TitleGenerator, MakesShortAlternatingWords) {
-  SpreadRandom random;
+  CountingRandom random(CountingRandom::Bytes::kSpread);
   std::set<std::string> seen;
   for (int i = 0; i < 50; ++i) {
     const std::string title = generate_title(random);
